@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The command line, parsed once; the only mutable state shared across stages. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cgnatcheck/addr.h"
+
+enum cg_format { CG_FORMAT_TEXT, CG_FORMAT_JSON };
+
+enum cg_proto_mask { CG_PROTO_UDP = 1 << 0, CG_PROTO_TCP = 1 << 1 };
+
+/* One --dns or --service argument. */
+struct cg_target_arg {
+	struct cg_addr addr;
+	uint16_t port;     /* 0 when not given */
+	unsigned protos;   /* CG_PROTO_* bits; 0 when not given */
+	bool dns;
+};
+
+enum cg_mode {
+	CG_MODE_AUDIT,       /* the default */
+	CG_MODE_SHOW_ROUTE,  /* --show-route ADDR */
+	CG_MODE_UNDO,        /* --undo */
+	CG_MODE_HELP,
+	CG_MODE_VERSION,
+};
+
+struct cg_options {
+	enum cg_mode mode;
+	enum cg_format format;
+	bool quiet;
+	bool fix;
+	bool dry_run;
+	int verbosity;
+
+	struct cg_target_arg *targets;
+	size_t n_targets;
+	char **policies;
+	size_t n_policies;
+
+	/* --show-route and its packet selectors */
+	struct cg_addr route_dst;
+	struct cg_addr route_src;    /* AF_UNSPEC when not given */
+	uint32_t route_mark;
+	bool route_mark_set;
+	char *route_iif;             /* NULL: locally generated */
+	char *route_oif;
+	uint32_t route_uid;
+	bool route_uid_set;
+	uint8_t route_ipproto;       /* 0: any */
+	uint16_t route_sport, route_dport;
+	bool route_offline;          /* user-space lookup only, do not ask the kernel */
+};
+
+/* Parses argv into *opts. Returns 0, or a negative errno after printing a
+ * message that names the offending argument (exit status 3). */
+int options_parse(int argc, char *argv[], struct cg_options *opts);
+void options_free(struct cg_options *opts);
+void options_print_help(FILE *out);
+/* Parses "ADDR[:PORT][/udp|/tcp]" ("[v6]:PORT" for IPv6 with a port). */
+int target_arg_parse(const char *s, bool dns, struct cg_target_arg *out);

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The command-line contract: help, version, argument errors (exit 3, naming the
+# argument), and options the build cannot serve yet refusing with exit 3.
+set -euo pipefail
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+t_run "$CGNATCHECK" --help
+t_expect "--help exits 0" 0 "$t_status"
+for opt in --dns --service --policy --format --fix --dry-run --undo --quiet --help --version --show-route; do
+	case "$t_out" in *"$opt"*) t_ok "--help lists $opt" ;; *) t_fail "--help does not list $opt" ;; esac
+done
+t_run "$CGNATCHECK" -h
+t_expect "-h exits 0" 0 "$t_status"
+
+t_run "$CGNATCHECK" --version
+t_expect "--version exits 0" 0 "$t_status"
+case "$t_out" in "cgnatcheck "[0-9]*) t_ok "--version prints name and version" ;;
+	*) t_fail "--version printed '$t_out'" ;; esac
+
+t_run "$CGNATCHECK" --format xml
+t_expect "bad --format exits 3" 3 "$t_status"
+case "$t_err" in *"'xml'"*"--format"*) t_ok "bad --format names the argument" ;;
+	*) t_fail "bad --format message: $t_err" ;; esac
+
+t_run "$CGNATCHECK" --dns not-an-address
+t_expect "bad --dns exits 3" 3 "$t_status"
+case "$t_err" in *not-an-address*) t_ok "bad --dns names the argument" ;;
+	*) t_fail "bad --dns message: $t_err" ;; esac
+
+t_run "$CGNATCHECK" --no-such-option
+t_expect "unknown option exits 3" 3 "$t_status"
+
+t_run "$CGNATCHECK" --dry-run
+t_expect "--dry-run without --fix exits 3" 3 "$t_status"
+
+# Not implemented yet: must refuse with exit 3 and say so, never report success.
+for args in "--dns 100.100.2.136" "--fix" "--undo" ""; do
+	# shellcheck disable=SC2086
+	t_run "$CGNATCHECK" $args
+	t_expect "'cgnatcheck $args' refuses with exit 3" 3 "$t_status"
+	case "$t_err" in *"not"*) t_ok "'$args' says why" ;; *) t_fail "'$args' gave no reason: $t_err" ;; esac
+	[ -z "$t_out" ] && t_ok "'$args' prints no report" || t_fail "'$args' printed a report: $t_out"
+done
+
+t_done
