@@ -1,0 +1,1 @@
+# Test bed (tests/netns/): programs, scripts and tests. Included from Makefile.am.
