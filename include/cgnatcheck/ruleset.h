@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One rule model for nftables, iptables-nft and iptables-legacy.
+ *
+ * nf_tables expressions are the lingua franca: native nft rules are stored as
+ * the kernel holds them; iptables-nft rules are the same expression lists
+ * (native translations plus xt-compat match/target expressions); legacy
+ * ipt_entry rules are compiled into the form iptables-nft would have written
+ * (ipt_ip header -> payload/meta + bitwise + cmp, match/target blobs ->
+ * CG_EXPR_XT_MATCH/CG_EXPR_XT_TARGET). So one evaluator and one xt decoder
+ * serve all three backends.
+ *
+ * Everything a ruleset points to lives in its arena and is freed with it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgnatcheck/arena.h"
+
+enum cg_backend {
+	CG_BACKEND_NFTABLES,        /* native nft */
+	CG_BACKEND_IPTABLES_NFT,    /* nf_tables rules written by iptables-nft */
+	CG_BACKEND_IPTABLES_LEGACY, /* x_tables via libiptc */
+};
+
+/* Families are the kernel's NFPROTO_* values (NFPROTO_IPV4 == 2, "ip"). */
+const char *backend_to_string(enum cg_backend b);
+const char *family_to_string(uint8_t nfproto);   /* "ip", "ip6", "inet", ... */
+
+/* Raw data as nf_tables carries it (network byte order where the kernel
+ * keeps it so). Bytes live in the ruleset's arena. */
+struct cg_data {
+	uint8_t len;                /* <= 64 (NFT_DATA_VALUE_MAXLEN) */
+	const uint8_t *bytes;
+};
+
+enum cg_verdict_code {
+	CG_VERDICT_NONE = 0,        /* no verdict: continue with the next rule */
+	CG_VERDICT_ACCEPT,
+	CG_VERDICT_DROP,
+	CG_VERDICT_QUEUE,
+	CG_VERDICT_STOLEN,
+	CG_VERDICT_CONTINUE,        /* NFT_CONTINUE */
+	CG_VERDICT_BREAK,           /* NFT_BREAK: the rest of this rule is skipped */
+	CG_VERDICT_JUMP,
+	CG_VERDICT_GOTO,
+	CG_VERDICT_RETURN,
+};
+
+struct cg_chain;
+
+struct cg_verdict {
+	enum cg_verdict_code code;
+	const char *chain_name;     /* JUMP/GOTO target as named in the rule */
+	struct cg_chain *chain;     /* resolved after collection; NULL if missing */
+};
+
+enum cg_expr_type {
+	CG_EXPR_PAYLOAD,            /* load header bytes into a register */
+	CG_EXPR_PAYLOAD_SET,        /* write header bytes (mangle) */
+	CG_EXPR_META,               /* load meta key (iif, oifname, mark, l4proto...) */
+	CG_EXPR_META_SET,           /* meta mark set ... */
+	CG_EXPR_CT,                 /* load ct key (state, direction, status, mark) */
+	CG_EXPR_CT_SET,
+	CG_EXPR_CMP,
+	CG_EXPR_BITWISE,
+	CG_EXPR_BYTEORDER,
+	CG_EXPR_RANGE,
+	CG_EXPR_LOOKUP,             /* set/map lookup, verdict maps */
+	CG_EXPR_IMMEDIATE,          /* load data or a verdict */
+	CG_EXPR_COUNTER,
+	CG_EXPR_LOG,
+	CG_EXPR_LIMIT,              /* rate dependent: evaluates to unknown */
+	CG_EXPR_QUOTA,              /* state dependent: evaluates to unknown */
+	CG_EXPR_NAT,                /* snat/dnat */
+	CG_EXPR_MASQ,
+	CG_EXPR_REDIR,
+	CG_EXPR_REJECT,
+	CG_EXPR_NOTRACK,
+	CG_EXPR_XT_MATCH,           /* xt match (compat or legacy), decoded by xt.h */
+	CG_EXPR_XT_TARGET,          /* xt target (compat or legacy) */
+	CG_EXPR_UNKNOWN,            /* anything else: always unknown in evaluation */
+};
+
+struct xt_decoded;              /* see xt.h */
+
+struct cg_expr {
+	enum cg_expr_type type;
+	union {
+		struct { uint8_t dreg, base; uint32_t offset, len; } payload;
+		struct { uint8_t sreg, base; uint32_t offset, len, csum_type, csum_offset; } payload_set;
+		struct { uint32_t key; uint8_t reg; } meta;          /* dreg (load) or sreg (set) */
+		struct { uint32_t key; uint8_t reg; int8_t dir; } ct; /* dir -1: none */
+		struct { uint8_t sreg; uint32_t op; struct cg_data data; } cmp;
+		struct {
+			uint8_t sreg, dreg;
+			uint32_t op, len;       /* NFT_BITWISE_BOOL/LSHIFT/RSHIFT */
+			struct cg_data mask, xor, shift;
+		} bitwise;
+		struct { uint8_t sreg, dreg; uint32_t op, len, size; } byteorder;
+		struct { uint8_t sreg; uint32_t op; struct cg_data from, to; } range;
+		struct {
+			uint8_t sreg, dreg;     /* dreg 0: plain membership test */
+			bool invert;
+			const char *set_name;
+			uint32_t set_id;
+			struct cg_set *set;     /* resolved after collection */
+		} lookup;
+		struct {
+			uint8_t dreg;           /* 0 (NFT_REG_VERDICT): a verdict */
+			struct cg_data data;
+			struct cg_verdict verdict;
+		} immediate;
+		struct { uint32_t type; } reject;   /* NFT_REJECT_* */
+		struct {
+			uint32_t type;          /* NFT_NAT_SNAT / NFT_NAT_DNAT */
+			uint8_t family;
+			uint8_t reg_addr_min, reg_addr_max, reg_proto_min, reg_proto_max;
+			uint32_t flags;
+		} nat;
+		struct { uint8_t reg_proto_min, reg_proto_max; uint32_t flags; } masq_redir;
+		struct {
+			const char *name;
+			uint8_t revision;
+			uint32_t info_len;
+			const void *info;       /* the kernel blob (xt_*_info) */
+			const struct xt_decoded *decoded; /* NULL when unsupported */
+		} xt;
+		struct { const char *name; } unknown;  /* the expression's kind */
+	};
+};
+
+struct cg_rule {
+	struct cg_chain *chain;
+	uint32_t index;             /* 1-based position in its chain */
+	uint64_t handle;            /* nft handle; 0 for legacy */
+	uint32_t n_exprs;
+	struct cg_expr *exprs;
+	const char *comment;        /* nft rule comment or -m comment; NULL if none */
+	/* legacy and iptables-nft only: the rule's own interface matches,
+	 * kept verbatim for rendering iptables-save text */
+	const void *legacy_entry;   /* struct ipt_entry / ip6t_entry, or NULL */
+};
+
+struct cg_table;
+
+struct cg_chain {
+	struct cg_table *table;
+	const char *name;
+	uint64_t handle;
+	bool base;                  /* has a hook */
+	const char *type;           /* "filter", "nat", "route" (base chains) */
+	uint32_t hook;              /* NF_INET_* / NF_NETDEV_* */
+	int32_t priority;
+	enum cg_verdict_code policy;/* ACCEPT or DROP for base chains */
+	const char *dev;            /* netdev chains; NULL otherwise */
+	uint32_t n_rules;
+	struct cg_rule *rules;
+};
+
+enum {
+	CG_SET_INTERVAL = 1 << 0,
+	CG_SET_MAP = 1 << 1,
+	CG_SET_CONCAT = 1 << 2,
+	CG_SET_TIMEOUT = 1 << 3,
+	CG_SET_ANONYMOUS = 1 << 4,
+	CG_SET_CONSTANT = 1 << 5,
+	CG_SET_EVAL = 1 << 6,       /* dynamic set */
+};
+
+struct cg_set_elem {
+	struct cg_data key;         /* interval sets: the range's start */
+	struct cg_data key_end;     /* NFTNL_SET_ELEM_KEY_END (concat ranges), else len 0 */
+	bool interval_end;          /* NFT_SET_ELEM_INTERVAL_END marker */
+	struct cg_data data;        /* maps */
+	struct cg_verdict verdict;  /* verdict maps */
+};
+
+/* Interval sets are stored as sorted, non-overlapping [lo, hi] ranges
+ * (big-endian byte strings compare as numbers) for binary search. */
+struct cg_interval {
+	const uint8_t *lo, *hi;     /* key_len bytes each, inclusive */
+	const struct cg_set_elem *elem;
+};
+
+struct cg_set {
+	struct cg_table *table;
+	const char *name;
+	uint32_t id;
+	uint32_t flags;             /* CG_SET_* */
+	uint32_t key_type, key_len;
+	uint32_t data_type, data_len;
+	uint32_t n_elems;
+	struct cg_set_elem *elems;
+	/* built by model_index_sets(): */
+	uint32_t n_intervals;
+	struct cg_interval *intervals;
+	void *hash;                 /* exact-match index, model-private */
+};
+
+struct cg_table {
+	enum cg_backend backend;
+	uint8_t family;             /* NFPROTO_* */
+	const char *name;
+	uint64_t handle;
+	uint32_t flags;
+	uint32_t n_chains;
+	struct cg_chain *chains;
+	uint32_t n_sets;
+	struct cg_set *sets;
+};
+
+struct cg_ruleset {
+	struct arena arena;
+	uint32_t n_tables;
+	struct cg_table *tables;
+	uint32_t nft_generation;    /* nf_tables ruleset generation at dump time */
+	bool have_nftables, have_legacy;
+};
