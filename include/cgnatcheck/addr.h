@@ -20,6 +20,9 @@ struct cg_prefix {
 	uint8_t len;
 };
 
+/* Transport protocols a target or service uses. */
+enum cg_proto_mask { CG_PROTO_UDP = 1 << 0, CG_PROTO_TCP = 1 << 1 };
+
 #define CG_ADDRSTRLEN (INET6_ADDRSTRLEN + 4)
 
 /* Address length in bytes for a family (4 or 16), 0 for anything else. */

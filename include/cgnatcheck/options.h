@@ -10,8 +10,6 @@
 
 enum cg_format { CG_FORMAT_TEXT, CG_FORMAT_JSON };
 
-enum cg_proto_mask { CG_PROTO_UDP = 1 << 0, CG_PROTO_TCP = 1 << 1 };
-
 /* One --dns or --service argument. */
 struct cg_target_arg {
 	struct cg_addr addr;
