@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the simulator pushes through the hooks: one packet with its metadata
+ * and conntrack state, and three-valued match results. */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgnatcheck/addr.h"
+
+/* A match the simulator does not understand is unknown, never silently true
+ * or false (design.md, "three-valued evaluation"). */
+enum tri { TRI_FALSE = 0, TRI_TRUE = 1, TRI_UNKNOWN = 2 };
+
+static inline enum tri tri_not(enum tri a)
+{
+	return a == TRI_UNKNOWN ? TRI_UNKNOWN : a == TRI_TRUE ? TRI_FALSE : TRI_TRUE;
+}
+static inline enum tri tri_and(enum tri a, enum tri b)
+{
+	if (a == TRI_FALSE || b == TRI_FALSE)
+		return TRI_FALSE;
+	return a == TRI_TRUE && b == TRI_TRUE ? TRI_TRUE : TRI_UNKNOWN;
+}
+static inline enum tri tri_or(enum tri a, enum tri b)
+{
+	if (a == TRI_TRUE || b == TRI_TRUE)
+		return TRI_TRUE;
+	return a == TRI_FALSE && b == TRI_FALSE ? TRI_FALSE : TRI_UNKNOWN;
+}
+static inline enum tri tri_of(bool b) { return b ? TRI_TRUE : TRI_FALSE; }
+
+/* Conntrack state bits as nft's `ct state` and xt_conntrack use them
+ * (NF_CT_STATE_BIT(ctinfo), NF_CT_STATE_INVALID_BIT, NF_CT_STATE_UNTRACKED_BIT). */
+enum {
+	CG_CT_INVALID = 1 << 0,
+	CG_CT_ESTABLISHED = 1 << 1,
+	CG_CT_RELATED = 1 << 2,
+	CG_CT_NEW = 1 << 3,
+	CG_CT_UNTRACKED = 1 << 6,
+};
+
+struct cg_tuple {
+	struct cg_addr src, dst;
+	uint16_t sport, dport;     /* host byte order */
+};
+
+struct cg_conntrack {
+	uint32_t state;            /* exactly one CG_CT_* bit */
+	uint8_t dir;               /* IP_CT_DIR_ORIGINAL (0) or IP_CT_DIR_REPLY (1) */
+	uint32_t status;           /* IPS_* bits (SEEN_REPLY, ASSURED, SRC_NAT, DST_NAT, ...) */
+	uint32_t mark;
+	struct cg_tuple orig, reply;
+};
+
+struct cg_iface {
+	char name[IFNAMSIZ];       /* "" when the hook has no such device */
+	uint32_t index;
+	uint16_t type;             /* ARPHRD_* */
+	uint32_t group;
+};
+
+struct cg_packet {
+	uint8_t nfproto;           /* NFPROTO_IPV4 or NFPROTO_IPV6 */
+	struct cg_addr src, dst;
+	uint8_t l4proto;           /* IPPROTO_UDP, IPPROTO_TCP, IPPROTO_ICMP, ... */
+	uint16_t sport, dport;     /* host byte order; 0 for portless protocols */
+	uint8_t tcp_flags;         /* TCP: SYN for a new connection, ACK for replies */
+	uint8_t icmp_type, icmp_code;
+	uint8_t ttl;               /* hop limit for IPv6 */
+	uint8_t dscp;
+	uint16_t len;              /* total length of the network packet */
+	struct cg_iface iif, oif;
+	uint32_t mark;
+	bool locally_generated;    /* has a socket: skuid/skgid are meaningful */
+	uint32_t skuid, skgid;
+	uint8_t pkttype;           /* PACKET_HOST, PACKET_BROADCAST, ... */
+	struct cg_conntrack ct;
+};
+
+/* How an address relates to this host, for addrtype / fib matches. The
+ * simulator gets this from the routing state (local table); RTN_* values. */
+struct cg_addr_env {
+	/* Returns the route type (RTN_LOCAL, RTN_UNICAST, RTN_BROADCAST, ...)
+	 * of addr as the host's local table sees it, or -1 if unknown. When
+	 * dev is non-NULL the lookup is limited to that device (addrtype
+	 * --limit-iface-in/out). */
+	int (*addr_type)(const struct cg_addr_env *env, const struct cg_addr *addr, const char *dev);
+	void *userdata;
+};
