@@ -26,6 +26,8 @@ enum cg_backend {
 /* Families are the kernel's NFPROTO_* values (NFPROTO_IPV4 == 2, "ip"). */
 const char *backend_to_string(enum cg_backend b);
 const char *family_to_string(uint8_t nfproto);   /* "ip", "ip6", "inet", ... */
+/* Hook names as nft prints them ("input", "ingress", ...); NULL if unknown. */
+const char *hook_to_string(uint8_t nfproto, uint32_t hook);
 
 /* Raw data as nf_tables carries it (network byte order where the kernel
  * keeps it so). Bytes live in the ruleset's arena. */
@@ -46,6 +48,8 @@ enum cg_verdict_code {
 	CG_VERDICT_GOTO,
 	CG_VERDICT_RETURN,
 };
+
+const char *verdict_to_string(enum cg_verdict_code code); /* "accept", "jump", ... */
 
 struct cg_chain;
 
@@ -81,6 +85,10 @@ enum cg_expr_type {
 	CG_EXPR_XT_TARGET,          /* xt target (compat or legacy) */
 	CG_EXPR_UNKNOWN,            /* anything else: always unknown in evaluation */
 };
+
+/* The nf_tables expression name ("payload", "lookup", "match", ...); for
+ * CG_EXPR_UNKNOWN the caller prints expr->unknown.name instead. */
+const char *expr_type_to_string(enum cg_expr_type type);
 
 struct xt_decoded;              /* see xt.h */
 
@@ -154,6 +162,9 @@ struct cg_chain {
 	int32_t priority;
 	enum cg_verdict_code policy;/* ACCEPT or DROP for base chains */
 	const char *dev;            /* netdev chains; NULL otherwise */
+	uint32_t n_devs;            /* all hook devices (dev is devs[0]) */
+	const char **devs;
+	uint32_t flags;             /* NFT_CHAIN_* (BINDING: an anonymous chain) */
 	uint32_t n_rules;
 	struct cg_rule *rules;
 };
@@ -174,6 +185,7 @@ struct cg_set_elem {
 	bool interval_end;          /* NFT_SET_ELEM_INTERVAL_END marker */
 	struct cg_data data;        /* maps */
 	struct cg_verdict verdict;  /* verdict maps */
+	bool catchall;              /* NFT_SET_ELEM_CATCHALL: matches what nothing else does */
 };
 
 /* Interval sets are stored as sorted, non-overlapping [lo, hi] ranges
@@ -186,16 +198,21 @@ struct cg_interval {
 struct cg_set {
 	struct cg_table *table;
 	const char *name;
+	uint64_t handle;
 	uint32_t id;
 	uint32_t flags;             /* CG_SET_* */
 	uint32_t key_type, key_len;
 	uint32_t data_type, data_len;
+	/* Concatenations: each field's length in bytes; in a key every field
+	 * starts on a 4-byte register boundary. n_fields 0: one field. */
+	uint8_t n_fields;
+	uint8_t field_len[16];
 	uint32_t n_elems;
 	struct cg_set_elem *elems;
 	/* built by model_index_sets(): */
 	uint32_t n_intervals;
 	struct cg_interval *intervals;
-	void *hash;                 /* exact-match index, model-private */
+	void *hash;                 /* exact-match index and catch-all, model-private */
 };
 
 struct cg_table {
@@ -208,6 +225,7 @@ struct cg_table {
 	struct cg_chain *chains;
 	uint32_t n_sets;
 	struct cg_set *sets;
+	void *index;                /* chain and set names, model-private */
 };
 
 struct cg_ruleset {
@@ -217,3 +235,34 @@ struct cg_ruleset {
 	uint32_t nft_generation;    /* nf_tables ruleset generation at dump time */
 	bool have_nftables, have_legacy;
 };
+
+/* Frees everything the ruleset holds (the arena) and zeroes it. */
+void ruleset_free(struct cg_ruleset *rs);
+
+/* Appends n zeroed tables, moving the existing ones (their chains and sets
+ * follow); returns the first new table. Collectors call this, then
+ * ruleset_resolve(). */
+struct cg_table *ruleset_add_tables(struct cg_ruleset *rs, uint32_t n);
+
+/* Indexes every table not indexed yet (chain and set names), resolves
+ * jump/goto targets (rules and verdict-map elements) and lookups, and builds
+ * the set indexes (model_index_sets()). Targets that do not exist stay NULL.
+ * Returns 0 or a negative errno. */
+int ruleset_resolve(struct cg_ruleset *rs);
+
+/* Builds the name index of one table (after its chains and sets are final). */
+void table_index_build(struct cg_table *t, struct arena *a);
+/* O(1) name lookups within a table (which must be indexed); NULL if absent. */
+struct cg_chain *chain_find(const struct cg_table *t, const char *name);
+struct cg_set *set_find(const struct cg_table *t, const char *name);
+
+/* Builds the lookup index of every set of the ruleset not indexed yet. */
+int model_index_sets(struct cg_ruleset *rs);
+/* Builds one set's index: interval sets become sorted [lo, hi] ranges (from
+ * the kernel's start/end-marker elements, or key/key_end ranges), the other
+ * sets a hash. For hand-built sets too. Returns 0 or -EINVAL (bad keys). */
+int set_index_build(struct cg_set *s, struct arena *a);
+/* The element a lookup of `key` (the register contents, key_len bytes) finds,
+ * as the kernel would: the matching range or exact key, else the catch-all
+ * element, else NULL. */
+const struct cg_set_elem *set_lookup(const struct cg_set *s, const uint8_t *key, uint32_t len);

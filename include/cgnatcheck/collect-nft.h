@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The nf_tables collector: reads the running network namespace's whole
+ * nf_tables ruleset (every family: ip, ip6, inet, arp, bridge, netdev) over
+ * netlink and fills the rule model (ruleset.h), resolved and indexed. */
+#pragma once
+
+#include "cgnatcheck/ruleset.h"
+
+/* Fills rs, which must be empty (zeroed), with every nf_tables table, chain,
+ * rule, set and element, consistent with one ruleset generation (the dump is
+ * retried, a bounded number of times, when the ruleset changes under it).
+ * Tables are marked CG_BACKEND_IPTABLES_NFT when iptables-nft manages them
+ * (see nft.c), CG_BACKEND_NFTABLES otherwise. A namespace without tables
+ * yields an empty model. Needs CAP_NET_ADMIN. Returns 0 or a negative errno
+ * after logging what failed. On failure rs stays empty. */
+int nft_collect(struct cg_ruleset *rs);
+
+/* Internal, shared by the collector's files and exposed for tests. */
+struct nlmsghdr;
+
+struct nft_rule_id {            /* where a dumped rule belongs */
+	uint8_t family;
+	char table[256];            /* NFT_TABLE_MAXNAMELEN */
+	char chain[256];            /* NFT_CHAIN_MAXNAMELEN */
+};
+
+/* Converts one NFT_MSG_NEWRULE message into `rule` (handle, expressions,
+ * comment) with memory from `a`, and says where it belongs. Expressions
+ * libnftnl cannot parse become CG_EXPR_UNKNOWN with their name rather than
+ * failing the rule. Returns 0, or -EINVAL for a message that is not a rule. */
+int nft_rule_from_nlmsg(const struct nlmsghdr *nlh, struct arena *a, struct cg_rule *rule,
+			struct nft_rule_id *id);
+/* A kernel verdict (NF_ACCEPT, NFT_JUMP, ...) and its chain name. */
+struct cg_verdict nft_verdict(int32_t code, const char *chain, struct arena *a);
+/* True when the rule holds xt-compat expressions (match/target). */
+bool nft_rule_has_xt(const struct cg_rule *rule);

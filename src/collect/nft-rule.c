@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* nf_tables rules -> struct cg_rule: one function per expression kind, each
+ * copying what the kernel said into the model without interpreting it. The
+ * evaluator, not the collector, decides what an expression means. */
+#include "config.h"
+
+#include <endian.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/xt_comment.h>
+#include <string.h>
+
+#include "cgnatcheck/collect-nft.h"
+#include "cgnatcheck/common.h"
+
+#define NFT_DATA_MAX 64 /* NFT_DATA_VALUE_MAXLEN */
+
+static struct cg_data data_get(const struct nftnl_expr *ne, uint16_t attr, struct arena *a)
+{
+	uint32_t len = 0;
+	const void *p = nftnl_expr_get(ne, attr, &len);
+
+	if (!p || !len)
+		return (struct cg_data){ 0 };
+	if (len > NFT_DATA_MAX)
+		len = NFT_DATA_MAX;
+	return (struct cg_data){ .len = (uint8_t)len, .bytes = arena_memdup(a, p, len) };
+}
+
+static const char *str_get(const struct nftnl_expr *ne, uint16_t attr, struct arena *a)
+{
+	const char *s = nftnl_expr_is_set(ne, attr) ? nftnl_expr_get_str(ne, attr) : NULL;
+
+	return s ? arena_strdup(a, s) : NULL;
+}
+
+static uint8_t reg_get(const struct nftnl_expr *ne, uint16_t attr)
+{
+	return (uint8_t)nftnl_expr_get_u32(ne, attr);
+}
+
+/* The kernel's verdict numbers (NF_* and NFT_*) -> the model's. A drop may
+ * carry an errno and a queue verdict a queue number in the upper bits. */
+static enum cg_verdict_code verdict_code(int32_t v)
+{
+	switch (v) {
+	case NFT_CONTINUE: return CG_VERDICT_CONTINUE;
+	case NFT_BREAK: return CG_VERDICT_BREAK;
+	case NFT_JUMP: return CG_VERDICT_JUMP;
+	case NFT_GOTO: return CG_VERDICT_GOTO;
+	case NFT_RETURN: return CG_VERDICT_RETURN;
+	}
+	switch ((uint32_t)v & NF_VERDICT_MASK) {
+	case NF_DROP: return CG_VERDICT_DROP;
+	case NF_ACCEPT: return CG_VERDICT_ACCEPT;
+	case NF_STOLEN: return CG_VERDICT_STOLEN;
+	case NF_QUEUE: return CG_VERDICT_QUEUE;
+	}
+	/* Not a verdict the kernel defines: treat like drop would be a guess;
+	 * NONE makes the evaluator see "no verdict", which it reports. */
+	return CG_VERDICT_NONE;
+}
+
+struct cg_verdict nft_verdict(int32_t code, const char *chain, struct arena *a)
+{
+	struct cg_verdict v = { .code = verdict_code(code) };
+
+	if ((v.code == CG_VERDICT_JUMP || v.code == CG_VERDICT_GOTO) && chain)
+		v.chain_name = arena_strdup(a, chain);
+	return v;
+}
+
+static void payload_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	if (nftnl_expr_is_set(ne, NFTNL_EXPR_PAYLOAD_SREG)) {
+		e->type = CG_EXPR_PAYLOAD_SET;
+		e->payload_set.sreg = reg_get(ne, NFTNL_EXPR_PAYLOAD_SREG);
+		e->payload_set.base = (uint8_t)nftnl_expr_get_u32(ne, NFTNL_EXPR_PAYLOAD_BASE);
+		e->payload_set.offset = nftnl_expr_get_u32(ne, NFTNL_EXPR_PAYLOAD_OFFSET);
+		e->payload_set.len = nftnl_expr_get_u32(ne, NFTNL_EXPR_PAYLOAD_LEN);
+		e->payload_set.csum_type = nftnl_expr_get_u32(ne, NFTNL_EXPR_PAYLOAD_CSUM_TYPE);
+		e->payload_set.csum_offset = nftnl_expr_get_u32(ne, NFTNL_EXPR_PAYLOAD_CSUM_OFFSET);
+		return;
+	}
+	e->type = CG_EXPR_PAYLOAD;
+	e->payload.dreg = reg_get(ne, NFTNL_EXPR_PAYLOAD_DREG);
+	e->payload.base = (uint8_t)nftnl_expr_get_u32(ne, NFTNL_EXPR_PAYLOAD_BASE);
+	e->payload.offset = nftnl_expr_get_u32(ne, NFTNL_EXPR_PAYLOAD_OFFSET);
+	e->payload.len = nftnl_expr_get_u32(ne, NFTNL_EXPR_PAYLOAD_LEN);
+}
+
+static void meta_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	bool set = nftnl_expr_is_set(ne, NFTNL_EXPR_META_SREG);
+
+	e->type = set ? CG_EXPR_META_SET : CG_EXPR_META;
+	e->meta.key = nftnl_expr_get_u32(ne, NFTNL_EXPR_META_KEY);
+	e->meta.reg = reg_get(ne, set ? NFTNL_EXPR_META_SREG : NFTNL_EXPR_META_DREG);
+}
+
+static void ct_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	bool set = nftnl_expr_is_set(ne, NFTNL_EXPR_CT_SREG);
+
+	e->type = set ? CG_EXPR_CT_SET : CG_EXPR_CT;
+	e->ct.key = nftnl_expr_get_u32(ne, NFTNL_EXPR_CT_KEY);
+	e->ct.reg = reg_get(ne, set ? NFTNL_EXPR_CT_SREG : NFTNL_EXPR_CT_DREG);
+	e->ct.dir = nftnl_expr_is_set(ne, NFTNL_EXPR_CT_DIR) ?
+		(int8_t)nftnl_expr_get_u8(ne, NFTNL_EXPR_CT_DIR) : -1;
+}
+
+static void cmp_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	e->type = CG_EXPR_CMP;
+	e->cmp.sreg = reg_get(ne, NFTNL_EXPR_CMP_SREG);
+	e->cmp.op = nftnl_expr_get_u32(ne, NFTNL_EXPR_CMP_OP);
+	e->cmp.data = data_get(ne, NFTNL_EXPR_CMP_DATA, a);
+}
+
+static void bitwise_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	e->type = CG_EXPR_BITWISE;
+	e->bitwise.sreg = reg_get(ne, NFTNL_EXPR_BITWISE_SREG);
+	e->bitwise.dreg = reg_get(ne, NFTNL_EXPR_BITWISE_DREG);
+	/* Kernels before 5.6 know only the boolean form and send no op. */
+	e->bitwise.op = nftnl_expr_is_set(ne, NFTNL_EXPR_BITWISE_OP) ?
+		nftnl_expr_get_u32(ne, NFTNL_EXPR_BITWISE_OP) : NFT_BITWISE_BOOL;
+	e->bitwise.len = nftnl_expr_get_u32(ne, NFTNL_EXPR_BITWISE_LEN);
+	e->bitwise.mask = data_get(ne, NFTNL_EXPR_BITWISE_MASK, a);
+	e->bitwise.xor = data_get(ne, NFTNL_EXPR_BITWISE_XOR, a);
+	e->bitwise.shift = data_get(ne, NFTNL_EXPR_BITWISE_DATA, a);
+}
+
+static void byteorder_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	e->type = CG_EXPR_BYTEORDER;
+	e->byteorder.sreg = reg_get(ne, NFTNL_EXPR_BYTEORDER_SREG);
+	e->byteorder.dreg = reg_get(ne, NFTNL_EXPR_BYTEORDER_DREG);
+	e->byteorder.op = nftnl_expr_get_u32(ne, NFTNL_EXPR_BYTEORDER_OP);
+	e->byteorder.len = nftnl_expr_get_u32(ne, NFTNL_EXPR_BYTEORDER_LEN);
+	e->byteorder.size = nftnl_expr_get_u32(ne, NFTNL_EXPR_BYTEORDER_SIZE);
+}
+
+static void range_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	e->type = CG_EXPR_RANGE;
+	e->range.sreg = reg_get(ne, NFTNL_EXPR_RANGE_SREG);
+	e->range.op = nftnl_expr_get_u32(ne, NFTNL_EXPR_RANGE_OP);
+	e->range.from = data_get(ne, NFTNL_EXPR_RANGE_FROM_DATA, a);
+	e->range.to = data_get(ne, NFTNL_EXPR_RANGE_TO_DATA, a);
+}
+
+static void lookup_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	e->type = CG_EXPR_LOOKUP;
+	e->lookup.sreg = reg_get(ne, NFTNL_EXPR_LOOKUP_SREG);
+	e->lookup.dreg = reg_get(ne, NFTNL_EXPR_LOOKUP_DREG);
+	e->lookup.invert = nftnl_expr_get_u32(ne, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV;
+	e->lookup.set_name = str_get(ne, NFTNL_EXPR_LOOKUP_SET, a);
+	e->lookup.set_id = nftnl_expr_get_u32(ne, NFTNL_EXPR_LOOKUP_SET_ID);
+}
+
+static void immediate_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	e->type = CG_EXPR_IMMEDIATE;
+	e->immediate.dreg = reg_get(ne, NFTNL_EXPR_IMM_DREG);
+	if (nftnl_expr_is_set(ne, NFTNL_EXPR_IMM_VERDICT)) {
+		const char *chain = nftnl_expr_is_set(ne, NFTNL_EXPR_IMM_CHAIN) ?
+			nftnl_expr_get_str(ne, NFTNL_EXPR_IMM_CHAIN) : NULL;
+
+		e->immediate.verdict = nft_verdict((int32_t)nftnl_expr_get_u32(ne, NFTNL_EXPR_IMM_VERDICT),
+						   chain, a);
+	} else {
+		e->immediate.data = data_get(ne, NFTNL_EXPR_IMM_DATA, a);
+	}
+}
+
+static void reject_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	e->type = CG_EXPR_REJECT;
+	e->reject.type = nftnl_expr_get_u32(ne, NFTNL_EXPR_REJECT_TYPE);
+}
+
+static void nat_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	e->type = CG_EXPR_NAT;
+	e->nat.type = nftnl_expr_get_u32(ne, NFTNL_EXPR_NAT_TYPE);
+	e->nat.family = (uint8_t)nftnl_expr_get_u32(ne, NFTNL_EXPR_NAT_FAMILY);
+	e->nat.reg_addr_min = reg_get(ne, NFTNL_EXPR_NAT_REG_ADDR_MIN);
+	e->nat.reg_addr_max = reg_get(ne, NFTNL_EXPR_NAT_REG_ADDR_MAX);
+	e->nat.reg_proto_min = reg_get(ne, NFTNL_EXPR_NAT_REG_PROTO_MIN);
+	e->nat.reg_proto_max = reg_get(ne, NFTNL_EXPR_NAT_REG_PROTO_MAX);
+	e->nat.flags = nftnl_expr_get_u32(ne, NFTNL_EXPR_NAT_FLAGS);
+}
+
+static void masq_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	e->type = CG_EXPR_MASQ;
+	e->masq_redir.reg_proto_min = reg_get(ne, NFTNL_EXPR_MASQ_REG_PROTO_MIN);
+	e->masq_redir.reg_proto_max = reg_get(ne, NFTNL_EXPR_MASQ_REG_PROTO_MAX);
+	e->masq_redir.flags = nftnl_expr_get_u32(ne, NFTNL_EXPR_MASQ_FLAGS);
+}
+
+static void redir_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	e->type = CG_EXPR_REDIR;
+	e->masq_redir.reg_proto_min = reg_get(ne, NFTNL_EXPR_REDIR_REG_PROTO_MIN);
+	e->masq_redir.reg_proto_max = reg_get(ne, NFTNL_EXPR_REDIR_REG_PROTO_MAX);
+	e->masq_redir.flags = nftnl_expr_get_u32(ne, NFTNL_EXPR_REDIR_FLAGS);
+}
+
+/* The extension's own struct (xt_conntrack_mtinfo3, xt_mark_tginfo2, ...)
+ * is kept verbatim: the xt decoder shared with the legacy backend reads it. */
+static void xt_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a, bool target)
+{
+	uint16_t a_name = target ? NFTNL_EXPR_TG_NAME : NFTNL_EXPR_MT_NAME;
+	uint16_t a_rev = target ? NFTNL_EXPR_TG_REV : NFTNL_EXPR_MT_REV;
+	uint16_t a_info = target ? NFTNL_EXPR_TG_INFO : NFTNL_EXPR_MT_INFO;
+	uint32_t len = 0;
+	const void *info = nftnl_expr_get(ne, a_info, &len);
+
+	e->type = target ? CG_EXPR_XT_TARGET : CG_EXPR_XT_MATCH;
+	e->xt.name = str_get(ne, a_name, a);
+	if (!e->xt.name)
+		e->xt.name = "";
+	e->xt.revision = (uint8_t)nftnl_expr_get_u32(ne, a_rev);
+	e->xt.info_len = info ? len : 0;
+	e->xt.info = info && len ? arena_memdup(a, info, len) : NULL;
+}
+
+static void match_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	xt_convert(ne, e, a, false);
+}
+
+static void target_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	xt_convert(ne, e, a, true);
+}
+
+static const struct {
+	const char *name;
+	enum cg_expr_type type;     /* for the kinds that carry no fields */
+	void (*convert)(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a);
+} expr_kinds[] = {
+	/* most frequent first: this is scanned for every expression */
+	{ "payload", 0, payload_convert },
+	{ "cmp", 0, cmp_convert },
+	{ "meta", 0, meta_convert },
+	{ "immediate", 0, immediate_convert },
+	{ "counter", CG_EXPR_COUNTER, NULL },
+	{ "bitwise", 0, bitwise_convert },
+	{ "lookup", 0, lookup_convert },
+	{ "ct", 0, ct_convert },
+	{ "match", 0, match_convert },
+	{ "target", 0, target_convert },
+	{ "range", 0, range_convert },
+	{ "byteorder", 0, byteorder_convert },
+	{ "log", CG_EXPR_LOG, NULL },
+	{ "limit", CG_EXPR_LIMIT, NULL },
+	{ "quota", CG_EXPR_QUOTA, NULL },
+	{ "nat", 0, nat_convert },
+	{ "masq", 0, masq_convert },
+	{ "redir", 0, redir_convert },
+	{ "reject", 0, reject_convert },
+	{ "notrack", CG_EXPR_NOTRACK, NULL },
+};
+
+static void expr_unknown(struct cg_expr *e, const char *name, struct arena *a)
+{
+	e->type = CG_EXPR_UNKNOWN;
+	e->unknown.name = arena_strdup(a, name && *name ? name : "(unnamed)");
+}
+
+static void expr_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	const char *name = nftnl_expr_get_str(ne, NFTNL_EXPR_NAME);
+
+	memset(e, 0, sizeof(*e));
+	for (size_t i = 0; name && i < ARRAY_SIZE(expr_kinds); i++) {
+		if (strcmp(name, expr_kinds[i].name) != 0)
+			continue;
+		if (expr_kinds[i].convert)
+			expr_kinds[i].convert(ne, e, a);
+		else
+			e->type = expr_kinds[i].type;
+		return;
+	}
+	/* fib, socket, osf, numgen, hash, rt, exthdr, dynset, objref, ...:
+	 * kept, by name, so the evaluator can say which match it cannot judge. */
+	expr_unknown(e, name, a);
+}
+
+/* --- rule ---------------------------------------------------------------- */
+
+struct expr_vec {
+	struct cg_expr *v;
+	size_t n, cap;
+	struct arena *a;
+};
+
+static struct cg_expr *expr_vec_add(struct expr_vec *ev)
+{
+	grow_array((void **)&ev->v, &ev->cap, ev->n + 1, sizeof(*ev->v));
+	return &ev->v[ev->n++];
+}
+
+static int expr_cb(struct nftnl_expr *ne, void *data)
+{
+	struct expr_vec *ev = data;
+
+	expr_convert(ne, expr_vec_add(ev), ev->a);
+	return 0;
+}
+
+static int udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	const char **comment = data;
+	const char *value = nftnl_udata_get(attr);
+	uint8_t len = nftnl_udata_len(attr);
+
+	/* Only a NUL-terminated string is a comment; other user data (e.g.
+	 * tags that programs write for themselves) is not ours to read. */
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len > 0 && value[len - 1] == '\0' &&
+	    !*comment)
+		*comment = value;
+	return 0;
+}
+
+static const char *udata_comment(const void *udata, uint32_t len, struct arena *a)
+{
+	const char *comment = NULL;
+
+	if (!udata || !len)
+		return NULL;
+	if (nftnl_udata_parse(udata, len, udata_cb, &comment) < 0 || !comment)
+		return NULL;
+	return arena_strdup(a, comment);
+}
+
+/* iptables-nft (up to at least 1.8.9) keeps "-m comment" as an xt match
+ * whose blob is struct xt_comment_info: the text the user gave. */
+static const char *xt_comment(const struct cg_rule *rule, struct arena *a)
+{
+	for (uint32_t i = 0; i < rule->n_exprs; i++) {
+		const struct cg_expr *e = &rule->exprs[i];
+
+		if (e->type == CG_EXPR_XT_MATCH && strcmp(e->xt.name, "comment") == 0 && e->xt.info) {
+			uint32_t max = e->xt.info_len < XT_MAX_COMMENT_LEN ? e->xt.info_len : XT_MAX_COMMENT_LEN;
+			return arena_strndup(a, e->xt.info, strnlen(e->xt.info, max));
+		}
+	}
+	return NULL;
+}
+
+bool nft_rule_has_xt(const struct cg_rule *rule)
+{
+	for (uint32_t i = 0; i < rule->n_exprs; i++)
+		if (rule->exprs[i].type == CG_EXPR_XT_MATCH || rule->exprs[i].type == CG_EXPR_XT_TARGET)
+			return true;
+	return false;
+}
+
+/* --- the fallback for rules libnftnl refuses ------------------------------
+ * libnftnl fails a whole rule when one expression is of a kind it does not
+ * know (a kernel newer than the library). Rather than lose the rule, parse
+ * its attributes here and hand each expression to libnftnl on its own,
+ * wrapped in a one-expression rule message; the ones it still refuses become
+ * CG_EXPR_UNKNOWN under their own name. */
+
+static int rule_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, NFTA_RULE_MAX) < 0)
+		return MNL_CB_OK;
+	switch (type) {
+	case NFTA_RULE_TABLE:
+	case NFTA_RULE_CHAIN:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case NFTA_RULE_HANDLE:
+		if (mnl_attr_validate(attr, MNL_TYPE_U64) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case NFTA_RULE_EXPRESSIONS:
+		if (mnl_attr_validate(attr, MNL_TYPE_NESTED) < 0)
+			return MNL_CB_ERROR;
+		break;
+	}
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static const char *expr_attr_name(const struct nlattr *elem)
+{
+	const struct nlattr *attr;
+
+	mnl_attr_for_each_nested(attr, elem) {
+		if (mnl_attr_get_type(attr) == NFTA_EXPR_NAME &&
+		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+			return mnl_attr_get_str(attr);
+	}
+	return NULL;
+}
+
+static int expr_parse_alone(const struct nlattr *elem, struct cg_expr *e, struct arena *a)
+{
+	size_t size = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)) + 2 * MNL_ATTR_HDRLEN +
+		      mnl_attr_get_payload_len(elem) + MNL_ALIGNTO;
+	_cleanup_free_ void *buf = xcalloc(1, size);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nftnl_rule *r;
+	struct nftnl_expr_iter *it;
+	struct nftnl_expr *ne;
+	struct nlattr *nest;
+	int ret = -EINVAL;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
+	nest = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+	mnl_attr_put(nlh, NFTA_LIST_ELEM, mnl_attr_get_payload_len(elem), mnl_attr_get_payload(elem));
+	mnl_attr_nest_end(nlh, nest);
+
+	r = nftnl_rule_alloc();
+	if (!r)
+		return -ENOMEM;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 && (it = nftnl_expr_iter_create(r))) {
+		ne = nftnl_expr_iter_next(it);
+		if (ne) {
+			expr_convert(ne, e, a);
+			ret = 0;
+		}
+		nftnl_expr_iter_destroy(it);
+	}
+	nftnl_rule_free(r);
+	return ret;
+}
+
+static int rule_parse_fallback(const struct nlmsghdr *nlh, struct cg_rule *rule, struct nft_rule_id *id,
+			       struct expr_vec *ev)
+{
+	const struct nlattr *tb[NFTA_RULE_MAX + 1] = { 0 };
+	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *elem;
+
+	if (mnl_attr_parse(nlh, sizeof(*nfg), rule_attr_cb, tb) < 0 || !tb[NFTA_RULE_TABLE] ||
+	    !tb[NFTA_RULE_CHAIN])
+		return -EINVAL;
+	id->family = nfg->nfgen_family;
+	snprintf(id->table, sizeof(id->table), "%s", mnl_attr_get_str(tb[NFTA_RULE_TABLE]));
+	snprintf(id->chain, sizeof(id->chain), "%s", mnl_attr_get_str(tb[NFTA_RULE_CHAIN]));
+	if (tb[NFTA_RULE_HANDLE])
+		rule->handle = be64toh(mnl_attr_get_u64(tb[NFTA_RULE_HANDLE]));
+	if (tb[NFTA_RULE_USERDATA])
+		rule->comment = udata_comment(mnl_attr_get_payload(tb[NFTA_RULE_USERDATA]),
+					      mnl_attr_get_payload_len(tb[NFTA_RULE_USERDATA]), ev->a);
+	if (!tb[NFTA_RULE_EXPRESSIONS])
+		return 0;
+	mnl_attr_for_each_nested(elem, tb[NFTA_RULE_EXPRESSIONS]) {
+		struct cg_expr *e = expr_vec_add(ev);
+
+		if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM || expr_parse_alone(elem, e, ev->a) < 0)
+			expr_unknown(e, expr_attr_name(elem), ev->a);
+	}
+	return 0;
+}
+
+static int rule_parse(const struct nlmsghdr *nlh, struct cg_rule *rule, struct nft_rule_id *id,
+		      struct expr_vec *ev)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	const char *table, *chain;
+	uint32_t len = 0;
+	const void *udata;
+	int ret = -EINVAL;
+
+	if (!r)
+		return -ENOMEM;
+	if (nftnl_rule_nlmsg_parse(nlh, r) < 0) {
+		nftnl_rule_free(r);
+		ev->n = 0;
+		return rule_parse_fallback(nlh, rule, id, ev);
+	}
+	table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
+	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+	if (table && chain) {
+		id->family = (uint8_t)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
+		snprintf(id->table, sizeof(id->table), "%s", table);
+		snprintf(id->chain, sizeof(id->chain), "%s", chain);
+		rule->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+		udata = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+		rule->comment = udata_comment(udata, len, ev->a);
+		nftnl_expr_foreach(r, expr_cb, ev);
+		ret = 0;
+	}
+	nftnl_rule_free(r);
+	return ret;
+}
+
+int nft_rule_from_nlmsg(const struct nlmsghdr *nlh, struct arena *a, struct cg_rule *rule,
+			struct nft_rule_id *id)
+{
+	/* One scratch vector per thread of collection would be faster still,
+	 * but a rule has few expressions and malloc reuses the block. */
+	struct expr_vec ev = { .a = a };
+	int r;
+
+	memset(rule, 0, sizeof(*rule));
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct nfgenmsg) ||
+	    (nlh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE)
+		return -EINVAL;
+	r = rule_parse(nlh, rule, id, &ev);
+	if (r >= 0) {
+		rule->n_exprs = (uint32_t)ev.n;
+		rule->exprs = ev.n ? arena_memdup(a, ev.v, ev.n * sizeof(*ev.v)) : NULL;
+		if (!rule->comment)
+			rule->comment = xt_comment(rule, a);
+	}
+	free(ev.v);
+	return r;
+}

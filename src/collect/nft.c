@@ -1,0 +1,731 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The nf_tables collector.
+ *
+ * Reads the whole ruleset in bulk, the way `nft list ruleset` does: one dump
+ * each of tables, chains, sets and rules across all families, then one
+ * element dump per set (the kernel offers no other way), all on one netlink
+ * socket with a large receive buffer. Nothing is requested per rule or per
+ * chain, so 300k rules cost four dumps.
+ *
+ * Consistency: the kernel bumps the ruleset generation on every committed
+ * change. We read it before and after; if it moved, or the kernel flagged a
+ * dump as interrupted (NLM_F_DUMP_INTR), or a rule names a chain the chain
+ * dump did not have, another program changed the ruleset under us and the
+ * whole dump is taken again (a bounded number of times).
+ *
+ * Which tables iptables-nft manages: nft(8) itself warns "table ip filter is
+ * managed by iptables-nft, do not touch!" exactly when a rule of the table
+ * holds an xt-compat expression (match or target): nftables src/xt.c,
+ * netlink_parse_match()/netlink_parse_target() set table->has_xt_stmts, and
+ * src/rule.c table_print() prints the warning (nftables commit "Warn for
+ * tables with compat expressions in rules", Phil Sutter, 2022, first in
+ * v1.0.6). We use the same marker, per table, never the table's name:
+ * Tailscale's nftables mode writes native expressions into tables named
+ * "ip filter" and "ip nat", exactly the names iptables-nft uses.
+ *
+ * We do not label rules individually. The only per-rule evidence is the xt
+ * expression itself, and it already makes its table iptables-nft. Its absence
+ * proves nothing: iptables-nft writes the common matches natively (-s/-d,
+ * -i/-o, -p, --dport, -j ACCEPT/DROP/jumps; `-s 100.64.0.0/10 ! -i tailscale0
+ * -j DROP` contains no xt expression at all). Rule user data does not help
+ * either: iptables-nft's comment record has the same type (0) as nft's, and
+ * the one iptables-only record (UDATA_TYPE_COMPAT_EXT, added during iptables
+ * 1.8.12 development) was reverted before that release ("nft: revert compat
+ * expressions in userdata"). A table is one unit to its owner anyway: nft
+ * tells users not to touch any of a managed table, and iptables-nft lists
+ * (and must be able to parse) every rule in it. */
+#include "config.h"
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <string.h>
+
+#include "cgnatcheck/collect-nft.h"
+#include "cgnatcheck/common.h"
+#include "cgnatcheck/hashmap.h"
+
+#define NFT_ATTEMPTS 5
+/* A dump message is at most a few pages, but a truncated read loses the
+ * rest of it (ENOSPC): read with room to spare. */
+#define NFT_RECV_BUFSIZ (1u << 20)
+
+struct nft_conn {
+	struct mnl_socket *nl;
+	uint32_t portid, seq;
+	char *buf;
+};
+
+struct tmp_chain {
+	uint32_t table;
+	struct cg_chain chain;
+};
+
+struct tmp_set {
+	uint32_t table;
+	struct cg_set set;
+};
+
+struct tmp_rule {
+	struct cg_chain *chain;
+	struct cg_rule rule;
+};
+
+#define VEC(type) struct { type *v; size_t n, cap; }
+#define VEC_PUSH(vec) \
+	(grow_array((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof(*(vec).v)), \
+	 memset(&(vec).v[(vec).n], 0, sizeof(*(vec).v)), &(vec).v[(vec).n++])
+
+struct collect {
+	struct cg_ruleset *rs;
+	struct arena *a;
+	struct cg_hashmap table_names;  /* family byte + name -> table */
+	VEC(struct cg_table) tables;
+	VEC(struct tmp_chain) chains;
+	VEC(struct tmp_set) sets;
+	VEC(struct tmp_rule) rules;
+	VEC(struct cg_set_elem) elems;
+	struct cg_chain *last_chain;    /* rules arrive grouped by chain */
+	struct nft_rule_id last_id;
+};
+
+static void collect_done(struct collect *c)
+{
+	free(c->tables.v);
+	free(c->chains.v);
+	free(c->sets.v);
+	free(c->rules.v);
+	free(c->elems.v);
+}
+
+/* Callbacks fail through errno, which mnl_cb_run() leaves for the caller. */
+static int cb_fail(int err)
+{
+	errno = -err;
+	return MNL_CB_ERROR;
+}
+
+/* --- netlink ------------------------------------------------------------- */
+
+static void nft_conn_close(struct nft_conn *c)
+{
+	if (c->nl)
+		mnl_socket_close(c->nl);
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+}
+
+static int nft_conn_open(struct nft_conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!c->nl)
+		return -errno;
+	if (mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int r = -errno;
+		nft_conn_close(c);
+		return r;
+	}
+	c->portid = mnl_socket_get_portid(c->nl);
+	c->buf = xmalloc(NFT_RECV_BUFSIZ);
+	return 0;
+}
+
+/* libmnl reports NLM_F_DUMP_INTR only in newer versions; look ourselves. */
+static bool dump_interrupted(const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			return true;
+	return false;
+}
+
+/* Sends a request and runs cb on every reply until the dump's end (or the
+ * ACK). Returns 0 or a negative errno: the kernel's, or the callback's. */
+static int nft_talk(struct nft_conn *c, const struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	uint32_t seq = nlh->nlmsg_seq;
+	ssize_t n;
+	int r;
+
+	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(c->nl, c->buf, NFT_RECV_BUFSIZ);
+		if (n < 0)
+			return -errno;
+		if (dump_interrupted(c->buf, (size_t)n))
+			return -EINTR;
+		errno = 0;
+		r = mnl_cb_run(c->buf, (size_t)n, seq, c->portid, cb, data);
+		if (r < 0)
+			return errno ? -errno : -EIO;
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+static struct nlmsghdr *nft_request(struct nft_conn *c, uint16_t type, uint8_t family, uint16_t flags)
+{
+	return nftnl_nlmsg_build_hdr(c->buf, type, family, flags, ++c->seq);
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_gen *g = nftnl_gen_alloc();
+	int r = MNL_CB_OK;
+
+	if (!g)
+		return cb_fail(-ENOMEM);
+	if (nftnl_gen_nlmsg_parse(nlh, g) < 0 || !nftnl_gen_is_set(g, NFTNL_GEN_ID))
+		r = cb_fail(-EBADMSG);
+	else
+		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+	nftnl_gen_free(g);
+	return r;
+}
+
+static int nft_get_gen(struct nft_conn *c, uint32_t *gen)
+{
+	return nft_talk(c, nft_request(c, NFT_MSG_GETGEN, NFPROTO_UNSPEC, NLM_F_ACK), gen_cb, gen);
+}
+
+/* --- errors -------------------------------------------------------------- */
+
+static bool is_retryable(int r)
+{
+	/* EINTR: NLM_F_DUMP_INTR; EAGAIN: generation moved or dangling names;
+	 * ENOBUFS: the socket overran (the dump is incomplete). */
+	return r == -EINTR || r == -EAGAIN || r == -ENOBUFS;
+}
+
+static int nft_error(int r, const char *what)
+{
+	if (is_retryable(r))
+		return r;
+	log_error("Failed to %s: %s%s", what, strerror(-r),
+		  r == -EPERM || r == -EACCES ? " (need CAP_NET_ADMIN: run as root)" : "");
+	return r;
+}
+
+/* --- tables -------------------------------------------------------------- */
+
+/* Table names are unique per family only ("ip filter", "ip6 filter"). */
+static uint32_t table_key(char key[static 1 + NFT_TABLE_MAXNAMELEN], uint8_t family, const char *name)
+{
+	size_t len = strnlen(name, NFT_TABLE_MAXNAMELEN - 1);
+
+	key[0] = (char)family;
+	memcpy(key + 1, name, len);
+	return (uint32_t)len + 1;
+}
+
+static struct cg_table *table_find(const struct collect *c, uint8_t family, const char *name)
+{
+	char key[1 + NFT_TABLE_MAXNAMELEN];
+
+	if (!name)
+		return NULL;
+	return hashmap_get(&c->table_names, key, table_key(key, family, name));
+}
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct collect *c = data;
+	struct nftnl_table *nt = nftnl_table_alloc();
+	struct cg_table *t;
+	const char *name;
+
+	if (!nt)
+		return cb_fail(-ENOMEM);
+	if (nftnl_table_nlmsg_parse(nlh, nt) < 0 || !(name = nftnl_table_get_str(nt, NFTNL_TABLE_NAME))) {
+		nftnl_table_free(nt);
+		return cb_fail(-EBADMSG);
+	}
+	t = VEC_PUSH(c->tables);
+	t->backend = CG_BACKEND_NFTABLES;
+	t->family = (uint8_t)nftnl_table_get_u32(nt, NFTNL_TABLE_FAMILY);
+	t->name = arena_strdup(c->a, name);
+	t->handle = nftnl_table_get_u64(nt, NFTNL_TABLE_HANDLE);
+	t->flags = nftnl_table_get_u32(nt, NFTNL_TABLE_FLAGS);
+	nftnl_table_free(nt);
+	return MNL_CB_OK;
+}
+
+static int tables_dump(struct nft_conn *conn, struct collect *c)
+{
+	struct cg_table *tables;
+	int r;
+
+	r = nft_talk(conn, nft_request(conn, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NLM_F_DUMP), table_cb, c);
+	if (r < 0)
+		return nft_error(r, "dump nftables tables");
+
+	tables = ruleset_add_tables(c->rs, (uint32_t)c->tables.n);
+	if (c->tables.n)
+		memcpy(tables, c->tables.v, c->tables.n * sizeof(*tables));
+	hashmap_init(&c->table_names, c->a, (uint32_t)c->tables.n);
+	for (size_t i = 0; i < c->tables.n; i++) {
+		uint32_t len;
+		char *key = arena_alloc(c->a, 1 + NFT_TABLE_MAXNAMELEN);
+
+		len = table_key(key, tables[i].family, tables[i].name);
+		hashmap_put(&c->table_names, key, len, &tables[i]);
+	}
+	return 0;
+}
+
+/* --- chains -------------------------------------------------------------- */
+
+static void chain_devices(const struct nftnl_chain *nc, struct cg_chain *ch, struct arena *a)
+{
+	const char *one[1] = { NULL };
+	const char *const *devs = one;
+	uint32_t n = 0;
+
+	/* The kernel sends one device as NFTA_HOOK_DEV, several as a list. */
+	if (nftnl_chain_is_set(nc, NFTNL_CHAIN_DEVICES)) {
+		devs = nftnl_chain_get_array(nc, NFTNL_CHAIN_DEVICES);
+		while (devs && devs[n])
+			n++;
+	} else if (nftnl_chain_is_set(nc, NFTNL_CHAIN_DEV)) {
+		one[0] = nftnl_chain_get_str(nc, NFTNL_CHAIN_DEV);
+		n = one[0] ? 1 : 0;
+	}
+	if (!n)
+		return;
+	ch->devs = arena_alloc(a, n * sizeof(*ch->devs));
+	for (uint32_t i = 0; i < n; i++)
+		ch->devs[i] = arena_strdup(a, devs[i]);
+	ch->n_devs = n;
+	ch->dev = ch->devs[0];
+}
+
+static void chain_convert(const struct nftnl_chain *nc, struct cg_chain *ch, struct arena *a)
+{
+	ch->name = arena_strdup(a, nftnl_chain_get_str(nc, NFTNL_CHAIN_NAME));
+	ch->handle = nftnl_chain_get_u64(nc, NFTNL_CHAIN_HANDLE);
+	ch->flags = nftnl_chain_get_u32(nc, NFTNL_CHAIN_FLAGS);
+	if (!nftnl_chain_is_set(nc, NFTNL_CHAIN_HOOKNUM))
+		return;
+	ch->base = true;
+	ch->hook = nftnl_chain_get_u32(nc, NFTNL_CHAIN_HOOKNUM);
+	ch->priority = (int32_t)nftnl_chain_get_u32(nc, NFTNL_CHAIN_PRIO);
+	if (nftnl_chain_is_set(nc, NFTNL_CHAIN_TYPE))
+		ch->type = arena_strdup(a, nftnl_chain_get_str(nc, NFTNL_CHAIN_TYPE));
+	/* Base chains without a policy attribute accept (the kernel default). */
+	ch->policy = nftnl_chain_is_set(nc, NFTNL_CHAIN_POLICY) &&
+		nftnl_chain_get_u32(nc, NFTNL_CHAIN_POLICY) == NF_DROP ?
+		CG_VERDICT_DROP : CG_VERDICT_ACCEPT;
+	chain_devices(nc, ch, a);
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct collect *c = data;
+	struct nftnl_chain *nc = nftnl_chain_alloc();
+	struct cg_table *t;
+	struct tmp_chain *tc;
+
+	if (!nc)
+		return cb_fail(-ENOMEM);
+	if (nftnl_chain_nlmsg_parse(nlh, nc) < 0 || !nftnl_chain_is_set(nc, NFTNL_CHAIN_NAME)) {
+		nftnl_chain_free(nc);
+		return cb_fail(-EBADMSG);
+	}
+	t = table_find(c, (uint8_t)nftnl_chain_get_u32(nc, NFTNL_CHAIN_FAMILY),
+		       nftnl_chain_get_str(nc, NFTNL_CHAIN_TABLE));
+	if (!t) {
+		/* created after our table dump */
+		nftnl_chain_free(nc);
+		return cb_fail(-EAGAIN);
+	}
+	tc = VEC_PUSH(c->chains);
+	tc->table = (uint32_t)(t - c->rs->tables);
+	chain_convert(nc, &tc->chain, c->a);
+	t->n_chains++;
+	nftnl_chain_free(nc);
+	return MNL_CB_OK;
+}
+
+static int chains_dump(struct nft_conn *conn, struct collect *c)
+{
+	struct cg_ruleset *rs = c->rs;
+	int r;
+
+	r = nft_talk(conn, nft_request(conn, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP), chain_cb, c);
+	if (r < 0)
+		return nft_error(r, "dump nftables chains");
+
+	/* Counted per table while dumping; now place them, in kernel order. */
+	for (uint32_t i = 0; i < rs->n_tables; i++) {
+		struct cg_table *t = &rs->tables[i];
+		t->chains = arena_alloc(c->a, (t->n_chains ? t->n_chains : 1) * sizeof(*t->chains));
+		t->n_chains = 0;
+	}
+	for (size_t i = 0; i < c->chains.n; i++) {
+		struct cg_table *t = &rs->tables[c->chains.v[i].table];
+		struct cg_chain *ch = &t->chains[t->n_chains++];
+
+		*ch = c->chains.v[i].chain;
+		ch->table = t;
+	}
+	return 0;
+}
+
+/* --- sets ---------------------------------------------------------------- */
+
+static uint32_t set_flags(uint32_t nft)
+{
+	static const struct { uint32_t nft, cg; } map[] = {
+		{ NFT_SET_INTERVAL, CG_SET_INTERVAL },
+		{ NFT_SET_MAP, CG_SET_MAP },
+		{ NFT_SET_CONCAT, CG_SET_CONCAT },
+		{ NFT_SET_TIMEOUT, CG_SET_TIMEOUT },
+		{ NFT_SET_ANONYMOUS, CG_SET_ANONYMOUS },
+		{ NFT_SET_CONSTANT, CG_SET_CONSTANT },
+		{ NFT_SET_EVAL, CG_SET_EVAL },
+	};
+	uint32_t cg = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (nft & map[i].nft)
+			cg |= map[i].cg;
+	return cg;
+}
+
+static void set_convert(const struct nftnl_set *ns, struct cg_set *s, struct arena *a)
+{
+	uint32_t n_fields = 0;
+	const uint8_t *fields;
+
+	s->name = arena_strdup(a, nftnl_set_get_str(ns, NFTNL_SET_NAME));
+	s->handle = nftnl_set_get_u64(ns, NFTNL_SET_HANDLE);
+	s->id = nftnl_set_get_u32(ns, NFTNL_SET_ID);
+	s->flags = set_flags(nftnl_set_get_u32(ns, NFTNL_SET_FLAGS));
+	s->key_type = nftnl_set_get_u32(ns, NFTNL_SET_KEY_TYPE);
+	s->key_len = nftnl_set_get_u32(ns, NFTNL_SET_KEY_LEN);
+	s->data_type = nftnl_set_get_u32(ns, NFTNL_SET_DATA_TYPE);
+	s->data_len = nftnl_set_get_u32(ns, NFTNL_SET_DATA_LEN);
+	/* libnftnl hands the field lengths back as a byte array. */
+	fields = nftnl_set_get_data(ns, NFTNL_SET_DESC_CONCAT, &n_fields);
+	if (fields && n_fields > 1) {
+		if (n_fields > ARRAY_SIZE(s->field_len))
+			n_fields = ARRAY_SIZE(s->field_len);
+		memcpy(s->field_len, fields, n_fields);
+		s->n_fields = (uint8_t)n_fields;
+		s->flags |= CG_SET_CONCAT;
+	}
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct collect *c = data;
+	struct nftnl_set *ns = nftnl_set_alloc();
+	struct cg_table *t;
+	struct tmp_set *ts;
+
+	if (!ns)
+		return cb_fail(-ENOMEM);
+	if (nftnl_set_nlmsg_parse(nlh, ns) < 0 || !nftnl_set_is_set(ns, NFTNL_SET_NAME)) {
+		nftnl_set_free(ns);
+		return cb_fail(-EBADMSG);
+	}
+	t = table_find(c, (uint8_t)nftnl_set_get_u32(ns, NFTNL_SET_FAMILY),
+		       nftnl_set_get_str(ns, NFTNL_SET_TABLE));
+	if (!t) {
+		nftnl_set_free(ns);
+		return cb_fail(-EAGAIN);
+	}
+	ts = VEC_PUSH(c->sets);
+	ts->table = (uint32_t)(t - c->rs->tables);
+	set_convert(ns, &ts->set, c->a);
+	t->n_sets++;
+	nftnl_set_free(ns);
+	return MNL_CB_OK;
+}
+
+static int sets_dump(struct nft_conn *conn, struct collect *c)
+{
+	struct cg_ruleset *rs = c->rs;
+	int r;
+
+	r = nft_talk(conn, nft_request(conn, NFT_MSG_GETSET, NFPROTO_UNSPEC, NLM_F_DUMP), set_cb, c);
+	if (r < 0)
+		return nft_error(r, "dump nftables sets");
+
+	for (uint32_t i = 0; i < rs->n_tables; i++) {
+		struct cg_table *t = &rs->tables[i];
+		t->sets = arena_alloc(c->a, (t->n_sets ? t->n_sets : 1) * sizeof(*t->sets));
+		t->n_sets = 0;
+	}
+	for (size_t i = 0; i < c->sets.n; i++) {
+		struct cg_table *t = &rs->tables[c->sets.v[i].table];
+		struct cg_set *s = &t->sets[t->n_sets++];
+
+		*s = c->sets.v[i].set;
+		s->table = t;
+	}
+	return 0;
+}
+
+/* --- set elements -------------------------------------------------------- */
+
+static struct cg_data elem_data(struct nftnl_set_elem *ne, uint16_t attr, struct arena *a)
+{
+	uint32_t len = 0;
+	const void *p;
+
+	if (!nftnl_set_elem_is_set(ne, attr))
+		return (struct cg_data){ 0 };
+	p = nftnl_set_elem_get(ne, attr, &len);
+	if (!p || !len)
+		return (struct cg_data){ 0 };
+	if (len > 64)
+		len = 64;
+	return (struct cg_data){ .len = (uint8_t)len, .bytes = arena_memdup(a, p, len) };
+}
+
+static int elem_cb(struct nftnl_set_elem *ne, void *data)
+{
+	struct collect *c = data;
+	struct cg_set_elem *e = VEC_PUSH(c->elems);
+	uint32_t flags = nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_FLAGS) ?
+		nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_FLAGS) : 0;
+
+	e->key = elem_data(ne, NFTNL_SET_ELEM_KEY, c->a);
+	e->key_end = elem_data(ne, NFTNL_SET_ELEM_KEY_END, c->a);
+	e->interval_end = flags & NFT_SET_ELEM_INTERVAL_END;
+	e->catchall = flags & NFT_SET_ELEM_CATCHALL;
+	e->data = elem_data(ne, NFTNL_SET_ELEM_DATA, c->a);
+	if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_VERDICT)) {
+		const char *chain = nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_CHAIN) ?
+			nftnl_set_elem_get_str(ne, NFTNL_SET_ELEM_CHAIN) : NULL;
+
+		e->verdict = nft_verdict((int32_t)nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_VERDICT),
+					 chain, c->a);
+	}
+	return 0;
+}
+
+static int elems_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *ns = nftnl_set_alloc();
+	int r = MNL_CB_OK;
+
+	if (!ns)
+		return cb_fail(-ENOMEM);
+	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0)
+		r = cb_fail(-EBADMSG);
+	else
+		nftnl_set_elem_foreach(ns, elem_cb, data);
+	nftnl_set_free(ns);
+	return r;
+}
+
+static int set_elems_dump(struct nft_conn *conn, struct collect *c, struct cg_table *t, struct cg_set *s)
+{
+	struct nlmsghdr *nlh = nft_request(conn, NFT_MSG_GETSETELEM, t->family, NLM_F_DUMP);
+	char what[64 + 2 * NFT_NAME_MAXLEN];
+	int r;
+
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, t->name);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, s->name);
+	c->elems.n = 0;
+	r = nft_talk(conn, nlh, elems_msg_cb, c);
+	if (r == -ENOENT)
+		return -EAGAIN; /* deleted since the set dump */
+	if (r < 0) {
+		snprintf(what, sizeof(what), "dump the elements of nftables set %s %s %s",
+			 family_to_string(t->family), t->name, s->name);
+		return nft_error(r, what);
+	}
+	s->n_elems = (uint32_t)c->elems.n;
+	s->elems = c->elems.n ? arena_memdup(c->a, c->elems.v, c->elems.n * sizeof(*c->elems.v)) : NULL;
+	return 0;
+}
+
+static int elems_dump(struct nft_conn *conn, struct collect *c)
+{
+	for (uint32_t i = 0; i < c->rs->n_tables; i++) {
+		struct cg_table *t = &c->rs->tables[i];
+
+		for (uint32_t j = 0; j < t->n_sets; j++) {
+			int r = set_elems_dump(conn, c, t, &t->sets[j]);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* --- rules --------------------------------------------------------------- */
+
+static struct cg_chain *rule_chain(struct collect *c, const struct nft_rule_id *id)
+{
+	struct cg_table *t;
+
+	if (c->last_chain && c->last_id.family == id->family && strcmp(c->last_id.chain, id->chain) == 0 &&
+	    strcmp(c->last_id.table, id->table) == 0)
+		return c->last_chain;
+	t = table_find(c, id->family, id->table);
+	c->last_chain = t ? chain_find(t, id->chain) : NULL;
+	c->last_id = *id;
+	return c->last_chain;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct collect *c = data;
+	struct nft_rule_id id;
+	struct cg_rule rule;
+	struct tmp_rule *tr;
+	struct cg_chain *ch;
+
+	if (nft_rule_from_nlmsg(nlh, c->a, &rule, &id) < 0)
+		return cb_fail(-EBADMSG);
+	ch = rule_chain(c, &id);
+	if (!ch)
+		return cb_fail(-EAGAIN); /* its chain appeared after the chain dump */
+	if (nft_rule_has_xt(&rule))
+		ch->table->backend = CG_BACKEND_IPTABLES_NFT;
+	tr = VEC_PUSH(c->rules);
+	tr->chain = ch;
+	tr->rule = rule;
+	ch->n_rules++;
+	return MNL_CB_OK;
+}
+
+static int rules_dump(struct nft_conn *conn, struct collect *c)
+{
+	int r;
+
+	r = nft_talk(conn, nft_request(conn, NFT_MSG_GETRULE, NFPROTO_UNSPEC, NLM_F_DUMP), rule_cb, c);
+	if (r < 0)
+		return nft_error(r, "dump nftables rules");
+
+	/* The kernel dumps each chain's rules in order; keep that order. */
+	for (uint32_t i = 0; i < c->rs->n_tables; i++) {
+		struct cg_table *t = &c->rs->tables[i];
+
+		for (uint32_t j = 0; j < t->n_chains; j++) {
+			struct cg_chain *ch = &t->chains[j];
+
+			ch->rules = ch->n_rules ? arena_alloc(c->a, ch->n_rules * sizeof(*ch->rules)) : NULL;
+			ch->n_rules = 0;
+		}
+	}
+	for (size_t i = 0; i < c->rules.n; i++) {
+		struct cg_chain *ch = c->rules.v[i].chain;
+		struct cg_rule *rule = &ch->rules[ch->n_rules++];
+
+		*rule = c->rules.v[i].rule;
+		rule->chain = ch;
+		rule->index = ch->n_rules;
+	}
+	return 0;
+}
+
+/* --- the whole dump ------------------------------------------------------ */
+
+/* No nf_tables in this kernel (or no netfilter netlink at all): then nothing
+ * can have written nf_tables rules, and the truthful model is empty. */
+static bool nf_tables_absent(int r)
+{
+	return r == -EPROTONOSUPPORT || r == -EOPNOTSUPP || r == -EAFNOSUPPORT;
+}
+
+/* Returns 0, 1 when the kernel has no nf_tables, or a negative errno. */
+static int collect_once(struct nft_conn *conn, struct cg_ruleset *rs)
+{
+	struct collect c = { .rs = rs, .a = &rs->arena };
+	uint32_t gen_before = 0, gen_after = 0;
+	int r;
+
+	r = nft_get_gen(conn, &gen_before);
+	if (nf_tables_absent(r))
+		return 1;
+	if (r < 0)
+		return nft_error(r, "read the nftables ruleset generation");
+	r = tables_dump(conn, &c);
+	if (r >= 0)
+		r = chains_dump(conn, &c);
+	if (r >= 0)
+		r = sets_dump(conn, &c);
+	if (r >= 0) {
+		/* Rules are placed by chain name, so index the names now. */
+		for (uint32_t i = 0; i < rs->n_tables; i++)
+			table_index_build(&rs->tables[i], &rs->arena);
+		r = rules_dump(conn, &c);
+	}
+	if (r >= 0)
+		r = elems_dump(conn, &c);
+	collect_done(&c);
+	if (r < 0)
+		return r;
+
+	r = nft_get_gen(conn, &gen_after);
+	if (r < 0)
+		return nft_error(r, "read the nftables ruleset generation");
+	if (gen_after != gen_before) {
+		log_debug("nftables ruleset generation moved from %u to %u during the dump", gen_before,
+			  gen_after);
+		return -EAGAIN;
+	}
+	rs->nft_generation = gen_after;
+	rs->have_nftables = true;
+	return ruleset_resolve(rs);
+}
+
+int nft_collect(struct cg_ruleset *rs)
+{
+	struct nft_conn conn;
+	int r = 0;
+
+	if (rs->n_tables || rs->arena.head)
+		return log_error("Failed to collect the nftables ruleset: the model is not empty "
+				 "(collect nftables first)");
+
+	for (int attempt = 1; attempt <= NFT_ATTEMPTS; attempt++) {
+		struct cg_ruleset tmp = { 0 };
+
+		/* A fresh socket per attempt: an aborted dump leaves replies
+		 * queued on the old one. */
+		r = nft_conn_open(&conn);
+		if (r < 0) {
+			if (nf_tables_absent(r)) {
+				log_debug("No netfilter netlink in this kernel: no nftables ruleset");
+				return 0;
+			}
+			return nft_error(r, "open a netfilter netlink socket");
+		}
+		r = collect_once(&conn, &tmp);
+		nft_conn_close(&conn);
+		if (r == 1) {
+			log_debug("No nf_tables in this kernel: no nftables ruleset");
+			ruleset_free(&tmp);
+			return 0;
+		}
+		if (r >= 0) {
+			*rs = tmp;
+			return 0;
+		}
+		ruleset_free(&tmp);
+		if (!is_retryable(r))
+			return r;
+		log_debug("The nftables ruleset changed during the dump (attempt %d of %d): %s",
+			  attempt, NFT_ATTEMPTS, strerror(-r));
+	}
+	log_error("Failed to dump the nftables ruleset: it changed during each of %d attempts "
+		  "(another program keeps rewriting it); try again", NFT_ATTEMPTS);
+	return -EAGAIN;
+}

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The rule model's bookkeeping: names, freeing, and the resolution pass that
+ * turns names (jump targets, set references) into pointers once a ruleset is
+ * complete, so the evaluator never searches by name. */
+#include "config.h"
+
+#include <linux/netfilter.h>
+#include <string.h>
+
+#include "cgnatcheck/common.h"
+#include "cgnatcheck/hashmap.h"
+#include "cgnatcheck/ruleset.h"
+
+struct table_index {
+	struct cg_hashmap chains;   /* name -> struct cg_chain */
+	struct cg_hashmap sets;     /* name -> struct cg_set */
+	struct cg_hashmap set_ids;  /* id -> struct cg_set (sets with an id only) */
+	bool resolved;
+};
+
+const char *backend_to_string(enum cg_backend b)
+{
+	switch (b) {
+	case CG_BACKEND_NFTABLES: return "nftables";
+	case CG_BACKEND_IPTABLES_NFT: return "iptables-nft";
+	case CG_BACKEND_IPTABLES_LEGACY: return "iptables-legacy";
+	}
+	return "unknown";
+}
+
+const char *family_to_string(uint8_t nfproto)
+{
+	switch (nfproto) {
+	case NFPROTO_UNSPEC: return "unspec";
+	case NFPROTO_INET: return "inet";
+	case NFPROTO_IPV4: return "ip";
+	case NFPROTO_ARP: return "arp";
+	case NFPROTO_NETDEV: return "netdev";
+	case NFPROTO_BRIDGE: return "bridge";
+	case NFPROTO_IPV6: return "ip6";
+	}
+	return "unknown";
+}
+
+const char *hook_to_string(uint8_t nfproto, uint32_t hook)
+{
+	static const char *const inet[] = {
+		"prerouting", "input", "forward", "output", "postrouting", "ingress",
+	};
+	static const char *const arp[] = { "input", "output", "forward" };
+	static const char *const netdev[] = { "ingress", "egress" };
+
+	switch (nfproto) {
+	case NFPROTO_ARP:
+		return hook < ARRAY_SIZE(arp) ? arp[hook] : NULL;
+	case NFPROTO_NETDEV:
+		return hook < ARRAY_SIZE(netdev) ? netdev[hook] : NULL;
+	case NFPROTO_INET:
+		return hook < ARRAY_SIZE(inet) ? inet[hook] : NULL;
+	case NFPROTO_IPV4:
+	case NFPROTO_IPV6:
+	case NFPROTO_BRIDGE:
+		/* ingress (5) is an inet-family hook only */
+		return hook < ARRAY_SIZE(inet) - 1 ? inet[hook] : NULL;
+	}
+	return NULL;
+}
+
+const char *verdict_to_string(enum cg_verdict_code code)
+{
+	switch (code) {
+	case CG_VERDICT_NONE: return "none";
+	case CG_VERDICT_ACCEPT: return "accept";
+	case CG_VERDICT_DROP: return "drop";
+	case CG_VERDICT_QUEUE: return "queue";
+	case CG_VERDICT_STOLEN: return "stolen";
+	case CG_VERDICT_CONTINUE: return "continue";
+	case CG_VERDICT_BREAK: return "break";
+	case CG_VERDICT_JUMP: return "jump";
+	case CG_VERDICT_GOTO: return "goto";
+	case CG_VERDICT_RETURN: return "return";
+	}
+	return "unknown";
+}
+
+const char *expr_type_to_string(enum cg_expr_type type)
+{
+	static const char *const names[] = {
+		[CG_EXPR_PAYLOAD] = "payload",
+		[CG_EXPR_PAYLOAD_SET] = "payload",
+		[CG_EXPR_META] = "meta",
+		[CG_EXPR_META_SET] = "meta",
+		[CG_EXPR_CT] = "ct",
+		[CG_EXPR_CT_SET] = "ct",
+		[CG_EXPR_CMP] = "cmp",
+		[CG_EXPR_BITWISE] = "bitwise",
+		[CG_EXPR_BYTEORDER] = "byteorder",
+		[CG_EXPR_RANGE] = "range",
+		[CG_EXPR_LOOKUP] = "lookup",
+		[CG_EXPR_IMMEDIATE] = "immediate",
+		[CG_EXPR_COUNTER] = "counter",
+		[CG_EXPR_LOG] = "log",
+		[CG_EXPR_LIMIT] = "limit",
+		[CG_EXPR_QUOTA] = "quota",
+		[CG_EXPR_NAT] = "nat",
+		[CG_EXPR_MASQ] = "masq",
+		[CG_EXPR_REDIR] = "redir",
+		[CG_EXPR_REJECT] = "reject",
+		[CG_EXPR_NOTRACK] = "notrack",
+		[CG_EXPR_XT_MATCH] = "match",
+		[CG_EXPR_XT_TARGET] = "target",
+		[CG_EXPR_UNKNOWN] = "unknown",
+	};
+
+	if ((unsigned)type < ARRAY_SIZE(names) && names[type])
+		return names[type];
+	return "unknown";
+}
+
+void ruleset_free(struct cg_ruleset *rs)
+{
+	arena_free(&rs->arena);
+	memset(rs, 0, sizeof(*rs));
+}
+
+struct cg_table *ruleset_add_tables(struct cg_ruleset *rs, uint32_t n)
+{
+	struct cg_table *tables = arena_alloc(&rs->arena, (size_t)(rs->n_tables + n) * sizeof(*tables));
+
+	if (rs->n_tables)
+		memcpy(tables, rs->tables, rs->n_tables * sizeof(*tables));
+	/* Chains and sets point back to their table, which just moved. */
+	for (uint32_t i = 0; i < rs->n_tables; i++) {
+		struct cg_table *t = &tables[i];
+
+		for (uint32_t c = 0; c < t->n_chains; c++)
+			t->chains[c].table = t;
+		for (uint32_t s = 0; s < t->n_sets; s++)
+			t->sets[s].table = t;
+	}
+	struct cg_table *first = &tables[rs->n_tables];
+	rs->tables = tables;
+	rs->n_tables += n;
+	return first;
+}
+
+void table_index_build(struct cg_table *t, struct arena *a)
+{
+	struct table_index *ix = arena_alloc(a, sizeof(*ix));
+	uint32_t n_ids = 0;
+
+	hashmap_init(&ix->chains, a, t->n_chains);
+	for (uint32_t i = 0; i < t->n_chains; i++) {
+		struct cg_chain *c = &t->chains[i];
+		/* The kernel keeps chain names unique per table; a duplicate
+		 * (hand-built model) keeps the first, as a lookup would. */
+		hashmap_put(&ix->chains, c->name, strlen(c->name), c);
+	}
+	hashmap_init(&ix->sets, a, t->n_sets);
+	for (uint32_t i = 0; i < t->n_sets; i++) {
+		struct cg_set *s = &t->sets[i];
+
+		if (s->name)
+			hashmap_put(&ix->sets, s->name, strlen(s->name), s);
+		n_ids += s->id != 0;
+	}
+	hashmap_init(&ix->set_ids, a, n_ids);
+	for (uint32_t i = 0; i < t->n_sets; i++) {
+		struct cg_set *s = &t->sets[i];
+
+		if (s->id)
+			hashmap_put(&ix->set_ids, &s->id, sizeof(s->id), s);
+	}
+	t->index = ix;
+}
+
+struct cg_chain *chain_find(const struct cg_table *t, const char *name)
+{
+	const struct table_index *ix = t->index;
+
+	if (!ix || !name)
+		return NULL;
+	return hashmap_get(&ix->chains, name, strlen(name));
+}
+
+struct cg_set *set_find(const struct cg_table *t, const char *name)
+{
+	const struct table_index *ix = t->index;
+
+	if (!ix || !name)
+		return NULL;
+	return hashmap_get(&ix->sets, name, strlen(name));
+}
+
+static struct cg_set *set_find_by_id(const struct cg_table *t, uint32_t id)
+{
+	const struct table_index *ix = t->index;
+
+	if (!ix || !id)
+		return NULL;
+	return hashmap_get(&ix->set_ids, &id, sizeof(id));
+}
+
+/* Jumps and gotos can only name chains of the rule's own table (the kernel
+ * refuses anything else), so the table is the whole search space. */
+static void verdict_resolve(const struct cg_table *t, struct cg_verdict *v)
+{
+	if (v->code == CG_VERDICT_JUMP || v->code == CG_VERDICT_GOTO)
+		v->chain = chain_find(t, v->chain_name);
+}
+
+static void rule_resolve(const struct cg_table *t, struct cg_rule *r)
+{
+	for (uint32_t i = 0; i < r->n_exprs; i++) {
+		struct cg_expr *e = &r->exprs[i];
+
+		switch (e->type) {
+		case CG_EXPR_IMMEDIATE:
+			verdict_resolve(t, &e->immediate.verdict);
+			break;
+		case CG_EXPR_LOOKUP:
+			e->lookup.set = set_find(t, e->lookup.set_name);
+			if (!e->lookup.set && !e->lookup.set_name)
+				e->lookup.set = set_find_by_id(t, e->lookup.set_id);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void table_resolve(struct cg_table *t)
+{
+	for (uint32_t c = 0; c < t->n_chains; c++)
+		for (uint32_t r = 0; r < t->chains[c].n_rules; r++)
+			rule_resolve(t, &t->chains[c].rules[r]);
+	for (uint32_t s = 0; s < t->n_sets; s++)
+		for (uint32_t e = 0; e < t->sets[s].n_elems; e++)
+			verdict_resolve(t, &t->sets[s].elems[e].verdict);
+}
+
+int ruleset_resolve(struct cg_ruleset *rs)
+{
+	for (uint32_t i = 0; i < rs->n_tables; i++) {
+		struct cg_table *t = &rs->tables[i];
+		struct table_index *ix;
+
+		if (!t->index)
+			table_index_build(t, &rs->arena);
+		ix = t->index;
+		if (ix->resolved)
+			continue;
+		table_resolve(t);
+		ix->resolved = true;
+	}
+	return model_index_sets(rs);
+}
