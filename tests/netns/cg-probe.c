@@ -13,14 +13,23 @@
  *   reply        the identical echo arrived                       (exit 0)
  *   timeout      nothing (or only foreign data) before the deadline (exit 1)
  *   refused      ICMP port unreachable / TCP reset                 (exit 1)
- *   unreachable  no route, an unreachable/prohibit route, ICMP host or
- *                network unreachable, or a local netfilter drop of
- *                the request (EPERM from the output path)           (exit 1)
- *   error        anything else: a bad --from, a failed setsockopt, a
- *                mangled echo...                                   (exit 1)
+ *   unreachable  no route, an unreachable/prohibit/blackhole route, ICMP
+ *                host or network unreachable, or a UDP request dropped
+ *                by local netfilter (EPERM from the output path)    (exit 1)
+ *   error        anything else: an unusable --from or --dev, a failed
+ *                setsockopt, a mangled echo...                    (exit 1)
  *
- * Usage errors print the usage on stderr and exit 2 without a word. Details
+ * Usage errors (an unknown option, a bad number, port or protocol, an address
+ * that is not numeric IPv4/IPv6) print the usage on stderr and exit 2 without
+ * a word; a well-formed --from that cannot be used (not local, not the
+ * target's family) is an `error`. Details
  * (errno text) always go to stderr, so a test log says why.
+ *
+ * Kernel behaviour the words inherit: a TCP SYN dropped in OUTPUT is not
+ * reported to a non-blocking connect() (tcp_connect() ignores the transmit
+ * error and retransmits), so it shows as `timeout`, while the same drop of a
+ * UDP datagram fails send() with EPERM, `unreachable`. A route into a tun
+ * device nobody reads also swallows packets silently: `timeout`.
  *
  * The deadline (--timeout, default 300 ms) covers the whole exchange: the TCP
  * handshake, the send and the echo. Inside a namespace pair the round trip
@@ -126,6 +135,25 @@ static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+/* Resolves a numeric address (IPv6 scope ids like fe80::1%eth0 included). */
+static int numeric_addr(const char *host, const char *port, int family, struct sockaddr_storage *ss,
+			socklen_t *len)
+{
+	struct addrinfo hints = { 0 }, *res;
+	int rc;
+
+	hints.ai_family = family;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_DGRAM; /* any; only the address is used */
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0)
+		return -1;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	unsigned long v;
@@ -180,31 +208,27 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "cg-probe: bad port '%s'\n", o->port);
 		return -1;
 	}
+	/* Malformed addresses are usage errors; whether a well-formed one can
+	 * be used (is local, has the target's family) is for run() to find. */
+	{
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (numeric_addr(o->addr, o->port, AF_UNSPEC, &ss, &len) < 0) {
+			fprintf(stderr, "cg-probe: '%s' is not a numeric IPv4 or IPv6 address\n", o->addr);
+			return -1;
+		}
+		if (o->from && numeric_addr(o->from, "0", AF_UNSPEC, &ss, &len) < 0) {
+			fprintf(stderr, "cg-probe: --from '%s' is not a numeric address\n", o->from);
+			return -1;
+		}
+	}
 	if (strcmp(argv[i + 2], "tcp") == 0)
 		o->tcp = true;
 	else if (strcmp(argv[i + 2], "udp") != 0) {
 		fprintf(stderr, "cg-probe: bad protocol '%s' (udp or tcp)\n", argv[i + 2]);
 		return -1;
 	}
-	return 0;
-}
-
-/* Resolves a numeric address (IPv6 scope ids like fe80::1%eth0 included). */
-static int numeric_addr(const char *host, const char *port, int family, struct sockaddr_storage *ss,
-			socklen_t *len)
-{
-	struct addrinfo hints = { 0 }, *res;
-	int rc;
-
-	hints.ai_family = family;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	hints.ai_socktype = SOCK_DGRAM; /* any; only the address is used */
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0)
-		return -1;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
 	return 0;
 }
 
@@ -220,6 +244,16 @@ static int make_payload(char *buf, size_t size)
 	for (i = 0; i < sizeof(rnd) && off + 3 < size; i++)
 		off += (size_t)snprintf(buf + off, size - off, "%02x", rnd[i]);
 	return (int)off;
+}
+
+/*
+ * connect() is where the route lookup happens. There EINVAL means the route
+ * is a `blackhole`: a deliberate routing discard, so unreachable too. (A bad
+ * argument cannot cause it: the address was parsed for this very family.)
+ */
+static enum verdict classify_connect_errno(int err)
+{
+	return err == EINVAL ? V_UNREACHABLE : classify_errno(err);
 }
 
 /* Waits for fd to become ready for events; returns poll's revents, 0 on
@@ -293,7 +327,7 @@ static enum verdict probe_tcp(int fd, const struct sockaddr *sa, socklen_t salen
 
 	if (connect(fd, sa, salen) < 0 && errno != EINPROGRESS) {
 		fprintf(stderr, "cg-probe: connect: %s\n", strerror(errno));
-		return classify_errno(errno);
+		return classify_connect_errno(errno);
 	}
 	ev = wait_fd(fd, POLLOUT, deadline);
 	if (ev < 0)
@@ -386,7 +420,7 @@ static enum verdict run(const struct opts *o)
 		 * come back to this socket. */
 		if (connect(fd, (struct sockaddr *)&dst, dstlen) < 0) {
 			fprintf(stderr, "cg-probe: connect: %s\n", strerror(errno));
-			v = classify_errno(errno);
+			v = classify_connect_errno(errno);
 			goto out;
 		}
 		v = probe_udp(fd, payload, (size_t)plen, deadline);

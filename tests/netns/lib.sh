@@ -29,7 +29,8 @@
 #   tb_wait_link NS DEV [SECONDS]
 #                        waits (bounded) until DEV's operational state is UP
 #   tb_echo NS SPEC...   starts cg-echo in NS on SPECs (53/udp, 80/tcp...) and
-#                        returns once every socket is bound; pid in TB_ECHO_PID
+#                        returns once every socket is bound; its pid in
+#                        TB_ECHO_PID, its ready file in TB_ECHO_READY
 #
 # Scenario API (all of it acts on the namespaces tb_scenario made):
 #   tb_scenario
@@ -164,11 +165,13 @@ tb_init() {
 # (not printed: a command substitution would run in a subshell and the
 # namespace would escape cleanup).
 tb_ns_add() {
-	local ns="$TB_PREFIX$2"
-	ip netns add "$ns" || { echo "tb_ns_add: cannot create namespace $ns" >&2; return 1; }
-	TB_NAMESPACES+=("$ns")
-	ip -n "$ns" link set lo up
-	printf -v "$1" '%s' "$ns"
+	# The local's name must not be one a caller passes as VAR: printf -v
+	# would set the local instead (bash's dynamic scoping).
+	local tb__ns="$TB_PREFIX$2"
+	ip netns add "$tb__ns" || { echo "tb_ns_add: cannot create namespace $tb__ns" >&2; return 1; }
+	TB_NAMESPACES+=("$tb__ns")
+	ip -n "$tb__ns" link set lo up
+	printf -v "$1" '%s' "$tb__ns"
 }
 
 tb_exec() {
@@ -186,10 +189,10 @@ tb_bg() {
 
 # tb_tmpdir VAR: a temporary directory removed at cleanup, its path in VAR.
 tb_tmpdir() {
-	local d
-	d=$(mktemp -d "${TMPDIR:-/tmp}/cgnatcheck-test.XXXXXX")
-	TB_TMPDIRS+=("$d")
-	printf -v "$1" '%s' "$d"
+	local tb__d # not `d`: see tb_ns_add
+	tb__d=$(mktemp -d "${TMPDIR:-/tmp}/cgnatcheck-test.XXXXXX")
+	TB_TMPDIRS+=("$tb__d")
+	printf -v "$1" '%s' "$tb__d"
 }
 
 # ===========================================================================
@@ -234,6 +237,8 @@ tb_wait_file() {
 	for ((i = 0; i < secs * 20; i++)); do
 		[ -e "$path" ] && return 0
 		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			# It may have written the file just before exiting.
+			[ -e "$path" ] && return 0
 			echo "tb_wait_file: process $pid exited before $path appeared" >&2
 			return 1
 		fi
@@ -268,6 +273,8 @@ tb_echo() {
 	# cg-echo's own and the cleanup's SIGTERM reaches it.
 	tb_bg "$ns" "$echo" --ready-file "$ready" "$@"
 	TB_ECHO_PID=${TB_PIDS[-1]}
+	# shellcheck disable=SC2034 # for the tests
+	TB_ECHO_READY=$ready
 	# 10 s: a sanitizer build on a loaded machine starts slowly.
 	tb_wait_file "$ready" 10 "$TB_ECHO_PID" || {
 		echo "tb_echo: cg-echo $* did not get ready in $ns" >&2
