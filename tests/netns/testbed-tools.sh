@@ -44,9 +44,13 @@ tb_echo "$N" 7/udp 7/tcp || tb_die "cg-echo did not start"
 echo_pid=$TB_ECHO_PID ready=$TB_ECHO_READY
 
 expect_word() { # DESC WORD ADDR PORT PROTO [cg-probe options]
-	local desc=$1 want=$2 got
+	local desc=$1 want=$2 got st
 	shift 2
 	got=$(tb_probe_from "$N" "$@") && st=0 || st=$?
+	if [ "$want" = reply ] && [ "$got" = timeout ]; then
+		# A loaded machine, not a drop: see tb__expect_word in lib.sh.
+		got=$(tb_probe_from "$N" "$@" --timeout 3000) && st=0 || st=$?
+	fi
 	t_expect "$desc" "$want" "$got"
 	if [ "$want" = reply ]; then t_expect "$desc: exit 0" 0 "$st"; else t_expect "$desc: exit 1" 1 "$st"; fi
 }
@@ -104,7 +108,8 @@ if [ "$ms" -ge 690 ] && [ "$ms" -lt 3000 ]; then t_ok "--timeout 700 took ${ms} 
 # Payloads are unique: many probes in a row all see their own echo.
 n=0
 for i in $(seq 1 20); do
-	tb_probe_from "$N" 127.0.0.1 7 udp >/dev/null && tb_probe_from "$N" ::1 7 tcp >/dev/null && n=$((n + 1))
+	tb_probe_from "$N" 127.0.0.1 7 udp --timeout 3000 >/dev/null &&
+		tb_probe_from "$N" ::1 7 tcp --timeout 3000 >/dev/null && n=$((n + 1))
 done
 t_expect "20 udp and 20 tcp probes in a row, all answered" 20 "$n"
 
