@@ -72,6 +72,8 @@ static int parse_spec(const char *s, unsigned *port, enum proto *proto)
 	char *end;
 	unsigned long p;
 
+	if (*s < '0' || *s > '9') /* strtoul would skip blanks and take a sign */
+		return -1;
 	errno = 0;
 	p = strtoul(s, &end, 10);
 	if (errno || end == s || p == 0 || p > 65535 || *end != '/')

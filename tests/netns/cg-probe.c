@@ -22,8 +22,8 @@
  * Usage errors (an unknown option, a bad number, port or protocol, an address
  * that is not numeric IPv4/IPv6) print the usage on stderr and exit 2 without
  * a word; a well-formed --from that cannot be used (not local, not the
- * target's family) is an `error`. Details
- * (errno text) always go to stderr, so a test log says why.
+ * target's family) is an `error`. Details (errno text) always go to stderr,
+ * so a test log says why.
  *
  * Kernel behaviour the words inherit: a TCP SYN dropped in OUTPUT is not
  * reported to a non-blocking connect() (tcp_connect() ignores the transmit
@@ -33,13 +33,14 @@
  *
  * The deadline (--timeout, default 300 ms) covers the whole exchange: the TCP
  * handshake, the send and the echo. Inside a namespace pair the round trip
- * takes microseconds, so a short timeout keeps the tests fast; a drop can only
- * ever be observed as a timeout, never proven, which is why tests always pair
- * a "timeout" expectation with a "reply" one on the same path.
+ * takes microseconds, so a short timeout keeps the tests fast. A drop can only
+ * ever be observed as a timeout, never proven, which is why the tests pair a
+ * "timeout" expectation with a "reply" one on the same path (and retry an
+ * expected reply once with a long deadline, for loaded machines).
  */
 /* config.h (forced in by AM_CPPFLAGS) defines it; standalone builds need it too. */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* getrandom(), SO_MARK naming */
+#define _GNU_SOURCE /* getrandom(), SO_MARK, SO_BINDTODEVICE */
 #endif
 #include <errno.h>
 #include <netdb.h>
@@ -119,16 +120,17 @@ static int remaining(long long deadline)
 	return left > 0 ? (int)left : 0;
 }
 
-/* Parses a non-negative number (decimal, or hex with 0x); 0 on success. */
-static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
+/* Parses a non-negative number in base (0: decimal, or hex with 0x, as marks
+ * are written); nothing but digits accepted. 0 on success. */
+static int parse_ulong(const char *s, int base, unsigned long max, unsigned long *out)
 {
 	char *end;
 	unsigned long v;
 
-	if (*s == '-' || *s == '\0')
+	if (*s < '0' || *s > '9') /* strtoul would take "-1", " 1" and "+1" */
 		return -1;
 	errno = 0;
-	v = strtoul(s, &end, 0);
+	v = strtoul(s, &end, base);
 	if (errno || *end || v > max)
 		return -1;
 	*out = v;
@@ -173,7 +175,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 		if (strcmp(opt, "--timeout") == 0) {
-			if (parse_ulong(argv[++i], 600000, &v) < 0 || v == 0) {
+			if (parse_ulong(argv[++i], 10, 600000, &v) < 0 || v == 0) {
 				fprintf(stderr, "cg-probe: bad --timeout '%s'\n", argv[i]);
 				return -1;
 			}
@@ -181,7 +183,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		} else if (strcmp(opt, "--from") == 0) {
 			o->from = argv[++i];
 		} else if (strcmp(opt, "--mark") == 0) {
-			if (parse_ulong(argv[++i], 0xffffffffUL, &v) < 0) {
+			if (parse_ulong(argv[++i], 0, 0xffffffffUL, &v) < 0) {
 				fprintf(stderr, "cg-probe: bad --mark '%s'\n", argv[i]);
 				return -1;
 			}
@@ -204,7 +206,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	o->addr = argv[i];
 	o->port = argv[i + 1];
-	if (parse_ulong(o->port, 65535, &v) < 0 || v == 0) {
+	if (parse_ulong(o->port, 10, 65535, &v) < 0 || v == 0) {
 		fprintf(stderr, "cg-probe: bad port '%s'\n", o->port);
 		return -1;
 	}
