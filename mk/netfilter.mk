@@ -14,3 +14,18 @@ noinst_HEADERS += \
 # nft_collect() made visible: the canonical dump the netns tests compare.
 check_PROGRAMS += tests/nft-collect-dump
 tests_nft_collect_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
+
+# model unit tests: set lookups (incl. a 1,000,000-range set), resolution
+check_PROGRAMS += tests/test-set tests/test-set-model
+tests_test_set_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_test_set_model_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/test-set tests/test-set-model
+
+# collector: rule messages with expressions libnftnl does not know
+check_PROGRAMS += tests/nft-rule-parse
+tests_nft_rule_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/nft-rule-parse
+
+# collector against nft(8) in network namespaces
+TESTS += tests/nft-collect.sh
+EXTRA_DIST += tests/nft-collect.sh tests/nft-compare.py tests/nft-gen.py

@@ -6,8 +6,8 @@
  *   generation N
  *   table FAMILY NAME backend=B handle=H flags=F
  *   set NAME handle=H flags=a,b keytype=T keylen=L datatype=T datalen=L fields=4,2 elems=N ranges=M
- *   chain NAME handle=H hook=HOOK prio=P policy=V type=T dev=D   (base chains)
- *   chain NAME handle=H                                         (regular chains)
+ *   chain NAME handle=H [flags=F] hook=HOOK prio=P policy=V type=T dev=D  (base chains)
+ *   chain NAME handle=H [flags=F]                                        (regular chains)
  *   rule CHAIN #INDEX handle=H exprs=E,E,... comment="..."
  *
  * In exprs, references carry their target (jump:NAME, lookup:@SET) and a
@@ -16,11 +16,14 @@
  *   -s            print only a summary line (counts) and the collection time
  *   -l TABLE SET HEXKEY   look KEY up in the set (family-less table name) and
  *                 print "match" with the element, or "nomatch"
+ * CG_DEBUG=1 in the environment logs the collector's debug messages (retries).
  * Exit 0, or 1 when nft_collect() failed. */
 #include "config.h"
 
 #include <getopt.h>
+#include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -106,6 +109,9 @@ static void print_rule(const struct cg_rule *r)
 static void print_chain(const struct cg_chain *c)
 {
 	printf("chain %s handle=%llu", c->name, (unsigned long long)c->handle);
+	/* NFT_CHAIN_BASE is what hook= already says */
+	if (c->flags & ~(uint32_t)NFT_CHAIN_BASE)
+		printf(" flags=%u", c->flags & ~(uint32_t)NFT_CHAIN_BASE);
 	if (c->base) {
 		const char *hook = hook_to_string(c->table->family, c->hook);
 
@@ -271,6 +277,9 @@ int main(int argc, char **argv)
 	bool elems = false, summary = false;
 	int opt, r;
 
+	/* CG_DEBUG=1: log retries of the dump (the concurrency test counts them) */
+	if (getenv("CG_DEBUG"))
+		cg_log_set_level(CG_LOG_DEBUG);
 	while ((opt = getopt(argc, argv, "esl")) != -1) {
 		switch (opt) {
 		case 'e': elems = true; break;

@@ -366,12 +366,12 @@ bool nft_rule_has_xt(const struct cg_rule *rule)
 	return false;
 }
 
-/* --- the fallback for rules libnftnl refuses ------------------------------
+/* --- parsing a rule message -----------------------------------------------
  * libnftnl fails a whole rule when one expression is of a kind it does not
- * know (a kernel newer than the library). Rather than lose the rule, parse
- * its attributes here and hand each expression to libnftnl on its own,
- * wrapped in a one-expression rule message; the ones it still refuses become
- * CG_EXPR_UNKNOWN under their own name. */
+ * know (a kernel newer than the library). Rather than lose the rule, we then
+ * hand each expression to libnftnl on its own, wrapped in a one-expression
+ * rule message; the ones it still refuses become CG_EXPR_UNKNOWN under their
+ * own name. */
 
 static int rule_attr_cb(const struct nlattr *attr, void *data)
 {
@@ -444,12 +444,43 @@ static int expr_parse_alone(const struct nlattr *elem, struct cg_expr *e, struct
 	return ret;
 }
 
-static int rule_parse_fallback(const struct nlmsghdr *nlh, struct cg_rule *rule, struct nft_rule_id *id,
-			       struct expr_vec *ev)
+/* Every expression must be a list element with a name: libnftnl trusts the
+ * kernel on that and would crash on a nameless one. */
+static bool exprs_well_formed(const struct nlattr *exprs)
+{
+	const struct nlattr *elem;
+
+	if (!exprs)
+		return true;
+	mnl_attr_for_each_nested(elem, exprs) {
+		if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM || !expr_attr_name(elem))
+			return false;
+	}
+	return true;
+}
+
+static void exprs_one_by_one(const struct nlattr *exprs, struct expr_vec *ev)
+{
+	const struct nlattr *elem;
+
+	mnl_attr_for_each_nested(elem, exprs) {
+		struct cg_expr *e = expr_vec_add(ev);
+		const char *name = mnl_attr_get_type(elem) == NFTA_LIST_ELEM ? expr_attr_name(elem) : NULL;
+
+		if (!name || expr_parse_alone(elem, e, ev->a) < 0)
+			expr_unknown(e, name, ev->a);
+	}
+}
+
+/* The rule's own attributes are read here (validated, in one place); the
+ * expressions go to libnftnl, whole when it can, else one by one. */
+static int rule_parse(const struct nlmsghdr *nlh, struct cg_rule *rule, struct nft_rule_id *id,
+		      struct expr_vec *ev)
 {
 	const struct nlattr *tb[NFTA_RULE_MAX + 1] = { 0 };
 	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *elem;
+	const struct nlattr *exprs;
+	struct nftnl_rule *r;
 
 	if (mnl_attr_parse(nlh, sizeof(*nfg), rule_attr_cb, tb) < 0 || !tb[NFTA_RULE_TABLE] ||
 	    !tb[NFTA_RULE_CHAIN])
@@ -462,54 +493,27 @@ static int rule_parse_fallback(const struct nlmsghdr *nlh, struct cg_rule *rule,
 	if (tb[NFTA_RULE_USERDATA])
 		rule->comment = udata_comment(mnl_attr_get_payload(tb[NFTA_RULE_USERDATA]),
 					      mnl_attr_get_payload_len(tb[NFTA_RULE_USERDATA]), ev->a);
-	if (!tb[NFTA_RULE_EXPRESSIONS])
+	exprs = tb[NFTA_RULE_EXPRESSIONS];
+	if (!exprs)
 		return 0;
-	mnl_attr_for_each_nested(elem, tb[NFTA_RULE_EXPRESSIONS]) {
-		struct cg_expr *e = expr_vec_add(ev);
-
-		if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM || expr_parse_alone(elem, e, ev->a) < 0)
-			expr_unknown(e, expr_attr_name(elem), ev->a);
-	}
-	return 0;
-}
-
-static int rule_parse(const struct nlmsghdr *nlh, struct cg_rule *rule, struct nft_rule_id *id,
-		      struct expr_vec *ev)
-{
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	const char *table, *chain;
-	uint32_t len = 0;
-	const void *udata;
-	int ret = -EINVAL;
-
-	if (!r)
-		return -ENOMEM;
-	if (nftnl_rule_nlmsg_parse(nlh, r) < 0) {
+	if (exprs_well_formed(exprs)) {
+		r = nftnl_rule_alloc();
+		if (!r)
+			return -ENOMEM;
+		if (nftnl_rule_nlmsg_parse(nlh, r) == 0) {
+			nftnl_expr_foreach(r, expr_cb, ev);
+			nftnl_rule_free(r);
+			return 0;
+		}
 		nftnl_rule_free(r);
-		ev->n = 0;
-		return rule_parse_fallback(nlh, rule, id, ev);
 	}
-	table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
-	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
-	if (table && chain) {
-		id->family = (uint8_t)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
-		snprintf(id->table, sizeof(id->table), "%s", table);
-		snprintf(id->chain, sizeof(id->chain), "%s", chain);
-		rule->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
-		udata = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
-		rule->comment = udata_comment(udata, len, ev->a);
-		nftnl_expr_foreach(r, expr_cb, ev);
-		ret = 0;
-	}
-	nftnl_rule_free(r);
-	return ret;
+	exprs_one_by_one(exprs, ev);
+	return 0;
 }
 
 int nft_rule_from_nlmsg(const struct nlmsghdr *nlh, struct arena *a, struct cg_rule *rule,
 			struct nft_rule_id *id)
 {
-	/* One scratch vector per thread of collection would be faster still,
-	 * but a rule has few expressions and malloc reuses the block. */
 	struct expr_vec ev = { .a = a };
 	int r;
 

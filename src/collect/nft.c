@@ -46,12 +46,16 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <string.h>
+#include <time.h>
 
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/hashmap.h"
 
 #define NFT_ATTEMPTS 5
+/* Programs rewrite rulesets in bursts (tailscaled at start-up flushes and
+ * refills its chains): wait 10, 20, 40, 80 ms between attempts for one to end. */
+#define NFT_BACKOFF_MS 10
 /* A dump message is at most a few pages, but a truncated read loses the
  * rest of it (ENOSPC): read with room to spare. */
 #define NFT_RECV_BUFSIZ (1u << 20)
@@ -686,6 +690,15 @@ static int collect_once(struct nft_conn *conn, struct cg_ruleset *rs)
 	return ruleset_resolve(rs);
 }
 
+static void backoff(int attempt)
+{
+	long ms = NFT_BACKOFF_MS << (attempt - 1);
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 int nft_collect(struct cg_ruleset *rs)
 {
 	struct nft_conn conn;
@@ -724,6 +737,8 @@ int nft_collect(struct cg_ruleset *rs)
 			return r;
 		log_debug("The nftables ruleset changed during the dump (attempt %d of %d): %s",
 			  attempt, NFT_ATTEMPTS, strerror(-r));
+		if (attempt < NFT_ATTEMPTS)
+			backoff(attempt);
 	}
 	log_error("Failed to dump the nftables ruleset: it changed during each of %d attempts "
 		  "(another program keeps rewriting it); try again", NFT_ATTEMPTS);
