@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The lookup index over a struct route_state, built by route_state_finalize():
+ * for every (family, table) the set of prefix lengths present, and one hash
+ * of (family, table, length, prefix) -> the routes of that prefix in the
+ * kernel's order. A longest-prefix match probes the lengths present, longest
+ * first: at most 33 (IPv4) or 129 (IPv6) probes, whatever the table size. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgnatcheck/route.h"
+
+struct route_table_info {
+	int family;
+	uint32_t id;
+	uint64_t lens[3];        /* bit L: some route has prefix length L (0..128) */
+	uint32_t n_routes;
+	uint32_t n_default;      /* routes with prefix length 0 */
+	bool has_src_routes;     /* IPv6 source-specific routes */
+	bool has_custom;         /* routes not made by the kernel (protocol != kernel) */
+};
+
+struct route_node {
+	uint32_t table;          /* index into route_index.tables; UINT32_MAX: empty slot */
+	uint8_t len;
+	uint8_t key[16];         /* masked prefix */
+	uint32_t first, count;   /* into route_index.members */
+};
+
+struct route_index {
+	struct route_table_info *tables;
+	size_t n_tables;
+	struct route_node *slots;
+	size_t mask;             /* slots - 1; slots is a power of two */
+	uint32_t *members;       /* route indices grouped by node, kernel order inside */
+	uint32_t *rules[2];      /* rule indices per family (0: IPv4, 1: IPv6), kernel order */
+	size_t n_rules[2];
+	int *goto_pos[2];        /* per family: position of each rule's goto target, -1 */
+	uint32_t *links_by_index;   /* link indices sorted by ifindex */
+	bool default_rules[2];   /* exactly the kernel's initial rules */
+	bool have_l3mdev;        /* a VRF (l3 master) device exists */
+	bool tclassid_users;     /* realms in use (changes rp_filter's shortcut) */
+};
+
+static inline int route_family_slot(int family)
+{
+	return family == AF_INET6 ? 1 : 0;
+}
+
+const struct route_table_info *route_index_table(const struct route_index *ix, int family,
+						 uint32_t id);
+/* The routes of exactly (table, len, addr masked to len); 0 when none. */
+size_t route_index_find(const struct route_index *ix, const struct route_table_info *t,
+			unsigned len, const struct cg_addr *addr, const uint32_t **members);
+
+static inline bool route_table_has_len(const struct route_table_info *t, unsigned len)
+{
+	return (t->lens[len / 64] >> (len % 64)) & 1;
+}

@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The routing state container: growth, the lookup index built once the
+ * state is complete, and the names of things. */
+#include "config.h"
+
+#include <linux/fib_rules.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cgnatcheck/common.h"
+#include "cgnatcheck/route-index.h"
+#include "cgnatcheck/route.h"
+
+void route_state_init(struct route_state *st)
+{
+	*st = (struct route_state){ 0 };
+	st->sysctl.all = (struct route_devconf){ -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+	st->sysctl.fib_multipath_use_neigh = -1;
+}
+
+static void route_index_free(struct route_index *ix)
+{
+	if (!ix)
+		return;
+	free(ix->tables);
+	free(ix->slots);
+	free(ix->members);
+	for (int f = 0; f < 2; f++) {
+		free(ix->rules[f]);
+		free(ix->goto_pos[f]);
+	}
+	free(ix->links_by_index);
+	free(ix);
+}
+
+void route_state_free(struct route_state *st)
+{
+	free(st->links);
+	free(st->addrs);
+	free(st->rules);
+	free(st->routes);
+	free(st->paths);
+	free(st->nhobjs);
+	free(st->nh_members);
+	route_index_free(st->index);
+	route_state_init(st);
+}
+
+#define APPEND(st, arr, n, cap, item)                                                  \
+	({                                                                             \
+		grow_array((void **)&(st)->arr, &(st)->cap, (st)->n + 1, sizeof(*(st)->arr)); \
+		(st)->arr[(st)->n] = *(item);                                          \
+		&(st)->arr[(st)->n++];                                                 \
+	})
+
+struct route_link *route_state_add_link(struct route_state *st, const struct route_link *l)
+{
+	return APPEND(st, links, n_links, cap_links, l);
+}
+
+struct route_addr *route_state_add_addr(struct route_state *st, const struct route_addr *a)
+{
+	return APPEND(st, addrs, n_addrs, cap_addrs, a);
+}
+
+struct route_rule *route_state_add_rule(struct route_state *st, const struct route_rule *r)
+{
+	return APPEND(st, rules, n_rules, cap_rules, r);
+}
+
+struct route_entry *route_state_add_route(struct route_state *st, const struct route_entry *e,
+					  const struct route_path *paths, size_t n)
+{
+	struct route_entry *out = APPEND(st, routes, n_routes, cap_routes, e);
+
+	out->first_path = (uint32_t)st->n_paths;
+	out->n_paths = (uint32_t)n;
+	for (size_t i = 0; i < n; i++)
+		APPEND(st, paths, n_paths, cap_paths, &paths[i]);
+	return out;
+}
+
+struct route_nhobj *route_state_add_nhobj(struct route_state *st, const struct route_nhobj *o,
+					  const struct route_nh_member *members, size_t n)
+{
+	struct route_nhobj *out = APPEND(st, nhobjs, n_nhobjs, cap_nhobjs, o);
+
+	out->first_member = (uint32_t)st->n_nh_members;
+	out->n_members = (uint32_t)n;
+	for (size_t i = 0; i < n; i++)
+		APPEND(st, nh_members, n_nh_members, cap_nh_members, &members[i]);
+	return out;
+}
+
+void route_rule_init(struct route_rule *r)
+{
+	*r = (struct route_rule){
+		.action = FR_ACT_TO_TBL,
+		.suppress_prefixlen = -1,
+		.suppress_ifgroup = -1,
+		.uid_end = UINT32_MAX,
+		.iif_index = 0,
+		.oif_index = 0,
+		.goto_rule = -1,
+	};
+}
+
+void route_link_init(struct route_link *l)
+{
+	*l = (struct route_link){ 0 };
+	memset(&l->conf, 0xff, sizeof(l->conf)); /* -1: unknown */
+}
+
+void route_state_add_default_rules(struct route_state *st, int family)
+{
+	static const struct { uint32_t pref, table; } defaults[] = {
+		{ 0, RT_TABLE_LOCAL }, { 32766, RT_TABLE_MAIN }, { 32767, RT_TABLE_DEFAULT },
+	};
+	struct route_rule r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
+		if (family == AF_INET6 && defaults[i].table == RT_TABLE_DEFAULT)
+			continue;
+		route_rule_init(&r);
+		r.family = family;
+		r.priority = defaults[i].pref;
+		r.table = defaults[i].table;
+		route_state_add_rule(st, &r);
+	}
+}
+
+/* ---- lookups by key ------------------------------------------------------ */
+
+const struct route_link *route_state_link(const struct route_state *st, int ifindex)
+{
+	const struct route_index *ix = st->index;
+
+	if (ix && ix->links_by_index) {
+		size_t lo = 0, hi = st->n_links;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			const struct route_link *l = &st->links[ix->links_by_index[mid]];
+			if (l->ifindex == ifindex)
+				return l;
+			if (l->ifindex < ifindex)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return NULL;
+	}
+	for (size_t i = 0; i < st->n_links; i++)
+		if (st->links[i].ifindex == ifindex)
+			return &st->links[i];
+	return NULL;
+}
+
+const struct route_link *route_state_link_by_name(const struct route_state *st, const char *name)
+{
+	for (size_t i = 0; i < st->n_links; i++)
+		if (strcmp(st->links[i].name, name) == 0)
+			return &st->links[i];
+	return NULL;
+}
+
+const struct route_nhobj *route_state_nhobj(const struct route_state *st, uint32_t id)
+{
+	for (size_t i = 0; i < st->n_nhobjs; i++)
+		if (st->nhobjs[i].id == id)
+			return &st->nhobjs[i];
+	return NULL;
+}
+
+/* ---- the index ----------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t node_hash(uint32_t table, unsigned len, const uint8_t key[16])
+{
+	uint64_t a, b;
+
+	memcpy(&a, key, 8);
+	memcpy(&b, key + 8, 8);
+	return mix64(a ^ mix64(b ^ ((uint64_t)table << 8 | len)));
+}
+
+static void masked_key(const struct cg_addr *addr, unsigned len, uint8_t key[16])
+{
+	struct cg_addr a = *addr;
+
+	addr_mask(&a, len);
+	memset(key, 0, 16);
+	memcpy(key, a.bytes, addr_family_len(a.family));
+}
+
+size_t route_index_find(const struct route_index *ix, const struct route_table_info *t,
+			unsigned len, const struct cg_addr *addr, const uint32_t **members)
+{
+	uint8_t key[16];
+	uint32_t table = (uint32_t)(t - ix->tables);
+
+	if (!ix->slots)
+		return 0;
+	masked_key(addr, len, key);
+	for (size_t i = node_hash(table, len, key) & ix->mask;; i = (i + 1) & ix->mask) {
+		const struct route_node *n = &ix->slots[i];
+		if (n->table == UINT32_MAX)
+			return 0;
+		if (n->table == table && n->len == len && memcmp(n->key, key, 16) == 0) {
+			*members = &ix->members[n->first];
+			return n->count;
+		}
+	}
+}
+
+const struct route_table_info *route_index_table(const struct route_index *ix, int family,
+						 uint32_t id)
+{
+	for (size_t i = 0; i < ix->n_tables; i++)
+		if (ix->tables[i].family == family && ix->tables[i].id == id)
+			return &ix->tables[i];
+	return NULL;
+}
+
+static struct route_table_info *index_table_get(struct route_index *ix, size_t *cap, int family,
+						uint32_t id)
+{
+	for (size_t i = 0; i < ix->n_tables; i++)
+		if (ix->tables[i].family == family && ix->tables[i].id == id)
+			return &ix->tables[i];
+	grow_array((void **)&ix->tables, cap, ix->n_tables + 1, sizeof(*ix->tables));
+	ix->tables[ix->n_tables] = (struct route_table_info){ .family = family, .id = id };
+	return &ix->tables[ix->n_tables++];
+}
+
+/* qsort has no context argument; the comparison needs the routes. */
+static const struct route_state *sort_state;
+static const uint32_t *sort_table_of;
+
+static int cmp_route_prefix(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	const struct route_entry *ra = &sort_state->routes[a], *rb = &sort_state->routes[b];
+	int c;
+
+	if (sort_table_of[a] != sort_table_of[b])
+		return sort_table_of[a] < sort_table_of[b] ? -1 : 1;
+	if (ra->dst.len != rb->dst.len)
+		return ra->dst.len < rb->dst.len ? -1 : 1;
+	c = memcmp(ra->dst.addr.bytes, rb->dst.addr.bytes, addr_family_len(ra->family));
+	if (c)
+		return c;
+	return a < b ? -1 : a > b; /* dump order: the kernel's order within a prefix */
+}
+
+static bool same_node(const struct route_state *st, const uint32_t *table_of, uint32_t a, uint32_t b)
+{
+	const struct route_entry *ra = &st->routes[a], *rb = &st->routes[b];
+
+	return table_of[a] == table_of[b] && ra->dst.len == rb->dst.len &&
+	       memcmp(ra->dst.addr.bytes, rb->dst.addr.bytes, addr_family_len(ra->family)) == 0;
+}
+
+static void index_insert(struct route_index *ix, uint32_t table, unsigned len, const uint8_t key[16],
+			 uint32_t first, uint32_t count)
+{
+	for (size_t i = node_hash(table, len, key) & ix->mask;; i = (i + 1) & ix->mask) {
+		struct route_node *n = &ix->slots[i];
+		if (n->table != UINT32_MAX)
+			continue;
+		n->table = table;
+		n->len = (uint8_t)len;
+		memcpy(n->key, key, 16);
+		n->first = first;
+		n->count = count;
+		return;
+	}
+}
+
+static int index_build_routes(struct route_state *st, struct route_index *ix)
+{
+	size_t cap = 0, n = st->n_routes, n_nodes = 0, slots = 16;
+	_cleanup_free_ uint32_t *table_of = xcalloc(n, sizeof(uint32_t));
+
+	ix->members = xcalloc(n, sizeof(uint32_t));
+	for (size_t i = 0; i < n; i++) {
+		struct route_entry *e = &st->routes[i];
+		struct route_table_info *t;
+
+		if (e->family != AF_INET && e->family != AF_INET6)
+			return -EAFNOSUPPORT;
+		if (e->dst.len > addr_family_bits(e->family) || e->dst.addr.family != e->family)
+			return -EINVAL;
+		addr_mask(&e->dst.addr, e->dst.len);
+		t = index_table_get(ix, &cap, e->family, e->table);
+		t->lens[e->dst.len / 64] |= 1ULL << (e->dst.len % 64);
+		t->n_routes++;
+		if (e->dst.len == 0)
+			t->n_default++;
+		if (e->src.len)
+			t->has_src_routes = true;
+		if (e->protocol != RTPROT_KERNEL)
+			t->has_custom = true;
+		table_of[i] = (uint32_t)(t - ix->tables);
+		ix->members[i] = (uint32_t)i;
+	}
+	sort_state = st;
+	sort_table_of = table_of;
+	qsort(ix->members, n, sizeof(uint32_t), cmp_route_prefix);
+	sort_state = NULL;
+	sort_table_of = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || !same_node(st, table_of, ix->members[i - 1], ix->members[i]))
+			n_nodes++;
+	while (slots < n_nodes * 2)
+		slots *= 2;
+	ix->slots = xmalloc(slots * sizeof(*ix->slots));
+	for (size_t i = 0; i < slots; i++)
+		ix->slots[i].table = UINT32_MAX;
+	ix->mask = slots - 1;
+
+	for (size_t i = 0; i < n;) {
+		const struct route_entry *a = &st->routes[ix->members[i]];
+		size_t j = i + 1;
+		uint8_t key[16];
+
+		while (j < n && same_node(st, table_of, ix->members[i], ix->members[j]))
+			j++;
+		masked_key(&a->dst.addr, a->dst.len, key);
+		index_insert(ix, table_of[ix->members[i]], a->dst.len, key, (uint32_t)i, (uint32_t)(j - i));
+		i = j;
+	}
+	return 0;
+}
+
+static bool rule_is_plain_lookup(const struct route_rule *r, uint32_t pref, uint32_t table)
+{
+	return r->priority == pref && r->action == FR_ACT_TO_TBL && r->table == table &&
+	       !(r->flags & FIB_RULE_INVERT) && !r->src.len && !r->dst.len && !r->tos &&
+	       !r->dscp_set && !r->flowlabel_set && !r->iif[0] && !r->oif[0] && !r->fwmask &&
+	       r->suppress_prefixlen == -1 && r->suppress_ifgroup == -1 && !r->uid_set &&
+	       !r->ipproto && !r->sport.start && !r->sport.end && !r->dport.start && !r->dport.end &&
+	       !r->l3mdev && !r->tun_id;
+}
+
+static void index_build_rules(struct route_state *st, struct route_index *ix)
+{
+	for (size_t i = 0; i < st->n_rules; i++) {
+		struct route_rule *r = &st->rules[i];
+		const struct route_link *l;
+		int f = route_family_slot(r->family);
+
+		ix->rules[f] = xreallocarray(ix->rules[f], ix->n_rules[f] + 1, sizeof(uint32_t));
+		ix->rules[f][ix->n_rules[f]++] = (uint32_t)i;
+		/* Rules name devices; a name that does not exist never matches. */
+		r->iif_index = r->iif[0] ? ((l = route_state_link_by_name(st, r->iif)) ? l->ifindex : -1) : 0;
+		r->oif_index = r->oif[0] ? ((l = route_state_link_by_name(st, r->oif)) ? l->ifindex : -1) : 0;
+		if (r->realm)
+			ix->tclassid_users = true;
+	}
+	for (int f = 0; f < 2; f++) {
+		size_t n = ix->n_rules[f];
+		ix->goto_pos[f] = xcalloc(n ? n : 1, sizeof(int));
+		for (size_t p = 0; p < n; p++) {
+			struct route_rule *r = &st->rules[ix->rules[f][p]];
+			ix->goto_pos[f][p] = -1;
+			r->goto_rule = -1;
+			if (r->action != FR_ACT_GOTO || (r->flags & FIB_RULE_UNRESOLVED))
+				continue;
+			/* The kernel points a goto at the first rule carrying the
+			 * target priority (and re-points it when that one goes). */
+			for (size_t q = p + 1; q < n; q++)
+				if (st->rules[ix->rules[f][q]].priority == r->goto_target) {
+					ix->goto_pos[f][p] = (int)q;
+					r->goto_rule = (int)ix->rules[f][q];
+					break;
+				}
+		}
+		ix->default_rules[f] = false;
+		if (f == 0 && n == 3)
+			ix->default_rules[f] = rule_is_plain_lookup(&st->rules[ix->rules[0][0]], 0, RT_TABLE_LOCAL) &&
+					       rule_is_plain_lookup(&st->rules[ix->rules[0][1]], 32766, RT_TABLE_MAIN) &&
+					       rule_is_plain_lookup(&st->rules[ix->rules[0][2]], 32767, RT_TABLE_DEFAULT);
+		if (f == 1 && n == 2)
+			ix->default_rules[f] = rule_is_plain_lookup(&st->rules[ix->rules[1][0]], 0, RT_TABLE_LOCAL) &&
+					       rule_is_plain_lookup(&st->rules[ix->rules[1][1]], 32766, RT_TABLE_MAIN);
+	}
+}
+
+static const struct route_state *sort_links_state;
+
+static int cmp_link_index(const void *pa, const void *pb)
+{
+	int a = sort_links_state->links[*(const uint32_t *)pa].ifindex;
+	int b = sort_links_state->links[*(const uint32_t *)pb].ifindex;
+	return a < b ? -1 : a > b;
+}
+
+int route_state_finalize(struct route_state *st)
+{
+	struct route_index *ix = xcalloc(1, sizeof(*ix));
+	int r;
+
+	route_index_free(st->index);
+	st->index = NULL;
+
+	ix->links_by_index = xcalloc(st->n_links ? st->n_links : 1, sizeof(uint32_t));
+	for (size_t i = 0; i < st->n_links; i++) {
+		ix->links_by_index[i] = (uint32_t)i;
+		if (strcmp(st->links[i].kind, "vrf") == 0)
+			ix->have_l3mdev = true;
+	}
+	sort_links_state = st;
+	qsort(ix->links_by_index, st->n_links, sizeof(uint32_t), cmp_link_index);
+	sort_links_state = NULL;
+
+	for (size_t i = 0; i < st->n_routes; i++)
+		if (st->routes[i].realm)
+			ix->tclassid_users = true;
+	r = index_build_routes(st, ix);
+	if (r < 0) {
+		route_index_free(ix);
+		return log_error_errno(r, "Failed to index the routing tables");
+	}
+	index_build_rules(st, ix);
+	st->index = ix;
+	return 0;
+}
+
+/* ---- names ----------------------------------------------------------------- */
+
+const char *route_type_to_string(uint8_t type)
+{
+	static const char *const names[] = {
+		[RTN_UNSPEC] = "none",        [RTN_UNICAST] = "unicast",   [RTN_LOCAL] = "local",
+		[RTN_BROADCAST] = "broadcast", [RTN_ANYCAST] = "anycast",  [RTN_MULTICAST] = "multicast",
+		[RTN_BLACKHOLE] = "blackhole", [RTN_UNREACHABLE] = "unreachable",
+		[RTN_PROHIBIT] = "prohibit",  [RTN_THROW] = "throw",       [RTN_NAT] = "nat",
+		[RTN_XRESOLVE] = "xresolve",
+	};
+	return type < ARRAY_SIZE(names) && names[type] ? names[type] : "unknown";
+}
+
+const char *route_table_to_string(uint32_t table, char buf[static 11])
+{
+	switch (table) {
+	case RT_TABLE_MAIN:
+		return "main";
+	case RT_TABLE_LOCAL:
+		return "local";
+	case RT_TABLE_DEFAULT:
+		return "default";
+	default:
+		snprintf(buf, 11, "%u", table);
+		return buf;
+	}
+}
+
+const char *route_rule_action_to_string(uint8_t action)
+{
+	switch (action) {
+	case FR_ACT_TO_TBL:
+		return "lookup";
+	case FR_ACT_GOTO:
+		return "goto";
+	case FR_ACT_NOP:
+		return "nop";
+	case FR_ACT_BLACKHOLE:
+		return "blackhole";
+	case FR_ACT_UNREACHABLE:
+		return "unreachable";
+	case FR_ACT_PROHIBIT:
+		return "prohibit";
+	default:
+		return "unknown";
+	}
+}
+
+const char *route_step_kind_to_string(uint8_t kind)
+{
+	static const char *const names[] = {
+		[ROUTE_STEP_NO_MATCH] = "no-match",  [ROUTE_STEP_NOP] = "nop",
+		[ROUTE_STEP_GOTO] = "goto",          [ROUTE_STEP_GOTO_UNRESOLVED] = "goto-unresolved",
+		[ROUTE_STEP_MISS] = "no-route",      [ROUTE_STEP_THROW] = "throw",
+		[ROUTE_STEP_SUPPRESSED] = "suppressed", [ROUTE_STEP_DECIDED] = "decided",
+	};
+	return kind < ARRAY_SIZE(names) && names[kind] ? names[kind] : "unknown";
+}
+
+const char *route_ifname(const struct route_state *st, int ifindex, char buf[static IFNAMSIZ + 8])
+{
+	const struct route_link *l = st ? route_state_link(st, ifindex) : NULL;
+
+	if (l)
+		return l->name;
+	snprintf(buf, IFNAMSIZ + 8, "if%d", ifindex);
+	return buf;
+}
+
+int route_rule_format(const struct route_state *st, const struct route_rule *r, char *buf, size_t size)
+{
+	char a[CG_ADDRSTRLEN], t[11];
+	size_t n = 0;
+
+#define OUT(...) (n += (size_t)snprintf(buf + (n < size ? n : size), n < size ? size - n : 0, __VA_ARGS__))
+	(void)st;
+	OUT("%u:\t", r->priority);
+	if (r->flags & FIB_RULE_INVERT)
+		OUT("not ");
+	OUT("from %s", r->src.len ? prefix_to_string(&r->src, a) : "all");
+	if (r->dst.len)
+		OUT(" to %s", prefix_to_string(&r->dst, a));
+	if (r->tos)
+		OUT(" tos 0x%02x", r->tos);
+	if (r->dscp_set)
+		OUT(" dscp %u", r->dscp);
+	if (r->fwmask)
+		OUT(r->fwmask == UINT32_MAX ? " fwmark 0x%x" : " fwmark 0x%x/0x%x", r->fwmark, r->fwmask);
+	if (r->iif[0])
+		OUT(" iif %s%s", r->iif, r->iif_index < 0 ? " [detached]" : "");
+	if (r->oif[0])
+		OUT(" oif %s%s", r->oif, r->oif_index < 0 ? " [detached]" : "");
+	if (r->uid_set)
+		OUT(" uidrange %u-%u", r->uid_start, r->uid_end);
+	if (r->ipproto)
+		OUT(" ipproto %u", r->ipproto);
+	if (r->sport.start || r->sport.end)
+		OUT(r->sport.start == r->sport.end ? " sport %u" : " sport %u-%u", r->sport.start, r->sport.end);
+	if (r->dport.start || r->dport.end)
+		OUT(r->dport.start == r->dport.end ? " dport %u" : " dport %u-%u", r->dport.start, r->dport.end);
+	if (r->l3mdev)
+		OUT(" lookup [l3mdev-table]");
+	switch (r->action) {
+	case FR_ACT_TO_TBL:
+		if (!r->l3mdev)
+			OUT(" lookup %s", route_table_to_string(r->table, t));
+		break;
+	case FR_ACT_GOTO:
+		OUT(" goto %u%s", r->goto_target, r->flags & FIB_RULE_UNRESOLVED ? " [unresolved]" : "");
+		break;
+	default:
+		OUT(" %s", route_rule_action_to_string(r->action));
+	}
+	if (r->suppress_prefixlen >= 0)
+		OUT(" suppress_prefixlength %d", r->suppress_prefixlen);
+	if (r->suppress_ifgroup >= 0)
+		OUT(" suppress_ifgroup %d", r->suppress_ifgroup);
+#undef OUT
+	return (int)n;
+}
+
+bool route_link_is_overlay(const struct route_link *l)
+{
+	static const char *const prefixes[] = { "tailscale", "wg", "nb-", "wt", "zt", "CloudflareWARP" };
+
+	if (strcmp(l->kind, "wireguard") == 0 || strcmp(l->kind, "tun") == 0)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (strncasecmp(l->name, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
