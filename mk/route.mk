@@ -18,3 +18,7 @@ libcgnatcheck_a_SOURCES += \
 	src/sim/route-lookup.c \
 	src/sim/route-source.c
 noinst_HEADERS += src/sim/route-internal.h
+libcgnatcheck_a_SOURCES += src/sim/route-kernel.c
+libcgnatcheck_a_SOURCES += src/sim/route-compare.c
+libcgnatcheck_a_SOURCES += src/report/route.c
+noinst_HEADERS += include/cgnatcheck/route-report.h

@@ -76,3 +76,5 @@ int nl_dump(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void (*reset)
 /* Sends a non-dump request and feeds the reply (if any) to cb; returns 0 or
  * the kernel's negative errno (e.g. -ENETUNREACH for RTM_GETROUTE). */
 int nl_call(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void *data);
+/* The kernel's extended-ack text for the last error, "" if none. */
+const char *nl_ext_msg(const struct nl_sock *s);

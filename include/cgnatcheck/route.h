@@ -324,3 +324,10 @@ int route_rule_format(const struct route_state *st, const struct route_rule *r, 
 
 /* True when a device looks like an overlay VPN's (tailscale*, wg*, nb-*, tun kind...). */
 bool route_link_is_overlay(const struct route_link *l);
+
+/* Whether the user-space lookup and the kernel's answer agree on every part
+ * the lookup did not flag uncertain (error, type, table, device, gateway,
+ * source of a locally generated packet, matched prefix). On disagreement,
+ * `why` (may be NULL) says on what. */
+bool route_result_agrees(const struct route_result *sim, const struct route_result *kernel,
+			 char *why, size_t size);

@@ -516,7 +516,7 @@ int route_rule_format(const struct route_state *st, const struct route_rule *r, 
 
 #define OUT(...) (n += (size_t)snprintf(buf + (n < size ? n : size), n < size ? size - n : 0, __VA_ARGS__))
 	(void)st;
-	OUT("%u:\t", r->priority);
+	OUT("%u: ", r->priority);
 	if (r->flags & FIB_RULE_INVERT)
 		OUT("not ");
 	OUT("from %s", r->src.len ? prefix_to_string(&r->src, a) : "all");

@@ -23,6 +23,7 @@ struct nl_sock {
 	uint32_t seq;
 	char *recv;
 	char send[16384];
+	char ext_msg[256];   /* extended ack message of the last error */
 };
 
 const char *nl_msg_type_name(uint16_t type)
@@ -244,6 +245,7 @@ struct nlmsghdr *nl_msg_start(struct nl_sock *s, uint16_t type, uint16_t flags)
 
 static int nl_send(struct nl_sock *s, struct nlmsghdr *req)
 {
+	s->ext_msg[0] = '\0';
 	req->nlmsg_seq = ++s->seq;
 	if (mnl_socket_sendto(s->nl, req, req->nlmsg_len) < 0)
 		return -errno;
@@ -251,6 +253,34 @@ static int nl_send(struct nl_sock *s, struct nlmsghdr *req)
 }
 
 enum { NL_MORE, NL_DONE };
+
+/* Keeps the kernel's explanation of an error (NLMSGERR_ATTR_MSG). */
+static void nl_save_ext_ack(struct nl_sock *s, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t off = sizeof(*e), len = mnl_nlmsg_get_payload_len(nlh);
+
+	s->ext_msg[0] = '\0';
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	off = MNL_ALIGN(off);
+	if (off >= len || !attrs_well_framed((const char *)e + off, len - off))
+		return;
+	const void *tlvs = (const char *)e + off;
+	const struct nlattr *attr;
+	mnl_attr_for_each_payload(tlvs, len - off) {
+		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+			snprintf(s->ext_msg, sizeof(s->ext_msg), "%s", mnl_attr_get_str(attr));
+	}
+}
+
+const char *nl_ext_msg(const struct nl_sock *s)
+{
+	return s->ext_msg;
+}
 
 /* Runs the messages of one datagram. Returns NL_MORE, NL_DONE or a negative
  * errno; *intr is set when a message carries NLM_F_DUMP_INTR. */
@@ -279,6 +309,8 @@ static int nl_run(struct nl_sock *s, const char *buf, size_t len, nl_msg_cb cb, 
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
 				return -EBADMSG;
+			if (e->error < 0)
+				nl_save_ext_ack(s, nlh);
 			return e->error < 0 ? e->error : NL_DONE;
 		}
 		default:
