@@ -1,1 +1,17 @@
 # Legacy iptables stage: libiptc collector, xt decoder and matcher, iptables-save renderer. Included from Makefile.am.
+libcgnatcheck_a_SOURCES += \
+	src/collect/legacy.c \
+	src/collect/legacy-compile.c \
+	src/model/xt.c \
+	src/sim/xt.c \
+	src/report/iptables-text.c
+noinst_HEADERS += \
+	include/cgnatcheck/collect-legacy.h \
+	include/cgnatcheck/xt.h \
+	include/cgnatcheck/iptables-text.h \
+	src/collect/legacy-internal.h
+
+# legacy_collect() + the renderer as iptables-save text, for the netns tests
+check_PROGRAMS += tests/legacy-dump
+tests_legacy_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
+EXTRA_DIST += tests/legacy-rules.v4 tests/legacy-rules.v6

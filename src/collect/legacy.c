@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Reads iptables-legacy (x_tables) rulesets through libiptc.
+ *
+ * iptc_init() fetches a whole table with two getsockopt() calls (GET_INFO,
+ * GET_ENTRIES) and hands out entries from that snapshot, so walking the
+ * chains and rules below is pure memory access. Entries are copied into the
+ * ruleset's arena before the handle is freed. */
+#include "config.h"
+
+/* before any <linux/...> header: glibc and the kernel both define ifreq */
+#include <net/if.h>
+
+#include <errno.h>
+#include <libiptc/libip6tc.h>
+#include <libiptc/libiptc.h>
+#include <linux/netfilter.h>
+#include <string.h>
+
+#include "cgnatcheck/collect-legacy.h"
+#include "cgnatcheck/common.h"
+#include "legacy-internal.h"
+
+/* The tables x_tables offers, in the order iptables-save lists them on a
+ * host that loaded them in the usual order. */
+static const char *const legacy_tables[] = { "filter", "nat", "mangle", "raw", "security" };
+
+struct legacy_family {
+	uint8_t nfproto;
+	const char *label;
+	const char *names_path;
+	struct xtc_handle *(*init)(const char *table);
+	void (*free)(struct xtc_handle *h);
+	const char *(*first_chain)(struct xtc_handle *h);
+	const char *(*next_chain)(struct xtc_handle *h);
+	const void *(*first_rule)(const char *chain, struct xtc_handle *h);
+	const void *(*next_rule)(const void *prev, struct xtc_handle *h);
+	const char *(*get_target)(const void *e, struct xtc_handle *h);
+	int (*builtin)(const char *chain, struct xtc_handle *h);
+	const char *(*get_policy)(const char *chain, struct xt_counters *c, struct xtc_handle *h);
+	const char *(*strerror)(int err);
+	void (*view)(const void *e, struct entry_view *v);
+};
+
+/* ---- IPv4 ------------------------------------------------------------- */
+
+static const void *ip4_first_rule(const char *chain, struct xtc_handle *h)
+{
+	return iptc_first_rule(chain, h);
+}
+
+static const void *ip4_next_rule(const void *prev, struct xtc_handle *h)
+{
+	return iptc_next_rule(prev, h);
+}
+
+static const char *ip4_get_target(const void *e, struct xtc_handle *h)
+{
+	return iptc_get_target(e, h);
+}
+
+static void ip4_view(const void *entry, struct entry_view *v)
+{
+	const struct ipt_entry *e = entry;
+
+	v->nfproto = NFPROTO_IPV4;
+	v->entry = e;
+	v->size = e->next_offset;
+	v->header_size = sizeof(*e);
+	v->target_offset = e->target_offset;
+	v->addr_len = 4;
+	v->src = (const uint8_t *)&e->ip.src;
+	v->dst = (const uint8_t *)&e->ip.dst;
+	v->smsk = (const uint8_t *)&e->ip.smsk;
+	v->dmsk = (const uint8_t *)&e->ip.dmsk;
+	v->iniface = e->ip.iniface;
+	v->outiface = e->ip.outiface;
+	v->iniface_mask = e->ip.iniface_mask;
+	v->outiface_mask = e->ip.outiface_mask;
+	v->proto = e->ip.proto;
+	v->frag = e->ip.flags & IPT_F_FRAG;
+	v->go_to = e->ip.flags & IPT_F_GOTO;
+	v->invflags = e->ip.invflags;
+}
+
+/* ---- IPv6 ------------------------------------------------------------- */
+
+static const void *ip6_first_rule(const char *chain, struct xtc_handle *h)
+{
+	return ip6tc_first_rule(chain, h);
+}
+
+static const void *ip6_next_rule(const void *prev, struct xtc_handle *h)
+{
+	return ip6tc_next_rule(prev, h);
+}
+
+static const char *ip6_get_target(const void *e, struct xtc_handle *h)
+{
+	return ip6tc_get_target(e, h);
+}
+
+static void ip6_view(const void *entry, struct entry_view *v)
+{
+	const struct ip6t_entry *e = entry;
+
+	v->nfproto = NFPROTO_IPV6;
+	v->entry = e;
+	v->size = e->next_offset;
+	v->header_size = sizeof(*e);
+	v->target_offset = e->target_offset;
+	v->addr_len = 16;
+	v->src = e->ipv6.src.s6_addr;
+	v->dst = e->ipv6.dst.s6_addr;
+	v->smsk = e->ipv6.smsk.s6_addr;
+	v->dmsk = e->ipv6.dmsk.s6_addr;
+	v->iniface = e->ipv6.iniface;
+	v->outiface = e->ipv6.outiface;
+	v->iniface_mask = e->ipv6.iniface_mask;
+	v->outiface_mask = e->ipv6.outiface_mask;
+	/* ip6_packet_match() looks at proto only with IP6T_F_PROTO */
+	v->proto = e->ipv6.flags & IP6T_F_PROTO ? e->ipv6.proto : 0;
+	v->frag = false;
+	v->go_to = e->ipv6.flags & IP6T_F_GOTO;
+	v->invflags = e->ipv6.invflags;
+}
+
+static const struct legacy_family families[] = {
+	{
+		.nfproto = NFPROTO_IPV4,
+		.label = "IPv4",
+		.names_path = "/proc/net/ip_tables_names",
+		.init = iptc_init,
+		.free = iptc_free,
+		.first_chain = iptc_first_chain,
+		.next_chain = iptc_next_chain,
+		.first_rule = ip4_first_rule,
+		.next_rule = ip4_next_rule,
+		.get_target = ip4_get_target,
+		.builtin = iptc_builtin,
+		.get_policy = iptc_get_policy,
+		.strerror = iptc_strerror,
+		.view = ip4_view,
+	},
+	{
+		.nfproto = NFPROTO_IPV6,
+		.label = "IPv6",
+		.names_path = "/proc/net/ip6_tables_names",
+		.init = ip6tc_init,
+		.free = ip6tc_free,
+		.first_chain = ip6tc_first_chain,
+		.next_chain = ip6tc_next_chain,
+		.first_rule = ip6_first_rule,
+		.next_rule = ip6_next_rule,
+		.get_target = ip6_get_target,
+		.builtin = ip6tc_builtin,
+		.get_policy = ip6tc_get_policy,
+		.strerror = ip6tc_strerror,
+		.view = ip6_view,
+	},
+};
+
+static const struct legacy_family *family_get(uint8_t nfproto)
+{
+	return nfproto == NFPROTO_IPV6 ? &families[1] : &families[0];
+}
+
+/* ---- chains ----------------------------------------------------------- */
+
+static int builtin_hook(const char *chain, uint32_t *hook)
+{
+	static const char *const names[] = {
+		[NF_INET_PRE_ROUTING] = "PREROUTING", [NF_INET_LOCAL_IN] = "INPUT",
+		[NF_INET_FORWARD] = "FORWARD", [NF_INET_LOCAL_OUT] = "OUTPUT",
+		[NF_INET_POST_ROUTING] = "POSTROUTING",
+	};
+
+	for (uint32_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(chain, names[i])) {
+			*hook = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int legacy_table_priority(const char *table, uint32_t hook, int32_t *prio)
+{
+	if (!strcmp(table, "raw"))
+		*prio = -300;           /* NF_IP_PRI_RAW */
+	else if (!strcmp(table, "mangle"))
+		*prio = -150;           /* NF_IP_PRI_MANGLE */
+	else if (!strcmp(table, "nat"))
+		/* NF_IP_PRI_NAT_DST before routing, NF_IP_PRI_NAT_SRC after */
+		*prio = hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT ? -100 : 100;
+	else if (!strcmp(table, "filter"))
+		*prio = 0;              /* NF_IP_PRI_FILTER */
+	else if (!strcmp(table, "security"))
+		*prio = 50;             /* NF_IP_PRI_SECURITY */
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* The nf_tables chain type the same hook would need: nat chains translate,
+ * mangle OUTPUT re-routes on a changed mark (ipt_mangle_out()). */
+static const char *chain_type(const char *table, uint32_t hook)
+{
+	if (!strcmp(table, "nat"))
+		return "nat";
+	if (!strcmp(table, "mangle") && hook == NF_INET_LOCAL_OUT)
+		return "route";
+	return "filter";
+}
+
+static int chain_fill_base(const struct legacy_family *f, struct xtc_handle *h, const char *table,
+			   struct cg_chain *c)
+{
+	struct xt_counters counters;
+	const char *policy;
+	int r;
+
+	r = builtin_hook(c->name, &c->hook);
+	if (r < 0)
+		return log_error_errno(r, "iptables-legacy %s table '%s': built-in chain '%s' has no known hook",
+				       f->label, table, c->name);
+	r = legacy_table_priority(table, c->hook, &c->priority);
+	if (r < 0)
+		return r;
+	c->base = true;
+	c->type = chain_type(table, c->hook);
+	policy = f->get_policy(c->name, &counters, h);
+	if (policy && !strcmp(policy, "DROP"))
+		c->policy = CG_VERDICT_DROP;
+	else if (policy && !strcmp(policy, "ACCEPT"))
+		c->policy = CG_VERDICT_ACCEPT;
+	else
+		return log_error_errno(-EINVAL, "iptables-legacy %s table '%s': chain %s has policy '%s'",
+				       f->label, table, c->name, policy ? policy : "(none)");
+	return 0;
+}
+
+static int chain_fill_rules(const struct legacy_family *f, struct xtc_handle *h, const char *table,
+			    struct arena *a, struct cg_chain *c, struct cg_expr **tmp, size_t *tmp_cap)
+{
+	uint32_t n = 0, i = 0;
+	const void *e;
+
+	for (e = f->first_rule(c->name, h); e; e = f->next_rule(e, h))
+		n++;
+	c->n_rules = n;
+	c->rules = n ? arena_alloc(a, n * sizeof(*c->rules)) : NULL;
+	for (e = f->first_rule(c->name, h); e && i < n; e = f->next_rule(e, h), i++) {
+		struct cg_rule *rule = &c->rules[i];
+		struct entry_view v = { 0 };
+		int r;
+
+		f->view(e, &v);
+		v.target_label = f->get_target(e, h);
+		rule->chain = c;
+		rule->index = i + 1;
+		r = legacy_rule_compile(&v, a, rule, tmp, tmp_cap);
+		if (r < 0)
+			return log_error_errno(r, "iptables-legacy %s table '%s': rule %u of chain %s is malformed",
+					       f->label, table, i + 1, c->name);
+	}
+	return 0;
+}
+
+int legacy_table_from_handle(struct xtc_handle *h, uint8_t nfproto, const char *table,
+			     struct arena *a, struct cg_table *t)
+{
+	const struct legacy_family *f = family_get(nfproto);
+	_cleanup_free_ struct cg_expr *tmp = NULL;
+	size_t tmp_cap = 0;
+	const char *name;
+	uint32_t n = 0, i = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->backend = CG_BACKEND_IPTABLES_LEGACY;
+	t->family = nfproto;
+	t->name = arena_strdup(a, table);
+
+	for (name = f->first_chain(h); name; name = f->next_chain(h))
+		n++;
+	t->n_chains = n;
+	t->chains = n ? arena_alloc(a, n * sizeof(*t->chains)) : NULL;
+	for (name = f->first_chain(h); name && i < n; name = f->next_chain(h), i++) {
+		struct cg_chain *c = &t->chains[i];
+		int r;
+
+		c->table = t;
+		c->name = arena_strdup(a, name);
+		if (f->builtin(name, h)) {
+			r = chain_fill_base(f, h, table, c);
+			if (r < 0)
+				return r;
+		}
+		r = chain_fill_rules(f, h, table, a, c, &tmp, &tmp_cap);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- tables ----------------------------------------------------------- */
+
+struct table_names {
+	char names[16][XT_TABLE_MAXNAMELEN];
+	unsigned n;
+	bool all;                   /* the list could not be read: try them all */
+};
+
+/* /proc/net/ip_tables_names lists the tables this namespace has; it is what
+ * iptables-save reads too. Missing entirely: x_tables is not there. */
+static int table_names_read(const struct legacy_family *f, struct table_names *tn)
+{
+	_cleanup_fclose_ FILE *fp = NULL;
+	char line[64];
+
+	memset(tn, 0, sizeof(*tn));
+	fp = fopen(f->names_path, "re");
+	if (!fp) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == EACCES || errno == EPERM) {
+			/* root's file, unreadable without CAP_DAC_OVERRIDE
+			 * when running as another user: probe instead, at the
+			 * price of creating missing tables */
+			log_debug("%s: %m; probing every %s table instead", f->names_path, f->label);
+			tn->all = true;
+			return 0;
+		}
+		return log_error_errno(-errno, "Cannot read %s (the list of iptables-legacy %s tables)",
+				       f->names_path, f->label);
+	}
+	while (fgets(line, sizeof(line), fp) && tn->n < ARRAY_SIZE(tn->names)) {
+		size_t len = strcspn(line, "\n");
+
+		if (len == 0 || len >= XT_TABLE_MAXNAMELEN)
+			continue;       /* not a table we could ask for anyway */
+		memcpy(tn->names[tn->n], line, len);
+		tn->names[tn->n++][len] = '\0';
+	}
+	return 0;
+}
+
+static bool table_listed(const struct table_names *tn, const char *table)
+{
+	if (tn->all)
+		return true;
+	for (unsigned i = 0; i < tn->n; i++)
+		if (!strcmp(tn->names[i], table))
+			return true;
+	return false;
+}
+
+struct handle_guard {
+	const struct legacy_family *f;
+	struct xtc_handle *h;
+};
+
+static void handle_guard_free(struct handle_guard *g)
+{
+	if (g->h)
+		g->f->free(g->h);
+}
+
+/* Returns 1 when the table was read, 0 when it does not exist. */
+static int table_collect(const struct legacy_family *f, const char *table, struct arena *a,
+			 struct cg_table *t)
+{
+	_cleanup_(handle_guard_free) struct handle_guard g = { .f = f };
+	int r;
+
+	errno = 0;
+	g.h = f->init(table);
+	if (!g.h) {
+		int err = errno ? errno : EIO;
+
+		if (err == ENOENT) {
+			log_debug("iptables-legacy %s table '%s': %s; skipped", f->label, table,
+				  f->strerror(err));
+			return 0;
+		}
+		if (err == EPERM || err == EACCES)
+			return log_error_errno(-err, "Cannot read iptables-legacy %s table '%s': %s: "
+					       "run as root or grant CAP_NET_ADMIN (and CAP_NET_RAW for libiptc's raw socket)",
+					       f->label, table, f->strerror(err));
+		return log_error_errno(-err, "Cannot read iptables-legacy %s table '%s': %s",
+				       f->label, table, f->strerror(err));
+	}
+	r = legacy_table_from_handle(g.h, f->nfproto, table, a, t);
+	return r < 0 ? r : 1;
+}
+
+int legacy_collect(struct cg_ruleset *rs)
+{
+	struct cg_table found[ARRAY_SIZE(families) * ARRAY_SIZE(legacy_tables)];
+	struct cg_table *dst;
+	unsigned n = 0;
+	int r;
+
+	for (size_t fi = 0; fi < ARRAY_SIZE(families); fi++) {
+		const struct legacy_family *f = &families[fi];
+		struct table_names tn;
+
+		r = table_names_read(f, &tn);
+		if (r < 0)
+			return r;
+		for (size_t ti = 0; ti < ARRAY_SIZE(legacy_tables); ti++) {
+			if (!table_listed(&tn, legacy_tables[ti]))
+				continue;
+			r = table_collect(f, legacy_tables[ti], &rs->arena, &found[n]);
+			if (r < 0)
+				return r;
+			n += r;
+		}
+	}
+	if (!n)
+		return 0;
+
+	/* Tables move into the ruleset's array: chains point back to them. */
+	dst = ruleset_add_tables(rs, n);
+	for (unsigned i = 0; i < n; i++) {
+		dst[i] = found[i];
+		for (uint32_t c = 0; c < dst[i].n_chains; c++)
+			dst[i].chains[c].table = &dst[i];
+	}
+	rs->have_legacy = true;
+	return ruleset_resolve(rs);
+}
