@@ -11,6 +11,11 @@ noinst_HEADERS += \
 	include/cgnatcheck/iptables-text.h \
 	src/collect/legacy-internal.h
 
+# decoder (lengths, revisions, malformed blobs) and matcher unit tests
+check_PROGRAMS += tests/test-xt
+tests_test_xt_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/test-xt
+
 # legacy_collect() + the renderer as iptables-save text, for the netns tests
 check_PROGRAMS += tests/legacy-dump
 tests_legacy_dump_LDADD = libcgnatcheck.a $(CG_LIBS)

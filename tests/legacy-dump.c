@@ -10,6 +10,7 @@
  * and the arena's size on stderr. Exit 0, or 1 when collection failed. */
 #include "config.h"
 
+#include <netinet/in.h>    /* before <linux/netfilter.h>: glibc first */
 #include <linux/netfilter.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/iptables-text.h"
+#include "cgnatcheck/xt.h"
 
 static double now_ms(void)
 {
@@ -65,6 +67,8 @@ int main(int argc, char **argv)
 		ruleset_free(&rs);
 		return 1;
 	}
+	if (nft)
+		xt_ruleset_decode(&rs);
 
 	for (uint32_t i = 0; i < rs.n_tables; i++) {
 		const struct cg_table *t = &rs.tables[i];

@@ -127,6 +127,23 @@ struct cg_expr {
 			uint32_t flags;
 		} nat;
 		struct { uint8_t reg_proto_min, reg_proto_max; uint32_t flags; } masq_redir;
+		/* limit and log carry what iptables-nft writes for "-m limit"
+		 * and "-j NFLOG", so they can be printed back (iptables-text.h);
+		 * all zero when the collector did not fill them. */
+		struct {
+			uint64_t rate, unit;    /* rate per unit seconds */
+			uint32_t burst;
+			uint32_t type;          /* NFT_LIMIT_PKTS / NFT_LIMIT_PKT_BYTES */
+			uint32_t flags;         /* NFT_LIMIT_F_INV */
+			bool set;               /* the fields above were filled */
+		} limit;
+		struct {
+			const char *prefix;     /* NULL: none */
+			uint16_t group, qthreshold;
+			uint32_t snaplen, level, logflags;
+			/* bit 0: filled; 1 << NFTA_LOG_GROUP etc.: attribute given */
+			uint32_t present;
+		} log;
 		struct {
 			const char *name;
 			uint8_t revision;

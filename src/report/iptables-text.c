@@ -82,6 +82,7 @@ struct cs {
 	const struct cg_expr *tgt_expr;
 	struct xt_decoded tgt_synth;
 	const char *tgt_what;
+	struct arena *scratch;          /* decodes the collector did not store */
 	/* last: only the fields above are cleared per rule */
 	struct item items[MAX_ITEMS];
 	struct xt_decoded synth[MAX_SYNTH];
@@ -539,6 +540,48 @@ static void parse_meta_set(struct cs *cs, struct reg *regs, const struct cg_expr
 	cs->tgt_what = "meta set";
 }
 
+/* nft_parse_limit(): iptables-nft writes "-m limit" as a packet limit */
+static void parse_limit(struct cs *cs, const struct cg_expr *e)
+{
+	struct xt_decoded *m;
+
+	if (!e->limit.set || e->limit.type != NFT_LIMIT_PKTS || e->limit.rate == 0 ||
+	    (e->limit.flags & NFT_LIMIT_F_INV)) {
+		unsupported(cs, "limit");
+		return;
+	}
+	m = synth_add(cs, XT_MATCH_LIMIT, "limit");
+	if (!m)
+		return;
+	m->limit.avg = (uint32_t)(XT_LIMIT_SCALE * e->limit.unit / e->limit.rate);
+	m->limit.burst = e->limit.burst;
+}
+
+/* nft_parse_log(): any log statement is printed as -j NFLOG */
+static void parse_log(struct cs *cs, const struct cg_expr *e)
+{
+	struct xt_nflog_dec *n = &cs->tgt_synth.nflog;
+
+	if (!(e->log.present & 1)) {
+		cs->tgt = TGT_UNSUPPORTED;
+		cs->tgt_what = "log";
+		return;
+	}
+	cs->tgt = TGT_SYNTH;
+	memset(&cs->tgt_synth, 0, sizeof(cs->tgt_synth));
+	cs->tgt_synth.kind = XT_TARGET_NFLOG;
+	cs->tgt_synth.target = true;
+	cs->tgt_synth.name = "NFLOG";
+	cs->tgt_synth.nfproto = cs->family;
+	n->group = e->log.group;
+	n->threshold = e->log.qthreshold;
+	if (e->log.present & (1u << NFTA_LOG_SNAPLEN)) {
+		n->len = e->log.snaplen;
+		n->flags = XT_NFLOG_F_COPY_LEN;
+	}
+	n->prefix = e->log.prefix ? e->log.prefix : "";
+}
+
 static void parse_xt(struct cs *cs, const struct cg_expr *e)
 {
 	struct item *it;
@@ -600,6 +643,12 @@ static void cs_parse(struct cs *cs, const struct cg_rule *rule)
 			parse_meta_set(cs, regs, e);
 			break;
 		case CG_EXPR_COUNTER:
+			break;
+		case CG_EXPR_LIMIT:
+			parse_limit(cs, e);
+			break;
+		case CG_EXPR_LOG:
+			parse_log(cs, e);
 			break;
 		case CG_EXPR_XT_MATCH:
 		case CG_EXPR_XT_TARGET:
@@ -1378,9 +1427,22 @@ static void print_verdict(FILE *f, const struct cg_verdict *v)
 	}
 }
 
+/* A collector may leave xt expressions undecoded (xt_ruleset_decode() fills
+ * them); the text must not depend on that. */
+static const struct xt_decoded *xt_of(const struct cs *cs, const struct cg_expr *e)
+{
+	if (e->xt.decoded)
+		return e->xt.decoded;
+	if (!e->xt.name || (e->xt.info_len && !e->xt.info))
+		return NULL;
+	return xt_decode(cs->scratch, e->type == CG_EXPR_XT_TARGET, e->xt.name, e->xt.revision,
+			 cs->family, e->xt.info, e->xt.info_len);
+}
+
 static void print_target(FILE *f, const struct cs *cs)
 {
 	const struct cg_expr *e = cs->tgt_expr;
+	const struct xt_decoded *d;
 
 	switch (cs->tgt) {
 	case TGT_NONE:
@@ -1389,12 +1451,13 @@ static void print_target(FILE *f, const struct cs *cs)
 		print_verdict(f, cs->verdict);
 		break;
 	case TGT_XT:
-		if (!e->xt.decoded) {
+		d = xt_of(cs, e);
+		if (!d) {
 			fprintf(f, " -j %s /* unsupported */", e->xt.name ? e->xt.name : "?");
 			break;
 		}
-		fprintf(f, " -j %s", target_print_name(e->xt.decoded));
-		save_target(f, e->xt.decoded);
+		fprintf(f, " -j %s", target_print_name(d));
+		save_target(f, d);
 		break;
 	case TGT_SYNTH:
 		fprintf(f, " -j %s", target_print_name(&cs->tgt_synth));
@@ -1414,7 +1477,7 @@ static void print_items(FILE *f, const struct cs *cs)
 
 		switch (it->kind) {
 		case ITEM_XT:
-			d = it->expr->xt.decoded;
+			d = xt_of(cs, it->expr);
 			if (!d) {
 				fprintf(f, " -m %s /* unsupported */", it->expr->xt.name ? it->expr->xt.name : "?");
 				continue;
@@ -1438,8 +1501,10 @@ void ipt_print_rule(FILE *f, const struct cg_rule *rule)
 {
 	struct cs state, *cs = &state;
 	const struct cg_chain *c = rule->chain;
+	struct arena scratch = { 0 };
 
 	memset(cs, 0, offsetof(struct cs, items));
+	cs->scratch = &scratch;
 	cs->family = c && c->table ? c->table->family : NFPROTO_IPV4;
 	cs_parse(cs, rule);
 	fprintf(f, "-A %s", c && c->name ? c->name : "?");
@@ -1451,6 +1516,7 @@ void ipt_print_rule(FILE *f, const struct cg_rule *rule)
 		print_string(f, rule->comment);
 	}
 	print_target(f, cs);
+	arena_free(&scratch);
 }
 
 char *ipt_rule_to_string(const struct cg_rule *rule)
