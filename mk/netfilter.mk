@@ -29,3 +29,5 @@ TESTS += tests/nft-rule-parse
 # collector against nft(8) in network namespaces
 TESTS += tests/nft-collect.sh
 EXTRA_DIST += tests/nft-collect.sh tests/nft-compare.py tests/nft-gen.py
+TESTS += tests/nft-collect-large.sh
+EXTRA_DIST += tests/nft-collect-large.sh

@@ -641,6 +641,37 @@ static int rules_dump(struct nft_conn *conn, struct collect *c)
 
 /* --- the whole dump ------------------------------------------------------ */
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Where the time goes, for --debug and the tests: the kernel restarts every
+ * dump message from the first object, so large rulesets and sets cost more
+ * than their size suggests. */
+static void log_collected(const struct cg_ruleset *rs, double ms_rules, double ms_elems)
+{
+	uint64_t chains = 0, rules = 0, sets = 0, elems = 0;
+
+	for (uint32_t i = 0; i < rs->n_tables; i++) {
+		const struct cg_table *t = &rs->tables[i];
+
+		chains += t->n_chains;
+		sets += t->n_sets;
+		for (uint32_t j = 0; j < t->n_chains; j++)
+			rules += t->chains[j].n_rules;
+		for (uint32_t j = 0; j < t->n_sets; j++)
+			elems += t->sets[j].n_elems;
+	}
+	log_debug("nftables: %u tables, %llu chains, %llu rules, %llu sets in %.0f ms; "
+		  "%llu set elements in %.0f ms", rs->n_tables, (unsigned long long)chains,
+		  (unsigned long long)rules, (unsigned long long)sets, ms_rules,
+		  (unsigned long long)elems, ms_elems);
+}
+
 /* No nf_tables in this kernel (or no netfilter netlink at all): then nothing
  * can have written nf_tables rules, and the truthful model is empty. */
 static bool nf_tables_absent(int r)
@@ -653,6 +684,7 @@ static int collect_once(struct nft_conn *conn, struct cg_ruleset *rs)
 {
 	struct collect c = { .rs = rs, .a = &rs->arena };
 	uint32_t gen_before = 0, gen_after = 0;
+	double t_start = now_ms(), t_elems = t_start;
 	int r;
 
 	r = nft_get_gen(conn, &gen_before);
@@ -671,8 +703,12 @@ static int collect_once(struct nft_conn *conn, struct cg_ruleset *rs)
 			table_index_build(&rs->tables[i], &rs->arena);
 		r = rules_dump(conn, &c);
 	}
-	if (r >= 0)
+	if (r >= 0) {
+		t_elems = now_ms();
 		r = elems_dump(conn, &c);
+	}
+	if (r >= 0)
+		log_collected(rs, t_elems - t_start, now_ms() - t_elems);
 	collect_done(&c);
 	if (r < 0)
 		return r;
