@@ -53,6 +53,21 @@ static void print_json_string(const char *s)
 	putchar('"');
 }
 
+/* Text inside a token: what is not plainly safe becomes %XX, so a token
+ * never holds a space or a comma. */
+static void print_token(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    ch == '_' || ch == '-' || ch == '.')
+			putchar(ch);
+		else
+			printf("%%%02X", ch);
+	}
+}
+
 static void print_verdict(const struct cg_verdict *v)
 {
 	printf("%s", verdict_to_string(v->code));
@@ -79,6 +94,20 @@ static void print_expr(const struct cg_expr *e)
 		return;
 	case CG_EXPR_UNKNOWN:
 		printf("unknown:%s", e->unknown.name);
+		return;
+	case CG_EXPR_LIMIT:
+		printf("limit:%llu/%llu", (unsigned long long)e->limit.rate, (unsigned long long)e->limit.unit);
+		if (e->limit.burst)
+			printf("+%u", e->limit.burst);
+		return;
+	case CG_EXPR_LOG:
+		printf("log");
+		if (e->log.present & (1u << NFTA_LOG_GROUP))
+			printf(":group=%u", e->log.group);
+		if (e->log.prefix) {
+			printf(":prefix=");
+			print_token(e->log.prefix);
+		}
 		return;
 	case CG_EXPR_PAYLOAD_SET:
 	case CG_EXPR_META_SET:

@@ -288,6 +288,8 @@ ipt -t nat -I POSTROUTING 1 -j ts-postrouting
 ipt -t nat -A ts-postrouting -m mark --mark 0x40000/0xff0000 -j MASQUERADE
 ipt -t mangle -I PREROUTING 1 -m conntrack --ctstate ESTABLISHED,RELATED -m connmark ! --mark 0x0/0xff0000 \
 	-j CONNMARK --restore-mark --nfmask 0xff0000 --ctmask 0xff0000
+ipt -A INPUT -p icmp -m limit --limit 5/sec --limit-burst 10 -j LOG --log-prefix "cg: "
+ipt -A INPUT -p udp --dport 53 -j NFLOG --nflog-group 5 --nflog-prefix "cg dns"
 must tb_exec "$NS_IPT" ip6tables-nft -A INPUT -s fd7a:115c:a1e0::/48 ! -i tailscale0 -j DROP
 if compare_with_nft "$NS_IPT" iptables-nft; then
 	OUT="$TMP/iptables-nft/ours.txt"
@@ -301,6 +303,10 @@ if compare_with_nft "$NS_IPT" iptables-nft; then
 	expect_line "iptables-nft: -j CONNMARK as an xt target" "$OUT" 'target:CONNMARK'
 	expect_line "iptables-nft: the CGNAT drop, natively translated" "$OUT" \
 		'^rule ts-input #5 handle=[0-9]+ exprs=meta,cmp,payload,bitwise,cmp,counter,drop$'
+	expect_line "iptables-nft: -m limit with its rate and burst" "$OUT" 'limit:5/1\+10,'
+	# iptables-nft writes -j LOG as an xt target, -j NFLOG natively
+	expect_line "iptables-nft: -j LOG as an xt target" "$OUT" 'limit:5/1\+10,counter,target:LOG$'
+	expect_line "iptables-nft: -j NFLOG with its group and prefix" "$OUT" 'log:group=5:prefix=cg%20dns(,|$)'
 	expect_line "iptables-nft: jump from INPUT at position 1" "$OUT" '^rule INPUT #1 handle=[0-9]+ exprs=counter,jump:ts-input$'
 fi
 

@@ -180,6 +180,43 @@ static void immediate_convert(const struct nftnl_expr *ne, struct cg_expr *e, st
 	}
 }
 
+/* The attributes iptables-nft's "-m limit" and "-j LOG/NFLOG" turn into,
+ * kept so those rules can be printed back in iptables syntax. */
+static void limit_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	e->type = CG_EXPR_LIMIT;
+	e->limit.rate = nftnl_expr_get_u64(ne, NFTNL_EXPR_LIMIT_RATE);
+	e->limit.unit = nftnl_expr_get_u64(ne, NFTNL_EXPR_LIMIT_UNIT);
+	e->limit.burst = nftnl_expr_get_u32(ne, NFTNL_EXPR_LIMIT_BURST);
+	e->limit.type = nftnl_expr_get_u32(ne, NFTNL_EXPR_LIMIT_TYPE);
+	e->limit.flags = nftnl_expr_get_u32(ne, NFTNL_EXPR_LIMIT_FLAGS);
+	e->limit.set = true;
+}
+
+static void log_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+{
+	static const struct { uint16_t attr; int nfta; } present[] = {
+		{ NFTNL_EXPR_LOG_GROUP, NFTA_LOG_GROUP },
+		{ NFTNL_EXPR_LOG_PREFIX, NFTA_LOG_PREFIX },
+		{ NFTNL_EXPR_LOG_SNAPLEN, NFTA_LOG_SNAPLEN },
+		{ NFTNL_EXPR_LOG_QTHRESHOLD, NFTA_LOG_QTHRESHOLD },
+		{ NFTNL_EXPR_LOG_LEVEL, NFTA_LOG_LEVEL },
+		{ NFTNL_EXPR_LOG_FLAGS, NFTA_LOG_FLAGS },
+	};
+
+	e->type = CG_EXPR_LOG;
+	e->log.prefix = str_get(ne, NFTNL_EXPR_LOG_PREFIX, a);
+	e->log.group = nftnl_expr_get_u16(ne, NFTNL_EXPR_LOG_GROUP);
+	e->log.qthreshold = nftnl_expr_get_u16(ne, NFTNL_EXPR_LOG_QTHRESHOLD);
+	e->log.snaplen = nftnl_expr_get_u32(ne, NFTNL_EXPR_LOG_SNAPLEN);
+	e->log.level = nftnl_expr_get_u32(ne, NFTNL_EXPR_LOG_LEVEL);
+	e->log.logflags = nftnl_expr_get_u32(ne, NFTNL_EXPR_LOG_FLAGS);
+	e->log.present = 1;
+	for (size_t i = 0; i < ARRAY_SIZE(present); i++)
+		if (nftnl_expr_is_set(ne, present[i].attr))
+			e->log.present |= 1u << present[i].nfta;
+}
+
 static void reject_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
 {
 	e->type = CG_EXPR_REJECT;
@@ -261,8 +298,8 @@ static const struct {
 	{ "target", 0, target_convert },
 	{ "range", 0, range_convert },
 	{ "byteorder", 0, byteorder_convert },
-	{ "log", CG_EXPR_LOG, NULL },
-	{ "limit", CG_EXPR_LIMIT, NULL },
+	{ "log", 0, log_convert },
+	{ "limit", 0, limit_convert },
 	{ "quota", CG_EXPR_QUOTA, NULL },
 	{ "nat", 0, nat_convert },
 	{ "masq", 0, masq_convert },
