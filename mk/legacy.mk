@@ -19,4 +19,7 @@ TESTS += tests/test-xt
 # legacy_collect() + the renderer as iptables-save text, for the netns tests
 check_PROGRAMS += tests/legacy-dump
 tests_legacy_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
-EXTRA_DIST += tests/legacy-rules.v4 tests/legacy-rules.v6
+
+# collector and renderer against iptables-legacy-save in network namespaces
+TESTS += tests/legacy-collect.sh
+EXTRA_DIST += tests/legacy-collect.sh tests/legacy-gen.py tests/legacy-rules.v4 tests/legacy-rules.v6

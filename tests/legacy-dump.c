@@ -3,11 +3,14 @@
  * iptables-save would (without counters and comment lines), for the netns
  * tests to diff against iptables-legacy-save / iptables-nft-save.
  *
- *   legacy-dump [--nft] [-4|-6] [-t TABLE] [--stats] [--no-print]
+ *   legacy-dump [--nft] [-4|-6] [-t TABLE] [--stats] [--check] [--no-print]
  *
  * Default: the legacy tables (legacy_collect()); --nft: the iptables-nft
  * tables (nft_collect()). --stats prints the collection time, the rule count
- * and the arena's size on stderr. Exit 0, or 1 when collection failed. */
+ * and the arena's size on stderr. --check counts jumps whose chain did not
+ * resolve and xt expressions the decoder did not understand ("unresolved=N
+ * undecoded=M" on stderr) and fails on an unresolved jump. Exit 0, or 1
+ * when collection (or --check) failed. */
 #include "config.h"
 
 #include <netinet/in.h>    /* before <linux/netfilter.h>: glibc first */
@@ -32,7 +35,8 @@ static double now_ms(void)
 int main(int argc, char **argv)
 {
 	struct cg_ruleset rs = { 0 };
-	bool nft = false, stats = false, print = true;
+	bool nft = false, stats = false, print = true, check = false;
+	uint64_t unresolved = 0, undecoded = 0;
 	uint8_t family = NFPROTO_UNSPEC;
 	const char *table = NULL;
 	uint64_t n_rules = 0;
@@ -50,12 +54,14 @@ int main(int argc, char **argv)
 			table = argv[++i];
 		else if (!strcmp(argv[i], "--stats"))
 			stats = true;
+		else if (!strcmp(argv[i], "--check"))
+			check = true;
 		else if (!strcmp(argv[i], "--no-print"))
 			print = false;
 		else if (!strcmp(argv[i], "-v"))
 			cg_log_set_level(CG_LOG_DEBUG);
 		else {
-			fprintf(stderr, "usage: %s [--nft] [-4|-6] [-t TABLE] [--stats] [--no-print] [-v]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--nft] [-4|-6] [-t TABLE] [--stats] [--check] [--no-print] [-v]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -80,14 +86,34 @@ int main(int argc, char **argv)
 			continue;
 		if (table && strcmp(t->name, table) != 0)
 			continue;
-		for (uint32_t c = 0; c < t->n_chains; c++)
+		for (uint32_t c = 0; c < t->n_chains; c++) {
 			n_rules += t->chains[c].n_rules;
+			for (uint32_t k = 0; k < t->chains[c].n_rules; k++) {
+				const struct cg_rule *rule = &t->chains[c].rules[k];
+
+				for (uint32_t e = 0; e < rule->n_exprs; e++) {
+					const struct cg_expr *x = &rule->exprs[e];
+
+					if (x->type == CG_EXPR_IMMEDIATE &&
+					    (x->immediate.verdict.code == CG_VERDICT_JUMP ||
+					     x->immediate.verdict.code == CG_VERDICT_GOTO) &&
+					    !x->immediate.verdict.chain)
+						unresolved++;
+					if ((x->type == CG_EXPR_XT_MATCH || x->type == CG_EXPR_XT_TARGET) &&
+					    !x->xt.decoded)
+						undecoded++;
+				}
+			}
+		}
 		if (print)
 			ipt_print_table(stdout, t);
 	}
 	if (stats)
 		fprintf(stderr, "collect_ms=%.1f rules=%llu arena_bytes=%zu\n", t1 - t0,
 			(unsigned long long)n_rules, rs.arena.used);
+	if (check)
+		fprintf(stderr, "unresolved=%llu undecoded=%llu\n", (unsigned long long)unresolved,
+			(unsigned long long)undecoded);
 	ruleset_free(&rs);
-	return 0;
+	return check && unresolved ? 1 : 0;
 }

@@ -21,7 +21,8 @@ struct xtc_handle;
  * kernel for any other table would instantiate it (kernels since 5.13 create
  * a legacy table on first access), which changes the host. A table that
  * vanishes between the listing and the read is skipped. Needs CAP_NET_ADMIN,
- * and CAP_NET_RAW for the raw socket libiptc opens.
+ * CAP_NET_RAW for the raw socket libiptc opens, and uid 0 (or
+ * CAP_DAC_READ_SEARCH) for the root-only table list.
  *
  * Returns 0 (also when there are no legacy tables at all: rs->have_legacy
  * stays false) or a negative errno after logging which table failed and what

@@ -306,7 +306,6 @@ int legacy_table_from_handle(struct xtc_handle *h, uint8_t nfproto, const char *
 struct table_names {
 	char names[16][XT_TABLE_MAXNAMELEN];
 	unsigned n;
-	bool all;                   /* the list could not be read: try them all */
 };
 
 /* /proc/net/ip_tables_names lists the tables this namespace has; it is what
@@ -321,14 +320,12 @@ static int table_names_read(const struct legacy_family *f, struct table_names *t
 	if (!fp) {
 		if (errno == ENOENT)
 			return 0;
-		if (errno == EACCES || errno == EPERM) {
-			/* root's file, unreadable without CAP_DAC_OVERRIDE
-			 * when running as another user: probe instead, at the
-			 * price of creating missing tables */
-			log_debug("%s: %m; probing every %s table instead", f->names_path, f->label);
-			tn->all = true;
-			return 0;
-		}
+		if (errno == EACCES || errno == EPERM)
+			/* Root's 0440 file. Probing the tables instead would
+			 * create every one that is missing (see the header). */
+			return log_error_errno(-errno, "Cannot list the iptables-legacy %s tables (%s): "
+					       "run as root (uid 0) with CAP_NET_ADMIN and CAP_NET_RAW",
+					       f->label, f->names_path);
 		return log_error_errno(-errno, "Cannot read %s (the list of iptables-legacy %s tables)",
 				       f->names_path, f->label);
 	}
@@ -345,8 +342,6 @@ static int table_names_read(const struct legacy_family *f, struct table_names *t
 
 static bool table_listed(const struct table_names *tn, const char *table)
 {
-	if (tn->all)
-		return true;
 	for (unsigned i = 0; i < tn->n; i++)
 		if (!strcmp(tn->names[i], table))
 			return true;
@@ -382,9 +377,9 @@ static int table_collect(const struct legacy_family *f, const char *table, struc
 			return 0;
 		}
 		if (err == EPERM || err == EACCES)
-			return log_error_errno(-err, "Cannot read iptables-legacy %s table '%s': %s: "
-					       "run as root or grant CAP_NET_ADMIN (and CAP_NET_RAW for libiptc's raw socket)",
-					       f->label, table, f->strerror(err));
+			return log_error_errno(-err, "Cannot read iptables-legacy %s table '%s': "
+					       "run as root or grant CAP_NET_ADMIN (and CAP_NET_RAW: libiptc opens a raw socket)",
+					       f->label, table);
 		return log_error_errno(-err, "Cannot read iptables-legacy %s table '%s': %s",
 				       f->label, table, f->strerror(err));
 	}
