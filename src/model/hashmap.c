@@ -71,6 +71,9 @@ void *hashmap_put(struct cg_hashmap *m, const void *key, uint32_t len, void *val
 	uint64_t h = hash_bytes(key, len);
 	struct cg_hashmap_slot *s;
 
+	/* An empty key still needs a non-NULL pointer: it marks the slot used. */
+	if (!key)
+		key = "";
 	if (!m->slots || (uint64_t)(m->n + 1) * 2 > (uint64_t)m->mask + 1) {
 		fputs("cgnatcheck: hash map overfilled (internal error)\n", stderr);
 		abort();
@@ -78,8 +81,7 @@ void *hashmap_put(struct cg_hashmap *m, const void *key, uint32_t len, void *val
 	s = slot_find(m, key, len, h);
 	if (s->key)
 		return s->value;
-	/* An empty key still needs a non-NULL pointer to mark the slot used. */
-	s->key = key ? key : "";
+	s->key = key;
 	s->len = len;
 	s->hash = (uint32_t)h;
 	s->value = value;
