@@ -74,3 +74,52 @@ int evaluate_hook(const struct sim_index *idx, struct cg_packet *pkt, uint32_t h
 void hook_result_free(struct hook_result *res);
 
 const char *sim_verdict_to_string(enum sim_verdict v);
+
+/* ---- flows: a request and its reply through every hook on their way ---- */
+
+/* One conversation between this host and a remote endpoint. For an outbound
+ * flow the host opens it (DNS query, HTTP request) from local:local_port to
+ * remote:remote_port through dev; for an inbound flow the remote opens it
+ * (a health check) and arrives on dev. */
+struct sim_flow {
+	uint8_t nfproto;
+	bool inbound;
+	struct cg_addr local, remote;
+	uint8_t l4proto;
+	uint16_t local_port, remote_port;
+	struct cg_iface dev;          /* the provider-facing device */
+	uint32_t mark;                /* socket mark of the local end (SO_MARK) */
+	uint32_t uid, gid;            /* socket owner of the local end */
+};
+
+enum sim_leg {
+	SIM_LEG_REQUEST,              /* first packet (ct new); TCP: SYN */
+	SIM_LEG_REQUEST_EST,          /* TCP only: the opener's ACK/data (established) */
+	SIM_LEG_REPLY,                /* first answer (ct established, reply); TCP: SYN-ACK */
+	SIM_LEG_REPLY_DATA,           /* TCP only: the answer's data */
+	_SIM_LEG_MAX,
+};
+
+struct sim_leg_result {
+	bool present;                 /* the leg applies to this flow */
+	struct cg_packet pkt;         /* as it entered its first hook */
+	uint32_t hooks[2];            /* NF_INET_* in the order traversed */
+	struct hook_result res[2];
+	enum sim_verdict verdict;     /* of both hooks */
+	int deciding_hook;            /* index into res of the drop/unknown, -1 */
+};
+
+struct flow_result {
+	struct sim_leg_result legs[_SIM_LEG_MAX];
+	enum sim_verdict request, reply;   /* combined over each direction's legs */
+	enum sim_verdict verdict;          /* the whole conversation */
+};
+
+/* Simulates every packet of the conversation the kernel oracle would see.
+ * Conntrack state carries from request to reply (ct mark); packet marks set
+ * in one leg do not (a new skb). Routing is the caller's: the flow names
+ * the device. */
+int simulate_flow(const struct sim_index *idx, const struct cg_addr_env *env,
+		  const struct sim_flow *flow, struct flow_result *res);
+void flow_result_free(struct flow_result *res);
+const char *sim_leg_to_string(enum sim_leg leg);

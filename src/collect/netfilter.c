@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "cgnatcheck/collect-legacy.h"
+#include "cgnatcheck/collect-netfilter.h"
+#include "cgnatcheck/collect-nft.h"
+#include "cgnatcheck/common.h"
+#include "cgnatcheck/xt.h"
+
+int netfilter_collect(struct cg_ruleset *rs)
+{
+	int r;
+
+	r = nft_collect(rs);
+	if (r < 0)
+		return r;
+	r = legacy_collect(rs);
+	if (r < 0)
+		return r;
+	xt_ruleset_decode(rs);
+	return 0;
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A conversation as the kernel sees it: the opener's first packet is NEW in
+ * the original direction; everything after it is ESTABLISHED, the answer in
+ * the reply direction (conntrack sets SEEN_REPLY before filter hooks run). */
+#include "config.h"
+
+#include <netinet/in.h> /* before the linux/ headers */
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
+#include <linux/if_packet.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+#include "cgnatcheck/common.h"
+#include "cgnatcheck/sim-netfilter.h"
+
+#define TCP_FLAG_FIN 0x01
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_PSH 0x08
+#define TCP_FLAG_ACK 0x10
+
+const char *sim_leg_to_string(enum sim_leg leg)
+{
+	switch (leg) {
+	case SIM_LEG_REQUEST: return "request";
+	case SIM_LEG_REQUEST_EST: return "request (established)";
+	case SIM_LEG_REPLY: return "reply";
+	case SIM_LEG_REPLY_DATA: return "reply (data)";
+	default: return "?";
+	}
+}
+
+/* Is the leg sent by this host (output path) or received (input path)? */
+static bool leg_sent_by_host(const struct sim_flow *f, enum sim_leg leg)
+{
+	bool opener_leg = leg == SIM_LEG_REQUEST || leg == SIM_LEG_REQUEST_EST;
+	return opener_leg != f->inbound;
+}
+
+static void build_leg_packet(const struct sim_flow *f, enum sim_leg leg, uint32_t ct_mark,
+			     struct cg_packet *p)
+{
+	bool opener_leg = leg == SIM_LEG_REQUEST || leg == SIM_LEG_REQUEST_EST;
+	bool from_host = leg_sent_by_host(f, leg);
+	/* the opener's side of the tuple */
+	const struct cg_addr *osrc = f->inbound ? &f->remote : &f->local;
+	const struct cg_addr *odst = f->inbound ? &f->local : &f->remote;
+	uint16_t osport = f->inbound ? f->remote_port : f->local_port;
+	uint16_t odport = f->inbound ? f->local_port : f->remote_port;
+
+	memset(p, 0, sizeof(*p));
+	p->nfproto = f->nfproto;
+	p->l4proto = f->l4proto;
+	p->src = opener_leg ? *osrc : *odst;
+	p->dst = opener_leg ? *odst : *osrc;
+	p->sport = opener_leg ? osport : odport;
+	p->dport = opener_leg ? odport : osport;
+	if (from_host) {
+		p->oif = f->dev;
+		p->locally_generated = true;
+		p->mark = f->mark;
+		p->skuid = f->uid;
+		p->skgid = f->gid;
+	} else {
+		p->iif = f->dev;
+		p->pkttype = PACKET_HOST;
+	}
+	switch (leg) {
+	case SIM_LEG_REQUEST:
+		p->ct.state = CG_CT_NEW;
+		p->ct.dir = IP_CT_DIR_ORIGINAL;
+		p->tcp_flags = TCP_FLAG_SYN;
+		break;
+	case SIM_LEG_REQUEST_EST:
+		p->ct.state = CG_CT_ESTABLISHED;
+		p->ct.dir = IP_CT_DIR_ORIGINAL;
+		p->ct.status = IPS_SEEN_REPLY | IPS_CONFIRMED;
+		p->tcp_flags = TCP_FLAG_ACK | TCP_FLAG_PSH;
+		break;
+	case SIM_LEG_REPLY:
+		p->ct.state = CG_CT_ESTABLISHED;
+		p->ct.dir = IP_CT_DIR_REPLY;
+		p->ct.status = IPS_SEEN_REPLY | IPS_CONFIRMED;
+		p->tcp_flags = TCP_FLAG_SYN | TCP_FLAG_ACK;
+		break;
+	case SIM_LEG_REPLY_DATA:
+	default:
+		p->ct.state = CG_CT_ESTABLISHED;
+		p->ct.dir = IP_CT_DIR_REPLY;
+		p->ct.status = IPS_SEEN_REPLY | IPS_CONFIRMED;
+		p->tcp_flags = TCP_FLAG_ACK | TCP_FLAG_PSH;
+		break;
+	}
+	if (p->l4proto != IPPROTO_TCP)
+		p->tcp_flags = 0;
+	p->ct.mark = ct_mark;
+	p->ct.orig = (struct cg_tuple){ *osrc, *odst, osport, odport };
+	p->ct.reply = (struct cg_tuple){ *odst, *osrc, odport, osport };
+	p->ttl = 64;
+	uint16_t l4 = p->l4proto == IPPROTO_TCP ? 20 : 8;
+	uint16_t payload = (leg == SIM_LEG_REQUEST || leg == SIM_LEG_REPLY) && p->l4proto == IPPROTO_TCP ? 0 : 32;
+	p->len = (uint16_t)((f->nfproto == NFPROTO_IPV6 ? 40 : 20) + l4 + payload);
+}
+
+static int run_leg(const struct sim_index *idx, const struct cg_addr_env *env,
+		   const struct sim_flow *f, enum sim_leg leg, uint32_t *ct_mark,
+		   struct sim_leg_result *lr)
+{
+	bool from_host = leg_sent_by_host(f, leg);
+	struct cg_packet p;
+	int r;
+
+	build_leg_packet(f, leg, *ct_mark, &p);
+	lr->present = true;
+	lr->pkt = p;
+	lr->hooks[0] = from_host ? NF_INET_LOCAL_OUT : NF_INET_PRE_ROUTING;
+	lr->hooks[1] = from_host ? NF_INET_POST_ROUTING : NF_INET_LOCAL_IN;
+	lr->verdict = SIM_ACCEPT;
+	lr->deciding_hook = -1;
+	for (int h = 0; h < 2; h++) {
+		r = evaluate_hook(idx, &p, lr->hooks[h], env, &lr->res[h]);
+		if (r < 0)
+			return r;
+		if (lr->res[h].verdict == SIM_DROP) {
+			lr->verdict = SIM_DROP;
+			lr->deciding_hook = h;
+			break;
+		}
+		if (lr->res[h].verdict == SIM_UNCERTAIN && lr->verdict != SIM_UNCERTAIN) {
+			lr->verdict = SIM_UNCERTAIN;
+			lr->deciding_hook = h;
+		}
+	}
+	*ct_mark = p.ct.mark;
+	return 0;
+}
+
+/* DROP beats UNCERTAIN beats ACCEPT. */
+static enum sim_verdict combine(enum sim_verdict a, enum sim_verdict b)
+{
+	if (a == SIM_DROP || b == SIM_DROP)
+		return SIM_DROP;
+	if (a == SIM_UNCERTAIN || b == SIM_UNCERTAIN)
+		return SIM_UNCERTAIN;
+	return SIM_ACCEPT;
+}
+
+int simulate_flow(const struct sim_index *idx, const struct cg_addr_env *env,
+		  const struct sim_flow *f, struct flow_result *res)
+{
+	static const enum sim_leg order[] = {
+		SIM_LEG_REQUEST, SIM_LEG_REPLY, SIM_LEG_REQUEST_EST, SIM_LEG_REPLY_DATA,
+	};
+	uint32_t ct_mark = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	res->request = res->reply = SIM_ACCEPT;
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		enum sim_leg leg = order[i];
+		if ((leg == SIM_LEG_REQUEST_EST || leg == SIM_LEG_REPLY_DATA) && f->l4proto != IPPROTO_TCP)
+			continue;
+		r = run_leg(idx, env, f, leg, &ct_mark, &res->legs[leg]);
+		if (r < 0) {
+			flow_result_free(res);
+			return r;
+		}
+		enum sim_verdict v = res->legs[leg].verdict;
+		if (leg == SIM_LEG_REQUEST || leg == SIM_LEG_REQUEST_EST)
+			res->request = combine(res->request, v);
+		else
+			res->reply = combine(res->reply, v);
+	}
+	res->verdict = combine(res->request, res->reply);
+	return 0;
+}
+
+void flow_result_free(struct flow_result *res)
+{
+	for (int l = 0; l < _SIM_LEG_MAX; l++)
+		for (int h = 0; h < 2; h++)
+			if (res->legs[l].present)
+				hook_result_free(&res->legs[l].res[h]);
+	memset(res, 0, sizeof(*res));
+}
