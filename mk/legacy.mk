@@ -23,3 +23,7 @@ tests_legacy_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
 # collector and renderer against iptables-legacy-save in network namespaces
 TESTS += tests/legacy-collect.sh
 EXTRA_DIST += tests/legacy-collect.sh tests/legacy-gen.py tests/legacy-rules.v4 tests/legacy-rules.v6
+
+# a kube-proxy sized table: collection against iptables-legacy-save's speed
+TESTS += tests/legacy-perf.sh
+EXTRA_DIST += tests/legacy-perf.sh tests/legacy-kube-gen.py

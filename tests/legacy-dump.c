@@ -6,8 +6,8 @@
  *   legacy-dump [--nft] [-4|-6] [-t TABLE] [--stats] [--check] [--no-print]
  *
  * Default: the legacy tables (legacy_collect()); --nft: the iptables-nft
- * tables (nft_collect()). --stats prints the collection time, the rule count
- * and the arena's size on stderr. --check counts jumps whose chain did not
+ * tables (nft_collect()). --stats prints the collection's wall and CPU time,
+ * the rule count and the arena's size on stderr. --check counts jumps whose chain did not
  * resolve and xt expressions the decoder did not understand ("unresolved=N
  * undecoded=M" on stderr) and fails on an unresolved jump. Exit 0, or 1
  * when collection (or --check) failed. */
@@ -24,11 +24,11 @@
 #include "cgnatcheck/iptables-text.h"
 #include "cgnatcheck/xt.h"
 
-static double now_ms(void)
+static double now_ms(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 	uint8_t family = NFPROTO_UNSPEC;
 	const char *table = NULL;
 	uint64_t n_rules = 0;
-	double t0, t1;
+	double t0, t1, c0, c1;
 	int r;
 
 	for (int i = 1; i < argc; i++) {
@@ -66,9 +66,11 @@ int main(int argc, char **argv)
 		}
 	}
 
-	t0 = now_ms();
+	c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+	t0 = now_ms(CLOCK_MONOTONIC);
 	r = nft ? nft_collect(&rs) : legacy_collect(&rs);
-	t1 = now_ms();
+	t1 = now_ms(CLOCK_MONOTONIC);
+	c1 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
 	if (r < 0) {
 		ruleset_free(&rs);
 		return 1;
@@ -109,8 +111,8 @@ int main(int argc, char **argv)
 			ipt_print_table(stdout, t);
 	}
 	if (stats)
-		fprintf(stderr, "collect_ms=%.1f rules=%llu arena_bytes=%zu\n", t1 - t0,
-			(unsigned long long)n_rules, rs.arena.used);
+		fprintf(stderr, "collect_ms=%.1f collect_cpu_ms=%.1f rules=%llu arena_bytes=%zu\n", t1 - t0,
+			c1 - c0, (unsigned long long)n_rules, rs.arena.used);
 	if (check)
 		fprintf(stderr, "unresolved=%llu undecoded=%llu\n", (unsigned long long)unresolved,
 			(unsigned long long)undecoded);

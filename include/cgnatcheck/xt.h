@@ -214,11 +214,20 @@ struct xt_decoded {
 };
 
 /* Decodes one extension blob (the xt_entry_match/target payload, without its
- * header) for family nfproto (NFPROTO_IPV4/IPV6). The result lives in `a`.
+ * header) for family nfproto (NFPROTO_IPV4/IPV6). The result lives in `a`;
+ * its strings (comment, log prefix) may point into info, which must live as
+ * long as the result (collectors keep blobs in the ruleset's arena). Only
+ * the union member of the result's kind is allocated: never copy a struct
+ * xt_decoded by value.
  * Returns NULL, after a debug log, for unknown extensions or revisions and
  * for blobs whose length does not match the kernel's struct. */
 const struct xt_decoded *xt_decode(struct arena *a, bool target, const char *name, uint8_t revision,
 				   uint8_t nfproto, const void *info, uint32_t len);
+
+/* The same, with every string copied into `a`: for blobs that do not stay
+ * (the legacy collector decodes straight from libiptc's snapshot). */
+const struct xt_decoded *xt_decode_owned(struct arena *a, bool target, const char *name, uint8_t revision,
+					 uint8_t nfproto, const void *info, uint32_t len);
 
 /* Decodes every xt match/target expression of the ruleset's ip/ip6 tables
  * that has no decoded value yet (collectors that keep the blob verbatim,

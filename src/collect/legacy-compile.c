@@ -40,6 +40,7 @@ static struct cg_data data_dup(struct arena *a, const void *p, size_t len)
 
 static void emit_meta(struct cg_expr *e, uint32_t key)
 {
+	memset(e, 0, sizeof(*e));
 	e->type = CG_EXPR_META;
 	e->meta.key = key;
 	e->meta.reg = NFT_REG_1;
@@ -47,6 +48,7 @@ static void emit_meta(struct cg_expr *e, uint32_t key)
 
 static void emit_payload(struct cg_expr *e, uint32_t offset, uint32_t len)
 {
+	memset(e, 0, sizeof(*e));
 	e->type = CG_EXPR_PAYLOAD;
 	e->payload.dreg = NFT_REG_1;
 	e->payload.base = NFT_PAYLOAD_NETWORK_HEADER;
@@ -58,6 +60,7 @@ static void emit_bitwise(struct cg_expr *e, struct arena *a, const uint8_t *mask
 {
 	static const uint8_t zero[16];
 
+	memset(e, 0, sizeof(*e));
 	e->type = CG_EXPR_BITWISE;
 	e->bitwise.sreg = NFT_REG_1;
 	e->bitwise.dreg = NFT_REG_1;
@@ -69,6 +72,7 @@ static void emit_bitwise(struct cg_expr *e, struct arena *a, const uint8_t *mask
 
 static void emit_cmp(struct cg_expr *e, struct arena *a, uint32_t op, const void *data, uint32_t len)
 {
+	memset(e, 0, sizeof(*e));
 	e->type = CG_EXPR_CMP;
 	e->cmp.sreg = NFT_REG_1;
 	e->cmp.op = op;
@@ -171,19 +175,25 @@ static const char *ext_name(struct arena *a, bool target, const char *field)
 	return known ? known : arena_strndup(a, buf, n);
 }
 
+/* The blob is decoded straight from libiptc's snapshot. Its copy is kept
+ * only when the decoder did not understand it: a decoded value says all the
+ * blob did (strings included), and at 300k rules the copies (a comment is
+ * 256 bytes) would be a third of the model. info_len stays the blob's. */
 static void emit_xt(struct cg_expr *e, struct arena *a, bool target, uint8_t nfproto,
-		    const char *name_field, uint8_t revision, const void *info, uint32_t len)
+		    const char *name_field, uint8_t revision, const void *blob, uint32_t len)
 {
+	memset(e, 0, sizeof(*e));
 	e->type = target ? CG_EXPR_XT_TARGET : CG_EXPR_XT_MATCH;
 	e->xt.name = ext_name(a, target, name_field);
 	e->xt.revision = revision;
 	e->xt.info_len = len;
-	e->xt.info = info;
-	e->xt.decoded = xt_decode(a, target, e->xt.name, revision, nfproto, info, len);
+	e->xt.decoded = xt_decode_owned(a, target, e->xt.name, revision, nfproto, blob, len);
+	e->xt.info = e->xt.decoded || !len ? NULL : arena_memdup(a, blob, len);
 }
 
 static void emit_verdict(struct cg_expr *e, enum cg_verdict_code code, const char *chain)
 {
+	memset(e, 0, sizeof(*e));
 	e->type = CG_EXPR_IMMEDIATE;
 	e->immediate.dreg = NFT_REG_VERDICT;
 	e->immediate.verdict.code = code;
@@ -191,23 +201,32 @@ static void emit_verdict(struct cg_expr *e, enum cg_verdict_code code, const cha
 }
 
 /* libiptc names standard verdicts ("ACCEPT", ...) and resolves jump
- * offsets to chain names; "" is a rule without a target. */
-static struct cg_expr *compile_standard(const struct entry_view *v, struct cg_expr *e, struct arena *a)
+ * offsets to chain names; "" is a rule without a target. A jump shares its
+ * chain's name and points at it already (ruleset_resolve() agrees). */
+static struct cg_expr *compile_standard(const struct entry_view *v, struct cg_expr *e,
+					struct compile_ctx *ctx)
 {
 	const char *l = v->target_label ? v->target_label : "";
+	struct cg_chain *c;
 
 	if (!*l)
 		return e;
-	if (!strcmp(l, "ACCEPT"))
+	/* chains are never named like verdicts: iptables refuses it */
+	if (l[0] == 'A' && !strcmp(l, "ACCEPT"))
 		emit_verdict(e++, CG_VERDICT_ACCEPT, NULL);
-	else if (!strcmp(l, "DROP"))
+	else if (l[0] == 'D' && !strcmp(l, "DROP"))
 		emit_verdict(e++, CG_VERDICT_DROP, NULL);
-	else if (!strcmp(l, "RETURN"))
+	else if (l[0] == 'R' && !strcmp(l, "RETURN"))
 		emit_verdict(e++, CG_VERDICT_RETURN, NULL);
-	else if (!strcmp(l, "QUEUE"))
+	else if (l[0] == 'Q' && !strcmp(l, "QUEUE"))
 		emit_verdict(e++, CG_VERDICT_QUEUE, NULL);
-	else
-		emit_verdict(e++, v->go_to ? CG_VERDICT_GOTO : CG_VERDICT_JUMP, arena_strdup(a, l));
+	else {
+		c = ctx->chains ? hashmap_get(ctx->chains, l, (uint32_t)strlen(l)) : NULL;
+		emit_verdict(e, v->go_to ? CG_VERDICT_GOTO : CG_VERDICT_JUMP,
+			     c ? c->name : arena_strdup(ctx->arena, l));
+		e->immediate.verdict.chain = c;
+		e++;
+	}
 	return e;
 }
 
@@ -230,11 +249,13 @@ static int count_matches(const struct entry_view *v, const uint8_t *base)
 	return n;
 }
 
-int legacy_rule_compile(const struct entry_view *v, struct arena *a, struct cg_rule *rule,
-			struct cg_expr **tmp, size_t *tmp_cap)
+int legacy_rule_compile(const struct entry_view *v, struct compile_ctx *ctx, struct cg_rule *rule)
 {
+	struct arena *a = ctx->arena;
+	struct cg_expr **tmp = &ctx->tmp;
+	size_t *tmp_cap = &ctx->tmp_cap;
+	const uint8_t *entry = v->entry;
 	const struct xt_entry_target *t;
-	const uint8_t *copy;
 	struct cg_expr *e;
 	uint32_t off;
 	int n_matches;
@@ -242,21 +263,20 @@ int legacy_rule_compile(const struct entry_view *v, struct arena *a, struct cg_r
 	if (v->target_offset < v->header_size || v->size < v->target_offset ||
 	    (size_t)(v->size - v->target_offset) < sizeof(struct xt_entry_target))
 		return -EINVAL;
-	copy = arena_memdup(a, v->entry, v->size);
-	n_matches = count_matches(v, copy);
+	n_matches = count_matches(v, entry);
 	if (n_matches < 0)
 		return n_matches;
-	t = (const void *)(copy + v->target_offset);
+	t = (const void *)(entry + v->target_offset);
 	if (t->u.target_size < sizeof(*t) || t->u.target_size > (size_t)(v->size - v->target_offset))
 		return -EINVAL;
 
 	/* 15: the most the ip header part can produce (2+2+2+3+3+3) */
+	/* every emit_*() clears the expression it writes */
 	grow_array((void **)tmp, tmp_cap, 15 + (size_t)n_matches + 1, sizeof(**tmp));
-	memset(*tmp, 0, (15 + (size_t)n_matches + 1) * sizeof(**tmp));
 	e = compile_ip(v, *tmp, a);
 
 	for (off = v->header_size; off < v->target_offset;) {
-		const struct xt_entry_match *m = (const void *)(copy + off);
+		const struct xt_entry_match *m = (const void *)(entry + off);
 
 		emit_xt(e, a, false, v->nfproto, m->u.user.name, m->u.user.revision, m->data,
 			m->u.match_size - sizeof(*m));
@@ -267,13 +287,16 @@ int legacy_rule_compile(const struct entry_view *v, struct arena *a, struct cg_r
 	}
 
 	if (t->u.user.name[0] == '\0')
-		e = compile_standard(v, e, a);
+		e = compile_standard(v, e, ctx);
 	else
 		emit_xt(e++, a, true, v->nfproto, t->u.user.name, t->u.user.revision, t->data,
 			t->u.target_size - sizeof(*t));
 
 	rule->n_exprs = (uint32_t)(e - *tmp);
 	rule->exprs = arena_memdup(a, *tmp, rule->n_exprs * sizeof(**tmp));
-	rule->legacy_entry = copy;
+	/* Not kept: the expressions say everything the entry did (the
+	 * renderer prints from them), and the headers would add a fifth to
+	 * the memory a 300k-rule table needs. */
+	rule->legacy_entry = NULL;
 	return 0;
 }

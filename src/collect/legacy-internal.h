@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cgnatcheck/hashmap.h"
 #include "cgnatcheck/ruleset.h"
 
 /* An ipt_entry or ip6t_entry seen through one family-neutral window. The
@@ -26,9 +27,16 @@ struct entry_view {
 	const char *target_label;   /* libiptc's name for a standard target */
 };
 
-/* Fills rule (exprs, comment, legacy_entry) from v: the entry is copied into
- * a, and the expressions point into the copy. tmp is scratch space that
- * grows as needed (free it after the last rule). Returns 0 or -EINVAL for a
- * malformed entry. */
-int legacy_rule_compile(const struct entry_view *v, struct arena *a, struct cg_rule *rule,
-			struct cg_expr **tmp, size_t *tmp_cap);
+/* What compiling the rules of one table shares. */
+struct compile_ctx {
+	struct arena *arena;            /* the ruleset's */
+	const struct cg_hashmap *chains;/* name -> struct cg_chain of this table */
+	struct cg_expr *tmp;            /* scratch, grown as needed */
+	size_t tmp_cap;
+};
+
+/* Fills rule (exprs, comment) from v; the xt blobs are copied into the
+ * arena, the entry itself is not kept (legacy_entry stays NULL). Jumps and
+ * gotos point at the chain (and its name) found in ctx->chains. Returns 0 or
+ * -EINVAL for a malformed entry. */
+int legacy_rule_compile(const struct entry_view *v, struct compile_ctx *ctx, struct cg_rule *rule);

@@ -238,26 +238,48 @@ static int chain_fill_base(const struct legacy_family *f, struct xtc_handle *h, 
 	return 0;
 }
 
-static int chain_fill_rules(const struct legacy_family *f, struct xtc_handle *h, const char *table,
-			    struct arena *a, struct cg_chain *c, struct cg_expr **tmp, size_t *tmp_cap)
+/* Scratch space reused across the chains and rules of one table. */
+struct scratch {
+	const void **entries;
+	size_t n_entries, cap_entries;
+	struct compile_ctx ctx;
+	struct arena names_arena;   /* the chain name index, this table only */
+	struct cg_hashmap names;
+};
+
+static void scratch_free(struct scratch *s)
 {
-	uint32_t n = 0, i = 0;
+	free(s->entries);
+	free(s->ctx.tmp);
+	arena_free(&s->names_arena);
+}
+
+static int chain_fill_rules(const struct legacy_family *f, struct xtc_handle *h, const char *table,
+			    struct cg_chain *c, struct scratch *sc)
+{
+	uint32_t n;
 	const void *e;
 
-	for (e = f->first_rule(c->name, h); e; e = f->next_rule(e, h))
-		n++;
+	/* one walk (each iptc_first_rule() searches the chain by name) */
+	sc->n_entries = 0;
+	for (e = f->first_rule(c->name, h); e; e = f->next_rule(e, h)) {
+		grow_array((void **)&sc->entries, &sc->cap_entries, sc->n_entries + 1, sizeof(*sc->entries));
+		sc->entries[sc->n_entries++] = e;
+	}
+	n = (uint32_t)sc->n_entries;
 	c->n_rules = n;
-	c->rules = n ? arena_alloc(a, n * sizeof(*c->rules)) : NULL;
-	for (e = f->first_rule(c->name, h); e && i < n; e = f->next_rule(e, h), i++) {
+	c->rules = n ? arena_alloc(sc->ctx.arena, n * sizeof(*c->rules)) : NULL;
+	for (uint32_t i = 0; i < n; i++) {
 		struct cg_rule *rule = &c->rules[i];
 		struct entry_view v = { 0 };
 		int r;
 
+		e = sc->entries[i];
 		f->view(e, &v);
 		v.target_label = f->get_target(e, h);
 		rule->chain = c;
 		rule->index = i + 1;
-		r = legacy_rule_compile(&v, a, rule, tmp, tmp_cap);
+		r = legacy_rule_compile(&v, &sc->ctx, rule);
 		if (r < 0)
 			return log_error_errno(r, "iptables-legacy %s table '%s': rule %u of chain %s is malformed",
 					       f->label, table, i + 1, c->name);
@@ -269,10 +291,10 @@ int legacy_table_from_handle(struct xtc_handle *h, uint8_t nfproto, const char *
 			     struct arena *a, struct cg_table *t)
 {
 	const struct legacy_family *f = family_get(nfproto);
-	_cleanup_free_ struct cg_expr *tmp = NULL;
-	size_t tmp_cap = 0;
+	_cleanup_(scratch_free) struct scratch sc = { .ctx.arena = a };
 	const char *name;
 	uint32_t n = 0, i = 0;
+	int r;
 
 	memset(t, 0, sizeof(*t));
 	t->backend = CG_BACKEND_IPTABLES_LEGACY;
@@ -283,18 +305,27 @@ int legacy_table_from_handle(struct xtc_handle *h, uint8_t nfproto, const char *
 		n++;
 	t->n_chains = n;
 	t->chains = n ? arena_alloc(a, n * sizeof(*t->chains)) : NULL;
+	/* Every chain first, so a rule's jump can point at its target. */
+	hashmap_init(&sc.names, &sc.names_arena, n);
 	for (name = f->first_chain(h); name && i < n; name = f->next_chain(h), i++) {
 		struct cg_chain *c = &t->chains[i];
-		int r;
+		uint32_t hook;
 
 		c->table = t;
 		c->name = arena_strdup(a, name);
-		if (f->builtin(name, h)) {
+		hashmap_put(&sc.names, c->name, (uint32_t)strlen(c->name), c);
+		/* iptc_builtin() searches the chain list: ask only when the
+		 * name could be a built-in one */
+		if (builtin_hook(name, &hook) == 0 && f->builtin(name, h)) {
 			r = chain_fill_base(f, h, table, c);
 			if (r < 0)
 				return r;
 		}
-		r = chain_fill_rules(f, h, table, a, c, &tmp, &tmp_cap);
+	}
+	t->n_chains = i;
+	sc.ctx.chains = &sc.names;
+	for (i = 0; i < t->n_chains; i++) {
+		r = chain_fill_rules(f, h, table, &t->chains[i], &sc);
 		if (r < 0)
 			return r;
 	}

@@ -36,13 +36,21 @@
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <linux/netfilter_ipv6/ip6t_REJECT.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/ruleset.h"
 #include "cgnatcheck/xt.h"
 
-typedef bool (*xt_decode_fn)(struct xt_decoded *d, const void *info, struct arena *a);
+/* How one decode call allocates: strings either point into the blob or,
+ * for a blob that goes away (xt_decode_owned()), are copied. */
+struct dec_ctx {
+	struct arena *arena;
+	bool own_strings;
+};
+
+typedef bool (*xt_decode_fn)(struct xt_decoded *d, const void *info, struct dec_ctx *c);
 
 struct xt_ext {
 	const char *name;
@@ -52,6 +60,7 @@ struct xt_ext {
 	enum xt_kind kind;
 	uint32_t size;              /* the kernel's matchsize/targetsize */
 	xt_decode_fn decode;
+	uint32_t dec_size;          /* the union member decode() fills */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -75,10 +84,14 @@ static void addr_from_be32(struct cg_addr *out, uint32_t be)
 	memcpy(out->bytes, &be, 4);
 }
 
-/* Fixed-size string fields need not be terminated in a blob. */
-static const char *field_strdup(struct arena *a, const char *s, size_t size)
+/* Fixed-size string fields need not be terminated in a blob; a terminated
+ * one is used in place (the blob outlives the decoded value, see xt.h)
+ * unless the value must own its strings (xt_decode_owned()). */
+static const char *field_str(struct dec_ctx *c, const char *s, size_t size)
 {
-	return arena_strndup(a, s, strnlen(s, size));
+	size_t n = strnlen(s, size);
+
+	return n < size && !c->own_strings ? s : arena_strndup(c->arena, s, n);
 }
 
 static struct xt_port_range port_range(uint16_t lo, uint16_t hi)
@@ -88,7 +101,7 @@ static struct xt_port_range port_range(uint16_t lo, uint16_t hi)
 
 /* ---- matches ------------------------------------------------------------ */
 
-static bool dec_tcp(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_tcp(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_tcp t;
 
@@ -102,7 +115,7 @@ static bool dec_tcp(struct xt_decoded *d, const void *info, struct arena *a)
 	return true;
 }
 
-static bool dec_udp(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_udp(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_udp u;
 
@@ -113,7 +126,7 @@ static bool dec_udp(struct xt_decoded *d, const void *info, struct arena *a)
 	return true;
 }
 
-static bool dec_icmp(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_icmp(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct ipt_icmp i;
 
@@ -125,7 +138,7 @@ static bool dec_icmp(struct xt_decoded *d, const void *info, struct arena *a)
 	return true;
 }
 
-static bool dec_icmp6(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_icmp6(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct ip6t_icmp i;
 
@@ -142,7 +155,7 @@ static bool multiport_flags_ok(uint8_t flags, uint8_t count)
 	return flags <= XT_MULTIPORT_EITHER && count <= XT_MULTI_PORTS;
 }
 
-static bool dec_multiport0(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_multiport0(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_multiport m;
 
@@ -156,7 +169,7 @@ static bool dec_multiport0(struct xt_decoded *d, const void *info, struct arena 
 	return true;
 }
 
-static bool dec_multiport1(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_multiport1(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_multiport_v1 m;
 
@@ -201,7 +214,7 @@ static bool dec_multiport1(struct xt_decoded *d, const void *info, struct arena 
 		p_ = ntohs((m).repldst_port); (d)->conntrack.repldst_port = port_range(p_, p_); \
 	} while (0)
 
-static bool dec_conntrack1(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_conntrack1(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_conntrack_mtinfo1 m;
 
@@ -211,7 +224,7 @@ static bool dec_conntrack1(struct xt_decoded *d, const void *info, struct arena 
 	return true;
 }
 
-static bool dec_conntrack2(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_conntrack2(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_conntrack_mtinfo2 m;
 
@@ -221,7 +234,7 @@ static bool dec_conntrack2(struct xt_decoded *d, const void *info, struct arena 
 	return true;
 }
 
-static bool dec_conntrack3(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_conntrack3(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_conntrack_mtinfo3 m;
 
@@ -234,7 +247,7 @@ static bool dec_conntrack3(struct xt_decoded *d, const void *info, struct arena 
 	return true;
 }
 
-static bool dec_state(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_state(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_state_info s;
 
@@ -243,7 +256,7 @@ static bool dec_state(struct xt_decoded *d, const void *info, struct arena *a)
 	return true;
 }
 
-static bool dec_mark1(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_mark1(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_mark_mtinfo1 m;
 
@@ -254,7 +267,7 @@ static bool dec_mark1(struct xt_decoded *d, const void *info, struct arena *a)
 	return true;
 }
 
-static bool dec_connmark1(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_connmark1(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_connmark_mtinfo1 m;
 
@@ -265,13 +278,13 @@ static bool dec_connmark1(struct xt_decoded *d, const void *info, struct arena *
 	return true;
 }
 
-static bool dec_comment(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_comment(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
-	d->comment = field_strdup(a, info, XT_MAX_COMMENT_LEN);
+	d->comment = field_str(c, (const char *)info + offsetof(struct xt_comment_info, comment), XT_MAX_COMMENT_LEN);
 	return true;
 }
 
-static bool dec_addrtype0(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_addrtype0(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_addrtype_info m;
 
@@ -283,7 +296,7 @@ static bool dec_addrtype0(struct xt_decoded *d, const void *info, struct arena *
 	return true;
 }
 
-static bool dec_addrtype1(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_addrtype1(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_addrtype_info_v1 m;
 
@@ -297,7 +310,7 @@ static bool dec_addrtype1(struct xt_decoded *d, const void *info, struct arena *
 	return true;
 }
 
-static bool dec_iprange1(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_iprange1(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_iprange_mtinfo m;
 
@@ -310,7 +323,7 @@ static bool dec_iprange1(struct xt_decoded *d, const void *info, struct arena *a
 	return true;
 }
 
-static bool dec_pkttype(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_pkttype(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_pkttype_info m;
 
@@ -331,7 +344,7 @@ static bool set_info_decode(struct xt_decoded *d, const struct xt_set_info *s)
 	return true;
 }
 
-static bool dec_set1(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_set1(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_set_info_match_v1 m;
 
@@ -339,7 +352,7 @@ static bool dec_set1(struct xt_decoded *d, const void *info, struct arena *a)
 	return set_info_decode(d, &m.match_set);
 }
 
-static bool dec_set3(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_set3(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_set_info_match_v3 m;
 
@@ -352,7 +365,7 @@ static bool dec_set3(struct xt_decoded *d, const void *info, struct arena *a)
 	return set_info_decode(d, &m.match_set);
 }
 
-static bool dec_set4(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_set4(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_set_info_match_v4 m;
 
@@ -365,7 +378,7 @@ static bool dec_set4(struct xt_decoded *d, const void *info, struct arena *a)
 	return set_info_decode(d, &m.match_set);
 }
 
-static bool dec_statistic(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_statistic(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_statistic_info m;
 
@@ -383,7 +396,7 @@ static bool dec_statistic(struct xt_decoded *d, const void *info, struct arena *
 	return true;
 }
 
-static bool dec_limit(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_limit(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_rateinfo m;
 
@@ -395,13 +408,13 @@ static bool dec_limit(struct xt_decoded *d, const void *info, struct arena *a)
 
 /* ---- targets ------------------------------------------------------------ */
 
-static bool dec_standard(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_standard(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	memcpy(&d->standard.verdict, info, sizeof(int));
 	return true;
 }
 
-static bool dec_reject(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_reject(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	uint32_t with;
 
@@ -413,7 +426,7 @@ static bool dec_reject(struct xt_decoded *d, const void *info, struct arena *a)
 	return true;
 }
 
-static bool dec_mark_tg2(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_mark_tg2(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_mark_tginfo2 m;
 
@@ -423,7 +436,7 @@ static bool dec_mark_tg2(struct xt_decoded *d, const void *info, struct arena *a
 	return true;
 }
 
-static bool dec_connmark_tg1(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_connmark_tg1(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_connmark_tginfo1 m;
 
@@ -437,7 +450,7 @@ static bool dec_connmark_tg1(struct xt_decoded *d, const void *info, struct aren
 	return true;
 }
 
-static bool dec_connmark_tg2(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_connmark_tg2(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_connmark_tginfo2 m;
 
@@ -454,7 +467,7 @@ static bool dec_connmark_tg2(struct xt_decoded *d, const void *info, struct aren
 	return true;
 }
 
-static bool dec_nat_mrc(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_nat_mrc(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct nf_nat_ipv4_multi_range_compat m;
 
@@ -470,7 +483,7 @@ static bool dec_nat_mrc(struct xt_decoded *d, const void *info, struct arena *a)
 	return true;
 }
 
-static bool dec_nat_range1(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_nat_range1(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct nf_nat_range m;
 
@@ -483,7 +496,7 @@ static bool dec_nat_range1(struct xt_decoded *d, const void *info, struct arena 
 	return true;
 }
 
-static bool dec_nat_range2(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_nat_range2(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct nf_nat_range2 m;
 
@@ -497,18 +510,18 @@ static bool dec_nat_range2(struct xt_decoded *d, const void *info, struct arena 
 	return true;
 }
 
-static bool dec_log(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_log(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_log_info m;
 
 	memcpy(&m, info, sizeof(m));
 	d->log.level = m.level;
 	d->log.logflags = m.logflags;
-	d->log.prefix = field_strdup(a, m.prefix, sizeof(m.prefix));
+	d->log.prefix = field_str(c, (const char *)info + offsetof(struct xt_log_info, prefix), sizeof(m.prefix));
 	return true;
 }
 
-static bool dec_nflog(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_nflog(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_nflog_info m;
 
@@ -517,16 +530,16 @@ static bool dec_nflog(struct xt_decoded *d, const void *info, struct arena *a)
 	d->nflog.group = m.group;
 	d->nflog.threshold = m.threshold;
 	d->nflog.flags = m.flags;
-	d->nflog.prefix = field_strdup(a, m.prefix, sizeof(m.prefix));
+	d->nflog.prefix = field_str(c, (const char *)info + offsetof(struct xt_nflog_info, prefix), sizeof(m.prefix));
 	return true;
 }
 
-static bool dec_trace(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_trace(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	return true;
 }
 
-static bool dec_ct0(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_ct0(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_ct_target_info m;
 
@@ -535,12 +548,12 @@ static bool dec_ct0(struct xt_decoded *d, const void *info, struct arena *a)
 	d->ct.zone = m.zone;
 	d->ct.ct_events = m.ct_events;
 	d->ct.exp_events = m.exp_events;
-	d->ct.helper = field_strdup(a, m.helper, sizeof(m.helper));
+	d->ct.helper = field_str(c, (const char *)info + offsetof(struct xt_ct_target_info, helper), sizeof(m.helper));
 	d->ct.timeout = "";
 	return true;
 }
 
-static bool dec_ct1(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_ct1(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	struct xt_ct_target_info_v1 m;
 
@@ -549,13 +562,15 @@ static bool dec_ct1(struct xt_decoded *d, const void *info, struct arena *a)
 	d->ct.zone = m.zone;
 	d->ct.ct_events = m.ct_events;
 	d->ct.exp_events = m.exp_events;
-	d->ct.helper = field_strdup(a, m.helper, sizeof(m.helper));
-	d->ct.timeout = field_strdup(a, m.timeout, sizeof(m.timeout));
+	d->ct.helper = field_str(c, (const char *)info + offsetof(struct xt_ct_target_info_v1, helper),
+				 sizeof(m.helper));
+	d->ct.timeout = field_str(c, (const char *)info + offsetof(struct xt_ct_target_info_v1, timeout),
+				  sizeof(m.timeout));
 	return true;
 }
 
 /* The old NOTRACK target (no payload) did what CT --notrack does now. */
-static bool dec_notrack(struct xt_decoded *d, const void *info, struct arena *a)
+static bool dec_notrack(struct xt_decoded *d, const void *info, struct dec_ctx *c)
 {
 	d->ct.flags = XT_CT_NOTRACK;
 	d->ct.helper = "";
@@ -565,59 +580,61 @@ static bool dec_notrack(struct xt_decoded *d, const void *info, struct arena *a)
 
 #define M false
 #define T true
+#define MEMBER_SIZE(m) sizeof(((struct xt_decoded *)0)->m)
 #define ANY NFPROTO_UNSPEC
 #define V4 NFPROTO_IPV4
 #define V6 NFPROTO_IPV6
 
 static const struct xt_ext xt_exts[] = {
-	{ "tcp",        M, 0, 0, ANY, XT_MATCH_TCP,        sizeof(struct xt_tcp), dec_tcp },
-	{ "udp",        M, 0, 0, ANY, XT_MATCH_UDP,        sizeof(struct xt_udp), dec_udp },
-	{ "udplite",    M, 0, 0, ANY, XT_MATCH_UDP,        sizeof(struct xt_udp), dec_udp },
-	{ "icmp",       M, 0, 0, V4,  XT_MATCH_ICMP,       sizeof(struct ipt_icmp), dec_icmp },
-	{ "icmp6",      M, 0, 0, V6,  XT_MATCH_ICMP6,      sizeof(struct ip6t_icmp), dec_icmp6 },
-	{ "multiport",  M, 0, 0, ANY, XT_MATCH_MULTIPORT,  sizeof(struct xt_multiport), dec_multiport0 },
-	{ "multiport",  M, 1, 1, ANY, XT_MATCH_MULTIPORT,  sizeof(struct xt_multiport_v1), dec_multiport1 },
-	{ "conntrack",  M, 1, 1, ANY, XT_MATCH_CONNTRACK,  sizeof(struct xt_conntrack_mtinfo1), dec_conntrack1 },
-	{ "conntrack",  M, 2, 2, ANY, XT_MATCH_CONNTRACK,  sizeof(struct xt_conntrack_mtinfo2), dec_conntrack2 },
-	{ "conntrack",  M, 3, 3, ANY, XT_MATCH_CONNTRACK,  sizeof(struct xt_conntrack_mtinfo3), dec_conntrack3 },
-	{ "state",      M, 0, 0, ANY, XT_MATCH_STATE,      sizeof(struct xt_state_info), dec_state },
-	{ "mark",       M, 1, 1, ANY, XT_MATCH_MARK,       sizeof(struct xt_mark_mtinfo1), dec_mark1 },
-	{ "connmark",   M, 1, 1, ANY, XT_MATCH_CONNMARK,   sizeof(struct xt_connmark_mtinfo1), dec_connmark1 },
-	{ "comment",    M, 0, 0, ANY, XT_MATCH_COMMENT,    sizeof(struct xt_comment_info), dec_comment },
-	{ "addrtype",   M, 0, 0, V4,  XT_MATCH_ADDRTYPE,   sizeof(struct xt_addrtype_info), dec_addrtype0 },
-	{ "addrtype",   M, 1, 1, ANY, XT_MATCH_ADDRTYPE,   sizeof(struct xt_addrtype_info_v1), dec_addrtype1 },
-	{ "iprange",    M, 1, 1, ANY, XT_MATCH_IPRANGE,    sizeof(struct xt_iprange_mtinfo), dec_iprange1 },
-	{ "pkttype",    M, 0, 0, ANY, XT_MATCH_PKTTYPE,    sizeof(struct xt_pkttype_info), dec_pkttype },
-	{ "set",        M, 1, 2, ANY, XT_MATCH_SET,        sizeof(struct xt_set_info_match_v1), dec_set1 },
-	{ "set",        M, 3, 3, ANY, XT_MATCH_SET,        sizeof(struct xt_set_info_match_v3), dec_set3 },
-	{ "set",        M, 4, 4, ANY, XT_MATCH_SET,        sizeof(struct xt_set_info_match_v4), dec_set4 },
-	{ "statistic",  M, 0, 0, ANY, XT_MATCH_STATISTIC,  sizeof(struct xt_statistic_info), dec_statistic },
-	{ "limit",      M, 0, 0, ANY, XT_MATCH_LIMIT,      sizeof(struct xt_rateinfo), dec_limit },
+	{ "tcp",        M, 0, 0, ANY, XT_MATCH_TCP,        sizeof(struct xt_tcp), dec_tcp, MEMBER_SIZE(tcpudp) },
+	{ "udp",        M, 0, 0, ANY, XT_MATCH_UDP,        sizeof(struct xt_udp), dec_udp, MEMBER_SIZE(tcpudp) },
+	{ "udplite",    M, 0, 0, ANY, XT_MATCH_UDP,        sizeof(struct xt_udp), dec_udp, MEMBER_SIZE(tcpudp) },
+	{ "icmp",       M, 0, 0, V4,  XT_MATCH_ICMP,       sizeof(struct ipt_icmp), dec_icmp, MEMBER_SIZE(icmp) },
+	{ "icmp6",      M, 0, 0, V6,  XT_MATCH_ICMP6,      sizeof(struct ip6t_icmp), dec_icmp6, MEMBER_SIZE(icmp) },
+	{ "multiport",  M, 0, 0, ANY, XT_MATCH_MULTIPORT,  sizeof(struct xt_multiport), dec_multiport0, MEMBER_SIZE(multiport) },
+	{ "multiport",  M, 1, 1, ANY, XT_MATCH_MULTIPORT,  sizeof(struct xt_multiport_v1), dec_multiport1, MEMBER_SIZE(multiport) },
+	{ "conntrack",  M, 1, 1, ANY, XT_MATCH_CONNTRACK,  sizeof(struct xt_conntrack_mtinfo1), dec_conntrack1, MEMBER_SIZE(conntrack) },
+	{ "conntrack",  M, 2, 2, ANY, XT_MATCH_CONNTRACK,  sizeof(struct xt_conntrack_mtinfo2), dec_conntrack2, MEMBER_SIZE(conntrack) },
+	{ "conntrack",  M, 3, 3, ANY, XT_MATCH_CONNTRACK,  sizeof(struct xt_conntrack_mtinfo3), dec_conntrack3, MEMBER_SIZE(conntrack) },
+	{ "state",      M, 0, 0, ANY, XT_MATCH_STATE,      sizeof(struct xt_state_info), dec_state, MEMBER_SIZE(state) },
+	{ "mark",       M, 1, 1, ANY, XT_MATCH_MARK,       sizeof(struct xt_mark_mtinfo1), dec_mark1, MEMBER_SIZE(mark) },
+	{ "connmark",   M, 1, 1, ANY, XT_MATCH_CONNMARK,   sizeof(struct xt_connmark_mtinfo1), dec_connmark1, MEMBER_SIZE(mark) },
+	{ "comment",    M, 0, 0, ANY, XT_MATCH_COMMENT,    sizeof(struct xt_comment_info), dec_comment, MEMBER_SIZE(comment) },
+	{ "addrtype",   M, 0, 0, V4,  XT_MATCH_ADDRTYPE,   sizeof(struct xt_addrtype_info), dec_addrtype0, MEMBER_SIZE(addrtype) },
+	{ "addrtype",   M, 1, 1, ANY, XT_MATCH_ADDRTYPE,   sizeof(struct xt_addrtype_info_v1), dec_addrtype1, MEMBER_SIZE(addrtype) },
+	{ "iprange",    M, 1, 1, ANY, XT_MATCH_IPRANGE,    sizeof(struct xt_iprange_mtinfo), dec_iprange1, MEMBER_SIZE(iprange) },
+	{ "pkttype",    M, 0, 0, ANY, XT_MATCH_PKTTYPE,    sizeof(struct xt_pkttype_info), dec_pkttype, MEMBER_SIZE(pkttype) },
+	{ "set",        M, 1, 2, ANY, XT_MATCH_SET,        sizeof(struct xt_set_info_match_v1), dec_set1, MEMBER_SIZE(set) },
+	{ "set",        M, 3, 3, ANY, XT_MATCH_SET,        sizeof(struct xt_set_info_match_v3), dec_set3, MEMBER_SIZE(set) },
+	{ "set",        M, 4, 4, ANY, XT_MATCH_SET,        sizeof(struct xt_set_info_match_v4), dec_set4, MEMBER_SIZE(set) },
+	{ "statistic",  M, 0, 0, ANY, XT_MATCH_STATISTIC,  sizeof(struct xt_statistic_info), dec_statistic, MEMBER_SIZE(statistic) },
+	{ "limit",      M, 0, 0, ANY, XT_MATCH_LIMIT,      sizeof(struct xt_rateinfo), dec_limit, MEMBER_SIZE(limit) },
 
-	{ XT_STANDARD_TARGET, T, 0, 0, ANY, XT_TARGET_STANDARD, sizeof(int), dec_standard },
-	{ "REJECT",     T, 0, 0, V4,  XT_TARGET_REJECT,    sizeof(struct ipt_reject_info), dec_reject },
-	{ "REJECT",     T, 0, 0, V6,  XT_TARGET_REJECT,    sizeof(struct ip6t_reject_info), dec_reject },
-	{ "MARK",       T, 2, 2, ANY, XT_TARGET_MARK,      sizeof(struct xt_mark_tginfo2), dec_mark_tg2 },
-	{ "CONNMARK",   T, 1, 1, ANY, XT_TARGET_CONNMARK,  sizeof(struct xt_connmark_tginfo1), dec_connmark_tg1 },
-	{ "CONNMARK",   T, 2, 2, ANY, XT_TARGET_CONNMARK,  sizeof(struct xt_connmark_tginfo2), dec_connmark_tg2 },
-	{ "DNAT",       T, 0, 0, V4,  XT_TARGET_DNAT,      sizeof(struct nf_nat_ipv4_multi_range_compat), dec_nat_mrc },
-	{ "DNAT",       T, 1, 1, ANY, XT_TARGET_DNAT,      sizeof(struct nf_nat_range), dec_nat_range1 },
-	{ "DNAT",       T, 2, 2, ANY, XT_TARGET_DNAT,      sizeof(struct nf_nat_range2), dec_nat_range2 },
-	{ "SNAT",       T, 0, 0, V4,  XT_TARGET_SNAT,      sizeof(struct nf_nat_ipv4_multi_range_compat), dec_nat_mrc },
-	{ "SNAT",       T, 1, 1, ANY, XT_TARGET_SNAT,      sizeof(struct nf_nat_range), dec_nat_range1 },
-	{ "SNAT",       T, 2, 2, ANY, XT_TARGET_SNAT,      sizeof(struct nf_nat_range2), dec_nat_range2 },
-	{ "MASQUERADE", T, 0, 0, V4,  XT_TARGET_MASQUERADE, sizeof(struct nf_nat_ipv4_multi_range_compat), dec_nat_mrc },
-	{ "MASQUERADE", T, 0, 0, V6,  XT_TARGET_MASQUERADE, sizeof(struct nf_nat_range), dec_nat_range1 },
-	{ "REDIRECT",   T, 0, 0, V4,  XT_TARGET_REDIRECT,  sizeof(struct nf_nat_ipv4_multi_range_compat), dec_nat_mrc },
-	{ "REDIRECT",   T, 0, 0, V6,  XT_TARGET_REDIRECT,  sizeof(struct nf_nat_range), dec_nat_range1 },
-	{ "LOG",        T, 0, 0, ANY, XT_TARGET_LOG,       sizeof(struct xt_log_info), dec_log },
-	{ "NFLOG",      T, 0, 0, ANY, XT_TARGET_NFLOG,     sizeof(struct xt_nflog_info), dec_nflog },
-	{ "TRACE",      T, 0, 0, ANY, XT_TARGET_TRACE,     0, dec_trace },
-	{ "CT",         T, 0, 0, ANY, XT_TARGET_CT,        sizeof(struct xt_ct_target_info), dec_ct0 },
-	{ "CT",         T, 1, 2, ANY, XT_TARGET_CT,        sizeof(struct xt_ct_target_info_v1), dec_ct1 },
-	{ "NOTRACK",    T, 0, 0, ANY, XT_TARGET_CT,        0, dec_notrack },
+	{ XT_STANDARD_TARGET, T, 0, 0, ANY, XT_TARGET_STANDARD, sizeof(int), dec_standard, MEMBER_SIZE(standard) },
+	{ "REJECT",     T, 0, 0, V4,  XT_TARGET_REJECT,    sizeof(struct ipt_reject_info), dec_reject, MEMBER_SIZE(reject) },
+	{ "REJECT",     T, 0, 0, V6,  XT_TARGET_REJECT,    sizeof(struct ip6t_reject_info), dec_reject, MEMBER_SIZE(reject) },
+	{ "MARK",       T, 2, 2, ANY, XT_TARGET_MARK,      sizeof(struct xt_mark_tginfo2), dec_mark_tg2, MEMBER_SIZE(mark_tg) },
+	{ "CONNMARK",   T, 1, 1, ANY, XT_TARGET_CONNMARK,  sizeof(struct xt_connmark_tginfo1), dec_connmark_tg1, MEMBER_SIZE(connmark_tg) },
+	{ "CONNMARK",   T, 2, 2, ANY, XT_TARGET_CONNMARK,  sizeof(struct xt_connmark_tginfo2), dec_connmark_tg2, MEMBER_SIZE(connmark_tg) },
+	{ "DNAT",       T, 0, 0, V4,  XT_TARGET_DNAT,      sizeof(struct nf_nat_ipv4_multi_range_compat), dec_nat_mrc, MEMBER_SIZE(nat) },
+	{ "DNAT",       T, 1, 1, ANY, XT_TARGET_DNAT,      sizeof(struct nf_nat_range), dec_nat_range1, MEMBER_SIZE(nat) },
+	{ "DNAT",       T, 2, 2, ANY, XT_TARGET_DNAT,      sizeof(struct nf_nat_range2), dec_nat_range2, MEMBER_SIZE(nat) },
+	{ "SNAT",       T, 0, 0, V4,  XT_TARGET_SNAT,      sizeof(struct nf_nat_ipv4_multi_range_compat), dec_nat_mrc, MEMBER_SIZE(nat) },
+	{ "SNAT",       T, 1, 1, ANY, XT_TARGET_SNAT,      sizeof(struct nf_nat_range), dec_nat_range1, MEMBER_SIZE(nat) },
+	{ "SNAT",       T, 2, 2, ANY, XT_TARGET_SNAT,      sizeof(struct nf_nat_range2), dec_nat_range2, MEMBER_SIZE(nat) },
+	{ "MASQUERADE", T, 0, 0, V4,  XT_TARGET_MASQUERADE, sizeof(struct nf_nat_ipv4_multi_range_compat), dec_nat_mrc, MEMBER_SIZE(nat) },
+	{ "MASQUERADE", T, 0, 0, V6,  XT_TARGET_MASQUERADE, sizeof(struct nf_nat_range), dec_nat_range1, MEMBER_SIZE(nat) },
+	{ "REDIRECT",   T, 0, 0, V4,  XT_TARGET_REDIRECT,  sizeof(struct nf_nat_ipv4_multi_range_compat), dec_nat_mrc, MEMBER_SIZE(nat) },
+	{ "REDIRECT",   T, 0, 0, V6,  XT_TARGET_REDIRECT,  sizeof(struct nf_nat_range), dec_nat_range1, MEMBER_SIZE(nat) },
+	{ "LOG",        T, 0, 0, ANY, XT_TARGET_LOG,       sizeof(struct xt_log_info), dec_log, MEMBER_SIZE(log) },
+	{ "NFLOG",      T, 0, 0, ANY, XT_TARGET_NFLOG,     sizeof(struct xt_nflog_info), dec_nflog, MEMBER_SIZE(nflog) },
+	{ "TRACE",      T, 0, 0, ANY, XT_TARGET_TRACE,     0, dec_trace, 0 },
+	{ "CT",         T, 0, 0, ANY, XT_TARGET_CT,        sizeof(struct xt_ct_target_info), dec_ct0, MEMBER_SIZE(ct) },
+	{ "CT",         T, 1, 2, ANY, XT_TARGET_CT,        sizeof(struct xt_ct_target_info_v1), dec_ct1, MEMBER_SIZE(ct) },
+	{ "NOTRACK",    T, 0, 0, ANY, XT_TARGET_CT,        0, dec_notrack, MEMBER_SIZE(ct) },
 };
 
+#undef MEMBER_SIZE
 #undef M
 #undef T
 #undef ANY
@@ -627,7 +644,8 @@ static const struct xt_ext xt_exts[] = {
 const char *xt_known_name(bool target, const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(xt_exts); i++)
-		if (xt_exts[i].target == target && strcmp(xt_exts[i].name, name) == 0)
+		if (xt_exts[i].target == target && xt_exts[i].name[0] == name[0] &&
+		    strcmp(xt_exts[i].name, name) == 0)
 			return xt_exts[i].name;
 	return NULL;
 }
@@ -637,7 +655,9 @@ static const struct xt_ext *ext_find(bool target, const char *name, uint8_t revi
 	for (size_t i = 0; i < ARRAY_SIZE(xt_exts); i++) {
 		const struct xt_ext *x = &xt_exts[i];
 
-		if (x->target != target || strcmp(x->name, name) != 0)
+		/* called per match of every rule: skip strcmp() when it cannot match */
+		if (x->target != target || x->name[0] != name[0] ||
+		    (x->name != name && strcmp(x->name, name) != 0))
 			continue;
 		if (revision < x->rev_min || revision > x->rev_max)
 			continue;
@@ -656,9 +676,10 @@ static bool len_ok(uint32_t len, uint32_t size)
 	return len == size || len == XT_ALIGN(size);
 }
 
-const struct xt_decoded *xt_decode(struct arena *a, bool target, const char *name, uint8_t revision,
-				   uint8_t nfproto, const void *info, uint32_t len)
+static const struct xt_decoded *decode(struct arena *a, bool own_strings, bool target, const char *name,
+				       uint8_t revision, uint8_t nfproto, const void *info, uint32_t len)
 {
+	struct dec_ctx ctx = { .arena = a, .own_strings = own_strings };
 	const struct xt_ext *x;
 	struct xt_decoded *d;
 
@@ -683,18 +704,32 @@ const struct xt_decoded *xt_decode(struct arena *a, bool target, const char *nam
 		return NULL;
 	}
 
-	d = arena_alloc(a, sizeof(*d));
+	/* Only the union member this extension uses is allocated: a ruleset
+	 * of 300k rules holds a million of these. */
+	d = arena_alloc(a, offsetof(struct xt_decoded, tcpudp) + x->dec_size);
 	d->kind = x->kind;
 	d->target = target;
 	d->revision = revision;
 	d->nfproto = nfproto;
 	d->name = x->name;
-	if (!x->decode(d, info, a)) {
+	if (!x->decode(d, info, &ctx)) {
 		log_debug("xt %s '%s' revision %u: values the kernel would refuse; ignored",
 			  target ? "target" : "match", name, revision);
 		return NULL;     /* the arena keeps the bytes until the ruleset goes */
 	}
 	return d;
+}
+
+const struct xt_decoded *xt_decode(struct arena *a, bool target, const char *name, uint8_t revision,
+				   uint8_t nfproto, const void *info, uint32_t len)
+{
+	return decode(a, false, target, name, revision, nfproto, info, len);
+}
+
+const struct xt_decoded *xt_decode_owned(struct arena *a, bool target, const char *name, uint8_t revision,
+					 uint8_t nfproto, const void *info, uint32_t len)
+{
+	return decode(a, true, target, name, revision, nfproto, info, len);
 }
 
 uint32_t xt_ruleset_decode(struct cg_ruleset *rs)
