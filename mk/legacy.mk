@@ -27,3 +27,7 @@ EXTRA_DIST += tests/legacy-collect.sh tests/legacy-gen.py tests/legacy-rules.v4 
 # a kube-proxy sized table: collection against iptables-legacy-save's speed
 TESTS += tests/legacy-perf.sh
 EXTRA_DIST += tests/legacy-perf.sh tests/legacy-kube-gen.py
+
+# the same renderer on iptables-nft rules (nft_collect()) against iptables-nft-save
+TESTS += tests/iptnft-render.sh
+EXTRA_DIST += tests/iptnft-render.sh

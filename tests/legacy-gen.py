@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Random iptables rulesets (iptables-restore format) for the renderer tests.
 
-    legacy-gen.py SEED RULES {4|6} > rules
+    legacy-gen.py SEED RULES {4|6} [nft] > rules
 
 A grammar over every match and target the xt decoder and the renderer know,
 with the constraints the kernel and iptables enforce (NAT targets in the nat
 table on their hooks, -i not on output hooks, REJECT in filter, ...), so
-every generated file loads. The same seed always gives the same file. The
+every generated file loads ("nft": with iptables-nft-restore, which cannot
+express "! -s x/0"). The same seed always gives the same file. The
 expected text is whatever iptables-save prints for it: the generator only has
 to produce rules that load, not predict their spelling.
 """
@@ -16,6 +17,7 @@ import random
 import sys
 
 seed, n_rules, fam = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+nft = len(sys.argv) > 4 and sys.argv[4] == "nft"
 rnd = random.Random(seed)
 v6 = fam == "6"
 
@@ -218,12 +220,19 @@ def matches(proto, hook):
     return out
 
 
+def addr_opt(letter):
+    n, p = neg(), prefix()
+    if nft and n and p.endswith("/0"):
+        n = ""      # iptables-nft would load a zero-length payload: refused
+    return "%s-%s %s" % (n, letter, p)
+
+
 def ip_part(hook):
     out = []
     if chance(0.3):
-        out.append("%s-s %s" % (neg(), prefix()))
+        out.append(addr_opt("s"))
     if chance(0.3):
-        out.append("%s-d %s" % (neg(), prefix()))
+        out.append(addr_opt("d"))
     if hook not in ("OUTPUT", "POSTROUTING") and chance(0.3):
         out.append("%s-i %s" % (neg(), ifname()))
     if hook not in ("INPUT", "PREROUTING") and chance(0.3):
