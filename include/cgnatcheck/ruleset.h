@@ -148,7 +148,9 @@ struct cg_expr {
 			const char *name;
 			uint8_t revision;
 			uint32_t info_len;
-			const void *info;       /* the kernel blob (xt_*_info) */
+			/* the kernel blob (xt_*_info); legacy rules keep it only
+			 * when decoded is NULL: the decoded value says it all */
+			const void *info;
 			const struct xt_decoded *decoded; /* NULL when unsupported */
 		} xt;
 		struct { const char *name; } unknown;  /* the expression's kind */
@@ -162,8 +164,9 @@ struct cg_rule {
 	uint32_t n_exprs;
 	struct cg_expr *exprs;
 	const char *comment;        /* nft rule comment or -m comment; NULL if none */
-	/* legacy and iptables-nft only: the rule's own interface matches,
-	 * kept verbatim for rendering iptables-save text */
+	/* Unused (NULL): the legacy collector compiles the whole entry into
+	 * exprs and the iptables-save renderer (iptables-text.h) reads those;
+	 * keeping entries would cost a fifth of a 300k-rule model. */
 	const void *legacy_entry;   /* struct ipt_entry / ip6t_entry, or NULL */
 };
 
