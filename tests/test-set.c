@@ -288,7 +288,7 @@ static void test_interval_million(void)
 	struct cg_set s = { .name = "million", .key_len = 4, .flags = CG_SET_INTERVAL };
 	struct cg_set_elem *e = arena_alloc(&A, 2 * (size_t)n_ranges * sizeof(*e));
 	uint32_t n = 2 * n_ranges, hits = 0;
-	double t0, t1, t2;
+	double t0, t1, t1_build, t2;
 
 	/* range i is [16 i, 16 i + 7]: every 16-block starts with 8 members */
 	for (uint32_t i = 0; i < n_ranges; i++) {
@@ -302,30 +302,35 @@ static void test_interval_million(void)
 
 	t0 = now();
 	CHECK(set_index_build(&s, &A) == 0);
-	t1 = now();
+	t1_build = now();
 	CHECK(s.n_intervals == n_ranges);
 
+	uint32_t *keys = arena_alloc(&A, n_lookups * sizeof(*keys));
+	const struct cg_set_elem **got = arena_alloc(&A, n_lookups * sizeof(*got));
 	srand(4242);
+	for (uint32_t i = 0; i < n_lookups; i++)
+		keys[i] = htonl((uint32_t)rand() % (16 * n_ranges + 64));
+	t1 = now();
+	for (uint32_t i = 0; i < n_lookups; i++)
+		got[i] = set_lookup(&s, (const uint8_t *)&keys[i], 4);
+	t2 = now();
 	for (uint32_t i = 0; i < n_lookups; i++) {
-		uint32_t k = (uint32_t)rand() % (16 * n_ranges + 64);
-		const struct cg_set_elem *got = lookup32(&s, k);
+		uint32_t k = ntohl(keys[i]);
 		bool want = k < 16 * n_ranges && k % 16 < 8;
 
-		if ((got != NULL) != want) {
+		if ((got[i] != NULL) != want || (got[i] && got[i] != &e[n - 1 - 2 * (k / 16)])) {
 			CHECK(!"million-range lookup wrong");
 			break;
 		}
-		if (got && got != &e[n - 1 - 2 * (k / 16)]) {
-			CHECK(!"million-range lookup returned the wrong element");
-			break;
-		}
-		hits += got != NULL;
+		hits += got[i] != NULL;
 	}
-	t2 = now();
 	printf("interval set: %u ranges (%u elements): index built in %.3f s, "
 	       "%u lookups (%u hits) in %.3f s\n",
-	       n_ranges, n, t1 - t0, n_lookups, hits, t2 - t1);
-	CHECK(t2 - t1 < 0.5);
+	       n_ranges, n, t1_build - t0, n_lookups, hits, t2 - t1);
+#if !defined(__SANITIZE_ADDRESS__)
+	/* a sanitizer build is several times slower: printed, not judged */
+	CHECK(t2 - t1 < 0.25);
+#endif
 
 	/* the same set shuffled: the sort path, timed for information */
 	struct cg_set u = { .name = "million-shuffled", .key_len = 4, .flags = CG_SET_INTERVAL };
