@@ -12,6 +12,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/x_tables.h>
 #include <linux/netfilter/xt_CONNMARK.h>
 #include <linux/netfilter/xt_CT.h>
@@ -38,6 +39,8 @@
 #include <string.h>
 
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/iptables-text.h"
+#include "cgnatcheck/ruleset.h"
 #include "cgnatcheck/xt.h"
 #include "test.h"
 
@@ -600,6 +603,63 @@ static void test_targets(void)
 	CHECK(xt_target_apply(DEC_M("mark", 1, V4, mm), &p, &res) == -EINVAL);
 }
 
+/* ---- the renderer on hand-built rules --------------------------------------- */
+
+static void render_check(struct cg_rule *rule, const char *want)
+{
+	char *text = ipt_rule_to_string(rule);
+
+	CHECK_STR(text, want);
+	free(text);
+}
+
+static void test_render(void)
+{
+	struct cg_table t = { .family = V4, .name = "filter" };
+	struct cg_chain c = { .table = &t, .name = "ts-input" };
+	struct cg_expr e[8];
+	struct cg_rule rule = { .chain = &c, .exprs = e };
+	static const uint8_t cgnat[4] = { 100, 64, 0, 0 }, mask10[4] = { 255, 192, 0, 0 }, zero[4];
+	static const char ts0[] = "tailscale0";
+	struct xt_conntrack_mtinfo3 ct = { .match_flags = XT_CONNTRACK_STATE,
+					   .state_mask = EST | REL };
+
+	/* Tailscale's drop rule as iptables-nft writes it */
+	memset(e, 0, sizeof(e));
+	e[0] = (struct cg_expr){ .type = CG_EXPR_META, .meta = { .key = NFT_META_IIFNAME, .reg = 1 } };
+	e[1] = (struct cg_expr){ .type = CG_EXPR_CMP, .cmp = { .sreg = 1, .op = NFT_CMP_NEQ,
+							     .data = { sizeof(ts0), (const uint8_t *)ts0 } } };
+	e[2] = (struct cg_expr){ .type = CG_EXPR_PAYLOAD, .payload = { .dreg = 1, .base = NFT_PAYLOAD_NETWORK_HEADER,
+								      .offset = 12, .len = 4 } };
+	e[3] = (struct cg_expr){ .type = CG_EXPR_BITWISE, .bitwise = { .sreg = 1, .dreg = 1, .op = NFT_BITWISE_BOOL,
+								      .len = 4, .mask = { 4, mask10 }, .xor = { 4, zero } } };
+	e[4] = (struct cg_expr){ .type = CG_EXPR_CMP, .cmp = { .sreg = 1, .op = NFT_CMP_EQ, .data = { 4, cgnat } } };
+	e[5] = (struct cg_expr){ .type = CG_EXPR_COUNTER };
+	e[6] = (struct cg_expr){ .type = CG_EXPR_IMMEDIATE, .immediate = { .verdict = { .code = CG_VERDICT_DROP } } };
+	rule.n_exprs = 7;
+	render_check(&rule, "-A ts-input -s 100.64.0.0/10 ! -i tailscale0 -j DROP");
+
+	/* an undecoded xt blob is decoded on the fly; an unknown one is marked */
+	memset(e, 0, sizeof(e));
+	e[0] = (struct cg_expr){ .type = CG_EXPR_XT_MATCH, .xt = { .name = "conntrack", .revision = 3,
+								  .info_len = sizeof(ct), .info = &ct } };
+	e[1] = (struct cg_expr){ .type = CG_EXPR_XT_MATCH, .xt = { .name = "recent", .revision = 0 } };
+	e[2] = (struct cg_expr){ .type = CG_EXPR_IMMEDIATE, .immediate = { .verdict = { .code = CG_VERDICT_ACCEPT } } };
+	rule.n_exprs = 3;
+	c.name = "INPUT";
+	render_check(&rule, "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -m recent /* unsupported */ -j ACCEPT");
+
+	/* native expressions without an iptables spelling are marked, in place */
+	memset(e, 0, sizeof(e));
+	e[0] = (struct cg_expr){ .type = CG_EXPR_CT, .ct = { .key = NFT_CT_STATE, .reg = 1, .dir = -1 } };
+	e[1] = (struct cg_expr){ .type = CG_EXPR_UNKNOWN, .unknown = { .name = "fib" } };
+	e[2] = (struct cg_expr){ .type = CG_EXPR_XT_TARGET, .xt = { .name = "TPROXY", .revision = 1 } };
+	rule.n_exprs = 3;
+	rule.comment = "added by hand";
+	render_check(&rule, "-A INPUT /* unsupported: ct */ /* unsupported: fib */"
+		     " -m comment --comment \"added by hand\" -j TPROXY /* unsupported */");
+}
+
 int main(void)
 {
 	test_lengths();
@@ -615,6 +675,7 @@ int main(void)
 	test_addrtype();
 	test_iprange_pkttype_misc();
 	test_targets();
+	test_render();
 	arena_free(&A);
 	return test_result();
 }
