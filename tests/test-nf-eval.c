@@ -242,8 +242,11 @@ int main(void)
 	in->rules[0].exprs[0].immediate.verdict.code = CG_VERDICT_GOTO;
 	p = dns_reply();
 	CHECK(run(NF_INET_LOCAL_IN, &p, &by) == SIM_ACCEPT && by == NULL);
-	in->rules[0].exprs[0].immediate.verdict.code = CG_VERDICT_RETURN;
+	/* a goto'd chain that ends returns to nobody: the base chain's policy */
 	in->policy = CG_VERDICT_DROP;
+	p = dns_reply();
+	CHECK(run(NF_INET_LOCAL_IN, &p, &by) == SIM_DROP && by == NULL);
+	in->rules[0].exprs[0].immediate.verdict.code = CG_VERDICT_RETURN;
 	p = dns_reply();
 	CHECK(run(NF_INET_LOCAL_IN, &p, &by) == SIM_DROP && by == NULL);
 	/* a jump to a chain that does not exist is uncertain, not a pass */

@@ -48,6 +48,7 @@ struct exec {
 	bool untracked;             /* notrack ran before conntrack */
 	struct frame stack[MAX_JUMP_DEPTH];
 	uint32_t depth;
+	const struct cg_chain *base;  /* the base chain being traversed */
 	const struct cg_chain *chain;
 	uint32_t rule;
 	struct sim_trace trace;
@@ -387,6 +388,18 @@ static enum load load_ct(const struct exec *x, const struct cg_expr *e, uint8_t 
 	}
 }
 
+/* The packet as an xt match or target sees it: before conntrack (or after
+ * notrack) there is no entry, which the xt modules read as INVALID (or
+ * UNTRACKED) whatever the connection's later state. */
+static struct cg_packet *xt_view(struct exec *x, struct cg_packet *tmp)
+{
+	if (x->ct_visible && !x->untracked)
+		return &x->pkt;
+	*tmp = x->pkt;
+	tmp->ct.state = x->untracked ? CG_CT_UNTRACKED : CG_CT_INVALID;
+	return tmp;
+}
+
 /* ---- expressions ------------------------------------------------------ */
 
 /* The result of one expression on the rule's progress. */
@@ -613,7 +626,13 @@ static enum step eval_xt_target(struct exec *x, struct regs *r, const struct cg_
 		*what = e->xt.name;
 		return STEP_FAIL;
 	}
-	int v = xt_target_apply(e->xt.decoded, &x->pkt, &res);
+	struct cg_packet view;
+	struct cg_packet *p = xt_view(x, &view);
+	int v = xt_target_apply(e->xt.decoded, p, &res);
+	if (p == &view) {
+		/* before conntrack only the packet itself can change */
+		x->pkt.mark = view.mark;
+	}
 	if (v < 0) {
 		*what = e->xt.name;
 		return STEP_FAIL;
@@ -759,7 +778,8 @@ static enum step eval_rule_from(struct exec *x, const struct cg_rule *rule, uint
 			st = eval_set_stmt(x, r, e, what);
 			break;
 		case CG_EXPR_XT_MATCH: {
-			enum tri t = e->xt.decoded ? xt_match(e->xt.decoded, &x->pkt, c->env) : TRI_UNKNOWN;
+			struct cg_packet view;
+			enum tri t = e->xt.decoded ? xt_match(e->xt.decoded, xt_view(x, &view), c->env) : TRI_UNKNOWN;
 			if (t == TRI_FALSE)
 				st = STEP_BREAK;
 			else if (t == TRI_UNKNOWN) {
@@ -875,13 +895,17 @@ static void run_chain(struct exec *x, struct ctx *c, const struct cg_rule *resum
 
 		if (!resume_rule && x->rule >= ch->n_rules) {
 			if (x->depth == 0) {
-				/* end of the base chain: its policy */
-				enum cg_verdict_code pol = ch->policy == CG_VERDICT_DROP ? CG_VERDICT_DROP : CG_VERDICT_ACCEPT;
+				/* nothing to return to (the end of the base chain, or
+				 * of a chain reached by goto from it): the base
+				 * chain's policy */
+				const struct cg_chain *b = x->base;
+				enum cg_verdict_code pol = b->policy == CG_VERDICT_DROP ? CG_VERDICT_DROP : CG_VERDICT_ACCEPT;
+				x->chain = b;
 				add_step(x, SIM_STEP_POLICY, NULL, pol, false, NULL);
 				*out = nat;
 				out->verdict = pol == CG_VERDICT_DROP ? SIM_DROP : SIM_ACCEPT;
 				out->decided_by = NULL;
-				out->policy_chain = ch;
+				out->policy_chain = b;
 				return;
 			}
 			add_step(x, SIM_STEP_RETURN, NULL, CG_VERDICT_RETURN, false, NULL);
@@ -959,8 +983,9 @@ static void run_chain(struct exec *x, struct ctx *c, const struct cg_rule *resum
 			continue;
 		case CG_VERDICT_RETURN:
 			if (x->depth == 0) {
-				/* return from a base chain: the policy decides */
-				x->rule = ch->n_rules;
+				/* return with nothing on the stack: the policy decides */
+				x->chain = x->base;
+				x->rule = x->base->n_rules;
 				continue;
 			}
 			x->depth--;
@@ -1032,6 +1057,7 @@ int evaluate_hook(const struct sim_index *idx, struct cg_packet *pkt, uint32_t h
 				  ch->priority < SIM_PRIO_CONNTRACK);
 		if (!chain_runs(ch, x))
 			continue;
+		x->base = ch;
 		x->chain = ch;
 		x->rule = 0;
 		x->depth = 0;
