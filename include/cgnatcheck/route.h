@@ -144,10 +144,14 @@ struct route_nhobj {
 	uint32_t first_member, n_members;  /* into route_state.nh_members; 0 members: not a group */
 };
 
-/* Global ("all") sysctls; -1 when unknown. */
+/* Global ("all") sysctls and kernel facts no dump shows; -1 when unknown. */
 struct route_sysctl {
 	struct route_devconf all;
 	int32_t fib_multipath_use_neigh;
+	/* IPv4 keeps local and main merged and skips the rules until a rule
+	 * is first added or deleted (fib_has_custom_rules); probed by asking
+	 * for 127.0.0.1 with RTM_F_LOOKUP_TABLE. */
+	int32_t fib4_custom_rules;
 };
 
 struct route_index;
@@ -218,7 +222,7 @@ struct route_packet {
 	int oif;                 /* ifindex the socket is bound to; 0: none */
 	bool uid_set;
 	uint32_t uid;            /* default: 0 (root) for output lookups */
-	uint8_t ipproto;
+	uint8_t ipproto;         /* 0: UDP for IPv4 (what RTM_GETROUTE assumes), none for IPv6 */
 	uint16_t sport, dport;
 	uint8_t tos;
 };
@@ -267,6 +271,7 @@ struct route_result {
 	uint8_t type;             /* RTN_*; on error the cause: RTN_UNREACHABLE (also "no route"),
 				   * RTN_BLACKHOLE, RTN_PROHIBIT; RTN_UNSPEC when unknown */
 	bool no_route;            /* ENETUNREACH: no rule/table had a route */
+	bool tables_merged;       /* IPv4 local+main merged: the kernel reports main for local routes */
 	const char *reason;       /* short explanation of an error or a special case, or NULL */
 
 	int rule;                 /* deciding rule (index into state->rules), -1: none/unknown */

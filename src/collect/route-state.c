@@ -19,6 +19,7 @@ void route_state_init(struct route_state *st)
 	*st = (struct route_state){ 0 };
 	st->sysctl.all = (struct route_devconf){ -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 	st->sysctl.fib_multipath_use_neigh = -1;
+	st->sysctl.fib4_custom_rules = -1;
 }
 
 static void route_index_free(struct route_index *ix)

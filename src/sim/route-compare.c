@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <linux/rtnetlink.h>
 #include <string.h>
 
 #include "cgnatcheck/common.h"
@@ -34,12 +35,13 @@ bool route_result_agrees(const struct route_result *sim, const struct route_resu
 	}
 	if (sim->type != k->type)
 		return differ(why, size, "type", route_type_to_string(sim->type), route_type_to_string(k->type));
-	if (!(sim->uncertain & ROUTE_UNCERTAIN_TABLE) && sim->table != k->table) {
+	if (!(sim->uncertain & ROUTE_UNCERTAIN_TABLE) && sim->table != k->table &&
+	    !(sim->tables_merged && sim->table == RT_TABLE_LOCAL && k->table == RT_TABLE_MAIN)) {
 		snprintf(a, sizeof(a), "%u", sim->table);
 		snprintf(b, sizeof(b), "%u", k->table);
 		return differ(why, size, "table", a, b);
 	}
-	if (sim->have_prefix && k->have_prefix &&
+	if (sim->have_prefix && k->have_prefix && !(sim->uncertain & ROUTE_UNCERTAIN_TABLE) &&
 	    (sim->prefix.len != k->prefix.len || !addr_equal(&sim->prefix.addr, &k->prefix.addr)))
 		return differ(why, size, "matched prefix", prefix_to_string(&sim->prefix, a),
 			      prefix_to_string(&k->prefix, b));

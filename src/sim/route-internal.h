@@ -16,6 +16,7 @@ struct route_flow {
 	uint32_t mark;
 	uint32_t uid;
 	uint8_t proto, tos;
+	uint8_t scope;          /* minimum route scope (RT_SCOPE_UNIVERSE for lookups) */
 	uint16_t sport, dport;
 	uint32_t flowlabel;
 };

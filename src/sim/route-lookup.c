@@ -123,7 +123,6 @@ static bool v4_is(const struct cg_addr *a, uint32_t net, unsigned len)
 
 static bool v4_multicast(const struct cg_addr *a) { return v4_is(a, 0xe0000000, 4); }
 static bool v4_lbcast(const struct cg_addr *a) { return v4_is(a, 0xffffffff, 32); }
-static bool v4_zeronet(const struct cg_addr *a) { return v4_is(a, 0, 8); }
 static bool v4_loopback(const struct cg_addr *a) { return v4_is(a, 0x7f000000, 8); }
 static bool v4_any(const struct cg_addr *a) { return a->v4.s_addr == 0; }
 static bool v4_local_multicast(const struct cg_addr *a) { return v4_is(a, 0xe0000000, 24); }
@@ -292,6 +291,8 @@ static void fib4_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 				int err;
 
 				if (e->tos && e->tos != fl->tos)
+					continue;
+				if (e->scope < fl->scope)
 					continue;
 				err = v4_type_error(e->type);
 				if (err) {
@@ -534,15 +535,15 @@ static int fib_rules_lookup(struct route_lookup_ctx *lk, const struct route_flow
 }
 
 /* fib_lookup() while no rule was ever added: local and main as one trie,
- * then the default table if it exists. */
+ * then table default only when nothing matched (an error route in main is
+ * final, as it is under the default rules). */
 static int fib4_lookup_shortcut(struct route_lookup_ctx *lk, const struct route_flow *fl,
-				unsigned flags, struct fib_outcome *out, bool *ambiguous)
+				unsigned flags, struct fib_outcome *out)
 {
 	const struct route_table_info *tabs[2];
 	const struct route_table_info *t;
 	size_t n = 0;
 
-	*ambiguous = false;
 	*out = (struct fib_outcome){ .rule = -1 };
 	if ((t = route_index_table(lk->ix, AF_INET, RT_TABLE_LOCAL)))
 		tabs[n++] = t;
@@ -550,15 +551,9 @@ static int fib4_lookup_shortcut(struct route_lookup_ctx *lk, const struct route_
 		tabs[n++] = t;
 	fib4_table_lookup(lk, tabs, n, fl, flags, &out->hit);
 	out->err = out->hit.err;
-	if (out->err) {
-		if ((t = route_index_table(lk->ix, AF_INET, RT_TABLE_DEFAULT))) {
-			fib4_table_lookup(lk, &t, 1, fl, flags, &out->hit);
-			out->err = out->hit.err;
-		} else if (out->err != -EAGAIN) {
-			/* An empty default table that once existed turns this
-			 * error into ENETUNREACH; no dump shows such a table. */
-			*ambiguous = true;
-		}
+	if (out->err == -EAGAIN && (t = route_index_table(lk->ix, AF_INET, RT_TABLE_DEFAULT))) {
+		fib4_table_lookup(lk, &t, 1, fl, flags, &out->hit);
+		out->err = out->hit.err;
 	}
 	if (out->err == -EAGAIN) {
 		out->err = -ENETUNREACH;
@@ -574,23 +569,45 @@ static bool outcomes_equal(const struct fib_outcome *a, const struct fib_outcome
 	return a->err == b->err && a->hit.route == b->hit.route && a->hit.path == b->hit.path;
 }
 
-/* fib_lookup() for IPv4. The kernel takes a shortcut while no rule was ever
- * added; it gives the same answer as the default rules except in corner
- * cases, where the result is flagged. */
+/* The rules the shortcut stands for, to name in the report. */
+static void shortcut_name_rule(struct route_lookup_ctx *lk, struct fib_outcome *o)
+{
+	const uint32_t *rules = lk->ix->rules[0];
+
+	if (o->hit.route < 0)
+		return;
+	for (size_t i = 0; i < lk->ix->n_rules[0]; i++)
+		if (lk->st->rules[rules[i]].table == lk->st->routes[o->hit.route].table) {
+			o->rule = (int)rules[i];
+			return;
+		}
+}
+
+/* fib_lookup() for IPv4. While no rule was ever added the kernel takes a
+ * shortcut (fib_has_custom_rules); the collector probes for it. When it is
+ * unknown, both ways are computed and a difference is flagged. */
 static int fib4_lookup(struct route_lookup_ctx *lk, const struct route_flow *fl, unsigned flags,
 		       struct fib_outcome *out)
 {
+	int32_t custom = lk->st->sysctl.fib4_custom_rules;
 	struct fib_outcome alt;
-	bool ambiguous;
 	bool record = lk->record;
-	int err = fib_rules_lookup(lk, fl, flags, 0, out);
+	int err;
 
-	if (!lk->ix->default_rules[0])
+	if (!lk->ix->default_rules[0] || custom > 0)
+		return fib_rules_lookup(lk, fl, flags, 0, out);
+	if (custom == 0) {
+		err = fib4_lookup_shortcut(lk, fl, flags, out);
+		shortcut_name_rule(lk, out);
+		if (lk->res && lk->record)
+			lk->res->tables_merged = true;
 		return err;
+	}
+	err = fib_rules_lookup(lk, fl, flags, 0, out);
 	lk->record = false;
-	fib4_lookup_shortcut(lk, fl, flags, &alt, &ambiguous);
+	fib4_lookup_shortcut(lk, fl, flags, &alt);
 	lk->record = record;
-	if (ambiguous || !outcomes_equal(out, &alt))
+	if (!outcomes_equal(out, &alt))
 		route_mark_uncertain(lk, ROUTE_UNCERTAIN_RESULT,
 				     "with only the default rules the answer depends on whether rules "
 				     "were ever added, which no dump shows");
@@ -897,7 +914,7 @@ static int v4_validate_source_full(struct route_lookup_ctx *lk, const struct rou
 	int err;
 
 	lk->record = false;
-	err = fib_rules_lookup(lk, &rfl, 0, 0, &o);
+	err = fib4_lookup(lk, &rfl, 0, &o);
 	lk->record = record;
 	if (err)
 		return rpf ? -EXDEV : 0;
@@ -930,7 +947,7 @@ static int v4_validate_source(struct route_lookup_ctx *lk, const struct route_fl
 		return 0;
 	full = v4_validate_source_full(lk, in, oif, dev, rpf);
 	local = route_index_table(lk->ix, AF_INET, RT_TABLE_LOCAL);
-	if (!lk->ix->default_rules[0] || (local && local->has_custom))
+	if (!lk->ix->default_rules[0] || lk->st->sysctl.fib4_custom_rules > 0 || (local && local->has_custom))
 		return full;
 	quick = addr_is_local(lk, &in->saddr) ? -EINVAL : 0;
 	if (quick != full)
@@ -938,6 +955,47 @@ static int v4_validate_source(struct route_lookup_ctx *lk, const struct route_fl
 				     "the source check depends on whether rules or local routes were "
 				     "ever added, which no dump shows");
 	return quick;
+}
+
+/* Whether the kernel sends through the nexthop's gateway: only when the
+ * nexthop has link scope. The dump does not carry the nexthop's scope; it
+ * is what resolved the gateway when the route was added
+ * (fib_check_nh_v4_gw: the route's own table first, then the rules, at
+ * link scope or above). That is redone here on today's state; when it says
+ * "not used" (the gateway resolves to a local route), history may differ,
+ * so the gateway is flagged uncertain. */
+static bool v4_gateway_used(struct route_lookup_ctx *lk, const struct route_entry *e,
+			    const struct route_path *p)
+{
+	const struct route_table_info *t = NULL;
+	struct route_flow fl = {
+		.family = AF_INET,
+		.daddr = p->gateway,
+		.saddr = { .family = AF_INET },
+		.iif = lk->lo_ifindex,
+		.oif = p->ifindex,
+		.scope = RT_SCOPE_LINK,
+	};
+	struct fib_outcome o;
+	bool record = lk->record;
+
+	if (p->gateway.family != AF_INET || (p->flags & RTNH_F_ONLINK))
+		return p->gateway.family != AF_UNSPEC;
+	hit_reset(&o.hit);
+	if (e->table != RT_TABLE_MAIN && (t = route_index_table(lk->ix, AF_INET, e->table)))
+		fib4_table_lookup(lk, &t, 1, &fl, LOOKUP_IGNORE_LINKSTATE, &o.hit);
+	if (!t || o.hit.err) {
+		lk->record = false;
+		fib4_lookup(lk, &fl, LOOKUP_IGNORE_LINKSTATE, &o);
+		lk->record = record;
+	}
+	if (o.hit.err == 0 && o.hit.type != RTN_LOCAL && o.hit.route >= 0 &&
+	    lk->st->routes[o.hit.route].scope == RT_SCOPE_LINK)
+		return true;
+	route_mark_uncertain(lk, ROUTE_UNCERTAIN_DEV,
+			     "the gateway does not resolve to an on-link route: whether the kernel uses "
+			     "it depends on what resolved it when the route was added");
+	return o.hit.err != 0; /* unresolvable today: it was resolvable then */
 }
 
 static void v4_set_source(struct route_lookup_ctx *lk, const struct route_entry *e,
@@ -965,7 +1023,8 @@ static int v4_output(struct route_lookup_ctx *lk, const struct route_packet *pk,
 	int err;
 
 	if (fl->has_saddr) {
-		if (v4_multicast(&fl->saddr) || v4_lbcast(&fl->saddr) || v4_zeronet(&fl->saddr)) {
+		/* 0.0.0.0/8 is an ordinary range since Linux 5.3; only 0.0.0.0 is special. */
+		if (v4_multicast(&fl->saddr) || v4_lbcast(&fl->saddr)) {
 			result_error(res, -EINVAL, RTN_UNSPEC, "invalid source address");
 			return 0;
 		}
@@ -1029,13 +1088,14 @@ static int v4_output(struct route_lookup_ctx *lk, const struct route_packet *pk,
 	if (e->type == RTN_LOCAL) {
 		res->ifindex = lk->lo_ifindex;
 		res->source = fl->has_saddr ? fl->saddr : e->prefsrc.family ? e->prefsrc : fl->daddr;
-		return 0;
+		goto make_route;
 	}
 	/* fib_select_path() */
 	if (o.hit.path >= 0 && (size_t)o.hit.path < np) {
 		const struct route_path *p = &paths[o.hit.path];
 		res->ifindex = p->ifindex;
-		res->gateway = p->gateway;
+		if (v4_gateway_used(lk, e, p))
+			res->gateway = p->gateway;
 		if (!fl->oif) {
 			result_check_multipath(lk, res, o.hit.path);
 			if (np == 1)
@@ -1054,9 +1114,6 @@ make_route:
 	} else if (v4_multicast(&fl->daddr)) {
 		res->type = RTN_MULTICAST;
 		route_mark_uncertain(lk, ROUTE_UNCERTAIN_RESULT, "multicast is not simulated");
-	} else if (v4_zeronet(&fl->daddr)) {
-		result_error(res, -EINVAL, RTN_UNSPEC, "destination in 0.0.0.0/8");
-		return 0;
 	}
 	if (res->source.family && v4_loopback(&res->source)) {
 		const struct route_link *l = link_of(lk, res->ifindex);
@@ -1066,10 +1123,6 @@ make_route:
 		}
 	}
 	if (res->type == RTN_BROADCAST)
-		res->gateway = (struct cg_addr){ 0 };
-	/* A gateway that is our own address is reached at host scope and
-	 * not used as a gateway (rt_set_nexthop checks nh scope link). */
-	if (res->gateway.family == AF_INET && addr_is_local(lk, &res->gateway))
 		res->gateway = (struct cg_addr){ 0 };
 	return 0;
 }
@@ -1102,11 +1155,11 @@ static int v4_input(struct route_lookup_ctx *lk, struct route_flow *fl, struct r
 	}
 	if (v4_lbcast(&fl->daddr) || (v4_any(&fl->saddr) && v4_any(&fl->daddr)))
 		goto brd_input;
-	if (v4_zeronet(&fl->saddr)) {
+	if (v4_any(&fl->saddr)) {
 		result_error(res, -EINVAL, RTN_UNSPEC, "martian source address");
 		return 0;
 	}
-	if (v4_zeronet(&fl->daddr)) {
+	if (v4_any(&fl->daddr)) {
 		result_error(res, -EINVAL, RTN_UNSPEC, "martian destination address");
 		return 0;
 	}
@@ -1161,7 +1214,8 @@ static int v4_input(struct route_lookup_ctx *lk, struct route_flow *fl, struct r
 		return 0;
 	}
 	res->ifindex = paths[o.hit.path].ifindex;
-	res->gateway = paths[o.hit.path].gateway;
+	if (v4_gateway_used(lk, e, &paths[o.hit.path]))
+		res->gateway = paths[o.hit.path].gateway;
 	result_check_multipath(lk, res, o.hit.path);
 	if (!link_of(lk, res->ifindex)) {
 		result_error(res, -EINVAL, RTN_UNSPEC, "output device without IPv4");
@@ -1173,8 +1227,6 @@ static int v4_input(struct route_lookup_ctx *lk, struct route_flow *fl, struct r
 		return 0;
 	}
 	res->source = fl->saddr;
-	if (res->gateway.family == AF_INET && addr_is_local(lk, &res->gateway))
-		res->gateway = (struct cg_addr){ 0 };
 	return 0;
 
 brd_input:
@@ -1190,6 +1242,43 @@ brd_input:
 }
 
 /* ---- IPv6 ------------------------------------------------------------------ */
+
+/* The single nexthops an object stands for (itself, or a group's members). */
+static size_t nhobj_leaves(const struct route_lookup_ctx *lk, uint32_t id, uint32_t *out, size_t max)
+{
+	const struct route_nhobj *o = route_state_nhobj(lk->st, id);
+	size_t n = 0;
+
+	if (!o)
+		return 0;
+	if (!o->n_members) {
+		out[0] = id;
+		return 1;
+	}
+	for (uint32_t i = 0; i < o->n_members && n < max; i++)
+		out[n++] = lk->st->nh_members[o->first_member + i].id;
+	return n;
+}
+
+/* Whether another IPv6 route uses one of the same nexthops: they share the
+ * nexthop's per-CPU route cache. */
+static bool v6_nhobj_shared(const struct route_lookup_ctx *lk, const struct route_entry *e)
+{
+	uint32_t mine[MAX_PATHS], theirs[MAX_PATHS];
+	size_t n = nhobj_leaves(lk, e->nh_id, mine, MAX_PATHS);
+
+	for (size_t i = 0; i < lk->st->n_routes; i++) {
+		const struct route_entry *o = &lk->st->routes[i];
+		if (o == e || o->family != AF_INET6 || !o->nh_id)
+			continue;
+		size_t m = nhobj_leaves(lk, o->nh_id, theirs, MAX_PATHS);
+		for (size_t a = 0; a < n; a++)
+			for (size_t b = 0; b < m; b++)
+				if (mine[a] == theirs[b])
+					return true;
+	}
+	return false;
+}
 
 static int v6_lookup(struct route_lookup_ctx *lk, const struct route_packet *pk, struct route_flow *fl,
 		     struct route_result *res)
@@ -1233,6 +1322,10 @@ static int v6_lookup(struct route_lookup_ctx *lk, const struct route_packet *pk,
 	e = &lk->st->routes[o.hit.route];
 	np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
 	result_hops(lk, e, AF_INET6, fl, flags, oif, res);
+	if (e->nh_id && v6_nhobj_shared(lk, e))
+		route_mark_uncertain(lk, ROUTE_UNCERTAIN_TABLE,
+				     "IPv6 routes sharing a nexthop object share its route cache: the kernel "
+				     "reports the table and prefix of whichever route filled it first");
 	if (o.hit.path >= 0 && (size_t)o.hit.path < np) {
 		const struct route_path *p = &paths[o.hit.path];
 		res->ifindex = (e->type == RTN_LOCAL || e->type == RTN_ANYCAST) ? lk->lo_ifindex : p->ifindex;
@@ -1272,7 +1365,9 @@ int route_lookup(const struct route_state *st, const struct route_packet *p, str
 		.iif = p->iif ? p->iif : lk.lo_ifindex,
 		.oif = p->oif,
 		.mark = p->mark,
-		.proto = p->ipproto,
+		/* IPv4 route queries without a protocol are answered for UDP
+		 * (inet_rtm_getroute builds a UDP packet); IPv6 ones for none. */
+		.proto = p->ipproto ? p->ipproto : family == AF_INET ? IPPROTO_UDP : 0,
 		.tos = p->tos,
 		.sport = p->sport,
 		.dport = p->dport,
