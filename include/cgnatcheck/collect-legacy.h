@@ -18,8 +18,10 @@ struct xtc_handle;
  * own; libiptc makes no per-rule system calls.
  *
  * Only tables listed in /proc/net/ip{,6}_tables_names are read: asking the
- * kernel for any other table would instantiate it (kernels since 5.13 create
- * a legacy table on first access), which changes the host. A table that
+ * kernel for any other table instantiates it (x_tables registers a table on
+ * first access: in every namespace since Linux 5.16, "netfilter: x_tables:
+ * never register tables by default", in other namespaces long before), which
+ * would change the host, just as `iptables-legacy -S` does. A table that
  * vanishes between the listing and the read is skipped. Needs CAP_NET_ADMIN,
  * CAP_NET_RAW for the raw socket libiptc opens, and uid 0 (or
  * CAP_DAC_READ_SEARCH) for the root-only table list.

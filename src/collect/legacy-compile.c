@@ -221,7 +221,9 @@ static struct cg_expr *compile_standard(const struct entry_view *v, struct cg_ex
 	else if (l[0] == 'Q' && !strcmp(l, "QUEUE"))
 		emit_verdict(e++, CG_VERDICT_QUEUE, NULL);
 	else {
-		c = ctx->chains ? hashmap_get(ctx->chains, l, (uint32_t)strlen(l)) : NULL;
+		/* keyed on libiptc's label pointer (see legacy.c); a miss
+		 * leaves the jump to ruleset_resolve() */
+		c = ctx->chains ? hashmap_get(ctx->chains, &l, sizeof(l)) : NULL;
 		emit_verdict(e, v->go_to ? CG_VERDICT_GOTO : CG_VERDICT_JUMP,
 			     c ? c->name : arena_strdup(ctx->arena, l));
 		e->immediate.verdict.chain = c;

@@ -30,7 +30,8 @@ struct entry_view {
 /* What compiling the rules of one table shares. */
 struct compile_ctx {
 	struct arena *arena;            /* the ruleset's */
-	const struct cg_hashmap *chains;/* name -> struct cg_chain of this table */
+	/* libiptc's label pointer (const char *) -> struct cg_chain */
+	const struct cg_hashmap *chains;
 	struct cg_expr *tmp;            /* scratch, grown as needed */
 	size_t tmp_cap;
 };

@@ -243,14 +243,16 @@ struct scratch {
 	const void **entries;
 	size_t n_entries, cap_entries;
 	struct compile_ctx ctx;
-	struct arena names_arena;   /* the chain name index, this table only */
+	struct arena names_arena;   /* the chain index, this table only */
 	struct cg_hashmap names;
+	const char **labels;        /* libiptc's name of each chain */
 };
 
 static void scratch_free(struct scratch *s)
 {
 	free(s->entries);
 	free(s->ctx.tmp);
+	free(s->labels);
 	arena_free(&s->names_arena);
 }
 
@@ -305,15 +307,20 @@ int legacy_table_from_handle(struct xtc_handle *h, uint8_t nfproto, const char *
 		n++;
 	t->n_chains = n;
 	t->chains = n ? arena_alloc(a, n * sizeof(*t->chains)) : NULL;
-	/* Every chain first, so a rule's jump can point at its target. */
+	/* Every chain first, so a rule's jump can point at its target. libiptc
+	 * names a jump's target by the very string it names the chain with
+	 * (chain_head.name), so the index is keyed on that pointer: 300k
+	 * jumps cost no string hashing. */
 	hashmap_init(&sc.names, &sc.names_arena, n);
+	sc.labels = n ? xcalloc(n, sizeof(*sc.labels)) : NULL;
 	for (name = f->first_chain(h); name && i < n; name = f->next_chain(h), i++) {
 		struct cg_chain *c = &t->chains[i];
 		uint32_t hook;
 
 		c->table = t;
 		c->name = arena_strdup(a, name);
-		hashmap_put(&sc.names, c->name, (uint32_t)strlen(c->name), c);
+		sc.labels[i] = name;
+		hashmap_put(&sc.names, &sc.labels[i], sizeof(sc.labels[i]), c);
 		/* iptc_builtin() searches the chain list: ask only when the
 		 * name could be a built-in one */
 		if (builtin_hook(name, &hook) == 0 && f->builtin(name, h)) {
