@@ -22,3 +22,7 @@ EXTRA_DIST += tests/nf-tailscale.sh
 # random rulesets against the kernel, every backend (NF_DIFF_RULESETS per backend)
 TESTS += tests/nf-diff.sh
 EXTRA_DIST += tests/nf-diff.sh tests/nf-gen.py
+
+# the deciding rule against nft monitor trace (nftables rulesets)
+TESTS += tests/nf-trace.sh
+EXTRA_DIST += tests/nf-trace.sh

@@ -4,7 +4,8 @@
  * input line and prints the verdict.
  *
  *   in:  ID out|in LOCAL REMOTE udp|tcp LOCAL_PORT REMOTE_PORT DEV
- *   out: ID reachable|blocked|uncertain request=V reply=V by=BACKEND:FAMILY:TABLE:CHAIN:#INDEX what=...
+ *   out: ID reachable|blocked|uncertain request=V reply=V
+ *        [leg=LEG by=BACKEND:FAMILY:TABLE:CHAIN:#INDEX handle=H (or :policy) what=...]
  */
 #include "config.h"
 
@@ -78,7 +79,7 @@ static void print_rule(const struct cg_rule *r, const struct cg_chain *policy)
 	printf(" by=%s:%s:%s:%s:", backend_to_string(c->table->backend),
 	       family_to_string(c->table->family), c->table->name, c->name);
 	if (r)
-		printf("#%u", r->index);
+		printf("#%u handle=%llu", r->index, (unsigned long long)r->handle);
 	else
 		printf("policy");
 }
