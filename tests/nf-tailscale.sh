@@ -19,6 +19,7 @@ dns2 out $TB_HOST_IP 100.100.2.138 udp 40003 53 eth0
 meta out $TB_HOST_IP 100.100.100.200 tcp 40004 80 eth0
 gw out $TB_HOST_IP $TB_GW udp 40005 53 eth0
 hc in $TB_HOST_IP 100.100.2.136 tcp 8080 40006 eth0
+chromeos out $TB_HOST_IP 100.115.92.5 udp 40007 53 eth0
 FLOWS
 }
 
@@ -33,6 +34,7 @@ kernel_word() {
 	meta) tb_probe 100.100.100.200 80 tcp "$@" ;;
 	gw) tb_probe "$TB_GW" 53 udp "$@" ;;
 	hc) tb_probe_inbound 8080 tcp "$@" ;;
+	chromeos) tb_probe 100.115.92.5 53 udp "$@" ;;
 	esac
 }
 
@@ -58,8 +60,58 @@ check_layout() {
 	done <<<"$out"
 }
 
+# What the rest of a real host has: Docker's chains and a ufw-style firewall,
+# written before tailscaled starts (so its jumps end up first).
+DOCKER_RULES='*nat
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+-A DOCKER -i docker0 -j RETURN
+-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8443 -j DNAT --to-destination 172.17.0.2:443
+COMMIT
+*filter
+:DOCKER - [0:0]
+:DOCKER-USER - [0:0]
+:DOCKER-ISOLATION-STAGE-1 - [0:0]
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -o docker0 -j DOCKER
+-A DOCKER-USER -j RETURN
+-A DOCKER-ISOLATION-STAGE-1 -j RETURN
+COMMIT'
+UFW_RULES='*filter
+:INPUT DROP [0:0]
+:ufw-before-input - [0:0]
+:ufw-user-input - [0:0]
+:ufw-after-input - [0:0]
+:ufw-reject-input - [0:0]
+-A INPUT -j ufw-before-input
+-A INPUT -j ufw-after-input
+-A INPUT -j ufw-reject-input
+-A ufw-before-input -i lo -j ACCEPT
+-A ufw-before-input -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A ufw-before-input -m conntrack --ctstate INVALID -j DROP
+-A ufw-before-input -p icmp -m icmp --icmp-type 8 -j ACCEPT
+-A ufw-before-input -p udp -m addrtype --dst-type MULTICAST -d 224.0.0.251 --dport 5353 -j ACCEPT
+-A ufw-before-input -j ufw-user-input
+-A ufw-user-input -p tcp -m multiport --dports 22,8080 -j ACCEPT
+-A ufw-after-input -p udp -m multiport --dports 137,138 -j ufw-reject-input
+-A ufw-reject-input -m limit --limit 3/min --limit-burst 10 -j LOG --log-prefix "[UFW BLOCK] "
+COMMIT'
+
+iptables_restore() { # FORM < rules
+	case $1 in
+	legacy) tb_exec "$TB_HOST" iptables-legacy-restore --noflush ;;
+	nft) tb_exec "$TB_HOST" iptables-nft-restore --noflush ;;
+	esac
+}
+
 tb_scenario
 tb_host_listen 8080/tcp
+# a ChromeOS-range address on the provider side (Tailscale's RETURN carve-out)
+ip -n "$TB_PROV" addr add 100.115.92.5/32 dev lo
 
 for form in legacy nft nftables; do
 	check_layout "$form" none "$form/no firewall"
@@ -72,5 +124,31 @@ for form in legacy nft nftables; do
 		fi
 		tb_ts_remove "$form"
 	done
+	tb_fw_reset() { tb_exec "$TB_HOST" nft flush ruleset; for t in raw mangle nat filter; do
+		tb_exec "$TB_HOST" iptables-legacy -t "$t" -F 2>/dev/null || true
+		tb_exec "$TB_HOST" iptables-legacy -t "$t" -X 2>/dev/null || true; done
+		tb_exec "$TB_HOST" iptables-legacy -P INPUT ACCEPT 2>/dev/null || true; }
+
+	# an ESTABLISHED,RELATED accept placed before the jump (INPUT #1, after
+	# tailscaled wrote its jump) lets the reply through
+	tb_ts_install "$form" new
+	if [ "$form" = nftables ]; then
+		tb_exec "$TB_HOST" nft insert rule ip filter INPUT ct state established,related accept
+	else
+		tb_exec "$TB_HOST" "iptables-$form" -I INPUT 1 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+	fi
+	check_layout "$form" new "$form/new+established-accept-first"
+	tb_ts_remove "$form"
+	tb_fw_reset
+
+	[ "$form" = nftables ] && continue
+	# Docker and ufw coexisting with Tailscale (iptables forms)
+	iptables_restore "$form" <<<"$DOCKER_RULES"
+	iptables_restore "$form" <<<"$UFW_RULES"
+	check_layout "$form" none "$form/docker+ufw"
+	tb_ts_install "$form" new
+	check_layout "$form" new "$form/docker+ufw+tailscale"
+	tb_ts_remove "$form"
+	tb_fw_reset
 done
 t_done
