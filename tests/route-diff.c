@@ -532,12 +532,22 @@ static void world_rule(struct world *w, int family)
 		fprintf(b, " tos 0x10");
 	if (action < 55) {
 		fprintf(b, " table %s", PICK(((const char *[]){ "main", "52", "100", "200", "default", "local", "999" })));
-		if (chance(20))
-			fprintf(b, " suppress_prefixlength %u", PICK(((unsigned[]){ 0, 8, 16, 24 })));
+		if (chance(25))
+			fprintf(b, " suppress_prefixlength %u", PICK(((unsigned[]){ 0, 0, 8, 16, 24, 32 })));
 		if (chance(8))
 			fprintf(b, " suppress_ifgroup %u", 1 + rnd(3));
 	} else if (action < 68) {
-		fprintf(b, " goto %u", pref + PICK(((unsigned[]){ 1, 50, 100, 900, 4270, 5000 })));
+		/* Mostly to priorities that exist (or will), sometimes nowhere. */
+		static const unsigned targets[] = { 100, 200, 1000, 5000, 5210, 5260, 5270, 6000, 30000, 32766, 32767 };
+		unsigned t = pref + 1 + rnd(50);
+		for (int tries = 0; tries < 8 && chance(85); tries++) {
+			unsigned c = PICK(targets);
+			if (c > pref) {
+				t = c;
+				break;
+			}
+		}
+		fprintf(b, " goto %u", t);
 	} else if (action < 74) {
 		fprintf(b, " nop");
 	} else if (action < 82) {

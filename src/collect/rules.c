@@ -14,7 +14,7 @@
 
 /* Attributes newer than the uapi headers this builds against. */
 enum {
-	CG_FRA_DSCP = FRA_DPORT_RANGE + 1,  /* 26, Linux 6.12 */
+	CG_FRA_DSCP = FRA_DPORT_RANGE + 1,  /* 25, Linux 6.12 */
 	CG_FRA_FLOWLABEL,
 	CG_FRA_FLOWLABEL_MASK,
 	CG_FRA_SPORT_MASK,                  /* Linux 6.15 */
