@@ -1,0 +1,1 @@
+# nft-syntax rule renderer (report stage). Included from Makefile.am.
