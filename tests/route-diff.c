@@ -377,6 +377,10 @@ static void route_head(FILE *b, int family, const char *table, unsigned metric)
 	fprintf(b, " table %s proto 99", table);
 	if (metric != UINT32_MAX)
 		fprintf(b, " metric %u", metric);
+	if (family == 4 && chance(3))
+		fprintf(b, " tos 0x10"); /* never matches our packets (tos 0) */
+	if (family == 4 && chance(3))
+		fprintf(b, " realm 5"); /* realms change the source check's shortcut */
 	if (family == 6 && chance(15))
 		fprintf(b, " pref %s", PICK(((const char *[]){ "low", "medium", "high" })));
 }
@@ -680,6 +684,7 @@ static void packet_generate(const struct world *w, const struct route_state *st,
 	static const char *const dst6[] = {
 		"2001:db8:1:2::136", "2001:db8::1", "2001:db8:1::5", "fd7a:115c:a1e0::53", "fd7a:115c:a1e0::1",
 		"2606:4700::1111", "64:ff9b::808:808", "fd00:1::5", "::1", "2001:db8:10::1",
+		"fe80::1", "fe80::99",
 	};
 	char n[16];
 

@@ -39,10 +39,16 @@ struct route_index {
 	size_t n_rules[2];
 	int *goto_pos[2];        /* per family: position of each rule's goto target, -1 */
 	uint32_t *links_by_index;   /* link indices sorted by ifindex */
+	uint32_t *nhobjs_by_id;     /* nexthop object indices sorted by id */
+	uint8_t *route_flags;       /* per route: ROUTE_F_* */
 	bool default_rules[2];   /* exactly the kernel's initial rules */
 	bool have_l3mdev;        /* a VRF (l3 master) device exists */
 	bool tclassid_users;     /* realms in use (changes rp_filter's shortcut) */
 };
+
+/* An IPv6 route whose nexthop object shares a nexthop with another route
+ * (they share the nexthop's route cache). */
+#define ROUTE_F_V6_SHARED_NH 0x1
 
 static inline int route_family_slot(int family)
 {

@@ -34,6 +34,8 @@ static void route_index_free(struct route_index *ix)
 		free(ix->goto_pos[f]);
 	}
 	free(ix->links_by_index);
+	free(ix->nhobjs_by_id);
+	free(ix->route_flags);
 	free(ix);
 }
 
@@ -169,6 +171,22 @@ const struct route_link *route_state_link_by_name(const struct route_state *st, 
 
 const struct route_nhobj *route_state_nhobj(const struct route_state *st, uint32_t id)
 {
+	const struct route_index *ix = st->index;
+
+	if (ix && ix->nhobjs_by_id) {
+		size_t lo = 0, hi = st->n_nhobjs;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			const struct route_nhobj *o = &st->nhobjs[ix->nhobjs_by_id[mid]];
+			if (o->id == id)
+				return o;
+			if (o->id < id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return NULL;
+	}
 	for (size_t i = 0; i < st->n_nhobjs; i++)
 		if (st->nhobjs[i].id == id)
 			return &st->nhobjs[i];
@@ -409,6 +427,72 @@ static int cmp_link_index(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
+static const struct route_state *sort_nh_state;
+
+static int cmp_nhobj_id(const void *pa, const void *pb)
+{
+	uint32_t a = sort_nh_state->nhobjs[*(const uint32_t *)pa].id;
+	uint32_t b = sort_nh_state->nhobjs[*(const uint32_t *)pb].id;
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_u32(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
+/* The single nexthops an object stands for: itself, or a group's members. */
+static size_t nhobj_leaves(const struct route_state *st, uint32_t id, uint32_t *out, size_t max)
+{
+	const struct route_nhobj *o = route_state_nhobj(st, id);
+	size_t n = 0;
+
+	if (!o || !max)
+		return 0;
+	if (!o->n_members) {
+		out[0] = id;
+		return 1;
+	}
+	for (uint32_t i = 0; i < o->n_members && n < max; i++)
+		out[n++] = st->nh_members[o->first_member + i].id;
+	return n;
+}
+
+/* Marks IPv6 routes whose nexthops are shared with another IPv6 route. */
+static void index_shared_nexthops(struct route_state *st, struct route_index *ix)
+{
+	uint32_t *uses = NULL, leaves[64];
+	size_t n_uses = 0, cap = 0;
+
+	for (size_t i = 0; i < st->n_routes; i++) {
+		const struct route_entry *e = &st->routes[i];
+		if (e->family != AF_INET6 || !e->nh_id)
+			continue;
+		size_t n = nhobj_leaves(st, e->nh_id, leaves, ARRAY_SIZE(leaves));
+		grow_array((void **)&uses, &cap, n_uses + n, sizeof(*uses));
+		memcpy(uses + n_uses, leaves, n * sizeof(*leaves));
+		n_uses += n;
+	}
+	if (!n_uses)
+		return;
+	qsort(uses, n_uses, sizeof(*uses), cmp_u32);
+	for (size_t i = 0; i < st->n_routes; i++) {
+		const struct route_entry *e = &st->routes[i];
+		if (e->family != AF_INET6 || !e->nh_id)
+			continue;
+		size_t n = nhobj_leaves(st, e->nh_id, leaves, ARRAY_SIZE(leaves));
+		for (size_t k = 0; k < n; k++) {
+			uint32_t *hit = bsearch(&leaves[k], uses, n_uses, sizeof(*uses), cmp_u32);
+			/* counted once by this route itself; more means shared */
+			if (hit && ((hit > uses && hit[-1] == leaves[k]) ||
+				    (hit + 1 < uses + n_uses && hit[1] == leaves[k])))
+				ix->route_flags[i] |= ROUTE_F_V6_SHARED_NH;
+		}
+	}
+	free(uses);
+}
+
 int route_state_finalize(struct route_state *st)
 {
 	struct route_index *ix = xcalloc(1, sizeof(*ix));
@@ -427,11 +511,22 @@ int route_state_finalize(struct route_state *st)
 	qsort(ix->links_by_index, st->n_links, sizeof(uint32_t), cmp_link_index);
 	sort_links_state = NULL;
 
+	ix->nhobjs_by_id = xcalloc(st->n_nhobjs ? st->n_nhobjs : 1, sizeof(uint32_t));
+	for (size_t i = 0; i < st->n_nhobjs; i++)
+		ix->nhobjs_by_id[i] = (uint32_t)i;
+	sort_nh_state = st;
+	qsort(ix->nhobjs_by_id, st->n_nhobjs, sizeof(uint32_t), cmp_nhobj_id);
+	sort_nh_state = NULL;
+	st->index = ix; /* for route_state_nhobj() below; unset again on failure */
+
+	ix->route_flags = xcalloc(st->n_routes ? st->n_routes : 1, 1);
+	index_shared_nexthops(st, ix);
 	for (size_t i = 0; i < st->n_routes; i++)
 		if (st->routes[i].realm)
 			ix->tclassid_users = true;
 	r = index_build_routes(st, ix);
 	if (r < 0) {
+		st->index = NULL;
 		route_index_free(ix);
 		return log_error_errno(r, "Failed to index the routing tables");
 	}

@@ -166,6 +166,9 @@ static void text_decision(FILE *f, const struct route_report *rep, const struct 
 	}
 	if (res->reason)
 		fprintf(f, "    note: %s\n", res->reason);
+	if (res->tables_merged && rep->verbosity > 0)
+		fprintf(f, "    note: no IPv4 rule was ever added here, so the kernel searches tables local "
+			   "and main as one (and reports table main)\n");
 	if (res->n_hops > 1)
 		for (unsigned i = 0; i < res->n_hops; i++) {
 			const struct route_hop *h = &res->hops[i];

@@ -864,19 +864,32 @@ static void v4_check_default_choice(struct route_lookup_ctx *lk, const struct ro
 
 /* ---- IPv4 ------------------------------------------------------------------ */
 
-/* __ip_dev_find(saddr): an address of this host, or local in table local. */
+/* __ip_dev_find(saddr): an address of this host, or local in table local.
+ * While local and main are merged (no rule ever added), "table local" is
+ * the merged trie, so a local route in main counts too. */
 static bool v4_source_is_local(struct route_lookup_ctx *lk, const struct cg_addr *a)
 {
-	const struct route_table_info *t;
+	const struct route_table_info *tabs[2];
 	struct route_flow fl = { .family = AF_INET, .daddr = *a, .saddr = { .family = AF_INET } };
 	struct fib_hit hit;
+	int32_t custom = lk->st->sysctl.fib4_custom_rules;
+	bool local_only, merged;
 
 	if (addr_is_local(lk, a))
 		return true;
-	if (!(t = route_index_table(lk->ix, AF_INET, RT_TABLE_LOCAL)))
+	if (!(tabs[0] = route_index_table(lk->ix, AF_INET, RT_TABLE_LOCAL)))
 		return false;
-	fib4_table_lookup(lk, &t, 1, &fl, 0, &hit);
-	return hit.err == 0 && hit.type == RTN_LOCAL;
+	fib4_table_lookup(lk, tabs, 1, &fl, 0, &hit);
+	local_only = hit.err == 0 && hit.type == RTN_LOCAL;
+	if (custom > 0 || !lk->ix->default_rules[0] ||
+	    !(tabs[1] = route_index_table(lk->ix, AF_INET, RT_TABLE_MAIN)))
+		return local_only;
+	fib4_table_lookup(lk, tabs, 2, &fl, 0, &hit);
+	merged = hit.err == 0 && hit.type == RTN_LOCAL;
+	if (custom < 0 && merged != local_only)
+		route_mark_uncertain(lk, ROUTE_UNCERTAIN_RESULT,
+				     "whether the source is local depends on whether rules were ever added");
+	return custom == 0 ? merged : local_only;
 }
 
 /* fib_info_nh_uses_dev() */
@@ -1243,43 +1256,6 @@ brd_input:
 
 /* ---- IPv6 ------------------------------------------------------------------ */
 
-/* The single nexthops an object stands for (itself, or a group's members). */
-static size_t nhobj_leaves(const struct route_lookup_ctx *lk, uint32_t id, uint32_t *out, size_t max)
-{
-	const struct route_nhobj *o = route_state_nhobj(lk->st, id);
-	size_t n = 0;
-
-	if (!o)
-		return 0;
-	if (!o->n_members) {
-		out[0] = id;
-		return 1;
-	}
-	for (uint32_t i = 0; i < o->n_members && n < max; i++)
-		out[n++] = lk->st->nh_members[o->first_member + i].id;
-	return n;
-}
-
-/* Whether another IPv6 route uses one of the same nexthops: they share the
- * nexthop's per-CPU route cache. */
-static bool v6_nhobj_shared(const struct route_lookup_ctx *lk, const struct route_entry *e)
-{
-	uint32_t mine[MAX_PATHS], theirs[MAX_PATHS];
-	size_t n = nhobj_leaves(lk, e->nh_id, mine, MAX_PATHS);
-
-	for (size_t i = 0; i < lk->st->n_routes; i++) {
-		const struct route_entry *o = &lk->st->routes[i];
-		if (o == e || o->family != AF_INET6 || !o->nh_id)
-			continue;
-		size_t m = nhobj_leaves(lk, o->nh_id, theirs, MAX_PATHS);
-		for (size_t a = 0; a < n; a++)
-			for (size_t b = 0; b < m; b++)
-				if (mine[a] == theirs[b])
-					return true;
-	}
-	return false;
-}
-
 static int v6_lookup(struct route_lookup_ctx *lk, const struct route_packet *pk, struct route_flow *fl,
 		     struct route_result *res)
 {
@@ -1322,7 +1298,7 @@ static int v6_lookup(struct route_lookup_ctx *lk, const struct route_packet *pk,
 	e = &lk->st->routes[o.hit.route];
 	np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
 	result_hops(lk, e, AF_INET6, fl, flags, oif, res);
-	if (e->nh_id && v6_nhobj_shared(lk, e))
+	if (lk->ix->route_flags[o.hit.route] & ROUTE_F_V6_SHARED_NH)
 		route_mark_uncertain(lk, ROUTE_UNCERTAIN_TABLE,
 				     "IPv6 routes sharing a nexthop object share its route cache: the kernel "
 				     "reports the table and prefix of whichever route filled it first");
