@@ -503,6 +503,70 @@ static void test_multipath_uncertain(void)
 	CHECK(r.ifindex == ETH0 && !(r.uncertain & ROUTE_UNCERTAIN_DEV));
 }
 
+/* While no rule was ever added, local and main are one trie: the longest
+ * prefix wins across both, and the kernel reports table main. */
+static void test_shortcut(void)
+{
+	_cleanup_route_state_ struct route_state st;
+	struct route_packet p = pkt("10.1.2.3");
+	struct route_result r;
+
+	alibaba(&st);
+	add_route(&st, RT_TABLE_LOCAL, RTN_LOCAL, "10.0.0.0/8", NULL, LO, 0, RT_SCOPE_HOST); /* AnyIP */
+	add_route(&st, RT_TABLE_MAIN, RTN_UNICAST, "10.1.0.0/16", NULL, ETH0, 0, RT_SCOPE_LINK);
+	finalize(&st);
+	st.sysctl.fib4_custom_rules = 1; /* the rules: local first */
+	CHECK(route_lookup(&st, &p, &r) == 0 && r.type == RTN_LOCAL && r.rule_priority == 0);
+	st.sysctl.fib4_custom_rules = 0; /* the shortcut: /16 beats /8 */
+	CHECK(route_lookup(&st, &p, &r) == 0 && r.type == RTN_UNICAST && r.ifindex == ETH0);
+	CHECK(r.tables_merged && r.uncertain == 0);
+	st.sysctl.fib4_custom_rules = -1; /* unknown: flagged */
+	CHECK(route_lookup(&st, &p, &r) == 0 && (r.uncertain & ROUTE_UNCERTAIN_RESULT));
+	/* A local address: table local, which the kernel then calls main. */
+	st.sysctl.fib4_custom_rules = 0;
+	p = pkt("172.24.4.100");
+	CHECK(route_lookup(&st, &p, &r) == 0 && r.type == RTN_LOCAL && r.table == RT_TABLE_LOCAL);
+	struct route_result k = r;
+	k.table = RT_TABLE_MAIN;
+	CHECK(route_result_agrees(&r, &k, NULL, 0));
+}
+
+/* RTM_GETROUTE asks about UDP for IPv4 when no protocol is given; 0.0.0.0/8
+ * is an ordinary range since Linux 5.3. */
+static void test_defaults(void)
+{
+	_cleanup_route_state_ struct route_state st;
+	struct route_packet p = pkt("100.100.2.136");
+	struct route_result r;
+	struct route_rule *rule;
+
+	alibaba(&st);
+	rule = add_rule(&st, AF_INET, 10, FR_ACT_PROHIBIT, 0);
+	rule->ipproto = 17;
+	rule = add_rule(&st, AF_INET6, 10, FR_ACT_PROHIBIT, 0);
+	rule->ipproto = 17;
+	add_route(&st, RT_TABLE_MAIN, RTN_UNICAST, "::/0", NULL, ETH0, 1024, 0);
+	finalize(&st);
+	CHECK(route_lookup(&st, &p, &r) == 0 && r.error == -EACCES && r.rule_priority == 10);
+	p.ipproto = 6;
+	CHECK(route_lookup(&st, &p, &r) == 0 && r.error == 0);
+	p = pkt("2001:db8::1");
+	CHECK(route_lookup(&st, &p, &r) == 0 && r.error == 0);
+	p.ipproto = 17;
+	CHECK(route_lookup(&st, &p, &r) == 0 && r.error == -EACCES);
+
+	p = pkt("0.1.2.3");
+	p.ipproto = 6;
+	CHECK(route_lookup(&st, &p, &r) == 0 && r.error == 0 && r.ifindex == ETH0);
+	p = pkt("172.24.4.100");
+	p.ipproto = 6;
+	p.iif = ETH0;
+	addr_parse("0.1.2.3", &p.src);
+	CHECK(route_lookup(&st, &p, &r) == 0 && r.error == 0 && r.type == RTN_LOCAL);
+	p.src = (struct cg_addr){ 0 }; /* no source: 0.0.0.0, a martian */
+	CHECK(route_lookup(&st, &p, &r) == 0 && r.error == -EINVAL);
+}
+
 static void test_agreement(void)
 {
 	struct route_result a, b;
@@ -537,6 +601,8 @@ int main(void)
 	test_input();
 	test_ipv6();
 	test_multipath_uncertain();
+	test_shortcut();
+	test_defaults();
 	test_agreement();
 	return test_result();
 }
