@@ -1,0 +1,1 @@
+# Live probes (--probe) and the test responders. Included from Makefile.am.
