@@ -73,6 +73,13 @@ int evaluate_hook(const struct sim_index *idx, struct cg_packet *pkt, uint32_t h
 		  const struct cg_addr_env *env, struct hook_result *res);
 void hook_result_free(struct hook_result *res);
 
+/* Runs pkt through one chain alone, as if a rule had jumped to it (the end
+ * of a regular chain accepts). Finds rules that would drop a packet once
+ * their chain is reached: latent rules (nodivert, a jump that a restart
+ * moves). */
+int evaluate_chain(const struct cg_chain *ch, struct cg_packet *pkt, uint32_t hook,
+		   const struct cg_addr_env *env, struct hook_result *res);
+
 const char *sim_verdict_to_string(enum sim_verdict v);
 
 /* ---- flows: a request and its reply through every hook on their way ---- */

@@ -1103,6 +1103,31 @@ int evaluate_hook(const struct sim_index *idx, struct cg_packet *pkt, uint32_t h
 	return 0;
 }
 
+int evaluate_chain(const struct cg_chain *ch, struct cg_packet *pkt, uint32_t hook,
+		   const struct cg_addr_env *env, struct hook_result *res)
+{
+	struct ctx c = { .env = env, .hook = hook, .forks_left = MAX_FORKS };
+	struct chain_outcome o = { 0 };
+	struct exec *x = xcalloc(1, sizeof(*x));
+
+	*res = (struct hook_result){ .verdict = SIM_ACCEPT };
+	x->pkt = *pkt;
+	pkt_headers_build(&x->pkt, &x->hdr);
+	x->ct_visible = !(ch->base && (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT) &&
+			  ch->priority < SIM_PRIO_CONNTRACK);
+	x->base = x->chain = ch;
+	run_chain(x, &c, NULL, 0, NULL, &o);
+	res->verdict = o.verdict;
+	res->decided_by = o.decided_by;
+	res->policy_chain = o.policy_chain;
+	res->reject = o.reject;
+	res->unknown_what = o.unknown_what;
+	res->trace = x->trace;
+	*pkt = x->pkt;
+	free(x);
+	return 0;
+}
+
 void hook_result_free(struct hook_result *res)
 {
 	trace_free(&res->trace);
