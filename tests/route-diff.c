@@ -940,6 +940,10 @@ int main(int argc, char *argv[])
 			       seed, cases, state, seed, state);
 		}
 		scripts_free();
+		if (getenv("CG_ROUTE_DIFF_UNTIL") && state == atoi(getenv("CG_ROUTE_DIFF_UNTIL"))) {
+			keep = true; /* debugging: stop here with the state installed */
+			break;
+		}
 	}
 	if (!keep)
 		world_remove(&w);

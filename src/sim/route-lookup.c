@@ -457,6 +457,36 @@ static void fib6_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 			      const struct route_flow *fl, int oif, unsigned flags, struct fib_hit *hit);
 static int v6_result_dev(const struct route_lookup_ctx *lk, const struct fib_hit *hit);
 
+static int v6_score(const struct route_lookup_ctx *lk, const struct route_entry *e,
+		    const struct route_path *p, int oif, unsigned flags);
+
+/* IPv6 suppresses by the device of the nexthop the flow hash picked: with
+ * siblings in and out of the group, the outcome is the hash's. */
+static void v6_check_suppress_ifgroup(struct route_lookup_ctx *lk, const struct route_rule *r,
+				      const struct fib_hit *hit, int oif, unsigned flags)
+{
+	const struct route_entry *e = &lk->st->routes[hit->route];
+	struct route_path paths[MAX_PATHS];
+	bool blackhole, in = false, out = false;
+	size_t np;
+
+	if (e->type == RTN_LOCAL || e->type == RTN_ANYCAST)
+		return;
+	np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
+	for (size_t i = 0; i < np; i++) {
+		const struct route_link *l = link_of(lk, paths[i].ifindex);
+		if (v6_score(lk, e, &paths[i], oif, flags) < 0)
+			continue;
+		if (l && (int32_t)l->group == r->suppress_ifgroup)
+			in = true;
+		else
+			out = true;
+	}
+	if (in && out)
+		route_mark_uncertain(lk, ROUTE_UNCERTAIN_RESULT,
+				     "suppress_ifgroup on a multipath route: the flow hash decides");
+}
+
 /* fib4_rule_action() / fib6_rule_action(): the rule's own verdict or its
  * table's answer. */
 static int rule_action(struct route_lookup_ctx *lk, const struct route_rule *r,
@@ -515,6 +545,8 @@ static int fib_rules_lookup(struct route_lookup_ctx *lk, const struct route_flow
 		if (err == 0) {
 			int dev = fl->family == AF_INET ? route_first_dev(lk, &lk->st->routes[hit.route]) :
 							  v6_result_dev(lk, &hit);
+			if (fl->family == AF_INET6 && r->suppress_ifgroup != -1)
+				v6_check_suppress_ifgroup(lk, r, &hit, oif6, flags);
 			if (rule_suppress(lk, r, &hit, dev)) {
 				record_step(lk, (int)rules[pos], ROUTE_STEP_SUPPRESSED, hit.route);
 				pos++;
@@ -1143,6 +1175,7 @@ make_route:
 static int v4_input(struct route_lookup_ctx *lk, struct route_flow *fl, struct route_result *res)
 {
 	const struct route_link *dev = link_of(lk, fl->iif);
+	struct route_flow bfl;
 	int forwarding;
 	struct fib_outcome o;
 	const struct route_entry *e;
@@ -1243,7 +1276,12 @@ static int v4_input(struct route_lookup_ctx *lk, struct route_flow *fl, struct r
 	return 0;
 
 brd_input:
-	if (!v4_any(&fl->saddr) && v4_validate_source(lk, fl, 0, dev) < 0) {
+	/* ip_route_input_slow() checks a broadcast's source against
+	 * destination 0.0.0.0, which matters to "from" selectors of the
+	 * reverse lookup. */
+	bfl = *fl;
+	bfl.daddr = (struct cg_addr){ .family = AF_INET };
+	if (!v4_any(&fl->saddr) && v4_validate_source(lk, &bfl, 0, dev) < 0) {
 		result_error(res, -EINVAL, RTN_BROADCAST, "source address fails the source check");
 		return 0;
 	}
