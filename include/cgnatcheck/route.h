@@ -186,7 +186,9 @@ static inline void route_state_freep(struct route_state *st) { route_state_free(
 struct route_link *route_state_add_link(struct route_state *st, const struct route_link *l);
 struct route_addr *route_state_add_addr(struct route_state *st, const struct route_addr *a);
 struct route_rule *route_state_add_rule(struct route_state *st, const struct route_rule *r);
-/* Adds a route with its paths (n may be 0 for reject routes). */
+/* Adds a route with its paths (n may be 0 for reject routes). Routes of one
+ * prefix in one table must come in the kernel's order (as its dump lists
+ * them: by TOS, then metric, then age): that order decides among them. */
 struct route_entry *route_state_add_route(struct route_state *st, const struct route_entry *e,
 					  const struct route_path *paths, size_t n);
 struct route_nhobj *route_state_add_nhobj(struct route_state *st, const struct route_nhobj *o,

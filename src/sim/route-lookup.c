@@ -414,7 +414,7 @@ out:
 	return (r->flags & FIB_RULE_INVERT) ? !ret : ret;
 }
 
-static int rule_action_error(uint8_t action, int family, uint8_t *type)
+static int rule_action_error(uint8_t action, uint8_t *type)
 {
 	switch (action) {
 	case FR_ACT_UNREACHABLE:
@@ -424,7 +424,6 @@ static int rule_action_error(uint8_t action, int family, uint8_t *type)
 		*type = RTN_PROHIBIT;
 		return -EACCES;
 	default:
-		(void)family;
 		*type = RTN_BLACKHOLE;
 		return -EINVAL;
 	}
@@ -496,7 +495,7 @@ static int rule_action(struct route_lookup_ctx *lk, const struct route_rule *r,
 
 	hit_reset(hit);
 	if (r->action != FR_ACT_TO_TBL) {
-		hit->err = rule_action_error(r->action, fl->family, &hit->type);
+		hit->err = rule_action_error(r->action, &hit->type);
 		return hit->err;
 	}
 	t = route_index_table(lk->ix, fl->family, r->table);
@@ -1056,7 +1055,7 @@ static void v4_set_source(struct route_lookup_ctx *lk, const struct route_entry 
 		res->source = (struct cg_addr){ 0 };
 }
 
-static int v4_output(struct route_lookup_ctx *lk, const struct route_packet *pk, struct route_flow *fl,
+static int v4_output(struct route_lookup_ctx *lk, struct route_flow *fl,
 		     struct route_result *res)
 {
 	const struct route_link *oif = NULL;
@@ -1294,8 +1293,7 @@ brd_input:
 
 /* ---- IPv6 ------------------------------------------------------------------ */
 
-static int v6_lookup(struct route_lookup_ctx *lk, const struct route_packet *pk, struct route_flow *fl,
-		     struct route_result *res)
+static int v6_lookup(struct route_lookup_ctx *lk, struct route_flow *fl, struct route_result *res)
 {
 	unsigned flags = 0;
 	int oif = fl->oif;
@@ -1306,7 +1304,6 @@ static int v6_lookup(struct route_lookup_ctx *lk, const struct route_packet *pk,
 	size_t np;
 	int err;
 
-	(void)pk;
 	if (fl->iif != lk->lo_ifindex) {
 		/* ip6_route_input_lookup(): the input device scores like an oif */
 		res->input = true;
@@ -1397,11 +1394,11 @@ int route_lookup(const struct route_state *st, const struct route_packet *p, str
 	 * lookups without one use INVALID_UID, IPv4 input uses uid 0. */
 	fl.uid = p->uid_set ? p->uid : (p->iif && family == AF_INET6) ? INVALID_UID : 0;
 	if (family == AF_INET6) {
-		v6_lookup(&lk, p, &fl, res);
+		v6_lookup(&lk, &fl, res);
 	} else if (p->iif) {
 		v4_input(&lk, &fl, res);
 	} else {
-		v4_output(&lk, p, &fl, res);
+		v4_output(&lk, &fl, res);
 	}
 	if (res->error)
 		res->uncertain &= ~(unsigned)(ROUTE_UNCERTAIN_DEV | ROUTE_UNCERTAIN_SOURCE | ROUTE_UNCERTAIN_TABLE);
