@@ -8,6 +8,7 @@ libcgnatcheck_a_SOURCES += \
 	src/collect/rules.c \
 	src/collect/routes.c \
 	src/collect/nexthops.c \
+	src/collect/neighs.c \
 	src/collect/sysctl.c \
 	src/collect/route-state.c \
 	src/collect/route-collect.c

@@ -162,7 +162,9 @@ static void world_reset(struct world *w)
 	    "nexthop flush\naddr flush dev eth0\naddr flush dev eth1\naddr flush dev eth2\n"
 	    "addr flush dev tailscale0\naddr del 10.255.255.1/32 dev lo\n"
 	    "link set eth0 group 0\nlink set eth1 group 0\nlink set eth2 group 0\n"
-	    "link set tailscale0 group 0\nEOF");
+	    "link set tailscale0 group 0\n"
+	    "neigh flush dev eth0 nud all\nneigh flush dev eth1 nud all\n"
+	    "neigh flush dev eth2 nud all\nEOF");
 	run("ip -4 route flush table all proto 99 >/dev/null 2>&1; "
 	    "ip -6 route flush table all proto 99 >/dev/null 2>&1");
 	if (w->rules_changed) {
@@ -633,6 +635,17 @@ static void world_generate(struct world *w, int state, int n_states)
 		world_route(w, 4);
 	for (unsigned i = 0, n = 2 + rnd(15); i < n; i++)
 		world_route(w, 6);
+	/* Neighbour entries of IPv6 gateways: a FAILED one is passed over
+	 * while forwarding is off. */
+	for (int i = 0; i < w->n_eth; i++)
+		for (unsigned g = 0xf0; g < 0xf8; g++)
+			if (chance(25)) {
+				char n[16];
+				unsigned kind = rnd(3);
+				fprintf(b6, "neigh replace 2001:db8:%d::%x dev %s nud %s%s\n", w->lan[i], g,
+					eth_name(i, n), kind == 0 ? "stale" : kind == 1 ? "reachable" : "failed",
+					kind < 2 ? " lladdr 02:00:00:00:00:01" : "");
+			}
 	if (!plain && !plain_default) {
 		/* At least one rule: a later state with only the default rules
 		 * cannot tell the kernel's shortcut apart (flagged uncertain). */

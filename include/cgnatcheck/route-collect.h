@@ -15,12 +15,14 @@ int rtnl_parse_addr(const struct nlmsghdr *nlh, struct route_state *st);
 int rtnl_parse_rule(const struct nlmsghdr *nlh, struct route_state *st);
 int rtnl_parse_route(const struct nlmsghdr *nlh, struct route_state *st);
 int rtnl_parse_nexthop(const struct nlmsghdr *nlh, struct route_state *st);
+int rtnl_parse_neigh(const struct nlmsghdr *nlh, struct route_state *st);
 
 int rtnl_dump_links(struct nl_sock *s, struct route_state *st);
 int rtnl_dump_addrs(struct nl_sock *s, struct route_state *st);
 int rtnl_dump_rules(struct nl_sock *s, struct route_state *st);
 int rtnl_dump_routes(struct nl_sock *s, struct route_state *st);
 int rtnl_dump_nexthops(struct nl_sock *s, struct route_state *st);
+int rtnl_dump_neighs(struct nl_sock *s, struct route_state *st);
 
 /* Reads the "all" sysctls of the current network namespace (best effort). */
 void route_sysctl_read(struct route_sysctl *out);

@@ -40,6 +40,7 @@ struct route_index {
 	int *goto_pos[2];        /* per family: position of each rule's goto target, -1 */
 	uint32_t *links_by_index;   /* link indices sorted by ifindex */
 	uint32_t *nhobjs_by_id;     /* nexthop object indices sorted by id */
+	uint32_t *neighs_sorted;    /* neighbour indices sorted by (ifindex, address) */
 	uint8_t *route_flags;       /* per route: ROUTE_F_* */
 	bool default_rules[2];   /* exactly the kernel's initial rules */
 	bool have_l3mdev;        /* a VRF (l3 master) device exists */

@@ -39,6 +39,7 @@ struct route_devconf {
 	int32_t use_oif_addrs_only;
 	int32_t ignore_routes_with_linkdown6;
 	int32_t disable_ipv6;
+	int32_t rtr_probe_interval_ms;
 };
 
 struct route_link {
@@ -144,6 +145,16 @@ struct route_nhobj {
 	uint32_t first_member, n_members;  /* into route_state.nh_members; 0 members: not a group */
 };
 
+/* A neighbour cache entry (IPv6 only: route selection skips gateways whose
+ * entry is FAILED while forwarding is off). */
+struct route_neigh {
+	int family;
+	int ifindex;
+	struct cg_addr addr;
+	uint16_t state;          /* NUD_* */
+	uint32_t updated_ms;     /* since the last state change */
+};
+
 /* Global ("all") sysctls and kernel facts no dump shows; -1 when unknown. */
 struct route_sysctl {
 	struct route_devconf all;
@@ -171,6 +182,8 @@ struct route_state {
 	size_t n_nhobjs, cap_nhobjs;
 	struct route_nh_member *nh_members;
 	size_t n_nh_members, cap_nh_members;
+	struct route_neigh *neighs;
+	size_t n_neighs, cap_neighs;
 	struct route_sysctl sysctl;
 
 	/* built by route_state_finalize() */
@@ -193,6 +206,7 @@ struct route_entry *route_state_add_route(struct route_state *st, const struct r
 					  const struct route_path *paths, size_t n);
 struct route_nhobj *route_state_add_nhobj(struct route_state *st, const struct route_nhobj *o,
 					  const struct route_nh_member *members, size_t n);
+struct route_neigh *route_state_add_neigh(struct route_state *st, const struct route_neigh *n);
 /* Defaults for hand-built objects: a rule that matches everything (suppress
  * fields -1), a link with every devconf unknown. */
 void route_rule_init(struct route_rule *r);
@@ -213,6 +227,8 @@ int route_state_collect(struct route_state *st);
 const struct route_link *route_state_link(const struct route_state *st, int ifindex);
 const struct route_link *route_state_link_by_name(const struct route_state *st, const char *name);
 const struct route_nhobj *route_state_nhobj(const struct route_state *st, uint32_t id);
+const struct route_neigh *route_state_neigh(const struct route_state *st, int ifindex,
+					    const struct cg_addr *addr);
 
 /* ---- the lookup --------------------------------------------------------- */
 

@@ -95,6 +95,7 @@ static int link_parse_inet6(const struct nlattr *nest, struct route_link *l)
 	l->conf.use_oif_addrs_only = conf_get(c, DEVCONF_USE_OIF_ADDRS_ONLY);
 	l->conf.ignore_routes_with_linkdown6 = conf_get(c, DEVCONF_IGNORE_ROUTES_WITH_LINKDOWN);
 	l->conf.disable_ipv6 = conf_get(c, DEVCONF_DISABLE_IPV6);
+	l->conf.rtr_probe_interval_ms = conf_get(c, DEVCONF_RTR_PROBE_INTERVAL);
 	return 0;
 }
 

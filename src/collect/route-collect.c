@@ -54,7 +54,7 @@ int route_state_collect(struct route_state *st)
 		return r;
 	if ((r = rtnl_dump_links(s, st)) < 0 || (r = rtnl_dump_addrs(s, st)) < 0 ||
 	    (r = rtnl_dump_rules(s, st)) < 0 || (r = rtnl_dump_nexthops(s, st)) < 0 ||
-	    (r = rtnl_dump_routes(s, st)) < 0)
+	    (r = rtnl_dump_routes(s, st)) < 0 || (r = rtnl_dump_neighs(s, st)) < 0)
 		return r;
 	route_sysctl_read(&st->sysctl);
 	st->sysctl.fib4_custom_rules = probe_custom_rules4(s);

@@ -17,7 +17,7 @@
 void route_state_init(struct route_state *st)
 {
 	*st = (struct route_state){ 0 };
-	st->sysctl.all = (struct route_devconf){ -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+	memset(&st->sysctl.all, 0xff, sizeof(st->sysctl.all)); /* -1: unknown */
 	st->sysctl.fib_multipath_use_neigh = -1;
 	st->sysctl.fib4_custom_rules = -1;
 }
@@ -35,6 +35,7 @@ static void route_index_free(struct route_index *ix)
 	}
 	free(ix->links_by_index);
 	free(ix->nhobjs_by_id);
+	free(ix->neighs_sorted);
 	free(ix->route_flags);
 	free(ix);
 }
@@ -48,6 +49,7 @@ void route_state_free(struct route_state *st)
 	free(st->paths);
 	free(st->nhobjs);
 	free(st->nh_members);
+	free(st->neighs);
 	route_index_free(st->index);
 	route_state_init(st);
 }
@@ -96,6 +98,11 @@ struct route_nhobj *route_state_add_nhobj(struct route_state *st, const struct r
 	for (size_t i = 0; i < n; i++)
 		APPEND(st, nh_members, n_nh_members, cap_nh_members, &members[i]);
 	return out;
+}
+
+struct route_neigh *route_state_add_neigh(struct route_state *st, const struct route_neigh *n)
+{
+	return APPEND(st, neighs, n_neighs, cap_neighs, n);
 }
 
 void route_rule_init(struct route_rule *r)
@@ -190,6 +197,41 @@ const struct route_nhobj *route_state_nhobj(const struct route_state *st, uint32
 	for (size_t i = 0; i < st->n_nhobjs; i++)
 		if (st->nhobjs[i].id == id)
 			return &st->nhobjs[i];
+	return NULL;
+}
+
+static int neigh_cmp(const struct route_neigh *a, int ifindex, const struct cg_addr *addr)
+{
+	if (a->ifindex != ifindex)
+		return a->ifindex < ifindex ? -1 : 1;
+	if (a->family != addr->family)
+		return a->family < addr->family ? -1 : 1;
+	return memcmp(a->addr.bytes, addr->bytes, 16);
+}
+
+const struct route_neigh *route_state_neigh(const struct route_state *st, int ifindex,
+					    const struct cg_addr *addr)
+{
+	const struct route_index *ix = st->index;
+
+	if (ix && ix->neighs_sorted) {
+		size_t lo = 0, hi = st->n_neighs;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			const struct route_neigh *n = &st->neighs[ix->neighs_sorted[mid]];
+			int c = neigh_cmp(n, ifindex, addr);
+			if (c == 0)
+				return n;
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return NULL;
+	}
+	for (size_t i = 0; i < st->n_neighs; i++)
+		if (neigh_cmp(&st->neighs[i], ifindex, addr) == 0)
+			return &st->neighs[i];
 	return NULL;
 }
 
@@ -436,6 +478,13 @@ static int cmp_nhobj_id(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
+static int cmp_neigh(const void *pa, const void *pb)
+{
+	const struct route_neigh *a = &sort_nh_state->neighs[*(const uint32_t *)pa];
+	const struct route_neigh *b = &sort_nh_state->neighs[*(const uint32_t *)pb];
+	return neigh_cmp(a, b->ifindex, &b->addr);
+}
+
 static int cmp_u32(const void *pa, const void *pb)
 {
 	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
@@ -516,6 +565,10 @@ int route_state_finalize(struct route_state *st)
 		ix->nhobjs_by_id[i] = (uint32_t)i;
 	sort_nh_state = st;
 	qsort(ix->nhobjs_by_id, st->n_nhobjs, sizeof(uint32_t), cmp_nhobj_id);
+	ix->neighs_sorted = xcalloc(st->n_neighs ? st->n_neighs : 1, sizeof(uint32_t));
+	for (size_t i = 0; i < st->n_neighs; i++)
+		ix->neighs_sorted[i] = (uint32_t)i;
+	qsort(ix->neighs_sorted, st->n_neighs, sizeof(uint32_t), cmp_neigh);
 	sort_nh_state = NULL;
 	st->index = ix; /* for route_state_nhobj() below; unset again on failure */
 

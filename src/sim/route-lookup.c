@@ -19,6 +19,7 @@
 
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
 
@@ -38,6 +39,7 @@ enum {
 	LOOKUP_IFACE = 1 << 0,           /* IPv6: routes must use the oif */
 	LOOKUP_HAS_SADDR = 1 << 1,       /* IPv6: the flow has a source */
 	LOOKUP_IGNORE_LINKSTATE = 1 << 2,
+	LOOKUP_REACHABLE = 1 << 3,       /* IPv6: pass over gateways whose neighbour FAILED */
 };
 
 /* The outcome of one table lookup (struct fib_result / fib6_result). */
@@ -48,6 +50,7 @@ struct fib_hit {
 	uint8_t type;
 	uint8_t prefixlen;
 	uint32_t table;
+	unsigned flags;    /* IPv6: the lookup flags of the pass that found it */
 };
 
 struct fib_outcome {
@@ -252,7 +255,7 @@ static void hit_reset(struct fib_hit *hit)
 
 static void hit_set(struct fib_hit *hit, int err, uint32_t idx, const struct route_entry *e, int path)
 {
-	*hit = (struct fib_hit){ err, (int)idx, path, e->type, e->dst.len, e->table };
+	*hit = (struct fib_hit){ err, (int)idx, path, e->type, e->dst.len, e->table, 0 };
 }
 
 /* Looks up fl->daddr in one table, or in local and main merged the way the
@@ -456,7 +459,7 @@ static void fib6_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 			      const struct route_flow *fl, int oif, unsigned flags, struct fib_hit *hit);
 static int v6_result_dev(const struct route_lookup_ctx *lk, const struct fib_hit *hit);
 
-static int v6_score(const struct route_lookup_ctx *lk, const struct route_entry *e,
+static int v6_score(struct route_lookup_ctx *lk, const struct route_entry *e,
 		    const struct route_path *p, int oif, unsigned flags);
 
 /* IPv6 suppresses by the device of the nexthop the flow hash picked: with
@@ -545,7 +548,7 @@ static int fib_rules_lookup(struct route_lookup_ctx *lk, const struct route_flow
 			int dev = fl->family == AF_INET ? route_first_dev(lk, &lk->st->routes[hit.route]) :
 							  v6_result_dev(lk, &hit);
 			if (fl->family == AF_INET6 && r->suppress_ifgroup != -1)
-				v6_check_suppress_ifgroup(lk, r, &hit, oif6, flags);
+				v6_check_suppress_ifgroup(lk, r, &hit, oif6, hit.flags);
 			if (rule_suppress(lk, r, &hit, dev)) {
 				record_step(lk, (int)rules[pos], ROUTE_STEP_SUPPRESSED, hit.route);
 				pos++;
@@ -655,8 +658,29 @@ static int v6_pref_score(uint8_t pref)
 	return (pref & 3) ^ 2; /* IPV6_DECODE_PREF: low 1, medium 2, high 3 */
 }
 
+/* rt6_check_neigh() with CONFIG_IPV6_ROUTER_PREF: only a FAILED entry
+ * disqualifies a gateway (RT6_NUD_FAIL_PROBE). The lookup then re-probes an
+ * entry that failed long enough ago, so the next lookup may decide
+ * differently. */
+static bool v6_neigh_failed(struct route_lookup_ctx *lk, const struct route_path *p)
+{
+	const struct route_neigh *n = route_state_neigh(lk->st, p->ifindex, &p->gateway);
+	const struct route_link *l;
+	int32_t interval;
+
+	if (!n || !(n->state & NUD_FAILED))
+		return false;
+	l = link_of(lk, p->ifindex);
+	interval = l && l->conf.rtr_probe_interval_ms > 0 ? l->conf.rtr_probe_interval_ms : 60000;
+	if (n->updated_ms >= (uint32_t)interval)
+		route_mark_uncertain(lk, ROUTE_UNCERTAIN_RESULT,
+				     "a gateway's neighbour entry is FAILED; the lookup re-probes it, so the "
+				     "next lookup may choose another route");
+	return true;
+}
+
 /* find_match() + rt6_score_route(): -1 when the nexthop is not a candidate. */
-static int v6_score(const struct route_lookup_ctx *lk, const struct route_entry *e,
+static int v6_score(struct route_lookup_ctx *lk, const struct route_entry *e,
 		    const struct route_path *p, int oif, unsigned flags)
 {
 	int m;
@@ -666,8 +690,8 @@ static int v6_score(const struct route_lookup_ctx *lk, const struct route_entry 
 	m = (!oif || p->ifindex == oif) ? 2 : 0;
 	if (!m && (flags & LOOKUP_IFACE))
 		return -1;
-	/* Gateways in NUD_FAILED would score below every other candidate
-	 * (RT6_LOOKUP_F_REACHABLE); the neighbour table is not collected. */
+	if ((flags & LOOKUP_REACHABLE) && p->gateway.family == AF_INET6 && v6_neigh_failed(lk, p))
+		return -1;
 	return m | v6_pref_score(e->pref) << 2;
 }
 
@@ -677,7 +701,7 @@ struct v6_pick {
 	int score;
 };
 
-static void v6_consider(const struct route_lookup_ctx *lk, uint32_t idx, int oif, unsigned flags,
+static void v6_consider(struct route_lookup_ctx *lk, uint32_t idx, int oif, unsigned flags,
 			struct v6_pick *best)
 {
 	const struct route_entry *e = &lk->st->routes[idx];
@@ -742,34 +766,45 @@ static int v6_type_error(uint8_t type)
 	}
 }
 
+/* fib6_table_lookup(): longest prefix first, backtracking past nodes with
+ * no candidate; while forwarding is off, a first pass that passes over
+ * FAILED gateways, then a second without that. */
 static void fib6_table_lookup(struct route_lookup_ctx *lk, const struct route_table_info *t,
 			      const struct route_flow *fl, int oif, unsigned flags, struct fib_hit *hit)
 {
+	if (lk->st->sysctl.all.forwarding6 <= 0)
+		flags |= LOOKUP_REACHABLE;
 	hit_reset(hit);
-	for (int len = 128; len >= 0; len--) {
-		const uint32_t *members;
-		struct v6_pick pick;
-		size_t n;
+	for (;;) {
+		for (int len = 128; len >= 0; len--) {
+			const uint32_t *members;
+			struct v6_pick pick;
+			size_t n;
 
-		if (!route_table_has_len(t, (unsigned)len))
-			continue;
-		n = route_index_find(lk->ix, t, (unsigned)len, &fl->daddr, &members);
-		if (!n)
-			continue;
-		if (t->has_src_routes)
-			for (size_t i = 0; i < n; i++)
-				if (lk->st->routes[members[i]].src.len)
-					route_mark_uncertain(lk, ROUTE_UNCERTAIN_RESULT,
-							     "source-specific IPv6 routes are not simulated");
-		if (!rt6_select(lk, members, n, oif, flags, &pick))
-			continue; /* fib6_backtrack() to a shorter prefix */
-		const struct route_entry *e = &lk->st->routes[pick.route];
-		hit_set(hit, v6_type_error(e->type), (uint32_t)pick.route, e, pick.path);
-		if (pick.path < 0) { /* blackhole nexthop object */
-			hit->err = -EINVAL;
-			hit->type = RTN_BLACKHOLE;
+			if (!route_table_has_len(t, (unsigned)len))
+				continue;
+			n = route_index_find(lk->ix, t, (unsigned)len, &fl->daddr, &members);
+			if (!n)
+				continue;
+			if (t->has_src_routes)
+				for (size_t i = 0; i < n; i++)
+					if (lk->st->routes[members[i]].src.len)
+						route_mark_uncertain(lk, ROUTE_UNCERTAIN_RESULT,
+								     "source-specific IPv6 routes are not simulated");
+			if (!rt6_select(lk, members, n, oif, flags, &pick))
+				continue; /* fib6_backtrack() to a shorter prefix */
+			const struct route_entry *e = &lk->st->routes[pick.route];
+			hit_set(hit, v6_type_error(e->type), (uint32_t)pick.route, e, pick.path);
+			hit->flags = flags;
+			if (pick.path < 0) { /* blackhole nexthop object */
+				hit->err = -EINVAL;
+				hit->type = RTN_BLACKHOLE;
+			}
+			return;
 		}
-		return;
+		if (!(flags & LOOKUP_REACHABLE))
+			return;
+		flags &= ~(unsigned)LOOKUP_REACHABLE; /* "also consider unreachable route" */
 	}
 }
 
@@ -1332,7 +1367,7 @@ static int v6_lookup(struct route_lookup_ctx *lk, struct route_flow *fl, struct 
 	}
 	e = &lk->st->routes[o.hit.route];
 	np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
-	result_hops(lk, e, AF_INET6, fl, flags, oif, res);
+	result_hops(lk, e, AF_INET6, fl, o.hit.flags ? o.hit.flags : flags, oif, res);
 	if (lk->ix->route_flags[o.hit.route] & ROUTE_F_V6_SHARED_NH)
 		route_mark_uncertain(lk, ROUTE_UNCERTAIN_TABLE,
 				     "IPv6 routes sharing a nexthop object share its route cache: the kernel "
