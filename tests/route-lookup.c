@@ -567,6 +567,35 @@ static void test_defaults(void)
 	CHECK(route_lookup(&st, &p, &r) == 0 && r.error == -EINVAL);
 }
 
+/* While forwarding is off, IPv6 passes over a gateway whose neighbour entry
+ * FAILED, as long as another route will do (RT6_LOOKUP_F_REACHABLE). */
+static void test_ipv6_failed_gateway(void)
+{
+	_cleanup_route_state_ struct route_state st;
+	struct route_packet p = pkt("2001:db8:7::1");
+	struct route_result r;
+	struct route_neigh n = { .family = AF_INET6, .ifindex = ETH0, .state = 0x20 /* NUD_FAILED */ };
+
+	alibaba(&st);
+	add_addr(&st, ETH0, "2001:db8::100/64", RT_SCOPE_UNIVERSE);
+	add_route(&st, RT_TABLE_MAIN, RTN_UNICAST, "2001:db8:7::/48", "2001:db8::2", ETH0, 100, 0);
+	add_route(&st, RT_TABLE_MAIN, RTN_UNICAST, "2001:db8:7::/48", "2001:db8::4", ETH0, 200, 0);
+	addr_parse("2001:db8::2", &n.addr);
+	route_state_add_neigh(&st, &n);
+	finalize(&st);
+	st.sysctl.all.forwarding6 = 0;
+	CHECK(route_lookup(&st, &p, &r) == 0 && r.metric == 200);
+	CHECK_STR(addr_str(&r.gateway), "2001:db8::4");
+	CHECK(!(r.uncertain & ROUTE_UNCERTAIN_RESULT)); /* fresh: not re-probed yet */
+	st.neighs[0].updated_ms = 120000;
+	CHECK(route_lookup(&st, &p, &r) == 0 && (r.uncertain & ROUTE_UNCERTAIN_RESULT));
+	st.sysctl.all.forwarding6 = 1; /* a router takes the first anyway */
+	CHECK(route_lookup(&st, &p, &r) == 0 && r.metric == 100);
+	st.sysctl.all.forwarding6 = 0;
+	st.neighs[0].state = 0x04; /* NUD_STALE is fine */
+	CHECK(route_lookup(&st, &p, &r) == 0 && r.metric == 100);
+}
+
 static void test_agreement(void)
 {
 	struct route_result a, b;
@@ -603,6 +632,7 @@ int main(void)
 	test_multipath_uncertain();
 	test_shortcut();
 	test_defaults();
+	test_ipv6_failed_gateway();
 	test_agreement();
 	return test_result();
 }
