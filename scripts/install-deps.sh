@@ -11,7 +11,7 @@ packages=(
 	# run and test: the firewall and routing tools the test bed drives
 	iproute2 nftables iptables procps
 	# tests and benchmarks
-	time python3 systemd
+	time python3 systemd conntrack
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -17,6 +17,7 @@ SIM="$top_builddir/tests/nf-simulate"
 GEN="$top_srcdir/tests/nf-gen.py"
 [ -x "$SIM" ] || { echo "nf-simulate not built" >&2; exit 99; }
 command -v python3 >/dev/null || t_skip "needs python3 (scripts/install-deps.sh installs it)"
+command -v conntrack >/dev/null || t_skip "needs conntrack (scripts/install-deps.sh installs it)"
 
 rulesets=${NF_DIFF_RULESETS:-190}
 seed0=${NF_DIFF_SEED:-$(( (RANDOM << 15 | RANDOM) % 1000000 ))}
@@ -76,6 +77,9 @@ COMMIT
 COMMIT'
 
 clear_firewall() { # BACKEND
+	# Connections of the previous ruleset must not make this one's first
+	# packet ESTABLISHED (a reused ephemeral port would).
+	tb_exec "$TB_HOST" conntrack -F >/dev/null 2>&1
 	if [ "$1" = legacy ]; then
 		tb_exec "$TB_HOST" iptables-legacy-restore <<<"$EMPTY_LEGACY"
 	else

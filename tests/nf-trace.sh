@@ -28,6 +28,7 @@ TRACE_TABLE='table ip cgtrace {
 compared=0
 for ((i = 0; i < rulesets; i++)); do
 	seed=$((seed0 + i))
+	tb_ct_flush "$TB_HOST"
 	tb_exec "$TB_HOST" nft -f "$WORK/$seed.rules"
 	tb_exec "$TB_HOST" nft -f - <<<"$TRACE_TABLE"
 	sim=$(echo "dns out $TB_HOST_IP 100.100.2.136 udp 40001 53 eth0" | tb_exec "$TB_HOST" "$SIM")

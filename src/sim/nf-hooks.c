@@ -37,9 +37,13 @@ static int by_priority(const void *a, const void *b)
 
 	if (x->priority != y->priority)
 		return x->priority < y->priority ? -1 : 1;
-	/* equal priority: the kernel runs them in registration order, which
-	 * no dump shows; only side effects could tell, keep the dump order */
-	return x < y ? -1 : x > y;
+	/* Equal priority: nf_hook_entries_grow() inserts a new hook before
+	 * the existing ones of the same priority, so the chain registered
+	 * last runs first. Registration order is not in any dump; tables and
+	 * their chains are dumped in creation order, so run them in reverse
+	 * dump order. (Only side effects such as a mark set by one chain and
+	 * matched by the other can tell the difference.) */
+	return x > y ? -1 : x < y;
 }
 
 static void list_sort(struct chain_list *l)

@@ -49,6 +49,7 @@
 #       Names and addresses are exported: TB_HOST TB_PROV TB_HOST_IP TB_GW
 #       TB_HOST_IP6 TB_PROV_IP6 TB_SVC_IP6 TB_TS_IP TB_TS_IP6 TB_TUN.
 #
+#   tb_ct_flush NS...    forget the namespaces' connections (conntrack -F)
 #   tb_probe ADDR PORT udp|tcp [cg-probe options]
 #       probes from $TB_HOST: prints the word, returns cg-probe's status
 #   tb_probe_from NS ADDR PORT udp|tcp [options]     the same from namespace NS
@@ -335,10 +336,21 @@ tb_scenario() {
 	TB_PROV_ECHO_PID=$TB_ECHO_PID
 }
 
+# Each probe is a new conversation: conntrack entries of earlier probes are
+# flushed first (in the prober's namespace and the host's), or a reused
+# ephemeral port would make the first packet ESTABLISHED instead of NEW.
+tb_ct_flush() {
+	local ns
+	for ns in "$@"; do
+		[ -n "$ns" ] && ip netns exec "$ns" conntrack -F >/dev/null 2>&1 || true
+	done
+}
+
 tb_probe_from() {
 	local ns=$1 addr=$2 port=$3 proto=$4 probe
 	shift 4
 	probe=$(tb_prog cg-probe) || exit 99
+	tb_ct_flush "$ns" "${TB_HOST:-}"
 	tb_exec "$ns" "$probe" "$@" "$addr" "$port" "$proto"
 }
 
