@@ -5,7 +5,7 @@
  *
  *   struct route_state st;
  *   route_state_init(&st);
- *   r = route_state_collect(&st);          // links, addresses, rules, routes, nexthops
+ *   r = route_state_collect(&st);   // links, addresses, rules, routes, nexthops, IPv6 neighbours
  *   r = route_lookup(&st, &packet, &res);  // pure: no I/O
  *   r = route_lookup_kernel(&st, &packet, &kres);   // RTM_GETROUTE
  *   route_state_free(&st);
