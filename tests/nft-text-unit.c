@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* nft_rule_format() on hand-built rules: the placeholder paths the kernel
+ * test cannot reach (unknown expressions, a jump whose chain the model does
+ * not have, a lookup in a set it does not have, values read from a register
+ * nothing loaded), the statements whose fields the model does not keep, and
+ * the snprintf-like contract of the formatting functions. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgnatcheck/common.h"
+#include "cgnatcheck/nft-text.h"
+#include "test.h"
+
+#define MAX_EXPRS 16
+
+struct built {
+	struct cg_table table;
+	struct cg_chain chain;
+	struct cg_rule rule;
+	struct cg_expr exprs[MAX_EXPRS];
+};
+
+static void build(struct built *b, uint8_t family)
+{
+	memset(b, 0, sizeof(*b));
+	b->table.backend = CG_BACKEND_NFTABLES;
+	b->table.family = family;
+	b->table.name = "t";
+	b->chain.table = &b->table;
+	b->chain.name = "c";
+	b->rule.chain = &b->chain;
+	b->rule.index = 1;
+	b->rule.handle = 2;
+	b->rule.exprs = b->exprs;
+}
+
+static struct cg_expr *add(struct built *b, enum cg_expr_type type)
+{
+	struct cg_expr *e = &b->exprs[b->rule.n_exprs++];
+
+	e->type = type;
+	return e;
+}
+
+static void add_verdict(struct built *b, enum cg_verdict_code code, const char *chain, struct cg_chain *target)
+{
+	struct cg_expr *e = add(b, CG_EXPR_IMMEDIATE);
+
+	e->immediate.dreg = NFT_REG_VERDICT;
+	e->immediate.verdict.code = code;
+	e->immediate.verdict.chain_name = chain;
+	e->immediate.verdict.chain = target;
+}
+
+static void add_unknown(struct built *b, const char *name)
+{
+	add(b, CG_EXPR_UNKNOWN)->unknown.name = name;
+}
+
+static void add_cmp(struct built *b, uint32_t op, const void *data, uint8_t len)
+{
+	struct cg_expr *e = add(b, CG_EXPR_CMP);
+
+	e->cmp.sreg = NFT_REG_1;
+	e->cmp.op = op;
+	e->cmp.data.len = len;
+	e->cmp.data.bytes = data;
+}
+
+static void add_meta(struct built *b, uint32_t key)
+{
+	struct cg_expr *e = add(b, CG_EXPR_META);
+
+	e->meta.key = key;
+	e->meta.reg = NFT_REG_1;
+}
+
+/* the text, checked against the length both functions report */
+static char *render(const struct cg_rule *r)
+{
+	char *s = nft_rule_to_string(r);
+	int len = nft_rule_format(r, NULL, 0);
+
+	CHECK(s != NULL);
+	CHECK(s && len == (int)strlen(s));
+	return s;
+}
+
+#define CHECK_RULE(b, want)                             \
+	do {                                            \
+		char *_s = render(&(b)->rule);          \
+		CHECK_STR(_s, want);                    \
+		free(_s);                               \
+	} while (0)
+
+static void test_unknown(void)
+{
+	struct built b;
+
+	build(&b, NFPROTO_IPV4);
+	add_unknown(&b, "fancy");
+	add_verdict(&b, CG_VERDICT_ACCEPT, NULL, NULL);
+	CHECK_RULE(&b, "/* unsupported: fancy */ accept");
+
+	/* a nameless expression still shows */
+	build(&b, NFPROTO_IPV4);
+	add_unknown(&b, NULL);
+	CHECK_RULE(&b, "/* unsupported: unknown expression */");
+
+	/* an unknown load: its user shows it, the value in hex */
+	build(&b, NFPROTO_IPV4);
+	add_unknown(&b, "fib");
+	add_cmp(&b, NFT_CMP_EQ, "\x00\x00\x00\x02", 4);
+	add_verdict(&b, CG_VERDICT_DROP, NULL, NULL);
+	CHECK_RULE(&b, "/* unsupported: fib */ 0x2 drop");
+
+	/* a comparison of a register nothing loaded */
+	build(&b, NFPROTO_IPV4);
+	add_cmp(&b, NFT_CMP_NEQ, "\x01", 1);
+	CHECK_RULE(&b, "/* unsupported: empty register */ != 0x1");
+}
+
+static void test_missing_chain(void)
+{
+	struct built b;
+	struct cg_chain target = { .name = "ts-input" };
+
+	build(&b, NFPROTO_IPV4);
+	target.table = &b.table;
+	add_verdict(&b, CG_VERDICT_JUMP, "ts-input", NULL);
+	CHECK_RULE(&b, "jump ts-input /* missing chain */");
+
+	build(&b, NFPROTO_IPV4);
+	add_verdict(&b, CG_VERDICT_GOTO, NULL, NULL);
+	CHECK_RULE(&b, "goto /* missing chain */");
+
+	build(&b, NFPROTO_IPV4);
+	target.table = &b.table;
+	add(&b, CG_EXPR_COUNTER);
+	add_verdict(&b, CG_VERDICT_JUMP, "ts-input", &target);
+	CHECK_RULE(&b, "counter jump ts-input");
+}
+
+static void test_missing_set(void)
+{
+	struct built b;
+	struct cg_expr *e;
+
+	build(&b, NFPROTO_IPV4);
+	e = add(&b, CG_EXPR_PAYLOAD);
+	e->payload.dreg = NFT_REG_1;
+	e->payload.base = NFT_PAYLOAD_NETWORK_HEADER;
+	e->payload.offset = 12;
+	e->payload.len = 4;
+	e = add(&b, CG_EXPR_LOOKUP);
+	e->lookup.sreg = NFT_REG_1;
+	e->lookup.set_name = "cgnat";
+	add_verdict(&b, CG_VERDICT_DROP, NULL, NULL);
+	CHECK_RULE(&b, "/* unsupported: lookup in missing set cgnat */ drop");
+}
+
+/* Tailscale's CGNAT rule as the kernel holds it */
+static void test_cgnat_rule(void)
+{
+	struct built b;
+	struct cg_expr *e;
+
+	build(&b, NFPROTO_IPV4);
+	add_meta(&b, NFT_META_IIFNAME);
+	add_cmp(&b, NFT_CMP_NEQ, "tailscale0", 10);
+	e = add(&b, CG_EXPR_PAYLOAD);
+	e->payload.dreg = NFT_REG_1;
+	e->payload.base = NFT_PAYLOAD_NETWORK_HEADER;
+	e->payload.offset = 12;
+	e->payload.len = 4;
+	e = add(&b, CG_EXPR_BITWISE);
+	e->bitwise.sreg = e->bitwise.dreg = NFT_REG_1;
+	e->bitwise.op = NFT_BITWISE_BOOL;
+	e->bitwise.len = 4;
+	e->bitwise.mask = (struct cg_data){ 4, (const uint8_t *)"\xff\xc0\x00\x00" };
+	e->bitwise.xor = (struct cg_data){ 4, (const uint8_t *)"\x00\x00\x00\x00" };
+	add_cmp(&b, NFT_CMP_EQ, "\x64\x40\x00\x00", 4);
+	add(&b, CG_EXPR_COUNTER);
+	add_verdict(&b, CG_VERDICT_DROP, NULL, NULL);
+	b.rule.comment = "cgnat";
+	CHECK_RULE(&b, "iifname != \"tailscale0*\" ip saddr 100.64.0.0/10 counter drop comment \"cgnat\"");
+}
+
+static void test_unkept_fields(void)
+{
+	struct built b;
+	struct cg_expr *e;
+	uint32_t idx = 0x7ffffffe;   /* no interface has it */
+
+	build(&b, NFPROTO_IPV4);
+	add(&b, CG_EXPR_QUOTA);
+	CHECK_RULE(&b, "/* unsupported: quota */");
+
+	build(&b, NFPROTO_IPV4);
+	add(&b, CG_EXPR_LIMIT);     /* limit.set false: nothing collected */
+	CHECK_RULE(&b, "limit /* unsupported: rate not collected */");
+
+	build(&b, NFPROTO_IPV4);
+	e = add(&b, CG_EXPR_LIMIT);
+	e->limit = (typeof(e->limit)){ .rate = 3, .unit = 60, .burst = 5, .type = NFT_LIMIT_PKTS, .set = true };
+	CHECK_RULE(&b, "limit rate 3/minute");
+
+	/* an index no interface has prints as the number */
+	build(&b, NFPROTO_IPV4);
+	add_meta(&b, NFT_META_IIF);
+	add_cmp(&b, NFT_CMP_EQ, &idx, 4);
+	CHECK_RULE(&b, "iif 2147483646");
+
+	build(&b, NFPROTO_INET);
+	add(&b, CG_EXPR_REJECT)->reject.type = NFT_REJECT_ICMPX_UNREACH;
+	CHECK_RULE(&b, "reject");
+
+	build(&b, NFPROTO_IPV4);
+	e = add(&b, CG_EXPR_XT_MATCH);
+	e->xt.name = "conntrack";
+	e = add(&b, CG_EXPR_XT_TARGET);
+	e->xt.name = "MASQUERADE";
+	CHECK_RULE(&b, "xt match \"conntrack\" xt target \"MASQUERADE\"");
+
+	build(&b, NFPROTO_IPV4);
+	e = add(&b, CG_EXPR_LOG);
+	e->log.prefix = "x";
+	e->log.present = 1 | 1u << NFTA_LOG_PREFIX;
+	CHECK_RULE(&b, "log prefix \"x\"");
+}
+
+static void test_contract(void)
+{
+	struct built b;
+	char buf[8];
+	const char *want = "ct mark set meta mark";
+	struct cg_expr *e;
+	int len;
+
+	build(&b, NFPROTO_IPV4);
+	add_meta(&b, NFT_META_MARK);
+	e = add(&b, CG_EXPR_CT_SET);
+	e->ct.key = NFT_CT_MARK;
+	e->ct.reg = NFT_REG_1;
+	e->ct.dir = -1;
+	CHECK_RULE(&b, want);
+
+	/* truncated like snprintf: the whole length, a terminated prefix */
+	memset(buf, 'x', sizeof(buf));
+	len = nft_rule_format(&b.rule, buf, sizeof(buf));
+	CHECK(len == (int)strlen(want));
+	CHECK(buf[sizeof(buf) - 1] == '\0');
+	CHECK(strncmp(buf, want, sizeof(buf) - 1) == 0);
+	CHECK(nft_rule_format(&b.rule, buf, 1) == len && buf[0] == '\0');
+	CHECK(nft_rule_format(&b.rule, NULL, 0) == len);
+
+	CHECK(nft_rule_format(NULL, buf, sizeof(buf)) == -EINVAL);
+	CHECK(nft_rule_format(&b.rule, NULL, 4) == -EINVAL);
+	CHECK(nft_rule_to_string(NULL) == NULL);
+
+	/* a rule without expressions (nft lists an empty line) */
+	build(&b, NFPROTO_IPV4);
+	CHECK_RULE(&b, "");
+}
+
+int main(void)
+{
+	test_unknown();
+	test_missing_chain();
+	test_missing_set();
+	test_cgnat_rule();
+	test_unkept_fields();
+	test_contract();
+	return test_result();
+}
