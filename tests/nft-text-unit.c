@@ -268,6 +268,204 @@ static void test_contract(void)
 	CHECK_RULE(&b, "");
 }
 
+/* ---- random expression lists: whatever the kernel could hand over -------- */
+
+static uint32_t rnd_state = 12345;
+
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return n ? (rnd_state >> 8) % n : 0;
+}
+
+static uint8_t pool[4096];
+
+static struct cg_data rnd_data(void)
+{
+	uint8_t len = (uint8_t)rnd(5) == 0 ? (uint8_t)rnd(65) : (uint8_t)(1u << rnd(5));
+
+	return (struct cg_data){ len, pool + rnd(sizeof(pool) - 64) };
+}
+
+static uint8_t rnd_reg(void)
+{
+	static const uint8_t regs[] = { 0, 1, 2, 3, 4, 5, 8, 9, 10, 15, 23, 24, 200 };
+
+	return regs[rnd(ARRAY_SIZE(regs))];
+}
+
+#define N_SETS 6
+#define N_ELEMS 12
+
+static struct cg_set sets[N_SETS];
+static struct cg_set_elem elems[N_SETS][N_ELEMS];
+
+static void make_sets(void)
+{
+	/* key types: ipv4, inet_service, ipv4 . inet_service, ct_state, ifname, garbage */
+	static const uint32_t key_types[N_SETS] = { 7, 13, 7 << 6 | 13, 26, 41, 0xfffff };
+	static const uint32_t key_lens[N_SETS] = { 4, 2, 8, 4, 16, 3 };
+
+	for (size_t i = 0; i < sizeof(pool); i++)
+		pool[i] = (uint8_t)rnd(256);
+	for (unsigned i = 0; i < N_SETS; i++) {
+		struct cg_set *s = &sets[i];
+
+		s->name = i % 2 ? "named" : "__set0";
+		s->flags = (i % 2 ? 0 : CG_SET_ANONYMOUS) | (i < 3 ? CG_SET_INTERVAL : 0) |
+			   (i == 1 || i == 5 ? CG_SET_MAP : 0);
+		s->key_type = key_types[i];
+		s->key_len = key_lens[i];
+		s->data_type = i == 1 ? NFT_DATA_VERDICT : 19;
+		s->data_len = 4;
+		if (i == 2) {
+			s->n_fields = 2;
+			s->field_len[0] = 4;
+			s->field_len[1] = 2;
+		}
+		s->n_elems = N_ELEMS;
+		s->elems = elems[i];
+		for (unsigned j = 0; j < N_ELEMS; j++) {
+			struct cg_set_elem *e = &elems[i][j];
+
+			e->key = rnd(8) ? (struct cg_data){ (uint8_t)s->key_len, pool + rnd(1024) } : rnd_data();
+			e->interval_end = rnd(3) == 0;
+			e->catchall = rnd(10) == 0;
+			if (i == 2 && rnd(2))
+				e->key_end = (struct cg_data){ (uint8_t)s->key_len, pool + rnd(1024) };
+			e->data = rnd(2) ? rnd_data() : (struct cg_data){ 0 };
+			e->verdict.code = (enum cg_verdict_code)rnd(CG_VERDICT_RETURN + 1);
+			e->verdict.chain_name = "x";
+		}
+	}
+}
+
+static void rnd_expr(struct cg_expr *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = (enum cg_expr_type)rnd(CG_EXPR_UNKNOWN + 1);
+	switch (e->type) {
+	case CG_EXPR_PAYLOAD:
+		e->payload = (typeof(e->payload)){ rnd_reg(), (uint8_t)rnd(4), rnd(48), 1 + rnd(16) };
+		break;
+	case CG_EXPR_PAYLOAD_SET:
+		e->payload_set.sreg = rnd_reg();
+		e->payload_set.base = (uint8_t)rnd(4);
+		e->payload_set.offset = rnd(48);
+		e->payload_set.len = 1 + rnd(16);
+		break;
+	case CG_EXPR_META:
+	case CG_EXPR_META_SET:
+		e->meta.key = rnd(40);
+		e->meta.reg = rnd_reg();
+		break;
+	case CG_EXPR_CT:
+	case CG_EXPR_CT_SET:
+		e->ct.key = rnd(30);
+		e->ct.reg = rnd_reg();
+		e->ct.dir = (int8_t)(rnd(4) - 1);
+		break;
+	case CG_EXPR_CMP:
+		e->cmp.sreg = rnd_reg();
+		e->cmp.op = rnd(7);
+		e->cmp.data = rnd_data();
+		break;
+	case CG_EXPR_BITWISE:
+		e->bitwise.sreg = rnd_reg();
+		e->bitwise.dreg = rnd_reg();
+		e->bitwise.op = rnd(4);
+		e->bitwise.mask = rnd_data();
+		e->bitwise.xor = rnd_data();
+		e->bitwise.shift = rnd_data();
+		break;
+	case CG_EXPR_BYTEORDER:
+		e->byteorder.sreg = rnd_reg();
+		e->byteorder.dreg = rnd_reg();
+		e->byteorder.op = rnd(2);
+		break;
+	case CG_EXPR_RANGE:
+		e->range.sreg = rnd_reg();
+		e->range.op = rnd(3);
+		e->range.from = rnd_data();
+		e->range.to = rnd_data();
+		break;
+	case CG_EXPR_LOOKUP:
+		e->lookup.sreg = rnd_reg();
+		e->lookup.dreg = rnd(2) ? 0 : rnd_reg();
+		e->lookup.invert = rnd(2);
+		e->lookup.set_name = "s";
+		e->lookup.set = rnd(8) ? &sets[rnd(N_SETS)] : NULL;
+		break;
+	case CG_EXPR_IMMEDIATE:
+		e->immediate.dreg = rnd(2) ? 0 : rnd_reg();
+		e->immediate.data = rnd_data();
+		e->immediate.verdict.code = (enum cg_verdict_code)rnd(CG_VERDICT_RETURN + 1);
+		e->immediate.verdict.chain_name = rnd(2) ? "x" : NULL;
+		break;
+	case CG_EXPR_NAT:
+		e->nat = (typeof(e->nat)){ rnd(2), (uint8_t)(rnd(2) ? 2 : 10), rnd_reg(), rnd_reg(), rnd_reg(),
+					   rnd_reg(), rnd(64) };
+		break;
+	case CG_EXPR_MASQ:
+	case CG_EXPR_REDIR:
+		e->masq_redir.reg_proto_min = rnd_reg();
+		e->masq_redir.reg_proto_max = rnd_reg();
+		e->masq_redir.flags = rnd(64);
+		break;
+	case CG_EXPR_REJECT:
+		e->reject.type = rnd(4);
+		break;
+	case CG_EXPR_LOG:
+		e->log.present = rnd(128);
+		e->log.prefix = rnd(2) ? "p" : NULL;
+		e->log.level = rnd(10);
+		e->log.logflags = rnd(64);
+		break;
+	case CG_EXPR_LIMIT:
+		e->limit = (typeof(e->limit)){ rnd(100), rnd(2) ? 60 : rnd(100000), rnd(10), rnd(2), rnd(2),
+					       rnd(2) };
+		break;
+	case CG_EXPR_XT_MATCH:
+	case CG_EXPR_XT_TARGET:
+		e->xt.name = rnd(2) ? "conntrack" : NULL;
+		break;
+	case CG_EXPR_UNKNOWN:
+		e->unknown.name = rnd(2) ? "fib" : "thing";
+		break;
+	default:
+		break;
+	}
+}
+
+/* Every list of expressions renders (sanitizer builds see what it touches),
+ * and both functions agree on the text. */
+static void test_random(void)
+{
+	static const uint8_t families[] = { NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_INET, NFPROTO_BRIDGE,
+					    NFPROTO_NETDEV, NFPROTO_ARP, 0, 99 };
+	struct built b;
+	bool all_ok = true;
+
+	make_sets();
+	for (unsigned i = 0; i < 20000; i++) {
+		char *s, buf[64];
+		int len;
+
+		build(&b, families[rnd(ARRAY_SIZE(families))]);
+		b.rule.n_exprs = rnd(MAX_EXPRS + 1);
+		for (uint32_t j = 0; j < b.rule.n_exprs; j++)
+			rnd_expr(&b.exprs[j]);
+		s = nft_rule_to_string(&b.rule);
+		len = nft_rule_format(&b.rule, buf, sizeof(buf));
+		if (!s || len != (int)strlen(s) || strncmp(s, buf, sizeof(buf) - 1)) {
+			fprintf(stderr, "random rule %u: '%s' (%d)\n", i, s ? s : "(null)", len);
+			all_ok = false;
+		}
+		free(s);
+	}
+	CHECK(all_ok);
+}
+
 int main(void)
 {
 	test_unknown();
@@ -276,5 +474,6 @@ int main(void)
 	test_cgnat_rule();
 	test_unkept_fields();
 	test_contract();
+	test_random();
 	return test_result();
 }

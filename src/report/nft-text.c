@@ -215,8 +215,11 @@ static void num_to_bytes(const struct num *n, uint8_t *p, unsigned len)
 /* mpz_switch_byteorder(): the low `len` bytes reversed */
 static void num_swap(struct num *n, unsigned len)
 {
-	uint8_t *p = n->b + NUM_BYTES - (len > NUM_BYTES ? NUM_BYTES : len);
+	uint8_t *p;
 
+	if (len > NUM_BYTES)
+		len = NUM_BYTES;
+	p = n->b + NUM_BYTES - len;
 	for (unsigned i = 0, j = len - 1; len && i < j; i++, j--) {
 		uint8_t t = p[i];
 
@@ -485,7 +488,7 @@ static void print_integer(struct out *o, const struct node *v)
  * themselves given in network order, so the plain number serves. */
 static uint64_t value_u64(const struct node *v)
 {
-	return num_u64(v->value);
+	return v->type == N_VALUE && v->value ? num_u64(v->value) : 0;
 }
 
 /* rt_symbol_table_init(): "value name" lines of an iproute2 table */
@@ -1321,8 +1324,11 @@ static unsigned padded_len(unsigned bits)
 /* constant_expr_splice(): the top `len` bits of v, which keeps the rest */
 static struct node *value_splice(struct ctx *c, struct node *v, unsigned len)
 {
-	struct num mask = num_mask(len), slice = *v->value;
+	struct num mask, slice = *v->value;
 
+	if (len > v->len)
+		len = v->len;
+	mask = num_mask(len);
 	num_shl(&mask, v->len - len);
 	num_and(&slice, &slice, &mask);
 	num_shr(&slice, v->len - len);
@@ -3405,6 +3411,8 @@ static void interval_decompose(struct ctx *c, struct node *set)
 
 		if (elem_value(it)->type == N_CATCHALL)
 			catchall = it;
+		else if (elem_value(it)->type != N_VALUE)
+			return;         /* not a plain interval set: left as listed */
 		else
 			elems[m++] = it;
 	}
