@@ -104,6 +104,7 @@ table ip tu {
 		add @dyn { ip saddr } accept
 		ct count over 10 drop
 		meta mark set numgen inc mod 4
+		tcp flags syn tcp option mss size 1400 accept
 		quota 10 mbytes
 	}
 }
@@ -114,6 +115,7 @@ ip saddr 1.2.3.4 /* unsupported: objref */ accept
 /* unsupported: dynset */ accept
 /* unsupported: connlimit */ drop
 meta mark set /* unsupported: numgen */
+tcp flags syn /* unsupported: exthdr */ 0x578 accept
 /* unsupported: quota */'
 t_expect "placeholders for expressions the model does not know" "$want" "$got"
 

@@ -670,6 +670,18 @@ static void print_hour(struct out *o, const struct node *v)
 	out_puts(o, "\"");
 }
 
+/* ct_label_type_print(): the label's bit, by its connlabel.conf name if any */
+static void print_ct_label(struct out *o, const struct node *v)
+{
+	unsigned bit = num_scan1(v->value, 0);
+	char name[256];
+
+	if (bit != NO_BIT && rt_file_name("/etc/connlabel.conf", bit, name, sizeof(name)))
+		out_printf(o, "\"%s\"", name);
+	else
+		out_printf(o, "%lu", bit == NO_BIT ? (unsigned long)-1 : (unsigned long)bit);
+}
+
 static void print_invalid(struct out *o, const struct node *v)
 {
 	print_hex(o, v->value, 0);
@@ -858,6 +870,7 @@ static const struct dtype dt_ct_event = {
 };
 static const struct dtype dt_ct_label = {
 	.type = TYPE_CT_LABEL, .byteorder = BO_HOST, .size = 128, .basetype = &dt_bitmask,
+	.print = print_ct_label,
 };
 static const struct dtype dt_pkttype = {
 	.type = TYPE_PKTTYPE, .byteorder = BO_HOST, .size = 8, .basetype = &dt_integer,
