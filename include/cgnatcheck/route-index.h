@@ -50,6 +50,10 @@ struct route_index {
 /* An IPv6 route whose nexthop object shares a nexthop with another route
  * (they share the nexthop's route cache). */
 #define ROUTE_F_V6_SHARED_NH 0x1
+/* An IPv4 route that shares its fib_info (and so its cached output route)
+ * with a route to a multicast range: a lookup there leaves a multicast-typed
+ * route in the cache, which the kernel then hands out for this one too. */
+#define ROUTE_F_V4_MC_SHARED 0x2
 
 static inline int route_family_slot(int family)
 {

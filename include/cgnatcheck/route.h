@@ -252,6 +252,7 @@ enum {
 	ROUTE_UNCERTAIN_SOURCE = 1 << 1,  /* source address selection */
 	ROUTE_UNCERTAIN_RESULT = 1 << 2,  /* the outcome itself (kernel state not in any dump) */
 	ROUTE_UNCERTAIN_TABLE = 1 << 3,   /* which table id the kernel reports */
+	ROUTE_UNCERTAIN_TYPE = 1 << 4,    /* which route type the kernel reports */
 };
 
 enum route_step_kind {

@@ -508,6 +508,75 @@ static size_t nhobj_leaves(const struct route_state *st, uint32_t id, uint32_t *
 	return n;
 }
 
+/* Orders IPv4 routes by what makes the kernel share one fib_info between
+ * them (fib_find_info: table, protocol, scope, prefsrc, metric, type and
+ * the nexthops; metrics are not collected). */
+static int cmp_fib_info(const void *pa, const void *pb)
+{
+	const struct route_state *st = sort_nh_state;
+	const struct route_entry *a = &st->routes[*(const uint32_t *)pa], *b = &st->routes[*(const uint32_t *)pb];
+	int c;
+
+	if (a->table != b->table)
+		return a->table < b->table ? -1 : 1;
+	if (a->protocol != b->protocol || a->scope != b->scope || a->type != b->type)
+		return a->protocol != b->protocol ? a->protocol - b->protocol :
+		       a->scope != b->scope ? a->scope - b->scope : a->type - b->type;
+	if (a->metric != b->metric)
+		return a->metric < b->metric ? -1 : 1;
+	if ((c = memcmp(&a->prefsrc, &b->prefsrc, sizeof(a->prefsrc))))
+		return c;
+	if (a->nh_id != b->nh_id)
+		return a->nh_id < b->nh_id ? -1 : 1;
+	if (a->n_paths != b->n_paths)
+		return a->n_paths < b->n_paths ? -1 : 1;
+	for (uint32_t i = 0; i < a->n_paths; i++) {
+		const struct route_path *x = &st->paths[a->first_path + i], *y = &st->paths[b->first_path + i];
+		if (x->ifindex != y->ifindex)
+			return x->ifindex < y->ifindex ? -1 : 1;
+		if ((c = memcmp(&x->gateway, &y->gateway, sizeof(x->gateway))))
+			return c;
+		if (x->weight != y->weight)
+			return x->weight < y->weight ? -1 : 1;
+	}
+	return 0;
+}
+
+static bool v4_multicast_route(const struct route_entry *e)
+{
+	return e->family == AF_INET && e->dst.len >= 4 && (e->dst.addr.bytes[0] & 0xf0) == 0xe0;
+}
+
+/* Marks IPv4 routes that share a fib_info with a route to multicast space. */
+static void index_multicast_sharing(struct route_state *st, struct route_index *ix)
+{
+	uint32_t *v4 = NULL;
+	size_t n = 0, n_mc = 0;
+
+	for (size_t i = 0; i < st->n_routes; i++)
+		n_mc += v4_multicast_route(&st->routes[i]);
+	if (!n_mc)
+		return;
+	v4 = xcalloc(st->n_routes, sizeof(*v4));
+	for (size_t i = 0; i < st->n_routes; i++)
+		if (st->routes[i].family == AF_INET)
+			v4[n++] = (uint32_t)i;
+	sort_nh_state = st;
+	qsort(v4, n, sizeof(*v4), cmp_fib_info);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		bool mc = v4_multicast_route(&st->routes[v4[i]]);
+		while (j < n && cmp_fib_info(&v4[i], &v4[j]) == 0)
+			mc |= v4_multicast_route(&st->routes[v4[j++]]);
+		if (mc && j - i > 1)
+			for (size_t k = i; k < j; k++)
+				ix->route_flags[v4[k]] |= ROUTE_F_V4_MC_SHARED;
+		i = j;
+	}
+	sort_nh_state = NULL;
+	free(v4);
+}
+
 /* Marks IPv6 routes whose nexthops are shared with another IPv6 route. */
 static void index_shared_nexthops(struct route_state *st, struct route_index *ix)
 {
@@ -574,6 +643,7 @@ int route_state_finalize(struct route_state *st)
 
 	ix->route_flags = xcalloc(st->n_routes ? st->n_routes : 1, 1);
 	index_shared_nexthops(st, ix);
+	index_multicast_sharing(st, ix);
 	for (size_t i = 0; i < st->n_routes; i++)
 		if (st->routes[i].realm)
 			ix->tclassid_users = true;

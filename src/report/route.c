@@ -178,7 +178,8 @@ static void text_decision(FILE *f, const struct route_report *rep, const struct 
 				(h->flags & RTNH_F_DEAD) ? " dead" : h->usable ? "" : " (not a candidate)");
 		}
 	if (res->uncertain)
-		fprintf(f, "    uncertain:%s%s%s%s (%s)\n", res->uncertain & ROUTE_UNCERTAIN_RESULT ? " outcome" : "",
+		fprintf(f, "    uncertain:%s%s%s%s%s (%s)\n", res->uncertain & ROUTE_UNCERTAIN_RESULT ? " outcome" : "",
+			res->uncertain & ROUTE_UNCERTAIN_TYPE ? " type" : "",
 			res->uncertain & ROUTE_UNCERTAIN_DEV ? " device" : "",
 			res->uncertain & ROUTE_UNCERTAIN_SOURCE ? " source" : "",
 			res->uncertain & ROUTE_UNCERTAIN_TABLE ? " table" : "",
@@ -277,6 +278,8 @@ static struct json_object *json_result(const struct route_report *rep, const str
 		json_object_array_add(unc, json_object_new_string("source"));
 	if (res->uncertain & ROUTE_UNCERTAIN_TABLE)
 		json_object_array_add(unc, json_object_new_string("table"));
+	if (res->uncertain & ROUTE_UNCERTAIN_TYPE)
+		json_object_array_add(unc, json_object_new_string("type"));
 	json_object_object_add(o, "uncertain", unc);
 	json_object_object_add(o, "uncertain_reason", json_str_or_null(res->uncertain_why));
 

@@ -33,7 +33,7 @@ bool route_result_agrees(const struct route_result *sim, const struct route_resu
 		snprintf(b, sizeof(b), "%s", k->error ? strerror(-k->error) : "a route");
 		return differ(why, size, "outcome", a, b);
 	}
-	if (sim->type != k->type)
+	if (!(sim->uncertain & ROUTE_UNCERTAIN_TYPE) && sim->type != k->type)
 		return differ(why, size, "type", route_type_to_string(sim->type), route_type_to_string(k->type));
 	if (!(sim->uncertain & ROUTE_UNCERTAIN_TABLE) && sim->table != k->table &&
 	    !(sim->tables_merged && sim->table == RT_TABLE_LOCAL && k->table == RT_TABLE_MAIN)) {

@@ -1169,6 +1169,10 @@ static int v4_output(struct route_lookup_ctx *lk, struct route_flow *fl,
 		res->source = fl->has_saddr ? fl->saddr : e->prefsrc.family ? e->prefsrc : fl->daddr;
 		goto make_route;
 	}
+	if (lk->ix->route_flags[o.hit.route] & ROUTE_F_V4_MC_SHARED)
+		route_mark_uncertain(lk, ROUTE_UNCERTAIN_TYPE,
+				     "a route to multicast space shares this route's nexthop, and with it "
+				     "the cached output route, which may say multicast");
 	/* fib_select_path() */
 	if (o.hit.path >= 0 && (size_t)o.hit.path < np) {
 		const struct route_path *p = &paths[o.hit.path];
@@ -1436,6 +1440,7 @@ int route_lookup(const struct route_state *st, const struct route_packet *p, str
 		v4_output(&lk, &fl, res);
 	}
 	if (res->error)
-		res->uncertain &= ~(unsigned)(ROUTE_UNCERTAIN_DEV | ROUTE_UNCERTAIN_SOURCE | ROUTE_UNCERTAIN_TABLE);
+		res->uncertain &= ~(unsigned)(ROUTE_UNCERTAIN_DEV | ROUTE_UNCERTAIN_SOURCE | ROUTE_UNCERTAIN_TABLE |
+					      ROUTE_UNCERTAIN_TYPE);
 	return 0;
 }
