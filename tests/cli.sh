@@ -34,7 +34,8 @@ t_run "$CGNATCHECK" --dry-run
 t_expect "--dry-run without --fix exits 3" 3 "$t_status"
 
 # Not implemented yet: must refuse with exit 3 and say so, never report success.
-for args in "--dns 100.100.2.136" "--fix" "--undo" ""; do
+# (The audit itself runs only in the namespace tests: never on this machine.)
+for args in "--fix" "--fix --dry-run" "--undo"; do
 	# shellcheck disable=SC2086
 	t_run "$CGNATCHECK" $args
 	t_expect "'cgnatcheck $args' refuses with exit 3" 3 "$t_status"

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The audit: can this host reach its resolvers, metadata service, mirror,
+ * and do the provider's health checks reach it; if not, which route or
+ * which rule is to blame. Consumes the collected routing state and ruleset
+ * (collect/), runs the route lookup and the flow simulation (sim/), and
+ * produces targets and findings for the report. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgnatcheck/options.h"
+#include "cgnatcheck/policy.h"
+#include "cgnatcheck/route.h"
+#include "cgnatcheck/ruleset.h"
+#include "cgnatcheck/sim-netfilter.h"
+
+enum target_verdict {
+	TARGET_REACHABLE,
+	TARGET_BLOCKED,
+	TARGET_UNROUTABLE,
+	TARGET_UNCERTAIN,
+};
+
+struct audit_target {
+	struct cg_addr addr;
+	uint8_t l4proto;              /* IPPROTO_UDP / IPPROTO_TCP */
+	uint16_t port;                /* the service's port (inbound: the host's listener) */
+	bool inbound;                 /* the provider opens the connection (health check) */
+	const char *role;             /* "dns", "metadata", "mirror", "ntp", "health-check", "service" */
+	char origin[96];              /* "cli", "resolv.conf", "systemd-resolved", "policy:NAME" */
+	const char *service;          /* the policy service's name, or NULL */
+	struct cg_prefix range;       /* inbound from a policy range: the whole range (len 0: none) */
+
+	/* results */
+	bool routed;                  /* a route lookup was made (kernel answer in route) */
+	struct route_packet route_pkt;
+	struct route_result route;    /* the kernel's answer */
+	struct route_result route_sim;/* the user-space lookup, for the explanation */
+	bool route_agrees;
+	char route_disagreement[256];
+	const char *unroutable_why;   /* TARGET_UNROUTABLE: why, in words */
+	bool simulated;
+	struct sim_flow flow;
+	struct flow_result sim;
+	enum target_verdict verdict;
+	const struct cg_rule *blocked_by;      /* blocked or uncertain: the rule */
+	const struct cg_chain *blocked_policy; /* blocked by a chain's policy */
+	enum sim_leg blocked_leg;
+	const char *uncertain_what;
+};
+
+enum finding_severity { FINDING_INFO, FINDING_WARNING, FINDING_CRITICAL };
+
+struct audit_finding {
+	enum finding_severity severity;
+	char code[48];
+	char *message;                /* malloc'd */
+	const struct cg_rule *rule;   /* may be NULL */
+	size_t *targets;              /* indices into audit.targets, malloc'd */
+	size_t n_targets;
+};
+
+struct audit {
+	const struct cg_options *opts;
+	/* policies: every overlay policy, and the provider policies in use */
+	struct policy *policies;
+	size_t n_policies;
+	const char *provider;         /* the detected or selected provider, or NULL */
+
+	struct route_state routes;
+	struct cg_ruleset ruleset;
+	struct sim_index *index;
+	struct cg_addr_env env;
+	uint16_t local_port;          /* the ephemeral port used for simulated requests */
+
+	struct audit_target *targets;
+	size_t n_targets;
+	struct audit_finding *findings;
+	size_t n_findings;
+};
+
+/* Where policies and host facts come from; overridable for tests and for
+ * hosts with unusual layouts (CGNATCHECK_POLICY_DIR, CGNATCHECK_POLICY_LOCAL_DIR,
+ * CGNATCHECK_DMI_DIR, CGNATCHECK_RESOLVED_CONF in the environment). */
+const char *audit_policy_dir(void);
+const char *audit_policy_local_dir(void);
+const char *audit_dmi_dir(void);
+
+void audit_init(struct audit *a, const struct cg_options *opts);
+void audit_free(struct audit *a);
+
+/* Loads the policies: every shipped or local file (a local file overrides a
+ * shipped one of the same name), --policy NAME|FILE, and detection from DMI.
+ * Errors (malformed file, unknown --policy) are logged; returns -errno. */
+int audit_load_policies(struct audit *a);
+
+/* The targets: --dns/--service, else the resolvers of /etc/resolv.conf (and
+ * systemd-resolved's upstream servers behind its stub), plus the provider
+ * policy's services. Returns 0 or -errno (logged). */
+int audit_collect_targets(struct audit *a);
+
+/* Reads the routing state and every netfilter backend. */
+int audit_collect_state(struct audit *a);
+
+/* Route lookup, flow simulation and verdict per target, then the findings. */
+int audit_run(struct audit *a);
+
+/* The exit status of the contract for the audit's outcome. */
+int audit_exit_status(const struct audit *a);
+
+const char *target_verdict_to_string(enum target_verdict v);
+const char *finding_severity_to_string(enum finding_severity s);
+const char *l4proto_to_string(uint8_t proto);
+
+/* Adds a finding; message is formatted. Returns it for adding targets. */
+struct audit_finding *audit_add_finding(struct audit *a, enum finding_severity sev, const char *code,
+					const struct cg_rule *rule, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void finding_add_target(struct audit_finding *f, size_t target);

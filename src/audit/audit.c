@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Per target: the kernel's route (and the user-space lookup that explains
+ * it), then the request and the reply through every hook. Then findings:
+ * what is blocked or unroutable and by what, what is uncertain, and rules
+ * that would drop a provider's traffic once reached (latent). */
+#include "config.h"
+
+#include <netinet/in.h> /* before the linux/ headers */
+#include <linux/netfilter.h>
+#include <linux/rtnetlink.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "cgnatcheck/audit.h"
+#include "cgnatcheck/collect-netfilter.h"
+#include "cgnatcheck/common.h"
+
+/* An ephemeral port for simulated requests when the local range is unknown. */
+#define DEFAULT_LOCAL_PORT 40000
+/* The provider's side of an inbound conversation. */
+#define REMOTE_EPHEMERAL_PORT 45000
+
+const char *target_verdict_to_string(enum target_verdict v)
+{
+	switch (v) {
+	case TARGET_REACHABLE: return "reachable";
+	case TARGET_BLOCKED: return "blocked";
+	case TARGET_UNROUTABLE: return "unroutable";
+	case TARGET_UNCERTAIN: return "uncertain";
+	}
+	return "?";
+}
+
+const char *finding_severity_to_string(enum finding_severity s)
+{
+	switch (s) {
+	case FINDING_INFO: return "info";
+	case FINDING_WARNING: return "warning";
+	case FINDING_CRITICAL: return "critical";
+	}
+	return "?";
+}
+
+const char *l4proto_to_string(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? "udp" : proto == IPPROTO_TCP ? "tcp" : "?";
+}
+
+struct audit_finding *audit_add_finding(struct audit *a, enum finding_severity sev, const char *code,
+					const struct cg_rule *rule, const char *fmt, ...)
+{
+	struct audit_finding *f;
+	va_list ap;
+
+	a->findings = xreallocarray(a->findings, a->n_findings + 1, sizeof(*a->findings));
+	f = &a->findings[a->n_findings++];
+	memset(f, 0, sizeof(*f));
+	f->severity = sev;
+	snprintf(f->code, sizeof(f->code), "%s", code);
+	f->rule = rule;
+	va_start(ap, fmt);
+	if (vasprintf(&f->message, fmt, ap) < 0)
+		f->message = NULL;
+	va_end(ap);
+	if (!f->message)
+		f->message = xstrdup(code);
+	return f;
+}
+
+void finding_add_target(struct audit_finding *f, size_t target)
+{
+	f->targets = xreallocarray(f->targets, f->n_targets + 1, sizeof(*f->targets));
+	f->targets[f->n_targets++] = target;
+}
+
+void audit_init(struct audit *a, const struct cg_options *opts)
+{
+	memset(a, 0, sizeof(*a));
+	a->opts = opts;
+	route_state_init(&a->routes);
+	a->local_port = DEFAULT_LOCAL_PORT;
+}
+
+void audit_free(struct audit *a)
+{
+	for (size_t i = 0; i < a->n_targets; i++)
+		if (a->targets[i].simulated)
+			flow_result_free(&a->targets[i].sim);
+	free(a->targets);
+	for (size_t i = 0; i < a->n_findings; i++) {
+		free(a->findings[i].message);
+		free(a->findings[i].targets);
+	}
+	free(a->findings);
+	for (size_t i = 0; i < a->n_policies; i++)
+		policy_free(&a->policies[i]);
+	free(a->policies);
+	sim_index_free(a->index);
+	ruleset_free(&a->ruleset);
+	route_state_free(&a->routes);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---- host facts for the simulator -------------------------------------- */
+
+/* addrtype / fib: what an address is to this host, from its addresses. */
+static int addr_type(const struct cg_addr_env *env, const struct cg_addr *addr, const char *dev)
+{
+	const struct route_state *st = env->userdata;
+
+	for (size_t i = 0; i < st->n_addrs; i++) {
+		const struct route_addr *ra = &st->addrs[i];
+		if (!addr_equal(&ra->local, addr))
+			continue;
+		if (dev) {
+			const struct route_link *l = route_state_link(st, ra->ifindex);
+			if (!l || strcmp(l->name, dev) != 0)
+				continue;
+		}
+		return RTN_LOCAL;
+	}
+	if (addr->family == AF_INET) {
+		if (addr->v4.s_addr == 0xffffffff || addr->bytes[0] == 0)
+			return RTN_BROADCAST;
+		if ((addr->bytes[0] & 0xf0) == 0xe0)
+			return RTN_MULTICAST;
+		/* directed broadcast of a local subnet */
+		for (size_t i = 0; i < st->n_addrs; i++) {
+			const struct route_addr *ra = &st->addrs[i];
+			if (ra->family != AF_INET || ra->prefixlen >= 31)
+				continue;
+			uint32_t mask = ra->prefixlen ? htonl(~0u << (32 - ra->prefixlen)) : 0;
+			if ((addr->v4.s_addr & mask) == (ra->local.v4.s_addr & mask) &&
+			    (addr->v4.s_addr | mask) == 0xffffffff)
+				return RTN_BROADCAST;
+		}
+	} else if (addr->bytes[0] == 0xff) {
+		return RTN_MULTICAST;
+	}
+	return RTN_UNICAST;
+}
+
+/* The middle of net.ipv4.ip_local_port_range: where the kernel picks a
+ * request's source port. Rules on ephemeral ports rarely split that range. */
+static uint16_t local_port(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	unsigned lo, hi;
+
+	if (!f || fscanf(f, "%u %u", &lo, &hi) != 2 || lo == 0 || hi > 65535 || lo > hi)
+		return DEFAULT_LOCAL_PORT;
+	return (uint16_t)((lo + hi) / 2);
+}
+
+int audit_collect_state(struct audit *a)
+{
+	int r;
+
+	r = route_state_collect(&a->routes);
+	if (r < 0)
+		return log_error_errno(r, "cannot audit: reading the routing state failed");
+	r = netfilter_collect(&a->ruleset);
+	if (r < 0)
+		return log_error_errno(r, "cannot audit: reading the firewall rules failed");
+	r = sim_index_build(&a->ruleset, &a->index);
+	if (r < 0)
+		return log_error_errno(r, "cannot audit: indexing the firewall rules failed");
+	a->env = (struct cg_addr_env){ .addr_type = addr_type, .userdata = &a->routes };
+	a->local_port = local_port();
+	return 0;
+}
+
+/* ---- per target ---------------------------------------------------------- */
+
+/* Is the device an overlay's (by policy, or by its kind and name)? */
+static const char *overlay_of(const struct audit *a, const struct route_link *l)
+{
+	for (size_t i = 0; i < a->n_policies; i++)
+		for (size_t j = 0; j < a->policies[i].n_overlays; j++)
+			if (strcmp(a->policies[i].overlays[j].interface, l->name) == 0)
+				return a->policies[i].overlays[j].name;
+	return route_link_is_overlay(l) ? "an overlay" : NULL;
+}
+
+/* The service is meant to be reached over this device (quad-100 over tailscale0). */
+static bool expected_on(const struct audit *a, const struct audit_target *t, const char *dev)
+{
+	for (size_t i = 0; i < a->n_policies; i++)
+		for (size_t j = 0; j < a->policies[i].n_services; j++) {
+			const struct policy_service *s = &a->policies[i].services[j];
+			if (!s->interface || strcmp(s->interface, dev) != 0)
+				continue;
+			for (size_t k = 0; k < s->n_addrs; k++)
+				if (prefix_contains(&s->addrs[k], &t->addr))
+					return true;
+		}
+	return false;
+}
+
+static int route_target(struct audit *a, struct audit_target *t)
+{
+	struct route_packet *p = &t->route_pkt;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->dst = t->addr;
+	p->ipproto = t->l4proto;
+	p->uid_set = true;
+	if (t->inbound) {
+		/* the reply's route back to the provider decides the device */
+		p->sport = t->port;
+		p->dport = REMOTE_EPHEMERAL_PORT;
+	} else {
+		p->sport = a->local_port;
+		p->dport = t->port;
+	}
+	r = route_lookup_kernel(&a->routes, p, &t->route);
+	if (r < 0)
+		return r;
+	r = route_lookup(&a->routes, p, &t->route_sim);
+	if (r < 0)
+		return r;
+	t->routed = true;
+	t->route_agrees = route_result_agrees(&t->route_sim, &t->route, t->route_disagreement,
+					      sizeof(t->route_disagreement));
+	return 0;
+}
+
+static const char *unroutable_reason(const struct route_result *r)
+{
+	if (r->no_route)
+		return "no route";
+	switch (r->type) {
+	case RTN_BLACKHOLE: return "a blackhole route";
+	case RTN_PROHIBIT: return "a prohibit route";
+	case RTN_UNREACHABLE: return "an unreachable route";
+	default: return r->reason ? r->reason : "the kernel has no route";
+	}
+}
+
+static void simulate_target(struct audit *a, struct audit_target *t, const struct route_link *dev)
+{
+	struct sim_flow *f = &t->flow;
+
+	memset(f, 0, sizeof(*f));
+	f->nfproto = t->addr.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+	f->inbound = t->inbound;
+	f->local = t->route.source;
+	f->remote = t->addr;
+	f->l4proto = t->l4proto;
+	f->local_port = t->inbound ? t->port : a->local_port;
+	f->remote_port = t->inbound ? REMOTE_EPHEMERAL_PORT : t->port;
+	snprintf(f->dev.name, sizeof(f->dev.name), "%s", dev->name);
+	f->dev.index = (uint32_t)dev->ifindex;
+	f->dev.type = dev->type;
+	f->dev.group = dev->group;
+	if (simulate_flow(a->index, &a->env, f, &t->sim) < 0) {
+		t->verdict = TARGET_UNCERTAIN;
+		t->uncertain_what = "the simulation failed";
+		return;
+	}
+	t->simulated = true;
+	switch (t->sim.verdict) {
+	case SIM_ACCEPT:
+		t->verdict = TARGET_REACHABLE;
+		return;
+	case SIM_DROP:
+		t->verdict = TARGET_BLOCKED;
+		break;
+	case SIM_UNCERTAIN:
+	default:
+		t->verdict = TARGET_UNCERTAIN;
+		break;
+	}
+	/* the first leg (in time) that did not pass explains the verdict */
+	static const enum sim_leg order[] = { SIM_LEG_REQUEST, SIM_LEG_REPLY, SIM_LEG_REQUEST_EST,
+					      SIM_LEG_REPLY_DATA };
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		const struct sim_leg_result *lr = &t->sim.legs[order[i]];
+		if (!lr->present || lr->deciding_hook < 0)
+			continue;
+		if (t->verdict == TARGET_BLOCKED && lr->verdict != SIM_DROP)
+			continue;
+		const struct hook_result *h = &lr->res[lr->deciding_hook];
+		t->blocked_by = h->decided_by;
+		t->blocked_policy = h->decided_by ? NULL : h->policy_chain;
+		t->blocked_leg = order[i];
+		t->uncertain_what = h->unknown_what;
+		break;
+	}
+}
+
+static void audit_target(struct audit *a, struct audit_target *t)
+{
+	const struct route_link *dev;
+	char n[IFNAMSIZ + 8];
+
+	if (t->route.error) {
+		t->verdict = TARGET_UNROUTABLE;
+		t->unroutable_why = unroutable_reason(&t->route);
+		return;
+	}
+	if (t->route.type == RTN_LOCAL) {
+		/* one of this host's own addresses: nothing crosses a device */
+		t->verdict = TARGET_REACHABLE;
+		return;
+	}
+	dev = route_state_link(&a->routes, t->route.ifindex);
+	if (!dev) {
+		t->verdict = TARGET_UNCERTAIN;
+		t->uncertain_what = route_ifname(&a->routes, t->route.ifindex, n);
+		return;
+	}
+	if (overlay_of(a, dev) && !expected_on(a, t, dev->name)) {
+		t->verdict = TARGET_UNROUTABLE;
+		t->unroutable_why = "routed into the overlay";
+		return;
+	}
+	simulate_target(a, t, dev);
+}
+
+/* ---- findings ------------------------------------------------------------ */
+
+static const char *rule_where(const struct cg_rule *r, const struct cg_chain *policy, char *buf, size_t size)
+{
+	const struct cg_chain *c = r ? r->chain : policy;
+
+	if (!c)
+		snprintf(buf, size, "(unknown)");
+	else if (r)
+		snprintf(buf, size, "%s %s %s chain %s rule %u", backend_to_string(c->table->backend),
+			 family_to_string(c->table->family), c->table->name, c->name, r->index);
+	else
+		snprintf(buf, size, "the policy of %s %s %s chain %s", backend_to_string(c->table->backend),
+			 family_to_string(c->table->family), c->table->name, c->name);
+	return buf;
+}
+
+static void target_label(const struct audit_target *t, char *buf, size_t size)
+{
+	char a[CG_ADDRSTRLEN];
+
+	if (t->inbound)
+		snprintf(buf, size, "%s from %s to port %s/%u", t->role, addr_to_string(&t->addr, a),
+			 l4proto_to_string(t->l4proto), t->port);
+	else
+		snprintf(buf, size, "%s %s %s/%u", t->role, addr_to_string(&t->addr, a),
+			 l4proto_to_string(t->l4proto), t->port);
+}
+
+/* Targets blocked by the same rule, on the same leg, make one finding that
+ * names them all. */
+static bool same_block(const struct audit_target *t, const struct audit_target *u)
+{
+	return u->verdict == TARGET_BLOCKED && u->blocked_by == t->blocked_by &&
+	       u->blocked_policy == t->blocked_policy && u->blocked_leg == t->blocked_leg;
+}
+
+static void blocked_findings(struct audit *a)
+{
+	char where[512], label[192];
+	bool *done = xcalloc(a->n_targets + 1, sizeof(*done));
+
+	for (size_t i = 0; i < a->n_targets; i++) {
+		struct audit_target *t = &a->targets[i];
+		_cleanup_free_ char *labels = NULL;
+		size_t len = 0;
+		FILE *m;
+
+		if (t->verdict != TARGET_BLOCKED || done[i])
+			continue;
+		m = open_memstream(&labels, &len);
+		if (!m)
+			abort();
+		for (size_t j = i; j < a->n_targets; j++)
+			if (!done[j] && same_block(t, &a->targets[j])) {
+				target_label(&a->targets[j], label, sizeof(label));
+				fprintf(m, "%s%s", j == i ? "" : ", ", label);
+			}
+		fclose(m);
+		rule_where(t->blocked_by, t->blocked_policy, where, sizeof(where));
+		bool reply = t->blocked_leg == SIM_LEG_REPLY || t->blocked_leg == SIM_LEG_REPLY_DATA;
+		struct audit_finding *f = audit_add_finding(a, FINDING_CRITICAL, "TARGET_BLOCKED", t->blocked_by,
+							    "%s dropped by %s: %s", reply ? "reply" : "request",
+							    where, labels);
+		for (size_t j = i; j < a->n_targets; j++)
+			if (!done[j] && same_block(t, &a->targets[j])) {
+				done[j] = true;
+				finding_add_target(f, j);
+			}
+	}
+	free(done);
+}
+
+static void target_findings(struct audit *a)
+{
+	char label[192], where[512], rt[16], n[IFNAMSIZ + 8];
+
+	blocked_findings(a);
+	for (size_t i = 0; i < a->n_targets; i++) {
+		struct audit_target *t = &a->targets[i];
+		struct audit_finding *f;
+
+		target_label(t, label, sizeof(label));
+		switch (t->verdict) {
+		case TARGET_UNROUTABLE:
+			if (t->route.error)
+				f = audit_add_finding(a, FINDING_CRITICAL, "TARGET_UNROUTABLE", NULL, "%s: %s",
+						      label, t->unroutable_why);
+			else
+				f = audit_add_finding(a, FINDING_CRITICAL, "TARGET_UNROUTABLE", NULL,
+						      "%s: %s: dev %s, table %s%s", label, t->unroutable_why,
+						      route_ifname(&a->routes, t->route.ifindex, n),
+						      route_table_to_string(t->route.table, rt),
+						      t->route.table == 52 ? " (Tailscale's table: an exit node or a "
+									     "subnet route covers it)" : "");
+			finding_add_target(f, i);
+			break;
+		case TARGET_UNCERTAIN:
+			rule_where(t->blocked_by, t->blocked_policy, where, sizeof(where));
+			f = audit_add_finding(a, FINDING_WARNING, "VERDICT_UNCERTAIN", t->blocked_by,
+					      "%s: the verdict depends on %s in %s, which the simulator cannot "
+					      "evaluate", label, t->uncertain_what ? t->uncertain_what : "a match",
+					      where);
+			finding_add_target(f, i);
+			break;
+		case TARGET_BLOCKED:
+		case TARGET_REACHABLE:
+		default:
+			break;
+		}
+		if (t->routed && !t->route_agrees) {
+			f = audit_add_finding(a, FINDING_WARNING, "ROUTE_MODEL_DISAGREES", NULL,
+					      "%s: the kernel's route and cgnatcheck's lookup differ (%s); "
+					      "the verdict uses the kernel's", label, t->route_disagreement);
+			finding_add_target(f, i);
+		}
+	}
+}
+
+static bool rule_blocks_a_target(const struct audit *a, const struct cg_rule *r)
+{
+	for (size_t i = 0; i < a->n_targets; i++)
+		if (a->targets[i].blocked_by == r)
+			return true;
+	return false;
+}
+
+static bool finding_has_rule(const struct audit *a, const char *code, const struct cg_rule *r)
+{
+	for (size_t i = 0; i < a->n_findings; i++)
+		if (a->findings[i].rule == r && strcmp(a->findings[i].code, code) == 0)
+			return true;
+	return false;
+}
+
+/* A reply from each outbound target (and a new connection from each inbound
+ * one) run through every chain alone: a rule that drops it there would cut
+ * the target off as soon as its chain is reached (Tailscale's nodivert mode,
+ * an accept above the jump that the next restart moves below it). */
+static void latent_findings(struct audit *a)
+{
+	char label[192], where[512];
+
+	for (size_t i = 0; i < a->n_targets; i++) {
+		const struct audit_target *t = &a->targets[i];
+		if (!t->simulated)
+			continue;
+		/* the packet arriving from the target: the reply, or the health check */
+		const struct sim_leg_result *in = &t->sim.legs[t->inbound ? SIM_LEG_REQUEST : SIM_LEG_REPLY];
+		if (!in->present)
+			continue;
+		for (uint32_t ti = 0; ti < a->ruleset.n_tables; ti++) {
+			const struct cg_table *tb = &a->ruleset.tables[ti];
+			uint8_t fam = tb->family;
+			if (fam != NFPROTO_INET && fam != in->pkt.nfproto)
+				continue;
+			for (uint32_t ci = 0; ci < tb->n_chains; ci++) {
+				const struct cg_chain *ch = &tb->chains[ci];
+				struct cg_packet p = in->pkt;
+				struct hook_result res;
+
+				if (ch->type && strcmp(ch->type, "nat") == 0)
+					continue;
+				if (ch->base && ch->hook != NF_INET_LOCAL_IN && ch->hook != NF_INET_PRE_ROUTING)
+					continue;
+				if (evaluate_chain(ch, &p, NF_INET_LOCAL_IN, &a->env, &res) < 0)
+					continue;
+				const struct cg_rule *r = res.decided_by;
+				bool drop = res.verdict == SIM_DROP && r;
+				hook_result_free(&res);
+				if (!drop || rule_blocks_a_target(a, r) || finding_has_rule(a, "LATENT_DROP_RULE", r))
+					continue;
+				target_label(t, label, sizeof(label));
+				rule_where(r, NULL, where, sizeof(where));
+				struct audit_finding *f = audit_add_finding(
+					a, FINDING_WARNING, "LATENT_DROP_RULE", r,
+					"%s would drop the %s of %s once its chain is reached; it is not reached "
+					"today (a restart of the overlay can change that)", where,
+					t->inbound ? "connections" : "replies", label);
+				finding_add_target(f, i);
+			}
+		}
+	}
+}
+
+int audit_run(struct audit *a)
+{
+	int r;
+
+	for (size_t i = 0; i < a->n_targets; i++) {
+		struct audit_target *t = &a->targets[i];
+		r = route_target(a, t);
+		if (r < 0) {
+			char buf[CG_ADDRSTRLEN];
+			return log_error_errno(r, "cannot audit: the kernel could not be asked for the route to %s",
+					       addr_to_string(&t->addr, buf));
+		}
+		audit_target(a, t);
+	}
+	target_findings(a);
+	latent_findings(a);
+	return 0;
+}
+
+int audit_exit_status(const struct audit *a)
+{
+	bool warning = false;
+
+	for (size_t i = 0; i < a->n_targets; i++) {
+		enum target_verdict v = a->targets[i].verdict;
+		if (v == TARGET_BLOCKED || v == TARGET_UNROUTABLE)
+			return CG_EXIT_BLOCKED;
+		if (v == TARGET_UNCERTAIN)
+			warning = true;
+	}
+	for (size_t i = 0; i < a->n_findings; i++)
+		if (a->findings[i].severity >= FINDING_WARNING)
+			warning = true;
+	return warning ? CG_EXIT_WARNING : CG_EXIT_OK;
+}
