@@ -196,6 +196,21 @@ t_expect "discovery/resolved: systemd-resolved's upstream" "True" \
 tb_ts_remove legacy
 fw_reset
 
+# --- a health check from the provider's range to a listener port, configured
+# by overriding the shipped policy in the local policy directory ------------
+ip -n "$TB_PROV" addr add 100.64.0.1/32 dev lo
+sed 's/^Port=listener$/Port=8080/' "$top_srcdir/policies/alibaba.conf" >"$WORK/local/alibaba.conf"
+tb_ts_install legacy new
+run_audit "health-check" 2 --policy alibaba --dns 100.100.2.136
+check_kernel "health-check"
+t_expect "health-check: an inbound target from the range" "True" \
+	"$(json_get 'any(t["direction"] == "inbound" and t["port"] == 8080 and t["verdict"] == "blocked" for t in r["targets"])')"
+t_expect "health-check: the exception covers the range, to the listener only" "True" \
+	"$(json_get 'any(t["direction"] == "inbound" and "-s 100.64.0.0/10 -i eth0 -p tcp -m tcp --dport 8080" in t["fix"]["command"] for t in r["targets"])')"
+tb_ts_remove legacy
+fw_reset
+rm -f "$WORK/local/alibaba.conf"
+
 # --- bad input: a malformed policy names file and line, exit 3 ---------------
 printf '[Provider]\nName=x\nBogus=1\n' >"$WORK/bad.conf"
 run_audit "bad policy" 3 --policy "$WORK/bad.conf" --dns 100.100.2.136
