@@ -616,6 +616,36 @@ static void links_settle(void)
 	}
 }
 
+/* The local route of a new IPv6 address is inserted by addrconf's work
+ * queue, a moment after `ip addr add` returns; a dump taken before would
+ * miss it. Wait until every usable IPv6 address has its local route. */
+static void addrs_settle(void)
+{
+	for (int i = 0; i < 100; i++) {
+		_cleanup_route_state_ struct route_state st;
+		bool settled = true;
+
+		route_state_init(&st);
+		if (route_state_collect(&st) < 0)
+			return;
+		for (size_t a = 0; a < st.n_addrs && settled; a++) {
+			const struct route_addr *x = &st.addrs[a];
+			bool found = false;
+			if (x->family != AF_INET6 || (x->flags & 0x40 /* IFA_F_TENTATIVE */))
+				continue;
+			for (size_t r = 0; r < st.n_routes && !found; r++) {
+				const struct route_entry *e = &st.routes[r];
+				found = e->family == AF_INET6 && e->table == 255 && e->type == RTN_LOCAL &&
+					e->dst.len == 128 && addr_equal(&e->dst.addr, &x->local);
+			}
+			settled = found;
+		}
+		if (settled)
+			return;
+		usleep(20 * 1000);
+	}
+}
+
 /* Phases: the first states never add a rule (the kernel's shortcut with
  * local+main merged), the next ones also use table default, then anything. */
 static void world_generate(struct world *w, int state, int n_states)
@@ -899,6 +929,7 @@ int main(int argc, char *argv[])
 			fprintf(stderr, "route-diff: cannot run ip -batch\n");
 			return 99;
 		}
+		addrs_settle();
 		if (verbose || only_state >= 0)
 			printf("--- state %d script:\n%s%s-6:\n%s", state, script_any, script_v4, script_v6);
 		if (route_state_collect(&st) < 0) {
