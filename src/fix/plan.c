@@ -91,36 +91,22 @@ int fix_plan(const struct audit *a, const struct audit_target *t, struct fix_exc
 	return 0;
 }
 
-static void ipt_states(FILE *f, uint32_t s)
+/* ct states in the order each tool prints them */
+static void print_states(FILE *f, uint32_t s, bool nft)
 {
+	static const struct { uint32_t bit; const char *ipt, *nft; } names[] = {
+		{ CG_CT_RELATED, "RELATED", NULL }, { CG_CT_ESTABLISHED, "ESTABLISHED", "established" },
+		{ CG_CT_RELATED, NULL, "related" }, { CG_CT_NEW, "NEW", "new" },
+	};
 	const char *sep = "";
 
-	if (s & CG_CT_RELATED) {
-		fprintf(f, "%sRELATED", sep);
-		sep = ",";
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		const char *name = nft ? names[i].nft : names[i].ipt;
+		if (name && (s & names[i].bit)) {
+			fprintf(f, "%s%s", sep, name);
+			sep = ",";
+		}
 	}
-	if (s & CG_CT_ESTABLISHED) {
-		fprintf(f, "%sESTABLISHED", sep);
-		sep = ",";
-	}
-	if (s & CG_CT_NEW)
-		fprintf(f, "%sNEW", sep);
-}
-
-static void nft_states(FILE *f, uint32_t s)
-{
-	const char *sep = "";
-
-	if (s & CG_CT_ESTABLISHED) {
-		fprintf(f, "%sestablished", sep);
-		sep = ",";
-	}
-	if (s & CG_CT_RELATED) {
-		fprintf(f, "%srelated", sep);
-		sep = ",";
-	}
-	if (s & CG_CT_NEW)
-		fprintf(f, "%snew", sep);
 }
 
 static void ipt_command(FILE *f, const struct fix_exception *ex)
@@ -148,7 +134,7 @@ static void ipt_command(FILE *f, const struct fix_exception *ex)
 		fprintf(f, " --dport %u", ex->dport);
 	if (ex->ct_states) {
 		fputs(" -m conntrack --ctstate ", f);
-		ipt_states(f, ex->ct_states);
+		print_states(f, ex->ct_states, false);
 	}
 	fprintf(f, " -m comment --comment \"%s\" -j %s", ex->comment, ex->accept ? "ACCEPT" : "RETURN");
 }
@@ -185,7 +171,7 @@ static void nft_command(FILE *f, const struct fix_exception *ex)
 		fprintf(f, " %s dport %u", proto, ex->dport);
 	if (ex->ct_states) {
 		fputs(" ct state ", f);
-		nft_states(f, ex->ct_states);
+		print_states(f, ex->ct_states, true);
 	}
 	fprintf(f, " %s comment \"%s\"'", ex->accept ? "accept" : "return", ex->comment);
 }
