@@ -1,0 +1,1 @@
+# The fix stage (apply). Included from Makefile.am.
