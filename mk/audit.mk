@@ -11,3 +11,7 @@ noinst_HEADERS += include/cgnatcheck/fix.h
 # the audit against the kernel (scenarios of the design page)
 TESTS += tests/audit-scenarios.sh
 EXTRA_DIST += tests/audit-scenarios.sh
+
+# least privilege
+TESTS += tests/caps.sh
+EXTRA_DIST += tests/caps.sh

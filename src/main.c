@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "cgnatcheck/caps.h"
 #include "cgnatcheck/cmd.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/options.h"
@@ -19,6 +20,13 @@ int main(int argc, char *argv[])
 	}
 	cg_log_set_level(opts.verbosity >= 2 ? CG_LOG_DEBUG :
 			 opts.verbosity == 1 ? CG_LOG_INFO : CG_LOG_WARNING);
+
+	/* least privilege from here on: only what netfilter needs */
+	if (opts.mode != CG_MODE_HELP && opts.mode != CG_MODE_VERSION &&
+	    caps_drop(opts.mode != CG_MODE_SHOW_ROUTE) < 0) {
+		options_free(&opts);
+		return CG_EXIT_FAILURE;
+	}
 
 	switch (opts.mode) {
 	case CG_MODE_HELP:
