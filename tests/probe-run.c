@@ -27,7 +27,8 @@ static void usage(FILE *f)
 		   "       probe-run --unit\n");
 }
 
-/* Everything here is decided before a socket is made: no traffic. */
+/* Everything here is decided before a socket is made: no traffic (and the
+ * test runs it in an empty namespace all the same). */
 static int unit(void)
 {
 	struct cg_addr a4, none = { .family = AF_UNSPEC };
@@ -58,6 +59,13 @@ static int unit(void)
 	CHECK(probe_target(&a4, IPPROTO_TCP, 123, "ntp", 100, &r) == 0);
 	CHECK(r.status == PROBE_UNSUPPORTED && strstr(r.detail, "NTP"));
 	CHECK(r.ms >= 0 && r.ms < 50);
+	{
+		struct cg_addr ll;
+
+		CHECK(addr_parse("fe80::1", &ll) == 0);
+		CHECK(probe_target(&ll, IPPROTO_TCP, 80, "metadata", 100, &r) == 0);
+		CHECK(r.status == PROBE_UNSUPPORTED && strstr(r.detail, "link-local"));
+	}
 
 	CHECK_STR(probe_status_to_string(PROBE_ANSWERED), "answered");
 	CHECK_STR(probe_status_to_string(PROBE_CONNECTED_SILENT), "connected-silent");

@@ -6,7 +6,8 @@
 #    protocol probe says bad-answer: an echoed DNS query has QR clear, an
 #    echoed GET is no status line, an echoed NTP request is mode 3 (seed 003:
 #    bytes coming back prove nothing by themselves);
-#  * against cg-services, DNS (UDP, TCP, IPv4, IPv6, a REFUSED rcode), HTTP,
+#  * against cg-services, DNS (UDP, TCP, IPv4, IPv6, a REFUSED rcode, an
+#    empty answer: the two glibc's res_nsend hides over UDP), HTTP,
 #    NTP and a TCP banner are answered; a listener that accepts and says
 #    nothing is connected-silent, never answered;
 #  * closed ports are refused, an OUTPUT reject or a prohibit route is
@@ -25,8 +26,9 @@ RUN="${top_builddir:-$top_srcdir}/tests/probe-run"
 
 tb_init
 
-# --- no traffic: arguments, names -------------------------------------------
-if "$RUN" --unit; then t_ok "probe-run --unit"; else t_fail "probe-run --unit"; fi
+# --- no traffic: arguments, names (in a namespace with nothing but lo) ------
+tb_ns_add UNIT_NS unit
+if tb_exec "$UNIT_NS" "$RUN" --unit; then t_ok "probe-run --unit"; else t_fail "probe-run --unit"; fi
 
 tb_scenario
 SVC4=100.100.2.136 SVC4B=100.100.2.138 META=100.100.100.200 MIRROR=100.100.2.148 NTP=100.100.61.88
@@ -109,10 +111,15 @@ probe "TCP banner from an echo" connected-silent "connected, no banner within 50
 # --- cg-services replaces the scenario's cg-echo -----------------------------
 kill "$TB_PROV_ECHO_PID"
 wait "$TB_PROV_ECHO_PID" 2>/dev/null || true
+# Reaped: the cleanup must not signal its pid again (it may be reused).
+for i in "${!TB_PIDS[@]}"; do
+	[ "${TB_PIDS[i]}" != "$TB_PROV_ECHO_PID" ] || unset 'TB_PIDS[i]'
+done
+TB_PIDS=("${TB_PIDS[@]}")
 SERVICES=$(tb_prog cg-services) || exit 99
 tb_tmpdir dir
 tb_bg "$TB_PROV" "$SERVICES" --ready-file "$dir/services.ready" \
-	dns:53 http:80 ntp:123 banner:22 silent:8080 dns-refused:5353 echo:7/tcp
+	dns:53 http:80 ntp:123 banner:22 silent:8080 dns-refused:5353 dns-empty:5354 echo:7/tcp
 tb_wait_file "$dir/services.ready" 10 "${TB_PIDS[-1]}" || tb_die "cg-services did not get ready"
 
 probe "DNS/UDP to $SVC4" answered "DNS over UDP: rcode NXDOMAIN, 0 answers" $SVC4 53 udp dns 1000
@@ -123,6 +130,9 @@ probe "DNS/TCP to $TB_SVC_IP6" answered "DNS over TCP:*" "$TB_SVC_IP6" 53 tcp dn
 # glibc fails a REFUSED answer over UDP unless asked like dig asks.
 probe "DNS/UDP, rcode REFUSED" answered "*rcode REFUSED*" $SVC4 5353 udp dns 1000
 probe "DNS/TCP, rcode REFUSED" answered "*rcode REFUSED*" $SVC4 5353 tcp dns 1000
+# The reply shape on which glibc's own way out (pfcode) loops for ever.
+probe "DNS/UDP, empty NOERROR without RA" answered "DNS over UDP (read past glibc): rcode NOERROR, 0 answers" $SVC4 5354 udp dns 1000
+probe "DNS/TCP, empty NOERROR without RA" answered "DNS over TCP: rcode NOERROR, 0 answers" $SVC4 5354 tcp dns 1000
 probe "HTTP to the metadata service" answered "HTTP/1.0 200 OK" $META 80 tcp metadata 1000
 probe "HTTP to the mirror" answered "HTTP/1.0 200*" $MIRROR 80 tcp mirror 1000
 probe "HTTP to the mirror (by port)" answered "HTTP/1.0 200*" $MIRROR 80 tcp - 1000
@@ -130,6 +140,23 @@ probe "HTTP over IPv6" answered "HTTP/1.0 200*" "$TB_SVC_IP6" 80 tcp http 1000
 probe "NTP to $NTP" answered "NTPv4 server, stratum 2" $NTP 123 udp ntp 1000
 probe "NTP to $NTP (by port)" answered "NTPv4 server*" $NTP 123 udp - 1000
 probe "TCP banner" answered "banner: \"SSH-2.0-cg-services\"" $MIRROR 22 tcp - 1000
+
+# cg-services' A record through glibc's whole stub resolver (getaddrinfo),
+# over UDP and, with use-vc, over TCP: the double is sound beyond the one
+# query the probe asks. ip netns exec mounts /etc/netns/HOST/* over /etc;
+# nscd would answer from the machine's own namespace, so not with it.
+if [ -e /var/run/nscd/socket ]; then
+	echo "note: nscd is running: the getaddrinfo checks are left out" >&2
+else
+	mkdir -p "/etc/netns/$TB_HOST"
+	echo "hosts: dns" >"/etc/netns/$TB_HOST/nsswitch.conf"
+	for vc in "" "options use-vc"; do
+		printf 'nameserver %s\noptions timeout:1 attempts:1\n%s\n' $SVC4 "$vc" \
+			>"/etc/netns/$TB_HOST/resolv.conf"
+		got=$(tb_exec "$TB_HOST" getent ahostsv4 example.com | awk 'NR == 1 { print $1 }') || true
+		t_expect "getaddrinfo example.com through cg-services ${vc:-(UDP)}" 192.0.2.1 "$got"
+	done
+fi
 
 # Connected is not answered: the seed-003 shape, in each TCP protocol.
 probe "TCP, accepted and silent" connected-silent "connected, no banner within 700 ms" $MIRROR 8080 tcp - 700

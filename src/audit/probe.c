@@ -841,6 +841,9 @@ int probe_target(const struct cg_addr *addr, uint8_t l4proto, uint16_t port, con
 		r = set_failure(&c, EINVAL, "port 0");
 	else if (timeout_ms <= 0)
 		r = set_failure(&c, EINVAL, "timeout");
+	else if (addr->family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&addr->v6))
+		/* struct cg_addr has no scope: connect() would fail with EINVAL. */
+		r = set_result(&c, PROBE_UNSUPPORTED, "a link-local target needs an interface");
 	else if (l4proto != IPPROTO_UDP && l4proto != IPPROTO_TCP)
 		r = set_result(&c, PROBE_UNSUPPORTED, "only UDP and TCP are probed (protocol %u)",
 			       l4proto);

@@ -13,6 +13,8 @@
  *                     192.0.2.1, anything else NXDOMAIN. A malformed query
  *                     gets FORMERR when it has a header, nothing otherwise.
  *   dns-refused:PORT  the same, but every answer is REFUSED
+ *   dns-empty:PORT    the same, but every answer is NOERROR without records,
+ *                     RA or AA: a reply glibc's res_nsend does not return
  *   http:PORT         HTTP/1.0 over TCP: after the request's header, replies
  *                     "HTTP/1.0 200 OK" with a short body and closes
  *   ntp:PORT          NTP over UDP: a client (mode 3) packet gets a stratum 2
@@ -53,15 +55,15 @@
 #define DNS_HEADER    12
 #define NTP_SIZE      48
 
-enum service { S_DNS, S_DNS_REFUSED, S_HTTP, S_NTP, S_BANNER, S_SILENT, S_ECHO };
+enum service { S_DNS, S_DNS_REFUSED, S_DNS_EMPTY, S_HTTP, S_NTP, S_BANNER, S_SILENT, S_ECHO };
 
 static const struct {
 	const char *name;
 	enum service svc;
 } service_names[] = {
-	{ "dns", S_DNS },       { "dns-refused", S_DNS_REFUSED }, { "http", S_HTTP },
-	{ "ntp", S_NTP },       { "banner", S_BANNER },           { "silent", S_SILENT },
-	{ "echo", S_ECHO },
+	{ "dns", S_DNS },       { "dns-refused", S_DNS_REFUSED }, { "dns-empty", S_DNS_EMPTY },
+	{ "http", S_HTTP },     { "ntp", S_NTP },                 { "banner", S_BANNER },
+	{ "silent", S_SILENT }, { "echo", S_ECHO },
 };
 
 struct listener {
@@ -90,7 +92,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cg-services [--ready-file PATH] SERVICE:PORT ...\n"
-		   "services: dns dns-refused http ntp banner silent (TCP/UDP as the protocol "
+		   "services: dns dns-refused dns-empty http ntp banner silent (TCP/UDP as the protocol "
 		   "needs), echo:PORT/udp|tcp\n");
 }
 
@@ -139,7 +141,7 @@ static int parse_spec(const char *s, enum service *svc, unsigned *port, bool *ud
 	}
 	if (*end)
 		return -1;
-	*udp = *svc == S_DNS || *svc == S_DNS_REFUSED || *svc == S_NTP;
+	*udp = *svc == S_DNS || *svc == S_DNS_REFUSED || *svc == S_DNS_EMPTY || *svc == S_NTP;
 	*tcp = *svc != S_NTP;
 	return 0;
 }
@@ -244,10 +246,10 @@ static size_t dns_name_len(const uint8_t *q, size_t n, size_t off)
 }
 
 /*
- * Builds the answer to query q (n bytes) in r (at least n + 16 bytes).
+ * Builds svc's answer to query q (n bytes) in r (at least n + 16 bytes).
  * Returns its length, 0 when the message deserves no answer at all.
  */
-static size_t dns_answer(const uint8_t *q, size_t n, uint8_t *r, bool refuse)
+static size_t dns_answer(const uint8_t *q, size_t n, uint8_t *r, enum service svc)
 {
 	static const uint8_t a_record[] = {
 		0xc0, 0x0c,             /* the question's name */
@@ -262,7 +264,7 @@ static size_t dns_answer(const uint8_t *q, size_t n, uint8_t *r, bool refuse)
 		return 0;
 	memcpy(r, q, DNS_HEADER);
 	r[2] = (uint8_t)(0x80 | (q[2] & 0x79)); /* QR, opcode, RD kept; AA and TC clear */
-	r[3] = 0x80;                             /* RA, rcode filled in below */
+	r[3] = svc == S_DNS_EMPTY ? 0 : 0x80;    /* RA, rcode filled in below */
 	memset(r + 4, 0, 8);
 	name = (q[2] & 0x78) == 0 && q[4] == 0 && q[5] == 1 ? dns_name_len(q, n, DNS_HEADER) : 0;
 	qend = DNS_HEADER + name + 4;
@@ -274,8 +276,10 @@ static size_t dns_answer(const uint8_t *q, size_t n, uint8_t *r, bool refuse)
 	r[5] = 1; /* qdcount */
 	qtype = (unsigned)q[qend - 4] << 8 | q[qend - 3];
 	qclass = (unsigned)q[qend - 2] << 8 | q[qend - 1];
-	if (refuse)
+	if (svc == S_DNS_REFUSED)
 		rcode = 5;
+	else if (svc == S_DNS_EMPTY)
+		return qend; /* NOERROR, nothing but the question */
 	else if (qtype == 1 && qclass == 1)
 		rcode = 0;
 	else
@@ -355,7 +359,8 @@ static void serve_udp(const struct listener *l)
 	switch (l->svc) {
 	case S_DNS:
 	case S_DNS_REFUSED:
-		rlen = dns_answer(buf, (size_t)n, reply, l->svc == S_DNS_REFUSED);
+	case S_DNS_EMPTY:
+		rlen = dns_answer(buf, (size_t)n, reply, l->svc);
 		break;
 	case S_NTP:
 		rlen = ntp_answer(buf, (size_t)n, reply);
@@ -438,7 +443,7 @@ static bool dns_tcp_drain(struct conn *c)
 			return false; /* longer than we buffer: not from our tests */
 		if (c->len < qlen + 2)
 			return true;
-		rlen = dns_answer(c->buf + 2, qlen, reply + 2, c->svc == S_DNS_REFUSED);
+		rlen = dns_answer(c->buf + 2, qlen, reply + 2, c->svc);
 		if (rlen > 0) {
 			reply[0] = (uint8_t)(rlen >> 8);
 			reply[1] = (uint8_t)rlen;
