@@ -87,6 +87,11 @@ for form in legacy nft nftables; do
 			"$(json_get '[f["severity"] + " " + f["code"] for f in r["findings"]][0]')"
 		t_expect "$form/$variant: the reply is what is dropped" "accept drop" \
 			"$(json_get 'r["targets"][0]["request"]["verdict"] + " " + r["targets"][0]["reply"]["verdict"]')"
+		layout=$(json_get '[f["message"] for f in r["findings"] if f["code"] == "TAILSCALE_LAYOUT"][0]')
+		want_order="v1.98+ rule order"
+		[ "$variant" = old ] && want_order="pre-1.98 rule order"
+		case "$layout" in *"netfilter-mode on, $want_order, the CGNAT drop"*) t_ok "$form/$variant: layout recognised" ;;
+			*) t_fail "$form/$variant: layout: $layout" ;; esac
 		if [ "$form" != nftables ]; then
 			t_expect "$form/$variant: rule text" "-A ts-input -s 100.64.0.0/10 ! -i tailscale0 -j DROP" \
 				"$(json_get 'r["targets"][0]["blocked_by"]["text"]')"
@@ -99,6 +104,8 @@ for form in legacy nft nftables; do
 			done < <(json_get '"\n".join(t["fix"]["command"] for t in r["targets"])')
 			run_audit "$form/$variant+suggested" 0 --dns 100.100.2.136
 			check_kernel "$form/$variant+suggested"
+			t_expect "$form: the CGNAT drop is now shadowed for the resolver (info)" "True" \
+				"$(json_get 'any(f["code"] == "SHADOWED_DROP_RULE" and f["severity"] == "info" for f in r["findings"])')"
 			tb_expect_probe "$form: 100.100.2.138 is still dropped" timeout 100.100.2.138 53 udp
 			tb_expect_inbound "$form: a spoofed NEW from 100.100.2.136 is still dropped" timeout 8080 tcp --from 100.100.2.136
 		fi
@@ -108,6 +115,8 @@ for form in legacy nft nftables; do
 	tb_ts_install "$form" nodivert
 	run_audit "$form/nodivert" 1 --dns 100.100.2.136
 	check_kernel "$form/nodivert"
+	t_expect "$form/nodivert: layout recognised" "True" \
+		"$(json_get 'any(f["code"] == "TAILSCALE_LAYOUT" and "nodivert" in f["message"] for f in r["findings"])')"
 	t_expect "$form/nodivert: warns about the latent rule" "True" \
 		"$(json_get 'any(f["code"] == "LATENT_DROP_RULE" and f["rule"]["chain"] == "ts-input" for f in r["findings"])')"
 	tb_ts_remove "$form"
@@ -115,6 +124,8 @@ for form in legacy nft nftables; do
 	tb_ts_install "$form" return
 	run_audit "$form/return" 0 --dns 100.100.2.136
 	check_kernel "$form/return"
+	t_expect "$form/return: layout recognised" "True" \
+		"$(json_get 'any(f["code"] == "TAILSCALE_LAYOUT" and "RETURN form" in f["message"] for f in r["findings"])')"
 	tb_ts_remove "$form"
 	fw_reset
 done

@@ -79,6 +79,10 @@ void hook_result_free(struct hook_result *res);
  * moves). */
 int evaluate_chain(const struct cg_chain *ch, struct cg_packet *pkt, uint32_t hook,
 		   const struct cg_addr_env *env, struct hook_result *res);
+/* The same from the rule at 0-based position `first` (what a rule would do
+ * to the packet if the rules before it did not decide first). */
+int evaluate_chain_from(const struct cg_chain *ch, uint32_t first, struct cg_packet *pkt, uint32_t hook,
+			const struct cg_addr_env *env, struct hook_result *res);
 
 const char *sim_verdict_to_string(enum sim_verdict v);
 

@@ -446,62 +446,266 @@ static bool rule_blocks_a_target(const struct audit *a, const struct cg_rule *r)
 	return false;
 }
 
-static bool finding_has_rule(const struct audit *a, const char *code, const struct cg_rule *r)
+/* A rule that drops a target's packets in some chain, and the targets. */
+struct rule_targets {
+	const struct cg_rule *rule;
+	const struct cg_rule *decider;   /* shadowed: the earlier rule that decides first */
+	size_t *targets;
+	size_t n;
+};
+
+struct rule_groups {
+	struct rule_targets *v;
+	size_t n;
+};
+
+static void group_add(struct rule_groups *g, const struct cg_rule *r, const struct cg_rule *decider, size_t target)
 {
-	for (size_t i = 0; i < a->n_findings; i++)
-		if (a->findings[i].rule == r && strcmp(a->findings[i].code, code) == 0)
+	struct rule_targets *e = NULL;
+
+	for (size_t i = 0; i < g->n; i++)
+		if (g->v[i].rule == r)
+			e = &g->v[i];
+	if (!e) {
+		g->v = xreallocarray(g->v, g->n + 1, sizeof(*g->v));
+		e = &g->v[g->n++];
+		*e = (struct rule_targets){ .rule = r, .decider = decider };
+	}
+	for (size_t i = 0; i < e->n; i++)
+		if (e->targets[i] == target)
+			return;
+	e->targets = xreallocarray(e->targets, e->n + 1, sizeof(*e->targets));
+	e->targets[e->n++] = target;
+}
+
+static void groups_free(struct rule_groups *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		free(g->v[i].targets);
+	free(g->v);
+}
+
+/* A rule whose verdict drops: drop, reject, or an xt DROP/REJECT target. */
+static bool rule_is_drop(const struct cg_rule *r)
+{
+	for (uint32_t i = 0; i < r->n_exprs; i++) {
+		const struct cg_expr *e = &r->exprs[i];
+		if ((e->type == CG_EXPR_IMMEDIATE && e->immediate.dreg == 0 &&
+		     e->immediate.verdict.code == CG_VERDICT_DROP) || e->type == CG_EXPR_REJECT ||
+		    (e->type == CG_EXPR_XT_TARGET && e->xt.name && strcmp(e->xt.name, "REJECT") == 0))
 			return true;
+	}
 	return false;
 }
 
-/* A reply from each outbound target (and a new connection from each inbound
- * one) run through every chain alone: a rule that drops it there would cut
- * the target off as soon as its chain is reached (Tailscale's nodivert mode,
- * an accept above the jump that the next restart moves below it). */
+/* The last rule of `ch` that the traversal went through: where it stopped. */
+static const struct cg_rule *last_rule_in(const struct hook_result *res, const struct cg_chain *ch)
+{
+	for (uint32_t i = res->trace.n; i-- > 0;) {
+		const struct sim_step *s = &res->trace.steps[i];
+		if (s->kind == SIM_STEP_RULE && s->rule && s->rule->chain == ch && s->verdict != CG_VERDICT_NONE)
+			return s->rule;
+	}
+	return NULL;
+}
+
+/* What every chain does, alone, to a packet arriving from a target (its
+ * reply, or its health check): a drop there is latent (reached as soon as
+ * the chain is: Tailscale's nodivert mode, an accept above the jump that the
+ * next restart moves below it); a drop rule that would drop it but is never
+ * reached because an earlier rule of the chain decides first is shadowed. */
+static void scan_chain(struct audit *a, const struct cg_chain *ch, const struct cg_packet *in, size_t ti,
+		       struct rule_groups *latent, struct rule_groups *shadowed)
+{
+	struct cg_packet p = *in;
+	struct hook_result full;
+
+	if (evaluate_chain(ch, &p, NF_INET_LOCAL_IN, &a->env, &full) < 0)
+		return;
+	const struct cg_rule *d = full.decided_by;
+	if (full.verdict == SIM_DROP && d) {
+		if (!rule_blocks_a_target(a, d))
+			group_add(latent, d, NULL, ti);
+		hook_result_free(&full);
+		return;
+	}
+	const struct cg_rule *stop = last_rule_in(&full, ch);
+	hook_result_free(&full);
+	if (!stop)
+		return;
+	for (uint32_t k = stop->index; k < ch->n_rules; k++) {
+		const struct cg_rule *r = &ch->rules[k];
+		struct hook_result from;
+		if (!rule_is_drop(r))
+			continue;
+		p = *in;
+		if (evaluate_chain_from(ch, k, &p, NF_INET_LOCAL_IN, &a->env, &from) < 0)
+			continue;
+		if (from.verdict == SIM_DROP && from.decided_by == r)
+			group_add(shadowed, r, stop, ti);
+		hook_result_free(&from);
+	}
+}
+
+static char *labels_of(const struct audit *a, const size_t *targets, size_t n)
+{
+	char *buf = NULL, label[192];
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		target_label(&a->targets[targets[i]], label, sizeof(label));
+		fprintf(m, "%s%s", i ? ", " : "", label);
+	}
+	fclose(m);
+	return buf;
+}
+
 static void latent_findings(struct audit *a)
 {
-	char label[192], where[512];
+	struct rule_groups latent = { 0 }, shadowed = { 0 };
+	char where[512], where2[512];
 
 	for (size_t i = 0; i < a->n_targets; i++) {
 		const struct audit_target *t = &a->targets[i];
 		if (!t->simulated)
 			continue;
-		/* the packet arriving from the target: the reply, or the health check */
 		const struct sim_leg_result *in = &t->sim.legs[t->inbound ? SIM_LEG_REQUEST : SIM_LEG_REPLY];
 		if (!in->present)
 			continue;
 		for (uint32_t ti = 0; ti < a->ruleset.n_tables; ti++) {
 			const struct cg_table *tb = &a->ruleset.tables[ti];
-			uint8_t fam = tb->family;
-			if (fam != NFPROTO_INET && fam != in->pkt.nfproto)
+			if (tb->family != NFPROTO_INET && tb->family != in->pkt.nfproto)
 				continue;
 			for (uint32_t ci = 0; ci < tb->n_chains; ci++) {
 				const struct cg_chain *ch = &tb->chains[ci];
-				struct cg_packet p = in->pkt;
-				struct hook_result res;
-
 				if (ch->type && strcmp(ch->type, "nat") == 0)
 					continue;
 				if (ch->base && ch->hook != NF_INET_LOCAL_IN && ch->hook != NF_INET_PRE_ROUTING)
 					continue;
-				if (evaluate_chain(ch, &p, NF_INET_LOCAL_IN, &a->env, &res) < 0)
-					continue;
-				const struct cg_rule *r = res.decided_by;
-				bool drop = res.verdict == SIM_DROP && r;
-				hook_result_free(&res);
-				if (!drop || rule_blocks_a_target(a, r) || finding_has_rule(a, "LATENT_DROP_RULE", r))
-					continue;
-				target_label(t, label, sizeof(label));
-				rule_where(r, NULL, where, sizeof(where));
-				struct audit_finding *f = audit_add_finding(
-					a, FINDING_WARNING, "LATENT_DROP_RULE", r,
-					"%s would drop the %s of %s once its chain is reached; it is not reached "
-					"today (a restart of the overlay can change that)", where,
-					t->inbound ? "connections" : "replies", label);
-				finding_add_target(f, i);
+				scan_chain(a, ch, &in->pkt, i, &latent, &shadowed);
 			}
 		}
 	}
+	for (size_t i = 0; i < latent.n; i++) {
+		const struct rule_targets *g = &latent.v[i];
+		_cleanup_free_ char *labels = labels_of(a, g->targets, g->n);
+		rule_where(g->rule, NULL, where, sizeof(where));
+		struct audit_finding *f = audit_add_finding(
+			a, FINDING_WARNING, "LATENT_DROP_RULE", g->rule,
+			"%s would drop the traffic of %s as soon as its chain is reached; it is not reached "
+			"today (a restart of the overlay can change that)", where, labels);
+		for (size_t k = 0; k < g->n; k++)
+			finding_add_target(f, g->targets[k]);
+	}
+	for (size_t i = 0; i < shadowed.n; i++) {
+		const struct rule_targets *g = &shadowed.v[i];
+		_cleanup_free_ char *labels = labels_of(a, g->targets, g->n);
+		rule_where(g->rule, NULL, where, sizeof(where));
+		rule_where(g->decider, NULL, where2, sizeof(where2));
+		struct audit_finding *f = audit_add_finding(
+			a, FINDING_INFO, "SHADOWED_DROP_RULE", g->rule,
+			"%s would drop the traffic of %s but is never reached for it: %s decides first",
+			where, labels, where2);
+		for (size_t k = 0; k < g->n; k++)
+			finding_add_target(f, g->targets[k]);
+	}
+	groups_free(&latent);
+	groups_free(&shadowed);
+}
+
+/* ---- Tailscale's layout ---------------------------------------------------- */
+
+static const struct cg_chain *find_chain(const struct audit *a, uint8_t family, const char *name,
+					 const struct cg_table **tb_out)
+{
+	for (uint32_t i = 0; i < a->ruleset.n_tables; i++) {
+		const struct cg_table *tb = &a->ruleset.tables[i];
+		if (tb->family != family || strcmp(tb->name, "filter") != 0)
+			continue;
+		for (uint32_t c = 0; c < tb->n_chains; c++)
+			if (strcmp(tb->chains[c].name, name) == 0) {
+				*tb_out = tb;
+				return &tb->chains[c];
+			}
+	}
+	return NULL;
+}
+
+static bool jumped_to_from_input(const struct cg_table *tb, const struct cg_chain *target)
+{
+	for (uint32_t c = 0; c < tb->n_chains; c++) {
+		const struct cg_chain *ch = &tb->chains[c];
+		if (!ch->base || ch->hook != NF_INET_LOCAL_IN)
+			continue;
+		for (uint32_t r = 0; r < ch->n_rules; r++)
+			for (uint32_t e = 0; e < ch->rules[r].n_exprs; e++) {
+				const struct cg_expr *x = &ch->rules[r].exprs[e];
+				if (x->type == CG_EXPR_IMMEDIATE && x->immediate.dreg == 0 &&
+				    (x->immediate.verdict.code == CG_VERDICT_JUMP ||
+				     x->immediate.verdict.code == CG_VERDICT_GOTO) &&
+				    x->immediate.verdict.chain == target)
+					return true;
+			}
+	}
+	return false;
+}
+
+/* Which rule of ts-input decides for a new connection from inside
+ * 100.64.0.0/10 arriving on `dev`, and with what verdict. The address is
+ * one no exception names (exceptions name the provider's services). */
+static const struct cg_rule *ts_input_decides(struct audit *a, const struct cg_chain *ts, const char *dev,
+					      enum cg_verdict_code *v)
+{
+	struct cg_packet p = { .nfproto = NFPROTO_IPV4, .l4proto = IPPROTO_TCP, .sport = 40000, .dport = 9,
+			       .tcp_flags = 0x02, .ct = { .state = CG_CT_NEW, .dir = 0 } };
+	struct hook_result res;
+	const struct cg_rule *r = NULL;
+
+	addr_parse("100.127.255.254", &p.src);
+	addr_parse("192.0.2.1", &p.dst);
+	snprintf(p.iif.name, sizeof(p.iif.name), "%s", dev);
+	*v = CG_VERDICT_NONE;
+	if (evaluate_chain(ts, &p, NF_INET_LOCAL_IN, &a->env, &res) < 0)
+		return NULL;
+	r = last_rule_in(&res, ts);
+	for (uint32_t i = res.trace.n; r && i-- > 0;)
+		if (res.trace.steps[i].rule == r) {
+			*v = res.trace.steps[i].verdict;
+			break;
+		}
+	hook_result_free(&res);
+	return r;
+}
+
+static void tailscale_findings(struct audit *a)
+{
+	const struct cg_table *tb;
+	const struct cg_chain *ts = find_chain(a, NFPROTO_IPV4, "ts-input", &tb);
+	enum cg_verdict_code vo, vt;
+
+	if (!ts)
+		return;
+	const struct cg_rule *cgnat = ts_input_decides(a, ts, "eth0", &vo);
+	const struct cg_rule *accept = ts_input_decides(a, ts, "tailscale0", &vt);
+	bool divert = jumped_to_from_input(tb, ts);
+	const char *form = vo == CG_VERDICT_DROP ? "the CGNAT drop" :
+			   vo == CG_VERDICT_RETURN ? "the disable-linux-cgnat-drop-rule RETURN form" : "no CGNAT rule";
+	const char *order = cgnat && accept && vt == CG_VERDICT_ACCEPT ?
+			    (accept->index < cgnat->index ? "v1.98+ rule order" : "pre-1.98 rule order") : "unknown rule order";
+	char where[512] = "";
+
+	if (cgnat)
+		rule_where(cgnat, NULL, where, sizeof(where));
+	audit_add_finding(a, FINDING_INFO, "TAILSCALE_LAYOUT", cgnat,
+			  "Tailscale's firewall: %s mode (%s), netfilter-mode %s, %s, %s%s%s. tailscaled deletes "
+			  "and re-creates its chains at every start, on down/up and on mode changes: rules added "
+			  "inside them, or above its jumps, do not stay where they were put",
+			  tb->backend == CG_BACKEND_NFTABLES ? "nftables" : "iptables",
+			  backend_to_string(tb->backend), divert ? "on" : "nodivert (no jump to ts-input)", order,
+			  form, cgnat ? " at " : "", where);
 }
 
 int audit_run(struct audit *a)
@@ -520,6 +724,7 @@ int audit_run(struct audit *a)
 	}
 	target_findings(a);
 	latent_findings(a);
+	tailscale_findings(a);
 	return 0;
 }
 

@@ -1106,6 +1106,12 @@ int evaluate_hook(const struct sim_index *idx, struct cg_packet *pkt, uint32_t h
 int evaluate_chain(const struct cg_chain *ch, struct cg_packet *pkt, uint32_t hook,
 		   const struct cg_addr_env *env, struct hook_result *res)
 {
+	return evaluate_chain_from(ch, 0, pkt, hook, env, res);
+}
+
+int evaluate_chain_from(const struct cg_chain *ch, uint32_t first, struct cg_packet *pkt, uint32_t hook,
+			const struct cg_addr_env *env, struct hook_result *res)
+{
 	struct ctx c = { .env = env, .hook = hook, .forks_left = MAX_FORKS };
 	struct chain_outcome o = { 0 };
 	struct exec *x = xcalloc(1, sizeof(*x));
@@ -1116,6 +1122,7 @@ int evaluate_chain(const struct cg_chain *ch, struct cg_packet *pkt, uint32_t ho
 	x->ct_visible = !(ch->base && (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT) &&
 			  ch->priority < SIM_PRIO_CONNTRACK);
 	x->base = x->chain = ch;
+	x->rule = first;
 	run_chain(x, &c, NULL, 0, NULL, &o);
 	res->verdict = o.verdict;
 	res->decided_by = o.decided_by;
