@@ -1,0 +1,718 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Exceptions in nf_tables: iptables-nft tables get the expressions
+ * iptables-nft 1.8.9 writes for the same command line (so iptables-nft-save
+ * and `iptables-nft -C` see its rule); native tables get what nft writes.
+ *
+ * Kernel semantics this relies on (nf_tables_newrule()):
+ *  * NFT_MSG_NEWRULE with NFTA_RULE_POSITION and without NLM_F_APPEND puts
+ *    the rule *before* the rule with that handle (list_add_tail before it):
+ *    `nft insert rule ... position H`. With NLM_F_APPEND it goes after H
+ *    (`nft add rule ... position H`).
+ *  * A batch whose NFNL_MSG_BATCH_BEGIN carries NFNL_BATCH_GENID (the same
+ *    attribute number as NFTA_GEN_ID, as iptables-nft sends it) is refused as
+ *    a whole, before any message runs, with ERESTART when the ruleset
+ *    generation is no longer that one (nfnetlink_rcv_batch(),
+ *    nft_valid_genid()). We then re-read the chain and try again. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h> /* before the linux/ headers */
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/xt_comment.h>
+#include <linux/netfilter/xt_conntrack.h>
+#include <linux/netfilter/x_tables.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "cgnatcheck/arena.h"
+#include "cgnatcheck/collect-nft.h"
+#include "cgnatcheck/common.h"
+#include "cgnatcheck/fix-apply.h"
+
+#define APPLY_ATTEMPTS 20
+#define APPLY_BUFSIZ (1u << 20)
+
+struct conn {
+	struct mnl_socket *nl;
+	uint32_t portid, seq;
+	char *buf;
+};
+
+/* A chain's (or the whole ruleset's) rules as they are now. */
+struct live_rule {
+	uint8_t family;
+	char table[256], chain[256];
+	uint64_t handle;
+	uint32_t n_exprs;
+	char *comment;
+};
+
+struct live {
+	struct live_rule *v;
+	size_t n, cap;
+	struct arena a;
+};
+
+static void live_free(struct live *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].comment);
+	free(l->v);
+	arena_free(&l->a);
+	memset(l, 0, sizeof(*l));
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->nl)
+		mnl_socket_close(c->nl);
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+}
+
+static int conn_open(struct conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->buf = malloc(APPLY_BUFSIZ);
+	c->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!c->buf || !c->nl || mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int r = c->buf ? -errno : -ENOMEM;
+		log_error_errno(r, "Failed to open a netfilter netlink socket: %s", strerror(-r));
+		conn_close(c);
+		return r;
+	}
+	c->portid = mnl_socket_get_portid(c->nl);
+	c->seq = (uint32_t)time(NULL);
+	return 0;
+}
+
+/* Sends one request and runs cb on every reply until the end of the dump or
+ * the ACK. -EINTR when a dump was interrupted by a change. */
+static int talk(struct conn *c, const struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	uint32_t seq = nlh->nlmsg_seq;
+
+	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(c->nl, c->buf, APPLY_BUFSIZ);
+		const struct nlmsghdr *m = (const void *)c->buf;
+		int left, r;
+
+		if (n < 0)
+			return -errno;
+		left = (int)n;
+		for (; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left))
+			if (m->nlmsg_flags & NLM_F_DUMP_INTR)
+				return -EINTR;
+		errno = 0;
+		r = mnl_cb_run(c->buf, (size_t)n, seq, c->portid, cb, data);
+		if (r < 0)
+			return errno ? -errno : -EIO;
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_gen *g = nftnl_gen_alloc();
+	int r = MNL_CB_OK;
+
+	if (!g || nftnl_gen_nlmsg_parse(nlh, g) < 0 || !nftnl_gen_is_set(g, NFTNL_GEN_ID)) {
+		errno = g ? EBADMSG : ENOMEM;
+		r = MNL_CB_ERROR;
+	} else {
+		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+	}
+	nftnl_gen_free(g);
+	return r;
+}
+
+static int get_gen(struct conn *c, uint32_t *gen)
+{
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(c->buf, NFT_MSG_GETGEN, NFPROTO_UNSPEC, NLM_F_ACK, ++c->seq);
+
+	return talk(c, nlh, gen_cb, gen);
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct live *l = data;
+	struct cg_rule rule = { 0 };
+	struct nft_rule_id id;
+	struct live_rule *lr;
+
+	if (nft_rule_from_nlmsg(nlh, &l->a, &rule, &id) < 0)
+		return MNL_CB_OK; /* not a rule: ignore */
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		void *v = realloc(l->v, cap * sizeof(*l->v));
+		if (!v) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	lr = &l->v[l->n++];
+	memset(lr, 0, sizeof(*lr));
+	lr->family = id.family;
+	snprintf(lr->table, sizeof(lr->table), "%s", id.table);
+	snprintf(lr->chain, sizeof(lr->chain), "%s", id.chain);
+	lr->handle = rule.handle;
+	lr->n_exprs = rule.n_exprs;
+	lr->comment = rule.comment ? strdup(rule.comment) : NULL;
+	return MNL_CB_OK;
+}
+
+/* Reads the rules of one chain (table and chain NULL: of every table), and
+ * the generation they belong to. */
+static int live_read(struct conn *c, uint8_t family, const char *table, const char *chain, struct live *l,
+		     uint32_t *gen)
+{
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+	int ret;
+
+	ret = get_gen(c, gen);
+	if (ret < 0)
+		return ret;
+	nlh = nftnl_nlmsg_build_hdr(c->buf, NFT_MSG_GETRULE, family, NLM_F_DUMP, ++c->seq);
+	if (table) {
+		r = nftnl_rule_alloc();
+		if (!r)
+			return -ENOMEM;
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+	}
+	return talk(c, nlh, rule_cb, l);
+}
+
+/* --- building expressions ----------------------------------------------- */
+
+static int add(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	if (!e)
+		return -ENOMEM;
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+static struct nftnl_expr *expr_meta(uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	return e;
+}
+
+static struct nftnl_expr *expr_payload(uint32_t base, uint32_t offset, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	}
+	return e;
+}
+
+static struct nftnl_expr *expr_cmp(uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	return e;
+}
+
+static struct nftnl_expr *expr_bitwise(const void *mask, uint32_t len)
+{
+	static const uint8_t zero[16];
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	}
+	return e;
+}
+
+static struct nftnl_expr *expr_match(const char *name, uint32_t rev, const void *info, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("match");
+	/* libnftnl keeps (and later frees) the info pointer itself */
+	void *copy = malloc(len);
+
+	if (!e || !copy) {
+		free(copy);
+		if (e)
+			nftnl_expr_free(e);
+		return NULL;
+	}
+	memcpy(copy, info, len);
+	nftnl_expr_set_str(e, NFTNL_EXPR_MT_NAME, name);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_MT_REV, rev);
+	nftnl_expr_set(e, NFTNL_EXPR_MT_INFO, copy, len);
+	return e;
+}
+
+/* iifname/oifname. iptables-nft compares the name and its NUL; nft the whole
+ * IFNAMSIZ buffer. */
+static int add_ifname(struct nftnl_rule *r, uint32_t key, const char *name, bool ipt)
+{
+	char buf[IFNAMSIZ] = { 0 };
+	int ret;
+
+	snprintf(buf, sizeof(buf), "%s", name);
+	ret = add(r, expr_meta(key));
+	if (ret >= 0)
+		ret = add(r, expr_cmp(NFT_CMP_EQ, buf, ipt ? (uint32_t)strlen(buf) + 1 : IFNAMSIZ));
+	return ret;
+}
+
+/* An address match the way both tools write it: whole bytes of the prefix
+ * are compared directly; a partial byte needs a bitwise mask over the whole
+ * address (iptables-nft) or over the prefix's bytes (nft). */
+static int add_addr(struct nftnl_rule *r, const struct cg_prefix *p, uint32_t offset, bool ipt)
+{
+	uint32_t alen = (uint32_t)addr_family_len(p->addr.family);
+	uint8_t data[16], mask[16] = { 0 };
+	uint32_t len;
+	int ret;
+
+	memcpy(data, &p->addr.v6, alen);
+	for (uint32_t i = 0; i < p->len; i++)
+		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	for (uint32_t i = 0; i < alen; i++)
+		data[i] &= mask[i];
+	if (p->len % 8 == 0) {
+		len = (uint32_t)p->len / 8;
+		ret = add(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, offset, len));
+	} else {
+		len = ipt ? alen : ((uint32_t)p->len + 7) / 8;
+		ret = add(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, offset, len));
+		if (ret >= 0)
+			ret = add(r, expr_bitwise(mask, len));
+	}
+	if (ret >= 0)
+		ret = add(r, expr_cmp(NFT_CMP_EQ, data, len));
+	return ret;
+}
+
+static int add_ports(struct nftnl_rule *r, const struct fix_exception *ex, bool ipt)
+{
+	int ret = 0;
+
+	/* iptables-nft 1.8.9 (add_nft_tcpudp) compares both ports in one load */
+	if (ipt && ex->sport && ex->dport) {
+		uint32_t both = htonl((uint32_t)ex->dport << 16 | ex->sport);
+		ret = add(r, expr_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 4));
+		return ret < 0 ? ret : add(r, expr_cmp(NFT_CMP_EQ, &both, 4));
+	}
+	if (ex->sport) {
+		uint16_t p = htons(ex->sport);
+		ret = add(r, expr_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2));
+		if (ret >= 0)
+			ret = add(r, expr_cmp(NFT_CMP_EQ, &p, 2));
+	}
+	if (ret >= 0 && ex->dport) {
+		uint16_t p = htons(ex->dport);
+		ret = add(r, expr_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2));
+		if (ret >= 0)
+			ret = add(r, expr_cmp(NFT_CMP_EQ, &p, 2));
+	}
+	return ret;
+}
+
+static int add_verdict(struct nftnl_rule *r, bool accept)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, accept ? (uint32_t)NF_ACCEPT : (uint32_t)NFT_RETURN);
+	}
+	return add(r, e);
+}
+
+static uint32_t saddr_offset(int family, bool src)
+{
+	if (family == AF_INET6)
+		return src ? 8 : 24;
+	return src ? 12 : 16;
+}
+
+/* iptables-nft 1.8.9's order (nft_ipv4_add/nft_ipv6_add): interfaces, -p,
+ * addresses, then the matches in command-line order (udp/tcp natively,
+ * conntrack and comment as xt matches), a counter, the verdict. */
+static int build_iptnft(struct nftnl_rule *r, const struct fix_exception *ex)
+{
+	struct xt_conntrack_mtinfo3 ct = { 0 };
+	struct xt_comment_info cm = { 0 };
+	int ret = 0;
+
+	if (ex->iif[0])
+		ret = add_ifname(r, NFT_META_IIFNAME, ex->iif, true);
+	if (ret >= 0 && ex->oif[0])
+		ret = add_ifname(r, NFT_META_OIFNAME, ex->oif, true);
+	if (ret >= 0 && ex->l4proto) {
+		ret = add(r, expr_meta(NFT_META_L4PROTO));
+		if (ret >= 0)
+			ret = add(r, expr_cmp(NFT_CMP_EQ, &ex->l4proto, 1));
+	}
+	if (ret >= 0 && ex->src.addr.family)
+		ret = add_addr(r, &ex->src, saddr_offset(ex->src.addr.family, true), true);
+	if (ret >= 0 && ex->dst.addr.family)
+		ret = add_addr(r, &ex->dst, saddr_offset(ex->dst.addr.family, false), true);
+	if (ret >= 0)
+		ret = add_ports(r, ex, true);
+	if (ret >= 0 && ex->ct_states) {
+		ct.match_flags = XT_CONNTRACK_STATE;
+		ct.state_mask = fix_xt_ctstate(ex->ct_states);
+		ret = add(r, expr_match("conntrack", 3, &ct, XT_ALIGN(sizeof(ct))));
+	}
+	if (ret >= 0) {
+		snprintf((char *)cm.comment, sizeof(cm.comment), "%s", ex->comment);
+		ret = add(r, expr_match("comment", 0, &cm, XT_ALIGN(sizeof(cm))));
+	}
+	if (ret >= 0)
+		ret = add(r, nftnl_expr_alloc("counter"));
+	return ret < 0 ? ret : add_verdict(r, ex->accept);
+}
+
+/* What nft writes for `iifname "eth0" ip saddr A udp sport P ct state
+ * established,related return comment "..."`. */
+static int build_native(struct nftnl_rule *r, const struct fix_exception *ex, uint8_t table_family)
+{
+	int family = ex->src.addr.family ? ex->src.addr.family : ex->dst.addr.family;
+	int ret = 0;
+
+	if (ex->iif[0])
+		ret = add_ifname(r, NFT_META_IIFNAME, ex->iif, false);
+	if (ret >= 0 && ex->oif[0])
+		ret = add_ifname(r, NFT_META_OIFNAME, ex->oif, false);
+	if (ret >= 0 && family && table_family != NFPROTO_IPV4 && table_family != NFPROTO_IPV6) {
+		/* inet, bridge, netdev: the network header needs a dependency */
+		uint8_t nfproto = family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+		ret = add(r, expr_meta(NFT_META_NFPROTO));
+		if (ret >= 0)
+			ret = add(r, expr_cmp(NFT_CMP_EQ, &nfproto, 1));
+	}
+	if (ret >= 0 && ex->src.addr.family)
+		ret = add_addr(r, &ex->src, saddr_offset(ex->src.addr.family, true), false);
+	if (ret >= 0 && ex->dst.addr.family)
+		ret = add_addr(r, &ex->dst, saddr_offset(ex->dst.addr.family, false), false);
+	if (ret >= 0 && ex->l4proto) {
+		ret = add(r, expr_meta(NFT_META_L4PROTO));
+		if (ret >= 0)
+			ret = add(r, expr_cmp(NFT_CMP_EQ, &ex->l4proto, 1));
+	}
+	if (ret >= 0)
+		ret = add_ports(r, ex, false);
+	if (ret >= 0 && ex->ct_states) {
+		uint32_t mask = fix_xt_ctstate(ex->ct_states), zero = 0;
+		struct nftnl_expr *e = nftnl_expr_alloc("ct");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+		}
+		ret = add(r, e);
+		if (ret >= 0)
+			ret = add(r, expr_bitwise(&mask, 4));
+		if (ret >= 0)
+			ret = add(r, expr_cmp(NFT_CMP_NEQ, &zero, 4));
+	}
+	if (ret >= 0)
+		ret = add_verdict(r, ex->accept);
+	if (ret >= 0) {
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+		if (!u || !nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, ex->comment)) {
+			nftnl_udata_buf_free(u);
+			return -ENOMEM;
+		}
+		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+		nftnl_udata_buf_free(u);
+	}
+	return ret;
+}
+
+/* --- batches -------------------------------------------------------------- */
+
+struct batch {
+	struct nftnl_batch *b;
+	uint32_t begin_seq;
+	unsigned n_msgs;        /* messages that want an ACK */
+};
+
+static int batch_start(struct conn *c, struct batch *bt, uint32_t gen)
+{
+	struct nlmsghdr *nlh;
+
+	bt->b = nftnl_batch_alloc(APPLY_BUFSIZ / 4, MNL_SOCKET_BUFFER_SIZE);
+	if (!bt->b)
+		return -ENOMEM;
+	bt->begin_seq = ++c->seq;
+	bt->n_msgs = 0;
+	nlh = nftnl_batch_begin(nftnl_batch_buffer(bt->b), bt->begin_seq);
+	/* NFNL_BATCH_GENID: refuse the batch if the ruleset moved on */
+	mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(gen));
+	nftnl_batch_update(bt->b);
+	return 0;
+}
+
+static void *batch_next(struct conn *c, struct batch *bt, uint16_t type, uint8_t family, uint16_t flags)
+{
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(nftnl_batch_buffer(bt->b), type, family,
+						     flags | NLM_F_ACK, ++c->seq);
+	bt->n_msgs++;
+	return nlh;
+}
+
+/* Sends the batch and reads one answer per message; the first error wins.
+ * -ERESTART: the generation check failed, nothing was changed. */
+static int batch_send(struct conn *c, struct batch *bt)
+{
+	struct iovec iov;
+	int err = 0;
+	unsigned acks = 0;
+
+	nftnl_batch_end(nftnl_batch_buffer(bt->b), ++c->seq);
+	nftnl_batch_update(bt->b);
+	if (nftnl_batch_iovec_len(bt->b) > 1)
+		return -E2BIG; /* one page holds thousands of rules */
+	nftnl_batch_iovec(bt->b, &iov, 1);
+	if (mnl_socket_sendto(c->nl, iov.iov_base, iov.iov_len) < 0)
+		return -errno;
+	while (acks < bt->n_msgs) {
+		ssize_t n = mnl_socket_recvfrom(c->nl, c->buf, APPLY_BUFSIZ);
+		const struct nlmsghdr *m = (const void *)c->buf;
+		int left;
+
+		if (n < 0)
+			return -errno;
+		left = (int)n;
+		for (; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
+			const struct nlmsgerr *e;
+
+			if (m->nlmsg_type != NLMSG_ERROR)
+				continue;
+			e = mnl_nlmsg_get_payload(m);
+			if (m->nlmsg_seq == bt->begin_seq)
+				return e->error ? e->error : -EPROTO; /* the batch as a whole */
+			if (e->error && !err)
+				err = e->error;
+			acks++;
+		}
+	}
+	return err;
+}
+
+static void batch_free(struct batch *bt)
+{
+	if (bt->b)
+		nftnl_batch_free(bt->b);
+	bt->b = NULL;
+}
+
+/* --- apply ---------------------------------------------------------------- */
+
+static const struct live_rule *live_find(const struct live *l, uint64_t handle, size_t *pos)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].handle == handle) {
+			*pos = i;
+			return &l->v[i];
+		}
+	return NULL;
+}
+
+static int send_newrule(struct conn *c, const struct fix_exception *ex, uint32_t gen)
+{
+	const struct cg_chain *ch = ex->before->chain;
+	const struct cg_table *t = ch->table;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct batch bt = { 0 };
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, t->family);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->name);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, ch->name);
+	nftnl_rule_set_u64(r, NFTNL_RULE_POSITION, ex->before->handle);
+	ret = t->backend == CG_BACKEND_IPTABLES_NFT ? build_iptnft(r, ex) : build_native(r, ex, t->family);
+	if (ret >= 0)
+		ret = batch_start(c, &bt, gen);
+	if (ret >= 0) {
+		/* no NLM_F_APPEND: before the rule at POSITION */
+		nlh = batch_next(c, &bt, NFT_MSG_NEWRULE, t->family, NLM_F_CREATE);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_batch_update(bt.b);
+		ret = batch_send(c, &bt);
+	}
+	batch_free(&bt);
+	nftnl_rule_free(r);
+	return ret;
+}
+
+static void backoff(unsigned attempt)
+{
+	long ms = attempt < 6 ? 1L << attempt : 50;
+
+	nanosleep(&(struct timespec){ .tv_nsec = ms * 1000000L }, NULL);
+}
+
+static int apply_once(struct conn *c, const struct fix_exception *ex)
+{
+	const struct cg_chain *ch = ex->before->chain;
+	const struct live_rule *lr;
+	struct live l = { 0 };
+	uint32_t gen;
+	size_t pos;
+	int r;
+
+	r = live_read(c, ch->table->family, ch->table->name, ch->name, &l, &gen);
+	if (r < 0)
+		goto out;
+	lr = live_find(&l, ex->before->handle, &pos);
+	if (!lr || lr->n_exprs != ex->before->n_exprs) {
+		log_error("The rule to insert before (%s %s %s handle %llu) is %s; re-run the audit.",
+			  family_to_string(ch->table->family), ch->table->name, ch->name,
+			  (unsigned long long)ex->before->handle, lr ? "no longer the same rule" : "gone");
+		r = -ESTALE;
+		goto out;
+	}
+	if (pos > 0 && l.v[pos - 1].comment && strcmp(l.v[pos - 1].comment, ex->comment) == 0) {
+		log_info("The exception \"%s\" is already in place in %s %s %s; nothing changed.", ex->comment,
+			 family_to_string(ch->table->family), ch->table->name, ch->name);
+		r = FIX_UNCHANGED;
+		goto out;
+	}
+	r = send_newrule(c, ex, gen);
+out:
+	live_free(&l);
+	return r;
+}
+
+int fix_apply_nft(const struct fix_exception *ex)
+{
+	struct conn c;
+	int r;
+
+	r = conn_open(&c);
+	if (r < 0)
+		return r;
+	for (unsigned attempt = 1;; attempt++) {
+		r = apply_once(&c, ex);
+		if ((r != -ERESTART && r != -EINTR) || attempt == APPLY_ATTEMPTS)
+			break;
+		log_debug("nftables ruleset changed while applying \"%s\" (%s); re-reading, attempt %u",
+			  ex->comment, strerror(-r), attempt + 1);
+		backoff(attempt);
+	}
+	if (r < 0 && r != -ESTALE)
+		log_error_errno(r, "Failed to insert the exception \"%s\" into %s %s %s: %s%s", ex->comment,
+				family_to_string(ex->before->chain->table->family), ex->before->chain->table->name,
+				ex->before->chain->name, strerror(-r),
+				r == -EPERM ? " (need CAP_NET_ADMIN: run as root)" :
+				r == -ERESTART ? " (the ruleset keeps changing: try again later)" : "");
+	conn_close(&c);
+	return r;
+}
+
+/* --- remove --------------------------------------------------------------- */
+
+static int remove_once(struct conn *c, unsigned *n_removed)
+{
+	struct batch bt = { 0 };
+	struct live l = { 0 };
+	unsigned n = 0;
+	uint32_t gen;
+	int r;
+
+	r = live_read(c, NFPROTO_UNSPEC, NULL, NULL, &l, &gen);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < l.n; i++)
+		n += fix_is_tag(l.v[i].comment);
+	if (n == 0)
+		goto out;
+	r = batch_start(c, &bt, gen);
+	for (size_t i = 0; r >= 0 && i < l.n; i++) {
+		struct nftnl_rule *nr;
+		struct nlmsghdr *nlh;
+
+		if (!fix_is_tag(l.v[i].comment))
+			continue;
+		nr = nftnl_rule_alloc();
+		if (!nr) {
+			r = -ENOMEM;
+			break;
+		}
+		nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, l.v[i].table);
+		nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, l.v[i].chain);
+		nftnl_rule_set_u64(nr, NFTNL_RULE_HANDLE, l.v[i].handle);
+		nlh = batch_next(c, &bt, NFT_MSG_DELRULE, l.v[i].family, 0);
+		nftnl_rule_nlmsg_build_payload(nlh, nr);
+		nftnl_batch_update(bt.b);
+		nftnl_rule_free(nr);
+	}
+	if (r >= 0)
+		r = batch_send(c, &bt);
+	if (r >= 0)
+		*n_removed += n;
+out:
+	batch_free(&bt);
+	live_free(&l);
+	return r;
+}
+
+int fix_remove_nft(unsigned *n_removed)
+{
+	struct conn c;
+	int r;
+
+	r = conn_open(&c);
+	if (r < 0)
+		return r;
+	for (unsigned attempt = 1;; attempt++) {
+		r = remove_once(&c, n_removed);
+		if ((r != -ERESTART && r != -EINTR) || attempt == APPLY_ATTEMPTS)
+			break;
+		backoff(attempt);
+	}
+	if (r < 0)
+		log_error_errno(r, "Failed to remove cgnatcheck's nftables rules: %s%s", strerror(-r),
+				r == -ERESTART ? " (the ruleset keeps changing: try again later)" : "");
+	conn_close(&c);
+	return r;
+}

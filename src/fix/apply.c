@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* fix_apply()/fix_remove_tagged(): backend dispatch, the xtables lock and
+ * what the backends share. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h> /* before the linux/ headers */
+#include <linux/netfilter/xt_conntrack.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgnatcheck/common.h"
+#include "cgnatcheck/fix-apply.h"
+#include "cgnatcheck/packet.h"
+
+#define XTABLES_LOCK_PATH "/run/xtables.lock"
+#define XTABLES_LOCK_STEP_MS 20
+
+bool fix_is_tag(const char *comment)
+{
+	return comment && strncmp(comment, FIX_TAG_PREFIX, strlen(FIX_TAG_PREFIX)) == 0;
+}
+
+uint16_t fix_xt_ctstate(uint32_t s)
+{
+	uint16_t m = 0;
+
+	if (s & CG_CT_INVALID)
+		m |= XT_CONNTRACK_STATE_INVALID;
+	if (s & CG_CT_ESTABLISHED)
+		m |= XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED);
+	if (s & CG_CT_RELATED)
+		m |= XT_CONNTRACK_STATE_BIT(IP_CT_RELATED);
+	if (s & CG_CT_NEW)
+		m |= XT_CONNTRACK_STATE_BIT(IP_CT_NEW);
+	return m;
+}
+
+int fix_xtables_lock(unsigned timeout_ms)
+{
+	int fd = open(XTABLES_LOCK_PATH, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		int r = -errno;
+		log_error_errno(r, "Failed to open the xtables lock %s: %s (is /run writable? run as root)",
+				XTABLES_LOCK_PATH, strerror(-r));
+		return r;
+	}
+	for (unsigned waited = 0;; waited += XTABLES_LOCK_STEP_MS) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int r = -errno;
+			log_error_errno(r, "Failed to lock %s: %s", XTABLES_LOCK_PATH, strerror(-r));
+			close(fd);
+			return r;
+		}
+		if (waited >= timeout_ms)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = XTABLES_LOCK_STEP_MS * 1000000L }, NULL);
+	}
+	log_error("Another program has held the xtables lock %s for %u ms; nothing was changed. "
+		  "Find it with `fuser -v %s` and try again when it is done.",
+		  XTABLES_LOCK_PATH, timeout_ms, XTABLES_LOCK_PATH);
+	close(fd);
+	return -ETIMEDOUT;
+}
+
+void fix_xtables_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
+
+static int check_exception(const struct fix_exception *ex)
+{
+	if (!ex->before || !ex->before->chain || !ex->before->chain->table) {
+		log_error("Cannot apply an exception without the rule to insert it before");
+		return -EINVAL;
+	}
+	if (!fix_is_tag(ex->comment)) {
+		log_error("Refusing to write an exception whose comment \"%s\" is not a %s tag: "
+			  "--undo could not find it again", ex->comment, FIX_TAG_PREFIX);
+		return -EINVAL;
+	}
+	if ((ex->sport || ex->dport) && ex->l4proto != IPPROTO_TCP && ex->l4proto != IPPROTO_UDP) {
+		log_error("Ports are only supported with tcp and udp (protocol %u)", ex->l4proto);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int fix_apply(const struct fix_exception *ex)
+{
+	int r = check_exception(ex);
+
+	if (r < 0)
+		return r;
+	switch (ex->before->chain->table->backend) {
+	case CG_BACKEND_IPTABLES_LEGACY:
+		return fix_apply_legacy(ex);
+	case CG_BACKEND_IPTABLES_NFT:
+	case CG_BACKEND_NFTABLES:
+		return fix_apply_nft(ex);
+	}
+	return -EINVAL;
+}
+
+int fix_remove_tagged(struct cg_ruleset *rs, unsigned *n_removed)
+{
+	unsigned n = 0;
+	int r = 0;
+
+	for (uint32_t i = 0; i < rs->n_tables && r >= 0; i++)
+		if (rs->tables[i].backend == CG_BACKEND_IPTABLES_LEGACY)
+			r = fix_remove_legacy(&rs->tables[i], &n);
+	if (r >= 0 && rs->have_nftables)
+		r = fix_remove_nft(&n);
+	if (n_removed)
+		*n_removed = n;
+	return r < 0 ? r : 0;
+}

@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# fix_apply()/fix_remove_tagged() against the kernel, in namespaces, for each
+# firewall form (iptables-legacy, iptables-nft, native nftables) and Tailscale
+# variant (new, old): the exception makes DNS at 100.100.2.136 answer, and
+# nothing else; the ruleset differs by exactly the one tagged rule, placed right
+# before the CGNAT DROP; applying again changes nothing; removing restores the
+# original. Then apply/remove cycles while another writer changes unrelated
+# rules.
+set -eu
+. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/netns/lib.sh"
+tb_init
+
+RUN="${top_builddir:-$top_srcdir}/tests/fix-apply-run"
+[ -x "$RUN" ] || tb_die "$RUN is not built (make check builds it)"
+
+# the ruleset without counters and the save tools' comment lines
+dump() {
+	tb_fw_dump "$1" | sed -E -e '/^#/d' -e 's/\[[0-9]+:[0-9]+\]/[0:0]/' \
+		-e 's/counter packets [0-9]+ bytes [0-9]+/counter/'
+}
+
+apply() { tb_exec "$TB_HOST" "$RUN" --chain ts-input --match-drop; }
+remove() { tb_exec "$TB_HOST" "$RUN" --remove; }
+
+# the exception as each form lists it
+expected_line() {
+	case $1 in
+	nftables) echo 'iifname "eth0" ip saddr 100.100.2.136 udp sport 53 ct state established,related return comment "cgnatcheck:test:dns"' ;;
+	*) echo '-A ts-input -s 100.100.2.136/32 -i eth0 -p udp -m udp --sport 53 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "cgnatcheck:test:dns" -j RETURN' ;;
+	esac
+}
+
+one() {
+	local form=$1 variant=$2 d before after again final added prev want
+	d="$form/$variant"
+	tb_scenario
+	tb_ts_install "$form" "$variant" || tb_die "tb_ts_install $form $variant"
+	tb_tmpdir tmp
+	tb_expect_probe "$d: DNS blocked before" timeout 100.100.2.136 53 udp
+	dump "$form" >"$tmp/before"
+
+	t_run apply
+	t_expect "$d: apply" "0 applied" "$t_status $t_out"
+	[ "$t_status" -eq 0 ] || echo "$t_err" >&2
+	dump "$form" >"$tmp/after"
+	tb_expect_probe "$d: DNS answers after" reply 100.100.2.136 53 udp
+	tb_expect_probe "$d: the other resolver still blocked" timeout 100.100.2.138 53 udp
+	tb_host_listen 8080/tcp
+	tb_expect_inbound "$d: a spoofed NEW from 100.100.2.136 still dropped" timeout 8080 tcp --from 100.100.2.136
+
+	# exactly one added line, right before the CGNAT DROP
+	added=$(diff "$tmp/before" "$tmp/after" | sed -n 's/^> //p' | sed -E 's/^\t+//')
+	t_expect "$d: only removed nothing" "" "$(diff "$tmp/before" "$tmp/after" | grep '^<' || true)"
+	want=$(expected_line "$form")
+	t_expect "$d: the one added rule" "$want" "$added"
+	prev=$(grep -B0 -A1 -F -- "$(expected_line "$form" | sed 's/^-A ts-input //')" "$tmp/after" | sed -n 2p)
+	case $form in
+	nftables) [[ $prev == *'ip saddr 100.64.0.0/10 counter drop'* ]] ;;
+	*) [[ $prev == *'-s 100.64.0.0/10 ! -i tailscale0 -j DROP'* ]] ;;
+	esac && t_ok "$d: placed right before the DROP" || t_fail "$d: followed by '$prev', not the DROP"
+	if [ "$form" != nftables ]; then
+		local ipt=iptables-$form
+		tb_exec "$TB_HOST" "$ipt" -w -C ts-input -s 100.100.2.136/32 -i eth0 -p udp -m udp --sport 53 \
+			-m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment cgnatcheck:test:dns -j RETURN &&
+			t_ok "$d: $ipt -C finds the rule it would have written" || t_fail "$d: $ipt -C does not find it"
+	fi
+
+	t_run apply
+	t_expect "$d: apply again" "0 unchanged" "$t_status $t_out"
+	dump "$form" >"$tmp/again"
+	cmp -s "$tmp/after" "$tmp/again" && t_ok "$d: no change the second time" ||
+		t_fail "$d: the second apply changed: $(diff "$tmp/after" "$tmp/again")"
+
+	t_run remove
+	t_expect "$d: remove" "0 removed 1" "$t_status $t_out"
+	dump "$form" >"$tmp/final"
+	cmp -s "$tmp/before" "$tmp/final" && t_ok "$d: remove restores the original" ||
+		t_fail "$d: after remove: $(diff "$tmp/before" "$tmp/final")"
+	tb_expect_probe "$d: DNS blocked again" timeout 100.100.2.136 53 udp
+	tb_cleanup
+}
+
+# apply/remove cycles while another writer adds and removes unrelated rules
+concurrent() {
+	local form=$1 d="$1/concurrent" tmp i ok=0 writer cmd del
+	tb_scenario
+	tb_ts_install "$form" new || tb_die "tb_ts_install $form new"
+	tb_tmpdir tmp
+	dump "$form" >"$tmp/before"
+	case $form in
+	nftables)
+		cmd='nft add rule ip filter INPUT ip saddr 192.0.2.1 accept comment foreign'
+		del='h=$(nft -a list chain ip filter INPUT | sed -n -E "/comment \"foreign\"/s/.*# handle ([0-9]+)$/\1/p" | head -n1); [ -z "$h" ] || nft delete rule ip filter INPUT handle $h'
+		;;
+	*)
+		cmd="iptables-$form -w -A INPUT -s 192.0.2.1 -j ACCEPT"
+		del="iptables-$form -w -D INPUT -s 192.0.2.1 -j ACCEPT"
+		;;
+	esac
+	tb_exec "$TB_HOST" bash -c "for i in \$(seq 200); do $cmd; $del; done; touch $tmp/writer-done" &
+	writer=$!
+	for ((i = 0; i < 20; i++)); do
+		t_run apply
+		[ "$t_status" -eq 0 ] || { echo "apply: $t_err" >&2; continue; }
+		t_run remove
+		[ "$t_status" -eq 0 ] && [ "$t_out" = "removed 1" ] && ok=$((ok + 1)) || echo "remove: $t_out $t_err" >&2
+	done
+	wait "$writer" || true
+	t_expect "$d: 20 apply/remove cycles" 20 "$ok"
+	[ -e "$tmp/writer-done" ] && t_ok "$d: the other writer ran to its end" || t_fail "$d: the other writer failed"
+	dump "$form" >"$tmp/final"
+	cmp -s "$tmp/before" "$tmp/final" && t_ok "$d: end state == start state" ||
+		t_fail "$d: end state differs: $(diff "$tmp/before" "$tmp/final")"
+	tb_cleanup
+}
+
+for form in legacy nft nftables; do
+	for variant in new old; do
+		one "$form" "$variant"
+	done
+	concurrent "$form"
+done
+t_done
