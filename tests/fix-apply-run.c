@@ -4,6 +4,9 @@
  *
  *   fix-apply-run [--table T] [--family 4|6] --chain C (--match-drop | --index N)
  *   fix-apply-run --remove
+ *   --race-once CMD  runs CMD after the nf_tables ruleset was read and
+ *                    before the first batch (the generation check must
+ *                    refuse that batch; "retried: attempt 2" on stderr)
  *
  * The exception is what cgnatcheck plans for DNS at 100.100.2.136 behind
  * eth0: -s 100.100.2.136/32 -i eth0 -p udp --sport 53 --ctstate
@@ -23,6 +26,17 @@
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/fix-apply.h"
 #include "cgnatcheck/packet.h"
+
+static const char *race_cmd;
+
+/* --race-once CMD: runs CMD between the first read and the first batch */
+static void race(unsigned attempt)
+{
+	if (attempt == 1 && race_cmd && system(race_cmd) != 0)
+		fprintf(stderr, "--race-once command failed: %s\n", race_cmd);
+	if (attempt > 1)
+		fprintf(stderr, "retried: attempt %u\n", attempt);
+}
 
 static bool is_drop(const struct cg_rule *r)
 {
@@ -60,7 +74,7 @@ static int run(int argc, char **argv)
 		{ "table", required_argument, NULL, 't' }, { "family", required_argument, NULL, 'f' },
 		{ "chain", required_argument, NULL, 'c' }, { "match-drop", no_argument, NULL, 'd' },
 		{ "index", required_argument, NULL, 'i' }, { "remove", no_argument, NULL, 'r' },
-		{ "verbose", no_argument, NULL, 'v' }, {},
+		{ "verbose", no_argument, NULL, 'v' }, { "race-once", required_argument, NULL, 'R' }, {},
 	};
 	const char *table = "filter", *chain = NULL;
 	bool match_drop = false, remove = false;
@@ -79,6 +93,7 @@ static int run(int argc, char **argv)
 		case 'i': index = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'r': remove = true; break;
 		case 'v': cg_log_set_level(CG_LOG_DEBUG); break;
+		case 'R': race_cmd = optarg; fix_nft_test_hook = race; break;
 		default: return 2;
 		}
 	}

@@ -115,10 +115,41 @@ concurrent() {
 	tb_cleanup
 }
 
+# The generation check: a foreign rule added after fix_apply() read the chain
+# and before its batch makes the kernel refuse the batch (ERESTART); the chain
+# is read again and the exception still lands right before the DROP, next to
+# the foreign rule, which stays. The same for the removal.
+genid_race() {
+	local form=$1 d="$1/genid" add
+	tb_scenario
+	tb_ts_install "$form" new || tb_die "tb_ts_install $form new"
+	if [ "$form" = nft ]; then
+		add='iptables-nft -w -I ts-input 1 -s 192.0.2.7 -j ACCEPT'
+	else
+		add='nft insert rule ip filter ts-input ip saddr 192.0.2.7 accept'
+	fi
+	t_run tb_exec "$TB_HOST" "$RUN" --race-once "$add" --chain ts-input --match-drop
+	t_expect "$d: apply across a concurrent change" "0 applied" "$t_status $t_out"
+	[[ $t_err == *"retried: attempt 2"* ]] && t_ok "$d: the stale batch was refused and retried" ||
+		t_fail "$d: no retry seen: $t_err"
+	t_expect "$d: the foreign rule is there once" 1 "$(tb_chain_rules "$form" 4 filter ts-input | grep -c 192.0.2.7)"
+	t_expect "$d: the exception right before the DROP" "cgnatcheck DROP" \
+		"$(tb_chain_rules "$form" 4 filter ts-input | grep -A1 'cgnatcheck:test:dns' |
+			sed -E -e 's/.*cgnatcheck:test:dns.*/cgnatcheck/' -e 's/.*(-j DROP|counter drop)$/DROP/' | paste -sd' ')"
+	t_run tb_exec "$TB_HOST" "$RUN" --race-once "$add" --remove
+	t_expect "$d: remove across a concurrent change" "0 removed 1" "$t_status $t_out"
+	[[ $t_err == *"retried: attempt 2"* ]] && t_ok "$d: the stale removal was refused and retried" ||
+		t_fail "$d: no retry seen on removal: $t_err"
+	t_expect "$d: both foreign rules stay" 2 "$(tb_chain_rules "$form" 4 filter ts-input | grep -c 192.0.2.7)"
+	t_expect "$d: no tagged rule left" 0 "$(tb_chain_rules "$form" 4 filter ts-input | grep -c cgnatcheck || true)"
+	tb_cleanup
+}
+
 for form in legacy nft nftables; do
 	for variant in new old; do
 		one "$form" "$variant"
 	done
 	concurrent "$form"
+	[ "$form" = legacy ] || genid_race "$form"
 done
 t_done

@@ -52,6 +52,11 @@ int fix_remove_tagged(struct cg_ruleset *rs, unsigned *n_removed);
 int fix_xtables_lock(unsigned timeout_ms);
 void fix_xtables_unlock(int fd);
 
+/* For tests: called after an nf_tables apply/remove has read the ruleset and
+ * before it sends its batch (attempt counts from 1), so a test can change the
+ * ruleset in between and see the generation check refuse the batch. */
+extern void (*fix_nft_test_hook)(unsigned attempt);
+
 /* Internal, shared by apply*.c. */
 int fix_apply_legacy(const struct fix_exception *ex);
 int fix_apply_nft(const struct fix_exception *ex);

@@ -45,6 +45,8 @@
 #define APPLY_ATTEMPTS 20
 #define APPLY_BUFSIZ (1u << 20)
 
+void (*fix_nft_test_hook)(unsigned attempt);
+
 struct conn {
 	struct mnl_socket *nl;
 	uint32_t portid, seq;
@@ -591,7 +593,7 @@ static void backoff(unsigned attempt)
 	nanosleep(&(struct timespec){ .tv_nsec = ms * 1000000L }, NULL);
 }
 
-static int apply_once(struct conn *c, const struct fix_exception *ex)
+static int apply_once(struct conn *c, const struct fix_exception *ex, unsigned attempt)
 {
 	const struct cg_chain *ch = ex->before->chain;
 	const struct live_rule *lr;
@@ -617,6 +619,8 @@ static int apply_once(struct conn *c, const struct fix_exception *ex)
 		r = FIX_UNCHANGED;
 		goto out;
 	}
+	if (fix_nft_test_hook)
+		fix_nft_test_hook(attempt);
 	r = send_newrule(c, ex, gen);
 out:
 	live_free(&l);
@@ -632,7 +636,7 @@ int fix_apply_nft(const struct fix_exception *ex)
 	if (r < 0)
 		return r;
 	for (unsigned attempt = 1;; attempt++) {
-		r = apply_once(&c, ex);
+		r = apply_once(&c, ex, attempt);
 		if ((r != -ERESTART && r != -EINTR) || attempt == APPLY_ATTEMPTS)
 			break;
 		log_debug("nftables ruleset changed while applying \"%s\" (%s); re-reading, attempt %u",
@@ -651,7 +655,7 @@ int fix_apply_nft(const struct fix_exception *ex)
 
 /* --- remove --------------------------------------------------------------- */
 
-static int remove_once(struct conn *c, unsigned *n_removed)
+static int remove_once(struct conn *c, unsigned *n_removed, unsigned attempt)
 {
 	struct batch bt = { 0 };
 	struct live l = { 0 };
@@ -666,6 +670,8 @@ static int remove_once(struct conn *c, unsigned *n_removed)
 		n += fix_is_tag(l.v[i].comment);
 	if (n == 0)
 		goto out;
+	if (fix_nft_test_hook)
+		fix_nft_test_hook(attempt);
 	r = batch_start(c, &bt, gen);
 	for (size_t i = 0; r >= 0 && i < l.n; i++) {
 		struct nftnl_rule *nr;
@@ -705,9 +711,11 @@ int fix_remove_nft(unsigned *n_removed)
 	if (r < 0)
 		return r;
 	for (unsigned attempt = 1;; attempt++) {
-		r = remove_once(&c, n_removed);
+		r = remove_once(&c, n_removed, attempt);
 		if ((r != -ERESTART && r != -EINTR) || attempt == APPLY_ATTEMPTS)
 			break;
+		log_debug("nftables ruleset changed while removing cgnatcheck's rules (%s); re-reading, attempt %u",
+			  strerror(-r), attempt + 1);
 		backoff(attempt);
 	}
 	if (r < 0)
