@@ -24,10 +24,14 @@
  * two minutes of SYN retries, a silent server for ever. So the probe makes
  * the connection itself (non-blocking, bounded by the deadline, with errors
  * it can classify) and hands the connected socket to the resolver, with
- * SO_RCVTIMEO and SO_SNDTIMEO bounding each read and write. For UDP the
- * resolver's own timer is used, but the socket is still ours: connecting it
- * finds routing errors without sending anything, and after a failure its
- * pending error says what the resolver folds into ECONNREFUSED.
+ * SO_RCVTIMEO and SO_SNDTIMEO bounding each read and write (each: a server
+ * that trickles its answer a byte at a time can stretch the deadline, and
+ * after a reset glibc reconnects on a socket of its own, unbounded again).
+ * For UDP the resolver's own timer is used, in whole seconds, but the socket
+ * is still ours: connecting it finds routing errors without sending
+ * anything, after a failure its pending error says what the resolver folds
+ * into ECONNREFUSED, and the replies res_nsend will not return (REFUSED,
+ * SERVFAIL, an empty non-authoritative answer, an echo) are read on it.
  */
 #include "config.h"
 
@@ -229,10 +233,9 @@ static int socket_error(int fd)
 }
 
 /*
- * A non-blocking socket connected to the target. For TCP the handshake is
- * waited for, up to the deadline. Returns the fd, or -1 with the verdict set
- * (or -errno for a local failure, also set): callers test `< 0` and return
- * c->out's status through *r.
+ * A non-blocking socket connected to the target; for TCP the handshake is
+ * waited for, up to the deadline. Returns the fd, or -1 with the verdict in
+ * c->out and in *r what the probe returns: 0, or -errno for a local failure.
  */
 static int open_connected(struct probe_ctx *c, int type, int *r)
 {
