@@ -626,17 +626,24 @@ int main(int argc, char **argv)
 	sigemptyset(&empty);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Every spec is checked before the first socket is bound. */
+	for (i = argi; i < argc; i++) {
+		enum service svc;
+		unsigned port;
+		bool udp, tcp;
+
+		if (parse_spec(argv[i], &svc, &port, &udp, &tcp) < 0) {
+			fprintf(stderr, "cg-services: bad service '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
 	for (; argi < argc; argi++) {
 		enum service svc;
 		unsigned port;
 		bool udp, tcp;
 
-		if (parse_spec(argv[argi], &svc, &port, &udp, &tcp) < 0) {
-			fprintf(stderr, "cg-services: bad service '%s'\n", argv[argi]);
-			usage(stderr);
-			status = 2;
-			goto out;
-		}
+		parse_spec(argv[argi], &svc, &port, &udp, &tcp);
 		if (udp && (status = add_listeners(ls, &nls, svc, port, true)) != 0)
 			goto out;
 		if (tcp && (status = add_listeners(ls, &nls, svc, port, false)) != 0)
