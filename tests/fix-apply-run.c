@@ -4,6 +4,7 @@
  *
  *   fix-apply-run [--table T] [--family 4|6] --chain C (--match-drop | --index N)
  *   fix-apply-run --remove
+ *   --src PREFIX     the exception's source instead of 100.100.2.136/32
  *   --race-once CMD  runs CMD after the nf_tables ruleset was read and
  *                    before the first batch (the generation check must
  *                    refuse that batch; "retried: attempt 2" on stderr)
@@ -74,9 +75,10 @@ static int run(int argc, char **argv)
 		{ "table", required_argument, NULL, 't' }, { "family", required_argument, NULL, 'f' },
 		{ "chain", required_argument, NULL, 'c' }, { "match-drop", no_argument, NULL, 'd' },
 		{ "index", required_argument, NULL, 'i' }, { "remove", no_argument, NULL, 'r' },
-		{ "verbose", no_argument, NULL, 'v' }, { "race-once", required_argument, NULL, 'R' }, {},
+		{ "verbose", no_argument, NULL, 'v' }, { "race-once", required_argument, NULL, 'R' },
+		{ "src", required_argument, NULL, 's' }, {},
 	};
-	const char *table = "filter", *chain = NULL;
+	const char *table = "filter", *chain = NULL, *src = "100.100.2.136/32";
 	bool match_drop = false, remove = false;
 	uint8_t family = NFPROTO_IPV4;
 	uint32_t index = 0;
@@ -93,6 +95,7 @@ static int run(int argc, char **argv)
 		case 'i': index = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'r': remove = true; break;
 		case 'v': cg_log_set_level(CG_LOG_DEBUG); break;
+		case 's': src = optarg; break;
 		case 'R': race_cmd = optarg; fix_nft_test_hook = race; break;
 		default: return 2;
 		}
@@ -119,9 +122,11 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 	ex.accept = false;
-	r = prefix_parse("100.100.2.136/32", &ex.src);
-	if (r < 0)
+	r = prefix_parse(src, &ex.src);
+	if (r < 0) {
+		fprintf(stderr, "bad --src %s\n", src);
 		goto out;
+	}
 	snprintf(ex.iif, sizeof(ex.iif), "eth0");
 	ex.l4proto = IPPROTO_UDP;
 	ex.sport = 53;

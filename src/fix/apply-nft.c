@@ -267,11 +267,14 @@ static struct nftnl_expr *expr_bitwise(const void *mask, uint32_t len)
 	return e;
 }
 
-static struct nftnl_expr *expr_match(const char *name, uint32_t rev, const void *info, uint32_t len)
+/* The blob is the extension's struct padded with zeroes to XT_ALIGN(), the
+ * size the kernel's compat layer insists on. */
+static struct nftnl_expr *expr_match(const char *name, uint32_t rev, const void *info, uint32_t size)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("match");
+	uint32_t len = XT_ALIGN(size);
 	/* libnftnl keeps (and later frees) the info pointer itself */
-	void *copy = malloc(len);
+	void *copy = calloc(1, len);
 
 	if (!e || !copy) {
 		free(copy);
@@ -279,7 +282,7 @@ static struct nftnl_expr *expr_match(const char *name, uint32_t rev, const void 
 			nftnl_expr_free(e);
 		return NULL;
 	}
-	memcpy(copy, info, len);
+	memcpy(copy, info, size);
 	nftnl_expr_set_str(e, NFTNL_EXPR_MT_NAME, name);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_MT_REV, rev);
 	nftnl_expr_set(e, NFTNL_EXPR_MT_INFO, copy, len);
@@ -399,11 +402,11 @@ static int build_iptnft(struct nftnl_rule *r, const struct fix_exception *ex)
 	if (ret >= 0 && ex->ct_states) {
 		ct.match_flags = XT_CONNTRACK_STATE;
 		ct.state_mask = fix_xt_ctstate(ex->ct_states);
-		ret = add(r, expr_match("conntrack", 3, &ct, XT_ALIGN(sizeof(ct))));
+		ret = add(r, expr_match("conntrack", 3, &ct, sizeof(ct)));
 	}
 	if (ret >= 0) {
 		snprintf((char *)cm.comment, sizeof(cm.comment), "%s", ex->comment);
-		ret = add(r, expr_match("comment", 0, &cm, XT_ALIGN(sizeof(cm))));
+		ret = add(r, expr_match("comment", 0, &cm, sizeof(cm)));
 	}
 	if (ret >= 0)
 		ret = add(r, nftnl_expr_alloc("counter"));

@@ -40,9 +40,18 @@ uint16_t fix_xt_ctstate(uint32_t s)
 	return m;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int fix_xtables_lock(unsigned timeout_ms)
 {
 	int fd = open(XTABLES_LOCK_PATH, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	uint64_t deadline = now_ms() + timeout_ms;
 
 	if (fd < 0) {
 		int r = -errno;
@@ -50,7 +59,7 @@ int fix_xtables_lock(unsigned timeout_ms)
 				XTABLES_LOCK_PATH, strerror(-r));
 		return r;
 	}
-	for (unsigned waited = 0;; waited += XTABLES_LOCK_STEP_MS) {
+	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return fd;
 		if (errno != EWOULDBLOCK && errno != EINTR) {
@@ -59,7 +68,7 @@ int fix_xtables_lock(unsigned timeout_ms)
 			close(fd);
 			return r;
 		}
-		if (waited >= timeout_ms)
+		if (now_ms() >= deadline)
 			break;
 		nanosleep(&(struct timespec){ .tv_nsec = XTABLES_LOCK_STEP_MS * 1000000L }, NULL);
 	}
