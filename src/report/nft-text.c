@@ -23,7 +23,6 @@
 #include <net/if.h>
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <limits.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
@@ -1255,7 +1254,6 @@ static void stmt_unlink(struct stmt_list *l, struct stmt *s)
 
 struct parse {
 	struct ctx *c;
-	const struct cg_rule *rule;
 	struct stmt_list *list;
 	struct node *regs[MAX_REGS + 1];
 	struct stmt *loader;            /* the last unknown expression that may load a register */
@@ -4142,7 +4140,7 @@ static void print_rule_body(struct out *o, const struct cg_rule *r, uint8_t fami
 	struct arena scratch = { 0 };
 	struct ctx c = { .a = &scratch, .family = family };
 	struct stmt_list list = { 0 };
-	struct parse p = { .c = &c, .rule = r, .list = &list };
+	struct parse p = { .c = &c, .list = &list };
 	struct printer pr = { .o = o };
 	bool first = true;
 
