@@ -3986,24 +3986,50 @@ static void print_limit(struct out *o, const struct cg_expr *e)
 		out_printf(o, " burst %u packets", e->limit.burst);
 }
 
-/* reject_stmt_print(). The model keeps the reject type, not the ICMP code:
- * the default code is printed, which is what a plain "reject" writes. */
+/* The ICMP code a reject sends. The model keeps the reject type, not the
+ * code: this is the code a plain "reject" of the type writes, which is what
+ * nft prints as nothing. (With the code in the model, only this changes.) */
+static unsigned reject_code(const struct stmt *s)
+{
+	switch (s->src->reject.type) {
+	case NFT_REJECT_ICMPX_UNREACH:
+		return NFT_REJECT_ICMPX_PORT_UNREACH;
+	case NFT_REJECT_ICMP_UNREACH:
+		return s->reject.family == NFPROTO_IPV6 ? 4 /* ICMP6_DST_UNREACH_NOPORT */
+							: 3 /* ICMP_PORT_UNREACH */;
+	default:
+		return 0;
+	}
+}
+
+static void print_reject_code(struct out *o, const char *kind, const struct dtype *dt, unsigned code)
+{
+	struct num v = num_from_u64(code);
+	struct node n = { .type = N_VALUE, .dtype = dt, .byteorder = BO_BIG, .len = 8, .value = &v };
+
+	out_printf(o, " with %s ", kind);
+	print_by_type(o, &n, dt);
+}
+
+/* reject_stmt_print() */
 static void print_reject(struct out *o, const struct stmt *s)
 {
+	unsigned code = reject_code(s);
+
 	out_puts(o, "reject");
 	switch (s->src->reject.type) {
 	case NFT_REJECT_TCP_RST:
 		out_puts(o, " with tcp reset");
 		break;
 	case NFT_REJECT_ICMPX_UNREACH:
+		if (code != NFT_REJECT_ICMPX_PORT_UNREACH)
+			print_reject_code(o, "icmpx", &dt_icmpx_code, code);
 		break;
 	case NFT_REJECT_ICMP_UNREACH:
-		if (!s->reject.verbose)
-			break;
-		if (s->reject.family == NFPROTO_IPV4)
-			out_puts(o, " with icmp port-unreachable");
-		else if (s->reject.family == NFPROTO_IPV6)
-			out_puts(o, " with icmpv6 port-unreachable");
+		if (s->reject.family == NFPROTO_IPV4 && (s->reject.verbose || code != 3))
+			print_reject_code(o, "icmp", &dt_icmp_code, code);
+		else if (s->reject.family == NFPROTO_IPV6 && (s->reject.verbose || code != 4))
+			print_reject_code(o, "icmpv6", &dt_icmpv6_code, code);
 		break;
 	default:
 		out_printf(o, " /* unsupported: type %u */", s->src->reject.type);
