@@ -13,7 +13,8 @@
 #   2. tests/nft-text-rules.nft: every construct the renderer knows;
 #   3. random rulesets of tests/nf-gen.py (NFT_TEXT_SEEDS seeds from
 #      NFT_TEXT_SEED, 40 from 1 by default; a failure names its seed);
-#   4. expressions the model does not know print as placeholders in place.
+#   4. large anonymous sets (thousands of addresses, ports, pairs);
+#   5. expressions the model does not know print as placeholders in place.
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/..}/tests/netns/lib.sh"
 tb_init
@@ -92,7 +93,25 @@ for ((seed = first; seed < first + count; seed++)); do
 done
 t_expect "random rulesets $first..$((first + count - 1)) all rendered as nft lists them" 0 "$bad"
 
-# --- 4. what the model does not know ---------------------------------------
+# --- 4. large anonymous sets ------------------------------------------------
+python3 - >"$T/big.nft" <<'EOF'
+import random
+r = random.Random(7)
+addrs = sorted({"10.%d.%d.%d" % (r.randrange(256), r.randrange(256), r.randrange(1, 255)) for _ in range(3000)})
+ports = sorted({r.randrange(1, 65535) for _ in range(2000)})
+print("flush ruleset\ntable ip big {\n\tchain c {")
+print("\t\tip saddr { %s } drop" % ", ".join(addrs))
+print("\t\ttcp dport { %s } accept" % ", ".join(map(str, ports)))
+print("\t\tip saddr . tcp dport { %s } accept" % ", ".join("%s . %d" % ap for ap in zip(addrs[:1500], ports)))
+print("\t}\n}")
+EOF
+if tb_exec "$NS" nft -f "$T/big.nft"; then
+	compare "$NS" "large anonymous sets" 0
+else
+	t_fail "large anonymous sets: nft -f failed"
+fi
+
+# --- 5. what the model does not know ---------------------------------------
 tb_exec "$NS" nft -f - <<'EOF'
 flush ruleset
 table ip tu {

@@ -310,12 +310,12 @@ struct node {
 	struct node *left, *right;      /* binop/relational/range/mapping, prefix: left */
 	unsigned prefix_len;
 	struct node **items;            /* concat, list, set */
-	unsigned n_items;
+	unsigned n_items, cap_items;
 	struct num *value;              /* N_VALUE */
 	struct {
 		enum base base;
 		unsigned offset;        /* bits */
-		const struct proto_desc *desc;  /* NULL: raw */
+		const struct proto_desc *desc;  /* proto_unknown: raw */
 		const struct hdr_tmpl *tmpl;
 	} payload;
 	uint32_t key;                   /* meta, ct */
@@ -356,6 +356,8 @@ static struct node *node_clone(struct ctx *c, const struct node *n)
 		r->value = arena_memdup(c->a, n->value, sizeof(*n->value));
 	r->left = node_clone(c, n->left);
 	r->right = node_clone(c, n->right);
+	r->items = NULL;
+	r->cap_items = n->n_items;
 	if (n->n_items) {
 		r->items = arena_alloc(c->a, n->n_items * sizeof(*r->items));
 		for (unsigned i = 0; i < n->n_items; i++)
@@ -368,12 +370,17 @@ static struct node *node_clone(struct ctx *c, const struct node *n)
 
 static void node_add_item(struct ctx *c, struct node *list, struct node *item)
 {
-	struct node **items = arena_alloc(c->a, (list->n_items + 1) * sizeof(*items));
+	if (list->n_items == list->cap_items) {
+		/* doubling: an anonymous set of thousands of elements stays linear */
+		unsigned cap = list->cap_items ? 2 * list->cap_items : 4;
+		struct node **items = arena_alloc(c->a, cap * sizeof(*items));
 
-	if (list->n_items)
-		memcpy(items, list->items, list->n_items * sizeof(*items));
-	items[list->n_items++] = item;
-	list->items = items;
+		if (list->n_items)
+			memcpy(items, list->items, list->n_items * sizeof(*items));
+		list->items = items;
+		list->cap_items = cap;
+	}
+	list->items[list->n_items++] = item;
 }
 
 static struct node *value_new(struct ctx *c, const struct dtype *dt, enum byteorder bo,
@@ -2621,9 +2628,7 @@ static void relational_binop_postprocess(struct pp *rp, struct node **np)
 			fc->op = expr->op;
 			fc->left = binop->left;
 			fc->right = binop_to_list(rp->c, NULL, binop->right);
-			fc->items = arena_alloc(rp->c->a, sizeof(*fc->items));
-			fc->items[0] = right->type == N_BINOP ? binop_to_list(rp->c, NULL, right) : right;
-			fc->n_items = 1;
+			node_add_item(rp->c, fc, right->type == N_BINOP ? binop_to_list(rp->c, NULL, right) : right);
 			*np = fc;
 		}
 	} else if (binop->left->dtype && binop->left->dtype->prefix && binop->op == OP_AND &&
@@ -3443,7 +3448,7 @@ static void interval_decompose(struct ctx *c, struct node *set)
 		}
 		ranges[k++] = it;
 	}
-	set->n_items = 0;
+	set->n_items = set->cap_items = 0;
 	set->items = NULL;
 	for (unsigned i = 0; i < k; i++) {
 		struct node *it = ranges[i];
@@ -3492,7 +3497,7 @@ static void concat_range_aggregate(struct ctx *c, struct node *set)
 	unsigned n = set->n_items;
 	struct node **items = set->items;
 
-	set->n_items = 0;
+	set->n_items = set->cap_items = 0;
 	set->items = NULL;
 	for (unsigned i = 0; i + 1 < n; i += 2) {
 		struct node *start = items[i], *end = items[i + 1];
