@@ -24,6 +24,7 @@ enum {
 	OPT_SPORT,
 	OPT_DPORT,
 	OPT_OFFLINE,
+	OPT_PROBE,
 };
 
 static const struct option long_options[] = {
@@ -46,6 +47,7 @@ static const struct option long_options[] = {
 	{ "sport", required_argument, NULL, OPT_SPORT },
 	{ "dport", required_argument, NULL, OPT_DPORT },
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
+	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -66,6 +68,8 @@ void options_print_help(FILE *out)
 	      "      --fix                 install precise exceptions for what is blocked, then re-audit\n"
 	      "      --dry-run             with --fix: print the exact change, touch nothing\n"
 	      "      --undo                remove every exception cgnatcheck installed\n"
+	      "      --probe               confirm each verdict with real traffic: a DNS query, an HTTP\n"
+	      "                            request, an NTP query or a banner read\n"
 	      "  -q, --quiet               print only problems\n"
 	      "  -v, --verbose             more diagnostics on stderr (repeatable)\n"
 	      "\n"
@@ -267,6 +271,9 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 			break;
 		case OPT_OFFLINE:
 			o->route_offline = true;
+			break;
+		case OPT_PROBE:
+			o->probe = true;
 			break;
 		case 'h':
 			o->mode = CG_MODE_HELP;

@@ -222,6 +222,35 @@ tb_ts_remove legacy
 fw_reset
 rm -f "$WORK/local/alibaba.conf"
 
+# --- --probe: the live probe beside the simulated verdict -------------------
+# (last: real services replace the scenario's echo, which the oracle needs)
+kill "$TB_PROV_ECHO_PID"
+wait "$TB_PROV_ECHO_PID" 2>/dev/null || true
+for i in "${!TB_PIDS[@]}"; do
+	[ "${TB_PIDS[i]}" != "$TB_PROV_ECHO_PID" ] || unset 'TB_PIDS[i]'
+done
+TB_PIDS=("${TB_PIDS[@]}")
+tb_bg "$TB_PROV" "$(tb_prog cg-services)" --ready-file "$WORK/services.ready" dns:53 http:80 ntp:123
+tb_wait_file "$WORK/services.ready" 10 "${TB_PIDS[-1]}" || tb_die "cg-services did not get ready"
+run_audit "probe/clean" 0 --probe --dns 100.100.2.136 --service 100.100.100.200:80/tcp
+t_expect "probe/clean: every probe answered" "answered answered answered" \
+	"$(json_get '" ".join(t["probe"]["status"] for t in r["targets"])')"
+tb_ts_install legacy new
+run_audit "probe/tailscale" 2 --probe --dns 100.100.2.136 --service 100.100.100.200:80/tcp
+t_expect "probe/tailscale: blocked, and the probes time out" "blocked:timeout blocked:timeout blocked:timeout" \
+	"$(json_get '" ".join(t["verdict"] + ":" + t["probe"]["status"] for t in r["targets"])')"
+t_expect "probe/tailscale: no disagreement" "False" \
+	"$(json_get 'any(f["code"] == "PROBE_DISAGREES" for f in r["findings"])')"
+tb_ts_remove legacy
+# a drop the host's netfilter does not hold (the provider stops answering):
+# the simulation says reachable, the probe disagrees, and says so
+tb_exec "$TB_PROV" iptables-legacy -A OUTPUT -p udp --sport 53 -j DROP
+run_audit "probe/outside" 2 --probe --dns 100.100.2.136
+t_expect "probe/outside: a critical disagreement for udp" "True" \
+	"$(json_get 'any(f["code"] == "PROBE_DISAGREES" and f["severity"] == "critical" for f in r["findings"])')"
+tb_exec "$TB_PROV" iptables-legacy -F OUTPUT
+fw_reset
+
 # --- bad input: a malformed policy names file and line, exit 3 ---------------
 printf '[Provider]\nName=x\nBogus=1\n' >"$WORK/bad.conf"
 run_audit "bad policy" 3 --policy "$WORK/bad.conf" --dns 100.100.2.136

@@ -12,6 +12,7 @@
 
 #include "cgnatcheck/options.h"
 #include "cgnatcheck/policy.h"
+#include "cgnatcheck/probe.h"
 #include "cgnatcheck/route.h"
 #include "cgnatcheck/ruleset.h"
 #include "cgnatcheck/sim-netfilter.h"
@@ -49,6 +50,8 @@ struct audit_target {
 	const struct cg_chain *blocked_policy; /* blocked by a chain's policy */
 	enum sim_leg blocked_leg;
 	const char *uncertain_what;
+	bool probed;                  /* --probe ran for this target */
+	struct probe_result probe;
 };
 
 enum finding_severity { FINDING_INFO, FINDING_WARNING, FINDING_CRITICAL };

@@ -32,6 +32,7 @@ struct cg_options {
 	bool quiet;
 	bool fix;
 	bool dry_run;
+	bool probe;              /* --probe: confirm verdicts with real traffic */
 	int verbosity;
 
 	struct cg_target_arg *targets;

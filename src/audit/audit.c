@@ -708,6 +708,69 @@ static void tailscale_findings(struct audit *a)
 			  form, cgnat ? " at " : "", where);
 }
 
+/* ---- live probes ------------------------------------------------------------ */
+
+#define PROBE_TIMEOUT_MS 1500
+
+static void probe_targets(struct audit *a)
+{
+	for (size_t i = 0; i < a->n_targets; i++) {
+		struct audit_target *t = &a->targets[i];
+		/* the provider opens inbound flows: nothing this host can send */
+		if (t->inbound)
+			continue;
+		probe_target(&t->addr, t->l4proto, t->port, t->role, PROBE_TIMEOUT_MS, &t->probe);
+		t->probed = true;
+	}
+}
+
+/* The live probe against the simulated verdict: an answer proves the reply
+ * came back through this host's firewall; silence or an error proves the
+ * opposite; a connection without an answer proves little (seed 003). */
+static void probe_findings(struct audit *a)
+{
+	char label[192];
+
+	for (size_t i = 0; i < a->n_targets; i++) {
+		const struct audit_target *t = &a->targets[i];
+		const struct probe_result *p = &t->probe;
+		struct audit_finding *f = NULL;
+		if (!t->probed)
+			continue;
+		target_label(t, label, sizeof(label));
+		bool came_back = p->status == PROBE_ANSWERED || p->status == PROBE_BAD_ANSWER;
+		bool stopped = p->status == PROBE_TIMEOUT || p->status == PROBE_REFUSED ||
+			       p->status == PROBE_UNREACHABLE;
+		bool passes = t->verdict == TARGET_REACHABLE;
+		bool fails = t->verdict == TARGET_BLOCKED || t->verdict == TARGET_UNROUTABLE;
+
+		if (p->status == PROBE_UNSUPPORTED || p->status == PROBE_ERROR)
+			f = audit_add_finding(a, FINDING_INFO, "PROBE_NOT_POSSIBLE", NULL, "%s: no live probe: %s",
+					      label, p->detail);
+		else if (p->status == PROBE_CONNECTED_SILENT)
+			f = audit_add_finding(a, FINDING_WARNING, "PROBE_INCONCLUSIVE", NULL,
+					      "%s: the live probe connected but got no answer (%s): an accepted "
+					      "connection alone does not prove the service works", label, p->detail);
+		else if (passes && stopped)
+			f = audit_add_finding(a, FINDING_CRITICAL, "PROBE_DISAGREES", NULL,
+					      "%s: simulated reachable, but the live probe got %s (%s): something "
+					      "outside this host's netfilter (the service, the path beyond the "
+					      "gateway) or a simulator bug", label, probe_status_to_string(p->status),
+					      p->detail);
+		else if (fails && came_back)
+			f = audit_add_finding(a, FINDING_CRITICAL, "PROBE_DISAGREES", NULL,
+					      "%s: simulated %s, but the live probe got an answer (%s): a simulator "
+					      "bug, or the state changed during the audit", label,
+					      target_verdict_to_string(t->verdict), p->detail);
+		else if (passes && p->status == PROBE_BAD_ANSWER)
+			f = audit_add_finding(a, FINDING_WARNING, "PROBE_BAD_ANSWER", NULL,
+					      "%s: the reply comes back, but not in the service's protocol (%s)",
+					      label, p->detail);
+		if (f)
+			finding_add_target(f, i);
+	}
+}
+
 int audit_run(struct audit *a)
 {
 	int r;
@@ -722,7 +785,11 @@ int audit_run(struct audit *a)
 		}
 		audit_target(a, t);
 	}
+	if (a->opts->probe)
+		probe_targets(a);
 	target_findings(a);
+	if (a->opts->probe)
+		probe_findings(a);
 	latent_findings(a);
 	tailscale_findings(a);
 	return 0;
@@ -739,8 +806,13 @@ int audit_exit_status(const struct audit *a)
 		if (v == TARGET_UNCERTAIN)
 			warning = true;
 	}
-	for (size_t i = 0; i < a->n_findings; i++)
+	for (size_t i = 0; i < a->n_findings; i++) {
+		/* a critical finding without a blocked target: the live probe
+		 * found the target cut off where the simulation did not */
+		if (a->findings[i].severity == FINDING_CRITICAL)
+			return CG_EXIT_BLOCKED;
 		if (a->findings[i].severity >= FINDING_WARNING)
 			warning = true;
+	}
 	return warning ? CG_EXIT_WARNING : CG_EXIT_OK;
 }

@@ -156,6 +156,16 @@ static struct json_object *json_target(const struct audit *a, const struct audit
 	json_object_object_add(o, "route", t->routed ? json_route(a, t) : NULL);
 	json_object_object_add(o, "request", t->simulated ? json_direction(t, true) : NULL);
 	json_object_object_add(o, "reply", t->simulated ? json_direction(t, false) : NULL);
+	if (t->probed) {
+		struct json_object *po = json_object_new_object();
+		json_object_object_add(po, "status", json_object_new_string(probe_status_to_string(t->probe.status)));
+		json_object_object_add(po, "detail", json_object_new_string(t->probe.detail));
+		json_object_object_add(po, "ms", json_object_new_double(t->probe.ms));
+		json_object_object_add(po, "reached", json_object_new_boolean(probe_reached(&t->probe)));
+		json_object_object_add(o, "probe", po);
+	} else {
+		json_object_object_add(o, "probe", NULL);
+	}
 	json_object_object_add(o, "blocked_by", t->verdict == TARGET_BLOCKED || t->verdict == TARGET_UNCERTAIN ?
 			       json_rule(t->blocked_by) : NULL);
 	if (t->verdict == TARGET_BLOCKED && t->blocked_policy)
@@ -320,6 +330,9 @@ static void text_target(FILE *out, const struct style *s, const struct audit *a,
 		return;
 	if (t->routed)
 		text_route(out, a, t);
+	if (t->probed)
+		fprintf(out, "      probe: %s%s%s (%s), %.0f ms\n", probe_reached(&t->probe) ? s->green : s->yellow,
+			probe_status_to_string(t->probe.status), s->reset, t->probe.detail, t->probe.ms);
 	switch (t->verdict) {
 	case TARGET_BLOCKED:
 		fprintf(out, "      request: %s, reply: %s; the %s is dropped by\n",
