@@ -328,8 +328,10 @@ static void test_interval_million(void)
 	       "%u lookups (%u hits) in %.3f s\n",
 	       n_ranges, n, t1_build - t0, n_lookups, hits, t2 - t1);
 #if !defined(__SANITIZE_ADDRESS__)
-	/* a sanitizer build is several times slower: printed, not judged */
-	CHECK(t2 - t1 < 0.25);
+	/* a sanitizer build is several times slower: printed, not judged.
+	 * The bound is loose on purpose (tests run in parallel on a loaded
+	 * machine); a scan instead of a search would take minutes. */
+	CHECK(t2 - t1 < 2.0);
 #endif
 
 	/* the same set shuffled: the sort path, timed for information */

@@ -119,7 +119,7 @@ struct cg_expr {
 			struct cg_data data;
 			struct cg_verdict verdict;
 		} immediate;
-		struct { uint32_t type; } reject;   /* NFT_REJECT_* */
+		struct { uint32_t type; uint8_t code; bool code_set; } reject; /* NFT_REJECT_*, ICMP code */
 		struct {
 			uint32_t type;          /* NFT_NAT_SNAT / NFT_NAT_DNAT */
 			uint8_t family;

@@ -221,6 +221,10 @@ static void reject_convert(const struct nftnl_expr *ne, struct cg_expr *e, struc
 {
 	e->type = CG_EXPR_REJECT;
 	e->reject.type = nftnl_expr_get_u32(ne, NFTNL_EXPR_REJECT_TYPE);
+	if (nftnl_expr_is_set(ne, NFTNL_EXPR_REJECT_CODE)) {
+		e->reject.code = nftnl_expr_get_u8(ne, NFTNL_EXPR_REJECT_CODE);
+		e->reject.code_set = true;
+	}
 }
 
 static void nat_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)

@@ -3991,11 +3991,12 @@ static void print_limit(struct out *o, const struct cg_expr *e)
 		out_printf(o, " burst %u packets", e->limit.burst);
 }
 
-/* The ICMP code a reject sends. The model keeps the reject type, not the
- * code: this is the code a plain "reject" of the type writes, which is what
- * nft prints as nothing. (With the code in the model, only this changes.) */
+/* The ICMP code a reject sends: the collected one, or for a hand-built rule
+ * the code a plain "reject" of the type writes (which nft prints as nothing). */
 static unsigned reject_code(const struct stmt *s)
 {
+	if (s->src->reject.code_set)
+		return s->src->reject.code;
 	switch (s->src->reject.type) {
 	case NFT_REJECT_ICMPX_UNREACH:
 		return NFT_REJECT_ICMPX_PORT_UNREACH;
