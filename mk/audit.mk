@@ -15,3 +15,7 @@ EXTRA_DIST += tests/audit-scenarios.sh
 # least privilege
 TESTS += tests/caps.sh
 EXTRA_DIST += tests/caps.sh
+
+# --fix / --dry-run / --undo through the command line
+TESTS += tests/fix-cli.sh
+EXTRA_DIST += tests/fix-cli.sh

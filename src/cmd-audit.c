@@ -1,33 +1,193 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The default command: audit this host (collect -> simulate -> audit ->
- * report). --fix and --undo belong to the fix stage, which this version does
- * not have yet: they refuse (exit 3) instead of pretending. */
+ * report); with --fix, plan and install the exceptions, then audit again and
+ * report by the new state; --undo removes what cgnatcheck installed. */
 #include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "cgnatcheck/audit-report.h"
 #include "cgnatcheck/audit.h"
 #include "cgnatcheck/cmd.h"
+#include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/fix-apply.h"
+#include "cgnatcheck/fix.h"
+
+static const char *state_dir(void)
+{
+	const char *e = getenv("CGNATCHECK_STATE_DIR");
+
+	return e && *e ? e : CG_STATEDIR;
+}
+
+/* Appends one line per change to STATE_DIR/changes.log: when, what, why. */
+static void record_change(const struct audit_change *c, const char *rule)
+{
+	char path[4096], when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (mkdir(state_dir(), 0755) < 0 && errno != EEXIST) {
+		log_warning("cannot create %s (%s): the change is not recorded", state_dir(), strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/changes.log", state_dir());
+	_cleanup_fclose_ FILE *f = fopen(path, "ae");
+	if (!f) {
+		log_warning("cannot open %s (%s): the change is not recorded", path, strerror(errno));
+		return;
+	}
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	fprintf(f, "%s %s target=%s before-rule=\"%s\" command=%s\n", when, c->result,
+		c->target[0] ? c->target : "-", rule ? rule : "-", c->command ? c->command : "-");
+}
+
+static int run_audit(struct audit *a, const struct cg_options *opts)
+{
+	int r;
+
+	audit_init(a, opts);
+	r = audit_load_policies(a);
+	if (r >= 0)
+		r = audit_collect_state(a);
+	if (r >= 0)
+		r = audit_collect_targets(a);
+	if (r >= 0)
+		r = audit_run(a);
+	return r;
+}
+
+static void target_name(const struct audit_target *t, char *buf, size_t size)
+{
+	char addr[CG_ADDRSTRLEN];
+
+	snprintf(buf, size, "%s %s/%u", addr_to_string(&t->addr, addr), l4proto_to_string(t->l4proto), t->port);
+}
+
+/* Plans and (unless --dry-run) applies an exception for every blocked
+ * target. Returns the number of targets no precise exception could be
+ * placed for, or a negative errno when applying failed. */
+static int fix_targets(struct audit *before, struct audit *changes)
+{
+	int refused = 0, failed = 0;
+
+	for (size_t i = 0; i < before->n_targets; i++) {
+		const struct audit_target *t = &before->targets[i];
+		struct fix_exception ex;
+		const char *why = NULL;
+		char name[64];
+
+		if (t->verdict != TARGET_BLOCKED)
+			continue;
+		target_name(t, name, sizeof(name));
+		if (fix_plan(before, t, &ex, &why) < 0) {
+			audit_add_change(changes, "refused", name, NULL, "no precise exception for %s: %s", name, why);
+			refused++;
+			continue;
+		}
+		char *cmd = fix_command(&ex);
+		if (before->opts->dry_run) {
+			audit_add_change(changes, "dry-run", name, cmd, "would add an exception for %s", name);
+			continue;
+		}
+		int r = fix_apply(&ex);
+		struct audit_change *c;
+		if (r < 0) {
+			c = audit_add_change(changes, "failed", name, cmd, "could not add the exception for %s: %s",
+					     name, strerror(-r));
+			failed++;
+		} else if (r == FIX_UNCHANGED) {
+			c = audit_add_change(changes, "unchanged", name, cmd, "the exception for %s is already in place",
+					     name);
+		} else {
+			c = audit_add_change(changes, "applied", name, cmd, "added an exception for %s", name);
+		}
+		c->before = target_verdict_to_string(t->verdict);
+		record_change(c, ex.comment);
+	}
+	return failed ? -EIO : refused;
+}
+
+static int cmd_fix(const struct cg_options *opts)
+{
+	struct audit before, after;
+	int r, status;
+
+	r = run_audit(&before, opts);
+	if (r < 0) {
+		audit_free(&before);
+		return CG_EXIT_FAILURE;
+	}
+	/* the changes are kept in `after`, which is what gets reported */
+	struct audit changes;
+	audit_init(&changes, opts);
+	int refused = fix_targets(&before, &changes);
+
+	if (opts->dry_run) {
+		before.changes = changes.changes;
+		before.n_changes = changes.n_changes;
+		changes.changes = NULL;
+		changes.n_changes = 0;
+		status = audit_exit_status(&before);
+		r = audit_report_print(stdout, opts->format, &before);
+		audit_free(&before);
+		audit_free(&changes);
+		return r < 0 ? CG_EXIT_FAILURE : refused > 0 ? CG_EXIT_FAILURE : status;
+	}
+
+	/* verified: audit again, from a fresh dump */
+	r = run_audit(&after, opts);
+	if (r < 0) {
+		audit_free(&before);
+		audit_free(&changes);
+		audit_free(&after);
+		return CG_EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < changes.n_changes; i++) {
+		struct audit_change *c = &changes.changes[i];
+		for (size_t k = 0; k < after.n_targets; k++) {
+			char name[64];
+			target_name(&after.targets[k], name, sizeof(name));
+			if (strcmp(name, c->target) == 0)
+				c->after = target_verdict_to_string(after.targets[k].verdict);
+		}
+	}
+	after.changes = changes.changes;
+	after.n_changes = changes.n_changes;
+	changes.changes = NULL;
+	changes.n_changes = 0;
+	status = audit_exit_status(&after);
+	r = audit_report_print(stdout, opts->format, &after);
+	if (r < 0)
+		status = CG_EXIT_FAILURE;
+	if (refused < 0) {
+		log_error("some exceptions could not be added (see the changes above); the firewall was left "
+			  "as it was for those targets");
+		status = CG_EXIT_FAILURE;
+	} else if (refused > 0) {
+		log_error("%d blocked target%s could not get a precise exception (see the changes above): "
+			  "cgnatcheck will not widen an exception or edit someone else's rule; change that rule "
+			  "or its chain's policy yourself", refused, refused == 1 ? "" : "s");
+		status = CG_EXIT_FAILURE;
+	}
+	audit_free(&before);
+	audit_free(&changes);
+	audit_free(&after);
+	return status;
+}
 
 int cmd_audit(const struct cg_options *opts)
 {
 	struct audit a;
 	int r, status;
 
-	if (opts->fix) {
-		log_error("--fix is not available in cgnatcheck %s: installing exceptions is not "
-			  "implemented yet. Run without --fix to see what is blocked and by which rule.",
-			  PACKAGE_VERSION);
-		return CG_EXIT_FAILURE;
-	}
-	audit_init(&a, opts);
-	r = audit_load_policies(&a);
-	if (r >= 0)
-		r = audit_collect_state(&a);
-	if (r >= 0)
-		r = audit_collect_targets(&a);
-	if (r >= 0)
-		r = audit_run(&a);
+	if (opts->fix)
+		return cmd_fix(opts);
+	r = run_audit(&a, opts);
 	if (r < 0) {
 		audit_free(&a);
 		return CG_EXIT_FAILURE;
@@ -44,8 +204,25 @@ int cmd_audit(const struct cg_options *opts)
 
 int cmd_undo(const struct cg_options *opts)
 {
-	(void)opts;
-	log_error("--undo is not available in cgnatcheck %s: this version installs no exceptions, "
-		  "so there is nothing to remove.", PACKAGE_VERSION);
-	return CG_EXIT_FAILURE;
+	struct cg_ruleset rs = { 0 };
+	struct audit a;
+	unsigned n = 0;
+	int r;
+
+	r = netfilter_collect(&rs);
+	if (r < 0) {
+		log_error("cannot undo: reading the firewall rules failed");
+		return CG_EXIT_FAILURE;
+	}
+	r = fix_remove_tagged(&rs, &n);
+	ruleset_free(&rs);
+	audit_init(&a, opts);
+	struct audit_change *c = r < 0 ?
+		audit_add_change(&a, "failed", NULL, NULL, "removing cgnatcheck's exceptions failed: %s", strerror(-r)) :
+		audit_add_change(&a, "removed", NULL, NULL, "removed %u rule%s tagged cgnatcheck:", n, n == 1 ? "" : "s");
+	if (r >= 0 && n)
+		record_change(c, NULL);
+	int w = audit_report_print(stdout, opts->format, &a);
+	audit_free(&a);
+	return r < 0 || w < 0 ? CG_EXIT_FAILURE : CG_EXIT_OK;
 }

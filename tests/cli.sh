@@ -33,14 +33,10 @@ t_expect "unknown option exits 3" 3 "$t_status"
 t_run "$CGNATCHECK" --dry-run
 t_expect "--dry-run without --fix exits 3" 3 "$t_status"
 
-# Not implemented yet: must refuse with exit 3 and say so, never report success.
-# (The audit itself runs only in the namespace tests: never on this machine.)
-for args in "--fix" "--fix --dry-run" "--undo"; do
-	# shellcheck disable=SC2086
-	t_run "$CGNATCHECK" $args
-	t_expect "'cgnatcheck $args' refuses with exit 3" 3 "$t_status"
-	case "$t_err" in *"not"*) t_ok "'$args' says why" ;; *) t_fail "'$args' gave no reason: $t_err" ;; esac
-	[ -z "$t_out" ] && t_ok "'$args' prints no report" || t_fail "'$args' printed a report: $t_out"
-done
+t_run "$CGNATCHECK" --fix --undo
+t_expect "--fix with --undo exits 3" 3 "$t_status"
+
+# The audit, --fix and --undo run only in the namespace tests: never against
+# this machine's own firewall.
 
 t_done

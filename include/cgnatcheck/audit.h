@@ -65,6 +65,15 @@ struct audit_finding {
 	size_t n_targets;
 };
 
+/* What --fix did (or, with --dry-run, would do), or what --undo removed. */
+struct audit_change {
+	char *command;                /* the exception as a command (malloc'd), or NULL */
+	char *message;                /* what happened, in words (malloc'd) */
+	const char *result;           /* "applied", "unchanged", "dry-run", "refused", "failed", "removed" */
+	char target[64];              /* "100.100.2.136 udp/53", or "" */
+	const char *before, *after;   /* the target's verdict before and after, or NULL */
+};
+
 struct audit {
 	const struct cg_options *opts;
 	/* policies: every overlay policy, and the provider policies in use */
@@ -82,7 +91,12 @@ struct audit {
 	size_t n_targets;
 	struct audit_finding *findings;
 	size_t n_findings;
+	struct audit_change *changes;
+	size_t n_changes;
 };
+
+struct audit_change *audit_add_change(struct audit *a, const char *result, const char *target,
+				      char *command, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Where policies and host facts come from; overridable for tests and for
  * hosts with unusual layouts (CGNATCHECK_POLICY_DIR, CGNATCHECK_POLICY_LOCAL_DIR,

@@ -67,6 +67,27 @@ struct audit_finding *audit_add_finding(struct audit *a, enum finding_severity s
 	return f;
 }
 
+struct audit_change *audit_add_change(struct audit *a, const char *result, const char *target,
+				      char *command, const char *fmt, ...)
+{
+	struct audit_change *c;
+	va_list ap;
+
+	a->changes = xreallocarray(a->changes, a->n_changes + 1, sizeof(*a->changes));
+	c = &a->changes[a->n_changes++];
+	memset(c, 0, sizeof(*c));
+	c->result = result;
+	c->command = command;
+	snprintf(c->target, sizeof(c->target), "%s", target ? target : "");
+	va_start(ap, fmt);
+	if (vasprintf(&c->message, fmt, ap) < 0)
+		c->message = NULL;
+	va_end(ap);
+	if (!c->message)
+		c->message = xstrdup(result);
+	return c;
+}
+
 void finding_add_target(struct audit_finding *f, size_t target)
 {
 	f->targets = xreallocarray(f->targets, f->n_targets + 1, sizeof(*f->targets));
@@ -92,6 +113,11 @@ void audit_free(struct audit *a)
 		free(a->findings[i].targets);
 	}
 	free(a->findings);
+	for (size_t i = 0; i < a->n_changes; i++) {
+		free(a->changes[i].command);
+		free(a->changes[i].message);
+	}
+	free(a->changes);
 	for (size_t i = 0; i < a->n_policies; i++)
 		policy_free(&a->policies[i]);
 	free(a->policies);

@@ -228,7 +228,19 @@ static int report_json(FILE *out, const struct audit *a)
 		if (!a->opts->quiet || a->findings[i].severity > FINDING_INFO)
 			json_object_array_add(findings, json_finding(a, &a->findings[i]));
 	json_object_object_add(root, "findings", findings);
-	json_object_object_add(root, "changes", json_object_new_array());
+	struct json_object *changes = json_object_new_array();
+	for (size_t i = 0; i < a->n_changes; i++) {
+		const struct audit_change *c = &a->changes[i];
+		struct json_object *co = json_object_new_object();
+		json_object_object_add(co, "result", json_object_new_string(c->result));
+		json_object_object_add(co, "target", c->target[0] ? json_object_new_string(c->target) : NULL);
+		json_object_object_add(co, "command", json_str(c->command));
+		json_object_object_add(co, "message", json_object_new_string(c->message));
+		json_object_object_add(co, "before", json_str(c->before));
+		json_object_object_add(co, "after", json_str(c->after));
+		json_object_array_add(changes, co);
+	}
+	json_object_object_add(root, "changes", changes);
 	json_object_object_add(root, "exit_status", json_object_new_int(audit_exit_status(a)));
 	if (fputs(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE), out) < 0 ||
 	    fputc('\n', out) == EOF)
@@ -363,7 +375,7 @@ static int report_text(FILE *out, const struct audit *a)
 		bad += a->targets[i].verdict != TARGET_REACHABLE;
 	for (size_t i = 0; i < a->n_findings; i++)
 		warn += a->findings[i].severity > FINDING_INFO;
-	if (a->opts->quiet && !bad && !warn)
+	if (a->opts->quiet && !bad && !warn && !a->n_changes)
 		return 0;
 
 	if (!a->opts->quiet) {
@@ -390,6 +402,17 @@ static int report_text(FILE *out, const struct audit *a)
 			f->message);
 		if (f->rule && strcmp(f->code, "TARGET_BLOCKED") != 0)
 			text_rule(out, &s, "           ", f->rule, NULL);
+	}
+	if (a->n_changes)
+		fputs("\nChanges:\n", out);
+	for (size_t i = 0; i < a->n_changes; i++) {
+		const struct audit_change *c = &a->changes[i];
+		fprintf(out, "  %-9s %s", c->result, c->message);
+		if (c->before && c->after)
+			fprintf(out, " (%s: %s -> %s)", c->target, c->before, c->after);
+		fputc('\n', out);
+		if (c->command)
+			fprintf(out, "            %s\n", c->command);
 	}
 	return ferror(out) ? -EIO : 0;
 }

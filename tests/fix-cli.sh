@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# cgnatcheck --fix / --dry-run / --undo against the kernel, in each firewall
+# form: the dry run changes nothing and prints the commands; the fix makes
+# the resolver reachable and adds only tagged rules; a second run changes
+# nothing; --undo restores the ruleset exactly; other 100.64.0.0/10 traffic
+# and a spoofed NEW from the resolver's address stay dropped.
+set -euo pipefail
+. "${top_srcdir:-$(dirname "$0")/..}/tests/netns/lib.sh"
+tb_init
+command -v python3 >/dev/null || t_skip "needs python3"
+tb_tmpdir WORK
+export CGNATCHECK_POLICY_DIR="$top_srcdir/policies" CGNATCHECK_POLICY_LOCAL_DIR="$WORK/local" \
+	CGNATCHECK_DMI_DIR="$WORK/dmi" CGNATCHECK_STATE_DIR="$WORK/state"
+tb_scenario
+tb_host_listen 8080/tcp
+
+dump() { tb_fw_dump "$1" | sed -E 's/\[[0-9]+:[0-9]+\]//; s/counter packets [0-9]+ bytes [0-9]+/counter/' | grep -v '^#'; }
+cg() { # FORM-LABEL WANT-EXIT ARGS...
+	local label=$1 want=$2 status=0
+	shift 2
+	tb_exec "$TB_HOST" "$CGNATCHECK" --format json "$@" >"$WORK/out.json" 2>"$WORK/err" || status=$?
+	t_expect "$label: exit status" "$want" "$status"
+	[ "$status" -ne 3 ] || cat "$WORK/err" >&2
+}
+json_get() {
+	python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$WORK/out.json" "$1"
+}
+
+for form in legacy nft nftables; do
+	tb_ts_install "$form" new
+	dump "$form" >"$WORK/orig"
+
+	cg "$form --dry-run" 2 --fix --dry-run --dns 100.100.2.136
+	t_expect "$form --dry-run: two commands planned" "dry-run dry-run" \
+		"$(json_get '" ".join(c["result"] for c in r["changes"])')"
+	dump "$form" >"$WORK/now"
+	diff -q "$WORK/orig" "$WORK/now" >/dev/null && t_ok "$form --dry-run: nothing changed" ||
+		t_fail "$form --dry-run changed the ruleset: $(diff "$WORK/orig" "$WORK/now")"
+
+	cg "$form --fix" 0 --fix --dns 100.100.2.136
+	t_expect "$form --fix: applied, and verified reachable" "applied:reachable applied:reachable" \
+		"$(json_get '" ".join(c["result"] + ":" + str(c["after"]) for c in r["changes"])')"
+	tb_expect_probe "$form --fix: the resolver answers (udp)" reply 100.100.2.136 53 udp
+	tb_expect_probe "$form --fix: the resolver answers (tcp)" reply 100.100.2.136 53 tcp
+	tb_expect_probe "$form --fix: 100.100.2.138 is still dropped" timeout 100.100.2.138 53 udp
+	tb_expect_inbound "$form --fix: a spoofed NEW from 100.100.2.136 is still dropped" timeout 8080 tcp --from 100.100.2.136
+	dump "$form" >"$WORK/fixed"
+	added=$(diff "$WORK/orig" "$WORK/fixed" | grep -c '^>' || true)
+	removed=$(diff "$WORK/orig" "$WORK/fixed" | grep -c '^<' || true)
+	t_expect "$form --fix: two rules added, none removed" "2 0" "$added $removed"
+	t_expect "$form --fix: every added rule is tagged" "2" \
+		"$(diff "$WORK/orig" "$WORK/fixed" | grep '^>' | grep -c 'cgnatcheck:' || true)"
+
+	cg "$form --fix again" 0 --fix --dns 100.100.2.136
+	t_expect "$form --fix again: nothing new" "" \
+		"$(json_get '" ".join(c["result"] for c in r["changes"])')"
+	dump "$form" >"$WORK/now"
+	diff -q "$WORK/fixed" "$WORK/now" >/dev/null && t_ok "$form --fix again: ruleset unchanged" ||
+		t_fail "$form --fix again changed the ruleset: $(diff "$WORK/fixed" "$WORK/now")"
+
+	cg "$form --undo" 0 --undo
+	t_expect "$form --undo: removed both" "removed 2 rules tagged cgnatcheck:" \
+		"$(json_get 'r["changes"][0]["message"]')"
+	dump "$form" >"$WORK/now"
+	diff -q "$WORK/orig" "$WORK/now" >/dev/null && t_ok "$form --undo: the original ruleset, exactly" ||
+		t_fail "$form --undo left: $(diff "$WORK/orig" "$WORK/now")"
+	tb_expect_probe "$form --undo: the resolver is dropped again" timeout 100.100.2.136 53 udp
+	tb_ts_remove "$form"
+done
+[ -s "$WORK/state/changes.log" ] && t_ok "changes are recorded in the state directory" ||
+	t_fail "no $WORK/state/changes.log"
+t_expect "one line per change" 9 "$(wc -l <"$WORK/state/changes.log")"
+t_done
