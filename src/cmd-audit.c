@@ -16,6 +16,8 @@
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/fix-apply.h"
 #include "cgnatcheck/fix.h"
+#include "cgnatcheck/iptables-text.h"
+#include "cgnatcheck/nft-text.h"
 
 static const char *state_dir(void)
 {
@@ -42,7 +44,7 @@ static void record_change(const struct audit_change *c, const char *rule)
 		return;
 	}
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	fprintf(f, "%s %s target=%s before-rule=\"%s\" command=%s\n", when, c->result,
+	fprintf(f, "%s %s target=%s before-rule=%s command=%s\n", when, c->result,
 		c->target[0] ? c->target : "-", rule ? rule : "-", c->command ? c->command : "-");
 }
 
@@ -107,7 +109,9 @@ static int fix_targets(struct audit *before, struct audit *changes)
 			c = audit_add_change(changes, "applied", name, cmd, "added an exception for %s", name);
 		}
 		c->before = target_verdict_to_string(t->verdict);
-		record_change(c, ex.comment);
+		_cleanup_free_ char *rule = ex.before->chain->table->backend == CG_BACKEND_NFTABLES ?
+			nft_rule_to_string(ex.before) : ipt_rule_to_string(ex.before);
+		record_change(c, rule);
 	}
 	return failed ? -EIO : refused;
 }
