@@ -19,3 +19,7 @@ EXTRA_DIST += tests/caps.sh
 # --fix / --dry-run / --undo through the command line
 TESTS += tests/fix-cli.sh
 EXTRA_DIST += tests/fix-cli.sh
+
+# --keep: exceptions survive a tailscaled restart
+TESTS += tests/keep.sh
+EXTRA_DIST += tests/keep.sh

@@ -116,7 +116,7 @@ static int fix_targets(struct audit *before, struct audit *changes)
 	return failed ? -EIO : refused;
 }
 
-static int cmd_fix(const struct cg_options *opts)
+int cmd_fix_once(const struct cg_options *opts, bool keeping)
 {
 	struct audit before, after;
 	int r, status;
@@ -165,7 +165,19 @@ static int cmd_fix(const struct cg_options *opts)
 	changes.changes = NULL;
 	changes.n_changes = 0;
 	status = audit_exit_status(&after);
-	r = audit_report_print(stdout, opts->format, &after);
+	if (keeping) {
+		/* the long-running mode logs what it did, not a report a round */
+		for (size_t i = 0; i < after.n_changes; i++) {
+			const struct audit_change *c = &after.changes[i];
+			fprintf(stderr, "cgnatcheck: %s%s (%s -> %s)%s%s\n",
+				strcmp(c->result, "applied") == 0 ? "re-applied: " : "", c->message,
+				c->before ? c->before : "?", c->after ? c->after : "?",
+				c->command ? ": " : "", c->command ? c->command : "");
+		}
+		r = 0;
+	} else {
+		r = audit_report_print(stdout, opts->format, &after);
+	}
 	if (r < 0)
 		status = CG_EXIT_FAILURE;
 	if (refused < 0) {
@@ -190,7 +202,7 @@ int cmd_audit(const struct cg_options *opts)
 	int r, status;
 
 	if (opts->fix)
-		return cmd_fix(opts);
+		return cmd_fix_once(opts, false);
 	r = run_audit(&a, opts);
 	if (r < 0) {
 		audit_free(&a);

@@ -45,7 +45,7 @@ int main(int argc, char *argv[])
 		break;
 	case CG_MODE_AUDIT:
 	default:
-		status = cmd_audit(&opts);
+		status = opts.keep ? cmd_keep(&opts) : cmd_audit(&opts);
 		break;
 	}
 	if (fflush(stdout) != 0 && status != CG_EXIT_FAILURE) {

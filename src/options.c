@@ -25,6 +25,7 @@ enum {
 	OPT_DPORT,
 	OPT_OFFLINE,
 	OPT_PROBE,
+	OPT_KEEP,
 };
 
 static const struct option long_options[] = {
@@ -48,6 +49,7 @@ static const struct option long_options[] = {
 	{ "dport", required_argument, NULL, OPT_DPORT },
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
 	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -68,6 +70,8 @@ void options_print_help(FILE *out)
 	      "      --fix                 install precise exceptions for what is blocked, then re-audit\n"
 	      "      --dry-run             with --fix: print the exact change, touch nothing\n"
 	      "      --undo                remove every exception cgnatcheck installed\n"
+	      "      --keep                --fix, then again whenever the ruleset changes (tailscaled\n"
+	      "                            re-creating its chains); runs until SIGTERM\n"
 	      "      --probe               confirm each verdict with real traffic: a DNS query, an HTTP\n"
 	      "                            request, an NTP query or a banner read\n"
 	      "  -q, --quiet               print only problems\n"
@@ -275,6 +279,10 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 		case OPT_PROBE:
 			o->probe = true;
 			break;
+		case OPT_KEEP:
+			o->keep = true;
+			o->fix = true;
+			break;
 		case 'h':
 			o->mode = CG_MODE_HELP;
 			return 0;
@@ -289,6 +297,8 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 	}
 	if (optind < argc)
 		return log_error("unexpected argument '%s' (see --help)", argv[optind]);
+	if (o->keep && o->dry_run)
+		return log_error("--keep cannot be combined with --dry-run");
 	if (o->dry_run && !o->fix)
 		return log_error("--dry-run only makes sense with --fix");
 	if (o->fix && o->mode == CG_MODE_UNDO)

@@ -33,6 +33,7 @@ struct cg_options {
 	bool fix;
 	bool dry_run;
 	bool probe;              /* --probe: confirm verdicts with real traffic */
+	bool keep;               /* --keep: --fix, and again whenever the ruleset changes */
 	int verbosity;
 
 	struct cg_target_arg *targets;
