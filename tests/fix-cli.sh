@@ -26,6 +26,23 @@ json_get() {
 	python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$WORK/out.json" "$1"
 }
 
+# Adds and removes a foreign rule in the filter table's INPUT, 300 times.
+writer() { # FORM
+	local i h
+	for ((i = 0; i < 300; i++)); do
+		case $1 in
+		legacy | nft)
+			tb_exec "$TB_HOST" "iptables-$1" -w -A INPUT -s 192.0.2.1 -j ACCEPT || return 1
+			tb_exec "$TB_HOST" "iptables-$1" -w -D INPUT -s 192.0.2.1 -j ACCEPT || return 1 ;;
+		nftables)
+			h=$(tb_exec "$TB_HOST" nft --echo --handle add rule ip filter INPUT ip saddr 192.0.2.1 accept |
+				sed -n 's/.*# handle \([0-9]*\).*/\1/p')
+			[ -n "$h" ] || return 1
+			tb_exec "$TB_HOST" nft delete rule ip filter INPUT handle "$h" || return 1 ;;
+		esac
+	done
+}
+
 for form in legacy nft nftables; do
 	tb_ts_install "$form" new
 	dump "$form" >"$WORK/orig"
@@ -66,6 +83,23 @@ for form in legacy nft nftables; do
 	diff -q "$WORK/orig" "$WORK/now" >/dev/null && t_ok "$form --undo: the original ruleset, exactly" ||
 		t_fail "$form --undo left: $(diff "$WORK/orig" "$WORK/now")"
 	tb_expect_probe "$form --undo: the resolver is dropped again" timeout 100.100.2.136 53 udp
+
+	# 100 fix/undo cycles while another writer adds and removes an unrelated
+	# rule in the same table: nothing of theirs lost or duplicated
+	writer "$form" &
+	wpid=$!
+	bad=0
+	for ((cycle = 0; cycle < 100; cycle++)); do
+		tb_exec "$TB_HOST" "$CGNATCHECK" --fix --quiet --dns 100.100.2.136 >/dev/null 2>"$WORK/cycle.err" ||
+			{ bad=$((bad + 1)); cat "$WORK/cycle.err" >&2; }
+		tb_exec "$TB_HOST" "$CGNATCHECK" --undo --quiet >/dev/null 2>>"$WORK/cycle.err" ||
+			{ bad=$((bad + 1)); cat "$WORK/cycle.err" >&2; }
+	done
+	wait "$wpid" || t_fail "$form: the concurrent writer failed"
+	t_expect "$form: 100 fix/undo cycles beside a concurrent writer all succeeded" 0 "$bad"
+	dump "$form" >"$WORK/now"
+	diff -q "$WORK/orig" "$WORK/now" >/dev/null && t_ok "$form: after the cycles, the original ruleset exactly" ||
+		t_fail "$form: after the cycles: $(diff "$WORK/orig" "$WORK/now")"
 	tb_ts_remove "$form"
 done
 # a drop by a chain's policy cannot be narrowed by an exception: refuse
@@ -82,5 +116,6 @@ tb_exec "$TB_HOST" iptables-legacy -P INPUT ACCEPT
 
 [ -s "$WORK/state/changes.log" ] && t_ok "changes are recorded in the state directory" ||
 	t_fail "no $WORK/state/changes.log"
-t_expect "one line per change" 9 "$(wc -l <"$WORK/state/changes.log")"
+# per form: 2 applied + 1 removed, then 100 cycles of 2 applied + 1 removed
+t_expect "one line per change" $((3 * (3 + 100 * 3))) "$(wc -l <"$WORK/state/changes.log")"
 t_done
