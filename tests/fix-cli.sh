@@ -102,6 +102,23 @@ for form in legacy nft nftables; do
 		t_fail "$form: after the cycles: $(diff "$WORK/orig" "$WORK/now")"
 	tb_ts_remove "$form"
 done
+# a table of nft's own (no iptables name): the native form, visible in nft
+tb_exec "$TB_HOST" nft -f - <<'EOF'
+table inet guard {
+	set shared { type ipv4_addr; flags interval; elements = { 100.64.0.0/10 } }
+	chain input { type filter hook input priority 0; policy accept; ip saddr @shared drop; }
+}
+EOF
+cg "inet guard --fix" 0 --fix --dns 100.100.2.136
+tb_expect_probe "inet guard --fix: the resolver answers" reply 100.100.2.136 53 udp
+case "$(tb_exec "$TB_HOST" nft list chain inet guard input)" in
+*'iifname "eth0" ip saddr 100.100.2.136 udp sport 53 ct state established,related accept comment "cgnatcheck:cli:dns-100.100.2.136-udp-53"'*)
+	t_ok "inet guard: the native exception, ACCEPT in the base chain" ;;
+*) t_fail "inet guard: $(tb_exec "$TB_HOST" nft list chain inet guard input)" ;;
+esac
+cg "inet guard --undo" 0 --undo
+tb_exec "$TB_HOST" nft delete table inet guard
+
 # a drop by a chain's policy cannot be narrowed by an exception: refuse
 tb_exec "$TB_HOST" iptables-legacy -P INPUT DROP
 dump legacy >"$WORK/orig"
@@ -117,5 +134,5 @@ tb_exec "$TB_HOST" iptables-legacy -P INPUT ACCEPT
 [ -s "$WORK/state/changes.log" ] && t_ok "changes are recorded in the state directory" ||
 	t_fail "no $WORK/state/changes.log"
 # per form: 2 applied + 1 removed, then 100 cycles of 2 applied + 1 removed
-t_expect "one line per change" $((3 * (3 + 100 * 3))) "$(wc -l <"$WORK/state/changes.log")"
+t_expect "one line per change" $((3 * (3 + 100 * 3) + 3)) "$(wc -l <"$WORK/state/changes.log")"
 t_done

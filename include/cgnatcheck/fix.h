@@ -28,6 +28,14 @@ struct fix_exception {
 int fix_plan(const struct audit *a, const struct audit_target *t, struct fix_exception *ex,
 	     const char **why);
 
+/* Whether an exception in this table must stay readable by iptables-nft:
+ * tables iptables-nft wrote, and tables with iptables' names in the ip/ip6
+ * families, which iptables-nft may own even when no rule shows it (a table
+ * of natively translated rules looks like nft's own; Tailscale's nftables
+ * mode uses the same names). iptables-nft refuses a chain holding a native
+ * `ct state`, so such tables get the xt conntrack form. */
+bool fix_table_iptables_compatible(const struct cg_table *t);
+
 /* The exception as the exact command an operator would type (iptables-legacy,
  * iptables-nft or nft syntax, matching the blocking rule's backend).
  * malloc'd. */

@@ -378,7 +378,25 @@ static uint32_t saddr_offset(int family, bool src)
 /* iptables-nft 1.8.9's order (nft_ipv4_add/nft_ipv6_add): interfaces, -p,
  * addresses, then the matches in command-line order (udp/tcp natively,
  * conntrack and comment as xt matches), a counter, the verdict. */
-static int build_iptnft(struct nftnl_rule *r, const struct fix_exception *ex)
+/* The rule comment as nft writes it (user data): `nft list` shows it, and
+ * iptables-nft reads it as `-m comment`. */
+static int set_udata_comment(struct nftnl_rule *r, const char *comment)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+
+	if (!u || !nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, comment)) {
+		nftnl_udata_buf_free(u);
+		return -ENOMEM;
+	}
+	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+	return 0;
+}
+
+/* udata_comment: in a table no xt rule marks as iptables-nft's (see
+ * fix_table_iptables_compatible()), the comment goes into user data, which
+ * both nft and iptables-nft show, instead of an xt comment nft hides. */
+static int build_iptnft(struct nftnl_rule *r, const struct fix_exception *ex, bool udata_comment)
 {
 	struct xt_conntrack_mtinfo3 ct = { 0 };
 	struct xt_comment_info cm = { 0 };
@@ -404,13 +422,17 @@ static int build_iptnft(struct nftnl_rule *r, const struct fix_exception *ex)
 		ct.state_mask = fix_xt_ctstate(ex->ct_states);
 		ret = add(r, expr_match("conntrack", 3, &ct, sizeof(ct)));
 	}
-	if (ret >= 0) {
+	if (ret >= 0 && !udata_comment) {
 		snprintf((char *)cm.comment, sizeof(cm.comment), "%s", ex->comment);
 		ret = add(r, expr_match("comment", 0, &cm, sizeof(cm)));
 	}
 	if (ret >= 0)
 		ret = add(r, nftnl_expr_alloc("counter"));
-	return ret < 0 ? ret : add_verdict(r, ex->accept);
+	if (ret >= 0)
+		ret = add_verdict(r, ex->accept);
+	if (ret >= 0 && udata_comment)
+		ret = set_udata_comment(r, ex->comment);
+	return ret;
 }
 
 /* What nft writes for `iifname "eth0" ip saddr A udp sport P ct state
@@ -457,15 +479,8 @@ static int build_native(struct nftnl_rule *r, const struct fix_exception *ex, ui
 	}
 	if (ret >= 0)
 		ret = add_verdict(r, ex->accept);
-	if (ret >= 0) {
-		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-		if (!u || !nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, ex->comment)) {
-			nftnl_udata_buf_free(u);
-			return -ENOMEM;
-		}
-		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
-		nftnl_udata_buf_free(u);
-	}
+	if (ret >= 0)
+		ret = set_udata_comment(r, ex->comment);
 	return ret;
 }
 
@@ -540,6 +555,16 @@ static int batch_send(struct conn *c, struct batch *bt)
 	return err;
 }
 
+/* Worth reading the ruleset again and retrying: the generation moved
+ * (ERESTART), the dump was interrupted (EINTR), or the kernel answered the
+ * batch as a whole without an error (EPROTO, seen under a concurrent
+ * writer). A retry is safe: it starts from what is in the kernel now, so a
+ * batch that did take effect leaves nothing to do. */
+static bool batch_retryable(int r)
+{
+	return r == -ERESTART || r == -EINTR || r == -EPROTO;
+}
+
 static void batch_free(struct batch *bt)
 {
 	if (bt->b)
@@ -574,7 +599,8 @@ static int send_newrule(struct conn *c, const struct fix_exception *ex, uint32_t
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->name);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, ch->name);
 	nftnl_rule_set_u64(r, NFTNL_RULE_POSITION, ex->before->handle);
-	ret = t->backend == CG_BACKEND_IPTABLES_NFT ? build_iptnft(r, ex) : build_native(r, ex, t->family);
+	ret = fix_table_iptables_compatible(t) ?
+		build_iptnft(r, ex, t->backend == CG_BACKEND_NFTABLES) : build_native(r, ex, t->family);
 	if (ret >= 0)
 		ret = batch_start(c, &bt, gen);
 	if (ret >= 0) {
@@ -640,7 +666,7 @@ int fix_apply_nft(const struct fix_exception *ex)
 		return r;
 	for (unsigned attempt = 1;; attempt++) {
 		r = apply_once(&c, ex, attempt);
-		if ((r != -ERESTART && r != -EINTR) || attempt == APPLY_ATTEMPTS)
+		if (!batch_retryable(r) || attempt == APPLY_ATTEMPTS)
 			break;
 		log_debug("nftables ruleset changed while applying \"%s\" (%s); re-reading, attempt %u",
 			  ex->comment, strerror(-r), attempt + 1);
@@ -715,7 +741,7 @@ int fix_remove_nft(unsigned *n_removed)
 		return r;
 	for (unsigned attempt = 1;; attempt++) {
 		r = remove_once(&c, n_removed, attempt);
-		if ((r != -ERESTART && r != -EINTR) || attempt == APPLY_ATTEMPTS)
+		if (!batch_retryable(r) || attempt == APPLY_ATTEMPTS)
 			break;
 		log_debug("nftables ruleset changed while removing cgnatcheck's rules (%s); re-reading, attempt %u",
 			  strerror(-r), attempt + 1);

@@ -176,6 +176,20 @@ static void nft_command(FILE *f, const struct fix_exception *ex)
 	fprintf(f, " %s comment \"%s\"'", ex->accept ? "accept" : "return", ex->comment);
 }
 
+bool fix_table_iptables_compatible(const struct cg_table *t)
+{
+	static const char *const names[] = { "filter", "nat", "mangle", "raw", "security" };
+
+	if (t->backend != CG_BACKEND_NFTABLES)
+		return true;
+	if (t->family != NFPROTO_IPV4 && t->family != NFPROTO_IPV6)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(t->name, names[i]) == 0)
+			return true;
+	return false;
+}
+
 char *fix_command(const struct fix_exception *ex)
 {
 	char *buf = NULL;
@@ -184,10 +198,10 @@ char *fix_command(const struct fix_exception *ex)
 
 	if (!f)
 		return NULL;
-	if (ex->before->chain->table->backend == CG_BACKEND_NFTABLES)
-		nft_command(f, ex);
-	else
+	if (fix_table_iptables_compatible(ex->before->chain->table))
 		ipt_command(f, ex);
+	else
+		nft_command(f, ex);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
