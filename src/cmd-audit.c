@@ -143,6 +143,21 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping)
 		return r < 0 ? CG_EXIT_FAILURE : refused > 0 ? CG_EXIT_FAILURE : status;
 	}
 
+	if (keeping) {
+		/* Speed matters more than a second dump here: our own change
+		 * wakes the next round, which audits the result anyway. */
+		for (size_t i = 0; i < changes.n_changes; i++) {
+			const struct audit_change *c = &changes.changes[i];
+			fprintf(stderr, "cgnatcheck: %s%s%s%s\n",
+				strcmp(c->result, "applied") == 0 ? "re-applied: " : "", c->message,
+				c->command ? ": " : "", c->command ? c->command : "");
+		}
+		status = refused ? CG_EXIT_FAILURE : audit_exit_status(&before);
+		audit_free(&before);
+		audit_free(&changes);
+		return status;
+	}
+
 	/* verified: audit again, from a fresh dump */
 	r = run_audit(&after, opts);
 	if (r < 0) {
@@ -165,19 +180,7 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping)
 	changes.changes = NULL;
 	changes.n_changes = 0;
 	status = audit_exit_status(&after);
-	if (keeping) {
-		/* the long-running mode logs what it did, not a report a round */
-		for (size_t i = 0; i < after.n_changes; i++) {
-			const struct audit_change *c = &after.changes[i];
-			fprintf(stderr, "cgnatcheck: %s%s (%s -> %s)%s%s\n",
-				strcmp(c->result, "applied") == 0 ? "re-applied: " : "", c->message,
-				c->before ? c->before : "?", c->after ? c->after : "?",
-				c->command ? ": " : "", c->command ? c->command : "");
-		}
-		r = 0;
-	} else {
-		r = audit_report_print(stdout, opts->format, &after);
-	}
+	r = audit_report_print(stdout, opts->format, &after);
 	if (r < 0)
 		status = CG_EXIT_FAILURE;
 	if (refused < 0) {
