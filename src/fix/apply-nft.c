@@ -101,12 +101,24 @@ static int conn_open(struct conn *c)
 	return 0;
 }
 
+/* Discards answers still queued from an earlier exchange (a batch refused as
+ * a whole is answered once, and the acks of its other messages may follow),
+ * so they are never read as the answer to the next request. */
+static void conn_drain(struct conn *c)
+{
+	char junk[8192];
+
+	while (recv(mnl_socket_get_fd(c->nl), junk, sizeof(junk), MSG_DONTWAIT | MSG_TRUNC) > 0)
+		;
+}
+
 /* Sends one request and runs cb on every reply until the end of the dump or
  * the ACK. -EINTR when a dump was interrupted by a change. */
 static int talk(struct conn *c, const struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	uint32_t seq = nlh->nlmsg_seq;
 
+	conn_drain(c);
 	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
@@ -529,6 +541,7 @@ static int batch_send(struct conn *c, struct batch *bt)
 	if (nftnl_batch_iovec_len(bt->b) > 1)
 		return -E2BIG; /* one page holds thousands of rules */
 	nftnl_batch_iovec(bt->b, &iov, 1);
+	conn_drain(c);
 	if (mnl_socket_sendto(c->nl, iov.iov_base, iov.iov_len) < 0)
 		return -errno;
 	while (acks < bt->n_msgs) {
