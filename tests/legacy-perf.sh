@@ -70,8 +70,10 @@ echo "rules=$rules iptables-legacy-save: ${best_save} ms CPU; legacy_collect: ${
 # not compared.
 if ldd "$DUMP" 2>/dev/null | grep -Eq 'libasan|libubsan'; then
 	t_ok "sanitizer build: timings printed, not compared"
-elif ((best_collect <= best_save)); then
-	t_ok "legacy_collect (${best_collect} ms CPU) is not slower than iptables-legacy-save (${best_save} ms CPU)"
+elif ((best_collect <= best_save * 3 / 2)); then
+	# a margin for a loaded machine (tests run in parallel); a quadratic
+	# regression would be many times slower, not 1.5x
+	t_ok "legacy_collect (${best_collect} ms CPU) vs iptables-legacy-save (${best_save} ms CPU): within 1.5x"
 else
 	t_fail "legacy_collect took ${best_collect} ms CPU, iptables-legacy-save ${best_save} ms CPU ($rules rules)"
 fi
