@@ -1218,7 +1218,7 @@ static int v4_input(struct route_lookup_ctx *lk, struct route_flow *fl, struct r
 	struct fib_outcome o;
 	const struct route_entry *e;
 	struct route_path paths[MAX_PATHS];
-	bool blackhole;
+	bool blackhole, passes;
 	size_t np;
 	int err;
 
@@ -1305,7 +1305,21 @@ static int v4_input(struct route_lookup_ctx *lk, struct route_flow *fl, struct r
 		result_error(res, -EINVAL, RTN_UNSPEC, "output device without IPv4");
 		return 0;
 	}
-	if (v4_validate_source(lk, fl, res->ifindex, dev) < 0) {
+	/* __mkroute_input() validates the source against the nexthop the
+	 * flow hash picked: with several candidates on different devices
+	 * the check can pass for one and fail for another. */
+	passes = v4_validate_source(lk, fl, res->ifindex, dev) >= 0;
+	for (unsigned i = 0; i < res->n_hops; i++) {
+		if (!res->hops[i].usable || res->hops[i].ifindex == res->ifindex)
+			continue;
+		if ((v4_validate_source(lk, fl, res->hops[i].ifindex, dev) >= 0) != passes) {
+			route_mark_uncertain(lk, ROUTE_UNCERTAIN_RESULT,
+					     "multipath: whether the source check passes depends on the "
+					     "nexthop the flow hash picks");
+			break;
+		}
+	}
+	if (!passes) {
 		result_error(res, -EINVAL, RTN_UNICAST, "source address fails the source check "
 			     "(martian or reverse path filter)");
 		return 0;
