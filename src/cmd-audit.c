@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cgnatcheck/audit-report.h"
+#include "cgnatcheck/audit-state.h"
 #include "cgnatcheck/audit.h"
 #include "cgnatcheck/cmd.h"
 #include "cgnatcheck/collect-netfilter.h"
@@ -19,36 +20,35 @@
 #include "cgnatcheck/iptables-text.h"
 #include "cgnatcheck/nft-text.h"
 
-static const char *state_dir(void)
-{
-	const char *e = getenv("CGNATCHECK_STATE_DIR");
-
-	return e && *e ? e : CG_STATEDIR;
-}
-
-/* Appends one line per change to STATE_DIR/changes.log: when, what, why. */
+/* Appends one line per change to STATE_DIR/changes.log: when, what, why.
+ * The change itself is made by then: a log that cannot be written is an
+ * error to report, not a reason to undo it. */
 static void record_change(const struct audit_change *c, const char *rule)
 {
 	char path[4096], when[32];
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (mkdir(state_dir(), 0755) < 0 && errno != EEXIST) {
-		log_warning("cannot create %s (%s): the change is not recorded", state_dir(), strerror(errno));
+	if (cg_state_dir_prepare("the log of changes (changes.log)") < 0) {
+		log_error("the change above is not recorded in changes.log (it was made)");
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/changes.log", state_dir());
+	snprintf(path, sizeof(path), "%s/changes.log", cg_state_dir());
 	_cleanup_fclose_ FILE *f = fopen(path, "ae");
 	if (!f) {
-		log_warning("cannot open %s (%s): the change is not recorded", path, strerror(errno));
+		log_error("cannot open %s for appending (%s, uid %u): the change was made but is not recorded; "
+			  "make it writable for this user or set CGNATCHECK_STATE_DIR", path, strerror(errno),
+			  (unsigned)geteuid());
 		return;
 	}
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	fprintf(f, "%s %s target=%s before-rule=%s command=%s\n", when, c->result,
 		c->target[0] ? c->target : "-", rule ? rule : "-", c->command ? c->command : "-");
+	if (fflush(f) != 0 || ferror(f))
+		log_error("cannot write %s (%s): the change was made but is not recorded", path, strerror(errno));
 }
 
-static int run_audit(struct audit *a, const struct cg_options *opts)
+int audit_host(struct audit *a, const struct cg_options *opts)
 {
 	int r;
 
@@ -121,7 +121,7 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping)
 	struct audit before, after;
 	int r, status;
 
-	r = run_audit(&before, opts);
+	r = audit_host(&before, opts);
 	if (r < 0) {
 		audit_free(&before);
 		return CG_EXIT_FAILURE;
@@ -159,7 +159,7 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping)
 	}
 
 	/* verified: audit again, from a fresh dump */
-	r = run_audit(&after, opts);
+	r = audit_host(&after, opts);
 	if (r < 0) {
 		audit_free(&before);
 		audit_free(&changes);
@@ -206,7 +206,7 @@ int cmd_audit(const struct cg_options *opts)
 
 	if (opts->fix)
 		return cmd_fix_once(opts, false);
-	r = run_audit(&a, opts);
+	r = audit_host(&a, opts);
 	if (r < 0) {
 		audit_free(&a);
 		return CG_EXIT_FAILURE;

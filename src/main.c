@@ -6,11 +6,13 @@
 #include "cgnatcheck/caps.h"
 #include "cgnatcheck/cmd.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/mail.h"
 #include "cgnatcheck/options.h"
 
 int main(int argc, char *argv[])
 {
 	struct cg_options opts;
+	struct mailer mailer = MAILER_INIT;
 	int r, status;
 
 	r = options_parse(argc, argv, &opts);
@@ -21,9 +23,25 @@ int main(int argc, char *argv[])
 	cg_log_set_level(opts.verbosity >= 2 ? CG_LOG_DEBUG :
 			 opts.verbosity == 1 ? CG_LOG_INFO : CG_LOG_WARNING);
 
+	/* The scheduled audit's mail goes through sendmail, which may need
+	 * set-id and the invoking user's privileges: a helper forked now keeps
+	 * them and does nothing but run sendmail when handed a message. */
+	if (opts.mode == CG_MODE_AUDIT && opts.n_mail_to &&
+	    mailer_start(&mailer, mail_sendmail_path(opts.sendmail), opts.mail_to, opts.n_mail_to, opts.user) < 0) {
+		options_free(&opts);
+		return CG_EXIT_FAILURE;
+	}
+
 	/* least privilege from here on: only what netfilter needs */
 	if (opts.mode != CG_MODE_HELP && opts.mode != CG_MODE_VERSION &&
-	    caps_drop(opts.mode != CG_MODE_SHOW_ROUTE) < 0) {
+	    caps_drop(opts.mode != CG_MODE_SHOW_ROUTE, opts.user) < 0) {
+		mailer_finish(&mailer);
+		options_free(&opts);
+		return CG_EXIT_FAILURE;
+	}
+
+	if (opts.mode == CG_MODE_AUDIT && opts.wait_overlay >= 0 && overlay_wait(&opts) < 0) {
+		mailer_finish(&mailer);
 		options_free(&opts);
 		return CG_EXIT_FAILURE;
 	}
@@ -45,9 +63,11 @@ int main(int argc, char *argv[])
 		break;
 	case CG_MODE_AUDIT:
 	default:
-		status = opts.keep ? cmd_keep(&opts) : cmd_audit(&opts);
+		status = opts.n_mail_to ? cmd_scheduled(&opts, &mailer) :
+			 opts.keep ? cmd_keep(&opts) : cmd_audit(&opts);
 		break;
 	}
+	mailer_finish(&mailer);
 	if (fflush(stdout) != 0 && status != CG_EXIT_FAILURE) {
 		log_error_errno(-errno, "failed to write the report to standard output");
 		status = CG_EXIT_FAILURE;

@@ -26,6 +26,12 @@ enum {
 	OPT_OFFLINE,
 	OPT_PROBE,
 	OPT_KEEP,
+	OPT_USER,
+	OPT_WAIT_OVERLAY,
+	OPT_MAIL_TO,
+	OPT_MAIL_ON,
+	OPT_MAIL_FROM,
+	OPT_SENDMAIL,
 };
 
 static const struct option long_options[] = {
@@ -50,6 +56,12 @@ static const struct option long_options[] = {
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "wait-overlay", optional_argument, NULL, OPT_WAIT_OVERLAY },
+	{ "mail-to", required_argument, NULL, OPT_MAIL_TO },
+	{ "mail-on", required_argument, NULL, OPT_MAIL_ON },
+	{ "mail-from", required_argument, NULL, OPT_MAIL_FROM },
+	{ "sendmail", required_argument, NULL, OPT_SENDMAIL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -57,7 +69,7 @@ static const struct option long_options[] = {
 
 void options_print_help(FILE *out)
 {
-	fputs("Usage: cgnatcheck [OPTION]...\n"
+	fprintf(out, "Usage: cgnatcheck [OPTION]...\n"
 	      "Find firewall rules and routes that cut this host off from its cloud provider's\n"
 	      "services in 100.64.0.0/10, name them, and fix them precisely.\n"
 	      "\n"
@@ -76,6 +88,19 @@ void options_print_help(FILE *out)
 	      "                            request, an NTP query or a banner read\n"
 	      "  -q, --quiet               print only problems\n"
 	      "  -v, --verbose             more diagnostics on stderr (repeatable)\n"
+	      "      --user NAME           (as root) run as user NAME, keeping only CAP_NET_ADMIN\n"
+	      "                            and CAP_NET_RAW\n"
+	      "      --wait-overlay[=SECONDS]\n"
+	      "                            first wait (default %d s) until an overlay's chains\n"
+	      "                            exist (Chains= of its policy, e.g. ts-input), then audit\n"
+	      "\n"
+	      "Scheduled audit:\n"
+	      "      --mail-to ADDR        mail the report through sendmail(8) to ADDR (repeatable)\n"
+	      "      --mail-on WHEN        problem, change, always, or a comma list\n"
+	      "                            (default problem,change)\n"
+	      "      --mail-from ADDR      the From: address (default USER@HOSTNAME)\n"
+	      "      --sendmail PATH       the sendmail program (default $CGNATCHECK_SENDMAIL,\n"
+	      "                            else /usr/sbin/sendmail)\n"
 	      "\n"
 	      "Routing:\n"
 	      "      --show-route ADDR     resolve the route to ADDR as the kernel does and show the\n"
@@ -94,7 +119,7 @@ void options_print_help(FILE *out)
 	      "\n"
 	      "Exit status: 0 every target reachable, no findings; 1 warnings only; 2 a target is\n"
 	      "blocked or unroutable; 3 the audit could not be completed.\n",
-	      out);
+	      CG_WAIT_OVERLAY_DEFAULT);
 }
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -182,6 +207,43 @@ static int parse_ipproto(const char *s, uint8_t *out)
 	return 0;
 }
 
+/* A mail address as sendmail's argument and in a header: printable ASCII,
+ * no space, no leading '-' (it would be read as an option), nothing a
+ * header or an address list gives a meaning to. */
+bool mail_address_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 254 || s[0] == '-')
+		return false;
+	for (const char *c = s; *c; c++)
+		if (*c <= ' ' || *c >= 0x7f || strchr("<>,;:\"()[]\\", *c))
+			return false;
+	return true;
+}
+
+static int parse_mail_on(const char *s, unsigned *out)
+{
+	_cleanup_free_ char *copy = xstrdup(s);
+	char *save = NULL;
+	unsigned v = 0;
+
+	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (strcmp(w, "problem") == 0)
+			v |= CG_MAIL_ON_PROBLEM;
+		else if (strcmp(w, "change") == 0)
+			v |= CG_MAIL_ON_CHANGE;
+		else if (strcmp(w, "always") == 0)
+			v |= CG_MAIL_ON_ALWAYS;
+		else
+			return -EINVAL;
+	}
+	if (!v)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 static int bad_arg(const char *opt, const char *arg, const char *expect)
 {
 	return log_error("invalid argument '%s' for %s: expected %s (see --help)", arg, opt, expect);
@@ -192,7 +254,8 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 	int c, r;
 	uint32_t v;
 
-	*o = (struct cg_options){ .mode = CG_MODE_AUDIT, .format = CG_FORMAT_TEXT };
+	*o = (struct cg_options){ .mode = CG_MODE_AUDIT, .format = CG_FORMAT_TEXT, .wait_overlay = -1,
+				  .mail_on = CG_MAIL_ON_PROBLEM | CG_MAIL_ON_CHANGE };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":d:s:p:f:qvhV", long_options, NULL)) != -1) {
@@ -283,6 +346,47 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 			o->keep = true;
 			o->fix = true;
 			break;
+		case OPT_USER:
+			if (!*optarg || *optarg == '-')
+				return bad_arg("--user", optarg, "a user name or numeric id");
+			free(o->user);
+			o->user = xstrdup(optarg);
+			break;
+		case OPT_WAIT_OVERLAY:
+			if (!optarg) {
+				o->wait_overlay = CG_WAIT_OVERLAY_DEFAULT;
+				break;
+			}
+			if (parse_u32(optarg, 86400, &v) < 0)
+				return bad_arg("--wait-overlay", optarg, "a number of seconds (0-86400), "
+					       "e.g. --wait-overlay=60");
+			o->wait_overlay = (int)v;
+			break;
+		case OPT_MAIL_TO:
+			if (!mail_address_valid(optarg))
+				return bad_arg("--mail-to", optarg, "one mail address without spaces, quotes "
+					       "or a leading '-', e.g. root or ops@example.com (repeat the option "
+					       "for more)");
+			o->mail_to = xreallocarray(o->mail_to, o->n_mail_to + 1, sizeof(char *));
+			o->mail_to[o->n_mail_to++] = xstrdup(optarg);
+			break;
+		case OPT_MAIL_ON:
+			if (parse_mail_on(optarg, &o->mail_on) < 0)
+				return bad_arg("--mail-on", optarg, "problem, change, always, or a comma list "
+					       "such as problem,change");
+			break;
+		case OPT_MAIL_FROM:
+			if (!mail_address_valid(optarg))
+				return bad_arg("--mail-from", optarg, "one mail address, e.g. cgnatcheck@host.example.com");
+			free(o->mail_from);
+			o->mail_from = xstrdup(optarg);
+			break;
+		case OPT_SENDMAIL:
+			if (optarg[0] != '/')
+				return bad_arg("--sendmail", optarg, "an absolute path, e.g. /usr/sbin/sendmail");
+			free(o->sendmail);
+			o->sendmail = xstrdup(optarg);
+			break;
 		case 'h':
 			o->mode = CG_MODE_HELP;
 			return 0;
@@ -312,6 +416,13 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 				 "--offline only apply to --show-route");
 	if (o->route_src.family && o->route_src.family != o->route_dst.family)
 		return log_error("--from and --show-route addresses must be of the same family");
+	if (o->n_mail_to && (o->fix || o->keep || o->mode != CG_MODE_AUDIT))
+		return log_error("--mail-to is the scheduled audit: it cannot be combined with --fix, --keep, "
+				 "--undo or --show-route (run those from their own unit or command)");
+	if (!o->n_mail_to && (o->mail_from || o->sendmail))
+		return log_error("--mail-from and --sendmail only apply with --mail-to");
+	if (o->wait_overlay >= 0 && o->mode != CG_MODE_AUDIT)
+		return log_error("--wait-overlay applies to the audit, --fix and --keep only");
 	return 0;
 }
 
@@ -323,5 +434,11 @@ void options_free(struct cg_options *o)
 	free(o->policies);
 	free(o->route_iif);
 	free(o->route_oif);
+	free(o->user);
+	for (size_t i = 0; i < o->n_mail_to; i++)
+		free(o->mail_to[i]);
+	free(o->mail_to);
+	free(o->mail_from);
+	free(o->sendmail);
 	*o = (struct cg_options){ 0 };
 }

@@ -9,9 +9,11 @@
 /* Drops every capability but CAP_NET_ADMIN and CAP_NET_RAW (those it holds),
  * clears the bounding set and sets no-new-privs. When need_net_admin is set
  * and CAP_NET_ADMIN is missing, fails with a message that says what to do.
+ * user (--user NAME, or NULL): then switch to that user and its primary group
+ * (no supplementary groups) keeping the two capabilities; needs root.
  * Returns 0 or a negative errno (logged). */
-int caps_drop(bool need_net_admin);
+int caps_drop(bool need_net_admin, const char *user);
 
-/* Logs (debug level) the process's CapEff, CapPrm, CapBnd and NoNewPrivs as
- * /proc/self/status shows them. */
+/* Logs (debug level) the process's Uid, Gid, Groups, CapInh, CapPrm, CapEff,
+ * CapBnd, CapAmb and NoNewPrivs as /proc/self/status shows them. */
 void caps_log_state(void);

@@ -7,6 +7,9 @@
 
 #include "cgnatcheck/options.h"
 
+struct audit;
+struct mailer;
+
 int cmd_show_route(const struct cg_options *opts);
 int cmd_audit(const struct cg_options *opts);
 int cmd_undo(const struct cg_options *opts);
@@ -15,3 +18,18 @@ int cmd_undo(const struct cg_options *opts);
 int cmd_fix_once(const struct cg_options *opts, bool keeping);
 /* --keep: --fix, then again whenever the ruleset changes, until SIGTERM. */
 int cmd_keep(const struct cg_options *opts);
+
+/* One audit of this host: policies, state, targets, simulation. The audit
+ * must be freed with audit_free() either way. Returns 0 or -errno (logged). */
+int audit_host(struct audit *a, const struct cg_options *opts);
+
+/* --wait-overlay: waits until the chains an overlay policy lists (Chains=)
+ * exist and the ruleset has settled, or the time is up (a warning). Returns
+ * 0, or -errno when the policies cannot be loaded (logged). */
+int overlay_wait(const struct cg_options *opts);
+
+/* --mail-to: the scheduled audit. Audits, prints the report as asked,
+ * compares the result with the last run's (state directory) and mails the
+ * report through the helper when due (--mail-on). The audit's exit status,
+ * or CG_EXIT_FAILURE when the mail or the state could not be written. */
+int cmd_scheduled(const struct cg_options *opts, struct mailer *mailer);

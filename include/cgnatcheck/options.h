@@ -18,6 +18,16 @@ struct cg_target_arg {
 	bool dns;
 };
 
+/* --mail-on: when the scheduled audit mails its report */
+enum {
+	CG_MAIL_ON_PROBLEM = 1 << 0,  /* the audit found something (exit 1, 2 or 3) */
+	CG_MAIL_ON_CHANGE = 1 << 1,   /* the result differs from the last run's */
+	CG_MAIL_ON_ALWAYS = 1 << 2,   /* every run */
+};
+
+/* Default for --wait-overlay without a value. */
+#define CG_WAIT_OVERLAY_DEFAULT 60
+
 enum cg_mode {
 	CG_MODE_AUDIT,       /* the default */
 	CG_MODE_SHOW_ROUTE,  /* --show-route ADDR */
@@ -35,6 +45,15 @@ struct cg_options {
 	bool probe;              /* --probe: confirm verdicts with real traffic */
 	bool keep;               /* --keep: --fix, and again whenever the ruleset changes */
 	int verbosity;
+
+	/* operations (first-boot hook, scheduled audit) */
+	char *user;              /* --user NAME: run as NAME keeping CAP_NET_ADMIN, or NULL */
+	int wait_overlay;        /* --wait-overlay[=SECONDS]: seconds, or -1 not asked */
+	char **mail_to;          /* --mail-to ADDR (repeatable): the scheduled audit mode */
+	size_t n_mail_to;
+	unsigned mail_on;        /* CG_MAIL_ON_* bits */
+	char *mail_from;         /* --mail-from ADDR, or NULL: USER@HOSTNAME */
+	char *sendmail;          /* --sendmail PATH, or NULL: $CGNATCHECK_SENDMAIL, /usr/sbin/sendmail */
 
 	struct cg_target_arg *targets;
 	size_t n_targets;
@@ -62,3 +81,5 @@ void options_free(struct cg_options *opts);
 void options_print_help(FILE *out);
 /* Parses "ADDR[:PORT][/udp|/tcp]" ("[v6]:PORT" for IPv6 with a port). */
 int target_arg_parse(const char *s, bool dns, struct cg_target_arg *out);
+/* One mail address, safe as a sendmail argument and in a header. */
+bool mail_address_valid(const char *s);
