@@ -286,8 +286,14 @@ static int do_lookup(const struct cg_ruleset *rs, const char *table, const char 
 
 		if (strcmp(rs->tables[i].name, table) != 0 || !(s = set_find(&rs->tables[i], set)))
 			continue;
-		const struct cg_set_elem *e = set_lookup(s, key, (uint32_t)len);
-		if (!e) {
+		const struct cg_set_elem *e;
+		const char *why = NULL;
+		int q = set_lookup(s, key, (uint32_t)len, &e, &why);
+		if (q < 0) {
+			printf("unknown %s\n", why ? why : strerror(-q));
+			return 0;
+		}
+		if (q == 0) {
 			printf("nomatch\n");
 			return 0;
 		}

@@ -197,6 +197,10 @@ enum {
 	CG_SET_ANONYMOUS = 1 << 4,
 	CG_SET_CONSTANT = 1 << 5,
 	CG_SET_EVAL = 1 << 6,       /* dynamic set */
+	/* Too large to dump (src/collect/nft.c): the model holds none of its
+	 * elements (n_elems 0) and set_lookup() asks `source`, the kernel,
+	 * per key. */
+	CG_SET_LAZY = 1 << 7,
 };
 
 struct cg_set_elem {
@@ -206,6 +210,28 @@ struct cg_set_elem {
 	struct cg_data data;        /* maps */
 	struct cg_verdict verdict;  /* verdict maps */
 	bool catchall;              /* NFT_SET_ELEM_CATCHALL: matches what nothing else does */
+};
+
+struct cg_set;
+
+/* Where a lazy set's elements come from. The collector provides it and the
+ * ruleset owns it (ruleset_free() calls free), so the model calls through
+ * these pointers and holds no netlink code. */
+struct cg_set_source_ops {
+	/* The element of s that a lookup of key (len bytes) finds among the
+	 * set's keys and ranges, or with key NULL the set's catch-all
+	 * element: 1 with *out set, 0 when there is none (*out NULL), or a
+	 * negative errno when the kernel could not tell (-ESTALE: the ruleset
+	 * changed since the dump) with *why a sentence naming the set and the
+	 * reason, valid as long as the source. Each answer is asked once. */
+	int (*get)(void *ctx, const struct cg_set *s, const uint8_t *key, uint32_t len,
+		   const struct cg_set_elem **out, const char **why);
+	void (*free)(void *ctx);
+};
+
+struct cg_set_source {
+	const struct cg_set_source_ops *ops;
+	void *ctx;
 };
 
 /* Interval sets are stored as sorted, non-overlapping [lo, hi] ranges
@@ -229,6 +255,10 @@ struct cg_set {
 	uint8_t field_len[16];
 	uint32_t n_elems;
 	struct cg_set_elem *elems;
+	/* CG_SET_LAZY only: the kernel's elements counted before the dump
+	 * stopped (0: not dumped at all), and who answers lookups. */
+	uint32_t n_elems_seen;
+	struct cg_set_source *source;
 	/* built by model_index_sets(): */
 	uint32_t n_intervals;
 	struct cg_interval *intervals;
@@ -254,6 +284,7 @@ struct cg_ruleset {
 	struct cg_table *tables;
 	uint32_t nft_generation;    /* nf_tables ruleset generation at dump time */
 	bool have_nftables, have_legacy;
+	struct cg_set_source *set_source; /* lazy sets' lookups; NULL if none */
 };
 
 /* Frees everything the ruleset holds (the arena) and zeroes it. */
@@ -284,5 +315,9 @@ int model_index_sets(struct cg_ruleset *rs);
 int set_index_build(struct cg_set *s, struct arena *a);
 /* The element a lookup of `key` (the register contents, key_len bytes) finds,
  * as the kernel would: the matching range or exact key, else the catch-all
- * element, else NULL. */
-const struct cg_set_elem *set_lookup(const struct cg_set *s, const uint8_t *key, uint32_t len);
+ * element. Returns 1 with *ret set, 0 when nothing matches (*ret NULL), or,
+ * for a lazy set (CG_SET_LAZY) whose source could not answer, a negative
+ * errno: the outcome is unknown, and *why (when why is not NULL) says which
+ * set and why, in a string that lives as long as the ruleset. */
+int set_lookup(const struct cg_set *s, const uint8_t *key, uint32_t len, const struct cg_set_elem **ret,
+	       const char **why);

@@ -15,6 +15,18 @@
  * 350k rules ~20 s, 1M interval ranges ~65 s, for nft(8) as much as for us.
  * Only the element dump per set is cut into pieces by nature.
  *
+ * So large sets are not dumped at all: once a set's dump passes
+ * CGNATCHECK_SET_DUMP_MAX elements (default NFT_SET_DUMP_MAX; 0 makes every
+ * eligible set lazy without dumping it) we stop reading it (a dump cannot be
+ * cancelled: the socket is replaced), mark the set CG_SET_LAZY and leave its
+ * elements in the kernel: the simulator looks up a handful of keys, and
+ * nft-setget.c asks the kernel for each (NFT_MSG_GETSETELEM per key). Only
+ * sets whose kernel get operation answers what the packet path's lookup
+ * would are eligible: exact sets and maps (hash, bitmap) and single-field
+ * interval sets (rbtree, which answers a key inside a range with the range's
+ * start element). Concatenated ranges (pipapo) and anonymous sets (their
+ * elements are printed inside the rules) are always dumped.
+ *
  * Consistency: the kernel bumps the ruleset generation on every committed
  * change. We read it before and after; if it moved, or the kernel flagged a
  * dump as interrupted (NLM_F_DUMP_INTR), or a rule names a chain the chain
@@ -53,12 +65,14 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/hashmap.h"
+#include "nft-internal.h"
 
 #define NFT_ATTEMPTS 5
 /* Programs rewrite rulesets in bursts (tailscaled at start-up flushes and
@@ -67,6 +81,9 @@
 /* A dump message is at most a few pages, but a truncated read loses the
  * rest of it (ENOSPC): read with room to spare. */
 #define NFT_RECV_BUFSIZ (1u << 20)
+/* Elements (interval sets: start and end markers each) dumped before a set
+ * becomes lazy. 65536 cost a few milliseconds of kernel time. */
+#define NFT_SET_DUMP_MAX 65536u
 
 struct nft_conn {
 	struct mnl_socket *nl;
@@ -105,6 +122,10 @@ struct collect {
 	VEC(struct cg_set_elem) elems;
 	struct cg_chain *last_chain;    /* rules arrive grouped by chain */
 	struct nft_rule_id last_id;
+	uint32_t dump_max;              /* CGNATCHECK_SET_DUMP_MAX */
+	bool may_stop;                  /* the set being dumped may become lazy */
+	bool stopped;                   /* ... and did: its dump was abandoned */
+	uint32_t n_lazy;
 };
 
 static void collect_done(struct collect *c)
@@ -508,30 +529,35 @@ static struct cg_data elem_data(struct nftnl_set_elem *ne, uint16_t attr, struct
 	return (struct cg_data){ .len = (uint8_t)len, .bytes = arena_memdup(a, p, len) };
 }
 
-static int elem_cb(struct nftnl_set_elem *ne, void *data)
+void nft_elem_convert(struct nftnl_set_elem *ne, struct cg_set_elem *e, struct arena *a)
 {
-	struct collect *c = data;
-	struct cg_set_elem *e = VEC_PUSH(c->elems);
 	uint32_t flags = nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_FLAGS) ?
 		nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_FLAGS) : 0;
 
-	e->key = elem_data(ne, NFTNL_SET_ELEM_KEY, c->a);
-	e->key_end = elem_data(ne, NFTNL_SET_ELEM_KEY_END, c->a);
+	e->key = elem_data(ne, NFTNL_SET_ELEM_KEY, a);
+	e->key_end = elem_data(ne, NFTNL_SET_ELEM_KEY_END, a);
 	e->interval_end = flags & NFT_SET_ELEM_INTERVAL_END;
 	e->catchall = flags & NFT_SET_ELEM_CATCHALL;
-	e->data = elem_data(ne, NFTNL_SET_ELEM_DATA, c->a);
+	e->data = elem_data(ne, NFTNL_SET_ELEM_DATA, a);
 	if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_VERDICT)) {
 		const char *chain = nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_CHAIN) ?
 			nftnl_set_elem_get_str(ne, NFTNL_SET_ELEM_CHAIN) : NULL;
 
-		e->verdict = nft_verdict((int32_t)nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_VERDICT),
-					 chain, c->a);
+		e->verdict = nft_verdict((int32_t)nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_VERDICT), chain, a);
 	}
+}
+
+static int elem_cb(struct nftnl_set_elem *ne, void *data)
+{
+	struct collect *c = data;
+
+	nft_elem_convert(ne, VEC_PUSH(c->elems), c->a);
 	return 0;
 }
 
 static int elems_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
+	struct collect *c = data;
 	struct nftnl_set *ns = nftnl_set_alloc();
 	int r = MNL_CB_OK;
 
@@ -542,7 +568,51 @@ static int elems_msg_cb(const struct nlmsghdr *nlh, void *data)
 	else
 		nftnl_set_elem_foreach(ns, elem_cb, data);
 	nftnl_set_free(ns);
+	if (r == MNL_CB_OK && c->may_stop && c->elems.n > c->dump_max) {
+		c->stopped = true;
+		return MNL_CB_STOP;
+	}
 	return r;
+}
+
+/* Whether the kernel's answer to a GETSETELEM for one key is what a lookup
+ * of that key finds (see the top of this file and nft-setget.c). */
+static bool set_may_be_lazy(const struct cg_set *s)
+{
+	if (s->flags & CG_SET_ANONYMOUS)
+		return false;
+	if ((s->flags & CG_SET_INTERVAL) && ((s->flags & CG_SET_CONCAT) || s->n_fields > 1))
+		return false;
+	return s->key_len > 0 && s->key_len <= 64;
+}
+
+static void set_make_lazy(struct collect *c, struct cg_table *t, struct cg_set *s, uint32_t seen)
+{
+	s->flags |= CG_SET_LAZY;
+	s->n_elems = 0;
+	s->elems = NULL;
+	s->n_elems_seen = seen;
+	c->n_lazy++;
+	log_debug("nftables set %s %s %s: %s; lookups ask the kernel per key", family_to_string(t->family),
+		  t->name, s->name, seen ? "too many elements to dump" : "not dumped");
+}
+
+/* CGNATCHECK_SET_DUMP_MAX: a number of elements (0: no eligible set is dumped). */
+static uint32_t set_dump_max(void)
+{
+	const char *v = getenv("CGNATCHECK_SET_DUMP_MAX");
+	unsigned long long n;
+	char *end;
+
+	if (!v || !*v)
+		return NFT_SET_DUMP_MAX;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || v[0] == '-') {
+		log_warning("Ignoring CGNATCHECK_SET_DUMP_MAX=%s: not a number of elements", v);
+		return NFT_SET_DUMP_MAX;
+	}
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
 static int set_elems_dump(struct nft_conn *conn, struct collect *c, struct cg_table *t, struct cg_set *s)
@@ -551,10 +621,23 @@ static int set_elems_dump(struct nft_conn *conn, struct collect *c, struct cg_ta
 	char what[64 + 2 * NFT_NAME_MAXLEN];
 	int r;
 
+	c->elems.n = 0;
+	c->may_stop = set_may_be_lazy(s);
+	c->stopped = false;
+	if (c->may_stop && c->dump_max == 0) {
+		set_make_lazy(c, t, s, 0);
+		return 0;
+	}
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, t->name);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, s->name);
-	c->elems.n = 0;
 	r = nft_talk(conn, nlh, elems_msg_cb, c);
+	if (r >= 0 && c->stopped) {
+		/* The rest of the dump is on its way: drop the socket. */
+		set_make_lazy(c, t, s, (uint32_t)c->elems.n);
+		nft_conn_close(conn);
+		r = nft_conn_open(conn);
+		return r < 0 ? nft_error(r, "open a netfilter netlink socket") : 0;
+	}
 	if (r == -ENOENT)
 		return -EAGAIN; /* deleted since the set dump */
 	if (r < 0) {
@@ -694,7 +777,7 @@ static double now_ms(void)
  * than their size suggests. */
 static void log_collected(const struct cg_ruleset *rs, double ms_rules, double ms_elems)
 {
-	uint64_t chains = 0, rules = 0, sets = 0, elems = 0;
+	uint64_t chains = 0, rules = 0, sets = 0, elems = 0, lazy = 0;
 
 	for (uint32_t i = 0; i < rs->n_tables; i++) {
 		const struct cg_table *t = &rs->tables[i];
@@ -703,13 +786,15 @@ static void log_collected(const struct cg_ruleset *rs, double ms_rules, double m
 		sets += t->n_sets;
 		for (uint32_t j = 0; j < t->n_chains; j++)
 			rules += t->chains[j].n_rules;
-		for (uint32_t j = 0; j < t->n_sets; j++)
+		for (uint32_t j = 0; j < t->n_sets; j++) {
 			elems += t->sets[j].n_elems;
+			lazy += !!(t->sets[j].flags & CG_SET_LAZY);
+		}
 	}
 	log_debug("nftables: %u tables, %llu chains, %llu rules, %llu sets in %.0f ms; "
-		  "%llu set elements in %.0f ms", rs->n_tables, (unsigned long long)chains,
-		  (unsigned long long)rules, (unsigned long long)sets, ms_rules,
-		  (unsigned long long)elems, ms_elems);
+		  "%llu set elements in %.0f ms (%llu sets not dumped)", rs->n_tables,
+		  (unsigned long long)chains, (unsigned long long)rules, (unsigned long long)sets, ms_rules,
+		  (unsigned long long)elems, ms_elems, (unsigned long long)lazy);
 }
 
 /* No nf_tables in this kernel (or no netfilter netlink at all): then nothing
@@ -722,7 +807,7 @@ static bool nf_tables_absent(int r)
 /* Returns 0, 1 when the kernel has no nf_tables, or a negative errno. */
 static int collect_once(struct nft_conn *conn, struct cg_ruleset *rs)
 {
-	struct collect c = { .rs = rs, .a = &rs->arena };
+	struct collect c = { .rs = rs, .a = &rs->arena, .dump_max = set_dump_max() };
 	uint32_t gen_before = 0, gen_after = 0;
 	double t_start = now_ms(), t_elems = t_start;
 	int r;
@@ -763,6 +848,14 @@ static int collect_once(struct nft_conn *conn, struct cg_ruleset *rs)
 	}
 	rs->nft_generation = gen_after;
 	rs->have_nftables = true;
+	if (c.n_lazy) {
+		/* NULL (logged): lookups in lazy sets are unknown */
+		rs->set_source = nft_set_source_new(rs);
+		for (uint32_t i = 0; i < rs->n_tables; i++)
+			for (uint32_t j = 0; j < rs->tables[i].n_sets; j++)
+				if (rs->tables[i].sets[j].flags & CG_SET_LAZY)
+					rs->tables[i].sets[j].source = rs->set_source;
+	}
 	return ruleset_resolve(rs);
 }
 

@@ -119,6 +119,8 @@ const char *expr_type_to_string(enum cg_expr_type type)
 
 void ruleset_free(struct cg_ruleset *rs)
 {
+	if (rs->set_source && rs->set_source->ops && rs->set_source->ops->free)
+		rs->set_source->ops->free(rs->set_source->ctx);
 	arena_free(&rs->arena);
 	memset(rs, 0, sizeof(*rs));
 }

@@ -18,7 +18,11 @@
  *    10.0.0.1 . 22). Ranges are sorted by their first field; a lookup
  *    binary-searches the first field and walks back while a running maximum
  *    of first-field ends says an earlier range could still contain the key.
- * Any miss falls back to the catch-all element, as the kernel does. */
+ * Any miss falls back to the catch-all element, as the kernel does.
+ *
+ * Lazy sets (CG_SET_LAZY, too large to dump) have no index: each lookup asks
+ * their source, which asks the kernel (and may fail to: then the lookup's
+ * outcome is unknown, never a miss). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -342,18 +346,48 @@ static const struct cg_set_elem *linear_lookup(const struct cg_set *s, const uin
 	return NULL;
 }
 
-const struct cg_set_elem *set_lookup(const struct cg_set *s, const uint8_t *key, uint32_t len)
+/* Lazy sets: the kernel answers, through the collector's source; a miss
+ * falls back to the catch-all element as for the others. */
+static int lazy_lookup(const struct cg_set *s, const uint8_t *key, uint32_t len,
+		       const struct cg_set_elem **ret, const char **why)
+{
+	const struct cg_set_source *src = s->source;
+	int r = 0;
+
+	if (!src || !src->ops || !src->ops->get) {
+		*why = "a set too large to dump whose elements cannot be asked for";
+		return -ENXIO;
+	}
+	if (len == s->key_len)
+		r = src->ops->get(src->ctx, s, key, len, ret, why);
+	if (r == 0)
+		r = src->ops->get(src->ctx, s, NULL, 0, ret, why);
+	if (r <= 0)
+		*ret = NULL;
+	return r;
+}
+
+int set_lookup(const struct cg_set *s, const uint8_t *key, uint32_t len, const struct cg_set_elem **ret,
+	       const char **why)
 {
 	const struct set_index *ix = s->hash;
 	const struct cg_set_elem *e = NULL;
+	const char *dummy;
 
+	if (s->flags & CG_SET_LAZY)
+		return lazy_lookup(s, key, len, ret, why ? why : &dummy);
 	if (!ix)
-		return (s->flags & CG_SET_INTERVAL) ? NULL : linear_lookup(s, key, len);
-	if (len == ix->key_len) {
-		if (ix->ranges)
-			e = ranges_lookup(s, ix, key);
-		else
-			e = hashmap_get(&ix->exact, key, len);
+		e = (s->flags & CG_SET_INTERVAL) ? NULL : linear_lookup(s, key, len);
+	else {
+		if (len == ix->key_len) {
+			if (ix->ranges)
+				e = ranges_lookup(s, ix, key);
+			else
+				e = hashmap_get(&ix->exact, key, len);
+		}
+		if (!e)
+			e = ix->catchall;
 	}
-	return e ? e : ix->catchall;
+	*ret = e;
+	return e != NULL;
 }

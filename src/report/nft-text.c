@@ -3590,7 +3590,8 @@ static struct node *set_ref_new(struct ctx *c, const struct cg_set *set, const s
 	struct node *n = node_new(c, N_SET_REF, dt, BO_INVALID, set->key_len * 8);
 
 	n->set = set;
-	if (set->flags & CG_SET_ANONYMOUS)
+	/* a lazy set's elements were never dumped (print_node() says so) */
+	if ((set->flags & CG_SET_ANONYMOUS) && !(set->flags & CG_SET_LAZY))
 		n->set_init = set_elements(c, set, lhs);
 	return n;
 }
@@ -3864,7 +3865,12 @@ static void print_node(struct printer *pr, const struct node *n)
 		out_puts(o, " }");
 		break;
 	case N_SET_REF:
-		if (set_anonymous(n->set) && n->set_init)
+		if (set_anonymous(n->set) && (n->set->flags & CG_SET_LAZY)) {
+			if (n->set->n_elems_seen)
+				out_printf(o, "{ /* %u+ elements not listed */ }", n->set->n_elems_seen);
+			else
+				out_puts(o, "{ /* elements not listed */ }");
+		} else if (set_anonymous(n->set) && n->set_init)
 			print_node(pr, n->set_init);
 		else
 			out_printf(o, "@%s", n->set->name ? n->set->name : "?");

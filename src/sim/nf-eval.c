@@ -547,8 +547,15 @@ static enum step eval_lookup(struct regs *r, const struct cg_expr *e, const char
 		*what = "set lookup on an unknown key";
 		return STEP_UNKNOWN;
 	}
-	const struct cg_set_elem *el = set_lookup(set, reg_bytes(r, s), set->key_len);
-	bool found = el != NULL;
+	const struct cg_set_elem *el;
+	const char *why = NULL;
+	int q = set_lookup(set, reg_bytes(r, s), set->key_len, &el, &why);
+	if (q < 0) {
+		/* a lazy set the kernel could not be asked about */
+		*what = why ? why : "lookup in a set whose elements could not be read";
+		return STEP_UNKNOWN;
+	}
+	bool found = q > 0;
 	if (found == e->lookup.invert)
 		return STEP_BREAK;
 	if (found && e->lookup.dreg == NFT_REG_VERDICT && (set->flags & CG_SET_MAP)) {

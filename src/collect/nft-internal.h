@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared between the nf_tables collector's files; not an interface. */
+#pragma once
+
+#include <stdint.h>
+
+#include "cgnatcheck/ruleset.h"
+
+struct nftnl_set_elem;
+
+/* One element as libnftnl parsed it (key, key_end, data, verdict, flags),
+ * with memory from a. The verdict's chain stays unresolved (chain NULL). */
+void nft_elem_convert(struct nftnl_set_elem *ne, struct cg_set_elem *e, struct arena *a);
+
+/* The source of every lazy set of rs (nft-setget.c): answers lookups with
+ * NFT_MSG_GETSETELEM requests per key, valid while the ruleset generation is
+ * still rs->nft_generation. Opens its netlink socket now, so later lookups
+ * do not depend on the process's namespace or privileges staying the same.
+ * Returns NULL (logged) when the socket cannot be opened: then lookups in
+ * lazy sets are unknown. */
+struct cg_set_source *nft_set_source_new(const struct cg_ruleset *rs);

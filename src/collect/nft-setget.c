@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Lookups in sets too large to dump, asked of the kernel one key at a time.
+ *
+ * The collector stops dumping a set after a threshold of elements (nft.c):
+ * the kernel resumes every element dump message by walking the set from its
+ * first element, so a million ranges take a minute to dump. The simulator
+ * only ever looks up a few concrete keys, so those sets are marked lazy
+ * (CG_SET_LAZY) and each lookup becomes one NFT_MSG_GETSETELEM request (no
+ * NLM_F_DUMP) carrying the key, which the kernel answers with the element the
+ * key hits through the set backend's get operation:
+ *  - hash and bitmap sets: the element whose key equals the key;
+ *  - rbtree (single-field interval) sets: the start element of the range
+ *    the key lies in, ENOENT in a gap (tests/nft-lazy.sh checks this against
+ *    the dumped sets on random keys, boundaries included).
+ * ENOENT means no element; then the set's catch-all element applies, which
+ * is asked for once per set (an element carrying only
+ * NFTA_SET_ELEM_FLAGS = NFT_SET_ELEM_CATCHALL).
+ *
+ * An answer is only good for the ruleset the rest of the model describes.
+ * Every question is followed by NFT_MSG_GETGEN on the same socket (netlink
+ * handles one socket's requests in order): if the generation is no longer
+ * the one of the dump, or the answer's nfgenmsg res_id (the generation's low
+ * 16 bits) differs, the ruleset changed in between and the lookup is
+ * unknown (-ESTALE), as is any other failure: never a silent miss. Every
+ * answer, failures included, is cached per (set, key): a key is asked once,
+ * and one simulation sees one consistent set. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <string.h>
+
+#include "cgnatcheck/common.h"
+#include "cgnatcheck/hashmap.h"
+#include "nft-internal.h"
+
+/* One element answer is a few hundred bytes; the ACK follows it. */
+#define SETGET_BUFSIZ (64u * 1024u)
+
+struct answer {
+	int r;                          /* 1, 0 or a negative errno */
+	const struct cg_set_elem *elem;
+	const char *why;
+};
+
+struct setget {
+	struct cg_set_source source;
+	struct arena arena;             /* answers, cache keys, messages */
+	struct mnl_socket *nl;
+	uint32_t portid, seq;
+	char *buf;
+	uint32_t generation;            /* of the dump */
+	bool stale;                     /* the generation moved: all unknown */
+	/* (family, table, set, key) -> struct answer; rebuilt larger when
+	 * half full (the map itself never grows) */
+	struct cg_hashmap cache;
+	uint32_t cache_cap;
+	struct cache_entry {
+		const void *key;
+		uint32_t len;
+		struct answer *a;
+	} *entries;
+	size_t n_entries, cap_entries;
+};
+
+/* --- netlink ------------------------------------------------------------- */
+
+static void setget_close(struct setget *g)
+{
+	if (g->nl)
+		mnl_socket_close(g->nl);
+	g->nl = NULL;
+}
+
+static int setget_open(struct setget *g)
+{
+	if (g->nl)
+		return 0;
+	g->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!g->nl)
+		return -errno;
+	if (mnl_socket_bind(g->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int r = -errno;
+		setget_close(g);
+		return r;
+	}
+	g->portid = mnl_socket_get_portid(g->nl);
+	return 0;
+}
+
+/* Sends one request and runs cb on its answer until the ACK. Returns 0 or a
+ * negative errno (the kernel's, or the callback's through errno). After a
+ * failure the socket is replaced: it may still hold part of an answer. */
+static int setget_talk(struct setget *g, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	uint32_t seq = nlh->nlmsg_seq;
+	ssize_t n;
+	int r;
+
+	if (mnl_socket_sendto(g->nl, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	for (;;) {
+		n = mnl_socket_recvfrom(g->nl, g->buf, SETGET_BUFSIZ);
+		if (n < 0) {
+			r = -errno;
+			goto fail;
+		}
+		errno = 0;
+		r = mnl_cb_run(g->buf, (size_t)n, seq, g->portid, cb, data);
+		if (r < 0) {
+			r = errno ? -errno : -EIO;
+			/* ENOENT is an answer, not a broken exchange */
+			if (r == -ENOENT)
+				return r;
+			goto fail;
+		}
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
+fail:
+	setget_close(g);
+	return r;
+}
+
+static int cb_fail(int err)
+{
+	errno = -err;
+	return MNL_CB_ERROR;
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_gen *gen = nftnl_gen_alloc();
+	int r = MNL_CB_OK;
+
+	if (!gen)
+		return cb_fail(-ENOMEM);
+	if (nftnl_gen_nlmsg_parse(nlh, gen) < 0 || !nftnl_gen_is_set(gen, NFTNL_GEN_ID))
+		r = cb_fail(-EBADMSG);
+	else
+		*(uint32_t *)data = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
+	nftnl_gen_free(gen);
+	return r;
+}
+
+struct elem_answer {
+	struct setget *g;
+	const struct cg_set *set;
+	struct cg_set_elem *elem;       /* NULL until one arrived */
+	uint32_t n;                     /* elements in the answer */
+	uint16_t res_id;                /* nfgenmsg res_id of the answer */
+};
+
+static int elem_one_cb(struct nftnl_set_elem *ne, void *data)
+{
+	struct elem_answer *ea = data;
+
+	if (ea->n++)
+		return 0;
+	ea->elem = arena_alloc(&ea->g->arena, sizeof(*ea->elem));
+	nft_elem_convert(ne, ea->elem, &ea->g->arena);
+	return 0;
+}
+
+static int elem_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct elem_answer *ea = data;
+	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+	struct nftnl_set *ns;
+	int r = MNL_CB_OK;
+
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWSETELEM ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*nfg))
+		return cb_fail(-EBADMSG);
+	ea->res_id = ntohs(nfg->res_id);
+	ns = nftnl_set_alloc();
+	if (!ns)
+		return cb_fail(-ENOMEM);
+	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0)
+		r = cb_fail(-EBADMSG);
+	else
+		nftnl_set_elem_foreach(ns, elem_one_cb, ea);
+	nftnl_set_free(ns);
+	return r;
+}
+
+/* GETSETELEM for key (NULL: the catch-all element). */
+static struct nlmsghdr *elem_request(struct setget *g, const struct cg_set *s, const uint8_t *key,
+				     uint32_t len)
+{
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(g->buf, NFT_MSG_GETSETELEM, s->table->family,
+						     NLM_F_ACK, ++g->seq);
+	struct nlattr *list, *el, *k;
+
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, s->table->name);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, s->name);
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+	if (key) {
+		k = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+		mnl_attr_put(nlh, NFTA_DATA_VALUE, len, key);
+		mnl_attr_nest_end(nlh, k);
+	} else {
+		mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS, htonl(NFT_SET_ELEM_CATCHALL));
+	}
+	mnl_attr_nest_end(nlh, el);
+	mnl_attr_nest_end(nlh, list);
+	return nlh;
+}
+
+/* Asks the kernel; returns 1 (*out), 0 or a negative errno. */
+static int ask(struct setget *g, const struct cg_set *s, const uint8_t *key, uint32_t len,
+	       struct cg_set_elem **out)
+{
+	struct elem_answer ea = { .g = g, .set = s };
+	uint32_t gen = 0;
+	int r, q;
+
+	*out = NULL;
+	if (g->stale)
+		return -ESTALE;
+	r = setget_open(g);
+	if (r < 0)
+		return r;
+	q = setget_talk(g, elem_request(g, s, key, len), elem_msg_cb, &ea);
+	if (q < 0 && q != -ENOENT)
+		return q;
+	/* After the answer, on the same socket: which ruleset answered. */
+	r = setget_talk(g, nftnl_nlmsg_build_hdr(g->buf, NFT_MSG_GETGEN, NFPROTO_UNSPEC, NLM_F_ACK, ++g->seq),
+			gen_cb, &gen);
+	if (r < 0)
+		return r;
+	if (gen != g->generation || (q == 0 && ea.res_id != (g->generation & 0xffff))) {
+		log_debug("nftables ruleset generation %u, answer %u: the ruleset changed since the dump "
+			  "at generation %u", gen, ea.res_id, g->generation);
+		g->stale = true;
+		return -ESTALE;
+	}
+	if (q == -ENOENT)
+		return 0;
+	if (ea.n != 1 || !ea.elem)
+		return -EBADMSG;
+	/* Interval sets: a key inside a range finds the range's start. An end
+	 * marker is not what a lookup returns: do not guess what it means. */
+	if (ea.elem->interval_end)
+		return -EBADMSG;
+	if (!key && !ea.elem->catchall)
+		return -EBADMSG;
+	if (ea.elem->verdict.code == CG_VERDICT_JUMP || ea.elem->verdict.code == CG_VERDICT_GOTO)
+		ea.elem->verdict.chain = chain_find(s->table, ea.elem->verdict.chain_name);
+	*out = ea.elem;
+	return 1;
+}
+
+/* --- the cache ----------------------------------------------------------- */
+
+static void cache_rebuild(struct setget *g, uint32_t cap)
+{
+	hashmap_init(&g->cache, &g->arena, cap);
+	g->cache_cap = cap;
+	for (size_t i = 0; i < g->n_entries; i++)
+		hashmap_put(&g->cache, g->entries[i].key, g->entries[i].len, g->entries[i].a);
+}
+
+static void cache_put(struct setget *g, const void *key, uint32_t len, struct answer *a)
+{
+	struct cache_entry *e;
+
+	grow_array((void **)&g->entries, &g->cap_entries, g->n_entries + 1, sizeof(*g->entries));
+	e = &g->entries[g->n_entries++];
+	e->key = key;
+	e->len = len;
+	e->a = a;
+	if (g->n_entries > g->cache_cap)
+		cache_rebuild(g, g->cache_cap * 4);
+	else
+		hashmap_put(&g->cache, key, len, a);
+}
+
+/* family, table, set and key (or "*" for the catch-all), unambiguous */
+#define CACHE_KEY_MAX (2 + 2 * NFT_NAME_MAXLEN + 64)
+
+static uint32_t cache_key(uint8_t k[static CACHE_KEY_MAX], const struct cg_set *s, const uint8_t *key,
+			  uint32_t len)
+{
+	size_t tl = strnlen(s->table->name, NFT_NAME_MAXLEN - 1), sl = strnlen(s->name, NFT_NAME_MAXLEN - 1);
+	uint8_t *p = k;
+
+	if (len > 64)
+		len = 64;
+	*p++ = s->table->family;
+	*p++ = key ? 'k' : '*';
+	memcpy(p, s->table->name, tl);
+	p += tl;
+	*p++ = 0;
+	memcpy(p, s->name, sl);
+	p += sl;
+	*p++ = 0;
+	if (key) {
+		memcpy(p, key, len);
+		p += len;
+	}
+	return (uint32_t)(p - k);
+}
+
+static const char *reason(int r)
+{
+	switch (r) {
+	case -ESTALE:
+		return "the ruleset changed since it was collected";
+	case -EBADMSG:
+		return "its answer was not a single element of the set";
+	default:
+		return strerror(-r);
+	}
+}
+
+static int setget_get(void *ctx, const struct cg_set *s, const uint8_t *key, uint32_t len,
+		      const struct cg_set_elem **out, const char **why)
+{
+	struct setget *g = ctx;
+	struct cg_set_elem *elem;
+	struct answer *a;
+	uint8_t k[CACHE_KEY_MAX];
+	uint32_t klen;
+	char *msg;
+	int r;
+
+	*out = NULL;
+	klen = cache_key(k, s, key, len);
+	a = hashmap_get(&g->cache, k, klen);
+	if (!a) {
+		r = ask(g, s, key, len, &elem);
+		a = arena_alloc(&g->arena, sizeof(*a));
+		a->r = r;
+		a->elem = elem;
+		if (r < 0) {
+			const char *what = reason(r);
+			size_t n = strlen(what) + strlen(s->table->name) + strlen(s->name) + 128;
+
+			msg = arena_alloc(&g->arena, n);
+			snprintf(msg, n, "the kernel could not be asked about set %s %s %s: %s",
+				 family_to_string(s->table->family), s->table->name, s->name, what);
+			a->why = msg;
+			log_debug("Lookup in the nftables set %s %s %s: %s", family_to_string(s->table->family),
+				  s->table->name, s->name, what);
+		}
+		cache_put(g, arena_memdup(&g->arena, k, klen), klen, a);
+	}
+	*out = a->elem;
+	if (a->r < 0)
+		*why = a->why;
+	return a->r;
+}
+
+static void setget_free(void *ctx)
+{
+	struct setget *g = ctx;
+
+	if (!g)
+		return;
+	setget_close(g);
+	free(g->buf);
+	free(g->entries);
+	arena_free(&g->arena);
+	free(g);
+}
+
+static const struct cg_set_source_ops setget_ops = {
+	.get = setget_get,
+	.free = setget_free,
+};
+
+struct cg_set_source *nft_set_source_new(const struct cg_ruleset *rs)
+{
+	struct setget *g = xmalloc(sizeof(*g));
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	g->source.ops = &setget_ops;
+	g->source.ctx = g;
+	g->generation = rs->nft_generation;
+	g->buf = xmalloc(SETGET_BUFSIZ);
+	cache_rebuild(g, 16);
+	r = setget_open(g);
+	if (r < 0) {
+		log_error_errno(r, "Failed to open a netfilter netlink socket for lookups in large sets");
+		setget_free(g);
+		return NULL;
+	}
+	return &g->source;
+}
