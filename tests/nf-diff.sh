@@ -10,6 +10,9 @@
 #   NF_DIFF_RULESETS   rulesets per backend (default 190; 11 flows each)
 #   NF_DIFF_SEED       first seed (default fixed, so CI is reproducible; set it to explore)
 #   NF_DIFF_BACKENDS   default "legacy nft nftables"
+#   NF_DIFF_LAZY_RULESETS  nftables rulesets simulated a second time with every
+#                      eligible set lazy (CGNATCHECK_SET_DUMP_MAX=0: lookups ask
+#                      the kernel per key, src/collect/nft-setget.c); default 60
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/..}/tests/netns/lib.sh"
 tb_init
@@ -22,7 +25,9 @@ command -v conntrack >/dev/null || t_skip "needs conntrack (scripts/install-deps
 rulesets=${NF_DIFF_RULESETS:-190}
 seed0=${NF_DIFF_SEED:-211767}
 backends=${NF_DIFF_BACKENDS:-legacy nft nftables}
-echo "nf-diff: seed $seed0, $rulesets rulesets per backend ($backends)" >&2
+lazy_rulesets=${NF_DIFF_LAZY_RULESETS:-60}
+echo "nf-diff: seed $seed0, $rulesets rulesets per backend ($backends)," \
+	"$lazy_rulesets with lazy sets" >&2
 
 tb_scenario
 tb_host_listen 8080/tcp 5353/udp
@@ -104,8 +109,11 @@ PROBE=$(tb_prog cg-probe) || exit 99
 
 cases=0
 loadfail=0
-for backend in $backends; do
-	bcases=0
+# run_pass BACKEND RULESETS LABEL [ENV=VALUE...]: the rulesets of BACKEND,
+# simulated with the environment given
+run_pass() {
+	local backend=$1 rulesets=$2 label=$3 kind bcases=0 i seed rules pids k id verdict rest word want
+	shift 3
 	mkdir -p "$WORK/$backend"
 	if [ "$backend" = nftables ]; then kind=nft; else kind=iptables; fi
 	python3 "$GEN" "$kind" "$seed0" "$rulesets" "$WORK/$backend"
@@ -122,8 +130,8 @@ for backend in $backends; do
 			continue
 		fi
 		printf '%s\n' "${FLOWS[@]}" | cut -d'|' -f1 >"$WORK/flows"
-		if ! tb_exec "$TB_HOST" "$SIM" <"$WORK/flows" >"$WORK/sim" 2>"$WORK/sim.err"; then
-			t_fail "$backend seed $seed: nf-simulate failed: $(cat "$WORK/sim.err")"
+		if ! tb_exec "$TB_HOST" env "$@" "$SIM" <"$WORK/flows" >"$WORK/sim" 2>"$WORK/sim.err"; then
+			t_fail "$label seed $seed: nf-simulate failed: $(cat "$WORK/sim.err")"
 			continue
 		fi
 		# the kernel: all flows at once, short deadline
@@ -148,19 +156,27 @@ for backend in $backends; do
 			cases=$((cases + 1))
 			bcases=$((bcases + 1))
 			if [ "$want" != "$verdict" ]; then
-				t_fail "$backend seed $seed flow $id: kernel $word, simulator $verdict ($rest)"
+				t_fail "$label seed $seed flow $id: kernel $word, simulator $verdict ($rest)"
 				echo "--- ruleset ($backend, seed $seed; rerun: NF_DIFF_SEED=$seed NF_DIFF_RULESETS=1 NF_DIFF_BACKENDS=$backend):" >&2
 				cat "$rules" >&2
 				echo "---" >&2
 			fi
 			k=$((k + 1))
 		done <"$WORK/sim"
-		[ "$k" -eq "${#FLOWS[@]}" ] || t_fail "$backend seed $seed: simulator answered $k of ${#FLOWS[@]} flows"
+		[ "$k" -eq "${#FLOWS[@]}" ] || t_fail "$label seed $seed: simulator answered $k of ${#FLOWS[@]} flows"
 	done
-	echo "nf-diff: $backend: $bcases cases" >&2
-	t_ok "$backend: $bcases cases compared"
+	echo "nf-diff: $label: $bcases cases" >&2
+	t_ok "$label: $bcases cases compared"
 	clear_firewall "$backend"
+}
+for backend in $backends; do
+	run_pass "$backend" "$rulesets" "$backend"
 done
+# Every named set lazy: set lookups are the kernel's answers to GETSETELEM
+# per key, and must still agree with what the kernel does to packets.
+if [ "$lazy_rulesets" -gt 0 ]; then
+	run_pass nftables "$lazy_rulesets" "nftables-lazy" CGNATCHECK_SET_DUMP_MAX=0
+fi
 echo "nf-diff: $cases cases in all, $loadfail rulesets refused by the tools" >&2
 if [ "$loadfail" -gt $((rulesets / 10 + 1)) ]; then
 	t_fail "$loadfail rulesets were refused by the tools: the generator writes invalid rules"
