@@ -7,3 +7,8 @@ check_PROGRAMS += tests/nft-lazy-lookup
 tests_nft_lazy_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)
 TESTS += tests/nft-lazy.sh
 EXTRA_DIST += tests/nft-lazy.sh tests/nft-lazy-gen.py
+
+# the model and the evaluator with a stub source
+check_PROGRAMS += tests/test-lazyset
+tests_test_lazyset_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/test-lazyset

@@ -164,7 +164,7 @@ static void print_set_flags(uint32_t flags)
 		{ CG_SET_INTERVAL, "interval" }, { CG_SET_MAP, "map" },
 		{ CG_SET_CONCAT, "concat" }, { CG_SET_TIMEOUT, "timeout" },
 		{ CG_SET_ANONYMOUS, "anonymous" }, { CG_SET_CONSTANT, "constant" },
-		{ CG_SET_EVAL, "eval" },
+		{ CG_SET_EVAL, "eval" }, { CG_SET_LAZY, "lazy" },
 	};
 	bool first = true;
 
