@@ -2,6 +2,7 @@
 libcgnatcheck_a_SOURCES += \
 	src/collect/legacy.c \
 	src/collect/legacy-compile.c \
+	src/collect/legacy-snapshot.c \
 	src/model/xt.c \
 	src/sim/xt.c \
 	src/report/iptables-text.c

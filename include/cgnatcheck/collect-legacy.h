@@ -2,7 +2,9 @@
 /* The iptables-legacy collector: reads the x_tables rulesets of the running
  * network namespace (IPv4 through libip4tc, IPv6 through libip6tc) into the
  * rule model (ruleset.h), each ipt_entry compiled into the expression list
- * iptables-nft would have written for the same rule. */
+ * iptables-nft would have written for the same rule. Tables are read as the
+ * kernel's snapshot (the getsockopt() calls libiptc makes) and walked in
+ * place; libiptc handles (the fix stage's) go through the same walk. */
 #pragma once
 
 #include <stdint.h>
@@ -15,7 +17,7 @@ struct xtc_handle;
  * IPv6) that exists in this namespace to rs (CG_BACKEND_IPTABLES_LEGACY),
  * then resolves the ruleset (ruleset_resolve()). rs may already hold
  * nf_tables tables. Each table is one getsockopt() snapshot, atomic on its
- * own; libiptc makes no per-rule system calls.
+ * own; no per-rule system calls.
  *
  * Only tables listed in /proc/net/ip{,6}_tables_names are read: asking the
  * kernel for any other table instantiates it (x_tables registers a table on
@@ -23,7 +25,7 @@ struct xtc_handle;
  * never register tables by default", in other namespaces long before), which
  * would change the host, just as `iptables-legacy -S` does. A table that
  * vanishes between the listing and the read is skipped. Needs CAP_NET_ADMIN,
- * CAP_NET_RAW for the raw socket libiptc opens, and uid 0 (or
+ * CAP_NET_RAW for the raw socket the snapshot is read from, and uid 0 (or
  * CAP_DAC_READ_SEARCH) for the root-only table list.
  *
  * Returns 0 (also when there are no legacy tables at all: rs->have_legacy

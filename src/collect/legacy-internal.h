@@ -41,3 +41,37 @@ struct compile_ctx {
  * gotos point at the chain (and its name) found in ctx->chains. Returns 0 or
  * -EINVAL for a malformed entry. */
 int legacy_rule_compile(const struct entry_view *v, struct compile_ctx *ctx, struct cg_rule *rule);
+
+/* How the table walk reads a table: through libiptc (the writer's handle,
+ * src/fix/apply-legacy.c) or straight from the kernel's snapshot
+ * (legacy-snapshot.c). Chain labels are the source's own strings: a jump's
+ * target label is the very pointer its chain is listed under. */
+struct legacy_source_ops {
+	const char *(*first_chain)(void *h);
+	const char *(*next_chain)(void *h);
+	const void *(*first_rule)(const char *chain, void *h);
+	const void *(*next_rule)(const void *prev, void *h);
+	const char *(*get_target)(const void *e, void *h);
+	int (*builtin)(const char *chain, void *h);
+	const char *(*get_policy)(const char *chain, void *h);
+};
+
+/* The family's entry view (ipt_entry or ip6t_entry). */
+void (*legacy_entry_view(uint8_t nfproto))(const void *e, struct entry_view *v);
+
+/* One table read with IPT_SO_GET_INFO + IPT_SO_GET_ENTRIES (IPv6: IP6T_*)
+ * and checked (every entry's sizes, chain boundaries, every jump lands in a
+ * chain). Returns 0, or a negative errno: from the kernel (ENOENT: no such
+ * table; EPERM), or -EBADMSG for a snapshot that does not parse. */
+struct legacy_snapshot;
+int legacy_snapshot_read(uint8_t nfproto, const char *table, struct legacy_snapshot **out);
+void legacy_snapshot_free(struct legacy_snapshot *s);
+static inline void legacy_snapshot_freep(struct legacy_snapshot **s)
+{
+	legacy_snapshot_free(*s);
+}
+extern const struct legacy_source_ops legacy_snapshot_ops;
+
+/* Compiles one table from a source into *t (memory from a). */
+int legacy_table_from_source(const struct legacy_source_ops *ops, void *h, uint8_t nfproto,
+			     const char *table, struct arena *a, struct cg_table *t);

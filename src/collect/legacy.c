@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Reads iptables-legacy (x_tables) rulesets through libiptc.
+/* Reads iptables-legacy (x_tables) rulesets.
  *
- * iptc_init() fetches a whole table with two getsockopt() calls (GET_INFO,
- * GET_ENTRIES) and hands out entries from that snapshot, so walking the
- * chains and rules below is pure memory access. Entries are copied into the
- * ruleset's arena before the handle is freed. */
+ * Each table is one kernel snapshot (legacy-snapshot.c: the two getsockopt()
+ * calls libiptc's iptc_init() makes, GET_INFO and GET_ENTRIES), walked in
+ * place and compiled into the ruleset's arena; the snapshot is freed before
+ * the next table is read. libiptc handles (the writer's, src/fix/) are
+ * walked by the same code through libiptc's accessors. */
 #include "config.h"
 
 /* before any <linux/...> header: glibc and the kernel both define ifreq */
@@ -28,35 +29,58 @@ struct legacy_family {
 	uint8_t nfproto;
 	const char *label;
 	const char *names_path;
-	struct xtc_handle *(*init)(const char *table);
-	void (*free)(struct xtc_handle *h);
-	const char *(*first_chain)(struct xtc_handle *h);
-	const char *(*next_chain)(struct xtc_handle *h);
-	const void *(*first_rule)(const char *chain, struct xtc_handle *h);
-	const void *(*next_rule)(const void *prev, struct xtc_handle *h);
-	const char *(*get_target)(const void *e, struct xtc_handle *h);
-	int (*builtin)(const char *chain, struct xtc_handle *h);
-	const char *(*get_policy)(const char *chain, struct xt_counters *c, struct xtc_handle *h);
-	const char *(*strerror)(int err);
+	const struct legacy_source_ops *iptc;  /* libiptc / libip6tc */
 	void (*view)(const void *e, struct entry_view *v);
 };
 
 /* ---- IPv4 ------------------------------------------------------------- */
 
-static const void *ip4_first_rule(const char *chain, struct xtc_handle *h)
+static const char *ip4_first_chain(void *h)
+{
+	return iptc_first_chain(h);
+}
+
+static const char *ip4_next_chain(void *h)
+{
+	return iptc_next_chain(h);
+}
+
+static const void *ip4_first_rule(const char *chain, void *h)
 {
 	return iptc_first_rule(chain, h);
 }
 
-static const void *ip4_next_rule(const void *prev, struct xtc_handle *h)
+static const void *ip4_next_rule(const void *prev, void *h)
 {
 	return iptc_next_rule(prev, h);
 }
 
-static const char *ip4_get_target(const void *e, struct xtc_handle *h)
+static const char *ip4_get_target(const void *e, void *h)
 {
 	return iptc_get_target(e, h);
 }
+
+static int ip4_builtin(const char *chain, void *h)
+{
+	return iptc_builtin(chain, h);
+}
+
+static const char *ip4_get_policy(const char *chain, void *h)
+{
+	struct xt_counters counters;
+
+	return iptc_get_policy(chain, &counters, h);
+}
+
+static const struct legacy_source_ops ip4_iptc = {
+	.first_chain = ip4_first_chain,
+	.next_chain = ip4_next_chain,
+	.first_rule = ip4_first_rule,
+	.next_rule = ip4_next_rule,
+	.get_target = ip4_get_target,
+	.builtin = ip4_builtin,
+	.get_policy = ip4_get_policy,
+};
 
 static void ip4_view(const void *entry, struct entry_view *v)
 {
@@ -84,20 +108,52 @@ static void ip4_view(const void *entry, struct entry_view *v)
 
 /* ---- IPv6 ------------------------------------------------------------- */
 
-static const void *ip6_first_rule(const char *chain, struct xtc_handle *h)
+static const char *ip6_first_chain(void *h)
+{
+	return ip6tc_first_chain(h);
+}
+
+static const char *ip6_next_chain(void *h)
+{
+	return ip6tc_next_chain(h);
+}
+
+static const void *ip6_first_rule(const char *chain, void *h)
 {
 	return ip6tc_first_rule(chain, h);
 }
 
-static const void *ip6_next_rule(const void *prev, struct xtc_handle *h)
+static const void *ip6_next_rule(const void *prev, void *h)
 {
 	return ip6tc_next_rule(prev, h);
 }
 
-static const char *ip6_get_target(const void *e, struct xtc_handle *h)
+static const char *ip6_get_target(const void *e, void *h)
 {
 	return ip6tc_get_target(e, h);
 }
+
+static int ip6_builtin(const char *chain, void *h)
+{
+	return ip6tc_builtin(chain, h);
+}
+
+static const char *ip6_get_policy(const char *chain, void *h)
+{
+	struct xt_counters counters;
+
+	return ip6tc_get_policy(chain, &counters, h);
+}
+
+static const struct legacy_source_ops ip6_iptc = {
+	.first_chain = ip6_first_chain,
+	.next_chain = ip6_next_chain,
+	.first_rule = ip6_first_rule,
+	.next_rule = ip6_next_rule,
+	.get_target = ip6_get_target,
+	.builtin = ip6_builtin,
+	.get_policy = ip6_get_policy,
+};
 
 static void ip6_view(const void *entry, struct entry_view *v)
 {
@@ -129,32 +185,14 @@ static const struct legacy_family families[] = {
 		.nfproto = NFPROTO_IPV4,
 		.label = "IPv4",
 		.names_path = "/proc/net/ip_tables_names",
-		.init = iptc_init,
-		.free = iptc_free,
-		.first_chain = iptc_first_chain,
-		.next_chain = iptc_next_chain,
-		.first_rule = ip4_first_rule,
-		.next_rule = ip4_next_rule,
-		.get_target = ip4_get_target,
-		.builtin = iptc_builtin,
-		.get_policy = iptc_get_policy,
-		.strerror = iptc_strerror,
+		.iptc = &ip4_iptc,
 		.view = ip4_view,
 	},
 	{
 		.nfproto = NFPROTO_IPV6,
 		.label = "IPv6",
 		.names_path = "/proc/net/ip6_tables_names",
-		.init = ip6tc_init,
-		.free = ip6tc_free,
-		.first_chain = ip6tc_first_chain,
-		.next_chain = ip6tc_next_chain,
-		.first_rule = ip6_first_rule,
-		.next_rule = ip6_next_rule,
-		.get_target = ip6_get_target,
-		.builtin = ip6tc_builtin,
-		.get_policy = ip6tc_get_policy,
-		.strerror = ip6tc_strerror,
+		.iptc = &ip6_iptc,
 		.view = ip6_view,
 	},
 };
@@ -162,6 +200,11 @@ static const struct legacy_family families[] = {
 static const struct legacy_family *family_get(uint8_t nfproto)
 {
 	return nfproto == NFPROTO_IPV6 ? &families[1] : &families[0];
+}
+
+void (*legacy_entry_view(uint8_t nfproto))(const void *e, struct entry_view *v)
+{
+	return family_get(nfproto)->view;
 }
 
 /* ---- chains ----------------------------------------------------------- */
@@ -211,30 +254,36 @@ static const char *chain_type(const char *table, uint32_t hook)
 	return "filter";
 }
 
-static int chain_fill_base(const struct legacy_family *f, struct xtc_handle *h, const char *table,
-			   struct cg_chain *c)
+/* The walk over one table of one source. */
+struct walk {
+	const struct legacy_family *f;
+	const struct legacy_source_ops *ops;
+	void *h;
+	const char *table;
+};
+
+static int chain_fill_base(const struct walk *w, const char *label, struct cg_chain *c)
 {
-	struct xt_counters counters;
 	const char *policy;
 	int r;
 
 	r = builtin_hook(c->name, &c->hook);
 	if (r < 0)
 		return log_error_errno(r, "iptables-legacy %s table '%s': built-in chain '%s' has no known hook",
-				       f->label, table, c->name);
-	r = legacy_table_priority(table, c->hook, &c->priority);
+				       w->f->label, w->table, c->name);
+	r = legacy_table_priority(w->table, c->hook, &c->priority);
 	if (r < 0)
 		return r;
 	c->base = true;
-	c->type = chain_type(table, c->hook);
-	policy = f->get_policy(c->name, &counters, h);
+	c->type = chain_type(w->table, c->hook);
+	policy = w->ops->get_policy(label, w->h);
 	if (policy && !strcmp(policy, "DROP"))
 		c->policy = CG_VERDICT_DROP;
 	else if (policy && !strcmp(policy, "ACCEPT"))
 		c->policy = CG_VERDICT_ACCEPT;
 	else
 		return log_error_errno(-EINVAL, "iptables-legacy %s table '%s': chain %s has policy '%s'",
-				       f->label, table, c->name, policy ? policy : "(none)");
+				       w->f->label, w->table, c->name, policy ? policy : "(none)");
 	return 0;
 }
 
@@ -256,15 +305,15 @@ static void scratch_free(struct scratch *s)
 	arena_free(&s->names_arena);
 }
 
-static int chain_fill_rules(const struct legacy_family *f, struct xtc_handle *h, const char *table,
-			    struct cg_chain *c, struct scratch *sc)
+static int chain_fill_rules(const struct walk *w, const char *label, struct cg_chain *c,
+			    struct scratch *sc)
 {
 	uint32_t n;
 	const void *e;
 
-	/* one walk (each iptc_first_rule() searches the chain by name) */
+	/* one walk (libiptc's first_rule() searches the chain by name) */
 	sc->n_entries = 0;
-	for (e = f->first_rule(c->name, h); e; e = f->next_rule(e, h)) {
+	for (e = w->ops->first_rule(label, w->h); e; e = w->ops->next_rule(e, w->h)) {
 		grow_array((void **)&sc->entries, &sc->cap_entries, sc->n_entries + 1, sizeof(*sc->entries));
 		sc->entries[sc->n_entries++] = e;
 	}
@@ -277,22 +326,22 @@ static int chain_fill_rules(const struct legacy_family *f, struct xtc_handle *h,
 		int r;
 
 		e = sc->entries[i];
-		f->view(e, &v);
-		v.target_label = f->get_target(e, h);
+		w->f->view(e, &v);
+		v.target_label = w->ops->get_target(e, w->h);
 		rule->chain = c;
 		rule->index = i + 1;
 		r = legacy_rule_compile(&v, &sc->ctx, rule);
 		if (r < 0)
 			return log_error_errno(r, "iptables-legacy %s table '%s': rule %u of chain %s is malformed",
-					       f->label, table, i + 1, c->name);
+					       w->f->label, w->table, i + 1, c->name);
 	}
 	return 0;
 }
 
-int legacy_table_from_handle(struct xtc_handle *h, uint8_t nfproto, const char *table,
-			     struct arena *a, struct cg_table *t)
+int legacy_table_from_source(const struct legacy_source_ops *ops, void *h, uint8_t nfproto,
+			     const char *table, struct arena *a, struct cg_table *t)
 {
-	const struct legacy_family *f = family_get(nfproto);
+	const struct walk w = { .f = family_get(nfproto), .ops = ops, .h = h, .table = table };
 	_cleanup_(scratch_free) struct scratch sc = { .ctx.arena = a };
 	const char *name;
 	uint32_t n = 0, i = 0;
@@ -303,17 +352,17 @@ int legacy_table_from_handle(struct xtc_handle *h, uint8_t nfproto, const char *
 	t->family = nfproto;
 	t->name = arena_strdup(a, table);
 
-	for (name = f->first_chain(h); name; name = f->next_chain(h))
+	for (name = ops->first_chain(h); name; name = ops->next_chain(h))
 		n++;
 	t->n_chains = n;
 	t->chains = n ? arena_alloc(a, n * sizeof(*t->chains)) : NULL;
-	/* Every chain first, so a rule's jump can point at its target. libiptc
-	 * names a jump's target by the very string it names the chain with
-	 * (chain_head.name), so the index is keyed on that pointer: 300k
-	 * jumps cost no string hashing. */
+	/* Every chain first, so a rule's jump can point at its target. The
+	 * source names a jump's target by the very string it lists the chain
+	 * under, so the index is keyed on that pointer: 300k jumps cost no
+	 * string hashing. */
 	hashmap_init(&sc.names, &sc.names_arena, n);
 	sc.labels = n ? xcalloc(n, sizeof(*sc.labels)) : NULL;
-	for (name = f->first_chain(h); name && i < n; name = f->next_chain(h), i++) {
+	for (name = ops->first_chain(h); name && i < n; name = ops->next_chain(h), i++) {
 		struct cg_chain *c = &t->chains[i];
 		uint32_t hook;
 
@@ -321,22 +370,29 @@ int legacy_table_from_handle(struct xtc_handle *h, uint8_t nfproto, const char *
 		c->name = arena_strdup(a, name);
 		sc.labels[i] = name;
 		hashmap_put(&sc.names, &sc.labels[i], sizeof(sc.labels[i]), c);
-		/* iptc_builtin() searches the chain list: ask only when the
-		 * name could be a built-in one */
-		if (builtin_hook(name, &hook) == 0 && f->builtin(name, h)) {
-			r = chain_fill_base(f, h, table, c);
+		/* libiptc's builtin() searches the chain list: ask only when
+		 * the name could be a built-in one */
+		if (builtin_hook(name, &hook) == 0 && ops->builtin(name, h)) {
+			r = chain_fill_base(&w, name, c);
 			if (r < 0)
 				return r;
 		}
 	}
 	t->n_chains = i;
 	sc.ctx.chains = &sc.names;
-	for (i = 0; i < t->n_chains; i++) {
-		r = chain_fill_rules(f, h, table, &t->chains[i], &sc);
+	/* the rules, in the order the chains were listed */
+	for (name = ops->first_chain(h), i = 0; name && i < t->n_chains; name = ops->next_chain(h), i++) {
+		r = chain_fill_rules(&w, sc.labels[i], &t->chains[i], &sc);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+int legacy_table_from_handle(struct xtc_handle *h, uint8_t nfproto, const char *table,
+			     struct arena *a, struct cg_table *t)
+{
+	return legacy_table_from_source(family_get(nfproto)->iptc, h, nfproto, table, a, t);
 }
 
 /* ---- tables ----------------------------------------------------------- */
@@ -386,42 +442,28 @@ static bool table_listed(const struct table_names *tn, const char *table)
 	return false;
 }
 
-struct handle_guard {
-	const struct legacy_family *f;
-	struct xtc_handle *h;
-};
-
-static void handle_guard_free(struct handle_guard *g)
-{
-	if (g->h)
-		g->f->free(g->h);
-}
-
 /* Returns 1 when the table was read, 0 when it does not exist. */
 static int table_collect(const struct legacy_family *f, const char *table, struct arena *a,
 			 struct cg_table *t)
 {
-	_cleanup_(handle_guard_free) struct handle_guard g = { .f = f };
+	_cleanup_(legacy_snapshot_freep) struct legacy_snapshot *snap = NULL;
 	int r;
 
-	errno = 0;
-	g.h = f->init(table);
-	if (!g.h) {
-		int err = errno ? errno : EIO;
-
-		if (err == ENOENT) {
-			log_debug("iptables-legacy %s table '%s': %s; skipped", f->label, table,
-				  f->strerror(err));
-			return 0;
-		}
-		if (err == EPERM || err == EACCES)
-			return log_error_errno(-err, "Cannot read iptables-legacy %s table '%s': "
-					       "run as root or grant CAP_NET_ADMIN (and CAP_NET_RAW: libiptc opens a raw socket)",
-					       f->label, table);
-		return log_error_errno(-err, "Cannot read iptables-legacy %s table '%s': %s",
-				       f->label, table, f->strerror(err));
+	r = legacy_snapshot_read(f->nfproto, table, &snap);
+	if (r == -ENOENT) {
+		log_debug("iptables-legacy %s table '%s' is gone; skipped", f->label, table);
+		return 0;
 	}
-	r = legacy_table_from_handle(g.h, f->nfproto, table, a, t);
+	if (r == -EPERM || r == -EACCES)
+		return log_error_errno(r, "Cannot read iptables-legacy %s table '%s': "
+				       "run as root or grant CAP_NET_ADMIN and CAP_NET_RAW (a raw socket reads the table)",
+				       f->label, table);
+	if (r == -EBADMSG)
+		return log_error_errno(r, "iptables-legacy %s table '%s': the kernel's snapshot does not parse "
+				       "(an entry, a chain boundary or a jump is out of place)", f->label, table);
+	if (r < 0)
+		return log_error_errno(r, "Cannot read iptables-legacy %s table '%s'", f->label, table);
+	r = legacy_table_from_source(&legacy_snapshot_ops, snap, f->nfproto, table, a, t);
 	return r < 0 ? r : 1;
 }
 

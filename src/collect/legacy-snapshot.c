@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One x_tables table as the kernel hands it out: two getsockopt() calls
+ * (IPT_SO_GET_INFO for the size and the hook offsets, IPT_SO_GET_ENTRIES for
+ * the entries), the very calls libiptc's iptc_init() makes. libiptc then
+ * copies every entry into a rule cache of its own, which doubles the memory
+ * (a 300k-rule kube-proxy nat table: a 181 MB snapshot, 358 MB for
+ * iptables-legacy-save); the collector only walks the entries once to compile
+ * them, so it reads the snapshot in place and frees it afterwards. libiptc
+ * stays the writer (src/fix/apply-legacy.c).
+ *
+ * The layout (net/ipv4/netfilter/ip_tables.c, libiptc's parse_table()):
+ * built-in chains start at hook_entry[hook] and end with their policy entry
+ * at underflow[hook]; a user chain starts with an ERROR target entry that
+ * carries its name, holds its rules, and ends with a RETURN entry (the
+ * implicit return); the last entry of the table is an ERROR entry named
+ * "ERROR". A standard target's verdict is negative for ACCEPT (-2), DROP
+ * (-1), QUEUE (-4) and RETURN (-5), otherwise the offset of the entry to
+ * continue at: the next entry (a rule without a target) or a place inside
+ * the jumped-to chain (libiptc's iptcc_find_chain_by_offset()). */
+#include "config.h"
+
+/* before any <linux/...> header: glibc and the kernel both define ifreq */
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/netfilter_ipv4/ip_tables.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cgnatcheck/common.h"
+#include "legacy-internal.h"
+
+struct snap_chain {
+	const char *name;           /* the label: points into the snapshot (user chains) */
+	uint32_t head, foot;        /* first and last entry offset of the chain */
+	uint32_t first, end;        /* its rules: entries [first, end) */
+	bool builtin;
+	uint32_t hook;
+	int policy;                 /* built-in chains: the policy entry's verdict */
+};
+
+struct legacy_snapshot {
+	uint8_t nfproto;
+	void *buf;                  /* struct ipt_get_entries / ip6t_get_entries */
+	const uint8_t *base;        /* its entry table */
+	uint32_t size;
+	void (*view)(const void *e, struct entry_view *v);
+	struct snap_chain *chains;  /* in snapshot order (by head offset) */
+	uint32_t n_chains;
+	uint32_t *order;            /* iteration order: libiptc's */
+	uint32_t iter;              /* first_chain()/next_chain() position */
+	uint32_t rule_iter;         /* first_rule() is asked in the same order */
+	const struct snap_chain *cur; /* the chain first_rule() opened */
+};
+
+static const char *const hook_names[NF_INET_NUMHOOKS] = {
+	[NF_INET_PRE_ROUTING] = "PREROUTING", [NF_INET_LOCAL_IN] = "INPUT",
+	[NF_INET_FORWARD] = "FORWARD", [NF_INET_LOCAL_OUT] = "OUTPUT",
+	[NF_INET_POST_ROUTING] = "POSTROUTING",
+};
+
+/* The kernel's getinfo structs of both families share one layout. */
+struct getinfo {
+	char name[XT_TABLE_MAXNAMELEN];
+	unsigned int valid_hooks;
+	unsigned int hook_entry[NF_INET_NUMHOOKS];
+	unsigned int underflow[NF_INET_NUMHOOKS];
+	unsigned int num_entries;
+	unsigned int size;
+};
+_Static_assert(sizeof(struct getinfo) == sizeof(struct ipt_getinfo), "ipt_getinfo layout");
+_Static_assert(sizeof(struct getinfo) == sizeof(struct ip6t_getinfo), "ip6t_getinfo layout");
+_Static_assert(sizeof(struct ipt_get_entries) == sizeof(struct ip6t_get_entries), "get_entries layout");
+
+void legacy_snapshot_free(struct legacy_snapshot *s)
+{
+	if (!s)
+		return;
+	free(s->buf);
+	free(s->chains);
+	free(s->order);
+	free(s);
+}
+
+static int snapshot_fetch(struct legacy_snapshot *s, const char *table, struct getinfo *info)
+{
+	bool v6 = s->nfproto == NFPROTO_IPV6;
+	int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	int opt_info = v6 ? IP6T_SO_GET_INFO : IPT_SO_GET_INFO;
+	int opt_entries = v6 ? IP6T_SO_GET_ENTRIES : IPT_SO_GET_ENTRIES;
+	_cleanup_close_ int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+
+	if (fd < 0)
+		return -errno;
+	/* the table may change between the two calls: the kernel then
+	 * answers EAGAIN (the size no longer matches) */
+	for (int attempt = 0; attempt < 10; attempt++) {
+		struct ipt_get_entries *ge;
+		socklen_t len = sizeof(*info);
+
+		memset(info, 0, sizeof(*info));
+		snprintf(info->name, sizeof(info->name), "%s", table);
+		if (getsockopt(fd, level, opt_info, info, &len) < 0)
+			return -errno;
+		free(s->buf);
+		s->buf = ge = malloc(sizeof(*ge) + info->size);
+		if (!ge)
+			return -ENOMEM;
+		memset(ge, 0, sizeof(*ge));
+		snprintf(ge->name, sizeof(ge->name), "%s", table);
+		ge->size = info->size;
+		len = (socklen_t)(sizeof(*ge) + info->size);
+		if (getsockopt(fd, level, opt_entries, ge, &len) == 0) {
+			s->base = (const uint8_t *)ge->entrytable;
+			s->size = info->size;
+			return 0;
+		}
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+static const struct xt_entry_target *entry_target(const struct entry_view *v)
+{
+	return (const void *)((const uint8_t *)v->entry + v->target_offset);
+}
+
+/* A standard target's verdict; false for any other target. */
+static bool standard_verdict(const struct entry_view *v, int *verdict)
+{
+	const struct xt_entry_target *t = entry_target(v);
+
+	if (t->u.user.name[0] != '\0')
+		return false;
+	*verdict = ((const struct xt_standard_target *)t)->verdict;
+	return true;
+}
+
+static bool is_error_target(const struct entry_view *v)
+{
+	return strcmp(entry_target(v)->u.user.name, XT_ERROR_TARGET) == 0;
+}
+
+static int entry_check(const struct legacy_snapshot *s, uint32_t off, struct entry_view *v)
+{
+	const struct xt_entry_target *t;
+
+	if (s->size - off < (s->nfproto == NFPROTO_IPV6 ? sizeof(struct ip6t_entry) : sizeof(struct ipt_entry)))
+		return -EBADMSG;
+	s->view(s->base + off, v);
+	if (v->size < v->header_size || v->size > s->size - off || v->target_offset < v->header_size ||
+	    v->target_offset > v->size || (size_t)(v->size - v->target_offset) < sizeof(struct xt_entry_target))
+		return -EBADMSG;
+	t = entry_target(v);
+	if (t->u.target_size < sizeof(*t) || t->u.target_size > (size_t)(v->size - v->target_offset) ||
+	    memchr(t->u.user.name, '\0', sizeof(t->u.user.name)) == NULL)
+		return -EBADMSG;
+	if (t->u.user.name[0] == '\0' && t->u.target_size < sizeof(struct xt_standard_target))
+		return -EBADMSG;
+	if (is_error_target(v) &&
+	    (t->u.target_size < sizeof(struct xt_error_target) ||
+	     memchr(((const struct xt_error_target *)t)->errorname, '\0', XT_FUNCTION_MAXNAMELEN) == NULL))
+		return -EBADMSG;
+	return 0;
+}
+
+static const struct snap_chain *chain_at(const struct legacy_snapshot *s, uint32_t off)
+{
+	uint32_t lo = 0, hi = s->n_chains;
+
+	/* the last chain whose head is at or before off */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (s->chains[mid].head <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || off > s->chains[lo - 1].foot)
+		return NULL;
+	return &s->chains[lo - 1];
+}
+
+static const struct legacy_snapshot *sort_ctx;
+
+static int user_chain_cmp(const void *a, const void *b)
+{
+	return strcmp(sort_ctx->chains[*(const uint32_t *)a].name, sort_ctx->chains[*(const uint32_t *)b].name);
+}
+
+/* One pass over the entries: chain boundaries, then every jump checked. */
+static int snapshot_parse(struct legacy_snapshot *s, const struct getinfo *info)
+{
+	struct snap_chain *open = NULL;
+	size_t cap = 0;
+	uint32_t off, prev = 0, n_builtin = 0, n_user = 0;
+	struct entry_view v;
+	bool ended = false;
+	int r;
+
+	for (off = 0; off < s->size && !ended; prev = off, off += v.size) {
+		r = entry_check(s, off, &v);
+		if (r < 0)
+			return r;
+		if (is_error_target(&v)) {
+			const char *name = ((const struct xt_error_target *)entry_target(&v))->errorname;
+
+			if (open && !open->builtin) {
+				/* the entry before this head is the
+				 * previous chain's RETURN tail */
+				open->end = prev > open->first ? prev : open->first;
+				open->foot = prev;
+				open = NULL;
+			}
+			if (off + v.size == s->size) {
+				ended = true;   /* the table's closing entry */
+				continue;
+			}
+			if (open)
+				return -EBADMSG; /* a built-in chain without its policy */
+			grow_array((void **)&s->chains, &cap, s->n_chains + 1, sizeof(*s->chains));
+			open = &s->chains[s->n_chains++];
+			*open = (struct snap_chain){ .name = name, .head = off, .first = off + v.size };
+			n_user++;
+			continue;
+		}
+		for (uint32_t h = 0; h < NF_INET_NUMHOOKS; h++) {
+			if (!(info->valid_hooks & (1u << h)) || info->hook_entry[h] != off)
+				continue;
+			if (open && !open->builtin) {
+				open->end = prev > open->first ? prev : open->first;
+				open->foot = prev;
+			} else if (open) {
+				return -EBADMSG;
+			}
+			grow_array((void **)&s->chains, &cap, s->n_chains + 1, sizeof(*s->chains));
+			open = &s->chains[s->n_chains++];
+			*open = (struct snap_chain){ .name = hook_names[h], .head = off, .first = off,
+						     .builtin = true, .hook = h };
+			n_builtin++;
+		}
+		if (open && open->builtin && info->underflow[open->hook] == off) {
+			if (!standard_verdict(&v, &open->policy))
+				return -EBADMSG;
+			open->end = off;
+			open->foot = off;
+			open = NULL;
+		}
+	}
+	if (!ended || open)
+		return -EBADMSG;
+
+	/* every jump must land inside a chain, as libiptc insists */
+	for (off = 0; off < s->size; off += v.size) {
+		int verdict;
+
+		s->view(s->base + off, &v);
+		if (standard_verdict(&v, &verdict) && verdict >= 0 &&
+		    (uint32_t)verdict != off + v.size && !chain_at(s, (uint32_t)verdict))
+			return -EBADMSG;
+	}
+
+	/* libiptc's order: built-in chains as they come, then the user
+	 * chains sorted by name (libiptc keeps them sorted) */
+	s->order = xcalloc(s->n_chains ? s->n_chains : 1, sizeof(*s->order));
+	uint32_t nb = 0, nu = n_builtin;
+	for (uint32_t i = 0; i < s->n_chains; i++)
+		s->order[s->chains[i].builtin ? nb++ : nu++] = i;
+	sort_ctx = s;
+	qsort(s->order + n_builtin, n_user, sizeof(*s->order), user_chain_cmp);
+	sort_ctx = NULL;
+	return 0;
+}
+
+int legacy_snapshot_read(uint8_t nfproto, const char *table, struct legacy_snapshot **out)
+{
+	struct legacy_snapshot *s = xcalloc(1, sizeof(*s));
+	struct getinfo info;
+	int r;
+
+	s->nfproto = nfproto;
+	s->view = legacy_entry_view(nfproto);
+	r = snapshot_fetch(s, table, &info);
+	if (r == 0)
+		r = snapshot_parse(s, &info);
+	if (r < 0) {
+		legacy_snapshot_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+/* ---- the walk the compiler drives (legacy_source_ops) ------------------ */
+
+static const char *snap_first_chain(void *h)
+{
+	struct legacy_snapshot *s = h;
+
+	s->iter = 0;
+	s->rule_iter = 0;
+	return s->n_chains ? s->chains[s->order[0]].name : NULL;
+}
+
+static const char *snap_next_chain(void *h)
+{
+	struct legacy_snapshot *s = h;
+
+	if (s->iter + 1 >= s->n_chains)
+		return NULL;
+	return s->chains[s->order[++s->iter]].name;
+}
+
+static const struct snap_chain *chain_by_label(const struct legacy_snapshot *s, const char *label)
+{
+	for (uint32_t i = 0; i < s->n_chains; i++)
+		if (s->chains[i].name == label)
+			return &s->chains[i];
+	for (uint32_t i = 0; i < s->n_chains; i++)
+		if (!strcmp(s->chains[i].name, label))
+			return &s->chains[i];
+	return NULL;
+}
+
+static const void *snap_first_rule(const char *label, void *h)
+{
+	struct legacy_snapshot *s = h;
+
+	/* the compiler asks in iteration order: try the chain at the cursor */
+	if (s->rule_iter < s->n_chains && s->chains[s->order[s->rule_iter]].name == label)
+		s->cur = &s->chains[s->order[s->rule_iter++]];
+	else
+		s->cur = chain_by_label(s, label);
+	if (!s->cur || s->cur->first >= s->cur->end)
+		return NULL;
+	return s->base + s->cur->first;
+}
+
+static const void *snap_next_rule(const void *prev, void *h)
+{
+	struct legacy_snapshot *s = h;
+	struct entry_view v;
+	uint32_t off = (uint32_t)((const uint8_t *)prev - s->base);
+
+	s->view(prev, &v);
+	off += v.size;
+	return s->cur && off < s->cur->end ? s->base + off : NULL;
+}
+
+static const char *verdict_label(int verdict)
+{
+	switch (verdict) {
+	case -NF_ACCEPT - 1:
+		return "ACCEPT";
+	case -NF_DROP - 1:
+		return "DROP";
+	case -NF_QUEUE - 1:
+		return "QUEUE";
+	case XT_RETURN:
+		return "RETURN";
+	default:
+		return NULL;
+	}
+}
+
+static const char *snap_get_target(const void *e, void *h)
+{
+	struct legacy_snapshot *s = h;
+	struct entry_view v;
+	uint32_t off = (uint32_t)((const uint8_t *)e - s->base);
+	int verdict;
+
+	s->view(e, &v);
+	if (!standard_verdict(&v, &verdict))
+		return entry_target(&v)->u.user.name;
+	if (verdict < 0)
+		return verdict_label(verdict);
+	if ((uint32_t)verdict == off + v.size)
+		return "";              /* a rule without a target */
+	const struct snap_chain *c = chain_at(s, (uint32_t)verdict);
+	return c ? c->name : NULL;
+}
+
+static int snap_builtin(const char *label, void *h)
+{
+	const struct snap_chain *c = chain_by_label(h, label);
+
+	return c && c->builtin;
+}
+
+static const char *snap_get_policy(const char *label, void *h)
+{
+	const struct snap_chain *c = chain_by_label(h, label);
+
+	return c && c->builtin ? verdict_label(c->policy) : NULL;
+}
+
+const struct legacy_source_ops legacy_snapshot_ops = {
+	.first_chain = snap_first_chain,
+	.next_chain = snap_next_chain,
+	.first_rule = snap_first_rule,
+	.next_rule = snap_next_rule,
+	.get_target = snap_get_target,
+	.builtin = snap_builtin,
+	.get_policy = snap_get_policy,
+};
