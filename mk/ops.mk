@@ -108,5 +108,5 @@ ops-print-dirs:
 
 # ---------------------------------------------------------------------------
 # Tests
-TESTS += tests/ops-units.sh
-EXTRA_DIST += tests/ops-units.sh
+TESTS += tests/ops-units.sh tests/scheduled-mail.sh tests/wait-overlay.sh
+EXTRA_DIST += tests/ops-units.sh tests/scheduled-mail.sh tests/wait-overlay.sh

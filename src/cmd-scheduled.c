@@ -52,8 +52,10 @@ static char *default_from(const char *host)
 	return out;
 }
 
-static const char *why_mailed(unsigned on, int status, bool changed)
+static const char *why_mailed(unsigned on, int status, bool changed, bool first)
 {
+	if (first && status != CG_EXIT_OK && (on & (CG_MAIL_ON_CHANGE | CG_MAIL_ON_PROBLEM)))
+		return "this first run found a problem";
 	if ((on & CG_MAIL_ON_CHANGE) && changed)
 		return "the result changed since the last run";
 	if ((on & CG_MAIL_ON_PROBLEM) && status != CG_EXIT_OK)
@@ -110,7 +112,8 @@ int cmd_scheduled(const struct cg_options *opts, struct mailer *mailer)
 		bool fixed = now.exit_status == CG_EXIT_OK && have_last && last.exit_status != CG_EXIT_OK;
 		if (asprintf(&subject, "[cgnatcheck] %s: %s%s%s", host,
 			     fixed ? "fixed, " : now.exit_status == CG_EXIT_OK ? "ok, " : "", now.summary,
-			     changed && have_last && now.exit_status != CG_EXIT_OK ? ", changed since the last run" : "") < 0)
+			     changed && have_last && now.exit_status != CG_EXIT_OK && last.exit_status != CG_EXIT_OK ?
+				     ", changed since the last run" : "") < 0)
 			abort();
 		if (r >= 0) {
 			text = render(&a, CG_FORMAT_TEXT);
@@ -127,7 +130,7 @@ int cmd_scheduled(const struct cg_options *opts, struct mailer *mailer)
 			abort();
 		fprintf(m, "cgnatcheck audited %s at %s: %s (exit status %d).\n", host, date, now.summary,
 			now.exit_status);
-		fprintf(m, "This mail was sent because %s.\n", why_mailed(opts->mail_on, now.exit_status, changed));
+		fprintf(m, "This mail was sent because %s.\n", why_mailed(opts->mail_on, now.exit_status, changed, !have_last));
 		if (have_last)
 			fprintf(m, "Last run: %s, %s.\n", last.time && *last.time ? last.time : "?",
 				last.summary && *last.summary ? last.summary : "?");

@@ -154,9 +154,21 @@ void audit_state_from_audit(struct audit_state *s, const struct audit *a, int ex
 			continue;
 		if (f->rule)
 			rule = rule_line(f->rule);
-		if (asprintf(&line, "finding %s %s%s%s", finding_severity_to_string(f->severity), f->code,
-			     rule ? " at " : "", rule ? rule : "") < 0)
+		/* which targets, not the message: it names rule positions */
+		char *who = NULL;
+		size_t wlen = 0;
+		FILE *m = open_memstream(&who, &wlen);
+		if (!m)
 			abort();
+		for (size_t k = 0; k < f->n_targets; k++) {
+			const struct audit_target *t = &a->targets[f->targets[k]];
+			fprintf(m, " %s %s/%u", addr_to_string(&t->addr, addr), l4proto_to_string(t->l4proto), t->port);
+		}
+		fclose(m);
+		if (asprintf(&line, "finding %s %s%s%s%s", finding_severity_to_string(f->severity), f->code,
+			     who, rule ? " at " : "", rule ? rule : "") < 0)
+			abort();
+		free(who);
 		add_line(s, line);
 	}
 	digest(s);
