@@ -6,7 +6,8 @@ set -euo pipefail
 
 t_run "$CGNATCHECK" --help
 t_expect "--help exits 0" 0 "$t_status"
-for opt in --dns --service --policy --format --fix --dry-run --undo --quiet --help --version --show-route; do
+for opt in --dns --service --policy --format --fix --dry-run --undo --quiet --help --version --show-route \
+	--keep --probe --user --wait-overlay --mail-to --mail-on --mail-from --sendmail; do
 	case "$t_out" in *"$opt"*) t_ok "--help lists $opt" ;; *) t_fail "--help does not list $opt" ;; esac
 done
 t_run "$CGNATCHECK" -h
@@ -35,6 +36,26 @@ t_expect "--dry-run without --fix exits 3" 3 "$t_status"
 
 t_run "$CGNATCHECK" --fix --undo
 t_expect "--fix with --undo exits 3" 3 "$t_status"
+
+# the scheduled audit's arguments: an address that sendmail would read as an
+# option, or that would break a header, is refused before anything runs
+for bad in -oQ/tmp "a b@example.com" "$(printf 'a@example.com\nBcc: x@example.com')" "<a@example.com>" ""; do
+	t_run "$CGNATCHECK" --mail-to "$bad"
+	t_expect "--mail-to '${bad//$'\n'/\\n}' exits 3" 3 "$t_status"
+done
+case "$t_err" in *"--mail-to"*) t_ok "a bad --mail-to names the option" ;; *) t_fail "bad --mail-to message: $t_err" ;; esac
+t_run "$CGNATCHECK" --mail-to root --mail-on sometimes
+t_expect "bad --mail-on exits 3" 3 "$t_status"
+t_run "$CGNATCHECK" --mail-to root --fix
+t_expect "--mail-to with --fix exits 3" 3 "$t_status"
+t_run "$CGNATCHECK" --sendmail /usr/sbin/sendmail
+t_expect "--sendmail without --mail-to exits 3" 3 "$t_status"
+t_run "$CGNATCHECK" --mail-to root --sendmail sendmail
+t_expect "a relative --sendmail exits 3" 3 "$t_status"
+t_run "$CGNATCHECK" --wait-overlay=soon
+t_expect "bad --wait-overlay exits 3" 3 "$t_status"
+t_run "$CGNATCHECK" --wait-overlay=5 --undo
+t_expect "--wait-overlay with --undo exits 3" 3 "$t_status"
 
 # The audit, --fix and --undo run only in the namespace tests: never against
 # this machine's own firewall.

@@ -45,6 +45,39 @@ int main(void)
 	CHECK_STR(o.route_iif, "eth0");
 	options_free(&o);
 
+	/* operations */
+	CHECK(parse(&o, NARGS("--fix", "--wait-overlay", "--user", "nobody"),
+		    ARGS("--fix", "--wait-overlay", "--user", "nobody")) == 0);
+	CHECK(o.wait_overlay == CG_WAIT_OVERLAY_DEFAULT && o.fix);
+	CHECK_STR(o.user, "nobody");
+	options_free(&o);
+	CHECK(parse(&o, NARGS("--wait-overlay=7"), ARGS("--wait-overlay=7")) == 0 && o.wait_overlay == 7);
+	options_free(&o);
+	CHECK(parse(&o, NARGS("--quiet"), ARGS("--quiet")) == 0 && o.wait_overlay == -1 && o.n_mail_to == 0);
+	CHECK(o.mail_on == (CG_MAIL_ON_PROBLEM | CG_MAIL_ON_CHANGE));
+	options_free(&o);
+	CHECK(parse(&o, NARGS("--mail-to", "root", "--mail-to", "ops+x@example.com", "--mail-on", "change,always",
+			      "--sendmail", "/usr/bin/msmtp"),
+		    ARGS("--mail-to", "root", "--mail-to", "ops+x@example.com", "--mail-on", "change,always",
+			 "--sendmail", "/usr/bin/msmtp")) == 0);
+	CHECK(o.n_mail_to == 2 && o.mail_on == (CG_MAIL_ON_CHANGE | CG_MAIL_ON_ALWAYS));
+	CHECK_STR(o.mail_to[1], "ops+x@example.com");
+	CHECK_STR(o.sendmail, "/usr/bin/msmtp");
+	options_free(&o);
+	CHECK(mail_address_valid("root") && mail_address_valid("a`b`$c{d}|e&f@example.com"));
+	CHECK(!mail_address_valid("-oQ") && !mail_address_valid("a b") && !mail_address_valid("a\r\nBcc: b"));
+	CHECK(!mail_address_valid("") && !mail_address_valid("a,b") && !mail_address_valid("<a>"));
+	CHECK(parse(&o, NARGS("--mail-to", "-f"), ARGS("--mail-to", "-f")) < 0);
+	options_free(&o);
+	CHECK(parse(&o, NARGS("--mail-on", "never"), ARGS("--mail-on", "never")) < 0);
+	options_free(&o);
+	CHECK(parse(&o, NARGS("--wait-overlay=-1"), ARGS("--wait-overlay=-1")) < 0);
+	options_free(&o);
+	CHECK(parse(&o, NARGS("--mail-to", "root", "--keep"), ARGS("--mail-to", "root", "--keep")) < 0);
+	options_free(&o);
+	CHECK(parse(&o, NARGS("--user", "-x"), ARGS("--user", "-x")) < 0);
+	options_free(&o);
+
 	/* errors */
 	CHECK(parse(&o, NARGS("--format", "xml"), ARGS("--format", "xml")) < 0);
 	options_free(&o);
