@@ -83,7 +83,7 @@ for label in lazy partial; do
 		t_ok "$label: $(grep -c ' match' "$TMP/$label.out") matches and" \
 			"$(grep -c ' nomatch' "$TMP/$label.out") misses, as dumped"
 	else
-		diff "$TMP/dumped.out" "$TMP/$label.out" | head -20 >&2
+		diff "$TMP/dumped.out" "$TMP/$label.out" | head -20 >&2 || true
 		t_fail "$label: $(diff "$TMP/dumped.out" "$TMP/$label.out" | grep -c '^>') answers differ from the dumped sets"
 	fi
 done
@@ -98,7 +98,7 @@ fi
 
 # --- generation -----------------------------------------------------------
 head -n 200 "$TMP/keys" >"$TMP/keys200"
-grep ' v4h ' "$TMP/keys" | head -n 50 >>"$TMP/keys200"
+awk '/ v4h / && n++ < 50' "$TMP/keys" >>"$TMP/keys200"
 echo "inet lz v4h cb007163" >>"$TMP/keys200" # 203.0.113.99, added below
 CGNATCHECK_SET_DUMP_MAX=0 t_run tb_exec "$NS" "$LOOKUP" \
 	-x "nft add element inet lz v4h '{ 203.0.113.99 }'" <"$TMP/keys200"
