@@ -32,3 +32,28 @@ EXTRA_DIST += tests/legacy-perf.sh tests/legacy-kube-gen.py
 # the same renderer on iptables-nft rules (nft_collect()) against iptables-nft-save
 TESTS += tests/iptnft-render.sh
 EXTRA_DIST += tests/iptnft-render.sh
+
+# the snapshot parser and entry compiler under a fuzz target: real snapshots
+# (legacy-dump --export of tests/legacy-rules.v4/.v6) and mutations of them
+check_PROGRAMS += tests/fuzz/fuzz-legacy-run
+tests_fuzz_fuzz_legacy_run_SOURCES = tests/fuzz/fuzz-legacy.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_legacy_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/fuzz-legacy.sh
+EXTRA_DIST += tests/fuzz-legacy.sh \
+	tests/fuzz/corpus-legacy/v4-filter.bin \
+	tests/fuzz/corpus-legacy/v4-mangle.bin \
+	tests/fuzz/corpus-legacy/v4-nat.bin \
+	tests/fuzz/corpus-legacy/v4-raw.bin \
+	tests/fuzz/corpus-legacy/v6-filter.bin \
+	tests/fuzz/corpus-legacy/v6-mangle.bin \
+	tests/fuzz/corpus-legacy/v6-nat.bin \
+	tests/fuzz/corpus-legacy/v6-raw.bin
+
+# libFuzzer build: ./configure CC=clang --enable-fuzzing && make fuzz-legacy
+if FUZZING
+noinst_PROGRAMS += fuzz-legacy
+fuzz_legacy_SOURCES = tests/fuzz/fuzz-legacy.c
+fuzz_legacy_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_legacy_LDFLAGS = -fsanitize=fuzzer
+fuzz_legacy_LDADD = libcgnatcheck.a $(CG_LIBS)
+endif

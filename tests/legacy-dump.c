@@ -4,6 +4,7 @@
  * tests to diff against iptables-legacy-save / iptables-nft-save.
  *
  *   legacy-dump [--nft] [-4|-6] [-t TABLE] [--stats] [--check] [--no-print]
+ *   legacy-dump [-4|-6] --export TABLE > file    (a fuzz corpus input)
  *
  * Default: the legacy tables (legacy_collect()); --nft: the iptables-nft
  * tables (nft_collect()). --stats prints the collection's wall and CPU time,
@@ -44,6 +45,15 @@ int main(int argc, char **argv)
 	int r;
 
 	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--export") && i + 1 < argc) {
+			/* the fuzz target's input: a family byte, then the snapshot */
+			uint8_t f = family == NFPROTO_IPV6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+			fputc(f == NFPROTO_IPV6, stdout);
+			r = legacy_snapshot_export(f, argv[i + 1], stdout);
+			if (r < 0)
+				fprintf(stderr, "export %s: %s\n", argv[i + 1], strerror(-r));
+			return r < 0 ? 1 : 0;
+		}
 		if (!strcmp(argv[i], "--nft"))
 			nft = true;
 		else if (!strcmp(argv[i], "-4"))

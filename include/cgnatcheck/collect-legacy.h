@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cgnatcheck/ruleset.h"
 
@@ -42,3 +43,27 @@ int legacy_table_priority(const char *table, uint32_t hook, int32_t *prio);
  * open libiptc/libip6tc handle, into *t (memory from a). */
 int legacy_table_from_handle(struct xtc_handle *h, uint8_t nfproto, const char *table,
 			     struct arena *a, struct cg_table *t);
+
+/* One table as the kernel hands it out (IPT_SO_GET_INFO + GET_ENTRIES;
+ * IPv6: IP6T_*), checked: every entry's sizes, chain boundaries, every jump
+ * landing in a chain. legacy_snapshot_read() returns 0, or a negative errno
+ * from the kernel (ENOENT: no such table; EPERM) or -EBADMSG for a snapshot
+ * that does not parse. */
+struct legacy_snapshot;
+int legacy_snapshot_read(uint8_t nfproto, const char *table, struct legacy_snapshot **out);
+void legacy_snapshot_free(struct legacy_snapshot *s);
+static inline void legacy_snapshot_freep(struct legacy_snapshot **s)
+{
+	legacy_snapshot_free(*s);
+}
+/* Compiles a snapshot into *t (memory from a), as legacy_collect() does. */
+int legacy_table_from_snapshot(struct legacy_snapshot *s, const char *table, struct arena *a,
+			       struct cg_table *t);
+
+/* Tests and the fuzz target: a snapshot serialized as its hook layout
+ * (valid_hooks, hook_entry[5], underflow[5]: 11 host-order u32) followed by
+ * the entries; _export() writes the named table of this namespace so,
+ * _from_buffer() parses such bytes (-EBADMSG when they do not parse). */
+int legacy_snapshot_export(uint8_t nfproto, const char *table, FILE *out);
+int legacy_snapshot_from_buffer(uint8_t nfproto, const void *data, size_t size,
+				struct legacy_snapshot **out);

@@ -242,8 +242,8 @@ static int count_matches(const struct entry_view *v, const uint8_t *base)
 	while (off < v->target_offset) {
 		const struct xt_entry_match *m = (const void *)(base + off);
 
-		if (v->target_offset - off < sizeof(*m) || m->u.match_size < sizeof(*m) ||
-		    m->u.match_size > v->target_offset - off)
+		if (off % __alignof__(struct xt_entry_match) != 0 || v->target_offset - off < sizeof(*m) ||
+		    m->u.match_size < sizeof(*m) || m->u.match_size > v->target_offset - off)
 			return -EINVAL;
 		off += m->u.match_size;
 		n++;

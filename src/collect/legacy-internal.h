@@ -59,17 +59,6 @@ struct legacy_source_ops {
 /* The family's entry view (ipt_entry or ip6t_entry). */
 void (*legacy_entry_view(uint8_t nfproto))(const void *e, struct entry_view *v);
 
-/* One table read with IPT_SO_GET_INFO + IPT_SO_GET_ENTRIES (IPv6: IP6T_*)
- * and checked (every entry's sizes, chain boundaries, every jump lands in a
- * chain). Returns 0, or a negative errno: from the kernel (ENOENT: no such
- * table; EPERM), or -EBADMSG for a snapshot that does not parse. */
-struct legacy_snapshot;
-int legacy_snapshot_read(uint8_t nfproto, const char *table, struct legacy_snapshot **out);
-void legacy_snapshot_free(struct legacy_snapshot *s);
-static inline void legacy_snapshot_freep(struct legacy_snapshot **s)
-{
-	legacy_snapshot_free(*s);
-}
 extern const struct legacy_source_ops legacy_snapshot_ops;
 
 /* Compiles one table from a source into *t (memory from a). */

@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cgnatcheck/collect-legacy.h"
 #include "cgnatcheck/common.h"
 #include "legacy-internal.h"
 
@@ -154,7 +155,14 @@ static int entry_check(const struct legacy_snapshot *s, uint32_t off, struct ent
 
 	if (s->size - off < (s->nfproto == NFPROTO_IPV6 ? sizeof(struct ip6t_entry) : sizeof(struct ipt_entry)))
 		return -EBADMSG;
+	/* the kernel keeps every entry, match and target aligned
+	 * (check_entry_size_and_hooks(), xt_check_entry_offsets()) */
+	if (off % __alignof__(struct ipt_entry) != 0)
+		return -EBADMSG;
 	s->view(s->base + off, v);
+	if (v->size % __alignof__(struct ipt_entry) != 0 ||
+	    v->target_offset % __alignof__(struct xt_entry_target) != 0)
+		return -EBADMSG;
 	if (v->size < v->header_size || v->size > s->size - off || v->target_offset < v->header_size ||
 	    v->target_offset > v->size || (size_t)(v->size - v->target_offset) < sizeof(struct xt_entry_target))
 		return -EBADMSG;
@@ -277,6 +285,68 @@ static int snapshot_parse(struct legacy_snapshot *s, const struct getinfo *info)
 	qsort(s->order + n_builtin, n_user, sizeof(*s->order), user_chain_cmp);
 	sort_ctx = NULL;
 	return 0;
+}
+
+/* The serialized form (tests, the fuzz target): the hook layout, then the
+ * entries. */
+struct snapshot_header {
+	uint32_t valid_hooks;
+	uint32_t hook_entry[NF_INET_NUMHOOKS];
+	uint32_t underflow[NF_INET_NUMHOOKS];
+};
+
+int legacy_snapshot_from_buffer(uint8_t nfproto, const void *data, size_t size, struct legacy_snapshot **out)
+{
+	struct legacy_snapshot *s;
+	struct snapshot_header hdr;
+	struct getinfo info = { 0 };
+	int r;
+
+	if (size < sizeof(hdr) || size - sizeof(hdr) > UINT32_MAX)
+		return -EBADMSG;
+	memcpy(&hdr, data, sizeof(hdr));
+	info.valid_hooks = hdr.valid_hooks;
+	for (int h = 0; h < NF_INET_NUMHOOKS; h++) {
+		info.hook_entry[h] = hdr.hook_entry[h];
+		info.underflow[h] = hdr.underflow[h];
+	}
+	info.size = (unsigned)(size - sizeof(hdr));
+	s = xcalloc(1, sizeof(*s));
+	s->nfproto = nfproto;
+	s->view = legacy_entry_view(nfproto);
+	/* entries are read in place: keep them aligned as the kernel's are */
+	s->buf = xmalloc(info.size ? info.size : 1);
+	memcpy(s->buf, (const uint8_t *)data + sizeof(hdr), info.size);
+	s->base = s->buf;
+	s->size = info.size;
+	r = snapshot_parse(s, &info);
+	if (r < 0) {
+		legacy_snapshot_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+int legacy_snapshot_export(uint8_t nfproto, const char *table, FILE *out)
+{
+	struct legacy_snapshot s = { .nfproto = nfproto };
+	struct snapshot_header hdr = { 0 };
+	struct getinfo info;
+	int r;
+
+	r = snapshot_fetch(&s, table, &info);
+	if (r == 0) {
+		hdr.valid_hooks = info.valid_hooks;
+		for (int h = 0; h < NF_INET_NUMHOOKS; h++) {
+			hdr.hook_entry[h] = info.hook_entry[h];
+			hdr.underflow[h] = info.underflow[h];
+		}
+		if (fwrite(&hdr, sizeof(hdr), 1, out) != 1 || fwrite(s.base, 1, s.size, out) != s.size)
+			r = -EIO;
+	}
+	free(s.buf);
+	return r;
 }
 
 int legacy_snapshot_read(uint8_t nfproto, const char *table, struct legacy_snapshot **out)
@@ -411,3 +481,9 @@ const struct legacy_source_ops legacy_snapshot_ops = {
 	.builtin = snap_builtin,
 	.get_policy = snap_get_policy,
 };
+
+int legacy_table_from_snapshot(struct legacy_snapshot *s, const char *table, struct arena *a,
+			       struct cg_table *t)
+{
+	return legacy_table_from_source(&legacy_snapshot_ops, s, s->nfproto, table, a, t);
+}

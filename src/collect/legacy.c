@@ -463,7 +463,7 @@ static int table_collect(const struct legacy_family *f, const char *table, struc
 				       "(an entry, a chain boundary or a jump is out of place)", f->label, table);
 	if (r < 0)
 		return log_error_errno(r, "Cannot read iptables-legacy %s table '%s'", f->label, table);
-	r = legacy_table_from_source(&legacy_snapshot_ops, snap, f->nfproto, table, a, t);
+	r = legacy_table_from_snapshot(snap, table, a, t);
 	return r < 0 ? r : 1;
 }
 
