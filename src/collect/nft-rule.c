@@ -4,6 +4,8 @@
  * evaluator, not the collector, decides what an expression means. */
 #include "config.h"
 
+#include <netinet/in.h> /* before <linux/netfilter.h>: glibc first (xt.h needs it) */
+
 #include <endian.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/expr.h>
@@ -17,6 +19,7 @@
 
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/xt.h"
 
 #define NFT_DATA_MAX 64 /* NFT_DATA_VALUE_MAXLEN */
 
@@ -256,7 +259,8 @@ static void redir_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct
 }
 
 /* The extension's own struct (xt_conntrack_mtinfo3, xt_mark_tginfo2, ...)
- * is kept verbatim: the xt decoder shared with the legacy backend reads it. */
+ * is decoded by xt_keep() once the table's family is known; info points
+ * into libnftnl's expression until then. */
 static void xt_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a, bool target)
 {
 	uint16_t a_name = target ? NFTNL_EXPR_TG_NAME : NFTNL_EXPR_MT_NAME;
@@ -271,7 +275,24 @@ static void xt_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct ar
 		e->xt.name = "";
 	e->xt.revision = (uint8_t)nftnl_expr_get_u32(ne, a_rev);
 	e->xt.info_len = info ? len : 0;
-	e->xt.info = info && len ? arena_memdup(a, info, len) : NULL;
+	e->xt.info = info && len ? info : NULL;
+}
+
+/* An ip/ip6 table's xt blob is decoded now and not kept when the decoder
+ * knows it (the decoded value says it all, as for legacy rules; a 256-byte
+ * comment blob per kube-proxy rule otherwise); anything else keeps a copy
+ * of the blob for xt_ruleset_decode() and the renderers. */
+static void xt_keep(struct cg_expr *e, struct arena *a, uint8_t family)
+{
+	if (family == NFPROTO_IPV4 || family == NFPROTO_IPV6) {
+		e->xt.decoded = xt_decode_owned(a, e->type == CG_EXPR_XT_TARGET, e->xt.name, e->xt.revision,
+						family, e->xt.info, e->xt.info_len);
+		if (e->xt.decoded) {
+			e->xt.info = NULL;
+			return;
+		}
+	}
+	e->xt.info = e->xt.info ? arena_memdup(a, e->xt.info, e->xt.info_len) : NULL;
 }
 
 static void match_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
@@ -318,7 +339,7 @@ static void expr_unknown(struct cg_expr *e, const char *name, struct arena *a)
 	e->unknown.name = arena_strdup(a, name && *name ? name : "(unnamed)");
 }
 
-static void expr_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void expr_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a, uint8_t family)
 {
 	const char *name = nftnl_expr_get_str(ne, NFTNL_EXPR_NAME);
 
@@ -330,6 +351,8 @@ static void expr_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct 
 			expr_kinds[i].convert(ne, e, a);
 		else
 			e->type = expr_kinds[i].type;
+		if (e->type == CG_EXPR_XT_MATCH || e->type == CG_EXPR_XT_TARGET)
+			xt_keep(e, a, family);
 		return;
 	}
 	/* fib, socket, osf, numgen, hash, rt, exthdr, dynset, objref, ...:
@@ -343,6 +366,7 @@ struct expr_vec {
 	struct cg_expr *v;
 	size_t n, cap;
 	struct arena *a;
+	uint8_t family;             /* the table's (NFPROTO_*) */
 };
 
 static struct cg_expr *expr_vec_add(struct expr_vec *ev)
@@ -355,7 +379,7 @@ static int expr_cb(struct nftnl_expr *ne, void *data)
 {
 	struct expr_vec *ev = data;
 
-	expr_convert(ne, expr_vec_add(ev), ev->a);
+	expr_convert(ne, expr_vec_add(ev), ev->a, ev->family);
 	return 0;
 }
 
@@ -391,6 +415,8 @@ static const char *xt_comment(const struct cg_rule *rule, struct arena *a)
 	for (uint32_t i = 0; i < rule->n_exprs; i++) {
 		const struct cg_expr *e = &rule->exprs[i];
 
+		if (e->type == CG_EXPR_XT_MATCH && e->xt.decoded && e->xt.decoded->kind == XT_MATCH_COMMENT)
+			return e->xt.decoded->comment;
 		if (e->type == CG_EXPR_XT_MATCH && strcmp(e->xt.name, "comment") == 0 && e->xt.info) {
 			uint32_t max = e->xt.info_len < XT_MAX_COMMENT_LEN ? e->xt.info_len : XT_MAX_COMMENT_LEN;
 			return arena_strndup(a, e->xt.info, strnlen(e->xt.info, max));
@@ -452,7 +478,7 @@ static const char *expr_attr_name(const struct nlattr *elem)
 	return NULL;
 }
 
-static int expr_parse_alone(const struct nlattr *elem, struct cg_expr *e, struct arena *a)
+static int expr_parse_alone(const struct nlattr *elem, struct cg_expr *e, struct arena *a, uint8_t family)
 {
 	size_t size = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)) + 2 * MNL_ATTR_HDRLEN +
 		      mnl_attr_get_payload_len(elem) + MNL_ALIGNTO;
@@ -476,7 +502,7 @@ static int expr_parse_alone(const struct nlattr *elem, struct cg_expr *e, struct
 	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 && (it = nftnl_expr_iter_create(r))) {
 		ne = nftnl_expr_iter_next(it);
 		if (ne) {
-			expr_convert(ne, e, a);
+			expr_convert(ne, e, a, family);
 			ret = 0;
 		}
 		nftnl_expr_iter_destroy(it);
@@ -508,7 +534,7 @@ static void exprs_one_by_one(const struct nlattr *exprs, struct expr_vec *ev)
 		struct cg_expr *e = expr_vec_add(ev);
 		const char *name = mnl_attr_get_type(elem) == NFTA_LIST_ELEM ? expr_attr_name(elem) : NULL;
 
-		if (!name || expr_parse_alone(elem, e, ev->a) < 0)
+		if (!name || expr_parse_alone(elem, e, ev->a, ev->family) < 0)
 			expr_unknown(e, name, ev->a);
 	}
 }
@@ -527,6 +553,7 @@ static int rule_parse(const struct nlmsghdr *nlh, struct cg_rule *rule, struct n
 	    !tb[NFTA_RULE_CHAIN])
 		return -EINVAL;
 	id->family = nfg->nfgen_family;
+	ev->family = nfg->nfgen_family;
 	snprintf(id->table, sizeof(id->table), "%s", mnl_attr_get_str(tb[NFTA_RULE_TABLE]));
 	snprintf(id->chain, sizeof(id->chain), "%s", mnl_attr_get_str(tb[NFTA_RULE_CHAIN]));
 	if (tb[NFTA_RULE_HANDLE])
