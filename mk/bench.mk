@@ -1,0 +1,22 @@
+# The scale benchmark of issue 8 (tests/bench/): kube-proxy, nftables and
+# routing at scale, the full audit against the stock tools on the same
+# ruleset. Included from Makefile.am.
+#
+#   make bench                         the default sizes (about 300,000 rules)
+#   make bench BENCH_ARGS='--scale'    30k, 100k, 300k rules
+#
+# make check runs only its smoke test, at a tiny size.
+TESTS += tests/bench/smoke.sh
+EXTRA_DIST += \
+	tests/bench/run.sh \
+	tests/bench/report.py \
+	tests/bench/kube-gen.py \
+	tests/bench/nft-gen.py \
+	tests/bench/route-gen.py \
+	tests/bench/smoke.sh
+
+BENCH_ARGS =
+.PHONY: bench
+bench: $(sbin_PROGRAMS)
+	top_srcdir='$(abs_top_srcdir)' CGNATCHECK='$(abs_top_builddir)/cgnatcheck' \
+		bash '$(abs_top_srcdir)/tests/bench/run.sh' $(BENCH_ARGS)

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The benchmark's tables, from the files tests/bench/run.sh writes.
+
+    report.py DIR [--scale] [--check]
+
+DIR/results.tsv   scenario, tool, run, wall s, max RSS KB, ok|timeout|error:N
+DIR/meta.tsv      scenario, key, value (command lines, output sizes, ...)
+
+Prints one table per scenario (median wall time and median peak RSS of each
+tool, and the audit's ratio to each), the audit's peak RSS against the size
+of the ruleset's text, the exact command lines, and with --scale the time
+per 1,000 rules at each point. With --check, exits 1 when a target is
+missed and says which.
+"""
+import collections
+import statistics
+import sys
+
+LABELS = {
+    "cgnatcheck": "cgnatcheck --dns 100.100.2.136 --format json",
+    "iptables-save": None,  # iptables-legacy-save or iptables-nft-save
+    "nft-terse": "nft --terse list ruleset",
+    "nft-json": "nft -j --terse list ruleset",
+    "nft-full": "nft list ruleset",
+    "ip-route": "ip route show table all",
+}
+BACKEND = {"legacy": "iptables-legacy", "nft": "iptables-nft", "nftables": "nftables"}
+
+
+def label(tool, kind):
+    return LABELS[tool] or "iptables-%s-save" % kind
+
+
+def fmt_n(n):
+    return "{:,}".format(n)
+
+
+def main():
+    args = sys.argv[1:]
+    if not args or args[0].startswith("-"):
+        sys.exit("usage: report.py DIR [--scale] [--check]")
+    d, scale, check = args[0], "--scale" in args, "--check" in args
+    meta = collections.defaultdict(dict)
+    order = []
+    for line in open(d + "/meta.tsv"):
+        sc, k, v = line.rstrip("\n").split("\t", 2)
+        if sc != "_" and sc not in order:
+            order.append(sc)
+        meta[sc][k] = v
+    runs = collections.defaultdict(list)
+    for line in open(d + "/results.tsv"):
+        sc, tool, r, wall, rss, st = line.rstrip("\n").split("\t")
+        runs[(sc, tool)].append((float(wall), int(rss), st))
+    g = meta["_"]
+    timeout = float(g.get("timeout", "600"))
+    failures = []
+
+    def med(sc, tool):
+        """(wall, rss KB, runs, timed out, error) of a tool"""
+        rs = runs.get((sc, tool), [])
+        ok = [r for r in rs if r[2] == "ok"]
+        to = any(r[2] == "timeout" for r in rs)
+        err = next((r[2] for r in rs if r[2].startswith("error")), None)
+        if not ok:
+            return None, None, len(rs), to, err
+        return (statistics.median(r[0] for r in ok), statistics.median(r[1] for r in ok), len(ok), to, err)
+
+    def wall_s(w, to, err):
+        if w is not None:
+            return "%.2f" % w
+        if to:
+            return "> %g" % timeout
+        return err or "-"
+
+    def ratio(a, b):
+        if a is None or b is None or b == 0:
+            return "-"
+        return "%.2f" % (a / b)
+
+    print("cgnatcheck benchmark: %s" % g.get("cgnatcheck", "?"))
+    print("kernel %s; %s" % (g.get("kernel", "?"), g.get("tools", "")))
+    slow = g.get("slow", "60 1").split()
+    print("median of %s runs (a tool whose first run takes more than %s s: %s run%s); each run capped at %g s"
+          % (g.get("runs", "?"), slow[0], slow[1], "" if slow[1] == "1" else "s", timeout))
+    print("wall time and peak RSS from /usr/bin/time -v (10 ms resolution); MiB = 1,048,576 bytes")
+
+    for sc in order:
+        m = meta[sc]
+        kind = m["kind"]
+        tools = [t for t in LABELS if (sc, t) in runs]
+        print()
+        title = "%s (%s): %s" % (sc, BACKEND[kind], m.get("params", ""))
+        print("== " + title + " ==")
+        desc = [m.get("generator", "")]
+        if "rules" in m:
+            desc.append("%s rules in iptables-%s-save's text (IPv4)" % (fmt_n(int(m["rules"])), kind))
+        desc.append("Tailscale (%s, new), %s routes, %s ip rules (ip route/rule show)"
+                    % (BACKEND[kind], fmt_n(int(m.get("routes", 0))), m.get("ip_rules", "?")))
+        print("   " + "; ".join(x for x in desc if x) + "; loaded in %s s" % m.get("load_s", "?"))
+        cw, crss, _, cto, cerr = med(sc, "cgnatcheck")
+        rows = [("tool", "runs", "wall s", "peak RSS MiB", "audit/tool wall", "audit/tool RSS")]
+        for t in tools:
+            w, rss, n, to, err = med(sc, t)
+            rows.append((label(t, kind), str(n), wall_s(w, to, err),
+                         "%.1f" % (rss / 1024) if rss is not None else "-",
+                         ratio(cw, w) if t != "cgnatcheck" else "1.00",
+                         ratio(crss, rss) if t != "cgnatcheck" else "1.00"))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for r in rows:
+            print("  " + "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i])
+                                   for i, c in enumerate(r)))
+        # the text sizes, and the audit's peak RSS against the ruleset's text
+        ref = "nft-full" if kind == "nftables" else "iptables-save"
+        texts = []
+        for t in ("iptables-save", "nft-terse", "nft-json", "nft-full"):
+            if "bytes." + t in m:
+                texts.append("%s %s bytes" % (label(t, kind), fmt_n(int(m["bytes." + t]))))
+        print("  text: " + "; ".join(texts))
+        ref_bytes = int(m.get("bytes." + ref, "0"))
+        if crss is not None and ref_bytes:
+            rr = crss * 1024 / ref_bytes
+            print("  audit peak RSS / %s text: %.2f (target < 2)" % (label(ref, kind), rr))
+            if rr >= 2:
+                failures.append("%s: the audit's peak RSS (%.1f MiB) is %.2fx the %s text (%s bytes), not below 2x"
+                                % (sc, crss / 1024, rr, label(ref, kind), fmt_n(ref_bytes)))
+        else:
+            failures.append("%s: no peak RSS of the audit or no %s text to compare" % (sc, label(ref, kind)))
+        verdicts = m.get("audit_verdicts", "none")
+        print("  audit: 100.100.2.136 %s (exit %s)" % (verdicts, m.get("audit_exit", "?")))
+        if cw is None:
+            failures.append("%s: the audit did not complete (%s)" % (sc, "timeout" if cto else cerr))
+        if "blocked" not in verdicts:
+            failures.append("%s: the audit does not report 100.100.2.136 blocked (%s)" % (sc, verdicts))
+        targets = []
+        if kind in ("legacy", "nft"):
+            targets.append("iptables-save")
+        if kind in ("nft", "nftables"):
+            targets.append("nft-terse")
+        for t in targets:
+            w, _, _, to, err = med(sc, t)
+            if cw is not None and (w is not None and cw < w or w is None and to):
+                continue
+            failures.append("%s: the audit (%s s) is not faster than %s (%s s)"
+                            % (sc, wall_s(cw, cto, cerr), label(t, kind), wall_s(w, to, err)))
+        print("  commands timed (in the scenario's host namespace, as built by run.sh):")
+        for t in tools:
+            print("    " + m.get("cmd." + t, "?"))
+
+    if scale:
+        print()
+        print("== scale: time per 1,000 rules (iptables scenarios) or per 1,000 set elements (nftables) ==")
+        bykind = collections.defaultdict(list)
+        for sc in order:
+            bykind[meta[sc]["kind"]].append(sc)
+        for kind, scs in bykind.items():
+            def size(sc):
+                m = meta[sc]
+                if kind == "nftables":
+                    p = dict(x.split("=") for x in m["params"].split())
+                    return int(p["elements"])
+                return int(m.get("rules", "0"))
+            scs.sort(key=lambda sc: int(meta[sc]["point"]))
+            tools = [t for t in LABELS if any((sc, t) in runs for sc in scs)]
+            # one row per tool, one column per point: seconds and ms per 1,000
+            unit = "elements" if kind == "nftables" else "rules"
+            rows = [("%s (%s)" % (kind, BACKEND[kind]),) + tuple("%s %s: s, ms/1k" % (fmt_n(size(sc)), unit)
+                                                                  for sc in scs) + ("growth",)]
+            per = {}
+            for t in tools:
+                row = [label(t, kind)]
+                for sc in scs:
+                    n = size(sc)
+                    w, _, _, to, err = med(sc, t)
+                    if w is None or not n:
+                        row.append(wall_s(w, to, err))
+                        continue
+                    row.append("%.2f, %.2f" % (w, w * 1e6 / n))
+                    per[(sc, t)] = w / n
+                a_, b_ = per.get((scs[0], t)), per.get((scs[-1], t))
+                row.append("%.2fx" % (b_ / a_) if a_ and b_ and len(scs) >= 2 else "-")
+                rows.append(tuple(row))
+            widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+            for r in rows:
+                print("  " + "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i])
+                                       for i, c in enumerate(r)))
+            print("  (growth: ms per 1,000 %s at the largest point / at the smallest)" % unit)
+            if len(scs) >= 2:
+                lo, hi = scs[0], scs[-1]
+                a, b = per.get((lo, "cgnatcheck")), per.get((hi, "cgnatcheck"))
+                if a and b:
+                    print("  audit: time per unit at %s / at %s: %.2f (target <= 1.5)"
+                          % (fmt_n(size(hi)), fmt_n(size(lo)), b / a))
+                    if b / a > 1.5:
+                        failures.append("scale %s: the audit's time per rule grows %.2fx from %s to %s (target <= 1.5x)"
+                                        % (kind, b / a, fmt_n(size(lo)), fmt_n(size(hi))))
+                else:
+                    failures.append("scale %s: no audit time at %s or %s" % (kind, lo, hi))
+
+    print()
+    if failures:
+        print("targets missed:" if check else "targets missed (informational; --check makes them fatal):")
+        for f in failures:
+            print("  MISSED: " + f)
+    else:
+        print("every target met")
+    sys.exit(1 if check and failures else 0)
+
+
+if __name__ == "__main__":
+    main()

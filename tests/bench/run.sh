@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The scale benchmark (issue 8): on the same ruleset, in the same run, the
+# full audit against the stock tools that only dump it.
+#
+#   tests/bench/run.sh [--services S] [--endpoints E] [--elements N] [--vmap V]
+#                      [--routes R] [--runs N] [--slow-runs N] [--slow-secs T]
+#                      [--timeout T] [--scenarios LIST] [--scale] [--check]
+#                      [--out DIR]
+#
+# Scenarios, each in network namespaces of its own (built, measured, removed
+# one after the other; nothing runs in the machine's own namespace):
+#   legacy    iptables-legacy: kube-proxy's ruleset of S services x E
+#             endpoints (tests/bench/kube-gen.py: 8 + S*(2 + 3E) nat rules
+#             and kube's 14 filter rules), then Tailscale's chains
+#             (tb_ts_install legacy new)
+#   nft       the same through iptables-nft (tb_ts_install nft new)
+#   nftables  native nftables: a set of N interval elements and a verdict map
+#             of V entries used from input and output base chains
+#             (tests/bench/nft-gen.py), then Tailscale's nftables tables
+# Every scenario also has R routes over the main table and tables 100-102
+# with three ip rules (tests/bench/route-gen.py) and Tailscale's policy
+# routing (rules 5210-5270, table 52), and the test bed's host/provider
+# topology: eth0 a veth to a provider namespace owning 100.100.2.136.
+# Defaults: S=15000 E=6 (300,008 nat rules), N=1,000,000, V=4096,
+# R=100,000.
+#
+# Measured, round-robin, each under `/usr/bin/time -v` (wall clock and
+# maximum resident set size; median of N runs, default 5):
+#   cgnatcheck --dns 100.100.2.136 --format json     the full audit
+#   iptables-legacy-save | iptables-nft-save          the scenario's backend
+#   nft --terse list ruleset, nft -j --terse list ruleset
+#   nft list ruleset                                  nftables scenario: the
+#                                                     only listing that fetches
+#                                                     the set's elements
+#   ip route show table all
+# A tool whose first run takes longer than --slow-secs (default 60) runs
+# --slow-runs times in all (default 1). Each run is capped at --timeout
+# seconds (default 600) and reported as "> 600 s" when it hits it. The exact
+# command lines are printed.
+#
+# --scale runs the scenarios (default legacy,nft) at 10%, 33% and 100% of the
+# sizes (30k, 100k and 300k rules by default) and prints the time per 1,000
+# rules of each tool. --check exits 1 when a target of issue 8 is missed:
+#   * the audit's median wall time is below iptables-save's (legacy, nft) and
+#     below `nft --terse list ruleset`'s (nft, nftables);
+#   * the audit's median peak RSS is below 2x the size of the iptables-save
+#     text (nftables: of the `nft list ruleset` text, the only text with the
+#     set's elements);
+#   * the audit reports 100.100.2.136 blocked (Tailscale's CGNAT drop);
+#   * with --scale: the audit's time per rule at the largest point is within
+#     1.5x of that at the smallest.
+#
+# Environment: CGNATCHECK (the binary; default ./cgnatcheck of the build
+# tree), top_srcdir/top_builddir, and BENCH_SERVICES, BENCH_ENDPOINTS,
+# BENCH_ELEMENTS, BENCH_VMAP, BENCH_ROUTES, BENCH_RUNS, BENCH_SLOW_RUNS,
+# BENCH_SLOW_SECS, BENCH_TIMEOUT, BENCH_SCENARIOS, BENCH_SETTLE (seconds of
+# rest after removing a scenario's namespaces, default 3) for the options.
+# Exit: 0 done (and with --check every target met), 1 a target missed, 2 bad
+# usage, 77 skipped (not root), 99 the bench could not be built or a tool
+# failed.
+set -euo pipefail
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${top_srcdir:=$(cd "$bench_dir/../.." && pwd)}"
+. "$top_srcdir/tests/netns/lib.sh"
+
+usage() {
+	sed -n '3,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//; p}' "${BASH_SOURCE[0]}"
+	exit "${1:-2}"
+}
+
+S=${BENCH_SERVICES:-15000}
+E=${BENCH_ENDPOINTS:-6}
+ELEMENTS=${BENCH_ELEMENTS:-1000000}
+VMAP=${BENCH_VMAP:-4096}
+ROUTES=${BENCH_ROUTES:-100000}
+RUNS=${BENCH_RUNS:-5}
+SLOW_RUNS=${BENCH_SLOW_RUNS:-1}
+SLOW_SECS=${BENCH_SLOW_SECS:-60}
+TIMEOUT=${BENCH_TIMEOUT:-600}
+SCENARIOS=${BENCH_SCENARIOS:-}
+SETTLE=${BENCH_SETTLE:-3}
+SCALE=0 CHECK=0 OUT=
+
+# value OPTION ARGS...: the option's value, or exit 2
+value() {
+	[ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
+	printf '%s\n' "$2"
+}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--services) S=$(value "$@"); shift ;;
+	--endpoints) E=$(value "$@"); shift ;;
+	--elements) ELEMENTS=$(value "$@"); shift ;;
+	--vmap) VMAP=$(value "$@"); shift ;;
+	--routes) ROUTES=$(value "$@"); shift ;;
+	--runs) RUNS=$(value "$@"); shift ;;
+	--slow-runs) SLOW_RUNS=$(value "$@"); shift ;;
+	--slow-secs) SLOW_SECS=$(value "$@"); shift ;;
+	--timeout) TIMEOUT=$(value "$@"); shift ;;
+	--scenarios) SCENARIOS=$(value "$@"); shift ;;
+	--scale) SCALE=1 ;;
+	--check) CHECK=1 ;;
+	--out) OUT=$(value "$@"); shift ;;
+	-h | --help) usage 0 ;;
+	*) echo "run.sh: unknown option '$1'" >&2; usage 2 ;;
+	esac
+	shift
+done
+for v in S E ELEMENTS VMAP ROUTES RUNS SLOW_RUNS SLOW_SECS TIMEOUT SETTLE; do
+	[[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a number, not '${!v}'" >&2; exit 2; }
+done
+((RUNS >= 1 && SLOW_RUNS >= 1 && S >= 1 && E >= 1 && ELEMENTS >= 5 && VMAP >= 1 && TIMEOUT >= 1)) ||
+	{ echo "run.sh: sizes, runs and timeout must be positive (elements >= 5)" >&2; exit 2; }
+if [ -z "$SCENARIOS" ]; then
+	if [ "$SCALE" = 1 ]; then SCENARIOS=legacy,nft; else SCENARIOS=legacy,nft,nftables; fi
+fi
+IFS=, read -ra scenarios <<<"$SCENARIOS"
+for s in "${scenarios[@]}"; do
+	case $s in
+	legacy | nft | nftables) ;;
+	*) echo "run.sh: unknown scenario '$s' (legacy, nft, nftables)" >&2; exit 2 ;;
+	esac
+done
+
+tb_init
+for tool in python3 iptables-legacy-restore iptables-legacy-save iptables-nft-restore iptables-nft-save \
+	nft timeout; do
+	command -v "$tool" >/dev/null || t_skip "needs $tool"
+done
+[ -x /usr/bin/time ] || t_skip "needs /usr/bin/time (Debian package time)"
+case $CGNATCHECK in /*) ;; *) CGNATCHECK="$PWD/$CGNATCHECK" ;; esac
+[ -x "$CGNATCHECK" ] || { echo "ERROR: $CGNATCHECK is not built (make; or set CGNATCHECK)" >&2; exit 99; }
+
+tb_tmpdir W
+if [ -n "$OUT" ]; then
+	mkdir -p "$OUT" || exit 99
+	OUT=$(cd "$OUT" && pwd)
+else
+	OUT=$W/results
+	mkdir -p "$OUT"
+fi
+: >"$OUT/results.tsv"
+: >"$OUT/meta.tsv"
+mkdir -p "$W/dmi" "$W/local" "$W/state"
+
+meta() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$OUT/meta.tsv"; }
+say() { printf '%s\n' "$*" >&2; }
+now() { printf '%s\n' "$EPOCHREALTIME"; }
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+
+# --- the test bed's topology, without the echo responders (no traffic is
+# sent: the audit only reads the kernel's state) --------------------------
+bench_topology() { # NAME
+	local a
+	tb_ns_add TB_HOST "$1"
+	tb_ns_add TB_PROV "$1-prov"
+	export TB_HOST TB_PROV
+	tb_exec "$TB_HOST" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+		net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2 || tb_die "sysctl in $TB_HOST"
+	tb_exec "$TB_PROV" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 ||
+		tb_die "sysctl in $TB_PROV"
+	ip -n "$TB_HOST" link add eth0 type veth peer name veth-host netns "$TB_PROV" || tb_die "veth"
+	ip -n "$TB_HOST" addr add "$TB_HOST_IP/$TB_HOST_PLEN" dev eth0
+	ip -n "$TB_HOST" addr add "$TB_HOST_IP6/64" dev eth0 nodad
+	ip -n "$TB_HOST" link set eth0 up
+	ip -n "$TB_PROV" addr add "$TB_GW/$TB_HOST_PLEN" dev veth-host
+	ip -n "$TB_PROV" addr add "$TB_PROV_IP6/64" dev veth-host nodad
+	ip -n "$TB_PROV" link set veth-host up
+	tb_wait_link "$TB_HOST" eth0 || tb_die "eth0 did not come up"
+	tb_wait_link "$TB_PROV" veth-host || tb_die "veth-host did not come up"
+	ip -n "$TB_HOST" route add default via "$TB_GW" dev eth0 || tb_die "default route"
+	ip -n "$TB_HOST" -6 route add default via "$TB_PROV_IP6" dev eth0 || tb_die "IPv6 default route"
+	for a in $TB_PROV_SERVICES; do
+		ip -n "$TB_PROV" addr add "$a/32" dev lo
+	done
+	ip -n "$TB_PROV" addr add "$TB_SVC_IP6/128" dev lo
+	ip -n "$TB_HOST" tuntap add dev "$TB_TUN" mode tun || tb_die "tun device (is /dev/net/tun there?)"
+	ip -n "$TB_HOST" link set "$TB_TUN" up
+	ip -n "$TB_HOST" addr add "$TB_TS_IP/32" dev "$TB_TUN"
+	ip -n "$TB_HOST" addr add "$TB_TS_IP6/128" dev "$TB_TUN" nodad
+}
+
+# build_scenario KIND LABEL S ELEMENTS ROUTES
+build_scenario() {
+	local kind=$1 label=$2 s=$3 n=$4 r=$5 t0 form
+	bench_topology "$label"
+	t0=$(now)
+	case $kind in
+	legacy | nft)
+		python3 "$bench_dir/kube-gen.py" --services "$s" --endpoints "$E" >"$W/ruleset" 2>"$W/gen.err" ||
+			{ cat "$W/gen.err" >&2; tb_die "kube-gen.py failed"; }
+		tb_exec "$TB_HOST" "iptables-$kind-restore" -w <"$W/ruleset" || tb_die "iptables-$kind-restore failed"
+		form=$kind
+		;;
+	nftables)
+		python3 "$bench_dir/nft-gen.py" --elements "$n" --vmap "$VMAP" >"$W/ruleset" 2>"$W/gen.err" ||
+			{ cat "$W/gen.err" >&2; tb_die "nft-gen.py failed"; }
+		tb_exec "$TB_HOST" nft -f "$W/ruleset" || tb_die "nft -f failed"
+		form=nftables
+		;;
+	esac
+	tb_ts_install "$form" new || tb_die "tb_ts_install $form new failed"
+	tb_ts_routing peers || tb_die "tb_ts_routing failed"
+	python3 "$bench_dir/route-gen.py" --routes "$r" --gateway "$TB_GW" >"$W/routes" ||
+		tb_die "route-gen.py failed"
+	tb_exec "$TB_HOST" ip -batch "$W/routes" || tb_die "ip -batch (routes) failed"
+	say "$label: $(sed 's/^[a-z-]*: //' "$W/gen.err"), Tailscale ($form, new), $r routes: loaded in $(since "$t0") s"
+	meta "$label" generator "$(sed 's/^[a-z-]*: //' "$W/gen.err")"
+	meta "$label" load_s "$(since "$t0")"
+	meta "$label" routes "$(tb_exec "$TB_HOST" ip route show table all | wc -l)"
+	meta "$label" ip_rules "$(tb_exec "$TB_HOST" ip rule show | wc -l)"
+}
+
+# tool_argv KIND TOOL: the command line of TOOL in scenario KIND, in argv.
+tool_argv() {
+	case $2 in
+	cgnatcheck)
+		argv=(env "CGNATCHECK_POLICY_DIR=$top_srcdir/policies" "CGNATCHECK_POLICY_LOCAL_DIR=$W/local"
+			"CGNATCHECK_DMI_DIR=$W/dmi" "CGNATCHECK_STATE_DIR=$W/state"
+			"$CGNATCHECK" --dns 100.100.2.136 --format json) ;;
+	iptables-save) argv=("iptables-$1-save") ;;
+	nft-terse) argv=(nft --terse list ruleset) ;;
+	nft-json) argv=(nft -j --terse list ruleset) ;;
+	nft-full) argv=(nft list ruleset) ;;
+	ip-route) argv=(ip route show table all) ;;
+	esac
+}
+
+tools_of() { # KIND
+	case $1 in
+	legacy | nft) echo cgnatcheck iptables-save nft-terse nft-json ip-route ;;
+	nftables) echo cgnatcheck nft-terse nft-json nft-full ip-route ;;
+	esac
+}
+
+# measure KIND LABEL: every tool, round-robin, RUNS rounds.
+measure() {
+	local kind=$1 label=$2 tool r st wall rss status tf out err shown
+	local -a tools argv
+	local -A limit=() count=() stop=()
+	read -ra tools <<<"$(tools_of "$kind")"
+	for tool in "${tools[@]}"; do limit[$tool]=$RUNS count[$tool]=0; done
+	for ((r = 1; r <= RUNS; r++)); do
+		for tool in "${tools[@]}"; do
+			[ -z "${stop[$tool]:-}" ] || continue
+			tool_argv "$kind" "$tool"
+			tf=$W/time.txt out=$W/out.$tool err=$W/err.txt
+			if [ "$r" = 1 ]; then
+				shown=$(printf '%q ' ip netns exec "$TB_HOST" /usr/bin/time -v -o "$tf" \
+					timeout --foreground -k 10 "$TIMEOUT" "${argv[@]}")
+				meta "$label" "cmd.$tool" "${shown% } >$out"
+			fi
+			: >"$tf"
+			# In the background and waited for, so that a signal reaches
+			# the trap (and its cleanup) at once.
+			st=0
+			tb_exec "$TB_HOST" /usr/bin/time -v -o "$tf" timeout --foreground -k 10 "$TIMEOUT" \
+				"${argv[@]}" >"$out" 2>"$err" &
+			wait $! || st=$?
+			wall=$(sed -n 's/^.*Elapsed (wall clock) time.*: //p' "$tf" |
+				awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }')
+			rss=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$tf")
+			if [ "$st" = 124 ] || [ "$st" = 137 ]; then
+				status=timeout
+			elif [ "$st" = 0 ] || { [ "$tool" = cgnatcheck ] && ((st <= 2)); }; then
+				status=ok
+			else
+				status="error:$st"
+				say "$label: ${argv[*]} failed (exit $st):"
+				head -n 20 "$err" >&2
+			fi
+			[ -n "$wall" ] || wall=0
+			[ -n "$rss" ] || rss=0
+			printf '%s\t%s\t%d\t%s\t%s\t%s\n' "$label" "$tool" "$r" "$wall" "$rss" "$status" >>"$OUT/results.tsv"
+			say "$label: $tool run $r: $wall s, $rss KB${status#ok}"
+			count[$tool]=$((count[$tool] + 1))
+			if [ "${count[$tool]}" = 1 ] && [ "$status" = ok ]; then
+				# the first output: its size, and the audit's report
+				meta "$label" "bytes.$tool" "$(wc -c <"$out")"
+				case $tool in
+				cgnatcheck)
+					cp "$out" "$OUT/$label.cgnatcheck.json"
+					meta "$label" audit_exit "$st" ;;
+				iptables-save) meta "$label" rules "$(grep -c '^-A' "$out" || true)" ;;
+				esac
+			fi
+			if [ "$status" != ok ]; then
+				stop[$tool]=1
+			elif [ "${count[$tool]}" = 1 ] && awk -v w="$wall" -v s="$SLOW_SECS" 'BEGIN { exit !(w > s) }'; then
+				limit[$tool]=$SLOW_RUNS
+			fi
+			((count[$tool] < limit[$tool])) || stop[$tool]=1
+		done
+	done
+	rm -f "$W"/out.*
+}
+
+teardown() {
+	ip netns del "$TB_HOST" 2>/dev/null || true
+	ip netns del "$TB_PROV" 2>/dev/null || true
+	# the kernel frees a namespace's rules and routes in the background
+	sleep "$SETTLE"
+}
+
+# the scale points: percentages of the sizes
+if [ "$SCALE" = 1 ]; then points=(10 33 100); else points=(100); fi
+meta _ runs "$RUNS"
+meta _ slow "$SLOW_SECS $SLOW_RUNS"
+meta _ timeout "$TIMEOUT"
+meta _ cgnatcheck "$CGNATCHECK"
+meta _ kernel "$(uname -r)"
+meta _ tools "$(iptables-legacy --version 2>/dev/null | head -1); $(nft --version); $(ip -V)"
+say "cgnatcheck benchmark: $CGNATCHECK; kernel $(uname -r); $RUNS runs (median); slow tools (first run > ${SLOW_SECS} s): $SLOW_RUNS; timeout ${TIMEOUT} s"
+for p in "${points[@]}"; do
+	s=$(((S * p + 50) / 100)) n=$(((ELEMENTS * p + 50) / 100)) r=$(((ROUTES * p + 50) / 100))
+	((s >= 1)) || s=1
+	((n >= 5)) || n=5
+	for kind in "${scenarios[@]}"; do
+		if [ "$SCALE" = 1 ]; then label="$kind-$p"; else label=$kind; fi
+		meta "$label" kind "$kind"
+		meta "$label" point "$p"
+		meta "$label" params "S=$s E=$E elements=$n vmap=$VMAP routes=$r"
+		build_scenario "$kind" "$label" "$s" "$n" "$r"
+		measure "$kind" "$label"
+		# the audit's report must be the real one: 100.100.2.136 and a verdict
+		python3 - "$OUT/$label.cgnatcheck.json" <<'EOF' >>"$OUT/meta.tsv" || say "$label: the audit's JSON is missing or invalid"
+import json, sys
+label = sys.argv[1].rsplit("/", 1)[1].rsplit(".cgnatcheck.json", 1)[0]
+r = json.load(open(sys.argv[1]))
+v = ["%s/%s %s" % (t["proto"], t["port"], t["verdict"]) for t in r["targets"] if t["address"] == "100.100.2.136"]
+print("%s\taudit_verdicts\t%s" % (label, ", ".join(v) if v else "none"))
+EOF
+		teardown
+	done
+done
+
+args=("$OUT")
+[ "$SCALE" = 1 ] && args+=(--scale)
+[ "$CHECK" = 1 ] && args+=(--check)
+python3 "$bench_dir/report.py" "${args[@]}"

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The benchmark (tests/bench/run.sh) at a tiny size, one run each: every
+# scenario's table is printed with numbers for every tool and the command
+# lines it timed; each scenario really holds the ruleset (rule count); the
+# audit it timed is the real one (valid JSON, 100.100.2.136 udp/53 and tcp/53
+# blocked by Tailscale's CGNAT drop in ts-input); --check fails on a missed
+# target (at this size the audit's RSS is many times the ruleset's text);
+# bad usage exits 2. The figures themselves are not judged here.
+set -euo pipefail
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+t_require_root
+command -v python3 >/dev/null || t_skip "needs python3"
+[ -x /usr/bin/time ] || t_skip "needs /usr/bin/time (Debian package time)"
+[ -x "$CGNATCHECK" ] || { echo "ERROR: $CGNATCHECK is not built" >&2; exit 99; }
+RUN="$top_srcdir/tests/bench/run.sh"
+
+out=$(mktemp -d "${TMPDIR:-/tmp}/cgnatcheck-bench.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+
+BENCH_SETTLE=0 t_run bash "$RUN" --services 50 --endpoints 3 --elements 2000 --vmap 100 --routes 1000 \
+	--runs 1 --out "$out"
+printf '%s\n' "$t_out"
+case $t_status in
+0) t_ok "run.sh completed" ;;
+77) printf '%s\n' "$t_err" >&2; t_skip "run.sh skipped" ;;
+*)
+	printf '%s\n' "$t_err" >&2
+	t_fail "run.sh exited $t_status"
+	t_done
+	;;
+esac
+
+report=$t_out
+num='[0-9]+\.[0-9]+'
+for sc in legacy nft nftables; do
+	case $sc in
+	legacy) tools=("iptables-legacy-save" "nft --terse list ruleset" "nft -j --terse list ruleset") ;;
+	nft) tools=("iptables-nft-save" "nft --terse list ruleset" "nft -j --terse list ruleset") ;;
+	nftables) tools=("nft --terse list ruleset" "nft -j --terse list ruleset" "nft list ruleset") ;;
+	esac
+	tools=("cgnatcheck --dns 100.100.2.136 --format json" "${tools[@]}" "ip route show table all")
+	# the scenario's block of the report, from its title to the next one
+	block=$(awk -v t="== $sc (" 'index($0, t) == 1 { on = 1; print; next } /^== / { on = 0 } on' <<<"$report")
+	if [ -z "$block" ]; then
+		t_fail "$sc: no table printed"
+		continue
+	fi
+	for tool in "${tools[@]}"; do
+		# tool, runs, wall s, peak RSS MiB, audit/tool wall, audit/tool RSS
+		if grep -Eq "^  $(sed 's/[.[*^$]/\\&/g' <<<"$tool") +1 +$num +$num +($num|-) +$num\$" <<<"$block"; then
+			t_ok "$sc: $tool: wall time and peak RSS measured"
+		else
+			t_fail "$sc: no row with numbers for '$tool'"
+		fi
+		grep -Fq "/usr/bin/time -v" <<<"$(grep -F -- " ${tool#cgnatcheck }" <<<"$block")" ||
+			t_fail "$sc: the command line of '$tool' is not printed"
+	done
+	grep -Eq "^  audit peak RSS / [a-z -]+ text: $num " <<<"$block" ||
+		t_fail "$sc: the audit's RSS against the text size is not printed"
+	# the ruleset is really there: kube-proxy's rules (8 + 50 * 11 nat, 14
+	# filter) plus Tailscale's, counted in iptables-*-save's text
+	if [ "$sc" != nftables ]; then
+		rules=$(awk -F'\t' -v s="$sc" '$1 == s && $2 == "rules" { print $3 }' "$out/meta.tsv")
+		if [ "${rules:-0}" -ge 572 ]; then
+			t_ok "$sc: $rules rules loaded"
+		else
+			t_fail "$sc: expected at least 572 rules in iptables-$sc-save's text, got '${rules:-}'"
+		fi
+	fi
+	# the audit the benchmark timed
+	t_run python3 - "$out/$sc.cgnatcheck.json" "$sc" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ts = [t for t in r["targets"] if t["address"] == "100.100.2.136"]
+assert {(t["proto"], t["port"]) for t in ts} == {("udp", 53), ("tcp", 53)}, ts
+for t in ts:
+    assert t["verdict"] == "blocked", (t["proto"], t["verdict"])
+    b = t["blocked_by"]
+    assert b and b["chain"] == "ts-input" and "100.64.0.0/10" in b["text"], b
+    want = {"legacy": "iptables-legacy", "nft": "iptables-nft", "nftables": "nftables"}[sys.argv[2]]
+    assert b["backend"] == want, (b["backend"], want)
+print("ok")
+EOF
+	if [ "$t_status" = 0 ]; then
+		t_ok "$sc: the audit's JSON is valid and reports 100.100.2.136 blocked by Tailscale's CGNAT drop"
+	else
+		t_fail "$sc: the audit's JSON: ${t_err:-missing}"
+	fi
+done
+# the nftables scenario has the set's elements: nft list ruleset's text holds 2,000 ranges
+bytes=$(awk -F'\t' '$1 == "nftables" && $2 == "bytes.nft-full" { print $3 }' "$out/meta.tsv")
+if [ "${bytes:-0}" -gt 30000 ]; then
+	t_ok "nftables: nft list ruleset printed $bytes bytes (the set's elements)"
+else
+	t_fail "nftables: nft list ruleset's text is only '${bytes:-}' bytes: is the set loaded?"
+fi
+
+# --check must be able to fail: at this size the audit's peak RSS is many
+# times the few kilobytes of iptables-save text
+t_run python3 "$top_srcdir/tests/bench/report.py" "$out" --check
+if [ "$t_status" = 1 ] && grep -q "MISSED: legacy: the audit's peak RSS" <<<"$t_out"; then
+	t_ok "--check exits 1 and names the missed target"
+else
+	t_fail "--check on a missed target: exit $t_status, output: $(tail -n 5 <<<"$t_out")"
+fi
+t_run bash "$RUN" --runs x
+t_expect "bad usage exits 2" 2 "$t_status"
+t_done
