@@ -182,8 +182,11 @@ static void test_cgnat_rule(void)
 	e->bitwise.sreg = e->bitwise.dreg = NFT_REG_1;
 	e->bitwise.op = NFT_BITWISE_BOOL;
 	e->bitwise.len = 4;
-	e->bitwise.mask = (struct cg_data){ 4, (const uint8_t *)"\xff\xc0\x00\x00" };
-	e->bitwise.xor = (struct cg_data){ 4, (const uint8_t *)"\x00\x00\x00\x00" };
+	static const struct cg_bitwise_data cgnat_mask = {
+		.mask = { 4, (const uint8_t *)"\xff\xc0\x00\x00" },
+		.xor = { 4, (const uint8_t *)"\x00\x00\x00\x00" },
+	};
+	e->bitwise.data = &cgnat_mask;
 	add_cmp(&b, NFT_CMP_EQ, "\x64\x40\x00\x00", 4);
 	add(&b, CG_EXPR_COUNTER);
 	add_verdict(&b, CG_VERDICT_DROP, NULL, NULL);
@@ -374,9 +377,17 @@ static void rnd_expr(struct cg_expr *e)
 		e->bitwise.sreg = rnd_reg();
 		e->bitwise.dreg = rnd_reg();
 		e->bitwise.op = rnd(4);
-		e->bitwise.mask = rnd_data();
-		e->bitwise.xor = rnd_data();
-		e->bitwise.shift = rnd_data();
+		{
+			/* a ring longer than any random rule */
+			static struct cg_bitwise_data ring[256];
+			static unsigned next;
+			struct cg_bitwise_data *d = &ring[next++ % ARRAY_SIZE(ring)];
+
+			d->mask = rnd_data();
+			d->xor = rnd_data();
+			d->shift = rnd_data();
+			e->bitwise.data = d;
+		}
 		break;
 	case CG_EXPR_BYTEORDER:
 		e->byteorder.sreg = rnd_reg();

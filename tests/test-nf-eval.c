@@ -86,9 +86,13 @@ static struct cg_expr ct_state(void) { return (struct cg_expr){ .type = CG_EXPR_
 static struct cg_expr mask(struct cg_data m)
 {
 	uint32_t zero = 0;
+	struct cg_bitwise_data *d = arena_alloc(&rs.arena, sizeof(*d));
+
+	d->mask = m;
+	d->xor = data(&zero, 4);
 	return (struct cg_expr){ .type = CG_EXPR_BITWISE,
 				 .bitwise = { .sreg = NFT_REG32_00, .dreg = NFT_REG32_00, .op = NFT_BITWISE_BOOL,
-					      .len = m.len, .mask = m, .xor = data(&zero, 4) } };
+					      .len = m.len, .data = d } };
 }
 static struct cg_expr verdict(enum cg_verdict_code v, struct cg_chain *target)
 {

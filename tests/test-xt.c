@@ -632,7 +632,9 @@ static void test_render(void)
 	e[2] = (struct cg_expr){ .type = CG_EXPR_PAYLOAD, .payload = { .dreg = 1, .base = NFT_PAYLOAD_NETWORK_HEADER,
 								      .offset = 12, .len = 4 } };
 	e[3] = (struct cg_expr){ .type = CG_EXPR_BITWISE, .bitwise = { .sreg = 1, .dreg = 1, .op = NFT_BITWISE_BOOL,
-								      .len = 4, .mask = { 4, mask10 }, .xor = { 4, zero } } };
+								      .len = 4,
+								      .data = &(struct cg_bitwise_data){ .mask = { 4, mask10 },
+													  .xor = { 4, zero } } } };
 	e[4] = (struct cg_expr){ .type = CG_EXPR_CMP, .cmp = { .sreg = 1, .op = NFT_CMP_EQ, .data = { 4, cgnat } } };
 	e[5] = (struct cg_expr){ .type = CG_EXPR_COUNTER };
 	e[6] = (struct cg_expr){ .type = CG_EXPR_IMMEDIATE, .immediate = { .verdict = { .code = CG_VERDICT_DROP } } };

@@ -92,6 +92,11 @@ const char *expr_type_to_string(enum cg_expr_type type);
 
 struct xt_decoded;              /* see xt.h */
 
+/* A bitwise expression's operands (never NULL in a collected rule). */
+struct cg_bitwise_data {
+	struct cg_data mask, xor, shift;
+};
+
 struct cg_expr {
 	enum cg_expr_type type;
 	union {
@@ -103,7 +108,9 @@ struct cg_expr {
 		struct {
 			uint8_t sreg, dreg;
 			uint32_t op, len;       /* NFT_BITWISE_BOOL/LSHIFT/RSHIFT */
-			struct cg_data mask, xor, shift;
+			/* out of line: three data items would make every
+			 * expression of the model 16 bytes larger */
+			const struct cg_bitwise_data *data;
 		} bitwise;
 		struct { uint8_t sreg, dreg; uint32_t op, len, size; } byteorder;
 		struct { uint8_t sreg; uint32_t op; struct cg_data from, to; } range;

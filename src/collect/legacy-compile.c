@@ -59,6 +59,7 @@ static void emit_payload(struct cg_expr *e, uint32_t offset, uint32_t len)
 static void emit_bitwise(struct cg_expr *e, struct arena *a, const uint8_t *mask, uint32_t len)
 {
 	static const uint8_t zero[16];
+	struct cg_bitwise_data *d = arena_alloc(a, sizeof(*d));
 
 	memset(e, 0, sizeof(*e));
 	e->type = CG_EXPR_BITWISE;
@@ -66,8 +67,9 @@ static void emit_bitwise(struct cg_expr *e, struct arena *a, const uint8_t *mask
 	e->bitwise.dreg = NFT_REG_1;
 	e->bitwise.op = NFT_BITWISE_BOOL;
 	e->bitwise.len = len;
-	e->bitwise.mask = data_dup(a, mask, len);
-	e->bitwise.xor = data_dup(a, zero, len);
+	d->mask = data_dup(a, mask, len);
+	d->xor = data_dup(a, zero, len);
+	e->bitwise.data = d;
 }
 
 static void emit_cmp(struct cg_expr *e, struct arena *a, uint32_t op, const void *data, uint32_t len)

@@ -134,9 +134,11 @@ static void bitwise_convert(const struct nftnl_expr *ne, struct cg_expr *e, stru
 	e->bitwise.op = nftnl_expr_is_set(ne, NFTNL_EXPR_BITWISE_OP) ?
 		nftnl_expr_get_u32(ne, NFTNL_EXPR_BITWISE_OP) : NFT_BITWISE_BOOL;
 	e->bitwise.len = nftnl_expr_get_u32(ne, NFTNL_EXPR_BITWISE_LEN);
-	e->bitwise.mask = data_get(ne, NFTNL_EXPR_BITWISE_MASK, a);
-	e->bitwise.xor = data_get(ne, NFTNL_EXPR_BITWISE_XOR, a);
-	e->bitwise.shift = data_get(ne, NFTNL_EXPR_BITWISE_DATA, a);
+	struct cg_bitwise_data *d = arena_alloc(a, sizeof(*d));
+	d->mask = data_get(ne, NFTNL_EXPR_BITWISE_MASK, a);
+	d->xor = data_get(ne, NFTNL_EXPR_BITWISE_XOR, a);
+	d->shift = data_get(ne, NFTNL_EXPR_BITWISE_DATA, a);
+	e->bitwise.data = d;
 }
 
 static void byteorder_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)

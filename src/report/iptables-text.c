@@ -491,15 +491,15 @@ static void parse_bitwise(struct cs *cs, struct reg *regs, const struct cg_expr 
 {
 	struct reg *s = reg_get(regs, e->bitwise.sreg), *d = reg_get(regs, e->bitwise.dreg);
 
-	if (!s || !d || e->bitwise.op != NFT_BITWISE_BOOL || e->bitwise.mask.len > 16) {
+	if (!s || !d || e->bitwise.op != NFT_BITWISE_BOOL || e->bitwise.data->mask.len > 16) {
 		unsupported(cs, "bitwise");
 		return;
 	}
 	if (d != s)
 		*d = *s;
 	memset(d->mask, 0, sizeof(d->mask));
-	if (e->bitwise.mask.len)
-		memcpy(d->mask, e->bitwise.mask.bytes, e->bitwise.mask.len);
+	if (e->bitwise.data->mask.len)
+		memcpy(d->mask, e->bitwise.data->mask.bytes, e->bitwise.data->mask.len);
 	d->bitwise = true;
 }
 

@@ -1541,7 +1541,7 @@ static void parse_lookup(struct parse *p, const struct cg_expr *e)
 /* netlink_parse_bitwise_bool(): (x & mask) ^ xor, printed as &, ^ and | */
 static struct node *bitwise_bool(struct parse *p, const struct cg_expr *e, struct node *left)
 {
-	struct node *mask = data_value(p->c, &e->bitwise.mask), *xor = data_value(p->c, &e->bitwise.xor);
+	struct node *mask = data_value(p->c, &e->bitwise.data->mask), *xor = data_value(p->c, &e->bitwise.data->xor);
 	struct num m = *mask->value, x = *xor->value, o = { 0 };
 	struct node *n = left;
 
@@ -1564,7 +1564,7 @@ static struct node *bitwise_bool(struct parse *p, const struct cg_expr *e, struc
 		n->len = left->len;
 	}
 	if (!num_is_zero(&o)) {
-		struct node *or = data_value(p->c, &e->bitwise.xor);
+		struct node *or = data_value(p->c, &e->bitwise.data->xor);
 
 		*or->value = o;
 		n = binop_new(p->c, OP_OR, n, or);
@@ -1583,7 +1583,7 @@ static void parse_bitwise(struct parse *p, const struct cg_expr *e)
 		break;
 	case NFT_BITWISE_LSHIFT:
 	case NFT_BITWISE_RSHIFT: {
-		struct node *sh = data_value(p->c, &e->bitwise.shift);
+		struct node *sh = data_value(p->c, &e->bitwise.data->shift);
 
 		sh->byteorder = BO_HOST;
 		n = binop_new(p->c, e->bitwise.op == NFT_BITWISE_LSHIFT ? OP_LSHIFT : OP_RSHIFT, left, sh);

@@ -465,17 +465,17 @@ static void eval_bitwise(struct regs *r, const struct cg_expr *e)
 	}
 	memcpy(buf, reg_bytes(r, s), len);
 	if (e->bitwise.op == NFT_BITWISE_BOOL) {
-		if (e->bitwise.mask.len < len || e->bitwise.xor.len < len) {
+		if (e->bitwise.data->mask.len < len || e->bitwise.data->xor.len < len) {
 			reg_mark(r, d, len, false);
 			return;
 		}
 		for (uint32_t i = 0; i < len; i++)
-			buf[i] = (buf[i] & e->bitwise.mask.bytes[i]) ^ e->bitwise.xor.bytes[i];
+			buf[i] = (buf[i] & e->bitwise.data->mask.bytes[i]) ^ e->bitwise.data->xor.bytes[i];
 	} else {
 		/* shifts work on host-order 32-bit words, as nft_bitwise_eval_[lr]shift */
 		uint32_t shift = 0, words = slots_for(len), w[16];
-		if (e->bitwise.shift.len >= 4)
-			memcpy(&shift, e->bitwise.shift.bytes, 4);
+		if (e->bitwise.data->shift.len >= 4)
+			memcpy(&shift, e->bitwise.data->shift.bytes, 4);
 		memcpy(w, reg_bytes(r, s), words * 4);
 		if (shift >= 32) {
 			reg_mark(r, d, len, false);
