@@ -135,4 +135,39 @@ tb_exec "$TB_HOST" iptables-legacy -P INPUT ACCEPT
 	t_fail "no $WORK/state/changes.log"
 # per form: 2 applied + 1 removed, then 100 cycles of 2 applied + 1 removed
 t_expect "one line per change" $((3 * (3 + 100 * 3) + 3)) "$(wc -l <"$WORK/state/changes.log")"
+
+# A policy service of one address and two protocols gets one exception per
+# flow, each with its own tag: a tag shared by the service once made the tcp
+# exception look "already in place" right after the udp one was added.
+mkdir -p "$WORK/pol" "/etc/netns/$TB_HOST"
+cat >"$WORK/pol/testcloud.conf" <<'EOF2'
+[Provider]
+Name=testcloud
+Description=a provider whose resolver is the test bed's
+[Service]
+Name=dns
+Role=dns
+Address=100.100.2.136
+Protocol=udp tcp
+Port=53
+Direction=outbound
+EOF2
+# the host's own resolver is loopback: the policy's service is the target
+echo "nameserver 127.0.0.1" >"/etc/netns/$TB_HOST/resolv.conf"
+tb_ts_install legacy new
+CGNATCHECK_STATE_DIR=$WORK/state2 cg "policy service --fix" 0 --fix --policy "$WORK/pol/testcloud.conf"
+# Tailscale's own policy comes along (its chains are there): quad100, routed
+# via eth0 here, is a udp+tcp service of one address too
+t_expect "policy service --fix: every flow applied and reachable" \
+	"applied:reachable applied:reachable applied:reachable applied:reachable" \
+	"$(json_get '" ".join(c["result"] + ":" + str(c["after"]) for c in r["changes"])')"
+t_expect "policy service --fix: four tags, one per flow" \
+	"cgnatcheck:tailscale:quad100-100.100.100.100-tcp-53 cgnatcheck:tailscale:quad100-100.100.100.100-udp-53 cgnatcheck:testcloud:dns-100.100.2.136-tcp-53 cgnatcheck:testcloud:dns-100.100.2.136-udp-53" \
+	"$(tb_chain_rules legacy 4 filter ts-input | grep -o 'cgnatcheck:[^" ]*' | sort | paste -sd' ')"
+tb_expect_probe "policy service --fix: the resolver answers (tcp)" reply 100.100.2.136 53 tcp
+CGNATCHECK_STATE_DIR=$WORK/state2 cg "policy service --fix again" 0 --fix --policy "$WORK/pol/testcloud.conf"
+t_expect "policy service --fix again: nothing added" 4 \
+	"$(tb_chain_rules legacy 4 filter ts-input | grep -c 'cgnatcheck:')"
+CGNATCHECK_STATE_DIR=$WORK/state2 cg "policy service --undo" 0 --undo
+tb_ts_remove legacy
 t_done

@@ -18,7 +18,7 @@ struct fix_exception {
 	uint8_t l4proto;
 	uint16_t sport, dport;          /* 0: not matched */
 	uint32_t ct_states;             /* CG_CT_* bits; 0: not matched */
-	char comment[128];              /* cgnatcheck:<policy>:<service> */
+	char comment[128];              /* cgnatcheck:<policy>:<service>-<addr>-<proto>-<port> */
 };
 
 /* Plans the exception for a blocked target. Returns 0, or -ENOTSUP (with

@@ -22,17 +22,17 @@ static void host_prefix(const struct cg_addr *a, struct cg_prefix *p)
 	p->len = (uint8_t)addr_family_bits(a->family);
 }
 
-/* The comment that tags what cgnatcheck adds: cgnatcheck:<policy>:<service>. */
+/* The comment that tags what cgnatcheck adds:
+ * cgnatcheck:<policy>:<service>-<address>-<proto>-<port> (the role for targets
+ * of no policy service). One per exception: a service of two addresses and
+ * two protocols needs four, and a re-run recognises each by its tag. */
 static void tag(const struct audit_target *t, char *buf, size_t size)
 {
 	const char *policy = strncmp(t->origin, "policy:", 7) == 0 ? t->origin + 7 : t->origin;
 	char addr[CG_ADDRSTRLEN];
 
-	if (t->service)
-		snprintf(buf, size, "cgnatcheck:%s:%s", policy, t->service);
-	else
-		snprintf(buf, size, "cgnatcheck:%s:%s-%s-%s-%u", policy, t->role, addr_to_string(&t->addr, addr),
-			 l4proto_to_string(t->l4proto), t->port);
+	snprintf(buf, size, "cgnatcheck:%s:%s-%s-%s-%u", policy, t->service ? t->service : t->role,
+		 addr_to_string(&t->addr, addr), l4proto_to_string(t->l4proto), t->port);
 	/* the tag goes into shell commands and rule comments: keep it plain */
 	for (char *c = buf; *c; c++)
 		if (!isalnum((unsigned char)*c) && !strchr(".:_-", *c))
