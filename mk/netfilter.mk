@@ -6,10 +6,12 @@ libcgnatcheck_a_SOURCES += \
 	src/model/ruleset.c \
 	src/model/set.c \
 	src/collect/nft.c \
-	src/collect/nft-rule.c
+	src/collect/nft-rule.c \
+	src/collect/nft-events.c
 noinst_HEADERS += \
 	include/cgnatcheck/hashmap.h \
-	include/cgnatcheck/collect-nft.h
+	include/cgnatcheck/collect-nft.h \
+	include/cgnatcheck/nft-events.h
 
 # nft_collect() made visible: the canonical dump the netns tests compare.
 check_PROGRAMS += tests/nft-collect-dump

@@ -21,6 +21,7 @@
 
 #include "cgnatcheck/cmd.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/nft-events.h"
 
 /* How often the legacy tables are looked at, and how long a burst of
  * changes (tailscaled writes its rules one by one) is waited out. */
@@ -74,42 +75,6 @@ static uint64_t legacy_fingerprint(void)
 		}
 	}
 	return h;
-}
-
-static struct mnl_socket *nft_events_open(void)
-{
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	unsigned group = NFNLGRP_NFTABLES;
-
-	if (!nl)
-		return NULL;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
-		mnl_socket_close(nl);
-		return NULL;
-	}
-	return nl;
-}
-
-/* Reads whatever notifications are queued; true when there were any. An
- * overrun (ENOBUFS) counts as a change: something happened. */
-static bool nft_events_drain(struct mnl_socket *nl)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	bool any = false;
-
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n > 0) {
-			any = true;
-			continue;
-		}
-		if (n < 0 && errno == ENOBUFS) {
-			any = true;
-			continue;
-		}
-		return any;
-	}
 }
 
 static double now_ms(void)

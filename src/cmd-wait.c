@@ -22,6 +22,7 @@
 #include "cgnatcheck/cmd.h"
 #include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/nft-events.h"
 
 #define POLL_MS 500      /* at most this long between two collections */
 #define SETTLE_MS 200    /* after a notification: let the burst finish */
@@ -35,29 +36,6 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static struct mnl_socket *events_open(void)
-{
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	unsigned group = NFNLGRP_NFTABLES;
-
-	if (!nl)
-		return NULL;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
-		mnl_socket_close(nl);
-		return NULL;
-	}
-	return nl;
-}
-
-static void events_drain(struct mnl_socket *nl)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-
-	while (mnl_socket_recvfrom(nl, buf, sizeof(buf)) > 0 || errno == ENOBUFS)
-		;
-}
-
 /* Sleeps up to ms, returning early on a notification (then drained after
  * the burst settled). */
 static void wait_events(struct mnl_socket *nl, int ms)
@@ -67,12 +45,12 @@ static void wait_events(struct mnl_socket *nl, int ms)
 	if (ms <= 0)
 		return;
 	if (poll(&p, nl ? 1 : 0, ms) > 0 && nl) {
-		events_drain(nl);
+		nft_events_drain(nl);
 		double until = now_ms() + SETTLE_MS;
 		for (double left; (left = until - now_ms()) > 0;) {
 			struct pollfd q = p;
 			if (poll(&q, 1, (int)left + 1) > 0)
-				events_drain(nl);
+				nft_events_drain(nl);
 		}
 	}
 }
@@ -176,7 +154,7 @@ int overlay_wait(const struct cg_options *opts)
 		audit_free(&a);
 		return 0;
 	}
-	nl = events_open();
+	nl = nft_events_open();
 	log_info("waiting up to %d s for the chains of %s", opts->wait_overlay, want);
 	for (;;) {
 		struct cg_ruleset rs = { 0 };
