@@ -45,8 +45,9 @@ int legacy_table_from_handle(struct xtc_handle *h, uint8_t nfproto, const char *
 			     struct arena *a, struct cg_table *t);
 
 /* One table as the kernel hands it out (IPT_SO_GET_INFO + GET_ENTRIES;
- * IPv6: IP6T_*), checked: every entry's sizes, chain boundaries, every jump
- * landing in a chain. legacy_snapshot_read() returns 0, or a negative errno
+ * IPv6: IP6T_*), checked: every entry's sizes and alignment, the chain
+ * boundaries (a jump that lands in no chain fails when the table is
+ * compiled). legacy_snapshot_read() returns 0, or a negative errno
  * from the kernel (ENOENT: no such table; EPERM) or -EBADMSG for a snapshot
  * that does not parse. */
 struct legacy_snapshot;

@@ -8,6 +8,7 @@
 #include <netinet/in.h> /* before the linux/ headers */
 #include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -178,14 +179,37 @@ static uint16_t local_port(void)
 	return (uint16_t)((lo + hi) / 2);
 }
 
+struct route_job {
+	struct route_state *st;
+	int r;
+};
+
+static void *route_job_run(void *p)
+{
+	struct route_job *j = p;
+
+	j->r = route_state_collect(j->st);
+	return NULL;
+}
+
 int audit_collect_state(struct audit *a)
 {
+	struct route_job job = { .st = &a->routes };
+	pthread_t th;
+	bool threaded;
 	int r;
 
-	r = route_state_collect(&a->routes);
-	if (r < 0)
-		return log_error_errno(r, "cannot audit: reading the routing state failed");
+	/* The routing state and the rulesets are independent dumps over
+	 * sockets of their own: read them side by side (a kube-proxy node's
+	 * 100k routes take as long as a tenth of its 300k rules). */
+	threaded = pthread_create(&th, NULL, route_job_run, &job) == 0;
+	if (!threaded)
+		route_job_run(&job);
 	r = netfilter_collect(&a->ruleset);
+	if (threaded)
+		pthread_join(th, NULL);
+	if (job.r < 0)
+		return log_error_errno(job.r, "cannot audit: reading the routing state failed");
 	if (r < 0)
 		return log_error_errno(r, "cannot audit: reading the firewall rules failed");
 	r = sim_index_build(&a->ruleset, &a->index);

@@ -146,7 +146,9 @@ static bool standard_verdict(const struct entry_view *v, int *verdict)
 
 static bool is_error_target(const struct entry_view *v)
 {
-	return strcmp(entry_target(v)->u.user.name, XT_ERROR_TARGET) == 0;
+	const char *name = entry_target(v)->u.user.name;
+
+	return name[0] == 'E' && strcmp(name, XT_ERROR_TARGET) == 0;
 }
 
 static int entry_check(const struct legacy_snapshot *s, uint32_t off, struct entry_view *v)
@@ -196,14 +198,14 @@ static const struct snap_chain *chain_at(const struct legacy_snapshot *s, uint32
 	return &s->chains[lo - 1];
 }
 
-static const struct legacy_snapshot *sort_ctx;
-
-static int user_chain_cmp(const void *a, const void *b)
+static int user_chain_cmp(const void *a, const void *b, void *ctx)
 {
-	return strcmp(sort_ctx->chains[*(const uint32_t *)a].name, sort_ctx->chains[*(const uint32_t *)b].name);
+	const struct legacy_snapshot *s = ctx;
+
+	return strcmp(s->chains[*(const uint32_t *)a].name, s->chains[*(const uint32_t *)b].name);
 }
 
-/* One pass over the entries: chain boundaries, then every jump checked. */
+/* One pass over the entries: their sizes and the chain boundaries. */
 static int snapshot_parse(struct legacy_snapshot *s, const struct getinfo *info)
 {
 	struct snap_chain *open = NULL;
@@ -265,15 +267,9 @@ static int snapshot_parse(struct legacy_snapshot *s, const struct getinfo *info)
 	if (!ended || open)
 		return -EBADMSG;
 
-	/* every jump must land inside a chain, as libiptc insists */
-	for (off = 0; off < s->size; off += v.size) {
-		int verdict;
-
-		s->view(s->base + off, &v);
-		if (standard_verdict(&v, &verdict) && verdict >= 0 &&
-		    (uint32_t)verdict != off + v.size && !chain_at(s, (uint32_t)verdict))
-			return -EBADMSG;
-	}
+	/* a jump that lands outside every chain (libiptc refuses the
+	 * table) is caught where the rule is compiled: get_target() has no
+	 * label for it */
 
 	/* libiptc's order: built-in chains as they come, then the user
 	 * chains sorted by name (libiptc keeps them sorted) */
@@ -281,9 +277,7 @@ static int snapshot_parse(struct legacy_snapshot *s, const struct getinfo *info)
 	uint32_t nb = 0, nu = n_builtin;
 	for (uint32_t i = 0; i < s->n_chains; i++)
 		s->order[s->chains[i].builtin ? nb++ : nu++] = i;
-	sort_ctx = s;
-	qsort(s->order + n_builtin, n_user, sizeof(*s->order), user_chain_cmp);
-	sort_ctx = NULL;
+	qsort_r(s->order + n_builtin, n_user, sizeof(*s->order), user_chain_cmp, s);
 	return 0;
 }
 

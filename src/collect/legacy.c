@@ -328,6 +328,9 @@ static int chain_fill_rules(const struct walk *w, const char *label, struct cg_c
 		e = sc->entries[i];
 		w->f->view(e, &v);
 		v.target_label = w->ops->get_target(e, w->h);
+		if (!v.target_label)
+			return log_error_errno(-EBADMSG, "iptables-legacy %s table '%s': rule %u of chain %s jumps "
+					       "to no chain", w->f->label, w->table, i + 1, c->name);
 		rule->chain = c;
 		rule->index = i + 1;
 		r = legacy_rule_compile(&v, &sc->ctx, rule);
