@@ -7,6 +7,7 @@
 
 #include <netinet/in.h> /* before the linux/ headers */
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include "cgnatcheck/audit.h"
 #include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/hashmap.h"
 
 /* An ephemeral port for simulated requests when the local range is unknown. */
 #define DEFAULT_LOCAL_PORT 40000
@@ -548,6 +550,50 @@ static bool rule_is_drop(const struct cg_rule *r)
 	return false;
 }
 
+/* Whether traversing `ch` can end in a drop decided by one of its rules or
+ * by a rule of a chain it jumps to; a verdict map may do either. Only such
+ * chains can hold a latent or shadowed drop: the scan skips the others (a
+ * kube-proxy nat table has 100k chains and not one drop). The memo maps a
+ * chain to its state (a loop, which the kernel refuses anyway, ends at a
+ * chain being visited). */
+enum drop_state { DROP_VISITING = 1, DROP_MAY, DROP_NEVER };
+
+struct drop_memo {
+	struct arena arena;
+	struct cg_hashmap map;      /* const struct cg_chain * -> enum drop_state * */
+};
+
+static bool chain_may_drop(struct drop_memo *m, const struct cg_chain *ch)
+{
+	uint8_t *state = hashmap_get(&m->map, &ch, sizeof(ch));
+	bool may = false;
+
+	if (state)
+		return *state == DROP_MAY;
+	const struct cg_chain **key = arena_alloc(&m->arena, sizeof(*key));
+	*key = ch;
+	state = arena_alloc(&m->arena, sizeof(*state));
+	*state = DROP_VISITING;
+	hashmap_put(&m->map, key, sizeof(*key), state);
+	for (uint32_t r = 0; r < ch->n_rules && !may; r++) {
+		const struct cg_rule *rule = &ch->rules[r];
+
+		may = rule_is_drop(rule);
+		for (uint32_t i = 0; i < rule->n_exprs && !may; i++) {
+			const struct cg_expr *e = &rule->exprs[i];
+
+			if (e->type == CG_EXPR_LOOKUP && e->lookup.dreg == NFT_REG_VERDICT)
+				may = true;
+			else if (e->type == CG_EXPR_IMMEDIATE && e->immediate.dreg == NFT_REG_VERDICT &&
+				 (e->immediate.verdict.code == CG_VERDICT_JUMP ||
+				  e->immediate.verdict.code == CG_VERDICT_GOTO))
+				may = !e->immediate.verdict.chain || chain_may_drop(m, e->immediate.verdict.chain);
+		}
+	}
+	*state = may ? DROP_MAY : DROP_NEVER;
+	return may;
+}
+
 /* The last rule of `ch` that the traversal went through: where it stopped. */
 static const struct cg_rule *last_rule_in(const struct hook_result *res, const struct cg_chain *ch)
 {
@@ -618,6 +664,12 @@ static void latent_findings(struct audit *a)
 	struct rule_groups latent = { 0 }, shadowed = { 0 };
 	char where[512], where2[512];
 
+	struct drop_memo memo = { 0 };
+	uint32_t n_chains = 0;
+
+	for (uint32_t ti = 0; ti < a->ruleset.n_tables; ti++)
+		n_chains += a->ruleset.tables[ti].n_chains;
+	hashmap_init(&memo.map, &memo.arena, n_chains);
 	for (size_t i = 0; i < a->n_targets; i++) {
 		const struct audit_target *t = &a->targets[i];
 		if (!t->simulated)
@@ -634,6 +686,8 @@ static void latent_findings(struct audit *a)
 				if (ch->type && strcmp(ch->type, "nat") == 0)
 					continue;
 				if (ch->base && ch->hook != NF_INET_LOCAL_IN && ch->hook != NF_INET_PRE_ROUTING)
+					continue;
+				if (!chain_may_drop(&memo, ch))
 					continue;
 				scan_chain(a, ch, &in->pkt, i, &latent, &shadowed);
 			}
@@ -664,6 +718,7 @@ static void latent_findings(struct audit *a)
 	}
 	groups_free(&latent);
 	groups_free(&shadowed);
+	arena_free(&memo.arena);
 }
 
 /* ---- Tailscale's layout ---------------------------------------------------- */
