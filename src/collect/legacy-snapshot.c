@@ -5,8 +5,10 @@
  * copies every entry into a rule cache of its own, which doubles the memory
  * (a 300k-rule kube-proxy nat table: a 181 MB snapshot, 358 MB for
  * iptables-legacy-save); the collector only walks the entries once to compile
- * them, so it reads the snapshot in place and frees it afterwards. libiptc
- * stays the writer (src/fix/apply-legacy.c).
+ * them, so it reads the snapshot in place and hands its pages back to the
+ * kernel as the compiled chains pass them (the model grows while the
+ * snapshot shrinks: the peak is about the larger of the two, not their sum).
+ * libiptc stays the writer (src/fix/apply-legacy.c).
  *
  * The layout (net/ipv4/netfilter/ip_tables.c, libiptc's parse_table()):
  * built-in chains start at hook_entry[hook] and end with their policy entry
@@ -30,6 +32,7 @@
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,7 +41,7 @@
 #include "legacy-internal.h"
 
 struct snap_chain {
-	const char *name;           /* the label: points into the snapshot (user chains) */
+	const char *name;           /* the label (a copy: the snapshot's pages are released) */
 	uint32_t head, foot;        /* first and last entry offset of the chain */
 	uint32_t first, end;        /* its rules: entries [first, end) */
 	bool builtin;
@@ -49,6 +52,11 @@ struct snap_chain {
 struct legacy_snapshot {
 	uint8_t nfproto;
 	void *buf;                  /* struct ipt_get_entries / ip6t_get_entries */
+	size_t buf_len;             /* mapped length; 0: buf is malloc()ed */
+	uint32_t released;          /* entries below this offset are handed back */
+	struct arena names;         /* the user chains' names */
+	bool *compiled;             /* per chain (snapshot order): walked through */
+	uint32_t n_compiled;        /* leading chains (snapshot order) all walked */
 	const uint8_t *base;        /* its entry table */
 	uint32_t size;
 	void (*view)(const void *e, struct entry_view *v);
@@ -83,7 +91,12 @@ void legacy_snapshot_free(struct legacy_snapshot *s)
 {
 	if (!s)
 		return;
-	free(s->buf);
+	if (s->buf_len)
+		munmap(s->buf, s->buf_len);
+	else
+		free(s->buf);
+	arena_free(&s->names);
+	free(s->compiled);
 	free(s->chains);
 	free(s->order);
 	free(s);
@@ -109,10 +122,17 @@ static int snapshot_fetch(struct legacy_snapshot *s, const char *table, struct g
 		snprintf(info->name, sizeof(info->name), "%s", table);
 		if (getsockopt(fd, level, opt_info, info, &len) < 0)
 			return -errno;
-		free(s->buf);
-		s->buf = ge = malloc(sizeof(*ge) + info->size);
-		if (!ge)
+		if (s->buf_len)
+			munmap(s->buf, s->buf_len);
+		s->buf = NULL;
+		s->buf_len = sizeof(*ge) + info->size;
+		/* mapped, so its pages can be handed back one by one */
+		ge = mmap(NULL, s->buf_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (ge == MAP_FAILED) {
+			s->buf_len = 0;
 			return -ENOMEM;
+		}
+		s->buf = ge;
 		memset(ge, 0, sizeof(*ge));
 		snprintf(ge->name, sizeof(ge->name), "%s", table);
 		ge->size = info->size;
@@ -237,7 +257,8 @@ static int snapshot_parse(struct legacy_snapshot *s, const struct getinfo *info)
 				return -EBADMSG; /* a built-in chain without its policy */
 			grow_array((void **)&s->chains, &cap, s->n_chains + 1, sizeof(*s->chains));
 			open = &s->chains[s->n_chains++];
-			*open = (struct snap_chain){ .name = name, .head = off, .first = off + v.size };
+			*open = (struct snap_chain){ .name = arena_strdup(&s->names, name), .head = off,
+						     .first = off + v.size };
 			n_user++;
 			continue;
 		}
@@ -278,6 +299,7 @@ static int snapshot_parse(struct legacy_snapshot *s, const struct getinfo *info)
 	for (uint32_t i = 0; i < s->n_chains; i++)
 		s->order[s->chains[i].builtin ? nb++ : nu++] = i;
 	qsort_r(s->order + n_builtin, n_user, sizeof(*s->order), user_chain_cmp, s);
+	s->compiled = xcalloc(s->n_chains ? s->n_chains : 1, sizeof(*s->compiled));
 	return 0;
 }
 
@@ -339,7 +361,8 @@ int legacy_snapshot_export(uint8_t nfproto, const char *table, FILE *out)
 		if (fwrite(&hdr, sizeof(hdr), 1, out) != 1 || fwrite(s.base, 1, s.size, out) != s.size)
 			r = -EIO;
 	}
-	free(s.buf);
+	if (s.buf_len)
+		munmap(s.buf, s.buf_len);
 	return r;
 }
 
@@ -393,10 +416,41 @@ static const struct snap_chain *chain_by_label(const struct legacy_snapshot *s, 
 	return NULL;
 }
 
+#define RELEASE_STEP (1u << 20)
+
+/* Hands the pages of entries below `upto` back to the kernel (reading them
+ * again would see zeros: only entries of chains already walked go). */
+static void snapshot_release(struct legacy_snapshot *s, uint32_t upto)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = ((uintptr_t)(s->base + s->released) + page - 1) & ~(page - 1);
+	uintptr_t to = (uintptr_t)(s->base + upto) & ~(page - 1);
+
+	/* in steps of a megabyte: a call per chain would cost more than it saves */
+	if (!s->buf_len || to <= from || (to - from < RELEASE_STEP && upto < s->size))
+		return;
+	if (madvise((void *)from, to - from, MADV_DONTNEED) < 0)
+		return;         /* keep them: only memory is at stake */
+	s->released = (uint32_t)(to - (uintptr_t)s->base);
+}
+
+/* The walk is through with chain c: release what no chain still needs
+ * (the compiler asks for chains in libiptc's order, which is the
+ * snapshot's for tables libiptc wrote; any other order releases less). */
+static void chain_walked(struct legacy_snapshot *s, const struct snap_chain *c)
+{
+	s->compiled[c - s->chains] = true;
+	while (s->n_compiled < s->n_chains && s->compiled[s->n_compiled])
+		s->n_compiled++;
+	snapshot_release(s, s->n_compiled < s->n_chains ? s->chains[s->n_compiled].head : s->size);
+}
+
 static const void *snap_first_rule(const char *label, void *h)
 {
 	struct legacy_snapshot *s = h;
 
+	if (s->cur)
+		chain_walked(s, s->cur);
 	/* the compiler asks in iteration order: try the chain at the cursor */
 	if (s->rule_iter < s->n_chains && s->chains[s->order[s->rule_iter]].name == label)
 		s->cur = &s->chains[s->order[s->rule_iter++]];
