@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The iptables-save renderer on iptables-nft rules: rulesets loaded with
 # iptables-nft-restore, collected by nft_collect() (xt blobs decoded by
-# xt_ruleset_decode()), rendered, and compared with iptables-nft-save:
+# the collector as each rule is read), rendered, and compared with iptables-nft-save:
 #   * the Tailscale/Docker/ufw rulesets of tests/legacy-rules.v4/.v6, where
 #     iptables-nft writes tcp/udp ports, marks, limits and NFLOG natively
 #   * random rulesets (tests/legacy-gen.py, seeded)

@@ -85,8 +85,6 @@ int main(int argc, char **argv)
 		ruleset_free(&rs);
 		return 1;
 	}
-	if (nft)
-		xt_ruleset_decode(&rs);
 
 	for (uint32_t i = 0; i < rs.n_tables; i++) {
 		const struct cg_table *t = &rs.tables[i];

@@ -229,13 +229,6 @@ const struct xt_decoded *xt_decode(struct arena *a, bool target, const char *nam
 const struct xt_decoded *xt_decode_owned(struct arena *a, bool target, const char *name, uint8_t revision,
 					 uint8_t nfproto, const void *info, uint32_t len);
 
-/* Decodes every xt match/target expression of the ruleset's ip/ip6 tables
- * that has no decoded value yet (collectors that keep the blob verbatim,
- * like the nf_tables one, leave it to this). Memory from the ruleset's
- * arena. Returns how many expressions were decoded. */
-struct cg_ruleset;
-uint32_t xt_ruleset_decode(struct cg_ruleset *rs);
-
 /* The decoder's own copy of a known extension name ("tcp"), so callers can
  * share one string instead of copying it per rule; NULL if unknown. */
 const char *xt_known_name(bool target, const char *name);

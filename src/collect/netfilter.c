@@ -5,7 +5,6 @@
 #include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
-#include "cgnatcheck/xt.h"
 
 int netfilter_collect(struct cg_ruleset *rs)
 {
@@ -17,6 +16,5 @@ int netfilter_collect(struct cg_ruleset *rs)
 	r = legacy_collect(rs);
 	if (r < 0)
 		return r;
-	xt_ruleset_decode(rs);
 	return 0;
 }

@@ -283,7 +283,7 @@ static void xt_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct ar
 /* An ip/ip6 table's xt blob is decoded now and not kept when the decoder
  * knows it (the decoded value says it all, as for legacy rules; a 256-byte
  * comment blob per kube-proxy rule otherwise); anything else keeps a copy
- * of the blob for xt_ruleset_decode() and the renderers. */
+ * of the blob (the renderers print what they can of it). */
 static void xt_keep(struct cg_expr *e, struct arena *a, uint8_t family)
 {
 	if (family == NFPROTO_IPV4 || family == NFPROTO_IPV6) {

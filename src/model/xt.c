@@ -732,32 +732,3 @@ const struct xt_decoded *xt_decode_owned(struct arena *a, bool target, const cha
 	return decode(a, true, target, name, revision, nfproto, info, len);
 }
 
-uint32_t xt_ruleset_decode(struct cg_ruleset *rs)
-{
-	uint32_t n = 0;
-
-	for (uint32_t t = 0; t < rs->n_tables; t++) {
-		struct cg_table *tb = &rs->tables[t];
-
-		/* xt-compat expressions of inet/bridge/arp tables are not ours */
-		if (tb->family != NFPROTO_IPV4 && tb->family != NFPROTO_IPV6)
-			continue;
-		for (uint32_t c = 0; c < tb->n_chains; c++)
-			for (uint32_t r = 0; r < tb->chains[c].n_rules; r++) {
-				struct cg_rule *rule = &tb->chains[c].rules[r];
-
-				for (uint32_t i = 0; i < rule->n_exprs; i++) {
-					struct cg_expr *e = &rule->exprs[i];
-
-					if ((e->type != CG_EXPR_XT_MATCH && e->type != CG_EXPR_XT_TARGET) ||
-					    e->xt.decoded || !e->xt.name)
-						continue;
-					e->xt.decoded = xt_decode(&rs->arena, e->type == CG_EXPR_XT_TARGET,
-								  e->xt.name, e->xt.revision, tb->family,
-								  e->xt.info, e->xt.info_len);
-					n += e->xt.decoded != NULL;
-				}
-			}
-	}
-	return n;
-}

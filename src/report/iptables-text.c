@@ -1427,8 +1427,8 @@ static void print_verdict(FILE *f, const struct cg_verdict *v)
 	}
 }
 
-/* A collector may leave xt expressions undecoded (xt_ruleset_decode() fills
- * them); the text must not depend on that. */
+/* The collectors decode every blob the decoder knows; a hand-built rule may
+ * carry only the blob: the text must not depend on which. */
 static const struct xt_decoded *xt_of(const struct cs *cs, const struct cg_expr *e)
 {
 	if (e->xt.decoded)
