@@ -3,6 +3,7 @@ libcgnatcheck_a_SOURCES += src/util/arena.c
 noinst_HEADERS += include/cgnatcheck/arena.h include/cgnatcheck/ruleset.h
 libcgnatcheck_a_SOURCES += \
 	src/model/hashmap.c \
+	src/model/pack.c \
 	src/model/ruleset.c \
 	src/model/set.c \
 	src/collect/nft.c \
@@ -22,6 +23,11 @@ check_PROGRAMS += tests/test-set tests/test-set-model
 tests_test_set_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_test_set_model_LDADD = libcgnatcheck.a $(CG_LIBS)
 TESTS += tests/test-set tests/test-set-model
+
+# packed rules: every expression kind round-trips, resolution in place
+check_PROGRAMS += tests/test-pack
+tests_test_pack_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/test-pack
 
 # collector: rule messages with expressions libnftnl does not know
 check_PROGRAMS += tests/nft-rule-parse

@@ -41,13 +41,17 @@ static void race(unsigned attempt)
 
 static bool is_drop(const struct cg_rule *r)
 {
-	for (uint32_t i = 0; i < r->n_exprs; i++) {
-		const struct cg_expr *e = &r->exprs[i];
-		if (e->type == CG_EXPR_IMMEDIATE && e->immediate.dreg == 0 &&
-		    e->immediate.verdict.code == CG_VERDICT_DROP)
-			return true;
+	struct cg_expr_buf eb;
+	const struct cg_expr *ex = rule_exprs(r, &eb);
+	bool drop = false;
+
+	for (uint32_t i = 0; i < r->n_exprs && !drop; i++) {
+		const struct cg_expr *e = &ex[i];
+		drop = e->type == CG_EXPR_IMMEDIATE && e->immediate.dreg == 0 &&
+		       e->immediate.verdict.code == CG_VERDICT_DROP;
 	}
-	return false;
+	expr_buf_free(&eb);
+	return drop;
 }
 
 static const struct cg_rule *find_rule(const struct cg_ruleset *rs, const char *table, uint8_t family,

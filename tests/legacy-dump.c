@@ -100,9 +100,11 @@ int main(int argc, char **argv)
 			n_rules += t->chains[c].n_rules;
 			for (uint32_t k = 0; k < t->chains[c].n_rules; k++) {
 				const struct cg_rule *rule = &t->chains[c].rules[k];
+				struct cg_expr_buf eb;
+				const struct cg_expr *ex = rule_exprs(rule, &eb);
 
 				for (uint32_t e = 0; e < rule->n_exprs; e++) {
-					const struct cg_expr *x = &rule->exprs[e];
+					const struct cg_expr *x = &ex[e];
 
 					if (x->type == CG_EXPR_IMMEDIATE &&
 					    (x->immediate.verdict.code == CG_VERDICT_JUMP ||
@@ -113,6 +115,7 @@ int main(int argc, char **argv)
 					    !x->xt.decoded)
 						undecoded++;
 				}
+				expr_buf_free(&eb);
 			}
 		}
 		if (print)

@@ -123,11 +123,15 @@ static void print_expr(const struct cg_expr *e)
 static void print_rule(const struct cg_rule *r)
 {
 	printf("rule %s #%u handle=%llu exprs=", r->chain->name, r->index, (unsigned long long)r->handle);
+	struct cg_expr_buf eb;
+	const struct cg_expr *ex = rule_exprs(r, &eb);
+
 	for (uint32_t i = 0; i < r->n_exprs; i++) {
 		if (i)
 			putchar(',');
-		print_expr(&r->exprs[i]);
+		print_expr(&ex[i]);
 	}
+	expr_buf_free(&eb);
 	if (r->comment) {
 		printf(" comment=");
 		print_json_string(r->comment);

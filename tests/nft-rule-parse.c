@@ -150,14 +150,17 @@ static void check_common(const struct cg_rule *r, const struct nft_rule_id *id, 
 	CHECK(r->n_exprs == n_exprs);
 	if (r->n_exprs != n_exprs)
 		return;
-	CHECK(r->exprs[0].type == CG_EXPR_META && r->exprs[0].meta.key == NFT_META_IIFNAME &&
-	      r->exprs[0].meta.reg == NFT_REG_1);
-	CHECK(r->exprs[1].type == CG_EXPR_CMP && r->exprs[1].cmp.op == NFT_CMP_NEQ &&
-	      r->exprs[1].cmp.data.len == 11 && memcmp(r->exprs[1].cmp.data.bytes, "tailscale0", 11) == 0);
-	const struct cg_expr *last = &r->exprs[n_exprs - 1];
+	struct cg_expr_buf eb;
+	const struct cg_expr *ex = rule_exprs(r, &eb);
+	CHECK(ex[0].type == CG_EXPR_META && ex[0].meta.key == NFT_META_IIFNAME &&
+	      ex[0].meta.reg == NFT_REG_1);
+	CHECK(ex[1].type == CG_EXPR_CMP && ex[1].cmp.op == NFT_CMP_NEQ &&
+	      ex[1].cmp.data.len == 11 && memcmp(ex[1].cmp.data.bytes, "tailscale0", 11) == 0);
+	const struct cg_expr *last = &ex[n_exprs - 1];
 	CHECK(last->type == CG_EXPR_IMMEDIATE && last->immediate.dreg == 0 &&
 	      last->immediate.verdict.code == CG_VERDICT_JUMP);
 	CHECK_STR(last->immediate.verdict.chain_name, "ts-forward");
+	expr_buf_free(&eb);
 }
 
 int main(void)
@@ -166,10 +169,13 @@ int main(void)
 	struct arena a = { 0 };
 	struct nft_rule_id id;
 	struct cg_rule r;
+	struct cg_expr_buf eb;
+	const struct cg_expr *ex;
 
 	/* libnftnl parses the whole rule */
 	build_rule(buf, NULL, true);
 	CHECK(nft_rule_from_nlmsg((struct nlmsghdr *)buf, &a, &r, &id) == 0);
+	ex = rule_exprs(&r, &eb);
 	check_common(&r, &id, 3);
 	CHECK_STR(r.comment, "cgnatcheck: test");
 	CHECK(!nft_rule_has_xt(&r));
@@ -177,28 +183,31 @@ int main(void)
 	/* an expression libnftnl does not know: the rest still decodes */
 	build_rule(buf, middle_frobnicate, true);
 	CHECK(nft_rule_from_nlmsg((struct nlmsghdr *)buf, &a, &r, &id) == 0);
+	ex = rule_exprs(&r, &eb);
 	check_common(&r, &id, 4);
-	CHECK(r.n_exprs == 4 && r.exprs[2].type == CG_EXPR_UNKNOWN);
-	if (r.n_exprs == 4 && r.exprs[2].type == CG_EXPR_UNKNOWN)
-		CHECK_STR(r.exprs[2].unknown.name, "frobnicate");
+	CHECK(r.n_exprs == 4 && ex[2].type == CG_EXPR_UNKNOWN);
+	if (r.n_exprs == 4 && ex[2].type == CG_EXPR_UNKNOWN)
+		CHECK_STR(ex[2].unknown.name, "frobnicate");
 	CHECK_STR(r.comment, "cgnatcheck: test");
 
 	/* and one without a name at all */
 	build_rule(buf, middle_unnamed, false);
 	CHECK(nft_rule_from_nlmsg((struct nlmsghdr *)buf, &a, &r, &id) == 0);
+	ex = rule_exprs(&r, &eb);
 	check_common(&r, &id, 4);
-	if (r.n_exprs == 4 && r.exprs[2].type == CG_EXPR_UNKNOWN)
-		CHECK_STR(r.exprs[2].unknown.name, "(unnamed)");
+	if (r.n_exprs == 4 && ex[2].type == CG_EXPR_UNKNOWN)
+		CHECK_STR(ex[2].unknown.name, "(unnamed)");
 	CHECK(r.comment == NULL);
 
 	/* iptables-nft's -m comment: an xt match carrying the text */
 	build_rule(buf, middle_comment_match, false);
 	CHECK(nft_rule_from_nlmsg((struct nlmsghdr *)buf, &a, &r, &id) == 0);
+	ex = rule_exprs(&r, &eb);
 	check_common(&r, &id, 4);
 	CHECK(nft_rule_has_xt(&r));
-	if (r.n_exprs == 4 && r.exprs[2].type == CG_EXPR_XT_MATCH) {
-		CHECK_STR(r.exprs[2].xt.name, "comment");
-		CHECK(r.exprs[2].xt.info_len == XT_MAX_COMMENT_LEN);
+	if (r.n_exprs == 4 && ex[2].type == CG_EXPR_XT_MATCH) {
+		CHECK_STR(ex[2].xt.name, "comment");
+		CHECK(ex[2].xt.info_len == XT_MAX_COMMENT_LEN);
 	}
 	CHECK_STR(r.comment, "from iptables");
 

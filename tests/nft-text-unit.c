@@ -472,6 +472,20 @@ static void test_random(void)
 			fprintf(stderr, "random rule %u: '%s' (%d)\n", i, s ? s : "(null)", len);
 			all_ok = false;
 		}
+		/* packed as the collectors keep rules, it reads the same */
+		struct cg_rule packed = b.rule;
+		struct arena a = { 0 };
+		char *sp;
+
+		rule_pack(&packed, &a, b.exprs, b.rule.n_exprs);
+		sp = nft_rule_to_string(&packed);
+		if (!s || !sp || strcmp(s, sp) != 0) {
+			fprintf(stderr, "random rule %u packed: '%s' unpacked: '%s'\n", i, sp ? sp : "(null)",
+				s ? s : "(null)");
+			all_ok = false;
+		}
+		free(sp);
+		arena_free(&a);
 		free(s);
 	}
 	CHECK(all_ok);

@@ -18,3 +18,6 @@ void *arena_memdup(struct arena *a, const void *p, size_t size);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 void arena_free(struct arena *a);
+/* Forgets everything handed out but keeps one block for what comes next:
+ * a scratch arena reused per item costs no allocation. */
+void arena_reset(struct arena *a);

@@ -30,6 +30,21 @@ struct nft_rule_id {            /* where a dumped rule belongs */
  * failing the rule. Returns 0, or -EINVAL for a message that is not a rule. */
 int nft_rule_from_nlmsg(const struct nlmsghdr *nlh, struct arena *a, struct cg_rule *rule,
 			struct nft_rule_id *id);
+/* What a run of conversions shares (zeroed to start; nft_rule_ctx_free()
+ * after): scratch memory reused per rule, decoded xt values shared between
+ * rules with identical blobs (xt NULL: each decoded on its own; see
+ * xt_decode_interned()), and the table whose rules are read, which must be
+ * indexed (table_index_build()): jumps then point at its chains and share
+ * their names (NULL: names copied, resolved later by ruleset_resolve()). */
+struct xt_intern;
+struct nft_rule_ctx {
+	struct arena scratch;
+	struct xt_intern *xt;
+	const struct cg_table *table;
+};
+int nft_rule_from_nlmsg_ctx(const struct nlmsghdr *nlh, struct arena *a, struct nft_rule_ctx *ctx,
+			    struct cg_rule *rule, struct nft_rule_id *id);
+void nft_rule_ctx_free(struct nft_rule_ctx *ctx);
 /* A kernel verdict (NF_ACCEPT, NFT_JUMP, ...) and its chain name. */
 struct cg_verdict nft_verdict(int32_t code, const char *chain, struct arena *a);
 /* True when the rule holds xt-compat expressions (match/target). */

@@ -167,15 +167,45 @@ struct cg_expr {
 struct cg_rule {
 	struct cg_chain *chain;
 	uint32_t index;             /* 1-based position in its chain */
-	uint64_t handle;            /* nft handle; 0 for legacy */
 	uint32_t n_exprs;
+	uint64_t handle;            /* nft handle; 0 for legacy */
+	/* The expressions are held one of two ways; read them with
+	 * rule_exprs(), never through these fields:
+	 *  - packed (the collectors): a compact byte string, rule_pack();
+	 *    a 300k-rule ruleset is mostly expressions, and a struct cg_expr
+	 *    is 56 bytes where its packed form averages under ten;
+	 *  - exprs (hand-built rules: tests, the fix stage's plans), when
+	 *    packed is NULL. */
+	const uint8_t *packed;
 	struct cg_expr *exprs;
 	const char *comment;        /* nft rule comment or -m comment; NULL if none */
-	/* Unused (NULL): the legacy collector compiles the whole entry into
-	 * exprs and the iptables-save renderer (iptables-text.h) reads those;
-	 * keeping entries would cost a fifth of a 300k-rule model. */
-	const void *legacy_entry;   /* struct ipt_entry / ip6t_entry, or NULL */
 };
+
+/* A rule's expressions, unpacked for reading. The array lives in buf (its
+ * own room for a few expressions, the heap beyond), and its data bytes in
+ * the rule's packed string: valid while both are; expr_buf_free() after
+ * use. Pointers in the expressions (names, sets, chains, xt values) point
+ * into the ruleset as usual. */
+#define CG_EXPR_BUF_LOCAL 16
+struct cg_expr_buf {
+	struct cg_expr *heap;
+	uint32_t cap;
+	struct cg_expr local[CG_EXPR_BUF_LOCAL];
+};
+
+const struct cg_expr *rule_exprs(const struct cg_rule *r, struct cg_expr_buf *buf);
+void expr_buf_free(struct cg_expr_buf *buf);
+
+/* Packs n expressions into r (r->packed, r->n_exprs; r->exprs NULL),
+ * memory from a. Data bytes (cmp, immediate, range) are copied into the
+ * packed string; every other pointer (names, xt values, bitwise operands,
+ * sets, chains) is stored as is and must outlive the ruleset. */
+void rule_pack(struct cg_rule *r, struct arena *a, const struct cg_expr *v, uint32_t n);
+
+/* Writes v (r->n_exprs expressions, as rule_exprs() gave them, with only
+ * pointer fields changed: a resolved chain or set) back into r, in place.
+ * Returns 0, or -EINVAL if that would need more room (nothing written). */
+int rule_repack(struct cg_rule *r, const struct cg_expr *v);
 
 struct cg_table;
 

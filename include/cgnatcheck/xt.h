@@ -229,6 +229,19 @@ const struct xt_decoded *xt_decode(struct arena *a, bool target, const char *nam
 const struct xt_decoded *xt_decode_owned(struct arena *a, bool target, const char *name, uint8_t revision,
 					 uint8_t nfproto, const void *info, uint32_t len);
 
+/* Decodes through a cache of the blobs decoded last: a blob identical to
+ * one of them (same extension, revision, family and bytes) gets the value
+ * already made, in `a`, so a collector that meets a service's comment on
+ * each of its rules stores it once. xi NULL: plain xt_decode_owned(). The
+ * cache is bounded (it holds copies of recent blobs until
+ * xt_intern_free()); the values stay in a. */
+struct xt_intern;
+struct xt_intern *xt_intern_new(void);
+void xt_intern_free(struct xt_intern *xi);
+const struct xt_decoded *xt_decode_interned(struct xt_intern *xi, struct arena *a, bool target,
+					    const char *name, uint8_t revision, uint8_t nfproto,
+					    const void *info, uint32_t len);
+
 /* The decoder's own copy of a known extension name ("tcp"), so callers can
  * share one string instead of copying it per rule; NULL if unknown. */
 const char *xt_known_name(bool target, const char *name);

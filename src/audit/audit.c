@@ -538,10 +538,10 @@ static void groups_free(struct rule_groups *g)
 }
 
 /* A rule whose verdict drops: drop, reject, or an xt DROP/REJECT target. */
-static bool rule_is_drop(const struct cg_rule *r)
+static bool exprs_drop(const struct cg_expr *v, uint32_t n)
 {
-	for (uint32_t i = 0; i < r->n_exprs; i++) {
-		const struct cg_expr *e = &r->exprs[i];
+	for (uint32_t i = 0; i < n; i++) {
+		const struct cg_expr *e = &v[i];
 		if ((e->type == CG_EXPR_IMMEDIATE && e->immediate.dreg == 0 &&
 		     e->immediate.verdict.code == CG_VERDICT_DROP) || e->type == CG_EXPR_REJECT ||
 		    (e->type == CG_EXPR_XT_TARGET && e->xt.name && strcmp(e->xt.name, "REJECT") == 0))
@@ -550,37 +550,70 @@ static bool rule_is_drop(const struct cg_rule *r)
 	return false;
 }
 
+static bool rule_is_drop(const struct cg_rule *r)
+{
+	struct cg_expr_buf eb;
+	bool drop = exprs_drop(rule_exprs(r, &eb), r->n_exprs);
+
+	expr_buf_free(&eb);
+	return drop;
+}
+
 /* Whether traversing `ch` can end in a drop decided by one of its rules or
  * by a rule of a chain it jumps to; a verdict map may do either. Only such
  * chains can hold a latent or shadowed drop: the scan skips the others (a
- * kube-proxy nat table has 100k chains and not one drop). The memo maps a
- * chain to its state (a loop, which the kernel refuses anyway, ends at a
- * chain being visited). */
-enum drop_state { DROP_VISITING = 1, DROP_MAY, DROP_NEVER };
+ * kube-proxy nat table has 100k chains and not one drop). The memo holds
+ * each chain's state, a byte per chain of the ruleset (a loop, which the
+ * kernel refuses anyway, ends at a chain being visited). */
+enum drop_state { DROP_UNKNOWN, DROP_VISITING, DROP_MAY, DROP_NEVER };
 
 struct drop_memo {
-	struct arena arena;
-	struct cg_hashmap map;      /* const struct cg_chain * -> enum drop_state * */
+	const struct cg_ruleset *rs;
+	uint32_t *first;            /* per table: the index of its first chain */
+	uint8_t *state;             /* per chain: enum drop_state */
 };
+
+static void drop_memo_init(struct drop_memo *m, const struct cg_ruleset *rs)
+{
+	uint32_t n = 0;
+
+	m->rs = rs;
+	m->first = xreallocarray(NULL, rs->n_tables ? rs->n_tables : 1, sizeof(*m->first));
+	for (uint32_t i = 0; i < rs->n_tables; i++) {
+		m->first[i] = n;
+		n += rs->tables[i].n_chains;
+	}
+	m->state = xcalloc(n ? n : 1, 1);
+}
+
+static void drop_memo_free(struct drop_memo *m)
+{
+	free(m->first);
+	free(m->state);
+}
 
 static bool chain_may_drop(struct drop_memo *m, const struct cg_chain *ch)
 {
-	uint8_t *state = hashmap_get(&m->map, &ch, sizeof(ch));
+	const struct cg_table *t = ch->table;
+	uint8_t *state;
 	bool may = false;
 
-	if (state)
+	/* a chain outside the ruleset's tables: nothing known, assume it may */
+	if (!t || t < m->rs->tables || t >= m->rs->tables + m->rs->n_tables || ch < t->chains ||
+	    ch >= t->chains + t->n_chains)
+		return true;
+	state = &m->state[m->first[t - m->rs->tables] + (uint32_t)(ch - t->chains)];
+	if (*state != DROP_UNKNOWN)
 		return *state == DROP_MAY;
-	const struct cg_chain **key = arena_alloc(&m->arena, sizeof(*key));
-	*key = ch;
-	state = arena_alloc(&m->arena, sizeof(*state));
 	*state = DROP_VISITING;
-	hashmap_put(&m->map, key, sizeof(*key), state);
 	for (uint32_t r = 0; r < ch->n_rules && !may; r++) {
 		const struct cg_rule *rule = &ch->rules[r];
+		struct cg_expr_buf eb;
+		const struct cg_expr *ex = rule_exprs(rule, &eb);
 
-		may = rule_is_drop(rule);
+		may = exprs_drop(ex, rule->n_exprs);
 		for (uint32_t i = 0; i < rule->n_exprs && !may; i++) {
-			const struct cg_expr *e = &rule->exprs[i];
+			const struct cg_expr *e = &ex[i];
 
 			if (e->type == CG_EXPR_LOOKUP && e->lookup.dreg == NFT_REG_VERDICT)
 				may = true;
@@ -589,6 +622,7 @@ static bool chain_may_drop(struct drop_memo *m, const struct cg_chain *ch)
 				  e->immediate.verdict.code == CG_VERDICT_GOTO))
 				may = !e->immediate.verdict.chain || chain_may_drop(m, e->immediate.verdict.chain);
 		}
+		expr_buf_free(&eb);
 	}
 	*state = may ? DROP_MAY : DROP_NEVER;
 	return may;
@@ -664,12 +698,9 @@ static void latent_findings(struct audit *a)
 	struct rule_groups latent = { 0 }, shadowed = { 0 };
 	char where[512], where2[512];
 
-	struct drop_memo memo = { 0 };
-	uint32_t n_chains = 0;
+	struct drop_memo memo;
 
-	for (uint32_t ti = 0; ti < a->ruleset.n_tables; ti++)
-		n_chains += a->ruleset.tables[ti].n_chains;
-	hashmap_init(&memo.map, &memo.arena, n_chains);
+	drop_memo_init(&memo, &a->ruleset);
 	for (size_t i = 0; i < a->n_targets; i++) {
 		const struct audit_target *t = &a->targets[i];
 		if (!t->simulated)
@@ -718,7 +749,7 @@ static void latent_findings(struct audit *a)
 	}
 	groups_free(&latent);
 	groups_free(&shadowed);
-	arena_free(&memo.arena);
+	drop_memo_free(&memo);
 }
 
 /* ---- Tailscale's layout ---------------------------------------------------- */
@@ -745,15 +776,22 @@ static bool jumped_to_from_input(const struct cg_table *tb, const struct cg_chai
 		const struct cg_chain *ch = &tb->chains[c];
 		if (!ch->base || ch->hook != NF_INET_LOCAL_IN)
 			continue;
-		for (uint32_t r = 0; r < ch->n_rules; r++)
-			for (uint32_t e = 0; e < ch->rules[r].n_exprs; e++) {
-				const struct cg_expr *x = &ch->rules[r].exprs[e];
-				if (x->type == CG_EXPR_IMMEDIATE && x->immediate.dreg == 0 &&
-				    (x->immediate.verdict.code == CG_VERDICT_JUMP ||
-				     x->immediate.verdict.code == CG_VERDICT_GOTO) &&
-				    x->immediate.verdict.chain == target)
-					return true;
+		for (uint32_t r = 0; r < ch->n_rules; r++) {
+			struct cg_expr_buf eb;
+			const struct cg_expr *ex = rule_exprs(&ch->rules[r], &eb);
+			bool found = false;
+
+			for (uint32_t e = 0; e < ch->rules[r].n_exprs && !found; e++) {
+				const struct cg_expr *x = &ex[e];
+				found = x->type == CG_EXPR_IMMEDIATE && x->immediate.dreg == 0 &&
+					(x->immediate.verdict.code == CG_VERDICT_JUMP ||
+					 x->immediate.verdict.code == CG_VERDICT_GOTO) &&
+					x->immediate.verdict.chain == target;
 			}
+			expr_buf_free(&eb);
+			if (found)
+				return true;
+		}
 	}
 	return false;
 }

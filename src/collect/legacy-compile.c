@@ -89,7 +89,7 @@ static uint32_t cmp_op(const struct entry_view *v, uint8_t invbit)
 /* add_iniface()/add_outiface(). The kernel compares the name under the
  * mask: iptables sets the mask over the name and its NUL ("eth0") or over
  * the name without the '+' ("eth+"), which is what the cmp length says. */
-static struct cg_expr *compile_iface(const struct entry_view *v, struct cg_expr *e, struct arena *a,
+static struct cg_expr *compile_iface(const struct entry_view *v, struct cg_expr *e, struct compile_ctx *ctx,
 				     uint32_t key, const char *name, const unsigned char *mask, uint8_t invbit)
 {
 	size_t n = 0;
@@ -102,17 +102,17 @@ static struct cg_expr *compile_iface(const struct entry_view *v, struct cg_expr 
 		if (!(v->invflags & invbit))
 			return e;
 		emit_meta(e++, key);
-		emit_cmp(e++, a, NFT_CMP_EQ, "INVAL/D", sizeof("INVAL/D"));
+		emit_cmp(e++, &ctx->scratch, NFT_CMP_EQ, "INVAL/D", sizeof("INVAL/D"));
 		return e;
 	}
 	emit_meta(e++, key);
-	emit_cmp(e++, a, cmp_op(v, invbit), name, n);
+	emit_cmp(e++, &ctx->scratch, cmp_op(v, invbit), name, n);
 	return e;
 }
 
 /* add_addr(): whole 0xff bytes become a shorter load, anything else a
  * bitwise AND over the full address. */
-static struct cg_expr *compile_addr(const struct entry_view *v, struct cg_expr *e, struct arena *a,
+static struct cg_expr *compile_addr(const struct entry_view *v, struct cg_expr *e, struct compile_ctx *ctx,
 				    uint32_t offset, const uint8_t *addr, const uint8_t *mask, uint8_t invbit)
 {
 	static const uint8_t zero[16];
@@ -133,32 +133,32 @@ static struct cg_expr *compile_addr(const struct entry_view *v, struct cg_expr *
 		len = i;
 	emit_payload(e++, offset, len);
 	if (bitwise)
-		emit_bitwise(e++, a, mask, len);
-	emit_cmp(e++, a, cmp_op(v, invbit), addr, len);
+		emit_bitwise(e++, ctx->arena, mask, len);
+	emit_cmp(e++, &ctx->scratch, cmp_op(v, invbit), addr, len);
 	return e;
 }
 
-static struct cg_expr *compile_ip(const struct entry_view *v, struct cg_expr *e, struct arena *a)
+static struct cg_expr *compile_ip(const struct entry_view *v, struct cg_expr *e, struct compile_ctx *ctx)
 {
 	bool v6 = v->nfproto == NFPROTO_IPV6;
 
-	e = compile_iface(v, e, a, NFT_META_IIFNAME, v->iniface, v->iniface_mask, IPT_INV_VIA_IN);
-	e = compile_iface(v, e, a, NFT_META_OIFNAME, v->outiface, v->outiface_mask, IPT_INV_VIA_OUT);
+	e = compile_iface(v, e, ctx, NFT_META_IIFNAME, v->iniface, v->iniface_mask, IPT_INV_VIA_IN);
+	e = compile_iface(v, e, ctx, NFT_META_OIFNAME, v->outiface, v->outiface_mask, IPT_INV_VIA_OUT);
 	if (v->proto) {
 		uint8_t p = (uint8_t)v->proto;
 
 		emit_meta(e++, NFT_META_L4PROTO);
-		emit_cmp(e++, a, cmp_op(v, XT_INV_PROTO), &p, 1);
+		emit_cmp(e++, &ctx->scratch, cmp_op(v, XT_INV_PROTO), &p, 1);
 	}
-	e = compile_addr(v, e, a, v6 ? OFF_V6_SADDR : OFF_V4_SADDR, v->src, v->smsk, IPT_INV_SRCIP);
-	e = compile_addr(v, e, a, v6 ? OFF_V6_DADDR : OFF_V4_DADDR, v->dst, v->dmsk, IPT_INV_DSTIP);
+	e = compile_addr(v, e, ctx, v6 ? OFF_V6_SADDR : OFF_V4_SADDR, v->src, v->smsk, IPT_INV_SRCIP);
+	e = compile_addr(v, e, ctx, v6 ? OFF_V6_DADDR : OFF_V4_DADDR, v->dst, v->dmsk, IPT_INV_DSTIP);
 	if (v->frag && !v6) {
 		/* ip_packet_match(): a fragment has a non-zero offset */
 		uint16_t mask = htons(0x1fff), zero = 0;
 
 		emit_payload(e++, OFF_V4_FRAG, 2);
-		emit_bitwise(e++, a, (const uint8_t *)&mask, 2);
-		emit_cmp(e++, a, v->invflags & IPT_INV_FRAG ? NFT_CMP_EQ : NFT_CMP_NEQ, &zero, 2);
+		emit_bitwise(e++, ctx->arena, (const uint8_t *)&mask, 2);
+		emit_cmp(e++, &ctx->scratch, v->invflags & IPT_INV_FRAG ? NFT_CMP_EQ : NFT_CMP_NEQ, &zero, 2);
 	}
 	return e;
 }
@@ -181,15 +181,20 @@ static const char *ext_name(struct arena *a, bool target, const char *field)
  * only when the decoder did not understand it: a decoded value says all the
  * blob did (strings included), and at 300k rules the copies (a comment is
  * 256 bytes) would be a third of the model. info_len stays the blob's. */
-static void emit_xt(struct cg_expr *e, struct arena *a, bool target, uint8_t nfproto,
+static void emit_xt(struct cg_expr *e, struct compile_ctx *ctx, bool target, uint8_t nfproto,
 		    const char *name_field, uint8_t revision, const void *blob, uint32_t len)
 {
+	struct arena *a = ctx->arena;
+
 	memset(e, 0, sizeof(*e));
 	e->type = target ? CG_EXPR_XT_TARGET : CG_EXPR_XT_MATCH;
 	e->xt.name = ext_name(a, target, name_field);
 	e->xt.revision = revision;
 	e->xt.info_len = len;
-	e->xt.decoded = xt_decode_owned(a, target, e->xt.name, revision, nfproto, blob, len);
+	/* identical blobs (a service's comment on its twenty rules) share one value */
+	if (!ctx->xt)
+		ctx->xt = xt_intern_new();
+	e->xt.decoded = xt_decode_interned(ctx->xt, a, target, e->xt.name, revision, nfproto, blob, len);
 	e->xt.info = e->xt.decoded || !len ? NULL : arena_memdup(a, blob, len);
 }
 
@@ -277,12 +282,12 @@ int legacy_rule_compile(const struct entry_view *v, struct compile_ctx *ctx, str
 	/* 15: the most the ip header part can produce (2+2+2+3+3+3) */
 	/* every emit_*() clears the expression it writes */
 	grow_array((void **)tmp, tmp_cap, 15 + (size_t)n_matches + 1, sizeof(**tmp));
-	e = compile_ip(v, *tmp, a);
+	e = compile_ip(v, *tmp, ctx);
 
 	for (off = v->header_size; off < v->target_offset;) {
 		const struct xt_entry_match *m = (const void *)(entry + off);
 
-		emit_xt(e, a, false, v->nfproto, m->u.user.name, m->u.user.revision, m->data,
+		emit_xt(e, ctx, false, v->nfproto, m->u.user.name, m->u.user.revision, m->data,
 			m->u.match_size - sizeof(*m));
 		if (e->xt.decoded && e->xt.decoded->kind == XT_MATCH_COMMENT && !rule->comment)
 			rule->comment = e->xt.decoded->comment;
@@ -293,14 +298,12 @@ int legacy_rule_compile(const struct entry_view *v, struct compile_ctx *ctx, str
 	if (t->u.user.name[0] == '\0')
 		e = compile_standard(v, e, ctx);
 	else
-		emit_xt(e++, a, true, v->nfproto, t->u.user.name, t->u.user.revision, t->data,
+		emit_xt(e++, ctx, true, v->nfproto, t->u.user.name, t->u.user.revision, t->data,
 			t->u.target_size - sizeof(*t));
 
-	rule->n_exprs = (uint32_t)(e - *tmp);
-	rule->exprs = arena_memdup(a, *tmp, rule->n_exprs * sizeof(**tmp));
-	/* Not kept: the expressions say everything the entry did (the
-	 * renderer prints from them), and the headers would add a fifth to
-	 * the memory a 300k-rule table needs. */
-	rule->legacy_entry = NULL;
+	/* The entry itself is not kept: the expressions say everything it did
+	 * (the renderer prints from them), packed (ruleset.h). */
+	rule_pack(rule, a, *tmp, (uint32_t)(e - *tmp));
+	arena_reset(&ctx->scratch);
 	return 0;
 }

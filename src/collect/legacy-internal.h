@@ -34,10 +34,12 @@ struct compile_ctx {
 	const struct cg_hashmap *chains;
 	struct cg_expr *tmp;            /* scratch, grown as needed */
 	size_t tmp_cap;
+	struct arena scratch;           /* a rule's data until it is packed */
+	struct xt_intern *xt;           /* decoded xt values, shared (made on first use) */
 };
 
-/* Fills rule (exprs, comment) from v; the xt blobs are copied into the
- * arena, the entry itself is not kept (legacy_entry stays NULL). Jumps and
+/* Fills rule (packed expressions, comment) from v; the xt blobs are
+ * decoded (or copied) into the arena, the entry itself is not kept. Jumps and
  * gotos point at the chain (and its name) found in ctx->chains. Returns 0 or
  * -EINVAL for a malformed entry. */
 int legacy_rule_compile(const struct entry_view *v, struct compile_ctx *ctx, struct cg_rule *rule);

@@ -19,6 +19,7 @@
 
 #include "cgnatcheck/collect-legacy.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/xt.h"
 #include "legacy-internal.h"
 
 /* The tables x_tables offers, in the order iptables-save lists them on a
@@ -301,6 +302,8 @@ static void scratch_free(struct scratch *s)
 {
 	free(s->entries);
 	free(s->ctx.tmp);
+	arena_free(&s->ctx.scratch);
+	xt_intern_free(s->ctx.xt);
 	free(s->labels);
 	arena_free(&s->names_arena);
 }

@@ -23,6 +23,14 @@
 
 #define NFT_DATA_MAX 64 /* NFT_DATA_VALUE_MAXLEN */
 
+/* One rule's conversion: what stays goes to `a` (the ruleset's arena), what
+ * the packed rule copies anyway (cmp, range and immediate data) to `tmp`. */
+struct conv {
+	struct arena *a, *tmp;
+	struct nft_rule_ctx *ctx;
+	uint8_t family;             /* the table's (NFPROTO_*) */
+};
+
 static struct cg_data data_get(const struct nftnl_expr *ne, uint16_t attr, struct arena *a)
 {
 	uint32_t len = 0;
@@ -78,7 +86,28 @@ struct cg_verdict nft_verdict(int32_t code, const char *chain, struct arena *a)
 	return v;
 }
 
-static void payload_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+/* A jump names a chain of its own table: when the table being dumped is
+ * known (and indexed), the verdict shares that chain's name and points at
+ * it, instead of a copy of the name per rule. */
+static struct cg_verdict imm_verdict(int32_t code, const char *chain, struct conv *cv)
+{
+	const struct cg_table *t = cv->ctx ? cv->ctx->table : NULL;
+	struct cg_verdict v = nft_verdict(code, NULL, cv->a);
+	struct cg_chain *ch;
+
+	if ((v.code != CG_VERDICT_JUMP && v.code != CG_VERDICT_GOTO) || !chain)
+		return v;
+	ch = t ? chain_find(t, chain) : NULL;
+	if (ch) {
+		v.chain = ch;
+		v.chain_name = ch->name;
+	} else {
+		v.chain_name = arena_strdup(cv->a, chain);
+	}
+	return v;
+}
+
+static void payload_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	if (nftnl_expr_is_set(ne, NFTNL_EXPR_PAYLOAD_SREG)) {
 		e->type = CG_EXPR_PAYLOAD_SET;
@@ -97,7 +126,7 @@ static void payload_convert(const struct nftnl_expr *ne, struct cg_expr *e, stru
 	e->payload.len = nftnl_expr_get_u32(ne, NFTNL_EXPR_PAYLOAD_LEN);
 }
 
-static void meta_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void meta_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	bool set = nftnl_expr_is_set(ne, NFTNL_EXPR_META_SREG);
 
@@ -106,7 +135,7 @@ static void meta_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct 
 	e->meta.reg = reg_get(ne, set ? NFTNL_EXPR_META_SREG : NFTNL_EXPR_META_DREG);
 }
 
-static void ct_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void ct_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	bool set = nftnl_expr_is_set(ne, NFTNL_EXPR_CT_SREG);
 
@@ -117,15 +146,15 @@ static void ct_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct ar
 		(int8_t)nftnl_expr_get_u8(ne, NFTNL_EXPR_CT_DIR) : -1;
 }
 
-static void cmp_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void cmp_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	e->type = CG_EXPR_CMP;
 	e->cmp.sreg = reg_get(ne, NFTNL_EXPR_CMP_SREG);
 	e->cmp.op = nftnl_expr_get_u32(ne, NFTNL_EXPR_CMP_OP);
-	e->cmp.data = data_get(ne, NFTNL_EXPR_CMP_DATA, a);
+	e->cmp.data = data_get(ne, NFTNL_EXPR_CMP_DATA, cv->tmp);
 }
 
-static void bitwise_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void bitwise_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	e->type = CG_EXPR_BITWISE;
 	e->bitwise.sreg = reg_get(ne, NFTNL_EXPR_BITWISE_SREG);
@@ -134,14 +163,14 @@ static void bitwise_convert(const struct nftnl_expr *ne, struct cg_expr *e, stru
 	e->bitwise.op = nftnl_expr_is_set(ne, NFTNL_EXPR_BITWISE_OP) ?
 		nftnl_expr_get_u32(ne, NFTNL_EXPR_BITWISE_OP) : NFT_BITWISE_BOOL;
 	e->bitwise.len = nftnl_expr_get_u32(ne, NFTNL_EXPR_BITWISE_LEN);
-	struct cg_bitwise_data *d = arena_alloc(a, sizeof(*d));
-	d->mask = data_get(ne, NFTNL_EXPR_BITWISE_MASK, a);
-	d->xor = data_get(ne, NFTNL_EXPR_BITWISE_XOR, a);
-	d->shift = data_get(ne, NFTNL_EXPR_BITWISE_DATA, a);
+	struct cg_bitwise_data *d = arena_alloc(cv->a, sizeof(*d));
+	d->mask = data_get(ne, NFTNL_EXPR_BITWISE_MASK, cv->a);
+	d->xor = data_get(ne, NFTNL_EXPR_BITWISE_XOR, cv->a);
+	d->shift = data_get(ne, NFTNL_EXPR_BITWISE_DATA, cv->a);
 	e->bitwise.data = d;
 }
 
-static void byteorder_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void byteorder_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	e->type = CG_EXPR_BYTEORDER;
 	e->byteorder.sreg = reg_get(ne, NFTNL_EXPR_BYTEORDER_SREG);
@@ -151,26 +180,26 @@ static void byteorder_convert(const struct nftnl_expr *ne, struct cg_expr *e, st
 	e->byteorder.size = nftnl_expr_get_u32(ne, NFTNL_EXPR_BYTEORDER_SIZE);
 }
 
-static void range_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void range_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	e->type = CG_EXPR_RANGE;
 	e->range.sreg = reg_get(ne, NFTNL_EXPR_RANGE_SREG);
 	e->range.op = nftnl_expr_get_u32(ne, NFTNL_EXPR_RANGE_OP);
-	e->range.from = data_get(ne, NFTNL_EXPR_RANGE_FROM_DATA, a);
-	e->range.to = data_get(ne, NFTNL_EXPR_RANGE_TO_DATA, a);
+	e->range.from = data_get(ne, NFTNL_EXPR_RANGE_FROM_DATA, cv->tmp);
+	e->range.to = data_get(ne, NFTNL_EXPR_RANGE_TO_DATA, cv->tmp);
 }
 
-static void lookup_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void lookup_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	e->type = CG_EXPR_LOOKUP;
 	e->lookup.sreg = reg_get(ne, NFTNL_EXPR_LOOKUP_SREG);
 	e->lookup.dreg = reg_get(ne, NFTNL_EXPR_LOOKUP_DREG);
 	e->lookup.invert = nftnl_expr_get_u32(ne, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV;
-	e->lookup.set_name = str_get(ne, NFTNL_EXPR_LOOKUP_SET, a);
+	e->lookup.set_name = str_get(ne, NFTNL_EXPR_LOOKUP_SET, cv->a);
 	e->lookup.set_id = nftnl_expr_get_u32(ne, NFTNL_EXPR_LOOKUP_SET_ID);
 }
 
-static void immediate_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void immediate_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	e->type = CG_EXPR_IMMEDIATE;
 	e->immediate.dreg = reg_get(ne, NFTNL_EXPR_IMM_DREG);
@@ -178,16 +207,16 @@ static void immediate_convert(const struct nftnl_expr *ne, struct cg_expr *e, st
 		const char *chain = nftnl_expr_is_set(ne, NFTNL_EXPR_IMM_CHAIN) ?
 			nftnl_expr_get_str(ne, NFTNL_EXPR_IMM_CHAIN) : NULL;
 
-		e->immediate.verdict = nft_verdict((int32_t)nftnl_expr_get_u32(ne, NFTNL_EXPR_IMM_VERDICT),
-						   chain, a);
+		e->immediate.verdict = imm_verdict((int32_t)nftnl_expr_get_u32(ne, NFTNL_EXPR_IMM_VERDICT),
+						   chain, cv);
 	} else {
-		e->immediate.data = data_get(ne, NFTNL_EXPR_IMM_DATA, a);
+		e->immediate.data = data_get(ne, NFTNL_EXPR_IMM_DATA, cv->tmp);
 	}
 }
 
 /* The attributes iptables-nft's "-m limit" and "-j LOG/NFLOG" turn into,
  * kept so those rules can be printed back in iptables syntax. */
-static void limit_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void limit_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	e->type = CG_EXPR_LIMIT;
 	e->limit.rate = nftnl_expr_get_u64(ne, NFTNL_EXPR_LIMIT_RATE);
@@ -198,7 +227,7 @@ static void limit_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct
 	e->limit.set = true;
 }
 
-static void log_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void log_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	static const struct { uint16_t attr; int nfta; } present[] = {
 		{ NFTNL_EXPR_LOG_GROUP, NFTA_LOG_GROUP },
@@ -210,7 +239,7 @@ static void log_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct a
 	};
 
 	e->type = CG_EXPR_LOG;
-	e->log.prefix = str_get(ne, NFTNL_EXPR_LOG_PREFIX, a);
+	e->log.prefix = str_get(ne, NFTNL_EXPR_LOG_PREFIX, cv->a);
 	e->log.group = nftnl_expr_get_u16(ne, NFTNL_EXPR_LOG_GROUP);
 	e->log.qthreshold = nftnl_expr_get_u16(ne, NFTNL_EXPR_LOG_QTHRESHOLD);
 	e->log.snaplen = nftnl_expr_get_u32(ne, NFTNL_EXPR_LOG_SNAPLEN);
@@ -222,7 +251,7 @@ static void log_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct a
 			e->log.present |= 1u << present[i].nfta;
 }
 
-static void reject_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void reject_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	e->type = CG_EXPR_REJECT;
 	e->reject.type = nftnl_expr_get_u32(ne, NFTNL_EXPR_REJECT_TYPE);
@@ -232,7 +261,7 @@ static void reject_convert(const struct nftnl_expr *ne, struct cg_expr *e, struc
 	}
 }
 
-static void nat_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void nat_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	e->type = CG_EXPR_NAT;
 	e->nat.type = nftnl_expr_get_u32(ne, NFTNL_EXPR_NAT_TYPE);
@@ -244,7 +273,7 @@ static void nat_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct a
 	e->nat.flags = nftnl_expr_get_u32(ne, NFTNL_EXPR_NAT_FLAGS);
 }
 
-static void masq_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void masq_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	e->type = CG_EXPR_MASQ;
 	e->masq_redir.reg_proto_min = reg_get(ne, NFTNL_EXPR_MASQ_REG_PROTO_MIN);
@@ -252,7 +281,7 @@ static void masq_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct 
 	e->masq_redir.flags = nftnl_expr_get_u32(ne, NFTNL_EXPR_MASQ_FLAGS);
 }
 
-static void redir_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void redir_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	e->type = CG_EXPR_REDIR;
 	e->masq_redir.reg_proto_min = reg_get(ne, NFTNL_EXPR_REDIR_REG_PROTO_MIN);
@@ -263,7 +292,7 @@ static void redir_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct
 /* The extension's own struct (xt_conntrack_mtinfo3, xt_mark_tginfo2, ...)
  * is decoded by xt_keep() once the table's family is known; info points
  * into libnftnl's expression until then. */
-static void xt_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a, bool target)
+static void xt_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv, bool target)
 {
 	uint16_t a_name = target ? NFTNL_EXPR_TG_NAME : NFTNL_EXPR_MT_NAME;
 	uint16_t a_rev = target ? NFTNL_EXPR_TG_REV : NFTNL_EXPR_MT_REV;
@@ -272,7 +301,12 @@ static void xt_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct ar
 	const void *info = nftnl_expr_get(ne, a_info, &len);
 
 	e->type = target ? CG_EXPR_XT_TARGET : CG_EXPR_XT_MATCH;
-	e->xt.name = str_get(ne, a_name, a);
+	const char *name = nftnl_expr_is_set(ne, a_name) ? nftnl_expr_get_str(ne, a_name) : NULL;
+
+	/* the decoder's copy of a known name: no copy per rule */
+	e->xt.name = name ? xt_known_name(target, name) : NULL;
+	if (name && !e->xt.name)
+		e->xt.name = arena_strdup(cv->a, name);
 	if (!e->xt.name)
 		e->xt.name = "";
 	e->xt.revision = (uint8_t)nftnl_expr_get_u32(ne, a_rev);
@@ -284,11 +318,14 @@ static void xt_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct ar
  * knows it (the decoded value says it all, as for legacy rules; a 256-byte
  * comment blob per kube-proxy rule otherwise); anything else keeps a copy
  * of the blob (the renderers print what they can of it). */
-static void xt_keep(struct cg_expr *e, struct arena *a, uint8_t family)
+static void xt_keep(struct cg_expr *e, struct conv *cv)
 {
-	if (family == NFPROTO_IPV4 || family == NFPROTO_IPV6) {
-		e->xt.decoded = xt_decode_owned(a, e->type == CG_EXPR_XT_TARGET, e->xt.name, e->xt.revision,
-						family, e->xt.info, e->xt.info_len);
+	struct arena *a = cv->a;
+
+	if (cv->family == NFPROTO_IPV4 || cv->family == NFPROTO_IPV6) {
+		e->xt.decoded = xt_decode_interned(cv->ctx ? cv->ctx->xt : NULL, a, e->type == CG_EXPR_XT_TARGET,
+						   e->xt.name, e->xt.revision, cv->family, e->xt.info,
+						   e->xt.info_len);
 		if (e->xt.decoded) {
 			e->xt.info = NULL;
 			return;
@@ -297,20 +334,20 @@ static void xt_keep(struct cg_expr *e, struct arena *a, uint8_t family)
 	e->xt.info = e->xt.info ? arena_memdup(a, e->xt.info, e->xt.info_len) : NULL;
 }
 
-static void match_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void match_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
-	xt_convert(ne, e, a, false);
+	xt_convert(ne, e, cv, false);
 }
 
-static void target_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a)
+static void target_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
-	xt_convert(ne, e, a, true);
+	xt_convert(ne, e, cv, true);
 }
 
 static const struct {
 	const char *name;
 	enum cg_expr_type type;     /* for the kinds that carry no fields */
-	void (*convert)(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a);
+	void (*convert)(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv);
 } expr_kinds[] = {
 	/* most frequent first: this is scanned for every expression */
 	{ "payload", 0, payload_convert },
@@ -341,7 +378,7 @@ static void expr_unknown(struct cg_expr *e, const char *name, struct arena *a)
 	e->unknown.name = arena_strdup(a, name && *name ? name : "(unnamed)");
 }
 
-static void expr_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct arena *a, uint8_t family)
+static void expr_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	const char *name = nftnl_expr_get_str(ne, NFTNL_EXPR_NAME);
 
@@ -350,16 +387,16 @@ static void expr_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct 
 		if (strcmp(name, expr_kinds[i].name) != 0)
 			continue;
 		if (expr_kinds[i].convert)
-			expr_kinds[i].convert(ne, e, a);
+			expr_kinds[i].convert(ne, e, cv);
 		else
 			e->type = expr_kinds[i].type;
 		if (e->type == CG_EXPR_XT_MATCH || e->type == CG_EXPR_XT_TARGET)
-			xt_keep(e, a, family);
+			xt_keep(e, cv);
 		return;
 	}
 	/* fib, socket, osf, numgen, hash, rt, exthdr, dynset, objref, ...:
 	 * kept, by name, so the evaluator can say which match it cannot judge. */
-	expr_unknown(e, name, a);
+	expr_unknown(e, name, cv->a);
 }
 
 /* --- rule ---------------------------------------------------------------- */
@@ -367,8 +404,7 @@ static void expr_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct 
 struct expr_vec {
 	struct cg_expr *v;
 	size_t n, cap;
-	struct arena *a;
-	uint8_t family;             /* the table's (NFPROTO_*) */
+	struct conv cv;
 };
 
 static struct cg_expr *expr_vec_add(struct expr_vec *ev)
@@ -381,7 +417,7 @@ static int expr_cb(struct nftnl_expr *ne, void *data)
 {
 	struct expr_vec *ev = data;
 
-	expr_convert(ne, expr_vec_add(ev), ev->a, ev->family);
+	expr_convert(ne, expr_vec_add(ev), &ev->cv);
 	return 0;
 }
 
@@ -412,10 +448,10 @@ static const char *udata_comment(const void *udata, uint32_t len, struct arena *
 
 /* iptables-nft (up to at least 1.8.9) keeps "-m comment" as an xt match
  * whose blob is struct xt_comment_info: the text the user gave. */
-static const char *xt_comment(const struct cg_rule *rule, struct arena *a)
+static const char *xt_comment(const struct cg_expr *v, size_t n, struct arena *a)
 {
-	for (uint32_t i = 0; i < rule->n_exprs; i++) {
-		const struct cg_expr *e = &rule->exprs[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct cg_expr *e = &v[i];
 
 		if (e->type == CG_EXPR_XT_MATCH && e->xt.decoded && e->xt.decoded->kind == XT_MATCH_COMMENT)
 			return e->xt.decoded->comment;
@@ -429,10 +465,14 @@ static const char *xt_comment(const struct cg_rule *rule, struct arena *a)
 
 bool nft_rule_has_xt(const struct cg_rule *rule)
 {
-	for (uint32_t i = 0; i < rule->n_exprs; i++)
-		if (rule->exprs[i].type == CG_EXPR_XT_MATCH || rule->exprs[i].type == CG_EXPR_XT_TARGET)
-			return true;
-	return false;
+	struct cg_expr_buf eb;
+	const struct cg_expr *v = rule_exprs(rule, &eb);
+	bool xt = false;
+
+	for (uint32_t i = 0; i < rule->n_exprs && !xt; i++)
+		xt = v[i].type == CG_EXPR_XT_MATCH || v[i].type == CG_EXPR_XT_TARGET;
+	expr_buf_free(&eb);
+	return xt;
 }
 
 /* --- parsing a rule message -----------------------------------------------
@@ -480,7 +520,7 @@ static const char *expr_attr_name(const struct nlattr *elem)
 	return NULL;
 }
 
-static int expr_parse_alone(const struct nlattr *elem, struct cg_expr *e, struct arena *a, uint8_t family)
+static int expr_parse_alone(const struct nlattr *elem, struct cg_expr *e, struct conv *cv)
 {
 	size_t size = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)) + 2 * MNL_ATTR_HDRLEN +
 		      mnl_attr_get_payload_len(elem) + MNL_ALIGNTO;
@@ -504,7 +544,7 @@ static int expr_parse_alone(const struct nlattr *elem, struct cg_expr *e, struct
 	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 && (it = nftnl_expr_iter_create(r))) {
 		ne = nftnl_expr_iter_next(it);
 		if (ne) {
-			expr_convert(ne, e, a, family);
+			expr_convert(ne, e, cv);
 			ret = 0;
 		}
 		nftnl_expr_iter_destroy(it);
@@ -536,8 +576,8 @@ static void exprs_one_by_one(const struct nlattr *exprs, struct expr_vec *ev)
 		struct cg_expr *e = expr_vec_add(ev);
 		const char *name = mnl_attr_get_type(elem) == NFTA_LIST_ELEM ? expr_attr_name(elem) : NULL;
 
-		if (!name || expr_parse_alone(elem, e, ev->a, ev->family) < 0)
-			expr_unknown(e, name, ev->a);
+		if (!name || expr_parse_alone(elem, e, &ev->cv) < 0)
+			expr_unknown(e, name, ev->cv.a);
 	}
 }
 
@@ -555,14 +595,14 @@ static int rule_parse(const struct nlmsghdr *nlh, struct cg_rule *rule, struct n
 	    !tb[NFTA_RULE_CHAIN])
 		return -EINVAL;
 	id->family = nfg->nfgen_family;
-	ev->family = nfg->nfgen_family;
+	ev->cv.family = nfg->nfgen_family;
 	snprintf(id->table, sizeof(id->table), "%s", mnl_attr_get_str(tb[NFTA_RULE_TABLE]));
 	snprintf(id->chain, sizeof(id->chain), "%s", mnl_attr_get_str(tb[NFTA_RULE_CHAIN]));
 	if (tb[NFTA_RULE_HANDLE])
 		rule->handle = be64toh(mnl_attr_get_u64(tb[NFTA_RULE_HANDLE]));
 	if (tb[NFTA_RULE_USERDATA])
 		rule->comment = udata_comment(mnl_attr_get_payload(tb[NFTA_RULE_USERDATA]),
-					      mnl_attr_get_payload_len(tb[NFTA_RULE_USERDATA]), ev->a);
+					      mnl_attr_get_payload_len(tb[NFTA_RULE_USERDATA]), ev->cv.a);
 	exprs = tb[NFTA_RULE_EXPRESSIONS];
 	if (!exprs)
 		return 0;
@@ -581,10 +621,10 @@ static int rule_parse(const struct nlmsghdr *nlh, struct cg_rule *rule, struct n
 	return 0;
 }
 
-int nft_rule_from_nlmsg(const struct nlmsghdr *nlh, struct arena *a, struct cg_rule *rule,
-			struct nft_rule_id *id)
+int nft_rule_from_nlmsg_ctx(const struct nlmsghdr *nlh, struct arena *a, struct nft_rule_ctx *ctx,
+			    struct cg_rule *rule, struct nft_rule_id *id)
 {
-	struct expr_vec ev = { .a = a };
+	struct expr_vec ev = { .cv = { .a = a, .tmp = &ctx->scratch, .ctx = ctx } };
 	int r;
 
 	memset(rule, 0, sizeof(*rule));
@@ -593,11 +633,28 @@ int nft_rule_from_nlmsg(const struct nlmsghdr *nlh, struct arena *a, struct cg_r
 		return -EINVAL;
 	r = rule_parse(nlh, rule, id, &ev);
 	if (r >= 0) {
-		rule->n_exprs = (uint32_t)ev.n;
-		rule->exprs = ev.n ? arena_memdup(a, ev.v, ev.n * sizeof(*ev.v)) : NULL;
 		if (!rule->comment)
-			rule->comment = xt_comment(rule, a);
+			rule->comment = xt_comment(ev.v, ev.n, a);
+		rule_pack(rule, a, ev.v, (uint32_t)ev.n);
 	}
 	free(ev.v);
+	arena_reset(&ctx->scratch);
 	return r;
+}
+
+int nft_rule_from_nlmsg(const struct nlmsghdr *nlh, struct arena *a, struct cg_rule *rule,
+			struct nft_rule_id *id)
+{
+	struct nft_rule_ctx ctx = { 0 };
+	int r = nft_rule_from_nlmsg_ctx(nlh, a, &ctx, rule, id);
+
+	nft_rule_ctx_free(&ctx);
+	return r;
+}
+
+void nft_rule_ctx_free(struct nft_rule_ctx *ctx)
+{
+	arena_free(&ctx->scratch);
+	xt_intern_free(ctx->xt);
+	ctx->xt = NULL;
 }

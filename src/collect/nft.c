@@ -56,6 +56,8 @@
  * (and must be able to parse) every rule in it. */
 #include "config.h"
 
+#include <netinet/in.h> /* before <linux/netfilter.h>: glibc first (xt.h needs it) */
+
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
@@ -72,6 +74,7 @@
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/hashmap.h"
+#include "cgnatcheck/xt.h"
 #include "nft-internal.h"
 
 #define NFT_ATTEMPTS 5
@@ -101,11 +104,6 @@ struct tmp_set {
 	struct cg_set set;
 };
 
-struct tmp_rule {
-	struct cg_chain *chain;
-	struct cg_rule rule;
-};
-
 #define VEC(type) struct { type *v; size_t n, cap; }
 #define VEC_PUSH(vec) \
 	(grow_array((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof(*(vec).v)), \
@@ -118,7 +116,9 @@ struct collect {
 	VEC(struct cg_table) tables;
 	VEC(struct tmp_chain) chains;
 	VEC(struct tmp_set) sets;
-	VEC(struct tmp_rule) rules;
+	VEC(struct cg_rule) rules;      /* the chain being dumped */
+	struct nft_rule_ctx rctx;
+	struct cg_chain *dumping;       /* whose rules are being dumped */
 	VEC(struct cg_set_elem) elems;
 	struct cg_chain *last_chain;    /* rules arrive grouped by chain */
 	struct nft_rule_id last_id;
@@ -135,6 +135,7 @@ static void collect_done(struct collect *c)
 	free(c->sets.v);
 	free(c->rules.v);
 	free(c->elems.v);
+	nft_rule_ctx_free(&c->rctx);
 }
 
 /* Callbacks fail through errno, which mnl_cb_run() leaves for the caller. */
@@ -413,6 +414,10 @@ static int chains_dump(struct nft_conn *conn, struct collect *c)
 		*ch = c->chains.v[i].chain;
 		ch->table = t;
 	}
+	/* placed: the staging copy goes before the rules arrive */
+	free(c->chains.v);
+	c->chains.v = NULL;
+	c->chains.n = c->chains.cap = 0;
 	return 0;
 }
 
@@ -684,20 +689,20 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	struct collect *c = data;
 	struct nft_rule_id id;
 	struct cg_rule rule;
-	struct tmp_rule *tr;
 	struct cg_chain *ch;
 
-	if (nft_rule_from_nlmsg(nlh, c->a, &rule, &id) < 0)
+	if (nft_rule_from_nlmsg_ctx(nlh, c->a, &c->rctx, &rule, &id) < 0)
 		return cb_fail(-EBADMSG);
 	ch = rule_chain(c, &id);
 	if (!ch)
 		return cb_fail(-EAGAIN); /* its chain appeared after the chain dump */
+	if (ch != c->dumping)
+		return MNL_CB_OK; /* a kernel that ignores the chain filter: another chain's */
 	if (nft_rule_has_xt(&rule))
 		ch->table->backend = CG_BACKEND_IPTABLES_NFT;
-	tr = VEC_PUSH(c->rules);
-	tr->chain = ch;
-	tr->rule = rule;
-	ch->n_rules++;
+	rule.chain = ch;
+	rule.index = (uint32_t)c->rules.n + 1;
+	*VEC_PUSH(c->rules) = rule;
 	return MNL_CB_OK;
 }
 
@@ -707,7 +712,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
  * walks only that chain (measured: 350k rules in 50k chains, 21.5 s as one
  * dump, 2.7 s per chain). Still no per-rule round trips. */
 static int chain_rules_dump(struct nft_conn *conn, struct collect *c, const struct cg_table *t,
-			    const struct cg_chain *ch)
+			    struct cg_chain *ch)
 {
 	struct nlmsghdr *nlh = nft_request(conn, NFT_MSG_GETRULE, t->family, NLM_F_DUMP);
 	char what[64 + 2 * NFT_NAME_MAXLEN];
@@ -715,7 +720,18 @@ static int chain_rules_dump(struct nft_conn *conn, struct collect *c, const stru
 
 	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, t->name);
 	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, ch->name);
+	c->rules.n = 0;
+	c->dumping = ch;
+	c->rctx.table = t;
 	r = nft_talk(conn, nlh, rule_cb, c);
+	c->dumping = NULL;
+	c->rctx.table = NULL;
+	if (r >= 0) {
+		/* the kernel dumps a chain's rules in order: keep it */
+		ch->n_rules = (uint32_t)c->rules.n;
+		ch->rules = ch->n_rules ? arena_memdup(c->a, c->rules.v, ch->n_rules * sizeof(*ch->rules)) :
+			NULL;
+	}
 	if (r == -ENOENT)
 		return -EAGAIN; /* deleted since the chain dump */
 	if (r < 0) {
@@ -730,34 +746,15 @@ static int rules_dump(struct nft_conn *conn, struct collect *c)
 {
 	int r;
 
+	c->rctx.xt = xt_intern_new();
 	for (uint32_t i = 0; i < c->rs->n_tables; i++) {
-		const struct cg_table *t = &c->rs->tables[i];
+		struct cg_table *t = &c->rs->tables[i];
 
 		for (uint32_t j = 0; j < t->n_chains; j++) {
 			r = chain_rules_dump(conn, c, t, &t->chains[j]);
 			if (r < 0)
 				return r;
 		}
-	}
-
-	/* The kernel dumps each chain's rules in order; keep that order. */
-	for (uint32_t i = 0; i < c->rs->n_tables; i++) {
-		struct cg_table *t = &c->rs->tables[i];
-
-		for (uint32_t j = 0; j < t->n_chains; j++) {
-			struct cg_chain *ch = &t->chains[j];
-
-			ch->rules = ch->n_rules ? arena_alloc(c->a, ch->n_rules * sizeof(*ch->rules)) : NULL;
-			ch->n_rules = 0;
-		}
-	}
-	for (size_t i = 0; i < c->rules.n; i++) {
-		struct cg_chain *ch = c->rules.v[i].chain;
-		struct cg_rule *rule = &ch->rules[ch->n_rules++];
-
-		*rule = c->rules.v[i].rule;
-		rule->chain = ch;
-		rule->index = ch->n_rules;
 	}
 	return 0;
 }

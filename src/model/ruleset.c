@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <linux/netfilter.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cgnatcheck/common.h"
@@ -207,28 +208,55 @@ static struct cg_set *set_find_by_id(const struct cg_table *t, uint32_t id)
  * refuses anything else), so the table is the whole search space. */
 static void verdict_resolve(const struct cg_table *t, struct cg_verdict *v)
 {
-	if (v->code == CG_VERDICT_JUMP || v->code == CG_VERDICT_GOTO)
+	if (v->code == CG_VERDICT_JUMP || v->code == CG_VERDICT_GOTO) {
 		v->chain = chain_find(t, v->chain_name);
+		if (v->chain)
+			v->chain_name = v->chain->name; /* one copy of the name */
+	}
 }
 
-static void rule_resolve(const struct cg_table *t, struct cg_rule *r)
+static bool exprs_resolve(const struct cg_table *t, struct cg_expr *v, uint32_t n)
 {
-	for (uint32_t i = 0; i < r->n_exprs; i++) {
-		struct cg_expr *e = &r->exprs[i];
+	bool changed = false;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct cg_expr *e = &v[i];
 
 		switch (e->type) {
 		case CG_EXPR_IMMEDIATE:
-			verdict_resolve(t, &e->immediate.verdict);
+			if (e->immediate.verdict.code == CG_VERDICT_JUMP ||
+			    e->immediate.verdict.code == CG_VERDICT_GOTO) {
+				verdict_resolve(t, &e->immediate.verdict);
+				changed = true;
+			}
 			break;
 		case CG_EXPR_LOOKUP:
 			e->lookup.set = set_find(t, e->lookup.set_name);
 			if (!e->lookup.set && !e->lookup.set_name)
 				e->lookup.set = set_find_by_id(t, e->lookup.set_id);
+			changed = true;
 			break;
 		default:
 			break;
 		}
 	}
+	return changed;
+}
+
+static void rule_resolve(const struct cg_table *t, struct cg_rule *r)
+{
+	struct cg_expr_buf buf;
+	struct cg_expr *v;
+
+	if (!r->packed) {
+		exprs_resolve(t, r->exprs, r->n_exprs);
+		return;
+	}
+	/* unpacked into buf: writable */
+	v = (struct cg_expr *)(uintptr_t)rule_exprs(r, &buf);
+	if (exprs_resolve(t, v, r->n_exprs) && rule_repack(r, v) < 0)
+		abort(); /* only pointer slots changed: cannot happen */
+	expr_buf_free(&buf);
 }
 
 static void table_resolve(struct cg_table *t)

@@ -599,13 +599,14 @@ static void parse_xt(struct cs *cs, const struct cg_expr *e)
 		cs->have_comment_match = true;
 }
 
-static void cs_parse(struct cs *cs, const struct cg_rule *rule)
+/* ex: the rule's expressions (rule_exprs()); cs points into them */
+static void cs_parse(struct cs *cs, const struct cg_rule *rule, const struct cg_expr *ex)
 {
 	struct reg regs[N_REGS];
 
 	memset(regs, 0, sizeof(regs));
 	for (uint32_t i = 0; i < rule->n_exprs; i++) {
-		const struct cg_expr *e = &rule->exprs[i];
+		const struct cg_expr *e = &ex[i];
 		struct reg *r;
 
 		switch (e->type) {
@@ -1502,11 +1503,12 @@ void ipt_print_rule(FILE *f, const struct cg_rule *rule)
 	struct cs state, *cs = &state;
 	const struct cg_chain *c = rule->chain;
 	struct arena scratch = { 0 };
+	struct cg_expr_buf eb;
 
 	memset(cs, 0, offsetof(struct cs, items));
 	cs->scratch = &scratch;
 	cs->family = c && c->table ? c->table->family : NFPROTO_IPV4;
-	cs_parse(cs, rule);
+	cs_parse(cs, rule, rule_exprs(rule, &eb));
 	fprintf(f, "-A %s", c && c->name ? c->name : "?");
 	print_ip_part(f, cs);
 	print_items(f, cs);
@@ -1517,6 +1519,7 @@ void ipt_print_rule(FILE *f, const struct cg_rule *rule)
 	}
 	print_target(f, cs);
 	arena_free(&scratch);
+	expr_buf_free(&eb);
 }
 
 char *ipt_rule_to_string(const struct cg_rule *rule)

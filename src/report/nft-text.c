@@ -4181,13 +4181,16 @@ static void print_rule_body(struct out *o, const struct cg_rule *r, uint8_t fami
 	struct parse p = { .c = &c, .list = &list };
 	struct printer pr = { .o = o };
 	bool first = true;
+	/* the statements point into it: it stays until the rule is printed */
+	struct cg_expr_buf eb;
+	const struct cg_expr *ex = rule_exprs(r, &eb);
 
 	for (uint32_t i = 0; i < r->n_exprs; i++) {
-		if (r->exprs[i].type == CG_EXPR_UNKNOWN && unknown_loads_register(r->exprs[i].unknown.name ?
-										     r->exprs[i].unknown.name : ""))
+		if (ex[i].type == CG_EXPR_UNKNOWN && unknown_loads_register(ex[i].unknown.name ?
+									     ex[i].unknown.name : ""))
 			/* its destination is unknown: no register still holds what it held */
 			memset(p.regs, 0, sizeof(p.regs));
-		parse_expr(&p, &r->exprs[i]);
+		parse_expr(&p, &ex[i]);
 	}
 	rule_postprocess(&c, &list);
 	for (struct stmt *s = list.head; s; s = s->next) {
@@ -4201,6 +4204,7 @@ static void print_rule_body(struct out *o, const struct cg_rule *r, uint8_t fami
 	if (r->comment)
 		out_printf(o, "%scomment \"%s\"", first ? "" : " ", r->comment);
 	arena_free(&scratch);
+	expr_buf_free(&eb);
 }
 
 static uint8_t rule_family(const struct cg_rule *r)

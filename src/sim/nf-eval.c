@@ -691,15 +691,15 @@ static enum step eval_set_stmt(struct exec *x, struct regs *r, const struct cg_e
 
 /* Runs expressions [from, n) of a rule. *unknown_at receives the index of an
  * unknown match (STEP_UNKNOWN) so the caller can fork there. */
-static enum step eval_rule_from(struct exec *x, const struct cg_rule *rule, uint32_t from,
-				struct regs *r, struct chain_outcome *nat, bool *reject,
-				const struct ctx *c, uint32_t *unknown_at, const char **what)
+static enum step eval_exprs_from(struct exec *x, const struct cg_rule *rule, const struct cg_expr *exprs,
+				 uint32_t from, struct regs *r, struct chain_outcome *nat, bool *reject,
+				 const struct ctx *c, uint32_t *unknown_at, const char **what)
 {
 	uint8_t buf[64];
 	uint32_t len = 0;
 
 	for (uint32_t i = from; i < rule->n_exprs; i++) {
-		const struct cg_expr *e = &rule->exprs[i];
+		const struct cg_expr *e = &exprs[i];
 		enum load l;
 		enum step st = STEP_NEXT;
 
@@ -819,6 +819,18 @@ static enum step eval_rule_from(struct exec *x, const struct cg_rule *rule, uint
 			return STEP_NEXT;
 	}
 	return STEP_NEXT;
+}
+
+static enum step eval_rule_from(struct exec *x, const struct cg_rule *rule, uint32_t from,
+				struct regs *r, struct chain_outcome *nat, bool *reject,
+				const struct ctx *c, uint32_t *unknown_at, const char **what)
+{
+	struct cg_expr_buf eb;
+	enum step st = eval_exprs_from(x, rule, rule_exprs(rule, &eb), from, r, nat, reject, c,
+				       unknown_at, what);
+
+	expr_buf_free(&eb);
+	return st;
 }
 
 /* ---- chains ----------------------------------------------------------- */

@@ -78,3 +78,21 @@ void arena_free(struct arena *a)
 	a->head = NULL;
 	a->used = 0;
 }
+
+void arena_reset(struct arena *a)
+{
+	struct arena_block *keep = a->head, *b;
+
+	if (!keep)
+		return;
+	b = keep->next;
+	while (b) {
+		struct arena_block *next = b->next;
+		free(b);
+		b = next;
+	}
+	keep->next = NULL;
+	memset(keep->data, 0, keep->used); /* arena_alloc() promises zeroes */
+	keep->used = 0;
+	a->used = 0;
+}
