@@ -12,8 +12,21 @@
 #include "cgnatcheck/hashmap.h"
 #include "cgnatcheck/ruleset.h"
 
+/* Chain names -> chains: a kube-proxy table has 100k chains, so the index
+ * holds a chain's position and its name's hash (8 bytes a slot) rather
+ * than a general map's 24; names are compared in the chains themselves. */
+struct chain_slot {
+	uint32_t pos1;              /* position in t->chains + 1; 0: empty */
+	uint32_t hash;
+};
+
+struct chain_index {
+	uint32_t mask;
+	struct chain_slot *slots;
+};
+
 struct table_index {
-	struct cg_hashmap chains;   /* name -> struct cg_chain */
+	struct chain_index chains;
 	struct cg_hashmap sets;     /* name -> struct cg_set */
 	struct cg_hashmap set_ids;  /* id -> struct cg_set (sets with an id only) */
 	bool resolved;
@@ -147,17 +160,38 @@ struct cg_table *ruleset_add_tables(struct cg_ruleset *rs, uint32_t n)
 	return first;
 }
 
+/* The slot that holds `name`, or the empty one where it would go. */
+static struct chain_slot *chain_slot_find(const struct cg_table *t, const struct chain_index *ci,
+					  const char *name, uint32_t h)
+{
+	for (uint32_t i = h & ci->mask;; i = (i + 1) & ci->mask) {
+		struct chain_slot *sl = &ci->slots[i];
+
+		if (!sl->pos1 || (sl->hash == h && strcmp(t->chains[sl->pos1 - 1].name, name) == 0))
+			return sl;
+	}
+}
+
 void table_index_build(struct cg_table *t, struct arena *a)
 {
 	struct table_index *ix = arena_alloc(a, sizeof(*ix));
 	uint32_t n_ids = 0;
 
-	hashmap_init(&ix->chains, a, t->n_chains);
+	uint32_t cap = 16;
+
+	while (cap < 2 * (uint64_t)t->n_chains)
+		cap *= 2;
+	ix->chains.mask = cap - 1;
+	ix->chains.slots = arena_alloc(a, cap * sizeof(*ix->chains.slots));
 	for (uint32_t i = 0; i < t->n_chains; i++) {
-		struct cg_chain *c = &t->chains[i];
+		const struct cg_chain *c = &t->chains[i];
+		uint32_t h = (uint32_t)hash_bytes(c->name, (uint32_t)strlen(c->name));
+		struct chain_slot *sl = chain_slot_find(t, &ix->chains, c->name, h);
+
 		/* The kernel keeps chain names unique per table; a duplicate
 		 * (hand-built model) keeps the first, as a lookup would. */
-		hashmap_put(&ix->chains, c->name, strlen(c->name), c);
+		if (!sl->pos1)
+			*sl = (struct chain_slot){ .pos1 = i + 1, .hash = h };
 	}
 	hashmap_init(&ix->sets, a, t->n_sets);
 	for (uint32_t i = 0; i < t->n_sets; i++) {
@@ -181,9 +215,12 @@ struct cg_chain *chain_find(const struct cg_table *t, const char *name)
 {
 	const struct table_index *ix = t->index;
 
+	const struct chain_slot *sl;
+
 	if (!ix || !name)
 		return NULL;
-	return hashmap_get(&ix->chains, name, strlen(name));
+	sl = chain_slot_find(t, &ix->chains, name, (uint32_t)hash_bytes(name, (uint32_t)strlen(name)));
+	return sl->pos1 ? &t->chains[sl->pos1 - 1] : NULL;
 }
 
 struct cg_set *set_find(const struct cg_table *t, const char *name)

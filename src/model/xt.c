@@ -784,7 +784,10 @@ const struct xt_decoded *xt_decode_interned(struct xt_intern *xi, struct arena *
 
 	if (!xi || !name || (len && !info))
 		return xt_decode_owned(a, target, name, revision, nfproto, info, len);
-	h = hash_bytes(info, len) ^ hash_bytes(name, (uint32_t)strlen(name)) * 0x9e3779b97f4a7c15ULL ^
+	/* the first bytes tell blobs apart (a comment's text, a range's
+	 * addresses); a collision only costs a cache miss: memcmp decides */
+	h = hash_bytes(info, len < 64 ? len : 64) ^ hash_bytes(name, (uint32_t)strlen(name)) * 0x9e3779b97f4a7c15ULL ^
+	    (uint64_t)len << 32 ^
 	    ((uint64_t)target << 8 | (uint64_t)revision << 16 | (uint64_t)nfproto << 24);
 	s = &xi->slots[h & (XT_INTERN_SLOTS - 1)];
 	if (s->d && s->hash == h && s->target == target && s->revision == revision && s->nfproto == nfproto &&
