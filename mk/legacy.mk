@@ -3,6 +3,7 @@ libcgnatcheck_a_SOURCES += \
 	src/collect/legacy.c \
 	src/collect/legacy-compile.c \
 	src/collect/legacy-snapshot.c \
+	src/collect/legacy-stream.c \
 	src/model/xt.c \
 	src/sim/xt.c \
 	src/report/iptables-text.c
@@ -24,6 +25,10 @@ tests_legacy_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
 # collector and renderer against iptables-legacy-save in network namespaces
 TESTS += tests/legacy-collect.sh
 EXTRA_DIST += tests/legacy-collect.sh tests/legacy-gen.py tests/legacy-rules.v4 tests/legacy-rules.v6
+
+# the streamed read (userfaultfd) against the whole one and iptables-legacy-save
+TESTS += tests/legacy-stream.sh
+EXTRA_DIST += tests/legacy-stream.sh
 
 # a kube-proxy sized table: collection against iptables-legacy-save's speed
 TESTS += tests/legacy-perf.sh

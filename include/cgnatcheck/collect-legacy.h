@@ -7,6 +7,8 @@
  * place; libiptc handles (the fix stage's) go through the same walk. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -60,6 +62,26 @@ static inline void legacy_snapshot_freep(struct legacy_snapshot **s)
 /* Compiles a snapshot into *t (memory from a), as legacy_collect() does. */
 int legacy_table_from_snapshot(struct legacy_snapshot *s, const char *table, struct arena *a,
 			       struct cg_table *t);
+
+/* legacy_snapshot_read() + legacy_table_from_snapshot() without the whole
+ * snapshot in memory: the kernel's copy is read through a userfaultfd as it
+ * is made and each chain compiled as its entries are there, a few megabytes
+ * of the table resident at a time; the same table as the whole read gives.
+ * Falls back to the whole read (a debug line says why) when no userfaultfd
+ * can be had (/dev/userfaultfd is root's; the system call needs
+ * CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1), when the chains are not
+ * in libiptc's order, when the table keeps changing size, or with
+ * CGNATCHECK_LEGACY_STREAM=0. Errors as legacy_snapshot_read()'s, or the
+ * walk's (logged: ri->logged). ri (may be NULL): how it went. */
+struct legacy_read_info {
+	bool streamed;
+	bool logged;                /* the error is the walk's, and logged */
+	unsigned attempts, faults;
+	size_t window;              /* most snapshot bytes resident at once */
+	size_t deferred;            /* most bytes of entries kept for jumps ahead */
+};
+int legacy_table_read(uint8_t nfproto, const char *table, struct arena *a, struct cg_table *t,
+		      struct legacy_read_info *ri);
 
 /* Tests and the fuzz target: a snapshot serialized as its hook layout
  * (valid_hooks, hook_entry[5], underflow[5]: 11 host-order u32) followed by

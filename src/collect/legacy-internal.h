@@ -44,6 +44,18 @@ struct compile_ctx {
  * -EINVAL for a malformed entry. */
 int legacy_rule_compile(const struct entry_view *v, struct compile_ctx *ctx, struct cg_rule *rule);
 
+/* The walk's pieces, for the streamed read (legacy-snapshot.c), which
+ * walks the chains as the kernel's copy completes them: */
+/* 0 and *hook for a built-in chain's name, else -EINVAL. */
+int legacy_builtin_hook(const char *chain, uint32_t *hook);
+/* A built-in chain's hook, priority, type and policy (libiptc's name of
+ * it: "ACCEPT", "DROP"); logs what is wrong. */
+int legacy_chain_base(uint8_t nfproto, const char *table, const char *policy, struct cg_chain *c);
+/* Rule i of c (c->rules allocated) from v, v->target_label set (NULL: the
+ * jump lands in no chain); logs what is wrong. */
+int legacy_rule_fill(uint8_t nfproto, const char *table, struct cg_chain *c, uint32_t i,
+		     const struct entry_view *v, struct compile_ctx *ctx);
+
 /* How the table walk reads a table: through libiptc (the writer's handle,
  * src/fix/apply-legacy.c) or straight from the kernel's snapshot
  * (legacy-snapshot.c). Chain labels are the source's own strings: a jump's
@@ -66,3 +78,32 @@ extern const struct legacy_source_ops legacy_snapshot_ops;
 /* Compiles one table from a source into *t (memory from a). */
 int legacy_table_from_source(const struct legacy_source_ops *ops, void *h, uint8_t nfproto,
 			     const char *table, struct arena *a, struct cg_table *t);
+
+/* IPT_SO_GET_ENTRIES / IP6T_SO_GET_ENTRIES through a userfaultfd
+ * (legacy-stream.c): the entries are read while the kernel copies them, a
+ * window of pages at a time. */
+struct xt_stream;
+struct xt_stream_stats {
+	unsigned faults;            /* faults resolved */
+	size_t window;              /* most bytes resolved and not yet handed back */
+};
+/* Starts the copy of a table of `size` bytes (the size GET_INFO gave) on
+ * socket sock (getsockopt(sock, level, opt)). Fails (*why says why, for a
+ * debug line) when no userfaultfd can be had: the caller reads the table
+ * whole instead. */
+int xt_stream_open(int sock, int level, int opt, const char *table, uint32_t size, struct xt_stream **out,
+		   const char **why);
+/* The entry table; read only the complete entries, and none handed back. */
+const uint8_t *xt_stream_entries(const struct xt_stream *st);
+/* Lets the kernel go on and waits until it has written more: *complete is
+ * the entry offset below which every entry that ends there is final (the
+ * whole size once the kernel is through). 0, 1 when the kernel is through,
+ * or a negative errno: the
+ * kernel's (EAGAIN: the table changed size), -ETIMEDOUT, -EFAULT. */
+int xt_stream_wait(struct xt_stream *st, uint32_t *complete);
+/* The entries below `upto` are read: their pages are handed back. */
+void xt_stream_release(struct xt_stream *st, uint32_t upto);
+const struct xt_stream_stats *xt_stream_stats(const struct xt_stream *st);
+/* Lets the kernel go (whatever its copy has got to), joins the thread and
+ * frees everything; the entries are gone. */
+void xt_stream_close(struct xt_stream *st);

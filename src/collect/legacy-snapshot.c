@@ -8,6 +8,9 @@
  * them, so it reads the snapshot in place and hands its pages back to the
  * kernel as the compiled chains pass them (the model grows while the
  * snapshot shrinks: the peak is about the larger of the two, not their sum).
+ * Better still (legacy_table_read(), at the end of this file): the snapshot
+ * is read while the kernel copies it out (legacy-stream.c, a userfaultfd),
+ * each chain compiled as its entries arrive, so it is never resident whole.
  * libiptc stays the writer (src/fix/apply-legacy.c).
  *
  * The layout (net/ipv4/netfilter/ip_tables.c, libiptc's parse_table()):
@@ -40,6 +43,19 @@
 #include "cgnatcheck/common.h"
 #include "legacy-internal.h"
 
+/* The kernel's getinfo structs of both families share one layout. */
+struct getinfo {
+	char name[XT_TABLE_MAXNAMELEN];
+	unsigned int valid_hooks;
+	unsigned int hook_entry[NF_INET_NUMHOOKS];
+	unsigned int underflow[NF_INET_NUMHOOKS];
+	unsigned int num_entries;
+	unsigned int size;
+};
+_Static_assert(sizeof(struct getinfo) == sizeof(struct ipt_getinfo), "ipt_getinfo layout");
+_Static_assert(sizeof(struct getinfo) == sizeof(struct ip6t_getinfo), "ip6t_getinfo layout");
+_Static_assert(sizeof(struct ipt_get_entries) == sizeof(struct ip6t_get_entries), "get_entries layout");
+
 struct snap_chain {
 	const char *name;           /* the label (a copy: the snapshot's pages are released) */
 	uint32_t head, foot;        /* first and last entry offset of the chain */
@@ -66,6 +82,7 @@ struct legacy_snapshot {
 	uint32_t iter;              /* first_chain()/next_chain() position */
 	uint32_t rule_iter;         /* first_rule() is asked in the same order */
 	const struct snap_chain *cur; /* the chain first_rule() opened */
+	struct getinfo info;        /* the hook layout, the size */
 };
 
 static const char *const hook_names[NF_INET_NUMHOOKS] = {
@@ -73,19 +90,6 @@ static const char *const hook_names[NF_INET_NUMHOOKS] = {
 	[NF_INET_FORWARD] = "FORWARD", [NF_INET_LOCAL_OUT] = "OUTPUT",
 	[NF_INET_POST_ROUTING] = "POSTROUTING",
 };
-
-/* The kernel's getinfo structs of both families share one layout. */
-struct getinfo {
-	char name[XT_TABLE_MAXNAMELEN];
-	unsigned int valid_hooks;
-	unsigned int hook_entry[NF_INET_NUMHOOKS];
-	unsigned int underflow[NF_INET_NUMHOOKS];
-	unsigned int num_entries;
-	unsigned int size;
-};
-_Static_assert(sizeof(struct getinfo) == sizeof(struct ipt_getinfo), "ipt_getinfo layout");
-_Static_assert(sizeof(struct getinfo) == sizeof(struct ip6t_getinfo), "ip6t_getinfo layout");
-_Static_assert(sizeof(struct ipt_get_entries) == sizeof(struct ip6t_get_entries), "get_entries layout");
 
 void legacy_snapshot_free(struct legacy_snapshot *s)
 {
@@ -102,8 +106,9 @@ void legacy_snapshot_free(struct legacy_snapshot *s)
 	free(s);
 }
 
-static int snapshot_fetch(struct legacy_snapshot *s, const char *table, struct getinfo *info)
+static int snapshot_fetch(struct legacy_snapshot *s, const char *table)
 {
+	struct getinfo *info = &s->info;
 	bool v6 = s->nfproto == NFPROTO_IPV6;
 	int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
 	int opt_info = v6 ? IP6T_SO_GET_INFO : IPT_SO_GET_INFO;
@@ -225,67 +230,108 @@ static int user_chain_cmp(const void *a, const void *b, void *ctx)
 	return strcmp(s->chains[*(const uint32_t *)a].name, s->chains[*(const uint32_t *)b].name);
 }
 
-/* One pass over the entries: their sizes and the chain boundaries. */
-static int snapshot_parse(struct legacy_snapshot *s, const struct getinfo *info)
+/* The walk over the entries that finds the chain boundaries, one entry at
+ * a time: the whole table at once, or (streamed) as the kernel's copy
+ * completes entries. It appends each chain to s->chains as it ends, and
+ * tells closed() (streamed: the chain is compiled there). */
+struct parse {
+	uint32_t off, prev;                 /* the next entry, the one before */
+	struct snap_chain open;             /* the chain being read */
+	bool is_open, ended;
+	size_t cap;
+	int (*closed)(void *arg, uint32_t chain);
+	void *arg;
+};
+
+static void chain_begin(struct legacy_snapshot *s, struct parse *p, struct snap_chain c, const char *user_name)
 {
-	struct snap_chain *open = NULL;
-	size_t cap = 0;
-	uint32_t off, prev = 0, n_builtin = 0, n_user = 0;
+	if (user_name)
+		c.name = arena_strdup(&s->names, user_name);
+	p->open = c;
+	p->is_open = true;
+}
+
+static int chain_end(struct legacy_snapshot *s, struct parse *p, uint32_t end, uint32_t foot)
+{
+	p->open.end = end;
+	p->open.foot = foot;
+	p->is_open = false;
+	grow_array((void **)&s->chains, &p->cap, s->n_chains + 1, sizeof(*s->chains));
+	s->chains[s->n_chains++] = p->open;
+	return p->closed ? p->closed(p->arg, s->n_chains - 1) : 0;
+}
+
+/* The entries that end at or below `upto` (s->size: all of them). */
+static int parse_entries(struct legacy_snapshot *s, struct parse *p, uint32_t upto)
+{
+	const struct getinfo *info = &s->info;
+	uint32_t hdr = s->nfproto == NFPROTO_IPV6 ? sizeof(struct ip6t_entry) : sizeof(struct ipt_entry);
 	struct entry_view v;
-	bool ended = false;
 	int r;
 
-	for (off = 0; off < s->size && !ended; prev = off, off += v.size) {
+	for (; p->off < s->size && !p->ended; p->prev = p->off, p->off += v.size) {
+		uint32_t off = p->off;
+
+		if (upto < s->size) {
+			/* an entry is complete once the copy is past its end */
+			if (upto < off || upto - off < hdr)
+				return 0;
+			s->view(s->base + off, &v);
+			if (v.size >= hdr && v.size > upto - off)
+				return 0;
+		}
 		r = entry_check(s, off, &v);
 		if (r < 0)
 			return r;
 		if (is_error_target(&v)) {
 			const char *name = ((const struct xt_error_target *)entry_target(&v))->errorname;
 
-			if (open && !open->builtin) {
+			if (p->is_open && !p->open.builtin) {
 				/* the entry before this head is the
 				 * previous chain's RETURN tail */
-				open->end = prev > open->first ? prev : open->first;
-				open->foot = prev;
-				open = NULL;
+				r = chain_end(s, p, p->prev > p->open.first ? p->prev : p->open.first, p->prev);
+				if (r < 0)
+					return r;
 			}
 			if (off + v.size == s->size) {
-				ended = true;   /* the table's closing entry */
+				p->ended = true;   /* the table's closing entry */
 				continue;
 			}
-			if (open)
+			if (p->is_open)
 				return -EBADMSG; /* a built-in chain without its policy */
-			grow_array((void **)&s->chains, &cap, s->n_chains + 1, sizeof(*s->chains));
-			open = &s->chains[s->n_chains++];
-			*open = (struct snap_chain){ .name = arena_strdup(&s->names, name), .head = off,
-						     .first = off + v.size };
-			n_user++;
+			chain_begin(s, p, (struct snap_chain){ .head = off, .first = off + v.size }, name);
 			continue;
 		}
 		for (uint32_t h = 0; h < NF_INET_NUMHOOKS; h++) {
 			if (!(info->valid_hooks & (1u << h)) || info->hook_entry[h] != off)
 				continue;
-			if (open && !open->builtin) {
-				open->end = prev > open->first ? prev : open->first;
-				open->foot = prev;
-			} else if (open) {
+			if (p->is_open && !p->open.builtin) {
+				r = chain_end(s, p, p->prev > p->open.first ? p->prev : p->open.first, p->prev);
+				if (r < 0)
+					return r;
+			} else if (p->is_open) {
 				return -EBADMSG;
 			}
-			grow_array((void **)&s->chains, &cap, s->n_chains + 1, sizeof(*s->chains));
-			open = &s->chains[s->n_chains++];
-			*open = (struct snap_chain){ .name = hook_names[h], .head = off, .first = off,
-						     .builtin = true, .hook = h };
-			n_builtin++;
+			chain_begin(s, p, (struct snap_chain){ .name = hook_names[h], .head = off, .first = off,
+							       .builtin = true, .hook = h }, NULL);
 		}
-		if (open && open->builtin && info->underflow[open->hook] == off) {
-			if (!standard_verdict(&v, &open->policy))
+		if (p->is_open && p->open.builtin && info->underflow[p->open.hook] == off) {
+			if (!standard_verdict(&v, &p->open.policy))
 				return -EBADMSG;
-			open->end = off;
-			open->foot = off;
-			open = NULL;
+			r = chain_end(s, p, off, off);
+			if (r < 0)
+				return r;
 		}
 	}
-	if (!ended || open)
+	return 0;
+}
+
+/* Every entry was parsed: the order the walk asks for the chains in. */
+static int parse_finish(struct legacy_snapshot *s, struct parse *p)
+{
+	uint32_t n_builtin = 0, n_user = 0;
+
+	if (!p->ended || p->is_open)
 		return -EBADMSG;
 
 	/* a jump that lands outside every chain (libiptc refuses the
@@ -294,6 +340,8 @@ static int snapshot_parse(struct legacy_snapshot *s, const struct getinfo *info)
 
 	/* libiptc's order: built-in chains as they come, then the user
 	 * chains sorted by name (libiptc keeps them sorted) */
+	for (uint32_t i = 0; i < s->n_chains; i++)
+		s->chains[i].builtin ? n_builtin++ : n_user++;
 	s->order = xcalloc(s->n_chains ? s->n_chains : 1, sizeof(*s->order));
 	uint32_t nb = 0, nu = n_builtin;
 	for (uint32_t i = 0; i < s->n_chains; i++)
@@ -301,6 +349,16 @@ static int snapshot_parse(struct legacy_snapshot *s, const struct getinfo *info)
 	qsort_r(s->order + n_builtin, n_user, sizeof(*s->order), user_chain_cmp, s);
 	s->compiled = xcalloc(s->n_chains ? s->n_chains : 1, sizeof(*s->compiled));
 	return 0;
+}
+
+/* One pass over the entries: their sizes and the chain boundaries. */
+static int snapshot_parse(struct legacy_snapshot *s)
+{
+	struct parse p = { 0 };
+	int r;
+
+	r = parse_entries(s, &p, s->size);
+	return r < 0 ? r : parse_finish(s, &p);
 }
 
 /* The serialized form (tests, the fuzz target): the hook layout, then the
@@ -315,27 +373,26 @@ int legacy_snapshot_from_buffer(uint8_t nfproto, const void *data, size_t size, 
 {
 	struct legacy_snapshot *s;
 	struct snapshot_header hdr;
-	struct getinfo info = { 0 };
 	int r;
 
 	if (size < sizeof(hdr) || size - sizeof(hdr) > UINT32_MAX)
 		return -EBADMSG;
 	memcpy(&hdr, data, sizeof(hdr));
-	info.valid_hooks = hdr.valid_hooks;
-	for (int h = 0; h < NF_INET_NUMHOOKS; h++) {
-		info.hook_entry[h] = hdr.hook_entry[h];
-		info.underflow[h] = hdr.underflow[h];
-	}
-	info.size = (unsigned)(size - sizeof(hdr));
 	s = xcalloc(1, sizeof(*s));
+	s->info.valid_hooks = hdr.valid_hooks;
+	for (int h = 0; h < NF_INET_NUMHOOKS; h++) {
+		s->info.hook_entry[h] = hdr.hook_entry[h];
+		s->info.underflow[h] = hdr.underflow[h];
+	}
+	s->info.size = (unsigned)(size - sizeof(hdr));
 	s->nfproto = nfproto;
 	s->view = legacy_entry_view(nfproto);
 	/* entries are read in place: keep them aligned as the kernel's are */
-	s->buf = xmalloc(info.size ? info.size : 1);
-	memcpy(s->buf, (const uint8_t *)data + sizeof(hdr), info.size);
+	s->buf = xmalloc(s->info.size ? s->info.size : 1);
+	memcpy(s->buf, (const uint8_t *)data + sizeof(hdr), s->info.size);
 	s->base = s->buf;
-	s->size = info.size;
-	r = snapshot_parse(s, &info);
+	s->size = s->info.size;
+	r = snapshot_parse(s);
 	if (r < 0) {
 		legacy_snapshot_free(s);
 		return r;
@@ -348,15 +405,15 @@ int legacy_snapshot_export(uint8_t nfproto, const char *table, FILE *out)
 {
 	struct legacy_snapshot s = { .nfproto = nfproto };
 	struct snapshot_header hdr = { 0 };
-	struct getinfo info;
+	const struct getinfo *info = &s.info;
 	int r;
 
-	r = snapshot_fetch(&s, table, &info);
+	r = snapshot_fetch(&s, table);
 	if (r == 0) {
-		hdr.valid_hooks = info.valid_hooks;
+		hdr.valid_hooks = info->valid_hooks;
 		for (int h = 0; h < NF_INET_NUMHOOKS; h++) {
-			hdr.hook_entry[h] = info.hook_entry[h];
-			hdr.underflow[h] = info.underflow[h];
+			hdr.hook_entry[h] = info->hook_entry[h];
+			hdr.underflow[h] = info->underflow[h];
 		}
 		if (fwrite(&hdr, sizeof(hdr), 1, out) != 1 || fwrite(s.base, 1, s.size, out) != s.size)
 			r = -EIO;
@@ -369,14 +426,13 @@ int legacy_snapshot_export(uint8_t nfproto, const char *table, FILE *out)
 int legacy_snapshot_read(uint8_t nfproto, const char *table, struct legacy_snapshot **out)
 {
 	struct legacy_snapshot *s = xcalloc(1, sizeof(*s));
-	struct getinfo info;
 	int r;
 
 	s->nfproto = nfproto;
 	s->view = legacy_entry_view(nfproto);
-	r = snapshot_fetch(s, table, &info);
+	r = snapshot_fetch(s, table);
 	if (r == 0)
-		r = snapshot_parse(s, &info);
+		r = snapshot_parse(s);
 	if (r < 0) {
 		legacy_snapshot_free(s);
 		return r;
@@ -534,4 +590,365 @@ int legacy_table_from_snapshot(struct legacy_snapshot *s, const char *table, str
 			       struct cg_table *t)
 {
 	return legacy_table_from_source(&legacy_snapshot_ops, s, s->nfproto, table, a, t);
+}
+
+
+/* ---- streamed: the table never resident as a whole --------------------- */
+
+/* One pass over the kernel's copy (legacy-stream.c): the entries are parsed
+ * as the copy completes them, each chain is compiled when its last entry
+ * is there, and the pages behind the chain being read are handed back, so
+ * a few megabytes of the table are resident at a time.
+ *
+ * The result is the walk's (legacy_table_from_source() over the whole
+ * snapshot), chain for chain: the chains come in the snapshot's order,
+ * which is libiptc's (built-in chains, then the user chains sorted by name)
+ * for every table libiptc wrote; a table in any other order is read whole.
+ * A jump to a chain further on cannot be compiled before that chain's name
+ * is known: such a rule keeps a copy of its entry and is compiled when the
+ * chain it lands in ends. */
+
+enum { STREAM_ATTEMPTS = 3 };
+
+struct deferred {
+	uint32_t target;            /* the verdict: an offset past the chain */
+	uint32_t chain, rule;       /* t->chains[chain].rules[rule] */
+	void *entry;                /* a copy of the entry */
+};
+
+struct swalk {
+	struct legacy_snapshot *s;  /* the stream's entries, the layout so far */
+	struct xt_stream *st;
+	const char *table;
+	struct arena *a;
+	struct cg_table *t;
+	uint32_t cap;               /* room in t->chains */
+	struct arena index_arena;
+	struct cg_hashmap index;    /* label -> chain, for the compiler */
+	uint32_t index_room;        /* its capacity */
+	const char **labels;        /* the keys: s->chains[i].name */
+	struct compile_ctx ctx;
+	const char *last_user;      /* libiptc's order: names ascending */
+	bool user_seen;
+	struct deferred *heap;      /* by target, smallest first */
+	size_t n_heap, cap_heap;
+	size_t deferred_bytes, deferred_peak;
+	bool logged;                /* the error is the table's, and logged */
+	const char *why;
+	bool abort_test;            /* give up after the first chain */
+};
+
+static void heap_push(struct swalk *w, struct deferred d)
+{
+	size_t i;
+
+	grow_array((void **)&w->heap, &w->cap_heap, w->n_heap + 1, sizeof(*w->heap));
+	for (i = w->n_heap++; i > 0 && w->heap[(i - 1) / 2].target > d.target; i = (i - 1) / 2)
+		w->heap[i] = w->heap[(i - 1) / 2];
+	w->heap[i] = d;
+}
+
+static struct deferred heap_pop(struct swalk *w)
+{
+	struct deferred top = w->heap[0], last = w->heap[--w->n_heap];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= w->n_heap)
+			break;
+		if (c + 1 < w->n_heap && w->heap[c + 1].target < w->heap[c].target)
+			c++;
+		if (w->heap[c].target >= last.target)
+			break;
+		w->heap[i] = w->heap[c];
+		i = c;
+	}
+	if (w->n_heap)
+		w->heap[i] = last;
+	return top;
+}
+
+/* Compiles rule `rule` of chain `chain` from entry e; label as
+ * get_target() gives it. */
+static int swalk_rule(struct swalk *w, uint32_t chain, uint32_t rule, const void *e, const char *label)
+{
+	struct entry_view v = { 0 };
+	int r;
+
+	w->s->view(e, &v);
+	v.target_label = label;
+	r = legacy_rule_fill(w->s->nfproto, w->table, &w->t->chains[chain], rule, &v, &w->ctx);
+	if (r < 0)
+		w->logged = true;
+	return r;
+}
+
+/* The jumps deferred to a place at or below `upto` (the end of the chain
+ * that just ended, or the table's end), now that it is known which chain
+ * they land in. */
+static int swalk_resolve(struct swalk *w, uint32_t upto)
+{
+	while (w->n_heap && w->heap[0].target <= upto) {
+		struct deferred d = heap_pop(w);
+		const struct snap_chain *c = chain_at(w->s, d.target);
+		struct entry_view v;
+		int r;
+
+		w->s->view(d.entry, &v);
+		w->deferred_bytes -= v.size;
+		r = swalk_rule(w, d.chain, d.rule, d.entry, c ? c->name : NULL);
+		free(d.entry);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The parse's closed(): chain i of the snapshot is complete. */
+static int swalk_chain(void *arg, uint32_t i)
+{
+	struct swalk *w = arg;
+	struct legacy_snapshot *s = w->s;
+	const struct snap_chain *sc = &s->chains[i];
+	struct cg_chain *c;
+	uint32_t n = 0, off;
+	int r;
+
+	if (i >= w->cap) {
+		w->why = "more chains than its entries allow";
+		return -EBADMSG;
+	}
+	if (sc->builtin ? w->user_seen : w->last_user && strcmp(w->last_user, sc->name) >= 0) {
+		w->why = "its chains are not in libiptc's order";
+		return -EOPNOTSUPP;
+	}
+	if (!sc->builtin) {
+		w->user_seen = true;
+		w->last_user = sc->name;
+	}
+	c = &w->t->chains[i];
+	c->table = w->t;
+	c->name = arena_strdup(w->a, sc->name);
+	w->labels[i] = sc->name;
+	if (i >= w->index_room) {
+		/* the chains are not counted ahead: the index grows */
+		arena_free(&w->index_arena);
+		w->index_room *= 2;
+		hashmap_init(&w->index, &w->index_arena, w->index_room);
+		for (uint32_t k = 0; k < i; k++)
+			hashmap_put(&w->index, &w->labels[k], sizeof(w->labels[k]), &w->t->chains[k]);
+	}
+	hashmap_put(&w->index, &w->labels[i], sizeof(w->labels[i]), c);
+	w->t->n_chains = i + 1;
+	if (sc->builtin) {
+		r = legacy_chain_base(s->nfproto, w->table, verdict_label(sc->policy), c);
+		if (r < 0) {
+			w->logged = true;
+			return r;
+		}
+	}
+	r = swalk_resolve(w, sc->foot);
+	if (r < 0)
+		return r;
+
+	for (off = sc->first; off < sc->end; n++) {
+		struct entry_view v;
+
+		s->view(s->base + off, &v);
+		off += v.size;
+	}
+	c->n_rules = n;
+	c->rules = n ? arena_alloc(w->a, n * sizeof(*c->rules)) : NULL;
+	n = 0;
+	for (off = sc->first; off < sc->end; n++) {
+		const void *e = s->base + off;
+		struct entry_view v;
+		const char *label;
+		int verdict;
+
+		s->view(e, &v);
+		if (!standard_verdict(&v, &verdict)) {
+			label = entry_target(&v)->u.user.name;
+		} else if (verdict < 0) {
+			label = verdict_label(verdict);
+		} else if ((uint32_t)verdict == off + v.size) {
+			label = "";     /* a rule without a target */
+		} else if ((uint32_t)verdict > sc->foot) {
+			/* a chain further on: compiled when that one ends */
+			struct deferred d = { .target = (uint32_t)verdict, .chain = i, .rule = n,
+					      .entry = xmalloc(v.size) };
+
+			memcpy(d.entry, e, v.size);
+			heap_push(w, d);
+			w->deferred_bytes += v.size;
+			if (w->deferred_bytes > w->deferred_peak)
+				w->deferred_peak = w->deferred_bytes;
+			off += v.size;
+			continue;
+		} else {
+			const struct snap_chain *tc = chain_at(s, (uint32_t)verdict);
+
+			label = tc ? tc->name : NULL;
+		}
+		r = swalk_rule(w, i, n, e, label);
+		if (r < 0)
+			return r;
+		off += v.size;
+	}
+	return 0;
+}
+
+static void swalk_free(struct swalk *w)
+{
+	while (w->n_heap)
+		free(heap_pop(w).entry);
+	free(w->heap);
+	free(w->labels);
+	free(w->ctx.tmp);
+	arena_free(&w->index_arena);
+}
+
+/* One attempt: 0 and *t, or an error: w->logged when it is the table's
+ * (a rule the walk cannot compile either), else why the stream failed. */
+static int stream_attempt(uint8_t nfproto, const char *table, struct arena *a, struct cg_table *t,
+			  struct swalk *w, struct legacy_read_info *ri)
+{
+	bool v6 = nfproto == NFPROTO_IPV6;
+	int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	_cleanup_(legacy_snapshot_freep) struct legacy_snapshot *s = NULL;
+	_cleanup_close_ int fd = -1;
+	struct parse p = { .closed = swalk_chain, .arg = w };
+	socklen_t len;
+	int r = 0, done = 0;
+
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0) {
+		w->why = "no raw socket";
+		return -errno;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->nfproto = nfproto;
+	s->view = legacy_entry_view(nfproto);
+	len = sizeof(s->info);
+	snprintf(s->info.name, sizeof(s->info.name), "%s", table);
+	if (getsockopt(fd, level, v6 ? IP6T_SO_GET_INFO : IPT_SO_GET_INFO, &s->info, &len) < 0) {
+		w->why = "GET_INFO failed";
+		return -errno;
+	}
+	r = xt_stream_open(fd, level, v6 ? IP6T_SO_GET_ENTRIES : IPT_SO_GET_ENTRIES, table, s->info.size,
+			   &w->st, &w->why);
+	if (r < 0)
+		return r;
+	s->base = xt_stream_entries(w->st);
+	s->size = s->info.size;
+	w->s = s;
+	w->table = table;
+	w->a = a;
+	w->t = t;
+	/* every user chain has two entries at least (its head and its
+	 * return), a built-in one its policy; the table ends with one */
+	w->cap = s->info.num_entries / 2 + NF_INET_NUMHOOKS;
+	memset(t, 0, sizeof(*t));
+	t->backend = CG_BACKEND_IPTABLES_LEGACY;
+	t->family = nfproto;
+	t->name = arena_strdup(a, table);
+	/* arena memory is fresh from mmap(): the room never used stays
+	 * untouched, so it costs no memory */
+	t->chains = arena_alloc(a, w->cap * sizeof(*t->chains));
+	w->index_room = 1024;
+	hashmap_init(&w->index, &w->index_arena, w->index_room);
+	w->labels = xcalloc(w->cap, sizeof(*w->labels));
+	w->ctx.arena = a;
+	w->ctx.chains = &w->index;
+
+	while (done != 1) {
+		uint32_t complete;
+
+		done = xt_stream_wait(w->st, &complete);
+		if (done < 0) {
+			r = done;
+			w->why = r == -EAGAIN ? "the table changed size" : r == -ETIMEDOUT ?
+				 "the kernel's copy made no progress" : "the kernel's copy failed";
+			break;
+		}
+		r = parse_entries(s, &p, complete);
+		if (r < 0)
+			break;
+		if (w->abort_test && done == 0 && s->n_chains > 0) {
+			/* tests: the way out of a copy the kernel is in */
+			w->why = "CGNATCHECK_LEGACY_STREAM=abort (a test)";
+			r = -ECANCELED;
+			break;
+		}
+		/* everything before the chain being read is compiled (or
+		 * copied, a jump waiting for its chain) */
+		xt_stream_release(w->st, p.is_open ? p.open.head : p.off);
+	}
+	ri->faults += xt_stream_stats(w->st)->faults;
+	if (xt_stream_stats(w->st)->window > ri->window)
+		ri->window = xt_stream_stats(w->st)->window;
+	xt_stream_close(w->st);
+	w->st = NULL;
+	s->base = NULL;
+	w->s = NULL;
+	if (r == 0 && (!p.ended || p.is_open))
+		r = -EBADMSG;
+	if (r == 0) {
+		/* the jumps still waiting land past the last chain */
+		w->s = s;
+		r = swalk_resolve(w, UINT32_MAX);
+		w->s = NULL;
+	}
+	if (r < 0 && !w->logged && !w->why)
+		w->why = r == -EBADMSG ? "the snapshot does not parse" : "the stream failed";
+	if (w->deferred_peak > ri->deferred)
+		ri->deferred = w->deferred_peak;
+	return r;
+}
+
+int legacy_table_read(uint8_t nfproto, const char *table, struct arena *a, struct cg_table *t,
+		      struct legacy_read_info *ri)
+{
+	_cleanup_(legacy_snapshot_freep) struct legacy_snapshot *snap = NULL;
+	const char *env = getenv("CGNATCHECK_LEGACY_STREAM");
+	const char *family = nfproto == NFPROTO_IPV6 ? "IPv6" : "IPv4";
+	const char *why = "CGNATCHECK_LEGACY_STREAM=0";
+	struct legacy_read_info info;
+	int r = 0;
+
+	if (!ri)
+		ri = &info;
+	memset(ri, 0, sizeof(*ri));
+	if (!env || strcmp(env, "0") != 0) {
+		for (unsigned attempt = 0; attempt < STREAM_ATTEMPTS; attempt++) {
+			struct swalk w = { .abort_test = env && !strcmp(env, "abort") };
+
+			ri->attempts++;
+			r = stream_attempt(nfproto, table, a, t, &w, ri);
+			why = w.why;
+			ri->logged = w.logged;
+			swalk_free(&w);
+			if (r == 0) {
+				ri->streamed = true;
+				log_debug("iptables-legacy %s table '%s': streamed through a userfaultfd "
+					  "(%u attempt(s), %u faults, window %zu KiB, jumps ahead %zu KiB)", family,
+					  table, ri->attempts, ri->faults, ri->window >> 10, ri->deferred >> 10);
+				return 0;
+			}
+			if (ri->logged)
+				return r;
+			if (r != -EAGAIN)
+				break;
+		}
+	}
+	log_debug("iptables-legacy %s table '%s': read whole, not streamed: %s%s%s", family, table,
+		  why ? why : "it kept changing size", r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+	r = legacy_snapshot_read(nfproto, table, &snap);
+	if (r < 0)
+		return r;
+	r = legacy_table_from_snapshot(snap, table, a, t);
+	ri->logged = r < 0;
+	return r;
 }

@@ -3,8 +3,9 @@
  *
  * Each table is one kernel snapshot (legacy-snapshot.c: the two getsockopt()
  * calls libiptc's iptc_init() makes, GET_INFO and GET_ENTRIES), walked in
- * place and compiled into the ruleset's arena; the snapshot is freed before
- * the next table is read. libiptc handles (the writer's, src/fix/) are
+ * place and compiled into the ruleset's arena (streamed where a userfaultfd
+ * can be had: legacy_table_read()); the snapshot is freed before the next
+ * table is read. libiptc handles (the writer's, src/fix/) are
  * walked by the same code through libiptc's accessors. */
 #include "config.h"
 
@@ -210,7 +211,7 @@ void (*legacy_entry_view(uint8_t nfproto))(const void *e, struct entry_view *v)
 
 /* ---- chains ----------------------------------------------------------- */
 
-static int builtin_hook(const char *chain, uint32_t *hook)
+int legacy_builtin_hook(const char *chain, uint32_t *hook)
 {
 	static const char *const names[] = {
 		[NF_INET_PRE_ROUTING] = "PREROUTING", [NF_INET_LOCAL_IN] = "INPUT",
@@ -263,28 +264,51 @@ struct walk {
 	const char *table;
 };
 
-static int chain_fill_base(const struct walk *w, const char *label, struct cg_chain *c)
+int legacy_chain_base(uint8_t nfproto, const char *table, const char *policy, struct cg_chain *c)
 {
-	const char *policy;
+	const struct legacy_family *f = family_get(nfproto);
 	int r;
 
-	r = builtin_hook(c->name, &c->hook);
+	r = legacy_builtin_hook(c->name, &c->hook);
 	if (r < 0)
 		return log_error_errno(r, "iptables-legacy %s table '%s': built-in chain '%s' has no known hook",
-				       w->f->label, w->table, c->name);
-	r = legacy_table_priority(w->table, c->hook, &c->priority);
+				       f->label, table, c->name);
+	r = legacy_table_priority(table, c->hook, &c->priority);
 	if (r < 0)
 		return r;
 	c->base = true;
-	c->type = chain_type(w->table, c->hook);
-	policy = w->ops->get_policy(label, w->h);
+	c->type = chain_type(table, c->hook);
 	if (policy && !strcmp(policy, "DROP"))
 		c->policy = CG_VERDICT_DROP;
 	else if (policy && !strcmp(policy, "ACCEPT"))
 		c->policy = CG_VERDICT_ACCEPT;
 	else
 		return log_error_errno(-EINVAL, "iptables-legacy %s table '%s': chain %s has policy '%s'",
-				       w->f->label, w->table, c->name, policy ? policy : "(none)");
+				       f->label, table, c->name, policy ? policy : "(none)");
+	return 0;
+}
+
+static int chain_fill_base(const struct walk *w, const char *label, struct cg_chain *c)
+{
+	return legacy_chain_base(w->f->nfproto, w->table, w->ops->get_policy(label, w->h), c);
+}
+
+int legacy_rule_fill(uint8_t nfproto, const char *table, struct cg_chain *c, uint32_t i,
+		     const struct entry_view *v, struct compile_ctx *ctx)
+{
+	const struct legacy_family *f = family_get(nfproto);
+	struct cg_rule *rule = &c->rules[i];
+	int r;
+
+	if (!v->target_label)
+		return log_error_errno(-EBADMSG, "iptables-legacy %s table '%s': rule %u of chain %s jumps "
+				       "to no chain", f->label, table, i + 1, c->name);
+	rule->chain = c;
+	rule->index = i + 1;
+	r = legacy_rule_compile(v, ctx, rule);
+	if (r < 0)
+		return log_error_errno(r, "iptables-legacy %s table '%s': rule %u of chain %s is malformed",
+				       f->label, table, i + 1, c->name);
 	return 0;
 }
 
@@ -324,22 +348,15 @@ static int chain_fill_rules(const struct walk *w, const char *label, struct cg_c
 	c->n_rules = n;
 	c->rules = n ? arena_alloc(sc->ctx.arena, n * sizeof(*c->rules)) : NULL;
 	for (uint32_t i = 0; i < n; i++) {
-		struct cg_rule *rule = &c->rules[i];
 		struct entry_view v = { 0 };
 		int r;
 
 		e = sc->entries[i];
 		w->f->view(e, &v);
 		v.target_label = w->ops->get_target(e, w->h);
-		if (!v.target_label)
-			return log_error_errno(-EBADMSG, "iptables-legacy %s table '%s': rule %u of chain %s jumps "
-					       "to no chain", w->f->label, w->table, i + 1, c->name);
-		rule->chain = c;
-		rule->index = i + 1;
-		r = legacy_rule_compile(&v, &sc->ctx, rule);
+		r = legacy_rule_fill(w->f->nfproto, w->table, c, i, &v, &sc->ctx);
 		if (r < 0)
-			return log_error_errno(r, "iptables-legacy %s table '%s': rule %u of chain %s is malformed",
-					       w->f->label, w->table, i + 1, c->name);
+			return r;
 	}
 	return 0;
 }
@@ -378,7 +395,7 @@ int legacy_table_from_source(const struct legacy_source_ops *ops, void *h, uint8
 		hashmap_put(&sc.names, &sc.labels[i], sizeof(sc.labels[i]), c);
 		/* libiptc's builtin() searches the chain list: ask only when
 		 * the name could be a built-in one */
-		if (builtin_hook(name, &hook) == 0 && ops->builtin(name, h)) {
+		if (legacy_builtin_hook(name, &hook) == 0 && ops->builtin(name, h)) {
 			r = chain_fill_base(&w, name, c);
 			if (r < 0)
 				return r;
@@ -452,10 +469,12 @@ static bool table_listed(const struct table_names *tn, const char *table)
 static int table_collect(const struct legacy_family *f, const char *table, struct arena *a,
 			 struct cg_table *t)
 {
-	_cleanup_(legacy_snapshot_freep) struct legacy_snapshot *snap = NULL;
+	struct legacy_read_info ri;
 	int r;
 
-	r = legacy_snapshot_read(f->nfproto, table, &snap);
+	r = legacy_table_read(f->nfproto, table, a, t, &ri);
+	if (r < 0 && ri.logged)
+		return r;
 	if (r == -ENOENT) {
 		log_debug("iptables-legacy %s table '%s' is gone; skipped", f->label, table);
 		return 0;
@@ -469,8 +488,7 @@ static int table_collect(const struct legacy_family *f, const char *table, struc
 				       "(an entry, a chain boundary or a jump is out of place)", f->label, table);
 	if (r < 0)
 		return log_error_errno(r, "Cannot read iptables-legacy %s table '%s'", f->label, table);
-	r = legacy_table_from_snapshot(snap, table, a, t);
-	return r < 0 ? r : 1;
+	return 1;
 }
 
 int legacy_collect(struct cg_ruleset *rs)
