@@ -41,6 +41,7 @@
 
 #include "cgnatcheck/collect-legacy.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/xt.h"
 #include "legacy-internal.h"
 
 /* The kernel's getinfo structs of both families share one layout. */
@@ -807,6 +808,8 @@ static void swalk_free(struct swalk *w)
 	free(w->heap);
 	free(w->labels);
 	free(w->ctx.tmp);
+	arena_free(&w->ctx.scratch);
+	xt_intern_free(w->ctx.xt);
 	arena_free(&w->index_arena);
 }
 
