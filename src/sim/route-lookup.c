@@ -194,8 +194,9 @@ static size_t route_paths(const struct route_lookup_ctx *lk, const struct route_
 		}
 		return n;
 	}
+	const struct route_path *own = route_entry_paths(lk->st, e);
 	for (uint32_t i = 0; i < e->n_paths && n < max; i++)
-		out[n++] = lk->st->paths[e->first_path + i];
+		out[n++] = own[i];
 	return n;
 }
 
@@ -255,7 +256,7 @@ static void hit_reset(struct fib_hit *hit)
 
 static void hit_set(struct fib_hit *hit, int err, uint32_t idx, const struct route_entry *e, int path)
 {
-	*hit = (struct fib_hit){ err, (int)idx, path, e->type, e->dst.len, e->table, 0 };
+	*hit = (struct fib_hit){ err, (int)idx, path, e->type, e->dst_len, e->table, 0 };
 }
 
 /* Looks up fl->daddr in one table, or in local and main merged the way the
@@ -276,7 +277,7 @@ static void fib4_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 
 			if (!route_table_has_len(tabs[t], (unsigned)len))
 				continue;
-			n = route_index_find(lk->ix, tabs[t], (unsigned)len, &fl->daddr, &members);
+			n = route_index_find(lk->st, tabs[t], (unsigned)len, &fl->daddr, &members);
 			if (n_dead) {
 				struct cg_addr k = fl->daddr;
 				addr_mask(&k, (unsigned)len);
@@ -318,7 +319,7 @@ static void fib4_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 				/* A nexthop object without a usable member ends the
 				 * whole trie leaf ("goto miss"), not just this alias. */
 				if (e->nh_id && n_dead < ARRAY_SIZE(dead)) {
-					dead[n_dead] = (struct dead_key){ tabs[t], e->dst.addr };
+					dead[n_dead] = (struct dead_key){ tabs[t], route_entry_dst(e).addr };
 					n_dead++;
 					break;
 				}
@@ -783,12 +784,12 @@ static void fib6_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 
 			if (!route_table_has_len(t, (unsigned)len))
 				continue;
-			n = route_index_find(lk->ix, t, (unsigned)len, &fl->daddr, &members);
+			n = route_index_find(lk->st, t, (unsigned)len, &fl->daddr, &members);
 			if (!n)
 				continue;
 			if (t->has_src_routes)
 				for (size_t i = 0; i < n; i++)
-					if (lk->st->routes[members[i]].src.len)
+					if (route_entry_src(lk->st, &lk->st->routes[members[i]]).len)
 						route_mark_uncertain(lk, ROUTE_UNCERTAIN_RESULT,
 								     "source-specific IPv6 routes are not simulated");
 			if (!rt6_select(lk, members, n, oif, flags, &pick))
@@ -855,7 +856,7 @@ static void result_from_outcome(struct route_lookup_ctx *lk, const struct fib_ou
 	if (e) {
 		res->table = e->table;
 		res->have_prefix = true;
-		res->prefix = e->dst;
+		res->prefix = route_entry_dst(e);
 		res->metric = e->metric;
 	}
 }
@@ -909,9 +910,10 @@ static void v4_check_default_choice(struct route_lookup_ctx *lk, const struct ro
 	size_t n;
 	int candidates = 0;
 
-	if (!t || t->n_default < 2 || e->dst.len != 0 || e->type != RTN_UNICAST)
+	if (!t || t->n_default < 2 || e->dst_len != 0 || e->type != RTN_UNICAST)
 		return;
-	n = route_index_find(lk->ix, t, 0, &e->dst.addr, &members);
+	struct cg_prefix dst = route_entry_dst(e);
+	n = route_index_find(lk->st, t, 0, &dst.addr, &members);
 	for (size_t i = 0; i < n; i++) {
 		const struct route_entry *o = &lk->st->routes[members[i]];
 		struct route_path p[MAX_PATHS];
@@ -1081,9 +1083,10 @@ static void v4_set_source(struct route_lookup_ctx *lk, const struct route_entry 
 			  const struct route_path *p, struct route_result *res)
 {
 	struct cg_addr gw = p && p->gateway.family == AF_INET ? p->gateway : (struct cg_addr){ 0 };
+	struct cg_addr prefsrc = route_entry_prefsrc(lk->st, e);
 
-	if (e->prefsrc.family) {
-		res->source = e->prefsrc;
+	if (prefsrc.family) {
+		res->source = prefsrc;
 		return;
 	}
 	if (!p || !route_select_addr4(lk, p->ifindex, gw.family ? &gw : NULL, e->scope, &res->source))
@@ -1166,10 +1169,11 @@ static int v4_output(struct route_lookup_ctx *lk, struct route_flow *fl,
 
 	if (e->type == RTN_LOCAL) {
 		res->ifindex = lk->lo_ifindex;
-		res->source = fl->has_saddr ? fl->saddr : e->prefsrc.family ? e->prefsrc : fl->daddr;
+		struct cg_addr prefsrc = route_entry_prefsrc(lk->st, e);
+		res->source = fl->has_saddr ? fl->saddr : prefsrc.family ? prefsrc : fl->daddr;
 		goto make_route;
 	}
-	if (lk->ix->route_flags[o.hit.route] & ROUTE_F_V4_MC_SHARED)
+	if (e->index_flags & ROUTE_F_V4_MC_SHARED)
 		route_mark_uncertain(lk, ROUTE_UNCERTAIN_TYPE,
 				     "a route to multicast space shares this route's nexthop, and with it "
 				     "the cached output route, which may say multicast");
@@ -1386,7 +1390,7 @@ static int v6_lookup(struct route_lookup_ctx *lk, struct route_flow *fl, struct 
 	e = &lk->st->routes[o.hit.route];
 	np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
 	result_hops(lk, e, AF_INET6, fl, o.hit.flags ? o.hit.flags : flags, oif, res);
-	if (lk->ix->route_flags[o.hit.route] & ROUTE_F_V6_SHARED_NH)
+	if (e->index_flags & ROUTE_F_V6_SHARED_NH)
 		route_mark_uncertain(lk, ROUTE_UNCERTAIN_TABLE,
 				     "IPv6 routes sharing a nexthop object share its route cache: the kernel "
 				     "reports the table and prefix of whichever route filled it first");
@@ -1395,12 +1399,13 @@ static int v6_lookup(struct route_lookup_ctx *lk, struct route_flow *fl, struct 
 		res->ifindex = (e->type == RTN_LOCAL || e->type == RTN_ANYCAST) ? lk->lo_ifindex : p->ifindex;
 		res->gateway = p->gateway;
 		result_check_multipath(lk, res, o.hit.path);
+		struct cg_addr prefsrc = route_entry_prefsrc(lk->st, e);
 		if (res->input)
-			res->source = e->prefsrc.family ? e->prefsrc : fl->saddr;
+			res->source = prefsrc.family ? prefsrc : fl->saddr;
 		else if (fl->has_saddr)
 			res->source = fl->saddr;
-		else if (e->prefsrc.family)
-			res->source = e->prefsrc;
+		else if (prefsrc.family)
+			res->source = prefsrc;
 		else if (!route_select_addr6(lk, p->ifindex, &fl->daddr, &res->source))
 			res->source = (struct cg_addr){ 0 };
 	}
