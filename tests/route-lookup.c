@@ -628,7 +628,7 @@ static void test_storage(void)
 	struct route_path paths[3] = { { .ifindex = ETH0, .weight = 1, .flags = RTNH_F_ONLINK },
 				       { .ifindex = TS0, .weight = 2 }, { .ifindex = ETH1, .weight = 3 } };
 	const struct route_table_info *t;
-	const uint32_t *members;
+	uint32_t first;
 	struct cg_prefix pfx;
 	struct cg_addr a;
 	char buf[CG_ADDRSTRLEN];
@@ -688,19 +688,41 @@ static void test_storage(void)
 
 	t = route_index_table(st.index, AF_INET, RT_TABLE_MAIN);
 	addr_parse("192.0.2.200", &a);
-	CHECK(t && route_index_find(&st, t, 24, &a, &members) == 3);
-	CHECK(members[0] == 4 && members[1] == 5 && members[2] == 6);
-	CHECK(route_index_find(&st, t, 25, &a, &members) == 0);
+	CHECK(t && route_index_find(&st, t, 24, &a, &first) == 3);
+	CHECK(route_index_member(st.index, first) == 4 && route_index_member(st.index, first + 1) == 5 &&
+	      route_index_member(st.index, first + 2) == 6);
+	CHECK(route_index_find(&st, t, 25, &a, &first) == 0);
 	addr_parse("10.1.255.1", &a);
-	CHECK(route_index_find(&st, t, 16, &a, &members) == 1 && members[0] == 0);
+	CHECK(route_index_find(&st, t, 16, &a, &first) == 1 && route_index_member(st.index, first) == 0);
 	t = route_index_table(st.index, AF_INET, 100);
 	for (uint32_t i = 0; i < 5000; i++) {
 		a = (struct cg_addr){ .family = AF_INET };
 		a.v4.s_addr = htonl(0x0aa00000 + 4 * i);
-		CHECK(route_index_find(&st, t, 32, &a, &members) == 1 && members[0] == 7 + i);
+		CHECK(route_index_find(&st, t, 32, &a, &first) == 1 && route_index_member(st.index, first) == 7 + i);
 		a.v4.s_addr = htonl(0x0aa00000 + 4 * i + 1);
-		CHECK(route_index_find(&st, t, 32, &a, &members) == 0);
+		CHECK(route_index_find(&st, t, 32, &a, &first) == 0);
 	}
+
+	CHECK(st.index->members == NULL); /* grouped as dumped: no members array */
+
+	/* An alias apart from its prefix's other routes: the index sorts. */
+	d = (struct route_desc){ .family = AF_INET, .table = RT_TABLE_MAIN, .type = RTN_UNICAST, .metric = 9 };
+	prefix_parse("10.1.0.0/16", &d.dst);
+	route_state_add_route(&st, &d, paths + 2, 1);
+	CHECK(route_state_finalize(&st) == 0 && st.index->members != NULL);
+	t = route_index_table(st.index, AF_INET, RT_TABLE_MAIN);
+	addr_parse("10.1.0.1", &a);
+	CHECK(route_index_find(&st, t, 16, &a, &first) == 2 && route_index_member(st.index, first) == 0 &&
+	      route_index_member(st.index, first + 1) == st.n_routes - 1);
+	addr_parse("192.0.2.1", &a);
+	CHECK(route_index_find(&st, t, 24, &a, &first) == 3 && route_index_member(st.index, first) == 4);
+	t = route_index_table(st.index, AF_INET, 100);
+	for (uint32_t i = 0; i < 5000; i++) {
+		a = (struct cg_addr){ .family = AF_INET };
+		a.v4.s_addr = htonl(0x0aa00000 + 4 * i);
+		CHECK(route_index_find(&st, t, 32, &a, &first) == 1 && route_index_member(st.index, first) == 7 + i);
+	}
+	st.n_routes--;
 
 	/* A prefix of another family than the route's, an unknown family (both logged). */
 	d = (struct route_desc){ .family = AF_INET6, .table = RT_TABLE_MAIN, .type = RTN_UNICAST };

@@ -23,12 +23,12 @@ struct route_table_info {
 };
 
 /* One slot of the prefix hash: a (table, length, prefix) node, named by
- * where its routes start in route_index.members. The node's key is not
+ * the position of its first route in members order. The node's key is not
  * stored: a probe compares `tag` (other bits of the same hash), then the
  * first route's own table, length and prefix. */
 struct route_slot {
 	uint32_t tag;
-	uint32_t pos;            /* 1 + position in members; 0: empty slot */
+	uint32_t pos;            /* 1 + position in members order; 0: empty slot */
 };
 
 struct route_index {
@@ -36,8 +36,10 @@ struct route_index {
 	size_t n_tables;
 	struct route_slot *slots;
 	size_t mask;             /* slots - 1; slots is a power of two */
-	uint32_t *members;       /* route indices grouped by node, kernel order inside;
-				  * a node's last route carries ROUTE_F_NODE_END */
+	/* Route indices grouped by node, kernel order inside; a node's last
+	 * route carries ROUTE_F_NODE_END. NULL when the routes are grouped so
+	 * already (as the kernel dumps them): position i is route i. */
+	uint32_t *members;
 	uint32_t *rules[2];      /* rule indices per family (0: IPv4, 1: IPv6), kernel order */
 	size_t n_rules[2];
 	int *goto_pos[2];        /* per family: position of each rule's goto target, -1 */
@@ -57,7 +59,7 @@ struct route_index {
  * with a route to a multicast range: a lookup there leaves a multicast-typed
  * route in the cache, which the kernel then hands out for this one too. */
 #define ROUTE_F_V4_MC_SHARED 0x2
-/* The last route of its (table, length, prefix) in route_index.members. */
+/* The last route of its (table, length, prefix) in members order. */
 #define ROUTE_F_NODE_END 0x4
 
 static inline int route_family_slot(int family)
@@ -67,10 +69,16 @@ static inline int route_family_slot(int family)
 
 const struct route_table_info *route_index_table(const struct route_index *ix, int family,
 						 uint32_t id);
-/* The routes of exactly (table, len, addr masked to len) in st's index; 0
- * when none. */
+/* How many routes have exactly (table, len, addr masked to len) in st's
+ * index, 0 when none; they are route_index_member(ix, *first + i), in the
+ * kernel's order. */
 size_t route_index_find(const struct route_state *st, const struct route_table_info *t,
-			unsigned len, const struct cg_addr *addr, const uint32_t **members);
+			unsigned len, const struct cg_addr *addr, uint32_t *first);
+
+static inline uint32_t route_index_member(const struct route_index *ix, uint32_t pos)
+{
+	return ix->members ? ix->members[pos] : pos;
+}
 
 static inline bool route_table_has_len(const struct route_table_info *t, unsigned len)
 {

@@ -336,36 +336,42 @@ static bool route_in_node(const struct route_entry *e, const struct route_table_
 	return e->family == AF_INET ? memcmp(e->dst, key, 4) == 0 : memcmp(e->dst, key, 16) == 0;
 }
 
+/* The slot of node (t, len, key): its own, or the empty one it would take. */
+static struct route_slot *index_probe(const struct route_state *st, const struct route_index *ix,
+				      const struct route_table_info *t, unsigned len, const uint8_t key[16],
+				      uint32_t *tag)
+{
+	uint64_t h = node_hash((uint32_t)(t - ix->tables), len, key);
+
+	*tag = (uint32_t)(h >> 32);
+	for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
+		struct route_slot *s = &ix->slots[i];
+		if (!s->pos)
+			return s;
+		if (s->tag == *tag && route_in_node(&st->routes[route_index_member(ix, s->pos - 1)], t, len, key))
+			return s;
+	}
+}
+
 size_t route_index_find(const struct route_state *st, const struct route_table_info *t,
-			unsigned len, const struct cg_addr *addr, const uint32_t **members)
+			unsigned len, const struct cg_addr *addr, uint32_t *first)
 {
 	const struct route_index *ix = st->index;
+	const struct route_slot *s;
 	uint8_t key[16];
-	uint64_t h;
 	uint32_t tag;
+	size_t n = 1;
 
 	if (!ix->slots)
 		return 0;
 	masked_key(addr, len, key);
-	h = node_hash((uint32_t)(t - ix->tables), len, key);
-	tag = (uint32_t)(h >> 32);
-	for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
-		const struct route_slot *s = &ix->slots[i];
-		const uint32_t *m;
-		size_t n = 1;
-
-		if (!s->pos)
-			return 0;
-		if (s->tag != tag)
-			continue;
-		m = &ix->members[s->pos - 1];
-		if (!route_in_node(&st->routes[m[0]], t, len, key))
-			continue;
-		while (!(st->routes[m[n - 1]].index_flags & ROUTE_F_NODE_END))
-			n++;
-		*members = m;
-		return n;
-	}
+	s = index_probe(st, ix, t, len, key, &tag);
+	if (!s->pos)
+		return 0;
+	*first = s->pos - 1;
+	while (!(st->routes[route_index_member(ix, *first + (uint32_t)n - 1)].index_flags & ROUTE_F_NODE_END))
+		n++;
+	return n;
 }
 
 const struct route_table_info *route_index_table(const struct route_index *ix, int family,
@@ -388,109 +394,137 @@ static struct route_table_info *index_table_get(struct route_index *ix, size_t *
 	return &ix->tables[ix->n_tables++];
 }
 
+static bool same_node(const struct route_entry *a, const struct route_entry *b)
+{
+	if (a->family != b->family || a->table != b->table || a->dst_len != b->dst_len)
+		return false;
+	return a->family == AF_INET ? memcmp(a->dst, b->dst, 4) == 0 : memcmp(a->dst, b->dst, 16) == 0;
+}
+
 /* qsort has no context argument; the comparison needs the routes. */
 static const struct route_state *sort_state;
-static const uint32_t *sort_table_of;
 
+/* By node (family, table, length, prefix), then in dump order. */
 static int cmp_route_prefix(const void *pa, const void *pb)
 {
 	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
 	const struct route_entry *ra = &sort_state->routes[a], *rb = &sort_state->routes[b];
 	int c;
 
-	if (sort_table_of[a] != sort_table_of[b])
-		return sort_table_of[a] < sort_table_of[b] ? -1 : 1;
+	if (ra->family != rb->family)
+		return ra->family < rb->family ? -1 : 1;
+	if (ra->table != rb->table)
+		return ra->table < rb->table ? -1 : 1;
 	if (ra->dst_len != rb->dst_len)
 		return ra->dst_len < rb->dst_len ? -1 : 1;
-	c = memcmp(ra->dst, rb->dst, addr_family_len(ra->family));
+	c = memcmp(ra->dst, rb->dst, ra->family == AF_INET ? 4 : 16);
 	if (c)
 		return c;
 	return a < b ? -1 : a > b; /* dump order: the kernel's order within a prefix */
 }
 
-static bool same_node(const struct route_state *st, const uint32_t *table_of, uint32_t a, uint32_t b)
+/* Puts every node in the hash, walking the routes in members order; marks
+ * each node's last route. False when a node comes a second time (its
+ * routes are not all together). */
+static bool index_fill(struct route_state *st, struct route_index *ix)
 {
-	const struct route_entry *ra = &st->routes[a], *rb = &st->routes[b];
+	const struct route_table_info *t = NULL;
+	size_t n = st->n_routes;
 
-	return table_of[a] == table_of[b] && ra->dst_len == rb->dst_len &&
-	       memcmp(ra->dst, rb->dst, addr_family_len(ra->family)) == 0;
-}
+	for (size_t i = 0; i < n;) {
+		const struct route_entry *a = &st->routes[route_index_member(ix, (uint32_t)i)];
+		uint8_t key[16] = { 0 };
+		struct route_slot *s;
+		uint32_t tag;
+		size_t j = i + 1;
 
-static void index_insert(struct route_index *ix, uint32_t table, unsigned len, const uint8_t key[16],
-			 uint32_t first)
-{
-	uint64_t h = node_hash(table, len, key);
-
-	for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
-		struct route_slot *s = &ix->slots[i];
+		while (j < n && same_node(a, &st->routes[route_index_member(ix, (uint32_t)j)]))
+			j++;
+		st->routes[route_index_member(ix, (uint32_t)(j - 1))].index_flags |= ROUTE_F_NODE_END;
+		if (!t || t->family != a->family || t->id != a->table)
+			t = route_index_table(ix, a->family, a->table);
+		memcpy(key, a->dst, a->family == AF_INET ? 4 : 16);
+		s = index_probe(st, ix, t, a->dst_len, key, &tag);
 		if (s->pos)
-			continue;
-		s->tag = (uint32_t)(h >> 32);
-		s->pos = first + 1;
-		return;
+			return false;
+		s->tag = tag;
+		s->pos = (uint32_t)i + 1;
+		i = j;
 	}
+	return true;
 }
 
-static int index_build_routes(struct route_state *st, struct route_index *ix)
+static bool v4_multicast_route(const struct route_entry *e)
 {
-	size_t cap = 0, n = st->n_routes, n_nodes = 0, slots = 16;
-	_cleanup_free_ uint32_t *table_of = NULL;
+	return e->family == AF_INET && e->dst_len >= 4 && (e->dst[0] & 0xf0) == 0xe0;
+}
 
+/* What the index passes after index_build_routes() need to know. */
+struct route_census {
+	size_t v4_multicast;     /* IPv4 routes to multicast space */
+	bool v6_nh;              /* IPv6 routes using nexthop objects */
+};
+
+/* Checks and masks the routes, clears their index flags, fills the table
+ * infos, then the prefix hash: in dump order when that keeps each node's
+ * routes together (the kernel dumps them so), else in a sorted members
+ * array. */
+static int index_build_routes(struct route_state *st, struct route_index *ix, struct route_census *c)
+{
+	size_t cap = 0, n = st->n_routes, n_runs = 0, slots = 16;
+	struct route_table_info *t = NULL;
+
+	*c = (struct route_census){ 0 };
 	if (n >= UINT32_MAX)
 		return -E2BIG;
-	table_of = xcalloc(n ? n : 1, sizeof(uint32_t));
-	ix->members = xcalloc(n ? n : 1, sizeof(uint32_t));
 	for (size_t i = 0; i < n; i++) {
 		struct route_entry *e = &st->routes[i];
-		struct route_table_info *t;
+		const struct route_extra *x = route_entry_extra(st, e);
 		struct cg_addr dst;
 
 		if (e->family != AF_INET && e->family != AF_INET6)
 			return -EAFNOSUPPORT;
 		if (e->dst_len > addr_family_bits(e->family))
 			return -EINVAL;
+		e->index_flags = 0;
 		dst = route_entry_dst(e).addr;
 		addr_mask(&dst, e->dst_len);
 		memcpy(e->dst, dst.bytes, sizeof(e->dst));
-		t = index_table_get(ix, &cap, e->family, e->table);
+		if (!t || t->family != e->family || t->id != e->table)
+			t = index_table_get(ix, &cap, e->family, e->table);
 		t->lens[e->dst_len / 64] |= 1ULL << (e->dst_len % 64);
 		t->n_routes++;
 		if (e->dst_len == 0)
 			t->n_default++;
-		if (route_entry_src(st, e).len)
+		if (x && x->src.len)
 			t->has_src_routes = true;
 		if (e->protocol != RTPROT_KERNEL)
 			t->has_custom = true;
-		table_of[i] = (uint32_t)(t - ix->tables);
-		ix->members[i] = (uint32_t)i;
+		if (x && x->realm)
+			ix->tclassid_users = true;
+		c->v4_multicast += v4_multicast_route(e);
+		c->v6_nh |= e->family == AF_INET6 && e->nh_id;
+		if (i == 0 || !same_node(&st->routes[i - 1], e))
+			n_runs++;
 	}
-	sort_state = st;
-	sort_table_of = table_of;
-	qsort(ix->members, n, sizeof(uint32_t), cmp_route_prefix);
-	sort_state = NULL;
-	sort_table_of = NULL;
-
-	for (size_t i = 0; i < n; i++)
-		if (i == 0 || !same_node(st, table_of, ix->members[i - 1], ix->members[i]))
-			n_nodes++;
-	while (slots < n_nodes * 2)
+	while (slots < n_runs * 2)
 		slots *= 2;
 	ix->slots = xcalloc(slots, sizeof(*ix->slots));
 	ix->mask = slots - 1;
+	if (index_fill(st, ix))
+		return 0;
 
-	for (size_t i = 0; i < n;) {
-		const struct route_entry *a = &st->routes[ix->members[i]];
-		size_t j = i + 1;
-		uint8_t key[16] = { 0 };
-
-		while (j < n && same_node(st, table_of, ix->members[i], ix->members[j]))
-			j++;
-		st->routes[ix->members[j - 1]].index_flags |= ROUTE_F_NODE_END;
-		memcpy(key, a->dst, addr_family_len(a->family));
-		index_insert(ix, table_of[ix->members[i]], a->dst_len, key, (uint32_t)i);
-		i = j;
+	/* Some node's routes are apart: group them by sorting. */
+	memset(ix->slots, 0, slots * sizeof(*ix->slots));
+	ix->members = xcalloc(n, sizeof(uint32_t));
+	for (size_t i = 0; i < n; i++) {
+		st->routes[i].index_flags &= (uint8_t)~ROUTE_F_NODE_END;
+		ix->members[i] = (uint32_t)i;
 	}
-	return 0;
+	sort_state = st;
+	qsort(ix->members, n, sizeof(uint32_t), cmp_route_prefix);
+	sort_state = NULL;
+	return index_fill(st, ix) ? 0 : -EINVAL;
 }
 
 static bool rule_is_plain_lookup(const struct route_rule *r, uint32_t pref, uint32_t table)
@@ -632,21 +666,13 @@ static int cmp_fib_info(const void *pa, const void *pb)
 	return 0;
 }
 
-static bool v4_multicast_route(const struct route_entry *e)
-{
-	return e->family == AF_INET && e->dst_len >= 4 && (e->dst[0] & 0xf0) == 0xe0;
-}
-
-/* Marks IPv4 routes that share a fib_info with a route to multicast space. */
-static void index_multicast_sharing(struct route_state *st, struct route_index *ix)
+/* Marks IPv4 routes that share a fib_info with a route to multicast space
+ * (there is one). */
+static void index_multicast_sharing(struct route_state *st)
 {
 	uint32_t *v4 = NULL;
-	size_t n = 0, n_mc = 0;
+	size_t n = 0;
 
-	for (size_t i = 0; i < st->n_routes; i++)
-		n_mc += v4_multicast_route(&st->routes[i]);
-	if (!n_mc)
-		return;
 	v4 = xcalloc(st->n_routes, sizeof(*v4));
 	for (size_t i = 0; i < st->n_routes; i++)
 		if (st->routes[i].family == AF_INET)
@@ -668,7 +694,7 @@ static void index_multicast_sharing(struct route_state *st, struct route_index *
 }
 
 /* Marks IPv6 routes whose nexthops are shared with another IPv6 route. */
-static void index_shared_nexthops(struct route_state *st, struct route_index *ix)
+static void index_shared_nexthops(struct route_state *st)
 {
 	uint32_t *uses = NULL, leaves[64];
 	size_t n_uses = 0, cap = 0;
@@ -714,6 +740,7 @@ static void trim_array(void **array, size_t *cap, size_t n, size_t size)
 
 int route_state_finalize(struct route_state *st)
 {
+	struct route_census census;
 	struct route_index *ix;
 	int r;
 
@@ -753,19 +780,16 @@ int route_state_finalize(struct route_state *st)
 	sort_nh_state = NULL;
 	st->index = ix; /* for route_state_nhobj() below; unset again on failure */
 
-	for (size_t i = 0; i < st->n_routes; i++)
-		st->routes[i].index_flags = 0;
-	index_shared_nexthops(st, ix);
-	index_multicast_sharing(st, ix);
-	for (size_t i = 0; i < st->n_routes; i++)
-		if (route_entry_realm(st, &st->routes[i]))
-			ix->tclassid_users = true;
-	r = index_build_routes(st, ix);
+	r = index_build_routes(st, ix, &census);
 	if (r < 0) {
 		st->index = NULL;
 		route_index_free(ix);
 		return log_error_errno(r, "Failed to index the routing tables");
 	}
+	if (census.v6_nh)
+		index_shared_nexthops(st);
+	if (census.v4_multicast)
+		index_multicast_sharing(st);
 	index_build_rules(st, ix);
 	st->index = ix;
 	return 0;

@@ -249,6 +249,12 @@ struct dead_key {
 	struct cg_addr key;
 };
 
+/* The i-th route of the index node found at `first` (route_index_find). */
+static uint32_t node_route(const struct route_lookup_ctx *lk, uint32_t first, size_t i)
+{
+	return route_index_member(lk->ix, first + (uint32_t)i);
+}
+
 static void hit_reset(struct fib_hit *hit)
 {
 	*hit = (struct fib_hit){ .err = -EAGAIN, .route = -1, .path = -1 };
@@ -271,13 +277,13 @@ static void fib4_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 	hit_reset(hit);
 	for (int len = 32; len >= 0; len--) {
 		for (size_t t = 0; t < n_tabs; t++) {
-			const uint32_t *members;
+			uint32_t first;
 			size_t n;
 			bool skip = false;
 
 			if (!route_table_has_len(tabs[t], (unsigned)len))
 				continue;
-			n = route_index_find(lk->st, tabs[t], (unsigned)len, &fl->daddr, &members);
+			n = route_index_find(lk->st, tabs[t], (unsigned)len, &fl->daddr, &first);
 			if (n_dead) {
 				struct cg_addr k = fl->daddr;
 				addr_mask(&k, (unsigned)len);
@@ -288,7 +294,8 @@ static void fib4_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 			if (skip)
 				continue;
 			for (size_t i = 0; i < n; i++) {
-				const struct route_entry *e = &lk->st->routes[members[i]];
+				uint32_t idx = node_route(lk, first, i);
+				const struct route_entry *e = &lk->st->routes[idx];
 				struct route_path paths[MAX_PATHS];
 				bool blackhole;
 				size_t np;
@@ -300,20 +307,20 @@ static void fib4_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 					continue;
 				err = v4_type_error(e->type);
 				if (err) {
-					hit_set(hit, err, members[i], e, -1);
+					hit_set(hit, err, idx, e, -1);
 					return;
 				}
 				if (e->flags & RTNH_F_DEAD)
 					continue;
 				np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
 				if (blackhole) {
-					hit_set(hit, -EINVAL, members[i], e, -1);
+					hit_set(hit, -EINVAL, idx, e, -1);
 					hit->type = RTN_BLACKHOLE;
 					return;
 				}
 				for (size_t p = 0; p < np; p++)
 					if (v4_good_nhc(lk, &paths[p], fl, flags)) {
-						hit_set(hit, 0, members[i], e, (int)p);
+						hit_set(hit, 0, idx, e, (int)p);
 						return;
 					}
 				/* A nexthop object without a usable member ends the
@@ -731,7 +738,7 @@ static void v6_consider(struct route_lookup_ctx *lk, uint32_t idx, int oif, unsi
 /* find_rr_leaf(): the routes of the lowest metric first; only when none of
  * them qualifies, every remaining route. Best score wins, ties go to the
  * first. */
-static bool rt6_select(struct route_lookup_ctx *lk, const uint32_t *members, size_t n, int oif,
+static bool rt6_select(struct route_lookup_ctx *lk, uint32_t first, size_t n, int oif,
 		       unsigned flags, struct v6_pick *best)
 {
 	uint32_t metric0;
@@ -740,12 +747,12 @@ static bool rt6_select(struct route_lookup_ctx *lk, const uint32_t *members, siz
 	*best = (struct v6_pick){ -1, -1, -1 };
 	if (!n)
 		return false;
-	metric0 = lk->st->routes[members[0]].metric;
-	for (; i < n && lk->st->routes[members[i]].metric == metric0; i++)
-		v6_consider(lk, members[i], oif, flags, best);
+	metric0 = lk->st->routes[node_route(lk, first, 0)].metric;
+	for (; i < n && lk->st->routes[node_route(lk, first, i)].metric == metric0; i++)
+		v6_consider(lk, node_route(lk, first, i), oif, flags, best);
 	if (best->route < 0)
 		for (; i < n; i++)
-			v6_consider(lk, members[i], oif, flags, best);
+			v6_consider(lk, node_route(lk, first, i), oif, flags, best);
 	return best->route >= 0;
 }
 
@@ -778,21 +785,21 @@ static void fib6_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 	hit_reset(hit);
 	for (;;) {
 		for (int len = 128; len >= 0; len--) {
-			const uint32_t *members;
+			uint32_t first;
 			struct v6_pick pick;
 			size_t n;
 
 			if (!route_table_has_len(t, (unsigned)len))
 				continue;
-			n = route_index_find(lk->st, t, (unsigned)len, &fl->daddr, &members);
+			n = route_index_find(lk->st, t, (unsigned)len, &fl->daddr, &first);
 			if (!n)
 				continue;
 			if (t->has_src_routes)
 				for (size_t i = 0; i < n; i++)
-					if (route_entry_src(lk->st, &lk->st->routes[members[i]]).len)
+					if (route_entry_src(lk->st, &lk->st->routes[node_route(lk, first, i)]).len)
 						route_mark_uncertain(lk, ROUTE_UNCERTAIN_RESULT,
 								     "source-specific IPv6 routes are not simulated");
-			if (!rt6_select(lk, members, n, oif, flags, &pick))
+			if (!rt6_select(lk, first, n, oif, flags, &pick))
 				continue; /* fib6_backtrack() to a shorter prefix */
 			const struct route_entry *e = &lk->st->routes[pick.route];
 			hit_set(hit, v6_type_error(e->type), (uint32_t)pick.route, e, pick.path);
@@ -906,16 +913,16 @@ static void result_check_multipath(struct route_lookup_ctx *lk, struct route_res
 static void v4_check_default_choice(struct route_lookup_ctx *lk, const struct route_entry *e)
 {
 	const struct route_table_info *t = route_index_table(lk->ix, AF_INET, e->table);
-	const uint32_t *members;
+	uint32_t first;
 	size_t n;
 	int candidates = 0;
 
 	if (!t || t->n_default < 2 || e->dst_len != 0 || e->type != RTN_UNICAST)
 		return;
 	struct cg_prefix dst = route_entry_dst(e);
-	n = route_index_find(lk->st, t, 0, &dst.addr, &members);
+	n = route_index_find(lk->st, t, 0, &dst.addr, &first);
 	for (size_t i = 0; i < n; i++) {
-		const struct route_entry *o = &lk->st->routes[members[i]];
+		const struct route_entry *o = &lk->st->routes[node_route(lk, first, i)];
 		struct route_path p[MAX_PATHS];
 		bool bh;
 		if (o->metric != e->metric || o->tos != e->tos || o->type != RTN_UNICAST ||
