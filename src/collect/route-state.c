@@ -336,19 +336,25 @@ static bool route_in_node(const struct route_entry *e, const struct route_table_
 	return e->family == AF_INET ? memcmp(e->dst, key, 4) == 0 : memcmp(e->dst, key, 16) == 0;
 }
 
-/* The slot of node (t, len, key): its own, or the empty one it would take. */
+static uint64_t index_hash(const struct route_index *ix, const struct route_table_info *t, unsigned len,
+			   const uint8_t key[16])
+{
+	return node_hash((uint32_t)(t - ix->tables), len, key);
+}
+
+/* The slot of node (t, len, key) of hash h: its own, or the empty one it
+ * would take. */
 static struct route_slot *index_probe(const struct route_state *st, const struct route_index *ix,
 				      const struct route_table_info *t, unsigned len, const uint8_t key[16],
-				      uint32_t *tag)
+				      uint64_t h)
 {
-	uint64_t h = node_hash((uint32_t)(t - ix->tables), len, key);
+	uint32_t tag = (uint32_t)(h >> 32);
 
-	*tag = (uint32_t)(h >> 32);
 	for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
 		struct route_slot *s = &ix->slots[i];
 		if (!s->pos)
 			return s;
-		if (s->tag == *tag && route_in_node(&st->routes[route_index_member(ix, s->pos - 1)], t, len, key))
+		if (s->tag == tag && route_in_node(&st->routes[route_index_member(ix, s->pos - 1)], t, len, key))
 			return s;
 	}
 }
@@ -359,13 +365,12 @@ size_t route_index_find(const struct route_state *st, const struct route_table_i
 	const struct route_index *ix = st->index;
 	const struct route_slot *s;
 	uint8_t key[16];
-	uint32_t tag;
 	size_t n = 1;
 
 	if (!ix->slots)
 		return 0;
 	masked_key(addr, len, key);
-	s = index_probe(st, ix, t, len, key, &tag);
+	s = index_probe(st, ix, t, len, key, index_hash(ix, t, len, key));
 	if (!s->pos)
 		return 0;
 	*first = s->pos - 1;
@@ -423,19 +428,52 @@ static int cmp_route_prefix(const void *pa, const void *pb)
 	return a < b ? -1 : a > b; /* dump order: the kernel's order within a prefix */
 }
 
+/* A node on its way into the hash: its first route's position in members
+ * order, its table and hash. */
+struct index_pending {
+	uint32_t pos;
+	const struct route_table_info *t;
+	uint64_t h;
+};
+
+static void node_key(const struct route_entry *e, uint8_t key[16])
+{
+	memset(key, 0, 16);
+	memcpy(key, e->dst, e->family == AF_INET ? 4 : 16);
+}
+
+/* False when the node is in the hash already. */
+static bool index_add(struct route_state *st, struct route_index *ix, const struct index_pending *p)
+{
+	const struct route_entry *a = &st->routes[route_index_member(ix, p->pos)];
+	struct route_slot *s;
+	uint8_t key[16];
+
+	node_key(a, key);
+	s = index_probe(st, ix, p->t, a->dst_len, key, p->h);
+	if (s->pos)
+		return false;
+	s->tag = (uint32_t)(p->h >> 32);
+	s->pos = p->pos + 1;
+	return true;
+}
+
 /* Puts every node in the hash, walking the routes in members order; marks
  * each node's last route. False when a node comes a second time (its
- * routes are not all together). */
+ * routes are not all together). The slots are random accesses into a
+ * table larger than the caches: each node's is prefetched a few nodes
+ * before it is filled. */
 static bool index_fill(struct route_state *st, struct route_index *ix)
 {
+	enum { AHEAD = 16 };
+	struct index_pending ring[AHEAD];
 	const struct route_table_info *t = NULL;
-	size_t n = st->n_routes;
+	size_t n = st->n_routes, head = 0, n_pending = 0;
 
 	for (size_t i = 0; i < n;) {
 		const struct route_entry *a = &st->routes[route_index_member(ix, (uint32_t)i)];
-		uint8_t key[16] = { 0 };
-		struct route_slot *s;
-		uint32_t tag;
+		uint8_t key[16];
+		uint64_t h;
 		size_t j = i + 1;
 
 		while (j < n && same_node(a, &st->routes[route_index_member(ix, (uint32_t)j)]))
@@ -443,14 +481,21 @@ static bool index_fill(struct route_state *st, struct route_index *ix)
 		st->routes[route_index_member(ix, (uint32_t)(j - 1))].index_flags |= ROUTE_F_NODE_END;
 		if (!t || t->family != a->family || t->id != a->table)
 			t = route_index_table(ix, a->family, a->table);
-		memcpy(key, a->dst, a->family == AF_INET ? 4 : 16);
-		s = index_probe(st, ix, t, a->dst_len, key, &tag);
-		if (s->pos)
-			return false;
-		s->tag = tag;
-		s->pos = (uint32_t)i + 1;
+		node_key(a, key);
+		h = index_hash(ix, t, a->dst_len, key);
+		__builtin_prefetch(&ix->slots[h & ix->mask], 1);
+		if (n_pending == AHEAD) {
+			if (!index_add(st, ix, &ring[head]))
+				return false;
+			head = (head + 1) % AHEAD;
+			n_pending--;
+		}
+		ring[(head + n_pending++) % AHEAD] = (struct index_pending){ (uint32_t)i, t, h };
 		i = j;
 	}
+	for (; n_pending; n_pending--, head = (head + 1) % AHEAD)
+		if (!index_add(st, ix, &ring[head]))
+			return false;
 	return true;
 }
 
