@@ -635,8 +635,9 @@ static void addrs_settle(void)
 				continue;
 			for (size_t r = 0; r < st.n_routes && !found; r++) {
 				const struct route_entry *e = &st.routes[r];
+				struct cg_prefix dst = route_entry_dst(e);
 				found = e->family == AF_INET6 && e->table == 255 && e->type == RTN_LOCAL &&
-					e->dst.len == 128 && addr_equal(&e->dst.addr, &x->local);
+					e->dst_len == 128 && addr_equal(&dst.addr, &x->local);
 			}
 			settled = found;
 		}

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/route-index.h"
 #include "cgnatcheck/route.h"
 #include "test.h"
 
@@ -51,8 +52,8 @@ static void add_addr(struct route_state *st, int ifindex, const char *cidr, uint
 static struct route_entry *add_route(struct route_state *st, uint32_t table, uint8_t type, const char *dst,
 				     const char *gw, int dev, uint32_t metric, uint8_t scope)
 {
-	struct route_entry e = { .table = table, .type = type, .metric = metric, .scope = scope,
-				 .protocol = RTPROT_STATIC };
+	struct route_desc e = { .table = table, .type = type, .metric = metric, .scope = scope,
+				.protocol = RTPROT_STATIC };
 	struct route_path p = { .ifindex = dev, .weight = 1 };
 
 	prefix_parse(dst, &e.dst);
@@ -345,7 +346,7 @@ static void test_lpm_metric_dead(void)
 	CHECK(route_lookup(&st, &p, &r) == 0);
 	CHECK(r.prefix.len == 26 && r.ifindex == ETH1);
 	/* A dead nexthop on the /26 falls back to the /24s, lowest metric first. */
-	st.paths[st.routes[st.n_routes - 1].first_path].flags |= RTNH_F_DEAD;
+	st.routes[st.n_routes - 1].path.flags |= RTNH_F_DEAD;
 	CHECK(route_state_finalize(&st) == 0);
 	CHECK(route_lookup(&st, &p, &r) == 0);
 	CHECK(r.prefix.len == 24 && r.ifindex == ETH0 && r.metric == 100);
@@ -355,7 +356,7 @@ static void test_lpm_metric_dead(void)
 	CHECK(r.prefix.len == 24 && r.ifindex == ETH1 && r.metric == 200);
 	/* LINKDOWN is used unless ignore_routes_with_linkdown. */
 	p.oif = 0;
-	st.paths[st.routes[st.n_routes - 1].first_path].flags = RTNH_F_LINKDOWN;
+	st.routes[st.n_routes - 1].path.flags = RTNH_F_LINKDOWN;
 	CHECK(route_state_finalize(&st) == 0);
 	CHECK(route_lookup(&st, &p, &r) == 0 && r.prefix.len == 26);
 	st.sysctl.all.ignore_routes_with_linkdown = 1;
@@ -483,7 +484,7 @@ static void test_multipath_uncertain(void)
 	_cleanup_route_state_ struct route_state st;
 	struct route_packet p = pkt("203.0.113.9");
 	struct route_result r;
-	struct route_entry e = { .family = AF_INET, .table = RT_TABLE_MAIN, .type = RTN_UNICAST };
+	struct route_desc e = { .family = AF_INET, .table = RT_TABLE_MAIN, .type = RTN_UNICAST };
 	struct route_path paths[2] = { { .ifindex = ETH0, .weight = 1 }, { .ifindex = TS0, .weight = 1 } };
 
 	alibaba(&st);
@@ -616,6 +617,126 @@ static void test_agreement(void)
 	CHECK(!route_result_agrees(&a, &b, why, sizeof(why)));
 }
 
+/* The state keeps routes compact: what goes in comes back out, shared
+ * extras included; and the prefix index finds every node with all its
+ * aliases in dump order. */
+static void test_storage(void)
+{
+	_cleanup_route_state_ struct route_state st;
+	struct route_desc d = { .family = AF_INET, .table = RT_TABLE_MAIN, .type = RTN_UNICAST,
+				.protocol = RTPROT_STATIC, .metric = 7, .flags = RTM_F_OFFLOAD };
+	struct route_path paths[3] = { { .ifindex = ETH0, .weight = 1, .flags = RTNH_F_ONLINK },
+				       { .ifindex = TS0, .weight = 2 }, { .ifindex = ETH1, .weight = 3 } };
+	const struct route_table_info *t;
+	uint32_t first;
+	struct cg_prefix pfx;
+	struct cg_addr a;
+	char buf[CG_ADDRSTRLEN];
+
+	route_state_init(&st);
+	add_link(&st, LO, "lo", "", 0x9);
+	add_link(&st, ETH0, "eth0", "veth", 0x1);
+	/* 0: host bits set, single path with a gateway of another family */
+	prefix_parse("10.1.0.0/16", &d.dst);
+	d.dst.addr.bytes[3] = 0x77;
+	addr_parse("fe80::1", &paths[0].gateway);
+	route_state_add_route(&st, &d, paths, 1);
+	/* 1, 2: the same preferred source, one extra for both */
+	addr_parse("10.1.2.3", &d.prefsrc);
+	prefix_parse("10.2.0.0/16", &d.dst);
+	route_state_add_route(&st, &d, paths + 1, 2);
+	prefix_parse("10.3.0.0/16", &d.dst);
+	route_state_add_route(&st, &d, NULL, 0);
+	/* 3: IPv6, source-specific, a realm */
+	d = (struct route_desc){ .family = AF_INET6, .table = 52, .type = RTN_UNICAST, .pref = 3, .realm = 9 };
+	prefix_parse("2001:db8::/32", &d.dst);
+	prefix_parse("2001:db8:ffff::/48", &d.src);
+	route_state_add_route(&st, &d, paths + 1, 1);
+	/* 4, 5, 6: aliases of one prefix, kept in dump order */
+	d = (struct route_desc){ .family = AF_INET, .table = RT_TABLE_MAIN, .type = RTN_UNICAST };
+	prefix_parse("192.0.2.0/24", &d.dst);
+	for (uint32_t m = 300; m > 0; m -= 100) {
+		d.metric = m;
+		route_state_add_route(&st, &d, paths + 1, 1);
+	}
+	/* 7..: many host routes in another table */
+	for (uint32_t i = 0; i < 5000; i++) {
+		d = (struct route_desc){ .family = AF_INET, .table = 100, .type = RTN_UNICAST,
+					 .dst = { .addr = { .family = AF_INET }, .len = 32 } };
+		d.dst.addr.v4.s_addr = htonl(0x0aa00000 + 4 * i);
+		route_state_add_route(&st, &d, paths + 2, 1);
+	}
+	CHECK(route_state_finalize(&st) == 0);
+	CHECK(st.n_route_extras == 2 && st.n_paths == 2 && st.cap_routes == st.n_routes);
+
+	pfx = route_entry_dst(&st.routes[0]);
+	CHECK_STR(prefix_to_string(&pfx, buf), "10.1.0.0/16");
+	CHECK(st.routes[0].metric == 7 && st.routes[0].flags == RTM_F_OFFLOAD && st.routes[0].n_paths == 1);
+	CHECK(route_entry_paths(&st, &st.routes[0])[0].flags == RTNH_F_ONLINK);
+	CHECK_STR(addr_to_string(&route_entry_paths(&st, &st.routes[0])[0].gateway, buf), "fe80::1");
+	CHECK(route_entry_prefsrc(&st, &st.routes[0]).family == AF_UNSPEC && !route_entry_src(&st, &st.routes[0]).len);
+	CHECK(st.routes[1].n_paths == 2 && route_entry_paths(&st, &st.routes[1])[1].ifindex == ETH1 &&
+	      route_entry_paths(&st, &st.routes[1])[1].weight == 3);
+	CHECK(st.routes[2].n_paths == 0 && route_entry_paths(&st, &st.routes[2]) == NULL);
+	CHECK(st.routes[1].extra && st.routes[1].extra == st.routes[2].extra);
+	a = route_entry_prefsrc(&st, &st.routes[2]);
+	CHECK_STR(addr_to_string(&a, buf), "10.1.2.3");
+	pfx = route_entry_src(&st, &st.routes[3]);
+	CHECK_STR(prefix_to_string(&pfx, buf), "2001:db8:ffff::/48");
+	CHECK(route_entry_realm(&st, &st.routes[3]) == 9 && st.routes[3].pref == 3 && st.routes[3].table == 52);
+	CHECK(st.index->tclassid_users);
+
+	t = route_index_table(st.index, AF_INET, RT_TABLE_MAIN);
+	addr_parse("192.0.2.200", &a);
+	CHECK(t && route_index_find(&st, t, 24, &a, &first) == 3);
+	CHECK(route_index_member(st.index, first) == 4 && route_index_member(st.index, first + 1) == 5 &&
+	      route_index_member(st.index, first + 2) == 6);
+	CHECK(route_index_find(&st, t, 25, &a, &first) == 0);
+	addr_parse("10.1.255.1", &a);
+	CHECK(route_index_find(&st, t, 16, &a, &first) == 1 && route_index_member(st.index, first) == 0);
+	t = route_index_table(st.index, AF_INET, 100);
+	for (uint32_t i = 0; i < 5000; i++) {
+		a = (struct cg_addr){ .family = AF_INET };
+		a.v4.s_addr = htonl(0x0aa00000 + 4 * i);
+		CHECK(route_index_find(&st, t, 32, &a, &first) == 1 && route_index_member(st.index, first) == 7 + i);
+		a.v4.s_addr = htonl(0x0aa00000 + 4 * i + 1);
+		CHECK(route_index_find(&st, t, 32, &a, &first) == 0);
+	}
+
+	CHECK(st.index->members == NULL); /* grouped as dumped: no members array */
+
+	/* An alias apart from its prefix's other routes: the index sorts. */
+	d = (struct route_desc){ .family = AF_INET, .table = RT_TABLE_MAIN, .type = RTN_UNICAST, .metric = 9 };
+	prefix_parse("10.1.0.0/16", &d.dst);
+	route_state_add_route(&st, &d, paths + 2, 1);
+	CHECK(route_state_finalize(&st) == 0 && st.index->members != NULL);
+	t = route_index_table(st.index, AF_INET, RT_TABLE_MAIN);
+	addr_parse("10.1.0.1", &a);
+	CHECK(route_index_find(&st, t, 16, &a, &first) == 2 && route_index_member(st.index, first) == 0 &&
+	      route_index_member(st.index, first + 1) == st.n_routes - 1);
+	addr_parse("192.0.2.1", &a);
+	CHECK(route_index_find(&st, t, 24, &a, &first) == 3 && route_index_member(st.index, first) == 4);
+	t = route_index_table(st.index, AF_INET, 100);
+	for (uint32_t i = 0; i < 5000; i++) {
+		a = (struct cg_addr){ .family = AF_INET };
+		a.v4.s_addr = htonl(0x0aa00000 + 4 * i);
+		CHECK(route_index_find(&st, t, 32, &a, &first) == 1 && route_index_member(st.index, first) == 7 + i);
+	}
+	st.n_routes--;
+
+	/* A prefix of another family than the route's, an unknown family (both logged). */
+	d = (struct route_desc){ .family = AF_INET6, .table = RT_TABLE_MAIN, .type = RTN_UNICAST };
+	prefix_parse("10.9.0.0/16", &d.dst);
+	route_state_add_route(&st, &d, NULL, 0);
+	CHECK(route_state_finalize(&st) == -EINVAL);
+	st.n_routes--;
+	d.family = AF_PACKET;
+	route_state_add_route(&st, &d, NULL, 0);
+	CHECK(route_state_finalize(&st) == -EAFNOSUPPORT);
+	st.n_routes--;
+	CHECK(route_state_finalize(&st) == 0);
+}
+
 int main(void)
 {
 	cg_log_set_level(CG_LOG_ERR);
@@ -634,5 +755,6 @@ int main(void)
 	test_defaults();
 	test_ipv6_failed_gateway();
 	test_agreement();
+	test_storage();
 	return test_result();
 }

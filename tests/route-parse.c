@@ -64,6 +64,7 @@ static void test_route_ok(void)
 	_cleanup_route_state_ struct route_state st;
 	struct nlmsghdr *nlh = route_msg(AF_INET, 16, RT_TABLE_COMPAT, RTN_UNICAST);
 	uint32_t dst = htonl(0x64640000), gw = htonl(0xac180ffd);
+	struct cg_prefix pfx;
 	char a[CG_ADDRSTRLEN];
 
 	route_state_init(&st);
@@ -77,10 +78,11 @@ static void test_route_ok(void)
 	CHECK(capture(rtnl_parse_route, nlh, &st) == 0);
 	CHECK_STR(errors, "");
 	CHECK(st.n_routes == 1);
-	CHECK(st.routes[0].table == 52 && st.routes[0].metric == 100 && st.routes[0].dst.len == 16);
-	CHECK_STR(prefix_to_string(&st.routes[0].dst, a), "100.100.0.0/16");
-	CHECK(st.routes[0].n_paths == 1 && st.paths[0].ifindex == 3);
-	CHECK_STR(addr_to_string(&st.paths[0].gateway, a), "172.24.15.253");
+	CHECK(st.routes[0].table == 52 && st.routes[0].metric == 100 && st.routes[0].dst_len == 16);
+	pfx = route_entry_dst(&st.routes[0]);
+	CHECK_STR(prefix_to_string(&pfx, a), "100.100.0.0/16");
+	CHECK(st.routes[0].n_paths == 1 && route_entry_paths(&st, &st.routes[0])[0].ifindex == 3);
+	CHECK_STR(addr_to_string(&route_entry_paths(&st, &st.routes[0])[0].gateway, a), "172.24.15.253");
 }
 
 static void test_route_malformed(void)

@@ -29,5 +29,5 @@ void route_sysctl_read(struct route_sysctl *out);
 
 /* Parses one route message (RTM_NEWROUTE) into *e and its paths (at most
  * max_paths; *n_paths gets the count). Shared by the dump and the live lookup. */
-int rtnl_route_from_msg(const struct nlmsghdr *nlh, struct route_entry *e, struct route_path *paths,
+int rtnl_route_from_msg(const struct nlmsghdr *nlh, struct route_desc *e, struct route_path *paths,
 			size_t max_paths, size_t *n_paths);

@@ -22,31 +22,36 @@ struct route_table_info {
 	bool has_custom;         /* routes not made by the kernel (protocol != kernel) */
 };
 
-struct route_node {
-	uint32_t table;          /* index into route_index.tables; UINT32_MAX: empty slot */
-	uint8_t len;
-	uint8_t key[16];         /* masked prefix */
-	uint32_t first, count;   /* into route_index.members */
+/* One slot of the prefix hash: a (table, length, prefix) node, named by
+ * the position of its first route in members order. The node's key is not
+ * stored: a probe compares `tag` (other bits of the same hash), then the
+ * first route's own table, length and prefix. */
+struct route_slot {
+	uint32_t tag;
+	uint32_t pos;            /* 1 + position in members order; 0: empty slot */
 };
 
 struct route_index {
 	struct route_table_info *tables;
 	size_t n_tables;
-	struct route_node *slots;
+	struct route_slot *slots;
 	size_t mask;             /* slots - 1; slots is a power of two */
-	uint32_t *members;       /* route indices grouped by node, kernel order inside */
+	/* Route indices grouped by node, kernel order inside; a node's last
+	 * route carries ROUTE_F_NODE_END. NULL when the routes are grouped so
+	 * already (as the kernel dumps them): position i is route i. */
+	uint32_t *members;
 	uint32_t *rules[2];      /* rule indices per family (0: IPv4, 1: IPv6), kernel order */
 	size_t n_rules[2];
 	int *goto_pos[2];        /* per family: position of each rule's goto target, -1 */
 	uint32_t *links_by_index;   /* link indices sorted by ifindex */
 	uint32_t *nhobjs_by_id;     /* nexthop object indices sorted by id */
 	uint32_t *neighs_sorted;    /* neighbour indices sorted by (ifindex, address) */
-	uint8_t *route_flags;       /* per route: ROUTE_F_* */
 	bool default_rules[2];   /* exactly the kernel's initial rules */
 	bool have_l3mdev;        /* a VRF (l3 master) device exists */
 	bool tclassid_users;     /* realms in use (changes rp_filter's shortcut) */
 };
 
+/* route_entry.index_flags: */
 /* An IPv6 route whose nexthop object shares a nexthop with another route
  * (they share the nexthop's route cache). */
 #define ROUTE_F_V6_SHARED_NH 0x1
@@ -54,6 +59,8 @@ struct route_index {
  * with a route to a multicast range: a lookup there leaves a multicast-typed
  * route in the cache, which the kernel then hands out for this one too. */
 #define ROUTE_F_V4_MC_SHARED 0x2
+/* The last route of its (table, length, prefix) in members order. */
+#define ROUTE_F_NODE_END 0x4
 
 static inline int route_family_slot(int family)
 {
@@ -62,9 +69,16 @@ static inline int route_family_slot(int family)
 
 const struct route_table_info *route_index_table(const struct route_index *ix, int family,
 						 uint32_t id);
-/* The routes of exactly (table, len, addr masked to len); 0 when none. */
-size_t route_index_find(const struct route_index *ix, const struct route_table_info *t,
-			unsigned len, const struct cg_addr *addr, const uint32_t **members);
+/* How many routes have exactly (table, len, addr masked to len) in st's
+ * index, 0 when none; they are route_index_member(ix, *first + i), in the
+ * kernel's order. */
+size_t route_index_find(const struct route_state *st, const struct route_table_info *t,
+			unsigned len, const struct cg_addr *addr, uint32_t *first);
+
+static inline uint32_t route_index_member(const struct route_index *ix, uint32_t pos)
+{
+	return ix->members ? ix->members[pos] : pos;
+}
 
 static inline bool route_table_has_len(const struct route_table_info *t, unsigned len)
 {

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cgnatcheck/addr.h"
 
@@ -108,7 +109,10 @@ struct route_path {
 	uint16_t weight;         /* 1..256 */
 };
 
-struct route_entry {
+/* A route as the kernel describes it (one RTM_NEWROUTE message): what the
+ * collector parses and route_state_add_route() takes. The state keeps it
+ * in the compact form below (struct route_entry). */
+struct route_desc {
 	int family;
 	uint32_t table;
 	uint8_t type;            /* RTN_* */
@@ -123,8 +127,45 @@ struct route_entry {
 	uint32_t nh_id;          /* RTA_NH_ID, 0: none */
 	uint8_t pref;            /* RTA_PREF (IPv6 router preference), ICMPV6_ROUTER_PREF_* */
 	uint32_t realm;          /* RTA_FLOW */
-	uint32_t first_path, n_paths;   /* into route_state.paths */
 };
+
+/* What few routes have, kept aside (route_state.route_extras) and shared by
+ * the routes that have the same: a source prefix, a preferred source, a realm. */
+struct route_extra {
+	struct cg_prefix src;    /* IPv6 source-specific routes (len 0: none) */
+	struct cg_addr prefsrc;  /* AF_UNSPEC: none */
+	uint32_t realm;          /* RTA_FLOW */
+};
+
+/* A route in the state (route_state.routes): a struct route_desc, compacted
+ * (76 bytes instead of 108 + 28 per path). The destination prefix is
+ * route_entry_dst(); the source prefix, preferred source and realm are
+ * route_entry_src(), route_entry_prefsrc(), route_entry_realm(); the paths
+ * are route_entry_paths(). */
+struct route_entry {
+	uint8_t dst[16];         /* destination address bytes (family's length used);
+				  * masked to dst_len by route_state_finalize() */
+	uint32_t table;
+	uint32_t flags;          /* rtm_flags, incl. RTNH_F_DEAD/LINKDOWN of a single path */
+	uint32_t metric;
+	uint32_t nh_id;          /* RTA_NH_ID, 0: none */
+	uint32_t extra;          /* 1 + index into route_state.route_extras; 0: none */
+	union {
+		struct route_path path;  /* n_paths == 1: the path itself */
+		uint32_t first_path;     /* n_paths > 1: into route_state.paths */
+	};
+	uint32_t n_paths;
+	uint8_t family;          /* AF_INET, AF_INET6 */
+	uint8_t type;            /* RTN_* */
+	uint8_t protocol;        /* RTPROT_* */
+	uint8_t scope;           /* RT_SCOPE_* */
+	uint8_t tos;
+	uint8_t pref;            /* RTA_PREF (IPv6 router preference), ICMPV6_ROUTER_PREF_* */
+	uint8_t dst_len;         /* ROUTE_DST_LEN_BAD: the description's prefix was of another family */
+	uint8_t index_flags;     /* ROUTE_F_* (route-index.h), set by route_state_finalize() */
+};
+
+#define ROUTE_DST_LEN_BAD 0xff
 
 struct route_nh_member {
 	uint32_t id;
@@ -176,8 +217,10 @@ struct route_state {
 	size_t n_rules, cap_rules;
 	struct route_entry *routes;    /* in dump order */
 	size_t n_routes, cap_routes;
-	struct route_path *paths;
+	struct route_path *paths;      /* of multipath routes (a single path is in its route) */
 	size_t n_paths, cap_paths;
+	struct route_extra *route_extras;
+	size_t n_route_extras, cap_route_extras;
 	struct route_nhobj *nhobjs;
 	size_t n_nhobjs, cap_nhobjs;
 	struct route_nh_member *nh_members;
@@ -202,7 +245,7 @@ struct route_rule *route_state_add_rule(struct route_state *st, const struct rou
 /* Adds a route with its paths (n may be 0 for reject routes). Routes of one
  * prefix in one table must come in the kernel's order (as its dump lists
  * them: by TOS, then metric, then age): that order decides among them. */
-struct route_entry *route_state_add_route(struct route_state *st, const struct route_entry *e,
+struct route_entry *route_state_add_route(struct route_state *st, const struct route_desc *d,
 					  const struct route_path *paths, size_t n);
 struct route_nhobj *route_state_add_nhobj(struct route_state *st, const struct route_nhobj *o,
 					  const struct route_nh_member *members, size_t n);
@@ -215,8 +258,8 @@ void route_link_init(struct route_link *l);
 void route_state_add_default_rules(struct route_state *st, int family);
 
 /* Builds the lookup indexes (per-table prefix hash) and resolves rule device
- * names and goto targets. Must be called after the last add and before any
- * lookup. Returns 0 or a negative errno. */
+ * names and goto targets; trims the arrays to their size. Must be called
+ * after the last add and before any lookup. Returns 0 or a negative errno. */
 int route_state_finalize(struct route_state *st);
 
 /* Collector (src/collect/): dumps links, addresses, rules, routes and
@@ -229,6 +272,51 @@ const struct route_link *route_state_link_by_name(const struct route_state *st, 
 const struct route_nhobj *route_state_nhobj(const struct route_state *st, uint32_t id);
 const struct route_neigh *route_state_neigh(const struct route_state *st, int ifindex,
 					    const struct cg_addr *addr);
+
+/* A stored route's parts. */
+static inline struct cg_prefix route_entry_dst(const struct route_entry *e)
+{
+	struct cg_prefix p = { .addr.family = e->family, .len = e->dst_len };
+
+	memcpy(p.addr.bytes, e->dst, sizeof(p.addr.bytes));
+	return p;
+}
+
+static inline const struct route_extra *route_entry_extra(const struct route_state *st,
+							 const struct route_entry *e)
+{
+	return e->extra ? &st->route_extras[e->extra - 1] : NULL;
+}
+
+/* The source prefix: length 0 (and no address) when the route has none. */
+static inline struct cg_prefix route_entry_src(const struct route_state *st, const struct route_entry *e)
+{
+	const struct route_extra *x = route_entry_extra(st, e);
+
+	return x ? x->src : (struct cg_prefix){ .addr.family = e->family };
+}
+
+/* The preferred source: AF_UNSPEC when none. */
+static inline struct cg_addr route_entry_prefsrc(const struct route_state *st, const struct route_entry *e)
+{
+	const struct route_extra *x = route_entry_extra(st, e);
+
+	return x ? x->prefsrc : (struct cg_addr){ 0 };
+}
+
+static inline uint32_t route_entry_realm(const struct route_state *st, const struct route_entry *e)
+{
+	const struct route_extra *x = route_entry_extra(st, e);
+
+	return x ? x->realm : 0;
+}
+
+/* The route's e->n_paths paths. */
+static inline const struct route_path *route_entry_paths(const struct route_state *st,
+							 const struct route_entry *e)
+{
+	return e->n_paths == 1 ? &e->path : e->n_paths ? &st->paths[e->first_path] : NULL;
+}
 
 /* ---- the lookup --------------------------------------------------------- */
 

@@ -36,7 +36,6 @@ static void route_index_free(struct route_index *ix)
 	free(ix->links_by_index);
 	free(ix->nhobjs_by_id);
 	free(ix->neighs_sorted);
-	free(ix->route_flags);
 	free(ix);
 }
 
@@ -47,6 +46,7 @@ void route_state_free(struct route_state *st)
 	free(st->rules);
 	free(st->routes);
 	free(st->paths);
+	free(st->route_extras);
 	free(st->nhobjs);
 	free(st->nh_members);
 	free(st->neighs);
@@ -76,16 +76,78 @@ struct route_rule *route_state_add_rule(struct route_state *st, const struct rou
 	return APPEND(st, rules, n_rules, cap_rules, r);
 }
 
-struct route_entry *route_state_add_route(struct route_state *st, const struct route_entry *e,
+/* What a route costs: no padding, a single path inline. */
+_Static_assert(sizeof(struct route_entry) == 76, "struct route_entry layout");
+
+static bool addr_is_none(const struct cg_addr *a)
+{
+	static const uint8_t zero[sizeof(a->bytes)];
+
+	return a->family == AF_UNSPEC && memcmp(a->bytes, zero, sizeof(zero)) == 0;
+}
+
+static bool extra_equal(const struct route_extra *x, const struct route_desc *d)
+{
+	return x->src.len == d->src.len && x->src.addr.family == d->src.addr.family &&
+	       memcmp(x->src.addr.bytes, d->src.addr.bytes, sizeof(x->src.addr.bytes)) == 0 &&
+	       x->prefsrc.family == d->prefsrc.family &&
+	       memcmp(x->prefsrc.bytes, d->prefsrc.bytes, sizeof(x->prefsrc.bytes)) == 0 &&
+	       x->realm == d->realm;
+}
+
+/* The route's extra (1 + index), 0 when it has none: no source prefix (what
+ * route_entry_src() gives then), no preferred source, no realm. The last
+ * few are looked at for an equal one to share (consecutive routes often
+ * have the same preferred source). */
+static uint32_t route_extra_get(struct route_state *st, const struct route_desc *d)
+{
+	struct route_extra *x;
+	struct cg_addr src = d->src.addr;
+
+	if (src.family == d->family)
+		src.family = AF_UNSPEC;
+	if (!d->src.len && addr_is_none(&src) && addr_is_none(&d->prefsrc) && !d->realm)
+		return 0;
+	for (size_t i = st->n_route_extras, k = 0; i > 0 && k < 8; i--, k++)
+		if (extra_equal(&st->route_extras[i - 1], d))
+			return (uint32_t)i;
+	grow_array((void **)&st->route_extras, &st->cap_route_extras, st->n_route_extras + 1,
+		   sizeof(*st->route_extras));
+	x = &st->route_extras[st->n_route_extras++];
+	*x = (struct route_extra){ .src = d->src, .prefsrc = d->prefsrc, .realm = d->realm };
+	return (uint32_t)st->n_route_extras;
+}
+
+struct route_entry *route_state_add_route(struct route_state *st, const struct route_desc *d,
 					  const struct route_path *paths, size_t n)
 {
-	struct route_entry *out = APPEND(st, routes, n_routes, cap_routes, e);
+	struct route_entry e = {
+		.table = d->table,
+		.flags = d->flags,
+		.metric = d->metric,
+		.nh_id = d->nh_id,
+		.extra = route_extra_get(st, d),
+		.n_paths = (uint32_t)n,
+		/* anything else is refused by route_state_finalize() */
+		.family = d->family == AF_INET || d->family == AF_INET6 ? (uint8_t)d->family : AF_UNSPEC,
+		.type = d->type,
+		.protocol = d->protocol,
+		.scope = d->scope,
+		.tos = d->tos,
+		.pref = d->pref,
+		.dst_len = d->dst.addr.family == d->family && d->dst.len < ROUTE_DST_LEN_BAD ?
+				   d->dst.len : ROUTE_DST_LEN_BAD,
+	};
 
-	out->first_path = (uint32_t)st->n_paths;
-	out->n_paths = (uint32_t)n;
-	for (size_t i = 0; i < n; i++)
-		APPEND(st, paths, n_paths, cap_paths, &paths[i]);
-	return out;
+	memcpy(e.dst, d->dst.addr.bytes, sizeof(e.dst));
+	if (n == 1) {
+		e.path = paths[0];
+	} else if (n > 1) {
+		e.first_path = (uint32_t)st->n_paths;
+		for (size_t i = 0; i < n; i++)
+			APPEND(st, paths, n_paths, cap_paths, &paths[i]);
+	}
+	return APPEND(st, routes, n_routes, cap_routes, &e);
 }
 
 struct route_nhobj *route_state_add_nhobj(struct route_state *st, const struct route_nhobj *o,
@@ -265,24 +327,56 @@ static void masked_key(const struct cg_addr *addr, unsigned len, uint8_t key[16]
 	memcpy(key, a.bytes, addr_family_len(a.family));
 }
 
-size_t route_index_find(const struct route_index *ix, const struct route_table_info *t,
-			unsigned len, const struct cg_addr *addr, const uint32_t **members)
+/* Whether route e is in node (table t, len, key). */
+static bool route_in_node(const struct route_entry *e, const struct route_table_info *t, unsigned len,
+			  const uint8_t key[16])
 {
+	if (e->dst_len != len || e->table != t->id || e->family != t->family)
+		return false;
+	return e->family == AF_INET ? memcmp(e->dst, key, 4) == 0 : memcmp(e->dst, key, 16) == 0;
+}
+
+static uint64_t index_hash(const struct route_index *ix, const struct route_table_info *t, unsigned len,
+			   const uint8_t key[16])
+{
+	return node_hash((uint32_t)(t - ix->tables), len, key);
+}
+
+/* The slot of node (t, len, key) of hash h: its own, or the empty one it
+ * would take. */
+static struct route_slot *index_probe(const struct route_state *st, const struct route_index *ix,
+				      const struct route_table_info *t, unsigned len, const uint8_t key[16],
+				      uint64_t h)
+{
+	uint32_t tag = (uint32_t)(h >> 32);
+
+	for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
+		struct route_slot *s = &ix->slots[i];
+		if (!s->pos)
+			return s;
+		if (s->tag == tag && route_in_node(&st->routes[route_index_member(ix, s->pos - 1)], t, len, key))
+			return s;
+	}
+}
+
+size_t route_index_find(const struct route_state *st, const struct route_table_info *t,
+			unsigned len, const struct cg_addr *addr, uint32_t *first)
+{
+	const struct route_index *ix = st->index;
+	const struct route_slot *s;
 	uint8_t key[16];
-	uint32_t table = (uint32_t)(t - ix->tables);
+	size_t n = 1;
 
 	if (!ix->slots)
 		return 0;
 	masked_key(addr, len, key);
-	for (size_t i = node_hash(table, len, key) & ix->mask;; i = (i + 1) & ix->mask) {
-		const struct route_node *n = &ix->slots[i];
-		if (n->table == UINT32_MAX)
-			return 0;
-		if (n->table == table && n->len == len && memcmp(n->key, key, 16) == 0) {
-			*members = &ix->members[n->first];
-			return n->count;
-		}
-	}
+	s = index_probe(st, ix, t, len, key, index_hash(ix, t, len, key));
+	if (!s->pos)
+		return 0;
+	*first = s->pos - 1;
+	while (!(st->routes[route_index_member(ix, *first + (uint32_t)n - 1)].index_flags & ROUTE_F_NODE_END))
+		n++;
+	return n;
 }
 
 const struct route_table_info *route_index_table(const struct route_index *ix, int family,
@@ -305,105 +399,177 @@ static struct route_table_info *index_table_get(struct route_index *ix, size_t *
 	return &ix->tables[ix->n_tables++];
 }
 
+static bool same_node(const struct route_entry *a, const struct route_entry *b)
+{
+	if (a->family != b->family || a->table != b->table || a->dst_len != b->dst_len)
+		return false;
+	return a->family == AF_INET ? memcmp(a->dst, b->dst, 4) == 0 : memcmp(a->dst, b->dst, 16) == 0;
+}
+
 /* qsort has no context argument; the comparison needs the routes. */
 static const struct route_state *sort_state;
-static const uint32_t *sort_table_of;
 
+/* By node (family, table, length, prefix), then in dump order. */
 static int cmp_route_prefix(const void *pa, const void *pb)
 {
 	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
 	const struct route_entry *ra = &sort_state->routes[a], *rb = &sort_state->routes[b];
 	int c;
 
-	if (sort_table_of[a] != sort_table_of[b])
-		return sort_table_of[a] < sort_table_of[b] ? -1 : 1;
-	if (ra->dst.len != rb->dst.len)
-		return ra->dst.len < rb->dst.len ? -1 : 1;
-	c = memcmp(ra->dst.addr.bytes, rb->dst.addr.bytes, addr_family_len(ra->family));
+	if (ra->family != rb->family)
+		return ra->family < rb->family ? -1 : 1;
+	if (ra->table != rb->table)
+		return ra->table < rb->table ? -1 : 1;
+	if (ra->dst_len != rb->dst_len)
+		return ra->dst_len < rb->dst_len ? -1 : 1;
+	c = memcmp(ra->dst, rb->dst, ra->family == AF_INET ? 4 : 16);
 	if (c)
 		return c;
 	return a < b ? -1 : a > b; /* dump order: the kernel's order within a prefix */
 }
 
-static bool same_node(const struct route_state *st, const uint32_t *table_of, uint32_t a, uint32_t b)
-{
-	const struct route_entry *ra = &st->routes[a], *rb = &st->routes[b];
+/* A node on its way into the hash: its first route's position in members
+ * order, its table and hash. */
+struct index_pending {
+	uint32_t pos;
+	const struct route_table_info *t;
+	uint64_t h;
+};
 
-	return table_of[a] == table_of[b] && ra->dst.len == rb->dst.len &&
-	       memcmp(ra->dst.addr.bytes, rb->dst.addr.bytes, addr_family_len(ra->family)) == 0;
+static void node_key(const struct route_entry *e, uint8_t key[16])
+{
+	memset(key, 0, 16);
+	memcpy(key, e->dst, e->family == AF_INET ? 4 : 16);
 }
 
-static void index_insert(struct route_index *ix, uint32_t table, unsigned len, const uint8_t key[16],
-			 uint32_t first, uint32_t count)
+/* False when the node is in the hash already. */
+static bool index_add(struct route_state *st, struct route_index *ix, const struct index_pending *p)
 {
-	for (size_t i = node_hash(table, len, key) & ix->mask;; i = (i + 1) & ix->mask) {
-		struct route_node *n = &ix->slots[i];
-		if (n->table != UINT32_MAX)
-			continue;
-		n->table = table;
-		n->len = (uint8_t)len;
-		memcpy(n->key, key, 16);
-		n->first = first;
-		n->count = count;
-		return;
+	const struct route_entry *a = &st->routes[route_index_member(ix, p->pos)];
+	struct route_slot *s;
+	uint8_t key[16];
+
+	node_key(a, key);
+	s = index_probe(st, ix, p->t, a->dst_len, key, p->h);
+	if (s->pos)
+		return false;
+	s->tag = (uint32_t)(p->h >> 32);
+	s->pos = p->pos + 1;
+	return true;
+}
+
+/* Puts every node in the hash, walking the routes in members order; marks
+ * each node's last route. False when a node comes a second time (its
+ * routes are not all together). The slots are random accesses into a
+ * table larger than the caches: each node's is prefetched a few nodes
+ * before it is filled. */
+static bool index_fill(struct route_state *st, struct route_index *ix)
+{
+	enum { AHEAD = 16 };
+	struct index_pending ring[AHEAD];
+	const struct route_table_info *t = NULL;
+	size_t n = st->n_routes, head = 0, n_pending = 0;
+
+	for (size_t i = 0; i < n;) {
+		const struct route_entry *a = &st->routes[route_index_member(ix, (uint32_t)i)];
+		uint8_t key[16];
+		uint64_t h;
+		size_t j = i + 1;
+
+		while (j < n && same_node(a, &st->routes[route_index_member(ix, (uint32_t)j)]))
+			j++;
+		st->routes[route_index_member(ix, (uint32_t)(j - 1))].index_flags |= ROUTE_F_NODE_END;
+		if (!t || t->family != a->family || t->id != a->table)
+			t = route_index_table(ix, a->family, a->table);
+		node_key(a, key);
+		h = index_hash(ix, t, a->dst_len, key);
+		__builtin_prefetch(&ix->slots[h & ix->mask], 1);
+		if (n_pending == AHEAD) {
+			if (!index_add(st, ix, &ring[head]))
+				return false;
+			head = (head + 1) % AHEAD;
+			n_pending--;
+		}
+		ring[(head + n_pending++) % AHEAD] = (struct index_pending){ (uint32_t)i, t, h };
+		i = j;
 	}
+	for (; n_pending; n_pending--, head = (head + 1) % AHEAD)
+		if (!index_add(st, ix, &ring[head]))
+			return false;
+	return true;
 }
 
-static int index_build_routes(struct route_state *st, struct route_index *ix)
+static bool v4_multicast_route(const struct route_entry *e)
 {
-	size_t cap = 0, n = st->n_routes, n_nodes = 0, slots = 16;
-	_cleanup_free_ uint32_t *table_of = xcalloc(n, sizeof(uint32_t));
+	return e->family == AF_INET && e->dst_len >= 4 && (e->dst[0] & 0xf0) == 0xe0;
+}
 
-	ix->members = xcalloc(n, sizeof(uint32_t));
+/* What the index passes after index_build_routes() need to know. */
+struct route_census {
+	size_t v4_multicast;     /* IPv4 routes to multicast space */
+	bool v6_nh;              /* IPv6 routes using nexthop objects */
+};
+
+/* Checks and masks the routes, clears their index flags, fills the table
+ * infos, then the prefix hash: in dump order when that keeps each node's
+ * routes together (the kernel dumps them so), else in a sorted members
+ * array. */
+static int index_build_routes(struct route_state *st, struct route_index *ix, struct route_census *c)
+{
+	size_t cap = 0, n = st->n_routes, n_runs = 0, slots = 16;
+	struct route_table_info *t = NULL;
+
+	*c = (struct route_census){ 0 };
+	if (n >= UINT32_MAX)
+		return -E2BIG;
 	for (size_t i = 0; i < n; i++) {
 		struct route_entry *e = &st->routes[i];
-		struct route_table_info *t;
+		const struct route_extra *x = route_entry_extra(st, e);
+		struct cg_addr dst;
 
 		if (e->family != AF_INET && e->family != AF_INET6)
 			return -EAFNOSUPPORT;
-		if (e->dst.len > addr_family_bits(e->family) || e->dst.addr.family != e->family)
+		if (e->dst_len > addr_family_bits(e->family))
 			return -EINVAL;
-		addr_mask(&e->dst.addr, e->dst.len);
-		t = index_table_get(ix, &cap, e->family, e->table);
-		t->lens[e->dst.len / 64] |= 1ULL << (e->dst.len % 64);
+		e->index_flags = 0;
+		dst = route_entry_dst(e).addr;
+		addr_mask(&dst, e->dst_len);
+		memcpy(e->dst, dst.bytes, sizeof(e->dst));
+		if (!t || t->family != e->family || t->id != e->table)
+			t = index_table_get(ix, &cap, e->family, e->table);
+		t->lens[e->dst_len / 64] |= 1ULL << (e->dst_len % 64);
 		t->n_routes++;
-		if (e->dst.len == 0)
+		if (e->dst_len == 0)
 			t->n_default++;
-		if (e->src.len)
+		if (x && x->src.len)
 			t->has_src_routes = true;
 		if (e->protocol != RTPROT_KERNEL)
 			t->has_custom = true;
-		table_of[i] = (uint32_t)(t - ix->tables);
+		if (x && x->realm)
+			ix->tclassid_users = true;
+		c->v4_multicast += v4_multicast_route(e);
+		c->v6_nh |= e->family == AF_INET6 && e->nh_id;
+		if (i == 0 || !same_node(&st->routes[i - 1], e))
+			n_runs++;
+	}
+	while (slots < n_runs * 2)
+		slots *= 2;
+	ix->slots = xcalloc(slots, sizeof(*ix->slots));
+	ix->mask = slots - 1;
+	if (index_fill(st, ix))
+		return 0;
+
+	/* Some node's routes are apart: group them by sorting. */
+	memset(ix->slots, 0, slots * sizeof(*ix->slots));
+	ix->members = xcalloc(n, sizeof(uint32_t));
+	for (size_t i = 0; i < n; i++) {
+		st->routes[i].index_flags &= (uint8_t)~ROUTE_F_NODE_END;
 		ix->members[i] = (uint32_t)i;
 	}
 	sort_state = st;
-	sort_table_of = table_of;
 	qsort(ix->members, n, sizeof(uint32_t), cmp_route_prefix);
 	sort_state = NULL;
-	sort_table_of = NULL;
-
-	for (size_t i = 0; i < n; i++)
-		if (i == 0 || !same_node(st, table_of, ix->members[i - 1], ix->members[i]))
-			n_nodes++;
-	while (slots < n_nodes * 2)
-		slots *= 2;
-	ix->slots = xmalloc(slots * sizeof(*ix->slots));
-	for (size_t i = 0; i < slots; i++)
-		ix->slots[i].table = UINT32_MAX;
-	ix->mask = slots - 1;
-
-	for (size_t i = 0; i < n;) {
-		const struct route_entry *a = &st->routes[ix->members[i]];
-		size_t j = i + 1;
-		uint8_t key[16];
-
-		while (j < n && same_node(st, table_of, ix->members[i], ix->members[j]))
-			j++;
-		masked_key(&a->dst.addr, a->dst.len, key);
-		index_insert(ix, table_of[ix->members[i]], a->dst.len, key, (uint32_t)i, (uint32_t)(j - i));
-		i = j;
-	}
-	return 0;
+	return index_fill(st, ix) ? 0 : -EINVAL;
 }
 
 static bool rule_is_plain_lookup(const struct route_rule *r, uint32_t pref, uint32_t table)
@@ -524,14 +690,17 @@ static int cmp_fib_info(const void *pa, const void *pb)
 		       a->scope != b->scope ? a->scope - b->scope : a->type - b->type;
 	if (a->metric != b->metric)
 		return a->metric < b->metric ? -1 : 1;
-	if ((c = memcmp(&a->prefsrc, &b->prefsrc, sizeof(a->prefsrc))))
-		return c;
+	if (a->extra != b->extra) {
+		struct cg_addr sa = route_entry_prefsrc(st, a), sb = route_entry_prefsrc(st, b);
+		if ((c = memcmp(&sa, &sb, sizeof(sa))))
+			return c;
+	}
 	if (a->nh_id != b->nh_id)
 		return a->nh_id < b->nh_id ? -1 : 1;
 	if (a->n_paths != b->n_paths)
 		return a->n_paths < b->n_paths ? -1 : 1;
 	for (uint32_t i = 0; i < a->n_paths; i++) {
-		const struct route_path *x = &st->paths[a->first_path + i], *y = &st->paths[b->first_path + i];
+		const struct route_path *x = &route_entry_paths(st, a)[i], *y = &route_entry_paths(st, b)[i];
 		if (x->ifindex != y->ifindex)
 			return x->ifindex < y->ifindex ? -1 : 1;
 		if ((c = memcmp(&x->gateway, &y->gateway, sizeof(x->gateway))))
@@ -542,21 +711,13 @@ static int cmp_fib_info(const void *pa, const void *pb)
 	return 0;
 }
 
-static bool v4_multicast_route(const struct route_entry *e)
-{
-	return e->family == AF_INET && e->dst.len >= 4 && (e->dst.addr.bytes[0] & 0xf0) == 0xe0;
-}
-
-/* Marks IPv4 routes that share a fib_info with a route to multicast space. */
-static void index_multicast_sharing(struct route_state *st, struct route_index *ix)
+/* Marks IPv4 routes that share a fib_info with a route to multicast space
+ * (there is one). */
+static void index_multicast_sharing(struct route_state *st)
 {
 	uint32_t *v4 = NULL;
-	size_t n = 0, n_mc = 0;
+	size_t n = 0;
 
-	for (size_t i = 0; i < st->n_routes; i++)
-		n_mc += v4_multicast_route(&st->routes[i]);
-	if (!n_mc)
-		return;
 	v4 = xcalloc(st->n_routes, sizeof(*v4));
 	for (size_t i = 0; i < st->n_routes; i++)
 		if (st->routes[i].family == AF_INET)
@@ -570,7 +731,7 @@ static void index_multicast_sharing(struct route_state *st, struct route_index *
 			mc |= v4_multicast_route(&st->routes[v4[j++]]);
 		if (mc && j - i > 1)
 			for (size_t k = i; k < j; k++)
-				ix->route_flags[v4[k]] |= ROUTE_F_V4_MC_SHARED;
+				st->routes[v4[k]].index_flags |= ROUTE_F_V4_MC_SHARED;
 		i = j;
 	}
 	sort_nh_state = NULL;
@@ -578,7 +739,7 @@ static void index_multicast_sharing(struct route_state *st, struct route_index *
 }
 
 /* Marks IPv6 routes whose nexthops are shared with another IPv6 route. */
-static void index_shared_nexthops(struct route_state *st, struct route_index *ix)
+static void index_shared_nexthops(struct route_state *st)
 {
 	uint32_t *uses = NULL, leaves[64];
 	size_t n_uses = 0, cap = 0;
@@ -605,19 +766,42 @@ static void index_shared_nexthops(struct route_state *st, struct route_index *ix
 			/* counted once by this route itself; more means shared */
 			if (hit && ((hit > uses && hit[-1] == leaves[k]) ||
 				    (hit + 1 < uses + n_uses && hit[1] == leaves[k])))
-				ix->route_flags[i] |= ROUTE_F_V6_SHARED_NH;
+				st->routes[i].index_flags |= ROUTE_F_V6_SHARED_NH;
 		}
 	}
 	free(uses);
 }
 
+/* Gives back what growth left unused: the arrays are complete now. */
+static void trim_array(void **array, size_t *cap, size_t n, size_t size)
+{
+	if (*cap <= n || n == 0)
+		return;
+	*array = xreallocarray(*array, n, size);
+	*cap = n;
+}
+
+#define TRIM(st, arr, n, cap) trim_array((void **)&(st)->arr, &(st)->cap, (st)->n, sizeof(*(st)->arr))
+
 int route_state_finalize(struct route_state *st)
 {
-	struct route_index *ix = xcalloc(1, sizeof(*ix));
+	struct route_census census;
+	struct route_index *ix;
 	int r;
 
 	route_index_free(st->index);
 	st->index = NULL;
+	TRIM(st, links, n_links, cap_links);
+	TRIM(st, addrs, n_addrs, cap_addrs);
+	TRIM(st, rules, n_rules, cap_rules);
+	TRIM(st, routes, n_routes, cap_routes);
+	TRIM(st, paths, n_paths, cap_paths);
+	TRIM(st, route_extras, n_route_extras, cap_route_extras);
+	TRIM(st, nhobjs, n_nhobjs, cap_nhobjs);
+	TRIM(st, nh_members, n_nh_members, cap_nh_members);
+	TRIM(st, neighs, n_neighs, cap_neighs);
+
+	ix = xcalloc(1, sizeof(*ix));
 
 	ix->links_by_index = xcalloc(st->n_links ? st->n_links : 1, sizeof(uint32_t));
 	for (size_t i = 0; i < st->n_links; i++) {
@@ -641,18 +825,16 @@ int route_state_finalize(struct route_state *st)
 	sort_nh_state = NULL;
 	st->index = ix; /* for route_state_nhobj() below; unset again on failure */
 
-	ix->route_flags = xcalloc(st->n_routes ? st->n_routes : 1, 1);
-	index_shared_nexthops(st, ix);
-	index_multicast_sharing(st, ix);
-	for (size_t i = 0; i < st->n_routes; i++)
-		if (st->routes[i].realm)
-			ix->tclassid_users = true;
-	r = index_build_routes(st, ix);
+	r = index_build_routes(st, ix, &census);
 	if (r < 0) {
 		st->index = NULL;
 		route_index_free(ix);
 		return log_error_errno(r, "Failed to index the routing tables");
 	}
+	if (census.v6_nh)
+		index_shared_nexthops(st);
+	if (census.v4_multicast)
+		index_multicast_sharing(st);
 	index_build_rules(st, ix);
 	st->index = ix;
 	return 0;

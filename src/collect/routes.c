@@ -104,7 +104,7 @@ static int multipath_parse(const struct nlattr *mp, int family, struct route_pat
 	return 0;
 }
 
-int rtnl_route_from_msg(const struct nlmsghdr *nlh, struct route_entry *e, struct route_path *paths,
+int rtnl_route_from_msg(const struct nlmsghdr *nlh, struct route_desc *e, struct route_path *paths,
 			size_t max_paths, size_t *n_paths)
 {
 	const struct nlattr *tb[RTA_MAX + 1];
@@ -118,7 +118,7 @@ int rtnl_route_from_msg(const struct nlmsghdr *nlh, struct route_entry *e, struc
 	    rtm->rtm_src_len > addr_family_bits(rtm->rtm_family))
 		return route_malformed("prefix length beyond the address family");
 
-	*e = (struct route_entry){
+	*e = (struct route_desc){
 		.family = rtm->rtm_family,
 		.table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table,
 		.type = rtm->rtm_type,
@@ -169,7 +169,7 @@ int rtnl_parse_route(const struct nlmsghdr *nlh, struct route_state *st)
 {
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	struct route_path paths[ROUTE_MAX_PATHS];
-	struct route_entry e;
+	struct route_desc e;
 	size_t n;
 	int r;
 
@@ -197,6 +197,7 @@ static void route_reset(void *data)
 	struct route_state *st = data;
 	st->n_routes = 0;
 	st->n_paths = 0;
+	st->n_route_extras = 0;
 }
 
 int rtnl_dump_routes(struct nl_sock *s, struct route_state *st)

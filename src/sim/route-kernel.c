@@ -16,7 +16,7 @@
 
 struct reply {
 	bool seen;
-	struct route_entry e;
+	struct route_desc e;
 	struct route_path paths[KERNEL_MAX_PATHS];
 	size_t n_paths;
 };

@@ -194,8 +194,9 @@ static size_t route_paths(const struct route_lookup_ctx *lk, const struct route_
 		}
 		return n;
 	}
+	const struct route_path *own = route_entry_paths(lk->st, e);
 	for (uint32_t i = 0; i < e->n_paths && n < max; i++)
-		out[n++] = lk->st->paths[e->first_path + i];
+		out[n++] = own[i];
 	return n;
 }
 
@@ -248,6 +249,12 @@ struct dead_key {
 	struct cg_addr key;
 };
 
+/* The i-th route of the index node found at `first` (route_index_find). */
+static uint32_t node_route(const struct route_lookup_ctx *lk, uint32_t first, size_t i)
+{
+	return route_index_member(lk->ix, first + (uint32_t)i);
+}
+
 static void hit_reset(struct fib_hit *hit)
 {
 	*hit = (struct fib_hit){ .err = -EAGAIN, .route = -1, .path = -1 };
@@ -255,7 +262,7 @@ static void hit_reset(struct fib_hit *hit)
 
 static void hit_set(struct fib_hit *hit, int err, uint32_t idx, const struct route_entry *e, int path)
 {
-	*hit = (struct fib_hit){ err, (int)idx, path, e->type, e->dst.len, e->table, 0 };
+	*hit = (struct fib_hit){ err, (int)idx, path, e->type, e->dst_len, e->table, 0 };
 }
 
 /* Looks up fl->daddr in one table, or in local and main merged the way the
@@ -270,13 +277,13 @@ static void fib4_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 	hit_reset(hit);
 	for (int len = 32; len >= 0; len--) {
 		for (size_t t = 0; t < n_tabs; t++) {
-			const uint32_t *members;
+			uint32_t first;
 			size_t n;
 			bool skip = false;
 
 			if (!route_table_has_len(tabs[t], (unsigned)len))
 				continue;
-			n = route_index_find(lk->ix, tabs[t], (unsigned)len, &fl->daddr, &members);
+			n = route_index_find(lk->st, tabs[t], (unsigned)len, &fl->daddr, &first);
 			if (n_dead) {
 				struct cg_addr k = fl->daddr;
 				addr_mask(&k, (unsigned)len);
@@ -287,7 +294,8 @@ static void fib4_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 			if (skip)
 				continue;
 			for (size_t i = 0; i < n; i++) {
-				const struct route_entry *e = &lk->st->routes[members[i]];
+				uint32_t idx = node_route(lk, first, i);
+				const struct route_entry *e = &lk->st->routes[idx];
 				struct route_path paths[MAX_PATHS];
 				bool blackhole;
 				size_t np;
@@ -299,26 +307,26 @@ static void fib4_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 					continue;
 				err = v4_type_error(e->type);
 				if (err) {
-					hit_set(hit, err, members[i], e, -1);
+					hit_set(hit, err, idx, e, -1);
 					return;
 				}
 				if (e->flags & RTNH_F_DEAD)
 					continue;
 				np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
 				if (blackhole) {
-					hit_set(hit, -EINVAL, members[i], e, -1);
+					hit_set(hit, -EINVAL, idx, e, -1);
 					hit->type = RTN_BLACKHOLE;
 					return;
 				}
 				for (size_t p = 0; p < np; p++)
 					if (v4_good_nhc(lk, &paths[p], fl, flags)) {
-						hit_set(hit, 0, members[i], e, (int)p);
+						hit_set(hit, 0, idx, e, (int)p);
 						return;
 					}
 				/* A nexthop object without a usable member ends the
 				 * whole trie leaf ("goto miss"), not just this alias. */
 				if (e->nh_id && n_dead < ARRAY_SIZE(dead)) {
-					dead[n_dead] = (struct dead_key){ tabs[t], e->dst.addr };
+					dead[n_dead] = (struct dead_key){ tabs[t], route_entry_dst(e).addr };
 					n_dead++;
 					break;
 				}
@@ -730,7 +738,7 @@ static void v6_consider(struct route_lookup_ctx *lk, uint32_t idx, int oif, unsi
 /* find_rr_leaf(): the routes of the lowest metric first; only when none of
  * them qualifies, every remaining route. Best score wins, ties go to the
  * first. */
-static bool rt6_select(struct route_lookup_ctx *lk, const uint32_t *members, size_t n, int oif,
+static bool rt6_select(struct route_lookup_ctx *lk, uint32_t first, size_t n, int oif,
 		       unsigned flags, struct v6_pick *best)
 {
 	uint32_t metric0;
@@ -739,12 +747,12 @@ static bool rt6_select(struct route_lookup_ctx *lk, const uint32_t *members, siz
 	*best = (struct v6_pick){ -1, -1, -1 };
 	if (!n)
 		return false;
-	metric0 = lk->st->routes[members[0]].metric;
-	for (; i < n && lk->st->routes[members[i]].metric == metric0; i++)
-		v6_consider(lk, members[i], oif, flags, best);
+	metric0 = lk->st->routes[node_route(lk, first, 0)].metric;
+	for (; i < n && lk->st->routes[node_route(lk, first, i)].metric == metric0; i++)
+		v6_consider(lk, node_route(lk, first, i), oif, flags, best);
 	if (best->route < 0)
 		for (; i < n; i++)
-			v6_consider(lk, members[i], oif, flags, best);
+			v6_consider(lk, node_route(lk, first, i), oif, flags, best);
 	return best->route >= 0;
 }
 
@@ -777,21 +785,21 @@ static void fib6_table_lookup(struct route_lookup_ctx *lk, const struct route_ta
 	hit_reset(hit);
 	for (;;) {
 		for (int len = 128; len >= 0; len--) {
-			const uint32_t *members;
+			uint32_t first;
 			struct v6_pick pick;
 			size_t n;
 
 			if (!route_table_has_len(t, (unsigned)len))
 				continue;
-			n = route_index_find(lk->ix, t, (unsigned)len, &fl->daddr, &members);
+			n = route_index_find(lk->st, t, (unsigned)len, &fl->daddr, &first);
 			if (!n)
 				continue;
 			if (t->has_src_routes)
 				for (size_t i = 0; i < n; i++)
-					if (lk->st->routes[members[i]].src.len)
+					if (route_entry_src(lk->st, &lk->st->routes[node_route(lk, first, i)]).len)
 						route_mark_uncertain(lk, ROUTE_UNCERTAIN_RESULT,
 								     "source-specific IPv6 routes are not simulated");
-			if (!rt6_select(lk, members, n, oif, flags, &pick))
+			if (!rt6_select(lk, first, n, oif, flags, &pick))
 				continue; /* fib6_backtrack() to a shorter prefix */
 			const struct route_entry *e = &lk->st->routes[pick.route];
 			hit_set(hit, v6_type_error(e->type), (uint32_t)pick.route, e, pick.path);
@@ -855,7 +863,7 @@ static void result_from_outcome(struct route_lookup_ctx *lk, const struct fib_ou
 	if (e) {
 		res->table = e->table;
 		res->have_prefix = true;
-		res->prefix = e->dst;
+		res->prefix = route_entry_dst(e);
 		res->metric = e->metric;
 	}
 }
@@ -905,15 +913,16 @@ static void result_check_multipath(struct route_lookup_ctx *lk, struct route_res
 static void v4_check_default_choice(struct route_lookup_ctx *lk, const struct route_entry *e)
 {
 	const struct route_table_info *t = route_index_table(lk->ix, AF_INET, e->table);
-	const uint32_t *members;
+	uint32_t first;
 	size_t n;
 	int candidates = 0;
 
-	if (!t || t->n_default < 2 || e->dst.len != 0 || e->type != RTN_UNICAST)
+	if (!t || t->n_default < 2 || e->dst_len != 0 || e->type != RTN_UNICAST)
 		return;
-	n = route_index_find(lk->ix, t, 0, &e->dst.addr, &members);
+	struct cg_prefix dst = route_entry_dst(e);
+	n = route_index_find(lk->st, t, 0, &dst.addr, &first);
 	for (size_t i = 0; i < n; i++) {
-		const struct route_entry *o = &lk->st->routes[members[i]];
+		const struct route_entry *o = &lk->st->routes[node_route(lk, first, i)];
 		struct route_path p[MAX_PATHS];
 		bool bh;
 		if (o->metric != e->metric || o->tos != e->tos || o->type != RTN_UNICAST ||
@@ -1081,9 +1090,10 @@ static void v4_set_source(struct route_lookup_ctx *lk, const struct route_entry 
 			  const struct route_path *p, struct route_result *res)
 {
 	struct cg_addr gw = p && p->gateway.family == AF_INET ? p->gateway : (struct cg_addr){ 0 };
+	struct cg_addr prefsrc = route_entry_prefsrc(lk->st, e);
 
-	if (e->prefsrc.family) {
-		res->source = e->prefsrc;
+	if (prefsrc.family) {
+		res->source = prefsrc;
 		return;
 	}
 	if (!p || !route_select_addr4(lk, p->ifindex, gw.family ? &gw : NULL, e->scope, &res->source))
@@ -1166,10 +1176,11 @@ static int v4_output(struct route_lookup_ctx *lk, struct route_flow *fl,
 
 	if (e->type == RTN_LOCAL) {
 		res->ifindex = lk->lo_ifindex;
-		res->source = fl->has_saddr ? fl->saddr : e->prefsrc.family ? e->prefsrc : fl->daddr;
+		struct cg_addr prefsrc = route_entry_prefsrc(lk->st, e);
+		res->source = fl->has_saddr ? fl->saddr : prefsrc.family ? prefsrc : fl->daddr;
 		goto make_route;
 	}
-	if (lk->ix->route_flags[o.hit.route] & ROUTE_F_V4_MC_SHARED)
+	if (e->index_flags & ROUTE_F_V4_MC_SHARED)
 		route_mark_uncertain(lk, ROUTE_UNCERTAIN_TYPE,
 				     "a route to multicast space shares this route's nexthop, and with it "
 				     "the cached output route, which may say multicast");
@@ -1386,7 +1397,7 @@ static int v6_lookup(struct route_lookup_ctx *lk, struct route_flow *fl, struct 
 	e = &lk->st->routes[o.hit.route];
 	np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
 	result_hops(lk, e, AF_INET6, fl, o.hit.flags ? o.hit.flags : flags, oif, res);
-	if (lk->ix->route_flags[o.hit.route] & ROUTE_F_V6_SHARED_NH)
+	if (e->index_flags & ROUTE_F_V6_SHARED_NH)
 		route_mark_uncertain(lk, ROUTE_UNCERTAIN_TABLE,
 				     "IPv6 routes sharing a nexthop object share its route cache: the kernel "
 				     "reports the table and prefix of whichever route filled it first");
@@ -1395,12 +1406,13 @@ static int v6_lookup(struct route_lookup_ctx *lk, struct route_flow *fl, struct 
 		res->ifindex = (e->type == RTN_LOCAL || e->type == RTN_ANYCAST) ? lk->lo_ifindex : p->ifindex;
 		res->gateway = p->gateway;
 		result_check_multipath(lk, res, o.hit.path);
+		struct cg_addr prefsrc = route_entry_prefsrc(lk->st, e);
 		if (res->input)
-			res->source = e->prefsrc.family ? e->prefsrc : fl->saddr;
+			res->source = prefsrc.family ? prefsrc : fl->saddr;
 		else if (fl->has_saddr)
 			res->source = fl->saddr;
-		else if (e->prefsrc.family)
-			res->source = e->prefsrc;
+		else if (prefsrc.family)
+			res->source = prefsrc;
 		else if (!route_select_addr6(lk, p->ifindex, &fl->daddr, &res->source))
 			res->source = (struct cg_addr){ 0 };
 	}
