@@ -230,7 +230,7 @@ static struct cg_expr *compile_standard(const struct entry_view *v, struct cg_ex
 	else {
 		/* keyed on libiptc's label pointer (see legacy.c); a miss
 		 * leaves the jump to ruleset_resolve() */
-		c = ctx->chains ? hashmap_get(ctx->chains, &l, sizeof(l)) : NULL;
+		c = ctx->target ? ctx->target : ctx->chains ? hashmap_get(ctx->chains, &l, sizeof(l)) : NULL;
 		emit_verdict(e, v->go_to ? CG_VERDICT_GOTO : CG_VERDICT_JUMP,
 			     c ? c->name : arena_strdup(ctx->arena, l));
 		e->immediate.verdict.chain = c;

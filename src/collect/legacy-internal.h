@@ -32,6 +32,9 @@ struct compile_ctx {
 	struct arena *arena;            /* the ruleset's */
 	/* libiptc's label pointer (const char *) -> struct cg_chain */
 	const struct cg_hashmap *chains;
+	/* or, when the caller knows it (the stream), the next rule's jump
+	 * target itself */
+	struct cg_chain *target;
 	struct cg_expr *tmp;            /* scratch, grown as needed */
 	size_t tmp_cap;
 	struct arena scratch;           /* a rule's data until it is packed */

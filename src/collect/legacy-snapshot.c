@@ -39,6 +39,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+
 #include "cgnatcheck/collect-legacy.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/xt.h"
@@ -605,17 +611,19 @@ int legacy_table_from_snapshot(struct legacy_snapshot *s, const char *table, str
  * snapshot), chain for chain: the chains come in the snapshot's order,
  * which is libiptc's (built-in chains, then the user chains sorted by name)
  * for every table libiptc wrote; a table in any other order is read whole.
- * A jump to a chain further on cannot be compiled before that chain's name
- * is known: such a rule keeps a copy of its entry and is compiled when the
- * chain it lands in ends. */
+ * A jump to a chain further on names a chain not seen yet: such a rule is
+ * compiled at once with a placeholder target, and pointed at its chain
+ * (rule_repack()) when the chain it lands in ends. */
 
 enum { STREAM_ATTEMPTS = 3 };
 
 struct deferred {
 	uint32_t target;            /* the verdict: an offset past the chain */
 	uint32_t chain, rule;       /* t->chains[chain].rules[rule] */
-	void *entry;                /* a copy of the entry */
 };
+
+/* the target of a jump whose chain is still to come */
+static const char forward_label[] = "(forward)";
 
 struct swalk {
 	struct legacy_snapshot *s;  /* the stream's entries, the layout so far */
@@ -624,10 +632,6 @@ struct swalk {
 	struct arena *a;
 	struct cg_table *t;
 	uint32_t cap;               /* room in t->chains */
-	struct arena index_arena;
-	struct cg_hashmap index;    /* label -> chain, for the compiler */
-	uint32_t index_room;        /* its capacity */
-	const char **labels;        /* the keys: s->chains[i].name */
 	struct compile_ctx ctx;
 	const char *last_user;      /* libiptc's order: names ascending */
 	bool user_seen;
@@ -686,6 +690,31 @@ static int swalk_rule(struct swalk *w, uint32_t chain, uint32_t rule, const void
 	return r;
 }
 
+/* Points the jump of a rule compiled with forward_label at chain c, or,
+ * for an offset in no chain, drops it: a rule without a target, as the
+ * whole-buffer walk compiles it (snap_get_target()). */
+static void jump_land(struct swalk *w, struct cg_rule *rule, struct cg_chain *c)
+{
+	struct cg_expr_buf eb;
+	struct cg_expr *v = (struct cg_expr *)(uintptr_t)rule_exprs(rule, &eb);
+	uint32_t n = rule->n_exprs;
+
+	/* compile_standard() puts the verdict last */
+	if (n && v[n - 1].type == CG_EXPR_IMMEDIATE && !v[n - 1].immediate.verdict.chain &&
+	    v[n - 1].immediate.verdict.chain_name &&
+	    strcmp(v[n - 1].immediate.verdict.chain_name, forward_label) == 0) {
+		if (c) {
+			v[n - 1].immediate.verdict.chain = c;
+			v[n - 1].immediate.verdict.chain_name = c->name;
+			if (rule_repack(rule, v) < 0)
+				rule_pack(rule, w->a, v, n); /* cannot happen: it only shrinks */
+		} else {
+			rule_pack(rule, w->a, v, n - 1);
+		}
+	}
+	expr_buf_free(&eb);
+}
+
 /* The jumps deferred to a place at or below `upto` (the end of the chain
  * that just ended, or the table's end), now that it is known which chain
  * they land in. */
@@ -694,15 +723,9 @@ static int swalk_resolve(struct swalk *w, uint32_t upto)
 	while (w->n_heap && w->heap[0].target <= upto) {
 		struct deferred d = heap_pop(w);
 		const struct snap_chain *c = chain_at(w->s, d.target);
-		struct entry_view v;
-		int r;
 
-		w->s->view(d.entry, &v);
-		w->deferred_bytes -= v.size;
-		r = swalk_rule(w, d.chain, d.rule, d.entry, c ? c->name : NULL);
-		free(d.entry);
-		if (r < 0)
-			return r;
+		w->deferred_bytes -= sizeof(d);
+		jump_land(w, &w->t->chains[d.chain].rules[d.rule], c ? &w->t->chains[c - w->s->chains] : NULL);
 	}
 	return 0;
 }
@@ -732,16 +755,6 @@ static int swalk_chain(void *arg, uint32_t i)
 	c = &w->t->chains[i];
 	c->table = w->t;
 	c->name = arena_strdup(w->a, sc->name);
-	w->labels[i] = sc->name;
-	if (i >= w->index_room) {
-		/* the chains are not counted ahead: the index grows */
-		arena_free(&w->index_arena);
-		w->index_room *= 2;
-		hashmap_init(&w->index, &w->index_arena, w->index_room);
-		for (uint32_t k = 0; k < i; k++)
-			hashmap_put(&w->index, &w->labels[k], sizeof(w->labels[k]), &w->t->chains[k]);
-	}
-	hashmap_put(&w->index, &w->labels[i], sizeof(w->labels[i]), c);
 	w->t->n_chains = i + 1;
 	if (sc->builtin) {
 		r = legacy_chain_base(s->nfproto, w->table, verdict_label(sc->policy), c);
@@ -777,23 +790,21 @@ static int swalk_chain(void *arg, uint32_t i)
 		} else if ((uint32_t)verdict == off + v.size) {
 			label = "";     /* a rule without a target */
 		} else if ((uint32_t)verdict > sc->foot) {
-			/* a chain further on: compiled when that one ends */
-			struct deferred d = { .target = (uint32_t)verdict, .chain = i, .rule = n,
-					      .entry = xmalloc(v.size) };
-
-			memcpy(d.entry, e, v.size);
-			heap_push(w, d);
-			w->deferred_bytes += v.size;
+			/* a chain further on: pointed at it when that one ends */
+			heap_push(w, (struct deferred){ .target = (uint32_t)verdict, .chain = i, .rule = n });
+			w->deferred_bytes += sizeof(struct deferred);
 			if (w->deferred_bytes > w->deferred_peak)
 				w->deferred_peak = w->deferred_bytes;
-			off += v.size;
-			continue;
+			label = forward_label;
 		} else {
 			const struct snap_chain *tc = chain_at(s, (uint32_t)verdict);
 
+			/* a chain already made: the compiler is handed it */
 			label = tc ? tc->name : NULL;
+			w->ctx.target = tc ? &w->t->chains[tc - s->chains] : NULL;
 		}
 		r = swalk_rule(w, i, n, e, label);
+		w->ctx.target = NULL;
 		if (r < 0)
 			return r;
 		off += v.size;
@@ -803,14 +814,10 @@ static int swalk_chain(void *arg, uint32_t i)
 
 static void swalk_free(struct swalk *w)
 {
-	while (w->n_heap)
-		free(heap_pop(w).entry);
 	free(w->heap);
-	free(w->labels);
 	free(w->ctx.tmp);
 	arena_free(&w->ctx.scratch);
 	xt_intern_free(w->ctx.xt);
-	arena_free(&w->index_arena);
 }
 
 /* One attempt: 0 and *t, or an error: w->logged when it is the table's
@@ -860,11 +867,7 @@ static int stream_attempt(uint8_t nfproto, const char *table, struct arena *a, s
 	/* arena memory is fresh from mmap(): the room never used stays
 	 * untouched, so it costs no memory */
 	t->chains = arena_alloc(a, w->cap * sizeof(*t->chains));
-	w->index_room = 1024;
-	hashmap_init(&w->index, &w->index_arena, w->index_room);
-	w->labels = xcalloc(w->cap, sizeof(*w->labels));
 	w->ctx.arena = a;
-	w->ctx.chains = &w->index;
 
 	while (done != 1) {
 		uint32_t complete;
@@ -911,6 +914,22 @@ static int stream_attempt(uint8_t nfproto, const char *table, struct arena *a, s
 	return r;
 }
 
+/* Valgrind runs one thread at a time and does not let go of it while the
+ * copying thread sits in getsockopt(): the fault could never be answered. */
+static bool running_on_valgrind(void)
+{
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+	if (RUNNING_ON_VALGRIND)
+		return true;
+#endif
+#endif
+	/* without the header: valgrind's preload library gives it away */
+	const char *pre = getenv("LD_PRELOAD");
+
+	return pre && strstr(pre, "vgpreload");
+}
+
 int legacy_table_read(uint8_t nfproto, const char *table, struct arena *a, struct cg_table *t,
 		      struct legacy_read_info *ri)
 {
@@ -924,6 +943,11 @@ int legacy_table_read(uint8_t nfproto, const char *table, struct arena *a, struc
 	if (!ri)
 		ri = &info;
 	memset(ri, 0, sizeof(*ri));
+	if (running_on_valgrind()) {
+		env = "0";
+		why = "running under valgrind, which serializes threads: the copying thread would "
+		      "wait for the fault handler forever, holding x_tables' lock";
+	}
 	if (!env || strcmp(env, "0") != 0) {
 		for (unsigned attempt = 0; attempt < STREAM_ATTEMPTS; attempt++) {
 			struct swalk w = { .abort_test = env && !strcmp(env, "abort") };
