@@ -275,7 +275,7 @@ static void test_round_trip(void)
 			rnd_expr(&v[i], round < N_TYPES * 50 ? (enum cg_expr_type)(round % N_TYPES) :
 								 (enum cg_expr_type)(rnd32() % N_TYPES));
 		rule_pack(&r, &a, v, n);
-		CHECK(r.n_exprs == n && r.exprs == NULL && (n == 0) == (r.packed == NULL));
+		CHECK(r.n_exprs == n && r.packed && (n == 0) == (r.code == NULL));
 		out = rule_exprs(&r, &eb);
 		for (uint32_t i = 0; i < n; i++)
 			if (!expr_eq(&v[i], &out[i])) {
@@ -339,10 +339,10 @@ static void test_repack(void)
 	expr_buf_free(&eb);
 
 	/* the compact form has no room for a name of its own */
-	memcpy(before, r.packed, sizeof(before) < 30 ? sizeof(before) : 30);
+	memcpy(before, r.code, sizeof(before) < 30 ? sizeof(before) : 30);
 	w[1].immediate.verdict.chain_name = "copy";
 	CHECK(rule_repack(&r, w) == -EINVAL);
-	CHECK(memcmp(before, r.packed, 30) == 0);
+	CHECK(memcmp(before, r.code, 30) == 0);
 	arena_free(&a);
 }
 

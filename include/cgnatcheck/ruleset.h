@@ -167,17 +167,19 @@ struct cg_expr {
 struct cg_rule {
 	struct cg_chain *chain;
 	uint32_t index;             /* 1-based position in its chain */
-	uint32_t n_exprs;
-	uint64_t handle;            /* nft handle; 0 for legacy */
+	uint16_t n_exprs;           /* the kernel allows 128 (NFT_RULE_MAXEXPRS) */
 	/* The expressions are held one of two ways; read them with
-	 * rule_exprs(), never through these fields:
+	 * rule_exprs(), never through the fields below:
 	 *  - packed (the collectors): a compact byte string, rule_pack();
 	 *    a 300k-rule ruleset is mostly expressions, and a struct cg_expr
 	 *    is 56 bytes where its packed form averages under ten;
-	 *  - exprs (hand-built rules: tests, the fix stage's plans), when
-	 *    packed is NULL. */
-	const uint8_t *packed;
-	struct cg_expr *exprs;
+	 *  - exprs (hand-built rules: tests, the fix stage's plans). */
+	bool packed;
+	uint64_t handle;            /* nft handle; 0 for legacy */
+	union {
+		const uint8_t *code;    /* packed */
+		struct cg_expr *exprs;  /* not packed */
+	};
 	const char *comment;        /* nft rule comment or -m comment; NULL if none */
 };
 
@@ -196,8 +198,8 @@ struct cg_expr_buf {
 const struct cg_expr *rule_exprs(const struct cg_rule *r, struct cg_expr_buf *buf);
 void expr_buf_free(struct cg_expr_buf *buf);
 
-/* Packs n expressions into r (r->packed, r->n_exprs; r->exprs NULL),
- * memory from a. Data bytes (cmp, immediate, range) are copied into the
+/* Packs n (at most UINT16_MAX) expressions into r (r->code, r->n_exprs,
+ * r->packed), memory from a. Data bytes (cmp, immediate, range) are copied into the
  * packed string; every other pointer (names, xt values, bitwise operands,
  * sets, chains) is stored as is and must outlive the ruleset. */
 void rule_pack(struct cg_rule *r, struct arena *a, const struct cg_expr *v, uint32_t n);
@@ -210,20 +212,21 @@ int rule_repack(struct cg_rule *r, const struct cg_expr *v);
 struct cg_table;
 
 struct cg_chain {
+	/* ordered for size: a kube-proxy table has 100k of them */
 	struct cg_table *table;
 	const char *name;
 	uint64_t handle;
-	bool base;                  /* has a hook */
 	const char *type;           /* "filter", "nat", "route" (base chains) */
+	const char *dev;            /* netdev chains; NULL otherwise */
+	const char **devs;
+	struct cg_rule *rules;
 	uint32_t hook;              /* NF_INET_* / NF_NETDEV_* */
 	int32_t priority;
 	enum cg_verdict_code policy;/* ACCEPT or DROP for base chains */
-	const char *dev;            /* netdev chains; NULL otherwise */
 	uint32_t n_devs;            /* all hook devices (dev is devs[0]) */
-	const char **devs;
 	uint32_t flags;             /* NFT_CHAIN_* (BINDING: an anonymous chain) */
 	uint32_t n_rules;
-	struct cg_rule *rules;
+	bool base;                  /* has a hook */
 };
 
 enum {

@@ -416,21 +416,23 @@ void rule_pack(struct cg_rule *r, struct arena *a, const struct cg_expr *v, uint
 {
 	struct writer w;
 
-	r->exprs = NULL;
-	r->n_exprs = n;
-	r->packed = NULL;
+	if (n > UINT16_MAX)
+		abort(); /* no kernel rule has that many (NFT_RULE_MAXEXPRS: 128) */
+	r->n_exprs = (uint16_t)n;
+	r->packed = true;
+	r->code = NULL;
 	if (!n)
 		return;
 	w.p = arena_alloc(a, packed_len(v, n));
 	w.n = 0;
 	for (uint32_t i = 0; i < n; i++)
 		w_expr(&w, &v[i]);
-	r->packed = w.p;
+	r->code = w.p;
 }
 
 int rule_repack(struct cg_rule *r, const struct cg_expr *v)
 {
-	struct reader rd = { r->packed };
+	struct reader rd = { r->code };
 	struct writer w;
 
 	if (!r->packed)
@@ -441,10 +443,10 @@ int rule_repack(struct cg_rule *r, const struct cg_expr *v)
 		r_expr(&rd, &old);
 	}
 	/* resolving a jump can only shorten it (the chain then names itself) */
-	if (packed_len(v, r->n_exprs) > (size_t)(rd.p - r->packed))
+	if (packed_len(v, r->n_exprs) > (size_t)(rd.p - r->code))
 		return -EINVAL;
 	/* the packed string is the ruleset's own, from its arena */
-	w.p = (uint8_t *)(uintptr_t)r->packed;
+	w.p = (uint8_t *)(uintptr_t)r->code;
 	w.n = 0;
 	for (uint32_t i = 0; i < r->n_exprs; i++)
 		w_expr(&w, &v[i]);
@@ -454,7 +456,7 @@ int rule_repack(struct cg_rule *r, const struct cg_expr *v)
 const struct cg_expr *rule_exprs(const struct cg_rule *r, struct cg_expr_buf *buf)
 {
 	struct cg_expr *out = buf->local;
-	struct reader rd = { r->packed };
+	struct reader rd = { r->code };
 
 	buf->heap = NULL;
 	buf->cap = 0;
