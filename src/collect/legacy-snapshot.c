@@ -78,6 +78,7 @@ struct legacy_snapshot {
 	size_t buf_len;             /* mapped length; 0: buf is malloc()ed */
 	uint32_t released;          /* entries below this offset are handed back */
 	struct arena names;         /* the user chains' names */
+	struct arena *names_into;   /* or the model's arena (the stream: one copy) */
 	bool *compiled;             /* per chain (snapshot order): walked through */
 	uint32_t n_compiled;        /* leading chains (snapshot order) all walked */
 	const uint8_t *base;        /* its entry table */
@@ -253,7 +254,7 @@ struct parse {
 static void chain_begin(struct legacy_snapshot *s, struct parse *p, struct snap_chain c, const char *user_name)
 {
 	if (user_name)
-		c.name = arena_strdup(&s->names, user_name);
+		c.name = arena_strdup(s->names_into ? s->names_into : &s->names, user_name);
 	p->open = c;
 	p->is_open = true;
 }
@@ -754,7 +755,8 @@ static int swalk_chain(void *arg, uint32_t i)
 	}
 	c = &w->t->chains[i];
 	c->table = w->t;
-	c->name = arena_strdup(w->a, sc->name);
+	/* the parse put it in the model's arena (or it is a hook's name) */
+	c->name = sc->name;
 	w->t->n_chains = i + 1;
 	if (sc->builtin) {
 		r = legacy_chain_base(s->nfproto, w->table, verdict_label(sc->policy), c);
@@ -841,6 +843,7 @@ static int stream_attempt(uint8_t nfproto, const char *table, struct arena *a, s
 	s = xcalloc(1, sizeof(*s));
 	s->nfproto = nfproto;
 	s->view = legacy_entry_view(nfproto);
+	s->names_into = a;
 	len = sizeof(s->info);
 	snprintf(s->info.name, sizeof(s->info.name), "%s", table);
 	if (getsockopt(fd, level, v6 ? IP6T_SO_GET_INFO : IPT_SO_GET_INFO, &s->info, &len) < 0) {
