@@ -24,20 +24,13 @@ done
 [ -x "$DUMP" ] || { echo "ERROR: $DUMP not built (make check builds it)" >&2; exit 99; }
 tb_tmpdir tmp
 
-# iptables-save text without counters and comment lines
-save_text() {
-	local ns=$1 fam=$2 table=$3 save=iptables-legacy-save
-	[ "$fam" = 6 ] && save=ip6tables-legacy-save
-	tb_exec "$ns" "$save" -t "$table" | { grep -v '^#' || true; } | sed 's/ \[[0-9]*:[0-9]*\]$//'
-}
-
 # compare_all NS LABEL: every listed table of both families, text for text
 compare_all() {
 	local ns=$1 label=$2 fam names table ok=true
 	for fam in 4 6; do
 		if [ "$fam" = 4 ]; then names=ip_tables_names; else names=ip6_tables_names; fi
 		for table in $(tb_exec "$ns" cat "/proc/net/$names"); do
-			save_text "$ns" "$fam" "$table" >"$tmp/expected"
+			tb_legacy_save_text "$ns" "$fam" "$table" >"$tmp/expected"
 			if ! tb_exec "$ns" "$DUMP" "-$fam" -t "$table" >"$tmp/got" 2>"$tmp/err"; then
 				t_fail "$label: legacy-dump -$fam -t $table failed: $(cat "$tmp/err")"
 				ok=false

@@ -28,12 +28,6 @@ done
 	t_skip "no userfaultfd here (/dev/userfaultfd, Linux 6.1+): nothing is streamed"
 tb_tmpdir tmp
 
-save_text() {
-	local ns=$1 fam=$2 table=$3 save=iptables-legacy-save
-	[ "$fam" = 6 ] && save=ip6tables-legacy-save
-	tb_exec "$ns" "$save" -t "$table" | { grep -v '^#' || true; } | sed 's/ \[[0-9]*:[0-9]*\]$//'
-}
-
 # compare NS LABEL: every listed table of both families, streamed (each one
 # said to be), whole, and iptables-legacy-save, text for text
 compare() {
@@ -41,7 +35,7 @@ compare() {
 	for fam in 4 6; do
 		if [ "$fam" = 4 ]; then names=ip_tables_names; else names=ip6_tables_names; fi
 		for table in $(tb_exec "$ns" cat "/proc/net/$names"); do
-			save_text "$ns" "$fam" "$table" >"$tmp/save"
+			tb_legacy_save_text "$ns" "$fam" "$table" >"$tmp/save"
 			if ! tb_exec "$ns" "$DUMP" -v "-$fam" -t "$table" >"$tmp/stream" 2>"$tmp/stream.err"; then
 				t_fail "$label: IPv$fam $table: streamed read failed: $(cat "$tmp/stream.err")"
 				ok=false

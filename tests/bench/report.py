@@ -120,8 +120,15 @@ def main():
         ref_bytes = int(m.get("bytes." + ref, "0"))
         if crss is not None and ref_bytes:
             rr = crss * 1024 / ref_bytes
-            print("  audit peak RSS / %s text: %.2f (target < 2)" % (label(ref, kind), rr))
-            if rr >= 2:
+            # The memory target is the default size's (issue 8): at the
+            # --scale points below it, what does not grow with the ruleset
+            # (the program itself, about 3.4 MiB in an empty namespace; a
+            # megabyte-sized read-ahead window) weighs more against a small
+            # text, so there the ratio is printed, not held to 2.
+            default_size = m.get("point", "100") == "100"
+            print("  audit peak RSS / %s text: %.2f (%s)" % (label(ref, kind), rr, "target < 2" if default_size
+                                                              else "a smaller point: shown, the target is the default size's"))
+            if rr >= 2 and default_size:
                 failures.append("%s: the audit's peak RSS (%.1f MiB) is %.2fx the %s text (%s bytes), not below 2x"
                                 % (sc, crss / 1024, rr, label(ref, kind), fmt_n(ref_bytes)))
         else:
@@ -132,11 +139,21 @@ def main():
             failures.append("%s: the audit did not complete (%s)" % (sc, "timeout" if cto else cerr))
         if "blocked" not in verdicts:
             failures.append("%s: the audit does not report 100.100.2.136 blocked (%s)" % (sc, verdicts))
+        # The time targets: on the kube-proxy rulesets the audit against
+        # iptables-save and nft --terse (dumping the same 300k rules). The
+        # nftables scenario is a small ruleset around a 1M-element set:
+        # --terse leaves the elements out (never asks the kernel for them),
+        # so it does not read what the audit must reason about; there the
+        # audit is held to `nft list ruleset`, the listing that does.
         targets = []
         if kind in ("legacy", "nft"):
             targets.append("iptables-save")
-        if kind in ("nft", "nftables"):
+        if kind == "nft":
             targets.append("nft-terse")
+        if kind == "nftables":
+            targets.append("nft-full")
+            print("  (time target: nft list ruleset, which reads the set's elements; nft --terse list ruleset "
+                  "does not read them and is shown for information)")
         for t in targets:
             w, _, _, to, err = med(sc, t)
             if cw is not None and (w is not None and cw < w or w is None and to):

@@ -225,6 +225,14 @@ tb_die() {
 	exit 99
 }
 
+# tb_legacy_save_text NS FAM TABLE: iptables-legacy-save's text of one
+# table (FAM 4 or 6) without its comment lines and counters, to compare
+tb_legacy_save_text() {
+	local ns=$1 fam=$2 table=$3 save=iptables-legacy-save
+	[ "$fam" = 6 ] && save=ip6tables-legacy-save
+	tb_exec "$ns" "$save" -t "$table" | { grep -v '^#' || true; } | sed 's/ \[[0-9]*:[0-9]*\]$//'
+}
+
 tb_prog() {
 	local p="${top_builddir:-$top_srcdir}/tests/netns/$1"
 	[ -x "$p" ] || tb_die "$p is not built (make check builds it)"
