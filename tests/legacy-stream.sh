@@ -104,6 +104,46 @@ esac
 printf '%s\n' "$t_out" | cmp -s - "$tmp/stream" && t_ok "... to the same table" ||
 	t_fail "a stream given up: the table read whole differs"
 
+# --- job control: a stop (Ctrl-Z) asked for in the middle of the kernel's copy
+# waits for its end; stopped there, the copying thread would hold x_tables'
+# lock and every iptables-legacy command of the family, in every namespace,
+# would wait for the process to be continued
+tb_ns_add other other-ns
+CGNATCHECK_LEGACY_STREAM=pause ip netns exec "$kube" "$DUMP" -4 -t nat >"$tmp/paused" 2>"$tmp/paused.err" &
+paused=$!
+sleep 0.5
+kill -TSTP "$paused"
+t0=$EPOCHREALTIME
+# blocked on the kernel's mutex, the command cannot be killed (timeout(1)
+# would not help): if it is still waiting after 10 s, the stopped process is
+# continued, which lets it go, and that is the failure
+ip netns exec "$other" iptables-legacy -t filter -L -n >/dev/null 2>&1 &
+other_pid=$!
+for _ in $(seq 100); do
+	kill -0 "$other_pid" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$other_pid" 2>/dev/null; then
+	t_fail "a stop asked for mid-copy held iptables-legacy in another namespace for 10 s"
+	kill -CONT "$paused" 2>/dev/null || true
+else
+	t_ok "a stop asked for mid-copy: iptables-legacy in another namespace went on after" \
+		"$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+fi
+wait "$other_pid" || t_fail "iptables-legacy -L in another namespace failed"
+state=
+for _ in $(seq 50); do
+	state=$(awk '{ print $3 }' "/proc/$paused/stat" 2>/dev/null || true)
+	[ "$state" = T ] && break
+	sleep 0.1
+done
+t_expect "... and the process stopped once the table was read" T "$state"
+kill -CONT "$paused" 2>/dev/null || true
+paused_st=0
+wait "$paused" || paused_st=$?
+t_expect "... continued, it ends" 0 "$paused_st"
+cmp -s "$tmp/paused" "$tmp/stream" && t_ok "... with the same table" || t_fail "a stopped stream: the table differs"
+
 # the audit itself, as root (streamed) and as nobody (no userfaultfd)
 chmod 0755 "$tmp"   # nobody reads the (empty) local policy and DMI directories
 export CGNATCHECK_POLICY_DIR="$top_srcdir/policies" CGNATCHECK_POLICY_LOCAL_DIR="$tmp" \

@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/x_tables.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
@@ -37,6 +38,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__has_include)
@@ -642,6 +644,7 @@ struct swalk {
 	bool logged;                /* the error is the table's, and logged */
 	const char *why;
 	bool abort_test;            /* give up after the first chain */
+	bool pause_test;            /* wait 2 s after it (once), the kernel in its copy */
 };
 
 static void heap_push(struct swalk *w, struct deferred d)
@@ -885,6 +888,14 @@ static int stream_attempt(uint8_t nfproto, const char *table, struct arena *a, s
 		r = parse_entries(s, &p, complete);
 		if (r < 0)
 			break;
+		if (w->pause_test && done == 0 && s->n_chains > 0) {
+			/* tests: a stop asked for now must wait for the copy */
+			struct timespec ts = { .tv_sec = 2 };
+
+			w->pause_test = false;
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+		}
 		if (w->abort_test && done == 0 && s->n_chains > 0) {
 			/* tests: the way out of a copy the kernel is in */
 			w->why = "CGNATCHECK_LEGACY_STREAM=abort (a test)";
@@ -915,6 +926,53 @@ static int stream_attempt(uint8_t nfproto, const char *table, struct arena *a, s
 	if (w->deferred_peak > ri->deferred)
 		ri->deferred = w->deferred_peak;
 	return r;
+}
+
+/* Job control must not stop the process in the middle of a stream: the
+ * copying thread would stay in the kernel, in its page fault, holding
+ * x_tables' lock, and every iptables-legacy command of the family, in every
+ * namespace, would wait until the process is continued. A stop asked for
+ * meanwhile (Ctrl-Z, SIGTTIN/SIGTTOU) is kept and honoured once the table
+ * is read. A deliberate SIGSTOP, a debugger or a cgroup freeze cannot be
+ * held off: the man page says so. */
+static const int jobctl_signals[] = { SIGTSTP, SIGTTIN, SIGTTOU };
+static volatile sig_atomic_t stop_deferred;
+
+static void defer_stop(int sig)
+{
+	stop_deferred = sig;
+}
+
+struct jobctl {
+	struct sigaction old[3];
+	bool held[3];
+};
+
+static void jobctl_hold(struct jobctl *j)
+{
+	struct sigaction sa = { .sa_handler = defer_stop, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(jobctl_signals); i++) {
+		j->held[i] = false;
+		/* only the default (stop) is held: an ignored or handled
+		 * signal is left as the program has it */
+		if (sigaction(jobctl_signals[i], NULL, &j->old[i]) == 0 && j->old[i].sa_handler == SIG_DFL)
+			j->held[i] = sigaction(jobctl_signals[i], &sa, NULL) == 0;
+	}
+}
+
+static void jobctl_release(struct jobctl *j)
+{
+	int sig;
+
+	for (size_t i = 0; i < ARRAY_SIZE(jobctl_signals); i++)
+		if (j->held[i])
+			sigaction(jobctl_signals[i], &j->old[i], NULL);
+	sig = stop_deferred;
+	stop_deferred = 0;
+	if (sig)
+		raise(sig);     /* the stop that was asked for, now */
 }
 
 /* Valgrind runs one thread at a time and does not let go of it while the
@@ -952,26 +1010,31 @@ int legacy_table_read(uint8_t nfproto, const char *table, struct arena *a, struc
 		      "wait for the fault handler forever, holding x_tables' lock";
 	}
 	if (!env || strcmp(env, "0") != 0) {
+		struct jobctl jc;
+
+		jobctl_hold(&jc);
 		for (unsigned attempt = 0; attempt < STREAM_ATTEMPTS; attempt++) {
-			struct swalk w = { .abort_test = env && !strcmp(env, "abort") };
+			struct swalk w = { .abort_test = env && !strcmp(env, "abort"),
+					   .pause_test = env && !strcmp(env, "pause") && attempt == 0 };
 
 			ri->attempts++;
 			r = stream_attempt(nfproto, table, a, t, &w, ri);
 			why = w.why;
 			ri->logged = w.logged;
 			swalk_free(&w);
-			if (r == 0) {
-				ri->streamed = true;
-				log_debug("iptables-legacy %s table '%s': streamed through a userfaultfd "
-					  "(%u attempt(s), %u faults, window %zu KiB, jumps ahead %zu KiB)", family,
-					  table, ri->attempts, ri->faults, ri->window >> 10, ri->deferred >> 10);
-				return 0;
-			}
-			if (ri->logged)
-				return r;
-			if (r != -EAGAIN)
+			if (r == 0 || ri->logged || r != -EAGAIN)
 				break;
 		}
+		jobctl_release(&jc);
+		if (r == 0) {
+			ri->streamed = true;
+			log_debug("iptables-legacy %s table '%s': streamed through a userfaultfd "
+				  "(%u attempt(s), %u faults, window %zu KiB, jumps ahead %zu KiB)", family,
+				  table, ri->attempts, ri->faults, ri->window >> 10, ri->deferred >> 10);
+			return 0;
+		}
+		if (ri->logged)
+			return r;
 	}
 	log_debug("iptables-legacy %s table '%s': read whole, not streamed: %s%s%s", family, table,
 		  why ? why : "it kept changing size", r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
