@@ -662,6 +662,43 @@ static void test_render(void)
 		     " -m comment --comment \"added by hand\" -j TPROXY /* unsupported */");
 }
 
+/* The cache of recent blobs: identical blobs share one value, any byte
+ * apart (a trailing one too, or another extension, revision or family)
+ * gets its own, and what a cache slot forgets is decoded again. */
+static void test_intern(void)
+{
+	struct xt_intern *xi = xt_intern_new();
+	struct xt_comment_info a = { 0 }, b = { 0 }, c = { 0 };
+	const struct xt_decoded *da, *da2, *db, *dc, *d6;
+	uint32_t len = XT_ALIGN(sizeof(a));
+
+	snprintf(a.comment, sizeof(a.comment), "ns1/svc:http");
+	b = a;
+	c = a;
+	c.comment[sizeof(c.comment) - 1] = 'x'; /* differs in its last byte only */
+	da = xt_decode_interned(xi, &A, false, "comment", 0, V4, &a, len);
+	da2 = xt_decode_interned(xi, &A, false, "comment", 0, V4, &b, len);
+	db = xt_decode_interned(xi, &A, false, "comment", 0, V4, &a, len);
+	dc = xt_decode_interned(xi, &A, false, "comment", 0, V4, &c, len);
+	d6 = xt_decode_interned(xi, &A, false, "comment", 0, V6, &a, len);
+	CHECK(da && da == da2 && da == db);
+	CHECK(dc && dc != da && d6 && d6 != da);
+	CHECK(da && !strcmp(da->comment, "ns1/svc:http"));
+	/* ten thousand other blobs later the first is still right */
+	for (int i = 0; i < 10000; i++) {
+		struct xt_comment_info o = { 0 };
+
+		snprintf(o.comment, sizeof(o.comment), "other-%d", i);
+		xt_decode_interned(xi, &A, false, "comment", 0, V4, &o, len);
+	}
+	db = xt_decode_interned(xi, &A, false, "comment", 0, V4, &a, len);
+	CHECK(db && !strcmp(db->comment, "ns1/svc:http"));
+	/* not decodable: NULL, and not remembered as anything */
+	CHECK(!xt_decode_interned(xi, &A, false, "comment", 0, V4, &a, len - 8));
+	CHECK(!xt_decode_interned(xi, &A, false, "no-such-match", 0, V4, &a, len));
+	xt_intern_free(xi);
+}
+
 int main(void)
 {
 	test_lengths();
@@ -678,6 +715,7 @@ int main(void)
 	test_iprange_pkttype_misc();
 	test_targets();
 	test_render();
+	test_intern();
 	arena_free(&A);
 	return test_result();
 }

@@ -752,9 +752,18 @@ struct intern_entry {
 	const char *name;               /* the decoder's copy */
 	uint8_t target, revision, nfproto;
 	uint32_t len;
-	void *info;                     /* a copy of the blob (owned) */
+	uint32_t keep;                  /* the blob's bytes up to its last non-zero one */
+	void *info;                     /* a copy of those (owned): a comment blob is 256
+					 * bytes, mostly the zeros after the text */
 	uint32_t cap;
 };
+
+static uint32_t nonzero_len(const uint8_t *p, uint32_t len)
+{
+	while (len && !p[len - 1])
+		len--;
+	return len;
+}
 
 struct xt_intern {
 	struct intern_entry slots[XT_INTERN_SLOTS];
@@ -780,6 +789,7 @@ const struct xt_decoded *xt_decode_interned(struct xt_intern *xi, struct arena *
 {
 	const struct xt_decoded *d;
 	struct intern_entry *s;
+	uint32_t keep;
 	uint64_t h;
 
 	if (!xi || !name || (len && !info))
@@ -790,19 +800,22 @@ const struct xt_decoded *xt_decode_interned(struct xt_intern *xi, struct arena *
 	    (uint64_t)len << 32 ^
 	    ((uint64_t)target << 8 | (uint64_t)revision << 16 | (uint64_t)nfproto << 24);
 	s = &xi->slots[h & (XT_INTERN_SLOTS - 1)];
+	keep = len ? nonzero_len(info, len) : 0;
 	if (s->d && s->hash == h && s->target == target && s->revision == revision && s->nfproto == nfproto &&
-	    s->len == len && strcmp(s->name, name) == 0 && (!len || memcmp(s->info, info, len) == 0))
+	    s->len == len && s->keep == keep && strcmp(s->name, name) == 0 &&
+	    (!keep || memcmp(s->info, info, keep) == 0))
 		return s->d;
 	d = xt_decode_owned(a, target, name, revision, nfproto, info, len);
 	if (!d)
 		return NULL;    /* not remembered: the caller keeps the blob */
-	if (len > s->cap) {
+	if (keep > s->cap) {
 		free(s->info);
-		s->info = xmalloc(len);
-		s->cap = len;
+		s->info = xmalloc(keep);
+		s->cap = keep;
 	}
-	if (len)
-		memcpy(s->info, info, len);
+	if (keep)
+		memcpy(s->info, info, keep);
+	s->keep = keep;
 	s->hash = h;
 	s->d = d;
 	s->name = d->name;
