@@ -109,8 +109,29 @@ printf '%s\n' "$t_out" | cmp -s - "$tmp/stream" && t_ok "... to the same table" 
 # lock and every iptables-legacy command of the family, in every namespace,
 # would wait for the process to be continued
 tb_ns_add other other-ns
+# Job control on (set -m): the command gets a process group of its own
+# under this shell, so a stop reaches it; in an orphaned process group
+# (the shell's own, under some harnesses) the kernel discards job-control
+# stops, and there would be nothing to hold. A sleep shows the stop works.
+set -m
+sleep 5 &
+control=$!
+set +m
+kill -TSTP "$control"
+state=
+for _ in $(seq 20); do
+	state=$(awk '{ print $3 }' "/proc/$control/stat" 2>/dev/null || true)
+	[ "$state" = T ] && break
+	sleep 0.05
+done
+kill -CONT "$control" 2>/dev/null || true
+kill "$control" 2>/dev/null || true
+wait "$control" 2>/dev/null || true
+t_expect "job control: a process group of its own stops on SIGTSTP (the check below can work)" T "$state"
+set -m
 CGNATCHECK_LEGACY_STREAM=pause ip netns exec "$kube" "$DUMP" -4 -t nat >"$tmp/paused" 2>"$tmp/paused.err" &
 paused=$!
+set +m
 sleep 0.5
 kill -TSTP "$paused"
 t0=$EPOCHREALTIME
