@@ -172,8 +172,8 @@ struct cg_rule {
 	 * rule_exprs(), never through the fields below:
 	 *  - packed (the collectors): a compact byte string, rule_pack();
 	 *    a 300k-rule ruleset is mostly expressions, and a struct cg_expr
-	 *    is 56 bytes where its packed form averages under ten;
-	 *  - exprs (hand-built rules: tests, the fix stage's plans). */
+	 *    is 56 bytes where its packed form averages about a dozen;
+	 *  - exprs (rules built by hand: the unit tests). */
 	bool packed;
 	uint64_t handle;            /* nft handle; 0 for legacy */
 	union {
