@@ -66,7 +66,7 @@
 set -euo pipefail
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${top_srcdir:=$(cd "$bench_dir/../.." && pwd)}"
-. "$top_srcdir/tests/netns/lib.sh"
+. "$top_srcdir/tests/lib/netns/lib.sh"
 
 usage() {
 	sed -n '3,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//; p}' "${BASH_SOURCE[0]}"

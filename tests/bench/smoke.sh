@@ -8,7 +8,7 @@
 # target (at this size the audit's RSS is many times the ruleset's text);
 # bad usage exits 2. The figures themselves are not judged here.
 set -euo pipefail
-. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/lib.sh"
 t_require_root
 command -v python3 >/dev/null || t_skip "needs python3"
 [ -x /usr/bin/time ] || t_skip "needs /usr/bin/time (Debian package time)"

@@ -1,0 +1,38 @@
+# Fuzz targets (tests/fuzz/): every parser we wrote ourselves. make check runs
+# each target over its corpus and mutations of it; the libFuzzer builds
+# (./configure CC=clang --enable-fuzzing && make fuzz-policy fuzz-legacy)
+# explore further. Included from Makefile.am.
+check_PROGRAMS += tests/fuzz/fuzz-policy-run tests/fuzz/fuzz-legacy-run
+tests_fuzz_fuzz_policy_run_SOURCES = tests/fuzz/fuzz-policy.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_policy_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_fuzz_fuzz_legacy_run_SOURCES = tests/fuzz/fuzz-legacy.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_legacy_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh
+EXTRA_DIST += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh \
+	tests/fuzz/corpus-policy/alibaba.conf \
+	tests/fuzz/corpus-policy/cloudflare-warp.conf \
+	tests/fuzz/corpus-policy/huawei.conf \
+	tests/fuzz/corpus-policy/mixed.conf \
+	tests/fuzz/corpus-policy/netbird.conf \
+	tests/fuzz/corpus-policy/tailscale.conf \
+	tests/fuzz/corpus-policy/tencent.conf \
+	tests/fuzz/corpus-legacy/v4-filter.bin \
+	tests/fuzz/corpus-legacy/v4-mangle.bin \
+	tests/fuzz/corpus-legacy/v4-nat.bin \
+	tests/fuzz/corpus-legacy/v4-raw.bin \
+	tests/fuzz/corpus-legacy/v6-filter.bin \
+	tests/fuzz/corpus-legacy/v6-mangle.bin \
+	tests/fuzz/corpus-legacy/v6-nat.bin \
+	tests/fuzz/corpus-legacy/v6-raw.bin
+
+if FUZZING
+noinst_PROGRAMS = fuzz-policy fuzz-legacy
+fuzz_policy_SOURCES = tests/fuzz/fuzz-policy.c
+fuzz_policy_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_policy_LDFLAGS = -fsanitize=fuzzer
+fuzz_policy_LDADD = libcgnatcheck.a $(CG_LIBS)
+fuzz_legacy_SOURCES = tests/fuzz/fuzz-legacy.c
+fuzz_legacy_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_legacy_LDFLAGS = -fsanitize=fuzzer
+fuzz_legacy_LDADD = libcgnatcheck.a $(CG_LIBS)
+endif

@@ -1,0 +1,86 @@
+# Kernel tests (tests/kernel/): each builds network namespaces of its own
+# (prefix cgt<pid>-) and judges the product against the kernel and the stock
+# tools. They need root; without it each skips (a failure under CI=true).
+# Included from Makefile.am.
+
+# The test bed (tests/lib/netns/): cg-echo (the provider's responder),
+# cg-probe (the kernel oracle) and cg-services (DNS, HTTP, NTP, banner) use
+# nothing but libc and never link libcgnatcheck.a: the oracle stays
+# independent of the code it judges.
+check_PROGRAMS += tests/lib/netns/cg-echo tests/lib/netns/cg-probe tests/lib/netns/cg-services
+tests_lib_netns_cg_echo_SOURCES = tests/lib/netns/cg-echo.c
+tests_lib_netns_cg_probe_SOURCES = tests/lib/netns/cg-probe.c
+tests_lib_netns_cg_services_SOURCES = tests/lib/netns/cg-services.c
+
+TESTBED_TESTS = \
+	tests/lib/netns/testbed-tools.sh \
+	tests/lib/netns/testbed-scenario.sh \
+	tests/lib/netns/testbed-ipv6.sh \
+	tests/lib/netns/testbed-legacy.sh \
+	tests/lib/netns/testbed-nft.sh \
+	tests/lib/netns/testbed-nftables.sh \
+	tests/lib/netns/testbed-routing.sh \
+	tests/lib/netns/testbed-inbound.sh \
+	tests/lib/netns/testbed-cleanup.sh
+TESTS += $(TESTBED_TESTS)
+EXTRA_DIST += $(TESTBED_TESTS) \
+	tests/lib/netns/lib.sh \
+	tests/lib/netns/testbed-firewall.sh \
+	tests/lib/netns/cleanup-child.sh
+
+# Programs the kernel tests drive: the product's stages made visible
+KERNEL_TEST_PROGS = \
+	tests/kernel/legacy-dump \
+	tests/kernel/nft-collect-dump \
+	tests/kernel/nft-text-dump \
+	tests/kernel/nft-lazy-lookup \
+	tests/kernel/nf-simulate \
+	tests/kernel/fix-apply-run \
+	tests/kernel/probe-run \
+	tests/kernel/route-diff \
+	tests/kernel/route-perf
+check_PROGRAMS += $(KERNEL_TEST_PROGS)
+tests_kernel_legacy_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_nft_collect_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_nft_text_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_nft_lazy_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_nf_simulate_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_fix_apply_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_probe_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_route_diff_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_route_perf_LDADD = libcgnatcheck.a $(CG_LIBS)
+
+KERNEL_TESTS = \
+	tests/kernel/route-diff.sh \
+	tests/kernel/route-scenario.sh \
+	tests/kernel/route-perf.sh \
+	tests/kernel/nft-collect.sh \
+	tests/kernel/nft-collect-large.sh \
+	tests/kernel/nft-text.sh \
+	tests/kernel/nft-lazy.sh \
+	tests/kernel/legacy-collect.sh \
+	tests/kernel/legacy-stream.sh \
+	tests/kernel/legacy-perf.sh \
+	tests/kernel/iptnft-render.sh \
+	tests/kernel/nf-tailscale.sh \
+	tests/kernel/nf-diff.sh \
+	tests/kernel/nf-trace.sh \
+	tests/kernel/audit-scenarios.sh \
+	tests/kernel/caps.sh \
+	tests/kernel/fix-apply.sh \
+	tests/kernel/fix-cli.sh \
+	tests/kernel/keep.sh \
+	tests/kernel/probe.sh \
+	tests/kernel/scheduled-mail.sh \
+	tests/kernel/wait-overlay.sh
+TESTS += $(KERNEL_TESTS)
+EXTRA_DIST += $(KERNEL_TESTS) \
+	tests/kernel/legacy-gen.py \
+	tests/kernel/legacy-rules.v4 \
+	tests/kernel/legacy-rules.v6 \
+	tests/kernel/nf-gen.py \
+	tests/kernel/nft-compare.py \
+	tests/kernel/nft-gen.py \
+	tests/kernel/nft-lazy-gen.py \
+	tests/kernel/nft-text-compare.py \
+	tests/kernel/nft-text-rules.nft

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The deciding rule, checked against the kernel's own trace: random nftables
+# rulesets, the DNS request to 100.100.2.136 and its reply traced with
+# `nft monitor trace`; when the kernel drops either, the simulator must name
+# the same table, chain and rule handle (or the same chain's policy).
+#   NF_TRACE_RULESETS (default 40), NF_TRACE_SEED (default fixed; set it to explore)
+set -euo pipefail
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
+tb_init
+SIM="$top_builddir/tests/kernel/nf-simulate"
+GEN="$top_srcdir/tests/kernel/nf-gen.py"
+[ -x "$SIM" ] || { echo "nf-simulate not built" >&2; exit 99; }
+command -v python3 >/dev/null || t_skip "needs python3"
+rulesets=${NF_TRACE_RULESETS:-40}
+seed0=${NF_TRACE_SEED:-1000}
+echo "nf-trace: seed $seed0, $rulesets rulesets" >&2
+
+tb_scenario
+tb_tmpdir WORK
+python3 "$GEN" nft "$seed0" "$rulesets" "$WORK"
+
+# Marks the flow's packets for tracing, before every generated chain (-400).
+TRACE_TABLE='table ip cgtrace {
+	chain pre { type filter hook prerouting priority -400; ip saddr 100.100.2.136 udp sport 53 meta nftrace set 1; }
+	chain out { type filter hook output priority -400; ip daddr 100.100.2.136 udp dport 53 meta nftrace set 1; }
+}'
+
+compared=0
+for ((i = 0; i < rulesets; i++)); do
+	seed=$((seed0 + i))
+	tb_ct_flush "$TB_HOST"
+	tb_exec "$TB_HOST" nft -f "$WORK/$seed.rules"
+	tb_exec "$TB_HOST" nft -f - <<<"$TRACE_TABLE"
+	sim=$(echo "dns out $TB_HOST_IP 100.100.2.136 udp 40001 53 eth0" | tb_exec "$TB_HOST" "$SIM")
+	case "$sim" in *" blocked "*) ;; *) continue ;; esac
+
+	: >"$WORK/trace"
+	# not through a shell function: $! must be the monitor itself
+	ip netns exec "$TB_HOST" stdbuf -oL nft -a monitor trace >"$WORK/trace" 2>&1 &
+	mon=$!
+	# The monitor subscribes asynchronously: probe until the trace shows the
+	# drop (bounded), so a late subscription cannot lose the event.
+	for ((try = 0; try < 15; try++)); do
+		tb_probe 100.100.2.136 53 udp >/dev/null 2>&1 || true
+		sleep 0.1
+		grep -qE '\(verdict drop\)|policy drop' "$WORK/trace" && break
+	done
+	kill "$mon" 2>/dev/null || true
+	wait "$mon" 2>/dev/null || true
+
+	# the kernel's last verdict for the traced packets
+	kernel=$(python3 - "$WORK/trace" <<'PY'
+import re, sys
+last = None
+for line in open(sys.argv[1], errors="replace"):
+    m = re.match(r"trace id \S+ (\S+) (\S+) (\S+) (rule .* # handle (\d+) \(verdict (\w+)|policy (\w+))", line)
+    if not m:
+        continue
+    fam, table, chain = m.group(1), m.group(2), m.group(3)
+    if m.group(5):
+        if m.group(6) in ("drop",):
+            last = f"{fam}:{table}:{chain}:handle={m.group(5)}"
+    elif m.group(7) == "drop":
+        last = f"{fam}:{table}:{chain}:policy"
+print(last or "none")
+PY
+)
+	if [ "$kernel" = none ]; then
+		t_fail "seed $seed: the simulator says blocked ($sim) but the kernel trace shows no drop"
+		grep -v 'packet:' "$WORK/trace" | head -20 >&2
+		continue
+	fi
+	fam=${kernel%%:*}
+	rest=${kernel#*:}
+	table=${rest%%:*}
+	rest=${rest#*:}
+	chain=${rest%%:*}
+	what=${rest#*:}
+	if [ "$what" = policy ]; then
+		want=":$fam:$table:$chain:policy"
+	else
+		want=":$fam:$table:$chain:#"
+	fi
+	case "$sim" in
+	*"$want"*) if [ "$what" = policy ] || [[ "$sim" == *" $what"* ]]; then
+			t_ok "seed $seed: deciding rule $kernel"
+		else
+			t_fail "seed $seed: kernel decided at $kernel, simulator: $sim"
+		fi ;;
+	*) t_fail "seed $seed: kernel decided at $kernel, simulator: $sim" ;;
+	esac
+	compared=$((compared + 1))
+done
+echo "nf-trace: $compared blocked flows compared with the kernel's trace" >&2
+[ "$compared" -gt 0 ] || t_fail "no ruleset blocked the flow: nothing was compared"
+t_done

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# --wait-overlay, as the first-boot hook uses it, in the Alibaba scenario:
+#  * no overlay at all: --wait-overlay=2 waits about 2 s, warns naming the
+#    chains it waited for, then audits (exit status of the audit);
+#  * Tailscale's rules written 1 s after the start (in each firewall form):
+#    cgnatcheck --fix --wait-overlay=20 proceeds once the chains are there and
+#    the ruleset has settled, well before the timeout, and its fix makes the
+#    resolver reachable (so it waited for the rules, not only the chains);
+#  * chains already there: no waiting.
+set -euo pipefail
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
+tb_init
+command -v python3 >/dev/null || t_skip "needs python3"
+tb_tmpdir WORK
+export CGNATCHECK_POLICY_DIR="$top_srcdir/policies" CGNATCHECK_POLICY_LOCAL_DIR="$WORK/local" \
+	CGNATCHECK_DMI_DIR="$WORK/dmi" CGNATCHECK_STATE_DIR="$WORK/state"
+tb_scenario
+
+now_ms() { date +%s%3N; }
+# a sanitizer build starts and collects several times slower
+slack=1
+if ldd "$CGNATCHECK" 2>/dev/null | grep -q libasan; then
+	slack=3
+	echo "note: sanitizer build: time limits x$slack" >&2
+fi
+
+# 1. no overlay: waits the whole time, warns, audits
+start=$(now_ms)
+status=0
+tb_exec "$TB_HOST" "$CGNATCHECK" -v --wait-overlay=2 --dns 100.100.2.136 >"$WORK/out" 2>"$WORK/err" || status=$?
+ms=$(($(now_ms) - start))
+t_expect "no overlay: the audit's exit status (reachable)" 0 "$status"
+[ "$ms" -ge 2000 ] && [ "$ms" -lt $((4000 * slack)) ] && t_ok "no overlay: waited about 2 s ($ms ms)" ||
+	t_fail "no overlay: took $ms ms (expected 2000-$((4000 * slack)))"
+grep -q "none of the chains of tailscale (ts-input ts-forward ts-postrouting) appeared within 2 s" "$WORK/err" &&
+	t_ok "no overlay: the warning names the chains" || t_fail "no overlay: stderr: $(cat "$WORK/err")"
+grep -q "waiting up to 2 s for the chains of tailscale" "$WORK/err" && t_ok "no overlay: progress logged at info level" ||
+	t_fail "no overlay: no progress message: $(cat "$WORK/err")"
+grep -q "reachable  dns 100.100.2.136" "$WORK/out" && t_ok "no overlay: then audits" || t_fail "no report: $(cat "$WORK/out")"
+# without -v only the warning shows
+status=0
+tb_exec "$TB_HOST" "$CGNATCHECK" --quiet --wait-overlay=1 --dns 100.100.2.136 >/dev/null 2>"$WORK/err" || status=$?
+t_expect "no overlay, quiet: one line on stderr, the warning" 1 "$(grep -c . "$WORK/err")"
+
+# 2. the overlay arrives 1 s after the start
+for form in legacy nft nftables; do
+	(sleep 1 && tb_ts_install "$form" new) >"$WORK/install.log" 2>&1 &
+	installer=$!
+	start=$(now_ms)
+	status=0
+	tb_exec "$TB_HOST" "$CGNATCHECK" -v --fix --wait-overlay=20 --format json --dns 100.100.2.136 \
+		>"$WORK/out.json" 2>"$WORK/err" || status=$?
+	ms=$(($(now_ms) - start))
+	wait "$installer" || t_fail "$form: installing Tailscale's rules failed: $(cat "$WORK/install.log")"
+	t_expect "$form: --fix after the wait: exit status" 0 "$status"
+	[ "$status" -eq 0 ] || cat "$WORK/err" >&2
+	[ "$ms" -ge 1000 ] && [ "$ms" -lt $((5000 * slack)) ] &&
+		t_ok "$form: proceeded $ms ms after the start, the chains came at 1000 ms (timeout 20000)" ||
+		t_fail "$form: took $ms ms"
+	grep -q "tailscale's chains and rules are in place after" "$WORK/err" && t_ok "$form: says the rules are in place" ||
+		t_fail "$form: stderr: $(cat "$WORK/err")"
+	t_expect "$form: the fix was applied" "applied:reachable applied:reachable" \
+		"$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(" ".join(c["result"]+":"+str(c["after"]) for c in r["changes"]))' "$WORK/out.json")"
+	tb_expect_probe "$form: the resolver answers" reply 100.100.2.136 53 udp
+
+	# 3. already there: no wait
+	start=$(now_ms)
+	tb_exec "$TB_HOST" "$CGNATCHECK" --quiet --wait-overlay=20 --dns 100.100.2.136 >/dev/null 2>&1 || true
+	ms=$(($(now_ms) - start))
+	[ "$ms" -lt $((2500 * slack)) ] && t_ok "$form: chains already there: done in $ms ms" || t_fail "$form: chains there, took $ms ms"
+
+	tb_exec "$TB_HOST" "$CGNATCHECK" --undo >/dev/null
+	tb_ts_remove "$form"
+done
+t_done

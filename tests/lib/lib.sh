@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared helpers for the shell tests (sourced, not run). Automake protocol:
+# exit 0 pass, 77 skip, 99 hard error, anything else fail.
+
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${CGNATCHECK:=$top_builddir/cgnatcheck}"
+
+t_failures=0
+t_checks=0
+
+# A skip is honest only outside CI: under CI=true the environment is supposed
+# to provide everything, so a skip there is a failure.
+t_skip() {
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL (skip not allowed under CI=true): $*" >&2
+		exit 1
+	fi
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+t_require_root() {
+	[ "$(id -u)" -eq 0 ] || t_skip "needs root (network namespaces)"
+	command -v ip >/dev/null || t_skip "needs iproute2 (ip)"
+}
+
+t_fail() {
+	echo "FAIL: $*" >&2
+	t_failures=$((t_failures + 1))
+	t_checks=$((t_checks + 1))
+}
+
+t_ok() {
+	echo "ok: $*" >&2
+	t_checks=$((t_checks + 1))
+}
+
+# t_expect DESCRIPTION EXPECTED ACTUAL
+t_expect() {
+	if [ "$2" = "$3" ]; then t_ok "$1"; else t_fail "$1: expected '$2', got '$3'"; fi
+}
+
+# t_run_status CMD...: runs CMD, stores stdout/stderr/status in t_out/t_err/t_status.
+t_run() {
+	local errf
+	errf=$(mktemp)
+	set +e
+	t_out=$("$@" 2>"$errf")
+	t_status=$?
+	set -e
+	t_err=$(cat "$errf")
+	rm -f "$errf"
+}
+
+t_done() {
+	echo "$t_checks checks, $t_failures failed" >&2
+	[ "$t_checks" -gt 0 ] || { echo "ERROR: test checked nothing" >&2; exit 99; }
+	[ "$t_failures" -eq 0 ]
+}
