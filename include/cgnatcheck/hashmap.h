@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cgnatcheck/arena.h"
+#include "cgnatcheck/hash.h"
 
 struct cg_hashmap_slot;
 
@@ -24,4 +25,3 @@ void hashmap_init(struct cg_hashmap *m, struct arena *a, uint32_t expected);
  * caller promised `expected`. */
 void *hashmap_put(struct cg_hashmap *m, const void *key, uint32_t len, void *value);
 void *hashmap_get(const struct cg_hashmap *m, const void *key, uint32_t len);
-uint64_t hash_bytes(const void *key, uint32_t len);

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/hash.h"
 #include "cgnatcheck/route-index.h"
 #include "cgnatcheck/route.h"
 
@@ -299,23 +300,13 @@ const struct route_neigh *route_state_neigh(const struct route_state *st, int if
 
 /* ---- the index ----------------------------------------------------------- */
 
-static uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint64_t node_hash(uint32_t table, unsigned len, const uint8_t key[16])
 {
 	uint64_t a, b;
 
 	memcpy(&a, key, 8);
 	memcpy(&b, key + 8, 8);
-	return mix64(a ^ mix64(b ^ ((uint64_t)table << 8 | len)));
+	return hash_mix64(a ^ hash_mix64(b ^ ((uint64_t)table << 8 | len)));
 }
 
 static void masked_key(const struct cg_addr *addr, unsigned len, uint8_t key[16])

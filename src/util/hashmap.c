@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/hash.h"
 #include "cgnatcheck/hashmap.h"
 
 struct cg_hashmap_slot {
@@ -14,9 +15,6 @@ struct cg_hashmap_slot {
 	uint32_t len;
 };
 
-/* FNV-1a over the bytes, then a 64-bit finaliser (MurmurHash3's fmix64) so
- * that the low bits the table uses depend on every input byte: set keys are
- * often addresses that differ only in their last byte. */
 uint64_t hash_bytes(const void *key, uint32_t len)
 {
 	const uint8_t *p = key;
@@ -26,12 +24,7 @@ uint64_t hash_bytes(const void *key, uint32_t len)
 		h ^= p[i];
 		h *= 0x100000001b3ULL;
 	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return hash_mix64(h);
 }
 
 void hashmap_init(struct cg_hashmap *m, struct arena *a, uint32_t expected)
