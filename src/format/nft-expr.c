@@ -12,7 +12,7 @@
 /* ==== expressions ============================================================= */
 
 struct node *node_new(struct ctx *c, enum node_type type, const struct dtype *dt,
-			     enum byteorder bo, unsigned len)
+		      enum byteorder bo, unsigned len)
 {
 	struct node *n = arena_alloc(c->a, sizeof(*n));
 
@@ -63,7 +63,7 @@ void node_add_item(struct ctx *c, struct node *list, struct node *item)
 }
 
 struct node *value_new(struct ctx *c, const struct dtype *dt, enum byteorder bo,
-			      unsigned len, const struct num *v)
+		       unsigned len, const struct num *v)
 {
 	struct node *n = node_new(c, N_VALUE, dt, bo, len);
 

@@ -596,7 +596,7 @@ bool payload_known(const struct node *e)
 
 /* payload_expr_expand(): a load spanning several fields, split into them */
 unsigned payload_expand(struct ctx *c, const struct node *e, const struct proto_ctx *pc,
-			       struct node **out, unsigned max)
+			struct node **out, unsigned max)
 {
 	unsigned skip, off, len = e->len, n = 0;
 	const struct proto_desc *desc = payload_base_desc(pc, e, &skip);
@@ -637,7 +637,7 @@ raw:
 /* payload_expr_trim(): whether a mask only selects whole fields; then the
  * load shrinks to them and the value shifts by *shift */
 bool payload_trim(struct node *e, const struct node *mask, const struct proto_ctx *pc,
-			 unsigned *shift)
+		  unsigned *shift)
 {
 	unsigned skip, off, plen = e->len, len = 0;
 	const struct proto_desc *desc = payload_base_desc(pc, e, &skip);
