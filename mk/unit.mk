@@ -11,6 +11,7 @@ UNIT_TEST_PROGS = \
 	tests/unit/test-nf-eval \
 	tests/unit/nft-rule-parse \
 	tests/unit/nft-text-unit \
+	tests/unit/golden-nft \
 	tests/unit/route-lookup \
 	tests/unit/route-parse
 check_PROGRAMS += $(UNIT_TEST_PROGS)
@@ -26,6 +27,7 @@ tests_unit_test_lazyset_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_nf_eval_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_nft_rule_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_nft_text_unit_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_golden_nft_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
 
@@ -33,3 +35,13 @@ tests_unit_route_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
 UNIT_SHELL_TESTS = tests/unit/cli.sh tests/unit/ops-units.sh tests/unit/layering.sh
 TESTS += $(UNIT_SHELL_TESTS)
 EXTRA_DIST += $(UNIT_SHELL_TESTS) tests/lib/layering.py
+
+# the nft printer's golden files (tests/unit/golden-nft), their inputs and
+# their generator (root: tests/unit/golden/gen-nft.py)
+EXTRA_DIST += \
+	tests/unit/golden/gen-nft.py \
+	tests/unit/golden/nft-more.nft \
+	tests/unit/golden/nft-placeholders.nft \
+	tests/unit/golden/nft-rules.golden \
+	tests/unit/golden/nft-more.golden \
+	tests/unit/golden/nft-placeholders.golden

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared between the files of the nftables rule printer; not an interface
+ * (include/cgnatcheck/nft-text.h is). The files follow the stages nft takes
+ * when it lists a rule, each calling only the ones above it:
+ *
+ *   nft-datatype.c     numbers as nft's mpz holds them, the output buffer,
+ *                      datatypes and how their values print (datatype.c)
+ *   nft-expr.c         expression and statement nodes: their constructors and
+ *                      typing (expression.c, statement.c)
+ *   nft-proto.c        protocol headers, meta and ct keys, the protocol context
+ *                      and payload fields (proto.c, meta.c, ct.c, payload.c)
+ *   nft-setelem.c      anonymous sets: their elements as nft lists them
+ *                      (netlink.c, segtree.c)
+ *   nft-delinearize.c  step 1: expressions -> statements (netlink_parse_*)
+ *   nft-postprocess.c  step 2: naming, typing and merging what step 1 read
+ *                      (rule_parse_postprocess(), payload dependencies)
+ *   nft-stmt.c         step 3: printing statements and expressions
+ *                      (statement.c, expression.c), and a rule's whole run
+ *   nft-text.c         the entry points of nft-text.h
+ *
+ * Everything a rendering allocates comes from one scratch arena (struct ctx). */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgnatcheck/common.h"
+#include "cgnatcheck/ruleset.h"
+
+/* ==== numbers (nft-datatype.c) ================================================
+ * A value as nft's mpz holds it: an unsigned number, most significant byte
+ * first, wide enough for any register content (NFT_DATA_VALUE_MAXLEN). */
+
+#define NUM_BYTES 64
+#define NUM_BITS (NUM_BYTES * 8)
+#define NO_BIT UINT_MAX
+
+struct num {
+	uint8_t b[NUM_BYTES];
+};
+
+bool num_bit(const struct num *n, unsigned i);
+void num_setbit(struct num *n, unsigned i);
+unsigned num_scan1(const struct num *n, unsigned from);
+unsigned num_scan0(const struct num *n, unsigned from);
+bool num_is_zero(const struct num *n);
+int num_cmp(const struct num *a, const struct num *b);
+unsigned num_popcount(const struct num *n);
+void num_and(struct num *r, const struct num *a, const struct num *b);
+void num_or(struct num *r, const struct num *a, const struct num *b);
+void num_xor(struct num *r, const struct num *a, const struct num *b);
+void num_shl(struct num *n, unsigned bits);
+void num_shr(struct num *n, unsigned bits);
+struct num num_mask(unsigned bits);
+void num_add(struct num *r, const struct num *a, const struct num *b);
+void num_sub(struct num *r, const struct num *a, const struct num *b);
+struct num num_from_u64(uint64_t v);
+struct num num_from_bytes(const uint8_t *p, unsigned len);
+void num_to_bytes(const struct num *n, uint8_t *p, unsigned len);
+void num_swap(struct num *n, unsigned len);
+void bytes_reverse(uint8_t *p, unsigned len);
+
+/* ==== output (nft-datatype.c) ================================================= */
+
+struct out {
+	char *buf;
+	size_t len, cap;
+};
+
+void out_printf(struct out *o, const char *fmt, ...) _printf_(2, 3);
+void out_puts(struct out *o, const char *s);
+
+/* ==== expressions (nft-expr.c) ================================================ */
+
+/* nftables' datatype numbers (datatype.h): set key and data types name them */
+enum {
+	TYPE_INVALID, TYPE_VERDICT, TYPE_NFPROTO, TYPE_BITMASK, TYPE_INTEGER, TYPE_STRING,
+	TYPE_LLADDR, TYPE_IPADDR, TYPE_IP6ADDR, TYPE_ETHERADDR, TYPE_ETHERTYPE, TYPE_ARPOP,
+	TYPE_INET_PROTOCOL, TYPE_INET_SERVICE, TYPE_ICMP_TYPE, TYPE_TCP_FLAG, TYPE_DCCP_PKTTYPE,
+	TYPE_MH_TYPE, TYPE_TIME, TYPE_MARK, TYPE_IFINDEX, TYPE_ARPHRD, TYPE_REALM, TYPE_CLASSID,
+	TYPE_UID, TYPE_GID, TYPE_CT_STATE, TYPE_CT_DIR, TYPE_CT_STATUS, TYPE_ICMP6_TYPE,
+	TYPE_CT_LABEL, TYPE_PKTTYPE, TYPE_ICMP_CODE, TYPE_ICMPV6_CODE, TYPE_ICMPX_CODE,
+	TYPE_DEVGROUP, TYPE_DSCP, TYPE_ECN, TYPE_FIB_ADDR, TYPE_BOOLEAN, TYPE_CT_EVENTBIT,
+	TYPE_IFNAME, TYPE_IGMP_TYPE, TYPE_TIME_DATE, TYPE_TIME_HOUR, TYPE_TIME_DAY, TYPE_CGROUPV2,
+	TYPE_MAX,
+};
+#define TYPE_BITS 6
+#define TYPE_MASK ((1u << TYPE_BITS) - 1)
+
+enum byteorder { BO_INVALID, BO_HOST, BO_BIG };
+
+/* payload bases as nft numbers them: the kernel's NFT_PAYLOAD_* plus one */
+enum base { BASE_INVALID, BASE_LL, BASE_NH, BASE_TH, BASE_IH, BASE_MAX = BASE_IH };
+
+enum op {
+	OP_INVALID, OP_IMPLICIT, OP_HTON, OP_NTOH, OP_LSHIFT, OP_RSHIFT, OP_AND, OP_XOR, OP_OR,
+	OP_EQ, OP_NEQ, OP_LT, OP_GT, OP_LTE, OP_GTE, OP_NEG,
+};
+
+enum node_type {
+	N_VALUE, N_PAYLOAD, N_META, N_CT, N_BINOP, N_UNARY, N_RELATIONAL, N_PREFIX, N_RANGE,
+	N_CONCAT, N_LIST, N_SET, N_SET_REF, N_MAP, N_MAPPING, N_VERDICT, N_CATCHALL,
+	N_FLAGCMP,      /* left: the expression, right: the mask, items[0]: the value */
+	N_UNSUPPORTED,
+};
+
+enum { F_PROTOCOL = 1 << 0, F_INTERVAL_END = 1 << 1 };
+
+struct dtype;
+struct proto_desc;
+struct hdr_tmpl;
+
+struct node {
+	enum node_type type;
+	const struct dtype *dtype;
+	enum byteorder byteorder;
+	unsigned len;                   /* bits */
+	unsigned flags;                 /* F_* */
+	enum op op;                     /* binop, unary, relational */
+	struct node *left, *right;      /* binop/relational/range/mapping, prefix: left */
+	unsigned prefix_len;
+	struct node **items;            /* concat, list, set */
+	unsigned n_items, cap_items;
+	struct num *value;              /* N_VALUE */
+	struct {
+		enum base base;
+		unsigned offset;        /* bits */
+		const struct proto_desc *desc;  /* proto_unknown: raw */
+		const struct hdr_tmpl *tmpl;
+	} payload;
+	uint32_t key;                   /* meta, ct */
+	int8_t dir;                     /* ct: -1 none */
+	enum base kbase;                /* meta/ct: the protocol base a key selects */
+	const struct cg_set *set;       /* N_SET_REF */
+	struct node *set_init;          /* N_SET_REF of an anonymous set: its elements */
+	const struct cg_verdict *verdict;
+	const char *what;               /* N_UNSUPPORTED */
+};
+
+struct ctx {
+	struct arena *a;
+	uint8_t family;                 /* the table's NFPROTO_* */
+};
+
+struct node *node_new(struct ctx *c, enum node_type type, const struct dtype *dt,
+		      enum byteorder bo, unsigned len);
+struct node *node_clone(struct ctx *c, const struct node *n);
+void node_add_item(struct ctx *c, struct node *list, struct node *item);
+struct node *value_new(struct ctx *c, const struct dtype *dt, enum byteorder bo,
+		       unsigned len, const struct num *v);
+/* the data of an expression (cmp, range, immediate, a set element), untyped */
+struct node *data_value(struct ctx *c, const struct cg_data *d);
+struct node *value_splice(struct ctx *c, struct node *v, unsigned len);
+struct node *relational_new(struct ctx *c, enum op op, struct node *l, struct node *r);
+struct node *binop_new(struct ctx *c, enum op op, struct node *l, struct node *r);
+struct node *prefix_new(struct ctx *c, struct node *v, unsigned plen);
+struct node *range_new(struct ctx *c, struct node *lo, struct node *hi);
+/* expr_set_type() */
+void node_set_type(struct node *n, const struct dtype *dt, enum byteorder bo);
+struct node *bitmask_to_binops(struct ctx *c, struct node *v);
+
+/* the 32-bit registers a value of `bits` takes, and their bits */
+unsigned register_space(unsigned bits);
+unsigned padded_len(unsigned bits);
+
+/* ==== datatypes (nft-datatype.c) ==============================================
+ * What nft's datatype.c, meta.c, ct.c and proto.c define, as far as values
+ * print differently; a type without its own print falls back to its base. */
+
+struct symbol {
+	const char *name;
+	uint64_t value;
+};
+
+typedef void print_fn(struct out *o, const struct node *v);
+
+struct dtype {
+	unsigned type;                  /* TYPE_* */
+	enum byteorder byteorder;
+	unsigned size;                  /* bits */
+	const struct dtype *basetype;
+	int hexw;                       /* integer format: -1 decimal, else hex, n digits */
+	bool has_fmt;                   /* hexw is this type's own format */
+	bool prefix;                    /* DTYPE_F_PREFIX: masks print as /len */
+	print_fn *print;
+	const struct symbol *syms;      /* NULL-name terminated */
+	bool quote_syms;                /* symbols print in double quotes */
+	const char *sym_file;           /* /etc/iproute2 table giving names */
+};
+
+extern const struct dtype dt_invalid, dt_integer, dt_xinteger, dt_bitmask, dt_string,
+	dt_ifname, dt_etheraddr, dt_ipaddr, dt_ip6addr, dt_nfproto, dt_ethertype, dt_arpop,
+	dt_inet_protocol, dt_inet_service, dt_icmp_type, dt_icmp6_type, dt_icmp_code, dt_icmpv6_code,
+	dt_icmpx_code, dt_igmp_type, dt_tcp_flag, dt_dccp_pkttype, dt_dscp, dt_ecn, dt_mark,
+	dt_ifindex, dt_arphrd, dt_realm, dt_classid, dt_uid, dt_gid, dt_ct_state, dt_ct_dir,
+	dt_ct_status, dt_ct_event, dt_ct_label, dt_pkttype, dt_devgroup, dt_boolean, dt_time,
+	dt_date, dt_hour, dt_day, dt_verdict;
+
+const struct dtype *dtype_base(const struct dtype *dt);
+bool dtype_is_bitmask(const struct dtype *dt);
+void print_integer(struct out *o, const struct node *v);
+uint64_t value_u64(const struct node *v);
+void print_by_type(struct out *o, const struct node *v, const struct dtype *dt);
+const struct dtype *dtype_by_id(unsigned type);
+
+/* ==== protocol headers, keys, the protocol context (nft-proto.c) ============== */
+
+enum icmp_dep {
+	ICMP_DEP_ANY, ICMP_DEP_ECHO, ICMP_DEP_MTU, ICMP_DEP_ADDRESS, ICMP6_DEP_MTU,
+	ICMP6_DEP_PPTR, ICMP6_DEP_ECHO, ICMP6_DEP_MGMQ,
+};
+
+struct hdr_tmpl {
+	const char *token;
+	const struct dtype *dtype;
+	unsigned offset, len;           /* bits */
+	enum byteorder byteorder;
+	uint32_t meta_key;              /* index 0: the meta key standing for the protocol field */
+	enum icmp_dep icmp_dep;
+};
+
+struct proto_link {
+	unsigned num;
+	const struct proto_desc *desc;
+};
+
+#define MAX_TMPL 16
+#define MAX_LINKS 12
+
+struct proto_desc {
+	const char *name;
+	enum base base;
+	unsigned protocol_key;          /* index of the field naming the upper protocol */
+	unsigned length;                /* bits; link layer headers that stack */
+	struct proto_link links[MAX_LINKS];
+	struct hdr_tmpl tmpl[MAX_TMPL];
+};
+
+extern const struct proto_desc proto_ip, proto_ip6, proto_icmp, proto_icmp6, proto_eth, proto_vlan,
+	proto_unknown;
+
+int proto_num(const struct proto_desc *base, const struct proto_desc *desc);
+unsigned icmp_dep_type(enum icmp_dep d);
+
+/* a meta or ct key: its name, and the value it loads */
+struct key_tmpl {
+	const char *token;
+	const struct dtype *dtype;
+	unsigned len;
+	enum byteorder byteorder;
+};
+
+const struct key_tmpl *meta_tmpl(uint32_t key);
+const struct key_tmpl *ct_tmpl(uint32_t key);
+struct node *meta_new(struct ctx *c, uint32_t key);
+struct node *ct_new(struct ctx *c, uint32_t key, int8_t dir);
+
+struct proto_ctx {
+	uint8_t family;
+	const struct proto_desc *desc[BASE_MAX + 1];
+	const struct proto_desc *stacked_ll[16];
+	unsigned n_stacked;
+	unsigned icmp_type;             /* th_dep: the icmp type a match established */
+};
+
+void proto_ctx_init(struct proto_ctx *pc, uint8_t family);
+void relational_pctx_update(struct proto_ctx *pc, const struct node *rel);
+
+struct node *payload_raw(struct ctx *c, unsigned base, unsigned offset, unsigned len);
+void payload_complete(struct node *e, const struct proto_ctx *pc);
+bool payload_known(const struct node *e);
+unsigned payload_expand(struct ctx *c, const struct node *e, const struct proto_ctx *pc,
+			struct node **out, unsigned max);
+bool payload_trim(struct node *e, const struct node *mask, const struct proto_ctx *pc,
+		  unsigned *shift);
+bool payload_stacked(const struct proto_desc *desc, const struct node *rel);
+
+/* ==== statements (nft-expr.c) ================================================= */
+
+enum stmt_type {
+	S_EXPR, S_VERDICT, S_COUNTER, S_META, S_CT, S_PAYLOAD, S_LOG, S_LIMIT, S_QUOTA,
+	S_REJECT, S_NAT, S_NOTRACK, S_XT, S_UNSUPPORTED,
+};
+
+/* nft's NAT statement kinds (the kernel has separate masq/redir expressions) */
+enum nat_kind { NAT_SNAT, NAT_DNAT, NAT_MASQ, NAT_REDIR };
+
+enum { NAT_F_PREFIX = 1 << 0 };
+
+struct stmt {
+	enum stmt_type type;
+	struct stmt *prev, *next;
+	struct node *expr;              /* S_EXPR, S_VERDICT; the value of S_META/S_CT/S_PAYLOAD */
+	struct node *target;            /* S_PAYLOAD: the field written */
+	uint32_t key;                   /* S_META, S_CT */
+	int8_t dir;                     /* S_CT */
+	const struct cg_expr *src;      /* log, limit, reject, xt */
+	struct {
+		enum nat_kind kind;
+		uint8_t family;         /* printed as "ip"/"ip6" in inet tables */
+		uint32_t flags;         /* NF_NAT_RANGE_* */
+		unsigned type_flags;    /* NAT_F_* */
+		struct node *addr, *proto;
+	} nat;
+	struct {
+		uint8_t family;
+		bool verbose;
+	} reject;
+	const char *what;               /* S_UNSUPPORTED */
+	bool loads;                     /* S_UNSUPPORTED: the expression loaded a register */
+	bool consumed;                  /* ... which a later expression used */
+};
+
+struct stmt_list {
+	struct stmt *head, *tail;
+};
+
+struct stmt *stmt_new(struct ctx *c, enum stmt_type type);
+void stmt_append(struct stmt_list *l, struct stmt *s);
+void stmt_insert_before(struct stmt_list *l, struct stmt *pos, struct stmt *s);
+void stmt_unlink(struct stmt_list *l, struct stmt *s);
+
+/* ==== anonymous sets (nft-setelem.c) ========================================== */
+
+bool set_is_vmap(const struct cg_set *s);
+/* a reference to the set a lookup names; an anonymous one carries its
+ * elements, typed by lhs, what the lookup matches */
+struct node *set_ref_new(struct ctx *c, const struct cg_set *set, const struct node *lhs);
+
+/* ==== the stages (nft-delinearize.c, nft-postprocess.c, nft-stmt.c) =========== */
+
+/* netlink_delinearize_rule(): the rule's expressions as statements */
+void rule_delinearize(struct ctx *c, const struct cg_expr *ex, uint32_t n, struct stmt_list *list);
+/* rule_parse_postprocess() */
+void rule_postprocess(struct ctx *c, struct stmt_list *list);
+/* the rule's statements (and comment) as nft lists them, a binding chain's
+ * rules nested inside (depth counts the nesting) */
+void rule_print(struct out *o, const struct cg_rule *r, uint8_t family, unsigned depth);
