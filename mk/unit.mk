@@ -4,6 +4,7 @@ UNIT_TEST_PROGS = \
 	tests/unit/test-options \
 	tests/unit/test-policy \
 	tests/unit/test-xt \
+	tests/unit/golden-xt \
 	tests/unit/test-set \
 	tests/unit/test-set-model \
 	tests/unit/test-pack \
@@ -19,6 +20,8 @@ tests_unit_test_addr_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_options_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_xt_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_golden_xt_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_golden_xt_CPPFLAGS = $(AM_CPPFLAGS) -DGOLDEN_DIR='"$(abs_top_srcdir)/tests/unit/golden"'
 tests_unit_test_set_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_set_model_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_pack_LDADD = libcgnatcheck.a $(CG_LIBS)
@@ -32,4 +35,5 @@ tests_unit_route_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
 # the command-line contract; the units, the cron file and the install layout
 UNIT_SHELL_TESTS = tests/unit/cli.sh tests/unit/ops-units.sh tests/unit/layering.sh
 TESTS += $(UNIT_SHELL_TESTS)
-EXTRA_DIST += $(UNIT_SHELL_TESTS) tests/lib/layering.py
+EXTRA_DIST += $(UNIT_SHELL_TESTS) tests/lib/layering.py \
+	tests/unit/golden/xt-iptables.txt tests/unit/golden/xt-structs.txt
