@@ -10,7 +10,6 @@
 
 #include "iptables-internal.h"
 
-#include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/xt_NFLOG.h>
