@@ -4,6 +4,7 @@ UNIT_TEST_PROGS = \
 	tests/unit/test-options \
 	tests/unit/test-policy \
 	tests/unit/test-xt \
+	tests/unit/golden-xt \
 	tests/unit/test-set \
 	tests/unit/test-set-model \
 	tests/unit/test-pack \
@@ -20,6 +21,8 @@ tests_unit_test_addr_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_options_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_xt_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_golden_xt_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_golden_xt_CPPFLAGS = $(AM_CPPFLAGS) -DGOLDEN_DIR='"$(abs_top_srcdir)/tests/unit/golden"'
 tests_unit_test_set_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_set_model_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_pack_LDADD = libcgnatcheck.a $(CG_LIBS)
@@ -45,3 +48,6 @@ EXTRA_DIST += \
 	tests/unit/golden/nft-rules.golden \
 	tests/unit/golden/nft-more.golden \
 	tests/unit/golden/nft-placeholders.golden
+
+# the xt printers' golden files (tests/unit/golden-xt)
+EXTRA_DIST += tests/unit/golden/xt-iptables.txt tests/unit/golden/xt-structs.txt

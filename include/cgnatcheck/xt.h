@@ -12,11 +12,18 @@
  * addresses as struct cg_addr, so neither the matcher nor the renderer needs
  * to know which revision a rule was written with. Fields that only matter
  * for printing (raw inversion flags, revisions) are kept as well so the
- * iptables-save text can be reproduced exactly. */
+ * iptables-save text can be reproduced exactly.
+ *
+ * Each extension keeps its decoder, matcher (or target effect) and
+ * iptables-save printer in one file, src/model/xt/match-NAME.c or
+ * target-NAME.c, the way iptables keeps extensions/libxt_NAME.c; the
+ * descriptor type is in xt-ext.h and src/model/xt/registry.c lists them
+ * by kind. */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cgnatcheck/addr.h"
 #include "cgnatcheck/arena.h"
@@ -53,6 +60,7 @@ enum xt_kind {
 	XT_TARGET_NFLOG,
 	XT_TARGET_TRACE,
 	XT_TARGET_CT,               /* CT rev 0..2 and the old NOTRACK */
+	XT_KIND_COUNT
 };
 
 struct xt_port_range {
@@ -290,3 +298,9 @@ struct xt_target_result {
  * cannot apply (res then says nothing), or -EINVAL when t is not a target
  * (or is a standard verdict, which the rule model carries as an immediate). */
 int xt_target_apply(const struct xt_decoded *t, struct cg_packet *pkt, struct xt_target_result *res);
+
+/* Prints a decoded match or target the way iptables-save does: " -m NAME"
+ * or " -j NAME" (the name iptables shows: "state" for conntrack's alias,
+ * "NOTRACK" for CT's), then the extension's options. An extension without a
+ * printer gets an "unsupported" C comment instead of options. */
+void xt_print(FILE *f, const struct xt_decoded *d);
