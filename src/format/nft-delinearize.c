@@ -49,8 +49,8 @@ static struct node *reg_get_index(struct parse *p, unsigned i)
 	struct node *n;
 
 	if (i != NFT_REG_VERDICT && i <= MAX_REGS && p->regs[i])
-		return node_clone(p->c, p->regs[i]);
-	n = node_new(p->c, N_UNSUPPORTED, &dt_invalid, BO_INVALID, 0);
+		return nftp_node_clone(p->c, p->regs[i]);
+	n = nftp_node_new(p->c, N_UNSUPPORTED, &nftp_dt_invalid, BO_INVALID, 0);
 	if (p->loader) {
 		p->loader->consumed = true;
 		n->what = p->loader->what;
@@ -67,12 +67,12 @@ static struct node *reg_get(struct parse *p, unsigned reg)
 
 static void emit(struct parse *p, struct stmt *s)
 {
-	stmt_append(p->list, s);
+	nftp_stmt_append(p->list, s);
 }
 
 static void emit_unsupported(struct parse *p, const char *what)
 {
-	struct stmt *s = stmt_new(p->c, S_UNSUPPORTED);
+	struct stmt *s = nftp_stmt_new(p->c, S_UNSUPPORTED);
 
 	s->what = what;
 	emit(p, s);
@@ -82,30 +82,30 @@ static void emit_unsupported(struct parse *p, const char *what)
  * with data, netlink_parse_concat_data(): that value cut like those registers */
 static struct node *concat_regs(struct parse *p, unsigned reg, unsigned len, struct node *data)
 {
-	struct node *concat = node_new(p->c, N_CONCAT, &dt_invalid, BO_INVALID, 0);
+	struct node *concat = nftp_node_new(p->c, N_CONCAT, &nftp_dt_invalid, BO_INVALID, 0);
 
 	reg = reg_index(reg);
 	while (len > 0) {
 		struct node *n = reg_get_index(p, reg);
 
-		if (n->type == N_UNSUPPORTED || n->len == 0 || padded_len(n->len) > len)
+		if (n->type == N_UNSUPPORTED || n->len == 0 || nftp_padded_len(n->len) > len)
 			return NULL;
 		if (data) {
-			node_add_item(p->c, concat, value_splice(p->c, data, n->len));
-			data->len -= padded_len(n->len) - n->len;
+			nftp_node_add_item(p->c, concat, nftp_value_splice(p->c, data, n->len));
+			data->len -= nftp_padded_len(n->len) - n->len;
 		} else {
-			node_add_item(p->c, concat, n);
+			nftp_node_add_item(p->c, concat, n);
 			concat->len += n->len;
 		}
-		len -= padded_len(n->len);
-		reg += register_space(n->len);
+		len -= nftp_padded_len(n->len);
+		reg += nftp_register_space(n->len);
 	}
 	return concat;
 }
 
 static void emit_expr(struct parse *p, struct node *rel)
 {
-	struct stmt *s = stmt_new(p->c, S_EXPR);
+	struct stmt *s = nftp_stmt_new(p->c, S_EXPR);
 
 	s->expr = rel;
 	emit(p, s);
@@ -126,16 +126,16 @@ static enum op cmp_op(uint32_t op)
 
 static void parse_cmp(struct parse *p, const struct cg_expr *e)
 {
-	struct node *left = reg_get(p, e->cmp.sreg), *right = data_value(p->c, &e->cmp.data);
+	struct node *left = reg_get(p, e->cmp.sreg), *right = nftp_data_value(p->c, &e->cmp.data);
 
 	if (left->type != N_UNSUPPORTED && left->len > right->len &&
-	    dtype_base(left->dtype) != &dt_string) {
+	    nftp_dtype_base(left->dtype) != &nftp_dt_string) {
 		/* a shorter value compares the field's leading bytes: a prefix */
 		unsigned plen = right->len;
 
-		num_shl(right->value, left->len - right->len);
+		nftp_num_shl(right->value, left->len - right->len);
 		right->len = left->len;
-		right = prefix_new(p->c, right, plen);
+		right = nftp_prefix_new(p->c, right, plen);
 	} else if (left->type != N_UNSUPPORTED && left->len > 0 && left->len < right->len) {
 		/* a longer value spans several registers: a concatenation */
 		struct node *l = concat_regs(p, e->cmp.sreg, right->len, NULL);
@@ -148,16 +148,17 @@ static void parse_cmp(struct parse *p, const struct cg_expr *e)
 		left = l;
 		right = r;
 	}
-	emit_expr(p, relational_new(p->c, cmp_op(e->cmp.op), left, right));
+	emit_expr(p, nftp_relational_new(p->c, cmp_op(e->cmp.op), left, right));
 }
 
 static void parse_range(struct parse *p, const struct cg_expr *e)
 {
 	struct node *left = reg_get(p, e->range.sreg);
-	struct node *r = range_new(p->c, data_value(p->c, &e->range.from), data_value(p->c, &e->range.to));
+	struct node *r = nftp_range_new(p->c, nftp_data_value(p->c, &e->range.from),
+					 nftp_data_value(p->c, &e->range.to));
 	enum op op = e->range.op == NFT_RANGE_EQ ? OP_EQ : e->range.op == NFT_RANGE_NEQ ? OP_NEQ : OP_INVALID;
 
-	emit_expr(p, relational_new(p->c, op, left, r));
+	emit_expr(p, nftp_relational_new(p->c, op, left, r));
 }
 
 static void parse_lookup(struct parse *p, const struct cg_expr *e)
@@ -183,21 +184,21 @@ static void parse_lookup(struct parse *p, const struct cg_expr *e)
 			return;
 		}
 	}
-	right = set_ref_new(p->c, set, left);
-	if (e->lookup.dreg != NFT_REG_VERDICT || set_is_vmap(set)) {
-		n = node_new(p->c, N_MAP, &dt_invalid, BO_INVALID, set->data_len * 8);
+	right = nftp_set_ref_new(p->c, set, left);
+	if (e->lookup.dreg != NFT_REG_VERDICT || nftp_set_is_vmap(set)) {
+		n = nftp_node_new(p->c, N_MAP, &nftp_dt_invalid, BO_INVALID, set->data_len * 8);
 		n->left = left;
 		n->right = right;
 		if (e->lookup.dreg != NFT_REG_VERDICT) {
 			if (set->data_type != NFT_DATA_VERDICT) {
-				n->dtype = dtype_by_id(set->data_type);
+				n->dtype = nftp_dtype_by_id(set->data_type);
 				n->byteorder = n->dtype->byteorder;
 			}
 			reg_set(p, e->lookup.dreg, n);
 			return;
 		}
 	} else {
-		n = relational_new(p->c, OP_EQ, left, right);
+		n = nftp_relational_new(p->c, OP_EQ, left, right);
 	}
 	if (e->lookup.invert)
 		n->op = OP_NEQ;
@@ -207,33 +208,34 @@ static void parse_lookup(struct parse *p, const struct cg_expr *e)
 /* netlink_parse_bitwise_bool(): (x & mask) ^ xor, printed as &, ^ and | */
 static struct node *bitwise_bool(struct parse *p, const struct cg_expr *e, struct node *left)
 {
-	struct node *mask = data_value(p->c, &e->bitwise.data->mask), *xor = data_value(p->c, &e->bitwise.data->xor);
+	struct node *mask = nftp_data_value(p->c, &e->bitwise.data->mask);
+	struct node *xor = nftp_data_value(p->c, &e->bitwise.data->xor);
 	struct num m = *mask->value, x = *xor->value, o = { 0 };
 	struct node *n = left;
 
-	if (num_scan0(&m, 0) != mask->len || !num_is_zero(&x)) {
+	if (nftp_num_scan0(&m, 0) != mask->len || !nftp_num_is_zero(&x)) {
 		/* o = (m & x) ^ x; x &= m; m |= o: bits set by xor where the
 		 * mask clears them are an OR */
-		num_and(&o, &m, &x);
-		num_xor(&o, &o, &x);
-		num_and(&x, &x, &m);
-		num_or(&m, &m, &o);
+		nftp_num_and(&o, &m, &x);
+		nftp_num_xor(&o, &o, &x);
+		nftp_num_and(&x, &x, &m);
+		nftp_num_or(&m, &m, &o);
 	}
-	if (!(left->len > 0 && num_scan0(&m, 0) == left->len)) {
+	if (!(left->len > 0 && nftp_num_scan0(&m, 0) == left->len)) {
 		*mask->value = m;
-		n = binop_new(p->c, OP_AND, n, mask);
+		n = nftp_binop_new(p->c, OP_AND, n, mask);
 		n->len = left->len;
 	}
-	if (!num_is_zero(&x)) {
+	if (!nftp_num_is_zero(&x)) {
 		*xor->value = x;
-		n = binop_new(p->c, OP_XOR, n, xor);
+		n = nftp_binop_new(p->c, OP_XOR, n, xor);
 		n->len = left->len;
 	}
-	if (!num_is_zero(&o)) {
-		struct node *or = data_value(p->c, &e->bitwise.data->xor);
+	if (!nftp_num_is_zero(&o)) {
+		struct node *or = nftp_data_value(p->c, &e->bitwise.data->xor);
 
 		*or->value = o;
-		n = binop_new(p->c, OP_OR, n, or);
+		n = nftp_binop_new(p->c, OP_OR, n, or);
 		n->len = left->len;
 	}
 	return n;
@@ -249,15 +251,15 @@ static void parse_bitwise(struct parse *p, const struct cg_expr *e)
 		break;
 	case NFT_BITWISE_LSHIFT:
 	case NFT_BITWISE_RSHIFT: {
-		struct node *sh = data_value(p->c, &e->bitwise.data->shift);
+		struct node *sh = nftp_data_value(p->c, &e->bitwise.data->shift);
 
 		sh->byteorder = BO_HOST;
-		n = binop_new(p->c, e->bitwise.op == NFT_BITWISE_LSHIFT ? OP_LSHIFT : OP_RSHIFT, left, sh);
+		n = nftp_binop_new(p->c, e->bitwise.op == NFT_BITWISE_LSHIFT ? OP_LSHIFT : OP_RSHIFT, left, sh);
 		n->len = left->len;
 		break;
 	}
 	default:
-		n = node_new(p->c, N_UNSUPPORTED, &dt_invalid, BO_INVALID, left->len);
+		n = nftp_node_new(p->c, N_UNSUPPORTED, &nftp_dt_invalid, BO_INVALID, left->len);
 		n->what = "bitwise";
 		break;
 	}
@@ -267,7 +269,7 @@ static void parse_bitwise(struct parse *p, const struct cg_expr *e)
 static void parse_byteorder(struct parse *p, const struct cg_expr *e)
 {
 	struct node *arg = reg_get(p, e->byteorder.sreg);
-	struct node *n = node_new(p->c, N_UNARY, arg->dtype, arg->byteorder, arg->len);
+	struct node *n = nftp_node_new(p->c, N_UNARY, arg->dtype, arg->byteorder, arg->len);
 
 	n->op = e->byteorder.op == NFT_BYTEORDER_NTOH ? OP_NTOH : OP_HTON;
 	n->left = arg;
@@ -276,17 +278,17 @@ static void parse_byteorder(struct parse *p, const struct cg_expr *e)
 
 static void parse_payload(struct parse *p, const struct cg_expr *e)
 {
-	struct node *n = payload_raw(p->c, e->payload.base + 1u, e->payload.offset * 8, e->payload.len * 8);
+	struct node *n = nftp_payload_raw(p->c, e->payload.base + 1u, e->payload.offset * 8, e->payload.len * 8);
 
 	reg_set(p, e->payload.dreg, n);
 }
 
 static void parse_payload_set(struct parse *p, const struct cg_expr *e)
 {
-	struct stmt *s = stmt_new(p->c, S_PAYLOAD);
+	struct stmt *s = nftp_stmt_new(p->c, S_PAYLOAD);
 
 	s->expr = reg_get(p, e->payload_set.sreg);
-	s->target = payload_raw(p->c, e->payload_set.base + 1u, e->payload_set.offset * 8,
+	s->target = nftp_payload_raw(p->c, e->payload_set.base + 1u, e->payload_set.offset * 8,
 				e->payload_set.len * 8);
 	emit(p, s);
 }
@@ -295,22 +297,22 @@ static void parse_payload_set(struct parse *p, const struct cg_expr *e)
 static struct stmt *key_set_stmt(struct parse *p, enum stmt_type type, uint32_t key, uint32_t reg,
 				 const struct key_tmpl *t)
 {
-	struct stmt *s = stmt_new(p->c, type);
+	struct stmt *s = nftp_stmt_new(p->c, type);
 
 	s->key = key;
 	s->expr = reg_get(p, reg);
 	if (t)
-		node_set_type(s->expr, t->dtype, t->byteorder);
+		nftp_node_set_type(s->expr, t->dtype, t->byteorder);
 	return s;
 }
 
 static void parse_meta(struct parse *p, const struct cg_expr *e, bool set)
 {
 	if (!set) {
-		reg_set(p, e->meta.reg, meta_new(p->c, e->meta.key));
+		reg_set(p, e->meta.reg, nftp_meta_new(p->c, e->meta.key));
 		return;
 	}
-	emit(p, key_set_stmt(p, S_META, e->meta.key, e->meta.reg, meta_tmpl(e->meta.key)));
+	emit(p, key_set_stmt(p, S_META, e->meta.key, e->meta.reg, nftp_meta_tmpl(e->meta.key)));
 }
 
 static void parse_ct(struct parse *p, const struct cg_expr *e, bool set)
@@ -318,10 +320,10 @@ static void parse_ct(struct parse *p, const struct cg_expr *e, bool set)
 	struct stmt *s;
 
 	if (!set) {
-		reg_set(p, e->ct.reg, ct_new(p->c, e->ct.key, e->ct.dir));
+		reg_set(p, e->ct.reg, nftp_ct_new(p->c, e->ct.key, e->ct.dir));
 		return;
 	}
-	s = key_set_stmt(p, S_CT, e->ct.key, e->ct.reg, ct_tmpl(e->ct.key));
+	s = key_set_stmt(p, S_CT, e->ct.key, e->ct.reg, nftp_ct_tmpl(e->ct.key));
 	s->dir = e->ct.dir;
 	emit(p, s);
 }
@@ -331,11 +333,11 @@ static void parse_immediate(struct parse *p, const struct cg_expr *e)
 	struct stmt *s;
 
 	if (e->immediate.dreg != NFT_REG_VERDICT) {
-		reg_set(p, e->immediate.dreg, data_value(p->c, &e->immediate.data));
+		reg_set(p, e->immediate.dreg, nftp_data_value(p->c, &e->immediate.data));
 		return;
 	}
-	s = stmt_new(p->c, S_VERDICT);
-	s->expr = node_new(p->c, N_VERDICT, &dt_verdict, BO_INVALID, 0);
+	s = nftp_stmt_new(p->c, S_VERDICT);
+	s->expr = nftp_node_new(p->c, N_VERDICT, &nftp_dt_verdict, BO_INVALID, 0);
 	s->expr->verdict = &e->immediate.verdict;
 	emit(p, s);
 }
@@ -349,12 +351,12 @@ static struct node *nat_operand(struct parse *p, uint8_t reg_min, uint8_t reg_ma
 
 	if (reg_min) {
 		n = reg_get(p, reg_min);
-		node_set_type(n, dt, BO_BIG);
+		nftp_node_set_type(n, dt, BO_BIG);
 	}
 	if (reg_max && reg_max != reg_min) {
 		hi = reg_get(p, reg_max);
-		node_set_type(hi, dt, BO_BIG);
-		n = n ? range_new(p->c, n, hi) : hi;
+		nftp_node_set_type(hi, dt, BO_BIG);
+		n = n ? nftp_range_new(p->c, n, hi) : hi;
 	}
 	return n;
 }
@@ -368,21 +370,21 @@ static struct node *range_to_prefix(struct ctx *c, struct node *range)
 
 	if (lo->type != N_VALUE || hi->type != N_VALUE)
 		return range;
-	num_xor(&x, lo->value, hi->value);
-	n1 = num_scan0(&x, 0);
-	n2 = num_scan1(&x, n1 + 1);
+	nftp_num_xor(&x, lo->value, hi->value);
+	n1 = nftp_num_scan0(&x, 0);
+	n2 = nftp_num_scan1(&x, n1 + 1);
 	if (n2 < len)
 		return range;
 	plen = len - n1;
-	if (num_scan1(lo->value, 0) < len - plen)
+	if (nftp_num_scan1(lo->value, 0) < len - plen)
 		return range;
-	return prefix_new(c, range->left, plen);
+	return nftp_prefix_new(c, range->left, plen);
 }
 
 static void parse_nat(struct parse *p, const struct cg_expr *e)
 {
-	struct stmt *s = stmt_new(p->c, S_NAT);
-	const struct dtype *adt = e->nat.family == NFPROTO_IPV6 ? &dt_ip6addr : &dt_ipaddr;
+	struct stmt *s = nftp_stmt_new(p->c, S_NAT);
+	const struct dtype *adt = e->nat.family == NFPROTO_IPV6 ? &nftp_dt_ip6addr : &nftp_dt_ipaddr;
 
 	s->nat.kind = e->nat.type == NFT_NAT_DNAT ? NAT_DNAT : NAT_SNAT;
 	if (p->c->family == NFPROTO_INET)
@@ -393,18 +395,18 @@ static void parse_nat(struct parse *p, const struct cg_expr *e)
 	s->nat.addr = nat_operand(p, e->nat.reg_addr_min, e->nat.reg_addr_max, adt);
 	if (s->nat.addr && s->nat.addr->type == N_RANGE)
 		s->nat.addr = range_to_prefix(p->c, s->nat.addr);
-	s->nat.proto = nat_operand(p, e->nat.reg_proto_min, e->nat.reg_proto_max, &dt_inet_service);
+	s->nat.proto = nat_operand(p, e->nat.reg_proto_min, e->nat.reg_proto_max, &nftp_dt_inet_service);
 	emit(p, s);
 }
 
 static void parse_masq_redir(struct parse *p, const struct cg_expr *e)
 {
-	struct stmt *s = stmt_new(p->c, S_NAT);
+	struct stmt *s = nftp_stmt_new(p->c, S_NAT);
 
 	s->nat.kind = e->type == CG_EXPR_MASQ ? NAT_MASQ : NAT_REDIR;
 	s->nat.flags = e->masq_redir.flags;
 	s->nat.proto = nat_operand(p, e->masq_redir.reg_proto_min, e->masq_redir.reg_proto_max,
-				   &dt_inet_service);
+				   &nftp_dt_inet_service);
 	emit(p, s);
 }
 
@@ -423,7 +425,7 @@ static bool unknown_loads_register(const char *name)
 
 static void parse_unknown(struct parse *p, const char *name)
 {
-	struct stmt *s = stmt_new(p->c, S_UNSUPPORTED);
+	struct stmt *s = nftp_stmt_new(p->c, S_UNSUPPORTED);
 
 	s->what = name && *name ? name : "unknown expression";
 	if (unknown_loads_register(s->what)) {
@@ -435,7 +437,7 @@ static void parse_unknown(struct parse *p, const char *name)
 
 static void parse_simple(struct parse *p, const struct cg_expr *e, enum stmt_type type)
 {
-	struct stmt *s = stmt_new(p->c, type);
+	struct stmt *s = nftp_stmt_new(p->c, type);
 
 	s->src = e;
 	emit(p, s);
@@ -472,7 +474,7 @@ static void parse_expr(struct parse *p, const struct cg_expr *e)
 	}
 }
 
-void rule_delinearize(struct ctx *c, const struct cg_expr *ex, uint32_t n, struct stmt_list *list)
+void nftp_rule_delinearize(struct ctx *c, const struct cg_expr *ex, uint32_t n, struct stmt_list *list)
 {
 	struct parse p = { .c = c, .list = list };
 

@@ -11,7 +11,7 @@
 
 /* ==== expressions ============================================================= */
 
-struct node *node_new(struct ctx *c, enum node_type type, const struct dtype *dt,
+struct node *nftp_node_new(struct ctx *c, enum node_type type, const struct dtype *dt,
 		      enum byteorder bo, unsigned len)
 {
 	struct node *n = arena_alloc(c->a, sizeof(*n));
@@ -24,7 +24,7 @@ struct node *node_new(struct ctx *c, enum node_type type, const struct dtype *dt
 	return n;
 }
 
-struct node *node_clone(struct ctx *c, const struct node *n)
+struct node *nftp_node_clone(struct ctx *c, const struct node *n)
 {
 	struct node *r;
 
@@ -33,21 +33,21 @@ struct node *node_clone(struct ctx *c, const struct node *n)
 	r = arena_memdup(c->a, n, sizeof(*n));
 	if (n->value)
 		r->value = arena_memdup(c->a, n->value, sizeof(*n->value));
-	r->left = node_clone(c, n->left);
-	r->right = node_clone(c, n->right);
+	r->left = nftp_node_clone(c, n->left);
+	r->right = nftp_node_clone(c, n->right);
 	r->items = NULL;
 	r->cap_items = n->n_items;
 	if (n->n_items) {
 		r->items = arena_alloc(c->a, n->n_items * sizeof(*r->items));
 		for (unsigned i = 0; i < n->n_items; i++)
-			r->items[i] = node_clone(c, n->items[i]);
+			r->items[i] = nftp_node_clone(c, n->items[i]);
 	}
 	/* an anonymous set's elements are shared: postprocessing edits them in
 	 * place once, like nft's refcounted set */
 	return r;
 }
 
-void node_add_item(struct ctx *c, struct node *list, struct node *item)
+void nftp_node_add_item(struct ctx *c, struct node *list, struct node *item)
 {
 	if (list->n_items == list->cap_items) {
 		/* doubling: an anonymous set of thousands of elements stays linear */
@@ -62,10 +62,10 @@ void node_add_item(struct ctx *c, struct node *list, struct node *item)
 	list->items[list->n_items++] = item;
 }
 
-struct node *value_new(struct ctx *c, const struct dtype *dt, enum byteorder bo,
+struct node *nftp_value_new(struct ctx *c, const struct dtype *dt, enum byteorder bo,
 		       unsigned len, const struct num *v)
 {
-	struct node *n = node_new(c, N_VALUE, dt, bo, len);
+	struct node *n = nftp_node_new(c, N_VALUE, dt, bo, len);
 
 	n->value = arena_alloc(c->a, sizeof(*n->value));
 	if (v)
@@ -73,41 +73,41 @@ struct node *value_new(struct ctx *c, const struct dtype *dt, enum byteorder bo,
 	return n;
 }
 
-struct node *data_value(struct ctx *c, const struct cg_data *d)
+struct node *nftp_data_value(struct ctx *c, const struct cg_data *d)
 {
-	struct num v = num_from_bytes(d->bytes, d->len);
+	struct num v = nftp_num_from_bytes(d->bytes, d->len);
 
-	return value_new(c, &dt_invalid, BO_INVALID, d->len * 8u, &v);
+	return nftp_value_new(c, &nftp_dt_invalid, BO_INVALID, d->len * 8u, &v);
 }
 
-unsigned register_space(unsigned bits)
+unsigned nftp_register_space(unsigned bits)
 {
 	return (bits + NFT_REG32_SIZE * 8 - 1) / (NFT_REG32_SIZE * 8);
 }
 
-unsigned padded_len(unsigned bits)
+unsigned nftp_padded_len(unsigned bits)
 {
-	return register_space(bits) * NFT_REG32_SIZE * 8;
+	return nftp_register_space(bits) * NFT_REG32_SIZE * 8;
 }
 
 /* constant_expr_splice(): the top `len` bits of v, which keeps the rest */
-struct node *value_splice(struct ctx *c, struct node *v, unsigned len)
+struct node *nftp_value_splice(struct ctx *c, struct node *v, unsigned len)
 {
 	struct num mask, slice = *v->value;
 
 	if (len > v->len)
 		len = v->len;
-	mask = num_mask(len);
-	num_shl(&mask, v->len - len);
-	num_and(&slice, &slice, &mask);
-	num_shr(&slice, v->len - len);
+	mask = nftp_num_mask(len);
+	nftp_num_shl(&mask, v->len - len);
+	nftp_num_and(&slice, &slice, &mask);
+	nftp_num_shr(&slice, v->len - len);
 	v->len -= len;
-	return value_new(c, &dt_invalid, BO_INVALID, len, &slice);
+	return nftp_value_new(c, &nftp_dt_invalid, BO_INVALID, len, &slice);
 }
 
-struct node *relational_new(struct ctx *c, enum op op, struct node *l, struct node *r)
+struct node *nftp_relational_new(struct ctx *c, enum op op, struct node *l, struct node *r)
 {
-	struct node *n = node_new(c, N_RELATIONAL, &dt_verdict, BO_INVALID, 0);
+	struct node *n = nftp_node_new(c, N_RELATIONAL, &nftp_dt_verdict, BO_INVALID, 0);
 
 	n->op = op;
 	n->left = l;
@@ -115,9 +115,9 @@ struct node *relational_new(struct ctx *c, enum op op, struct node *l, struct no
 	return n;
 }
 
-struct node *binop_new(struct ctx *c, enum op op, struct node *l, struct node *r)
+struct node *nftp_binop_new(struct ctx *c, enum op op, struct node *l, struct node *r)
 {
-	struct node *n = node_new(c, N_BINOP, l->dtype, l->byteorder, l->len);
+	struct node *n = nftp_node_new(c, N_BINOP, l->dtype, l->byteorder, l->len);
 
 	n->op = op;
 	n->left = l;
@@ -125,40 +125,40 @@ struct node *binop_new(struct ctx *c, enum op op, struct node *l, struct node *r
 	return n;
 }
 
-struct node *prefix_new(struct ctx *c, struct node *v, unsigned plen)
+struct node *nftp_prefix_new(struct ctx *c, struct node *v, unsigned plen)
 {
-	struct node *n = node_new(c, N_PREFIX, &dt_invalid, BO_INVALID, v->len);
+	struct node *n = nftp_node_new(c, N_PREFIX, &nftp_dt_invalid, BO_INVALID, v->len);
 
 	n->left = v;
 	n->prefix_len = plen;
 	return n;
 }
 
-struct node *range_new(struct ctx *c, struct node *lo, struct node *hi)
+struct node *nftp_range_new(struct ctx *c, struct node *lo, struct node *hi)
 {
-	struct node *n = node_new(c, N_RANGE, lo->dtype, lo->byteorder, lo->len);
+	struct node *n = nftp_node_new(c, N_RANGE, lo->dtype, lo->byteorder, lo->len);
 
 	n->left = lo;
 	n->right = hi;
 	return n;
 }
 
-void node_set_type(struct node *n, const struct dtype *dt, enum byteorder bo)
+void nftp_node_set_type(struct node *n, const struct dtype *dt, enum byteorder bo)
 {
 	switch (n->type) {
 	case N_PREFIX:
-		node_set_type(n->left, dt, bo);
+		nftp_node_set_type(n->left, dt, bo);
 		return;
 	case N_RANGE:
-		node_set_type(n->left, dt, bo);
-		node_set_type(n->right, dt, bo);
+		nftp_node_set_type(n->left, dt, bo);
+		nftp_node_set_type(n->right, dt, bo);
 		return;
 	case N_SET:
 		for (unsigned i = 0; i < n->n_items; i++)
-			node_set_type(n->items[i], dt, bo);
+			nftp_node_set_type(n->items[i], dt, bo);
 		return;
 	case N_MAPPING:
-		node_set_type(n->left, dt, bo);
+		nftp_node_set_type(n->left, dt, bo);
 		return;
 	default:
 		n->dtype = dt;
@@ -168,26 +168,26 @@ void node_set_type(struct node *n, const struct dtype *dt, enum byteorder bo)
 
 /* flag_expr_alloc() + bitmask_expr_to_binops(): several flags become an OR
  * of single flags, printed "a | b" */
-struct node *bitmask_to_binops(struct ctx *c, struct node *v)
+struct node *nftp_bitmask_to_binops(struct ctx *c, struct node *v)
 {
 	struct node *binop = NULL;
 
-	if (num_popcount(v->value) <= 1)
+	if (nftp_num_popcount(v->value) <= 1)
 		return v;
-	for (unsigned bit = num_scan1(v->value, 0); bit != NO_BIT; bit = num_scan1(v->value, bit + 1)) {
+	for (unsigned bit = nftp_num_scan1(v->value, 0); bit != NO_BIT; bit = nftp_num_scan1(v->value, bit + 1)) {
 		struct num one = { 0 };
 		struct node *flag;
 
-		num_setbit(&one, bit);
-		flag = value_new(c, v->dtype, v->byteorder, v->len, &one);
-		binop = binop ? binop_new(c, OP_OR, binop, flag) : flag;
+		nftp_num_setbit(&one, bit);
+		flag = nftp_value_new(c, v->dtype, v->byteorder, v->len, &one);
+		binop = binop ? nftp_binop_new(c, OP_OR, binop, flag) : flag;
 	}
 	return binop;
 }
 
 /* ==== statements ============================================================== */
 
-struct stmt *stmt_new(struct ctx *c, enum stmt_type type)
+struct stmt *nftp_stmt_new(struct ctx *c, enum stmt_type type)
 {
 	struct stmt *s = arena_alloc(c->a, sizeof(*s));
 
@@ -196,7 +196,7 @@ struct stmt *stmt_new(struct ctx *c, enum stmt_type type)
 	return s;
 }
 
-void stmt_append(struct stmt_list *l, struct stmt *s)
+void nftp_stmt_append(struct stmt_list *l, struct stmt *s)
 {
 	s->prev = l->tail;
 	s->next = NULL;
@@ -207,7 +207,7 @@ void stmt_append(struct stmt_list *l, struct stmt *s)
 	l->tail = s;
 }
 
-void stmt_insert_before(struct stmt_list *l, struct stmt *pos, struct stmt *s)
+void nftp_stmt_insert_before(struct stmt_list *l, struct stmt *pos, struct stmt *s)
 {
 	s->next = pos;
 	s->prev = pos->prev;
@@ -218,7 +218,7 @@ void stmt_insert_before(struct stmt_list *l, struct stmt *pos, struct stmt *s)
 	pos->prev = s;
 }
 
-void stmt_unlink(struct stmt_list *l, struct stmt *s)
+void nftp_stmt_unlink(struct stmt_list *l, struct stmt *s)
 {
 	if (s->prev)
 		s->prev->next = s->next;

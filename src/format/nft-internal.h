@@ -41,26 +41,26 @@ struct num {
 	uint8_t b[NUM_BYTES];
 };
 
-bool num_bit(const struct num *n, unsigned i);
-void num_setbit(struct num *n, unsigned i);
-unsigned num_scan1(const struct num *n, unsigned from);
-unsigned num_scan0(const struct num *n, unsigned from);
-bool num_is_zero(const struct num *n);
-int num_cmp(const struct num *a, const struct num *b);
-unsigned num_popcount(const struct num *n);
-void num_and(struct num *r, const struct num *a, const struct num *b);
-void num_or(struct num *r, const struct num *a, const struct num *b);
-void num_xor(struct num *r, const struct num *a, const struct num *b);
-void num_shl(struct num *n, unsigned bits);
-void num_shr(struct num *n, unsigned bits);
-struct num num_mask(unsigned bits);
-void num_add(struct num *r, const struct num *a, const struct num *b);
-void num_sub(struct num *r, const struct num *a, const struct num *b);
-struct num num_from_u64(uint64_t v);
-struct num num_from_bytes(const uint8_t *p, unsigned len);
-void num_to_bytes(const struct num *n, uint8_t *p, unsigned len);
-void num_swap(struct num *n, unsigned len);
-void bytes_reverse(uint8_t *p, unsigned len);
+bool nftp_num_bit(const struct num *n, unsigned i);
+void nftp_num_setbit(struct num *n, unsigned i);
+unsigned nftp_num_scan1(const struct num *n, unsigned from);
+unsigned nftp_num_scan0(const struct num *n, unsigned from);
+bool nftp_num_is_zero(const struct num *n);
+int nftp_num_cmp(const struct num *a, const struct num *b);
+unsigned nftp_num_popcount(const struct num *n);
+void nftp_num_and(struct num *r, const struct num *a, const struct num *b);
+void nftp_num_or(struct num *r, const struct num *a, const struct num *b);
+void nftp_num_xor(struct num *r, const struct num *a, const struct num *b);
+void nftp_num_shl(struct num *n, unsigned bits);
+void nftp_num_shr(struct num *n, unsigned bits);
+struct num nftp_num_mask(unsigned bits);
+void nftp_num_add(struct num *r, const struct num *a, const struct num *b);
+void nftp_num_sub(struct num *r, const struct num *a, const struct num *b);
+struct num nftp_num_from_u64(uint64_t v);
+struct num nftp_num_from_bytes(const uint8_t *p, unsigned len);
+void nftp_num_to_bytes(const struct num *n, uint8_t *p, unsigned len);
+void nftp_num_swap(struct num *n, unsigned len);
+void nftp_bytes_reverse(uint8_t *p, unsigned len);
 
 /* ==== output (nft-datatype.c) ================================================= */
 
@@ -69,8 +69,8 @@ struct out {
 	size_t len, cap;
 };
 
-void out_printf(struct out *o, const char *fmt, ...) _printf_(2, 3);
-void out_puts(struct out *o, const char *s);
+void nftp_out_printf(struct out *o, const char *fmt, ...) _printf_(2, 3);
+void nftp_out_puts(struct out *o, const char *s);
 
 /* ==== expressions (nft-expr.c) ================================================ */
 
@@ -127,7 +127,7 @@ struct node {
 	struct {
 		enum base base;
 		unsigned offset;        /* bits */
-		const struct proto_desc *desc;  /* proto_unknown: raw */
+		const struct proto_desc *desc;  /* nftp_proto_unknown: raw */
 		const struct hdr_tmpl *tmpl;
 	} payload;
 	uint32_t key;                   /* meta, ct */
@@ -144,26 +144,26 @@ struct ctx {
 	uint8_t family;                 /* the table's NFPROTO_* */
 };
 
-struct node *node_new(struct ctx *c, enum node_type type, const struct dtype *dt,
+struct node *nftp_node_new(struct ctx *c, enum node_type type, const struct dtype *dt,
 		      enum byteorder bo, unsigned len);
-struct node *node_clone(struct ctx *c, const struct node *n);
-void node_add_item(struct ctx *c, struct node *list, struct node *item);
-struct node *value_new(struct ctx *c, const struct dtype *dt, enum byteorder bo,
+struct node *nftp_node_clone(struct ctx *c, const struct node *n);
+void nftp_node_add_item(struct ctx *c, struct node *list, struct node *item);
+struct node *nftp_value_new(struct ctx *c, const struct dtype *dt, enum byteorder bo,
 		       unsigned len, const struct num *v);
 /* the data of an expression (cmp, range, immediate, a set element), untyped */
-struct node *data_value(struct ctx *c, const struct cg_data *d);
-struct node *value_splice(struct ctx *c, struct node *v, unsigned len);
-struct node *relational_new(struct ctx *c, enum op op, struct node *l, struct node *r);
-struct node *binop_new(struct ctx *c, enum op op, struct node *l, struct node *r);
-struct node *prefix_new(struct ctx *c, struct node *v, unsigned plen);
-struct node *range_new(struct ctx *c, struct node *lo, struct node *hi);
+struct node *nftp_data_value(struct ctx *c, const struct cg_data *d);
+struct node *nftp_value_splice(struct ctx *c, struct node *v, unsigned len);
+struct node *nftp_relational_new(struct ctx *c, enum op op, struct node *l, struct node *r);
+struct node *nftp_binop_new(struct ctx *c, enum op op, struct node *l, struct node *r);
+struct node *nftp_prefix_new(struct ctx *c, struct node *v, unsigned plen);
+struct node *nftp_range_new(struct ctx *c, struct node *lo, struct node *hi);
 /* expr_set_type() */
-void node_set_type(struct node *n, const struct dtype *dt, enum byteorder bo);
-struct node *bitmask_to_binops(struct ctx *c, struct node *v);
+void nftp_node_set_type(struct node *n, const struct dtype *dt, enum byteorder bo);
+struct node *nftp_bitmask_to_binops(struct ctx *c, struct node *v);
 
 /* the 32-bit registers a value of `bits` takes, and their bits */
-unsigned register_space(unsigned bits);
-unsigned padded_len(unsigned bits);
+unsigned nftp_register_space(unsigned bits);
+unsigned nftp_padded_len(unsigned bits);
 
 /* ==== datatypes (nft-datatype.c) ==============================================
  * What nft's datatype.c, meta.c, ct.c and proto.c define, as far as values
@@ -190,20 +190,20 @@ struct dtype {
 	const char *sym_file;           /* /etc/iproute2 table giving names */
 };
 
-extern const struct dtype dt_invalid, dt_integer, dt_xinteger, dt_bitmask, dt_string,
-	dt_ifname, dt_etheraddr, dt_ipaddr, dt_ip6addr, dt_nfproto, dt_ethertype, dt_arpop,
-	dt_inet_protocol, dt_inet_service, dt_icmp_type, dt_icmp6_type, dt_icmp_code, dt_icmpv6_code,
-	dt_icmpx_code, dt_igmp_type, dt_tcp_flag, dt_dccp_pkttype, dt_dscp, dt_ecn, dt_mark,
-	dt_ifindex, dt_arphrd, dt_realm, dt_classid, dt_uid, dt_gid, dt_ct_state, dt_ct_dir,
-	dt_ct_status, dt_ct_event, dt_ct_label, dt_pkttype, dt_devgroup, dt_boolean, dt_time,
-	dt_date, dt_hour, dt_day, dt_verdict;
+extern const struct dtype nftp_dt_invalid, nftp_dt_integer, nftp_dt_xinteger, nftp_dt_bitmask, nftp_dt_string,
+	nftp_dt_ifname, nftp_dt_etheraddr, nftp_dt_ipaddr, nftp_dt_ip6addr, nftp_dt_nfproto, nftp_dt_ethertype, nftp_dt_arpop,
+	nftp_dt_inet_protocol, nftp_dt_inet_service, nftp_dt_icmp_type, nftp_dt_icmp6_type, nftp_dt_icmp_code, nftp_dt_icmpv6_code,
+	nftp_dt_icmpx_code, nftp_dt_igmp_type, nftp_dt_tcp_flag, nftp_dt_dccp_pkttype, nftp_dt_dscp, nftp_dt_ecn, nftp_dt_mark,
+	nftp_dt_ifindex, nftp_dt_arphrd, nftp_dt_realm, nftp_dt_classid, nftp_dt_uid, nftp_dt_gid, nftp_dt_ct_state, nftp_dt_ct_dir,
+	nftp_dt_ct_status, nftp_dt_ct_event, nftp_dt_ct_label, nftp_dt_pkttype, nftp_dt_devgroup, nftp_dt_boolean, nftp_dt_time,
+	nftp_dt_date, nftp_dt_hour, nftp_dt_day, nftp_dt_verdict;
 
-const struct dtype *dtype_base(const struct dtype *dt);
-bool dtype_is_bitmask(const struct dtype *dt);
-void print_integer(struct out *o, const struct node *v);
-uint64_t value_u64(const struct node *v);
-void print_by_type(struct out *o, const struct node *v, const struct dtype *dt);
-const struct dtype *dtype_by_id(unsigned type);
+const struct dtype *nftp_dtype_base(const struct dtype *dt);
+bool nftp_dtype_is_bitmask(const struct dtype *dt);
+void nftp_print_integer(struct out *o, const struct node *v);
+uint64_t nftp_value_u64(const struct node *v);
+void nftp_print_by_type(struct out *o, const struct node *v, const struct dtype *dt);
+const struct dtype *nftp_dtype_by_id(unsigned type);
 
 /* ==== protocol headers, keys, the protocol context (nft-proto.c) ============== */
 
@@ -238,11 +238,11 @@ struct proto_desc {
 	struct hdr_tmpl tmpl[MAX_TMPL];
 };
 
-extern const struct proto_desc proto_ip, proto_ip6, proto_icmp, proto_icmp6, proto_eth, proto_vlan,
-	proto_unknown;
+extern const struct proto_desc nftp_proto_ip, nftp_proto_ip6, nftp_proto_icmp, nftp_proto_icmp6, nftp_proto_eth, nftp_proto_vlan,
+	nftp_proto_unknown;
 
-int proto_num(const struct proto_desc *base, const struct proto_desc *desc);
-unsigned icmp_dep_type(enum icmp_dep d);
+int nftp_proto_num(const struct proto_desc *base, const struct proto_desc *desc);
+unsigned nftp_icmp_dep_type(enum icmp_dep d);
 
 /* a meta or ct key: its name, and the value it loads */
 struct key_tmpl {
@@ -252,10 +252,10 @@ struct key_tmpl {
 	enum byteorder byteorder;
 };
 
-const struct key_tmpl *meta_tmpl(uint32_t key);
-const struct key_tmpl *ct_tmpl(uint32_t key);
-struct node *meta_new(struct ctx *c, uint32_t key);
-struct node *ct_new(struct ctx *c, uint32_t key, int8_t dir);
+const struct key_tmpl *nftp_meta_tmpl(uint32_t key);
+const struct key_tmpl *nftp_ct_tmpl(uint32_t key);
+struct node *nftp_meta_new(struct ctx *c, uint32_t key);
+struct node *nftp_ct_new(struct ctx *c, uint32_t key, int8_t dir);
 
 struct proto_ctx {
 	uint8_t family;
@@ -265,17 +265,17 @@ struct proto_ctx {
 	unsigned icmp_type;             /* th_dep: the icmp type a match established */
 };
 
-void proto_ctx_init(struct proto_ctx *pc, uint8_t family);
-void relational_pctx_update(struct proto_ctx *pc, const struct node *rel);
+void nftp_proto_ctx_init(struct proto_ctx *pc, uint8_t family);
+void nftp_relational_pctx_update(struct proto_ctx *pc, const struct node *rel);
 
-struct node *payload_raw(struct ctx *c, unsigned base, unsigned offset, unsigned len);
-void payload_complete(struct node *e, const struct proto_ctx *pc);
-bool payload_known(const struct node *e);
-unsigned payload_expand(struct ctx *c, const struct node *e, const struct proto_ctx *pc,
+struct node *nftp_payload_raw(struct ctx *c, unsigned base, unsigned offset, unsigned len);
+void nftp_payload_complete(struct node *e, const struct proto_ctx *pc);
+bool nftp_payload_known(const struct node *e);
+unsigned nftp_payload_expand(struct ctx *c, const struct node *e, const struct proto_ctx *pc,
 			struct node **out, unsigned max);
-bool payload_trim(struct node *e, const struct node *mask, const struct proto_ctx *pc,
+bool nftp_payload_trim(struct node *e, const struct node *mask, const struct proto_ctx *pc,
 		  unsigned *shift);
-bool payload_stacked(const struct proto_desc *desc, const struct node *rel);
+bool nftp_payload_stacked(const struct proto_desc *desc, const struct node *rel);
 
 /* ==== statements (nft-expr.c) ================================================= */
 
@@ -317,24 +317,24 @@ struct stmt_list {
 	struct stmt *head, *tail;
 };
 
-struct stmt *stmt_new(struct ctx *c, enum stmt_type type);
-void stmt_append(struct stmt_list *l, struct stmt *s);
-void stmt_insert_before(struct stmt_list *l, struct stmt *pos, struct stmt *s);
-void stmt_unlink(struct stmt_list *l, struct stmt *s);
+struct stmt *nftp_stmt_new(struct ctx *c, enum stmt_type type);
+void nftp_stmt_append(struct stmt_list *l, struct stmt *s);
+void nftp_stmt_insert_before(struct stmt_list *l, struct stmt *pos, struct stmt *s);
+void nftp_stmt_unlink(struct stmt_list *l, struct stmt *s);
 
 /* ==== anonymous sets (nft-setelem.c) ========================================== */
 
-bool set_is_vmap(const struct cg_set *s);
+bool nftp_set_is_vmap(const struct cg_set *s);
 /* a reference to the set a lookup names; an anonymous one carries its
  * elements, typed by lhs, what the lookup matches */
-struct node *set_ref_new(struct ctx *c, const struct cg_set *set, const struct node *lhs);
+struct node *nftp_set_ref_new(struct ctx *c, const struct cg_set *set, const struct node *lhs);
 
 /* ==== the stages (nft-delinearize.c, nft-postprocess.c, nft-stmt.c) =========== */
 
 /* netlink_delinearize_rule(): the rule's expressions as statements */
-void rule_delinearize(struct ctx *c, const struct cg_expr *ex, uint32_t n, struct stmt_list *list);
+void nftp_rule_delinearize(struct ctx *c, const struct cg_expr *ex, uint32_t n, struct stmt_list *list);
 /* rule_parse_postprocess() */
-void rule_postprocess(struct ctx *c, struct stmt_list *list);
+void nftp_rule_postprocess(struct ctx *c, struct stmt_list *list);
 /* the rule's statements (and comment) as nft lists them, a binding chain's
  * rules nested inside (depth counts the nesting) */
-void rule_print(struct out *o, const struct cg_rule *r, uint8_t family, unsigned depth);
+void nftp_rule_print(struct out *o, const struct cg_rule *r, uint8_t family, unsigned depth);

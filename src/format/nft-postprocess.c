@@ -46,7 +46,7 @@ static bool dep_exists(const struct pp *rp, enum base base)
 
 static void dep_release_at(struct pp *rp, unsigned i)
 {
-	stmt_unlink(rp->list, rp->pdeps[i]);
+	nftp_stmt_unlink(rp->list, rp->pdeps[i]);
 	if (rp->pdeps[i] == rp->prev)
 		rp->prev = NULL;
 	rp->pdeps[i] = NULL;
@@ -74,15 +74,15 @@ static void dep_store(struct pp *rp, struct stmt *s, enum base base)
 	const struct node *dep = s->expr, *l = dep->left, *r = dep->right;
 
 	if (l->type == N_PAYLOAD && r->type == N_VALUE && r->len == 8) {
-		unsigned type = (unsigned)value_u64(r);
+		unsigned type = (unsigned)nftp_value_u64(r);
 
-		if (l->payload.desc == &proto_icmp) {
+		if (l->payload.desc == &nftp_proto_icmp) {
 			if (type == 0)
 				type = 8;
 			rp->dep_icmp_type = type;
 			if (type == 8)
 				return;
-		} else if (l->payload.desc == &proto_icmp6) {
+		} else if (l->payload.desc == &nftp_proto_icmp6) {
 			rp->dep_icmp_type = type;
 			if (type == 128 || type == 129)
 				return;
@@ -113,17 +113,17 @@ static bool dep_may_kill(struct pp *rp, const struct node *expr)
 	case NFPROTO_INET:
 		/* ip/ip6 protocol matches restrict the family there: they stay */
 		if (dep->left->type == N_PAYLOAD && dep->left->payload.base == BASE_NH &&
-		    (ddesc == &proto_ip || ddesc == &proto_ip6) && expr->payload.base == BASE_TH)
+		    (ddesc == &nftp_proto_ip || ddesc == &nftp_proto_ip6) && expr->payload.base == BASE_TH)
 			return false;
 		if (dep->left->type == N_PAYLOAD && dep->op == OP_EQ &&
 		    expr->payload.base == dep->left->payload.base) {
 			if (expr->flags & F_PROTOCOL)
 				return false;
 			if (expr->payload.base == BASE_LL) {
-				if (ddesc == &proto_vlan)
+				if (ddesc == &nftp_proto_vlan)
 					return false;
-				if (ddesc == &proto_eth && dep->right->type == N_VALUE && dep->right->len == 16)
-					return value_u64(dep->right) == 0x8100;
+				if (ddesc == &nftp_proto_eth && dep->right->type == N_VALUE && dep->right->len == 16)
+					return nftp_value_u64(dep->right) == 0x8100;
 				return true;
 			}
 		}
@@ -131,12 +131,12 @@ static bool dep_may_kill(struct pp *rp, const struct node *expr)
 	}
 	if (expr->payload.base != BASE_TH || dep_payload_base(dep->left) != BASE_TH)
 		return true;
-	if (ddesc == &proto_icmp || ddesc == &proto_icmp6) {
+	if (ddesc == &nftp_proto_icmp || ddesc == &nftp_proto_icmp6) {
 		enum icmp_dep d = expr->payload.tmpl ? expr->payload.tmpl->icmp_dep : ICMP_DEP_ANY;
 
 		if (d == ICMP_DEP_ANY || ddesc != expr->payload.desc)
 			return false;
-		return rp->dep_icmp_type == icmp_dep_type(d);
+		return rp->dep_icmp_type == nftp_icmp_dep_type(d);
 	}
 	return true;
 }
@@ -144,7 +144,7 @@ static bool dep_may_kill(struct pp *rp, const struct node *expr)
 /* payload_dependency_kill() */
 static void dep_kill(struct pp *rp, const struct node *expr)
 {
-	if (expr->payload.desc != &proto_unknown && dep_exists(rp, expr->payload.base) &&
+	if (expr->payload.desc != &nftp_proto_unknown && dep_exists(rp, expr->payload.base) &&
 	    dep_may_kill(rp, expr))
 		dep_release(rp, expr->payload.base);
 }
@@ -178,7 +178,7 @@ static struct node *postprocess_string(struct ctx *c, struct node *v)
 	}
 	for (unsigned i = 0; i < len && i < NUM_BYTES; i++)
 		n.b[NUM_BYTES - 1 - i] = data[i];
-	return value_new(c, v->dtype, BO_HOST, len * 8, &n);
+	return nftp_value_new(c, v->dtype, BO_HOST, len * 8, &n);
 }
 
 static void pp_expr(struct pp *rp, struct node **np);
@@ -188,7 +188,7 @@ static void adjust_one(const struct node *binop, struct node *v, unsigned shift)
 {
 	if (v->type != N_VALUE)
 		return;
-	num_shr(v->value, shift);
+	nftp_num_shr(v->value, shift);
 	if (binop->left->type == N_PAYLOAD)
 		v->len = binop->left->len;
 }
@@ -227,7 +227,7 @@ static void binop_postprocess(struct pp *rp, struct node *expr, struct node *lef
 	unsigned shift;
 	struct node *binop = *binopp;
 
-	if (left->type != N_PAYLOAD || !payload_trim(left, mask, &rp->pctx, &shift))
+	if (left->type != N_PAYLOAD || !nftp_payload_trim(left, mask, &rp->pctx, &shift))
 		return;
 	if (expr->type == N_BINOP || expr->type == N_RELATIONAL || expr->type == N_MAP)
 		binop_adjust(binop, expr->right, shift);
@@ -237,21 +237,21 @@ static void binop_postprocess(struct pp *rp, struct node *expr, struct node *lef
 
 static bool mask_is_prefix(const struct node *mask)
 {
-	unsigned n1 = num_scan1(mask->value, 0), n2;
+	unsigned n1 = nftp_num_scan1(mask->value, 0), n2;
 
 	if (n1 == NO_BIT)
 		return true;
-	n2 = num_scan0(mask->value, n1 + 1);
+	n2 = nftp_num_scan0(mask->value, n1 + 1);
 	return n2 >= mask->len;
 }
 
 static unsigned mask_to_prefix(const struct node *mask)
 {
-	unsigned n = num_scan1(mask->value, 0);
+	unsigned n = nftp_num_scan1(mask->value, 0);
 
 	if (n == NO_BIT)
 		return 0;
-	return num_scan0(mask->value, n + 1) - n;
+	return nftp_num_scan0(mask->value, n + 1) - n;
 }
 
 /* binop_tree_to_list(): an OR of flags as a comma list */
@@ -259,13 +259,13 @@ static struct node *binop_to_list(struct ctx *c, struct node *list, struct node 
 {
 	if (e->type == N_BINOP && e->op == OP_OR) {
 		if (!list)
-			list = node_new(c, N_LIST, e->dtype, e->byteorder, e->len);
+			list = nftp_node_new(c, N_LIST, e->dtype, e->byteorder, e->len);
 		list = binop_to_list(c, list, e->left);
 		return binop_to_list(c, list, e->right);
 	}
 	if (!list)
 		return e;
-	node_add_item(c, list, e);
+	nftp_node_add_item(c, list, e);
 	return list;
 }
 
@@ -274,35 +274,36 @@ static void relational_binop_postprocess(struct pp *rp, struct node **np)
 {
 	struct node *expr = *np, *binop = expr->left, *right = expr->right;
 
-	if (binop->op == OP_AND && (expr->op == OP_NEQ || expr->op == OP_EQ) && dtype_is_bitmask(right->dtype)) {
-		if (right->type == N_VALUE && num_is_zero(right->value)) {
+	if (binop->op == OP_AND && (expr->op == OP_NEQ || expr->op == OP_EQ) &&
+	    nftp_dtype_is_bitmask(right->dtype)) {
+		if (right->type == N_VALUE && nftp_num_is_zero(right->value)) {
 			/* (x & flags) != 0: "x flags"; == 0: "x ! flags" */
 			expr->left = binop->left;
 			expr->right = binop_to_list(rp->c, NULL, binop->right);
 			expr->op = expr->op == OP_NEQ ? OP_IMPLICIT : OP_NEG;
 		} else if (right->type == N_VALUE && binop->right->type == N_VALUE &&
-			   !num_cmp(right->value, binop->right->value)) {
+			   !nftp_num_cmp(right->value, binop->right->value)) {
 			/* x & flag == flag stays as it is */
 		} else if (right->type == N_VALUE || right->type == N_BINOP) {
 			/* flagcmp: "x value / mask" */
-			struct node *fc = node_new(rp->c, N_FLAGCMP, binop->left->dtype, BO_INVALID, 0);
+			struct node *fc = nftp_node_new(rp->c, N_FLAGCMP, binop->left->dtype, BO_INVALID, 0);
 
 			fc->op = expr->op;
 			fc->left = binop->left;
 			fc->right = binop_to_list(rp->c, NULL, binop->right);
-			node_add_item(rp->c, fc, right->type == N_BINOP ? binop_to_list(rp->c, NULL, right) : right);
+			nftp_node_add_item(rp->c, fc, right->type == N_BINOP ? binop_to_list(rp->c, NULL, right) : right);
 			*np = fc;
 		}
 	} else if (binop->left->dtype && binop->left->dtype->prefix && binop->op == OP_AND &&
 		   right->type == N_VALUE && binop->right->type == N_VALUE && mask_is_prefix(binop->right)) {
 		expr->left = binop->left;
-		expr->right = prefix_new(rp->c, right, mask_to_prefix(binop->right));
+		expr->right = nftp_prefix_new(rp->c, right, mask_to_prefix(binop->right));
 	} else if (binop->op == OP_AND && binop->right->type == N_VALUE) {
 		binop_postprocess(rp, expr, binop->left, binop->right, &expr->left);
 	} else if (binop->op == OP_RSHIFT && binop->left->type == N_BINOP && binop->left->op == OP_AND &&
 		   binop->right->type == N_VALUE && binop->left->right->type == N_VALUE) {
 		binop_postprocess(rp, binop, binop->left->left, binop->left->right, &binop->left);
-		if (num_is_zero(binop->right->value))
+		if (nftp_num_is_zero(binop->right->value))
 			expr->left = binop->left;
 	}
 }
@@ -316,12 +317,12 @@ static bool meta_may_kill(struct pp *rp, const struct node *expr)
 	if (!dep)
 		return true;
 	if (dep->left->type == N_META && dep->left->key == NFT_META_NFPROTO) {
-		nfproto = (unsigned)value_u64(dep->right) & 0xff;
+		nfproto = (unsigned)nftp_value_u64(dep->right) & 0xff;
 	} else if ((dep->left->type == N_META && dep->left->key == NFT_META_PROTOCOL) ||
 		   (dep->left->type == N_PAYLOAD && dep->left->payload.base == BASE_LL &&
-		    dep->left->dtype == &dt_ethertype)) {
+		    dep->left->dtype == &nftp_dt_ethertype)) {
 		/* an ethertype */
-		unsigned l3 = (unsigned)value_u64(dep->right) & 0xffff;
+		unsigned l3 = (unsigned)nftp_value_u64(dep->right) & 0xffff;
 
 		nfproto = l3 == 0x0800 ? NFPROTO_IPV4 : l3 == 0x86dd ? NFPROTO_IPV6 : 0;
 	} else {
@@ -340,7 +341,7 @@ static bool meta_may_kill(struct pp *rp, const struct node *expr)
 	}
 	if (expr->left->key != NFT_META_L4PROTO)
 		return true;
-	l4 = (unsigned)value_u64(expr->right) & 0xff;
+	l4 = (unsigned)nftp_value_u64(expr->right) & 0xff;
 	if (l4 != IPPROTO_ICMP && l4 != IPPROTO_ICMPV6)
 		return false;
 	return !((nfproto == NFPROTO_IPV4 && l4 == IPPROTO_ICMPV6) || (nfproto == NFPROTO_IPV6 && l4 == IPPROTO_ICMP));
@@ -352,10 +353,10 @@ static void ct_meta_postprocess(struct pp *rp, struct node *expr, enum base base
 	struct node *right = expr->right;
 
 	if (right->type == N_SET || right->type == N_SET_REF)
-		node_set_type(right, left->dtype, left->byteorder);
+		nftp_node_set_type(right, left->dtype, left->byteorder);
 	if (expr->op != OP_EQ || right->type == N_RANGE || right->type == N_SET || right->type == N_SET_REF)
 		return;
-	relational_pctx_update(&rp->pctx, expr);
+	nftp_relational_pctx_update(&rp->pctx, expr);
 	if (base < BASE_TH) {
 		if (dep_exists(rp, base) && meta_may_kill(rp, expr))
 			dep_release(rp, base);
@@ -372,7 +373,7 @@ static void payload_icmp_check(struct pp *rp, struct node *expr, const struct no
 
 	if (expr->payload.base != BASE_TH || expr->len != 8 || value->len != 8 || rp->pctx.icmp_type)
 		return;
-	if (desc != &proto_icmp && desc != &proto_icmp6)
+	if (desc != &nftp_proto_icmp && desc != &nftp_proto_icmp6)
 		return;
 	for (unsigned i = 1; i < MAX_TMPL; i++) {
 		const struct hdr_tmpl *t = &desc->tmpl[i];
@@ -385,7 +386,7 @@ static void payload_icmp_check(struct pp *rp, struct node *expr, const struct no
 			return;
 		expr->payload.desc = desc;
 		expr->payload.tmpl = t;
-		rp->pctx.icmp_type = (unsigned)value_u64(value);
+		rp->pctx.icmp_type = (unsigned)nftp_value_u64(value);
 		return;
 	}
 }
@@ -394,7 +395,7 @@ static void payload_icmp_check(struct pp *rp, struct node *expr, const struct no
 static void payload_match_expand(struct pp *rp, struct node *expr, struct node *payload)
 {
 	struct node *fields[32], *right = expr->right;
-	unsigned n = payload_expand(rp->c, payload, &rp->pctx, fields, ARRAY_SIZE(fields));
+	unsigned n = nftp_payload_expand(rp->c, payload, &rp->pctx, fields, ARRAY_SIZE(fields));
 	enum base base = payload->payload.base;
 
 	for (unsigned i = 0; i < n; i++) {
@@ -402,29 +403,30 @@ static void payload_match_expand(struct pp *rp, struct node *expr, struct node *
 		struct stmt *ns;
 
 		/* nft types the slice but does not postprocess it */
-		v = value_splice(rp->c, right, left->len < right->len ? left->len : right->len);
-		node_set_type(v, left->dtype, left->byteorder);
-		if (left->payload.tmpl && left->payload.desc != &proto_unknown && left->len < left->payload.tmpl->len) {
+		v = nftp_value_splice(rp->c, right, left->len < right->len ? left->len : right->len);
+		nftp_node_set_type(v, left->dtype, left->byteorder);
+		if (left->payload.tmpl && left->payload.desc != &nftp_proto_unknown &&
+		    left->len < left->payload.tmpl->len) {
 			unsigned plen = left->len;
 
-			num_shl(v->value, left->payload.tmpl->len - left->len);
+			nftp_num_shl(v->value, left->payload.tmpl->len - left->len);
 			v->len = left->payload.tmpl->len;
-			v = prefix_new(rp->c, v, plen);
+			v = nftp_prefix_new(rp->c, v, plen);
 		}
-		rel = relational_new(rp->c, expr->op, left, v);
+		rel = nftp_relational_new(rp->c, expr->op, left, v);
 		if (expr->op == OP_EQ)
-			relational_pctx_update(&rp->pctx, rel);
-		ns = stmt_new(rp->c, S_EXPR);
+			nftp_relational_pctx_update(&rp->pctx, rel);
+		ns = nftp_stmt_new(rp->c, S_EXPR);
 		ns->expr = rel;
-		stmt_insert_before(rp->list, rp->stmt, ns);
-		if (payload_stacked(rp->pctx.desc[base], rel))
+		nftp_stmt_insert_before(rp->list, rp->stmt, ns);
+		if (nftp_payload_stacked(rp->pctx.desc[base], rel))
 			base--;
 		/* a protocol match of a lower layer is implied by this field */
 		dep_kill(rp, left);
 		if (expr->op == OP_EQ && (left->flags & F_PROTOCOL))
 			dep_store(rp, ns, base);
 	}
-	stmt_unlink(rp->list, rp->stmt);
+	nftp_stmt_unlink(rp->list, rp->stmt);
 	rp->stmt = NULL;
 }
 
@@ -444,9 +446,9 @@ static void payload_match_postprocess(struct pp *rp, struct node *expr, struct n
 				payload_icmp_check(rp, payload, first);
 		}
 	}
-	payload_complete(payload, &rp->pctx);
+	nftp_payload_complete(payload, &rp->pctx);
 	if (expr->right)
-		node_set_type(expr->right, payload->dtype, payload->byteorder);
+		nftp_node_set_type(expr->right, payload->dtype, payload->byteorder);
 	dep_kill(rp, payload);
 }
 
@@ -466,16 +468,16 @@ static void ct_update_type(struct pp *rp, struct node *e)
 	switch (e->key) {
 	case NFT_CT_SRC:
 	case NFT_CT_DST:
-		if (desc == &proto_ip)
-			e->dtype = &dt_ipaddr;
-		else if (desc == &proto_ip6)
-			e->dtype = &dt_ip6addr;
+		if (desc == &nftp_proto_ip)
+			e->dtype = &nftp_dt_ipaddr;
+		else if (desc == &nftp_proto_ip6)
+			e->dtype = &nftp_dt_ip6addr;
 		e->len = e->dtype->size;
 		break;
 	case NFT_CT_PROTO_SRC:
 	case NFT_CT_PROTO_DST:
 		if (desc)
-			e->dtype = &dt_inet_service;
+			e->dtype = &nftp_dt_inet_service;
 		break;
 	}
 }
@@ -507,14 +509,14 @@ static void pp_expr(struct pp *rp, struct node **np)
 		break;
 	case N_UNARY:
 		pp_expr(rp, &e->left);
-		node_set_type(e, e->left->dtype, e->left->byteorder == BO_INVALID ? BO_HOST : BO_INVALID);
+		nftp_node_set_type(e, e->left->dtype, e->left->byteorder == BO_INVALID ? BO_HOST : BO_INVALID);
 		break;
 	case N_BINOP:
 		pp_expr(rp, &e->left);
 		if (e->op == OP_LSHIFT || e->op == OP_RSHIFT) {
-			node_set_type(e->right, &dt_integer, BO_HOST);
+			nftp_node_set_type(e->right, &nftp_dt_integer, BO_HOST);
 		} else {
-			node_set_type(e->right, e->left->dtype, e->left->byteorder);
+			nftp_node_set_type(e->right, e->left->dtype, e->left->byteorder);
 			if (e->op == OP_AND && (rp->flags & PP_REMOVE_OP_AND) &&
 			    e->left->type == N_PAYLOAD && e->right->type == N_VALUE) {
 				binop_postprocess(rp, e, e->left, e->right, np);
@@ -522,7 +524,7 @@ static void pp_expr(struct pp *rp, struct node **np)
 			}
 		}
 		pp_expr(rp, &e->right);
-		node_set_type(e, e->left->dtype, e->left->byteorder);
+		nftp_node_set_type(e, e->left->dtype, e->left->byteorder);
 		break;
 	case N_RELATIONAL:
 		if (e->left->type == N_PAYLOAD) {
@@ -533,9 +535,9 @@ static void pp_expr(struct pp *rp, struct node **np)
 		pp_expr(rp, &e->left);
 		if (e->left->type == N_UNSUPPORTED)
 			/* nothing tells the value's type: its bytes in hex */
-			node_set_type(e->right, &dt_xinteger, BO_INVALID);
+			nftp_node_set_type(e->right, &nftp_dt_xinteger, BO_INVALID);
 		else
-			node_set_type(e->right, e->left->dtype, e->left->byteorder);
+			nftp_node_set_type(e->right, e->left->dtype, e->left->byteorder);
 		pp_expr(rp, &e->right);
 		switch (e->left->type) {
 		case N_CT:
@@ -550,16 +552,16 @@ static void pp_expr(struct pp *rp, struct node **np)
 		}
 		break;
 	case N_PAYLOAD:
-		payload_complete(e, &rp->pctx);
+		nftp_payload_complete(e, &rp->pctx);
 		dep_kill(rp, e);
 		break;
 	case N_VALUE:
 		if (e->byteorder == BO_HOST)
-			num_swap(e->value, e->len / 8);
-		if (dtype_base(e->dtype) == &dt_string)
+			nftp_num_swap(e->value, e->len / 8);
+		if (nftp_dtype_base(e->dtype) == &nftp_dt_string)
 			*np = e = postprocess_string(rp->c, e);
-		if (dtype_is_bitmask(e->dtype))
-			*np = bitmask_to_binops(rp->c, e);
+		if (nftp_dtype_is_bitmask(e->dtype))
+			*np = nftp_bitmask_to_binops(rp->c, e);
 		break;
 	case N_RANGE:
 		pp_expr(rp, &e->left);
@@ -602,14 +604,15 @@ static bool may_merge_range(const struct node *e, const struct node *prev, enum 
 
 static void merge_range(struct pp *rp, enum op op)
 {
-	struct stmt *s = rp->stmt, *prev = rp->prev, *ns = stmt_new(rp->c, S_EXPR);
-	struct node *r = range_new(rp->c, node_clone(rp->c, prev->expr->right), node_clone(rp->c, s->expr->right));
+	struct stmt *s = rp->stmt, *prev = rp->prev, *ns = nftp_stmt_new(rp->c, S_EXPR);
+	struct node *r = nftp_range_new(rp->c, nftp_node_clone(rp->c, prev->expr->right),
+					 nftp_node_clone(rp->c, s->expr->right));
 
-	node_set_type(r, s->expr->right->dtype, s->expr->right->byteorder);
-	ns->expr = relational_new(rp->c, op, node_clone(rp->c, s->expr->left), r);
-	stmt_insert_before(rp->list, s, ns);
-	stmt_unlink(rp->list, prev);
-	stmt_unlink(rp->list, s);
+	nftp_node_set_type(r, s->expr->right->dtype, s->expr->right->byteorder);
+	ns->expr = nftp_relational_new(rp->c, op, nftp_node_clone(rp->c, s->expr->left), r);
+	nftp_stmt_insert_before(rp->list, s, ns);
+	nftp_stmt_unlink(rp->list, prev);
+	nftp_stmt_unlink(rp->list, s);
 	rp->stmt = ns;
 }
 
@@ -645,7 +648,7 @@ static void stmt_reject_postprocess(struct pp *rp)
 		s->reject.verbose = true;
 		base = rp->pctx.desc[BASE_LL];
 		desc = rp->pctx.desc[BASE_NH];
-		switch (proto_num(base, desc)) {
+		switch (nftp_proto_num(base, desc)) {
 		case NFPROTO_IPV4:
 		case 0x0800:
 			s->reject.family = NFPROTO_IPV4;
@@ -690,12 +693,12 @@ static void stmt_payload_binop_postprocess(struct pp *rp)
 		if (payload->type != N_PAYLOAD || !payload_same(s->target, payload) || mask->type != N_VALUE)
 			return;
 		saved = *mask->value;
-		bits = num_mask(payload->len);
-		num_xor(&bits, &bits, mask->value);
-		num_xor(&bits, &bits, value->value);
+		bits = nftp_num_mask(payload->len);
+		nftp_num_xor(&bits, &bits, mask->value);
+		nftp_num_xor(&bits, &bits, value->value);
 		*mask->value = bits;
 		binop_postprocess(rp, expr, payload, mask, &expr->left);
-		if (!payload_known(payload)) {
+		if (!nftp_payload_known(payload)) {
 			*mask->value = saved;
 			return;
 		}
@@ -709,17 +712,17 @@ static void stmt_payload_binop_postprocess(struct pp *rp)
 	payload = expr->left;
 	value = expr->right;
 	if (expr->op == OP_AND) {
-		bits = num_mask(payload->len);
-		num_xor(value->value, &bits, value->value);
+		bits = nftp_num_mask(payload->len);
+		nftp_num_xor(value->value, &bits, value->value);
 	} else if (expr->op != OP_OR) {
 		return;
 	}
-	if (payload_trim(payload, value, &rp->pctx, &shift)) {
+	if (nftp_payload_trim(payload, value, &rp->pctx, &shift)) {
 		binop_adjust(expr, value, shift);
-		payload_complete(payload, &rp->pctx);
-		node_set_type(value, payload->dtype, payload->byteorder);
+		nftp_payload_complete(payload, &rp->pctx);
+		nftp_node_set_type(value, payload->dtype, payload->byteorder);
 	}
-	if (!payload_known(payload))
+	if (!nftp_payload_known(payload))
 		return;
 	if (expr->op == OP_AND)
 		memset(value->value, 0, sizeof(*value->value));
@@ -731,20 +734,20 @@ static void stmt_payload_postprocess(struct pp *rp)
 {
 	struct stmt *s = rp->stmt;
 
-	payload_complete(s->target, &rp->pctx);
-	if (!payload_known(s->target))
+	nftp_payload_complete(s->target, &rp->pctx);
+	if (!nftp_payload_known(s->target))
 		stmt_payload_binop_postprocess(rp);
 	pp_expr(rp, &s->target);
-	node_set_type(s->expr, s->target->dtype, s->target->byteorder);
+	nftp_node_set_type(s->expr, s->target->dtype, s->target->byteorder);
 	pp_expr(rp, &s->expr);
 }
 
-void rule_postprocess(struct ctx *c, struct stmt_list *list)
+void nftp_rule_postprocess(struct ctx *c, struct stmt_list *list)
 {
 	struct pp rp = { .c = c, .list = list };
 	struct stmt *s, *next;
 
-	proto_ctx_init(&rp.pctx, c->family);
+	nftp_proto_ctx_init(&rp.pctx, c->family);
 	for (s = list->head; s; s = next) {
 		enum stmt_type type = s->type;
 

@@ -21,9 +21,9 @@
  * upper protocol, and the protocol numbers linking the layers. */
 
 #define FIELD(tok, dt, off, ln) { .token = tok, .dtype = dt, .offset = off, .len = ln, .byteorder = BO_BIG }
-#define INT_FIELD(tok, off, ln) FIELD(tok, &dt_integer, off, ln)
+#define INT_FIELD(tok, off, ln) FIELD(tok, &nftp_dt_integer, off, ln)
 #define ICMP_FIELD(tok, off, ln, dep) \
-	{ .token = tok, .dtype = &dt_integer, .offset = off, .len = ln, .byteorder = BO_BIG, .icmp_dep = dep }
+	{ .token = tok, .dtype = &nftp_dt_integer, .offset = off, .len = ln, .byteorder = BO_BIG, .icmp_dep = dep }
 #define META_TMPL(tok, dt, k, ln) { .token = tok, .dtype = dt, .meta_key = k, .len = ln }
 
 static const struct proto_desc proto_tcp, proto_udp, proto_udplite, proto_dccp, proto_sctp,
@@ -37,7 +37,7 @@ static const struct proto_desc proto_tcp, proto_udp, proto_udplite, proto_dccp, 
 static const struct proto_desc proto_ah = {
 	.name = "ah", .base = BASE_TH, .protocol_key = 1,
 	.links = { L4_LINKS },
-	.tmpl = { [1] = FIELD("nexthdr", &dt_inet_protocol, 0, 8), [2] = INT_FIELD("hdrlength", 8, 8),
+	.tmpl = { [1] = FIELD("nexthdr", &nftp_dt_inet_protocol, 0, 8), [2] = INT_FIELD("hdrlength", 8, 8),
 		  [3] = INT_FIELD("reserved", 16, 16), [4] = INT_FIELD("spi", 32, 32),
 		  [5] = INT_FIELD("sequence", 64, 32) },
 };
@@ -48,12 +48,12 @@ static const struct proto_desc proto_esp = {
 static const struct proto_desc proto_comp = {
 	.name = "comp", .base = BASE_TH, .protocol_key = 1,
 	.links = { L4_LINKS },
-	.tmpl = { [1] = FIELD("nexthdr", &dt_inet_protocol, 0, 8),
-		  [2] = FIELD("flags", &dt_bitmask, 8, 8), [3] = INT_FIELD("cpi", 16, 16) },
+	.tmpl = { [1] = FIELD("nexthdr", &nftp_dt_inet_protocol, 0, 8),
+		  [2] = FIELD("flags", &nftp_dt_bitmask, 8, 8), [3] = INT_FIELD("cpi", 16, 16) },
 };
-const struct proto_desc proto_icmp = {
+const struct proto_desc nftp_proto_icmp = {
 	.name = "icmp", .base = BASE_TH, .protocol_key = 1,
-	.tmpl = { [1] = FIELD("type", &dt_icmp_type, 0, 8), [2] = FIELD("code", &dt_icmp_code, 8, 8),
+	.tmpl = { [1] = FIELD("type", &nftp_dt_icmp_type, 0, 8), [2] = FIELD("code", &nftp_dt_icmp_code, 8, 8),
 		  [3] = ICMP_FIELD("checksum", 16, 16, ICMP_DEP_ANY),
 		  [4] = ICMP_FIELD("id", 32, 16, ICMP_DEP_ECHO),
 		  [5] = ICMP_FIELD("sequence", 48, 16, ICMP_DEP_ECHO),
@@ -62,66 +62,66 @@ const struct proto_desc proto_icmp = {
 };
 static const struct proto_desc proto_igmp = {
 	.name = "igmp", .base = BASE_TH,
-	.tmpl = { [1] = FIELD("type", &dt_igmp_type, 0, 8), [2] = INT_FIELD("checksum", 16, 16),
+	.tmpl = { [1] = FIELD("type", &nftp_dt_igmp_type, 0, 8), [2] = INT_FIELD("checksum", 16, 16),
 		  [3] = INT_FIELD("mrt", 8, 8), [4] = INT_FIELD("group", 32, 32) },
 };
 static const struct proto_desc proto_udp = {
 	.name = "udp", .base = BASE_TH,
-	.tmpl = { [1] = FIELD("sport", &dt_inet_service, 0, 16),
-		  [2] = FIELD("dport", &dt_inet_service, 16, 16),
+	.tmpl = { [1] = FIELD("sport", &nftp_dt_inet_service, 0, 16),
+		  [2] = FIELD("dport", &nftp_dt_inet_service, 16, 16),
 		  [3] = INT_FIELD("length", 32, 16), [4] = INT_FIELD("checksum", 48, 16) },
 };
 static const struct proto_desc proto_udplite = {
 	.name = "udplite", .base = BASE_TH,
-	.tmpl = { [1] = FIELD("sport", &dt_inet_service, 0, 16),
-		  [2] = FIELD("dport", &dt_inet_service, 16, 16),
+	.tmpl = { [1] = FIELD("sport", &nftp_dt_inet_service, 0, 16),
+		  [2] = FIELD("dport", &nftp_dt_inet_service, 16, 16),
 		  [3] = INT_FIELD("csumcov", 32, 16), [4] = INT_FIELD("checksum", 48, 16) },
 };
 static const struct proto_desc proto_tcp = {
 	.name = "tcp", .base = BASE_TH,
-	.tmpl = { [1] = FIELD("sport", &dt_inet_service, 0, 16),
-		  [2] = FIELD("dport", &dt_inet_service, 16, 16),
+	.tmpl = { [1] = FIELD("sport", &nftp_dt_inet_service, 0, 16),
+		  [2] = FIELD("dport", &nftp_dt_inet_service, 16, 16),
 		  [3] = INT_FIELD("sequence", 32, 32), [4] = INT_FIELD("ackseq", 64, 32),
 		  [5] = INT_FIELD("doff", 96, 4), [6] = INT_FIELD("reserved", 100, 4),
-		  [7] = FIELD("flags", &dt_tcp_flag, 104, 8), [8] = INT_FIELD("window", 112, 16),
+		  [7] = FIELD("flags", &nftp_dt_tcp_flag, 104, 8), [8] = INT_FIELD("window", 112, 16),
 		  [9] = INT_FIELD("checksum", 128, 16), [10] = INT_FIELD("urgptr", 144, 16) },
 };
 static const struct proto_desc proto_dccp = {
 	.name = "dccp", .base = BASE_TH,
-	.tmpl = { [1] = FIELD("sport", &dt_inet_service, 0, 16),
-		  [2] = FIELD("dport", &dt_inet_service, 16, 16),
-		  [3] = FIELD("type", &dt_dccp_pkttype, 67, 4) },
+	.tmpl = { [1] = FIELD("sport", &nftp_dt_inet_service, 0, 16),
+		  [2] = FIELD("dport", &nftp_dt_inet_service, 16, 16),
+		  [3] = FIELD("type", &nftp_dt_dccp_pkttype, 67, 4) },
 };
 static const struct proto_desc proto_sctp = {
 	.name = "sctp", .base = BASE_TH,
-	.tmpl = { [1] = FIELD("sport", &dt_inet_service, 0, 16),
-		  [2] = FIELD("dport", &dt_inet_service, 16, 16),
+	.tmpl = { [1] = FIELD("sport", &nftp_dt_inet_service, 0, 16),
+		  [2] = FIELD("dport", &nftp_dt_inet_service, 16, 16),
 		  [3] = INT_FIELD("vtag", 32, 32), [4] = INT_FIELD("checksum", 64, 32) },
 };
 /* the transport header when only the port layout is known */
 static const struct proto_desc proto_th = {
 	.name = "th", .base = BASE_TH,
-	.tmpl = { [1] = FIELD("sport", &dt_inet_service, 0, 16),
-		  [2] = FIELD("dport", &dt_inet_service, 16, 16) },
+	.tmpl = { [1] = FIELD("sport", &nftp_dt_inet_service, 0, 16),
+		  [2] = FIELD("dport", &nftp_dt_inet_service, 16, 16) },
 };
-const struct proto_desc proto_ip = {
+const struct proto_desc nftp_proto_ip = {
 	.name = "ip", .base = BASE_NH,
-	.links = { { IPPROTO_ICMP, &proto_icmp }, { IPPROTO_IGMP, &proto_igmp },
-		   { IPPROTO_ICMPV6, &proto_icmp6 }, L4_LINKS },
-	.tmpl = { [0] = META_TMPL("l4proto", &dt_inet_protocol, NFT_META_L4PROTO, 8),
+	.links = { { IPPROTO_ICMP, &nftp_proto_icmp }, { IPPROTO_IGMP, &proto_igmp },
+		   { IPPROTO_ICMPV6, &nftp_proto_icmp6 }, L4_LINKS },
+	.tmpl = { [0] = META_TMPL("l4proto", &nftp_dt_inet_protocol, NFT_META_L4PROTO, 8),
 		  [1] = INT_FIELD("version", 0, 4), [2] = INT_FIELD("hdrlength", 4, 4),
-		  [3] = FIELD("dscp", &dt_dscp, 8, 6), [4] = FIELD("ecn", &dt_ecn, 14, 2),
+		  [3] = FIELD("dscp", &nftp_dt_dscp, 8, 6), [4] = FIELD("ecn", &nftp_dt_ecn, 14, 2),
 		  [5] = INT_FIELD("length", 16, 16), [6] = INT_FIELD("id", 32, 16),
 		  [7] = INT_FIELD("frag-off", 48, 16), [8] = INT_FIELD("ttl", 64, 8),
-		  [9] = FIELD("protocol", &dt_inet_protocol, 72, 8),
-		  [10] = INT_FIELD("checksum", 80, 16), [11] = FIELD("saddr", &dt_ipaddr, 96, 32),
-		  [12] = FIELD("daddr", &dt_ipaddr, 128, 32) },
+		  [9] = FIELD("protocol", &nftp_dt_inet_protocol, 72, 8),
+		  [10] = INT_FIELD("checksum", 80, 16), [11] = FIELD("saddr", &nftp_dt_ipaddr, 96, 32),
+		  [12] = FIELD("daddr", &nftp_dt_ipaddr, 128, 32) },
 };
 #define IPHDR_PROTOCOL 9
-const struct proto_desc proto_icmp6 = {
+const struct proto_desc nftp_proto_icmp6 = {
 	.name = "icmpv6", .base = BASE_TH, .protocol_key = 1,
-	.tmpl = { [1] = FIELD("type", &dt_icmp6_type, 0, 8),
-		  [2] = FIELD("code", &dt_icmpv6_code, 8, 8),
+	.tmpl = { [1] = FIELD("type", &nftp_dt_icmp6_type, 0, 8),
+		  [2] = FIELD("code", &nftp_dt_icmpv6_code, 8, 8),
 		  [3] = ICMP_FIELD("checksum", 16, 16, ICMP_DEP_ANY),
 		  [4] = ICMP_FIELD("parameter-problem", 32, 32, ICMP6_DEP_PPTR),
 		  [5] = ICMP_FIELD("mtu", 32, 32, ICMP6_DEP_MTU),
@@ -129,65 +129,65 @@ const struct proto_desc proto_icmp6 = {
 		  [7] = ICMP_FIELD("sequence", 48, 16, ICMP6_DEP_ECHO),
 		  [8] = ICMP_FIELD("max-delay", 32, 16, ICMP6_DEP_MGMQ) },
 };
-const struct proto_desc proto_ip6 = {
+const struct proto_desc nftp_proto_ip6 = {
 	.name = "ip6", .base = BASE_NH,
-	.links = { L4_LINKS, { IPPROTO_ICMP, &proto_icmp }, { IPPROTO_IGMP, &proto_igmp },
-		   { IPPROTO_ICMPV6, &proto_icmp6 } },
-	.tmpl = { [0] = META_TMPL("l4proto", &dt_inet_protocol, NFT_META_L4PROTO, 8),
-		  [1] = INT_FIELD("version", 0, 4), [2] = FIELD("dscp", &dt_dscp, 4, 6),
-		  [3] = FIELD("ecn", &dt_ecn, 10, 2), [4] = INT_FIELD("flowlabel", 12, 20),
-		  [5] = INT_FIELD("length", 32, 16), [6] = FIELD("nexthdr", &dt_inet_protocol, 48, 8),
-		  [7] = INT_FIELD("hoplimit", 56, 8), [8] = FIELD("saddr", &dt_ip6addr, 64, 128),
-		  [9] = FIELD("daddr", &dt_ip6addr, 192, 128) },
+	.links = { L4_LINKS, { IPPROTO_ICMP, &nftp_proto_icmp }, { IPPROTO_IGMP, &proto_igmp },
+		   { IPPROTO_ICMPV6, &nftp_proto_icmp6 } },
+	.tmpl = { [0] = META_TMPL("l4proto", &nftp_dt_inet_protocol, NFT_META_L4PROTO, 8),
+		  [1] = INT_FIELD("version", 0, 4), [2] = FIELD("dscp", &nftp_dt_dscp, 4, 6),
+		  [3] = FIELD("ecn", &nftp_dt_ecn, 10, 2), [4] = INT_FIELD("flowlabel", 12, 20),
+		  [5] = INT_FIELD("length", 32, 16), [6] = FIELD("nexthdr", &nftp_dt_inet_protocol, 48, 8),
+		  [7] = INT_FIELD("hoplimit", 56, 8), [8] = FIELD("saddr", &nftp_dt_ip6addr, 64, 128),
+		  [9] = FIELD("daddr", &nftp_dt_ip6addr, 192, 128) },
 };
 #define IP6HDR_NEXTHDR 6
 /* inet tables: the link layer is "which of IPv4 and IPv6" */
 static const struct proto_desc proto_inet = {
 	.name = "inet", .base = BASE_LL,
-	.links = { { NFPROTO_IPV4, &proto_ip }, { NFPROTO_IPV6, &proto_ip6 } },
-	.tmpl = { [0] = META_TMPL("nfproto", &dt_nfproto, NFT_META_NFPROTO, 8) },
+	.links = { { NFPROTO_IPV4, &nftp_proto_ip }, { NFPROTO_IPV6, &nftp_proto_ip6 } },
+	.tmpl = { [0] = META_TMPL("nfproto", &nftp_dt_nfproto, NFT_META_NFPROTO, 8) },
 };
 /* the transport protocols of both IP versions, for meta l4proto */
 static const struct proto_desc proto_inet_service = {
 	.name = "inet-service", .base = BASE_TH,
-	.links = { L4_LINKS, { IPPROTO_ICMP, &proto_icmp }, { IPPROTO_IGMP, &proto_igmp },
-		   { IPPROTO_ICMPV6, &proto_icmp6 } },
-	.tmpl = { [0] = META_TMPL("l4proto", &dt_inet_protocol, NFT_META_L4PROTO, 8) },
+	.links = { L4_LINKS, { IPPROTO_ICMP, &nftp_proto_icmp }, { IPPROTO_IGMP, &proto_igmp },
+		   { IPPROTO_ICMPV6, &nftp_proto_icmp6 } },
+	.tmpl = { [0] = META_TMPL("l4proto", &nftp_dt_inet_protocol, NFT_META_L4PROTO, 8) },
 };
 static const struct proto_desc proto_arp = {
 	.name = "arp", .base = BASE_NH,
-	.tmpl = { [1] = INT_FIELD("htype", 0, 16), [2] = FIELD("ptype", &dt_ethertype, 16, 16),
+	.tmpl = { [1] = INT_FIELD("htype", 0, 16), [2] = FIELD("ptype", &nftp_dt_ethertype, 16, 16),
 		  [3] = INT_FIELD("hlen", 32, 8), [4] = INT_FIELD("plen", 40, 8),
-		  [5] = FIELD("operation", &dt_arpop, 48, 16),
-		  [6] = FIELD("saddr ether", &dt_etheraddr, 64, 48),
-		  [7] = FIELD("saddr ip", &dt_ipaddr, 112, 32),
-		  [8] = FIELD("daddr ether", &dt_etheraddr, 144, 48),
-		  [9] = FIELD("daddr ip", &dt_ipaddr, 192, 32) },
+		  [5] = FIELD("operation", &nftp_dt_arpop, 48, 16),
+		  [6] = FIELD("saddr ether", &nftp_dt_etheraddr, 64, 48),
+		  [7] = FIELD("saddr ip", &nftp_dt_ipaddr, 112, 32),
+		  [8] = FIELD("daddr ether", &nftp_dt_etheraddr, 144, 48),
+		  [9] = FIELD("daddr ip", &nftp_dt_ipaddr, 192, 32) },
 };
 #define LL_LINKS \
-	{ 0x0800, &proto_ip }, { 0x0806, &proto_arp }, { 0x86dd, &proto_ip6 }, \
-	{ 0x8100, &proto_vlan }, { 0x88a8, &proto_vlan }
-const struct proto_desc proto_vlan = {
+	{ 0x0800, &nftp_proto_ip }, { 0x0806, &proto_arp }, { 0x86dd, &nftp_proto_ip6 }, \
+	{ 0x8100, &nftp_proto_vlan }, { 0x88a8, &nftp_proto_vlan }
+const struct proto_desc nftp_proto_vlan = {
 	.name = "vlan", .base = BASE_LL, .protocol_key = 5, .length = 32,
 	.links = { LL_LINKS },
 	.tmpl = { [1] = INT_FIELD("pcp", 0, 3), [2] = INT_FIELD("dei", 3, 1),
 		  [3] = INT_FIELD("cfi", 3, 1), [4] = INT_FIELD("id", 4, 12),
-		  [5] = FIELD("type", &dt_ethertype, 16, 16) },
+		  [5] = FIELD("type", &nftp_dt_ethertype, 16, 16) },
 };
-const struct proto_desc proto_eth = {
+const struct proto_desc nftp_proto_eth = {
 	.name = "ether", .base = BASE_LL, .protocol_key = 3, .length = 112,
 	.links = { LL_LINKS },
-	.tmpl = { [1] = FIELD("daddr", &dt_etheraddr, 0, 48), [2] = FIELD("saddr", &dt_etheraddr, 48, 48),
-		  [3] = FIELD("type", &dt_ethertype, 96, 16) },
+	.tmpl = { [1] = FIELD("daddr", &nftp_dt_etheraddr, 0, 48), [2] = FIELD("saddr", &nftp_dt_etheraddr, 48, 48),
+		  [3] = FIELD("type", &nftp_dt_ethertype, 96, 16) },
 };
 /* netdev tables: the link layer is known by meta protocol only */
 static const struct proto_desc proto_netdev = {
 	.name = "netdev", .base = BASE_LL,
 	.links = { LL_LINKS },
-	.tmpl = { [0] = META_TMPL("protocol", &dt_ethertype, NFT_META_PROTOCOL, 16) },
+	.tmpl = { [0] = META_TMPL("protocol", &nftp_dt_ethertype, NFT_META_PROTOCOL, 16) },
 };
 
-const struct proto_desc proto_unknown = { .name = "unknown", .base = BASE_INVALID };
+const struct proto_desc nftp_proto_unknown = { .name = "unknown", .base = BASE_INVALID };
 
 /* proto_find_upper() */
 static const struct proto_desc *proto_upper(const struct proto_desc *base, unsigned num)
@@ -199,7 +199,7 @@ static const struct proto_desc *proto_upper(const struct proto_desc *base, unsig
 }
 
 /* proto_find_num() */
-int proto_num(const struct proto_desc *base, const struct proto_desc *desc)
+int nftp_proto_num(const struct proto_desc *base, const struct proto_desc *desc)
 {
 	for (unsigned i = 0; base && i < MAX_LINKS && base->links[i].desc; i++)
 		if (base->links[i].desc == desc)
@@ -212,10 +212,10 @@ static bool tmpl_is_protocol(const struct proto_desc *desc, unsigned i)
 {
 	if (desc->protocol_key && i == desc->protocol_key)
 		return true;
-	return (desc == &proto_ip && i == IPHDR_PROTOCOL) || (desc == &proto_ip6 && i == IP6HDR_NEXTHDR);
+	return (desc == &nftp_proto_ip && i == IPHDR_PROTOCOL) || (desc == &nftp_proto_ip6 && i == IP6HDR_NEXTHDR);
 }
 
-unsigned icmp_dep_type(enum icmp_dep d)
+unsigned nftp_icmp_dep_type(enum icmp_dep d)
 {
 	switch (d) {
 	case ICMP_DEP_ECHO: return 8;
@@ -233,17 +233,17 @@ unsigned icmp_dep_type(enum icmp_dep d)
 
 /* payload_init_raw(): a transport header's first two 16-bit words are ports
  * whatever the protocol */
-struct node *payload_raw(struct ctx *c, unsigned base, unsigned offset, unsigned len)
+struct node *nftp_payload_raw(struct ctx *c, unsigned base, unsigned offset, unsigned len)
 {
-	struct node *n = node_new(c, N_PAYLOAD, &dt_xinteger, BO_INVALID, len);
+	struct node *n = nftp_node_new(c, N_PAYLOAD, &nftp_dt_xinteger, BO_INVALID, len);
 
 	n->payload.base = (enum base)base;
 	n->payload.offset = offset;
-	n->payload.desc = &proto_unknown;
+	n->payload.desc = &nftp_proto_unknown;
 	if (base == BASE_TH && len == 16 && (offset == 0 || offset == 16)) {
 		n->payload.desc = &proto_th;
 		n->payload.tmpl = &proto_th.tmpl[offset == 0 ? 1 : 2];
-		n->dtype = &dt_inet_service;
+		n->dtype = &nftp_dt_inet_service;
 	}
 	return n;
 }
@@ -252,7 +252,7 @@ struct node *payload_raw(struct ctx *c, unsigned base, unsigned offset, unsigned
 static struct node *payload_field(struct ctx *c, const struct proto_desc *desc, unsigned i)
 {
 	const struct hdr_tmpl *t = &desc->tmpl[i];
-	struct node *n = node_new(c, N_PAYLOAD, t->dtype, t->byteorder, t->len);
+	struct node *n = nftp_node_new(c, N_PAYLOAD, t->dtype, t->byteorder, t->len);
 
 	n->payload.desc = desc;
 	n->payload.tmpl = t;
@@ -265,44 +265,44 @@ static struct node *payload_field(struct ctx *c, const struct proto_desc *desc, 
 
 /* ==== meta and ct keys ======================================================== */
 
-const struct key_tmpl *meta_tmpl(uint32_t key)
+const struct key_tmpl *nftp_meta_tmpl(uint32_t key)
 {
 	static const struct key_tmpl tmpls[] = {
-		[NFT_META_LEN] = { "length", &dt_integer, 32, BO_HOST },
-		[NFT_META_PROTOCOL] = { "protocol", &dt_ethertype, 16, BO_BIG },
-		[NFT_META_PRIORITY] = { "priority", &dt_classid, 32, BO_HOST },
-		[NFT_META_MARK] = { "mark", &dt_mark, 32, BO_HOST },
-		[NFT_META_IIF] = { "iif", &dt_ifindex, 32, BO_HOST },
-		[NFT_META_OIF] = { "oif", &dt_ifindex, 32, BO_HOST },
-		[NFT_META_IIFNAME] = { "iifname", &dt_ifname, IFNAMSIZ * 8, BO_HOST },
-		[NFT_META_OIFNAME] = { "oifname", &dt_ifname, IFNAMSIZ * 8, BO_HOST },
-		[NFT_META_IIFTYPE] = { "iiftype", &dt_arphrd, 16, BO_HOST },
-		[NFT_META_OIFTYPE] = { "oiftype", &dt_arphrd, 16, BO_HOST },
-		[NFT_META_SKUID] = { "skuid", &dt_uid, 32, BO_HOST },
-		[NFT_META_SKGID] = { "skgid", &dt_gid, 32, BO_HOST },
-		[NFT_META_NFTRACE] = { "nftrace", &dt_integer, 1, BO_HOST },
-		[NFT_META_RTCLASSID] = { "rtclassid", &dt_realm, 32, BO_HOST },
-		[NFT_META_SECMARK] = { "secmark", &dt_integer, 32, BO_HOST },
-		[NFT_META_NFPROTO] = { "nfproto", &dt_nfproto, 8, BO_HOST },
-		[NFT_META_L4PROTO] = { "l4proto", &dt_inet_protocol, 8, BO_HOST },
-		[NFT_META_BRI_IIFNAME] = { "ibrname", &dt_ifname, IFNAMSIZ * 8, BO_HOST },
-		[NFT_META_BRI_OIFNAME] = { "obrname", &dt_ifname, IFNAMSIZ * 8, BO_HOST },
-		[NFT_META_PKTTYPE] = { "pkttype", &dt_pkttype, 8, BO_HOST },
-		[NFT_META_CPU] = { "cpu", &dt_integer, 32, BO_HOST },
-		[NFT_META_IIFGROUP] = { "iifgroup", &dt_devgroup, 32, BO_HOST },
-		[NFT_META_OIFGROUP] = { "oifgroup", &dt_devgroup, 32, BO_HOST },
-		[NFT_META_CGROUP] = { "cgroup", &dt_integer, 32, BO_HOST },
-		[NFT_META_PRANDOM] = { "random", &dt_integer, 32, BO_BIG },
-		[NFT_META_SECPATH] = { "ipsec", &dt_boolean, 8, BO_HOST },
-		[NFT_META_IIFKIND] = { "iifkind", &dt_ifname, IFNAMSIZ * 8, BO_HOST },
-		[NFT_META_OIFKIND] = { "oifkind", &dt_ifname, IFNAMSIZ * 8, BO_HOST },
-		[NFT_META_BRI_IIFPVID] = { "ibrpvid", &dt_integer, 16, BO_HOST },
-		[NFT_META_BRI_IIFVPROTO] = { "ibrvproto", &dt_ethertype, 16, BO_BIG },
-		[NFT_META_TIME_NS] = { "time", &dt_date, 64, BO_HOST },
-		[NFT_META_TIME_DAY] = { "day", &dt_day, 8, BO_HOST },
-		[NFT_META_TIME_HOUR] = { "hour", &dt_hour, 32, BO_HOST },
-		[NFT_META_SDIF] = { "sdif", &dt_ifindex, 32, BO_HOST },
-		[NFT_META_SDIFNAME] = { "sdifname", &dt_ifname, IFNAMSIZ * 8, BO_HOST },
+		[NFT_META_LEN] = { "length", &nftp_dt_integer, 32, BO_HOST },
+		[NFT_META_PROTOCOL] = { "protocol", &nftp_dt_ethertype, 16, BO_BIG },
+		[NFT_META_PRIORITY] = { "priority", &nftp_dt_classid, 32, BO_HOST },
+		[NFT_META_MARK] = { "mark", &nftp_dt_mark, 32, BO_HOST },
+		[NFT_META_IIF] = { "iif", &nftp_dt_ifindex, 32, BO_HOST },
+		[NFT_META_OIF] = { "oif", &nftp_dt_ifindex, 32, BO_HOST },
+		[NFT_META_IIFNAME] = { "iifname", &nftp_dt_ifname, IFNAMSIZ * 8, BO_HOST },
+		[NFT_META_OIFNAME] = { "oifname", &nftp_dt_ifname, IFNAMSIZ * 8, BO_HOST },
+		[NFT_META_IIFTYPE] = { "iiftype", &nftp_dt_arphrd, 16, BO_HOST },
+		[NFT_META_OIFTYPE] = { "oiftype", &nftp_dt_arphrd, 16, BO_HOST },
+		[NFT_META_SKUID] = { "skuid", &nftp_dt_uid, 32, BO_HOST },
+		[NFT_META_SKGID] = { "skgid", &nftp_dt_gid, 32, BO_HOST },
+		[NFT_META_NFTRACE] = { "nftrace", &nftp_dt_integer, 1, BO_HOST },
+		[NFT_META_RTCLASSID] = { "rtclassid", &nftp_dt_realm, 32, BO_HOST },
+		[NFT_META_SECMARK] = { "secmark", &nftp_dt_integer, 32, BO_HOST },
+		[NFT_META_NFPROTO] = { "nfproto", &nftp_dt_nfproto, 8, BO_HOST },
+		[NFT_META_L4PROTO] = { "l4proto", &nftp_dt_inet_protocol, 8, BO_HOST },
+		[NFT_META_BRI_IIFNAME] = { "ibrname", &nftp_dt_ifname, IFNAMSIZ * 8, BO_HOST },
+		[NFT_META_BRI_OIFNAME] = { "obrname", &nftp_dt_ifname, IFNAMSIZ * 8, BO_HOST },
+		[NFT_META_PKTTYPE] = { "pkttype", &nftp_dt_pkttype, 8, BO_HOST },
+		[NFT_META_CPU] = { "cpu", &nftp_dt_integer, 32, BO_HOST },
+		[NFT_META_IIFGROUP] = { "iifgroup", &nftp_dt_devgroup, 32, BO_HOST },
+		[NFT_META_OIFGROUP] = { "oifgroup", &nftp_dt_devgroup, 32, BO_HOST },
+		[NFT_META_CGROUP] = { "cgroup", &nftp_dt_integer, 32, BO_HOST },
+		[NFT_META_PRANDOM] = { "random", &nftp_dt_integer, 32, BO_BIG },
+		[NFT_META_SECPATH] = { "ipsec", &nftp_dt_boolean, 8, BO_HOST },
+		[NFT_META_IIFKIND] = { "iifkind", &nftp_dt_ifname, IFNAMSIZ * 8, BO_HOST },
+		[NFT_META_OIFKIND] = { "oifkind", &nftp_dt_ifname, IFNAMSIZ * 8, BO_HOST },
+		[NFT_META_BRI_IIFPVID] = { "ibrpvid", &nftp_dt_integer, 16, BO_HOST },
+		[NFT_META_BRI_IIFVPROTO] = { "ibrvproto", &nftp_dt_ethertype, 16, BO_BIG },
+		[NFT_META_TIME_NS] = { "time", &nftp_dt_date, 64, BO_HOST },
+		[NFT_META_TIME_DAY] = { "day", &nftp_dt_day, 8, BO_HOST },
+		[NFT_META_TIME_HOUR] = { "hour", &nftp_dt_hour, 32, BO_HOST },
+		[NFT_META_SDIF] = { "sdif", &nftp_dt_ifindex, 32, BO_HOST },
+		[NFT_META_SDIFNAME] = { "sdifname", &nftp_dt_ifname, IFNAMSIZ * 8, BO_HOST },
 	};
 
 	return key < ARRAY_SIZE(tmpls) && tmpls[key].token ? &tmpls[key] : NULL;
@@ -315,18 +315,18 @@ static struct node *key_new(struct ctx *c, enum node_type type, const struct key
 	struct node *n;
 
 	if (!t) {
-		n = node_new(c, N_UNSUPPORTED, &dt_invalid, BO_INVALID, 32);
+		n = nftp_node_new(c, N_UNSUPPORTED, &nftp_dt_invalid, BO_INVALID, 32);
 		n->what = what;
 		return n;
 	}
-	n = node_new(c, type, t->dtype, t->byteorder, t->len);
+	n = nftp_node_new(c, type, t->dtype, t->byteorder, t->len);
 	n->key = key;
 	return n;
 }
 
-struct node *meta_new(struct ctx *c, uint32_t key)
+struct node *nftp_meta_new(struct ctx *c, uint32_t key)
 {
-	struct node *n = key_new(c, N_META, meta_tmpl(key), key, "meta key");
+	struct node *n = key_new(c, N_META, nftp_meta_tmpl(key), key, "meta key");
 
 	if (n->type == N_UNSUPPORTED)
 		return n;
@@ -347,41 +347,41 @@ struct node *meta_new(struct ctx *c, uint32_t key)
 	return n;
 }
 
-const struct key_tmpl *ct_tmpl(uint32_t key)
+const struct key_tmpl *nftp_ct_tmpl(uint32_t key)
 {
 	static const struct key_tmpl tmpls[] = {
-		[NFT_CT_STATE] = { "state", &dt_ct_state, 32, BO_HOST },
-		[NFT_CT_DIRECTION] = { "direction", &dt_ct_dir, 8, BO_HOST },
-		[NFT_CT_STATUS] = { "status", &dt_ct_status, 32, BO_HOST },
-		[NFT_CT_MARK] = { "mark", &dt_mark, 32, BO_HOST },
-		[NFT_CT_EXPIRATION] = { "expiration", &dt_time, 32, BO_HOST },
-		[NFT_CT_HELPER] = { "helper", &dt_string, 16 * 8, BO_HOST },
-		[NFT_CT_L3PROTOCOL] = { "l3proto", &dt_nfproto, 8, BO_HOST },
-		[NFT_CT_SRC] = { "saddr", &dt_invalid, 0, BO_BIG },
-		[NFT_CT_DST] = { "daddr", &dt_invalid, 0, BO_BIG },
-		[NFT_CT_PROTOCOL] = { "protocol", &dt_inet_protocol, 8, BO_BIG },
-		[NFT_CT_PROTO_SRC] = { "proto-src", &dt_invalid, 16, BO_BIG },
-		[NFT_CT_PROTO_DST] = { "proto-dst", &dt_invalid, 16, BO_BIG },
-		[NFT_CT_LABELS] = { "label", &dt_ct_label, 128, BO_HOST },
-		[NFT_CT_PKTS] = { "packets", &dt_integer, 64, BO_HOST },
-		[NFT_CT_BYTES] = { "bytes", &dt_integer, 64, BO_HOST },
-		[NFT_CT_AVGPKT] = { "avgpkt", &dt_integer, 64, BO_HOST },
-		[NFT_CT_ZONE] = { "zone", &dt_integer, 16, BO_HOST },
-		[NFT_CT_EVENTMASK] = { "event", &dt_ct_event, 32, BO_HOST },
-		[NFT_CT_SRC_IP] = { "ip saddr", &dt_ipaddr, 32, BO_BIG },
-		[NFT_CT_DST_IP] = { "ip daddr", &dt_ipaddr, 32, BO_BIG },
-		[NFT_CT_SRC_IP6] = { "ip6 saddr", &dt_ip6addr, 128, BO_BIG },
-		[NFT_CT_DST_IP6] = { "ip6 daddr", &dt_ip6addr, 128, BO_BIG },
-		[NFT_CT_SECMARK] = { "secmark", &dt_integer, 32, BO_HOST },
-		[NFT_CT_ID] = { "id", &dt_integer, 32, BO_BIG },
+		[NFT_CT_STATE] = { "state", &nftp_dt_ct_state, 32, BO_HOST },
+		[NFT_CT_DIRECTION] = { "direction", &nftp_dt_ct_dir, 8, BO_HOST },
+		[NFT_CT_STATUS] = { "status", &nftp_dt_ct_status, 32, BO_HOST },
+		[NFT_CT_MARK] = { "mark", &nftp_dt_mark, 32, BO_HOST },
+		[NFT_CT_EXPIRATION] = { "expiration", &nftp_dt_time, 32, BO_HOST },
+		[NFT_CT_HELPER] = { "helper", &nftp_dt_string, 16 * 8, BO_HOST },
+		[NFT_CT_L3PROTOCOL] = { "l3proto", &nftp_dt_nfproto, 8, BO_HOST },
+		[NFT_CT_SRC] = { "saddr", &nftp_dt_invalid, 0, BO_BIG },
+		[NFT_CT_DST] = { "daddr", &nftp_dt_invalid, 0, BO_BIG },
+		[NFT_CT_PROTOCOL] = { "protocol", &nftp_dt_inet_protocol, 8, BO_BIG },
+		[NFT_CT_PROTO_SRC] = { "proto-src", &nftp_dt_invalid, 16, BO_BIG },
+		[NFT_CT_PROTO_DST] = { "proto-dst", &nftp_dt_invalid, 16, BO_BIG },
+		[NFT_CT_LABELS] = { "label", &nftp_dt_ct_label, 128, BO_HOST },
+		[NFT_CT_PKTS] = { "packets", &nftp_dt_integer, 64, BO_HOST },
+		[NFT_CT_BYTES] = { "bytes", &nftp_dt_integer, 64, BO_HOST },
+		[NFT_CT_AVGPKT] = { "avgpkt", &nftp_dt_integer, 64, BO_HOST },
+		[NFT_CT_ZONE] = { "zone", &nftp_dt_integer, 16, BO_HOST },
+		[NFT_CT_EVENTMASK] = { "event", &nftp_dt_ct_event, 32, BO_HOST },
+		[NFT_CT_SRC_IP] = { "ip saddr", &nftp_dt_ipaddr, 32, BO_BIG },
+		[NFT_CT_DST_IP] = { "ip daddr", &nftp_dt_ipaddr, 32, BO_BIG },
+		[NFT_CT_SRC_IP6] = { "ip6 saddr", &nftp_dt_ip6addr, 128, BO_BIG },
+		[NFT_CT_DST_IP6] = { "ip6 daddr", &nftp_dt_ip6addr, 128, BO_BIG },
+		[NFT_CT_SECMARK] = { "secmark", &nftp_dt_integer, 32, BO_HOST },
+		[NFT_CT_ID] = { "id", &nftp_dt_integer, 32, BO_BIG },
 	};
 
 	return key < ARRAY_SIZE(tmpls) && tmpls[key].token ? &tmpls[key] : NULL;
 }
 
-struct node *ct_new(struct ctx *c, uint32_t key, int8_t dir)
+struct node *nftp_ct_new(struct ctx *c, uint32_t key, int8_t dir)
 {
-	struct node *n = key_new(c, N_CT, ct_tmpl(key), key, "ct key");
+	struct node *n = key_new(c, N_CT, nftp_ct_tmpl(key), key, "ct key");
 
 	if (n->type == N_UNSUPPORTED)
 		return n;
@@ -415,18 +415,18 @@ static const struct proto_desc *hook_desc(uint8_t family, enum base *base)
 {
 	*base = BASE_LL;
 	switch (family) {
-	case NFPROTO_BRIDGE: return &proto_eth;
+	case NFPROTO_BRIDGE: return &nftp_proto_eth;
 	case NFPROTO_NETDEV: return &proto_netdev;
 	case NFPROTO_INET: return &proto_inet;
-	case NFPROTO_IPV4: *base = BASE_NH; return &proto_ip;
-	case NFPROTO_IPV6: *base = BASE_NH; return &proto_ip6;
+	case NFPROTO_IPV4: *base = BASE_NH; return &nftp_proto_ip;
+	case NFPROTO_IPV6: *base = BASE_NH; return &nftp_proto_ip6;
 	case NFPROTO_ARP: *base = BASE_NH; return &proto_arp;
 	}
 	*base = BASE_INVALID;
 	return NULL;
 }
 
-void proto_ctx_init(struct proto_ctx *pc, uint8_t family)
+void nftp_proto_ctx_init(struct proto_ctx *pc, uint8_t family)
 {
 	enum base base;
 	const struct proto_desc *desc = hook_desc(family, &base);
@@ -447,13 +447,13 @@ static void pctx_update(struct proto_ctx *pc, enum base base, const struct proto
 static void payload_pctx_update(struct proto_ctx *pc, const struct node *left, const struct node *right)
 {
 	const struct proto_desc *base = pc->desc[left->payload.base], *desc;
-	unsigned proto = (unsigned)value_u64(right);
+	unsigned proto = (unsigned)nftp_value_u64(right);
 
 	desc = proto_upper(base, proto);
 	if (!desc) {
-		if (base == &proto_icmp)
+		if (base == &nftp_proto_icmp)
 			pc->icmp_type = proto ? proto : 8;     /* echo reply counts as echo */
-		else if (base == &proto_icmp6)
+		else if (base == &nftp_proto_icmp6)
 			pc->icmp_type = proto == 129 ? 128 : proto;
 		return;
 	}
@@ -467,29 +467,29 @@ static void meta_pctx_update(struct proto_ctx *pc, const struct node *left, cons
 {
 	enum base hbase;
 	const struct proto_desc *h = hook_desc(pc->family, &hbase), *desc;
-	unsigned v = (unsigned)value_u64(right);
+	unsigned v = (unsigned)nftp_value_u64(right);
 
 	switch (left->key) {
 	case NFT_META_IIFTYPE:
 		if (hbase < BASE_NH && pc->family != NFPROTO_INET && pc->family != NFPROTO_NETDEV)
 			return;
-		pctx_update(pc, BASE_LL, v == 1 ? &proto_eth : &proto_unknown);
+		pctx_update(pc, BASE_LL, v == 1 ? &nftp_proto_eth : &nftp_proto_unknown);
 		break;
 	case NFT_META_NFPROTO:
 		desc = proto_upper(h, v);
 		if (!desc)
-			desc = v == pc->family && hbase == BASE_NH ? h : &proto_unknown;
+			desc = v == pc->family && hbase == BASE_NH ? h : &nftp_proto_unknown;
 		pctx_update(pc, BASE_NH, desc);
 		break;
 	case NFT_META_L4PROTO:
 		desc = proto_upper(&proto_inet_service, v);
-		pctx_update(pc, BASE_TH, desc ? desc : &proto_unknown);
+		pctx_update(pc, BASE_TH, desc ? desc : &nftp_proto_unknown);
 		break;
 	case NFT_META_PROTOCOL:
 		if (hbase != BASE_LL || (pc->family != NFPROTO_NETDEV && pc->family != NFPROTO_BRIDGE))
 			return;
 		desc = proto_upper(h, v);
-		pctx_update(pc, BASE_NH, desc ? desc : &proto_unknown);
+		pctx_update(pc, BASE_NH, desc ? desc : &nftp_proto_unknown);
 		break;
 	}
 }
@@ -501,13 +501,13 @@ static void ct_pctx_update(struct proto_ctx *pc, const struct node *left, const 
 
 	if (!base)
 		return;
-	desc = proto_upper(base, (unsigned)value_u64(right));
+	desc = proto_upper(base, (unsigned)nftp_value_u64(right));
 	if (desc)
 		pctx_update(pc, left->kbase + 1, desc);
 }
 
 /* relational_expr_pctx_update(): a protocol match tells what the next layer is */
-void relational_pctx_update(struct proto_ctx *pc, const struct node *rel)
+void nftp_relational_pctx_update(struct proto_ctx *pc, const struct node *rel)
 {
 	const struct node *left = rel->left, *right = rel->right;
 
@@ -552,7 +552,7 @@ static const struct proto_desc *payload_base_desc(const struct proto_ctx *pc, co
 	const struct proto_desc *desc = e->payload.base <= BASE_MAX ? pc->desc[e->payload.base] : NULL;
 
 	*skip = 0;
-	if (!desc || desc == &proto_unknown || desc->base != e->payload.base)
+	if (!desc || desc == &nftp_proto_unknown || desc->base != e->payload.base)
 		return NULL;
 	return stacked_desc(pc, desc, e, skip);
 }
@@ -561,11 +561,11 @@ static const struct proto_desc *payload_base_desc(const struct proto_ctx *pc, co
  * matched (if any) is one of them */
 static bool tmpl_fits_icmp(const struct hdr_tmpl *t, const struct proto_ctx *pc)
 {
-	return !t->icmp_dep || !pc->icmp_type || pc->icmp_type == icmp_dep_type(t->icmp_dep);
+	return !t->icmp_dep || !pc->icmp_type || pc->icmp_type == nftp_icmp_dep_type(t->icmp_dep);
 }
 
 /* payload_expr_complete(): name the field a raw load covers exactly */
-void payload_complete(struct node *e, const struct proto_ctx *pc)
+void nftp_payload_complete(struct node *e, const struct proto_ctx *pc)
 {
 	unsigned skip, off;
 	const struct proto_desc *desc = payload_base_desc(pc, e, &skip);
@@ -589,13 +589,13 @@ void payload_complete(struct node *e, const struct proto_ctx *pc)
 	}
 }
 
-bool payload_known(const struct node *e)
+bool nftp_payload_known(const struct node *e)
 {
-	return e->payload.desc && e->payload.tmpl && e->payload.desc != &proto_unknown;
+	return e->payload.desc && e->payload.tmpl && e->payload.desc != &nftp_proto_unknown;
 }
 
 /* payload_expr_expand(): a load spanning several fields, split into them */
-unsigned payload_expand(struct ctx *c, const struct node *e, const struct proto_ctx *pc,
+unsigned nftp_payload_expand(struct ctx *c, const struct node *e, const struct proto_ctx *pc,
 			struct node **out, unsigned max)
 {
 	unsigned skip, off, len = e->len, n = 0;
@@ -629,14 +629,14 @@ unsigned payload_expand(struct ctx *c, const struct node *e, const struct proto_
 	}
 raw:
 	if (n < max) {
-		out[n++] = payload_raw(c, e->payload.base, off, len);
+		out[n++] = nftp_payload_raw(c, e->payload.base, off, len);
 	}
 	return n;
 }
 
 /* payload_expr_trim(): whether a mask only selects whole fields; then the
  * load shrinks to them and the value shifts by *shift */
-bool payload_trim(struct node *e, const struct node *mask, const struct proto_ctx *pc,
+bool nftp_payload_trim(struct node *e, const struct node *mask, const struct proto_ctx *pc,
 		  unsigned *shift)
 {
 	unsigned skip, off, plen = e->len, len = 0;
@@ -645,10 +645,10 @@ bool payload_trim(struct node *e, const struct node *mask, const struct proto_ct
 
 	if (!desc)
 		return false;
-	moff = num_scan1(mask->value, 0);
+	moff = nftp_num_scan1(mask->value, 0);
 	if (moff == NO_BIT)
 		moff = 0;
-	mlen = num_scan0(mask->value, moff + 1);
+	mlen = nftp_num_scan0(mask->value, moff + 1);
 	off = e->payload.offset - skip;
 	adj = (mask->len + 7) / 8 * 8 - mlen;
 	off += adj;
@@ -675,13 +675,13 @@ bool payload_trim(struct node *e, const struct node *mask, const struct proto_ct
 }
 
 /* payload_is_stacked(): a protocol match naming a protocol of the same layer */
-bool payload_stacked(const struct proto_desc *desc, const struct node *rel)
+bool nftp_payload_stacked(const struct proto_desc *desc, const struct node *rel)
 {
 	const struct proto_desc *next;
 
 	if (rel->left->type != N_PAYLOAD || !(rel->left->flags & F_PROTOCOL) || rel->op != OP_EQ ||
 	    rel->right->type != N_VALUE)
 		return false;
-	next = proto_upper(desc, (unsigned)(value_u64(rel->right) & 0xffff));
+	next = proto_upper(desc, (unsigned)(nftp_value_u64(rel->right) & 0xffff));
 	return next && desc && next->base == desc->base;
 }

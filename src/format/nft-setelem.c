@@ -12,14 +12,14 @@
 #include "nft-internal.h"
 
 /* a verdict map: a lookup in it is the rule's verdict */
-bool set_is_vmap(const struct cg_set *s)
+bool nftp_set_is_vmap(const struct cg_set *s)
 {
 	return (s->flags & CG_SET_MAP) && s->data_type == NFT_DATA_VERDICT;
 }
 
 static const struct dtype *concat_subtype(uint32_t type, unsigned n)
 {
-	return dtype_by_id((type >> (TYPE_BITS * n)) & TYPE_MASK);
+	return nftp_dtype_by_id((type >> (TYPE_BITS * n)) & TYPE_MASK);
 }
 
 static unsigned concat_subtypes(uint32_t type)
@@ -39,7 +39,7 @@ static bool set_is_concat(const struct cg_set *s)
 /* netlink_parse_concat_elem_key(): a concatenated key cut into its fields */
 static struct node *elem_concat_key(struct ctx *c, const struct cg_set *s, struct node *data)
 {
-	struct node *concat = node_new(c, N_CONCAT, &dt_invalid, BO_INVALID, data->len);
+	struct node *concat = nftp_node_new(c, N_CONCAT, &nftp_dt_invalid, BO_INVALID, data->len);
 	unsigned off = concat_subtypes(s->key_type), field = 0;
 
 	while (off > 0) {
@@ -50,16 +50,16 @@ static struct node *elem_concat_key(struct ctx *c, const struct cg_set *s, struc
 
 		if (bits > data->len)
 			break;
-		v = value_splice(c, data, bits);
+		v = nftp_value_splice(c, data, bits);
 		v->dtype = sub;
 		v->byteorder = sub->byteorder;
-		if (dtype_base(sub) == &dt_string || (!(s->flags & CG_SET_INTERVAL) && v->byteorder == BO_HOST))
-			num_swap(v->value, v->len / 8);
-		if (dtype_is_bitmask(sub))
-			v = bitmask_to_binops(c, v);
-		node_add_item(c, concat, v);
-		if (data->len >= padded_len(bits) - bits)
-			data->len -= padded_len(bits) - bits;
+		if (nftp_dtype_base(sub) == &nftp_dt_string || (!(s->flags & CG_SET_INTERVAL) && v->byteorder == BO_HOST))
+			nftp_num_swap(v->value, v->len / 8);
+		if (nftp_dtype_is_bitmask(sub))
+			v = nftp_bitmask_to_binops(c, v);
+		nftp_node_add_item(c, concat, v);
+		if (data->len >= nftp_padded_len(bits) - bits)
+			data->len -= nftp_padded_len(bits) - bits;
 		field++;
 	}
 	return concat;
@@ -68,8 +68,8 @@ static struct node *elem_concat_key(struct ctx *c, const struct cg_set *s, struc
 static struct node *elem_key(struct ctx *c, const struct cg_set *s, const struct cg_data *d,
 			     const struct node *lhs)
 {
-	const struct dtype *dt = set_is_concat(s) ? &dt_invalid : dtype_by_id(s->key_type);
-	struct node *v = data_value(c, d);
+	const struct dtype *dt = set_is_concat(s) ? &nftp_dt_invalid : nftp_dtype_by_id(s->key_type);
+	struct node *v = nftp_data_value(c, d);
 
 	v->dtype = dt;
 	/* the key's byte order is the matched expression's (nft keeps it in
@@ -80,9 +80,9 @@ static struct node *elem_key(struct ctx *c, const struct cg_set *s, const struct
 	if (set_is_concat(s))
 		return elem_concat_key(c, s, v);
 	if (!(s->flags & CG_SET_INTERVAL) && v->byteorder == BO_HOST)
-		num_swap(v->value, v->len / 8);
-	if (dtype_is_bitmask(dt))
-		v = bitmask_to_binops(c, v);
+		nftp_num_swap(v->value, v->len / 8);
+	if (nftp_dtype_is_bitmask(dt))
+		v = nftp_bitmask_to_binops(c, v);
 	return v;
 }
 
@@ -92,16 +92,16 @@ static struct node *elem_data(struct ctx *c, const struct cg_set *s, const struc
 	struct node *v;
 
 	if (s->data_type == NFT_DATA_VERDICT) {
-		v = node_new(c, N_VERDICT, &dt_verdict, BO_INVALID, 0);
+		v = nftp_node_new(c, N_VERDICT, &nftp_dt_verdict, BO_INVALID, 0);
 		v->verdict = &e->verdict;
 		return v;
 	}
-	dt = dtype_by_id(s->data_type);
-	v = data_value(c, &e->data);
+	dt = nftp_dtype_by_id(s->data_type);
+	v = nftp_data_value(c, &e->data);
 	v->dtype = dt;
 	v->byteorder = dt->byteorder;
 	if (v->byteorder == BO_HOST)
-		num_swap(v->value, v->len / 8);
+		nftp_num_swap(v->value, v->len / 8);
 	return v;
 }
 
@@ -138,9 +138,9 @@ static void msort_value(const struct node *n, struct num *v)
 				it = it->left;
 			if (it->type != N_VALUE || len + ilen > NUM_BYTES)
 				break;
-			num_to_bytes(it->value, data + len, ilen);
+			nftp_num_to_bytes(it->value, data + len, ilen);
 			if (it->byteorder == BO_HOST)
-				bytes_reverse(data + len, ilen);
+				nftp_bytes_reverse(data + len, ilen);
 			len += ilen;
 		}
 		for (unsigned i = 0; i < len; i++)
@@ -148,7 +148,7 @@ static void msort_value(const struct node *n, struct num *v)
 		return;
 	}
 	case N_CATCHALL:
-		*v = num_mask(n->len);
+		*v = nftp_num_mask(n->len);
 		return;
 	default:
 		memset(v, 0, sizeof(*v));
@@ -162,7 +162,7 @@ static int msort_cmp(const struct node *a, const struct node *b)
 
 	msort_value(a, &va);
 	msort_value(b, &vb);
-	return num_cmp(&va, &vb);
+	return nftp_num_cmp(&va, &vb);
 }
 
 /* expr_value_cmp() of interval_map_decompose(): an end marker sorts first */
@@ -173,7 +173,7 @@ static int interval_cmp(const struct node *a, const struct node *b)
 
 	if (va->type != N_VALUE || vb->type != N_VALUE)
 		return va->type == N_VALUE ? 1 : -1;
-	r = num_cmp(va->value, vb->value);
+	r = nftp_num_cmp(va->value, vb->value);
 	if (r == 0) {
 		if (a->flags & F_INTERVAL_END)
 			return -1;
@@ -216,19 +216,19 @@ static struct node *elem_with_key(struct ctx *c, const struct node *low, struct 
 
 	if (low->type != N_MAPPING)
 		return key;
-	m = node_new(c, N_MAPPING, key->dtype, key->byteorder, key->len);
+	m = nftp_node_new(c, N_MAPPING, key->dtype, key->byteorder, key->len);
 	m->left = key;
-	m->right = node_clone(c, low->right);
+	m->right = nftp_node_clone(c, low->right);
 	return m;
 }
 
 static bool range_is_prefix(const struct num *range)
 {
-	struct num t = *range, one = num_from_u64(1);
+	struct num t = *range, one = nftp_num_from_u64(1);
 
-	num_add(&t, &t, &one);
-	num_and(&t, &t, range);
-	return num_is_zero(&t);
+	nftp_num_add(&t, &t, &one);
+	nftp_num_and(&t, &t, range);
+	return nftp_num_is_zero(&t);
 }
 
 /* interval_to_string(): a name range covering whole trailing bytes, "eth*" */
@@ -241,50 +241,50 @@ static struct node *interval_to_string(struct ctx *c, const struct node *low, co
 
 	if (plen > key->len || plen % 8 || len > NUM_BYTES)
 		return NULL;
-	num_to_bytes(key->value, data, len);
+	nftp_num_to_bytes(key->value, data, len);
 	slen = (unsigned)strnlen((const char *)data, len);
 	if (slen >= len || slen == 0)
 		return NULL;
 	data[slen] = '*';
 	for (unsigned i = 0; i <= slen; i++)
 		n.b[NUM_BYTES - 1 - i] = data[i];
-	return elem_with_key(c, low, value_new(c, key->dtype, BO_HOST, (slen + 1) * 8, &n));
+	return elem_with_key(c, low, nftp_value_new(c, key->dtype, BO_HOST, (slen + 1) * 8, &n));
 }
 
 /* add_interval(): [low, end) as a value, a prefix, a wildcard or a range */
 static void add_interval(struct ctx *c, struct node *set, struct node *low, const struct node *end,
 			 bool end_is_value)
 {
-	struct node *key = node_clone(c, elem_value(low)), *out = NULL;
+	struct node *key = nftp_node_clone(c, elem_value(low)), *out = NULL;
 	const struct node *ev = elem_value(end);
-	struct num range, p, one = num_from_u64(1);
+	struct num range, p, one = nftp_num_from_u64(1);
 
-	num_sub(&range, ev->value, key->value);
+	nftp_num_sub(&range, ev->value, key->value);
 	if (!end_is_value)
-		num_sub(&range, &range, &one);
-	num_and(&p, key->value, &range);
-	if (num_is_zero(&range)) {
-		if (dtype_base(key->dtype) == &dt_string)
-			num_swap(key->value, key->len / 8);
+		nftp_num_sub(&range, &range, &one);
+	nftp_num_and(&p, key->value, &range);
+	if (nftp_num_is_zero(&range)) {
+		if (nftp_dtype_base(key->dtype) == &nftp_dt_string)
+			nftp_num_swap(key->value, key->len / 8);
 		out = elem_with_key(c, low, key);
-	} else if (range_is_prefix(&range) && num_is_zero(&p)) {
-		unsigned plen = ev->len - num_scan0(&range, 0);
+	} else if (range_is_prefix(&range) && nftp_num_is_zero(&p)) {
+		unsigned plen = ev->len - nftp_num_scan0(&range, 0);
 
 		if (ev->dtype && ev->dtype->prefix) {
-			out = elem_with_key(c, low, prefix_new(c, key, plen));
-		} else if (dtype_base(ev->dtype) == &dt_string) {
+			out = elem_with_key(c, low, nftp_prefix_new(c, key, plen));
+		} else if (nftp_dtype_base(ev->dtype) == &nftp_dt_string) {
 			out = interval_to_string(c, low, key, plen);
 			if (!out)
-				out = elem_with_key(c, low, prefix_new(c, key, plen));
+				out = elem_with_key(c, low, nftp_prefix_new(c, key, plen));
 		}
 	}
 	if (!out) {
-		struct node *hi = value_new(c, key->dtype, key->byteorder, key->len, NULL);
+		struct node *hi = nftp_value_new(c, key->dtype, key->byteorder, key->len, NULL);
 
-		num_add(hi->value, key->value, &range);
-		out = elem_with_key(c, low, range_new(c, key, hi));
+		nftp_num_add(hi->value, key->value, &range);
+		out = elem_with_key(c, low, nftp_range_new(c, key, hi));
 	}
-	node_add_item(c, set, out);
+	nftp_node_add_item(c, set, out);
 }
 
 /* interval_map_decompose(): start/end markers back into what was written */
@@ -314,7 +314,7 @@ static void interval_decompose(struct ctx *c, struct node *set)
 		if (it->flags & F_INTERVAL_END) {
 			interval = false;
 		} else if (interval) {
-			struct node *end = node_clone(c, it);
+			struct node *end = nftp_node_clone(c, it);
 
 			end->flags |= F_INTERVAL_END;
 			ranges[k++] = end;
@@ -339,18 +339,18 @@ static void interval_decompose(struct ctx *c, struct node *set)
 	}
 	if (low) {
 		const struct node *lv = elem_value(low);
-		struct num max = num_mask(lv->len);
+		struct num max = nftp_num_mask(lv->len);
 
-		if (!num_cmp(&max, lv->value)) {
-			node_add_item(c, set, low);
+		if (!nftp_num_cmp(&max, lv->value)) {
+			nftp_node_add_item(c, set, low);
 		} else {
-			struct node *top = value_new(c, lv->dtype, lv->byteorder, lv->len, &max);
+			struct node *top = nftp_value_new(c, lv->dtype, lv->byteorder, lv->len, &max);
 
 			add_interval(c, set, low, top, true);
 		}
 	}
 	if (catchall)
-		node_add_item(c, set, catchall);
+		nftp_node_add_item(c, set, catchall);
 }
 
 /* range_mask_len(): the prefix length when [start, end] is one, else -1 */
@@ -358,11 +358,11 @@ static int range_mask_len(const struct num *start, const struct num *end, unsign
 {
 	struct num s = *start, e = *end;
 
-	while (num_cmp(&s, &e) <= 0 && !num_bit(&s, 0) && num_bit(&e, 0) && len--) {
-		num_shr(&s, 1);
-		num_shr(&e, 1);
+	while (nftp_num_cmp(&s, &e) <= 0 && !nftp_num_bit(&s, 0) && nftp_num_bit(&e, 0) && len--) {
+		nftp_num_shr(&s, 1);
+		nftp_num_shr(&e, 1);
 	}
-	return !num_cmp(&s, &e) ? (int)len : -1;
+	return !nftp_num_cmp(&s, &e) ? (int)len : -1;
 }
 
 /* concat_range_aggregate(): each start/end pair of a concatenated range set
@@ -380,27 +380,27 @@ static void concat_range_aggregate(struct ctx *c, struct node *set)
 		struct node *key;
 
 		if (sk->type != N_CONCAT || ek->type != N_CONCAT || sk->n_items != ek->n_items) {
-			node_add_item(c, set, start);
+			nftp_node_add_item(c, set, start);
 			continue;
 		}
-		key = node_new(c, N_CONCAT, &dt_invalid, BO_INVALID, sk->len);
+		key = nftp_node_new(c, N_CONCAT, &nftp_dt_invalid, BO_INVALID, sk->len);
 		for (unsigned f = 0; f < sk->n_items; f++) {
-			struct node *r1 = node_clone(c, sk->items[f]), *r2 = node_clone(c, ek->items[f]);
-			bool str = dtype_base(r1->dtype) == &dt_string;
+			struct node *r1 = nftp_node_clone(c, sk->items[f]), *r2 = nftp_node_clone(c, ek->items[f]);
+			bool str = nftp_dtype_base(r1->dtype) == &nftp_dt_string;
 			int plen;
 
-			if (r1->type != N_VALUE || r2->type != N_VALUE || !num_cmp(r1->value, r2->value)) {
-				node_add_item(c, key, r2);
+			if (r1->type != N_VALUE || r2->type != N_VALUE || !nftp_num_cmp(r1->value, r2->value)) {
+				nftp_node_add_item(c, key, r2);
 				continue;
 			}
 			if (str) {
-				num_swap(r1->value, r1->len / 8);
-				num_swap(r2->value, r2->len / 8);
+				nftp_num_swap(r1->value, r1->len / 8);
+				nftp_num_swap(r2->value, r2->len / 8);
 			}
 			plen = range_mask_len(r1->value, r2->value, r1->len);
 			if (str) {
-				num_swap(r1->value, r1->len / 8);
-				num_swap(r2->value, r2->len / 8);
+				nftp_num_swap(r1->value, r1->len / 8);
+				nftp_num_swap(r2->value, r2->len / 8);
 			}
 			if (plen >= 0 && plen % 8 == 0 && str) {
 				unsigned sl = (unsigned)plen / 8;
@@ -409,27 +409,27 @@ static void concat_range_aggregate(struct ctx *c, struct node *set)
 				for (unsigned b = 0; b < sl && b < NUM_BYTES; b++)
 					w.b[NUM_BYTES - 1 - b] = r1->value->b[NUM_BYTES - 1 - b];
 				w.b[NUM_BYTES - 1 - sl] = '*';
-				node_add_item(c, key, value_new(c, r1->dtype, BO_HOST, r2->len, &w));
+				nftp_node_add_item(c, key, nftp_value_new(c, r1->dtype, BO_HOST, r2->len, &w));
 			} else if (plen < 0 || !r1->dtype->prefix) {
-				node_add_item(c, key, range_new(c, r1, r2));
+				nftp_node_add_item(c, key, nftp_range_new(c, r1, r2));
 			} else {
-				node_add_item(c, key, prefix_new(c, r1, (unsigned)plen));
+				nftp_node_add_item(c, key, nftp_prefix_new(c, r1, (unsigned)plen));
 			}
 		}
-		node_add_item(c, set, elem_with_key(c, start, key));
+		nftp_node_add_item(c, set, elem_with_key(c, start, key));
 	}
 }
 
 static struct node *set_elements(struct ctx *c, const struct cg_set *s, const struct node *lhs)
 {
-	struct node *set = node_new(c, N_SET, dtype_by_id(s->key_type), BO_INVALID, s->key_len * 8);
+	struct node *set = nftp_node_new(c, N_SET, nftp_dtype_by_id(s->key_type), BO_INVALID, s->key_len * 8);
 
 	for (uint32_t i = 0; i < s->n_elems; i++) {
 		const struct cg_set_elem *e = &s->elems[i];
 		struct node *key, *item;
 
 		if (e->catchall) {
-			key = node_new(c, N_CATCHALL, set->dtype, BO_INVALID, s->key_len * 8);
+			key = nftp_node_new(c, N_CATCHALL, set->dtype, BO_INVALID, s->key_len * 8);
 		} else if (e->key.len) {
 			key = elem_key(c, s, &e->key, lhs);
 		} else {
@@ -439,15 +439,15 @@ static struct node *set_elements(struct ctx *c, const struct cg_set *s, const st
 			key->flags |= F_INTERVAL_END;
 		item = key;
 		if ((s->flags & CG_SET_MAP) && (e->data.len || e->verdict.code != CG_VERDICT_NONE)) {
-			item = node_new(c, N_MAPPING, key->dtype, key->byteorder, key->len);
+			item = nftp_node_new(c, N_MAPPING, key->dtype, key->byteorder, key->len);
 			item->left = key;
 			item->right = elem_data(c, s, e);
 		}
-		node_add_item(c, set, item);
+		nftp_node_add_item(c, set, item);
 		if (!e->interval_end && e->key_end.len) {
 			key = elem_key(c, s, &e->key_end, lhs);
 			key->flags |= F_INTERVAL_END;
-			node_add_item(c, set, key);
+			nftp_node_add_item(c, set, key);
 		}
 	}
 	if ((s->flags & CG_SET_INTERVAL) && s->n_fields > 1)
@@ -459,10 +459,10 @@ static struct node *set_elements(struct ctx *c, const struct cg_set *s, const st
 	return set;
 }
 
-struct node *set_ref_new(struct ctx *c, const struct cg_set *set, const struct node *lhs)
+struct node *nftp_set_ref_new(struct ctx *c, const struct cg_set *set, const struct node *lhs)
 {
-	const struct dtype *dt = set_is_concat(set) ? &dt_invalid : dtype_by_id(set->key_type);
-	struct node *n = node_new(c, N_SET_REF, dt, BO_INVALID, set->key_len * 8);
+	const struct dtype *dt = set_is_concat(set) ? &nftp_dt_invalid : nftp_dtype_by_id(set->key_type);
+	struct node *n = nftp_node_new(c, N_SET_REF, dt, BO_INVALID, set->key_len * 8);
 
 	n->set = set;
 	/* a lazy set's elements were never dumped (print_node() says so) */

@@ -26,20 +26,20 @@ static void print_value_node(struct printer *pr, const struct node *v)
 	const struct dtype *dt;
 
 	if (!v->value) {
-		out_puts(pr->o, "?");
+		nftp_out_puts(pr->o, "?");
 		return;
 	}
 	if (pr->numeric) {
 		for (dt = v->dtype; dt; dt = dt->basetype) {
-			if (dt->print && dt != &dt_inet_protocol)
+			if (dt->print && dt != &nftp_dt_inet_protocol)
 				break;
-			if (dt->syms || dt->sym_file || dt == &dt_inet_protocol) {
-				print_integer(pr->o, v);
+			if (dt->syms || dt->sym_file || dt == &nftp_dt_inet_protocol) {
+				nftp_print_integer(pr->o, v);
 				return;
 			}
 		}
 	}
-	print_by_type(pr->o, v, v->dtype);
+	nftp_print_by_type(pr->o, v, v->dtype);
 }
 
 static const char *const base_tokens[] = {
@@ -48,10 +48,10 @@ static const char *const base_tokens[] = {
 
 static void print_payload(struct printer *pr, const struct node *n)
 {
-	if (payload_known(n))
-		out_printf(pr->o, "%s %s", n->payload.desc->name, n->payload.tmpl->token);
+	if (nftp_payload_known(n))
+		nftp_out_printf(pr->o, "%s %s", n->payload.desc->name, n->payload.tmpl->token);
 	else
-		out_printf(pr->o, "@%s,%u,%u", n->payload.base <= BASE_MAX ? base_tokens[n->payload.base] : "invalid",
+		nftp_out_printf(pr->o, "@%s,%u,%u", n->payload.base <= BASE_MAX ? base_tokens[n->payload.base] : "invalid",
 			   n->payload.offset, n->len);
 }
 
@@ -72,34 +72,34 @@ static bool meta_key_unqualified(uint32_t key)
 
 static void print_meta_key(struct out *o, uint32_t key)
 {
-	const struct key_tmpl *t = meta_tmpl(key);
+	const struct key_tmpl *t = nftp_meta_tmpl(key);
 
 	if (!t)
-		out_printf(o, "meta /* unsupported: key %u */", key);
+		nftp_out_printf(o, "meta /* unsupported: key %u */", key);
 	else if (meta_key_unqualified(key))
-		out_puts(o, t->token);
+		nftp_out_puts(o, t->token);
 	else
-		out_printf(o, "meta %s", t->token);
+		nftp_out_printf(o, "meta %s", t->token);
 }
 
 /* ct_print(): "ct [original|reply] [ip|ip6] key" */
 static void print_ct_key(struct out *o, uint32_t key, int8_t dir, const struct dtype *dt)
 {
-	const struct key_tmpl *t = ct_tmpl(key);
+	const struct key_tmpl *t = nftp_ct_tmpl(key);
 
-	out_puts(o, "ct ");
+	nftp_out_puts(o, "ct ");
 	if (dir >= 0) {
 		if (dir == IP_CT_DIR_ORIGINAL)
-			out_puts(o, "original ");
+			nftp_out_puts(o, "original ");
 		else if (dir == IP_CT_DIR_REPLY)
-			out_puts(o, "reply ");
-		if ((key == NFT_CT_SRC || key == NFT_CT_DST) && (dt == &dt_ipaddr || dt == &dt_ip6addr))
-			out_puts(o, dt == &dt_ipaddr ? "ip " : "ip6 ");
+			nftp_out_puts(o, "reply ");
+		if ((key == NFT_CT_SRC || key == NFT_CT_DST) && (dt == &nftp_dt_ipaddr || dt == &nftp_dt_ip6addr))
+			nftp_out_puts(o, dt == &nftp_dt_ipaddr ? "ip " : "ip6 ");
 	}
 	if (t)
-		out_puts(o, t->token);
+		nftp_out_puts(o, t->token);
 	else
-		out_printf(o, "/* unsupported: key %u */", key);
+		nftp_out_printf(o, "/* unsupported: key %u */", key);
 }
 
 static const char *op_symbol(enum op op)
@@ -142,16 +142,16 @@ static void print_binop_arg(struct printer *pr, const struct node *op, const str
 	bool paren = arg->type == N_BINOP && op_precedence(op->op) && op_precedence(op->op) < op_precedence(arg->op);
 
 	if (paren)
-		out_puts(pr->o, "(");
+		nftp_out_puts(pr->o, "(");
 	print_node(pr, arg);
 	if (paren)
-		out_puts(pr->o, ")");
+		nftp_out_puts(pr->o, ")");
 }
 
 /* must_print_eq_op() */
 static bool must_print_eq(const struct node *n)
 {
-	if (n->right->type == N_VALUE && dtype_is_bitmask(n->right->dtype))
+	if (n->right->type == N_VALUE && nftp_dtype_is_bitmask(n->right->dtype))
 		return true;
 	return n->left->type == N_BINOP;
 }
@@ -162,9 +162,9 @@ static void print_binop(struct printer *pr, const struct node *n)
 
 	print_binop_arg(pr, n, n->left);
 	if (sym && (n->op != OP_EQ || must_print_eq(n)))
-		out_printf(pr->o, " %s ", sym);
+		nftp_out_printf(pr->o, " %s ", sym);
 	else
-		out_puts(pr->o, " ");
+		nftp_out_puts(pr->o, " ");
 	print_binop_arg(pr, n, n->right);
 }
 
@@ -172,7 +172,7 @@ static void print_items(struct printer *pr, const struct node *n, const char *se
 {
 	for (unsigned i = 0; i < n->n_items; i++) {
 		if (i)
-			out_puts(pr->o, sep);
+			nftp_out_puts(pr->o, sep);
 		print_node(pr, n->items[i]);
 	}
 }
@@ -180,24 +180,24 @@ static void print_items(struct printer *pr, const struct node *n, const char *se
 static void print_chain_name(struct out *o, const struct cg_verdict *v, const char *word)
 {
 	if (!v->chain_name)
-		out_printf(o, "%s /* missing chain */", word);
+		nftp_out_printf(o, "%s /* missing chain */", word);
 	else if (!v->chain)
-		out_printf(o, "%s %s /* missing chain */", word, v->chain_name);
+		nftp_out_printf(o, "%s %s /* missing chain */", word, v->chain_name);
 	else
-		out_printf(o, "%s %s", word, v->chain_name);
+		nftp_out_printf(o, "%s %s", word, v->chain_name);
 }
 
 /* chain_stmt_print(): a jump to an anonymous (binding) chain shows its rules */
 static void print_binding(struct out *o, const struct cg_chain *ch, const char *word, uint8_t family,
 			  unsigned depth)
 {
-	out_printf(o, "%s {\n", word);
+	nftp_out_printf(o, "%s {\n", word);
 	for (uint32_t i = 0; i < ch->n_rules; i++) {
-		out_puts(o, "\t\t\t");
-		rule_print(o, &ch->rules[i], family, depth + 1);
-		out_puts(o, "\n");
+		nftp_out_puts(o, "\t\t\t");
+		nftp_rule_print(o, &ch->rules[i], family, depth + 1);
+		nftp_out_puts(o, "\n");
 	}
-	out_puts(o, "\t\t}");
+	nftp_out_puts(o, "\t\t}");
 }
 
 static void print_verdict(struct printer *pr, const struct cg_verdict *v, unsigned depth)
@@ -205,13 +205,13 @@ static void print_verdict(struct printer *pr, const struct cg_verdict *v, unsign
 	const char *word = v->code == CG_VERDICT_GOTO ? "goto" : "jump";
 
 	switch (v->code) {
-	case CG_VERDICT_ACCEPT: out_puts(pr->o, "accept"); break;
-	case CG_VERDICT_DROP: out_puts(pr->o, "drop"); break;
-	case CG_VERDICT_QUEUE: out_puts(pr->o, "queue"); break;
-	case CG_VERDICT_STOLEN: out_puts(pr->o, "stolen"); break;
-	case CG_VERDICT_CONTINUE: out_puts(pr->o, "continue"); break;
-	case CG_VERDICT_BREAK: out_puts(pr->o, "break"); break;
-	case CG_VERDICT_RETURN: out_puts(pr->o, "return"); break;
+	case CG_VERDICT_ACCEPT: nftp_out_puts(pr->o, "accept"); break;
+	case CG_VERDICT_DROP: nftp_out_puts(pr->o, "drop"); break;
+	case CG_VERDICT_QUEUE: nftp_out_puts(pr->o, "queue"); break;
+	case CG_VERDICT_STOLEN: nftp_out_puts(pr->o, "stolen"); break;
+	case CG_VERDICT_CONTINUE: nftp_out_puts(pr->o, "continue"); break;
+	case CG_VERDICT_BREAK: nftp_out_puts(pr->o, "break"); break;
+	case CG_VERDICT_RETURN: nftp_out_puts(pr->o, "return"); break;
 	case CG_VERDICT_JUMP:
 	case CG_VERDICT_GOTO:
 		if (v->chain && (v->chain->flags & NFT_CHAIN_BINDING) && depth < 8 && v->chain->table)
@@ -220,7 +220,7 @@ static void print_verdict(struct printer *pr, const struct cg_verdict *v, unsign
 			print_chain_name(pr->o, v, word);
 		break;
 	default:
-		out_puts(pr->o, "/* unsupported: verdict */");
+		nftp_out_puts(pr->o, "/* unsupported: verdict */");
 		break;
 	}
 }
@@ -257,13 +257,13 @@ static void print_node(struct printer *pr, const struct node *n)
 		break;
 	case N_PREFIX:
 		print_node(pr, n->left);
-		out_printf(o, "/%u", n->prefix_len);
+		nftp_out_printf(o, "/%u", n->prefix_len);
 		break;
 	case N_RANGE:
 		saved = pr->numeric;
 		pr->numeric = true;
 		print_node(pr, n->left);
-		out_puts(o, "-");
+		nftp_out_puts(o, "-");
 		print_node(pr, n->right);
 		pr->numeric = saved;
 		break;
@@ -274,46 +274,46 @@ static void print_node(struct printer *pr, const struct node *n)
 		print_items(pr, n, ",");
 		break;
 	case N_SET:
-		out_puts(o, "{ ");
+		nftp_out_puts(o, "{ ");
 		print_items(pr, n, ", ");
-		out_puts(o, " }");
+		nftp_out_puts(o, " }");
 		break;
 	case N_SET_REF:
 		if (set_anonymous(n->set) && (n->set->flags & CG_SET_LAZY)) {
 			if (n->set->n_elems_seen)
-				out_printf(o, "{ /* %u+ elements not listed */ }", n->set->n_elems_seen);
+				nftp_out_printf(o, "{ /* %u+ elements not listed */ }", n->set->n_elems_seen);
 			else
-				out_puts(o, "{ /* elements not listed */ }");
+				nftp_out_puts(o, "{ /* elements not listed */ }");
 		} else if (set_anonymous(n->set) && n->set_init)
 			print_node(pr, n->set_init);
 		else
-			out_printf(o, "@%s", n->set->name ? n->set->name : "?");
+			nftp_out_printf(o, "@%s", n->set->name ? n->set->name : "?");
 		break;
 	case N_MAP:
 		print_node(pr, n->left);
-		out_puts(o, n->right->type == N_SET_REF && set_is_vmap(n->right->set) ? " vmap " : " map ");
+		nftp_out_puts(o, n->right->type == N_SET_REF && nftp_set_is_vmap(n->right->set) ? " vmap " : " map ");
 		print_node(pr, n->right);
 		break;
 	case N_MAPPING:
 		print_node(pr, n->left);
-		out_puts(o, " : ");
+		nftp_out_puts(o, " : ");
 		print_node(pr, n->right);
 		break;
 	case N_VERDICT:
 		print_verdict(pr, n->verdict, 0);
 		break;
 	case N_CATCHALL:
-		out_puts(o, "*");
+		nftp_out_puts(o, "*");
 		break;
 	case N_FLAGCMP:
 		print_node(pr, n->left);
-		out_puts(o, n->op == OP_NEQ ? " != " : " ");
+		nftp_out_puts(o, n->op == OP_NEQ ? " != " : " ");
 		print_node(pr, n->items[0]);
-		out_puts(o, " / ");
+		nftp_out_puts(o, " / ");
 		print_node(pr, n->right);
 		break;
 	case N_UNSUPPORTED:
-		out_printf(o, "/* unsupported: %s */", n->what ? n->what : "?");
+		nftp_out_printf(o, "/* unsupported: %s */", n->what ? n->what : "?");
 		break;
 	}
 }
@@ -333,34 +333,34 @@ static void print_log(struct out *o, const struct cg_expr *e)
 {
 	uint32_t f = e->log.logflags;
 
-	out_puts(o, "log");
+	nftp_out_puts(o, "log");
 	if (e->log.prefix)
-		out_printf(o, " prefix \"%s\"", e->log.prefix);
+		nftp_out_printf(o, " prefix \"%s\"", e->log.prefix);
 	if (e->log.present & (1u << NFTA_LOG_GROUP))
-		out_printf(o, " group %u", e->log.group);
+		nftp_out_printf(o, " group %u", e->log.group);
 	if (e->log.present & (1u << NFTA_LOG_SNAPLEN))
-		out_printf(o, " snaplen %u", e->log.snaplen);
+		nftp_out_printf(o, " snaplen %u", e->log.snaplen);
 	if (e->log.present & (1u << NFTA_LOG_QTHRESHOLD))
-		out_printf(o, " queue-threshold %u", e->log.qthreshold);
+		nftp_out_printf(o, " queue-threshold %u", e->log.qthreshold);
 	if ((e->log.present & (1u << NFTA_LOG_LEVEL)) && e->log.level != 4)
-		out_printf(o, " level %s", log_level_name(e->log.level));
+		nftp_out_printf(o, " level %s", log_level_name(e->log.level));
 	if ((f & NF_LOG_MASK) == NF_LOG_MASK) {
-		out_puts(o, " flags all");
+		nftp_out_puts(o, " flags all");
 		return;
 	}
 	if (f & (NF_LOG_TCPSEQ | NF_LOG_TCPOPT)) {
-		out_puts(o, " flags tcp");
+		nftp_out_puts(o, " flags tcp");
 		if (f & NF_LOG_TCPSEQ)
-			out_puts(o, " sequence");
+			nftp_out_puts(o, " sequence");
 		if (f & NF_LOG_TCPOPT)
-			out_puts(o, f & NF_LOG_TCPSEQ ? ",options" : " options");
+			nftp_out_puts(o, f & NF_LOG_TCPSEQ ? ",options" : " options");
 	}
 	if (f & NF_LOG_IPOPT)
-		out_puts(o, " flags ip options");
+		nftp_out_puts(o, " flags ip options");
 	if (f & NF_LOG_UID)
-		out_puts(o, " flags skuid");
+		nftp_out_puts(o, " flags skuid");
 	if (f & NF_LOG_MACDECODE)
-		out_puts(o, " flags ether");
+		nftp_out_puts(o, " flags ether");
 }
 
 static const char *time_unit(uint64_t u)
@@ -395,22 +395,23 @@ static void print_limit(struct out *o, const struct cg_expr *e)
 	const char *unit;
 
 	if (!e->limit.set) {
-		out_puts(o, "limit /* unsupported: rate not collected */");
+		nftp_out_puts(o, "limit /* unsupported: rate not collected */");
 		return;
 	}
 	if (e->limit.type == NFT_LIMIT_PKT_BYTES) {
 		unit = data_unit(e->limit.rate, &rate);
-		out_printf(o, "limit rate %s%llu %s/%s", over, (unsigned long long)rate, unit,
+		nftp_out_printf(o, "limit rate %s%llu %s/%s", over, (unsigned long long)rate, unit,
 			   time_unit(e->limit.unit));
 		if (e->limit.burst) {
 			unit = data_unit(e->limit.burst, &burst);
-			out_printf(o, " burst %llu %s", (unsigned long long)burst, unit);
+			nftp_out_printf(o, " burst %llu %s", (unsigned long long)burst, unit);
 		}
 		return;
 	}
-	out_printf(o, "limit rate %s%llu/%s", over, (unsigned long long)e->limit.rate, time_unit(e->limit.unit));
+	nftp_out_printf(o, "limit rate %s%llu/%s", over, (unsigned long long)e->limit.rate,
+			time_unit(e->limit.unit));
 	if (e->limit.burst && e->limit.burst != 5)
-		out_printf(o, " burst %u packets", e->limit.burst);
+		nftp_out_printf(o, " burst %u packets", e->limit.burst);
 }
 
 /* The ICMP code a reject sends: the collected one, or for a hand-built rule
@@ -432,11 +433,11 @@ static unsigned reject_code(const struct stmt *s)
 
 static void print_reject_code(struct out *o, const char *kind, const struct dtype *dt, unsigned code)
 {
-	struct num v = num_from_u64(code);
+	struct num v = nftp_num_from_u64(code);
 	struct node n = { .type = N_VALUE, .dtype = dt, .byteorder = BO_BIG, .len = 8, .value = &v };
 
-	out_printf(o, " with %s ", kind);
-	print_by_type(o, &n, dt);
+	nftp_out_printf(o, " with %s ", kind);
+	nftp_print_by_type(o, &n, dt);
 }
 
 /* reject_stmt_print() */
@@ -444,23 +445,23 @@ static void print_reject(struct out *o, const struct stmt *s)
 {
 	unsigned code = reject_code(s);
 
-	out_puts(o, "reject");
+	nftp_out_puts(o, "reject");
 	switch (s->src->reject.type) {
 	case NFT_REJECT_TCP_RST:
-		out_puts(o, " with tcp reset");
+		nftp_out_puts(o, " with tcp reset");
 		break;
 	case NFT_REJECT_ICMPX_UNREACH:
 		if (code != NFT_REJECT_ICMPX_PORT_UNREACH)
-			print_reject_code(o, "icmpx", &dt_icmpx_code, code);
+			print_reject_code(o, "icmpx", &nftp_dt_icmpx_code, code);
 		break;
 	case NFT_REJECT_ICMP_UNREACH:
 		if (s->reject.family == NFPROTO_IPV4 && (s->reject.verbose || code != 3))
-			print_reject_code(o, "icmp", &dt_icmp_code, code);
+			print_reject_code(o, "icmp", &nftp_dt_icmp_code, code);
 		else if (s->reject.family == NFPROTO_IPV6 && (s->reject.verbose || code != 4))
-			print_reject_code(o, "icmpv6", &dt_icmpv6_code, code);
+			print_reject_code(o, "icmpv6", &nftp_dt_icmpv6_code, code);
 		break;
 	default:
-		out_printf(o, " /* unsupported: type %u */", s->src->reject.type);
+		nftp_out_printf(o, " /* unsupported: type %u */", s->src->reject.type);
 		break;
 	}
 }
@@ -475,48 +476,48 @@ static void print_nat(struct printer *pr, const struct stmt *s)
 	uint32_t f = s->nat.flags;
 	const char *delim = " ";
 
-	out_puts(o, kinds[s->nat.kind]);
+	nftp_out_puts(o, kinds[s->nat.kind]);
 	if (a || s->nat.proto) {
 		if (s->nat.family == NFPROTO_IPV4)
-			out_puts(o, " ip");
+			nftp_out_puts(o, " ip");
 		else if (s->nat.family == NFPROTO_IPV6)
-			out_puts(o, " ip6");
+			nftp_out_puts(o, " ip6");
 		if (s->nat.type_flags & NAT_F_PREFIX)
-			out_puts(o, " prefix");
-		out_puts(o, " to");
+			nftp_out_puts(o, " prefix");
+		nftp_out_puts(o, " to");
 	}
 	if (a) {
-		out_puts(o, " ");
-		if (s->nat.proto && a->type == N_VALUE && a->dtype == &dt_ip6addr) {
-			out_puts(o, "[");
+		nftp_out_puts(o, " ");
+		if (s->nat.proto && a->type == N_VALUE && a->dtype == &nftp_dt_ip6addr) {
+			nftp_out_puts(o, "[");
 			print_node(pr, a);
-			out_puts(o, "]");
-		} else if (s->nat.proto && a->type == N_RANGE && a->left->dtype == &dt_ip6addr) {
-			out_puts(o, "[");
+			nftp_out_puts(o, "]");
+		} else if (s->nat.proto && a->type == N_RANGE && a->left->dtype == &nftp_dt_ip6addr) {
+			nftp_out_puts(o, "[");
 			print_node(pr, a->left);
-			out_puts(o, "]-[");
+			nftp_out_puts(o, "]-[");
 			print_node(pr, a->right);
-			out_puts(o, "]");
+			nftp_out_puts(o, "]");
 		} else {
 			print_node(pr, a);
 		}
 	}
 	if (s->nat.proto) {
 		if (!a)
-			out_puts(o, " ");
-		out_puts(o, ":");
+			nftp_out_puts(o, " ");
+		nftp_out_puts(o, ":");
 		print_node(pr, s->nat.proto);
 	}
 	if (f & NF_NAT_RANGE_PROTO_RANDOM) {
-		out_printf(o, "%srandom", delim);
+		nftp_out_printf(o, "%srandom", delim);
 		delim = ",";
 	}
 	if (f & NF_NAT_RANGE_PROTO_RANDOM_FULLY) {
-		out_printf(o, "%sfully-random", delim);
+		nftp_out_printf(o, "%sfully-random", delim);
 		delim = ",";
 	}
 	if (f & NF_NAT_RANGE_PERSISTENT)
-		out_printf(o, "%spersistent", delim);
+		nftp_out_printf(o, "%spersistent", delim);
 }
 
 /* whether a statement prints; false for register loads shown by their user */
@@ -538,21 +539,21 @@ static void print_stmt(struct printer *pr, const struct stmt *s, unsigned depth)
 		break;
 	case S_COUNTER:
 		/* the model keeps no packet or byte counts */
-		out_puts(o, "counter");
+		nftp_out_puts(o, "counter");
 		break;
 	case S_META:
 		print_meta_key(o, s->key);
-		out_puts(o, " set ");
+		nftp_out_puts(o, " set ");
 		print_node(pr, s->expr);
 		break;
 	case S_CT:
 		print_ct_key(o, s->key, s->dir, NULL);
-		out_puts(o, " set ");
+		nftp_out_puts(o, " set ");
 		print_node(pr, s->expr);
 		break;
 	case S_PAYLOAD:
 		print_node(pr, s->target);
-		out_puts(o, " set ");
+		nftp_out_puts(o, " set ");
 		print_node(pr, s->expr);
 		break;
 	case S_LOG:
@@ -563,7 +564,7 @@ static void print_stmt(struct printer *pr, const struct stmt *s, unsigned depth)
 		break;
 	case S_QUOTA:
 		/* the model keeps neither the quota nor its use */
-		out_puts(o, "/* unsupported: quota */");
+		nftp_out_puts(o, "/* unsupported: quota */");
 		break;
 	case S_REJECT:
 		print_reject(o, s);
@@ -572,22 +573,22 @@ static void print_stmt(struct printer *pr, const struct stmt *s, unsigned depth)
 		print_nat(pr, s);
 		break;
 	case S_NOTRACK:
-		out_puts(o, "notrack");
+		nftp_out_puts(o, "notrack");
 		break;
 	case S_XT:
-		out_printf(o, "xt %s \"%s\"", s->src->type == CG_EXPR_XT_TARGET ? "target" : "match",
+		nftp_out_printf(o, "xt %s \"%s\"", s->src->type == CG_EXPR_XT_TARGET ? "target" : "match",
 			   s->src->xt.name ? s->src->xt.name : "?");
 		break;
 	case S_UNSUPPORTED:
-		out_printf(o, "/* unsupported: %s */", s->what);
+		nftp_out_printf(o, "/* unsupported: %s */", s->what);
 		break;
 	}
 }
 
 /* ==== a rule ================================================================== */
 
-/* netlink_delinearize_rule() + rule_print() */
-void rule_print(struct out *o, const struct cg_rule *r, uint8_t family, unsigned depth)
+/* netlink_delinearize_rule() + nftp_rule_print() */
+void nftp_rule_print(struct out *o, const struct cg_rule *r, uint8_t family, unsigned depth)
 {
 	struct arena scratch = { 0 };
 	struct ctx c = { .a = &scratch, .family = family };
@@ -598,18 +599,18 @@ void rule_print(struct out *o, const struct cg_rule *r, uint8_t family, unsigned
 	struct cg_expr_buf eb;
 	const struct cg_expr *ex = rule_exprs(r, &eb);
 
-	rule_delinearize(&c, ex, r->n_exprs, &list);
-	rule_postprocess(&c, &list);
+	nftp_rule_delinearize(&c, ex, r->n_exprs, &list);
+	nftp_rule_postprocess(&c, &list);
 	for (struct stmt *s = list.head; s; s = s->next) {
 		if (!stmt_prints(s))
 			continue;
 		if (!first)
-			out_puts(o, " ");
+			nftp_out_puts(o, " ");
 		print_stmt(&pr, s, depth);
 		first = false;
 	}
 	if (r->comment)
-		out_printf(o, "%scomment \"%s\"", first ? "" : " ", r->comment);
+		nftp_out_printf(o, "%scomment \"%s\"", first ? "" : " ", r->comment);
 	arena_free(&scratch);
 	expr_buf_free(&eb);
 }

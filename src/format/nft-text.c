@@ -43,7 +43,7 @@ int nft_rule_format(const struct cg_rule *r, char *buf, size_t size)
 
 	if (!r || (!buf && size))
 		return -EINVAL;
-	rule_print(&o, r, rule_family(r), 0);
+	nftp_rule_print(&o, r, rule_family(r), 0);
 	len = o.len > INT_MAX ? INT_MAX : (int)o.len;
 	if (size) {
 		size_t n = o.len < size - 1 ? o.len : size - 1;
@@ -62,7 +62,7 @@ char *nft_rule_to_string(const struct cg_rule *r)
 
 	if (!r)
 		return NULL;
-	rule_print(&o, r, rule_family(r), 0);
+	nftp_rule_print(&o, r, rule_family(r), 0);
 	if (!o.buf)
 		return xstrdup("");
 	return o.buf;
