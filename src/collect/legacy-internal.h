@@ -47,8 +47,9 @@ struct compile_ctx {
  * -EINVAL for a malformed entry. */
 int legacy_rule_compile(const struct entry_view *v, struct compile_ctx *ctx, struct cg_rule *rule);
 
-/* The walk's pieces, for the streamed read (legacy-snapshot.c), which
- * walks the chains as the kernel's copy completes them: */
+/* The walk's pieces (legacy-walk.c), for the streamed read
+ * (legacy-snapshot.c), which walks the chains as the kernel's copy
+ * completes them: */
 /* 0 and *hook for a built-in chain's name, else -EINVAL. */
 int legacy_builtin_hook(const char *chain, uint32_t *hook);
 /* A built-in chain's hook, priority, type and policy (libiptc's name of
@@ -75,10 +76,13 @@ struct legacy_source_ops {
 
 /* The family's entry view (ipt_entry or ip6t_entry). */
 void (*legacy_entry_view(uint8_t nfproto))(const void *e, struct entry_view *v);
+/* "IPv4" or "IPv6", as the messages name the family. */
+const char *legacy_family_label(uint8_t nfproto);
 
 extern const struct legacy_source_ops legacy_snapshot_ops;
 
-/* Compiles one table from a source into *t (memory from a). */
+/* Compiles one table from a source into *t (memory from a): the walk
+ * (legacy-walk.c). */
 int legacy_table_from_source(const struct legacy_source_ops *ops, void *h, uint8_t nfproto,
 			     const char *table, struct arena *a, struct cg_table *t);
 

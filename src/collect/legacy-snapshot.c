@@ -996,7 +996,7 @@ int legacy_table_read(uint8_t nfproto, const char *table, struct arena *a, struc
 {
 	_cleanup_(legacy_snapshot_freep) struct legacy_snapshot *snap = NULL;
 	const char *env = getenv("CGNATCHECK_LEGACY_STREAM");
-	const char *family = nfproto == NFPROTO_IPV6 ? "IPv6" : "IPv4";
+	const char *family = legacy_family_label(nfproto);
 	const char *why = "CGNATCHECK_LEGACY_STREAM=0";
 	struct legacy_read_info info;
 	int r = 0;
