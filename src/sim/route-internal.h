@@ -29,6 +29,7 @@ struct route_lookup_ctx {
 	int lo_ifindex;
 };
 
+/* route-common.c: */
 void route_mark_uncertain(struct route_lookup_ctx *lk, unsigned what, const char *why);
 
 /* Source address selection, as inet_select_addr() (IPv4, `gw` may be
