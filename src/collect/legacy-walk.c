@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/x_tables.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <stdlib.h>
@@ -78,6 +79,40 @@ void (*legacy_entry_view(uint8_t nfproto))(const void *e, struct entry_view *v)
 	return nfproto == NFPROTO_IPV6 ? ip6_view : ip4_view;
 }
 
+const struct xt_entry_target *legacy_entry_target(const struct entry_view *v)
+{
+	return (const void *)((const uint8_t *)v->entry + v->target_offset);
+}
+
+/* A standard target's verdict; false for any other target. */
+bool legacy_standard_verdict(const struct entry_view *v, int *verdict)
+{
+	const struct xt_entry_target *t = legacy_entry_target(v);
+
+	if (t->u.user.name[0] != '\0')
+		return false;
+	*verdict = ((const struct xt_standard_target *)t)->verdict;
+	return true;
+}
+
+/* libiptc's name of a standard verdict ("ACCEPT", "DROP", "QUEUE", "RETURN");
+ * NULL for a jump (an offset). */
+const char *legacy_verdict_label(int verdict)
+{
+	switch (verdict) {
+	case -NF_ACCEPT - 1:
+		return "ACCEPT";
+	case -NF_DROP - 1:
+		return "DROP";
+	case -NF_QUEUE - 1:
+		return "QUEUE";
+	case XT_RETURN:
+		return "RETURN";
+	default:
+		return NULL;
+	}
+}
+
 const char *legacy_family_label(uint8_t nfproto)
 {
 	return nfproto == NFPROTO_IPV6 ? "IPv6" : "IPv4";
@@ -85,16 +120,21 @@ const char *legacy_family_label(uint8_t nfproto)
 
 /* ---- chains ----------------------------------------------------------- */
 
+static const char *const builtin_names[NF_INET_NUMHOOKS] = {
+	[NF_INET_PRE_ROUTING] = "PREROUTING", [NF_INET_LOCAL_IN] = "INPUT",
+	[NF_INET_FORWARD] = "FORWARD", [NF_INET_LOCAL_OUT] = "OUTPUT",
+	[NF_INET_POST_ROUTING] = "POSTROUTING",
+};
+
+const char *legacy_builtin_name(uint32_t hook)
+{
+	return hook < ARRAY_SIZE(builtin_names) ? builtin_names[hook] : NULL;
+}
+
 int legacy_builtin_hook(const char *chain, uint32_t *hook)
 {
-	static const char *const names[] = {
-		[NF_INET_PRE_ROUTING] = "PREROUTING", [NF_INET_LOCAL_IN] = "INPUT",
-		[NF_INET_FORWARD] = "FORWARD", [NF_INET_LOCAL_OUT] = "OUTPUT",
-		[NF_INET_POST_ROUTING] = "POSTROUTING",
-	};
-
-	for (uint32_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (!strcmp(chain, names[i])) {
+	for (uint32_t i = 0; i < ARRAY_SIZE(builtin_names); i++)
+		if (!strcmp(chain, builtin_names[i])) {
 			*hook = i;
 			return 0;
 		}

@@ -110,9 +110,11 @@ int fib4_lookup(struct route_lookup_ctx *lk, const struct route_flow *fl, unsign
 void route_result_error(struct route_result *res, int err, uint8_t type, const char *reason);
 void route_result_from_outcome(struct route_lookup_ctx *lk, const struct fib_outcome *o,
 			       struct route_result *res);
-/* Fills the nexthop list: every path of the route, marking the candidates. */
-void route_result_hops(struct route_lookup_ctx *lk, const struct route_entry *e, int family,
-		       const struct route_flow *fl, unsigned flags, int oif6, struct route_result *res);
+/* The route a lookup found: fills the nexthop list (the candidates marked)
+ * and hands back the route and its paths (*np, room for MAX_PATHS). */
+const struct route_entry *route_result_route(struct route_lookup_ctx *lk, const struct fib_hit *hit,
+					     const struct route_flow *fl, unsigned flags, int oif6,
+					     struct route_result *res, struct route_path *paths, size_t *np);
 /* Flags a flow-hash choice among candidates that differ. */
 void route_result_check_multipath(struct route_lookup_ctx *lk, struct route_result *res, int sel);
 /* fib_select_default(): flags several default gateways of one metric. */

@@ -243,7 +243,6 @@ static int v4_output(struct route_lookup_ctx *lk, struct route_flow *fl,
 	struct fib_outcome o;
 	const struct route_entry *e;
 	struct route_path paths[MAX_PATHS];
-	bool blackhole;
 	size_t np;
 	int err;
 
@@ -307,9 +306,7 @@ static int v4_output(struct route_lookup_ctx *lk, struct route_flow *fl,
 		route_result_error(res, err, o.hit.type, NULL);
 		return 0;
 	}
-	e = &lk->st->routes[o.hit.route];
-	np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
-	route_result_hops(lk, e, AF_INET, fl, 0, 0, res);
+	e = route_result_route(lk, &o.hit, fl, 0, 0, res, paths, &np);
 
 	if (e->type == RTN_LOCAL) {
 		res->ifindex = lk->lo_ifindex;
@@ -367,7 +364,7 @@ static int v4_input(struct route_lookup_ctx *lk, struct route_flow *fl, struct r
 	struct fib_outcome o;
 	const struct route_entry *e;
 	struct route_path paths[MAX_PATHS];
-	bool blackhole, passes;
+	bool passes;
 	size_t np;
 	int err;
 
@@ -416,9 +413,7 @@ static int v4_input(struct route_lookup_ctx *lk, struct route_flow *fl, struct r
 		route_result_error(res, err, o.hit.type, NULL);
 		return 0;
 	}
-	e = &lk->st->routes[o.hit.route];
-	np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
-	route_result_hops(lk, e, AF_INET, fl, 0, 0, res);
+	e = route_result_route(lk, &o.hit, fl, 0, 0, res, paths, &np);
 	if (e->type == RTN_BROADCAST) {
 		if (route_conf_or(lk, dev, ROUTE_CONF(bc_forwarding)) &&
 		    lk->st->sysctl.all.bc_forwarding > 0)
@@ -505,7 +500,6 @@ static int v6_lookup(struct route_lookup_ctx *lk, struct route_flow *fl, struct 
 	struct fib_outcome o;
 	const struct route_entry *e;
 	struct route_path paths[MAX_PATHS];
-	bool blackhole;
 	size_t np;
 	int err;
 
@@ -535,9 +529,7 @@ static int v6_lookup(struct route_lookup_ctx *lk, struct route_flow *fl, struct 
 		route_result_error(res, err, o.hit.type, NULL);
 		return 0;
 	}
-	e = &lk->st->routes[o.hit.route];
-	np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
-	route_result_hops(lk, e, AF_INET6, fl, o.hit.flags ? o.hit.flags : flags, oif, res);
+	e = route_result_route(lk, &o.hit, fl, o.hit.flags ? o.hit.flags : flags, oif, res, paths, &np);
 	if (e->index_flags & ROUTE_F_V6_SHARED_NH)
 		route_mark_uncertain(lk, ROUTE_UNCERTAIN_TABLE,
 				     "IPv6 routes sharing a nexthop object share its route cache: the kernel "

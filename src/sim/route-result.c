@@ -47,24 +47,28 @@ void route_result_from_outcome(struct route_lookup_ctx *lk, const struct fib_out
 	}
 }
 
-/* Fills the nexthop list: every path of the route, marking the candidates. */
-void route_result_hops(struct route_lookup_ctx *lk, const struct route_entry *e, int family,
-		       const struct route_flow *fl, unsigned flags, int oif6, struct route_result *res)
+/* The route a lookup found (o->hit.route): fills the nexthop list, every
+ * path of the route with the candidates marked, and hands back its paths
+ * (*np of them, room for MAX_PATHS). */
+const struct route_entry *route_result_route(struct route_lookup_ctx *lk, const struct fib_hit *hit,
+					     const struct route_flow *fl, unsigned flags, int oif6,
+					     struct route_result *res, struct route_path *paths, size_t *np)
 {
-	struct route_path paths[MAX_PATHS];
+	const struct route_entry *e = &lk->st->routes[hit->route];
 	bool blackhole;
-	size_t np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
 
+	*np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
 	res->n_hops = 0;
-	for (size_t i = 0; i < np; i++) {
+	for (size_t i = 0; i < *np; i++) {
 		struct route_hop *h = &res->hops[res->n_hops++];
 		h->ifindex = paths[i].ifindex;
 		h->gateway = paths[i].gateway;
 		h->weight = paths[i].weight;
 		h->flags = paths[i].flags;
-		h->usable = family == AF_INET ? route_v4_good_nhc(lk, &paths[i], fl, flags) :
-						route_v6_score(lk, e, &paths[i], oif6, flags) >= 0;
+		h->usable = fl->family == AF_INET ? route_v4_good_nhc(lk, &paths[i], fl, flags) :
+						    route_v6_score(lk, e, &paths[i], oif6, flags) >= 0;
 	}
+	return e;
 }
 
 /* When the kernel picks among several nexthops by flow hash, the device is
