@@ -528,6 +528,32 @@ static void batch_free(struct batch *bt)
 	bt->b = NULL;
 }
 
+static void backoff(unsigned attempt)
+{
+	long ms = attempt < 6 ? 1L << attempt : 50;
+
+	nanosleep(&(struct timespec){ .tv_nsec = ms * 1000000L }, NULL);
+}
+
+/* Runs once() until it is done: a change of the ruleset in between
+ * (batch_retryable()) starts it over from what is in the kernel then,
+ * APPLY_ATTEMPTS times at most. `what` names the job in the debug line.
+ * Returns once()'s last result. */
+static int with_retries(struct nlconn *c, int (*once)(struct nlconn *c, void *arg, unsigned attempt), void *arg,
+			const char *what)
+{
+	int r;
+
+	for (unsigned attempt = 1;; attempt++) {
+		r = once(c, arg, attempt);
+		if (!batch_retryable(r) || attempt == APPLY_ATTEMPTS)
+			return r;
+		log_debug("nftables ruleset changed while %s (%s); re-reading, attempt %u", what, strerror(-r),
+			  attempt + 1);
+		backoff(attempt);
+	}
+}
+
 /* --- apply ---------------------------------------------------------------- */
 
 static const struct live_rule *live_find(const struct live *l, uint64_t handle, size_t *pos)
@@ -571,15 +597,9 @@ static int send_newrule(struct nlconn *c, const struct fix_exception *ex, uint32
 	return ret;
 }
 
-static void backoff(unsigned attempt)
+static int apply_once(struct nlconn *c, void *arg, unsigned attempt)
 {
-	long ms = attempt < 6 ? 1L << attempt : 50;
-
-	nanosleep(&(struct timespec){ .tv_nsec = ms * 1000000L }, NULL);
-}
-
-static int apply_once(struct nlconn *c, const struct fix_exception *ex, unsigned attempt)
-{
+	const struct fix_exception *ex = arg;
 	const struct cg_chain *ch = ex->before->chain;
 	const struct live_rule *lr;
 	struct live l = { 0 };
@@ -614,34 +634,30 @@ out:
 
 int fix_apply_nft(const struct fix_exception *ex)
 {
+	char what[sizeof(ex->comment) + 16];
 	struct nlconn c;
 	int r;
 
 	r = conn_open(&c);
 	if (r < 0)
 		return r;
-	for (unsigned attempt = 1;; attempt++) {
-		r = apply_once(&c, ex, attempt);
-		if (!batch_retryable(r) || attempt == APPLY_ATTEMPTS)
-			break;
-		log_debug("nftables ruleset changed while applying \"%s\" (%s); re-reading, attempt %u",
-			  ex->comment, strerror(-r), attempt + 1);
-		backoff(attempt);
-	}
+	snprintf(what, sizeof(what), "applying \"%s\"", ex->comment);
+	r = with_retries(&c, apply_once, (void *)ex, what);
+	nlconn_close(&c);
 	if (r < 0 && r != -ESTALE)
 		log_error_errno(r, "Failed to insert the exception \"%s\" into %s %s %s: %s%s", ex->comment,
 				family_to_string(ex->before->chain->table->family), ex->before->chain->table->name,
 				ex->before->chain->name, strerror(-r),
 				r == -EPERM ? " (need CAP_NET_ADMIN: run as root)" :
 				r == -ERESTART ? " (the ruleset keeps changing: try again later)" : "");
-	nlconn_close(&c);
 	return r;
 }
 
 /* --- remove --------------------------------------------------------------- */
 
-static int remove_once(struct nlconn *c, unsigned *n_removed, unsigned attempt)
+static int remove_once(struct nlconn *c, void *arg, unsigned attempt)
 {
+	unsigned *n_removed = arg;
 	struct batch bt = { 0 };
 	struct live l = { 0 };
 	unsigned n = 0;
@@ -695,17 +711,10 @@ int fix_remove_nft(unsigned *n_removed)
 	r = conn_open(&c);
 	if (r < 0)
 		return r;
-	for (unsigned attempt = 1;; attempt++) {
-		r = remove_once(&c, n_removed, attempt);
-		if (!batch_retryable(r) || attempt == APPLY_ATTEMPTS)
-			break;
-		log_debug("nftables ruleset changed while removing cgnatcheck's rules (%s); re-reading, attempt %u",
-			  strerror(-r), attempt + 1);
-		backoff(attempt);
-	}
+	r = with_retries(&c, remove_once, n_removed, "removing cgnatcheck's rules");
+	nlconn_close(&c);
 	if (r < 0)
 		log_error_errno(r, "Failed to remove cgnatcheck's nftables rules: %s%s", strerror(-r),
 				r == -ERESTART ? " (the ruleset keeps changing: try again later)" : "");
-	nlconn_close(&c);
 	return r;
 }
