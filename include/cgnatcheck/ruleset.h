@@ -330,6 +330,13 @@ struct cg_ruleset {
 /* Frees everything the ruleset holds (the arena) and zeroes it. */
 void ruleset_free(struct cg_ruleset *rs);
 
+/* What a ruleset holds, counted over its tables (the collectors' debug
+ * lines, the tests' summaries). Ranges are the set indexes' intervals. */
+struct ruleset_counts {
+	uint64_t chains, rules, sets, elems, lazy_sets, ranges;
+};
+void ruleset_count(const struct cg_ruleset *rs, struct ruleset_counts *out);
+
 /* Appends n zeroed tables, moving the existing ones (their chains and sets
  * follow); returns the first new table. Collectors call this, then
  * ruleset_resolve(). */

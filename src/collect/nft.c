@@ -655,24 +655,13 @@ static double now_ms(void)
  * than their size suggests. */
 static void log_collected(const struct cg_ruleset *rs, double ms_rules, double ms_elems)
 {
-	uint64_t chains = 0, rules = 0, sets = 0, elems = 0, lazy = 0;
+	struct ruleset_counts n;
 
-	for (uint32_t i = 0; i < rs->n_tables; i++) {
-		const struct cg_table *t = &rs->tables[i];
-
-		chains += t->n_chains;
-		sets += t->n_sets;
-		for (uint32_t j = 0; j < t->n_chains; j++)
-			rules += t->chains[j].n_rules;
-		for (uint32_t j = 0; j < t->n_sets; j++) {
-			elems += t->sets[j].n_elems;
-			lazy += !!(t->sets[j].flags & CG_SET_LAZY);
-		}
-	}
+	ruleset_count(rs, &n);
 	log_debug("nftables: %u tables, %llu chains, %llu rules, %llu sets in %.0f ms; "
 		  "%llu set elements in %.0f ms (%llu sets not dumped)", rs->n_tables,
-		  (unsigned long long)chains, (unsigned long long)rules, (unsigned long long)sets, ms_rules,
-		  (unsigned long long)elems, ms_elems, (unsigned long long)lazy);
+		  (unsigned long long)n.chains, (unsigned long long)n.rules, (unsigned long long)n.sets, ms_rules,
+		  (unsigned long long)n.elems, ms_elems, (unsigned long long)n.lazy_sets);
 }
 
 /* No nf_tables in this kernel (or no netfilter netlink at all): then nothing

@@ -40,6 +40,24 @@ void ruleset_free(struct cg_ruleset *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
+void ruleset_count(const struct cg_ruleset *rs, struct ruleset_counts *out)
+{
+	*out = (struct ruleset_counts){ 0 };
+	for (uint32_t i = 0; i < rs->n_tables; i++) {
+		const struct cg_table *t = &rs->tables[i];
+
+		out->chains += t->n_chains;
+		out->sets += t->n_sets;
+		for (uint32_t j = 0; j < t->n_chains; j++)
+			out->rules += t->chains[j].n_rules;
+		for (uint32_t j = 0; j < t->n_sets; j++) {
+			out->elems += t->sets[j].n_elems;
+			out->ranges += t->sets[j].n_intervals;
+			out->lazy_sets += !!(t->sets[j].flags & CG_SET_LAZY);
+		}
+	}
+}
+
 struct cg_table *ruleset_add_tables(struct cg_ruleset *rs, uint32_t n)
 {
 	struct cg_table *tables = arena_alloc(&rs->arena, (size_t)(rs->n_tables + n) * sizeof(*tables));
