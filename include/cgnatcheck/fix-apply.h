@@ -33,10 +33,10 @@ enum {
 
 /* Inserts ex immediately before ex->before (same table and chain, same
  * backend). The blocking rule is looked up again in the live ruleset (nft: by
- * handle; legacy: at its index, else the one rule with the same text) and
- * -ESTALE is returned when it is gone. Returns FIX_APPLIED, FIX_UNCHANGED
- * (nothing written) or a negative errno after logging what failed. Needs
- * CAP_NET_ADMIN. */
+ * handle; legacy: at its index if it is the same rule, rule_equal(), else the
+ * one rule of the chain that is) and -ESTALE is returned when it is gone.
+ * Returns FIX_APPLIED, FIX_UNCHANGED (nothing written) or a negative errno
+ * after logging what failed. Needs CAP_NET_ADMIN. */
 int fix_apply(const struct fix_exception *ex);
 
 /* Removes exactly the rules whose comment starts with "cgnatcheck:", in every
