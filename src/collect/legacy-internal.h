@@ -53,8 +53,8 @@ struct compile_ctx {
 int legacy_rule_compile(const struct entry_view *v, struct compile_ctx *ctx, struct cg_rule *rule);
 
 /* The walk's pieces (legacy-walk.c), for the streamed read
- * (legacy-snapshot.c), which walks the chains as the kernel's copy
- * completes them: */
+ * (legacy-read.c), which walks the chains as the kernel's copy completes
+ * them: */
 /* 0 and *hook for a built-in chain's name, else -EINVAL; and the name of
  * a hook's built-in chain ("PREROUTING", ...; NULL for none). */
 int legacy_builtin_hook(const char *chain, uint32_t *hook);
