@@ -250,6 +250,9 @@ static void put_xt_decoded(struct canon *c, const struct xt_decoded *d)
 		put_str(c, d->ct.helper);
 		put_str(c, d->ct.timeout);
 		break;
+	default:
+		/* not a kind a decoder makes (a count of them, say) */
+		break;
 	}
 }
 
