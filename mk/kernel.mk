@@ -41,8 +41,12 @@ KERNEL_TEST_PROGS = \
 	tests/kernel/route-perf
 check_PROGRAMS += $(KERNEL_TEST_PROGS)
 tests_kernel_legacy_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_nft_collect_dump_SOURCES = tests/kernel/nft-collect-dump.c tests/lib/nft-dump-util.c \
+	tests/lib/nft-dump-util.h
 tests_kernel_nft_collect_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_nft_text_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_nft_lazy_lookup_SOURCES = tests/kernel/nft-lazy-lookup.c tests/lib/nft-dump-util.c \
+	tests/lib/nft-dump-util.h
 tests_kernel_nft_lazy_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_nf_simulate_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_fix_apply_run_LDADD = libcgnatcheck.a $(CG_LIBS)

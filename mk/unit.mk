@@ -8,6 +8,8 @@ UNIT_TEST_PROGS = \
 	tests/unit/test-set \
 	tests/unit/test-set-model \
 	tests/unit/test-pack \
+	tests/unit/test-rule-identity \
+	tests/unit/test-audit-state \
 	tests/unit/test-lazyset \
 	tests/unit/test-nf-eval \
 	tests/unit/nft-rule-parse \
@@ -26,6 +28,8 @@ tests_unit_golden_xt_CPPFLAGS = $(AM_CPPFLAGS) -DGOLDEN_DIR='"$(abs_top_srcdir)/
 tests_unit_test_set_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_set_model_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_pack_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_rule_identity_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_audit_state_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_lazyset_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_nf_eval_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_nft_rule_parse_LDADD = libcgnatcheck.a $(CG_LIBS)

@@ -15,7 +15,8 @@ struct audit_state {
 	char *summary;         /* "blocked (2 of 5 targets)", "ok, all 5 targets reachable", ... */
 	char **lines;          /* the result, one canonical line per target and finding */
 	size_t n_lines;
-	char digest[17];       /* FNV-1a 64 of the lines, hex */
+	char digest[17];       /* FNV-1a 64 of the lines (a rule in them by its
+	                        * identity in the model, rule_hash()), hex */
 	char *time;            /* when (UTC, ISO 8601); informational only */
 	size_t n_targets, n_bad;
 };

@@ -49,3 +49,9 @@ void nft_rule_ctx_free(struct nft_rule_ctx *ctx);
 struct cg_verdict nft_verdict(int32_t code, const char *chain, struct arena *a);
 /* True when the rule holds xt-compat expressions (match/target). */
 bool nft_rule_has_xt(const struct cg_rule *rule);
+
+/* The ruleset generation (nft-msg.c): a GETGEN request built in c's
+ * buffer, and the callback that reads the answer into a uint32_t. */
+struct nlconn;
+struct nlmsghdr *nft_gen_request(struct nlconn *c);
+int nft_gen_cb(const struct nlmsghdr *nlh, void *data);

@@ -33,10 +33,10 @@ enum {
 
 /* Inserts ex immediately before ex->before (same table and chain, same
  * backend). The blocking rule is looked up again in the live ruleset (nft: by
- * handle; legacy: at its index, else the one rule with the same text) and
- * -ESTALE is returned when it is gone. Returns FIX_APPLIED, FIX_UNCHANGED
- * (nothing written) or a negative errno after logging what failed. Needs
- * CAP_NET_ADMIN. */
+ * handle; legacy: at its index if it is the same rule, rule_equal(), else the
+ * one rule of the chain that is) and -ESTALE is returned when it is gone.
+ * Returns FIX_APPLIED, FIX_UNCHANGED (nothing written) or a negative errno
+ * after logging what failed. Needs CAP_NET_ADMIN. */
 int fix_apply(const struct fix_exception *ex);
 
 /* Removes exactly the rules whose comment starts with "cgnatcheck:", in every
@@ -57,11 +57,12 @@ void fix_xtables_unlock(int fd);
  * ruleset in between and see the generation check refuse the batch. */
 extern void (*fix_nft_test_hook)(unsigned attempt);
 
-/* Internal, shared by apply*.c. */
+/* Internal: the backends apply.c calls (apply-legacy.c, apply-nft.c)... */
 int fix_apply_legacy(const struct fix_exception *ex);
 int fix_apply_nft(const struct fix_exception *ex);
 int fix_remove_legacy(const struct cg_table *t, unsigned *n_removed);
 int fix_remove_nft(unsigned *n_removed);
+/* ...and what they share (fix-common.c, with the xtables lock above). */
 bool fix_is_tag(const char *comment);
 /* xt_conntrack state_mask bits for CG_CT_* states. */
 uint16_t fix_xt_ctstate(uint32_t cg_states);

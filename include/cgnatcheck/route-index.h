@@ -62,6 +62,9 @@ struct route_index {
 /* The last route of its (table, length, prefix) in members order. */
 #define ROUTE_F_NODE_END 0x4
 
+/* Frees an index (route_state_free() does, with the state). */
+void route_index_free(struct route_index *ix);
+
 static inline int route_family_slot(int family)
 {
 	return family == AF_INET6 ? 1 : 0;

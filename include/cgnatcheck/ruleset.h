@@ -209,6 +209,16 @@ void rule_pack(struct cg_rule *r, struct arena *a, const struct cg_expr *v, uint
  * Returns 0, or -EINVAL if that would need more room (nothing written). */
 int rule_repack(struct cg_rule *r, const struct cg_expr *v);
 
+/* A rule's identity in the model (rule-identity.c), to find a rule again in
+ * another reading of the ruleset: its expressions compared structurally
+ * (jump targets and named sets by name, an anonymous set by its elements,
+ * xt extensions by their decoded values) and its comment. Not its chain,
+ * position or handle: callers add what their backend has. rule_hash() is
+ * the same identity as a number (equal rules hash alike), stable across
+ * readings and runs of the same program. */
+bool rule_equal(const struct cg_rule *a, const struct cg_rule *b);
+uint64_t rule_hash(const struct cg_rule *r);
+
 struct cg_table;
 
 struct cg_chain {
@@ -329,6 +339,13 @@ struct cg_ruleset {
 
 /* Frees everything the ruleset holds (the arena) and zeroes it. */
 void ruleset_free(struct cg_ruleset *rs);
+
+/* What a ruleset holds, counted over its tables (the collectors' debug
+ * lines, the tests' summaries). Ranges are the set indexes' intervals. */
+struct ruleset_counts {
+	uint64_t chains, rules, sets, elems, lazy_sets, ranges;
+};
+void ruleset_count(const struct cg_ruleset *rs, struct ruleset_counts *out);
 
 /* Appends n zeroed tables, moving the existing ones (their chains and sets
  * follow); returns the first new table. Collectors call this, then

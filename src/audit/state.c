@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The scheduled audit's memory: the last result under the state directory,
  * as canonical lines (one per target, one per warning or critical finding)
- * and their digest. Nothing that changes from run to run without the
- * result changing goes in: no time, no counters, no rule handles or
- * positions (tailscaled re-creates its chains, which renumbers them). */
+ * and their digest, which names each rule by its identity in the model
+ * (rule_hash()) rather than by its printed text. Nothing that changes from
+ * run to run without the result changing goes in: no time, no counters, no
+ * rule handles or positions (tailscaled re-creates its chains, which
+ * renumbers them). */
 #include "config.h"
 
 #include <fcntl.h>
@@ -41,7 +43,11 @@ int cg_state_dir_prepare(const char *why)
 	return 0;
 }
 
-static char *rule_line(const struct cg_rule *r)
+/* "backend family table chain: TEXT", TEXT the rule as the report prints it,
+ * for whoever reads last-audit.json or the mail's list of changes.
+ * *text_len is TEXT's length: the digest takes the rule's identity in the
+ * model (rule_hash()) in its place. */
+static char *rule_line(const struct cg_rule *r, size_t *text_len)
 {
 	const struct cg_chain *c = r->chain;
 	_cleanup_free_ char *text = c->table->backend == CG_BACKEND_NFTABLES ? nft_rule_to_string(r) :
@@ -51,6 +57,7 @@ static char *rule_line(const struct cg_rule *r)
 	if (asprintf(&out, "%s %s %s %s: %s", backend_to_string(c->table->backend),
 		     family_to_string(c->table->family), c->table->name, c->name, text ? text : "?") < 0)
 		abort();
+	*text_len = strlen(text ? text : "?");
 	return out;
 }
 
@@ -60,17 +67,39 @@ static void add_line(struct audit_state *s, char *line)
 	s->lines[s->n_lines++] = line;
 }
 
-static void digest(struct audit_state *s)
-{
-	uint64_t h = 1469598103934665603ull;
+#define DIGEST_INIT 1469598103934665603ull
 
-	for (size_t i = 0; i < s->n_lines; i++)
-		for (const char *c = s->lines[i];; c++) {
-			h ^= (uint8_t)*c; /* the NUL separates lines */
-			h *= 1099511628211ull;
-			if (!*c)
-				break;
-		}
+static void digest_bytes(uint64_t *h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		*h ^= (uint8_t)p[i];
+		*h *= 1099511628211ull;
+	}
+}
+
+/* FNV-1a over the line and its NUL (the NUL separates lines), except that
+ * a line ending in a rule (rule != NULL, its printed text the last
+ * text_len bytes) has the rule's identity in the model in place of the
+ * text: what the rule matches and does, which the text may not show in
+ * full, and never its handle or position (tailscaled re-creates its
+ * chains, which renumbers them). The chain that holds it is in the line. */
+static void digest_line(uint64_t *h, const char *line, const struct cg_rule *rule, size_t text_len)
+{
+	size_t len = strlen(line);
+	char id[32];
+
+	if (rule) {
+		snprintf(id, sizeof(id), "rule %016llx", (unsigned long long)rule_hash(rule));
+		digest_bytes(h, line, len - text_len);
+		digest_bytes(h, id, strlen(id));
+	} else {
+		digest_bytes(h, line, len);
+	}
+	digest_bytes(h, "", 1);
+}
+
+static void digest_set(struct audit_state *s, uint64_t h)
+{
 	snprintf(s->digest, sizeof(s->digest), "%016llx", (unsigned long long)h);
 }
 
@@ -117,43 +146,51 @@ static char *summary(const struct audit *a, int exit_status)
 void audit_state_from_audit(struct audit_state *s, const struct audit *a, int exit_status)
 {
 	char addr[CG_ADDRSTRLEN], *line;
+	uint64_t h = DIGEST_INIT;
 
 	*s = (struct audit_state){ .exit_status = a ? exit_status : CG_EXIT_FAILURE };
 	s->time = now_iso();
 	s->summary = summary(a, s->exit_status);
 	if (!a) {
 		add_line(s, xstrdup("audit failed"));
-		digest(s);
+		digest_line(&h, s->lines[0], NULL, 0);
+		digest_set(s, h);
 		return;
 	}
 	s->n_targets = a->n_targets;
 	for (size_t i = 0; i < a->n_targets; i++) {
 		const struct audit_target *t = &a->targets[i];
+		const struct cg_rule *by = NULL;
 		_cleanup_free_ char *rule = NULL;
+		size_t text_len = 0;
 
 		s->n_bad += t->verdict != TARGET_REACHABLE;
-		if ((t->verdict == TARGET_BLOCKED || t->verdict == TARGET_UNCERTAIN) && t->blocked_by)
-			rule = rule_line(t->blocked_by);
-		else if (t->verdict == TARGET_BLOCKED && t->blocked_policy &&
-			 asprintf(&rule, "%s %s %s %s: policy %s", backend_to_string(t->blocked_policy->table->backend),
-				  family_to_string(t->blocked_policy->table->family), t->blocked_policy->table->name,
-				  t->blocked_policy->name, verdict_to_string(t->blocked_policy->policy)) < 0)
+		if ((t->verdict == TARGET_BLOCKED || t->verdict == TARGET_UNCERTAIN) && t->blocked_by) {
+			by = t->blocked_by;
+			rule = rule_line(by, &text_len);
+		} else if (t->verdict == TARGET_BLOCKED && t->blocked_policy &&
+			   asprintf(&rule, "%s %s %s %s: policy %s", backend_to_string(t->blocked_policy->table->backend),
+				    family_to_string(t->blocked_policy->table->family), t->blocked_policy->table->name,
+				    t->blocked_policy->name, verdict_to_string(t->blocked_policy->policy)) < 0) {
 			abort();
+		}
 		if (asprintf(&line, "target %s %s/%u %s %s: %s%s%s", addr_to_string(&t->addr, addr),
 			     l4proto_to_string(t->l4proto), t->port, t->role, t->inbound ? "inbound" : "outbound",
 			     target_verdict_to_string(t->verdict), rule ? " by " : "", rule ? rule : "") < 0)
 			abort();
 		add_line(s, line);
+		digest_line(&h, line, by, text_len);
 	}
 	for (size_t i = 0; i < a->n_findings; i++) {
 		const struct audit_finding *f = &a->findings[i];
 		_cleanup_free_ char *rule = NULL;
+		size_t text_len = 0;
 
 		/* info findings describe, they do not judge */
 		if (f->severity == FINDING_INFO)
 			continue;
 		if (f->rule)
-			rule = rule_line(f->rule);
+			rule = rule_line(f->rule, &text_len);
 		/* which targets, not the message: it names rule positions */
 		char *who = NULL;
 		size_t wlen = 0;
@@ -170,8 +207,9 @@ void audit_state_from_audit(struct audit_state *s, const struct audit *a, int ex
 			abort();
 		free(who);
 		add_line(s, line);
+		digest_line(&h, line, f->rule, text_len);
 	}
-	digest(s);
+	digest_set(s, h);
 }
 
 static const char *state_path(char *buf, size_t size, const char *suffix)

@@ -228,7 +228,7 @@ static struct cg_expr *compile_standard(const struct entry_view *v, struct cg_ex
 	else if (l[0] == 'Q' && !strcmp(l, "QUEUE"))
 		emit_verdict(e++, CG_VERDICT_QUEUE, NULL);
 	else {
-		/* keyed on libiptc's label pointer (see legacy.c); a miss
+		/* keyed on libiptc's label pointer (see legacy-walk.c); a miss
 		 * leaves the jump to ruleset_resolve() */
 		c = ctx->target ? ctx->target : ctx->chains ? hashmap_get(ctx->chains, &l, sizeof(l)) : NULL;
 		emit_verdict(e, v->go_to ? CG_VERDICT_GOTO : CG_VERDICT_JUMP,

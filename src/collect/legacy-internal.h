@@ -3,6 +3,11 @@
 #pragma once
 
 #include <net/if.h>
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/netfilter_ipv4/ip_tables.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -47,10 +52,13 @@ struct compile_ctx {
  * -EINVAL for a malformed entry. */
 int legacy_rule_compile(const struct entry_view *v, struct compile_ctx *ctx, struct cg_rule *rule);
 
-/* The walk's pieces, for the streamed read (legacy-snapshot.c), which
- * walks the chains as the kernel's copy completes them: */
-/* 0 and *hook for a built-in chain's name, else -EINVAL. */
+/* The walk's pieces (legacy-walk.c), for the streamed read
+ * (legacy-read.c), which walks the chains as the kernel's copy completes
+ * them: */
+/* 0 and *hook for a built-in chain's name, else -EINVAL; and the name of
+ * a hook's built-in chain ("PREROUTING", ...; NULL for none). */
 int legacy_builtin_hook(const char *chain, uint32_t *hook);
+const char *legacy_builtin_name(uint32_t hook);
 /* A built-in chain's hook, priority, type and policy (libiptc's name of
  * it: "ACCEPT", "DROP"); logs what is wrong. */
 int legacy_chain_base(uint8_t nfproto, const char *table, const char *policy, struct cg_chain *c);
@@ -75,10 +83,83 @@ struct legacy_source_ops {
 
 /* The family's entry view (ipt_entry or ip6t_entry). */
 void (*legacy_entry_view(uint8_t nfproto))(const void *e, struct entry_view *v);
+/* An entry's target, and a standard target's verdict (false for any other
+ * target). */
+const struct xt_entry_target *legacy_entry_target(const struct entry_view *v);
+bool legacy_standard_verdict(const struct entry_view *v, int *verdict);
+/* libiptc's name of a negative standard verdict ("ACCEPT", "DROP", "QUEUE",
+ * "RETURN"), NULL for anything else. */
+const char *legacy_verdict_label(int verdict);
+/* "IPv4" or "IPv6", as the messages name the family. */
+const char *legacy_family_label(uint8_t nfproto);
 
 extern const struct legacy_source_ops legacy_snapshot_ops;
 
-/* Compiles one table from a source into *t (memory from a). */
+/* The kernel's snapshot of one table (legacy-snapshot.c), as read whole
+ * there or streamed (legacy-read.c). */
+/* The kernel's getinfo structs of both families share one layout. */
+struct getinfo {
+	char name[XT_TABLE_MAXNAMELEN];
+	unsigned int valid_hooks;
+	unsigned int hook_entry[NF_INET_NUMHOOKS];
+	unsigned int underflow[NF_INET_NUMHOOKS];
+	unsigned int num_entries;
+	unsigned int size;
+};
+_Static_assert(sizeof(struct getinfo) == sizeof(struct ipt_getinfo), "ipt_getinfo layout");
+_Static_assert(sizeof(struct getinfo) == sizeof(struct ip6t_getinfo), "ip6t_getinfo layout");
+_Static_assert(sizeof(struct ipt_get_entries) == sizeof(struct ip6t_get_entries), "get_entries layout");
+
+struct snap_chain {
+	const char *name;           /* the label (a copy: the snapshot's pages are released) */
+	uint32_t head, foot;        /* first and last entry offset of the chain */
+	uint32_t first, end;        /* its rules: entries [first, end) */
+	bool builtin;
+	uint32_t hook;
+	int policy;                 /* built-in chains: the policy entry's verdict */
+};
+
+struct legacy_snapshot {
+	uint8_t nfproto;
+	void *buf;                  /* struct ipt_get_entries / ip6t_get_entries */
+	size_t buf_len;             /* mapped length; 0: buf is malloc()ed */
+	uint32_t released;          /* entries below this offset are handed back */
+	struct arena names;         /* the user chains' names */
+	struct arena *names_into;   /* or the model's arena (the stream: one copy) */
+	bool *compiled;             /* per chain (snapshot order): walked through */
+	uint32_t n_compiled;        /* leading chains (snapshot order) all walked */
+	const uint8_t *base;        /* its entry table */
+	uint32_t size;
+	void (*view)(const void *e, struct entry_view *v);
+	struct snap_chain *chains;  /* in snapshot order (by head offset) */
+	uint32_t n_chains;
+	uint32_t *order;            /* iteration order: libiptc's */
+	uint32_t iter;              /* first_chain()/next_chain() position */
+	uint32_t rule_iter;         /* first_rule() is asked in the same order */
+	const struct snap_chain *cur; /* the chain first_rule() opened */
+	struct getinfo info;        /* the hook layout, the size */
+};
+
+/* The walk over the entries that finds the chain boundaries, one entry at
+ * a time: the whole table at once, or (streamed) as the kernel's copy
+ * completes entries. It appends each chain to s->chains as it ends, and
+ * tells closed() (streamed: the chain is compiled there). */
+struct parse {
+	uint32_t off, prev;                 /* the next entry, the one before */
+	struct snap_chain open;             /* the chain being read */
+	bool is_open, ended;
+	size_t cap;
+	int (*closed)(void *arg, uint32_t chain);
+	void *arg;
+};
+/* Parses the entries that end at or below `upto` (s->size: all of them),
+ * from where p stopped. 0 or -EBADMSG. */
+int legacy_snapshot_parse(struct legacy_snapshot *s, struct parse *p, uint32_t upto);
+/* The chain the entry at offset off lies in, or NULL. */
+const struct snap_chain *legacy_snapshot_chain_at(const struct legacy_snapshot *s, uint32_t off);
+
+/* Compiles one table from a source into *t (memory from a): the walk
+ * (legacy-walk.c). */
 int legacy_table_from_source(const struct legacy_source_ops *ops, void *h, uint8_t nfproto,
 			     const char *table, struct arena *a, struct cg_table *t);
 

@@ -6,16 +6,19 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "cgnatcheck/nft-events.h"
+#include "cgnatcheck/nlsock.h"
 
 struct mnl_socket *nft_events_open(void)
 {
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct mnl_socket *nl;
 	unsigned group = NFNLGRP_NFTABLES;
+	int r = nlsock_open(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK, &nl, NULL, NULL);
 
-	if (!nl)
+	if (r < 0) {
+		errno = -r;
 		return NULL;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
+	}
+	if (mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
 		int err = errno;
 
 		mnl_socket_close(nl);

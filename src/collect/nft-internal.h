@@ -9,7 +9,7 @@
 struct nftnl_set_elem;
 
 /* One element as libnftnl parsed it (key, key_end, data, verdict, flags),
- * with memory from a. The verdict's chain stays unresolved (chain NULL). */
+ * with memory from a (nft-msg.c). The verdict's chain stays unresolved (chain NULL). */
 void nft_elem_convert(struct nftnl_set_elem *ne, struct cg_set_elem *e, struct arena *a);
 
 /* The source of every lazy set of rs (nft-setget.c): answers lookups with

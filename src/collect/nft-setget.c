@@ -29,15 +29,16 @@
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
-#include <libnftnl/gen.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <string.h>
 
+#include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/hashmap.h"
+#include "cgnatcheck/nlsock.h"
 #include "nft-internal.h"
 
 /* One element answer is a few hundred bytes; the ACK follows it. */
@@ -52,9 +53,7 @@ struct answer {
 struct setget {
 	struct cg_set_source source;
 	struct arena arena;             /* answers, cache keys, messages */
-	struct mnl_socket *nl;
-	uint32_t portid, seq;
-	char *buf;
+	struct nlconn conn;             /* opened again after a failure */
 	uint32_t generation;            /* of the dump */
 	bool stale;                     /* the generation moved: all unknown */
 	/* (family, table, set, key) -> struct answer; rebuilt larger when
@@ -73,25 +72,14 @@ struct setget {
 
 static void setget_close(struct setget *g)
 {
-	if (g->nl)
-		mnl_socket_close(g->nl);
-	g->nl = NULL;
+	nlconn_close(&g->conn);
 }
 
 static int setget_open(struct setget *g)
 {
-	if (g->nl)
+	if (g->conn.nl)
 		return 0;
-	g->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!g->nl)
-		return -errno;
-	if (mnl_socket_bind(g->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int r = -errno;
-		setget_close(g);
-		return r;
-	}
-	g->portid = mnl_socket_get_portid(g->nl);
-	return 0;
+	return nlconn_open(&g->conn, NETLINK_NETFILTER, SETGET_BUFSIZ);
 }
 
 /* Sends one request and runs cb on its answer until the ACK. Returns 0 or a
@@ -99,55 +87,11 @@ static int setget_open(struct setget *g)
  * failure the socket is replaced: it may still hold part of an answer. */
 static int setget_talk(struct setget *g, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-	uint32_t seq = nlh->nlmsg_seq;
-	ssize_t n;
-	int r;
+	int r = nlconn_talk(&g->conn, nlh, cb, data);
 
-	if (mnl_socket_sendto(g->nl, nlh, nlh->nlmsg_len) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	for (;;) {
-		n = mnl_socket_recvfrom(g->nl, g->buf, SETGET_BUFSIZ);
-		if (n < 0) {
-			r = -errno;
-			goto fail;
-		}
-		errno = 0;
-		r = mnl_cb_run(g->buf, (size_t)n, seq, g->portid, cb, data);
-		if (r < 0) {
-			r = errno ? -errno : -EIO;
-			/* ENOENT is an answer, not a broken exchange */
-			if (r == -ENOENT)
-				return r;
-			goto fail;
-		}
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
-fail:
-	setget_close(g);
-	return r;
-}
-
-static int cb_fail(int err)
-{
-	errno = -err;
-	return MNL_CB_ERROR;
-}
-
-static int gen_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_gen *gen = nftnl_gen_alloc();
-	int r = MNL_CB_OK;
-
-	if (!gen)
-		return cb_fail(-ENOMEM);
-	if (nftnl_gen_nlmsg_parse(nlh, gen) < 0 || !nftnl_gen_is_set(gen, NFTNL_GEN_ID))
-		r = cb_fail(-EBADMSG);
-	else
-		*(uint32_t *)data = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
-	nftnl_gen_free(gen);
+	/* ENOENT is an answer, not a broken exchange */
+	if (r < 0 && r != -ENOENT)
+		setget_close(g);
 	return r;
 }
 
@@ -179,13 +123,13 @@ static int elem_msg_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWSETELEM ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*nfg))
-		return cb_fail(-EBADMSG);
+		return nlconn_cb_fail(-EBADMSG);
 	ea->res_id = ntohs(nfg->res_id);
 	ns = nftnl_set_alloc();
 	if (!ns)
-		return cb_fail(-ENOMEM);
+		return nlconn_cb_fail(-ENOMEM);
 	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0)
-		r = cb_fail(-EBADMSG);
+		r = nlconn_cb_fail(-EBADMSG);
 	else
 		nftnl_set_elem_foreach(ns, elem_one_cb, ea);
 	nftnl_set_free(ns);
@@ -196,8 +140,8 @@ static int elem_msg_cb(const struct nlmsghdr *nlh, void *data)
 static struct nlmsghdr *elem_request(struct setget *g, const struct cg_set *s, const uint8_t *key,
 				     uint32_t len)
 {
-	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(g->buf, NFT_MSG_GETSETELEM, s->table->family,
-						     NLM_F_ACK, ++g->seq);
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(g->conn.buf, NFT_MSG_GETSETELEM, s->table->family,
+						     NLM_F_ACK, ++g->conn.seq);
 	struct nlattr *list, *el, *k;
 
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, s->table->name);
@@ -234,8 +178,7 @@ static int ask(struct setget *g, const struct cg_set *s, const uint8_t *key, uin
 	if (q < 0 && q != -ENOENT)
 		return q;
 	/* After the answer, on the same socket: which ruleset answered. */
-	r = setget_talk(g, nftnl_nlmsg_build_hdr(g->buf, NFT_MSG_GETGEN, NFPROTO_UNSPEC, NLM_F_ACK, ++g->seq),
-			gen_cb, &gen);
+	r = setget_talk(g, nft_gen_request(&g->conn), nft_gen_cb, &gen);
 	if (r < 0)
 		return r;
 	if (gen != g->generation || (q == 0 && ea.res_id != (g->generation & 0xffff))) {
@@ -368,7 +311,6 @@ static void setget_free(void *ctx)
 	if (!g)
 		return;
 	setget_close(g);
-	free(g->buf);
 	free(g->entries);
 	arena_free(&g->arena);
 	free(g);
@@ -388,7 +330,6 @@ struct cg_set_source *nft_set_source_new(const struct cg_ruleset *rs)
 	g->source.ops = &setget_ops;
 	g->source.ctx = g;
 	g->generation = rs->nft_generation;
-	g->buf = xmalloc(SETGET_BUFSIZ);
 	cache_rebuild(g, 16);
 	r = setget_open(g);
 	if (r < 0) {

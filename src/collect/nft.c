@@ -61,7 +61,6 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
-#include <libnftnl/gen.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
@@ -74,6 +73,7 @@
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/hashmap.h"
+#include "cgnatcheck/nlsock.h"
 #include "cgnatcheck/xt.h"
 #include "nft-internal.h"
 
@@ -87,12 +87,6 @@
 /* Elements (interval sets: start and end markers each) dumped before a set
  * becomes lazy. 65536 cost a few milliseconds of kernel time. */
 #define NFT_SET_DUMP_MAX 65536u
-
-struct nft_conn {
-	struct mnl_socket *nl;
-	uint32_t portid, seq;
-	char *buf;
-};
 
 struct tmp_chain {
 	uint32_t table;
@@ -138,101 +132,21 @@ static void collect_done(struct collect *c)
 	nft_rule_ctx_free(&c->rctx);
 }
 
-/* Callbacks fail through errno, which mnl_cb_run() leaves for the caller. */
-static int cb_fail(int err)
-{
-	errno = -err;
-	return MNL_CB_ERROR;
-}
-
 /* --- netlink ------------------------------------------------------------- */
 
-static void nft_conn_close(struct nft_conn *c)
+static int nft_conn_open(struct nlconn *c)
 {
-	if (c->nl)
-		mnl_socket_close(c->nl);
-	free(c->buf);
-	memset(c, 0, sizeof(*c));
+	return nlconn_open(c, NETLINK_NETFILTER, NFT_RECV_BUFSIZ);
 }
 
-static int nft_conn_open(struct nft_conn *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!c->nl)
-		return -errno;
-	if (mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int r = -errno;
-		nft_conn_close(c);
-		return r;
-	}
-	c->portid = mnl_socket_get_portid(c->nl);
-	c->buf = xmalloc(NFT_RECV_BUFSIZ);
-	return 0;
-}
-
-/* The kernel sets NLM_F_DUMP_INTR on a dump message when the ruleset changed
- * since the dump began. Checked here so the answer does not depend on which
- * libmnl version is installed. */
-static bool dump_interrupted(const void *buf, size_t len)
-{
-	const struct nlmsghdr *nlh = buf;
-	int left = (int)len;
-
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
-		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-			return true;
-	return false;
-}
-
-/* Sends a request and runs cb on every reply until the dump's end (or the
- * ACK). Returns 0 or a negative errno: the kernel's, or the callback's. */
-static int nft_talk(struct nft_conn *c, const struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-	uint32_t seq = nlh->nlmsg_seq;
-	ssize_t n;
-	int r;
-
-	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		n = mnl_socket_recvfrom(c->nl, c->buf, NFT_RECV_BUFSIZ);
-		if (n < 0)
-			return -errno;
-		if (dump_interrupted(c->buf, (size_t)n))
-			return -EINTR;
-		errno = 0;
-		r = mnl_cb_run(c->buf, (size_t)n, seq, c->portid, cb, data);
-		if (r < 0)
-			return errno ? -errno : -EIO;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
-}
-
-static struct nlmsghdr *nft_request(struct nft_conn *c, uint16_t type, uint8_t family, uint16_t flags)
+static struct nlmsghdr *nft_request(struct nlconn *c, uint16_t type, uint8_t family, uint16_t flags)
 {
 	return nftnl_nlmsg_build_hdr(c->buf, type, family, flags, ++c->seq);
 }
 
-static int gen_cb(const struct nlmsghdr *nlh, void *data)
+static int nft_get_gen(struct nlconn *c, uint32_t *gen)
 {
-	struct nftnl_gen *g = nftnl_gen_alloc();
-	int r = MNL_CB_OK;
-
-	if (!g)
-		return cb_fail(-ENOMEM);
-	if (nftnl_gen_nlmsg_parse(nlh, g) < 0 || !nftnl_gen_is_set(g, NFTNL_GEN_ID))
-		r = cb_fail(-EBADMSG);
-	else
-		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
-	nftnl_gen_free(g);
-	return r;
-}
-
-static int nft_get_gen(struct nft_conn *c, uint32_t *gen)
-{
-	return nft_talk(c, nft_request(c, NFT_MSG_GETGEN, NFPROTO_UNSPEC, NLM_F_ACK), gen_cb, gen);
+	return nlconn_talk(c, nft_gen_request(c), nft_gen_cb, gen);
 }
 
 /* --- errors -------------------------------------------------------------- */
@@ -282,10 +196,10 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 	const char *name;
 
 	if (!nt)
-		return cb_fail(-ENOMEM);
+		return nlconn_cb_fail(-ENOMEM);
 	if (nftnl_table_nlmsg_parse(nlh, nt) < 0 || !(name = nftnl_table_get_str(nt, NFTNL_TABLE_NAME))) {
 		nftnl_table_free(nt);
-		return cb_fail(-EBADMSG);
+		return nlconn_cb_fail(-EBADMSG);
 	}
 	t = VEC_PUSH(c->tables);
 	t->backend = CG_BACKEND_NFTABLES;
@@ -297,12 +211,12 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int tables_dump(struct nft_conn *conn, struct collect *c)
+static int tables_dump(struct nlconn *conn, struct collect *c)
 {
 	struct cg_table *tables;
 	int r;
 
-	r = nft_talk(conn, nft_request(conn, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NLM_F_DUMP), table_cb, c);
+	r = nlconn_talk(conn, nft_request(conn, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NLM_F_DUMP), table_cb, c);
 	if (r < 0)
 		return nft_error(r, "dump nftables tables");
 
@@ -372,17 +286,17 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	struct tmp_chain *tc;
 
 	if (!nc)
-		return cb_fail(-ENOMEM);
+		return nlconn_cb_fail(-ENOMEM);
 	if (nftnl_chain_nlmsg_parse(nlh, nc) < 0 || !nftnl_chain_is_set(nc, NFTNL_CHAIN_NAME)) {
 		nftnl_chain_free(nc);
-		return cb_fail(-EBADMSG);
+		return nlconn_cb_fail(-EBADMSG);
 	}
 	t = table_find(c, (uint8_t)nftnl_chain_get_u32(nc, NFTNL_CHAIN_FAMILY),
 		       nftnl_chain_get_str(nc, NFTNL_CHAIN_TABLE));
 	if (!t) {
 		/* created after our table dump */
 		nftnl_chain_free(nc);
-		return cb_fail(-EAGAIN);
+		return nlconn_cb_fail(-EAGAIN);
 	}
 	tc = VEC_PUSH(c->chains);
 	tc->table = (uint32_t)(t - c->rs->tables);
@@ -392,12 +306,12 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int chains_dump(struct nft_conn *conn, struct collect *c)
+static int chains_dump(struct nlconn *conn, struct collect *c)
 {
 	struct cg_ruleset *rs = c->rs;
 	int r;
 
-	r = nft_talk(conn, nft_request(conn, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP), chain_cb, c);
+	r = nlconn_talk(conn, nft_request(conn, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP), chain_cb, c);
 	if (r < 0)
 		return nft_error(r, "dump nftables chains");
 
@@ -474,16 +388,16 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	struct tmp_set *ts;
 
 	if (!ns)
-		return cb_fail(-ENOMEM);
+		return nlconn_cb_fail(-ENOMEM);
 	if (nftnl_set_nlmsg_parse(nlh, ns) < 0 || !nftnl_set_is_set(ns, NFTNL_SET_NAME)) {
 		nftnl_set_free(ns);
-		return cb_fail(-EBADMSG);
+		return nlconn_cb_fail(-EBADMSG);
 	}
 	t = table_find(c, (uint8_t)nftnl_set_get_u32(ns, NFTNL_SET_FAMILY),
 		       nftnl_set_get_str(ns, NFTNL_SET_TABLE));
 	if (!t) {
 		nftnl_set_free(ns);
-		return cb_fail(-EAGAIN);
+		return nlconn_cb_fail(-EAGAIN);
 	}
 	ts = VEC_PUSH(c->sets);
 	ts->table = (uint32_t)(t - c->rs->tables);
@@ -493,12 +407,12 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int sets_dump(struct nft_conn *conn, struct collect *c)
+static int sets_dump(struct nlconn *conn, struct collect *c)
 {
 	struct cg_ruleset *rs = c->rs;
 	int r;
 
-	r = nft_talk(conn, nft_request(conn, NFT_MSG_GETSET, NFPROTO_UNSPEC, NLM_F_DUMP), set_cb, c);
+	r = nlconn_talk(conn, nft_request(conn, NFT_MSG_GETSET, NFPROTO_UNSPEC, NLM_F_DUMP), set_cb, c);
 	if (r < 0)
 		return nft_error(r, "dump nftables sets");
 
@@ -519,39 +433,6 @@ static int sets_dump(struct nft_conn *conn, struct collect *c)
 
 /* --- set elements -------------------------------------------------------- */
 
-static struct cg_data elem_data(struct nftnl_set_elem *ne, uint16_t attr, struct arena *a)
-{
-	uint32_t len = 0;
-	const void *p;
-
-	if (!nftnl_set_elem_is_set(ne, attr))
-		return (struct cg_data){ 0 };
-	p = nftnl_set_elem_get(ne, attr, &len);
-	if (!p || !len)
-		return (struct cg_data){ 0 };
-	if (len > 64)
-		len = 64;
-	return (struct cg_data){ .len = (uint8_t)len, .bytes = arena_memdup(a, p, len) };
-}
-
-void nft_elem_convert(struct nftnl_set_elem *ne, struct cg_set_elem *e, struct arena *a)
-{
-	uint32_t flags = nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_FLAGS) ?
-		nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_FLAGS) : 0;
-
-	e->key = elem_data(ne, NFTNL_SET_ELEM_KEY, a);
-	e->key_end = elem_data(ne, NFTNL_SET_ELEM_KEY_END, a);
-	e->interval_end = flags & NFT_SET_ELEM_INTERVAL_END;
-	e->catchall = flags & NFT_SET_ELEM_CATCHALL;
-	e->data = elem_data(ne, NFTNL_SET_ELEM_DATA, a);
-	if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_VERDICT)) {
-		const char *chain = nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_CHAIN) ?
-			nftnl_set_elem_get_str(ne, NFTNL_SET_ELEM_CHAIN) : NULL;
-
-		e->verdict = nft_verdict((int32_t)nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_VERDICT), chain, a);
-	}
-}
-
 static int elem_cb(struct nftnl_set_elem *ne, void *data)
 {
 	struct collect *c = data;
@@ -567,9 +448,9 @@ static int elems_msg_cb(const struct nlmsghdr *nlh, void *data)
 	int r = MNL_CB_OK;
 
 	if (!ns)
-		return cb_fail(-ENOMEM);
+		return nlconn_cb_fail(-ENOMEM);
 	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0)
-		r = cb_fail(-EBADMSG);
+		r = nlconn_cb_fail(-EBADMSG);
 	else
 		nftnl_set_elem_foreach(ns, elem_cb, data);
 	nftnl_set_free(ns);
@@ -620,7 +501,7 @@ static uint32_t set_dump_max(void)
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-static int set_elems_dump(struct nft_conn *conn, struct collect *c, struct cg_table *t, struct cg_set *s)
+static int set_elems_dump(struct nlconn *conn, struct collect *c, struct cg_table *t, struct cg_set *s)
 {
 	struct nlmsghdr *nlh = nft_request(conn, NFT_MSG_GETSETELEM, t->family, NLM_F_DUMP);
 	char what[64 + 2 * NFT_NAME_MAXLEN];
@@ -635,11 +516,11 @@ static int set_elems_dump(struct nft_conn *conn, struct collect *c, struct cg_ta
 	}
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, t->name);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, s->name);
-	r = nft_talk(conn, nlh, elems_msg_cb, c);
+	r = nlconn_talk(conn, nlh, elems_msg_cb, c);
 	if (r >= 0 && c->stopped) {
 		/* The rest of the dump is on its way: drop the socket. */
 		set_make_lazy(c, t, s, (uint32_t)c->elems.n);
-		nft_conn_close(conn);
+		nlconn_close(conn);
 		r = nft_conn_open(conn);
 		return r < 0 ? nft_error(r, "open a netfilter netlink socket") : 0;
 	}
@@ -655,7 +536,7 @@ static int set_elems_dump(struct nft_conn *conn, struct collect *c, struct cg_ta
 	return 0;
 }
 
-static int elems_dump(struct nft_conn *conn, struct collect *c)
+static int elems_dump(struct nlconn *conn, struct collect *c)
 {
 	for (uint32_t i = 0; i < c->rs->n_tables; i++) {
 		struct cg_table *t = &c->rs->tables[i];
@@ -692,10 +573,10 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	struct cg_chain *ch;
 
 	if (nft_rule_from_nlmsg_ctx(nlh, c->a, &c->rctx, &rule, &id) < 0)
-		return cb_fail(-EBADMSG);
+		return nlconn_cb_fail(-EBADMSG);
 	ch = rule_chain(c, &id);
 	if (!ch)
-		return cb_fail(-EAGAIN); /* its chain appeared after the chain dump */
+		return nlconn_cb_fail(-EAGAIN); /* its chain appeared after the chain dump */
 	if (ch != c->dumping)
 		return MNL_CB_OK; /* a kernel that ignores the chain filter: another chain's */
 	if (nft_rule_has_xt(&rule))
@@ -711,7 +592,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
  * dump of N rules costs O(N^2 / rules-per-message); filtered by chain it
  * walks only that chain (measured: 350k rules in 50k chains, 21.5 s as one
  * dump, 2.7 s per chain). Still no per-rule round trips. */
-static int chain_rules_dump(struct nft_conn *conn, struct collect *c, const struct cg_table *t,
+static int chain_rules_dump(struct nlconn *conn, struct collect *c, const struct cg_table *t,
 			    struct cg_chain *ch)
 {
 	struct nlmsghdr *nlh = nft_request(conn, NFT_MSG_GETRULE, t->family, NLM_F_DUMP);
@@ -723,7 +604,7 @@ static int chain_rules_dump(struct nft_conn *conn, struct collect *c, const stru
 	c->rules.n = 0;
 	c->dumping = ch;
 	c->rctx.table = t;
-	r = nft_talk(conn, nlh, rule_cb, c);
+	r = nlconn_talk(conn, nlh, rule_cb, c);
 	c->dumping = NULL;
 	c->rctx.table = NULL;
 	if (r >= 0) {
@@ -742,7 +623,7 @@ static int chain_rules_dump(struct nft_conn *conn, struct collect *c, const stru
 	return 0;
 }
 
-static int rules_dump(struct nft_conn *conn, struct collect *c)
+static int rules_dump(struct nlconn *conn, struct collect *c)
 {
 	int r;
 
@@ -774,24 +655,13 @@ static double now_ms(void)
  * than their size suggests. */
 static void log_collected(const struct cg_ruleset *rs, double ms_rules, double ms_elems)
 {
-	uint64_t chains = 0, rules = 0, sets = 0, elems = 0, lazy = 0;
+	struct ruleset_counts n;
 
-	for (uint32_t i = 0; i < rs->n_tables; i++) {
-		const struct cg_table *t = &rs->tables[i];
-
-		chains += t->n_chains;
-		sets += t->n_sets;
-		for (uint32_t j = 0; j < t->n_chains; j++)
-			rules += t->chains[j].n_rules;
-		for (uint32_t j = 0; j < t->n_sets; j++) {
-			elems += t->sets[j].n_elems;
-			lazy += !!(t->sets[j].flags & CG_SET_LAZY);
-		}
-	}
+	ruleset_count(rs, &n);
 	log_debug("nftables: %u tables, %llu chains, %llu rules, %llu sets in %.0f ms; "
 		  "%llu set elements in %.0f ms (%llu sets not dumped)", rs->n_tables,
-		  (unsigned long long)chains, (unsigned long long)rules, (unsigned long long)sets, ms_rules,
-		  (unsigned long long)elems, ms_elems, (unsigned long long)lazy);
+		  (unsigned long long)n.chains, (unsigned long long)n.rules, (unsigned long long)n.sets, ms_rules,
+		  (unsigned long long)n.elems, ms_elems, (unsigned long long)n.lazy_sets);
 }
 
 /* No nf_tables in this kernel (or no netfilter netlink at all): then nothing
@@ -802,7 +672,7 @@ static bool nf_tables_absent(int r)
 }
 
 /* Returns 0, 1 when the kernel has no nf_tables, or a negative errno. */
-static int collect_once(struct nft_conn *conn, struct cg_ruleset *rs)
+static int collect_once(struct nlconn *conn, struct cg_ruleset *rs)
 {
 	struct collect c = { .rs = rs, .a = &rs->arena, .dump_max = set_dump_max() };
 	uint32_t gen_before = 0, gen_after = 0;
@@ -867,7 +737,7 @@ static void backoff(int attempt)
 
 int nft_collect(struct cg_ruleset *rs)
 {
-	struct nft_conn conn;
+	struct nlconn conn;
 	int r = 0;
 
 	if (rs->n_tables || rs->arena.head)
@@ -888,7 +758,7 @@ int nft_collect(struct cg_ruleset *rs)
 			return nft_error(r, "open a netfilter netlink socket");
 		}
 		r = collect_once(&conn, &tmp);
-		nft_conn_close(&conn);
+		nlconn_close(&conn);
 		if (r == 1) {
 			log_debug("No nf_tables in this kernel: no nftables ruleset");
 			ruleset_free(&tmp);

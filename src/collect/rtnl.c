@@ -10,6 +10,7 @@
 
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/netlink.h"
+#include "cgnatcheck/nlsock.h"
 
 /* Big enough that a dump of 100k routes takes few round trips: the kernel
  * sizes each dump skb after the largest read buffer it has seen. */
@@ -200,22 +201,18 @@ void nl_attr_get_addr(const struct nlattr *a, int family, struct cg_addr *out)
 int nl_open(struct nl_sock **ret)
 {
 	_cleanup_free_ struct nl_sock *s = xcalloc(1, sizeof(*s));
-	int one = 1, size = NL_SOCKET_RCVBUF;
+	int one = 1, size = NL_SOCKET_RCVBUF, r;
+	const char *failed = NULL;
 
-	s->nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!s->nl)
-		return log_error_errno(-errno, "Failed to open a NETLINK_ROUTE socket");
-	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int r = -errno;
-		mnl_socket_close(s->nl);
-		return log_error_errno(r, "Failed to bind the NETLINK_ROUTE socket");
-	}
+	r = nlsock_open(NETLINK_ROUTE, 0, &s->nl, &s->portid, &failed);
+	if (r < 0)
+		return log_error_errno(r, strcmp(failed, "bind") == 0 ? "Failed to bind the NETLINK_ROUTE socket" :
+				       "Failed to open a NETLINK_ROUTE socket");
 	/* Best effort: FORCE needs CAP_NET_ADMIN, the plain option is capped. */
 	if (setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		(void)setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	(void)mnl_socket_setsockopt(s->nl, NETLINK_EXT_ACK, &one, sizeof(one));
 	(void)mnl_socket_setsockopt(s->nl, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
-	s->portid = mnl_socket_get_portid(s->nl);
 	s->seq = (uint32_t)time(NULL);
 	s->recv = xmalloc(NL_RECV_BUFFER);
 	*ret = s;

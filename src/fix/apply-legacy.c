@@ -4,7 +4,8 @@
  * --ctstate ... -m comment --comment TAG -j RETURN`, inserted and committed
  * (one table replace) while holding the xtables lock, so it cannot interleave
  * with `iptables -w` or another libiptc writer. The rule to insert before is
- * found again in the table read under the lock. */
+ * found again in the table read under the lock, by its model (rule_equal()),
+ * and the tagged rules to remove by their comment. */
 #include "config.h"
 
 #include <net/if.h> /* before the libiptc headers */
@@ -23,7 +24,6 @@
 #include "cgnatcheck/collect-legacy.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/fix-apply.h"
-#include "cgnatcheck/iptables-text.h"
 
 #define XTABLES_LOCK_TIMEOUT_MS 10000
 
@@ -257,31 +257,22 @@ static const struct cg_chain *chain_by_name(const struct cg_table *t, const char
 	return NULL;
 }
 
-/* The live rule that is ex->before: the one at its index if it reads the same,
- * else the only one in the chain that does. 0-based position, or -ESTALE. */
+/* The live rule that is ex->before: the one at its position if it is the
+ * same rule (rule_equal(): the same expressions and comment, compiled from
+ * the table read under the lock), else the only one in the chain that is.
+ * 0-based position, or -ESTALE. */
 static int find_before(const struct cg_chain *live, const struct cg_rule *before)
 {
-	char *want = ipt_rule_to_string(before);
 	int found = -ESTALE, n = 0;
 
-	if (!want)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < live->n_rules; i++) {
-		char *s = ipt_rule_to_string(&live->rules[i]);
-		bool same = s && strcmp(s, want) == 0;
-
-		free(s);
-		if (!same)
-			continue;
-		if (i + 1 == before->index) {
+	if (before->index >= 1 && before->index <= live->n_rules &&
+	    rule_equal(&live->rules[before->index - 1], before))
+		return (int)before->index - 1;
+	for (uint32_t i = 0; i < live->n_rules; i++)
+		if (rule_equal(&live->rules[i], before)) {
 			found = (int)i;
-			n = 1;
-			break;
+			n++;
 		}
-		found = (int)i;
-		n++;
-	}
-	free(want);
 	return n == 1 ? found : -ESTALE;
 }
 

@@ -21,7 +21,6 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/batch.h>
 #include <libnftnl/expr.h>
-#include <libnftnl/gen.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
@@ -41,17 +40,12 @@
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/fix-apply.h"
+#include "cgnatcheck/nlsock.h"
 
 #define APPLY_ATTEMPTS 20
 #define APPLY_BUFSIZ (1u << 20)
 
 void (*fix_nft_test_hook)(unsigned attempt);
-
-struct conn {
-	struct mnl_socket *nl;
-	uint32_t portid, seq;
-	char *buf;
-};
 
 /* A chain's (or the whole ruleset's) rules as they are now. */
 struct live_rule {
@@ -77,26 +71,12 @@ static void live_free(struct live *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static void conn_close(struct conn *c)
+static int conn_open(struct nlconn *c)
 {
-	if (c->nl)
-		mnl_socket_close(c->nl);
-	free(c->buf);
-	memset(c, 0, sizeof(*c));
-}
+	int r = nlconn_open(c, NETLINK_NETFILTER, APPLY_BUFSIZ);
 
-static int conn_open(struct conn *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->buf = malloc(APPLY_BUFSIZ);
-	c->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!c->buf || !c->nl || mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int r = c->buf ? -errno : -ENOMEM;
-		log_error_errno(r, "Failed to open a netfilter netlink socket: %s", strerror(-r));
-		conn_close(c);
-		return r;
-	}
-	c->portid = mnl_socket_get_portid(c->nl);
+	if (r < 0)
+		return log_error_errno(r, "Failed to open a netfilter netlink socket: %s", strerror(-r));
 	c->seq = (uint32_t)time(NULL);
 	return 0;
 }
@@ -104,7 +84,7 @@ static int conn_open(struct conn *c)
 /* Discards answers still queued from an earlier exchange (a batch refused as
  * a whole is answered once, and the acks of its other messages may follow),
  * so they are never read as the answer to the next request. */
-static void conn_drain(struct conn *c)
+static void conn_drain(struct nlconn *c)
 {
 	char junk[8192];
 
@@ -113,54 +93,17 @@ static void conn_drain(struct conn *c)
 }
 
 /* Sends one request and runs cb on every reply until the end of the dump or
- * the ACK. -EINTR when a dump was interrupted by a change. */
-static int talk(struct conn *c, const struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+ * the ACK, never taking an earlier exchange's answer for it. -EINTR when a
+ * dump was interrupted by a change. */
+static int talk(struct nlconn *c, const struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-	uint32_t seq = nlh->nlmsg_seq;
-
 	conn_drain(c);
-	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(c->nl, c->buf, APPLY_BUFSIZ);
-		const struct nlmsghdr *m = (const void *)c->buf;
-		int left, r;
-
-		if (n < 0)
-			return -errno;
-		left = (int)n;
-		for (; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left))
-			if (m->nlmsg_flags & NLM_F_DUMP_INTR)
-				return -EINTR;
-		errno = 0;
-		r = mnl_cb_run(c->buf, (size_t)n, seq, c->portid, cb, data);
-		if (r < 0)
-			return errno ? -errno : -EIO;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
+	return nlconn_talk(c, nlh, cb, data);
 }
 
-static int gen_cb(const struct nlmsghdr *nlh, void *data)
+static int get_gen(struct nlconn *c, uint32_t *gen)
 {
-	struct nftnl_gen *g = nftnl_gen_alloc();
-	int r = MNL_CB_OK;
-
-	if (!g || nftnl_gen_nlmsg_parse(nlh, g) < 0 || !nftnl_gen_is_set(g, NFTNL_GEN_ID)) {
-		errno = g ? EBADMSG : ENOMEM;
-		r = MNL_CB_ERROR;
-	} else {
-		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
-	}
-	nftnl_gen_free(g);
-	return r;
-}
-
-static int get_gen(struct conn *c, uint32_t *gen)
-{
-	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(c->buf, NFT_MSG_GETGEN, NFPROTO_UNSPEC, NLM_F_ACK, ++c->seq);
-
-	return talk(c, nlh, gen_cb, gen);
+	return talk(c, nft_gen_request(c), nft_gen_cb, gen);
 }
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
@@ -195,7 +138,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 
 /* Reads the rules of one chain (table and chain NULL: of every table), and
  * the generation they belong to. */
-static int live_read(struct conn *c, uint8_t family, const char *table, const char *chain, struct live *l,
+static int live_read(struct nlconn *c, uint8_t family, const char *table, const char *chain, struct live *l,
 		     uint32_t *gen)
 {
 	struct nftnl_rule *r;
@@ -504,7 +447,7 @@ struct batch {
 	unsigned n_msgs;        /* messages that want an ACK */
 };
 
-static int batch_start(struct conn *c, struct batch *bt, uint32_t gen)
+static int batch_start(struct nlconn *c, struct batch *bt, uint32_t gen)
 {
 	struct nlmsghdr *nlh;
 
@@ -520,7 +463,7 @@ static int batch_start(struct conn *c, struct batch *bt, uint32_t gen)
 	return 0;
 }
 
-static void *batch_next(struct conn *c, struct batch *bt, uint16_t type, uint8_t family, uint16_t flags)
+static void *batch_next(struct nlconn *c, struct batch *bt, uint16_t type, uint8_t family, uint16_t flags)
 {
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(nftnl_batch_buffer(bt->b), type, family,
 						     flags | NLM_F_ACK, ++c->seq);
@@ -530,7 +473,7 @@ static void *batch_next(struct conn *c, struct batch *bt, uint16_t type, uint8_t
 
 /* Sends the batch and reads one answer per message; the first error wins.
  * -ERESTART: the generation check failed, nothing was changed. */
-static int batch_send(struct conn *c, struct batch *bt)
+static int batch_send(struct nlconn *c, struct batch *bt)
 {
 	struct iovec iov;
 	int err = 0;
@@ -585,6 +528,32 @@ static void batch_free(struct batch *bt)
 	bt->b = NULL;
 }
 
+static void backoff(unsigned attempt)
+{
+	long ms = attempt < 6 ? 1L << attempt : 50;
+
+	nanosleep(&(struct timespec){ .tv_nsec = ms * 1000000L }, NULL);
+}
+
+/* Runs once() until it is done: a change of the ruleset in between
+ * (batch_retryable()) starts it over from what is in the kernel then,
+ * APPLY_ATTEMPTS times at most. `what` names the job in the debug line.
+ * Returns once()'s last result. */
+static int with_retries(struct nlconn *c, int (*once)(struct nlconn *c, void *arg, unsigned attempt), void *arg,
+			const char *what)
+{
+	int r;
+
+	for (unsigned attempt = 1;; attempt++) {
+		r = once(c, arg, attempt);
+		if (!batch_retryable(r) || attempt == APPLY_ATTEMPTS)
+			return r;
+		log_debug("nftables ruleset changed while %s (%s); re-reading, attempt %u", what, strerror(-r),
+			  attempt + 1);
+		backoff(attempt);
+	}
+}
+
 /* --- apply ---------------------------------------------------------------- */
 
 static const struct live_rule *live_find(const struct live *l, uint64_t handle, size_t *pos)
@@ -597,7 +566,7 @@ static const struct live_rule *live_find(const struct live *l, uint64_t handle, 
 	return NULL;
 }
 
-static int send_newrule(struct conn *c, const struct fix_exception *ex, uint32_t gen)
+static int send_newrule(struct nlconn *c, const struct fix_exception *ex, uint32_t gen)
 {
 	const struct cg_chain *ch = ex->before->chain;
 	const struct cg_table *t = ch->table;
@@ -628,15 +597,9 @@ static int send_newrule(struct conn *c, const struct fix_exception *ex, uint32_t
 	return ret;
 }
 
-static void backoff(unsigned attempt)
+static int apply_once(struct nlconn *c, void *arg, unsigned attempt)
 {
-	long ms = attempt < 6 ? 1L << attempt : 50;
-
-	nanosleep(&(struct timespec){ .tv_nsec = ms * 1000000L }, NULL);
-}
-
-static int apply_once(struct conn *c, const struct fix_exception *ex, unsigned attempt)
-{
+	const struct fix_exception *ex = arg;
 	const struct cg_chain *ch = ex->before->chain;
 	const struct live_rule *lr;
 	struct live l = { 0 };
@@ -671,34 +634,30 @@ out:
 
 int fix_apply_nft(const struct fix_exception *ex)
 {
-	struct conn c;
+	char what[sizeof(ex->comment) + 16];
+	struct nlconn c;
 	int r;
 
 	r = conn_open(&c);
 	if (r < 0)
 		return r;
-	for (unsigned attempt = 1;; attempt++) {
-		r = apply_once(&c, ex, attempt);
-		if (!batch_retryable(r) || attempt == APPLY_ATTEMPTS)
-			break;
-		log_debug("nftables ruleset changed while applying \"%s\" (%s); re-reading, attempt %u",
-			  ex->comment, strerror(-r), attempt + 1);
-		backoff(attempt);
-	}
+	snprintf(what, sizeof(what), "applying \"%s\"", ex->comment);
+	r = with_retries(&c, apply_once, (void *)ex, what);
+	nlconn_close(&c);
 	if (r < 0 && r != -ESTALE)
 		log_error_errno(r, "Failed to insert the exception \"%s\" into %s %s %s: %s%s", ex->comment,
 				family_to_string(ex->before->chain->table->family), ex->before->chain->table->name,
 				ex->before->chain->name, strerror(-r),
 				r == -EPERM ? " (need CAP_NET_ADMIN: run as root)" :
 				r == -ERESTART ? " (the ruleset keeps changing: try again later)" : "");
-	conn_close(&c);
 	return r;
 }
 
 /* --- remove --------------------------------------------------------------- */
 
-static int remove_once(struct conn *c, unsigned *n_removed, unsigned attempt)
+static int remove_once(struct nlconn *c, void *arg, unsigned attempt)
 {
+	unsigned *n_removed = arg;
 	struct batch bt = { 0 };
 	struct live l = { 0 };
 	unsigned n = 0;
@@ -746,23 +705,16 @@ out:
 
 int fix_remove_nft(unsigned *n_removed)
 {
-	struct conn c;
+	struct nlconn c;
 	int r;
 
 	r = conn_open(&c);
 	if (r < 0)
 		return r;
-	for (unsigned attempt = 1;; attempt++) {
-		r = remove_once(&c, n_removed, attempt);
-		if (!batch_retryable(r) || attempt == APPLY_ATTEMPTS)
-			break;
-		log_debug("nftables ruleset changed while removing cgnatcheck's rules (%s); re-reading, attempt %u",
-			  strerror(-r), attempt + 1);
-		backoff(attempt);
-	}
+	r = with_retries(&c, remove_once, n_removed, "removing cgnatcheck's rules");
+	nlconn_close(&c);
 	if (r < 0)
 		log_error_errno(r, "Failed to remove cgnatcheck's nftables rules: %s%s", strerror(-r),
 				r == -ERESTART ? " (the ruleset keeps changing: try again later)" : "");
-	conn_close(&c);
 	return r;
 }

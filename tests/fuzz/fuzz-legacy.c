@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for the iptables-legacy snapshot parser and the entry
- * compiler behind it (src/collect/legacy-snapshot.c, legacy-compile.c).
+ * compiler behind it (src/collect/legacy-snapshot.c, legacy-walk.c,
+ * legacy-compile.c).
  * Input: one byte choosing the family (bit 0: IPv6), then a snapshot as
  * legacy_snapshot_export() writes it (`legacy-dump --export`). Without
  * libFuzzer, fuzz-main.c runs it over the corpus and mutations of it. */

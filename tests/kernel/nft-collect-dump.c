@@ -29,12 +29,7 @@
 
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
-
-static void print_hex(const uint8_t *p, uint32_t len)
-{
-	for (uint32_t i = 0; i < len; i++)
-		printf("%02x", p[i]);
-}
+#include "../lib/nft-dump-util.h"
 
 /* A JSON string, so any comment survives the round trip to python. */
 static void print_json_string(const char *s)
@@ -244,36 +239,12 @@ static void print_ruleset(const struct cg_ruleset *rs, bool elems)
 
 static void print_summary(const struct cg_ruleset *rs, double seconds)
 {
-	uint64_t chains = 0, rules = 0, sets = 0, elems = 0, ranges = 0;
+	struct ruleset_counts n;
 
-	for (uint32_t i = 0; i < rs->n_tables; i++) {
-		const struct cg_table *t = &rs->tables[i];
-
-		chains += t->n_chains;
-		sets += t->n_sets;
-		for (uint32_t j = 0; j < t->n_chains; j++)
-			rules += t->chains[j].n_rules;
-		for (uint32_t j = 0; j < t->n_sets; j++) {
-			elems += t->sets[j].n_elems;
-			ranges += t->sets[j].n_intervals;
-		}
-	}
+	ruleset_count(rs, &n);
 	printf("tables=%u chains=%llu rules=%llu sets=%llu elems=%llu ranges=%llu seconds=%.3f\n",
-	       rs->n_tables, (unsigned long long)chains, (unsigned long long)rules,
-	       (unsigned long long)sets, (unsigned long long)elems, (unsigned long long)ranges, seconds);
-}
-
-static int parse_hex(const char *s, uint8_t *out, uint32_t max)
-{
-	uint32_t n = 0;
-
-	for (; s[0] && s[1] && n < max; s += 2) {
-		unsigned v;
-		if (sscanf(s, "%2x", &v) != 1)
-			return -1;
-		out[n++] = (uint8_t)v;
-	}
-	return *s ? -1 : (int)n;
+	       rs->n_tables, (unsigned long long)n.chains, (unsigned long long)n.rules,
+	       (unsigned long long)n.sets, (unsigned long long)n.elems, (unsigned long long)n.ranges, seconds);
 }
 
 static int do_lookup(const struct cg_ruleset *rs, const char *table, const char *set, const char *hex)

@@ -25,25 +25,7 @@
 
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
-
-static void print_hex(const uint8_t *p, uint32_t len)
-{
-	for (uint32_t i = 0; i < len; i++)
-		printf("%02x", p[i]);
-}
-
-static int parse_hex(const char *s, uint8_t *out, uint32_t max)
-{
-	uint32_t n = 0;
-
-	for (; s[0] && s[1] && n < max; s += 2) {
-		unsigned v;
-		if (sscanf(s, "%2x", &v) != 1)
-			return -1;
-		out[n++] = (uint8_t)v;
-	}
-	return *s ? -1 : (int)n;
-}
+#include "../lib/nft-dump-util.h"
 
 static const struct cg_set *find(const struct cg_ruleset *rs, const char *family, const char *table,
 				  const char *set)
@@ -117,16 +99,11 @@ int main(int argc, char **argv)
 		return 1;
 	t1 = now();
 	if (summary) {
-		uint64_t sets = 0, lazy = 0, elems = 0;
+		struct ruleset_counts n;
 
-		for (uint32_t i = 0; i < rs.n_tables; i++)
-			for (uint32_t j = 0; j < rs.tables[i].n_sets; j++) {
-				sets++;
-				lazy += !!(rs.tables[i].sets[j].flags & CG_SET_LAZY);
-				elems += rs.tables[i].sets[j].n_elems;
-			}
-		fprintf(stderr, "sets=%llu lazy=%llu elems=%llu seconds=%.3f\n", (unsigned long long)sets,
-			(unsigned long long)lazy, (unsigned long long)elems, t1 - t0);
+		ruleset_count(&rs, &n);
+		fprintf(stderr, "sets=%llu lazy=%llu elems=%llu seconds=%.3f\n", (unsigned long long)n.sets,
+			(unsigned long long)n.lazy_sets, (unsigned long long)n.elems, t1 - t0);
 	}
 	if (cmd && system(cmd) != 0) {
 		fprintf(stderr, "-x %s failed\n", cmd);

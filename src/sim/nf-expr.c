@@ -1,0 +1,741 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The netfilter evaluator's expressions: the register file, what the loads
+ * (payload, meta, ct) put in it, and each expression's effect, as
+ * nft_do_chain() runs them; nf_eval_rule() runs one rule. The chains and
+ * hooks around it are nf-eval.c's. */
+#include "config.h"
+
+#include <netinet/in.h> /* before the linux/ headers */
+#include <arpa/inet.h>
+#include <endian.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
+#include <string.h>
+
+#include "cgnatcheck/common.h"
+#include "cgnatcheck/sim-netfilter.h"
+#include "cgnatcheck/xt.h"
+#include "nf-internal.h"
+
+/* ---- registers -------------------------------------------------------- */
+
+/* nft_parse_register(): NFT_REG_1..4 are 16-byte registers overlapping the
+ * 32-bit ones; both map onto 32-bit slots. */
+static int reg_slot(uint8_t reg)
+{
+	if (reg <= NFT_REG_4)
+		return reg * (NFT_REG_SIZE / NFT_REG32_SIZE);
+	if (reg >= NFT_REG32_00 && reg <= NFT_REG32_15)
+		return reg + NFT_REG_SIZE / NFT_REG32_SIZE - NFT_REG32_00;
+	return -1;
+}
+
+static uint32_t slots_for(uint32_t len)
+{
+	return (len + NFT_REG32_SIZE - 1) / NFT_REG32_SIZE;
+}
+
+static bool reg_range_ok(int slot, uint32_t len)
+{
+	return slot >= 0 && len > 0 && slot + slots_for(len) <= REG32_SLOTS;
+}
+
+static void reg_mark(struct regs *r, int slot, uint32_t len, bool known)
+{
+	for (uint32_t i = 0; i < slots_for(len); i++) {
+		if (known)
+			r->known |= 1u << (slot + i);
+		else
+			r->known &= ~(1u << (slot + i));
+	}
+}
+
+static bool reg_known(const struct regs *r, int slot, uint32_t len)
+{
+	for (uint32_t i = 0; i < slots_for(len); i++)
+		if (!(r->known & (1u << (slot + i))))
+			return false;
+	return true;
+}
+
+static uint8_t *reg_bytes(struct regs *r, int slot)
+{
+	return (uint8_t *)&r->data[slot];
+}
+
+/* Stores len bytes; like the kernel, a partial last word is zero padded. */
+static void reg_store(struct regs *r, uint8_t reg, const void *src, uint32_t len)
+{
+	int slot = reg_slot(reg);
+
+	if (!reg_range_ok(slot, len))
+		return;
+	if (len % NFT_REG32_SIZE)
+		r->data[slot + len / NFT_REG32_SIZE] = 0;
+	memcpy(reg_bytes(r, slot), src, len);
+	reg_mark(r, slot, len, true);
+}
+
+static void reg_store_unknown(struct regs *r, uint8_t reg, uint32_t len)
+{
+	int slot = reg_slot(reg);
+
+	if (reg_range_ok(slot, len))
+		reg_mark(r, slot, len, false);
+}
+
+/* ---- loads ------------------------------------------------------------ */
+
+enum load { LOAD_OK, LOAD_UNKNOWN, LOAD_BREAK };
+
+static enum load load_payload(const struct exec *x, const struct cg_expr *e, uint8_t *out)
+{
+	const uint8_t *base;
+	uint32_t avail;
+
+	switch (e->payload.base) {
+	case NFT_PAYLOAD_NETWORK_HEADER:
+		base = x->hdr.nh;
+		avail = x->hdr.nh_len;
+		break;
+	case NFT_PAYLOAD_TRANSPORT_HEADER:
+		base = x->hdr.th;
+		avail = x->hdr.th_len;
+		break;
+	default:
+		/* link layer and inner headers are not modelled */
+		return LOAD_UNKNOWN;
+	}
+	if (e->payload.len == 0 || e->payload.len > 64)
+		return LOAD_UNKNOWN;
+	if (e->payload.offset + e->payload.len > avail)
+		/* the kernel breaks when skb_copy_bits() fails; beyond our
+		 * headers lies payload we do not model */
+		return LOAD_UNKNOWN;
+	memcpy(out, base + e->payload.offset, e->payload.len);
+	return LOAD_OK;
+}
+
+static void put_u32(uint8_t *out, uint32_t *len, uint32_t v)
+{
+	memcpy(out, &v, 4);
+	*len = 4;
+}
+
+static enum load ifname_load(const struct cg_iface *dev, uint8_t *out, uint32_t *len)
+{
+	/* nft_meta_store_ifname(): no device stores an empty name */
+	memset(out, 0, IFNAMSIZ);
+	memcpy(out, dev->name, strnlen(dev->name, IFNAMSIZ - 1));
+	*len = IFNAMSIZ;
+	return LOAD_OK;
+}
+
+static enum load load_meta(const struct exec *x, uint32_t key, uint8_t *out, uint32_t *len)
+{
+	const struct cg_packet *p = &x->pkt;
+
+	switch (key) {
+	case NFT_META_LEN:
+		put_u32(out, len, p->len);
+		return LOAD_OK;
+	case NFT_META_PROTOCOL: {
+		uint16_t proto = htons(p->nfproto == NFPROTO_IPV6 ? 0x86dd : 0x0800);
+		memcpy(out, &proto, 2);
+		*len = 2;
+		return LOAD_OK;
+	}
+	case NFT_META_MARK:
+		put_u32(out, len, p->mark);
+		return LOAD_OK;
+	case NFT_META_IIF:
+		put_u32(out, len, p->iif.index);
+		return LOAD_OK;
+	case NFT_META_OIF:
+		put_u32(out, len, p->oif.index);
+		return LOAD_OK;
+	case NFT_META_IIFNAME:
+		return ifname_load(&p->iif, out, len);
+	case NFT_META_OIFNAME:
+		return ifname_load(&p->oif, out, len);
+	case NFT_META_IIFTYPE:
+	case NFT_META_OIFTYPE: {
+		const struct cg_iface *d = key == NFT_META_IIFTYPE ? &p->iif : &p->oif;
+		if (!d->name[0])
+			return LOAD_BREAK;
+		memcpy(out, &d->type, 2);
+		*len = 2;
+		return LOAD_OK;
+	}
+	case NFT_META_IIFGROUP:
+	case NFT_META_OIFGROUP: {
+		const struct cg_iface *d = key == NFT_META_IIFGROUP ? &p->iif : &p->oif;
+		if (!d->name[0])
+			return LOAD_BREAK;
+		put_u32(out, len, d->group);
+		return LOAD_OK;
+	}
+	case NFT_META_SKUID:
+	case NFT_META_SKGID:
+		/* Incoming packets may carry an early-demuxed socket; only a
+		 * locally generated packet's socket is known. */
+		if (!p->locally_generated)
+			return LOAD_UNKNOWN;
+		put_u32(out, len, key == NFT_META_SKUID ? p->skuid : p->skgid);
+		return LOAD_OK;
+	case NFT_META_NFPROTO:
+		out[0] = p->nfproto;
+		*len = 1;
+		return LOAD_OK;
+	case NFT_META_L4PROTO:
+		out[0] = p->l4proto;
+		*len = 1;
+		return LOAD_OK;
+	case NFT_META_PKTTYPE:
+		out[0] = p->pkttype;
+		*len = 1;
+		return LOAD_OK;
+	case NFT_META_PRIORITY:
+	case NFT_META_SECMARK:
+		put_u32(out, len, 0);
+		return LOAD_OK;
+	case NFT_META_SECPATH:
+		out[0] = 0;
+		*len = 1;
+		return LOAD_OK;
+	default:
+		return LOAD_UNKNOWN;
+	}
+}
+
+static uint32_t ct_state_bits(const struct exec *x)
+{
+	if (x->untracked)
+		return CG_CT_UNTRACKED;
+	if (!x->ct_visible)
+		return CG_CT_INVALID;
+	return x->pkt.ct.state;
+}
+
+/* A ct entry exists for the packet at this point of the path. */
+bool nf_ct_present(const struct exec *x)
+{
+	return x->ct_visible && !x->untracked &&
+	       !(x->pkt.ct.state & (CG_CT_INVALID | CG_CT_UNTRACKED));
+}
+
+static enum load load_ct(const struct exec *x, const struct cg_expr *e, uint8_t *out, uint32_t *len)
+{
+	const struct cg_conntrack *ct = &x->pkt.ct;
+	const struct cg_tuple *t;
+	uint8_t dir;
+
+	if (e->ct.key == NFT_CT_STATE) {
+		put_u32(out, len, ct_state_bits(x));
+		return LOAD_OK;
+	}
+	if (!nf_ct_present(x))
+		return LOAD_BREAK;      /* nft_ct_get_eval(): no ct -> NFT_BREAK */
+	dir = e->ct.dir >= 0 ? (uint8_t)e->ct.dir : ct->dir;
+	t = dir == IP_CT_DIR_ORIGINAL ? &ct->orig : &ct->reply;
+	switch (e->ct.key) {
+	case NFT_CT_DIRECTION:
+		out[0] = ct->dir;
+		*len = 1;
+		return LOAD_OK;
+	case NFT_CT_STATUS:
+		put_u32(out, len, ct->status);
+		return LOAD_OK;
+	case NFT_CT_MARK:
+		put_u32(out, len, ct->mark);
+		return LOAD_OK;
+	case NFT_CT_SECMARK:
+		put_u32(out, len, 0);
+		return LOAD_OK;
+	case NFT_CT_L3PROTOCOL:
+		out[0] = x->pkt.nfproto;
+		*len = 1;
+		return LOAD_OK;
+	case NFT_CT_PROTOCOL:
+		out[0] = x->pkt.l4proto;
+		*len = 1;
+		return LOAD_OK;
+	case NFT_CT_SRC:
+	case NFT_CT_DST: {
+		const struct cg_addr *a = e->ct.key == NFT_CT_SRC ? &t->src : &t->dst;
+		/* nf_tables stores 16 bytes for either family */
+		memset(out, 0, 16);
+		memcpy(out, a->bytes, addr_family_len(a->family));
+		*len = addr_family_len(a->family);
+		return LOAD_OK;
+	}
+	case NFT_CT_SRC_IP:
+	case NFT_CT_DST_IP:
+	case NFT_CT_SRC_IP6:
+	case NFT_CT_DST_IP6: {
+		bool src = e->ct.key == NFT_CT_SRC_IP || e->ct.key == NFT_CT_SRC_IP6;
+		int fam = (e->ct.key == NFT_CT_SRC_IP || e->ct.key == NFT_CT_DST_IP) ? AF_INET : AF_INET6;
+		const struct cg_addr *a = src ? &t->src : &t->dst;
+		if (a->family != fam)
+			return LOAD_BREAK;
+		memcpy(out, a->bytes, addr_family_len(fam));
+		*len = addr_family_len(fam);
+		return LOAD_OK;
+	}
+	case NFT_CT_PROTO_SRC:
+	case NFT_CT_PROTO_DST: {
+		uint16_t port = htons(e->ct.key == NFT_CT_PROTO_SRC ? t->sport : t->dport);
+		memcpy(out, &port, 2);
+		*len = 2;
+		return LOAD_OK;
+	}
+	case NFT_CT_ZONE: {
+		uint16_t zone = 0;
+		memcpy(out, &zone, 2);
+		*len = 2;
+		return LOAD_OK;
+	}
+	default:
+		return LOAD_UNKNOWN;
+	}
+}
+
+/* The packet as an xt match or target sees it: before conntrack (or after
+ * notrack) there is no entry, which the xt modules read as INVALID (or
+ * UNTRACKED) whatever the connection's later state. */
+static struct cg_packet *xt_view(struct exec *x, struct cg_packet *tmp)
+{
+	if (x->ct_visible && !x->untracked)
+		return &x->pkt;
+	*tmp = x->pkt;
+	tmp->ct.state = x->untracked ? CG_CT_UNTRACKED : CG_CT_INVALID;
+	return tmp;
+}
+
+/* ---- expressions ------------------------------------------------------ */
+
+
+static int cmp_bytes(const uint8_t *a, const uint8_t *b, uint32_t len)
+{
+	return memcmp(a, b, len);
+}
+
+static bool cmp_holds(uint32_t op, int d)
+{
+	switch (op) {
+	case NFT_CMP_EQ: return d == 0;
+	case NFT_CMP_NEQ: return d != 0;
+	case NFT_CMP_LT: return d < 0;
+	case NFT_CMP_LTE: return d <= 0;
+	case NFT_CMP_GT: return d > 0;
+	case NFT_CMP_GTE: return d >= 0;
+	default: return false;
+	}
+}
+
+static enum step eval_cmp(struct regs *r, const struct cg_expr *e)
+{
+	int slot = reg_slot(e->cmp.sreg);
+
+	if (!reg_range_ok(slot, e->cmp.data.len) || !reg_known(r, slot, e->cmp.data.len))
+		return STEP_UNKNOWN;
+	int d = cmp_bytes(reg_bytes(r, slot), e->cmp.data.bytes, e->cmp.data.len);
+	return cmp_holds(e->cmp.op, d) ? STEP_NEXT : STEP_BREAK;
+}
+
+static enum step eval_range(struct regs *r, const struct cg_expr *e)
+{
+	int slot = reg_slot(e->range.sreg);
+	uint32_t len = e->range.from.len;
+
+	if (len != e->range.to.len || !reg_range_ok(slot, len) || !reg_known(r, slot, len))
+		return STEP_UNKNOWN;
+	const uint8_t *v = reg_bytes(r, slot);
+	bool in = cmp_bytes(v, e->range.from.bytes, len) >= 0 && cmp_bytes(v, e->range.to.bytes, len) <= 0;
+	bool eq = e->range.op == NFT_RANGE_EQ;
+	return in == eq ? STEP_NEXT : STEP_BREAK;
+}
+
+static void eval_bitwise(struct regs *r, const struct cg_expr *e)
+{
+	int s = reg_slot(e->bitwise.sreg), d = reg_slot(e->bitwise.dreg);
+	uint32_t len = e->bitwise.len;
+	uint8_t buf[64];
+
+	if (!reg_range_ok(s, len) || !reg_range_ok(d, len) || len > sizeof(buf))
+		return;
+	if (!reg_known(r, s, len)) {
+		reg_mark(r, d, len, false);
+		return;
+	}
+	memcpy(buf, reg_bytes(r, s), len);
+	if (e->bitwise.op == NFT_BITWISE_BOOL) {
+		if (e->bitwise.data->mask.len < len || e->bitwise.data->xor.len < len) {
+			reg_mark(r, d, len, false);
+			return;
+		}
+		for (uint32_t i = 0; i < len; i++)
+			buf[i] = (buf[i] & e->bitwise.data->mask.bytes[i]) ^ e->bitwise.data->xor.bytes[i];
+	} else {
+		/* shifts work on host-order 32-bit words, as nft_bitwise_eval_[lr]shift */
+		uint32_t shift = 0, words = slots_for(len), w[16];
+		if (e->bitwise.data->shift.len >= 4)
+			memcpy(&shift, e->bitwise.data->shift.bytes, 4);
+		memcpy(w, reg_bytes(r, s), words * 4);
+		if (shift >= 32) {
+			reg_mark(r, d, len, false);
+			return;
+		}
+		if (e->bitwise.op == NFT_BITWISE_LSHIFT) {
+			uint32_t carry = 0;
+			for (int i = (int)words - 1; i >= 0; i--) {
+				uint32_t v = w[i];
+				w[i] = (v << shift) | carry;
+				carry = shift ? v >> (32 - shift) : 0;
+			}
+		} else {
+			uint32_t carry = 0;
+			for (uint32_t i = 0; i < words; i++) {
+				uint32_t v = w[i];
+				w[i] = carry | (v >> shift);
+				carry = shift ? v << (32 - shift) : 0;
+			}
+		}
+		memcpy(buf, w, len);
+	}
+	memcpy(reg_bytes(r, d), buf, len);
+	reg_mark(r, d, len, true);
+}
+
+static void eval_byteorder(struct regs *r, const struct cg_expr *e)
+{
+	int s = reg_slot(e->byteorder.sreg), d = reg_slot(e->byteorder.dreg);
+	uint32_t len = e->byteorder.len, size = e->byteorder.size;
+	uint8_t buf[64];
+
+	if (!reg_range_ok(s, len) || !reg_range_ok(d, len) || len > sizeof(buf) ||
+	    (size != 2 && size != 4 && size != 8) || len % size) {
+		if (reg_range_ok(d, len))
+			reg_mark(r, d, len, false);
+		return;
+	}
+	if (!reg_known(r, s, len)) {
+		reg_mark(r, d, len, false);
+		return;
+	}
+	memcpy(buf, reg_bytes(r, s), len);
+	/* on a little-endian host both directions are a byte swap per element */
+	for (uint32_t i = 0; i < len; i += size) {
+		for (uint32_t k = 0; k < size / 2; k++) {
+			uint8_t t = buf[i + k];
+			buf[i + k] = buf[i + size - 1 - k];
+			buf[i + size - 1 - k] = t;
+		}
+	}
+#if __BYTE_ORDER == __BIG_ENDIAN
+	memcpy(buf, reg_bytes(r, s), len);
+#endif
+	memcpy(reg_bytes(r, d), buf, len);
+	reg_mark(r, d, len, true);
+}
+
+static enum step eval_lookup(struct regs *r, const struct cg_expr *e, const char **what)
+{
+	const struct cg_set *set = e->lookup.set;
+	int s = reg_slot(e->lookup.sreg);
+
+	if (!set) {
+		*what = "lookup in a set that was not found";
+		return STEP_UNKNOWN;
+	}
+	if (!reg_range_ok(s, set->key_len) || !reg_known(r, s, set->key_len)) {
+		*what = "set lookup on an unknown key";
+		return STEP_UNKNOWN;
+	}
+	const struct cg_set_elem *el;
+	const char *why = NULL;
+	int q = set_lookup(set, reg_bytes(r, s), set->key_len, &el, &why);
+	if (q < 0) {
+		/* a lazy set the kernel could not be asked about */
+		*what = why ? why : "lookup in a set whose elements could not be read";
+		return STEP_UNKNOWN;
+	}
+	bool found = q > 0;
+	if (found == e->lookup.invert)
+		return STEP_BREAK;
+	if (found && e->lookup.dreg == NFT_REG_VERDICT && (set->flags & CG_SET_MAP)) {
+		r->verdict = el->verdict;
+		r->verdict_set = true;
+	} else if (found && e->lookup.dreg && (set->flags & CG_SET_MAP)) {
+		reg_store(r, e->lookup.dreg, el->data.bytes, el->data.len);
+	}
+	return STEP_NEXT;
+}
+
+static void set_verdict(struct regs *r, enum cg_verdict_code code)
+{
+	r->verdict = (struct cg_verdict){ .code = code };
+	r->verdict_set = true;
+}
+
+static bool load_nat_addr(struct regs *r, uint8_t reg, int family, struct cg_addr *out)
+{
+	int slot = reg_slot(reg);
+	uint32_t len = (uint32_t)addr_family_len(family);
+
+	if (!reg || !len || !reg_range_ok(slot, len) || !reg_known(r, slot, len))
+		return false;
+	*out = (struct cg_addr){ .family = family };
+	memcpy(out->bytes, reg_bytes(r, slot), len);
+	return true;
+}
+
+/* nat/masq/redir statements: accept, and record the new tuple for DNAT. */
+static enum step eval_nat(struct exec *x, struct regs *r, const struct cg_expr *e,
+			  struct chain_outcome *nat, const char **what)
+{
+	if (e->type == CG_EXPR_NAT) {
+		int fam = e->nat.family == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
+		bool dnat = e->nat.type == NFT_NAT_DNAT;
+		if (e->nat.reg_addr_min) {
+			struct cg_addr a;
+			if (!load_nat_addr(r, e->nat.reg_addr_min, fam, &a)) {
+				*what = "nat to an address from an unknown register";
+				return STEP_FAIL;
+			}
+			nat->nat_addr = a;
+		}
+		if (e->nat.reg_proto_min) {
+			int slot = reg_slot(e->nat.reg_proto_min);
+			if (!reg_range_ok(slot, 2) || !reg_known(r, slot, 2)) {
+				*what = "nat to a port from an unknown register";
+				return STEP_FAIL;
+			}
+			uint16_t port;
+			memcpy(&port, reg_bytes(r, slot), 2);
+			nat->nat_port = ntohs(port);
+		}
+		if (dnat)
+			nat->dnat = true;
+		else
+			nat->snat = true;
+	} else if (e->type == CG_EXPR_REDIR) {
+		nat->dnat = true;
+	} else {
+		nat->snat = true;
+	}
+	(void)x;
+	set_verdict(r, CG_VERDICT_ACCEPT);
+	return STEP_NEXT;
+}
+
+static enum step eval_xt_target(struct exec *x, struct regs *r, const struct cg_expr *e,
+				struct chain_outcome *nat, bool *reject, const char **what)
+{
+	struct xt_target_result res;
+
+	if (!e->xt.decoded) {
+		*what = e->xt.name;
+		return STEP_FAIL;
+	}
+	struct cg_packet view;
+	struct cg_packet *p = xt_view(x, &view);
+	int v = xt_target_apply(e->xt.decoded, p, &res);
+	if (p == &view) {
+		/* before conntrack only the packet itself can change */
+		x->pkt.mark = view.mark;
+	}
+	if (v < 0) {
+		*what = e->xt.name;
+		return STEP_FAIL;
+	}
+	if (res.dnat || res.snat) {
+		nat->dnat |= res.dnat;
+		nat->snat |= res.snat;
+		if (res.nat_addr.family)
+			nat->nat_addr = res.nat_addr;
+		if (res.nat_port)
+			nat->nat_port = res.nat_port;
+	}
+	if (res.notrack && !x->ct_visible)
+		x->untracked = true;
+	if (res.terminal) {
+		set_verdict(r, res.verdict == XT_RESULT_ACCEPT ? CG_VERDICT_ACCEPT : CG_VERDICT_DROP);
+		*reject = res.reject;
+	}
+	return STEP_NEXT;
+}
+
+static enum step eval_set_stmt(struct exec *x, struct regs *r, const struct cg_expr *e,
+			       const char **what)
+{
+	bool meta = e->type == CG_EXPR_META_SET;
+	uint32_t key = meta ? e->meta.key : e->ct.key;
+	uint8_t reg = meta ? e->meta.reg : e->ct.reg;
+	int slot = reg_slot(reg);
+
+	if ((meta && key == NFT_META_MARK) || (!meta && key == NFT_CT_MARK)) {
+		if (!reg_range_ok(slot, 4) || !reg_known(r, slot, 4)) {
+			*what = meta ? "meta mark set from an unknown value" : "ct mark set from an unknown value";
+			return STEP_FAIL;
+		}
+		uint32_t v;
+		memcpy(&v, reg_bytes(r, slot), 4);
+		if (meta)
+			x->pkt.mark = v;
+		else if (nf_ct_present(x))
+			x->pkt.ct.mark = v;
+		return STEP_NEXT;
+	}
+	/* priority, nftrace, secmark and the like do not change a verdict */
+	if (meta && (key == NFT_META_PRIORITY || key == NFT_META_NFTRACE || key == NFT_META_SECMARK))
+		return STEP_NEXT;
+	*what = meta ? "meta set statement" : "ct set statement";
+	return STEP_FAIL;
+}
+
+/* Runs expressions [from, n) of a rule. *unknown_at receives the index of an
+ * unknown match (STEP_UNKNOWN) so the caller can fork there. */
+static enum step eval_exprs_from(struct exec *x, const struct cg_rule *rule, const struct cg_expr *exprs,
+				 uint32_t from, struct regs *r, struct chain_outcome *nat, bool *reject,
+				 const struct ctx *c, uint32_t *unknown_at, const char **what)
+{
+	uint8_t buf[64];
+	uint32_t len = 0;
+
+	for (uint32_t i = from; i < rule->n_exprs; i++) {
+		const struct cg_expr *e = &exprs[i];
+		enum load l;
+		enum step st = STEP_NEXT;
+
+		switch (e->type) {
+		case CG_EXPR_PAYLOAD:
+			l = load_payload(x, e, buf);
+			if (l == LOAD_OK)
+				reg_store(r, e->payload.dreg, buf, e->payload.len);
+			else
+				reg_store_unknown(r, e->payload.dreg, e->payload.len);
+			break;
+		case CG_EXPR_META:
+			l = load_meta(x, e->meta.key, buf, &len);
+			if (l == LOAD_BREAK)
+				return STEP_BREAK;
+			if (l == LOAD_OK)
+				reg_store(r, e->meta.reg, buf, len);
+			else
+				reg_store_unknown(r, e->meta.reg, 16);
+			break;
+		case CG_EXPR_CT:
+			l = load_ct(x, e, buf, &len);
+			if (l == LOAD_BREAK)
+				return STEP_BREAK;
+			if (l == LOAD_OK)
+				reg_store(r, e->ct.reg, buf, len);
+			else
+				reg_store_unknown(r, e->ct.reg, 16);
+			break;
+		case CG_EXPR_CMP:
+			st = eval_cmp(r, e);
+			if (st == STEP_UNKNOWN)
+				*what = "comparison on a value the simulator cannot know";
+			break;
+		case CG_EXPR_RANGE:
+			st = eval_range(r, e);
+			if (st == STEP_UNKNOWN)
+				*what = "range on a value the simulator cannot know";
+			break;
+		case CG_EXPR_BITWISE:
+			eval_bitwise(r, e);
+			break;
+		case CG_EXPR_BYTEORDER:
+			eval_byteorder(r, e);
+			break;
+		case CG_EXPR_LOOKUP:
+			st = eval_lookup(r, e, what);
+			break;
+		case CG_EXPR_IMMEDIATE:
+			if (e->immediate.dreg == NFT_REG_VERDICT) {
+				r->verdict = e->immediate.verdict;
+				r->verdict_set = true;
+			} else {
+				reg_store(r, e->immediate.dreg, e->immediate.data.bytes, e->immediate.data.len);
+			}
+			break;
+		case CG_EXPR_COUNTER:
+		case CG_EXPR_LOG:
+			break;
+		case CG_EXPR_NOTRACK:
+			if (!x->ct_visible)
+				x->untracked = true;
+			break;
+		case CG_EXPR_LIMIT:
+			*what = "limit (depends on the packet rate)";
+			st = STEP_UNKNOWN;
+			break;
+		case CG_EXPR_QUOTA:
+			*what = "quota (depends on traffic already seen)";
+			st = STEP_UNKNOWN;
+			break;
+		case CG_EXPR_REJECT:
+			set_verdict(r, CG_VERDICT_DROP);
+			*reject = true;
+			break;
+		case CG_EXPR_NAT:
+		case CG_EXPR_MASQ:
+		case CG_EXPR_REDIR:
+			st = eval_nat(x, r, e, nat, what);
+			break;
+		case CG_EXPR_META_SET:
+		case CG_EXPR_CT_SET:
+			st = eval_set_stmt(x, r, e, what);
+			break;
+		case CG_EXPR_XT_MATCH: {
+			struct cg_packet view;
+			enum tri t = e->xt.decoded ? xt_match(e->xt.decoded, xt_view(x, &view), c->env) : TRI_UNKNOWN;
+			if (t == TRI_FALSE)
+				st = STEP_BREAK;
+			else if (t == TRI_UNKNOWN) {
+				*what = e->xt.name;
+				st = STEP_UNKNOWN;
+			}
+			break;
+		}
+		case CG_EXPR_XT_TARGET:
+			st = eval_xt_target(x, r, e, nat, reject, what);
+			break;
+		case CG_EXPR_PAYLOAD_SET:
+			*what = "payload mangling";
+			st = STEP_FAIL;
+			break;
+		case CG_EXPR_UNKNOWN:
+		default:
+			*what = e->type == CG_EXPR_UNKNOWN && e->unknown.name ? e->unknown.name : "expression";
+			st = STEP_UNKNOWN;
+			break;
+		}
+		if (st == STEP_UNKNOWN) {
+			*unknown_at = i;
+			return st;
+		}
+		if (st != STEP_NEXT)
+			return st;
+		/* a verdict ends the rule (nft_do_chain breaks out on verdict) */
+		if (r->verdict_set && r->verdict.code != CG_VERDICT_CONTINUE)
+			return STEP_NEXT;
+	}
+	return STEP_NEXT;
+}
+
+enum step nf_eval_rule(struct exec *x, const struct cg_rule *rule, uint32_t from, struct regs *r,
+		       struct chain_outcome *nat, bool *reject, const struct ctx *c, uint32_t *unknown_at,
+		       const char **what)
+{
+	struct cg_expr_buf eb;
+	enum step st = eval_exprs_from(x, rule, rule_exprs(rule, &eb), from, r, nat, reject, c,
+				       unknown_at, what);
+
+	expr_buf_free(&eb);
+	return st;
+}
