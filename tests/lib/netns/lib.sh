@@ -37,14 +37,16 @@
 #                        fails when it is still running
 #   tb_proc_state PID WANT [SECONDS]
 #                        waits (bounded, 1 s by default) until PID's state
-#                        (/proc/PID/stat: R, S, T...) is WANT; prints the last
+#                        (/proc/PID/stat: R, S, T...) is WANT; prints the
+#                        last state seen
 #   tb_echo NS SPEC...   starts cg-echo in NS on SPECs (53/udp, 80/tcp...) and
 #                        returns once every socket is bound; its pid in
 #                        TB_ECHO_PID, its ready file in TB_ECHO_READY
-#   tb_ns_run NS OK-DESC FAIL-DESC CMD...
-#                        a test program that judges for itself, run in NS and
-#                        told the machine's own namespace (CG_TEST_HOST_NETNS)
-#                        so that it refuses to run there; prints its output;
+#   tb_ns_run NS OK-DESC FAIL-DESC [VAR=VALUE...] CMD...
+#                        a test program that judges for itself, run (by
+#                        env(1)) in NS and told the machine's own namespace
+#                        (CG_TEST_HOST_NETNS) so that it refuses to run there
+#                        (test_in_own_netns() in tests/lib/test.h); prints its output;
 #                        exit 0 is t_ok, 99 ends the test with 99, anything
 #                        else t_fail; its stdout stays in t_out
 #
