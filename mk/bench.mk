@@ -8,6 +8,7 @@
 # make check runs only its smoke test, at a tiny size.
 TESTS += tests/bench/smoke.sh
 EXTRA_DIST += \
+	tests/bench/README.md \
 	tests/bench/run.sh \
 	tests/bench/report.py \
 	tests/bench/kube-gen.py \

@@ -8,9 +8,12 @@
 # nothing but libc and never link libcgnatcheck.a: the oracle stays
 # independent of the code it judges.
 check_PROGRAMS += tests/lib/netns/cg-echo tests/lib/netns/cg-probe tests/lib/netns/cg-services
-tests_lib_netns_cg_echo_SOURCES = tests/lib/netns/cg-echo.c
+# cg-serve.c: the two responders' shared scaffolding (libc only, too)
+tests_lib_netns_cg_echo_SOURCES = tests/lib/netns/cg-echo.c \
+	tests/lib/netns/cg-serve.c tests/lib/netns/cg-serve.h
 tests_lib_netns_cg_probe_SOURCES = tests/lib/netns/cg-probe.c
-tests_lib_netns_cg_services_SOURCES = tests/lib/netns/cg-services.c
+tests_lib_netns_cg_services_SOURCES = tests/lib/netns/cg-services.c \
+	tests/lib/netns/cg-serve.c tests/lib/netns/cg-serve.h
 
 TESTBED_TESTS = \
 	tests/lib/netns/testbed-tools.sh \
@@ -25,6 +28,7 @@ TESTBED_TESTS = \
 TESTS += $(TESTBED_TESTS)
 EXTRA_DIST += $(TESTBED_TESTS) \
 	tests/lib/netns/lib.sh \
+	tests/lib/netns/render.sh \
 	tests/lib/netns/testbed-firewall.sh \
 	tests/lib/netns/cleanup-child.sh
 

@@ -127,14 +127,10 @@ for s in "${scenarios[@]}"; do
 	esac
 done
 
-tb_init
-for tool in python3 iptables-legacy-restore iptables-legacy-save iptables-nft-restore iptables-nft-save \
-	nft timeout; do
-	command -v "$tool" >/dev/null || t_skip "needs $tool"
-done
-[ -x /usr/bin/time ] || t_skip "needs /usr/bin/time (Debian package time)"
 case $CGNATCHECK in /*) ;; *) CGNATCHECK="$PWD/$CGNATCHECK" ;; esac
-[ -x "$CGNATCHECK" ] || { echo "ERROR: $CGNATCHECK is not built (make; or set CGNATCHECK)" >&2; exit 99; }
+tb_test_init python3 iptables-legacy-restore iptables-legacy-save iptables-nft-restore iptables-nft-save \
+	nft timeout "$CGNATCHECK"
+[ -x /usr/bin/time ] || t_skip "needs /usr/bin/time (Debian package time)"
 
 tb_tmpdir W
 if [ -n "$OUT" ]; then
@@ -153,42 +149,12 @@ say() { printf '%s\n' "$*" >&2; }
 now() { printf '%s\n' "$EPOCHREALTIME"; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
-# --- the test bed's topology, without the echo responders (no traffic is
-# sent: the audit only reads the kernel's state) --------------------------
-bench_topology() { # NAME
-	local a
-	tb_ns_add TB_HOST "$1"
-	tb_ns_add TB_PROV "$1-prov"
-	export TB_HOST TB_PROV
-	tb_exec "$TB_HOST" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-		net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2 || tb_die "sysctl in $TB_HOST"
-	tb_exec "$TB_PROV" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 ||
-		tb_die "sysctl in $TB_PROV"
-	ip -n "$TB_HOST" link add eth0 type veth peer name veth-host netns "$TB_PROV" || tb_die "veth"
-	ip -n "$TB_HOST" addr add "$TB_HOST_IP/$TB_HOST_PLEN" dev eth0
-	ip -n "$TB_HOST" addr add "$TB_HOST_IP6/64" dev eth0 nodad
-	ip -n "$TB_HOST" link set eth0 up
-	ip -n "$TB_PROV" addr add "$TB_GW/$TB_HOST_PLEN" dev veth-host
-	ip -n "$TB_PROV" addr add "$TB_PROV_IP6/64" dev veth-host nodad
-	ip -n "$TB_PROV" link set veth-host up
-	tb_wait_link "$TB_HOST" eth0 || tb_die "eth0 did not come up"
-	tb_wait_link "$TB_PROV" veth-host || tb_die "veth-host did not come up"
-	ip -n "$TB_HOST" route add default via "$TB_GW" dev eth0 || tb_die "default route"
-	ip -n "$TB_HOST" -6 route add default via "$TB_PROV_IP6" dev eth0 || tb_die "IPv6 default route"
-	for a in $TB_PROV_SERVICES; do
-		ip -n "$TB_PROV" addr add "$a/32" dev lo
-	done
-	ip -n "$TB_PROV" addr add "$TB_SVC_IP6/128" dev lo
-	ip -n "$TB_HOST" tuntap add dev "$TB_TUN" mode tun || tb_die "tun device (is /dev/net/tun there?)"
-	ip -n "$TB_HOST" link set "$TB_TUN" up
-	ip -n "$TB_HOST" addr add "$TB_TS_IP/32" dev "$TB_TUN"
-	ip -n "$TB_HOST" addr add "$TB_TS_IP6/128" dev "$TB_TUN" nodad
-}
-
 # build_scenario KIND LABEL S ELEMENTS ROUTES
 build_scenario() {
 	local kind=$1 label=$2 s=$3 n=$4 r=$5 t0 form
-	bench_topology "$label"
+	# the test bed's topology without its responder: no traffic is sent,
+	# the audit only reads the kernel's state
+	tb_topology "$label" "$label-prov"
 	t0=$(now)
 	case $kind in
 	legacy | nft)

@@ -10,9 +10,9 @@
 set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/lib.sh"
 t_require_root
-command -v python3 >/dev/null || t_skip "needs python3"
+t_require_tools python3
 [ -x /usr/bin/time ] || t_skip "needs /usr/bin/time (Debian package time)"
-[ -x "$CGNATCHECK" ] || { echo "ERROR: $CGNATCHECK is not built" >&2; exit 99; }
+t_require_built "$CGNATCHECK"
 RUN="$top_srcdir/tests/bench/run.sh"
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/cgnatcheck-bench.XXXXXX")

@@ -5,28 +5,13 @@
 # (chain and index) and the findings are checked too.
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
-tb_init
-command -v python3 >/dev/null || t_skip "needs python3"
-
-tb_tmpdir WORK
+tb_test_init python3
+tb_audit_env WORK
 mkdir -p "$WORK/dmi" "$WORK/local"
-# never the machine's own DMI strings or local policies
-export CGNATCHECK_POLICY_DIR="$top_srcdir/policies"
-export CGNATCHECK_POLICY_LOCAL_DIR="$WORK/local"
-export CGNATCHECK_DMI_DIR="$WORK/dmi"
 
 tb_scenario
 tb_host_listen 8080/tcp
 ip -n "$TB_PROV" addr add 100.100.2.158/32 dev lo   # Alibaba's second mirror address
-
-# run_audit DESC WANT-EXIT ARGS...: runs the audit, keeps its JSON in $WORK/out.json
-run_audit() {
-	local desc=$1 want=$2 status=0
-	shift 2
-	tb_exec "$TB_HOST" "$CGNATCHECK" --format json "$@" >"$WORK/out.json" 2>"$WORK/err" || status=$?
-	t_expect "$desc: exit status" "$want" "$status"
-	[ "$status" -ne 3 ] || cat "$WORK/err" >&2
-}
 
 # Every target's verdict against the kernel: a reply means reachable.
 check_kernel() {
@@ -52,11 +37,6 @@ for t in json.load(open(sys.argv[1]))["targets"]:
     print(t["address"], t["proto"], t["port"], t["direction"], t["verdict"])' "$WORK/out.json")
 }
 
-# jq-like checks: json_get EXPR prints a Python expression over the report `r`
-json_get() {
-	python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$WORK/out.json" "$1"
-}
-
 drop_index() { # FORM: the CGNAT DROP's position in ts-input
 	tb_chain_rules "$1" 4 filter ts-input |
 		grep -n -E -- '(-s 100\.64\.0\.0/10 ! -i tailscale0 -j DROP|100\.64\.0\.0/10 .*drop)' | cut -d: -f1 | head -1
@@ -77,35 +57,35 @@ for form in legacy nft nftables; do
 	for variant in new old; do
 		tb_ts_install "$form" "$variant"
 		idx=$(drop_index "$form")
-		run_audit "$form/$variant" 2 --dns 100.100.2.136
+		tb_audit "$form/$variant" 2 --dns 100.100.2.136
 		check_kernel "$form/$variant"
 		t_expect "$form/$variant: blocked by ts-input" "ts-input $idx" \
-			"$(json_get 'r["targets"][0]["blocked_by"]["chain"] + " " + str(r["targets"][0]["blocked_by"]["index"])')"
+			"$(tb_json 'r["targets"][0]["blocked_by"]["chain"] + " " + str(r["targets"][0]["blocked_by"]["index"])')"
 		t_expect "$form/$variant: backend" "$([ "$form" = legacy ] && echo iptables-legacy || { [ "$form" = nft ] && echo iptables-nft || echo nftables; })" \
-			"$(json_get 'r["targets"][0]["blocked_by"]["backend"]')"
+			"$(tb_json 'r["targets"][0]["blocked_by"]["backend"]')"
 		t_expect "$form/$variant: a critical finding" "critical TARGET_BLOCKED" \
-			"$(json_get '[f["severity"] + " " + f["code"] for f in r["findings"]][0]')"
+			"$(tb_json '[f["severity"] + " " + f["code"] for f in r["findings"]][0]')"
 		t_expect "$form/$variant: the reply is what is dropped" "accept drop" \
-			"$(json_get 'r["targets"][0]["request"]["verdict"] + " " + r["targets"][0]["reply"]["verdict"]')"
-		layout=$(json_get '[f["message"] for f in r["findings"] if f["code"] == "TAILSCALE_LAYOUT"][0]')
+			"$(tb_json 'r["targets"][0]["request"]["verdict"] + " " + r["targets"][0]["reply"]["verdict"]')"
+		layout=$(tb_json '[f["message"] for f in r["findings"] if f["code"] == "TAILSCALE_LAYOUT"][0]')
 		want_order="v1.98+ rule order"
 		[ "$variant" = old ] && want_order="pre-1.98 rule order"
 		case "$layout" in *"netfilter-mode on, $want_order, the CGNAT drop"*) t_ok "$form/$variant: layout recognised" ;;
 			*) t_fail "$form/$variant: layout: $layout" ;; esac
 		if [ "$form" != nftables ]; then
 			t_expect "$form/$variant: rule text" "-A ts-input -s 100.64.0.0/10 ! -i tailscale0 -j DROP" \
-				"$(json_get 'r["targets"][0]["blocked_by"]["text"]')"
+				"$(tb_json 'r["targets"][0]["blocked_by"]["text"]')"
 		fi
 		if [ "$variant" = new ]; then
 			# the exceptions the report suggests, run as printed, fix the
 			# resolver and nothing else
 			while IFS= read -r cmd; do
 				tb_exec "$TB_HOST" bash -c "$cmd" || t_fail "$form: suggested command failed: $cmd"
-			done < <(json_get '"\n".join(t["fix"]["command"] for t in r["targets"])')
-			run_audit "$form/$variant+suggested" 0 --dns 100.100.2.136
+			done < <(tb_json '"\n".join(t["fix"]["command"] for t in r["targets"])')
+			tb_audit "$form/$variant+suggested" 0 --dns 100.100.2.136
 			check_kernel "$form/$variant+suggested"
 			t_expect "$form: the CGNAT drop is now shadowed for the resolver (info)" "True" \
-				"$(json_get 'any(f["code"] == "SHADOWED_DROP_RULE" and f["severity"] == "info" for f in r["findings"])')"
+				"$(tb_json 'any(f["code"] == "SHADOWED_DROP_RULE" and f["severity"] == "info" for f in r["findings"])')"
 			tb_expect_probe "$form: 100.100.2.138 is still dropped" timeout 100.100.2.138 53 udp
 			tb_expect_inbound "$form: a spoofed NEW from 100.100.2.136 is still dropped" timeout 8080 tcp --from 100.100.2.136
 		fi
@@ -113,19 +93,19 @@ for form in legacy nft nftables; do
 	done
 
 	tb_ts_install "$form" nodivert
-	run_audit "$form/nodivert" 1 --dns 100.100.2.136
+	tb_audit "$form/nodivert" 1 --dns 100.100.2.136
 	check_kernel "$form/nodivert"
 	t_expect "$form/nodivert: layout recognised" "True" \
-		"$(json_get 'any(f["code"] == "TAILSCALE_LAYOUT" and "nodivert" in f["message"] for f in r["findings"])')"
+		"$(tb_json 'any(f["code"] == "TAILSCALE_LAYOUT" and "nodivert" in f["message"] for f in r["findings"])')"
 	t_expect "$form/nodivert: warns about the latent rule" "True" \
-		"$(json_get 'any(f["code"] == "LATENT_DROP_RULE" and f["rule"]["chain"] == "ts-input" for f in r["findings"])')"
+		"$(tb_json 'any(f["code"] == "LATENT_DROP_RULE" and f["rule"]["chain"] == "ts-input" for f in r["findings"])')"
 	tb_ts_remove "$form"
 
 	tb_ts_install "$form" return
-	run_audit "$form/return" 0 --dns 100.100.2.136
+	tb_audit "$form/return" 0 --dns 100.100.2.136
 	check_kernel "$form/return"
 	t_expect "$form/return: layout recognised" "True" \
-		"$(json_get 'any(f["code"] == "TAILSCALE_LAYOUT" and "RETURN form" in f["message"] for f in r["findings"])')"
+		"$(tb_json 'any(f["code"] == "TAILSCALE_LAYOUT" and "RETURN form" in f["message"] for f in r["findings"])')"
 	tb_ts_remove "$form"
 	fw_reset
 done
@@ -133,57 +113,52 @@ done
 # --- an ESTABLISHED,RELATED accept before the jump --------------------------
 tb_ts_install legacy new
 tb_exec "$TB_HOST" iptables-legacy -I INPUT 1 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-run_audit "established-first" 1 --dns 100.100.2.136 --service 100.100.100.200:80/tcp
+tb_audit "established-first" 1 --dns 100.100.2.136 --service 100.100.100.200:80/tcp
 check_kernel "established-first"
-t_expect "established-first: all reachable" "True" "$(json_get 'all(t["verdict"] == "reachable" for t in r["targets"])')"
+t_expect "established-first: all reachable" "True" "$(tb_json 'all(t["verdict"] == "reachable" for t in r["targets"])')"
 tb_ts_remove legacy
 fw_reset
 
 # --- Huawei's resolver, the metadata service over tcp/80, an inbound health check
 tb_ts_install nft new
-run_audit "huawei+metadata" 2 --dns 100.125.1.250 --service 100.100.100.200:80/tcp
+tb_audit "huawei+metadata" 2 --dns 100.125.1.250 --service 100.100.100.200:80/tcp
 check_kernel "huawei+metadata"
 t_expect "huawei+metadata: three targets blocked" "3" \
-	"$(json_get 'sum(t["verdict"] == "blocked" for t in r["targets"])')"
+	"$(tb_json 'sum(t["verdict"] == "blocked" for t in r["targets"])')"
 tb_ts_remove nft
 fw_reset
 
 # --- an OUTPUT REJECT of the range: blocked on the request ------------------
 tb_exec "$TB_HOST" iptables-legacy -A OUTPUT -d 100.64.0.0/10 -j REJECT
-run_audit "output-reject" 2 --dns 100.100.2.136
+tb_audit "output-reject" 2 --dns 100.100.2.136
 check_kernel "output-reject"
 t_expect "output-reject: the request is what is dropped" "drop OUTPUT" \
-	"$(json_get 'r["targets"][0]["request"]["verdict"] + " " + r["targets"][0]["blocked_by"]["chain"]')"
+	"$(tb_json 'r["targets"][0]["request"]["verdict"] + " " + r["targets"][0]["blocked_by"]["chain"]')"
 fw_reset
 
 # --- an nft set holding 100.64.0.0/10 ----------------------------------------
-tb_exec "$TB_HOST" nft -f - <<'EOF'
-table inet guard {
-	set shared { type ipv4_addr; flags interval; elements = { 100.64.0.0/10 } }
-	chain input { type filter hook input priority 0; policy accept; ip saddr @shared drop; }
-}
-EOF
-run_audit "nft-set" 2 --dns 100.100.2.136
+tb_nft_guard
+tb_audit "nft-set" 2 --dns 100.100.2.136
 check_kernel "nft-set"
 t_expect "nft-set: blocked by the set rule" "nftables guard input" \
-	"$(json_get 'r["targets"][0]["blocked_by"]["backend"] + " " + r["targets"][0]["blocked_by"]["table"] + " " + r["targets"][0]["blocked_by"]["chain"]')"
+	"$(tb_json 'r["targets"][0]["blocked_by"]["backend"] + " " + r["targets"][0]["blocked_by"]["table"] + " " + r["targets"][0]["blocked_by"]["chain"]')"
 fw_reset
 
 # --- a drop only on -i tailscale0: reachable ---------------------------------
 tb_exec "$TB_HOST" iptables-legacy -A INPUT -i tailscale0 -s 100.64.0.0/10 -j DROP
-run_audit "tailscale0-only" 0 --dns 100.100.2.136
+tb_audit "tailscale0-only" 0 --dns 100.100.2.136
 check_kernel "tailscale0-only"
 fw_reset
 
 # --- an exit node's default route in table 52: unroutable --------------------
 tb_ts_routing exitnode
-run_audit "exit-node" 2 --dns 100.100.2.136
+tb_audit "exit-node" 2 --dns 100.100.2.136
 check_kernel "exit-node"
 t_expect "exit-node: unroutable via tailscale0 in table 52" "unroutable tailscale0 52" \
-	"$(json_get 'r["targets"][0]["verdict"] + " " + r["targets"][0]["route"]["dev"] + " " + r["targets"][0]["route"]["table"]')"
+	"$(tb_json 'r["targets"][0]["verdict"] + " " + r["targets"][0]["route"]["dev"] + " " + r["targets"][0]["route"]["table"]')"
 tb_ts_unroute
 tb_ts_routing exitnode-throw-provider
-run_audit "exit-node+throw" 0 --dns 100.100.2.136
+tb_audit "exit-node+throw" 0 --dns 100.100.2.136
 check_kernel "exit-node+throw"
 tb_ts_unroute
 
@@ -192,18 +167,18 @@ mkdir -p "/etc/netns/$TB_HOST"
 echo "nameserver 100.100.2.136" >"/etc/netns/$TB_HOST/resolv.conf"
 echo "Alibaba Cloud ECS" >"$WORK/dmi/product_name"
 tb_ts_install legacy new
-run_audit "discovery" 2
+tb_audit "discovery" 2
 check_kernel "discovery"
-t_expect "discovery: provider detected" "alibaba" "$(json_get 'r["provider"]')"
+t_expect "discovery: provider detected" "alibaba" "$(tb_json 'r["provider"]')"
 t_expect "discovery: the resolver from resolv.conf" "True" \
-	"$(json_get 'any(t["address"] == "100.100.2.136" and t["origin"] == "resolv.conf" for t in r["targets"])')"
+	"$(tb_json 'any(t["address"] == "100.100.2.136" and t["origin"] == "resolv.conf" for t in r["targets"])')"
 t_expect "discovery: the policy's metadata service" "True" \
-	"$(json_get 'any(t["address"] == "100.100.100.200" and t["origin"] == "policy:alibaba" and t["port"] == 80 for t in r["targets"])')"
+	"$(tb_json 'any(t["address"] == "100.100.100.200" and t["origin"] == "policy:alibaba" and t["port"] == 80 for t in r["targets"])')"
 echo "nameserver 127.0.0.53" >"/etc/netns/$TB_HOST/resolv.conf"
 echo "nameserver 100.100.2.138" >"$WORK/resolved.conf"
-CGNATCHECK_RESOLVED_CONF="$WORK/resolved.conf" run_audit "discovery/resolved" 2
+CGNATCHECK_RESOLVED_CONF="$WORK/resolved.conf" tb_audit "discovery/resolved" 2
 t_expect "discovery/resolved: systemd-resolved's upstream" "True" \
-	"$(json_get 'any(t["address"] == "100.100.2.138" and t["origin"] == "systemd-resolved" for t in r["targets"])')"
+	"$(tb_json 'any(t["address"] == "100.100.2.138" and t["origin"] == "systemd-resolved" for t in r["targets"])')"
 tb_ts_remove legacy
 fw_reset
 
@@ -212,50 +187,43 @@ fw_reset
 ip -n "$TB_PROV" addr add 100.64.0.1/32 dev lo
 sed 's/^Port=listener$/Port=8080/' "$top_srcdir/policies/alibaba.conf" >"$WORK/local/alibaba.conf"
 tb_ts_install legacy new
-run_audit "health-check" 2 --policy alibaba --dns 100.100.2.136
+tb_audit "health-check" 2 --policy alibaba --dns 100.100.2.136
 check_kernel "health-check"
 t_expect "health-check: an inbound target from the range" "True" \
-	"$(json_get 'any(t["direction"] == "inbound" and t["port"] == 8080 and t["verdict"] == "blocked" for t in r["targets"])')"
+	"$(tb_json 'any(t["direction"] == "inbound" and t["port"] == 8080 and t["verdict"] == "blocked" for t in r["targets"])')"
 t_expect "health-check: the exception covers the range, to the listener only" "True" \
-	"$(json_get 'any(t["direction"] == "inbound" and "-s 100.64.0.0/10 -i eth0 -p tcp -m tcp --dport 8080" in t["fix"]["command"] for t in r["targets"])')"
+	"$(tb_json 'any(t["direction"] == "inbound" and "-s 100.64.0.0/10 -i eth0 -p tcp -m tcp --dport 8080" in t["fix"]["command"] for t in r["targets"])')"
 tb_ts_remove legacy
 fw_reset
 rm -f "$WORK/local/alibaba.conf"
 
 # --- --probe: the live probe beside the simulated verdict -------------------
 # (last: real services replace the scenario's echo, which the oracle needs)
-kill "$TB_PROV_ECHO_PID"
-wait "$TB_PROV_ECHO_PID" 2>/dev/null || true
-for i in "${!TB_PIDS[@]}"; do
-	[ "${TB_PIDS[i]}" != "$TB_PROV_ECHO_PID" ] || unset 'TB_PIDS[i]'
-done
-TB_PIDS=("${TB_PIDS[@]}")
-tb_bg "$TB_PROV" "$(tb_prog cg-services)" --ready-file "$WORK/services.ready" dns:53 http:80 ntp:123
-tb_wait_file "$WORK/services.ready" 10 "${TB_PIDS[-1]}" || tb_die "cg-services did not get ready"
-run_audit "probe/clean" 0 --probe --dns 100.100.2.136 --service 100.100.100.200:80/tcp
+tb_prov_services dns:53 http:80 ntp:123
+tb_audit "probe/clean" 0 --probe --dns 100.100.2.136 --service 100.100.100.200:80/tcp
 t_expect "probe/clean: every probe answered" "answered answered answered" \
-	"$(json_get '" ".join(t["probe"]["status"] for t in r["targets"])')"
+	"$(tb_json '" ".join(t["probe"]["status"] for t in r["targets"])')"
 tb_ts_install legacy new
-run_audit "probe/tailscale" 2 --probe --dns 100.100.2.136 --service 100.100.100.200:80/tcp
+tb_audit "probe/tailscale" 2 --probe --dns 100.100.2.136 --service 100.100.100.200:80/tcp
 t_expect "probe/tailscale: blocked, and the probes time out" "blocked:timeout blocked:timeout blocked:timeout" \
-	"$(json_get '" ".join(t["verdict"] + ":" + t["probe"]["status"] for t in r["targets"])')"
+	"$(tb_json '" ".join(t["verdict"] + ":" + t["probe"]["status"] for t in r["targets"])')"
 t_expect "probe/tailscale: no disagreement" "False" \
-	"$(json_get 'any(f["code"] == "PROBE_DISAGREES" for f in r["findings"])')"
+	"$(tb_json 'any(f["code"] == "PROBE_DISAGREES" for f in r["findings"])')"
 tb_ts_remove legacy
 # a drop the host's netfilter does not hold (the provider stops answering):
 # the simulation says reachable, the probe disagrees, and says so
 tb_exec "$TB_PROV" iptables-legacy -A OUTPUT -p udp --sport 53 -j DROP
-run_audit "probe/outside" 2 --probe --dns 100.100.2.136
+tb_audit "probe/outside" 2 --probe --dns 100.100.2.136
 t_expect "probe/outside: a critical disagreement for udp" "True" \
-	"$(json_get 'any(f["code"] == "PROBE_DISAGREES" and f["severity"] == "critical" for f in r["findings"])')"
+	"$(tb_json 'any(f["code"] == "PROBE_DISAGREES" and f["severity"] == "critical" for f in r["findings"])')"
 tb_exec "$TB_PROV" iptables-legacy -F OUTPUT
 fw_reset
 
 # --- bad input: a malformed policy names file and line, exit 3 ---------------
 printf '[Provider]\nName=x\nBogus=1\n' >"$WORK/bad.conf"
-run_audit "bad policy" 3 --policy "$WORK/bad.conf" --dns 100.100.2.136
+tb_audit "bad policy" 3 --policy "$WORK/bad.conf" --dns 100.100.2.136
 case "$(cat "$WORK/err")" in *"bad.conf:3:"*) t_ok "bad policy: file and line named" ;;
 	*) t_fail "bad policy: message was: $(cat "$WORK/err")" ;; esac
-run_audit "unknown policy" 3 --policy nosuchcloud --dns 100.100.2.136
+tb_audit "unknown policy" 3 --policy nosuchcloud --dns 100.100.2.136
 
 t_done

@@ -9,10 +9,8 @@
 # rules.
 set -eu
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
-tb_init
-
 RUN="${top_builddir:-$top_srcdir}/tests/kernel/fix-apply-run"
-[ -x "$RUN" ] || tb_die "$RUN is not built (make check builds it)"
+tb_test_init "$RUN"
 
 # the ruleset without counters and the save tools' comment lines
 dump() {

@@ -6,25 +6,12 @@
 # and a spoofed NEW from the resolver's address stay dropped.
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
-tb_init
-command -v python3 >/dev/null || t_skip "needs python3"
-tb_tmpdir WORK
-export CGNATCHECK_POLICY_DIR="$top_srcdir/policies" CGNATCHECK_POLICY_LOCAL_DIR="$WORK/local" \
-	CGNATCHECK_DMI_DIR="$WORK/dmi" CGNATCHECK_STATE_DIR="$WORK/state"
+tb_test_init python3
+tb_audit_env WORK
 tb_scenario
 tb_host_listen 8080/tcp
 
 dump() { tb_fw_dump "$1" | sed -E 's/\[[0-9]+:[0-9]+\]//; s/counter packets [0-9]+ bytes [0-9]+/counter/' | grep -v '^#'; }
-cg() { # FORM-LABEL WANT-EXIT ARGS...
-	local label=$1 want=$2 status=0
-	shift 2
-	tb_exec "$TB_HOST" "$CGNATCHECK" --format json "$@" >"$WORK/out.json" 2>"$WORK/err" || status=$?
-	t_expect "$label: exit status" "$want" "$status"
-	[ "$status" -ne 3 ] || cat "$WORK/err" >&2
-}
-json_get() {
-	python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$WORK/out.json" "$1"
-}
 
 # Adds and removes a foreign rule in the filter table's INPUT, 300 times.
 writer() { # FORM
@@ -47,16 +34,16 @@ for form in legacy nft nftables; do
 	tb_ts_install "$form" new
 	dump "$form" >"$WORK/orig"
 
-	cg "$form --dry-run" 2 --fix --dry-run --dns 100.100.2.136
+	tb_audit "$form --dry-run" 2 --fix --dry-run --dns 100.100.2.136
 	t_expect "$form --dry-run: two commands planned" "dry-run dry-run" \
-		"$(json_get '" ".join(c["result"] for c in r["changes"])')"
+		"$(tb_json '" ".join(c["result"] for c in r["changes"])')"
 	dump "$form" >"$WORK/now"
 	diff -q "$WORK/orig" "$WORK/now" >/dev/null && t_ok "$form --dry-run: nothing changed" ||
 		t_fail "$form --dry-run changed the ruleset: $(diff "$WORK/orig" "$WORK/now")"
 
-	cg "$form --fix" 0 --fix --dns 100.100.2.136
+	tb_audit "$form --fix" 0 --fix --dns 100.100.2.136
 	t_expect "$form --fix: applied, and verified reachable" "applied:reachable applied:reachable" \
-		"$(json_get '" ".join(c["result"] + ":" + str(c["after"]) for c in r["changes"])')"
+		"$(tb_json '" ".join(c["result"] + ":" + str(c["after"]) for c in r["changes"])')"
 	tb_expect_probe "$form --fix: the resolver answers (udp)" reply 100.100.2.136 53 udp
 	tb_expect_probe "$form --fix: the resolver answers (tcp)" reply 100.100.2.136 53 tcp
 	tb_expect_probe "$form --fix: 100.100.2.138 is still dropped" timeout 100.100.2.138 53 udp
@@ -76,9 +63,9 @@ for form in legacy nft nftables; do
 	diff -q "$WORK/fixed" "$WORK/now" >/dev/null && t_ok "$form: 100 more --fix runs added nothing" ||
 		t_fail "$form: 100 more --fix runs changed the ruleset: $(diff "$WORK/fixed" "$WORK/now")"
 
-	cg "$form --undo" 0 --undo
+	tb_audit "$form --undo" 0 --undo
 	t_expect "$form --undo: removed both" "removed 2 rules tagged cgnatcheck:" \
-		"$(json_get 'r["changes"][0]["message"]')"
+		"$(tb_json 'r["changes"][0]["message"]')"
 	dump "$form" >"$WORK/now"
 	diff -q "$WORK/orig" "$WORK/now" >/dev/null && t_ok "$form --undo: the original ruleset, exactly" ||
 		t_fail "$form --undo left: $(diff "$WORK/orig" "$WORK/now")"
@@ -103,28 +90,23 @@ for form in legacy nft nftables; do
 	tb_ts_remove "$form"
 done
 # a table of nft's own (no iptables name): the native form, visible in nft
-tb_exec "$TB_HOST" nft -f - <<'EOF'
-table inet guard {
-	set shared { type ipv4_addr; flags interval; elements = { 100.64.0.0/10 } }
-	chain input { type filter hook input priority 0; policy accept; ip saddr @shared drop; }
-}
-EOF
-cg "inet guard --fix" 0 --fix --dns 100.100.2.136
+tb_nft_guard
+tb_audit "inet guard --fix" 0 --fix --dns 100.100.2.136
 tb_expect_probe "inet guard --fix: the resolver answers" reply 100.100.2.136 53 udp
 case "$(tb_exec "$TB_HOST" nft list chain inet guard input)" in
 *'iifname "eth0" ip saddr 100.100.2.136 udp sport 53 ct state established,related accept comment "cgnatcheck:cli:dns-100.100.2.136-udp-53"'*)
 	t_ok "inet guard: the native exception, ACCEPT in the base chain" ;;
 *) t_fail "inet guard: $(tb_exec "$TB_HOST" nft list chain inet guard input)" ;;
 esac
-cg "inet guard --undo" 0 --undo
+tb_audit "inet guard --undo" 0 --undo
 tb_exec "$TB_HOST" nft delete table inet guard
 
 # a drop by a chain's policy cannot be narrowed by an exception: refuse
 tb_exec "$TB_HOST" iptables-legacy -P INPUT DROP
 dump legacy >"$WORK/orig"
-cg "policy drop --fix" 3 --fix --dns 100.100.2.136
+tb_audit "policy drop --fix" 3 --fix --dns 100.100.2.136
 t_expect "policy drop: refused, with the reason" "refused refused" \
-	"$(json_get '" ".join(c["result"] for c in r["changes"])')"
+	"$(tb_json '" ".join(c["result"] for c in r["changes"])')"
 case "$(cat "$WORK/err")" in *"will not widen"*) t_ok "policy drop: the message says why" ;;
 	*) t_fail "policy drop message: $(cat "$WORK/err")" ;; esac
 dump legacy >"$WORK/now"
@@ -155,19 +137,19 @@ EOF2
 # the host's own resolver is loopback: the policy's service is the target
 echo "nameserver 127.0.0.1" >"/etc/netns/$TB_HOST/resolv.conf"
 tb_ts_install legacy new
-CGNATCHECK_STATE_DIR=$WORK/state2 cg "policy service --fix" 0 --fix --policy "$WORK/pol/testcloud.conf"
+CGNATCHECK_STATE_DIR=$WORK/state2 tb_audit "policy service --fix" 0 --fix --policy "$WORK/pol/testcloud.conf"
 # Tailscale's own policy comes along (its chains are there): quad100, routed
 # via eth0 here, is a udp+tcp service of one address too
 t_expect "policy service --fix: every flow applied and reachable" \
 	"applied:reachable applied:reachable applied:reachable applied:reachable" \
-	"$(json_get '" ".join(c["result"] + ":" + str(c["after"]) for c in r["changes"])')"
+	"$(tb_json '" ".join(c["result"] + ":" + str(c["after"]) for c in r["changes"])')"
 t_expect "policy service --fix: four tags, one per flow" \
 	"cgnatcheck:tailscale:quad100-100.100.100.100-tcp-53 cgnatcheck:tailscale:quad100-100.100.100.100-udp-53 cgnatcheck:testcloud:dns-100.100.2.136-tcp-53 cgnatcheck:testcloud:dns-100.100.2.136-udp-53" \
 	"$(tb_chain_rules legacy 4 filter ts-input | grep -o 'cgnatcheck:[^" ]*' | sort | paste -sd' ')"
 tb_expect_probe "policy service --fix: the resolver answers (tcp)" reply 100.100.2.136 53 tcp
-CGNATCHECK_STATE_DIR=$WORK/state2 cg "policy service --fix again" 0 --fix --policy "$WORK/pol/testcloud.conf"
+CGNATCHECK_STATE_DIR=$WORK/state2 tb_audit "policy service --fix again" 0 --fix --policy "$WORK/pol/testcloud.conf"
 t_expect "policy service --fix again: nothing added" 4 \
 	"$(tb_chain_rules legacy 4 filter ts-input | grep -c 'cgnatcheck:')"
-CGNATCHECK_STATE_DIR=$WORK/state2 cg "policy service --undo" 0 --undo
+CGNATCHECK_STATE_DIR=$WORK/state2 tb_audit "policy service --undo" 0 --undo
 tb_ts_remove legacy
 t_done

@@ -7,17 +7,13 @@
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
 tb_init
-tb_tmpdir WORK
-export CGNATCHECK_POLICY_DIR="$top_srcdir/policies" CGNATCHECK_POLICY_LOCAL_DIR="$WORK/local" \
-	CGNATCHECK_DMI_DIR="$WORK/dmi" CGNATCHECK_STATE_DIR="$WORK/state"
+tb_audit_env WORK
 tb_scenario
-
-now_ms() { date +%s%3N; }
 
 # The two-second promise is checked on the normal build; a sanitizer build
 # runs every round several times slower, so it gets three times the room.
 limit=2000
-if ldd "$CGNATCHECK" 2>/dev/null | grep -q libasan; then
+if t_sanitized "$CGNATCHECK"; then
 	limit=6000
 	echo "note: sanitizer build: re-application limit ${limit} ms (2000 ms in the normal build)" >&2
 fi
@@ -26,10 +22,10 @@ fi
 # fails after LIMIT ms.
 reachable_within() { # LIMIT-MS
 	local start end word
-	start=$(now_ms)
+	start=$(t_now_ms)
 	while :; do
 		word=$(tb_probe 100.100.2.136 53 udp --timeout 100 || true)
-		end=$(now_ms)
+		end=$(t_now_ms)
 		if [ "$word" = reply ]; then
 			echo $((end - start))
 			return 0

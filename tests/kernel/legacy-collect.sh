@@ -15,36 +15,8 @@ set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
 
 DUMP=$top_builddir/tests/kernel/legacy-dump
-GEN=$top_srcdir/tests/kernel/legacy-gen.py
-
-tb_init
-for tool in iptables-legacy-restore iptables-legacy-save ip6tables-legacy-restore ip6tables-legacy-save python3; do
-	command -v "$tool" >/dev/null || t_skip "needs $tool"
-done
-[ -x "$DUMP" ] || { echo "ERROR: $DUMP not built (make check builds it)" >&2; exit 99; }
-tb_tmpdir tmp
-
-# compare_all NS LABEL: every listed table of both families, text for text
-compare_all() {
-	local ns=$1 label=$2 fam names table ok=true
-	for fam in 4 6; do
-		if [ "$fam" = 4 ]; then names=ip_tables_names; else names=ip6_tables_names; fi
-		for table in $(tb_exec "$ns" cat "/proc/net/$names"); do
-			tb_legacy_save_text "$ns" "$fam" "$table" >"$tmp/expected"
-			if ! tb_exec "$ns" "$DUMP" "-$fam" -t "$table" >"$tmp/got" 2>"$tmp/err"; then
-				t_fail "$label: legacy-dump -$fam -t $table failed: $(cat "$tmp/err")"
-				ok=false
-				continue
-			fi
-			if ! diff -u "$tmp/expected" "$tmp/got" >"$tmp/diff"; then
-				t_fail "$label: IPv$fam table $table differs from iptables-save (- expected, + rendered):"
-				head -40 "$tmp/diff" >&2
-				ok=false
-			fi
-		done
-	done
-	$ok
-}
+tb_test_init iptables-legacy-restore iptables-legacy-save ip6tables-legacy-restore ip6tables-legacy-save \
+	python3 "$DUMP"
 
 # --- no side effects ---------------------------------------------------------
 tb_ns_add clean clean
@@ -56,11 +28,8 @@ t_expect "empty namespace: no IPv6 table created" "" "$(tb_exec "$clean" cat /pr
 
 # --- fixed rulesets --------------------------------------------------------------
 tb_ns_add fixed fixed
-tb_exec "$fixed" iptables-legacy-restore <"$top_srcdir/tests/kernel/legacy-rules.v4" ||
-	{ echo "ERROR: iptables-legacy-restore refused tests/kernel/legacy-rules.v4" >&2; exit 99; }
-tb_exec "$fixed" ip6tables-legacy-restore <"$top_srcdir/tests/kernel/legacy-rules.v6" ||
-	{ echo "ERROR: ip6tables-legacy-restore refused tests/kernel/legacy-rules.v6" >&2; exit 99; }
-if compare_all "$fixed" "fixed rulesets"; then
+tb_load_fixtures "$fixed" legacy
+if tb_render_matches "$fixed" "fixed rulesets" legacy "$DUMP"; then
 	t_ok "fixed rulesets render exactly as iptables-legacy-save prints them"
 fi
 t_run tb_exec "$fixed" "$DUMP" --check --no-print
@@ -117,24 +86,8 @@ if command -v setpriv >/dev/null; then
 fi
 
 # --- random rulesets ---------------------------------------------------------------------
-seed=${CG_SEED:-$(( (RANDOM << 15 | RANDOM) ))}
-runs=${CG_RANDOM_RUNS:-4}
-rules=${CG_RANDOM_RULES:-300}
 tb_ns_add rand rand
-for ((i = 0; i < runs; i++)); do
-	s=$((seed + i))
-	python3 "$GEN" "$s" "$rules" 4 >"$tmp/r4"
-	python3 "$GEN" "$s" "$rules" 6 >"$tmp/r6"
-	if ! tb_exec "$rand" iptables-legacy-restore <"$tmp/r4" 2>"$tmp/err" ||
-		! tb_exec "$rand" ip6tables-legacy-restore <"$tmp/r6" 2>>"$tmp/err"; then
-		t_fail "random ruleset (CG_SEED=$s) did not load: $(head -3 "$tmp/err")"
-		continue
-	fi
-	if compare_all "$rand" "random ruleset CG_SEED=$s"; then
-		t_ok "random ruleset CG_SEED=$s ($rules rules per family) renders identically"
-	else
-		echo "reproduce: CG_SEED=$s CG_RANDOM_RUNS=1 CG_RANDOM_RULES=$rules make check TESTS=tests/kernel/legacy-collect.sh" >&2
-	fi
-done
+tb_render_random "$rand" legacy "${CG_SEED:-$(((RANDOM << 15) | RANDOM))}" "${CG_RANDOM_RUNS:-4}" \
+	"${CG_RANDOM_RULES:-300}" tests/kernel/legacy-collect.sh "$DUMP"
 
 t_done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# legacy_collect() on a kube-proxy sized nat table (tests/kernel/legacy-kube-gen.py:
-# KUBE-SERVICES, KUBE-SVC-* with "-m statistic", KUBE-SEP-* with DNAT),
+# legacy_collect() on a kube-proxy sized nat table (tests/bench/kube-gen.py,
+# 3 endpoints a service, the nat table alone: KUBE-SERVICES, KUBE-SVC-* with
+# "-m statistic", KUBE-SEP-* with DNAT),
 # loaded with iptables-legacy-restore into a namespace of its own, against
 # iptables-legacy-save on the same table:
 #   * the rendered model equals iptables-legacy-save's text
@@ -19,23 +20,18 @@ DUMP=$top_builddir/tests/kernel/legacy-dump
 rules=${CG_PERF_RULES:-30000}
 runs=${CG_PERF_RUNS:-3}
 
-tb_init
-for tool in iptables-legacy-restore iptables-legacy-save python3; do
-	command -v "$tool" >/dev/null || t_skip "needs $tool"
-done
-[ -x "$DUMP" ] || { echo "ERROR: $DUMP not built (make check builds it)" >&2; exit 99; }
+tb_test_init iptables-legacy-restore iptables-legacy-save python3 "$DUMP"
 tb_tmpdir tmp
 tb_ns_add ns kube
 
-python3 "$top_srcdir/tests/kernel/legacy-kube-gen.py" "$rules" >"$tmp/rules"
+python3 "$top_srcdir/tests/bench/kube-gen.py" --rules "$rules" --endpoints 3 --no-filter >"$tmp/rules"
 start=$(date +%s%N)
 tb_exec "$ns" iptables-legacy-restore <"$tmp/rules" ||
 	{ echo "ERROR: iptables-legacy-restore refused the generated table" >&2; exit 99; }
 echo "loaded $(grep -c '^-A' "$tmp/rules") rules in $((($(date +%s%N) - start) / 1000000)) ms" >&2
 
 # the same text first: a fast collector that reads the wrong thing is no use
-tb_exec "$ns" iptables-legacy-save -t nat | { grep -v '^#' || true; } |
-	sed 's/ \[[0-9]*:[0-9]*\]$//' >"$tmp/expected"
+tb_save_text "$ns" legacy 4 nat >"$tmp/expected"
 tb_exec "$ns" "$DUMP" -4 -t nat >"$tmp/got"
 if cmp -s "$tmp/expected" "$tmp/got"; then
 	t_ok "$rules kube-proxy rules render exactly as iptables-legacy-save prints them"
@@ -68,7 +64,7 @@ echo "rules=$rules iptables-legacy-save: ${best_save} ms CPU; legacy_collect: ${
 	'BEGIN { printf "%.1f", a / t }') x the ${text} bytes of iptables-save text" >&2
 # A sanitizer build runs several times slower: its figures are printed,
 # not compared.
-if ldd "$DUMP" 2>/dev/null | grep -Eq 'libasan|libubsan'; then
+if t_sanitized "$DUMP" 'libasan|libubsan'; then
 	t_ok "sanitizer build: timings printed, not compared"
 elif ((best_collect <= best_save * 3 / 2)); then
 	# a margin for a loaded machine (tests run in parallel); a quadratic

@@ -17,13 +17,8 @@ set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
 
 DUMP=$top_builddir/tests/kernel/legacy-dump
-
-tb_init
-for tool in iptables-legacy-restore iptables-legacy-save ip6tables-legacy-restore ip6tables-legacy-save \
-	iptables-legacy python3; do
-	command -v "$tool" >/dev/null || t_skip "needs $tool"
-done
-[ -x "$DUMP" ] || { echo "ERROR: $DUMP not built (make check builds it)" >&2; exit 99; }
+tb_test_init iptables-legacy-restore iptables-legacy-save ip6tables-legacy-restore ip6tables-legacy-save \
+	iptables-legacy python3 "$DUMP"
 [ -e /dev/userfaultfd ] || grep -q '^1$' /proc/sys/vm/unprivileged_userfaultfd 2>/dev/null ||
 	t_skip "no userfaultfd here (/dev/userfaultfd, Linux 6.1+): nothing is streamed"
 tb_tmpdir tmp
@@ -31,11 +26,10 @@ tb_tmpdir tmp
 # compare NS LABEL: every listed table of both families, streamed (each one
 # said to be), whole, and iptables-legacy-save, text for text
 compare() {
-	local ns=$1 label=$2 fam names table ok=true
+	local ns=$1 label=$2 fam table ok=true
 	for fam in 4 6; do
-		if [ "$fam" = 4 ]; then names=ip_tables_names; else names=ip6_tables_names; fi
-		for table in $(tb_exec "$ns" cat "/proc/net/$names"); do
-			tb_legacy_save_text "$ns" "$fam" "$table" >"$tmp/save"
+		for table in $(tb_save_tables "$ns" legacy "$fam"); do
+			tb_save_text "$ns" legacy "$fam" "$table" >"$tmp/save"
 			if ! tb_exec "$ns" "$DUMP" -v "-$fam" -t "$table" >"$tmp/stream" 2>"$tmp/stream.err"; then
 				t_fail "$label: IPv$fam $table: streamed read failed: $(cat "$tmp/stream.err")"
 				ok=false
@@ -69,10 +63,7 @@ compare() {
 
 # --- hand-written tables -----------------------------------------------------
 tb_ns_add fixed lstr-fixed
-tb_exec "$fixed" iptables-legacy-restore <"$top_srcdir/tests/kernel/legacy-rules.v4" ||
-	{ echo "ERROR: iptables-legacy-restore refused tests/kernel/legacy-rules.v4" >&2; exit 99; }
-tb_exec "$fixed" ip6tables-legacy-restore <"$top_srcdir/tests/kernel/legacy-rules.v6" ||
-	{ echo "ERROR: ip6tables-legacy-restore refused tests/kernel/legacy-rules.v6" >&2; exit 99; }
+tb_load_fixtures "$fixed" legacy
 compare "$fixed" "hand-written" && t_ok "hand-written tables: streamed = whole = iptables-legacy-save"
 
 # --- a kube-proxy table, and IPv6 beside it ----------------------------------------
@@ -118,12 +109,7 @@ sleep 5 &
 control=$!
 set +m
 kill -TSTP "$control"
-state=
-for _ in $(seq 20); do
-	state=$(awk '{ print $3 }' "/proc/$control/stat" 2>/dev/null || true)
-	[ "$state" = T ] && break
-	sleep 0.05
-done
+state=$(tb_proc_state "$control" T 1)
 kill -CONT "$control" 2>/dev/null || true
 kill "$control" 2>/dev/null || true
 wait "$control" 2>/dev/null || true
@@ -140,11 +126,7 @@ t0=$EPOCHREALTIME
 # continued, which lets it go, and that is the failure
 ip netns exec "$other" iptables-legacy -t filter -L -n >/dev/null 2>&1 &
 other_pid=$!
-for _ in $(seq 100); do
-	kill -0 "$other_pid" 2>/dev/null || break
-	sleep 0.1
-done
-if kill -0 "$other_pid" 2>/dev/null; then
+if ! tb_wait_exit "$other_pid" 10; then
 	t_fail "a stop asked for mid-copy held iptables-legacy in another namespace for 10 s"
 	kill -CONT "$paused" 2>/dev/null || true
 else
@@ -152,13 +134,7 @@ else
 		"$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
 fi
 wait "$other_pid" || t_fail "iptables-legacy -L in another namespace failed"
-state=
-for _ in $(seq 50); do
-	state=$(awk '{ print $3 }' "/proc/$paused/stat" 2>/dev/null || true)
-	[ "$state" = T ] && break
-	sleep 0.1
-done
-t_expect "... and the process stopped once the table was read" T "$state"
+t_expect "... and the process stopped once the table was read" T "$(tb_proc_state "$paused" T 5)"
 kill -CONT "$paused" 2>/dev/null || true
 paused_st=0
 wait "$paused" || paused_st=$?

@@ -15,12 +15,9 @@
 #                      the kernel per key, src/collect/nft-setget.c); default 60
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
-tb_init
 SIM="$top_builddir/tests/kernel/nf-simulate"
 GEN="$top_srcdir/tests/kernel/nf-gen.py"
-[ -x "$SIM" ] || { echo "nf-simulate not built" >&2; exit 99; }
-command -v python3 >/dev/null || t_skip "needs python3 (scripts/install-deps.sh installs it)"
-command -v conntrack >/dev/null || t_skip "needs conntrack (scripts/install-deps.sh installs it)"
+tb_test_init python3 conntrack "$SIM"
 
 rulesets=${NF_DIFF_RULESETS:-190}
 seed0=${NF_DIFF_SEED:-211767}

@@ -35,6 +35,17 @@ IN_CHAINS = {"PREROUTING", "INPUT", "FORWARD"}
 OUT_CHAINS = {"OUTPUT", "POSTROUTING", "FORWARD"}
 
 
+def ladder(t, steps):
+    """The verdict of a rule, as both syntaxes pick it: t (one r.random())
+    against the steps' rising bounds, (bound, allowed, make) each; the first
+    allowed step whose bound t is under makes it (make may draw more
+    random numbers: only the step taken does)."""
+    for bound, allowed, make in steps:
+        if t < bound and allowed:
+            return make()
+    raise AssertionError("the last step's bound is 1.0")
+
+
 def neg(r, p=0.3):
     return "! " if r.random() < p else ""
 
@@ -86,30 +97,21 @@ def ipt_rule(r, table, chain, base, user_targets, goto_targets):
     if r.random() < 0.1:
         parts.append(f'-m comment --comment "gen {r.randint(1, 999)}"')
 
-    t = r.random()
-    if t < 0.22:
-        target = "-j ACCEPT"
-    elif t < 0.40:
-        target = "-j DROP"
-    elif t < 0.48 and table == "filter":  # REJECT is a filter-table target
-        if proto == "tcp" and r.random() < 0.5:
-            target = "-j REJECT --reject-with tcp-reset"
-        else:
-            target = "-j REJECT"
-    elif t < 0.56:
-        target = "-j RETURN"
-    elif t < 0.72 and user_targets:
-        target = f"-j {r.choice(user_targets)}"
-    elif t < 0.78 and goto_targets:
-        target = f"-g {r.choice(goto_targets)}"
-    elif t < 0.86:
-        target = f"-j MARK --set-xmark {r.choice(['0x80000/0xff0000', '0x1/0x1', '0x40000/0xffffffff'])}"
-    elif t < 0.92:
-        target = r.choice(["-j CONNMARK --save-mark --nfmask 0xff0000 --ctmask 0xff0000",
-                           "-j CONNMARK --restore-mark --nfmask 0xff0000 --ctmask 0xff0000",
-                           "-j CONNMARK --set-xmark 0x80000/0xff0000"])
-    else:
-        target = '-j LOG --log-prefix "gen: "'
+    target = ladder(r.random(), [
+        (0.22, True, lambda: "-j ACCEPT"),
+        (0.40, True, lambda: "-j DROP"),
+        # REJECT is a filter-table target
+        (0.48, table == "filter", lambda: "-j REJECT --reject-with tcp-reset"
+         if proto == "tcp" and r.random() < 0.5 else "-j REJECT"),
+        (0.56, True, lambda: "-j RETURN"),
+        (0.72, bool(user_targets), lambda: f"-j {r.choice(user_targets)}"),
+        (0.78, bool(goto_targets), lambda: f"-g {r.choice(goto_targets)}"),
+        (0.86, True, lambda: f"-j MARK --set-xmark {r.choice(['0x80000/0xff0000', '0x1/0x1', '0x40000/0xffffffff'])}"),
+        (0.92, True, lambda: r.choice(["-j CONNMARK --save-mark --nfmask 0xff0000 --ctmask 0xff0000",
+                                       "-j CONNMARK --restore-mark --nfmask 0xff0000 --ctmask 0xff0000",
+                                       "-j CONNMARK --set-xmark 0x80000/0xff0000"])),
+        (1.0, True, lambda: '-j LOG --log-prefix "gen: "'),
+    ])
     return " ".join(parts + [target])
 
 
@@ -237,22 +239,18 @@ def nft_rule(r, hook, chains_after, sets_here, family):
         # a verdict map decides by source address
         parts.append("ip saddr vmap { 100.100.2.136 : accept, 100.125.0.0/16 : drop, 172.24.0.0/18 : continue }")
         return " ".join(parts)
-    if t < 0.26:
-        v = "accept"
-    elif t < 0.44:
-        v = "drop"
-    elif t < 0.50 and hook in ("input", "output"):  # reject: input/forward/output only
-        v = "reject with tcp reset" if proto == "tcp" and r.random() < 0.5 else "reject"
-    elif t < 0.58:
-        v = "return"
-    elif t < 0.74 and chains_after:
-        v = f"jump {r.choice(chains_after)}"
-    elif t < 0.80 and chains_after:
-        v = f"goto {r.choice(chains_after)}"
-    elif t < 0.86:
-        v = "continue"
-    else:
-        v = ""  # statements only
+    v = ladder(t, [
+        (0.26, True, lambda: "accept"),
+        (0.44, True, lambda: "drop"),
+        # reject: input/forward/output only
+        (0.50, hook in ("input", "output"), lambda: "reject with tcp reset"
+         if proto == "tcp" and r.random() < 0.5 else "reject"),
+        (0.58, True, lambda: "return"),
+        (0.74, bool(chains_after), lambda: f"jump {r.choice(chains_after)}"),
+        (0.80, bool(chains_after), lambda: f"goto {r.choice(chains_after)}"),
+        (0.86, True, lambda: "continue"),
+        (1.0, True, lambda: ""),  # statements only
+    ])
     return " ".join(parts + ([v] if v else []))
 
 

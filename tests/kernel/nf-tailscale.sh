@@ -7,9 +7,8 @@
 # CGNAT DROP with its index.
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
-tb_init
 SIM="$top_builddir/tests/kernel/nf-simulate"
-[ -x "$SIM" ] || { echo "nf-simulate not built" >&2; exit 99; }
+tb_test_init "$SIM"
 
 flows() {
 	cat <<FLOWS

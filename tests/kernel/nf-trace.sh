@@ -6,11 +6,9 @@
 #   NF_TRACE_RULESETS (default 40), NF_TRACE_SEED (default fixed; set it to explore)
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
-tb_init
 SIM="$top_builddir/tests/kernel/nf-simulate"
 GEN="$top_srcdir/tests/kernel/nf-gen.py"
-[ -x "$SIM" ] || { echo "nf-simulate not built" >&2; exit 99; }
-command -v python3 >/dev/null || t_skip "needs python3"
+tb_test_init python3 "$SIM"
 rulesets=${NF_TRACE_RULESETS:-40}
 seed0=${NF_TRACE_SEED:-1000}
 echo "nf-trace: seed $seed0, $rulesets rulesets" >&2

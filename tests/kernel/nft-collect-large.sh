@@ -23,11 +23,8 @@
 set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
 
-tb_init
-command -v nft >/dev/null || t_skip "needs nft"
-command -v python3 >/dev/null || t_skip "needs python3"
 DUMP="$top_builddir/tests/kernel/nft-collect-dump"
-[ -x "$DUMP" ] || { echo "ERROR: $DUMP not built" >&2; exit 99; }
+tb_test_init nft python3 "$DUMP"
 RULES=${CG_NFT_LARGE_RULES:-100000}
 RANGES=${CG_NFT_LARGE_RANGES:-200000}
 PER_CHAIN=100

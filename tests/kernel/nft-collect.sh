@@ -26,20 +26,10 @@
 set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
 
-tb_init
-for tool in nft iptables-nft ip6tables-nft python3; do
-	command -v "$tool" >/dev/null || t_skip "needs $tool"
-done
-
 DUMP="$top_builddir/tests/kernel/nft-collect-dump"
 GEN="$top_srcdir/tests/kernel/nft-gen.py"
 CMP="$top_srcdir/tests/kernel/nft-compare.py"
-[ -x "$DUMP" ] || { echo "ERROR: $DUMP not built (make check builds it)" >&2; exit 99; }
-
-# A step the test depends on; its failure is an error of the test bed (99).
-must() {
-	"$@" || { echo "ERROR: setup step failed: $*" >&2; exit 99; }
-}
+tb_test_init nft iptables-nft ip6tables-nft python3 "$DUMP"
 
 tb_tmpdir TMP
 
@@ -52,8 +42,8 @@ compare_with_nft() {
 		t_fail "$label: nft-collect-dump failed: $(cat "$dir/ours.err")"
 		return 1
 	fi
-	must tb_exec "$ns" nft -j list ruleset >"$dir/nft.json"
-	must tb_exec "$ns" nft list ruleset >/dev/null 2>"$dir/nft.warn"
+	t_must tb_exec "$ns" nft -j list ruleset >"$dir/nft.json"
+	t_must tb_exec "$ns" nft list ruleset >/dev/null 2>"$dir/nft.warn"
 	if python3 "$CMP" "$dir/ours.txt" "$dir/nft.json" "$dir/nft.warn" >"$dir/cmp.out" 2>&1; then
 		t_ok "$label: $(tail -n 1 "$dir/cmp.out")"
 	else
@@ -80,10 +70,10 @@ add_netdev_device() {
 	if ip -n "$ns" link add cgdummy0 type dummy 2>/dev/null; then
 		NETDEV=cgdummy0
 	else
-		must ip -n "$ns" link add cgveth0 type veth peer name cgveth1
+		t_must ip -n "$ns" link add cgveth0 type veth peer name cgveth1
 		NETDEV=cgveth0
 	fi
-	must ip -n "$ns" link set "$NETDEV" up
+	t_must ip -n "$ns" link set "$NETDEV" up
 }
 
 # --- empty ----------------------------------------------------------------
@@ -212,7 +202,7 @@ table arp a {
 	}
 }
 EOF
-must tb_exec "$NS_NFT" nft -f "$TMP/nftables.nft"
+t_must tb_exec "$NS_NFT" nft -f "$TMP/nftables.nft"
 # osf needs the nfnetlink_osf module, which not every kernel has
 if tb_exec "$NS_NFT" nft add rule inet cg odd osf name "Linux" counter 2>/dev/null; then
 	HAVE_OSF=1
@@ -267,7 +257,7 @@ done
 
 # --- iptables-nft ---------------------------------------------------------
 tb_ns_add NS_IPT iptables
-ipt() { must tb_exec "$NS_IPT" iptables-nft "$@"; }
+ipt() { t_must tb_exec "$NS_IPT" iptables-nft "$@"; }
 ipt -N ts-input
 ipt -N ts-forward
 ipt -I INPUT 1 -j ts-input
@@ -290,7 +280,7 @@ ipt -t mangle -I PREROUTING 1 -m conntrack --ctstate ESTABLISHED,RELATED -m conn
 	-j CONNMARK --restore-mark --nfmask 0xff0000 --ctmask 0xff0000
 ipt -A INPUT -p icmp -m limit --limit 5/sec --limit-burst 10 -j LOG --log-prefix "cg: "
 ipt -A INPUT -p udp --dport 53 -j NFLOG --nflog-group 5 --nflog-prefix "cg dns"
-must tb_exec "$NS_IPT" ip6tables-nft -A INPUT -s fd7a:115c:a1e0::/48 ! -i tailscale0 -j DROP
+t_must tb_exec "$NS_IPT" ip6tables-nft -A INPUT -s fd7a:115c:a1e0::/48 ! -i tailscale0 -j DROP
 if compare_with_nft "$NS_IPT" iptables-nft; then
 	OUT="$TMP/iptables-nft/ours.txt"
 	for t in filter nat mangle; do
@@ -312,7 +302,7 @@ fi
 
 # --- mixed: Tailscale's native table, then Docker-like iptables-nft rules --
 tb_ns_add NS_MIX mixed
-must tb_exec "$NS_MIX" nft -f - <<'EOF'
+t_must tb_exec "$NS_MIX" nft -f - <<'EOF'
 table ip filter {
 	chain INPUT { type filter hook input priority filter; policy accept; counter jump ts-input; }
 	chain FORWARD { type filter hook forward priority filter; policy accept; counter jump ts-forward; }
@@ -322,7 +312,7 @@ table ip filter {
 EOF
 compare_with_nft "$NS_MIX" mixed-native &&
 	expect_line "mixed: native only: labelled nftables" "$TMP/mixed-native/ours.txt" '^table ip filter backend=nftables '
-must tb_exec "$NS_MIX" iptables-nft -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+t_must tb_exec "$NS_MIX" iptables-nft -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 compare_with_nft "$NS_MIX" mixed-xt &&
 	expect_line "mixed: with an xt rule: labelled iptables-nft" "$TMP/mixed-xt/ours.txt" \
 		'^table ip filter backend=iptables-nft '
@@ -339,7 +329,7 @@ fi
 for seed in $seeds; do
 	python3 "$GEN" "$seed" 300 "$NETDEV" >"$TMP/random-$seed.nft" ||
 		{ echo "ERROR: nft-gen.py $seed failed" >&2; exit 99; }
-	must tb_exec "$NS_RND" nft flush ruleset
+	t_must tb_exec "$NS_RND" nft flush ruleset
 	if ! tb_exec "$NS_RND" nft -f "$TMP/random-$seed.nft"; then
 		echo "ERROR: nft refused the random ruleset of seed $seed (a generator bug)" >&2
 		exit 99
@@ -351,8 +341,8 @@ done
 # --- concurrent changes ---------------------------------------------------
 tb_ns_add NS_CON concurrent
 python3 "$GEN" 7 2000 >"$TMP/concurrent.nft" || exit 99
-must tb_exec "$NS_CON" nft -f "$TMP/concurrent.nft"
-must tb_exec "$NS_CON" nft -f - <<'EOF'
+t_must tb_exec "$NS_CON" nft -f "$TMP/concurrent.nft"
+t_must tb_exec "$NS_CON" nft -f - <<'EOF'
 table inet churn {
 	chain base { type filter hook input priority 50; policy accept; }
 }

@@ -23,28 +23,20 @@
 set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
 
-tb_init
-for tool in nft python3; do
-	command -v "$tool" >/dev/null || t_skip "needs $tool"
-done
 LOOKUP="$top_builddir/tests/kernel/nft-lazy-lookup"
 GEN="$top_srcdir/tests/kernel/nft-lazy-gen.py"
-[ -x "$LOOKUP" ] || { echo "ERROR: $LOOKUP not built (make check builds it)" >&2; exit 99; }
+tb_test_init nft python3 "$LOOKUP"
 SEED=${CG_LAZY_SEED:-4242}
 N=${CG_LAZY_N:-3000}
 ALL=100000000
 echo "nft-lazy: seed $SEED, $N elements per set" >&2
-
-must() {
-	"$@" || { echo "ERROR: setup step failed: $*" >&2; exit 99; }
-}
 
 tb_tmpdir TMP
 tb_ns_add NS lazy
 
 # --- lookups --------------------------------------------------------------
 read -r n_lazy n_large < <(python3 "$GEN" "$SEED" "$N" "$TMP/sets.nft" "$TMP/keys")
-must tb_exec "$NS" nft -f "$TMP/sets.nft"
+t_must tb_exec "$NS" nft -f "$TMP/sets.nft"
 echo "nft-lazy: $(wc -l <"$TMP/keys") keys in $n_lazy sets that may be lazy" >&2
 
 # lookup_run LABEL MAX [ARGS]: the answers in $TMP/LABEL.out, the summary in $TMP/LABEL.sum
@@ -109,7 +101,7 @@ if [ "$t_status" -eq 0 ] && [ "$n_unknown" -eq "$n_keys" ]; then
 else
 	t_fail "generation: $n_unknown of $n_keys lookups unknown (status $t_status): $(head -3 <<<"$t_out") $t_err"
 fi
-must tb_exec "$NS" nft delete element inet lz v4h '{ 203.0.113.99 }'
+t_must tb_exec "$NS" nft delete element inet lz v4h '{ 203.0.113.99 }'
 # without a change the same keys are answered
 CGNATCHECK_SET_DUMP_MAX=0 t_run tb_exec "$NS" "$LOOKUP" <"$TMP/keys200"
 t_expect "no change: no lookup unknown" 0 "$(grep -c ' unknown ' <<<"$t_out" || true)"
@@ -117,11 +109,11 @@ t_expect "no change: 203.0.113.99 is not in v4h" "inet lz v4h cb007163 nomatch" 
 
 # --- audit ----------------------------------------------------------------
 tb_ns_add HOST lazyhost
-must ip -n "$HOST" link add eth0 type veth peer name eth0p
-must ip -n "$HOST" addr add 172.24.4.100/18 dev eth0
-must ip -n "$HOST" link set eth0 up
-must ip -n "$HOST" link set eth0p up
-must ip -n "$HOST" route add default via 172.24.0.1 dev eth0
+t_must ip -n "$HOST" link add eth0 type veth peer name eth0p
+t_must ip -n "$HOST" addr add 172.24.4.100/18 dev eth0
+t_must ip -n "$HOST" link set eth0 up
+t_must ip -n "$HOST" link set eth0p up
+t_must ip -n "$HOST" route add default via 172.24.0.1 dev eth0
 mkdir -p "$TMP/empty"
 export CGNATCHECK_POLICY_DIR="$top_srcdir/policies" CGNATCHECK_POLICY_LOCAL_DIR="$TMP/empty"
 export CGNATCHECK_DMI_DIR="$TMP/empty" CGNATCHECK_RESOLVED_CONF="$TMP/empty/resolved.conf"
@@ -144,7 +136,7 @@ print("\tchain out {\n\t\ttype filter hook output priority 0; policy accept;\n\t
 for i in range(0, len(els), 500):
     print("add element inet f drops { " + ", ".join(els[i:i + 500]) + " }")
 EOF
-	must tb_exec "$HOST" nft -f "$TMP/audit.nft"
+	t_must tb_exec "$HOST" nft -f "$TMP/audit.nft"
 	local max
 	for max in "$ALL" 0; do
 		CGNATCHECK_SET_DUMP_MAX=$max tb_exec "$HOST" "$CGNATCHECK" --dns 100.100.2.136 --format json \

@@ -17,12 +17,9 @@
 #   5. expressions the model does not know print as placeholders in place.
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
-tb_init
-command -v nft >/dev/null || t_skip "needs nft"
-command -v python3 >/dev/null || t_skip "needs python3"
 DUMP="$top_builddir/tests/kernel/nft-text-dump"
 COMPARE="$top_srcdir/tests/kernel/nft-text-compare.py"
-[ -x "$DUMP" ] || { echo "$DUMP is not built" >&2; exit 99; }
+tb_test_init nft python3 "$DUMP"
 tb_tmpdir T
 
 # compare NS LABEL MAX_EXCEPTIONS: the dump against nft's listing in NS

@@ -67,16 +67,11 @@ static int unit(void)
 		CHECK(r.status == PROBE_UNSUPPORTED && strstr(r.detail, "link-local"));
 	}
 
-	CHECK_STR(probe_status_to_string(PROBE_ANSWERED), "answered");
-	CHECK_STR(probe_status_to_string(PROBE_CONNECTED_SILENT), "connected-silent");
-	CHECK_STR(probe_status_to_string(PROBE_TIMEOUT), "timeout");
-	CHECK_STR(probe_status_to_string(PROBE_REFUSED), "refused");
-	CHECK_STR(probe_status_to_string(PROBE_UNREACHABLE), "unreachable");
-	CHECK_STR(probe_status_to_string(PROBE_BAD_ANSWER), "bad-answer");
-	CHECK_STR(probe_status_to_string(PROBE_UNSUPPORTED), "unsupported");
-	CHECK_STR(probe_status_to_string(PROBE_ERROR), "error");
-	CHECK_STR(probe_status_to_string((enum probe_status)99), "invalid");
-	CHECK_STR(probe_status_to_string((enum probe_status)-1), "invalid");
+	CHECK_NAMES(probe_status_to_string, { PROBE_ANSWERED, "answered" },
+		    { PROBE_CONNECTED_SILENT, "connected-silent" }, { PROBE_TIMEOUT, "timeout" },
+		    { PROBE_REFUSED, "refused" }, { PROBE_UNREACHABLE, "unreachable" },
+		    { PROBE_BAD_ANSWER, "bad-answer" }, { PROBE_UNSUPPORTED, "unsupported" },
+		    { PROBE_ERROR, "error" }, { 99, "invalid" }, { -1, "invalid" });
 
 	r.status = PROBE_ANSWERED;
 	CHECK(probe_reached(&r));

@@ -22,9 +22,7 @@ set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
 
 RUN="${top_builddir:-$top_srcdir}/tests/kernel/probe-run"
-[ -x "$RUN" ] || tb_die "$RUN is not built (make check builds it)"
-
-tb_init
+tb_test_init "$RUN"
 
 # --- no traffic: arguments, names (in a namespace with nothing but lo) ------
 tb_ns_add UNIT_NS unit
@@ -109,18 +107,7 @@ tb_echo "$TB_PROV" 2222/tcp || tb_die "cg-echo on 2222/tcp did not start"
 probe "TCP banner from an echo" connected-silent "connected, no banner within 500 ms" $META 2222 tcp - 500
 
 # --- cg-services replaces the scenario's cg-echo -----------------------------
-kill "$TB_PROV_ECHO_PID"
-wait "$TB_PROV_ECHO_PID" 2>/dev/null || true
-# Reaped: the cleanup must not signal its pid again (it may be reused).
-for i in "${!TB_PIDS[@]}"; do
-	[ "${TB_PIDS[i]}" != "$TB_PROV_ECHO_PID" ] || unset 'TB_PIDS[i]'
-done
-TB_PIDS=("${TB_PIDS[@]}")
-SERVICES=$(tb_prog cg-services) || exit 99
-tb_tmpdir dir
-tb_bg "$TB_PROV" "$SERVICES" --ready-file "$dir/services.ready" \
-	dns:53 http:80 ntp:123 banner:22 silent:8080 dns-refused:5353 dns-empty:5354 echo:7/tcp
-tb_wait_file "$dir/services.ready" 10 "${TB_PIDS[-1]}" || tb_die "cg-services did not get ready"
+tb_prov_services dns:53 http:80 ntp:123 banner:22 silent:8080 dns-refused:5353 dns-empty:5354 echo:7/tcp
 
 probe "DNS/UDP to $SVC4" answered "DNS over UDP: rcode NXDOMAIN, 0 answers" $SVC4 53 udp dns 1000
 probe "DNS/TCP to $SVC4" answered "DNS over TCP: rcode NXDOMAIN, 0 answers" $SVC4 53 tcp dns 1000

@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +30,7 @@
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/route.h"
 #include <linux/rtnetlink.h>
+#include "../lib/test.h"
 
 #define PACKETS_PER_STATE 20
 
@@ -844,22 +844,6 @@ static void result_print(FILE *f, const char *who, const struct route_state *st,
 
 /* ---- main ------------------------------------------------------------------- */
 
-/* The script passes the inode of the namespace it was started in (the
- * machine's own); this process must be somewhere else. */
-static bool in_own_netns(void)
-{
-	const char *host = getenv("CG_TEST_HOST_NETNS");
-	struct stat self, init;
-
-	if (!host || !*host || stat("/proc/self/ns/net", &self) < 0)
-		return false;
-	if ((uint64_t)self.st_ino == strtoull(host, NULL, 10))
-		return false;
-	if (stat("/proc/1/ns/net", &init) == 0 && init.st_ino == self.st_ino)
-		return false;
-	return true;
-}
-
 static uint64_t env_u64(const char *name, uint64_t def)
 {
 	const char *v = getenv(name);
@@ -894,7 +878,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	/* Never touch the machine's own network namespace. */
-	if (!in_own_netns()) {
+	if (!test_in_own_netns()) {
 		fprintf(stderr, "route-diff: refusing to run outside a test network namespace "
 				"(run tests/kernel/route-diff.sh)\n");
 		return 99;

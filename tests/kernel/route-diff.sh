@@ -7,9 +7,8 @@
 set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
 
-tb_init
 prog="$top_builddir/tests/kernel/route-diff"
-[ -x "$prog" ] || { echo "ERROR: $prog not built (make check builds it)" >&2; exit 99; }
+tb_test_init "$prog"
 
 tb_ns_add NS diff
 cases=${CG_ROUTE_DIFF_CASES:-2000}
@@ -17,18 +16,11 @@ cases=${CG_ROUTE_DIFF_CASES:-2000}
 # forwarded packet whose source check passes or fails with the multipath
 # nexthop the flow hash picks). Set CG_ROUTE_DIFF_SEED (one or more) to explore.
 seeds=${CG_ROUTE_DIFF_SEED:-20261123 2129826865}
-host_netns=$(stat -L -c %i /proc/self/ns/net)
 
 for seed in $seeds; do
-	t_run tb_exec "$NS" env CG_TEST_HOST_NETNS="$host_netns" CG_ROUTE_DIFF_SEED="$seed" \
-		CG_ROUTE_DIFF_CASES="$cases" "$prog"
-	printf '%s\n' "$t_out"
-	[ -z "$t_err" ] || printf '%s\n' "$t_err" >&2
-	case $t_status in
-	0) t_ok "route lookup agrees with the kernel on $cases cases (seed $seed)" ;;
-	99) echo "ERROR: route-diff could not run (seed $seed)" >&2; exit 99 ;;
-	*) t_fail "route lookup disagrees with the kernel (seed $seed; rerun with CG_ROUTE_DIFF_SEED=$seed)" ;;
-	esac
+	tb_ns_run "$NS" "route lookup agrees with the kernel on $cases cases (seed $seed)" \
+		"route lookup disagrees with the kernel (seed $seed; rerun with CG_ROUTE_DIFF_SEED=$seed)" \
+		CG_ROUTE_DIFF_SEED="$seed" CG_ROUTE_DIFF_CASES="$cases" "$prog"
 	summary=$(printf '%s\n' "$t_out" | grep -E '^route-diff: seed .* cases' || true)
 	done_cases=$(printf '%s\n' "$summary" | sed -n 's/.*: \([0-9]*\) cases (.*/\1/p')
 	t_expect "all $cases cases were run (seed $seed)" "$cases" "${done_cases:-0}"

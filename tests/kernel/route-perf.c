@@ -11,11 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/route.h"
+#include "../lib/test.h"
 
 static uint64_t rng = 0x5eed;
 
@@ -29,19 +28,7 @@ static uint32_t rnd32(void)
 
 static double now_ms(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static bool in_own_netns(void)
-{
-	const char *host = getenv("CG_TEST_HOST_NETNS");
-	struct stat self;
-
-	return host && *host && stat("/proc/self/ns/net", &self) == 0 &&
-	       (uint64_t)self.st_ino != strtoull(host, NULL, 10);
+	return test_now() * 1e3;
 }
 
 static int install(long n)
@@ -86,7 +73,7 @@ int main(int argc, char *argv[])
 	double t0, t1, t2;
 	long routed = 0;
 
-	if (!in_own_netns()) {
+	if (!test_in_own_netns()) {
 		fprintf(stderr, "route-perf: refusing to run outside a test network namespace "
 				"(run tests/kernel/route-perf.sh)\n");
 		return 99;

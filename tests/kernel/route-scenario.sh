@@ -13,9 +13,7 @@
 set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
 
-tb_init
-command -v python3 >/dev/null || t_skip "needs python3 (scripts/install-deps.sh installs it)"
-[ -x "$CGNATCHECK" ] || { echo "ERROR: $CGNATCHECK not built" >&2; exit 99; }
+tb_test_init python3 "$CGNATCHECK"
 
 tb_ns_add H host
 tb_ns_add V vpc

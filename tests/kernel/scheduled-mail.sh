@@ -17,12 +17,10 @@
 # 75), a missing one and an unwritable state directory give exit 3 and say so.
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
-tb_init
-command -v python3 >/dev/null || t_skip "needs python3"
-tb_tmpdir WORK
+tb_test_init python3
+tb_audit_env WORK
 mkdir -p "$WORK/local" "$WORK/dmi" "$WORK/etc/default" "$WORK/mail" "$WORK/bin"
-export CGNATCHECK_POLICY_DIR="$top_srcdir/policies" CGNATCHECK_POLICY_LOCAL_DIR="$WORK/local" \
-	CGNATCHECK_DMI_DIR="$WORK/dmi" CGNATCHECK_STATE_DIR="$WORK/state" CGNATCHECK_RESOLVED_CONF="$WORK/none"
+export CGNATCHECK_RESOLVED_CONF="$WORK/none"
 MARK=$WORK/interpreted
 HOST=$(hostname)
 

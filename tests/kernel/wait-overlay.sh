@@ -9,26 +9,22 @@
 #  * chains already there: no waiting.
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
-tb_init
-command -v python3 >/dev/null || t_skip "needs python3"
-tb_tmpdir WORK
-export CGNATCHECK_POLICY_DIR="$top_srcdir/policies" CGNATCHECK_POLICY_LOCAL_DIR="$WORK/local" \
-	CGNATCHECK_DMI_DIR="$WORK/dmi" CGNATCHECK_STATE_DIR="$WORK/state"
+tb_test_init python3
+tb_audit_env WORK
 tb_scenario
 
-now_ms() { date +%s%3N; }
 # a sanitizer build starts and collects several times slower
 slack=1
-if ldd "$CGNATCHECK" 2>/dev/null | grep -q libasan; then
+if t_sanitized "$CGNATCHECK"; then
 	slack=3
 	echo "note: sanitizer build: time limits x$slack" >&2
 fi
 
 # 1. no overlay: waits the whole time, warns, audits
-start=$(now_ms)
+start=$(t_now_ms)
 status=0
 tb_exec "$TB_HOST" "$CGNATCHECK" -v --wait-overlay=2 --dns 100.100.2.136 >"$WORK/out" 2>"$WORK/err" || status=$?
-ms=$(($(now_ms) - start))
+ms=$(($(t_now_ms) - start))
 t_expect "no overlay: the audit's exit status (reachable)" 0 "$status"
 [ "$ms" -ge 2000 ] && [ "$ms" -lt $((4000 * slack)) ] && t_ok "no overlay: waited about 2 s ($ms ms)" ||
 	t_fail "no overlay: took $ms ms (expected 2000-$((4000 * slack)))"
@@ -46,11 +42,11 @@ t_expect "no overlay, quiet: one line on stderr, the warning" 1 "$(grep -c . "$W
 for form in legacy nft nftables; do
 	(sleep 1 && tb_ts_install "$form" new) >"$WORK/install.log" 2>&1 &
 	installer=$!
-	start=$(now_ms)
+	start=$(t_now_ms)
 	status=0
 	tb_exec "$TB_HOST" "$CGNATCHECK" -v --fix --wait-overlay=20 --format json --dns 100.100.2.136 \
 		>"$WORK/out.json" 2>"$WORK/err" || status=$?
-	ms=$(($(now_ms) - start))
+	ms=$(($(t_now_ms) - start))
 	wait "$installer" || t_fail "$form: installing Tailscale's rules failed: $(cat "$WORK/install.log")"
 	t_expect "$form: --fix after the wait: exit status" 0 "$status"
 	[ "$status" -eq 0 ] || cat "$WORK/err" >&2
@@ -60,13 +56,13 @@ for form in legacy nft nftables; do
 	grep -q "tailscale's chains and rules are in place after" "$WORK/err" && t_ok "$form: says the rules are in place" ||
 		t_fail "$form: stderr: $(cat "$WORK/err")"
 	t_expect "$form: the fix was applied" "applied:reachable applied:reachable" \
-		"$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(" ".join(c["result"]+":"+str(c["after"]) for c in r["changes"]))' "$WORK/out.json")"
+		"$(tb_json '" ".join(c["result"] + ":" + str(c["after"]) for c in r["changes"])')"
 	tb_expect_probe "$form: the resolver answers" reply 100.100.2.136 53 udp
 
 	# 3. already there: no wait
-	start=$(now_ms)
+	start=$(t_now_ms)
 	tb_exec "$TB_HOST" "$CGNATCHECK" --quiet --wait-overlay=20 --dns 100.100.2.136 >/dev/null 2>&1 || true
-	ms=$(($(now_ms) - start))
+	ms=$(($(t_now_ms) - start))
 	[ "$ms" -lt $((2500 * slack)) ] && t_ok "$form: chains already there: done in $ms ms" || t_fail "$form: chains there, took $ms ms"
 
 	tb_exec "$TB_HOST" "$CGNATCHECK" --undo >/dev/null

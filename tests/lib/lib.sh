@@ -25,6 +25,40 @@ t_require_root() {
 	command -v ip >/dev/null || t_skip "needs iproute2 (ip)"
 }
 
+# t_require_tools TOOL...: skips the test unless every TOOL is on PATH
+# (scripts/install-deps.sh installs them).
+t_require_tools() {
+	local tool
+	for tool; do
+		command -v "$tool" >/dev/null || t_skip "needs $tool"
+	done
+}
+
+# t_require_built PROGRAM...: a program of the build that is missing is a
+# hard error (99), not a skip: `make check` builds them all.
+t_require_built() {
+	local prog
+	for prog; do
+		[ -x "$prog" ] || { echo "ERROR: $prog is not built (make check builds it)" >&2; exit 99; }
+	done
+}
+
+# t_must CMD...: a setup step that fails is a hard error (99), not a failure
+# of what the test checks.
+t_must() {
+	"$@" || { echo "ERROR: setup step failed: $*" >&2; exit 99; }
+}
+
+# t_sanitized PROGRAM [LIBS]: true when PROGRAM links a sanitizer runtime
+# (LIBS, an extended regex; default libasan): such a build runs several
+# times slower, so time limits widen or timings are only printed.
+t_sanitized() {
+	ldd "$1" 2>/dev/null | grep -Eq "${2:-libasan}"
+}
+
+# t_now_ms: the wall clock in milliseconds
+t_now_ms() { date +%s%3N; }
+
 t_fail() {
 	echo "FAIL: $*" >&2
 	t_failures=$((t_failures + 1))

@@ -3,12 +3,17 @@
  * and what, and the test exits 1 at the end (automake test protocol). */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
-static int test_failures;
-static int test_checks;
+/* (unused in a program that only takes the helpers below) */
+static int test_failures __attribute__((unused));
+static int test_checks __attribute__((unused));
 
 #define CHECK(cond)                                                                    \
 	do {                                                                           \
@@ -29,6 +34,50 @@ static int test_checks;
 			test_failures++;                                               \
 		}                                                                      \
 	} while (0)
+
+/* A value and the name a *_to_string() function gives it. */
+struct test_name {
+	int value;
+	const char *name;
+};
+
+/* CHECK_NAMES(fn, { VALUE, "name" }, ...): one CHECK_STR(fn(VALUE), "name")
+ * a pair, in order. */
+#define CHECK_NAMES(fn, ...)                                                           \
+	do {                                                                           \
+		static const struct test_name _names[] = { __VA_ARGS__ };              \
+		for (size_t _i = 0; _i < sizeof(_names) / sizeof(_names[0]); _i++)    \
+			CHECK_STR(fn(_names[_i].value), _names[_i].name);              \
+	} while (0)
+
+/* The monotonic clock in seconds, for the timings the tests print. */
+static inline double test_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * A kernel test program changes the routes and rules of the namespace it
+ * runs in: it must be one of its own. The script tells it the machine's own
+ * namespace (CG_TEST_HOST_NETNS, its inode); a program that is not told, or
+ * finds itself there or in init's, refuses to run.
+ */
+static inline bool test_in_own_netns(void)
+{
+	const char *host = getenv("CG_TEST_HOST_NETNS");
+	struct stat self, init;
+
+	if (!host || !*host || stat("/proc/self/ns/net", &self) < 0)
+		return false;
+	if ((uint64_t)self.st_ino == strtoull(host, NULL, 10))
+		return false;
+	if (stat("/proc/1/ns/net", &init) == 0 && init.st_ino == self.st_ino)
+		return false;
+	return true;
+}
 
 static inline int test_result(void)
 {

@@ -20,15 +20,21 @@
 static char buf[8192];
 static char errors[4096];
 
+/* A new message of the given type in buf, its nlh in *nlh; returns its
+ * family header (hdr_len bytes, zeroed) for the caller to fill in. */
+static void *new_msg(uint16_t type, size_t hdr_len, struct nlmsghdr **nlh)
+{
+	memset(buf, 0, sizeof(buf));
+	*nlh = mnl_nlmsg_put_header(buf);
+	(*nlh)->nlmsg_type = type;
+	return mnl_nlmsg_put_extra_header(*nlh, hdr_len);
+}
+
 static struct nlmsghdr *route_msg(uint8_t family, uint8_t dst_len, uint8_t table, uint8_t type)
 {
 	struct nlmsghdr *nlh;
-	struct rtmsg *rtm;
+	struct rtmsg *rtm = new_msg(RTM_NEWROUTE, sizeof(*rtm), &nlh);
 
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = family;
 	rtm->rtm_dst_len = dst_len;
 	rtm->rtm_table = table;
@@ -171,12 +177,8 @@ static void test_multipath_ok(void)
 static struct nlmsghdr *rule_msg(uint8_t family, uint8_t action)
 {
 	struct nlmsghdr *nlh;
-	struct fib_rule_hdr *frh;
+	struct fib_rule_hdr *frh = new_msg(RTM_NEWRULE, sizeof(*frh), &nlh);
 
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWRULE;
-	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
 	frh->family = family;
 	frh->action = action;
 	return nlh;
@@ -239,10 +241,7 @@ static void test_link(void)
 	int32_t conf[IPV4_DEVCONF_MAX] = { 0 };
 
 	route_state_init(&st);
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWLINK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi = new_msg(RTM_NEWLINK, sizeof(*ifi), &nlh);
 	ifi->ifi_index = 7;
 	ifi->ifi_flags = 1;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, "tailscale0");
@@ -265,10 +264,7 @@ static void test_link(void)
 	CHECK(st.links[0].conf.forwarding6 == -1); /* no IPv6 section: unknown */
 
 	/* a link without a name */
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWLINK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi = new_msg(RTM_NEWLINK, sizeof(*ifi), &nlh);
 	ifi->ifi_index = 9;
 	CHECK(capture(rtnl_parse_link, nlh, &st) == -EBADMSG);
 	CHECK(strstr(errors, "RTM_NEWLINK") && strstr(errors, "IFLA_IFNAME"));

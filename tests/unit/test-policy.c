@@ -93,28 +93,34 @@ int main(void)
 	CHECK(policy_matches_dmi(&p, POLICY_DMI_SYS_VENDOR, "X Y"));
 	policy_free(&p);
 
-	expect_error("Name=x\n", 1, "outside of a section");
-	expect_error("[Provider]\n[Bogus]\n", 2, "unknown section [Bogus]");
-	expect_error("[Provider]\nName=a\nName=b\n", 3, "given twice");
-	expect_error("[Provider]\nColour=red\n", 2, "unknown key 'Colour'");
-	expect_error("[Provider]\n[Service]\nName=x\nAddress=100.64.0.300\n", 4, "'100.64.0.300'");
-	expect_error("[Provider]\n[Service]\nName=x\nAddress=1.2.3.4\nProtocol=sctp\n", 5, "sctp");
-	expect_error("[Provider]\n[Service]\nName=x\nAddress=1.2.3.4\nProtocol=udp\nPort=0\n", 6, "not a port");
-	expect_error("[Provider]\n[Service]\nName=x\nAddress=1.2.3.4\nProtocol=udp\nPort=65536\n", 6, "not a port");
-	expect_error("[Provider]\n[Service]\nName=x\nAddress=1.2.3.4\nProtocol=udp\n", 2, "without Port=");
-	expect_error("[Provider]\n[Service]\nName=x\nProtocol=udp\nPort=1\n[Service]\n", 2, "without Address=");
-	expect_error("[Provider]\n[Service]\nName=x\nAddress=1.2.3.4\nProtocol=tcp\nPort=listener\n", 2,
-		     "Direction=inbound");
-	expect_error("[Provider]\n[Service]\nName=x\nAddress=1.2.3.4\nProtocol=tcp\nPort=1\nDirection=up\n",
-		     7, "Direction");
-	expect_error("[Provider\n", 1, "malformed section header");
-	expect_error("[Provider]\njust words\n", 2, "expected Key=Value");
-	expect_error("[Provider]\n=x\n", 2, "missing key");
-	expect_error("[Provider]\n[Provider]\n", 2, "more than one");
-	expect_error("[Overlay]\nName=x\n", 1, "[Overlay] needs");
-	expect_error("[Overlay]\nName=x\nInterface=wt0\nRange=100.64.0.0/10\nRouteTable=-1\n", 5, "not a number");
-	expect_error("# nothing\n", 1, "no [Provider] or [Overlay]");
-	expect_error("[Provider]\nName=\n", 2, "empty value");
+	static const struct {
+		const char *text;
+		unsigned line;
+		const char *what;
+	} bad[] = {
+		{ "Name=x\n", 1, "outside of a section" },
+		{ "[Provider]\n[Bogus]\n", 2, "unknown section [Bogus]" },
+		{ "[Provider]\nName=a\nName=b\n", 3, "given twice" },
+		{ "[Provider]\nColour=red\n", 2, "unknown key 'Colour'" },
+		{ "[Provider]\n[Service]\nName=x\nAddress=100.64.0.300\n", 4, "'100.64.0.300'" },
+		{ "[Provider]\n[Service]\nName=x\nAddress=1.2.3.4\nProtocol=sctp\n", 5, "sctp" },
+		{ "[Provider]\n[Service]\nName=x\nAddress=1.2.3.4\nProtocol=udp\nPort=0\n", 6, "not a port" },
+		{ "[Provider]\n[Service]\nName=x\nAddress=1.2.3.4\nProtocol=udp\nPort=65536\n", 6, "not a port" },
+		{ "[Provider]\n[Service]\nName=x\nAddress=1.2.3.4\nProtocol=udp\n", 2, "without Port=" },
+		{ "[Provider]\n[Service]\nName=x\nProtocol=udp\nPort=1\n[Service]\n", 2, "without Address=" },
+		{ "[Provider]\n[Service]\nName=x\nAddress=1.2.3.4\nProtocol=tcp\nPort=listener\n", 2, "Direction=inbound" },
+		{ "[Provider]\n[Service]\nName=x\nAddress=1.2.3.4\nProtocol=tcp\nPort=1\nDirection=up\n", 7, "Direction" },
+		{ "[Provider\n", 1, "malformed section header" },
+		{ "[Provider]\njust words\n", 2, "expected Key=Value" },
+		{ "[Provider]\n=x\n", 2, "missing key" },
+		{ "[Provider]\n[Provider]\n", 2, "more than one" },
+		{ "[Overlay]\nName=x\n", 1, "[Overlay] needs" },
+		{ "[Overlay]\nName=x\nInterface=wt0\nRange=100.64.0.0/10\nRouteTable=-1\n", 5, "not a number" },
+		{ "# nothing\n", 1, "no [Provider] or [Overlay]" },
+		{ "[Provider]\nName=\n", 2, "empty value" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(bad[i].text, bad[i].line, bad[i].what);
 	{
 		static const char nul[] = "[Provider]\nName=a\0b\n";
 		CHECK(policy_parse(&p, "test.conf", nul, sizeof(nul) - 1, err, sizeof(err)) < 0);

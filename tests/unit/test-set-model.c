@@ -14,32 +14,19 @@
 #include "cgnatcheck/ruleset.h"
 #include "../lib/test.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void test_names(void)
 {
-	CHECK_STR(backend_to_string(CG_BACKEND_NFTABLES), "nftables");
-	CHECK_STR(backend_to_string(CG_BACKEND_IPTABLES_NFT), "iptables-nft");
-	CHECK_STR(backend_to_string(CG_BACKEND_IPTABLES_LEGACY), "iptables-legacy");
-	CHECK_STR(family_to_string(NFPROTO_IPV4), "ip");
-	CHECK_STR(family_to_string(NFPROTO_IPV6), "ip6");
-	CHECK_STR(family_to_string(NFPROTO_INET), "inet");
-	CHECK_STR(family_to_string(NFPROTO_ARP), "arp");
-	CHECK_STR(family_to_string(NFPROTO_BRIDGE), "bridge");
-	CHECK_STR(family_to_string(NFPROTO_NETDEV), "netdev");
+	CHECK_NAMES(backend_to_string, { CG_BACKEND_NFTABLES, "nftables" },
+		    { CG_BACKEND_IPTABLES_NFT, "iptables-nft" }, { CG_BACKEND_IPTABLES_LEGACY, "iptables-legacy" });
+	CHECK_NAMES(family_to_string, { NFPROTO_IPV4, "ip" }, { NFPROTO_IPV6, "ip6" }, { NFPROTO_INET, "inet" },
+		    { NFPROTO_ARP, "arp" }, { NFPROTO_BRIDGE, "bridge" }, { NFPROTO_NETDEV, "netdev" });
 	CHECK_STR(hook_to_string(NFPROTO_IPV4, NF_INET_LOCAL_IN), "input");
 	CHECK_STR(hook_to_string(NFPROTO_INET, NF_INET_INGRESS), "ingress");
 	CHECK(hook_to_string(NFPROTO_IPV4, NF_INET_INGRESS) == NULL);
 	CHECK_STR(hook_to_string(NFPROTO_NETDEV, NF_NETDEV_EGRESS), "egress");
 	CHECK_STR(hook_to_string(NFPROTO_ARP, 1), "output");
 	CHECK_STR(verdict_to_string(CG_VERDICT_GOTO), "goto");
-	CHECK_STR(expr_type_to_string(CG_EXPR_LOOKUP), "lookup");
-	CHECK_STR(expr_type_to_string(CG_EXPR_XT_MATCH), "match");
+	CHECK_NAMES(expr_type_to_string, { CG_EXPR_LOOKUP, "lookup" }, { CG_EXPR_XT_MATCH, "match" });
 }
 
 static struct cg_expr *jump(struct cg_ruleset *rs, enum cg_verdict_code code, const char *to)
@@ -160,9 +147,9 @@ static void test_resolve_large(void)
 			r->exprs = jump(&rs, CG_VERDICT_JUMP, arena_strdup(&rs.arena, name));
 		}
 	}
-	t0 = now();
+	t0 = test_now();
 	CHECK(ruleset_resolve(&rs) == 0);
-	t1 = now();
+	t1 = test_now();
 	for (uint32_t i = 0; i < n_chains; i++)
 		for (uint32_t j = 0; j < t->chains[i].n_rules; j++) {
 			const struct cg_verdict *v = &t->chains[i].rules[j].exprs[0].immediate.verdict;

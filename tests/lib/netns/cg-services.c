@@ -27,7 +27,7 @@
  *
  * Sockets: wildcard IPv4 and IPv6 (IPV6_V6ONLY) for each service; UDP
  * replies leave from the address the request was sent to (IP_PKTINFO, see
- * cg-echo.c for why). The ready file is written, through a rename, once
+ * cg-serve.c for why). The ready file is written, through a rename, once
  * every socket is bound. Serves until SIGTERM or SIGINT.
  */
 /* config.h (forced in by AM_CPPFLAGS) defines it; standalone builds need it too. */
@@ -35,9 +35,7 @@
 #define _GNU_SOURCE /* in6_pktinfo, ppoll(), accept4() */
 #endif
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,12 +43,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
-#define MAX_LISTENERS 64
-#define MAX_CONNS     64
+#include "cg-serve.h"
+
 #define CONN_BUF      4096   /* a request bigger than this is closed on */
 #define DNS_HEADER    12
 #define NTP_SIZE      48
@@ -66,28 +62,12 @@ static const struct {
 	{ "silent", S_SILENT }, { "echo", S_ECHO },
 };
 
-struct listener {
-	int fd;
-	int family;
-	bool udp;
-	enum service svc;
-	unsigned port;
-};
-
 struct conn {
 	int fd;
 	enum service svc;
 	size_t len;
 	uint8_t buf[CONN_BUF];
 };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -97,22 +77,6 @@ static void usage(FILE *f)
 }
 
 /* --- command line -------------------------------------------------------- */
-
-static int parse_port(const char *s, const char **end, unsigned *port)
-{
-	char *e;
-	unsigned long p;
-
-	if (*s < '0' || *s > '9') /* strtoul would skip blanks and take a sign */
-		return -1;
-	errno = 0;
-	p = strtoul(s, &e, 10);
-	if (errno || p == 0 || p > 65535)
-		return -1;
-	*port = (unsigned)p;
-	*end = e;
-	return 0;
-}
 
 /*
  * "dns:53" -> S_DNS, 53, with UDP and TCP; "echo:7/udp" -> S_ECHO, 7, UDP.
@@ -132,7 +96,7 @@ static int parse_spec(const char *s, enum service *svc, unsigned *port, bool *ud
 	if (i == sizeof(service_names) / sizeof(service_names[0]))
 		return -1;
 	*svc = service_names[i].svc;
-	if (parse_port(colon + 1, &end, port) < 0)
+	if (serve_parse_port(colon + 1, &end, port) < 0)
 		return -1;
 	if (*svc == S_ECHO) {
 		*udp = strcmp(end, "/udp") == 0;
@@ -143,86 +107,6 @@ static int parse_spec(const char *s, enum service *svc, unsigned *port, bool *ud
 		return -1;
 	*udp = *svc == S_DNS || *svc == S_DNS_REFUSED || *svc == S_DNS_EMPTY || *svc == S_NTP;
 	*tcp = *svc != S_NTP;
-	return 0;
-}
-
-/* --- sockets ------------------------------------------------------------- */
-
-/* A bound (TCP: listening) non-blocking socket; -2 when this namespace has
- * no IPv6, -1 on any other error (reported). */
-static int open_listener(int family, bool udp, unsigned port)
-{
-	int one = 1;
-	int fd = socket(family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_storage ss;
-	socklen_t len;
-
-	if (fd < 0) {
-		if (errno == EAFNOSUPPORT)
-			return -2;
-		perror("cg-services: socket");
-		return -1;
-	}
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_ANY);
-		sin->sin_port = htons((uint16_t)port);
-		len = sizeof(*sin);
-		if (udp && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
-			goto fail;
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_any;
-		sin6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*sin6);
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
-			goto fail;
-		if (udp && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0)
-			goto fail;
-	}
-	/* A restarted responder must not wait for its predecessor's TIME_WAIT. */
-	if (!udp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-		goto fail;
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
-		if (family == AF_INET6 && errno == EADDRNOTAVAIL) {
-			close(fd);
-			return -2;
-		}
-		fprintf(stderr, "cg-services: bind %s port %u/%s: %s\n",
-			family == AF_INET ? "0.0.0.0" : "[::]", port, udp ? "udp" : "tcp",
-			strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!udp && listen(fd, 64) < 0)
-		goto fail;
-	return fd;
-fail:
-	perror("cg-services: socket setup");
-	close(fd);
-	return -1;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 
@@ -294,73 +178,65 @@ static size_t dns_answer(const uint8_t *q, size_t n, uint8_t *r, enum service sv
 
 /* --- NTP ----------------------------------------------------------------- */
 
-static void ntp_now(uint8_t ts[8])
-{
-	struct timespec now;
-	uint64_t v;
-	int i;
+#define NTP_UNIX_EPOCH 2208988800u /* 1970-01-01 in NTP's seconds since 1900 */
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	v = ((uint64_t)now.tv_sec + 2208988800ULL) << 32;
-	v |= ((uint64_t)now.tv_nsec << 32) / 1000000000ULL;
-	for (i = 7; i >= 0; i--, v >>= 8)
-		ts[i] = (uint8_t)v;
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 
-/* A server packet answering client packet q; 0 when q is not one. */
+/*
+ * A server packet answering client packet q; 0 when q is not one. A probe
+ * judges the mode, version and stratum, and the origin timestamp: its own
+ * transmit timestamp, copied back. The server's clock is only filled in:
+ * reference, receive and transmit are one reading of gettimeofday(), in
+ * seconds since 1900 and 2^-32 fractions of a second.
+ */
 static size_t ntp_answer(const uint8_t *q, size_t n, uint8_t *r)
 {
+	struct timeval tv;
+	uint8_t clock[8];
 	unsigned version;
 
 	if (n < NTP_SIZE || (q[0] & 7) != 3)
 		return 0;
 	version = (q[0] >> 3) & 7;
+	gettimeofday(&tv, NULL);
+	put_be32(clock, (uint32_t)tv.tv_sec + NTP_UNIX_EPOCH);
+	put_be32(clock + 4, (uint32_t)(((uint64_t)tv.tv_usec << 32) / 1000000));
 	memset(r, 0, NTP_SIZE);
 	r[0] = (uint8_t)((version ? version : 4) << 3 | 4); /* no leap warning, server */
 	r[1] = 2;                                           /* stratum */
 	r[2] = q[2];                                        /* poll */
 	r[3] = (uint8_t)-20;                                /* precision, about 1 us */
 	r[12] = 192, r[13] = 0, r[14] = 2, r[15] = 123;     /* reference id: the upstream */
-	ntp_now(r + 16);                                    /* reference */
+	memcpy(r + 16, clock, 8);                           /* reference */
 	memcpy(r + 24, q + 40, 8);                          /* origin: the client's transmit */
-	ntp_now(r + 32);                                    /* receive */
-	ntp_now(r + 40);                                    /* transmit */
+	memcpy(r + 32, clock, 8);                           /* receive */
+	memcpy(r + 40, clock, 8);                           /* transmit */
 	return NTP_SIZE;
 }
 
 /* --- UDP ----------------------------------------------------------------- */
 
-/*
- * Answers one datagram from the address it was sent to: the received
- * in_pktinfo / in6_pktinfo becomes the sent one (see cg-echo.c).
- */
-static void serve_udp(const struct listener *l)
+/* Answers one datagram, from the address it was sent to. */
+static void serve_udp(const struct serve_listener *l)
 {
 	static uint8_t buf[65536], reply[65536 + 16];
-	struct sockaddr_storage peer;
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-		struct cmsghdr align;
-	} cin, cout;
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr msg = {
-		.msg_name = &peer, .msg_namelen = sizeof(peer),
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cin.buf, .msg_controllen = sizeof(cin.buf),
-	};
-	struct cmsghdr *c, *o = (struct cmsghdr *)cout.buf;
-	bool have_pktinfo = false;
-	ssize_t n;
+	struct serve_dgram d;
+	ssize_t n = serve_recv(l->fd, &d, buf, sizeof(buf));
 	size_t rlen;
 
-	n = recvmsg(l->fd, &msg, 0);
 	if (n < 0)
 		return;
-	switch (l->svc) {
+	switch (l->kind) {
 	case S_DNS:
 	case S_DNS_REFUSED:
 	case S_DNS_EMPTY:
-		rlen = dns_answer(buf, (size_t)n, reply, l->svc);
+		rlen = dns_answer(buf, (size_t)n, reply, (enum service)l->kind);
 		break;
 	case S_NTP:
 		rlen = ntp_answer(buf, (size_t)n, reply);
@@ -370,43 +246,8 @@ static void serve_udp(const struct listener *l)
 		rlen = (size_t)n;
 		break;
 	}
-	if (rlen == 0)
-		return;
-
-	memset(&cout, 0, sizeof(cout));
-	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (l->family == AF_INET && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo in, out;
-
-			memcpy(&in, CMSG_DATA(c), sizeof(in));
-			memset(&out, 0, sizeof(out));
-			out.ipi_spec_dst = in.ipi_addr;
-			o->cmsg_level = IPPROTO_IP;
-			o->cmsg_type = IP_PKTINFO;
-			o->cmsg_len = CMSG_LEN(sizeof(out));
-			memcpy(CMSG_DATA(o), &out, sizeof(out));
-			have_pktinfo = true;
-		} else if (l->family == AF_INET6 && c->cmsg_level == IPPROTO_IPV6 &&
-			   c->cmsg_type == IPV6_PKTINFO) {
-			struct in6_pktinfo in6;
-
-			memcpy(&in6, CMSG_DATA(c), sizeof(in6));
-			if (!IN6_IS_ADDR_LINKLOCAL(&in6.ipi6_addr))
-				in6.ipi6_ifindex = 0;
-			o->cmsg_level = IPPROTO_IPV6;
-			o->cmsg_type = IPV6_PKTINFO;
-			o->cmsg_len = CMSG_LEN(sizeof(in6));
-			memcpy(CMSG_DATA(o), &in6, sizeof(in6));
-			have_pktinfo = true;
-		}
-	}
-	iov.iov_base = reply;
-	iov.iov_len = rlen;
-	msg.msg_flags = 0;
-	msg.msg_control = have_pktinfo ? cout.buf : NULL;
-	msg.msg_controllen = have_pktinfo ? o->cmsg_len : 0;
-	/* A lost reply is the test's to see (a timeout), not ours to report. */
-	(void)sendmsg(l->fd, &msg, MSG_DONTWAIT);
+	if (rlen > 0)
+		serve_reply(l->fd, l->family, &d, reply, rlen);
 }
 
 /* --- TCP ----------------------------------------------------------------- */
@@ -447,7 +288,7 @@ static bool dns_tcp_drain(struct conn *c)
 		if (rlen > 0) {
 			reply[0] = (uint8_t)(rlen >> 8);
 			reply[1] = (uint8_t)rlen;
-			if (write_all(c->fd, reply, rlen + 2) < 0)
+			if (serve_write_all(c->fd, reply, rlen + 2) < 0)
 				return false;
 		}
 		memmove(c->buf, c->buf + qlen + 2, c->len - qlen - 2);
@@ -469,7 +310,7 @@ static bool serve_conn(struct conn *c)
 			return errno == EAGAIN || errno == EINTR;
 		if (n == 0)
 			return false;
-		return c->svc != S_ECHO || write_all(c->fd, buf, (size_t)n) == 0;
+		return c->svc != S_ECHO || serve_write_all(c->fd, buf, (size_t)n) == 0;
 	}
 	if (c->len == sizeof(c->buf))
 		return false;
@@ -482,19 +323,18 @@ static bool serve_conn(struct conn *c)
 	if (c->svc == S_HTTP) {
 		if (!http_request_complete(c))
 			return c->len < sizeof(c->buf);
-		(void)write_all(c->fd, http_reply, sizeof(http_reply) - 1);
+		(void)serve_write_all(c->fd, http_reply, sizeof(http_reply) - 1);
 		return false; /* HTTP/1.0: the close ends the body */
 	}
 	return dns_tcp_drain(c);
 }
 
 /* Accepts one connection on l; the new conn, or NULL. */
-static struct conn *accept_conn(const struct listener *l)
+static struct conn *accept_conn(const struct serve_listener *l)
 {
 	static const char banner[] = "SSH-2.0-cg-services\r\n";
-	struct timeval tv = { .tv_sec = 1 };
 	struct conn *c;
-	int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = serve_accept(l->fd);
 
 	if (fd < 0)
 		return NULL;
@@ -503,12 +343,10 @@ static struct conn *accept_conn(const struct listener *l)
 		close(fd);
 		return NULL;
 	}
-	/* Writes block at most a second: a stuck prober cannot stall the rest. */
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	c->fd = fd;
-	c->svc = l->svc;
+	c->svc = (enum service)l->kind;
 	c->len = 0;
-	if (l->svc == S_BANNER && write_all(fd, banner, sizeof(banner) - 1) < 0) {
+	if (c->svc == S_BANNER && serve_write_all(fd, banner, sizeof(banner) - 1) < 0) {
 		close(fd);
 		free(c);
 		return NULL;
@@ -518,113 +356,25 @@ static struct conn *accept_conn(const struct listener *l)
 
 /* --- main ---------------------------------------------------------------- */
 
-static const char *service_name(enum service svc)
+static const char *service_name(int svc)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(service_names) / sizeof(service_names[0]); i++)
-		if (service_names[i].svc == svc)
+		if ((int)service_names[i].svc == svc)
 			return service_names[i].name;
 	return "?";
 }
 
-static int write_ready_file(const char *path, const struct listener *ls, int nls)
-{
-	size_t n = strlen(path) + 8;
-	char *tmp = malloc(n);
-	FILE *f;
-	int i;
-
-	if (!tmp)
-		return -1;
-	snprintf(tmp, n, "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		perror("cg-services: ready file");
-		free(tmp);
-		return -1;
-	}
-	fprintf(f, "pid %ld\n", (long)getpid());
-	for (i = 0; i < nls; i++)
-		fprintf(f, "%s %s %u/%s\n", ls[i].family == AF_INET ? "ipv4" : "ipv6",
-			service_name(ls[i].svc), ls[i].port, ls[i].udp ? "udp" : "tcp");
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		perror("cg-services: ready file");
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	return 0;
-}
-
-/* Opens the IPv4 and IPv6 sockets of one spec; 0, or the exit status. */
-static int add_listeners(struct listener *ls, int *nls, enum service svc, unsigned port, bool udp)
-{
-	static const int families[] = { AF_INET, AF_INET6 };
-	size_t f;
-
-	for (f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
-		int fd;
-
-		if (*nls >= MAX_LISTENERS) {
-			fprintf(stderr, "cg-services: too many sockets\n");
-			return 2;
-		}
-		fd = open_listener(families[f], udp, port);
-		if (fd == -2) {
-			fprintf(stderr, "cg-services: no IPv6 here, %u serves IPv4 only\n", port);
-			continue;
-		}
-		if (fd < 0)
-			return 1;
-		ls[(*nls)++] = (struct listener){ fd, families[f], udp, svc, port };
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
-	struct listener ls[MAX_LISTENERS];
-	struct conn *conns[MAX_CONNS];
-	struct pollfd pfd[MAX_LISTENERS + MAX_CONNS];
-	const char *ready_file = NULL;
-	struct sigaction sa;
-	sigset_t block, empty;
-	int nls = 0, nconns = 0, i, argi = 1, status = 0;
+	static struct serve sv;
+	struct conn *conns[SERVE_MAX_CONNS];
+	int nconns = 0, i, argi, status = 0;
 
-	for (; argi < argc && strncmp(argv[argi], "--", 2) == 0; argi++) {
-		if (strcmp(argv[argi], "--") == 0) {
-			argi++;
-			break;
-		} else if (strcmp(argv[argi], "--ready-file") == 0 && argi + 1 < argc) {
-			ready_file = argv[++argi];
-		} else if (strcmp(argv[argi], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		} else {
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (argi >= argc) {
-		usage(stderr);
-		return 2;
-	}
-
-	/* Signals are blocked except inside ppoll(): a SIGTERM between the
-	 * flag check and the wait cannot be lost. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, NULL);
-	sigemptyset(&empty);
-	signal(SIGPIPE, SIG_IGN);
+	argi = serve_start(&sv, "cg-services", argc, argv, usage, &status);
+	if (argi < 0)
+		return status;
 
 	/* Every spec is checked before the first socket is bound. */
 	for (i = argi; i < argc; i++) {
@@ -644,54 +394,44 @@ int main(int argc, char **argv)
 		bool udp, tcp;
 
 		parse_spec(argv[argi], &svc, &port, &udp, &tcp);
-		if (udp && (status = add_listeners(ls, &nls, svc, port, true)) != 0)
+		if (udp && (status = serve_add_listeners(&sv, true, port, svc)) != 0)
 			goto out;
-		if (tcp && (status = add_listeners(ls, &nls, svc, port, false)) != 0)
+		if (tcp && (status = serve_add_listeners(&sv, false, port, svc)) != 0)
 			goto out;
 	}
 
-	if (ready_file && write_ready_file(ready_file, ls, nls) < 0) {
-		status = 1;
+	status = serve_ready(&sv, service_name);
+	if (status != 0)
 		goto out;
-	}
 
-	while (!stop_requested) {
-		int n = 0;
-
-		for (i = 0; i < nls; i++)
-			pfd[n++] = (struct pollfd){ .fd = ls[i].fd, .events = POLLIN };
+	while (serve_poll_begin(&sv)) {
 		for (i = 0; i < nconns; i++)
-			pfd[n++] = (struct pollfd){ .fd = conns[i]->fd, .events = POLLIN };
-		if (ppoll(pfd, (nfds_t)n, NULL, &empty) < 0) {
-			if (errno == EINTR)
-				continue;
-			perror("cg-services: ppoll");
-			status = 1;
+			serve_poll_add(&sv, conns[i]->fd);
+		if (serve_wait(&sv, &status) <= 0)
 			break;
-		}
 		/* Connections first, walking backwards: removing one (swap with
 		 * the last) keeps the indexes of those still to visit valid,
 		 * and connections accepted below are not in pfd yet. */
-		for (i = n - nls - 1; i >= 0; i--) {
-			if (!pfd[nls + i].revents || serve_conn(conns[i]))
+		for (i = sv.npfd - sv.nls - 1; i >= 0; i--) {
+			if (!sv.pfd[sv.nls + i].revents || serve_conn(conns[i]))
 				continue;
 			close(conns[i]->fd);
 			free(conns[i]);
 			conns[i] = conns[--nconns];
 		}
-		for (i = 0; i < nls; i++) {
+		for (i = 0; i < sv.nls; i++) {
 			struct conn *c;
 
-			if (!(pfd[i].revents & (POLLIN | POLLERR)))
+			if (!(sv.pfd[i].revents & (POLLIN | POLLERR)))
 				continue;
-			if (ls[i].udp) {
-				serve_udp(&ls[i]);
+			if (sv.ls[i].udp) {
+				serve_udp(&sv.ls[i]);
 				continue;
 			}
-			c = accept_conn(&ls[i]);
+			c = accept_conn(&sv.ls[i]);
 			if (!c)
 				continue;
-			if (nconns >= MAX_CONNS) { /* overloaded: the prober sees a close */
+			if (nconns >= SERVE_MAX_CONNS) { /* overloaded: the prober sees a close */
 				close(c->fd);
 				free(c);
 				continue;
@@ -705,10 +445,6 @@ out:
 		close(conns[i]->fd);
 		free(conns[i]);
 	}
-	for (i = 0; i < nls; i++)
-		close(ls[i].fd);
-	/* A stale ready file would let a restarted responder look ready early. */
-	if (ready_file && status == 0)
-		unlink(ready_file);
+	serve_close(&sv, status);
 	return status;
 }

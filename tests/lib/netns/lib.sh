@@ -6,6 +6,10 @@
 #
 # Core API:
 #   tb_init              require root (skip, or fail under CI=true), arm cleanup
+#   tb_test_init [NEED...]
+#                        a kernel test's start: tb_init, then every NEED a
+#                        command on PATH (skip otherwise) or, when it holds a
+#                        slash, a program of the build (error 99 otherwise)
 #   tb_ns_add VAR NAME   create namespace $TB_PREFIX$NAME with lo up; its name in VAR
 #   tb_exec NS CMD...    run CMD inside namespace NS (a full name from tb_ns_add)
 #   tb_bg NS CMD...      start CMD in the background inside NS; killed at cleanup
@@ -28,9 +32,26 @@
 #                        fails early when PID dies first
 #   tb_wait_link NS DEV [SECONDS]
 #                        waits (bounded) until DEV's operational state is UP
+#   tb_wait_exit PID [SECONDS]
+#                        waits (bounded, 10 s by default) until PID is gone;
+#                        fails when it is still running
+#   tb_proc_state PID WANT [SECONDS]
+#                        waits (bounded, 1 s by default) until PID's state
+#                        (/proc/PID/stat: R, S, T...) is WANT; prints the
+#                        last state seen
 #   tb_echo NS SPEC...   starts cg-echo in NS on SPECs (53/udp, 80/tcp...) and
 #                        returns once every socket is bound; its pid in
 #                        TB_ECHO_PID, its ready file in TB_ECHO_READY
+#   tb_ns_run NS OK-DESC FAIL-DESC [VAR=VALUE...] CMD...
+#                        a test program that judges for itself, run (by
+#                        env(1)) in NS and told the machine's own namespace
+#                        (CG_TEST_HOST_NETNS) so that it refuses to run there
+#                        (test_in_own_netns() in tests/lib/test.h); prints its output;
+#                        exit 0 is t_ok, 99 ends the test with 99, anything
+#                        else t_fail; its stdout stays in t_out
+#
+# iptables-save's text and the renderer against it: tests/lib/netns/render.sh
+# (sourced here).
 #
 # Scenario API (all of it acts on the namespaces tb_scenario made):
 #   tb_scenario
@@ -48,6 +69,25 @@
 #                 gateway). cg-echo answers on 53/udp 53/tcp 80/tcp 123/udp.
 #       Names and addresses are exported: TB_HOST TB_PROV TB_HOST_IP TB_GW
 #       TB_HOST_IP6 TB_PROV_IP6 TB_SVC_IP6 TB_TS_IP TB_TS_IP6 TB_TUN.
+#
+#   tb_topology HOST-NAME PROV-NAME
+#       tb_scenario's namespaces, links, addresses and routes, without its
+#       responder (for a test that sends no traffic)
+#   tb_prov_services SPEC...
+#       the provider's cg-echo makes way for cg-services on SPECs (dns:53
+#       http:80 ntp:123...); returns once every socket is bound
+#   tb_audit_env VAR
+#       a temporary directory (its path in VAR and TB_AUDIT_DIR) for the
+#       audit's local policies (local/), DMI strings (dmi/) and state (state/),
+#       exported: never the machine's own
+#   tb_audit DESC WANT-EXIT ARGS...
+#       cgnatcheck --format json ARGS in $TB_HOST, the exit status checked;
+#       the report in $TB_AUDIT_DIR/out.json, stderr in $TB_AUDIT_DIR/err
+#   tb_json EXPR
+#       prints a Python expression over the last report `r` (jq-like checks)
+#   tb_nft_guard
+#       in $TB_HOST, a table of nft's own (no iptables name), inet guard,
+#       whose input chain drops the sources of a set holding 100.64.0.0/10
 #
 #   tb_ct_flush NS...    forget the namespaces' connections (conntrack -F)
 #   tb_probe ADDR PORT udp|tcp [cg-probe options]
@@ -120,6 +160,7 @@
 # firewall drops: tests tell the two apart with `ip route get`.
 
 . "${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}/tests/lib/lib.sh"
+. "$top_srcdir/tests/lib/netns/render.sh"
 
 TB_PREFIX="cgt$$-"
 TB_NAMESPACES=()
@@ -160,6 +201,17 @@ tb_init() {
 	ip netns list >/dev/null 2>&1 || t_skip "cannot list network namespaces"
 	trap tb_cleanup EXIT
 	trap tb_on_signal INT TERM HUP
+}
+
+tb_test_init() {
+	local need
+	tb_init
+	for need; do
+		case $need in
+		*/*) t_require_built "$need" ;;
+		*) t_require_tools "$need" ;;
+		esac
+	done
 }
 
 # tb_ns_add VAR NAME: creates $TB_PREFIX$NAME and stores the full name in VAR
@@ -225,14 +277,6 @@ tb_die() {
 	exit 99
 }
 
-# tb_legacy_save_text NS FAM TABLE: iptables-legacy-save's text of one
-# table (FAM 4 or 6) without its comment lines and counters, to compare
-tb_legacy_save_text() {
-	local ns=$1 fam=$2 table=$3 save=iptables-legacy-save
-	[ "$fam" = 6 ] && save=ip6tables-legacy-save
-	tb_exec "$ns" "$save" -t "$table" | { grep -v '^#' || true; } | sed 's/ \[[0-9]*:[0-9]*\]$//'
-}
-
 tb_prog() {
 	local p="${top_builddir:-$top_srcdir}/tests/lib/netns/$1"
 	[ -x "$p" ] || tb_die "$p is not built (make check builds it)"
@@ -270,6 +314,25 @@ tb_wait_link() {
 	return 1
 }
 
+tb_wait_exit() {
+	local pid=$1 secs=${2:-10} i
+	for ((i = 0; i < secs * 20; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	! kill -0 "$pid" 2>/dev/null
+}
+
+tb_proc_state() {
+	local pid=$1 want=$2 secs=${3:-1} i state=
+	for ((i = 0; i < secs * 20; i++)); do
+		state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null || true)
+		[ "$state" = "$want" ] && break
+		sleep 0.05
+	done
+	printf '%s\n' "$state"
+}
+
 TB_ECHO_SEQ=0
 tb_echo() {
 	local ns=$1 echo dir ready
@@ -291,10 +354,24 @@ tb_echo() {
 	}
 }
 
-tb_scenario() {
+tb_ns_run() {
+	local ns=$1 ok=$2 fail=$3 host_netns
+	shift 3
+	host_netns=$(stat -L -c %i /proc/self/ns/net)
+	t_run tb_exec "$ns" env CG_TEST_HOST_NETNS="$host_netns" "$@"
+	printf '%s\n' "$t_out"
+	[ -z "$t_err" ] || printf '%s\n' "$t_err" >&2
+	case $t_status in
+	0) t_ok "$ok" ;;
+	99) echo "ERROR: could not run: $*" >&2; exit 99 ;;
+	*) t_fail "$fail" ;;
+	esac
+}
+
+tb_topology() {
 	local a ns
-	tb_ns_add TB_HOST host
-	tb_ns_add TB_PROV prov
+	tb_ns_add TB_HOST "$1"
+	tb_ns_add TB_PROV "$2"
 	export TB_HOST TB_PROV
 
 	# No duplicate address detection: addresses must be usable at once,
@@ -305,7 +382,8 @@ tb_scenario() {
 	done
 	# Debian 12's loose reverse-path filter (systemd's 50-default.conf); a
 	# new namespace would otherwise get whatever this machine has.
-	tb_exec "$TB_HOST" sysctl -qw net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2
+	tb_exec "$TB_HOST" sysctl -qw net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2 ||
+		tb_die "cannot set sysctls in $TB_HOST"
 
 	ip -n "$TB_HOST" link add eth0 type veth peer name veth-host netns "$TB_PROV" ||
 		tb_die "cannot create the veth pair"
@@ -338,10 +416,27 @@ tb_scenario() {
 	ip -n "$TB_HOST" link set "$TB_TUN" up
 	ip -n "$TB_HOST" addr add "$TB_TS_IP/32" dev "$TB_TUN"
 	ip -n "$TB_HOST" addr add "$TB_TS_IP6/128" dev "$TB_TUN" nodad
+}
 
+tb_scenario() {
+	tb_topology host prov
 	tb_echo "$TB_PROV" 53/udp 53/tcp 80/tcp 123/udp || tb_die "the provider's responder did not start"
-	# shellcheck disable=SC2034 # for tests that stop the provider's responder
 	TB_PROV_ECHO_PID=$TB_ECHO_PID
+}
+
+tb_prov_services() {
+	local services i dir
+	services=$(tb_prog cg-services) || exit 99
+	kill "$TB_PROV_ECHO_PID"
+	wait "$TB_PROV_ECHO_PID" 2>/dev/null || true
+	# Reaped: the cleanup must not signal its pid again (it may be reused).
+	for i in "${!TB_PIDS[@]}"; do
+		[ "${TB_PIDS[i]}" != "$TB_PROV_ECHO_PID" ] || unset 'TB_PIDS[i]'
+	done
+	TB_PIDS=("${TB_PIDS[@]}")
+	tb_tmpdir dir
+	tb_bg "$TB_PROV" "$services" --ready-file "$dir/services.ready" "$@"
+	tb_wait_file "$dir/services.ready" 10 "${TB_PIDS[-1]}" || tb_die "cg-services did not get ready"
 }
 
 # Each probe is a new conversation: conntrack entries of earlier probes are
@@ -408,6 +503,40 @@ tb_expect_inbound() {
 	local desc=$1 want=$2
 	shift 2
 	tb__expect_word "$desc" "$want" tb_probe_inbound "$@"
+}
+
+# --- the audit in the host ----------------------------------------------------
+
+tb_audit_env() {
+	local tb__w # not `w`: see tb_ns_add
+	tb_tmpdir tb__w
+	export CGNATCHECK_POLICY_DIR="$top_srcdir/policies" CGNATCHECK_POLICY_LOCAL_DIR="$tb__w/local" \
+		CGNATCHECK_DMI_DIR="$tb__w/dmi" CGNATCHECK_STATE_DIR="$tb__w/state"
+	TB_AUDIT_DIR=$tb__w
+	printf -v "$1" '%s' "$tb__w"
+}
+
+tb_audit() {
+	local desc=$1 want=$2 status=0
+	shift 2
+	tb_exec "$TB_HOST" "$CGNATCHECK" --format json "$@" >"$TB_AUDIT_DIR/out.json" 2>"$TB_AUDIT_DIR/err" ||
+		status=$?
+	t_expect "$desc: exit status" "$want" "$status"
+	[ "$status" -ne 3 ] || cat "$TB_AUDIT_DIR/err" >&2
+}
+
+tb_json() {
+	python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+		"$TB_AUDIT_DIR/out.json" "$1"
+}
+
+tb_nft_guard() {
+	tb_exec "$TB_HOST" nft -f - <<'EOF'
+table inet guard {
+	set shared { type ipv4_addr; flags interval; elements = { 100.64.0.0/10 } }
+	chain input { type filter hook input priority 0; policy accept; ip saddr @shared drop; }
+}
+EOF
 }
 
 # --- Tailscale's netfilter layout ------------------------------------------

@@ -7,10 +7,10 @@
 # child's exit status is the expected one, and none of its namespaces (its
 # prefix is cgt<pid>-), processes or temporary directories remains.
 set -euo pipefail
-. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib/netns/lib.sh"
 
 tb_init
-child="${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/cleanup-child.sh"
+child=$top_srcdir/tests/lib/netns/cleanup-child.sh
 tb_tmpdir dir
 
 leftover_namespaces() { # PREFIX
@@ -19,7 +19,7 @@ leftover_namespaces() { # PREFIX
 
 # run_child MODE [SIGNAL] EXPECTED_STATUS
 run_child() {
-	local mode=$1 sig=$2 want=$3 marker pid st i prefix pids tmpdirs p alive=""
+	local mode=$1 sig=$2 want=$3 marker pid st prefix pids tmpdirs p alive=""
 	marker="$dir/$mode-$sig.marker"
 	bash "$child" "$mode" "$marker" >"$dir/$mode-$sig.log" 2>&1 &
 	pid=$!
@@ -43,12 +43,7 @@ run_child() {
 		esac
 		kill -s "$sig" "$pid"
 	fi
-	# Bounded wait for the child's exit.
-	for ((i = 0; i < 200; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if ! tb_wait_exit "$pid" 10; then
 		t_fail "$mode/$sig: the child is still running after 10 s"
 		kill -KILL "$pid" 2>/dev/null || true
 	fi

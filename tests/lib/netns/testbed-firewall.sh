@@ -24,7 +24,7 @@
 # rules first in mangle, the IPv6 chains without the CGNAT rule, nothing in the
 # other back end, and nothing left after tb_ts_remove.
 set -euo pipefail
-. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib/netns/lib.sh"
 
 form=${1:?usage: testbed-firewall.sh legacy|nft|nftables}
 tb_init

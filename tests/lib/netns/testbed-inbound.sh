@@ -8,7 +8,7 @@
 # packet), while a check from the gateway's own address (outside the range)
 # gets through; and accepted again once tailscaled is stopped.
 set -euo pipefail
-. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib/netns/lib.sh"
 
 tb_init
 tb_scenario

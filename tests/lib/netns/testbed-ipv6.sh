@@ -5,7 +5,7 @@
 # with Tailscale's layout in each form (its IPv6 chains have no CGNAT rule),
 # while the IPv4 service next to them is cut off, so the layout was live.
 set -euo pipefail
-. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib/netns/lib.sh"
 
 tb_init
 tb_scenario

@@ -3,4 +3,4 @@
 # Tailscale's layouts written with iptables-legacy/ip6tables-legacy: what the
 # oracle sees with each of them, and that the rules are where claimed. The
 # checks are in testbed-firewall.sh, shared by the three firewall forms.
-exec bash "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/testbed-firewall.sh" legacy
+exec bash "${top_srcdir:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib/netns/testbed-firewall.sh" legacy

@@ -3,4 +3,4 @@
 # Tailscale's layouts written with iptables-nft/ip6tables-nft: what the
 # oracle sees with each of them, and that the rules are where claimed. The
 # checks are in testbed-firewall.sh, shared by the three firewall forms.
-exec bash "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/testbed-firewall.sh" nft
+exec bash "${top_srcdir:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib/netns/testbed-firewall.sh" nft

@@ -14,7 +14,7 @@
 #
 # Both families; removing the routing (tb_ts_unroute) restores the main table.
 set -euo pipefail
-. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib/netns/lib.sh"
 
 tb_init
 tb_scenario

@@ -7,7 +7,7 @@
 # port, from its own address (the echo comes back from 100.100.2.136, not from
 # the gateway address the route would pick as source).
 set -euo pipefail
-. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib/netns/lib.sh"
 
 tb_init
 tb_scenario

@@ -7,7 +7,7 @@
 # timeout), its options doing what they claim, its deadline, and cg-echo's
 # ready file, refusal of a busy port and clean SIGTERM exit.
 set -euo pipefail
-. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/lib/netns/lib.sh"
 
 tb_init
 probe=$(tb_prog cg-probe) || exit 99
