@@ -2,22 +2,24 @@
 /* One x_tables extension, kept together the way iptables keeps
  * extensions/libxt_NAME.c: the blobs it accepts (names, revisions,
  * families, the kernel struct's size), how a blob becomes its decoded value,
- * how that value matches a packet or changes it, and how iptables-save
- * prints it.
+ * how that value matches a packet or changes it, how iptables-save
+ * prints it, and what of it makes a rule's identity.
  *
  * Each extension lives in src/model/xt/match-NAME.c or target-NAME.c (one
  * file per extension, or per family of extensions sharing one kernel
  * struct: tcp and udp, the NAT targets) and exports one descriptor;
  * src/model/xt/registry.c lists them by the kind of value they decode to,
- * and xt_decode(), xt_match(), xt_target_apply() and xt_print() dispatch
- * through that list. Adding an extension: its kind and value in xt.h, its
- * file, its line in the registry, its golden cases in tests/unit/golden/. */
+ * and xt_decode(), xt_match(), xt_target_apply(), xt_print() and the
+ * rule identity (rule-identity.c) dispatch through that list. Adding an
+ * extension: its kind and value in xt.h, its file, its line in the
+ * registry, its golden cases in tests/unit/golden/. */
 #pragma once
 
 #include <stddef.h>
 #include <stdio.h>
 
 #include "cgnatcheck/arena.h"
+#include "cgnatcheck/canon.h"
 #include "cgnatcheck/xt.h"
 
 /* How one decode call allocates: strings either point into the blob or,
@@ -42,6 +44,12 @@ typedef void (*xt_apply_fn)(const struct xt_decoded *t, struct cg_packet *pkt, s
 typedef void (*xt_print_fn)(FILE *f, const struct xt_decoded *d);
 /* The name iptables prints for a decoded value when it is not d->name. */
 typedef const char *(*xt_print_name_fn)(const struct xt_decoded *d);
+/* Writes what identifies a decoded value to rule_equal() and rule_hash()
+ * (rule-identity.c has written its kind and family): each field of its
+ * kind's union member (the only one allocated), in a fixed order. Changing
+ * what a kind writes changes the rule_hash() of every rule using it, which
+ * scheduled audits keep in their state (audit-state.h). */
+typedef void (*xt_ident_fn)(struct canon *c, const struct xt_decoded *d);
 
 /* One blob the kernel accepts: a name at revisions rev_min..rev_max of a
  * family, carrying a struct of `size` bytes. */
@@ -63,6 +71,7 @@ struct xt_ext {
 	xt_apply_fn apply;          /* targets; NULL: the simulator cannot apply it */
 	xt_print_fn print;          /* NULL: printed as unsupported */
 	xt_print_name_fn print_name; /* NULL: d->name */
+	xt_ident_fn ident;          /* NULL: identified by its kind and family alone */
 };
 
 /* The registry: the extension whose forms decode to each kind (several

@@ -18,7 +18,9 @@
  *                                      iptables-save prints it:
  *                                      "-m NAME OPTIONS" or "-j NAME OPTIONS"
  *
- * Every (name, revision, family) the registry accepts must have a case. */
+ * Every (name, revision, family) the registry accepts must have a case.
+ * The same cases, decoded, check each extension's identity of its values
+ * (what rule_equal() and rule_hash() compare). */
 #include "config.h"
 
 #include <netinet/in.h>    /* before <linux/netfilter.h>: glibc first */
@@ -139,16 +141,23 @@ static void load(const char *path)
 	}
 }
 
+/* The case's match or target as a rule holds it: its blob, and its decoded
+ * value d when not NULL. */
+static struct cg_expr xt_expr(const struct golden *g, const struct xt_decoded *d)
+{
+	return (struct cg_expr){
+		.type = g->target ? CG_EXPR_XT_TARGET : CG_EXPR_XT_MATCH,
+		.xt = { .name = g->name, .revision = g->revision, .info_len = g->len,
+			.info = g->len ? g->blob : NULL, .decoded = d },
+	};
+}
+
 /* The rule "-A G <the case's match or target>", with the blob undecoded. */
 static char *render(const struct golden *g)
 {
 	struct cg_table t = { .family = g->family, .name = "filter" };
 	struct cg_chain c = { .table = &t, .name = "G" };
-	struct cg_expr e = {
-		.type = g->target ? CG_EXPR_XT_TARGET : CG_EXPR_XT_MATCH,
-		.xt = { .name = g->name, .revision = g->revision, .info_len = g->len,
-			.info = g->len ? g->blob : NULL },
-	};
+	struct cg_expr e = xt_expr(g, NULL);
 	struct cg_rule rule = { .chain = &c, .exprs = &e, .n_exprs = 1 };
 
 	return ipt_rule_to_string(&rule);
@@ -216,6 +225,110 @@ static void test_coverage(void)
 	}
 }
 
+/* Whether the decoded values a (of case ga) and b (of gb) have the same
+ * identity, as `same` says: the bytes their extension's ident writes, and
+ * rule_equal() and rule_hash() of rules holding them. */
+static void check_ident(const struct golden *ga, const struct xt_decoded *a, const struct golden *gb,
+			const struct xt_decoded *b, bool same)
+{
+	const struct xt_ext *x = xt_registry[a->kind];
+	struct canon ca = { 0 }, cb = { 0 };
+	struct cg_expr ea = xt_expr(ga, a), eb = xt_expr(gb, b);
+	struct cg_rule ra = { .exprs = &ea, .n_exprs = 1 }, rb = { .exprs = &eb, .n_exprs = 1 };
+	bool bytes_same;
+
+	x->ident(&ca, a);
+	x->ident(&cb, b);
+	bytes_same = ca.len == cb.len && (!ca.len || !memcmp(ca.buf, cb.buf, ca.len));
+	test_checks++;
+	if (bytes_same != same || rule_equal(&ra, &rb) != same || (rule_hash(&ra) == rule_hash(&rb)) != same) {
+		fprintf(stderr, "%s and %s: %s '%s' revision %u: expected %s identity\n", ga->where, gb->where,
+			ga->target ? "target" : "match", ga->name, ga->revision, same ? "the same" : "another");
+		test_failures++;
+	}
+	free(ca.buf);
+	free(cb.buf);
+}
+
+/* The standard target has a single golden case (it prints as unsupported,
+ * whatever its verdict): its pair is ACCEPT and DROP. */
+static void pair_standard(struct arena *a, bool *paired)
+{
+	static struct golden g[2] = {
+		{ .where = "standard ACCEPT", .family = NFPROTO_IPV4, .target = true, .len = sizeof(int32_t) },
+		{ .where = "standard DROP", .family = NFPROTO_IPV4, .target = true, .len = sizeof(int32_t) },
+	};
+	const int32_t verdicts[2] = { -NF_ACCEPT - 1, -NF_DROP - 1 };
+	const struct xt_decoded *d[2];
+
+	for (int i = 0; i < 2; i++) {
+		memcpy(g[i].blob, &verdicts[i], sizeof(verdicts[i]));
+		d[i] = xt_decode(a, true, "", 0, NFPROTO_IPV4, g[i].blob, g[i].len);
+		CHECK(d[i] && d[i]->kind == XT_TARGET_STANDARD);
+	}
+	if (d[0] && d[1]) {
+		check_ident(&g[0], d[0], &g[1], d[1], false);
+		paired[XT_TARGET_STANDARD] = true;
+	}
+}
+
+/* Each extension identifies its values (xt-ext.h's ident), for rule_equal()
+ * and rule_hash(): a blob decoded twice (once owning its strings) is the
+ * same value; two blobs of one form (name, revision, family) that print
+ * differently are different values, and every extension with a value has
+ * such a pair. */
+static void test_identity(void)
+{
+	const struct xt_decoded **dec = xcalloc(n_cases, sizeof(*dec));
+	bool paired[XT_KIND_COUNT] = { false };
+	struct arena a = { 0 };
+
+	for (unsigned kind = 0; kind < XT_KIND_COUNT; kind++)
+		CHECK(xt_registry[kind] && xt_registry[kind]->ident);
+	for (unsigned i = 0; i < n_cases; i++) {
+		const struct golden *g = &cases[i];
+		const void *info = g->len ? g->blob : NULL;
+		const struct xt_decoded *again;
+
+		dec[i] = xt_decode(&a, g->target, g->name, g->revision, g->family, info, g->len);
+		again = xt_decode_owned(&a, g->target, g->name, g->revision, g->family, info, g->len);
+		CHECK(dec[i] && again && xt_registry[dec[i]->kind] && xt_registry[dec[i]->kind]->ident);
+		if (!dec[i] || !again || !xt_registry[dec[i]->kind] || !xt_registry[dec[i]->kind]->ident) {
+			dec[i] = NULL;
+			continue;
+		}
+		check_ident(g, dec[i], g, again, true);
+	}
+	for (unsigned i = 0; i < n_cases; i++)
+		for (unsigned j = i + 1; j < n_cases && dec[i]; j++) {
+			const struct golden *gi = &cases[i], *gj = &cases[j];
+
+			if (!dec[j] || gi->target != gj->target || gi->family != gj->family ||
+			    strcmp(gi->name, gj->name) || !strcmp(gi->save, gj->save))
+				continue;
+			check_ident(gi, dec[i], gj, dec[j], false);
+			paired[dec[i]->kind] = true;
+		}
+	pair_standard(&a, paired);
+	for (unsigned kind = 0; kind < XT_KIND_COUNT; kind++) {
+		const struct xt_ext *x = xt_registry[kind];
+		bool any = false;
+
+		if (!x || !x->value_size)
+			continue;
+		for (unsigned k = 0; k < XT_KIND_COUNT; k++)
+			any |= paired[k] && xt_registry[k] == x;
+		test_checks++;
+		if (!any) {
+			fprintf(stderr, "no two golden cases of %s '%s' that differ\n",
+				x->target ? "target" : "match", x->forms[0].name);
+			test_failures++;
+		}
+	}
+	free(dec);
+	arena_free(&a);
+}
+
 int main(void)
 {
 	load(GOLDEN_DIR "/xt-iptables.txt");
@@ -223,5 +336,6 @@ int main(void)
 	CHECK(n_cases > 150);
 	test_cases();
 	test_coverage();
+	test_identity();
 	return test_result();
 }

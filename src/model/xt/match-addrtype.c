@@ -164,6 +164,16 @@ static void addrtype_print(FILE *f, const struct xt_decoded *d)
 	}
 }
 
+static void addrtype_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u16(c, d->addrtype.source);
+	canon_u16(c, d->addrtype.dest);
+	canon_u8(c, d->addrtype.invert_source);
+	canon_u8(c, d->addrtype.invert_dest);
+	canon_u8(c, d->addrtype.limit_iface_in);
+	canon_u8(c, d->addrtype.limit_iface_out);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "addrtype", XT_MATCH_ADDRTYPE, 0, 0, NFPROTO_IPV4, sizeof(struct xt_addrtype_info), addrtype0_decode },
 	{ "addrtype", XT_MATCH_ADDRTYPE, 1, 1, NFPROTO_UNSPEC, sizeof(struct xt_addrtype_info_v1), addrtype1_decode },
@@ -174,4 +184,5 @@ const struct xt_ext xt_match_addrtype = {
 	.value_size = XT_VALUE_SIZE(addrtype),
 	.match = addrtype_match,
 	.print = addrtype_print,
+	.ident = addrtype_ident,
 };

@@ -26,6 +26,11 @@ static void comment_print(FILE *f, const struct xt_decoded *d)
 	xt_print_string(f, d->comment);
 }
 
+static void comment_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_str(c, d->comment);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "comment", XT_MATCH_COMMENT, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_comment_info), comment_decode },
 };
@@ -35,4 +40,5 @@ const struct xt_ext xt_match_comment = {
 	.value_size = XT_VALUE_SIZE(comment),
 	.match = comment_match,
 	.print = comment_print,
+	.ident = comment_ident,
 };

@@ -263,6 +263,31 @@ static const char *conntrack_print_name(const struct xt_decoded *d)
 	return d->conntrack.match_flags & XT_CONNTRACK_STATE_ALIAS ? "state" : d->name;
 }
 
+static void conntrack_ident(struct canon *c, const struct xt_decoded *d)
+{
+	const struct xt_conntrack_dec *ct = &d->conntrack;
+
+	canon_u16(c, ct->match_flags);
+	canon_u16(c, ct->invert_flags);
+	canon_u16(c, ct->state_mask);
+	canon_u16(c, ct->status_mask);
+	canon_u16(c, ct->l4proto);
+	canon_addr(c, &ct->origsrc);
+	canon_addr(c, &ct->origsrc_mask);
+	canon_addr(c, &ct->origdst);
+	canon_addr(c, &ct->origdst_mask);
+	canon_addr(c, &ct->replsrc);
+	canon_addr(c, &ct->replsrc_mask);
+	canon_addr(c, &ct->repldst);
+	canon_addr(c, &ct->repldst_mask);
+	xt_ident_ports(c, &ct->origsrc_port);
+	xt_ident_ports(c, &ct->origdst_port);
+	xt_ident_ports(c, &ct->replsrc_port);
+	xt_ident_ports(c, &ct->repldst_port);
+	canon_u32(c, ct->expires_min);
+	canon_u32(c, ct->expires_max);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "conntrack", XT_MATCH_CONNTRACK, 1, 1, NFPROTO_UNSPEC, sizeof(struct xt_conntrack_mtinfo1), conntrack_decode },
 	{ "conntrack", XT_MATCH_CONNTRACK, 2, 2, NFPROTO_UNSPEC, sizeof(struct xt_conntrack_mtinfo2), conntrack_decode },
@@ -275,4 +300,5 @@ const struct xt_ext xt_match_conntrack = {
 	.match = conntrack_match,
 	.print = conntrack_print,
 	.print_name = conntrack_print_name,
+	.ident = conntrack_ident,
 };

@@ -62,6 +62,14 @@ static void icmp_print(FILE *f, const struct xt_decoded *d)
 		fprintf(f, "/%u", i->code_min);
 }
 
+static void icmp_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u8(c, d->icmp.type);
+	canon_u8(c, d->icmp.code_min);
+	canon_u8(c, d->icmp.code_max);
+	canon_u8(c, d->icmp.invert);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "icmp",  XT_MATCH_ICMP,  0, 0, NFPROTO_IPV4, sizeof(struct ipt_icmp), icmp_decode },
 	{ "icmp6", XT_MATCH_ICMP6, 0, 0, NFPROTO_IPV6, sizeof(struct ip6t_icmp), icmp_decode },
@@ -72,4 +80,5 @@ const struct xt_ext xt_match_icmp = {
 	.value_size = XT_VALUE_SIZE(icmp),
 	.match = icmp_match,
 	.print = icmp_print,
+	.ident = icmp_ident,
 };

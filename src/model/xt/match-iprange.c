@@ -67,6 +67,15 @@ static void iprange_print(FILE *f, const struct xt_decoded *d)
 		print_range(f, "--dst-range", &r->dst_min, &r->dst_max, r->flags & IPRANGE_DST_INV);
 }
 
+static void iprange_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u8(c, d->iprange.flags);
+	canon_addr(c, &d->iprange.src_min);
+	canon_addr(c, &d->iprange.src_max);
+	canon_addr(c, &d->iprange.dst_min);
+	canon_addr(c, &d->iprange.dst_max);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "iprange", XT_MATCH_IPRANGE, 1, 1, NFPROTO_UNSPEC, sizeof(struct xt_iprange_mtinfo), iprange_decode },
 };
@@ -76,4 +85,5 @@ const struct xt_ext xt_match_iprange = {
 	.value_size = XT_VALUE_SIZE(iprange),
 	.match = iprange_match,
 	.print = iprange_print,
+	.ident = iprange_ident,
 };

@@ -44,6 +44,12 @@ static void limit_print(FILE *f, const struct xt_decoded *d)
 		fprintf(f, " --limit-burst %u", l->burst);
 }
 
+static void limit_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u32(c, d->limit.avg);
+	canon_u32(c, d->limit.burst);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "limit", XT_MATCH_LIMIT, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_rateinfo), limit_decode },
 };
@@ -52,4 +58,5 @@ const struct xt_ext xt_match_limit = {
 	.forms = forms, .n_forms = ARRAY_SIZE(forms),
 	.value_size = XT_VALUE_SIZE(limit),
 	.print = limit_print,
+	.ident = limit_ident,
 };

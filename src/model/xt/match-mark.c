@@ -48,6 +48,13 @@ static void mark_print(FILE *f, const struct xt_decoded *d)
 	xt_print_mark_mask(f, d->mark.mark, d->mark.mask);
 }
 
+static void mark_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u32(c, d->mark.mark);
+	canon_u32(c, d->mark.mask);
+	canon_u8(c, d->mark.invert);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "mark",     XT_MATCH_MARK,     1, 1, NFPROTO_UNSPEC, sizeof(struct xt_mark_mtinfo1), mark_decode },
 	{ "connmark", XT_MATCH_CONNMARK, 1, 1, NFPROTO_UNSPEC, sizeof(struct xt_connmark_mtinfo1), mark_decode },
@@ -58,4 +65,5 @@ const struct xt_ext xt_match_mark = {
 	.value_size = XT_VALUE_SIZE(mark),
 	.match = mark_match,
 	.print = mark_print,
+	.ident = mark_ident,
 };

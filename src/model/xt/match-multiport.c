@@ -90,6 +90,17 @@ static void multiport_print(FILE *f, const struct xt_decoded *d)
 	}
 }
 
+static void multiport_ident(struct canon *c, const struct xt_decoded *d)
+{
+	uint8_t n = d->multiport.count < XT_DEC_MULTI_PORTS ? d->multiport.count : XT_DEC_MULTI_PORTS;
+
+	canon_u8(c, d->multiport.flags);
+	canon_u8(c, n);
+	canon_bytes(c, d->multiport.ports, n * sizeof(d->multiport.ports[0]));
+	canon_bytes(c, d->multiport.pflags, n);
+	canon_u8(c, d->multiport.invert);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "multiport", XT_MATCH_MULTIPORT, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_multiport), multiport_decode },
 	{ "multiport", XT_MATCH_MULTIPORT, 1, 1, NFPROTO_UNSPEC, sizeof(struct xt_multiport_v1), multiport_decode },
@@ -100,4 +111,5 @@ const struct xt_ext xt_match_multiport = {
 	.value_size = XT_VALUE_SIZE(multiport),
 	.match = multiport_match,
 	.print = multiport_print,
+	.ident = multiport_ident,
 };

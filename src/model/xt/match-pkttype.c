@@ -51,6 +51,12 @@ static void pkttype_print(FILE *f, const struct xt_decoded *d)
 	fprintf(f, "%d", p->pkttype);
 }
 
+static void pkttype_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u32(c, (uint32_t)d->pkttype.pkttype);
+	canon_u8(c, d->pkttype.invert);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "pkttype", XT_MATCH_PKTTYPE, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_pkttype_info), pkttype_decode },
 };
@@ -60,4 +66,5 @@ const struct xt_ext xt_match_pkttype = {
 	.value_size = XT_VALUE_SIZE(pkttype),
 	.match = pkttype_match,
 	.print = pkttype_print,
+	.ident = pkttype_ident,
 };

@@ -94,6 +94,18 @@ static void set_print(FILE *f, const struct xt_decoded *d)
 	}
 }
 
+static void set_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u16(c, d->set.index);
+	canon_u8(c, d->set.dim);
+	canon_u8(c, d->set.flags);
+	canon_u32(c, d->set.v3_flags);
+	canon_u8(c, d->set.packets.op);
+	canon_u64(c, d->set.packets.value);
+	canon_u8(c, d->set.bytes.op);
+	canon_u64(c, d->set.bytes.value);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "set", XT_MATCH_SET, 1, 2, NFPROTO_UNSPEC, sizeof(struct xt_set_info_match_v1), set1_decode },
 	{ "set", XT_MATCH_SET, 3, 3, NFPROTO_UNSPEC, sizeof(struct xt_set_info_match_v3), set3_decode },
@@ -104,4 +116,5 @@ const struct xt_ext xt_match_set = {
 	.forms = forms, .n_forms = ARRAY_SIZE(forms),
 	.value_size = XT_VALUE_SIZE(set),
 	.print = set_print,
+	.ident = set_ident,
 };

@@ -33,6 +33,11 @@ static void state_print(FILE *f, const struct xt_decoded *d)
 			   "");
 }
 
+static void state_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u32(c, d->state.statemask);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "state", XT_MATCH_STATE, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_state_info), state_decode },
 };
@@ -42,4 +47,5 @@ const struct xt_ext xt_match_state = {
 	.value_size = XT_VALUE_SIZE(state),
 	.match = state_match,
 	.print = state_print,
+	.ident = state_ident,
 };

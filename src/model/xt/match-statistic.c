@@ -60,6 +60,15 @@ static void statistic_print(FILE *f, const struct xt_decoded *d)
 	}
 }
 
+static void statistic_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u16(c, d->statistic.mode);
+	canon_u16(c, d->statistic.flags);
+	canon_u32(c, d->statistic.probability);
+	canon_u32(c, d->statistic.every);
+	canon_u32(c, d->statistic.packet);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "statistic", XT_MATCH_STATISTIC, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_statistic_info), statistic_decode },
 };
@@ -69,4 +78,5 @@ const struct xt_ext xt_match_statistic = {
 	.value_size = XT_VALUE_SIZE(statistic),
 	.match = statistic_match,
 	.print = statistic_print,
+	.ident = statistic_ident,
 };

@@ -124,6 +124,16 @@ static void tcpudp_print(FILE *f, const struct xt_decoded *d)
 _Static_assert(XT_TCP_INV_SRCPT == XT_UDP_INV_SRCPT && XT_TCP_INV_DSTPT == XT_UDP_INV_DSTPT,
 	       "tcp and udp share their port inversion bits");
 
+static void tcpudp_ident(struct canon *c, const struct xt_decoded *d)
+{
+	xt_ident_ports(c, &d->tcpudp.sport);
+	xt_ident_ports(c, &d->tcpudp.dport);
+	canon_u8(c, d->tcpudp.invflags);
+	canon_u8(c, d->tcpudp.option);
+	canon_u8(c, d->tcpudp.flg_mask);
+	canon_u8(c, d->tcpudp.flg_cmp);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "tcp",     XT_MATCH_TCP, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_tcp), tcp_decode },
 	{ "udp",     XT_MATCH_UDP, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_udp), udp_decode },
@@ -135,4 +145,5 @@ const struct xt_ext xt_match_tcpudp = {
 	.value_size = XT_VALUE_SIZE(tcpudp),
 	.match = tcpudp_match,
 	.print = tcpudp_print,
+	.ident = tcpudp_ident,
 };

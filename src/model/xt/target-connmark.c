@@ -88,6 +88,16 @@ static void connmark_print(FILE *f, const struct xt_decoded *d)
 			c->shift_bits);
 }
 
+static void connmark_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u8(c, d->connmark_tg.mode);
+	canon_u32(c, d->connmark_tg.ctmark);
+	canon_u32(c, d->connmark_tg.ctmask);
+	canon_u32(c, d->connmark_tg.nfmask);
+	canon_u8(c, d->connmark_tg.shift_dir);
+	canon_u8(c, d->connmark_tg.shift_bits);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "CONNMARK", XT_TARGET_CONNMARK, 1, 1, NFPROTO_UNSPEC, sizeof(struct xt_connmark_tginfo1), connmark_decode },
 	{ "CONNMARK", XT_TARGET_CONNMARK, 2, 2, NFPROTO_UNSPEC, sizeof(struct xt_connmark_tginfo2), connmark_decode },
@@ -99,4 +109,5 @@ const struct xt_ext xt_target_connmark = {
 	.value_size = XT_VALUE_SIZE(connmark_tg),
 	.apply = connmark_apply,
 	.print = connmark_print,
+	.ident = connmark_ident,
 };

@@ -100,6 +100,16 @@ static const char *ct_print_name(const struct xt_decoded *d)
 	return d->revision == 2 && (d->ct.flags & XT_CT_NOTRACK_ALIAS) ? "NOTRACK" : d->name;
 }
 
+static void ct_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u16(c, d->ct.flags);
+	canon_u16(c, d->ct.zone);
+	canon_u32(c, d->ct.ct_events);
+	canon_u32(c, d->ct.exp_events);
+	canon_str(c, d->ct.helper);
+	canon_str(c, d->ct.timeout);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "CT",      XT_TARGET_CT, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_ct_target_info), ct_decode },
 	{ "CT",      XT_TARGET_CT, 1, 2, NFPROTO_UNSPEC, sizeof(struct xt_ct_target_info_v1), ct_decode },
@@ -113,4 +123,5 @@ const struct xt_ext xt_target_ct = {
 	.apply = ct_apply,
 	.print = ct_print,
 	.print_name = ct_print_name,
+	.ident = ct_ident,
 };

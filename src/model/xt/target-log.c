@@ -40,6 +40,13 @@ static void log_print(FILE *f, const struct xt_decoded *d)
 		fputs(" --log-macdecode", f);
 }
 
+static void log_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u8(c, d->log.level);
+	canon_u8(c, d->log.logflags);
+	canon_str(c, d->log.prefix);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "LOG", XT_TARGET_LOG, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_log_info), log_decode },
 };
@@ -50,4 +57,5 @@ const struct xt_ext xt_target_log = {
 	.value_size = XT_VALUE_SIZE(log),
 	.apply = xt_apply_continue,
 	.print = log_print,
+	.ident = log_ident,
 };

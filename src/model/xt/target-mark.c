@@ -31,6 +31,12 @@ static void mark_print(FILE *f, const struct xt_decoded *d)
 	fprintf(f, " --set-xmark 0x%x/0x%x", d->mark_tg.mark, d->mark_tg.mask);
 }
 
+static void mark_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u32(c, d->mark_tg.mark);
+	canon_u32(c, d->mark_tg.mask);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "MARK", XT_TARGET_MARK, 2, 2, NFPROTO_UNSPEC, sizeof(struct xt_mark_tginfo2), mark_decode },
 };
@@ -41,4 +47,5 @@ const struct xt_ext xt_target_mark = {
 	.value_size = XT_VALUE_SIZE(mark_tg),
 	.apply = mark_apply,
 	.print = mark_print,
+	.ident = mark_ident,
 };

@@ -151,6 +151,16 @@ static void nat_print(FILE *f, const struct xt_decoded *d)
 	{ name, kind, 1, 1, NFPROTO_UNSPEC, sizeof(struct nf_nat_range), nat_range_decode },             \
 	{ name, kind, 2, 2, NFPROTO_UNSPEC, sizeof(struct nf_nat_range2), nat_range_decode }
 
+static void nat_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u32(c, d->nat.flags);
+	canon_addr(c, &d->nat.min_addr);
+	canon_addr(c, &d->nat.max_addr);
+	canon_u16(c, d->nat.min_port);
+	canon_u16(c, d->nat.max_port);
+	canon_u16(c, d->nat.base_port);
+}
+
 static const struct xt_ext_form forms[] = {
 	NAT_FORMS("DNAT", XT_TARGET_DNAT),
 	NAT_FORMS("SNAT", XT_TARGET_SNAT),
@@ -169,4 +179,5 @@ const struct xt_ext xt_target_nat = {
 	.value_size = XT_VALUE_SIZE(nat),
 	.apply = nat_apply,
 	.print = nat_print,
+	.ident = nat_ident,
 };

@@ -40,6 +40,15 @@ static void nflog_print(FILE *f, const struct xt_decoded *d)
 		fprintf(f, " --nflog-threshold %u", n->threshold);
 }
 
+static void nflog_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u32(c, d->nflog.len);
+	canon_u16(c, d->nflog.group);
+	canon_u16(c, d->nflog.threshold);
+	canon_u16(c, d->nflog.flags);
+	canon_str(c, d->nflog.prefix);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "NFLOG", XT_TARGET_NFLOG, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_nflog_info), nflog_decode },
 };
@@ -50,4 +59,5 @@ const struct xt_ext xt_target_nflog = {
 	.value_size = XT_VALUE_SIZE(nflog),
 	.apply = xt_apply_continue,
 	.print = nflog_print,
+	.ident = nflog_ident,
 };

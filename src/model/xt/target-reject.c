@@ -61,6 +61,11 @@ static void reject_print(FILE *f, const struct xt_decoded *d)
 		fprintf(f, " --reject-with /* unsupported: type %u */", d->reject.with);
 }
 
+static void reject_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u32(c, d->reject.with);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "REJECT", XT_TARGET_REJECT, 0, 0, NFPROTO_IPV4, sizeof(struct ipt_reject_info), reject_decode },
 	{ "REJECT", XT_TARGET_REJECT, 0, 0, NFPROTO_IPV6, sizeof(struct ip6t_reject_info), reject_decode },
@@ -72,4 +77,5 @@ const struct xt_ext xt_target_reject = {
 	.value_size = XT_VALUE_SIZE(reject),
 	.apply = reject_apply,
 	.print = reject_print,
+	.ident = reject_ident,
 };

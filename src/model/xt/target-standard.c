@@ -15,6 +15,11 @@ static bool standard_decode(struct xt_decoded *d, const void *info, uint32_t siz
 	return true;
 }
 
+static void standard_ident(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u32(c, (uint32_t)d->standard.verdict);
+}
+
 static const struct xt_ext_form forms[] = {
 	{ XT_STANDARD_TARGET, XT_TARGET_STANDARD, 0, 0, NFPROTO_UNSPEC, sizeof(int), standard_decode },
 };
@@ -23,4 +28,5 @@ const struct xt_ext xt_target_standard = {
 	.target = true,
 	.forms = forms, .n_forms = ARRAY_SIZE(forms),
 	.value_size = XT_VALUE_SIZE(standard),
+	.ident = standard_ident,
 };

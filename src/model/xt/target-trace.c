@@ -14,6 +14,11 @@ static void trace_print(FILE *f, const struct xt_decoded *d)
 {
 }
 
+/* no payload: the kind rule-identity.c writes says it all */
+static void trace_ident(struct canon *c, const struct xt_decoded *d)
+{
+}
+
 static const struct xt_ext_form forms[] = {
 	{ "TRACE", XT_TARGET_TRACE, 0, 0, NFPROTO_UNSPEC, 0, trace_decode },
 };
@@ -24,4 +29,5 @@ const struct xt_ext xt_target_trace = {
 	.value_size = 0,
 	.apply = xt_apply_continue,
 	.print = trace_print,
+	.ident = trace_ident,
 };

@@ -102,6 +102,14 @@ static inline void xt_apply_continue(const struct xt_decoded *t, struct cg_packe
 {
 }
 
+/* ---- identifying --------------------------------------------------------- */
+
+static inline void xt_ident_ports(struct canon *c, const struct xt_port_range *r)
+{
+	canon_u16(c, r->lo);
+	canon_u16(c, r->hi);
+}
+
 /* ---- printing ------------------------------------------------------------ */
 
 /* print_state() of libxt_conntrack (match-conntrack.c): the state names in
