@@ -1,0 +1,13 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Capture wrapper (tests/lib/compare/run.sh sets it as CGNATCHECK): records
+# the arguments, standard output and standard error of each run under
+# $CG_CAPTURE_DIR, then becomes the real binary $CG_CAPTURE_REAL (exec: the
+# caller's signals, exit status and process id stay the real program's).
+real=${CG_CAPTURE_REAL:?}
+dir=${CG_CAPTURE_DIR:?}
+mkdir -p "$dir"
+n=0
+while ! mkdir "$dir/$n" 2>/dev/null; do n=$((n + 1)); done
+printf '%s\0' "$@" >"$dir/$n/args"
+exec "$real" "$@" > >(tee "$dir/$n/stdout") 2> >(tee "$dir/$n/stderr" >&2)
