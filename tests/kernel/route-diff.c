@@ -34,29 +34,9 @@
 
 #define PACKETS_PER_STATE 20
 
-/* ---- randomness ----------------------------------------------------------- */
+/* ---- randomness: test_rnd() and test_chance() of test.h, seeded per state -- */
 
-static uint64_t rng_state;
-
-static uint64_t splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint32_t rnd(uint32_t n) /* [0, n) */
-{
-	return n ? (uint32_t)(splitmix(&rng_state) % n) : 0;
-}
-
-static bool chance(unsigned percent)
-{
-	return rnd(100) < percent;
-}
-
-#define PICK(arr) (arr[rnd(ARRAY_SIZE(arr))])
+#define PICK(arr) (arr[test_rnd(ARRAY_SIZE(arr))])
 
 /* ---- the generated world -------------------------------------------------- */
 
@@ -199,16 +179,16 @@ static void world_links(struct world *w)
 
 	/* ethN beyond n_eth stay bare. A peer's state is the link's carrier:
 	 * a down peer gives LINKDOWN routes. */
-	w->n_eth = 1 + (int)rnd(3);
+	w->n_eth = 1 + (int)test_rnd(3);
 	for (int i = 0; i < 3; i++) {
 		eth_name(i, n);
-		fprintf(bany, "link set %sp %s\n", n, chance(85) ? "up" : "down");
-		if (i < w->n_eth && chance(15))
-			fprintf(bany, "link set %s group %u\n", n, 1 + rnd(3));
+		fprintf(bany, "link set %sp %s\n", n, test_chance(85) ? "up" : "down");
+		if (i < w->n_eth && test_chance(15))
+			fprintf(bany, "link set %s group %u\n", n, 1 + test_rnd(3));
 	}
 	/* A tun without a reader has no carrier, like a stopped tailscaled. */
-	w->has_ts = chance(80);
-	if (w->has_ts && chance(20))
+	w->has_ts = test_chance(80);
+	if (w->has_ts && test_chance(20))
 		fprintf(bany, "link set tailscale0 group 2\n");
 }
 
@@ -233,43 +213,43 @@ static void world_addrs(struct world *w)
 	add6(w, "::1");
 	for (int i = 0; i < w->n_eth; i++) {
 		eth_name(i, n);
-		w->lan[i] = (int)rnd(4) + i * 10;
+		w->lan[i] = (int)test_rnd(4) + i * 10;
 		snprintf(a, sizeof(a), "192.168.%d.1", w->lan[i]);
 		fprintf(bany, "addr add %s/24 dev %s\n", a, n);
 		add4(w, a);
-		if (chance(30)) {
+		if (test_chance(30)) {
 			snprintf(a, sizeof(a), "192.168.%d.2", w->lan[i]);
 			fprintf(bany, "addr add %s/24 dev %s\n", a, n); /* secondary */
 			add4(w, a);
 		}
-		if (chance(40)) {
-			snprintf(a, sizeof(a), "10.%d.%u.1", i + 1, rnd(3));
+		if (test_chance(40)) {
+			snprintf(a, sizeof(a), "10.%d.%u.1", i + 1, test_rnd(3));
 			fprintf(bany, "addr add %s/16 dev %s\n", a, n);
 			add4(w, a);
 		}
-		if (chance(15)) {
-			snprintf(a, sizeof(a), "100.100.%u.%u", rnd(4), 10 + rnd(200));
+		if (test_chance(15)) {
+			snprintf(a, sizeof(a), "100.100.%u.%u", test_rnd(4), 10 + test_rnd(200));
 			fprintf(bany, "addr add %s/%u dev %s\n", a, PICK(((unsigned[]){ 16, 24, 32 })), n);
 			add4(w, a);
 		}
 		snprintf(a, sizeof(a), "2001:db8:%d::1", w->lan[i]);
 		fprintf(bany, "addr add %s/64 dev %s nodad\n", a, n);
 		add6(w, a);
-		if (chance(40)) {
+		if (test_chance(40)) {
 			snprintf(a, sizeof(a), "fd00:%d::1", i + 1);
 			fprintf(bany, "addr add %s/64 dev %s nodad\n", a, n);
 			add6(w, a);
 		}
 	}
 	if (w->has_ts) {
-		snprintf(a, sizeof(a), "100.%u.%u.%u", 64 + rnd(64), rnd(256), 1 + rnd(254));
+		snprintf(a, sizeof(a), "100.%u.%u.%u", 64 + test_rnd(64), test_rnd(256), 1 + test_rnd(254));
 		fprintf(bany, "addr add %s/32 dev tailscale0\n", a);
 		add4(w, a);
-		snprintf(a, sizeof(a), "fd7a:115c:a1e0::%x", 1 + rnd(0xfff));
+		snprintf(a, sizeof(a), "fd7a:115c:a1e0::%x", 1 + test_rnd(0xfff));
 		fprintf(bany, "addr add %s/128 dev tailscale0 nodad\n", a);
 		add6(w, a);
 	}
-	if (chance(20)) {
+	if (test_chance(20)) {
 		fprintf(bany, "addr add 10.255.255.1/32 dev lo\n");
 		add4(w, "10.255.255.1");
 	}
@@ -277,7 +257,7 @@ static void world_addrs(struct world *w)
 
 static const char *dev_pick(const struct world *w, char buf[16], bool allow_ghost)
 {
-	unsigned r = rnd(10);
+	unsigned r = test_rnd(10);
 
 	if (w->has_ts && r < 3)
 		return "tailscale0";
@@ -287,7 +267,7 @@ static const char *dev_pick(const struct world *w, char buf[16], bool allow_ghos
 		return "lo";
 	if (r == 5)
 		return "eth0p";
-	return eth_name((int)rnd((uint32_t)w->n_eth), buf);
+	return eth_name((int)test_rnd((uint32_t)w->n_eth), buf);
 }
 
 static void prefix4_random(const struct world *w, char out[24])
@@ -297,17 +277,17 @@ static void prefix4_random(const struct world *w, char out[24])
 		"100.100.100.200/32", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "192.168.0.0/16",
 		"172.16.0.0/12", "8.8.8.0/24", "100.100.2.128/25", "10.1.2.3/32",
 	};
-	if (chance(70)) {
+	if (test_chance(70)) {
 		snprintf(out, 24, "%s", PICK(pool));
 		return;
 	}
-	if (chance(30) && w->n_eth) {
-		snprintf(out, 24, "192.168.%d.0/%u", w->lan[rnd((uint32_t)w->n_eth)], PICK(((unsigned[]){ 24, 25, 26, 28 })));
+	if (test_chance(30) && w->n_eth) {
+		snprintf(out, 24, "192.168.%d.0/%u", w->lan[test_rnd((uint32_t)w->n_eth)], PICK(((unsigned[]){ 24, 25, 26, 28 })));
 		return;
 	}
-	unsigned len = 8 + rnd(25);
+	unsigned len = 8 + test_rnd(25);
 	uint32_t a = (uint32_t)PICK(((uint32_t[]){ 0x64400000, 0x0a000000, 0xc0a80000, 0x64640000 })) |
-		     (rnd(0x10000) << rnd(16));
+		     (test_rnd(0x10000) << test_rnd(16));
 	if (len < 32)
 		a &= ~0u << (32 - len);
 	snprintf(out, 24, "%u.%u.%u.%u/%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, len);
@@ -321,20 +301,20 @@ static void prefix6_random(const struct world *w, char out[48])
 		"2001:db8:10::/44",
 	};
 	(void)w;
-	if (chance(75) || !w->n_eth) {
+	if (test_chance(75) || !w->n_eth) {
 		snprintf(out, 48, "%s", PICK(pool));
 		return;
 	}
-	snprintf(out, 48, "2001:db8:%d::/%u", w->lan[rnd((uint32_t)w->n_eth)], PICK(((unsigned[]){ 48, 56, 64, 80 })));
+	snprintf(out, 48, "2001:db8:%d::/%u", w->lan[test_rnd((uint32_t)w->n_eth)], PICK(((unsigned[]){ 48, 56, 64, 80 })));
 }
 
 static void gateway4(const struct world *w, char out[24])
 {
-	if (!w->n_eth || chance(10)) {
-		snprintf(out, 24, "10.%u.0.%u", 1 + rnd(3), 2 + rnd(250)); /* maybe unreachable */
+	if (!w->n_eth || test_chance(10)) {
+		snprintf(out, 24, "10.%u.0.%u", 1 + test_rnd(3), 2 + test_rnd(250)); /* maybe unreachable */
 		return;
 	}
-	snprintf(out, 24, "192.168.%d.%u", w->lan[rnd((uint32_t)w->n_eth)], 250 + rnd(5));
+	snprintf(out, 24, "192.168.%d.%u", w->lan[test_rnd((uint32_t)w->n_eth)], 250 + test_rnd(5));
 }
 
 static void gateway6(const struct world *w, char out[48])
@@ -343,7 +323,7 @@ static void gateway6(const struct world *w, char out[48])
 		snprintf(out, 48, "2001:db8:ff::1");
 		return;
 	}
-	snprintf(out, 48, "2001:db8:%d::%x", w->lan[rnd((uint32_t)w->n_eth)], 0xf0 + rnd(8));
+	snprintf(out, 48, "2001:db8:%d::%x", w->lan[test_rnd((uint32_t)w->n_eth)], 0xf0 + test_rnd(8));
 }
 
 static const char *table_pick(void)
@@ -357,20 +337,20 @@ static void world_nexthops(struct world *w, FILE *b, int family)
 	char gw[48], dev[16];
 	int base = family == 4 ? 10 : 60;
 
-	if (!chance(30))
+	if (!test_chance(30))
 		return;
 	for (int i = 0; i < 3; i++) {
 		if (family == 4)
 			gateway4(w, gw);
 		else
 			gateway6(w, gw);
-		if (chance(70))
+		if (test_chance(70))
 			fprintf(b, "nexthop add id %d via %s dev %s\n", base + i, gw, dev_pick(w, dev, false));
 		else
 			fprintf(b, "nexthop add id %d dev %s\n", base + i, dev_pick(w, dev, false));
 	}
 	fprintf(b, "nexthop add id %d group %d/%d\n", base + 5, base, base + 1);
-	if (chance(30))
+	if (test_chance(30))
 		fprintf(b, "nexthop add id %d blackhole\n", base + 6);
 }
 
@@ -379,11 +359,11 @@ static void route_head(FILE *b, int family, const char *table, unsigned metric)
 	fprintf(b, " table %s proto 99", table);
 	if (metric != UINT32_MAX)
 		fprintf(b, " metric %u", metric);
-	if (family == 4 && chance(3))
+	if (family == 4 && test_chance(3))
 		fprintf(b, " tos 0x10"); /* never matches our packets (tos 0) */
-	if (family == 4 && chance(3))
+	if (family == 4 && test_chance(3))
 		fprintf(b, " realm 5"); /* realms change the source check's shortcut */
-	if (family == 6 && chance(15))
+	if (family == 6 && test_chance(15))
 		fprintf(b, " pref %s", PICK(((const char *[]){ "low", "medium", "high" })));
 }
 
@@ -392,9 +372,9 @@ static void world_route(struct world *w, int family)
 	FILE *b = family == 4 ? b4 : b6;
 	char p[48], gw[48], gw2[48], dev[16], dev2[16];
 	const char *table = table_pick();
-	unsigned metric = chance(40) ? UINT32_MAX : PICK(((unsigned[]){ 0, 10, 100, 1024 }));
-	const char *verb = chance(15) ? "append" : chance(10) ? "replace" : "add";
-	unsigned kind = rnd(100);
+	unsigned metric = test_chance(40) ? UINT32_MAX : PICK(((unsigned[]){ 0, 10, 100, 1024 }));
+	const char *verb = test_chance(15) ? "append" : test_chance(10) ? "replace" : "add";
+	unsigned kind = test_rnd(100);
 
 	if (family == 4) {
 		prefix4_random(w, p);
@@ -413,7 +393,7 @@ static void world_route(struct world *w, int family)
 	/* Table, protocol and metric first: iproute2 wants nexthops last, and
 	 * a syntax error would end the whole batch. */
 	if (kind >= 86 && kind < 90 && family == 4)
-		table = chance(70) ? "local" : table;
+		table = test_chance(70) ? "local" : table;
 	if (kind < 25) {
 		fprintf(b, "route %s %s", verb, p);
 		route_head(b, family, table, metric);
@@ -422,7 +402,7 @@ static void world_route(struct world *w, int family)
 		fprintf(b, "route %s %s", verb, p);
 		route_head(b, family, table, metric);
 		fprintf(b, " via %s", gw);
-		if (chance(30))
+		if (test_chance(30))
 			fprintf(b, " dev %s", dev_pick(w, dev, false));
 	} else if (kind < 50) {
 		fprintf(b, "route %s %s", verb, p);
@@ -432,7 +412,7 @@ static void world_route(struct world *w, int family)
 		fprintf(b, "route %s %s", verb, p);
 		route_head(b, family, table, metric);
 		fprintf(b, " nexthop via %s dev %s weight %u nexthop via %s dev %s", gw, dev_pick(w, dev, false),
-			1 + rnd(3), gw2, dev_pick(w, dev2, false));
+			1 + test_rnd(3), gw2, dev_pick(w, dev2, false));
 	} else if (kind < 86) {
 		const char *type = kind < 66 ? "throw" : kind < 72 ? "blackhole" : kind < 78 ? "unreachable" :
 				   kind < 82 ? "prohibit" : NULL;
@@ -447,14 +427,14 @@ static void world_route(struct world *w, int family)
 	} else if (kind < 90 && family == 4) {
 		fprintf(b, "route %s local %s", verb, p);
 		route_head(b, family, table, metric);
-		fprintf(b, " dev %s", chance(50) ? "lo" : dev_pick(w, dev, false));
+		fprintf(b, " dev %s", test_chance(50) ? "lo" : dev_pick(w, dev, false));
 	} else {
 		fprintf(b, "route %s %s", verb, p);
 		route_head(b, family, table, metric);
 		fprintf(b, " dev %s", dev_pick(w, dev, false));
 		if (family == 4 ? w->n_addrs4 : w->n_addrs6)
-			fprintf(b, " src %s", family == 4 ? w->addrs4[rnd((uint32_t)w->n_addrs4)] :
-							   w->addrs6[rnd((uint32_t)w->n_addrs6)]);
+			fprintf(b, " src %s", family == 4 ? w->addrs4[test_rnd((uint32_t)w->n_addrs4)] :
+							   w->addrs6[test_rnd((uint32_t)w->n_addrs6)]);
 	}
 	fputc('\n', b);
 }
@@ -463,16 +443,16 @@ static void world_route(struct world *w, int family)
 static void world_tailscale_table(struct world *w)
 {
 	fprintf(b4, "route add 100.100.100.100/32 dev tailscale0 table 52 proto 99\n");
-	for (unsigned i = 0, n = rnd(4); i < n; i++)
-		fprintf(b4, "route add 100.%u.%u.%u/32 dev tailscale0 table 52 proto 99\n", 64 + rnd(64),
-			rnd(256), 1 + rnd(254));
-	if (chance(30))
+	for (unsigned i = 0, n = test_rnd(4); i < n; i++)
+		fprintf(b4, "route add 100.%u.%u.%u/32 dev tailscale0 table 52 proto 99\n", 64 + test_rnd(64),
+			test_rnd(256), 1 + test_rnd(254));
+	if (test_chance(30))
 		fprintf(b4, "route add 100.100.0.0/16 dev tailscale0 table 52 proto 99\n"); /* subnet route */
-	if (chance(40)) {
+	if (test_chance(40)) {
 		fprintf(b4, "route add default dev tailscale0 table 52 proto 99\n"); /* exit node */
-		if (w->n_eth && chance(60))
+		if (w->n_eth && test_chance(60))
 			fprintf(b4, "route add throw 192.168.%d.0/24 table 52 proto 99\n", w->lan[0]);
-		if (chance(40))
+		if (test_chance(40))
 			fprintf(b4, "route add throw 100.100.0.0/16 table 52 proto 99\n");
 		fprintf(b6, "route add default dev tailscale0 table 52 proto 99\n");
 	}
@@ -494,59 +474,59 @@ static void world_rule(struct world *w, int family)
 	static const unsigned prefs[] = { 50, 100, 100, 200, 1000, 5000, 5260, 5270, 6000, 30000 };
 	unsigned pref = PICK(prefs);
 	char p[48], dev[16];
-	unsigned action = rnd(100);
+	unsigned action = test_rnd(100);
 
 	fprintf(b, "rule add pref %u", pref);
-	if (chance(12))
+	if (test_chance(12))
 		fprintf(b, " not");
-	if (chance(30)) {
+	if (test_chance(30)) {
 		if (family == 4) {
-			if (chance(50) && w->n_addrs4)
-				fprintf(b, " from %s/32", w->addrs4[rnd((uint32_t)w->n_addrs4)]);
+			if (test_chance(50) && w->n_addrs4)
+				fprintf(b, " from %s/32", w->addrs4[test_rnd((uint32_t)w->n_addrs4)]);
 			else
 				prefix4_random(w, p), fprintf(b, " from %s", p);
 		} else {
-			if (chance(50) && w->n_addrs6)
-				fprintf(b, " from %s/128", w->addrs6[rnd((uint32_t)w->n_addrs6)]);
+			if (test_chance(50) && w->n_addrs6)
+				fprintf(b, " from %s/128", w->addrs6[test_rnd((uint32_t)w->n_addrs6)]);
 			else
 				prefix6_random(w, p), fprintf(b, " from %s", p);
 		}
 	}
-	if (chance(30)) {
+	if (test_chance(30)) {
 		if (family == 4)
 			prefix4_random(w, p);
 		else
 			prefix6_random(w, p);
 		fprintf(b, " to %s", p);
 	}
-	if (chance(20))
+	if (test_chance(20))
 		fprintf(b, " iif %s", dev_pick(w, dev, true));
-	if (chance(12))
+	if (test_chance(12))
 		fprintf(b, " oif %s", dev_pick(w, dev, true));
-	if (chance(25))
+	if (test_chance(25))
 		fprintf(b, " fwmark %s", PICK(((const char *[]){ "0x80000/0xff0000", "0x1", "0x40000/0xff0000",
 								 "0x100/0x100", "0x0/0xff0000" })));
-	if (chance(10))
+	if (test_chance(10))
 		fprintf(b, " uidrange %s", PICK(((const char *[]){ "0-999", "1000-2000", "0-0" })));
-	if (chance(12)) {
+	if (test_chance(12)) {
 		const char *proto = PICK(((const char *[]){ "tcp", "udp", "icmp" }));
 		fprintf(b, " ipproto %s", family == 6 && strcmp(proto, "icmp") == 0 ? "ipv6-icmp" : proto);
-		if (strcmp(proto, "icmp") && chance(50))
-			fprintf(b, " %s %s", chance(50) ? "sport" : "dport", PICK(((const char *[]){ "53", "1000-2000", "443" })));
+		if (strcmp(proto, "icmp") && test_chance(50))
+			fprintf(b, " %s %s", test_chance(50) ? "sport" : "dport", PICK(((const char *[]){ "53", "1000-2000", "443" })));
 	}
-	if (chance(5) && family == 4)
+	if (test_chance(5) && family == 4)
 		fprintf(b, " tos 0x10");
 	if (action < 55) {
 		fprintf(b, " table %s", PICK(((const char *[]){ "main", "52", "100", "200", "default", "local", "999" })));
-		if (chance(25))
+		if (test_chance(25))
 			fprintf(b, " suppress_prefixlength %u", PICK(((unsigned[]){ 0, 0, 8, 16, 24, 32 })));
-		if (chance(8))
-			fprintf(b, " suppress_ifgroup %u", 1 + rnd(3));
+		if (test_chance(8))
+			fprintf(b, " suppress_ifgroup %u", 1 + test_rnd(3));
 	} else if (action < 68) {
 		/* Mostly to priorities that exist (or will), sometimes nowhere. */
 		static const unsigned targets[] = { 100, 200, 1000, 5000, 5210, 5260, 5270, 6000, 30000, 32766, 32767 };
-		unsigned t = pref + 1 + rnd(50);
-		for (int tries = 0; tries < 8 && chance(85); tries++) {
+		unsigned t = pref + 1 + test_rnd(50);
+		for (int tries = 0; tries < 8 && test_chance(85); tries++) {
 			unsigned c = PICK(targets);
 			if (c > pref) {
 				t = c;
@@ -571,19 +551,19 @@ static void world_sysctls(const struct world *w)
 {
 	char path[128], n[16];
 
-	sysctl_set("/proc/sys/net/ipv4/ip_forward", chance(60));
-	sysctl_set("/proc/sys/net/ipv4/conf/all/rp_filter", chance(75) ? 0 : (int)rnd(3));
-	sysctl_set("/proc/sys/net/ipv4/conf/all/accept_local", chance(10));
-	sysctl_set("/proc/sys/net/ipv4/conf/all/src_valid_mark", chance(20));
-	sysctl_set("/proc/sys/net/ipv6/conf/all/forwarding", chance(50));
+	sysctl_set("/proc/sys/net/ipv4/ip_forward", test_chance(60));
+	sysctl_set("/proc/sys/net/ipv4/conf/all/rp_filter", test_chance(75) ? 0 : (int)test_rnd(3));
+	sysctl_set("/proc/sys/net/ipv4/conf/all/accept_local", test_chance(10));
+	sysctl_set("/proc/sys/net/ipv4/conf/all/src_valid_mark", test_chance(20));
+	sysctl_set("/proc/sys/net/ipv6/conf/all/forwarding", test_chance(50));
 	for (int i = 0; i < w->n_eth; i++) {
 		eth_name(i, n);
 		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", n);
-		sysctl_set(path, chance(60) ? 0 : (int)rnd(3));
+		sysctl_set(path, test_chance(60) ? 0 : (int)test_rnd(3));
 		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/ignore_routes_with_linkdown", n);
-		sysctl_set(path, chance(15));
+		sysctl_set(path, test_chance(15));
 		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/ignore_routes_with_linkdown", n);
-		sysctl_set(path, chance(15));
+		sysctl_set(path, test_chance(15));
 	}
 }
 
@@ -662,17 +642,17 @@ static void world_generate(struct world *w, int state, int n_states)
 	world_nexthops(w, b6, 6);
 	if (w->has_ts)
 		world_tailscale_table(w);
-	for (unsigned i = 0, n = 3 + rnd(25); i < n; i++)
+	for (unsigned i = 0, n = 3 + test_rnd(25); i < n; i++)
 		world_route(w, 4);
-	for (unsigned i = 0, n = 2 + rnd(15); i < n; i++)
+	for (unsigned i = 0, n = 2 + test_rnd(15); i < n; i++)
 		world_route(w, 6);
 	/* Neighbour entries of IPv6 gateways: a FAILED one is passed over
 	 * while forwarding is off. */
 	for (int i = 0; i < w->n_eth; i++)
 		for (unsigned g = 0xf0; g < 0xf8; g++)
-			if (chance(25)) {
+			if (test_chance(25)) {
 				char n[16];
-				unsigned kind = rnd(3);
+				unsigned kind = test_rnd(3);
 				fprintf(b6, "neigh replace 2001:db8:%d::%x dev %s nud %s%s\n", w->lan[i], g,
 					eth_name(i, n), kind == 0 ? "stale" : kind == 1 ? "reachable" : "failed",
 					kind < 2 ? " lladdr 02:00:00:00:00:01" : "");
@@ -681,14 +661,14 @@ static void world_generate(struct world *w, int state, int n_states)
 		/* At least one rule: a later state with only the default rules
 		 * cannot tell the kernel's shortcut apart (flagged uncertain). */
 		world_rule(w, 4);
-		if (w->has_ts && chance(70)) {
+		if (w->has_ts && test_chance(70)) {
 			world_tailscale_rules(w, b4);
-			if (chance(50))
+			if (test_chance(50))
 				world_tailscale_rules(w, b6);
 		}
-		for (unsigned i = 0, n = rnd(10); i < n; i++)
+		for (unsigned i = 0, n = test_rnd(10); i < n; i++)
 			world_rule(w, 4);
-		for (unsigned i = 0, n = rnd(6); i < n; i++)
+		for (unsigned i = 0, n = test_rnd(6); i < n; i++)
 			world_rule(w, 6);
 	}
 	scripts_close();
@@ -713,7 +693,7 @@ static void random_in_prefix(const char *prefix, int family, struct cg_addr *out
 		return;
 	*out = p.addr;
 	for (unsigned i = p.len; i < bits; i++)
-		if (chance(i + 8 >= bits || i > p.len + 8u ? 50 : 10))
+		if (test_chance(i + 8 >= bits || i > p.len + 8u ? 50 : 10))
 			out->bytes[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 }
 
@@ -734,33 +714,33 @@ static void packet_generate(const struct world *w, const struct route_state *st,
 
 	*p = (struct route_packet){ 0 };
 	if (family == 4) {
-		if (chance(40) && w->n_prefixes4)
-			random_in_prefix(w->prefixes4[rnd((uint32_t)w->n_prefixes4)], AF_INET, &p->dst);
-		else if (chance(25) && w->n_eth) {
+		if (test_chance(40) && w->n_prefixes4)
+			random_in_prefix(w->prefixes4[test_rnd((uint32_t)w->n_prefixes4)], AF_INET, &p->dst);
+		else if (test_chance(25) && w->n_eth) {
 			char a[24];
-			snprintf(a, sizeof(a), "192.168.%d.%u", w->lan[rnd((uint32_t)w->n_eth)],
+			snprintf(a, sizeof(a), "192.168.%d.%u", w->lan[test_rnd((uint32_t)w->n_eth)],
 				 PICK(((unsigned[]){ 77, 250, 255, 1 })));
 			addr_parse(a, &p->dst);
 		}
-		else if (chance(15) && w->n_addrs4)
-			addr_parse(w->addrs4[rnd((uint32_t)w->n_addrs4)], &p->dst);
+		else if (test_chance(15) && w->n_addrs4)
+			addr_parse(w->addrs4[test_rnd((uint32_t)w->n_addrs4)], &p->dst);
 		else
 			addr_parse(PICK(dst4), &p->dst);
 	} else {
-		if (chance(40) && w->n_prefixes6)
-			random_in_prefix(w->prefixes6[rnd((uint32_t)w->n_prefixes6)], AF_INET6, &p->dst);
-		else if (chance(15) && w->n_addrs6)
-			addr_parse(w->addrs6[rnd((uint32_t)w->n_addrs6)], &p->dst);
+		if (test_chance(40) && w->n_prefixes6)
+			random_in_prefix(w->prefixes6[test_rnd((uint32_t)w->n_prefixes6)], AF_INET6, &p->dst);
+		else if (test_chance(15) && w->n_addrs6)
+			addr_parse(w->addrs6[test_rnd((uint32_t)w->n_addrs6)], &p->dst);
 		else
 			addr_parse(PICK(dst6), &p->dst);
 	}
 	if (!p->dst.family)
 		addr_parse(family == 4 ? "8.8.8.8" : "2001:db8::99", &p->dst);
 
-	if (chance(25)) {
+	if (test_chance(25)) {
 		/* An arriving packet: from outside, on one of the devices. */
-		const char *dev = chance(10) && w->has_ts ? "tailscale0" :
-				  chance(15) ? "eth0p" : eth_name((int)rnd((uint32_t)w->n_eth), n);
+		const char *dev = test_chance(10) && w->has_ts ? "tailscale0" :
+				  test_chance(15) ? "eth0p" : eth_name((int)test_rnd((uint32_t)w->n_eth), n);
 		const struct route_link *l = route_state_link_by_name(st, dev);
 		if (l)
 			p->iif = l->ifindex;
@@ -770,31 +750,31 @@ static void packet_generate(const struct world *w, const struct route_state *st,
 		else
 			addr_parse(PICK(((const char *[]){ "2001:db8::fe", "2001:db8:1:2::9", "fd7a:115c:a1e0::9",
 							   "2606:4700::1" })), &p->src);
-		if (chance(15) && (family == 4 ? w->n_addrs4 : w->n_addrs6))
-			addr_parse(family == 4 ? w->addrs4[rnd((uint32_t)w->n_addrs4)] :
-						 w->addrs6[rnd((uint32_t)w->n_addrs6)], &p->src);
-		if (chance(10))
+		if (test_chance(15) && (family == 4 ? w->n_addrs4 : w->n_addrs6))
+			addr_parse(family == 4 ? w->addrs4[test_rnd((uint32_t)w->n_addrs4)] :
+						 w->addrs6[test_rnd((uint32_t)w->n_addrs6)], &p->src);
+		if (test_chance(10))
 			p->src = (struct cg_addr){ 0 };
 	} else {
-		if (chance(30) && (family == 4 ? w->n_addrs4 : w->n_addrs6))
-			addr_parse(family == 4 ? w->addrs4[rnd((uint32_t)w->n_addrs4)] :
-						 w->addrs6[rnd((uint32_t)w->n_addrs6)], &p->src);
-		else if (chance(5))
+		if (test_chance(30) && (family == 4 ? w->n_addrs4 : w->n_addrs6))
+			addr_parse(family == 4 ? w->addrs4[test_rnd((uint32_t)w->n_addrs4)] :
+						 w->addrs6[test_rnd((uint32_t)w->n_addrs6)], &p->src);
+		else if (test_chance(5))
 			addr_parse(family == 4 ? "203.0.113.9" : "2001:db8:77::9", &p->src);
-		if (chance(12)) {
-			const struct route_link *l = route_state_link_by_name(st, chance(30) && w->has_ts ?
-									      "tailscale0" : eth_name((int)rnd((uint32_t)w->n_eth), n));
+		if (test_chance(12)) {
+			const struct route_link *l = route_state_link_by_name(st, test_chance(30) && w->has_ts ?
+									      "tailscale0" : eth_name((int)test_rnd((uint32_t)w->n_eth), n));
 			if (l)
 				p->oif = l->ifindex;
 		}
 	}
-	if (chance(50))
+	if (test_chance(50))
 		p->mark = PICK(((uint32_t[]){ 0x80000, 0x80000, 0x40000, 0x1, 0x100, 0x80001, 0xff0000 }));
-	if (chance(30)) {
+	if (test_chance(30)) {
 		p->uid_set = true;
 		p->uid = PICK(((uint32_t[]){ 0, 500, 1000, 1500, 65534 }));
 	}
-	if (chance(35)) {
+	if (test_chance(35)) {
 		p->ipproto = PICK(((uint8_t[]){ 6, 17, 1 }));
 		if (family == 6 && p->ipproto == 1)
 			p->ipproto = 58;
@@ -894,8 +874,8 @@ int main(int argc, char *argv[])
 
 		route_state_init(&st);
 		/* Each state draws from its own stream: --state K reproduces it. */
-		rng_state = state_seed;
-		splitmix(&rng_state);
+		test_rng_state = state_seed;
+		test_splitmix(&test_rng_state);
 		if (only_state >= 0 && state != only_state) {
 			/* Keep the phase (rules never added) of earlier states honest. */
 			if (state < only_state)
@@ -929,7 +909,7 @@ int main(int argc, char *argv[])
 			struct route_packet p;
 			struct route_result sim, kern;
 			char why[256];
-			int family = chance(60) ? 4 : 6;
+			int family = test_chance(60) ? 4 : 6;
 
 			packet_generate(&w, &st, family, &p);
 			if (route_lookup(&st, &p, &sim) < 0 || route_lookup_kernel(&st, &p, &kern) < 0) {

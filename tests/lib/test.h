@@ -79,6 +79,29 @@ static inline bool test_in_own_netns(void)
 	return true;
 }
 
+/* A seeded generator for randomised tests (SplitMix64): the same seed gives
+ * the same cases on every machine, so a failure can be replayed. */
+static uint64_t test_rng_state;
+
+static inline uint64_t test_splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* [0, n) */
+static inline uint32_t test_rnd(uint32_t n)
+{
+	return n ? (uint32_t)(test_splitmix(&test_rng_state) % n) : 0;
+}
+
+static inline bool test_chance(unsigned percent)
+{
+	return test_rnd(100) < percent;
+}
+
 static inline int test_result(void)
 {
 	fprintf(stderr, "%d checks, %d failed\n", test_checks, test_failures);
