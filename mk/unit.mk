@@ -9,6 +9,7 @@ UNIT_TEST_PROGS = \
 	tests/unit/test-pack \
 	tests/unit/test-lazyset \
 	tests/unit/test-nf-eval \
+	tests/unit/test-print \
 	tests/unit/nft-rule-parse \
 	tests/unit/nft-text-unit \
 	tests/unit/route-lookup \
@@ -24,6 +25,7 @@ tests_unit_test_set_model_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_pack_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_lazyset_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_nf_eval_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_print_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_nft_rule_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_nft_text_unit_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)
