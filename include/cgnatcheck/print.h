@@ -47,6 +47,7 @@ enum {
 
 struct json_object;
 
+/* Set up by print_init(), then the layer's own (a test may force color). */
 struct printer {
 	FILE *out;
 	bool json;

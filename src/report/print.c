@@ -110,8 +110,7 @@ void close_json_array(struct printer *p)
 
 /* ---- values ----------------------------------------------------------------- */
 
-/* Whether a call of type t writes text (returns true) or, in JSON mode,
- * whether it adds its value (*json). */
+/* Whether a call of type t writes its text, or adds its JSON value. */
 static bool wants_text(const struct printer *p, enum print_type t, const char *fmt)
 {
 	return !p->json && (t & PRINT_TEXT) && fmt;
@@ -122,8 +121,24 @@ static bool wants_json(const struct printer *p, enum print_type t)
 	return p->json && (t & PRINT_JSON);
 }
 
-/* The text forms: fmt is the caller's, checked where it is written
- * (print.h's format attributes). */
+/* A colour's SGR sequence before a coloured text; returns whether the reset
+ * is due after it. */
+static bool color_begin(struct printer *p, enum print_color c)
+{
+	if (!p->color || c == COLOR_NONE)
+		return false;
+	fputs(sgr[c], p->out);
+	return true;
+}
+
+static void color_end(struct printer *p, bool on)
+{
+	if (on)
+		fputs(SGR_RESET, p->out);
+}
+
+/* The text forms: fmt is the caller's, a literal with one conversion of
+ * the value's type (print.h); print_text()'s are checked by the compiler. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 
@@ -138,12 +153,9 @@ void print_color_string(struct printer *p, enum print_type t, enum print_color c
 	if (wants_json(p, t))
 		json_add(p, key, value ? json_object_new_string(value) : NULL);
 	else if (wants_text(p, t, fmt) && value) {
-		bool sgr_on = p->color && c != COLOR_NONE;
-		if (sgr_on)
-			fputs(sgr[c], p->out);
+		bool on = color_begin(p, c);
 		fprintf(p->out, fmt, value);
-		if (sgr_on)
-			fputs(SGR_RESET, p->out);
+		color_end(p, on);
 	}
 }
 
@@ -173,15 +185,13 @@ void print_bool(struct printer *p, enum print_type t, const char *key, const cha
 
 static void vprint_color_text(struct printer *p, enum print_color c, const char *fmt, va_list ap)
 {
-	bool sgr_on = p->color && c != COLOR_NONE;
+	bool on;
 
 	if (p->json)
 		return;
-	if (sgr_on)
-		fputs(sgr[c], p->out);
+	on = color_begin(p, c);
 	vfprintf(p->out, fmt, ap);
-	if (sgr_on)
-		fputs(SGR_RESET, p->out);
+	color_end(p, on);
 }
 
 #pragma GCC diagnostic pop
