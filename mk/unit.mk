@@ -12,6 +12,7 @@ UNIT_TEST_PROGS = \
 	tests/unit/test-audit-state \
 	tests/unit/test-lazyset \
 	tests/unit/test-nf-eval \
+	tests/unit/test-print \
 	tests/unit/nft-rule-parse \
 	tests/unit/nft-text-unit \
 	tests/unit/golden-nft \
@@ -32,6 +33,7 @@ tests_unit_test_rule_identity_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_audit_state_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_lazyset_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_nf_eval_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_print_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_nft_rule_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_nft_text_unit_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_golden_nft_LDADD = libcgnatcheck.a $(CG_LIBS)

@@ -17,19 +17,6 @@
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/mail.h"
 
-static char *render(const struct audit *a, enum cg_format format)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-
-	if (!m)
-		abort();
-	audit_report_print(m, format, a);
-	fclose(m);
-	return buf;
-}
-
 static void hostname(char *buf, size_t size)
 {
 	if (gethostname(buf, size) < 0 || !*buf)
@@ -116,8 +103,8 @@ int cmd_scheduled(const struct cg_options *opts, struct mailer *mailer)
 				     ", changed since the last run" : "") < 0)
 			abort();
 		if (r >= 0) {
-			text = render(&a, CG_FORMAT_TEXT);
-			json = render(&a, CG_FORMAT_JSON);
+			text = audit_report_to_string(CG_FORMAT_TEXT, &a);
+			json = audit_report_to_string(CG_FORMAT_JSON, &a);
 		}
 		if (have_last && changed)
 			diff = audit_state_diff(&last, &now);

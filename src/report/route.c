@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The --show-route report. Both formats print from one view of the result,
- * so text and JSON cannot drift apart. */
+/* The --show-route report. Both formats print from one view of the result
+ * and one sequence of print calls (print.h): the text is `ip route get`'s
+ * line and the decision under it, the JSON design.md's "route" object; what
+ * one of them leaves out is marked PRINT_TEXT or PRINT_JSON. */
 #include "config.h"
 
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
 
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/print.h"
 #include "cgnatcheck/route-report.h"
 #include "cgnatcheck/route.h"
 
@@ -111,10 +115,17 @@ size_t route_report_warnings(const struct route_report *rep, char w[][512], size
 	return n;
 }
 
-/* ---- text ------------------------------------------------------------------- */
+/* ---- the report ------------------------------------------------------------- */
 
-static void text_route_line(FILE *f, const struct route_report *rep, const struct route_result *res,
-			    const struct route_view *v)
+static const char *or_null(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* Text only: the result as `ip route get` prints it, with the packet's
+ * source and input device (the JSON has them in "packet"). */
+static void print_route_line(struct printer *f, const struct route_report *rep, const struct route_result *res,
+			     const struct route_view *v)
 {
 	const struct route_packet *p = rep->packet;
 	char a[CG_ADDRSTRLEN], b[IFNAMSIZ + 8];
@@ -122,221 +133,222 @@ static void text_route_line(FILE *f, const struct route_report *rep, const struc
 	addr_to_string(&p->dst, a);
 	if (res->error) {
 		if (res->no_route)
-			fprintf(f, "%s: no route (%s)\n", a, v->error);
+			print_text(f, "%s: no route (%s)\n", a, v->error);
 		else if (res->type == RTN_UNSPEC)
-			fprintf(f, "%s: %s\n", a, v->error);
+			print_text(f, "%s: %s\n", a, v->error);
 		else
-			fprintf(f, "%s %s: %s\n", v->type, a, v->error);
+			print_text(f, "%s %s: %s\n", v->type, a, v->error);
 		return;
 	}
 	if (res->type != RTN_UNICAST)
-		fprintf(f, "%s ", v->type);
-	fputs(a, f);
+		print_text(f, "%s ", v->type);
+	print_text(f, "%s", a);
 	if (p->src.family)
-		fprintf(f, " from %s", addr_to_string(&p->src, a));
+		print_text(f, " from %s", addr_to_string(&p->src, a));
 	if (v->gateway[0])
-		fprintf(f, " via %s", v->gateway);
+		print_text(f, " via %s", v->gateway);
 	if (v->dev[0])
-		fprintf(f, " dev %s", v->dev);
+		print_text(f, " dev %s", v->dev);
 	if (v->table[0])
-		fprintf(f, " table %s", v->table);
+		print_text(f, " table %s", v->table);
 	if (v->source[0] && !res->input)
-		fprintf(f, " src %s", v->source);
+		print_text(f, " src %s", v->source);
 	if (p->iif)
-		fprintf(f, " iif %s", route_ifname(rep->st, p->iif, b));
-	fputc('\n', f);
+		print_text(f, " iif %s", route_ifname(rep->st, p->iif, b));
+	print_text(f, "\n");
 }
 
-static void text_decision(FILE *f, const struct route_report *rep, const struct route_result *res,
-			  const struct route_view *v)
+/* The rule that decided, known to the user-space lookup only (with_rule):
+ * "decided by rule 100 (table 52): unicast route 100.64.0.0/10 metric 0". */
+static void print_decision(struct printer *f, const struct route_report *rep, const struct route_result *res,
+			   const struct route_view *v, bool with_rule)
 {
+	const bool by_rule = with_rule && res->rule >= 0;
+	const bool to_route = res->rule_action == FR_ACT_TO_TBL && res->route >= 0;
+
+	if (by_rule)
+		print_int64(f, PRINT_ANY, "rule_priority", "    decided by rule %" PRId64, res->rule_priority);
+	else
+		print_null(f, PRINT_JSON, "rule_priority", NULL);
+	if (by_rule && to_route)
+		print_text(f, " (table %s): %s route %s metric %u\n", v->table[0] ? v->table : "?",
+			   route_type_to_string(rep->st->routes[res->route].type), v->prefix, res->metric);
+	print_string(f, by_rule && !to_route ? PRINT_ANY : PRINT_JSON, "rule", ": %s\n",
+		     with_rule ? or_null(v->rule) : NULL);
+	if (with_rule && res->rule < 0 && res->no_route)
+		print_text(f, "    no rule found a route\n");
+}
+
+/* The nexthops: all of them in JSON, in text those of a multipath route. */
+static void print_hops(struct printer *f, const struct route_report *rep, const struct route_result *res,
+		       bool text)
+{
+	const enum print_type t = text && res->n_hops > 1 ? PRINT_ANY : PRINT_JSON;
 	char n[IFNAMSIZ + 8], g[CG_ADDRSTRLEN];
 
-	if (res->rule >= 0) {
-		if (res->rule_action != FR_ACT_TO_TBL)
-			fprintf(f, "    decided by rule %u: %s\n", res->rule_priority, v->rule);
-		else if (res->route >= 0)
-			fprintf(f, "    decided by rule %u (table %s): %s route %s metric %u\n",
-				res->rule_priority, v->table[0] ? v->table : "?",
-				route_type_to_string(rep->st->routes[res->route].type), v->prefix, res->metric);
-		else
-			fprintf(f, "    decided by rule %u: %s\n", res->rule_priority, v->rule);
-	} else if (res->no_route) {
-		fprintf(f, "    no rule found a route\n");
-	}
-	if (res->reason)
-		fprintf(f, "    note: %s\n", res->reason);
-	if (res->tables_merged && rep->verbosity > 0)
-		fprintf(f, "    note: no IPv4 rule was ever added here, so the kernel searches tables local "
-			   "and main as one (and reports table main)\n");
-	if (res->n_hops > 1)
-		for (unsigned i = 0; i < res->n_hops; i++) {
-			const struct route_hop *h = &res->hops[i];
-			fprintf(f, "    nexthop%s%s dev %s weight %u%s\n", h->gateway.family ? " via " : "",
-				h->gateway.family ? addr_to_string(&h->gateway, g) : "",
-				route_ifname(rep->st, h->ifindex, n), h->weight,
-				(h->flags & RTNH_F_DEAD) ? " dead" : h->usable ? "" : " (not a candidate)");
-		}
-	if (res->uncertain)
-		fprintf(f, "    uncertain:%s%s%s%s%s (%s)\n", res->uncertain & ROUTE_UNCERTAIN_RESULT ? " outcome" : "",
-			res->uncertain & ROUTE_UNCERTAIN_TYPE ? " type" : "",
-			res->uncertain & ROUTE_UNCERTAIN_DEV ? " device" : "",
-			res->uncertain & ROUTE_UNCERTAIN_SOURCE ? " source" : "",
-			res->uncertain & ROUTE_UNCERTAIN_TABLE ? " table" : "",
-			res->uncertain_why ? res->uncertain_why : "");
-}
-
-static void text_trace(FILE *f, const struct route_report *rep, const struct route_result *res)
-{
-	char rule[256];
-
-	for (unsigned i = 0; i < res->n_steps; i++) {
-		const struct route_step *s = &res->steps[i];
-		route_rule_format(rep->st, &rep->st->rules[s->rule], rule, sizeof(rule));
-		fprintf(f, "    trace: %-16s %s\n", route_step_kind_to_string(s->kind), rule);
-	}
-	if (res->steps_truncated)
-		fprintf(f, "    trace: ... (truncated)\n");
-}
-
-static int report_text(FILE *f, const struct route_report *rep)
-{
-	struct route_view sv, kv;
-	char w[4][512];
-	size_t nw;
-
-	view_make(rep, rep->sim, &sv);
-	text_route_line(f, rep, rep->sim, &sv);
-	text_decision(f, rep, rep->sim, &sv);
-	if (rep->verbosity > 0)
-		text_trace(f, rep, rep->sim);
-	if (rep->kernel) {
-		if (route_result_agrees(rep->sim, rep->kernel, NULL, 0)) {
-			fputs("    kernel agrees\n", f);
-		} else {
-			view_make(rep, rep->kernel, &kv);
-			fputs("    kernel: ", f);
-			text_route_line(f, rep, rep->kernel, &kv);
-		}
-	} else {
-		fputs("    (offline: the kernel was not asked)\n", f);
-	}
-	nw = route_report_warnings(rep, w, ARRAY_SIZE(w));
-	for (size_t i = 0; i < nw; i++)
-		fprintf(f, "warning: %s\n", w[i]);
-	return ferror(f) ? -EIO : 0;
-}
-
-/* ---- JSON ------------------------------------------------------------------- */
-
-static struct json_object *json_str_or_null(const char *s)
-{
-	return s && *s ? json_object_new_string(s) : NULL;
-}
-
-static struct json_object *json_result(const struct route_report *rep, const struct route_result *res,
-				       bool with_rule)
-{
-	struct json_object *o = json_object_new_object(), *hops, *unc, *trace;
-	struct route_view v;
-	char n[IFNAMSIZ + 8], g[CG_ADDRSTRLEN], rule[256];
-
-	view_make(rep, res, &v);
-	json_object_object_add(o, "type", json_object_new_string(v.type));
-	json_object_object_add(o, "table", json_str_or_null(v.table));
-	json_object_object_add(o, "rule_priority",
-			       with_rule && res->rule >= 0 ? json_object_new_int64(res->rule_priority) : NULL);
-	json_object_object_add(o, "rule", with_rule ? json_str_or_null(v.rule) : NULL);
-	json_object_object_add(o, "dev", json_str_or_null(v.dev));
-	json_object_object_add(o, "gateway", json_str_or_null(v.gateway));
-	json_object_object_add(o, "source", json_str_or_null(v.source));
-	json_object_object_add(o, "prefix", json_str_or_null(v.prefix));
-	json_object_object_add(o, "metric", res->have_prefix ? json_object_new_int64(res->metric) : NULL);
-	json_object_object_add(o, "error", json_str_or_null(v.error));
-	json_object_object_add(o, "errno", json_str_or_null(v.errno_name));
-	json_object_object_add(o, "reason", json_str_or_null(res->reason));
-
-	hops = json_object_new_array();
+	open_json_array(f, "nexthops");
 	for (unsigned i = 0; i < res->n_hops; i++) {
 		const struct route_hop *h = &res->hops[i];
-		struct json_object *ho = json_object_new_object();
-		json_object_object_add(ho, "dev", json_object_new_string(route_ifname(rep->st, h->ifindex, n)));
-		json_object_object_add(ho, "gateway", h->gateway.family ?
-				       json_object_new_string(addr_to_string(&h->gateway, g)) : NULL);
-		json_object_object_add(ho, "weight", json_object_new_int(h->weight));
-		json_object_object_add(ho, "dead", json_object_new_boolean(h->flags & RTNH_F_DEAD));
-		json_object_array_add(hops, ho);
+		const char *gw = h->gateway.family ? addr_to_string(&h->gateway, g) : NULL;
+		open_json_object(f, NULL);
+		if (t & PRINT_TEXT)
+			print_text(f, "    nexthop%s%s", gw ? " via " : "", gw ? gw : "");
+		print_string(f, t, "dev", " dev %s", route_ifname(rep->st, h->ifindex, n));
+		print_string(f, PRINT_JSON, "gateway", NULL, gw);
+		print_uint(f, t, "weight", " weight %u", h->weight);
+		print_bool(f, PRINT_JSON, "dead", NULL, h->flags & RTNH_F_DEAD);
+		if (t & PRINT_TEXT)
+			print_text(f, "%s\n", (h->flags & RTNH_F_DEAD) ? " dead" : h->usable ? "" : " (not a candidate)");
+		close_json_object(f);
 	}
-	json_object_object_add(o, "nexthops", hops);
-
-	unc = json_object_new_array();
-	if (res->uncertain & ROUTE_UNCERTAIN_RESULT)
-		json_object_array_add(unc, json_object_new_string("outcome"));
-	if (res->uncertain & ROUTE_UNCERTAIN_DEV)
-		json_object_array_add(unc, json_object_new_string("dev"));
-	if (res->uncertain & ROUTE_UNCERTAIN_SOURCE)
-		json_object_array_add(unc, json_object_new_string("source"));
-	if (res->uncertain & ROUTE_UNCERTAIN_TABLE)
-		json_object_array_add(unc, json_object_new_string("table"));
-	if (res->uncertain & ROUTE_UNCERTAIN_TYPE)
-		json_object_array_add(unc, json_object_new_string("type"));
-	json_object_object_add(o, "uncertain", unc);
-	json_object_object_add(o, "uncertain_reason", json_str_or_null(res->uncertain_why));
-
-	if (with_rule) {
-		trace = json_object_new_array();
-		for (unsigned i = 0; i < res->n_steps; i++) {
-			const struct route_step *s = &res->steps[i];
-			struct json_object *so = json_object_new_object();
-			route_rule_format(rep->st, &rep->st->rules[s->rule], rule, sizeof(rule));
-			json_object_object_add(so, "rule_priority", json_object_new_int64(rep->st->rules[s->rule].priority));
-			json_object_object_add(so, "rule", json_object_new_string(rule));
-			json_object_object_add(so, "result", json_object_new_string(route_step_kind_to_string(s->kind)));
-			json_object_array_add(trace, so);
-		}
-		json_object_object_add(o, "trace", trace);
-	}
-	return o;
+	close_json_array(f);
 }
 
-static struct json_object *json_packet(const struct route_report *rep)
+/* What the dumped state cannot decide: JSON lists the parts (design.md's
+ * names), text names them on one line. */
+static void print_uncertain(struct printer *f, const struct route_result *res, bool text)
+{
+	static const struct {
+		unsigned flag;
+		const char *name;
+	} json_parts[] = {
+		{ ROUTE_UNCERTAIN_RESULT, "outcome" }, { ROUTE_UNCERTAIN_DEV, "dev" },
+		{ ROUTE_UNCERTAIN_SOURCE, "source" }, { ROUTE_UNCERTAIN_TABLE, "table" },
+		{ ROUTE_UNCERTAIN_TYPE, "type" },
+	};
+	const unsigned u = res->uncertain;
+
+	open_json_array(f, "uncertain");
+	for (size_t i = 0; i < ARRAY_SIZE(json_parts); i++)
+		if (u & json_parts[i].flag)
+			print_string(f, PRINT_JSON, NULL, NULL, json_parts[i].name);
+	close_json_array(f);
+	print_string(f, PRINT_JSON, "uncertain_reason", NULL, or_null(res->uncertain_why));
+	if (text && u)
+		print_text(f, "    uncertain:%s%s%s%s%s (%s)\n", u & ROUTE_UNCERTAIN_RESULT ? " outcome" : "",
+			   u & ROUTE_UNCERTAIN_TYPE ? " type" : "", u & ROUTE_UNCERTAIN_DEV ? " device" : "",
+			   u & ROUTE_UNCERTAIN_SOURCE ? " source" : "", u & ROUTE_UNCERTAIN_TABLE ? " table" : "",
+			   res->uncertain_why ? res->uncertain_why : "");
+}
+
+/* The rules the lookup walked: JSON always, text with -v. */
+static void print_trace(struct printer *f, const struct route_report *rep, const struct route_result *res)
+{
+	const enum print_type t = rep->verbosity > 0 ? PRINT_ANY : PRINT_JSON;
+	char rule[256];
+
+	open_json_array(f, "trace");
+	for (unsigned i = 0; i < res->n_steps; i++) {
+		const struct route_step *s = &res->steps[i];
+		const struct route_rule *r = &rep->st->rules[s->rule];
+		route_rule_format(rep->st, r, rule, sizeof(rule));
+		open_json_object(f, NULL);
+		print_int64(f, PRINT_JSON, "rule_priority", NULL, r->priority);
+		if (t & PRINT_TEXT)
+			print_text(f, "    trace: %-16s", route_step_kind_to_string(s->kind));
+		print_string(f, t, "rule", " %s\n", rule);
+		print_string(f, PRINT_JSON, "result", NULL, route_step_kind_to_string(s->kind));
+		close_json_object(f);
+	}
+	close_json_array(f);
+	if (res->steps_truncated && (t & PRINT_TEXT))
+		print_text(f, "    trace: ... (truncated)\n");
+}
+
+/* One result as an object under key. The user-space lookup's (with_rule)
+ * also says which rule decided and how it got there; the text shows its
+ * line (line_prefix: before it, NULL: no line) and, for the lookup, the
+ * decision and notes under it. */
+static void print_result(struct printer *f, const struct route_report *rep, const struct route_result *res,
+			 const char *key, bool with_rule, const char *line_prefix)
+{
+	const enum print_type t = with_rule ? PRINT_ANY : PRINT_JSON;
+	struct route_view v;
+
+	view_make(rep, res, &v);
+	if (line_prefix) {
+		print_text(f, "%s", line_prefix);
+		print_route_line(f, rep, res, &v);
+	}
+	open_json_object(f, key);
+	print_string(f, PRINT_JSON, "type", NULL, v.type);
+	print_string(f, PRINT_JSON, "table", NULL, or_null(v.table));
+	print_decision(f, rep, res, &v, with_rule);
+	print_string(f, PRINT_JSON, "dev", NULL, or_null(v.dev));
+	print_string(f, PRINT_JSON, "gateway", NULL, or_null(v.gateway));
+	print_string(f, PRINT_JSON, "source", NULL, or_null(v.source));
+	print_string(f, PRINT_JSON, "prefix", NULL, or_null(v.prefix));
+	if (res->have_prefix)
+		print_int64(f, PRINT_JSON, "metric", NULL, res->metric);
+	else
+		print_null(f, PRINT_JSON, "metric", NULL);
+	print_string(f, PRINT_JSON, "error", NULL, or_null(v.error));
+	print_string(f, PRINT_JSON, "errno", NULL, or_null(v.errno_name));
+	print_string(f, t, "reason", "    note: %s\n", or_null(res->reason));
+	if (with_rule && res->tables_merged && rep->verbosity > 0)
+		print_text(f, "    note: no IPv4 rule was ever added here, so the kernel searches tables local "
+			      "and main as one (and reports table main)\n");
+	print_hops(f, rep, res, with_rule);
+	print_uncertain(f, res, with_rule);
+	if (with_rule)
+		print_trace(f, rep, res);
+	close_json_object(f);
+}
+
+/* JSON: a selector the packet does not have (0) is null. */
+static void print_number_or_null(struct printer *f, const char *key, unsigned v)
+{
+	if (v)
+		print_uint(f, PRINT_JSON, key, NULL, v);
+	else
+		print_null(f, PRINT_JSON, key, NULL);
+}
+
+/* JSON only: the question (the text shows it in the route line). */
+static void print_packet(struct printer *f, const struct route_report *rep)
 {
 	const struct route_packet *p = rep->packet;
-	struct json_object *o = json_object_new_object();
 	char a[CG_ADDRSTRLEN], n[IFNAMSIZ + 8];
 
-	json_object_object_add(o, "source", p->src.family ? json_object_new_string(addr_to_string(&p->src, a)) : NULL);
-	json_object_object_add(o, "mark", json_object_new_int64(p->mark));
-	json_object_object_add(o, "iif", p->iif ? json_object_new_string(route_ifname(rep->st, p->iif, n)) : NULL);
-	json_object_object_add(o, "oif", p->oif ? json_object_new_string(route_ifname(rep->st, p->oif, n)) : NULL);
-	json_object_object_add(o, "uid", p->uid_set ? json_object_new_int64(p->uid) : NULL);
-	json_object_object_add(o, "ipproto", p->ipproto ? json_object_new_int(p->ipproto) : NULL);
-	json_object_object_add(o, "sport", p->sport ? json_object_new_int(p->sport) : NULL);
-	json_object_object_add(o, "dport", p->dport ? json_object_new_int(p->dport) : NULL);
-	return o;
-}
-
-static int report_json(FILE *f, const struct route_report *rep)
-{
-	struct json_object *o = json_object_new_object(), *warnings = json_object_new_array();
-	char a[CG_ADDRSTRLEN], w[4][512];
-	size_t nw = route_report_warnings(rep, w, ARRAY_SIZE(w));
-
-	json_object_object_add(o, "destination", json_object_new_string(addr_to_string(&rep->packet->dst, a)));
-	json_object_object_add(o, "packet", json_packet(rep));
-	json_object_object_add(o, "route", json_result(rep, rep->sim, true));
-	json_object_object_add(o, "kernel", rep->kernel ? json_result(rep, rep->kernel, false) : NULL);
-	json_object_object_add(o, "agree", rep->kernel ?
-			       json_object_new_boolean(route_result_agrees(rep->sim, rep->kernel, NULL, 0)) : NULL);
-	for (size_t i = 0; i < nw; i++)
-		json_object_array_add(warnings, json_object_new_string(w[i]));
-	json_object_object_add(o, "warnings", warnings);
-	fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	return ferror(f) ? -EIO : 0;
+	open_json_object(f, "packet");
+	print_string(f, PRINT_JSON, "source", NULL, p->src.family ? addr_to_string(&p->src, a) : NULL);
+	print_int64(f, PRINT_JSON, "mark", NULL, p->mark);
+	print_string(f, PRINT_JSON, "iif", NULL, p->iif ? route_ifname(rep->st, p->iif, n) : NULL);
+	print_string(f, PRINT_JSON, "oif", NULL, p->oif ? route_ifname(rep->st, p->oif, n) : NULL);
+	if (p->uid_set)
+		print_int64(f, PRINT_JSON, "uid", NULL, p->uid);
+	else
+		print_null(f, PRINT_JSON, "uid", NULL);
+	print_number_or_null(f, "ipproto", p->ipproto);
+	print_number_or_null(f, "sport", p->sport);
+	print_number_or_null(f, "dport", p->dport);
+	close_json_object(f);
 }
 
 int route_report_print(FILE *out, enum cg_format format, const struct route_report *rep)
 {
-	return format == CG_FORMAT_JSON ? report_json(out, rep) : report_text(out, rep);
+	struct printer f;
+	char a[CG_ADDRSTRLEN], w[4][512];
+	size_t nw = route_report_warnings(rep, w, ARRAY_SIZE(w));
+
+	print_init(&f, out, format, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE, 0);
+	print_string(&f, PRINT_JSON, "destination", NULL, addr_to_string(&rep->packet->dst, a));
+	print_packet(&f, rep);
+	print_result(&f, rep, rep->sim, "route", true, "");
+	if (rep->kernel) {
+		bool agree = route_result_agrees(rep->sim, rep->kernel, NULL, 0);
+		if (agree)
+			print_text(&f, "    kernel agrees\n");
+		print_result(&f, rep, rep->kernel, "kernel", false, agree ? NULL : "    kernel: ");
+		print_bool(&f, PRINT_JSON, "agree", NULL, agree);
+	} else {
+		print_text(&f, "    (offline: the kernel was not asked)\n");
+		print_null(&f, PRINT_JSON, "kernel", NULL);
+		print_null(&f, PRINT_JSON, "agree", NULL);
+	}
+	open_json_array(&f, "warnings");
+	for (size_t i = 0; i < nw; i++)
+		print_string(&f, PRINT_ANY, NULL, "warning: %s\n", w[i]);
+	close_json_array(&f);
+	return print_finish(&f);
 }
