@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cgnatcheck/fix.h"
+#include "cgnatcheck/remedy.h"
 #include "cgnatcheck/ruleset.h"
 
 #define FIX_TAG_PREFIX "cgnatcheck:"
@@ -37,7 +37,7 @@ enum {
  * one rule of the chain that is) and -ESTALE is returned when it is gone.
  * Returns FIX_APPLIED, FIX_UNCHANGED (nothing written) or a negative errno
  * after logging what failed. Needs CAP_NET_ADMIN. */
-int fix_apply(const struct fix_exception *ex);
+int fix_apply(const struct remedy *ex);
 
 /* Removes exactly the rules whose comment starts with "cgnatcheck:", in every
  * table of rs (legacy: per table under the lock, one commit each; nf_tables:
@@ -58,8 +58,8 @@ void fix_xtables_unlock(int fd);
 extern void (*fix_nft_test_hook)(unsigned attempt);
 
 /* Internal: the backends apply.c calls (apply-legacy.c, apply-nft.c)... */
-int fix_apply_legacy(const struct fix_exception *ex);
-int fix_apply_nft(const struct fix_exception *ex);
+int fix_apply_legacy(const struct remedy *ex);
+int fix_apply_nft(const struct remedy *ex);
 int fix_remove_legacy(const struct cg_table *t, unsigned *n_removed);
 int fix_remove_nft(unsigned *n_removed);
 /* ...and what they share (fix-common.c, with the xtables lock above). */

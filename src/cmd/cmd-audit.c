@@ -16,7 +16,7 @@
 #include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/fix-apply.h"
-#include "cgnatcheck/fix.h"
+#include "cgnatcheck/remedy.h"
 #include "cgnatcheck/iptables-text.h"
 #include "cgnatcheck/nft-text.h"
 
@@ -79,19 +79,19 @@ static int fix_targets(struct audit *before, struct audit *changes)
 
 	for (size_t i = 0; i < before->n_targets; i++) {
 		const struct audit_target *t = &before->targets[i];
-		struct fix_exception ex;
+		struct remedy ex;
 		const char *why = NULL;
 		char name[64];
 
 		if (t->verdict != TARGET_BLOCKED)
 			continue;
 		target_name(t, name, sizeof(name));
-		if (fix_plan(before, t, &ex, &why) < 0) {
+		if (remedy_plan(before, t, &ex, &why) < 0) {
 			audit_add_change(changes, "refused", name, NULL, "no precise exception for %s: %s", name, why);
 			refused++;
 			continue;
 		}
-		char *cmd = fix_command(&ex);
+		char *cmd = remedy_command(&ex);
 		if (before->opts->dry_run) {
 			audit_add_change(changes, "dry-run", name, cmd, "would add an exception for %s", name);
 			continue;

@@ -101,7 +101,7 @@ static void prefix_mask(const struct cg_prefix *p, uint8_t *addr, uint8_t *mask)
 		addr[i] &= mask[i];
 }
 
-static void fill_ip4(struct ipt_entry *e, const struct fix_exception *ex)
+static void fill_ip4(struct ipt_entry *e, const struct remedy *ex)
 {
 	struct ipt_ip *ip = &e->ip;
 
@@ -116,7 +116,7 @@ static void fill_ip4(struct ipt_entry *e, const struct fix_exception *ex)
 	ip->proto = ex->l4proto;
 }
 
-static void fill_ip6(struct ip6t_entry *e, const struct fix_exception *ex)
+static void fill_ip6(struct ip6t_entry *e, const struct remedy *ex)
 {
 	struct ip6t_ip6 *ip = &e->ipv6;
 
@@ -136,7 +136,7 @@ static void fill_ip6(struct ip6t_entry *e, const struct fix_exception *ex)
 
 /* The entry, malloc'd: header, matches (udp/tcp, conntrack, comment), the
  * standard target by name (libiptc maps "ACCEPT"/"RETURN" to verdicts). */
-static void *build_entry(const struct fix_exception *ex, uint8_t nfproto)
+static void *build_entry(const struct remedy *ex, uint8_t nfproto)
 {
 	size_t header = ops_get(nfproto)->header;
 	size_t size = header + 3 * XT_ALIGN(sizeof(struct xt_entry_match) + sizeof(struct xt_comment_info)) +
@@ -276,7 +276,7 @@ static int find_before(const struct cg_chain *live, const struct cg_rule *before
 	return n == 1 ? found : -ESTALE;
 }
 
-int fix_apply_legacy(const struct fix_exception *ex)
+int fix_apply_legacy(const struct remedy *ex)
 {
 	const struct cg_chain *ch = ex->before->chain, *live;
 	const struct cg_table *t = ch->table;

@@ -287,7 +287,7 @@ static int add_addr(struct nftnl_rule *r, const struct cg_prefix *p, uint32_t of
 	return ret;
 }
 
-static int add_ports(struct nftnl_rule *r, const struct fix_exception *ex, bool ipt)
+static int add_ports(struct nftnl_rule *r, const struct remedy *ex, bool ipt)
 {
 	int ret = 0;
 
@@ -349,9 +349,9 @@ static int set_udata_comment(struct nftnl_rule *r, const char *comment)
 }
 
 /* udata_comment: in a table no xt rule marks as iptables-nft's (see
- * fix_table_iptables_compatible()), the comment goes into user data, which
+ * remedy_table_iptables_compatible()), the comment goes into user data, which
  * both nft and iptables-nft show, instead of an xt comment nft hides. */
-static int build_iptnft(struct nftnl_rule *r, const struct fix_exception *ex, bool udata_comment)
+static int build_iptnft(struct nftnl_rule *r, const struct remedy *ex, bool udata_comment)
 {
 	struct xt_conntrack_mtinfo3 ct = { 0 };
 	struct xt_comment_info cm = { 0 };
@@ -392,7 +392,7 @@ static int build_iptnft(struct nftnl_rule *r, const struct fix_exception *ex, bo
 
 /* What nft writes for `iifname "eth0" ip saddr A udp sport P ct state
  * established,related return comment "..."`. */
-static int build_native(struct nftnl_rule *r, const struct fix_exception *ex, uint8_t table_family)
+static int build_native(struct nftnl_rule *r, const struct remedy *ex, uint8_t table_family)
 {
 	int family = ex->src.addr.family ? ex->src.addr.family : ex->dst.addr.family;
 	int ret = 0;
@@ -566,7 +566,7 @@ static const struct live_rule *live_find(const struct live *l, uint64_t handle, 
 	return NULL;
 }
 
-static int send_newrule(struct nlconn *c, const struct fix_exception *ex, uint32_t gen)
+static int send_newrule(struct nlconn *c, const struct remedy *ex, uint32_t gen)
 {
 	const struct cg_chain *ch = ex->before->chain;
 	const struct cg_table *t = ch->table;
@@ -581,7 +581,7 @@ static int send_newrule(struct nlconn *c, const struct fix_exception *ex, uint32
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->name);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, ch->name);
 	nftnl_rule_set_u64(r, NFTNL_RULE_POSITION, ex->before->handle);
-	ret = fix_table_iptables_compatible(t) ?
+	ret = remedy_table_iptables_compatible(t) ?
 		build_iptnft(r, ex, t->backend == CG_BACKEND_NFTABLES) : build_native(r, ex, t->family);
 	if (ret >= 0)
 		ret = batch_start(c, &bt, gen);
@@ -599,7 +599,7 @@ static int send_newrule(struct nlconn *c, const struct fix_exception *ex, uint32
 
 static int apply_once(struct nlconn *c, void *arg, unsigned attempt)
 {
-	const struct fix_exception *ex = arg;
+	const struct remedy *ex = arg;
 	const struct cg_chain *ch = ex->before->chain;
 	const struct live_rule *lr;
 	struct live l = { 0 };
@@ -632,7 +632,7 @@ out:
 	return r;
 }
 
-int fix_apply_nft(const struct fix_exception *ex)
+int fix_apply_nft(const struct remedy *ex)
 {
 	char what[sizeof(ex->comment) + 16];
 	struct nlconn c;

@@ -9,7 +9,7 @@
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/fix-apply.h"
 
-static int check_exception(const struct fix_exception *ex)
+static int check_exception(const struct remedy *ex)
 {
 	if (!ex->before || !ex->before->chain || !ex->before->chain->table) {
 		log_error("Cannot apply an exception without the rule to insert it before");
@@ -27,7 +27,7 @@ static int check_exception(const struct fix_exception *ex)
 	return 0;
 }
 
-int fix_apply(const struct fix_exception *ex)
+int fix_apply(const struct remedy *ex)
 {
 	int r = check_exception(ex);
 

@@ -13,7 +13,7 @@
 
 #include "cgnatcheck/audit-report.h"
 #include "cgnatcheck/common.h"
-#include "cgnatcheck/fix.h"
+#include "cgnatcheck/remedy.h"
 #include "cgnatcheck/iptables-text.h"
 #include "cgnatcheck/nft-text.h"
 #include "cgnatcheck/print.h"
@@ -228,14 +228,14 @@ static void print_probe(struct printer *p, const struct audit_target *t)
 /* The exception --fix would add for a blocked target, or why there is none. */
 static void print_fix(struct printer *p, const struct audit *a, const struct audit_target *t)
 {
-	struct fix_exception ex;
+	struct remedy ex;
 	const char *why = NULL;
 
 	open_json_object(p, "fix");
-	if (fix_plan(a, t, &ex, &why) < 0) {
+	if (remedy_plan(a, t, &ex, &why) < 0) {
 		print_string(p, PRINT_ANY, "refused", "      no precise exception: %s\n", why);
 	} else {
-		_cleanup_free_ char *cmd = fix_command(&ex);
+		_cleanup_free_ char *cmd = remedy_command(&ex);
 		print_text(p, "      the exception --fix would add:\n        ");
 		print_string(p, PRINT_JSON, "command", NULL, cmd);
 		print_color_text(p, COLOR_GREEN, "%s", cmd ? cmd : "?");

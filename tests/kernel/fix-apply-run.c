@@ -87,7 +87,7 @@ static int run(int argc, char **argv)
 	uint8_t family = NFPROTO_IPV4;
 	uint32_t index = 0;
 	struct cg_ruleset rs = { 0 };
-	struct fix_exception ex = { 0 };
+	struct remedy ex = { 0 };
 	int o, r;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) >= 0) {

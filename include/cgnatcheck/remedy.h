@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The fix stage, planning half: the narrowest exception that would make a
+/* The remedy plan (audit stage): the narrowest exception that would make a
  * blocked target reachable, placed immediately before the rule that blocks
- * it, in that rule's backend (design.md, "Exceptions"). */
+ * it, in that rule's backend (design.md, "Exceptions"). The report shows it,
+ * the fix stage (fix-apply.h) applies it. */
 #pragma once
 
 #include <net/if.h>
@@ -10,7 +11,7 @@
 
 #include "cgnatcheck/audit.h"
 
-struct fix_exception {
+struct remedy {
 	const struct cg_rule *before;   /* inserted immediately before this rule */
 	bool accept;                    /* ACCEPT in a base chain, RETURN in a jumped-to chain */
 	struct cg_prefix src, dst;      /* len 0 and family 0: not matched */
@@ -25,7 +26,7 @@ struct fix_exception {
  * *why set) when no precise exception can be placed: the target is blocked
  * by a chain policy, or the blocking rule is not one cgnatcheck can insert
  * before. */
-int fix_plan(const struct audit *a, const struct audit_target *t, struct fix_exception *ex,
+int remedy_plan(const struct audit *a, const struct audit_target *t, struct remedy *ex,
 	     const char **why);
 
 /* Whether an exception in this table must stay readable by iptables-nft:
@@ -34,9 +35,9 @@ int fix_plan(const struct audit *a, const struct audit_target *t, struct fix_exc
  * of natively translated rules looks like nft's own; Tailscale's nftables
  * mode uses the same names). iptables-nft refuses a chain holding a native
  * `ct state`, so such tables get the xt conntrack form. */
-bool fix_table_iptables_compatible(const struct cg_table *t);
+bool remedy_table_iptables_compatible(const struct cg_table *t);
 
 /* The exception as the exact command an operator would type (iptables-legacy,
  * iptables-nft or nft syntax, matching the blocking rule's backend).
  * malloc'd. */
-char *fix_command(const struct fix_exception *ex);
+char *remedy_command(const struct remedy *ex);

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 
 #include "cgnatcheck/common.h"
-#include "cgnatcheck/fix.h"
+#include "cgnatcheck/remedy.h"
 
 static void host_prefix(const struct cg_addr *a, struct cg_prefix *p)
 {
@@ -39,7 +39,7 @@ static void tag(const struct audit_target *t, char *buf, size_t size)
 			*c = '_';
 }
 
-int fix_plan(const struct audit *a, const struct audit_target *t, struct fix_exception *ex, const char **why)
+int remedy_plan(const struct audit *a, const struct audit_target *t, struct remedy *ex, const char **why)
 {
 	bool reply_leg = t->blocked_leg == SIM_LEG_REPLY || t->blocked_leg == SIM_LEG_REPLY_DATA;
 	/* the packet that was dropped travels towards the host (input path) */
@@ -109,7 +109,7 @@ static void print_states(FILE *f, uint32_t s, bool nft)
 	}
 }
 
-static void ipt_command(FILE *f, const struct fix_exception *ex)
+static void ipt_command(FILE *f, const struct remedy *ex)
 {
 	const struct cg_chain *c = ex->before->chain;
 	bool v6 = c->table->family == NFPROTO_IPV6;
@@ -147,7 +147,7 @@ static const char *nft_prefix(const struct cg_prefix *p, char buf[static CG_ADDR
 	return prefix_to_string(p, buf);
 }
 
-static void nft_command(FILE *f, const struct fix_exception *ex)
+static void nft_command(FILE *f, const struct remedy *ex)
 {
 	const struct cg_chain *c = ex->before->chain;
 	const char *ipk = (ex->src.addr.family ? ex->src.addr.family : ex->dst.addr.family) == AF_INET6 ? "ip6" : "ip";
@@ -176,7 +176,7 @@ static void nft_command(FILE *f, const struct fix_exception *ex)
 	fprintf(f, " %s comment \"%s\"'", ex->accept ? "accept" : "return", ex->comment);
 }
 
-bool fix_table_iptables_compatible(const struct cg_table *t)
+bool remedy_table_iptables_compatible(const struct cg_table *t)
 {
 	static const char *const names[] = { "filter", "nat", "mangle", "raw", "security" };
 
@@ -190,7 +190,7 @@ bool fix_table_iptables_compatible(const struct cg_table *t)
 	return false;
 }
 
-char *fix_command(const struct fix_exception *ex)
+char *remedy_command(const struct remedy *ex)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -198,7 +198,7 @@ char *fix_command(const struct fix_exception *ex)
 
 	if (!f)
 		return NULL;
-	if (fix_table_iptables_compatible(ex->before->chain->table))
+	if (remedy_table_iptables_compatible(ex->before->chain->table))
 		ipt_command(f, ex);
 	else
 		nft_command(f, ex);
