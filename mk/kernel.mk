@@ -83,6 +83,9 @@ KERNEL_TESTS = \
 	tests/kernel/wait-overlay.sh
 TESTS += $(KERNEL_TESTS)
 EXTRA_DIST += $(KERNEL_TESTS) \
+	tests/lib/compare/wrap.sh \
+	tests/lib/compare/run.sh \
+	tests/lib/compare/diff.py \
 	tests/kernel/legacy-gen.py \
 	tests/kernel/legacy-rules.v4 \
 	tests/kernel/legacy-rules.v6 \
