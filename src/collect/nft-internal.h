@@ -6,7 +6,16 @@
 
 #include "cgnatcheck/ruleset.h"
 
+struct nftnl_chain;
+struct nftnl_set;
 struct nftnl_set_elem;
+
+/* A chain or a set as libnftnl parsed it (name, handle, flags; a base
+ * chain's hook, priority, type, policy and devices; a set's key and data
+ * types and lengths, its concatenation's fields), with memory from a
+ * (nft-msg.c). Neither is placed in its table. */
+void nft_chain_convert(const struct nftnl_chain *nc, struct cg_chain *ch, struct arena *a);
+void nft_set_convert(const struct nftnl_set *ns, struct cg_set *s, struct arena *a);
 
 /* One element as libnftnl parsed it (key, key_end, data, verdict, flags),
  * with memory from a (nft-msg.c). The verdict's chain stays unresolved (chain NULL). */

@@ -1,20 +1,109 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Pieces of nf_tables messages that more than one reader converts: a set
- * element (the element dump in nft.c, the per-key answers in
- * nft-setget.c) and the ruleset generation (those two and the fix stage).
- * Below them. */
+/* Pieces of nf_tables messages that more than one reader converts: a chain
+ * and a set (the dumps in nft.c, the printers' golden test), a set element
+ * (the element dump in nft.c, the per-key answers in nft-setget.c) and the
+ * ruleset generation (those two and the fix stage). Below them. */
 #include "config.h"
 
+#include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/gen.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <string.h>
 
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/nlsock.h"
 #include "nft-internal.h"
+
+static void chain_devices(const struct nftnl_chain *nc, struct cg_chain *ch, struct arena *a)
+{
+	const char *one[1] = { NULL };
+	const char *const *devs = one;
+	uint32_t n = 0;
+
+	/* The kernel sends one device as NFTA_HOOK_DEV, several as a list. */
+	if (nftnl_chain_is_set(nc, NFTNL_CHAIN_DEVICES)) {
+		devs = nftnl_chain_get_array(nc, NFTNL_CHAIN_DEVICES);
+		while (devs && devs[n])
+			n++;
+	} else if (nftnl_chain_is_set(nc, NFTNL_CHAIN_DEV)) {
+		one[0] = nftnl_chain_get_str(nc, NFTNL_CHAIN_DEV);
+		n = one[0] ? 1 : 0;
+	}
+	if (!n)
+		return;
+	ch->devs = arena_alloc(a, n * sizeof(*ch->devs));
+	for (uint32_t i = 0; i < n; i++)
+		ch->devs[i] = arena_strdup(a, devs[i]);
+	ch->n_devs = n;
+	ch->dev = ch->devs[0];
+}
+
+void nft_chain_convert(const struct nftnl_chain *nc, struct cg_chain *ch, struct arena *a)
+{
+	ch->name = arena_strdup(a, nftnl_chain_get_str(nc, NFTNL_CHAIN_NAME));
+	ch->handle = nftnl_chain_get_u64(nc, NFTNL_CHAIN_HANDLE);
+	ch->flags = nftnl_chain_get_u32(nc, NFTNL_CHAIN_FLAGS);
+	if (!nftnl_chain_is_set(nc, NFTNL_CHAIN_HOOKNUM))
+		return;
+	ch->base = true;
+	ch->hook = nftnl_chain_get_u32(nc, NFTNL_CHAIN_HOOKNUM);
+	ch->priority = (int32_t)nftnl_chain_get_u32(nc, NFTNL_CHAIN_PRIO);
+	if (nftnl_chain_is_set(nc, NFTNL_CHAIN_TYPE))
+		ch->type = arena_strdup(a, nftnl_chain_get_str(nc, NFTNL_CHAIN_TYPE));
+	/* Base chains without a policy attribute accept (the kernel default). */
+	ch->policy = nftnl_chain_is_set(nc, NFTNL_CHAIN_POLICY) &&
+		nftnl_chain_get_u32(nc, NFTNL_CHAIN_POLICY) == NF_DROP ?
+		CG_VERDICT_DROP : CG_VERDICT_ACCEPT;
+	chain_devices(nc, ch, a);
+}
+
+static uint32_t set_flags(uint32_t nft)
+{
+	static const struct { uint32_t nft, cg; } map[] = {
+		{ NFT_SET_INTERVAL, CG_SET_INTERVAL },
+		{ NFT_SET_MAP, CG_SET_MAP },
+		{ NFT_SET_CONCAT, CG_SET_CONCAT },
+		{ NFT_SET_TIMEOUT, CG_SET_TIMEOUT },
+		{ NFT_SET_ANONYMOUS, CG_SET_ANONYMOUS },
+		{ NFT_SET_CONSTANT, CG_SET_CONSTANT },
+		{ NFT_SET_EVAL, CG_SET_EVAL },
+	};
+	uint32_t cg = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (nft & map[i].nft)
+			cg |= map[i].cg;
+	return cg;
+}
+
+void nft_set_convert(const struct nftnl_set *ns, struct cg_set *s, struct arena *a)
+{
+	uint32_t n_fields = 0;
+	const uint8_t *fields;
+
+	s->name = arena_strdup(a, nftnl_set_get_str(ns, NFTNL_SET_NAME));
+	s->handle = nftnl_set_get_u64(ns, NFTNL_SET_HANDLE);
+	s->id = nftnl_set_get_u32(ns, NFTNL_SET_ID);
+	s->flags = set_flags(nftnl_set_get_u32(ns, NFTNL_SET_FLAGS));
+	s->key_type = nftnl_set_get_u32(ns, NFTNL_SET_KEY_TYPE);
+	s->key_len = nftnl_set_get_u32(ns, NFTNL_SET_KEY_LEN);
+	s->data_type = nftnl_set_get_u32(ns, NFTNL_SET_DATA_TYPE);
+	s->data_len = nftnl_set_get_u32(ns, NFTNL_SET_DATA_LEN);
+	/* libnftnl hands the field lengths back as a byte array. */
+	fields = nftnl_set_get_data(ns, NFTNL_SET_DESC_CONCAT, &n_fields);
+	if (fields && n_fields > 1) {
+		if (n_fields > ARRAY_SIZE(s->field_len))
+			n_fields = ARRAY_SIZE(s->field_len);
+		memcpy(s->field_len, fields, n_fields);
+		s->n_fields = (uint8_t)n_fields;
+		s->flags |= CG_SET_CONCAT;
+	}
+}
+
 
 static struct cg_data elem_data(struct nftnl_set_elem *ne, uint16_t attr, struct arena *a)
 {

@@ -33,7 +33,7 @@
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/nft-text.h"
 #include "cgnatcheck/ruleset.h"
-#include "../../src/collect/nft-internal.h"     /* nft_elem_convert() */
+#include "../../src/collect/nft-internal.h"     /* the collector's conversions */
 #include "../lib/test.h"
 
 struct ifname {
@@ -129,17 +129,11 @@ static const char *unescape(struct golden *g, const char *s)
 static void read_chain(struct golden *g, const struct nlmsghdr *nlh)
 {
 	struct nftnl_chain *nc = nftnl_chain_alloc();
-	struct cg_chain *ch;
 
-	if (nftnl_chain_nlmsg_parse(nlh, nc) < 0 || !nftnl_chain_is_set(nc, NFTNL_CHAIN_NAME)) {
+	if (nftnl_chain_nlmsg_parse(nlh, nc) < 0 || !nftnl_chain_is_set(nc, NFTNL_CHAIN_NAME))
 		bad(g, "not a chain");
-	} else {
-		/* what the printer reads of a chain: its name, whether it is bound */
-		ch = PUSH(g->t.chains, g->t.n_chains, g->t.cap_chains);
-		ch->name = arena_strdup(&g->rs.arena, nftnl_chain_get_str(nc, NFTNL_CHAIN_NAME));
-		ch->handle = nftnl_chain_get_u64(nc, NFTNL_CHAIN_HANDLE);
-		ch->flags = nftnl_chain_get_u32(nc, NFTNL_CHAIN_FLAGS);
-	}
+	else
+		nft_chain_convert(nc, PUSH(g->t.chains, g->t.n_chains, g->t.cap_chains), &g->rs.arena);
 	nftnl_chain_free(nc);
 }
 
@@ -157,34 +151,12 @@ static void set_done(struct golden *g)
 static void read_set(struct golden *g, const struct nlmsghdr *nlh)
 {
 	struct nftnl_set *ns = nftnl_set_alloc();
-	uint32_t f, n_fields = 0;
-	const uint8_t *fields;
-	struct cg_set *s;
 
 	set_done(g);
-	if (nftnl_set_nlmsg_parse(nlh, ns) < 0 || !nftnl_set_is_set(ns, NFTNL_SET_NAME)) {
+	if (nftnl_set_nlmsg_parse(nlh, ns) < 0 || !nftnl_set_is_set(ns, NFTNL_SET_NAME))
 		bad(g, "not a set");
-		nftnl_set_free(ns);
-		return;
-	}
-	s = PUSH(g->t.sets, g->t.n_sets, g->t.cap_sets);
-	s->name = arena_strdup(&g->rs.arena, nftnl_set_get_str(ns, NFTNL_SET_NAME));
-	s->handle = nftnl_set_get_u64(ns, NFTNL_SET_HANDLE);
-	f = nftnl_set_get_u32(ns, NFTNL_SET_FLAGS);
-	s->flags = (f & NFT_SET_INTERVAL ? CG_SET_INTERVAL : 0) | (f & NFT_SET_MAP ? CG_SET_MAP : 0) |
-		(f & NFT_SET_CONCAT ? CG_SET_CONCAT : 0) | (f & NFT_SET_TIMEOUT ? CG_SET_TIMEOUT : 0) |
-		(f & NFT_SET_ANONYMOUS ? CG_SET_ANONYMOUS : 0) | (f & NFT_SET_CONSTANT ? CG_SET_CONSTANT : 0) |
-		(f & NFT_SET_EVAL ? CG_SET_EVAL : 0);
-	s->key_type = nftnl_set_get_u32(ns, NFTNL_SET_KEY_TYPE);
-	s->key_len = nftnl_set_get_u32(ns, NFTNL_SET_KEY_LEN);
-	s->data_type = nftnl_set_get_u32(ns, NFTNL_SET_DATA_TYPE);
-	s->data_len = nftnl_set_get_u32(ns, NFTNL_SET_DATA_LEN);
-	fields = nftnl_set_get_data(ns, NFTNL_SET_DESC_CONCAT, &n_fields);
-	if (fields && n_fields > 1 && n_fields <= sizeof(s->field_len)) {
-		memcpy(s->field_len, fields, n_fields);
-		s->n_fields = (uint8_t)n_fields;
-		s->flags |= CG_SET_CONCAT;
-	}
+	else
+		nft_set_convert(ns, PUSH(g->t.sets, g->t.n_sets, g->t.cap_sets), &g->rs.arena);
 	nftnl_set_free(ns);
 }
 
