@@ -13,6 +13,7 @@
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/x_tables.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "cgnatcheck/common.h"
@@ -68,33 +69,76 @@ struct form_key {
 	bool any_form;              /* the name alone (xt_known_name()) */
 };
 
-static bool form_is(const struct xt_ext *x, const struct xt_ext_form *fm, const struct form_key *k)
+
+/* Every form of every extension in one flat list, in registry order, built
+ * once: a collector asks for each match and target of every rule (a
+ * kube-proxy node: a million asks), and a walk over one array with
+ * form_is()'s first-letter test costs a few compares per ask, where a walk
+ * through the registry's extensions and their forms cost several times more. */
+struct form_ref {
+	const char *name;           /* the form's, inline: the walk reads no further */
+	bool target;
+	uint8_t rev_min, rev_max, family;
+	const struct xt_ext_form *fm;
+	const struct xt_ext *x;
+};
+
+static struct form_ref *form_list;
+static size_t n_form_list;
+static pthread_once_t form_list_once = PTHREAD_ONCE_INIT;
+
+/* Each extension once: kinds that share one are listed next to each other. */
+static bool ext_first(size_t kind)
 {
-	/* called per match of every rule: skip strcmp() when it cannot match */
-	if (x->target != k->target || fm->name[0] != k->name[0] ||
-	    (fm->name != k->name && strcmp(fm->name, k->name) != 0))
-		return false;
-	if (k->any_form)
-		return true;
-	if (k->revision < fm->rev_min || k->revision > fm->rev_max)
-		return false;
-	return fm->family == NFPROTO_UNSPEC || fm->family == k->nfproto;
+	const struct xt_ext *x = xt_registry[kind];
+
+	return x && !(kind > 0 && x == xt_registry[kind - 1]);
 }
 
-/* The form k names, and its extension in *xp. Each extension is searched
- * once: kinds that share one are listed next to each other. */
-static const struct xt_ext_form *form_find(const struct form_key *k, const struct xt_ext **xp)
+static void form_list_build(void)
 {
+	size_t n = 0;
+
+	for (size_t kind = 0; kind < XT_KIND_COUNT; kind++)
+		if (ext_first(kind))
+			n += xt_registry[kind]->n_forms;
+	form_list = xcalloc(n ? n : 1, sizeof(*form_list));
 	for (size_t kind = 0; kind < XT_KIND_COUNT; kind++) {
 		const struct xt_ext *x = xt_registry[kind];
 
-		if (!x || (kind > 0 && x == xt_registry[kind - 1]))
+		if (!ext_first(kind))
 			continue;
 		for (size_t i = 0; i < x->n_forms; i++)
-			if (form_is(x, &x->forms[i], k)) {
-				*xp = x;
-				return &x->forms[i];
-			}
+			form_list[n_form_list++] = (struct form_ref){
+				.name = x->forms[i].name, .target = x->target, .rev_min = x->forms[i].rev_min,
+				.rev_max = x->forms[i].rev_max, .family = x->forms[i].family,
+				.fm = &x->forms[i], .x = x,
+			};
+	}
+}
+
+static bool form_is(const struct form_ref *r, const struct form_key *k)
+{
+	/* called per match of every rule: skip strcmp() when it cannot match */
+	if (r->target != k->target || r->name[0] != k->name[0] ||
+	    (r->name != k->name && strcmp(r->name, k->name) != 0))
+		return false;
+	if (k->any_form)
+		return true;
+	if (k->revision < r->rev_min || k->revision > r->rev_max)
+		return false;
+	return r->family == NFPROTO_UNSPEC || r->family == k->nfproto;
+}
+
+/* The form k names (the first in registry order), and its extension in *xp. */
+static const struct xt_ext_form *form_find(const struct form_key *k, const struct xt_ext **xp)
+{
+	pthread_once(&form_list_once, form_list_build);
+	for (size_t i = 0; i < n_form_list; i++) {
+		if (form_is(&form_list[i], k)) {
+			*xp = form_list[i].x;
+			return form_list[i].fm;
+		}
 	}
 	return NULL;
 }
