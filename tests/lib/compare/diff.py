@@ -25,6 +25,7 @@ MASKS = [
     (re.compile(r"--=_[A-Za-z0-9._=-]+"), "--=_B"),
     (re.compile(r"\"(time|started|finished|date)\": ?\"[^\"]*\""), r'"\1":"T"'),
     (re.compile(r"\bpid \d+"), "pid N"),
+    (re.compile(r"\"ms\": ?[0-9.e+-]+"), '"ms":N'),
 ]
 
 
