@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The pipeline's layering, read from the objects' symbols.
 
-    layering.py ROOT
+    layering.py ROOT [SRCDIR]
 
-ROOT holds the build's objects under src/FOLDER/*.o. Every undefined symbol
+ROOT holds the build's objects under src/FOLDER/*.o; an object whose
+source (SRCDIR/src/FOLDER/NAME.c, SRCDIR defaulting to ROOT) is gone is a
+stale leftover of an earlier build and is not read. Every undefined symbol
 of an object that another object defines is a call (or a reference) from the
 first file to the second. It fails (exit 1), naming each one, on
 
@@ -22,12 +24,14 @@ ORDER = ["util", "model", "format", "collect", "sim", "audit", "fix", "report", 
 RANK = {f: i for i, f in enumerate(ORDER)}
 
 
-def objects(root):
+def objects(root, srcdir):
     objs = []
     for dirpath, _, files in os.walk(os.path.join(root, "src")):
         for f in files:
             if f.endswith(".o"):
-                objs.append(os.path.relpath(os.path.join(dirpath, f), root))
+                rel = os.path.relpath(os.path.join(dirpath, f), root)
+                if os.path.exists(os.path.join(srcdir, rel[:-2] + ".c")):
+                    objs.append(rel)
     return sorted(objs)
 
 
@@ -84,10 +88,10 @@ def sccs(nodes, edges):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: layering.py BUILD_ROOT")
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: layering.py BUILD_ROOT [SRCDIR]")
     root = sys.argv[1]
-    objs = objects(root)
+    objs = objects(root, sys.argv[2] if len(sys.argv) == 3 else root)
     if not objs:
         sys.exit(f"layering: no objects under {root}/src (build first)")
     problems = []
