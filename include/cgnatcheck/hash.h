@@ -4,7 +4,29 @@
  * input bit (set keys and route prefixes often differ in their last byte). */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
+
+#define HASH_FNV1A_INIT 0xcbf29ce484222325ULL
+
+/* FNV-1a: h (HASH_FNV1A_INIT to start) continued over n bytes at p. */
+static inline uint64_t hash_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The same step over one whole value at once: for fingerprints of numbers,
+ * where every byte need not be folded in on its own. */
+static inline uint64_t hash_fnv1a_u64(uint64_t h, uint64_t v)
+{
+	return (h ^ v) * 0x100000001b3ULL;
+}
 
 static inline uint64_t hash_mix64(uint64_t h)
 {

@@ -16,6 +16,7 @@
 
 #include "cgnatcheck/audit-state.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/hash.h"
 #include "cgnatcheck/iptables-text.h"
 #include "cgnatcheck/nft-text.h"
 
@@ -67,14 +68,14 @@ static void add_line(struct audit_state *s, char *line)
 	s->lines[s->n_lines++] = line;
 }
 
+/* The digest's FNV-1a seed: not FNV's offset basis, but what every stored
+ * last-audit.json was made with; a new one would make every host's next
+ * run look changed. */
 #define DIGEST_INIT 1469598103934665603ull
 
 static void digest_bytes(uint64_t *h, const char *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		*h ^= (uint8_t)p[i];
-		*h *= 1099511628211ull;
-	}
+	*h = hash_fnv1a(*h, p, n);
 }
 
 /* FNV-1a over the line and its NUL (the NUL separates lines), except that

@@ -21,6 +21,7 @@
 
 #include "cgnatcheck/cmd.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/hash.h"
 #include "cgnatcheck/nft-events.h"
 
 /* How often the legacy tables are looked at, and how long a burst of
@@ -45,7 +46,7 @@ static uint64_t legacy_fingerprint(void)
 		{ AF_INET, IPPROTO_IP, IPT_SO_GET_INFO, "/proc/net/ip_tables_names" },
 		{ AF_INET6, IPPROTO_IPV6, IP6T_SO_GET_INFO, "/proc/net/ip6_tables_names" },
 	};
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = HASH_FNV1A_INIT;
 
 	for (size_t f = 0; f < ARRAY_SIZE(fams); f++) {
 		_cleanup_fclose_ FILE *names = fopen(fams[f].names, "re");
@@ -68,10 +69,8 @@ static uint64_t legacy_fingerprint(void)
 			if (getsockopt(fd, fams[f].level, fams[f].opt, &info, &len) < 0)
 				continue;
 			uint64_t v[2] = { info.size, info.num_entries };
-			for (size_t k = 0; k < 2; k++) {
-				h ^= v[k] + (uint64_t)f * 31 + (uint64_t)strlen(table);
-				h *= 1099511628211ull;
-			}
+			for (size_t k = 0; k < 2; k++)
+				h = hash_fnv1a_u64(h, v[k] + (uint64_t)f * 31 + (uint64_t)strlen(table));
 		}
 	}
 	return h;

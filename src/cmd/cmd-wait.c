@@ -22,6 +22,7 @@
 #include "cgnatcheck/cmd.h"
 #include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/hash.h"
 #include "cgnatcheck/nft-events.h"
 
 #define POLL_MS 500      /* at most this long between two collections */
@@ -69,22 +70,19 @@ static bool chain_exists(const struct cg_ruleset *rs, const char *name, const st
 /* A fingerprint of the ruleset's shape: tables, chains, rule counts. */
 static uint64_t fingerprint(const struct cg_ruleset *rs)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = HASH_FNV1A_INIT;
 
-#define MIX(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ull)
 	for (uint32_t t = 0; t < rs->n_tables; t++) {
 		const struct cg_table *tb = &rs->tables[t];
-		MIX(tb->backend);
-		MIX(tb->family);
-		for (const char *s = tb->name; *s; s++)
-			MIX(*s);
+
+		h = hash_fnv1a_u64(h, tb->backend);
+		h = hash_fnv1a_u64(h, tb->family);
+		h = hash_fnv1a(h, tb->name, strlen(tb->name));
 		for (uint32_t c = 0; c < tb->n_chains; c++) {
-			for (const char *s = tb->chains[c].name; *s; s++)
-				MIX(*s);
-			MIX(tb->chains[c].n_rules);
+			h = hash_fnv1a(h, tb->chains[c].name, strlen(tb->chains[c].name));
+			h = hash_fnv1a_u64(h, tb->chains[c].n_rules);
 		}
 	}
-#undef MIX
 	return h;
 }
 

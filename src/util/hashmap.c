@@ -17,14 +17,7 @@ struct cg_hashmap_slot {
 
 uint64_t hash_bytes(const void *key, uint32_t len)
 {
-	const uint8_t *p = key;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (uint32_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return hash_mix64(h);
+	return hash_mix64(hash_fnv1a(HASH_FNV1A_INIT, key, len));
 }
 
 void hashmap_init(struct cg_hashmap *m, struct arena *a, uint32_t expected)
