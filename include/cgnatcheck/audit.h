@@ -61,6 +61,9 @@ struct audit_finding {
 	char code[48];
 	char *message;                /* malloc'd */
 	const struct cg_rule *rule;   /* may be NULL */
+	/* the event that makes it bite ("overlay-start", "netfilter-mode-on"),
+	 * or NULL: it is about the ruleset as it is */
+	const char *event;
 	size_t *targets;              /* indices into audit.targets, malloc'd */
 	size_t n_targets;
 };

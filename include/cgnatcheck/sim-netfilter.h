@@ -60,6 +60,27 @@ struct hook_result {
  * once per ruleset so each evaluation is a walk, not a search. */
 struct sim_index;
 
+/* A foreseen ruleset: the collected one as an event would leave it
+ * (tailscaled re-creating its chains and re-inserting its jumps at position
+ * 1, --netfilter-mode going from nodivert to on). A view replaces one
+ * chain's rule list; its rules are the collected rules (so whatever decides
+ * is named as it stands today) or rules the caller built (a jump that does
+ * not exist yet). Extra base chains are added at their hook, for a base
+ * chain the event creates. Nothing is copied: a view costs a pointer per
+ * rule of the chains it names, and the other chains are read in place. */
+struct sim_chain_view {
+	const struct cg_chain *chain;
+	const struct cg_rule *const *rules;
+	uint32_t n_rules;
+};
+
+struct sim_variant {
+	const struct sim_chain_view *views;
+	size_t n_views;
+	const struct cg_chain *const *extra_base;
+	size_t n_extra_base;
+};
+
 int sim_index_build(const struct cg_ruleset *rs, struct sim_index **out);
 void sim_index_free(struct sim_index *idx);
 
@@ -71,6 +92,9 @@ void sim_index_free(struct sim_index *idx);
  * negative errno on internal errors (never for unknown rules). */
 int evaluate_hook(const struct sim_index *idx, struct cg_packet *pkt, uint32_t hook,
 		  const struct cg_addr_env *env, struct hook_result *res);
+/* The same in the ruleset `v` describes (NULL: the collected one). */
+int evaluate_hook_variant(const struct sim_index *idx, const struct sim_variant *v, struct cg_packet *pkt,
+			  uint32_t hook, const struct cg_addr_env *env, struct hook_result *res);
 void hook_result_free(struct hook_result *res);
 
 /* Runs pkt through one chain alone, as if a rule had jumped to it (the end
@@ -132,5 +156,8 @@ struct flow_result {
  * the device. */
 int simulate_flow(const struct sim_index *idx, const struct cg_addr_env *env,
 		  const struct sim_flow *flow, struct flow_result *res);
+/* The same in the ruleset `v` describes (NULL: the collected one). */
+int simulate_flow_variant(const struct sim_index *idx, const struct sim_variant *v,
+			  const struct cg_addr_env *env, const struct sim_flow *flow, struct flow_result *res);
 void flow_result_free(struct flow_result *res);
 const char *sim_leg_to_string(enum sim_leg leg);

@@ -9,6 +9,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
+#include <fnmatch.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/hashmap.h"
+#include "cgnatcheck/iptables-text.h"
+#include "cgnatcheck/nft-text.h"
 
 /* An ephemeral port for simulated requests when the local range is unknown. */
 #define DEFAULT_LOCAL_PORT 40000
@@ -498,9 +501,10 @@ static bool rule_blocks_a_target(const struct audit *a, const struct cg_rule *r)
 	return false;
 }
 
-/* A rule that drops a target's packets in some chain, and the targets. */
+/* A rule (or a chain's policy) that drops a target's packets, and the targets. */
 struct rule_targets {
 	const struct cg_rule *rule;
+	const struct cg_chain *policy;   /* the rule is NULL: this chain's policy drops */
 	const struct cg_rule *decider;   /* shadowed: the earlier rule that decides first */
 	size_t *targets;
 	size_t n;
@@ -511,17 +515,18 @@ struct rule_groups {
 	size_t n;
 };
 
-static void group_add(struct rule_groups *g, const struct cg_rule *r, const struct cg_rule *decider, size_t target)
+static void group_add(struct rule_groups *g, const struct cg_rule *r, const struct cg_chain *policy,
+		      const struct cg_rule *decider, size_t target)
 {
 	struct rule_targets *e = NULL;
 
 	for (size_t i = 0; i < g->n; i++)
-		if (g->v[i].rule == r)
+		if (g->v[i].rule == r && g->v[i].policy == policy)
 			e = &g->v[i];
 	if (!e) {
 		g->v = xreallocarray(g->v, g->n + 1, sizeof(*g->v));
 		e = &g->v[g->n++];
-		*e = (struct rule_targets){ .rule = r, .decider = decider };
+		*e = (struct rule_targets){ .rule = r, .policy = policy, .decider = decider };
 	}
 	for (size_t i = 0; i < e->n; i++)
 		if (e->targets[i] == target)
@@ -535,6 +540,7 @@ static void groups_free(struct rule_groups *g)
 	for (size_t i = 0; i < g->n; i++)
 		free(g->v[i].targets);
 	free(g->v);
+	*g = (struct rule_groups){ 0 };
 }
 
 /* A rule whose verdict drops: drop, reject, or an xt DROP/REJECT target. */
@@ -559,73 +565,35 @@ static bool rule_is_drop(const struct cg_rule *r)
 	return drop;
 }
 
-/* Whether traversing `ch` can end in a drop decided by one of its rules or
- * by a rule of a chain it jumps to; a verdict map may do either. Only such
- * chains can hold a latent or shadowed drop: the scan skips the others (a
- * kube-proxy nat table has 100k chains and not one drop). The memo holds
- * each chain's state, a byte per chain of the ruleset (a loop, which the
- * kernel refuses anyway, ends at a chain being visited). */
-enum drop_state { DROP_UNKNOWN, DROP_VISITING, DROP_MAY, DROP_NEVER };
-
-struct drop_memo {
-	const struct cg_ruleset *rs;
-	uint32_t *first;            /* per table: the index of its first chain */
-	uint8_t *state;             /* per chain: enum drop_state */
-};
-
-static void drop_memo_init(struct drop_memo *m, const struct cg_ruleset *rs)
+/* Whether the rule jumps (or goes) to `target`. */
+static bool rule_jumps_to(const struct cg_rule *r, const struct cg_chain *target)
 {
-	uint32_t n = 0;
+	struct cg_expr_buf eb;
+	const struct cg_expr *ex = rule_exprs(r, &eb);
+	bool found = false;
 
-	m->rs = rs;
-	m->first = xreallocarray(NULL, rs->n_tables ? rs->n_tables : 1, sizeof(*m->first));
-	for (uint32_t i = 0; i < rs->n_tables; i++) {
-		m->first[i] = n;
-		n += rs->tables[i].n_chains;
+	for (uint32_t e = 0; e < r->n_exprs && !found; e++) {
+		const struct cg_expr *x = &ex[e];
+		found = x->type == CG_EXPR_IMMEDIATE && x->immediate.dreg == 0 &&
+			(x->immediate.verdict.code == CG_VERDICT_JUMP || x->immediate.verdict.code == CG_VERDICT_GOTO) &&
+			x->immediate.verdict.chain == target;
 	}
-	m->state = xcalloc(n ? n : 1, 1);
+	expr_buf_free(&eb);
+	return found;
 }
 
-static void drop_memo_free(struct drop_memo *m)
+/* Whether a base chain at the input hook of the chain's table jumps to it. */
+static bool jumped_to_from_input(const struct cg_table *tb, const struct cg_chain *target)
 {
-	free(m->first);
-	free(m->state);
-}
-
-static bool chain_may_drop(struct drop_memo *m, const struct cg_chain *ch)
-{
-	const struct cg_table *t = ch->table;
-	uint8_t *state;
-	bool may = false;
-
-	/* a chain outside the ruleset's tables: nothing known, assume it may */
-	if (!t || t < m->rs->tables || t >= m->rs->tables + m->rs->n_tables || ch < t->chains ||
-	    ch >= t->chains + t->n_chains)
-		return true;
-	state = &m->state[m->first[t - m->rs->tables] + (uint32_t)(ch - t->chains)];
-	if (*state != DROP_UNKNOWN)
-		return *state == DROP_MAY;
-	*state = DROP_VISITING;
-	for (uint32_t r = 0; r < ch->n_rules && !may; r++) {
-		const struct cg_rule *rule = &ch->rules[r];
-		struct cg_expr_buf eb;
-		const struct cg_expr *ex = rule_exprs(rule, &eb);
-
-		may = exprs_drop(ex, rule->n_exprs);
-		for (uint32_t i = 0; i < rule->n_exprs && !may; i++) {
-			const struct cg_expr *e = &ex[i];
-
-			if (e->type == CG_EXPR_LOOKUP && e->lookup.dreg == NFT_REG_VERDICT)
-				may = true;
-			else if (e->type == CG_EXPR_IMMEDIATE && e->immediate.dreg == NFT_REG_VERDICT &&
-				 (e->immediate.verdict.code == CG_VERDICT_JUMP ||
-				  e->immediate.verdict.code == CG_VERDICT_GOTO))
-				may = !e->immediate.verdict.chain || chain_may_drop(m, e->immediate.verdict.chain);
-		}
-		expr_buf_free(&eb);
+	for (uint32_t c = 0; c < tb->n_chains; c++) {
+		const struct cg_chain *ch = &tb->chains[c];
+		if (!ch->base || ch->hook != NF_INET_LOCAL_IN)
+			continue;
+		for (uint32_t r = 0; r < ch->n_rules; r++)
+			if (rule_jumps_to(&ch->rules[r], target))
+				return true;
 	}
-	*state = may ? DROP_MAY : DROP_NEVER;
-	return may;
+	return false;
 }
 
 /* The last rule of `ch` that the traversal went through: where it stopped. */
@@ -637,44 +605,6 @@ static const struct cg_rule *last_rule_in(const struct hook_result *res, const s
 			return s->rule;
 	}
 	return NULL;
-}
-
-/* What every chain does, alone, to a packet arriving from a target (its
- * reply, or its health check): a drop there is latent (reached as soon as
- * the chain is: Tailscale's nodivert mode, an accept above the jump that the
- * next restart moves below it); a drop rule that would drop it but is never
- * reached because an earlier rule of the chain decides first is shadowed. */
-static void scan_chain(struct audit *a, const struct cg_chain *ch, const struct cg_packet *in, size_t ti,
-		       struct rule_groups *latent, struct rule_groups *shadowed)
-{
-	struct cg_packet p = *in;
-	struct hook_result full;
-
-	if (evaluate_chain(ch, &p, NF_INET_LOCAL_IN, &a->env, &full) < 0)
-		return;
-	const struct cg_rule *d = full.decided_by;
-	if (full.verdict == SIM_DROP && d) {
-		if (!rule_blocks_a_target(a, d))
-			group_add(latent, d, NULL, ti);
-		hook_result_free(&full);
-		return;
-	}
-	const struct cg_rule *stop = last_rule_in(&full, ch);
-	hook_result_free(&full);
-	if (!stop)
-		return;
-	for (uint32_t k = stop->index; k < ch->n_rules; k++) {
-		const struct cg_rule *r = &ch->rules[k];
-		struct hook_result from;
-		if (!rule_is_drop(r))
-			continue;
-		p = *in;
-		if (evaluate_chain_from(ch, k, &p, NF_INET_LOCAL_IN, &a->env, &from) < 0)
-			continue;
-		if (from.verdict == SIM_DROP && from.decided_by == r)
-			group_add(shadowed, r, stop, ti);
-		hook_result_free(&from);
-	}
 }
 
 static char *labels_of(const struct audit *a, const size_t *targets, size_t n)
@@ -693,47 +623,455 @@ static char *labels_of(const struct audit *a, const size_t *targets, size_t n)
 	return buf;
 }
 
-static void latent_findings(struct audit *a)
+/* ---- events: what a drop needs to bite ---------------------------------------
+ *
+ * A drop rule is news only when a target's packet can meet it: today (the
+ * target is blocked, reported above), or after an event the audit knows,
+ * which rewrites the ruleset in a known way. Each event is simulated as a
+ * variant of the collected ruleset (struct sim_variant: a few chains' rule
+ * lists replaced, nothing copied), and a target reachable today but dropped
+ * in the variant is a warning that names the event and the rule. The events
+ * (Tailscale's util/linuxfw; /work/shared/reference/tailscale-netfilter.md):
+ *  - the overlay's daemon starting (tailscaled's restart or upgrade, `tailscale
+ *    down`/`up`, which is also when its interface comes up): it deletes its
+ *    jumps and chains and writes them again, the jump at position 1 of INPUT
+ *    in netfilter-mode on, the chain with only its own rules. An accept a
+ *    user put above the jump ends up below it; a rule a user put into
+ *    ts-input is gone. cgnatcheck's own exceptions are kept: --keep and the
+ *    first-boot unit write them again (an info finding says so);
+ *  - --netfilter-mode going from nodivert to on: the same, and the jump is
+ *    added.
+ * Nothing else is simulated, so a rule that no target's packet reaches in any
+ * of them (ufw's, firewalld's, shorewall's catch-all drops behind their
+ * established accepts) is not a finding. */
+
+enum event_kind { EVENT_OVERLAY_START, EVENT_DIVERT_ON };
+
+struct overlay_event {
+	enum event_kind kind;
+	const struct policy_overlay *overlay;
+	const struct cg_chain *input;       /* the overlay's input chain (one family's) */
+	bool kept_exception;                /* the chain holds cgnatcheck's exceptions */
+	struct sim_variant variant;
+	struct sim_chain_view *views;
+	size_t n_views;
+	const struct cg_chain **extra;
+	size_t n_extra;
+	void **owned;                       /* what the views and extras are built of */
+	size_t n_owned;
+};
+
+static void *event_own(struct overlay_event *e, void *p)
 {
-	struct rule_groups latent = { 0 }, shadowed = { 0 };
-	char where[512], where2[512];
+	e->owned = xreallocarray(e->owned, e->n_owned + 1, sizeof(*e->owned));
+	e->owned[e->n_owned++] = p;
+	return p;
+}
 
-	struct drop_memo memo;
+static void event_free(struct overlay_event *e)
+{
+	for (size_t i = 0; i < e->n_owned; i++)
+		free(e->owned[i]);
+	free(e->owned);
+	free(e->views);
+	free(e->extra);
+	memset(e, 0, sizeof(*e));
+}
 
-	drop_memo_init(&memo, &a->ruleset);
+static void event_add_view(struct overlay_event *e, const struct cg_chain *ch, const struct cg_rule **rules,
+			   uint32_t n)
+{
+	e->views = xreallocarray(e->views, e->n_views + 1, sizeof(*e->views));
+	e->views[e->n_views++] = (struct sim_chain_view){ .chain = ch, .rules = rules, .n_rules = n };
+	e->variant = (struct sim_variant){ .views = e->views, .n_views = e->n_views,
+					   .extra_base = e->extra, .n_extra_base = e->n_extra };
+}
+
+static const char *event_id(enum event_kind k)
+{
+	return k == EVENT_DIVERT_ON ? "netfilter-mode-on" : "overlay-start";
+}
+
+static void event_describe(const struct overlay_event *e, char *buf, size_t size)
+{
+	if (e->kind == EVENT_DIVERT_ON)
+		snprintf(buf, size, "--netfilter-mode changing from nodivert to on (%s then jumps to %s at position 1 "
+			 "of INPUT)", e->overlay->name, e->input->name);
+	else
+		snprintf(buf, size, "the next start of %s's daemon (a restart, an upgrade, down/up, %s coming up: it "
+			 "re-creates %s with only its own rules%s)", e->overlay->name,
+			 e->overlay->interface ? e->overlay->interface : "its interface", e->input->name,
+			 jumped_to_from_input(e->input->table, e->input) ? " and puts its jump back at position 1" : "");
+}
+
+/* The rules tailscaled writes into ts-input (iptables_runner.go and
+ * nftables_runner.go; '@' is the overlay's interface), in the text the
+ * report quotes: iptables-save without "-A CHAIN ", or nft's listing without
+ * counters, quotes and the '*' of Tailscale's prefix interface matches. */
+static const char *const tailscale_input_rules[] = {
+	"-s * -i lo -j ACCEPT",
+	"-i @ -j ACCEPT",
+	"-p udp -m udp --dport * -j ACCEPT",
+	"-s 100.115.92.0/23 ! -i @ -j RETURN",
+	"-s 100.64.0.0/10 ! -i @ -j DROP",
+	"-s 100.64.0.0/10 ! -i @ -j RETURN",
+	"iifname lo ip saddr * accept",
+	"iifname lo ip6 saddr * accept",
+	"iifname @ accept",
+	"udp dport * accept",
+	"iifname != @ ip saddr 100.115.92.0/23 return",
+	"iifname != @ ip saddr 100.64.0.0/10 drop",
+	"iifname != @ ip saddr 100.64.0.0/10 return",
+};
+
+static bool is_cgnatcheck_exception(const struct cg_rule *r)
+{
+	return r->comment && strncmp(r->comment, "cgnatcheck:", strlen("cgnatcheck:")) == 0;
+}
+
+static char *rule_shape(const struct cg_rule *r)
+{
+	bool nft = r->chain->table->backend == CG_BACKEND_NFTABLES;
+	char *text = nft ? nft_rule_to_string(r) : ipt_rule_to_string(r);
+	char *w = text, *p;
+
+	if (!text)
+		return NULL;
+	p = text;
+	if (!nft && strncmp(p, "-A ", 3) == 0 && (p = strchr(p + 3, ' ')))
+		p++;
+	else
+		p = text;
+	for (; *p; p++) {
+		if (nft && (*p == '"' || *p == '*'))
+			continue;
+		if (nft && strncmp(p, "counter ", 8) == 0) {
+			p += 7;
+			continue;
+		}
+		*w++ = *p;
+	}
+	*w = '\0';
+	return text;
+}
+
+/* Whether the overlay's daemon writes this rule into its input chain, so that
+ * the chain holds it again after the daemon's next start. */
+static bool rule_survives_start(const struct policy_overlay *ov, const struct cg_rule *r)
+{
+	if (is_cgnatcheck_exception(r))
+		return true;
+	/* only Tailscale's layout is known: keep any other overlay's rules */
+	if (strcmp(ov->name, "tailscale") != 0)
+		return true;
+	_cleanup_free_ char *shape = rule_shape(r);
+	const char *dev = ov->interface ? ov->interface : "tailscale0";
+	if (!shape)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(tailscale_input_rules); i++) {
+		char pattern[128];
+		const char *at = strchr(tailscale_input_rules[i], '@');
+		if (at)
+			snprintf(pattern, sizeof(pattern), "%.*s%s%s", (int)(at - tailscale_input_rules[i]),
+				 tailscale_input_rules[i], dev, at + 1);
+		else
+			snprintf(pattern, sizeof(pattern), "%s", tailscale_input_rules[i]);
+		if (fnmatch(pattern, shape, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The overlay's input chain: the one of its chains named for the input hook
+ * (Tailscale: ts-input). Its forward chain never sees this host's traffic. */
+static const char *overlay_input_name(const struct policy_overlay *ov)
+{
+	for (size_t i = 0; i < ov->n_chains; i++) {
+		size_t n = strlen(ov->chains[i]);
+		if (n >= 5 && strcmp(ov->chains[i] + n - 5, "input") == 0)
+			return ov->chains[i];
+	}
+	return NULL;
+}
+
+/* The rule `jump <target>` at the top of `base`, built for the variant. */
+static const struct cg_rule *event_jump_rule(struct overlay_event *e, const struct cg_chain *base,
+					     const struct cg_chain *target)
+{
+	struct cg_expr *x = event_own(e, xcalloc(1, sizeof(*x)));
+	struct cg_rule *r = event_own(e, xcalloc(1, sizeof(*r)));
+
+	x->type = CG_EXPR_IMMEDIATE;
+	x->immediate.dreg = NFT_REG_VERDICT;
+	x->immediate.verdict = (struct cg_verdict){ .code = CG_VERDICT_JUMP, .chain_name = target->name,
+						    .chain = (struct cg_chain *)target };
+	r->chain = (struct cg_chain *)base;
+	r->index = 1;
+	r->n_exprs = 1;
+	r->exprs = x;
+	return r;
+}
+
+/* The table's base chain at the input hook that the daemon would jump from:
+ * the one that jumps today, INPUT, any; or one the event creates. */
+static const struct cg_chain *event_input_base(struct overlay_event *e, const struct cg_table *tb)
+{
+	const struct cg_chain *any = NULL;
+
+	for (uint32_t c = 0; c < tb->n_chains; c++) {
+		const struct cg_chain *ch = &tb->chains[c];
+		if (!ch->base || ch->hook != NF_INET_LOCAL_IN)
+			continue;
+		if (strcmp(ch->name, "INPUT") == 0)
+			return ch;
+		if (!any)
+			any = ch;
+	}
+	if (any)
+		return any;
+	struct cg_chain *b = event_own(e, xcalloc(1, sizeof(*b)));
+	*b = (struct cg_chain){ .table = (struct cg_table *)tb, .name = "INPUT", .type = "filter",
+				.hook = NF_INET_LOCAL_IN, .priority = 0, .policy = CG_VERDICT_ACCEPT, .base = true };
+	e->extra = xreallocarray(e->extra, e->n_extra + 1, sizeof(*e->extra));
+	e->extra[e->n_extra++] = b;
+	e->variant.extra_base = e->extra;
+	e->variant.n_extra_base = e->n_extra;
+	return b;
+}
+
+/* One table's part of the event: its copy of the overlay's input chain with
+ * only the daemon's rules, and with jumps, the jump first in the base chain. */
+static void event_table(struct overlay_event *e, const struct cg_chain *ch, bool jumps)
+{
+	const struct cg_table *tb = ch->table;
+	const struct cg_rule **own = event_own(e, xreallocarray(NULL, ch->n_rules + 1, sizeof(*own)));
+	uint32_t n = 0;
+	bool moved = false;
+
+	for (uint32_t r = 0; r < ch->n_rules; r++) {
+		e->kept_exception |= is_cgnatcheck_exception(&ch->rules[r]);
+		if (rule_survives_start(e->overlay, &ch->rules[r]))
+			own[n++] = &ch->rules[r];
+	}
+	event_add_view(e, ch, own, n);
+	if (!jumps)
+		return;
+	for (uint32_t c = 0; c < tb->n_chains; c++) {
+		const struct cg_chain *b = &tb->chains[c];
+		const struct cg_rule *jump = NULL;
+		if (!b->base || b->hook != NF_INET_LOCAL_IN)
+			continue;
+		for (uint32_t r = 0; r < b->n_rules && !jump; r++)
+			if (rule_jumps_to(&b->rules[r], ch))
+				jump = &b->rules[r];
+		if (!jump)
+			continue;
+		/* the daemon deletes its jumps and inserts one at position 1 */
+		const struct cg_rule **v = event_own(e, xreallocarray(NULL, b->n_rules + 1, sizeof(*v)));
+		uint32_t k = 0;
+		v[k++] = jump;
+		for (uint32_t r = 0; r < b->n_rules; r++)
+			if (!rule_jumps_to(&b->rules[r], ch))
+				v[k++] = &b->rules[r];
+		event_add_view(e, b, v, k);
+		moved = true;
+	}
+	if (moved)
+		return;
+	const struct cg_chain *b = event_input_base(e, tb);
+	const struct cg_rule **v = event_own(e, xreallocarray(NULL, b->n_rules + 1, sizeof(*v)));
+	uint32_t k = 0;
+	v[k++] = event_jump_rule(e, b, ch);
+	for (uint32_t r = 0; r < b->n_rules; r++)
+		v[k++] = &b->rules[r];
+	event_add_view(e, b, v, k);
+}
+
+/* The events that apply to this host: for each overlay whose input chain
+ * exists, its daemon's next start, and in nodivert mode the change to on. */
+static size_t overlay_events(const struct audit *a, struct overlay_event **out)
+{
+	struct overlay_event *ev = NULL;
+	size_t n = 0;
+
+	for (size_t p = 0; p < a->n_policies; p++)
+		for (size_t o = 0; o < a->policies[p].n_overlays; o++) {
+			const struct policy_overlay *ov = &a->policies[p].overlays[o];
+			const char *name = overlay_input_name(ov);
+			const struct cg_chain *first = NULL;
+			bool divert = false;
+
+			if (!name)
+				continue;
+			for (uint32_t t = 0; t < a->ruleset.n_tables; t++) {
+				const struct cg_table *tb = &a->ruleset.tables[t];
+				for (uint32_t c = 0; c < tb->n_chains; c++)
+					if (!tb->chains[c].base && strcmp(tb->chains[c].name, name) == 0) {
+						first = first ? first : &tb->chains[c];
+						divert |= jumped_to_from_input(tb, &tb->chains[c]);
+					}
+			}
+			if (!first)
+				continue;
+			for (int k = 0; k < 2; k++) {
+				enum event_kind kind = k ? EVENT_DIVERT_ON : EVENT_OVERLAY_START;
+				if (kind == EVENT_DIVERT_ON && divert)
+					continue;
+				ev = xreallocarray(ev, n + 1, sizeof(*ev));
+				struct overlay_event *e = &ev[n++];
+				*e = (struct overlay_event){ .kind = kind, .overlay = ov, .input = first };
+				for (uint32_t t = 0; t < a->ruleset.n_tables; t++) {
+					const struct cg_table *tb = &a->ruleset.tables[t];
+					for (uint32_t c = 0; c < tb->n_chains; c++)
+						if (!tb->chains[c].base && strcmp(tb->chains[c].name, name) == 0)
+							event_table(e, &tb->chains[c], divert || kind == EVENT_DIVERT_ON);
+				}
+			}
+		}
+	*out = ev;
+	return n;
+}
+
+/* Where a simulated flow was first dropped (in time). */
+static bool flow_dropped_by(const struct flow_result *res, const struct cg_rule **rule,
+			    const struct cg_chain **policy)
+{
+	static const enum sim_leg order[] = { SIM_LEG_REQUEST, SIM_LEG_REPLY, SIM_LEG_REQUEST_EST,
+					      SIM_LEG_REPLY_DATA };
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		const struct sim_leg_result *lr = &res->legs[order[i]];
+		if (!lr->present || lr->verdict != SIM_DROP || lr->deciding_hook < 0)
+			continue;
+		*rule = lr->res[lr->deciding_hook].decided_by;
+		*policy = *rule ? NULL : lr->res[lr->deciding_hook].policy_chain;
+		return true;
+	}
+	return false;
+}
+
+/* Each target reachable today, simulated again in the event's ruleset. */
+static void event_findings(struct audit *a, struct overlay_event *e)
+{
+	struct rule_groups bites = { 0 };
+	char where[512], what[384];
+
 	for (size_t i = 0; i < a->n_targets; i++) {
 		const struct audit_target *t = &a->targets[i];
-		if (!t->simulated)
+		struct flow_result res;
+		const struct cg_rule *rule = NULL;
+		const struct cg_chain *policy = NULL;
+
+		if (!t->simulated || t->verdict != TARGET_REACHABLE)
+			continue;
+		if (simulate_flow_variant(a->index, &e->variant, &a->env, &t->flow, &res) < 0)
+			continue;
+		if (res.verdict == SIM_DROP && flow_dropped_by(&res, &rule, &policy))
+			group_add(&bites, rule, policy, NULL, i);
+		flow_result_free(&res);
+	}
+	event_describe(e, what, sizeof(what));
+	for (size_t i = 0; i < bites.n; i++) {
+		const struct rule_targets *g = &bites.v[i];
+		_cleanup_free_ char *labels = labels_of(a, g->targets, g->n);
+		rule_where(g->rule, g->policy, where, sizeof(where));
+		struct audit_finding *f = audit_add_finding(
+			a, FINDING_WARNING, "LATENT_DROP_RULE", g->rule,
+			"%s would drop the traffic of %s after %s; it does not today", where, labels, what);
+		f->event = event_id(e->kind);
+		for (size_t k = 0; k < g->n; k++)
+			finding_add_target(f, g->targets[k]);
+	}
+	if (e->kind == EVENT_OVERLAY_START && e->kept_exception)
+		audit_add_finding(a, FINDING_INFO, "EXCEPTION_NOT_PERSISTENT", NULL,
+				  "%s holds cgnatcheck's exceptions, which %s deletes: cgnatcheck-keep.service "
+				  "(cgnatcheck --keep) or the first-boot unit writes them again; the audit assumes "
+				  "one of them runs", e->input->name, what)->event = event_id(e->kind);
+	groups_free(&bites);
+}
+
+/* A documentation address of the packet's family other than its source: a
+ * drop that also drops it drops everything, and is no news about a target. */
+static void control_source(struct cg_packet *p)
+{
+	const char *alt = p->nfproto == NFPROTO_IPV6 ? "2001:db8::1" : "192.0.2.1";
+	struct cg_addr x;
+
+	if (addr_parse(alt, &x) == 0 && addr_equal(&x, &p->src))
+		alt = p->nfproto == NFPROTO_IPV6 ? "2001:db8:1::1" : "198.51.100.1";
+	if (addr_parse(alt, &x) == 0)
+		p->src = x;
+}
+
+/* In a chain the target's packet goes through today, a drop rule that would
+ * drop it but is never reached: an earlier rule decides first (an exception
+ * before Tailscale's CGNAT drop). Only drops about the target's address. */
+static void shadowed_in_chain(struct audit *a, const struct cg_chain *ch, uint32_t hook, const struct cg_packet *in,
+			      size_t ti, struct rule_groups *shadowed)
+{
+	struct cg_packet p = *in, ctl;
+	struct hook_result full;
+
+	if (evaluate_chain(ch, &p, hook, &a->env, &full) < 0)
+		return;
+	const struct cg_rule *stop = full.verdict == SIM_DROP ? NULL : last_rule_in(&full, ch);
+	hook_result_free(&full);
+	if (!stop)
+		return;
+	for (uint32_t k = stop->index; k < ch->n_rules; k++) {
+		const struct cg_rule *r = &ch->rules[k];
+		struct hook_result from;
+		bool drops;
+		if (!rule_is_drop(r) || rule_blocks_a_target(a, r))
+			continue;
+		p = *in;
+		if (evaluate_chain_from(ch, k, &p, hook, &a->env, &from) < 0)
+			continue;
+		drops = from.verdict == SIM_DROP && from.decided_by == r;
+		hook_result_free(&from);
+		if (!drops)
+			continue;
+		ctl = *in;
+		control_source(&ctl);
+		if (evaluate_chain_from(ch, k, &ctl, hook, &a->env, &from) < 0)
+			continue;
+		drops = from.verdict == SIM_DROP && from.decided_by == r;
+		hook_result_free(&from);
+		if (!drops)
+			group_add(shadowed, r, NULL, stop, ti);
+	}
+}
+
+#define MAX_SCANNED_CHAINS 64
+
+static void shadowed_findings(struct audit *a)
+{
+	struct rule_groups shadowed = { 0 };
+	char where[512], where2[512];
+
+	for (size_t i = 0; i < a->n_targets; i++) {
+		const struct audit_target *t = &a->targets[i];
+		const struct cg_chain *seen[MAX_SCANNED_CHAINS];
+		size_t n_seen = 0;
+
+		if (!t->simulated || t->verdict != TARGET_REACHABLE)
 			continue;
 		const struct sim_leg_result *in = &t->sim.legs[t->inbound ? SIM_LEG_REQUEST : SIM_LEG_REPLY];
 		if (!in->present)
 			continue;
-		for (uint32_t ti = 0; ti < a->ruleset.n_tables; ti++) {
-			const struct cg_table *tb = &a->ruleset.tables[ti];
-			if (tb->family != NFPROTO_INET && tb->family != in->pkt.nfproto)
-				continue;
-			for (uint32_t ci = 0; ci < tb->n_chains; ci++) {
-				const struct cg_chain *ch = &tb->chains[ci];
-				if (ch->type && strcmp(ch->type, "nat") == 0)
+		for (int h = 0; h < 2; h++)
+			for (uint32_t s = 0; s < in->res[h].trace.n; s++) {
+				const struct sim_step *st = &in->res[h].trace.steps[s];
+				const struct cg_chain *ch = st->kind == SIM_STEP_RULE && st->rule ? st->rule->chain : NULL;
+				bool dup = false;
+				if (!ch || (ch->type && strcmp(ch->type, "nat") == 0))
 					continue;
-				if (ch->base && ch->hook != NF_INET_LOCAL_IN && ch->hook != NF_INET_PRE_ROUTING)
+				for (size_t k = 0; k < n_seen && !dup; k++)
+					dup = seen[k] == ch;
+				if (dup || n_seen == MAX_SCANNED_CHAINS)
 					continue;
-				if (!chain_may_drop(&memo, ch))
-					continue;
-				scan_chain(a, ch, &in->pkt, i, &latent, &shadowed);
+				seen[n_seen++] = ch;
+				shadowed_in_chain(a, ch, in->hooks[h], &in->pkt, i, &shadowed);
 			}
-		}
-	}
-	for (size_t i = 0; i < latent.n; i++) {
-		const struct rule_targets *g = &latent.v[i];
-		_cleanup_free_ char *labels = labels_of(a, g->targets, g->n);
-		rule_where(g->rule, NULL, where, sizeof(where));
-		struct audit_finding *f = audit_add_finding(
-			a, FINDING_WARNING, "LATENT_DROP_RULE", g->rule,
-			"%s would drop the traffic of %s as soon as its chain is reached; it is not reached "
-			"today (a restart of the overlay can change that)", where, labels);
-		for (size_t k = 0; k < g->n; k++)
-			finding_add_target(f, g->targets[k]);
 	}
 	for (size_t i = 0; i < shadowed.n; i++) {
 		const struct rule_targets *g = &shadowed.v[i];
@@ -747,9 +1085,20 @@ static void latent_findings(struct audit *a)
 		for (size_t k = 0; k < g->n; k++)
 			finding_add_target(f, g->targets[k]);
 	}
-	groups_free(&latent);
 	groups_free(&shadowed);
-	drop_memo_free(&memo);
+}
+
+static void latent_findings(struct audit *a)
+{
+	struct overlay_event *ev = NULL;
+	size_t n = overlay_events(a, &ev);
+
+	for (size_t i = 0; i < n; i++) {
+		event_findings(a, &ev[i]);
+		event_free(&ev[i]);
+	}
+	free(ev);
+	shadowed_findings(a);
 }
 
 /* ---- Tailscale's layout ---------------------------------------------------- */
@@ -768,32 +1117,6 @@ static const struct cg_chain *find_chain(const struct audit *a, uint8_t family, 
 			}
 	}
 	return NULL;
-}
-
-static bool jumped_to_from_input(const struct cg_table *tb, const struct cg_chain *target)
-{
-	for (uint32_t c = 0; c < tb->n_chains; c++) {
-		const struct cg_chain *ch = &tb->chains[c];
-		if (!ch->base || ch->hook != NF_INET_LOCAL_IN)
-			continue;
-		for (uint32_t r = 0; r < ch->n_rules; r++) {
-			struct cg_expr_buf eb;
-			const struct cg_expr *ex = rule_exprs(&ch->rules[r], &eb);
-			bool found = false;
-
-			for (uint32_t e = 0; e < ch->rules[r].n_exprs && !found; e++) {
-				const struct cg_expr *x = &ex[e];
-				found = x->type == CG_EXPR_IMMEDIATE && x->immediate.dreg == 0 &&
-					(x->immediate.verdict.code == CG_VERDICT_JUMP ||
-					 x->immediate.verdict.code == CG_VERDICT_GOTO) &&
-					x->immediate.verdict.chain == target;
-			}
-			expr_buf_free(&eb);
-			if (found)
-				return true;
-		}
-	}
-	return false;
 }
 
 /* Which rule of ts-input decides for a new connection from inside

@@ -325,6 +325,8 @@ static void print_finding(struct printer *p, const struct audit *a, const struct
 			   finding_severity_to_string(f->severity));
 	print_string(p, PRINT_ANY, "code", " %s", f->code);
 	print_string(p, PRINT_ANY, "message", ": %s\n", f->message);
+	/* what would make it bite (the message says it in words) */
+	print_string(p, PRINT_JSON, "event", NULL, f->event);
 	/* the text shows a blocked target's rule with the target already */
 	print_rule(p, strcmp(f->code, "TARGET_BLOCKED") != 0 ? PRINT_ANY : PRINT_JSON, "rule", "           ", f->rule);
 	open_json_array(p, "targets");
@@ -391,16 +393,25 @@ int audit_report_print(FILE *out, enum cg_format format, const struct audit *a)
 			print_target(&p, a, &a->targets[i]);
 	close_json_array(&p);
 
+	/* info describes, it does not judge: the text shows it with -v */
+	size_t hidden = 0;
 	open_json_array(&p, "findings");
 	for (size_t i = 0; i < a->n_findings; i++) {
 		if (quiet && a->findings[i].severity == FINDING_INFO)
 			continue;
+		if (!print_is_json(&p) && a->opts->verbosity < 1 && a->findings[i].severity == FINDING_INFO) {
+			hidden++;
+			continue;
+		}
 		if (!header)
 			print_text(&p, "\nFindings:\n");
 		header = true;
 		print_finding(&p, a, &a->findings[i]);
 	}
 	close_json_array(&p);
+	if (hidden)
+		print_text(&p, "\n%zu informational finding%s not shown (-v shows them)\n", hidden,
+			   hidden == 1 ? "" : "s");
 
 	if (a->n_changes)
 		print_text(&p, "\nChanges:\n");

@@ -57,6 +57,31 @@ static void trace_free(struct sim_trace *t)
 
 /* ---- chains ----------------------------------------------------------- */
 
+/* A chain's rules as the variant (if any) has them. */
+static const struct sim_chain_view *chain_view(const struct ctx *c, const struct cg_chain *ch)
+{
+	if (!c->variant)
+		return NULL;
+	for (size_t i = 0; i < c->variant->n_views; i++)
+		if (c->variant->views[i].chain == ch)
+			return &c->variant->views[i];
+	return NULL;
+}
+
+static uint32_t chain_len(const struct ctx *c, const struct cg_chain *ch)
+{
+	const struct sim_chain_view *v = chain_view(c, ch);
+
+	return v ? v->n_rules : ch->n_rules;
+}
+
+static const struct cg_rule *chain_rule(const struct ctx *c, const struct cg_chain *ch, uint32_t i)
+{
+	const struct sim_chain_view *v = chain_view(c, ch);
+
+	return v ? v->rules[i] : &ch->rules[i];
+}
+
 static void outcome_uncertain(struct chain_outcome *o, const struct cg_rule *rule, const char *what)
 {
 	*o = (struct chain_outcome){ .verdict = SIM_UNCERTAIN, .decided_by = rule, .unknown_what = what };
@@ -134,7 +159,7 @@ static void run_chain(struct exec *x, struct ctx *c, const struct cg_rule *resum
 	for (;;) {
 		const struct cg_chain *ch = x->chain;
 
-		if (!resume_rule && x->rule >= ch->n_rules) {
+		if (!resume_rule && x->rule >= chain_len(c, ch)) {
 			if (x->depth == 0) {
 				/* nothing to return to (the end of the base chain, or
 				 * of a chain reached by goto from it): the base
@@ -156,7 +181,7 @@ static void run_chain(struct exec *x, struct ctx *c, const struct cg_rule *resum
 			continue;
 		}
 
-		const struct cg_rule *rule = resume_rule ? resume_rule : &ch->rules[x->rule];
+		const struct cg_rule *rule = resume_rule ? resume_rule : chain_rule(c, ch, x->rule);
 		struct regs r;
 		uint32_t from = 0, unknown_at = 0;
 		const char *what = NULL;
@@ -226,7 +251,7 @@ static void run_chain(struct exec *x, struct ctx *c, const struct cg_rule *resum
 			if (x->depth == 0) {
 				/* return with nothing on the stack: the policy decides */
 				x->chain = x->base;
-				x->rule = x->base->n_rules;
+				x->rule = chain_len(c, x->base);
 				continue;
 			}
 			x->depth--;
@@ -277,14 +302,20 @@ static void apply_nat(struct exec *x, const struct chain_outcome *o)
 int evaluate_hook(const struct sim_index *idx, struct cg_packet *pkt, uint32_t hook,
 		  const struct cg_addr_env *env, struct hook_result *res)
 {
+	return evaluate_hook_variant(idx, NULL, pkt, hook, env, res);
+}
+
+int evaluate_hook_variant(const struct sim_index *idx, const struct sim_variant *v, struct cg_packet *pkt,
+			  uint32_t hook, const struct cg_addr_env *env, struct hook_result *res)
+{
 	_cleanup_free_ const struct cg_chain **chains = NULL;
 	size_t n;
 	struct exec *x;
-	struct ctx c = { .env = env, .hook = hook };
+	struct ctx c = { .env = env, .variant = v, .hook = hook };
 	bool uncertain = false;
 
 	*res = (struct hook_result){ .verdict = SIM_ACCEPT };
-	n = sim_index_chains(idx, pkt->nfproto, hook, pkt->iif.name, &chains);
+	n = sim_index_chains_variant(idx, v, pkt->nfproto, hook, pkt->iif.name, &chains);
 	x = xcalloc(1, sizeof(*x));
 	x->pkt = *pkt;
 	pkt_headers_build(&x->pkt, &x->hdr);

@@ -103,7 +103,7 @@ static void build_leg_packet(const struct sim_flow *f, enum sim_leg leg, uint32_
 	p->len = (uint16_t)((f->nfproto == NFPROTO_IPV6 ? 40 : 20) + l4 + payload);
 }
 
-static int run_leg(const struct sim_index *idx, const struct cg_addr_env *env,
+static int run_leg(const struct sim_index *idx, const struct sim_variant *v, const struct cg_addr_env *env,
 		   const struct sim_flow *f, enum sim_leg leg, uint32_t *ct_mark,
 		   struct sim_leg_result *lr)
 {
@@ -119,7 +119,7 @@ static int run_leg(const struct sim_index *idx, const struct cg_addr_env *env,
 	lr->verdict = SIM_ACCEPT;
 	lr->deciding_hook = -1;
 	for (int h = 0; h < 2; h++) {
-		r = evaluate_hook(idx, &p, lr->hooks[h], env, &lr->res[h]);
+		r = evaluate_hook_variant(idx, v, &p, lr->hooks[h], env, &lr->res[h]);
 		if (r < 0)
 			return r;
 		if (lr->res[h].verdict == SIM_DROP) {
@@ -149,6 +149,12 @@ static enum sim_verdict combine(enum sim_verdict a, enum sim_verdict b)
 int simulate_flow(const struct sim_index *idx, const struct cg_addr_env *env,
 		  const struct sim_flow *f, struct flow_result *res)
 {
+	return simulate_flow_variant(idx, NULL, env, f, res);
+}
+
+int simulate_flow_variant(const struct sim_index *idx, const struct sim_variant *v,
+			  const struct cg_addr_env *env, const struct sim_flow *f, struct flow_result *res)
+{
 	static const enum sim_leg order[] = {
 		SIM_LEG_REQUEST, SIM_LEG_REPLY, SIM_LEG_REQUEST_EST, SIM_LEG_REPLY_DATA,
 	};
@@ -161,16 +167,16 @@ int simulate_flow(const struct sim_index *idx, const struct cg_addr_env *env,
 		enum sim_leg leg = order[i];
 		if ((leg == SIM_LEG_REQUEST_EST || leg == SIM_LEG_REPLY_DATA) && f->l4proto != IPPROTO_TCP)
 			continue;
-		r = run_leg(idx, env, f, leg, &ct_mark, &res->legs[leg]);
+		r = run_leg(idx, v, env, f, leg, &ct_mark, &res->legs[leg]);
 		if (r < 0) {
 			flow_result_free(res);
 			return r;
 		}
-		enum sim_verdict v = res->legs[leg].verdict;
+		enum sim_verdict lv = res->legs[leg].verdict;
 		if (leg == SIM_LEG_REQUEST || leg == SIM_LEG_REQUEST_EST)
-			res->request = combine(res->request, v);
+			res->request = combine(res->request, lv);
 		else
-			res->reply = combine(res->reply, v);
+			res->reply = combine(res->reply, lv);
 	}
 	res->verdict = combine(res->request, res->reply);
 	return 0;

@@ -46,6 +46,12 @@ static int by_priority(const void *a, const void *b)
 	return x > y ? -1 : x < y;
 }
 
+static bool chain_is_ingress_hook(const struct cg_chain *ch)
+{
+	return ch->table && (ch->table->family == NFPROTO_NETDEV ||
+			     (ch->table->family == NFPROTO_INET && ch->hook == NF_INET_INGRESS));
+}
+
 static void list_sort(struct chain_list *l)
 {
 	if (l->n > 1)
@@ -114,5 +120,31 @@ size_t sim_index_chains(const struct sim_index *idx, uint8_t nfproto, uint32_t h
 		}
 	for (size_t i = 0; i < l->n; i++)
 		(*out)[n++] = l->v[i];
+	return n;
+}
+
+size_t sim_index_chains_variant(const struct sim_index *idx, const struct sim_variant *v, uint8_t nfproto,
+				uint32_t hook, const char *dev, const struct cg_chain ***out)
+{
+	size_t n = sim_index_chains(idx, nfproto, hook, dev, out);
+
+	if (!v || !v->n_extra_base || !*out)
+		return n;
+	for (size_t e = 0; e < v->n_extra_base; e++) {
+		const struct cg_chain *x = v->extra_base[e];
+		uint8_t fam = x->table ? x->table->family : 0;
+		size_t at = 0;
+
+		if (!x->base || x->hook != hook || (fam != nfproto && fam != NFPROTO_INET))
+			continue;
+		*out = xreallocarray(*out, n + 1, sizeof(**out));
+		/* after the ingress chains and the chains of lower priority; an
+		 * equal priority runs the newer chain first (by_priority) */
+		while (at < n && (chain_is_ingress_hook((*out)[at]) || (*out)[at]->priority < x->priority))
+			at++;
+		memmove(&(*out)[at + 1], &(*out)[at], (n - at) * sizeof(**out));
+		(*out)[at] = x;
+		n++;
+	}
 	return n;
 }

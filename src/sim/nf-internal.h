@@ -26,6 +26,9 @@ void pkt_headers_build(const struct cg_packet *pkt, struct pkt_headers *h);
  * family's and inet's chains by priority. *out is allocated; free() it. */
 size_t sim_index_chains(const struct sim_index *idx, uint8_t nfproto, uint32_t hook,
 			const char *dev, const struct cg_chain ***out);
+/* The same with a variant's extra base chains merged in priority order. */
+size_t sim_index_chains_variant(const struct sim_index *idx, const struct sim_variant *v, uint8_t nfproto,
+				uint32_t hook, const char *dev, const struct cg_chain ***out);
 
 /* ---- the evaluation's state (nf-eval.c walks chains, nf-expr.c runs the
  * expressions of one rule) ---- */
@@ -61,6 +64,7 @@ struct exec {
 
 struct ctx {
 	const struct cg_addr_env *env;
+	const struct sim_variant *variant;  /* NULL: the collected ruleset */
 	uint32_t hook;
 	int forks_left;
 };
