@@ -30,6 +30,7 @@ EXTRA_DIST += $(TESTBED_TESTS) \
 	tests/lib/netns/lib.sh \
 	tests/lib/netns/render.sh \
 	tests/lib/netns/testbed-firewall.sh \
+	tests/lib/netns/firewalls.sh \
 	tests/lib/netns/cleanup-child.sh
 
 # Programs the kernel tests drive: the product's stages made visible
@@ -74,6 +75,7 @@ KERNEL_TESTS = \
 	tests/kernel/nf-diff.sh \
 	tests/kernel/nf-trace.sh \
 	tests/kernel/audit-scenarios.sh \
+	tests/kernel/firewalls.sh \
 	tests/kernel/caps.sh \
 	tests/kernel/fix-apply.sh \
 	tests/kernel/fix-cli.sh \

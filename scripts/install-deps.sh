@@ -12,6 +12,9 @@ packages=(
 	iproute2 nftables iptables procps
 	# tests and benchmarks
 	time python3 systemd conntrack
+	# the common firewalls the tests run in their namespaces (tests/kernel/firewalls.sh);
+	# dbus for firewalld's private bus
+	ufw firewalld shorewall dbus
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -36,5 +39,24 @@ fi
 
 echo "install-deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Installed, not started: the firewalls' packages would enable and start
+# their services, which rewrite this machine's own rules. A policy-rc.d that
+# answers 101 forbids every service start during the install; one this script
+# puts there is removed afterwards, one that was there stays.
+policy_rc=/usr/sbin/policy-rc.d
+own_policy_rc=
+if [ ! -e "$policy_rc" ]; then
+	printf '#!/bin/sh\n# install-deps.sh: no service starts during the install\nexit 101\n' >"$policy_rc"
+	chmod 0755 "$policy_rc"
+	own_policy_rc=yes
+	trap 'rm -f "$policy_rc"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# firewalld's and ufw's packages enable their units for the next boot: the
+# tests run them only inside their own namespaces, never as this machine's
+# firewall
+if command -v systemctl >/dev/null; then
+	systemctl disable firewalld.service ufw.service >/dev/null 2>&1 || true
+fi
+[ -z "$own_policy_rc" ] || rm -f "$policy_rc"

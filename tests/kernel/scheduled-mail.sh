@@ -11,14 +11,20 @@
 #   unchanged problem, --mail-on change -> no mail
 #   after cgnatcheck --fix           -> one mail: "fixed, all ... reachable"
 #   clean again                      -> no mail
+#   ufw enabled beside the fixed Tailscale, and firewalld instead (real
+#   packages, in the namespace; every target still reachable)
+#                                    -> no mail, exit 0 (their catch-all
+#                                       drops are no problem)
 # The mail is parsed: headers, MIME structure, the text report, the JSON
 # attachment (schema 1). An address and a provider name full of shell
 # metacharacters arrive verbatim and are never run. A failing sendmail (exit
 # 75), a missing one and an unwritable state directory give exit 3 and say so.
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
-tb_test_init python3
+. "$top_srcdir/tests/lib/netns/firewalls.sh"
+tb_test_init python3 ufw firewalld firewall-cmd dbus-daemon
 tb_audit_env WORK
+BEFORE=$(fw_host_state)
 mkdir -p "$WORK/local" "$WORK/dmi" "$WORK/etc/default" "$WORK/mail" "$WORK/bin"
 export CGNATCHECK_RESOLVED_CONF="$WORK/none"
 MARK=$WORK/interpreted
@@ -226,6 +232,20 @@ t_expect "every target reachable" reachable "$(fact verdicts)"
 grep -q "What changed since the last run" "$WORK/mail/msg.$LAST.txt" && t_ok "the text says what changed" ||
 	t_fail "no change summary: $(head -20 "$WORK/mail/msg.$LAST.txt")"
 job "fixed, unchanged" 0 0
+
+# 6. a firewall beside the fixed Tailscale, every target reachable: no
+# problem, no mail (ufw's and firewalld's catch-all drops never see a reply)
+t_must fw_ufw_start
+job "ufw beside the fixed Tailscale" 0 0
+job "ufw beside the fixed Tailscale, the cron line" 0 0 sh -c "$cron_cmd"
+tb_exec "$TB_HOST" "$CGNATCHECK" --format json >"$WORK/out.json" 2>/dev/null || true
+t_expect "ufw beside the fixed Tailscale: every target reachable, no warning" "reachable 0" \
+	"$(tb_json '" ".join(sorted(set(t["verdict"] for t in r["targets"]))) + " " + str(sum(f["severity"] != "info" for f in r["findings"]))')"
+t_must fw_ufw --force disable
+t_must fw_firewalld_start
+job "firewalld beside the fixed Tailscale" 0 0
+t_must fw_firewalld_stop
+t_expect "the machine's own rulesets and the firewalls' directories are unchanged" "$BEFORE" "$(fw_host_state)"
 
 [ ! -e "$MARK" ] && t_ok "nothing in the address or the policy was run by a shell" ||
 	t_fail "$MARK exists: something was interpreted by a shell"
