@@ -301,6 +301,76 @@ int main(void)
 	p.iif = (struct cg_iface){ 0 };
 	CHECK(run(NF_INET_LOCAL_OUT, &p, &by) == SIM_DROP && by == drop);
 
+	/* 10. a variant (what an event leaves): the collected chains' rules in
+	 * another order, a chain's rules left out, a base chain added; the
+	 * collected ruleset itself is untouched */
+	{
+		struct sim_index *idx;
+		struct hook_result res;
+		struct cg_chain *input, *user_ts;
+		const struct cg_rule *accept, *jump, *exc;
+		uint32_t est2 = CG_CT_ESTABLISHED;
+
+		reset();
+		tb = table(NFPROTO_IPV4, "filter", 2);
+		input = chain(tb, "INPUT", "filter", NF_INET_LOCAL_IN, 0, CG_VERDICT_ACCEPT, 2);
+		user_ts = chain(tb, "ts-input", NULL, -1, 0, CG_VERDICT_NONE, 2);
+		accept = RULE(input, ct_state(), mask(data(&est2, 4)), cmp(NFT_CMP_NEQ, u32data(0)),
+			      verdict(CG_VERDICT_ACCEPT, NULL));
+		jump = RULE(input, verdict(CG_VERDICT_JUMP, user_ts));
+		exc = RULE(user_ts, saddr(), cmp(NFT_CMP_EQ, ip4("100.100.2.136")), verdict(CG_VERDICT_RETURN, NULL));
+		drop = cgnat_drop(user_ts);
+		CHECK(sim_index_build(&rs, &idx) == 0);
+		/* today: the accept above the jump decides */
+		p = dns_reply();
+		CHECK(evaluate_hook_variant(idx, NULL, &p, NF_INET_LOCAL_IN, NULL, &res) == 0);
+		CHECK(res.verdict == SIM_ACCEPT && res.decided_by == accept);
+		hook_result_free(&res);
+		/* the jump moved to the top: the exception in ts-input returns */
+		const struct cg_rule *moved[] = { jump, accept };
+		struct sim_chain_view views[2] = { { input, moved, 2 } };
+		struct sim_variant v = { .views = views, .n_views = 1 };
+		p = dns_reply();
+		CHECK(evaluate_hook_variant(idx, &v, &p, NF_INET_LOCAL_IN, NULL, &res) == 0);
+		CHECK(res.verdict == SIM_ACCEPT && res.decided_by == accept);
+		hook_result_free(&res);
+		/* and ts-input without the exception: the CGNAT drop decides */
+		const struct cg_rule *own[] = { drop };
+		views[1] = (struct sim_chain_view){ user_ts, own, 1 };
+		v.n_views = 2;
+		p = dns_reply();
+		CHECK(evaluate_hook_variant(idx, &v, &p, NF_INET_LOCAL_IN, NULL, &res) == 0);
+		CHECK(res.verdict == SIM_DROP && res.decided_by == drop);
+		hook_result_free(&res);
+		/* the collected ruleset is as it was */
+		CHECK(input->rules[0].index == 1 && input->n_rules == 2 && user_ts->n_rules == 2 && exc->index == 1);
+		p = dns_reply();
+		CHECK(evaluate_hook(idx, &p, NF_INET_LOCAL_IN, NULL, &res) == 0);
+		CHECK(res.verdict == SIM_ACCEPT && res.decided_by == accept);
+		hook_result_free(&res);
+		/* a base chain the event creates, in another table, with a jump
+		 * that does not exist yet: it runs too, and its drop is final */
+		struct cg_table *t2 = table(NFPROTO_IPV4, "filter2", 1);
+		struct cg_chain added = { .table = t2, .name = "INPUT", .type = "filter", .hook = NF_INET_LOCAL_IN,
+					  .priority = 10, .policy = CG_VERDICT_ACCEPT, .base = true };
+		struct cg_expr jx = verdict(CG_VERDICT_JUMP, user_ts);
+		struct cg_rule synth = { .chain = &added, .index = 1, .n_exprs = 1, .exprs = &jx };
+		const struct cg_rule *added_rules[] = { &synth };
+		const struct cg_chain *extra[] = { &added };
+		struct sim_chain_view only[2] = { { &added, added_rules, 1 }, { user_ts, own, 1 } };
+		struct sim_variant v2 = { .views = only, .n_views = 2, .extra_base = extra, .n_extra_base = 1 };
+		p = dns_reply();
+		CHECK(evaluate_hook_variant(idx, &v2, &p, NF_INET_LOCAL_IN, NULL, &res) == 0);
+		CHECK(res.verdict == SIM_DROP && res.decided_by == drop);
+		hook_result_free(&res);
+		/* ... and not at another hook */
+		p = dns_reply();
+		CHECK(evaluate_hook_variant(idx, &v2, &p, NF_INET_FORWARD, NULL, &res) == 0);
+		CHECK(res.verdict == SIM_ACCEPT);
+		hook_result_free(&res);
+		sim_index_free(idx);
+	}
+
 	reset();
 	arena_free(&rs.arena);
 	return test_result();
