@@ -22,24 +22,31 @@ static const char *resolved_conf(void)
 }
 
 /* The targets being collected, and an index of them for dedup: an open
- * addressing table of target numbers (+1; 0 is empty) keyed by what makes a
- * target the same one (address, protocol, port, direction), so a policy of
- * 100,000 addresses is collected in linear time. */
+ * addressing table keyed by what makes a target the same one (address,
+ * protocol, port, direction), so a policy of 100,000 addresses is collected
+ * in linear time. A slot keeps its target's hash: a probe compares targets
+ * (5 KB apart in memory) only when the hashes agree, and growing the table
+ * does not read them at all. */
+struct target_slot {
+	uint32_t target;     /* target number + 1, or 0: empty */
+	uint32_t hash;
+};
+
 struct target_list {
 	struct audit *a;
 	size_t cap;          /* room in a->targets */
-	uint32_t *slots;     /* target number + 1, or 0 */
+	struct target_slot *slots;
 	size_t mask;         /* number of slots - 1 (a power of two) */
 };
 
-static uint64_t target_hash(const struct cg_addr *addr, uint8_t proto, uint16_t port, bool inbound)
+static uint32_t target_hash(const struct cg_addr *addr, uint8_t proto, uint16_t port, bool inbound)
 {
 	uint64_t h = hash_fnv1a_u64(HASH_FNV1A_INIT, (uint64_t)(unsigned)addr->family);
 
 	/* the bytes addr_equal() compares, and no others */
 	h = hash_fnv1a(h, addr->bytes, addr_family_len(addr->family));
 	h = hash_fnv1a_u64(h, (uint64_t)proto << 32 | (uint64_t)port << 8 | inbound);
-	return hash_mix64(h);
+	return (uint32_t)hash_mix64(h);
 }
 
 static bool target_is(const struct audit_target *t, const struct cg_addr *addr, uint8_t proto,
@@ -49,13 +56,14 @@ static bool target_is(const struct audit_target *t, const struct cg_addr *addr, 
 }
 
 /* The slot of that target, or the empty slot where it would go. */
-static uint32_t *target_slot(const struct target_list *l, const struct cg_addr *addr, uint8_t proto,
-			     uint16_t port, bool inbound)
+static struct target_slot *slot_find(const struct target_list *l, uint32_t h, const struct cg_addr *addr,
+				     uint8_t proto, uint16_t port, bool inbound)
 {
 	/* linear probing; the table is at most half full, so this ends */
-	for (size_t i = target_hash(addr, proto, port, inbound) & l->mask;; i = (i + 1) & l->mask) {
-		uint32_t *s = &l->slots[i];
-		if (!*s || target_is(&l->a->targets[*s - 1], addr, proto, port, inbound))
+	for (size_t i = h & l->mask;; i = (i + 1) & l->mask) {
+		struct target_slot *s = &l->slots[i];
+		if (!s->target ||
+		    (s->hash == h && target_is(&l->a->targets[s->target - 1], addr, proto, port, inbound)))
 			return s;
 	}
 }
@@ -64,22 +72,36 @@ static uint32_t *target_slot(const struct target_list *l, const struct cg_addr *
  * be more than half full. */
 static void index_reserve(struct target_list *l)
 {
-	const struct audit *a = l->a;
+	struct target_slot *old = l->slots;
+	size_t n_old = old ? l->mask + 1 : 0, need = 2 * (l->a->n_targets + 1);
 
-	if (l->slots && 2 * (a->n_targets + 1) <= l->mask + 1)
+	if (old && need <= n_old)
 		return;
-	if (a->n_targets >= UINT32_MAX - 1) {
+	if (l->a->n_targets >= UINT32_MAX - 1) {
 		fputs("cgnatcheck: too many targets\n", stderr);
 		abort();
 	}
-	free(l->slots);
-	l->mask = l->slots ? 2 * l->mask + 1 : 63;
-	while (2 * (a->n_targets + 1) > l->mask + 1)
+	l->mask = old ? 2 * l->mask + 1 : 63;
+	while (need > l->mask + 1)
 		l->mask = 2 * l->mask + 1;
 	l->slots = xcalloc(l->mask + 1, sizeof(*l->slots));
-	for (size_t i = 0; i < a->n_targets; i++) {
-		const struct audit_target *t = &a->targets[i];
-		*target_slot(l, &t->addr, t->l4proto, t->port, t->inbound) = (uint32_t)i + 1;
+	/* the targets already indexed are distinct: each takes the first free slot */
+	for (size_t i = 0; i < n_old; i++) {
+		if (!old[i].target)
+			continue;
+		size_t j = old[i].hash & l->mask;
+		while (l->slots[j].target)
+			j = (j + 1) & l->mask;
+		l->slots[j] = old[i];
+	}
+	free(old);
+	/* targets there before the index (none today) */
+	for (size_t i = 0; !n_old && i < l->a->n_targets; i++) {
+		const struct audit_target *t = &l->a->targets[i];
+		uint32_t h = target_hash(&t->addr, t->l4proto, t->port, t->inbound);
+		struct target_slot *s = slot_find(l, h, &t->addr, t->l4proto, t->port, t->inbound);
+		if (!s->target)
+			*s = (struct target_slot){ (uint32_t)i + 1, h };
 	}
 }
 
@@ -90,15 +112,16 @@ static struct audit_target *add_target(struct target_list *l, const struct cg_ad
 				       uint16_t port, bool inbound, const char *role, const char *origin)
 {
 	struct audit *a = l->a;
+	uint32_t h = target_hash(addr, proto, port, inbound);
 	struct audit_target *t;
-	uint32_t *slot;
+	struct target_slot *slot;
 
 	index_reserve(l);
-	slot = target_slot(l, addr, proto, port, inbound);
-	if (*slot)
+	slot = slot_find(l, h, addr, proto, port, inbound);
+	if (slot->target)
 		return NULL;
 	grow_array((void **)&a->targets, &l->cap, a->n_targets + 1, sizeof(*a->targets));
-	*slot = (uint32_t)a->n_targets + 1;
+	*slot = (struct target_slot){ (uint32_t)a->n_targets + 1, h };
 	t = &a->targets[a->n_targets++];
 	memset(t, 0, sizeof(*t));
 	t->addr = *addr;
