@@ -1,6 +1,6 @@
-# The scale benchmark of issue 8 (tests/bench/): kube-proxy, nftables and
-# routing at scale, the full audit against the stock tools on the same
-# ruleset. Included from Makefile.am.
+# The scale benchmark of issues 8 and 15 (tests/bench/): kube-proxy,
+# nftables and routing at scale, the full audit against the stock tools on
+# the same ruleset; a large provider policy. Included from Makefile.am.
 #
 #   make bench                         the default sizes (about 300,000 rules)
 #   make bench BENCH_ARGS='--scale'    30k, 100k, 300k rules
@@ -13,6 +13,7 @@ EXTRA_DIST += \
 	tests/bench/report.py \
 	tests/bench/kube-gen.py \
 	tests/bench/nft-gen.py \
+	tests/bench/policy-gen.py \
 	tests/bench/route-gen.py \
 	tests/bench/smoke.sh
 

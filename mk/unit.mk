@@ -3,6 +3,7 @@ UNIT_TEST_PROGS = \
 	tests/unit/test-addr \
 	tests/unit/test-options \
 	tests/unit/test-policy \
+	tests/unit/test-policy-scale \
 	tests/unit/test-xt \
 	tests/unit/golden-xt \
 	tests/unit/test-set \
@@ -23,6 +24,7 @@ TESTS += $(UNIT_TEST_PROGS)
 tests_unit_test_addr_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_options_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_policy_scale_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_xt_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_golden_xt_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_golden_xt_CPPFLAGS = $(AM_CPPFLAGS) -DGOLDEN_DIR='"$(abs_top_srcdir)/tests/unit/golden"'

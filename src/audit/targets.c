@@ -9,6 +9,7 @@
 
 #include "cgnatcheck/audit.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/hash.h"
 
 #define RESOLV_CONF "/etc/resolv.conf"
 #define RESOLVED_UPSTREAM_CONF "/run/systemd/resolve/resolv.conf"
@@ -20,25 +21,107 @@ static const char *resolved_conf(void)
 	return e && *e ? e : RESOLVED_UPSTREAM_CONF;
 }
 
-static bool target_exists(const struct audit *a, const struct cg_addr *addr, uint8_t proto,
-			  uint16_t port, bool inbound)
+/* The targets being collected, and an index of them for dedup: an open
+ * addressing table keyed by what makes a target the same one (address,
+ * protocol, port, direction), so a policy of 100,000 addresses is collected
+ * in linear time. A slot keeps its target's hash: a probe compares targets
+ * (5 KB apart in memory) only when the hashes agree, and growing the table
+ * does not read them at all. */
+struct target_slot {
+	uint32_t target;     /* target number + 1, or 0: empty */
+	uint32_t hash;
+};
+
+struct target_list {
+	struct audit *a;
+	size_t cap;          /* room in a->targets */
+	struct target_slot *slots;
+	size_t mask;         /* number of slots - 1 (a power of two) */
+};
+
+static uint32_t target_hash(const struct cg_addr *addr, uint8_t proto, uint16_t port, bool inbound)
 {
-	for (size_t i = 0; i < a->n_targets; i++) {
-		const struct audit_target *t = &a->targets[i];
-		if (addr_equal(&t->addr, addr) && t->l4proto == proto && t->port == port && t->inbound == inbound)
-			return true;
-	}
-	return false;
+	uint64_t h = hash_fnv1a_u64(HASH_FNV1A_INIT, (uint64_t)(unsigned)addr->family);
+
+	/* the bytes addr_equal() compares, and no others */
+	h = hash_fnv1a(h, addr->bytes, addr_family_len(addr->family));
+	h = hash_fnv1a_u64(h, (uint64_t)proto << 32 | (uint64_t)port << 8 | inbound);
+	return (uint32_t)hash_mix64(h);
 }
 
-static struct audit_target *add_target(struct audit *a, const struct cg_addr *addr, uint8_t proto,
+static bool target_is(const struct audit_target *t, const struct cg_addr *addr, uint8_t proto,
+		      uint16_t port, bool inbound)
+{
+	return addr_equal(&t->addr, addr) && t->l4proto == proto && t->port == port && t->inbound == inbound;
+}
+
+/* The slot of that target, or the empty slot where it would go. */
+static struct target_slot *slot_find(const struct target_list *l, uint32_t h, const struct cg_addr *addr,
+				     uint8_t proto, uint16_t port, bool inbound)
+{
+	/* linear probing; the table is at most half full, so this ends */
+	for (size_t i = h & l->mask;; i = (i + 1) & l->mask) {
+		struct target_slot *s = &l->slots[i];
+		if (!s->target ||
+		    (s->hash == h && target_is(&l->a->targets[s->target - 1], addr, proto, port, inbound)))
+			return s;
+	}
+}
+
+/* Makes room for one more target in the index: doubles it when it would
+ * be more than half full. */
+static void index_reserve(struct target_list *l)
+{
+	struct target_slot *old = l->slots;
+	size_t n_old = old ? l->mask + 1 : 0, need = 2 * (l->a->n_targets + 1);
+
+	if (old && need <= n_old)
+		return;
+	if (l->a->n_targets >= UINT32_MAX - 1) {
+		fputs("cgnatcheck: too many targets\n", stderr);
+		abort();
+	}
+	l->mask = old ? 2 * l->mask + 1 : 63;
+	while (need > l->mask + 1)
+		l->mask = 2 * l->mask + 1;
+	l->slots = xcalloc(l->mask + 1, sizeof(*l->slots));
+	/* the targets already indexed are distinct: each takes the first free slot */
+	for (size_t i = 0; i < n_old; i++) {
+		if (!old[i].target)
+			continue;
+		size_t j = old[i].hash & l->mask;
+		while (l->slots[j].target)
+			j = (j + 1) & l->mask;
+		l->slots[j] = old[i];
+	}
+	free(old);
+	/* targets there before the index (none today) */
+	for (size_t i = 0; !n_old && i < l->a->n_targets; i++) {
+		const struct audit_target *t = &l->a->targets[i];
+		uint32_t h = target_hash(&t->addr, t->l4proto, t->port, t->inbound);
+		struct target_slot *s = slot_find(l, h, &t->addr, t->l4proto, t->port, t->inbound);
+		if (!s->target)
+			*s = (struct target_slot){ (uint32_t)i + 1, h };
+	}
+}
+
+/* Adds the target unless one with the same address, protocol, port and
+ * direction is there already (then returns NULL): the first one stays, in
+ * its place. */
+static struct audit_target *add_target(struct target_list *l, const struct cg_addr *addr, uint8_t proto,
 				       uint16_t port, bool inbound, const char *role, const char *origin)
 {
+	struct audit *a = l->a;
+	uint32_t h = target_hash(addr, proto, port, inbound);
 	struct audit_target *t;
+	struct target_slot *slot;
 
-	if (target_exists(a, addr, proto, port, inbound))
+	index_reserve(l);
+	slot = slot_find(l, h, addr, proto, port, inbound);
+	if (slot->target)
 		return NULL;
-	a->targets = xreallocarray(a->targets, a->n_targets + 1, sizeof(*a->targets));
+	grow_array((void **)&a->targets, &l->cap, a->n_targets + 1, sizeof(*a->targets));
+	*slot = (struct target_slot){ (uint32_t)a->n_targets + 1, h };
 	t = &a->targets[a->n_targets++];
 	memset(t, 0, sizeof(*t));
 	t->addr = *addr;
@@ -50,7 +133,7 @@ static struct audit_target *add_target(struct audit *a, const struct cg_addr *ad
 	return t;
 }
 
-static void add_protos(struct audit *a, const struct cg_addr *addr, unsigned protos, uint16_t port,
+static void add_protos(struct target_list *l, const struct cg_addr *addr, unsigned protos, uint16_t port,
 		       bool inbound, const char *role, const char *origin, const char *service,
 		       const struct cg_prefix *range)
 {
@@ -61,7 +144,7 @@ static void add_protos(struct audit *a, const struct cg_addr *addr, unsigned pro
 	for (size_t i = 0; i < ARRAY_SIZE(protocols); i++) {
 		if (!(protos & protocols[i].bit))
 			continue;
-		struct audit_target *t = add_target(a, addr, protocols[i].proto, port, inbound, role, origin);
+		struct audit_target *t = add_target(l, addr, protocols[i].proto, port, inbound, role, origin);
 		if (!t)
 			continue;
 		t->service = service;
@@ -87,8 +170,9 @@ static int service_from_policy(const struct audit *a, const struct cg_target_arg
 	return -ENOENT;
 }
 
-static int cli_targets(struct audit *a)
+static int cli_targets(struct target_list *l)
 {
+	const struct audit *a = l->a;
 	char buf[CG_ADDRSTRLEN];
 
 	for (size_t i = 0; i < a->opts->n_targets; i++) {
@@ -109,7 +193,7 @@ static int cli_targets(struct audit *a)
 		}
 		if (!protos)
 			protos = CG_PROTO_TCP;
-		add_protos(a, &arg->addr, protos, port, false, role, "cli", NULL, NULL);
+		add_protos(l, &arg->addr, protos, port, false, role, "cli", NULL, NULL);
 	}
 	return 0;
 }
@@ -151,13 +235,14 @@ static bool is_resolved_stub(const struct cg_addr *a)
 	       (a->bytes[3] == 53 || a->bytes[3] == 54);
 }
 
-static void add_resolver(struct audit *a, const struct cg_addr *addr, const char *origin)
+static void add_resolver(struct target_list *l, const struct cg_addr *addr, const char *origin)
 {
-	add_protos(a, addr, CG_PROTO_UDP | CG_PROTO_TCP, 53, false, "dns", origin, NULL, NULL);
+	add_protos(l, addr, CG_PROTO_UDP | CG_PROTO_TCP, 53, false, "dns", origin, NULL, NULL);
 }
 
-static int resolver_targets(struct audit *a)
+static int resolver_targets(struct target_list *l)
 {
+	struct audit *a = l->a;
 	struct cg_addr ns[16], up[32];
 	char buf[CG_ADDRSTRLEN];
 	int n, m;
@@ -182,7 +267,7 @@ static int resolver_targets(struct audit *a)
 					  addr_to_string(&ns[i], buf));
 			continue;
 		}
-		add_resolver(a, &ns[i], "resolv.conf");
+		add_resolver(l, &ns[i], "resolv.conf");
 	}
 	if (!stub)
 		return 0;
@@ -196,7 +281,7 @@ static int resolver_targets(struct audit *a)
 	}
 	for (int i = 0; i < m; i++)
 		if (!is_loopback(&up[i]))
-			add_resolver(a, &up[i], "systemd-resolved");
+			add_resolver(l, &up[i], "systemd-resolved");
 	return 0;
 }
 
@@ -217,8 +302,9 @@ static bool link_exists(const struct audit *a, const char *name)
 	return route_state_link_by_name(&a->routes, name) != NULL;
 }
 
-static void policy_targets(struct audit *a, const struct policy *p)
+static void policy_targets(struct target_list *l, const struct policy *p)
 {
+	struct audit *a = l->a;
 	char origin[96];
 
 	snprintf(origin, sizeof(origin), "policy:%s", p->name);
@@ -244,7 +330,7 @@ static void policy_targets(struct audit *a, const struct policy *p)
 				continue; /* a range of servers: the policy names the hosts */
 			if (!host)
 				addr = range_representative(&s->addrs[k]);
-			add_protos(a, &addr, s->protos, s->port, s->direction == POLICY_INBOUND,
+			add_protos(l, &addr, s->protos, s->port, s->direction == POLICY_INBOUND,
 				   s->role ? s->role : "service", origin, s->name, host ? NULL : &s->addrs[k]);
 		}
 	}
@@ -252,24 +338,29 @@ static void policy_targets(struct audit *a, const struct policy *p)
 
 int audit_collect_targets(struct audit *a)
 {
+	/* targets already there (none today) are indexed on the first add */
+	struct target_list l = { .a = a, .cap = a->n_targets };
 	int r;
 
 	if (a->opts->n_targets) {
-		r = cli_targets(a);
+		r = cli_targets(&l);
 		if (r < 0)
-			return r;
+			goto out;
 	} else {
-		r = resolver_targets(a);
+		r = resolver_targets(&l);
 		if (r < 0)
-			return r;
+			goto out;
 	}
 	/* a policy's services: by default, or when a policy was asked for */
 	if (!a->opts->n_targets || a->opts->n_policies)
 		for (size_t i = 0; i < a->n_policies; i++)
-			policy_targets(a, &a->policies[i]);
+			policy_targets(&l, &a->policies[i]);
 	if (!a->n_targets)
 		audit_add_finding(a, FINDING_INFO, "NO_TARGETS", NULL,
 				  "nothing to check: no resolvers found and no provider detected; "
 				  "give targets with --dns/--service or a provider with --policy");
-	return 0;
+	r = 0;
+out:
+	free(l.slots);
+	return r;
 }

@@ -13,7 +13,9 @@
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/policy.h"
 
-#define POLICY_MAX_SIZE (1024 * 1024)
+/* Room for a [Service] of 100,000 IPv4 addresses (1.3 MB) or half as many
+ * IPv6 ones; beyond, it is not a policy but some other file. */
+#define POLICY_MAX_SIZE (4 * 1024 * 1024)
 
 enum section { SEC_NONE, SEC_PROVIDER, SEC_OVERLAY, SEC_SERVICE };
 
@@ -67,14 +69,28 @@ static int for_each_word(struct parser *ps, char *value,
 	return n ? 0 : parse_error(ps, "empty value");
 }
 
+/* Appends one zeroed element to an array in the arena and returns the array
+ * (moved or not). The capacity follows from the count: a power of two, so
+ * an array of n elements is copied to a new place only when n reaches one
+ * (1, 2, 4, ...): n appends copy fewer than 2n elements in all, and the
+ * arrays left behind in the arena add up to less than the last one (a
+ * [Service] of 100,000 addresses, or 10,000 services, in linear time and
+ * memory). */
 static void *append(struct arena *a, void *array, size_t *n, size_t size)
 {
-	/* Policies are tiny: copying on append keeps everything in the arena. */
-	void *na = arena_alloc(a, (*n + 1) * size);
-	if (*n)
-		memcpy(na, array, *n * size);
+	if ((*n & (*n - 1)) == 0) {
+		/* *n is 0 or a power of two: the array is full */
+		size_t cap = *n ? 2 * *n : 1;
+		void *na = arena_alloc(a, cap * size);
+		if (*n)
+			memcpy(na, array, *n * size);
+		array = na;
+	} else {
+		/* zero already (arena_alloc()), as the old copy-on-append gave it */
+		memset((char *)array + *n * size, 0, size);
+	}
 	(*n)++;
-	return na;
+	return array;
 }
 
 static int add_prefix(struct parser *ps, const char *w, void *data)
@@ -395,7 +411,8 @@ int policy_load_file(struct policy *p, const char *path, char *err, size_t errle
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *buf = NULL;
-	size_t n;
+	size_t n = 0, cap;
+	struct stat st;
 
 	*p = (struct policy){ 0 };
 	f = fopen(path, "re");
@@ -404,11 +421,22 @@ int policy_load_file(struct policy *p, const char *path, char *err, size_t errle
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
 		return -e;
 	}
-	buf = xmalloc(POLICY_MAX_SIZE + 1);
-	n = fread(buf, 1, POLICY_MAX_SIZE + 1, f);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		return -EIO;
+	/* A buffer of the file's size (one byte more, to see it end), grown
+	 * as the reads go when the size is not known or was wrong, never
+	 * beyond one byte over the limit: memory follows the file. */
+	cap = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 ?
+		(st.st_size < POLICY_MAX_SIZE ? (size_t)st.st_size : POLICY_MAX_SIZE) + 1 : 64 * 1024;
+	buf = xmalloc(cap);
+	for (;;) {
+		n += fread(buf + n, 1, cap - n, f);
+		if (ferror(f)) {
+			snprintf(err, errlen, "%s: read error", path);
+			return -EIO;
+		}
+		if (n < cap || cap == POLICY_MAX_SIZE + 1)
+			break;
+		cap = cap < (POLICY_MAX_SIZE + 1) / 2 ? 2 * cap : POLICY_MAX_SIZE + 1;
+		buf = xrealloc(buf, cap);
 	}
 	if (n > POLICY_MAX_SIZE) {
 		snprintf(err, errlen, "%s: larger than %d bytes, not a policy file", path, POLICY_MAX_SIZE);

@@ -10,8 +10,9 @@ DIR/meta.tsv      scenario, key, value (command lines, output sizes, ...)
 Prints one table per scenario (median wall time and median peak RSS of each
 tool, and the audit's ratio to each), the audit's peak RSS against the size
 of the ruleset's text, the exact command lines, and with --scale the time
-per 1,000 rules at each point. With --check, exits 1 when a target is
-missed and says which.
+per 1,000 rules at each point; for the policy scenario one table of its
+points (the file present, and selected). With --check, exits 1 when a
+target is missed and says which.
 """
 import collections
 import statistics
@@ -24,7 +25,11 @@ LABELS = {
     "nft-json": "nft -j --terse list ruleset",
     "nft-full": "nft list ruleset",
     "ip-route": "ip route show table all",
+    "policy-load": "cgnatcheck --dns 100.100.2.136 --format json (the file present)",
+    "policy-audit": "cgnatcheck --dns 100.100.2.136 --policy bench-large --format json",
 }
+# the policy scenario's time target for an audit that parses a large file
+POLICY_LOAD_MAX_S = 0.5
 BACKEND = {"legacy": "iptables-legacy", "nft": "iptables-nft", "nftables": "nftables"}
 
 
@@ -88,6 +93,8 @@ def main():
     for sc in order:
         m = meta[sc]
         kind = m["kind"]
+        if kind == "policy":
+            continue
         tools = [t for t in LABELS if (sc, t) in runs]
         print()
         title = "%s (%s): %s" % (sc, BACKEND[kind], m.get("params", ""))
@@ -169,7 +176,8 @@ def main():
         print("== scale: time per 1,000 rules (iptables scenarios) or per 1,000 set elements (nftables) ==")
         bykind = collections.defaultdict(list)
         for sc in order:
-            bykind[meta[sc]["kind"]].append(sc)
+            if meta[sc]["kind"] != "policy":
+                bykind[meta[sc]["kind"]].append(sc)
         for kind, scs in bykind.items():
             def size(sc):
                 m = meta[sc]
@@ -214,6 +222,10 @@ def main():
                 else:
                     failures.append("scale %s: no audit time at %s or %s" % (kind, lo, hi))
 
+    policy = [sc for sc in order if meta[sc]["kind"] == "policy"]
+    if policy:
+        policy_report(policy, meta, med, wall_s, failures)
+
     print()
     if failures:
         print("targets missed:" if check else "targets missed (informational; --check makes them fatal):")
@@ -222,6 +234,87 @@ def main():
     else:
         print("every target met")
     sys.exit(1 if check and failures else 0)
+
+
+def policy_report(scs, meta, med, wall_s, failures):
+    """The policy scenario (issue 15): per point, the audit with the file
+    present (parsed, not selected) and with it selected."""
+    print()
+    print("== policy: a large provider policy in the local policy directory (tests/bench/policy-gen.py) ==")
+    base = next((sc for sc in scs if meta[sc]["point"] == "none"), None)
+    bw, brss, _, _, _ = med(base, "policy-load") if base else (None, None, 0, False, None)
+    btargets = int(meta[base].get("targets.policy-load", "-1")) if base else -1
+    rows = [("point", "file bytes", "present: s", "MiB", "selected: s", "MiB", "its targets",
+             "us/address", "KiB/address")]
+    per = {}
+    for sc in scs:
+        m = meta[sc]
+        n = int(m.get("addresses", "0")) + int(m.get("services", "0"))
+        what = ("%s addresses, 1 service" % fmt_n(int(m["addresses"])) if int(m.get("addresses", "0"))
+                else "%s services" % fmt_n(int(m["services"])) if n else "no file")
+        lw, lrss, _, lto, lerr = med(sc, "policy-load")
+        aw, arss, _, ato, aerr = med(sc, "policy-audit")
+        us = kib = "-"
+        if n and aw is not None and bw is not None:
+            per[sc] = ((aw - bw) / n, (arss - brss) / n)
+            us, kib = "%.1f" % (per[sc][0] * 1e6), "%.1f" % (per[sc][1])
+        rows.append((what, fmt_n(int(m.get("bytes", "0"))), wall_s(lw, lto, lerr),
+                     "%.1f" % (lrss / 1024) if lrss is not None else "-",
+                     wall_s(aw, ato, aerr) if n else "", "%.1f" % (arss / 1024) if arss is not None else "",
+                     m.get("file_targets.policy-audit", "") if n else "", us, kib))
+        # the time target: an audit that has to parse the file
+        if lw is None:
+            failures.append("policy %s: the audit with the file present did not complete (%s)"
+                            % (what, "timeout" if lto else lerr))
+        elif lw >= POLICY_LOAD_MAX_S:
+            failures.append("policy %s: the audit with the file present took %.2f s (target < %g s)"
+                            % (what, lw, POLICY_LOAD_MAX_S))
+        # the audits are the real ones: the file's targets, 2 per address
+        if base and btargets >= 0:
+            got = m.get("targets.policy-load")
+            if got is not None and int(got) != btargets:
+                failures.append("policy %s: %s targets with the file present but not selected, %d without it"
+                                % (what, got, btargets))
+            if m.get("file_targets.policy-load", "0") != "0":
+                failures.append("policy %s: targets from the file when it is not selected" % what)
+            if n:
+                got = m.get("file_targets.policy-audit")
+                if aw is None:
+                    failures.append("policy %s: the audit with the file selected did not complete (%s)"
+                                    % (what, "timeout" if ato else aerr))
+                elif got is None or int(got) != 2 * n:
+                    failures.append("policy %s: %s targets from the file selected, expected %d (2 x %s)"
+                                    % (what, got, 2 * n, fmt_n(n)))
+        else:
+            failures.append("policy: no run without the file (the baseline)")
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  " + "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r)))
+    print("  present: the file is parsed by every audit, not selected (its DMI strings match nothing); "
+          "time target < %g s" % POLICY_LOAD_MAX_S)
+    print("  selected: --policy bench-large, every address a target per protocol (looked up, simulated, "
+          "reported); us and KiB per address over the run without the file")
+    # linear growth: from the second largest to the largest address count
+    pts = sorted((int(meta[sc]["addresses"]), sc) for sc in scs if int(meta[sc].get("addresses", "0")))
+    if len(pts) >= 2:
+        (n1, lo), (n2, hi) = pts[-2], pts[-1]
+        if lo in per and hi in per and per[lo][0] > 0 and per[lo][1] > 0:
+            gt, gm = per[hi][0] / per[lo][0], per[hi][1] / per[lo][1]
+            print("  selected, per address at %s / at %s addresses: time %.2f, peak RSS %.2f (target <= 1.5)"
+                  % (fmt_n(n2), fmt_n(n1), gt, gm))
+            if gt > 1.5:
+                failures.append("policy: the selected audit's time per address grows %.2fx from %s to %s "
+                                "addresses (target <= 1.5x)" % (gt, fmt_n(n1), fmt_n(n2)))
+            if gm > 1.5:
+                failures.append("policy: the selected audit's peak RSS per address grows %.2fx from %s to %s "
+                                "addresses (target <= 1.5x)" % (gm, fmt_n(n1), fmt_n(n2)))
+        else:
+            failures.append("policy: no selected audit at %s or %s addresses to compare" % (fmt_n(n1), fmt_n(n2)))
+    print("  commands timed (in the scenario's host namespace; the local policy directory holds the point's file):")
+    for t in ("policy-load", "policy-audit"):
+        c = next((meta[sc]["cmd." + t] for sc in scs if "cmd." + t in meta[sc]), None)
+        if c:
+            print("    " + c)
 
 
 if __name__ == "__main__":

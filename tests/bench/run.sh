@@ -6,6 +6,7 @@
 #   tests/bench/run.sh [--services S] [--endpoints E] [--elements N] [--vmap V]
 #                      [--routes R] [--runs N] [--slow-runs N] [--slow-secs T]
 #                      [--timeout T] [--scenarios LIST] [--scale] [--check]
+#                      [--policy-addresses LIST] [--policy-services N]
 #                      [--out DIR]
 #
 # Scenarios, each in network namespaces of its own (built, measured, removed
@@ -18,12 +19,28 @@
 #   nftables  native nftables: a set of N interval elements and a verdict map
 #             of V entries used from input and output base chains
 #             (tests/bench/nft-gen.py), then Tailscale's nftables tables
-# Every scenario also has R routes over the main table and tables 100-102
+#   policy    a large provider policy (issue 15) in the local policy
+#             directory (/etc/cgnatcheck/policies.d/ in production), one
+#             file per point (tests/bench/policy-gen.py): one [Service] of
+#             each of the --policy-addresses counts (default
+#             1000,10000,100000), then --policy-services services of one
+#             address (default 10000; 0: none), each udp and tcp, plus a
+#             point without the file; in the test bed's topology only (no
+#             firewall rules, no extra routes)
+# Every scenario but policy also has R routes over the main table and tables 100-102
 # with three ip rules (tests/bench/route-gen.py) and Tailscale's policy
 # routing (rules 5210-5270, table 52), and the test bed's host/provider
 # topology: eth0 a veth to a provider namespace owning 100.100.2.136.
 # Defaults: S=15000 E=6 (300,008 nat rules), N=1,000,000, V=4096,
 # R=100,000.
+#
+# The policy scenario times two audits per point: `load`, the file present
+# but not selected (every audit parses every policy file; the DMI strings
+# match no provider), and `audit`, the file selected with --policy (every
+# address one target per protocol, each looked up, simulated and
+# reported):
+#   cgnatcheck --dns 100.100.2.136 --format json
+#   cgnatcheck --dns 100.100.2.136 --policy bench-large --format json
 #
 # Measured, round-robin, each under `/usr/bin/time -v` (wall clock and
 # maximum resident set size; median of N runs, default 5):
@@ -54,12 +71,18 @@
 #   * the audit reports 100.100.2.136 blocked (Tailscale's CGNAT drop);
 #   * with --scale: the audit's time per rule at the largest point is within
 #     1.5x of that at the smallest.
+#   policy: every `load` takes less than 0.5 s (the largest: 100,000
+#   addresses; 10,000 services); the audits report the targets the file
+#   makes (2 per address, none from `load`); from the second largest to the
+#   largest address count, the selected audit's time and peak RSS per
+#   address (over the point without the file) grow at most 1.5x.
 #
 # Environment: CGNATCHECK (the binary; default ./cgnatcheck of the build
 # tree), top_srcdir/top_builddir, and BENCH_SERVICES, BENCH_ENDPOINTS,
 # BENCH_ELEMENTS, BENCH_VMAP, BENCH_ROUTES, BENCH_RUNS, BENCH_SLOW_RUNS,
-# BENCH_SLOW_SECS, BENCH_TIMEOUT, BENCH_SCENARIOS, BENCH_SETTLE (seconds of
-# rest after removing a scenario's namespaces, default 3) for the options.
+# BENCH_SLOW_SECS, BENCH_TIMEOUT, BENCH_SCENARIOS, BENCH_POLICY_ADDRESSES,
+# BENCH_POLICY_SERVICES, BENCH_SETTLE (seconds of rest after removing a
+# scenario's namespaces, default 3) for the options.
 # Exit: 0 done (and with --check every target met), 1 a target missed, 2 bad
 # usage, 77 skipped (not root), 99 the bench could not be built or a tool
 # failed.
@@ -84,6 +107,8 @@ SLOW_SECS=${BENCH_SLOW_SECS:-60}
 TIMEOUT=${BENCH_TIMEOUT:-600}
 SCENARIOS=${BENCH_SCENARIOS:-}
 SETTLE=${BENCH_SETTLE:-3}
+POLICY_ADDRESSES=${BENCH_POLICY_ADDRESSES:-1000,10000,100000}
+POLICY_SERVICES=${BENCH_POLICY_SERVICES:-10000}
 SCALE=0 CHECK=0 OUT=
 
 # value OPTION ARGS...: the option's value, or exit 2
@@ -103,6 +128,8 @@ while [ $# -gt 0 ]; do
 	--slow-secs) SLOW_SECS=$(value "$@"); shift ;;
 	--timeout) TIMEOUT=$(value "$@"); shift ;;
 	--scenarios) SCENARIOS=$(value "$@"); shift ;;
+	--policy-addresses) POLICY_ADDRESSES=$(value "$@"); shift ;;
+	--policy-services) POLICY_SERVICES=$(value "$@"); shift ;;
 	--scale) SCALE=1 ;;
 	--check) CHECK=1 ;;
 	--out) OUT=$(value "$@"); shift ;;
@@ -111,19 +138,28 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-for v in S E ELEMENTS VMAP ROUTES RUNS SLOW_RUNS SLOW_SECS TIMEOUT SETTLE; do
+for v in S E ELEMENTS VMAP ROUTES RUNS SLOW_RUNS SLOW_SECS TIMEOUT SETTLE POLICY_SERVICES; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a number, not '${!v}'" >&2; exit 2; }
 done
 ((RUNS >= 1 && SLOW_RUNS >= 1 && S >= 1 && E >= 1 && ELEMENTS >= 5 && VMAP >= 1 && TIMEOUT >= 1)) ||
 	{ echo "run.sh: sizes, runs and timeout must be positive (elements >= 5)" >&2; exit 2; }
+IFS=, read -ra policy_addresses <<<"$POLICY_ADDRESSES"
+for v in "${policy_addresses[@]}"; do
+	[[ $v =~ ^[1-9][0-9]*$ ]] && ((v <= 1000000)) ||
+		{ echo "run.sh: --policy-addresses: '$v' is not a count of 1 to 1000000" >&2; exit 2; }
+done
+((POLICY_SERVICES <= 100000)) || { echo "run.sh: --policy-services: at most 100000" >&2; exit 2; }
 if [ -z "$SCENARIOS" ]; then
-	if [ "$SCALE" = 1 ]; then SCENARIOS=legacy,nft; else SCENARIOS=legacy,nft,nftables; fi
+	if [ "$SCALE" = 1 ]; then SCENARIOS=legacy,nft; else SCENARIOS=legacy,nft,nftables,policy; fi
 fi
 IFS=, read -ra scenarios <<<"$SCENARIOS"
+run_policy=0
+rulesets=()
 for s in "${scenarios[@]}"; do
 	case $s in
-	legacy | nft | nftables) ;;
-	*) echo "run.sh: unknown scenario '$s' (legacy, nft, nftables)" >&2; exit 2 ;;
+	legacy | nft | nftables) rulesets+=("$s") ;;
+	policy) run_policy=1 ;;
+	*) echo "run.sh: unknown scenario '$s' (legacy, nft, nftables, policy)" >&2; exit 2 ;;
 	esac
 done
 
@@ -194,6 +230,13 @@ tool_argv() {
 	nft-json) argv=(nft -j --terse list ruleset) ;;
 	nft-full) argv=(nft list ruleset) ;;
 	ip-route) argv=(ip route show table all) ;;
+	policy-load | policy-audit)
+		# the point's file in the local policy directory ($policy_local)
+		argv=(env "CGNATCHECK_POLICY_DIR=$top_srcdir/policies" "CGNATCHECK_POLICY_LOCAL_DIR=$policy_local"
+			"CGNATCHECK_DMI_DIR=$W/dmi" "CGNATCHECK_STATE_DIR=$W/state"
+			"$CGNATCHECK" --dns 100.100.2.136)
+		[ "$2" = policy-load ] || argv+=(--policy bench-large)
+		argv+=(--format json) ;;
 	esac
 }
 
@@ -201,6 +244,8 @@ tools_of() { # KIND
 	case $1 in
 	legacy | nft) echo cgnatcheck iptables-save nft-terse nft-json ip-route ;;
 	nftables) echo cgnatcheck nft-terse nft-json nft-full ip-route ;;
+	policy) echo policy-load policy-audit ;;
+	policy-none) echo policy-load ;;
 	esac
 }
 
@@ -233,7 +278,7 @@ measure() {
 			rss=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$tf")
 			if [ "$st" = 124 ] || [ "$st" = 137 ]; then
 				status=timeout
-			elif [ "$st" = 0 ] || { [ "$tool" = cgnatcheck ] && ((st <= 2)); }; then
+			elif [ "$st" = 0 ] || { [[ $tool = cgnatcheck || $tool = policy-* ]] && ((st <= 2)); }; then
 				status=ok
 			else
 				status="error:$st"
@@ -253,6 +298,11 @@ measure() {
 					cp "$out" "$OUT/$label.cgnatcheck.json"
 					meta "$label" audit_exit "$st" ;;
 				iptables-save) meta "$label" rules "$(grep -c '^-A' "$out" || true)" ;;
+				policy-*)
+					# the targets it reported (one "address" key each)
+					meta "$label" "targets.$tool" "$(grep -c '"address":' "$out" || true)"
+					meta "$label" "file_targets.$tool" "$(grep -c '"origin":"policy:bench-large"' "$out" || true)"
+					meta "$label" "exit.$tool" "$st" ;;
 				esac
 			fi
 			if [ "$status" != ok ]; then
@@ -286,7 +336,7 @@ for p in "${points[@]}"; do
 	s=$(((S * p + 50) / 100)) n=$(((ELEMENTS * p + 50) / 100)) r=$(((ROUTES * p + 50) / 100))
 	((s >= 1)) || s=1
 	((n >= 5)) || n=5
-	for kind in "${scenarios[@]}"; do
+	for kind in ${rulesets[@]+"${rulesets[@]}"}; do
 		if [ "$SCALE" = 1 ]; then label="$kind-$p"; else label=$kind; fi
 		meta "$label" kind "$kind"
 		meta "$label" point "$p"
@@ -304,6 +354,36 @@ EOF
 		teardown
 	done
 done
+
+# policy: one namespace pair for every point, a file per point
+if [ "$run_policy" = 1 ]; then
+	tb_topology policy policy-prov
+	ppoints=(none)
+	for a in "${policy_addresses[@]}"; do ppoints+=("a$a"); done
+	((POLICY_SERVICES == 0)) || ppoints+=("s$POLICY_SERVICES")
+	for pt in "${ppoints[@]}"; do
+		label=policy-$pt policy_local=$W/policy/$pt
+		mkdir -p "$policy_local"
+		case $pt in
+		none) gen=() ;;
+		a*) gen=(--addresses "${pt#a}") ;;
+		s*) gen=(--services "${pt#s}") ;;
+		esac
+		if [ "$pt" != none ]; then
+			python3 "$bench_dir/policy-gen.py" --name bench-large "${gen[@]}" >"$policy_local/bench-large.conf" \
+				2>"$W/gen.err" || { cat "$W/gen.err" >&2; tb_die "policy-gen.py failed"; }
+			say "$label: $(sed 's/^[a-z-]*: //' "$W/gen.err")"
+		fi
+		meta "$label" kind policy
+		meta "$label" point "$pt"
+		meta "$label" addresses "$([[ $pt = a* ]] && echo "${pt#a}" || echo 0)"
+		meta "$label" services "$([[ $pt = s* ]] && echo "${pt#s}" || echo 0)"
+		meta "$label" bytes "$(cat "$policy_local/bench-large.conf" 2>/dev/null | wc -c)"
+		if [ "$pt" = none ]; then measure policy-none "$label"; else measure policy "$label"; fi
+		rm -rf "$policy_local"
+	done
+	teardown
+fi
 
 args=("$OUT")
 [ "$SCALE" = 1 ] && args+=(--scale)

@@ -4,9 +4,11 @@
 # scenario's table is printed with numbers for every tool and the command
 # lines it timed; each scenario really holds the ruleset (rule count); the
 # audit it timed is the real one (valid JSON, 100.100.2.136 udp/53 and tcp/53
-# blocked by Tailscale's CGNAT drop in ts-input); --check fails on a missed
-# target (at this size the audit's RSS is many times the ruleset's text);
-# bad usage exits 2. The figures themselves are not judged here.
+# blocked by Tailscale's CGNAT drop in ts-input); the policy scenario's table
+# has every point, each audit with the file selected reporting its 2 targets
+# per address; --check fails on a missed target (at this size the audit's
+# RSS is many times the ruleset's text; a policy audit made slow in the
+# results); bad usage exits 2. The figures themselves are not judged here.
 set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/lib.sh"
 t_require_root
@@ -19,7 +21,7 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/cgnatcheck-bench.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 
 BENCH_SETTLE=0 t_run bash "$RUN" --services 50 --endpoints 3 --elements 2000 --vmap 100 --routes 1000 \
-	--runs 1 --out "$out"
+	--policy-addresses 100,1000 --policy-services 100 --runs 1 --out "$out"
 printf '%s\n' "$t_out"
 case $t_status in
 0) t_ok "run.sh completed" ;;
@@ -94,6 +96,44 @@ if [ "${bytes:-0}" -gt 30000 ]; then
 	t_ok "nftables: nft list ruleset printed $bytes bytes (the set's elements)"
 else
 	t_fail "nftables: nft list ruleset's text is only '${bytes:-}' bytes: is the set loaded?"
+fi
+
+# the policy scenario: a row of numbers per point, the file's targets
+block=$(awk 'index($0, "== policy:") == 1 { on = 1; print; next } /^== / { on = 0 } on' <<<"$report")
+if [ -z "$block" ]; then
+	t_fail "policy: no table printed"
+else
+	for row in "no file|" "100 addresses, 1 service|200" "1,000 addresses, 1 service|2000" "100 services|200"; do
+		IFS='|' read -r what targets <<<"$row"
+		# point, file bytes, present s and MiB, selected s and MiB, its
+		# targets, us and KiB per address (over the point without the
+		# file: at this size a run may be as fast as that one)
+		if [ -z "$targets" ]; then
+			re="^  $what +0 +$num +$num +- +-\$"
+		else
+			re="^  $what +[0-9,]+ +$num +$num +$num +$num +$targets +-?$num +-?$num\$"
+		fi
+		if grep -Eq "$re" <<<"$block"; then
+			t_ok "policy: $what: measured${targets:+, $targets targets from the file}"
+		else
+			t_fail "policy: no row '$what' with its numbers${targets:+ and $targets targets}"
+		fi
+	done
+	for c in "--dns 100.100.2.136 --format json" "--dns 100.100.2.136 --policy bench-large --format json"; do
+		grep -Fq -- "/usr/bin/time -v" <<<"$(grep -F -- "$c" <<<"$block")" ||
+			t_fail "policy: the command line with '$c' is not printed"
+	done
+fi
+# its --check fails on an audit made slow (0.60 s with the file present)
+mkdir "$out/slow"
+cp "$out/meta.tsv" "$out/slow/"
+awk -F'\t' -v OFS='\t' '$1 == "policy-a1000" && $2 == "policy-load" { $4 = "0.60" } 1' "$out/results.tsv" \
+	>"$out/slow/results.tsv"
+t_run python3 "$top_srcdir/tests/bench/report.py" "$out/slow" --check
+if [ "$t_status" = 1 ] && grep -q "MISSED: policy 1,000 addresses, 1 service: the audit with the file present took 0.60 s" <<<"$t_out"; then
+	t_ok "policy: --check exits 1 on a slow audit and names it"
+else
+	t_fail "policy: --check on a slow audit: exit $t_status, output: $(tail -n 5 <<<"$t_out")"
 fi
 
 # --check must be able to fail: at this size the audit's peak RSS is many
