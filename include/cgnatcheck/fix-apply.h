@@ -96,6 +96,12 @@ void fix_xtables_unlock(int fd);
  * ruleset in between and see the generation check refuse the batch. */
 extern void (*fix_nft_test_hook)(unsigned attempt);
 
+/* For tests: called by fix_apply_all() before it reads the live ruleset
+ * (after false) and after everything was committed (after true); call counts
+ * the runs of each phase from 1. tests/kernel/fix-race-run.c changes the
+ * ruleset there the way tailscaled does at a restart. */
+extern void (*fix_apply_test_hook)(bool after, unsigned call);
+
 /* Internal: the backends apply.c calls (apply-legacy.c, apply-nft.c)... */
 struct fix_legacy_txn;
 /* Locks, reads each legacy table the items name once, finds the rules to

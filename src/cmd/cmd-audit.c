@@ -180,12 +180,12 @@ static void fix_record(struct fix_round *fr, const struct fix_item *items, int r
 		struct audit_change *c;
 
 		if (res == FIX_UNCHANGED)
-			c = audit_add_change(changes, "unchanged", p->name, p->cmd,
+			c = audit_add_change(changes, "unchanged", p->name, p->cmd ? xstrdup(p->cmd) : NULL,
 					     "the exception for %s is already in place", p->name);
 		else if (res == FIX_APPLIED)
-			c = audit_add_change(changes, "applied", p->name, p->cmd, "added an exception for %s", p->name);
+			c = audit_add_change(changes, "applied", p->name, p->cmd ? xstrdup(p->cmd) : NULL, "added an exception for %s", p->name);
 		else
-			c = audit_add_change(changes, "failed", p->name, p->cmd,
+			c = audit_add_change(changes, "failed", p->name, p->cmd ? xstrdup(p->cmd) : NULL,
 					     "could not add the exception for %s: %s%s", p->name, strerror(-res),
 					     r == -ENOTRECOVERABLE ? "" : " (no exception of this run was added)");
 		c->before = target_verdict_to_string(p->target->verdict);
@@ -228,7 +228,7 @@ static int fix_targets(const struct cg_options *opts, struct audit *before, stru
 			return r;
 		if (opts->dry_run || fr.n == 0) {
 			for (size_t i = 0; i < fr.n; i++)
-				audit_add_change(changes, "dry-run", fr.p[i].name, fr.p[i].cmd,
+				audit_add_change(changes, "dry-run", fr.p[i].name, fr.p[i].cmd ? xstrdup(fr.p[i].cmd) : NULL,
 						 "would add an exception for %s", fr.p[i].name);
 			*refused = fr.refused;
 			fix_round_free(&fr);
@@ -245,7 +245,7 @@ static int fix_targets(const struct cg_options *opts, struct audit *before, stru
 		}
 		if (r < 0) {
 			for (size_t i = 0; i < fr.n; i++)
-				audit_add_change(changes, "failed", fr.p[i].name, fr.p[i].cmd,
+				audit_add_change(changes, "failed", fr.p[i].name, fr.p[i].cmd ? xstrdup(fr.p[i].cmd) : NULL,
 						 "not applied: the change log %s cannot be written", log.path[0] ?
 						 log.path : "changes.log")->before = "blocked";
 			*refused = fr.refused;

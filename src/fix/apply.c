@@ -27,10 +27,16 @@ static int check_exception(const struct remedy *ex)
 	return 0;
 }
 
+void (*fix_apply_test_hook)(bool after, unsigned call);
+
 int fix_apply_all(struct fix_item *items, size_t n, struct fix_sync *sync)
 {
+	static unsigned calls_before, calls_after;
 	struct fix_legacy_txn *tx = NULL;
 	int r = 0;
+
+	if (fix_apply_test_hook)
+		fix_apply_test_hook(false, ++calls_before);
 
 	if (sync) {
 		sync->changed_since_plan = sync->nft_committed = sync->legacy_committed = false;
@@ -57,6 +63,8 @@ int fix_apply_all(struct fix_item *items, size_t n, struct fix_sync *sync)
 		}
 	}
 	fix_legacy_close(tx);
+	if (r >= 0 && fix_apply_test_hook)
+		fix_apply_test_hook(true, ++calls_after);
 	for (size_t i = 0; i < n; i++)
 		if (items[i].result == FIX_PENDING)
 			items[i].result = r < 0 ? r : FIX_APPLIED;
