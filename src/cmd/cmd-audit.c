@@ -183,7 +183,8 @@ static void fix_record(struct fix_round *fr, const struct fix_item *items, int r
 			c = audit_add_change(changes, "unchanged", p->name, p->cmd ? xstrdup(p->cmd) : NULL,
 					     "the exception for %s is already in place", p->name);
 		else if (res == FIX_APPLIED)
-			c = audit_add_change(changes, "applied", p->name, p->cmd ? xstrdup(p->cmd) : NULL, "added an exception for %s", p->name);
+			c = audit_add_change(changes, "applied", p->name, p->cmd ? xstrdup(p->cmd) : NULL,
+					     "added an exception for %s", p->name);
 		else
 			c = audit_add_change(changes, "failed", p->name, p->cmd ? xstrdup(p->cmd) : NULL,
 					     "could not add the exception for %s: %s%s", p->name, strerror(-res),
