@@ -41,6 +41,7 @@ KERNEL_TEST_PROGS = \
 	tests/kernel/nft-lazy-lookup \
 	tests/kernel/nf-simulate \
 	tests/kernel/fix-apply-run \
+	tests/kernel/fix-race-run \
 	tests/kernel/probe-run \
 	tests/kernel/route-diff \
 	tests/kernel/route-perf
@@ -55,6 +56,9 @@ tests_kernel_nft_lazy_lookup_SOURCES = tests/kernel/nft-lazy-lookup.c tests/lib/
 tests_kernel_nft_lazy_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_nf_simulate_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_fix_apply_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+# the program's own commands, with a hook between plan and change
+tests_kernel_fix_race_run_SOURCES = tests/kernel/fix-race-run.c src/cmd/cmd-audit.c src/cmd/cmd-keep.c
+tests_kernel_fix_race_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_probe_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_diff_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_perf_LDADD = libcgnatcheck.a $(CG_LIBS)
@@ -79,6 +83,7 @@ KERNEL_TESTS = \
 	tests/kernel/caps.sh \
 	tests/kernel/fix-apply.sh \
 	tests/kernel/fix-cli.sh \
+	tests/kernel/fix-atomic.sh \
 	tests/kernel/keep.sh \
 	tests/kernel/probe.sh \
 	tests/kernel/scheduled-mail.sh \

@@ -13,9 +13,13 @@ struct mailer;
 int cmd_show_route(const struct cg_options *opts);
 int cmd_audit(const struct cg_options *opts);
 int cmd_undo(const struct cg_options *opts);
-/* One --fix round: audit, apply, audit again. keeping: log the changes
- * instead of printing a report (the long-running mode's later rounds). */
-int cmd_fix_once(const struct cg_options *opts, bool keeping);
+/* One --fix round: audit, apply (all or none; audited and planned again
+ * when the ruleset moved under the plan), audit again. keeping: log the
+ * changes instead of printing a report (the long-running mode's later
+ * rounds). sync (may be NULL) gets the ruleset's generation at the plan and
+ * after the round's own commits (fix-apply.h). */
+struct fix_sync;
+int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *sync);
 /* --keep: --fix, then again whenever the ruleset changes, until SIGTERM. */
 int cmd_keep(const struct cg_options *opts);
 

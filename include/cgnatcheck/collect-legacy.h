@@ -36,6 +36,12 @@ struct xtc_handle;
  * to do. On failure rs's table list is unchanged. */
 int legacy_collect(struct cg_ruleset *rs);
 
+/* A fingerprint of the legacy tables of this namespace: for each table its
+ * size and number of entries (IPT_SO_GET_INFO: one getsockopt() per table,
+ * no rule copied). Losing or gaining a rule changes it. --keep polls it;
+ * --fix compares it with the audit's to see a change made in between. */
+uint64_t legacy_fingerprint(void);
+
 /* The fixed priority a legacy table's base chain runs at (NF_IP_PRI_*):
  * raw -300, mangle -150, nat -100 on PREROUTING/OUTPUT and 100 on
  * INPUT/POSTROUTING, filter 0, security 50. -EINVAL for an unknown table. */

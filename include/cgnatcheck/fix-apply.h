@@ -29,14 +29,53 @@
 enum {
 	FIX_APPLIED = 0,        /* the exception was inserted */
 	FIX_UNCHANGED = 1,      /* the same tagged rule already sits right before */
+	FIX_PENDING = 2,        /* internal: to be inserted by the run under way */
 };
 
-/* Inserts ex immediately before ex->before (same table and chain, same
- * backend). The blocking rule is looked up again in the live ruleset (nft: by
- * handle; legacy: at its index if it is the same rule, rule_equal(), else the
- * one rule of the chain that is) and -ESTALE is returned when it is gone.
- * Returns FIX_APPLIED, FIX_UNCHANGED (nothing written) or a negative errno
- * after logging what failed. Needs CAP_NET_ADMIN. */
+/* One exception of a run and what became of it. */
+struct fix_item {
+	const struct remedy *ex;
+	int result;             /* out: FIX_APPLIED, FIX_UNCHANGED or a negative errno */
+};
+
+/* What the ruleset was when the plan was made, and what it is after this
+ * run's own commits: --keep compares the ruleset with `after` to tell a
+ * change of someone else's (audit again) from its own. */
+struct fix_sync {
+	/* in: the audit's snapshot */
+	bool have_nft;
+	uint32_t nft_gen;               /* nf_tables generation of the dump */
+	uint64_t legacy_fp;             /* legacy_fingerprint() before the dump */
+	/* out */
+	bool changed_since_plan;        /* someone else changed the ruleset between the plan and the commit */
+	bool nft_committed, legacy_committed;
+	uint32_t nft_gen_after;         /* the generation our batch made (nft_committed) */
+	uint64_t legacy_fp_after;       /* the fingerprint right after our commits (legacy_committed) */
+};
+
+/* Inserts every exception immediately before its ex->before (same table and
+ * chain, same backend), all or none:
+ *  * iptables-legacy: one lock for the run, one libiptc commit per table;
+ *    the rule to insert before is found again in the table read under the
+ *    lock (at its index if it is the same rule, rule_equal(), else the one
+ *    rule of the chain that is);
+ *  * nf_tables (iptables-nft and nftables): one batch for all of them,
+ *    generation-checked, re-read and re-sent when the ruleset moved; the
+ *    rule to insert before is found by handle.
+ * Legacy tables are committed first, the nf_tables batch last; when a later
+ * step fails, what the earlier ones committed is taken out again (exactly
+ * the rules inserted, at their positions, still under the lock).
+ *
+ * Returns 0 when every item is FIX_APPLIED or FIX_UNCHANGED; otherwise a
+ * negative errno with nothing changed: -ESTALE when a rule to insert before
+ * is gone (the caller audits again and re-plans), -ETIMEDOUT for the lock,
+ * and each item's result says what failed (items that were to be inserted
+ * carry the error, unchanged ones stay FIX_UNCHANGED). -ENOTRECOVERABLE when
+ * the roll-back itself failed: logged with what is left in place (--undo
+ * removes it). sync may be NULL. Needs CAP_NET_ADMIN. */
+int fix_apply_all(struct fix_item *items, size_t n, struct fix_sync *sync);
+
+/* One exception: fix_apply_all() of one item. Returns its result. */
 int fix_apply(const struct remedy *ex);
 
 /* Removes exactly the rules whose comment starts with "cgnatcheck:", in every
@@ -57,9 +96,28 @@ void fix_xtables_unlock(int fd);
  * ruleset in between and see the generation check refuse the batch. */
 extern void (*fix_nft_test_hook)(unsigned attempt);
 
+/* For tests: called by fix_apply_all() before it reads the live ruleset
+ * (after false) and after everything was committed (after true); call counts
+ * the runs of each phase from 1. tests/kernel/fix-race-run.c changes the
+ * ruleset there the way tailscaled does at a restart. */
+extern void (*fix_apply_test_hook)(bool after, unsigned call);
+
 /* Internal: the backends apply.c calls (apply-legacy.c, apply-nft.c)... */
-int fix_apply_legacy(const struct remedy *ex);
-int fix_apply_nft(const struct remedy *ex);
+struct fix_legacy_txn;
+/* Locks, reads each legacy table the items name once, finds the rules to
+ * insert before and inserts the exceptions in memory (items of other
+ * backends are skipped). Sets results (FIX_UNCHANGED, or the error) and
+ * sync->changed_since_plan when the tables differ from sync->legacy_fp.
+ * *tx is NULL when there is nothing legacy to do. */
+int fix_legacy_prepare(struct fix_item *items, size_t n, struct fix_sync *sync, struct fix_legacy_txn **tx);
+/* Commits each prepared table; a failure rolls back the tables committed
+ * before it. */
+int fix_legacy_commit(struct fix_legacy_txn *tx, struct fix_sync *sync);
+/* Takes out again what fix_legacy_commit() committed. */
+int fix_legacy_rollback(struct fix_legacy_txn *tx);
+/* Releases the tables and the lock. */
+void fix_legacy_close(struct fix_legacy_txn *tx);
+int fix_apply_nft_all(struct fix_item *items, size_t n, struct fix_sync *sync);
 int fix_remove_legacy(const struct cg_table *t, unsigned *n_removed);
 int fix_remove_nft(unsigned *n_removed);
 /* ...and what they share (fix-common.c, with the xtables lock above). */

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct mnl_socket;
 
@@ -14,3 +15,9 @@ struct mnl_socket *nft_events_open(void);
 /* Reads every queued notification; true when there was any. An overrun
  * (ENOBUFS) counts as a change: something happened. */
 bool nft_events_drain(struct mnl_socket *nl);
+
+/* The nf_tables ruleset generation now (NFT_MSG_GETGEN; every commit bumps
+ * it): --keep compares it with the one its own change left, so a change made
+ * while it was applying is never mistaken for its own. 0 or a negative
+ * errno. */
+int nft_events_generation(uint32_t *gen);

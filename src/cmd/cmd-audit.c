@@ -8,11 +8,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cgnatcheck/audit-report.h"
 #include "cgnatcheck/audit-state.h"
 #include "cgnatcheck/audit.h"
 #include "cgnatcheck/cmd.h"
+#include "cgnatcheck/collect-legacy.h"
 #include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/fix-apply.h"
@@ -20,32 +22,71 @@
 #include "cgnatcheck/iptables-text.h"
 #include "cgnatcheck/nft-text.h"
 
-/* Appends one line per change to STATE_DIR/changes.log: when, what, why.
- * The change itself is made by then: a log that cannot be written is an
- * error to report, not a reason to undo it. */
-static void record_change(const struct audit_change *c, const char *rule)
+/* STATE_DIR/changes.log: one line per change, when, what, why. A change is
+ * written down before it is made ("planned") and again with its outcome, so
+ * a log that cannot be written stops the run before anything changes, and
+ * an interrupted run leaves its plan on record. */
+struct change_log {
+	FILE *f;
+	char path[4096];
+};
+
+static void change_log_close(struct change_log *log)
 {
-	char path[4096], when[32];
+	if (log->f)
+		fclose(log->f);
+	log->f = NULL;
+}
+
+/* Opens the log for appending. Returns 0, or -errno after saying why and
+ * that nothing was changed. */
+static int change_log_open(struct change_log *log)
+{
+	int r;
+
+	log->f = NULL;
+	r = cg_state_dir_prepare("the log of changes (changes.log)");
+	if (r < 0) {
+		log_error("nothing was changed: every change is written to changes.log first");
+		return r < 0 ? r : -EIO;
+	}
+	snprintf(log->path, sizeof(log->path), "%s/changes.log", cg_state_dir());
+	log->f = fopen(log->path, "ae");
+	if (!log->f) {
+		r = -errno;
+		log_error("cannot open %s for appending (%s, uid %u); nothing was changed: every change is written "
+			  "there first. Make it writable for this user or set CGNATCHECK_STATE_DIR", log->path,
+			  strerror(-r), (unsigned)geteuid());
+		return r;
+	}
+	return 0;
+}
+
+static void change_log_line(struct change_log *log, const char *result, const char *target, const char *rule,
+			    const char *command)
+{
+	char when[32];
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (cg_state_dir_prepare("the log of changes (changes.log)") < 0) {
-		log_error("the change above is not recorded in changes.log (it was made)");
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/changes.log", cg_state_dir());
-	_cleanup_fclose_ FILE *f = fopen(path, "ae");
-	if (!f) {
-		log_error("cannot open %s for appending (%s, uid %u): the change was made but is not recorded; "
-			  "make it writable for this user or set CGNATCHECK_STATE_DIR", path, strerror(errno),
-			  (unsigned)geteuid());
-		return;
-	}
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	fprintf(f, "%s %s target=%s before-rule=%s command=%s\n", when, c->result,
-		c->target[0] ? c->target : "-", rule ? rule : "-", c->command ? c->command : "-");
-	if (fflush(f) != 0 || ferror(f))
-		log_error("cannot write %s (%s): the change was made but is not recorded", path, strerror(errno));
+	fprintf(log->f, "%s %s target=%s before-rule=%s command=%s\n", when, result, target && target[0] ? target : "-",
+		rule ? rule : "-", command ? command : "-");
+}
+
+/* Flushes the lines written so far to the disk. Returns 0 or -errno after
+ * logging (what: "the plan", "the outcome"). */
+static int change_log_sync(struct change_log *log, const char *what)
+{
+	int r = 0;
+
+	if (fflush(log->f) != 0 || ferror(log->f))
+		r = -errno;
+	else if (fsync(fileno(log->f)) < 0)
+		r = -errno;
+	if (r < 0)
+		log_error("cannot write %s to %s (%s)", what, log->path, strerror(-r ? -r : EIO));
+	return r ? r : 0;
 }
 
 int audit_host(struct audit *a, const struct cg_options *opts)
@@ -70,66 +111,214 @@ static void target_name(const struct audit_target *t, char *buf, size_t size)
 	snprintf(buf, size, "%s %s/%u", addr_to_string(&t->addr, addr), l4proto_to_string(t->l4proto), t->port);
 }
 
-/* Plans and (unless --dry-run) applies an exception for every blocked
- * target. Returns the number of targets no precise exception could be
- * placed for, or a negative errno when applying failed. */
-static int fix_targets(struct audit *before, struct audit *changes)
-{
-	int refused = 0, failed = 0;
+/* How often a run audits again when the ruleset changed between its audit
+ * and its change (a rule to insert before is gone: tailscaled restarting
+ * while a first-boot run works). */
+#define FIX_REPLAN_ATTEMPTS 5
 
+/* One exception of a round, with what the report and the log say of it. */
+struct planned {
+	struct remedy ex;
+	const struct audit_target *target;
+	char name[64];
+	char *cmd;
+	char *rule;
+};
+
+struct fix_round {
+	struct planned *p;
+	size_t n;
+	int refused;
+};
+
+static void fix_round_free(struct fix_round *fr)
+{
+	for (size_t i = 0; i < fr->n; i++) {
+		free(fr->p[i].cmd);
+		free(fr->p[i].rule);
+	}
+	free(fr->p);
+	memset(fr, 0, sizeof(*fr));
+}
+
+/* Plans an exception for every blocked target; refusals go to changes. */
+static int fix_plan(const struct audit *before, struct audit *changes, struct fix_round *fr)
+{
+	fr->p = calloc(before->n_targets ? before->n_targets : 1, sizeof(*fr->p));
+	if (!fr->p)
+		return -ENOMEM;
 	for (size_t i = 0; i < before->n_targets; i++) {
 		const struct audit_target *t = &before->targets[i];
-		struct remedy ex;
+		struct planned *p = &fr->p[fr->n];
 		const char *why = NULL;
-		char name[64];
 
 		if (t->verdict != TARGET_BLOCKED)
 			continue;
-		target_name(t, name, sizeof(name));
-		if (remedy_plan(before, t, &ex, &why) < 0) {
-			audit_add_change(changes, "refused", name, NULL, "no precise exception for %s: %s", name, why);
-			refused++;
+		target_name(t, p->name, sizeof(p->name));
+		if (remedy_plan(before, t, &p->ex, &why) < 0) {
+			audit_add_change(changes, "refused", p->name, NULL, "no precise exception for %s: %s", p->name,
+					 why);
+			fr->refused++;
 			continue;
 		}
-		char *cmd = remedy_command(&ex);
-		if (before->opts->dry_run) {
-			audit_add_change(changes, "dry-run", name, cmd, "would add an exception for %s", name);
-			continue;
-		}
-		int r = fix_apply(&ex);
-		struct audit_change *c;
-		if (r < 0) {
-			c = audit_add_change(changes, "failed", name, cmd, "could not add the exception for %s: %s",
-					     name, strerror(-r));
-			failed++;
-		} else if (r == FIX_UNCHANGED) {
-			c = audit_add_change(changes, "unchanged", name, cmd, "the exception for %s is already in place",
-					     name);
-		} else {
-			c = audit_add_change(changes, "applied", name, cmd, "added an exception for %s", name);
-		}
-		c->before = target_verdict_to_string(t->verdict);
-		_cleanup_free_ char *rule = ex.before->chain->table->backend == CG_BACKEND_NFTABLES ?
-			nft_rule_to_string(ex.before) : ipt_rule_to_string(ex.before);
-		record_change(c, rule);
+		p->target = t;
+		p->cmd = remedy_command(&p->ex);
+		p->rule = p->ex.before->chain->table->backend == CG_BACKEND_NFTABLES ? nft_rule_to_string(p->ex.before) :
+										       ipt_rule_to_string(p->ex.before);
+		fr->n++;
 	}
-	return failed ? -EIO : refused;
+	return 0;
 }
 
-int cmd_fix_once(const struct cg_options *opts, bool keeping)
+/* The outcome of a round, in the report's changes and in the log. */
+static void fix_record(struct fix_round *fr, const struct fix_item *items, int r, struct audit *changes,
+		       struct change_log *log)
 {
-	struct audit before, after;
-	int r, status;
+	for (size_t i = 0; i < fr->n; i++) {
+		const struct planned *p = &fr->p[i];
+		int res = items[i].result;
+		struct audit_change *c;
 
-	r = audit_host(&before, opts);
+		if (res == FIX_UNCHANGED)
+			c = audit_add_change(changes, "unchanged", p->name, p->cmd ? xstrdup(p->cmd) : NULL,
+					     "the exception for %s is already in place", p->name);
+		else if (res == FIX_APPLIED)
+			c = audit_add_change(changes, "applied", p->name, p->cmd ? xstrdup(p->cmd) : NULL,
+					     "added an exception for %s", p->name);
+		else
+			c = audit_add_change(changes, "failed", p->name, p->cmd ? xstrdup(p->cmd) : NULL,
+					     "could not add the exception for %s: %s%s", p->name, strerror(-res),
+					     r == -ENOTRECOVERABLE ? "" : " (no exception of this run was added)");
+		c->before = target_verdict_to_string(p->target->verdict);
+		change_log_line(log, c->result, c->target, p->rule, p->cmd);
+	}
+}
+
+enum fix_outcome {
+	FIX_DONE,               /* applied, unchanged or refused: changes say which */
+	FIX_FAILED,             /* applying failed: nothing of the run is in place (changes say why) */
+	FIX_NOT_RECORDED,       /* the change log could not be written */
+	FIX_PARTIAL,            /* applying failed and so did taking the run's changes out again */
+};
+
+/* Audits, plans an exception for every blocked target and (unless
+ * --dry-run) applies them all or none; when the ruleset changed under the
+ * plan, audits and plans again. *before is the audit the plan was made on,
+ * *refused the number of blocked targets without a precise exception.
+ * Returns 0 (*outcome says how it went) or a negative errno when the audit
+ * itself failed. */
+static int fix_targets(const struct cg_options *opts, struct audit *before, struct audit *changes,
+		       struct fix_sync *sync, enum fix_outcome *outcome, int *refused)
+{
+	*outcome = FIX_DONE;
+	*refused = 0;
+	for (unsigned attempt = 1;; attempt++) {
+		struct fix_round fr = { 0 };
+		struct change_log log = { 0 };
+		struct fix_item *items = NULL;
+		int r;
+
+		uint64_t legacy_fp = legacy_fingerprint();
+		r = audit_host(before, opts);
+		if (r < 0)
+			return r;
+		*sync = (struct fix_sync){ .have_nft = before->ruleset.have_nftables,
+					   .nft_gen = before->ruleset.nft_generation, .legacy_fp = legacy_fp };
+		r = fix_plan(before, changes, &fr);
+		if (r < 0)
+			return r;
+		if (opts->dry_run || fr.n == 0) {
+			for (size_t i = 0; i < fr.n; i++)
+				audit_add_change(changes, "dry-run", fr.p[i].name, fr.p[i].cmd ? xstrdup(fr.p[i].cmd) : NULL,
+						 "would add an exception for %s", fr.p[i].name);
+			*refused = fr.refused;
+			fix_round_free(&fr);
+			return 0;
+		}
+		/* on record before anything changes */
+		r = change_log_open(&log);
+		if (r >= 0) {
+			for (size_t i = 0; i < fr.n; i++)
+				change_log_line(&log, "planned", fr.p[i].name, fr.p[i].rule, fr.p[i].cmd);
+			r = change_log_sync(&log, "the planned changes");
+			if (r < 0)
+				log_error("nothing was changed: every change is written to the log first");
+		}
+		if (r < 0) {
+			for (size_t i = 0; i < fr.n; i++)
+				audit_add_change(changes, "failed", fr.p[i].name, fr.p[i].cmd ? xstrdup(fr.p[i].cmd) : NULL,
+						 "not applied: the change log %s cannot be written", log.path[0] ?
+						 log.path : "changes.log")->before = "blocked";
+			*refused = fr.refused;
+			*outcome = FIX_NOT_RECORDED;
+			change_log_close(&log);
+			fix_round_free(&fr);
+			return 0;
+		}
+		items = calloc(fr.n, sizeof(*items));
+		if (!items) {
+			change_log_close(&log);
+			fix_round_free(&fr);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < fr.n; i++)
+			items[i].ex = &fr.p[i].ex;
+		r = fix_apply_all(items, fr.n, sync);
+		if (r == -ESTALE && attempt < FIX_REPLAN_ATTEMPTS) {
+			for (size_t i = 0; i < fr.n; i++)
+				change_log_line(&log, "replanning", fr.p[i].name, fr.p[i].rule, fr.p[i].cmd);
+			(void)change_log_sync(&log, "the outcome");
+			change_log_close(&log);
+			log_info("The ruleset changed between the audit and the change (a rule to insert before is gone); "
+				 "nothing was changed; auditing again (attempt %u of %u)", attempt + 1,
+				 FIX_REPLAN_ATTEMPTS);
+			free(items);
+			fix_round_free(&fr);
+			/* a fresh audit, and only this round's refusals */
+			audit_free(before);
+			audit_free(changes);
+			audit_init(changes, opts);
+			continue;
+		}
+		if (r == -ESTALE)
+			log_error("The ruleset changed under each of %u audits (a rule to insert before was gone every "
+				  "time); nothing was changed. Try again when the firewall has settled.",
+				  FIX_REPLAN_ATTEMPTS);
+		fix_record(&fr, items, r, changes, &log);
+		int w = change_log_sync(&log, "the outcome");
+		change_log_close(&log);
+		*refused = fr.refused;
+		free(items);
+		fix_round_free(&fr);
+		if (r == -ENOTRECOVERABLE)
+			*outcome = FIX_PARTIAL;
+		else if (r < 0)
+			*outcome = FIX_FAILED;
+		else if (w < 0) {
+			log_error("the changes above were made; changes.log holds them as planned but not their outcome");
+			*outcome = FIX_NOT_RECORDED;
+		}
+		return 0;
+	}
+}
+
+int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *sync_out)
+{
+	struct audit before, after, changes;
+	struct fix_sync sync = { 0 };
+	enum fix_outcome outcome;
+	int r, status, refused;
+
+	/* the changes are kept apart, and reported with the audit after */
+	audit_init(&changes, opts);
+	r = fix_targets(opts, &before, &changes, &sync, &outcome, &refused);
+	if (sync_out)
+		*sync_out = sync;
 	if (r < 0) {
 		audit_free(&before);
+		audit_free(&changes);
 		return CG_EXIT_FAILURE;
 	}
-	/* the changes are kept in `after`, which is what gets reported */
-	struct audit changes;
-	audit_init(&changes, opts);
-	int refused = fix_targets(&before, &changes);
 
 	if (opts->dry_run) {
 		before.changes = changes.changes;
@@ -144,15 +333,15 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping)
 	}
 
 	if (keeping) {
-		/* Speed matters more than a second dump here: our own change
-		 * wakes the next round, which audits the result anyway. */
+		/* Speed matters more than a second dump here: --keep audits
+		 * again at once if anyone else changed the ruleset meanwhile. */
 		for (size_t i = 0; i < changes.n_changes; i++) {
 			const struct audit_change *c = &changes.changes[i];
 			fprintf(stderr, "cgnatcheck: %s%s%s%s\n",
 				strcmp(c->result, "applied") == 0 ? "re-applied: " : "", c->message,
 				c->command ? ": " : "", c->command ? c->command : "");
 		}
-		status = refused ? CG_EXIT_FAILURE : audit_exit_status(&before);
+		status = refused || outcome != FIX_DONE ? CG_EXIT_FAILURE : audit_exit_status(&before);
 		audit_free(&before);
 		audit_free(&changes);
 		return status;
@@ -183,9 +372,15 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping)
 	r = audit_report_print(stdout, opts->format, &after);
 	if (r < 0)
 		status = CG_EXIT_FAILURE;
-	if (refused < 0) {
-		log_error("some exceptions could not be added (see the changes above); the firewall was left "
-			  "as it was for those targets");
+	if (outcome == FIX_FAILED) {
+		log_error("the exceptions could not be added (see the changes above); no exception of this run is in "
+			  "place, the firewall was left as it was");
+		status = CG_EXIT_FAILURE;
+	} else if (outcome == FIX_PARTIAL) {
+		log_error("the exceptions could not be added, and some that were could not be taken out again (see "
+			  "above); `cgnatcheck --undo` removes every rule tagged " FIX_TAG_PREFIX);
+		status = CG_EXIT_FAILURE;
+	} else if (outcome == FIX_NOT_RECORDED) {
 		status = CG_EXIT_FAILURE;
 	} else if (refused > 0) {
 		log_error("%d blocked target%s could not get a precise exception (see the changes above): "
@@ -205,7 +400,7 @@ int cmd_audit(const struct cg_options *opts)
 	int r, status;
 
 	if (opts->fix)
-		return cmd_fix_once(opts, false);
+		return cmd_fix_once(opts, false, NULL);
 	r = audit_host(&a, opts);
 	if (r < 0) {
 		audit_free(&a);
@@ -224,6 +419,7 @@ int cmd_audit(const struct cg_options *opts)
 int cmd_undo(const struct cg_options *opts)
 {
 	struct cg_ruleset rs = { 0 };
+	struct change_log log = { 0 };
 	struct audit a;
 	unsigned n = 0;
 	int r;
@@ -233,15 +429,27 @@ int cmd_undo(const struct cg_options *opts)
 		log_error("cannot undo: reading the firewall rules failed");
 		return CG_EXIT_FAILURE;
 	}
+	if (change_log_open(&log) < 0) {
+		ruleset_free(&rs);
+		return CG_EXIT_FAILURE;
+	}
+	change_log_line(&log, "removing", NULL, NULL, "rules tagged " FIX_TAG_PREFIX);
+	if (change_log_sync(&log, "the planned removal") < 0) {
+		log_error("nothing was removed: every change is written to the log first");
+		change_log_close(&log);
+		ruleset_free(&rs);
+		return CG_EXIT_FAILURE;
+	}
 	r = fix_remove_tagged(&rs, &n);
 	ruleset_free(&rs);
 	audit_init(&a, opts);
 	struct audit_change *c = r < 0 ?
 		audit_add_change(&a, "failed", NULL, NULL, "removing cgnatcheck's exceptions failed: %s", strerror(-r)) :
 		audit_add_change(&a, "removed", NULL, NULL, "removed %u rule%s tagged cgnatcheck:", n, n == 1 ? "" : "s");
-	if (r >= 0 && n)
-		record_change(c, NULL);
-	int w = audit_report_print(stdout, opts->format, &a);
+	change_log_line(&log, c->result, NULL, NULL, c->message);
+	int w = change_log_sync(&log, "the outcome");
+	change_log_close(&log);
+	int p = audit_report_print(stdout, opts->format, &a);
 	audit_free(&a);
-	return r < 0 || w < 0 ? CG_EXIT_FAILURE : CG_EXIT_OK;
+	return r < 0 || w < 0 || p < 0 ? CG_EXIT_FAILURE : CG_EXIT_OK;
 }

@@ -7,7 +7,8 @@
  * again, logging every re-application. */
 #include "config.h"
 
-#include <netinet/in.h> /* before the linux/ headers */
+#include <net/if.h> /* before the linux/ headers */
+#include <netinet/in.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -20,8 +21,9 @@
 #include <time.h>
 
 #include "cgnatcheck/cmd.h"
+#include "cgnatcheck/fix-apply.h"
 #include "cgnatcheck/common.h"
-#include "cgnatcheck/hash.h"
+#include "cgnatcheck/collect-legacy.h"
 #include "cgnatcheck/nft-events.h"
 
 /* How often the legacy tables are looked at, and how long a burst of
@@ -35,45 +37,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-/* A fingerprint of the legacy tables: for each table, its size and number
- * of entries (IPT_SO_GET_INFO: one getsockopt per table, no rule copied).
- * Losing or gaining a rule changes it. */
-static uint64_t legacy_fingerprint(void)
-{
-	static const struct { int family, level, opt; const char *names; } fams[] = {
-		{ AF_INET, IPPROTO_IP, IPT_SO_GET_INFO, "/proc/net/ip_tables_names" },
-		{ AF_INET6, IPPROTO_IPV6, IP6T_SO_GET_INFO, "/proc/net/ip6_tables_names" },
-	};
-	uint64_t h = HASH_FNV1A_INIT;
-
-	for (size_t f = 0; f < ARRAY_SIZE(fams); f++) {
-		_cleanup_fclose_ FILE *names = fopen(fams[f].names, "re");
-		_cleanup_close_ int fd = -1;
-		char table[XT_TABLE_MAXNAMELEN + 2];
-
-		if (!names)
-			continue;
-		fd = socket(fams[f].family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-		if (fd < 0)
-			continue;
-		while (fgets(table, sizeof(table), names)) {
-			struct ipt_getinfo info = { 0 };
-			socklen_t len = sizeof(info);
-
-			table[strcspn(table, "\n")] = '\0';
-			if (strlen(table) >= sizeof(info.name))
-				continue;
-			memcpy(info.name, table, strlen(table) + 1);
-			if (getsockopt(fd, fams[f].level, fams[f].opt, &info, &len) < 0)
-				continue;
-			uint64_t v[2] = { info.size, info.num_entries };
-			for (size_t k = 0; k < 2; k++)
-				h = hash_fnv1a_u64(h, v[k] + (uint64_t)f * 31 + (uint64_t)strlen(table));
-		}
-	}
-	return h;
 }
 
 static double now_ms(void)
@@ -114,12 +77,32 @@ static bool wait_for_change(struct mnl_socket *nl, uint64_t *legacy)
 	return false;
 }
 
+/* Whether anyone else changed the ruleset since the round's plan: our own
+ * commits moved it to what sync says they left; anything else means a change
+ * this round did not see (its notifications are drained with ours), so the
+ * next round must start now, not at the next notification. Also sets the
+ * legacy baseline the wait compares with. */
+static bool changed_behind_us(const struct fix_sync *sync, uint64_t *legacy)
+{
+	uint32_t gen;
+
+	*legacy = sync->legacy_committed ? sync->legacy_fp_after : sync->legacy_fp;
+	if (sync->changed_since_plan)
+		return true;
+	if (legacy_fingerprint() != *legacy)
+		return true;
+	if (sync->have_nft && nft_events_generation(&gen) >= 0 &&
+	    gen != (sync->nft_committed ? sync->nft_gen_after : sync->nft_gen))
+		return true;
+	return false;
+}
+
 int cmd_keep(const struct cg_options *opts)
 {
 	struct mnl_socket *nl;
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t legacy;
-	unsigned rounds = 0;
+	unsigned rounds = 0, again = 0;
 	int status;
 
 	sigemptyset(&sa.sa_mask);
@@ -132,15 +115,32 @@ int cmd_keep(const struct cg_options *opts)
 	legacy = legacy_fingerprint();
 	fprintf(stderr, "cgnatcheck: keeping exceptions in place (nf_tables events%s, legacy tables polled "
 		"every %d ms)\n", nl ? "" : " unavailable", LEGACY_POLL_MS);
-	do {
+	for (;;) {
+		struct fix_sync sync = { 0 };
+
 		rounds++;
-		status = cmd_fix_once(opts, rounds > 1);
+		status = cmd_fix_once(opts, rounds > 1, &sync);
 		fflush(stdout);
-		/* our own changes notify too: start watching after them */
+		/* the notifications of this round, ours and anyone's: whether
+		 * anyone else's are among them, the generation says */
 		if (nl)
 			nft_events_drain(nl);
-		legacy = legacy_fingerprint();
-	} while (wait_for_change(nl, &legacy));
+		if (stop)
+			break;
+		if (status != CG_EXIT_FAILURE && changed_behind_us(&sync, &legacy)) {
+			/* at once, but not in a tight loop against a writer
+			 * that never rests */
+			again++;
+			log_info("the ruleset changed while cgnatcheck was applying; auditing again");
+			nanosleep(&(struct timespec){ .tv_nsec = (again > 5 ? 500 : 20) * 1000000L }, NULL);
+			continue;
+		}
+		if (status == CG_EXIT_FAILURE)
+			legacy = legacy_fingerprint();
+		again = 0;
+		if (!wait_for_change(nl, &legacy))
+			break;
+	}
 	if (nl)
 		mnl_socket_close(nl);
 	fprintf(stderr, "cgnatcheck: stopped after %u rounds\n", rounds);

@@ -5,6 +5,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/nft-events.h"
 #include "cgnatcheck/nlsock.h"
 
@@ -42,4 +43,16 @@ bool nft_events_drain(struct mnl_socket *nl)
 		}
 		return any;
 	}
+}
+
+int nft_events_generation(uint32_t *gen)
+{
+	struct nlconn c;
+	int r = nlconn_open(&c, NETLINK_NETFILTER, MNL_SOCKET_BUFFER_SIZE);
+
+	if (r < 0)
+		return r;
+	r = nlconn_talk(&c, nft_gen_request(&c), nft_gen_cb, gen);
+	nlconn_close(&c);
+	return r;
 }

@@ -249,14 +249,6 @@ static int commit(struct locked *l)
 	return 0;
 }
 
-static const struct cg_chain *chain_by_name(const struct cg_table *t, const char *name)
-{
-	for (uint32_t i = 0; i < t->n_chains; i++)
-		if (strcmp(t->chains[i].name, name) == 0)
-			return &t->chains[i];
-	return NULL;
-}
-
 /* The live rule that is ex->before: the one at its position if it is the
  * same rule (rule_equal(): the same expressions and comment, compiled from
  * the table read under the lock), else the only one in the chain that is.
@@ -276,49 +268,304 @@ static int find_before(const struct cg_chain *live, const struct cg_rule *before
 	return n == 1 ? found : -ESTALE;
 }
 
-int fix_apply_legacy(const struct remedy *ex)
-{
-	const struct cg_chain *ch = ex->before->chain, *live;
-	const struct cg_table *t = ch->table;
-	struct locked l;
-	void *entry = NULL;
-	int r, pos;
+/* --- a run's exceptions, all or none ----------------------------------------- */
 
-	r = locked_open(&l, t->family, t->name);
-	if (r < 0)
+/* One exception to insert into a table read under the lock. */
+struct txn_ins {
+	struct fix_item *item;
+	const char *chain;      /* the live chain's name */
+	unsigned pos;           /* 0-based, before the live rule at pos */
+	unsigned final;         /* where it sits once every insert of the table is in */
+	void *entry;
+};
+
+struct txn_table {
+	uint8_t family;
+	const char *name;
+	const struct ops *ops;
+	struct xtc_handle *h;
+	struct arena a;
+	struct cg_table t;      /* as read under the lock */
+	struct txn_ins *ins;
+	size_t n_ins;
+	bool committed;
+};
+
+struct fix_legacy_txn {
+	int lock_fd;
+	struct txn_table *tables;
+	size_t n_tables;
+};
+
+static bool is_legacy(const struct fix_item *it)
+{
+	return it->ex->before->chain->table->backend == CG_BACKEND_IPTABLES_LEGACY;
+}
+
+static void txn_table_release(struct txn_table *tt)
+{
+	if (tt->h)
+		tt->ops->free(tt->h);
+	tt->h = NULL;
+	arena_free(&tt->a);
+	memset(&tt->t, 0, sizeof(tt->t));
+}
+
+void fix_legacy_close(struct fix_legacy_txn *tx)
+{
+	if (!tx)
+		return;
+	for (size_t i = 0; i < tx->n_tables; i++) {
+		struct txn_table *tt = &tx->tables[i];
+		for (size_t k = 0; k < tt->n_ins; k++)
+			free(tt->ins[k].entry);
+		free(tt->ins);
+		txn_table_release(tt);
+	}
+	free(tx->tables);
+	fix_xtables_unlock(tx->lock_fd);
+	free(tx);
+}
+
+/* Reads (or re-reads) one table under the lock, with its chain index. */
+static int txn_table_read(struct txn_table *tt)
+{
+	int r;
+
+	txn_table_release(tt);
+	tt->h = tt->ops->init(tt->name);
+	if (!tt->h) {
+		r = errno ? -errno : -EIO;
+		log_error("Failed to read the %s iptables-legacy table %s: %s", tt->ops->label, tt->name,
+			  tt->ops->strerror(errno));
 		return r;
-	live = chain_by_name(&l.t, ch->name);
+	}
+	r = legacy_table_from_handle(tt->h, tt->family, tt->name, &tt->a, &tt->t);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the %s iptables-legacy table %s: %s", tt->ops->label,
+				       tt->name, strerror(-r));
+	if (!tt->t.index)
+		table_index_build(&tt->t, &tt->a);
+	return 0;
+}
+
+static struct txn_table *txn_table_get(struct fix_legacy_txn *tx, const struct cg_table *t, int *r)
+{
+	struct txn_table *tt;
+
+	for (size_t i = 0; i < tx->n_tables; i++)
+		if (tx->tables[i].family == t->family && strcmp(tx->tables[i].name, t->name) == 0)
+			return &tx->tables[i];
+	tt = realloc(tx->tables, (tx->n_tables + 1) * sizeof(*tx->tables));
+	if (!tt) {
+		*r = -ENOMEM;
+		return NULL;
+	}
+	tx->tables = tt;
+	tt = &tx->tables[tx->n_tables++];
+	memset(tt, 0, sizeof(*tt));
+	tt->family = t->family;
+	tt->name = t->name;
+	tt->ops = ops_get(t->family);
+	*r = txn_table_read(tt);
+	return *r < 0 ? NULL : tt;
+}
+
+/* Whether an insert of the same tag at the same place is already queued. */
+static bool txn_queued(const struct txn_table *tt, const char *chain, unsigned pos, const char *tag)
+{
+	for (size_t k = 0; k < tt->n_ins; k++)
+		if (tt->ins[k].pos == pos && strcmp(tt->ins[k].chain, chain) == 0 &&
+		    strcmp(tt->ins[k].item->ex->comment, tag) == 0)
+			return true;
+	return false;
+}
+
+static int txn_add(struct fix_legacy_txn *tx, struct fix_item *it)
+{
+	const struct remedy *ex = it->ex;
+	const struct cg_chain *ch = ex->before->chain, *live;
+	struct txn_table *tt;
+	struct txn_ins *ins;
+	int r = 0, pos;
+
+	tt = txn_table_get(tx, ch->table, &r);
+	if (!tt)
+		return r;
+	live = chain_find(&tt->t, ch->name);
 	pos = live ? find_before(live, ex->before) : -ESTALE;
 	if (pos < 0) {
-		r = pos;
-		log_error("The rule to insert before (%s table %s, chain %s, rule %u) is no longer there; "
-			  "re-run the audit.", l.ops->label, t->name, ch->name, ex->before->index);
-		goto out;
+		log_info("The rule to insert \"%s\" before (%s table %s, chain %s, rule %u) is no longer there.",
+			 ex->comment, tt->ops->label, tt->name, ch->name, ex->before->index);
+		return pos;
 	}
-	if (pos > 0 && live->rules[pos - 1].comment && strcmp(live->rules[pos - 1].comment, ex->comment) == 0) {
+	if ((pos > 0 && live->rules[pos - 1].comment && strcmp(live->rules[pos - 1].comment, ex->comment) == 0) ||
+	    txn_queued(tt, live->name, (unsigned)pos, ex->comment)) {
 		log_info("The exception \"%s\" is already in place in %s table %s, chain %s; nothing changed.",
-			 ex->comment, l.ops->label, t->name, ch->name);
-		r = FIX_UNCHANGED;
-		goto out;
+			 ex->comment, tt->ops->label, tt->name, ch->name);
+		it->result = FIX_UNCHANGED;
+		return 0;
 	}
-	entry = build_entry(ex, t->family);
-	if (!entry) {
-		r = -ENOMEM;
-		goto out;
+	ins = realloc(tt->ins, (tt->n_ins + 1) * sizeof(*tt->ins));
+	if (!ins)
+		return -ENOMEM;
+	tt->ins = ins;
+	ins = &tt->ins[tt->n_ins];
+	*ins = (struct txn_ins){ .item = it, .chain = live->name, .pos = (unsigned)pos };
+	ins->entry = build_entry(ex, tt->family);
+	if (!ins->entry)
+		return -ENOMEM;
+	tt->n_ins++;
+	return 0;
+}
+
+static int ins_cmp(const void *x, const void *y)
+{
+	const struct txn_ins *a = x, *b = y;
+	int c = strcmp(a->chain, b->chain);
+
+	if (c)
+		return c;
+	if (a->pos != b->pos)
+		return a->pos < b->pos ? -1 : 1;
+	return a->item < b->item ? -1 : a->item > b->item; /* the plan's order */
+}
+
+/* Inserts a table's exceptions into its handle: in each chain by position,
+ * each k-th one at pos + k, so every one lands right before its rule and its
+ * final place is known for a roll-back. */
+static int txn_insert(struct txn_table *tt)
+{
+	unsigned k = 0;
+
+	qsort(tt->ins, tt->n_ins, sizeof(*tt->ins), ins_cmp);
+	for (size_t i = 0; i < tt->n_ins; i++) {
+		struct txn_ins *in = &tt->ins[i];
+
+		if (i > 0 && strcmp(in->chain, tt->ins[i - 1].chain) != 0)
+			k = 0;
+		in->final = in->pos + k++;
+		if (!(tt->family == NFPROTO_IPV6 ? ip6_insert : ip4_insert)(in->chain, in->entry, in->final, tt->h)) {
+			int r = errno ? -errno : -EIO;
+			log_error("Failed to insert the exception \"%s\" into %s table %s, chain %s: %s",
+				  in->item->ex->comment, tt->ops->label, tt->name, in->chain, tt->ops->strerror(errno));
+			return r;
+		}
 	}
-	if (!(t->family == NFPROTO_IPV6 ? ip6_insert : ip4_insert)(ch->name, entry, (unsigned)pos, l.h)) {
-		r = errno ? -errno : -EIO;
-		log_error("Failed to insert the exception \"%s\" into %s table %s, chain %s: %s", ex->comment,
-			  l.ops->label, t->name, ch->name, l.ops->strerror(errno));
-		goto out;
+	return 0;
+}
+
+int fix_legacy_prepare(struct fix_item *items, size_t n, struct fix_sync *sync, struct fix_legacy_txn **txp)
+{
+	struct fix_legacy_txn *tx;
+	bool any = false;
+	int r = 0;
+
+	*txp = NULL;
+	for (size_t i = 0; i < n && !any; i++)
+		any = is_legacy(&items[i]);
+	if (!any)
+		return 0;
+	tx = calloc(1, sizeof(*tx));
+	if (!tx)
+		return -ENOMEM;
+	tx->lock_fd = fix_xtables_lock(XTABLES_LOCK_TIMEOUT_MS);
+	if (tx->lock_fd < 0) {
+		r = tx->lock_fd;
+		free(tx);
+		return r;
 	}
-	r = commit(&l);
-	if (r >= 0)
-		r = FIX_APPLIED;
-out:
-	free(entry);
-	locked_close(&l);
-	return r;
+	if (sync && legacy_fingerprint() != sync->legacy_fp)
+		sync->changed_since_plan = true;
+	for (size_t i = 0; i < n && r >= 0; i++)
+		if (is_legacy(&items[i]))
+			r = txn_add(tx, &items[i]);
+	for (size_t i = 0; i < tx->n_tables && r >= 0; i++)
+		r = txn_insert(&tx->tables[i]);
+	if (r < 0) {
+		fix_legacy_close(tx);
+		return r;
+	}
+	*txp = tx;
+	return 0;
+}
+
+static int commit_table(struct txn_table *tt)
+{
+	if (!tt->ops->commit(tt->h)) {
+		int r = errno ? -errno : -EIO;
+		log_error("Failed to commit the %s iptables-legacy table %s: %s", tt->ops->label, tt->name,
+			  tt->ops->strerror(errno));
+		return r;
+	}
+	/* libiptc frees nothing on commit; the handle is spent */
+	return 0;
+}
+
+int fix_legacy_commit(struct fix_legacy_txn *tx, struct fix_sync *sync)
+{
+	int r = 0;
+
+	if (!tx)
+		return 0;
+	for (size_t i = 0; i < tx->n_tables && r >= 0; i++) {
+		struct txn_table *tt = &tx->tables[i];
+		if (tt->n_ins == 0)
+			continue;
+		r = commit_table(tt);
+		if (r >= 0)
+			tt->committed = true;
+	}
+	if (r < 0) {
+		int rr = fix_legacy_rollback(tx);
+		return rr < 0 ? rr : r;
+	}
+	if (sync) {
+		sync->legacy_committed = true;
+		sync->legacy_fp_after = legacy_fingerprint();
+	}
+	return 0;
+}
+
+/* Deletes, in each committed table read again (still under the lock, so
+ * nothing else moved), the rules this run inserted, from the last place
+ * down; each must still carry its tag. */
+int fix_legacy_rollback(struct fix_legacy_txn *tx)
+{
+	int r = 0;
+
+	for (size_t i = 0; tx && i < tx->n_tables; i++) {
+		struct txn_table *tt = &tx->tables[i];
+
+		if (!tt->committed)
+			continue;
+		r = txn_table_read(tt);
+		for (size_t k = tt->n_ins; r >= 0 && k-- > 0;) {
+			const struct txn_ins *in = &tt->ins[k];
+			const struct cg_chain *ch = chain_find(&tt->t, in->chain);
+			const struct cg_rule *rule = ch && in->final < ch->n_rules ? &ch->rules[in->final] : NULL;
+
+			if (!rule || !rule->comment || strcmp(rule->comment, in->item->ex->comment) != 0) {
+				log_error("Rolling back: %s table %s, chain %s has no rule \"%s\" at %u any more",
+					  tt->ops->label, tt->name, in->chain, in->item->ex->comment, in->final + 1);
+				r = -ENOTRECOVERABLE;
+			} else if (!tt->ops->delete_num(in->chain, in->final, tt->h)) {
+				r = errno ? -errno : -EIO;
+				log_error("Rolling back: failed to delete rule %u of %s table %s, chain %s: %s",
+					  in->final + 1, tt->ops->label, tt->name, in->chain, tt->ops->strerror(errno));
+			}
+		}
+		if (r >= 0)
+			r = commit_table(tt);
+		if (r < 0) {
+			log_error("The exceptions this run added to the %s iptables-legacy table %s could not be taken "
+				  "out again; `cgnatcheck --undo` removes every rule tagged %s", tt->ops->label,
+				  tt->name, FIX_TAG_PREFIX);
+			return -ENOTRECOVERABLE;
+		}
+		tt->committed = false;
+	}
+	return 0;
 }
 
 int fix_remove_legacy(const struct cg_table *t, unsigned *n_removed)

@@ -29,7 +29,9 @@
 #include <linux/netfilter/xt_comment.h>
 #include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/x_tables.h>
+#include <limits.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,18 +138,12 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Reads the rules of one chain (table and chain NULL: of every table), and
- * the generation they belong to. */
-static int live_read(struct nlconn *c, uint8_t family, const char *table, const char *chain, struct live *l,
-		     uint32_t *gen)
+/* Appends the rules of one chain (table and chain NULL: of every table). */
+static int live_dump(struct nlconn *c, uint8_t family, const char *table, const char *chain, struct live *l)
 {
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
-	int ret;
 
-	ret = get_gen(c, gen);
-	if (ret < 0)
-		return ret;
 	nlh = nftnl_nlmsg_build_hdr(c->buf, NFT_MSG_GETRULE, family, NLM_F_DUMP, ++c->seq);
 	if (table) {
 		r = nftnl_rule_alloc();
@@ -159,6 +155,16 @@ static int live_read(struct nlconn *c, uint8_t family, const char *table, const 
 		nftnl_rule_free(r);
 	}
 	return talk(c, nlh, rule_cb, l);
+}
+
+/* The generation, then the rules of one chain (or of every table): a batch
+ * carrying that generation is refused if anything changed after it. */
+static int live_read(struct nlconn *c, uint8_t family, const char *table, const char *chain, struct live *l,
+		     uint32_t *gen)
+{
+	int ret = get_gen(c, gen);
+
+	return ret < 0 ? ret : live_dump(c, family, table, chain, l);
 }
 
 /* --- building expressions ----------------------------------------------- */
@@ -444,18 +450,18 @@ static int build_native(struct nftnl_rule *r, const struct remedy *ex, uint8_t t
 struct batch {
 	struct nftnl_batch *b;
 	uint32_t begin_seq;
-	unsigned n_msgs;        /* messages that want an ACK */
+	uint32_t last_seq;      /* the message whose ACK ends the answer */
 };
 
 static int batch_start(struct nlconn *c, struct batch *bt, uint32_t gen)
 {
 	struct nlmsghdr *nlh;
 
-	bt->b = nftnl_batch_alloc(APPLY_BUFSIZ / 4, MNL_SOCKET_BUFFER_SIZE);
+	bt->b = nftnl_batch_alloc(MNL_SOCKET_BUFFER_SIZE, MNL_SOCKET_BUFFER_SIZE);
 	if (!bt->b)
 		return -ENOMEM;
 	bt->begin_seq = ++c->seq;
-	bt->n_msgs = 0;
+	bt->last_seq = 0;
 	nlh = nftnl_batch_begin(nftnl_batch_buffer(bt->b), bt->begin_seq);
 	/* NFNL_BATCH_GENID: refuse the batch if the ruleset moved on */
 	mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(gen));
@@ -463,35 +469,68 @@ static int batch_start(struct nlconn *c, struct batch *bt, uint32_t gen)
 	return 0;
 }
 
-static void *batch_next(struct nlconn *c, struct batch *bt, uint16_t type, uint8_t family, uint16_t flags)
+/* The next message of the batch. Only the last one asks for an ACK (the
+ * caller passes last): the kernel answers every failing message anyway, and
+ * thousands of ACKs would overrun the socket's receive buffer. */
+static void *batch_next(struct nlconn *c, struct batch *bt, uint16_t type, uint8_t family, uint16_t flags,
+			bool last)
 {
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(nftnl_batch_buffer(bt->b), type, family,
-						     flags | NLM_F_ACK, ++c->seq);
-	bt->n_msgs++;
+						     flags | (last ? NLM_F_ACK : 0), ++c->seq);
+	if (last)
+		bt->last_seq = c->seq;
 	return nlh;
 }
 
-/* Sends the batch and reads one answer per message; the first error wins.
- * -ERESTART: the generation check failed, nothing was changed. */
+/* Sends the batch in one sendmsg() (nfnetlink runs a batch only whole) and
+ * reads the answers up to the ACK of its last message; the first error
+ * wins. -ERESTART: the generation check failed, nothing was changed. Any
+ * error: the kernel aborted the whole batch. */
 static int batch_send(struct nlconn *c, struct batch *bt)
 {
-	struct iovec iov;
-	int err = 0;
-	unsigned acks = 0;
+	int err = 0, fd = mnl_socket_get_fd(c->nl);
+	size_t n_iov, total = 0;
 
 	nftnl_batch_end(nftnl_batch_buffer(bt->b), ++c->seq);
 	nftnl_batch_update(bt->b);
-	if (nftnl_batch_iovec_len(bt->b) > 1)
-		return -E2BIG; /* one page holds thousands of rules */
-	nftnl_batch_iovec(bt->b, &iov, 1);
+	n_iov = (size_t)nftnl_batch_iovec_len(bt->b);
+	struct iovec *iov = calloc(n_iov, sizeof(*iov));
+	if (!iov)
+		return -ENOMEM;
+	nftnl_batch_iovec(bt->b, iov, (uint32_t)n_iov);
+	for (size_t i = 0; i < n_iov; i++)
+		total += iov[i].iov_len;
+	/* the whole batch must fit the send buffer (as nft does it) */
+	if (total > (size_t)MNL_SOCKET_BUFFER_SIZE) {
+		int sz = total > INT_MAX / 2 ? INT_MAX : (int)total * 2;
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
+	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
+	struct msghdr msg = { .msg_name = &snl, .msg_namelen = sizeof(snl), .msg_iov = iov,
+			      .msg_iovlen = n_iov };
 	conn_drain(c);
-	if (mnl_socket_sendto(c->nl, iov.iov_base, iov.iov_len) < 0)
+	ssize_t sent = sendmsg(fd, &msg, 0);
+	free(iov);
+	if (sent < 0)
 		return -errno;
-	while (acks < bt->n_msgs) {
-		ssize_t n = mnl_socket_recvfrom(c->nl, c->buf, APPLY_BUFSIZ);
+	/* nfnetlink runs the batch inside sendmsg(): every answer is queued
+	 * by now. A kernel that answers an out-of-memory batch with a single
+	 * message sends no ACK for the last one, so a quiet socket ends the
+	 * wait too (after a grace second). */
+	for (bool waited = false;;) {
+		ssize_t n = recv(fd, c->buf, APPLY_BUFSIZ, MSG_DONTWAIT);
 		const struct nlmsghdr *m = (const void *)c->buf;
 		int left;
 
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			if (err || waited)
+				return err ? err : -EPROTO;
+			waited = true;
+			(void)poll(&p, 1, 1000);
+			continue;
+		}
 		if (n < 0)
 			return -errno;
 		left = (int)n;
@@ -505,10 +544,10 @@ static int batch_send(struct nlconn *c, struct batch *bt)
 				return e->error ? e->error : -EPROTO; /* the batch as a whole */
 			if (e->error && !err)
 				err = e->error;
-			acks++;
+			if (m->nlmsg_seq == bt->last_seq)
+				return err;
 		}
 	}
-	return err;
 }
 
 /* Worth reading the ruleset again and retrying: the generation moved
@@ -556,22 +595,79 @@ static int with_retries(struct nlconn *c, int (*once)(struct nlconn *c, void *ar
 
 /* --- apply ---------------------------------------------------------------- */
 
-static const struct live_rule *live_find(const struct live *l, uint64_t handle, size_t *pos)
+/* The live rules of one chain, and their positions by handle. */
+struct live_chain {
+	const struct cg_chain *chain;   /* the audit's */
+	struct live l;
+	struct by_handle { uint64_t handle; size_t pos; } *idx;
+};
+
+static int by_handle_cmp(const void *x, const void *y)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].handle == handle) {
-			*pos = i;
-			return &l->v[i];
-		}
-	return NULL;
+	const struct by_handle *a = x, *b = y;
+
+	return a->handle < b->handle ? -1 : a->handle > b->handle;
 }
 
-static int send_newrule(struct nlconn *c, const struct remedy *ex, uint32_t gen)
+static int chain_ptr_cmp(const void *x, const void *y)
+{
+	const struct fix_item *const *a = x, *const *b = y;
+	const struct cg_chain *ca = (*a)->ex->before->chain, *cb = (*b)->ex->before->chain;
+
+	if (ca != cb)
+		return (uintptr_t)ca < (uintptr_t)cb ? -1 : 1;
+	return *a < *b ? -1 : *a > *b; /* the plan's order */
+}
+
+static const struct live_rule *live_chain_find(const struct live_chain *lc, uint64_t handle, size_t *pos)
+{
+	struct by_handle key = { .handle = handle }, *f;
+
+	f = bsearch(&key, lc->idx, lc->l.n, sizeof(*lc->idx), by_handle_cmp);
+	if (!f)
+		return NULL;
+	*pos = f->pos;
+	return &lc->l.v[f->pos];
+}
+
+static int live_chain_read(struct nlconn *c, struct live_chain *lc)
+{
+	const struct cg_table *t = lc->chain->table;
+	int r = live_dump(c, t->family, t->name, lc->chain->name, &lc->l);
+
+	if (r < 0)
+		return r;
+	lc->idx = malloc((lc->l.n ? lc->l.n : 1) * sizeof(*lc->idx));
+	if (!lc->idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < lc->l.n; i++)
+		lc->idx[i] = (struct by_handle){ lc->l.v[i].handle, i };
+	qsort(lc->idx, lc->l.n, sizeof(*lc->idx), by_handle_cmp);
+	return 0;
+}
+
+struct nft_run {
+	struct fix_item **v;    /* the nf_tables items, grouped by chain */
+	size_t n;
+	struct fix_sync *sync;
+};
+
+/* Whether an earlier item of the run inserts the same tag before the same
+ * rule (v is grouped by chain, so it is among the previous ones). */
+static bool queued_before(struct fix_item *const *v, size_t i)
+{
+	for (size_t k = i; k-- > 0 && v[k]->ex->before->chain == v[i]->ex->before->chain;)
+		if (v[k]->result == FIX_PENDING && v[k]->ex->before->handle == v[i]->ex->before->handle &&
+		    strcmp(v[k]->ex->comment, v[i]->ex->comment) == 0)
+			return true;
+	return false;
+}
+
+static int newrule(struct nlconn *c, struct batch *bt, const struct remedy *ex, bool last)
 {
 	const struct cg_chain *ch = ex->before->chain;
 	const struct cg_table *t = ch->table;
 	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct batch bt = { 0 };
 	struct nlmsghdr *nlh;
 	int ret;
 
@@ -583,73 +679,123 @@ static int send_newrule(struct nlconn *c, const struct remedy *ex, uint32_t gen)
 	nftnl_rule_set_u64(r, NFTNL_RULE_POSITION, ex->before->handle);
 	ret = remedy_table_iptables_compatible(t) ?
 		build_iptnft(r, ex, t->backend == CG_BACKEND_NFTABLES) : build_native(r, ex, t->family);
-	if (ret >= 0)
-		ret = batch_start(c, &bt, gen);
 	if (ret >= 0) {
-		/* no NLM_F_APPEND: before the rule at POSITION */
-		nlh = batch_next(c, &bt, NFT_MSG_NEWRULE, t->family, NLM_F_CREATE);
+		/* no NLM_F_APPEND: before the rule at POSITION; several before
+		 * the same rule keep the plan's order */
+		nlh = batch_next(c, bt, NFT_MSG_NEWRULE, t->family, NLM_F_CREATE, last);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
-		nftnl_batch_update(bt.b);
-		ret = batch_send(c, &bt);
+		nftnl_batch_update(bt->b);
 	}
-	batch_free(&bt);
 	nftnl_rule_free(r);
 	return ret;
 }
 
-static int apply_once(struct nlconn *c, void *arg, unsigned attempt)
+static int apply_all_once(struct nlconn *c, void *arg, unsigned attempt)
 {
-	const struct remedy *ex = arg;
-	const struct cg_chain *ch = ex->before->chain;
-	const struct live_rule *lr;
-	struct live l = { 0 };
+	struct nft_run *run = arg;
+	struct live_chain *lcs = NULL;
+	size_t n_lc = 0, n_new = 0, last = 0;
+	struct batch bt = { 0 };
 	uint32_t gen;
-	size_t pos;
 	int r;
 
-	r = live_read(c, ch->table->family, ch->table->name, ch->name, &l, &gen);
+	r = get_gen(c, &gen);
 	if (r < 0)
-		goto out;
-	lr = live_find(&l, ex->before->handle, &pos);
-	if (!lr || lr->n_exprs != ex->before->n_exprs) {
-		log_error("The rule to insert before (%s %s %s handle %llu) is %s; re-run the audit.",
-			  family_to_string(ch->table->family), ch->table->name, ch->name,
-			  (unsigned long long)ex->before->handle, lr ? "no longer the same rule" : "gone");
-		r = -ESTALE;
-		goto out;
+		return r;
+	lcs = calloc(run->n ? run->n : 1, sizeof(*lcs));
+	if (!lcs)
+		return -ENOMEM;
+	for (size_t i = 0; i < run->n && r >= 0; i++) {
+		struct fix_item *it = run->v[i];
+		const struct remedy *ex = it->ex;
+		const struct cg_chain *ch = ex->before->chain;
+		const struct live_rule *lr;
+		size_t pos;
+
+		if (n_lc == 0 || lcs[n_lc - 1].chain != ch) {
+			lcs[n_lc].chain = ch;
+			r = live_chain_read(c, &lcs[n_lc++]);
+			if (r < 0)
+				break;
+		}
+		lr = live_chain_find(&lcs[n_lc - 1], ex->before->handle, &pos);
+		if (!lr || lr->n_exprs != ex->before->n_exprs) {
+			log_info("The rule to insert \"%s\" before (%s %s %s handle %llu) is %s.", ex->comment,
+				 family_to_string(ch->table->family), ch->table->name, ch->name,
+				 (unsigned long long)ex->before->handle, lr ? "no longer the same rule" : "gone");
+			r = -ESTALE;
+			break;
+		}
+		it->result = FIX_PENDING;
+		if ((pos > 0 && lcs[n_lc - 1].l.v[pos - 1].comment &&
+		     strcmp(lcs[n_lc - 1].l.v[pos - 1].comment, ex->comment) == 0) ||
+		    queued_before(run->v, i)) {
+			log_info("The exception \"%s\" is already in place in %s %s %s; nothing changed.",
+				 ex->comment, family_to_string(ch->table->family), ch->table->name, ch->name);
+			it->result = FIX_UNCHANGED;
+			continue;
+		}
+		n_new++;
+		last = i;
 	}
-	if (pos > 0 && l.v[pos - 1].comment && strcmp(l.v[pos - 1].comment, ex->comment) == 0) {
-		log_info("The exception \"%s\" is already in place in %s %s %s; nothing changed.", ex->comment,
-			 family_to_string(ch->table->family), ch->table->name, ch->name);
-		r = FIX_UNCHANGED;
-		goto out;
+	if (r >= 0 && n_new > 0) {
+		if (fix_nft_test_hook)
+			fix_nft_test_hook(attempt);
+		r = batch_start(c, &bt, gen);
+		for (size_t i = 0; i < run->n && r >= 0; i++)
+			if (run->v[i]->result == FIX_PENDING)
+				r = newrule(c, &bt, run->v[i]->ex, i == last);
+		if (r >= 0)
+			r = batch_send(c, &bt);
+		if (r >= 0) {
+			for (size_t i = 0; i < run->n; i++)
+				if (run->v[i]->result == FIX_PENDING)
+					run->v[i]->result = FIX_APPLIED;
+			if (run->sync) {
+				run->sync->nft_committed = true;
+				run->sync->nft_gen_after = gen + 1;
+			}
+		}
 	}
-	if (fix_nft_test_hook)
-		fix_nft_test_hook(attempt);
-	r = send_newrule(c, ex, gen);
-out:
-	live_free(&l);
+	if (r >= 0 && run->sync && run->sync->have_nft && gen != run->sync->nft_gen)
+		run->sync->changed_since_plan = true;
+	batch_free(&bt);
+	for (size_t i = 0; i < n_lc; i++) {
+		live_free(&lcs[i].l);
+		free(lcs[i].idx);
+	}
+	free(lcs);
 	return r;
 }
 
-int fix_apply_nft(const struct remedy *ex)
+int fix_apply_nft_all(struct fix_item *items, size_t n, struct fix_sync *sync)
 {
-	char what[sizeof(ex->comment) + 16];
+	struct nft_run run = { .sync = sync };
 	struct nlconn c;
 	int r;
 
+	run.v = malloc((n ? n : 1) * sizeof(*run.v));
+	if (!run.v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (items[i].ex->before->chain->table->backend != CG_BACKEND_IPTABLES_LEGACY)
+			run.v[run.n++] = &items[i];
+	if (run.n == 0) {
+		free(run.v);
+		return 0;
+	}
+	qsort(run.v, run.n, sizeof(*run.v), chain_ptr_cmp);
 	r = conn_open(&c);
-	if (r < 0)
-		return r;
-	snprintf(what, sizeof(what), "applying \"%s\"", ex->comment);
-	r = with_retries(&c, apply_once, (void *)ex, what);
-	nlconn_close(&c);
+	if (r >= 0) {
+		r = with_retries(&c, apply_all_once, &run, "applying the exceptions");
+		nlconn_close(&c);
+	}
 	if (r < 0 && r != -ESTALE)
-		log_error_errno(r, "Failed to insert the exception \"%s\" into %s %s %s: %s%s", ex->comment,
-				family_to_string(ex->before->chain->table->family), ex->before->chain->table->name,
-				ex->before->chain->name, strerror(-r),
+		log_error_errno(r, "Failed to insert the nftables exceptions (%zu in one batch; none was added): %s%s",
+				run.n, strerror(-r),
 				r == -EPERM ? " (need CAP_NET_ADMIN: run as root)" :
 				r == -ERESTART ? " (the ruleset keeps changing: try again later)" : "");
+	free(run.v);
 	return r;
 }
 
@@ -661,6 +807,7 @@ static int remove_once(struct nlconn *c, void *arg, unsigned attempt)
 	struct batch bt = { 0 };
 	struct live l = { 0 };
 	unsigned n = 0;
+	size_t last = 0;
 	uint32_t gen;
 	int r;
 
@@ -668,7 +815,10 @@ static int remove_once(struct nlconn *c, void *arg, unsigned attempt)
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < l.n; i++)
-		n += fix_is_tag(l.v[i].comment);
+		if (fix_is_tag(l.v[i].comment)) {
+			n++;
+			last = i;
+		}
 	if (n == 0)
 		goto out;
 	if (fix_nft_test_hook)
@@ -688,7 +838,7 @@ static int remove_once(struct nlconn *c, void *arg, unsigned attempt)
 		nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, l.v[i].table);
 		nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, l.v[i].chain);
 		nftnl_rule_set_u64(nr, NFTNL_RULE_HANDLE, l.v[i].handle);
-		nlh = batch_next(c, &bt, NFT_MSG_DELRULE, l.v[i].family, 0);
+		nlh = batch_next(c, &bt, NFT_MSG_DELRULE, l.v[i].family, 0, i == last);
 		nftnl_rule_nlmsg_build_payload(nlh, nr);
 		nftnl_batch_update(bt.b);
 		nftnl_rule_free(nr);

@@ -27,20 +27,58 @@ static int check_exception(const struct remedy *ex)
 	return 0;
 }
 
+void (*fix_apply_test_hook)(bool after, unsigned call);
+
+int fix_apply_all(struct fix_item *items, size_t n, struct fix_sync *sync)
+{
+	static unsigned calls_before, calls_after;
+	struct fix_legacy_txn *tx = NULL;
+	int r = 0;
+
+	if (fix_apply_test_hook)
+		fix_apply_test_hook(false, ++calls_before);
+
+	if (sync) {
+		sync->changed_since_plan = sync->nft_committed = sync->legacy_committed = false;
+		sync->nft_gen_after = 0;
+		sync->legacy_fp_after = 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		items[i].result = FIX_PENDING;
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = check_exception(items[i].ex);
+	/* legacy first: committed under the lock, they can be taken out
+	 * exactly if the nf_tables batch then fails; the batch itself is
+	 * all or nothing */
+	if (r >= 0)
+		r = fix_legacy_prepare(items, n, sync, &tx);
+	if (r >= 0)
+		r = fix_legacy_commit(tx, sync);
+	if (r >= 0) {
+		r = fix_apply_nft_all(items, n, sync);
+		if (r < 0 && tx) {
+			int rr = fix_legacy_rollback(tx);
+			if (rr < 0)
+				r = rr;
+		}
+	}
+	fix_legacy_close(tx);
+	if (r >= 0 && fix_apply_test_hook)
+		fix_apply_test_hook(true, ++calls_after);
+	for (size_t i = 0; i < n; i++)
+		if (items[i].result == FIX_PENDING)
+			items[i].result = r < 0 ? r : FIX_APPLIED;
+	if (r < 0 && sync && r != -ENOTRECOVERABLE)
+		sync->nft_committed = sync->legacy_committed = false;
+	return r;
+}
+
 int fix_apply(const struct remedy *ex)
 {
-	int r = check_exception(ex);
+	struct fix_item it = { .ex = ex };
+	int r = fix_apply_all(&it, 1, NULL);
 
-	if (r < 0)
-		return r;
-	switch (ex->before->chain->table->backend) {
-	case CG_BACKEND_IPTABLES_LEGACY:
-		return fix_apply_legacy(ex);
-	case CG_BACKEND_IPTABLES_NFT:
-	case CG_BACKEND_NFTABLES:
-		return fix_apply_nft(ex);
-	}
-	return -EINVAL;
+	return r < 0 ? r : it.result;
 }
 
 int fix_remove_tagged(struct cg_ruleset *rs, unsigned *n_removed)
