@@ -141,10 +141,13 @@ wait "$paused" || paused_st=$?
 t_expect "... continued, it ends" 0 "$paused_st"
 cmp -s "$tmp/paused" "$tmp/stream" && t_ok "... with the same table" || t_fail "a stopped stream: the table differs"
 
-# the audit itself, as root (streamed) and as nobody (no userfaultfd)
-chmod 0755 "$tmp"   # nobody reads the (empty) local policy and DMI directories
-export CGNATCHECK_POLICY_DIR="$top_srcdir/policies" CGNATCHECK_POLICY_LOCAL_DIR="$tmp" \
-	CGNATCHECK_DMI_DIR="$tmp" CGNATCHECK_RESOLVED_CONF="$tmp/none"
+# the audit itself, as root (streamed) and as nobody (no userfaultfd);
+# nobody reads the policies, the (empty) local policy and DMI directories:
+# copies where every user can reach them (the tree may be under /root)
+tb_tmpdir_shared shared
+tb_policies_shared policies
+export CGNATCHECK_POLICY_DIR="$policies" CGNATCHECK_POLICY_LOCAL_DIR="$shared" \
+	CGNATCHECK_DMI_DIR="$shared" CGNATCHECK_RESOLVED_CONF="$shared/none"
 st_root=0
 tb_exec "$kube" "$CGNATCHECK" -vv --dns 192.0.2.53 --format json >"$tmp/root.json" 2>"$tmp/root.err" || st_root=$?
 grep -q "IPv4 table 'nat': streamed through a userfaultfd" "$tmp/root.err" &&

@@ -14,6 +14,11 @@
 #   tb_exec NS CMD...    run CMD inside namespace NS (a full name from tb_ns_add)
 #   tb_bg NS CMD...      start CMD in the background inside NS; killed at cleanup
 #   tb_tmpdir VAR        a temporary directory, removed at cleanup
+#   tb_tmpdir_shared VAR a temporary directory every user can reach and read
+#                        (for cgnatcheck --user nobody), removed at cleanup
+#   tb_policies_shared VAR
+#                        a copy of the shipped policies nobody can read, its
+#                        path in VAR (the tree may be a clone under /root)
 #   tb_cleanup           remove everything this test made (runs from the trap)
 #
 # Programs (built by `make check` in tests/lib/netns/):
@@ -246,6 +251,41 @@ tb_tmpdir() {
 	tb__d=$(mktemp -d "${TMPDIR:-/tmp}/cgnatcheck-test.XXXXXX")
 	TB_TMPDIRS+=("$tb__d")
 	printf -v "$1" '%s' "$tb__d"
+}
+
+# tb__reachable DIR: true when every directory from / down to DIR lets
+# others through (o+x): another user can reach what is below it.
+tb__reachable() {
+	local d=$1
+	while :; do
+		[ "$(( 0$(stat -L -c %a "$d" 2>/dev/null || echo 0) & 1 ))" = 1 ] || return 1
+		[ "$d" = / ] && return 0
+		d=$(dirname "$d")
+	done
+}
+
+# tb_tmpdir_shared VAR: tb_tmpdir, but another user (cgnatcheck --user
+# nobody) can reach and read it: under TMPDIR when nothing above it keeps
+# others out, else under /tmp.
+tb_tmpdir_shared() {
+	local tb__d tb__base=${TMPDIR:-/tmp}
+	tb__reachable "$tb__base" || tb__base=/tmp
+	tb__reachable "$tb__base" || tb_die "no directory other users can reach for a shared temporary directory"
+	tb__d=$(mktemp -d "$tb__base/cgnatcheck-test.XXXXXX")
+	TB_TMPDIRS+=("$tb__d")
+	chmod 0755 "$tb__d"
+	printf -v "$1" '%s' "$tb__d"
+}
+
+# tb_policies_shared VAR: a copy of the shipped policies (top_srcdir's
+# policies/) in a shared temporary directory, readable by every user: the
+# source tree may be a clone under a directory only root can enter.
+tb_policies_shared() {
+	local tb__p
+	tb_tmpdir_shared tb__p
+	cp -R "$top_srcdir/policies" "$tb__p/policies" || tb_die "cannot copy the policies to $tb__p"
+	chmod -R a+rX "$tb__p"
+	printf -v "$1" '%s' "$tb__p/policies"
 }
 
 # ===========================================================================
