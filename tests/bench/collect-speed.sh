@@ -161,7 +161,7 @@ target() {
 		result=MISSED
 		MISSED=$((MISSED + 1))
 	fi
-	ROWS+=("$(printf '  %-44s %10s %-3s %10s %-3s %s' "$name" "$ours" "$op" "$limit" "$unit" "$result ($what)")")
+	ROWS+=("$(printf '  %-50s %10s %-3s %10s %-3s %s' "$name" "$ours" "$op" "$limit" "$unit" "$result ($what)")")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$ours" "$op" "$limit" "$unit" "$result" >>"$OUT/speed.tsv"
 	say "$name: $ours $op $limit $unit: $result"
 }
@@ -291,7 +291,7 @@ for p in "${parts[@]}"; do
 done
 
 echo "== the collectors against the stock tools (best of $RUNS runs)"
-printf '  %-44s %10s %-3s %10s %-3s %s\n' "what" "ours" "" "target" "" "result (against)"
+printf '  %-50s %10s %-3s %10s %-3s %s\n' "what" "ours" "" "target" "" "result (against)"
 printf '%s\n' "${ROWS[@]}"
 if [ "$MISSED" -gt 0 ]; then
 	echo "$MISSED target(s) missed"
