@@ -328,25 +328,28 @@ tb_spawn() {
 		trap 'exit 130' INT TERM HUP
 		TB_REGISTER=$f.reg TB_JOBS=() TB_JOB_LABELS=() TB_JOB_DIR=
 		t_checks=0 t_failures=0
+		tb__t0=$EPOCHREALTIME
 		"$@"
-		echo "$t_checks $t_failures" >"$f.count"
+		echo "$t_checks $t_failures $(awk -v a="$tb__t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')" \
+			>"$f.count"
 	) >"$f.out" 2>"$f.err" &
 	TB_JOBS+=("$!")
 	TB_JOB_LABELS+=("$label")
 }
 
 tb_join() {
-	local i f st checks failures hard=0
+	local i f st checks failures secs hard=0
 	for i in "${!TB_JOBS[@]}"; do
 		st=0
 		wait "${TB_JOBS[i]}" || st=$?
 		f="$TB_JOB_DIR/$i"
 		tb__adopt "$f.reg"
-		echo "--- ${TB_JOB_LABELS[i]}:" >&2
+		secs=
+		[ ! -s "$f.count" ] || read -r checks failures secs <"$f.count"
+		echo "--- ${TB_JOB_LABELS[i]}${secs:+ ($secs s)}:" >&2
 		cat "$f.err" >&2
 		cat "$f.out"
 		if [ -s "$f.count" ]; then
-			read -r checks failures <"$f.count"
 			t_checks=$((t_checks + checks))
 			t_failures=$((t_failures + failures))
 		fi
@@ -695,7 +698,7 @@ tb_audit() {
 }
 
 tb_json() {
-	python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+	python3 -I -S -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
 		"$TB_AUDIT_DIR/out.json" "$1"
 }
 
