@@ -153,6 +153,20 @@ run_pass() {
 	if [ "$backend" = nftables ]; then kind=nft; else kind=iptables; fi
 	python3 "$GEN" "$kind" "$((seed0 + first))" "$count" "$dir"
 	printf '%s\n' "${FLOWS[@]}" | cut -d'|' -f1 >"$dir/flows"
+	# the probes by namespace: "K ARGS..." lines in probes.I for PROBE_NS[I]
+	local -a probe_ns=()
+	local pns pi
+	for k in "${!FLOWS[@]}"; do
+		rest=${FLOWS[k]#*|}
+		pns=${rest%% *}
+		for pi in "${!probe_ns[@]}"; do [ "${probe_ns[pi]}" = "$pns" ] && break; done
+		if [ "${#probe_ns[@]}" = 0 ] || [ "${probe_ns[pi]}" != "$pns" ]; then
+			pi=${#probe_ns[@]}
+			probe_ns+=("$pns")
+			: >"$dir/probes.$pi"
+		fi
+		echo "$k ${rest#* }" >>"$dir/probes.$pi"
+	done
 	for ((i = first; i < first + count; i++)); do
 		seed=$((seed0 + i))
 		rules="$dir/$seed.rules"
@@ -198,16 +212,19 @@ run_pass() {
 				fi
 			fi
 		fi
-		# the kernel: all flows at once, short deadline
+		# the kernel: all flows at once, short deadline (one `ip netns exec`
+		# per namespace starts its probes)
 		pids=()
-		for k in "${!FLOWS[@]}"; do
-			# shellcheck disable=SC2086
-			probe 150 ${FLOWS[$k]#*|} >"$dir/k$k" &
+		for pi in "${!probe_ns[@]}"; do
+			# shellcheck disable=SC2016 # expanded by the inner shell
+			tb_exec "${probe_ns[pi]}" bash -c 'while read -r k args; do
+				"$0" --timeout 150 $args >"$1/k$k" 2>/dev/null &
+			done <"$2"; wait' "$PROBE" "$dir" "$dir/probes.$pi" &
 			pids+=($!)
 		done
 		wait "${pids[@]}" 2>/dev/null || true
 		for k in "${!FLOWS[@]}"; do
-			word=$(cat "$dir/k$k")
+			word=; read -r word <"$dir/k$k" || true
 			if [ "$word" = timeout ] && { [ "${verdicts[k]}" != blocked ] ||
 				{ $lazy_run && [ "${lazy_verdicts[k]}" != blocked ]; }; }; then
 				# a loaded machine can miss a short deadline: ask again
