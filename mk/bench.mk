@@ -19,7 +19,8 @@ EXTRA_DIST += \
 
 BENCH_ARGS =
 .PHONY: bench
-# collect-speed.sh drives three of the kernel tests' programs
-bench: $(sbin_PROGRAMS) tests/kernel/nft-collect-dump tests/kernel/legacy-dump tests/kernel/route-perf
+# collect-speed.sh drives three of the kernel tests' programs and two unit tests
+bench: $(sbin_PROGRAMS) tests/kernel/nft-collect-dump tests/kernel/legacy-dump tests/kernel/route-perf \
+	tests/unit/test-set tests/unit/test-set-model
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' CGNATCHECK='$(abs_top_builddir)/cgnatcheck' \
 		bash '$(abs_top_srcdir)/tests/bench/run.sh' $(BENCH_ARGS)

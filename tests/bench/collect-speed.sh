@@ -26,16 +26,22 @@
 #   route      --routes routes (default 100,000) in three tables: one dump,
 #              index and --lookups lookups (default 1,000), total within
 #              --route-budget-ms (default 1000)
+#   model      the model's indexes, no kernel (the unit tests' figures,
+#              tests/unit/test-set and test-set-model): 100,000 lookups in
+#              an interval set of 1,000,000 ranges, and resolving 300,000
+#              jumps over 50,000 chains, each within 2 s (a scan instead of
+#              a search or a hash would take minutes)
 #
-# --parts picks some of them (default nft,legacy,route). Each figure is the
+# --parts picks some of them (default nft,legacy,route,model). Each figure is the
 # best of --runs runs (default 3). The table printed
 # says, for every target, the two figures and whether it was met; with
 # --check the script exits 1 when one was missed. A sanitizer build's figures
 # are printed and not judged. --out DIR keeps the figures (speed.tsv).
 #
 # Environment: CGNATCHECK, top_srcdir, top_builddir (the test programs
-# tests/kernel/nft-collect-dump, legacy-dump and route-perf are check
-# programs: `make check` or `make bench` builds them); BENCH_SPEED_NFT_RULES,
+# tests/kernel/nft-collect-dump, legacy-dump, route-perf and
+# tests/unit/test-set, test-set-model are check programs: `make check` or
+# `make bench` builds them); BENCH_SPEED_NFT_RULES,
 # BENCH_SPEED_NFT_RANGES, BENCH_SPEED_LEGACY_RULES, BENCH_SPEED_ROUTES,
 # BENCH_SPEED_LOOKUPS, BENCH_SPEED_ROUTE_BUDGET_MS, BENCH_SPEED_RUNS,
 # BENCH_SPEED_PARTS for the options. Exit: 0 done (with --check: every
@@ -58,7 +64,7 @@ ROUTES=${BENCH_SPEED_ROUTES:-100000}
 LOOKUPS=${BENCH_SPEED_LOOKUPS:-1000}
 ROUTE_BUDGET_MS=${BENCH_SPEED_ROUTE_BUDGET_MS:-1000}
 RUNS=${BENCH_SPEED_RUNS:-3}
-PARTS=${BENCH_SPEED_PARTS:-nft,legacy,route}
+PARTS=${BENCH_SPEED_PARTS:-nft,legacy,route,model}
 CHECK=0 OUT=
 
 value() {
@@ -88,8 +94,8 @@ done
 IFS=, read -ra parts <<<"$PARTS"
 for p in "${parts[@]}"; do
 	case $p in
-	nft | legacy | route) ;;
-	*) echo "collect-speed.sh: unknown part '$p' (nft, legacy, route)" >&2; exit 2 ;;
+	nft | legacy | route | model) ;;
+	*) echo "collect-speed.sh: unknown part '$p' (nft, legacy, route, model)" >&2; exit 2 ;;
 	esac
 done
 ((${#parts[@]} > 0 && RUNS >= 1 && NFT_RULES >= 1 && NFT_RANGES >= 1 && LEGACY_RULES >= 100 && ROUTES >= 1)) ||
@@ -98,9 +104,11 @@ done
 NFT_DUMP=$top_builddir/tests/kernel/nft-collect-dump
 LEGACY_DUMP=$top_builddir/tests/kernel/legacy-dump
 ROUTE_PERF=$top_builddir/tests/kernel/route-perf
+TEST_SET=$top_builddir/tests/unit/test-set
+TEST_SET_MODEL=$top_builddir/tests/unit/test-set-model
 case $CGNATCHECK in /*) ;; *) CGNATCHECK="$PWD/$CGNATCHECK" ;; esac
 tb_test_init python3 nft iptables-legacy-restore iptables-legacy-save "$NFT_DUMP" "$LEGACY_DUMP" "$ROUTE_PERF" \
-	"$CGNATCHECK"
+	"$TEST_SET" "$TEST_SET_MODEL" "$CGNATCHECK"
 tb_tmpdir W
 if [ -n "$OUT" ]; then
 	mkdir -p "$OUT" || exit 99
@@ -283,6 +291,22 @@ bench_route() {
 	[ -n "$ms" ] || tb_die "route-perf printed no total: $out"
 	target "route dump + index + $LOOKUPS lookups, $ROUTES routes" "$ms" "<=" "$ROUTE_BUDGET_MS" ms "the budget"
 	ip netns del "$ns"
+}
+
+# --- model: the set index and the jump resolution, in memory ------------------
+bench_model() {
+	local i out lookups resolve min_l= min_r=
+	for ((i = 0; i < RUNS; i++)); do
+		out=$("$TEST_SET" 2>&1) || { printf '%s\n' "$out" >&2; tb_die "tests/unit/test-set failed"; }
+		lookups=$(sed -n 's/^interval set: 1000000 ranges .* 100000 lookups .* in \([0-9.]*\) s$/\1/p' <<<"$out")
+		out=$("$TEST_SET_MODEL" 2>&1) || { printf '%s\n' "$out" >&2; tb_die "tests/unit/test-set-model failed"; }
+		resolve=$(sed -n 's/^resolved 300000 jumps over 50000 chains in \([0-9.]*\) s .*/\1/p' <<<"$out")
+		[ -n "$lookups" ] && [ -n "$resolve" ] || tb_die "the unit tests printed no times"
+		if [ -z "$min_l" ] || awk -v a="$lookups" -v b="$min_l" 'BEGIN { exit !(a < b) }'; then min_l=$lookups; fi
+		if [ -z "$min_r" ] || awk -v a="$resolve" -v b="$min_r" 'BEGIN { exit !(a < b) }'; then min_r=$resolve; fi
+	done
+	target "100000 lookups, a set of 1000000 ranges" "$min_l" "<" 2 s "2 s"
+	target "resolving 300000 jumps over 50000 chains" "$min_r" "<" 2 s "2 s"
 }
 
 say "collect-speed: $CGNATCHECK; kernel $(uname -r); best of $RUNS runs"

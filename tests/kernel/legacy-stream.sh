@@ -122,12 +122,12 @@ sleep 0.5
 kill -TSTP "$paused"
 t0=$EPOCHREALTIME
 # blocked on the kernel's mutex, the command cannot be killed (timeout(1)
-# would not help): if it is still waiting after 10 s, the stopped process is
+# would not help): if it is still waiting after 30 s, the stopped process is
 # continued, which lets it go, and that is the failure
 ip netns exec "$other" iptables-legacy -t filter -L -n >/dev/null 2>&1 &
 other_pid=$!
-if ! tb_wait_exit "$other_pid" 10; then
-	t_fail "a stop asked for mid-copy held iptables-legacy in another namespace for 10 s"
+if ! tb_wait_exit "$other_pid" 30; then
+	t_fail "a stop asked for mid-copy held iptables-legacy in another namespace for 30 s"
 	kill -CONT "$paused" 2>/dev/null || true
 else
 	t_ok "a stop asked for mid-copy: iptables-legacy in another namespace went on after" \
