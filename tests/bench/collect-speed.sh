@@ -295,7 +295,7 @@ bench_route() {
 
 # --- model: the set index and the jump resolution, in memory ------------------
 bench_model() {
-	local i out lookups resolve min_l= min_r=
+	local i out lookups resolve min_l="" min_r=""
 	for ((i = 0; i < RUNS; i++)); do
 		out=$("$TEST_SET" 2>&1) || { printf '%s\n' "$out" >&2; tb_die "tests/unit/test-set failed"; }
 		lookups=$(sed -n 's/^interval set: 1000000 ranges .* 100000 lookups .* in \([0-9.]*\) s$/\1/p' <<<"$out")

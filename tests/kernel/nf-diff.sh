@@ -143,7 +143,7 @@ compare() {
 # from seed0) of BACKEND in bed BED; the nftables ones below
 # lazy_rulesets simulated a second time with every set lazy
 run_pass() {
-	local backend=$1 n=$2 first=$3 count=$4 kind dir i seed rules pids k id verdict rest word lazy_run
+	local backend=$1 n=$2 first=$3 count=$4 kind dir i seed rules pids k verdict rest word lazy_run
 	local cases=0 lazy_cases=0 loadfail=0 lazy_loadfail=0
 	local -a verdicts rests lazy_verdicts lazy_rests
 	HOST=${BED_HOST[n]}
@@ -187,7 +187,7 @@ run_pass() {
 			continue
 		fi
 		verdicts=() rests=() lazy_verdicts=() lazy_rests=()
-		while read -r id verdict rest; do
+		while read -r _ verdict rest; do
 			verdicts+=("$verdict") rests+=("$rest")
 		done <"$dir/sim"
 		if [ "${#verdicts[@]}" -ne "${#FLOWS[@]}" ]; then
@@ -203,7 +203,7 @@ run_pass() {
 				t_fail "nftables-lazy seed $seed: nf-simulate failed: $(cat "$dir/sim.err")"
 				lazy_run=false
 			else
-				while read -r id verdict rest; do
+				while read -r _ verdict rest; do
 					lazy_verdicts+=("$verdict") lazy_rests+=("$rest")
 				done <"$dir/sim"
 				if [ "${#lazy_verdicts[@]}" -ne "${#FLOWS[@]}" ]; then

@@ -47,7 +47,7 @@ kernel_word() {
 
 check_layout() {
 	local form=$1 variant=$2 label=$3 out id verdict rest word want drop_index a
-	local -a ids=() pids=()
+	local -a pids=()
 	out=$(flows | tb_exec "$TB_HOST" "$SIM") || { t_fail "$label: nf-simulate failed"; return; }
 	# ts-input's CGNAT DROP: its 1-based index in the chain
 	drop_index=$(tb_chain_rules "$form" 4 filter ts-input 2>/dev/null |
