@@ -15,10 +15,13 @@ EXTRA_DIST += \
 	tests/bench/nft-gen.py \
 	tests/bench/policy-gen.py \
 	tests/bench/route-gen.py \
-	tests/bench/smoke.sh
+	tests/bench/smoke.sh \
+	tests/bench/collect-speed.sh
 
 BENCH_ARGS =
 .PHONY: bench
-bench: $(sbin_PROGRAMS)
-	top_srcdir='$(abs_top_srcdir)' CGNATCHECK='$(abs_top_builddir)/cgnatcheck' \
+# collect-speed.sh drives three of the kernel tests' programs and two unit tests
+bench: $(sbin_PROGRAMS) tests/kernel/nft-collect-dump tests/kernel/legacy-dump tests/kernel/route-perf \
+	tests/unit/test-set tests/unit/test-set-model
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' CGNATCHECK='$(abs_top_builddir)/cgnatcheck' \
 		bash '$(abs_top_srcdir)/tests/bench/run.sh' $(BENCH_ARGS)

@@ -25,7 +25,6 @@ TESTBED_TESTS = \
 	tests/lib/netns/testbed-routing.sh \
 	tests/lib/netns/testbed-inbound.sh \
 	tests/lib/netns/testbed-cleanup.sh
-TESTS += $(TESTBED_TESTS)
 EXTRA_DIST += $(TESTBED_TESTS) \
 	tests/lib/netns/lib.sh \
 	tests/lib/netns/render.sh \
@@ -63,32 +62,36 @@ tests_kernel_probe_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_diff_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_perf_LDADD = libcgnatcheck.a $(CG_LIBS)
 
+# Longest first (measured on the 2-core machine), so that `make -j2 check`
+# keeps both cores busy to the end instead of starting a long one last.
 KERNEL_TESTS = \
-	tests/kernel/route-diff.sh \
-	tests/kernel/route-scenario.sh \
-	tests/kernel/route-perf.sh \
-	tests/kernel/nft-collect.sh \
-	tests/kernel/nft-collect-large.sh \
-	tests/kernel/nft-text.sh \
-	tests/kernel/nft-lazy.sh \
-	tests/kernel/legacy-collect.sh \
-	tests/kernel/legacy-stream.sh \
-	tests/kernel/legacy-perf.sh \
-	tests/kernel/iptnft-render.sh \
-	tests/kernel/nf-tailscale.sh \
-	tests/kernel/nf-diff.sh \
-	tests/kernel/nf-trace.sh \
-	tests/kernel/audit-scenarios.sh \
-	tests/kernel/firewalls.sh \
-	tests/kernel/caps.sh \
-	tests/kernel/fix-apply.sh \
-	tests/kernel/fix-cli.sh \
 	tests/kernel/fix-atomic.sh \
+	tests/kernel/fix-cli.sh \
+	tests/kernel/fix-apply.sh \
+	tests/kernel/nf-diff.sh \
+	tests/kernel/firewalls.sh \
 	tests/kernel/keep.sh \
+	tests/kernel/audit-scenarios.sh \
+	tests/kernel/nf-tailscale.sh \
 	tests/kernel/probe.sh \
+	tests/kernel/nft-collect-large.sh \
+	tests/kernel/legacy-stream.sh \
+	tests/kernel/route-diff.sh \
+	tests/kernel/nft-text.sh \
+	tests/kernel/nf-trace.sh \
 	tests/kernel/scheduled-mail.sh \
-	tests/kernel/wait-overlay.sh
+	tests/kernel/nft-collect.sh \
+	tests/kernel/route-scenario.sh \
+	tests/kernel/wait-overlay.sh \
+	tests/kernel/iptnft-render.sh \
+	tests/kernel/route-perf.sh \
+	tests/kernel/legacy-collect.sh \
+	tests/kernel/nft-lazy.sh \
+	tests/kernel/legacy-perf.sh \
+	tests/kernel/caps.sh
 TESTS += $(KERNEL_TESTS)
+# the test bed's own tests, short, after the long kernel tests
+TESTS += $(TESTBED_TESTS)
 EXTRA_DIST += $(KERNEL_TESTS) \
 	tests/lib/compare/wrap.sh \
 	tests/lib/compare/run.sh \

@@ -77,6 +77,12 @@
 #   largest address count, the selected audit's time and peak RSS per
 #   address (over the point without the file) grow at most 1.5x.
 #
+# Then (not with --scale) tests/bench/collect-speed.sh: each collector alone
+# against the stock tool reading the same state (nft_collect() and `nft
+# list`, legacy_collect() and iptables-legacy-save, the routing dump against
+# its budget), its targets judged by --check too; BENCH_SPEED=0 leaves it
+# out, its BENCH_SPEED_* variables size it.
+#
 # Environment: CGNATCHECK (the binary; default ./cgnatcheck of the build
 # tree), top_srcdir/top_builddir, and BENCH_SERVICES, BENCH_ENDPOINTS,
 # BENCH_ELEMENTS, BENCH_VMAP, BENCH_ROUTES, BENCH_RUNS, BENCH_SLOW_RUNS,
@@ -388,4 +394,18 @@ fi
 args=("$OUT")
 [ "$SCALE" = 1 ] && args+=(--scale)
 [ "$CHECK" = 1 ] && args+=(--check)
-python3 "$bench_dir/report.py" "${args[@]}"
+status=0
+python3 "$bench_dir/report.py" "${args[@]}" || status=$?
+
+# The collectors one at a time against the stock tools (nft_collect,
+# legacy_collect, the routing dump): tests/bench/collect-speed.sh, sized by
+# its BENCH_SPEED_* variables; BENCH_SPEED=0 leaves it out.
+if [ "${BENCH_SPEED:-1}" != 0 ] && [ "$SCALE" = 0 ]; then
+	speed=(--runs "$RUNS" --out "$OUT")
+	[ "$CHECK" = 1 ] && speed+=(--check)
+	st=0
+	bash "$bench_dir/collect-speed.sh" "${speed[@]}" || st=$?
+	# a failure (99) outweighs a missed target (1)
+	((st <= status)) || status=$st
+fi
+exit "$status"

@@ -8,7 +8,9 @@
 # has every point, each audit with the file selected reporting its 2 targets
 # per address; --check fails on a missed target (at this size the audit's
 # RSS is many times the ruleset's text; a policy audit made slow in the
-# results); bad usage exits 2. The figures themselves are not judged here.
+# results); bad usage exits 2. collect-speed.sh (run by run.sh) at a tiny
+# size too: a row with figures and a verdict for each of its targets, --check
+# failing on a missed one. The figures themselves are not judged here.
 set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/lib.sh"
 t_require_root
@@ -20,8 +22,10 @@ RUN="$top_srcdir/tests/bench/run.sh"
 out=$(mktemp -d "${TMPDIR:-/tmp}/cgnatcheck-bench.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 
-BENCH_SETTLE=0 t_run bash "$RUN" --services 50 --endpoints 3 --elements 2000 --vmap 100 --routes 1000 \
-	--policy-addresses 100,1000 --policy-services 100 --runs 1 --out "$out"
+# collect-speed.sh (run.sh runs it after the scenarios) at a tiny size too
+BENCH_SETTLE=0 BENCH_SPEED_NFT_RULES=300 BENCH_SPEED_NFT_RANGES=500 BENCH_SPEED_LEGACY_RULES=300 \
+	BENCH_SPEED_ROUTES=1000 t_run bash "$RUN" --services 50 --endpoints 3 --elements 2000 --vmap 100 \
+	--routes 1000 --policy-addresses 100,1000 --policy-services 100 --runs 1 --out "$out"
 printf '%s\n' "$t_out"
 case $t_status in
 0) t_ok "run.sh completed" ;;
@@ -135,6 +139,28 @@ if [ "$t_status" = 1 ] && grep -q "MISSED: policy 1,000 addresses, 1 service: th
 else
 	t_fail "policy: --check on a slow audit: exit $t_status, output: $(tail -n 5 <<<"$t_out")"
 fi
+# collect-speed.sh: a row with both figures and a verdict for every target
+speed_rows=("nft_collect(), 300 rules" "nft_collect(), + 500 ranges dumped" "nft_collect(), + 500 ranges lazy"
+	"nft_collect(), the lazy set's element phase" "the audit (cgnatcheck --dns), lazy set"
+	"legacy_collect(), 300 kube-proxy rules" "route dump + index + 1000 lookups, 1000 routes"
+	"100000 lookups, a set of 1000000 ranges" "resolving 300000 jumps over 50000 chains")
+for row in "${speed_rows[@]}"; do
+	if grep -Eq "^  $(sed 's/[.[*^$()+]/\\&/g' <<<"$row") +[0-9.]+ +<=? +[0-9.]+ +(s|ms) +(met|MISSED) \(" <<<"$report"; then
+		t_ok "collect-speed: $row: measured and judged"
+	else
+		t_fail "collect-speed: no row with figures for '$row'"
+	fi
+done
+t_expect "collect-speed: its figures kept in speed.tsv" "${#speed_rows[@]}" "$(wc -l <"$out/speed.tsv")"
+# its --check fails on a missed target (a budget of 0 ms), and says which
+t_run bash "$top_srcdir/tests/bench/collect-speed.sh" --parts route --routes 1000 --runs 1 --route-budget-ms 0 --check
+if [ "$t_status" = 1 ] && grep -q "route dump .* MISSED" <<<"$t_out"; then
+	t_ok "collect-speed --check exits 1 and names the missed target"
+else
+	t_fail "collect-speed --check on a missed target: exit $t_status, output: $(tail -n 3 <<<"$t_out") $(tail -n 3 <<<"$t_err")"
+fi
+t_run bash "$top_srcdir/tests/bench/collect-speed.sh" --parts nosuch
+t_expect "collect-speed: bad usage exits 2" 2 "$t_status"
 
 # --check must be able to fail: at this size the audit's peak RSS is many
 # times the few kilobytes of iptables-save text

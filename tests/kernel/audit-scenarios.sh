@@ -6,12 +6,19 @@
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
 tb_test_init python3
-tb_audit_env WORK
-mkdir -p "$WORK/dmi" "$WORK/local"
 
-tb_scenario
-tb_host_listen 8080/tcp
-ip -n "$TB_PROV" addr add 100.100.2.158/32 dev lo   # Alibaba's second mirror address
+# Six test beds, their cases at once (tb_spawn): one per firewall form for
+# the seed case, three for the rest. Each job has its own audit directory.
+bed_setup() {
+	tb_host_listen 8080/tcp || tb_die "the host's listener did not start"
+	ip -n "$TB_PROV" addr add 100.100.2.158/32 dev lo   # Alibaba's second mirror address
+}
+tb_beds 6 bed_setup
+job_start() { # BED
+	tb_use_bed "$1"
+	tb_audit_env WORK
+	mkdir -p "$WORK/dmi" "$WORK/local"
+}
 
 # Every target's verdict against the kernel: a reply means reachable.
 check_kernel() {
@@ -53,7 +60,9 @@ fw_reset() {
 }
 
 # --- the seed case in all three forms, old and new order -------------------
-for form in legacy nft nftables; do
+form_job() { # BED FORM
+	local form=$2 variant idx layout want_order cmd
+	job_start "$1"
 	for variant in new old; do
 		tb_ts_install "$form" "$variant"
 		idx=$(drop_index "$form")
@@ -108,122 +117,144 @@ for form in legacy nft nftables; do
 		"$(tb_json 'any(f["code"] == "TAILSCALE_LAYOUT" and "RETURN form" in f["message"] for f in r["findings"])')"
 	tb_ts_remove "$form"
 	fw_reset
+}
+
+# the other scenarios, in three jobs
+others_job() { # BED
+	job_start "$1"
+
+	# --- an ESTABLISHED,RELATED accept before the jump --------------------------
+	tb_ts_install legacy new
+	tb_exec "$TB_HOST" iptables-legacy -I INPUT 1 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+	tb_audit "established-first" 1 --dns 100.100.2.136 --service 100.100.100.200:80/tcp
+	check_kernel "established-first"
+	t_expect "established-first: all reachable" "True" "$(tb_json 'all(t["verdict"] == "reachable" for t in r["targets"])')"
+	tb_ts_remove legacy
+	fw_reset
+
+	# --- Huawei's resolver, the metadata service over tcp/80, an inbound health check
+	tb_ts_install nft new
+	tb_audit "huawei+metadata" 2 --dns 100.125.1.250 --service 100.100.100.200:80/tcp
+	check_kernel "huawei+metadata"
+	t_expect "huawei+metadata: three targets blocked" "3" \
+		"$(tb_json 'sum(t["verdict"] == "blocked" for t in r["targets"])')"
+	tb_ts_remove nft
+	fw_reset
+
+	# --- an OUTPUT REJECT of the range: blocked on the request ------------------
+	tb_exec "$TB_HOST" iptables-legacy -A OUTPUT -d 100.64.0.0/10 -j REJECT
+	tb_audit "output-reject" 2 --dns 100.100.2.136
+	check_kernel "output-reject"
+	t_expect "output-reject: the request is what is dropped" "drop OUTPUT" \
+		"$(tb_json 'r["targets"][0]["request"]["verdict"] + " " + r["targets"][0]["blocked_by"]["chain"]')"
+	fw_reset
+
+	# --- an nft set holding 100.64.0.0/10 ----------------------------------------
+	tb_nft_guard
+	tb_audit "nft-set" 2 --dns 100.100.2.136
+	check_kernel "nft-set"
+	t_expect "nft-set: blocked by the set rule" "nftables guard input" \
+		"$(tb_json 'r["targets"][0]["blocked_by"]["backend"] + " " + r["targets"][0]["blocked_by"]["table"] + " " + r["targets"][0]["blocked_by"]["chain"]')"
+	fw_reset
+
+	# --- a drop only on -i tailscale0: reachable ---------------------------------
+	tb_exec "$TB_HOST" iptables-legacy -A INPUT -i tailscale0 -s 100.64.0.0/10 -j DROP
+	tb_audit "tailscale0-only" 0 --dns 100.100.2.136
+	check_kernel "tailscale0-only"
+	fw_reset
+}
+
+routing_job() { # BED
+	job_start "$1"
+
+	# --- an exit node's default route in table 52: unroutable --------------------
+	tb_ts_routing exitnode
+	tb_audit "exit-node" 2 --dns 100.100.2.136
+	check_kernel "exit-node"
+	t_expect "exit-node: unroutable via tailscale0 in table 52" "unroutable tailscale0 52" \
+		"$(tb_json 'r["targets"][0]["verdict"] + " " + r["targets"][0]["route"]["dev"] + " " + r["targets"][0]["route"]["table"]')"
+	tb_ts_unroute
+	tb_ts_routing exitnode-throw-provider
+	tb_audit "exit-node+throw" 0 --dns 100.100.2.136
+	check_kernel "exit-node+throw"
+	tb_ts_unroute
+
+	# --- auto-discovery: the namespace's own resolv.conf, systemd-resolved, DMI --
+	mkdir -p "/etc/netns/$TB_HOST"
+	echo "nameserver 100.100.2.136" >"/etc/netns/$TB_HOST/resolv.conf"
+	echo "Alibaba Cloud ECS" >"$WORK/dmi/product_name"
+	tb_ts_install legacy new
+	tb_audit "discovery" 2
+	check_kernel "discovery"
+	t_expect "discovery: provider detected" "alibaba" "$(tb_json 'r["provider"]')"
+	t_expect "discovery: the resolver from resolv.conf" "True" \
+		"$(tb_json 'any(t["address"] == "100.100.2.136" and t["origin"] == "resolv.conf" for t in r["targets"])')"
+	t_expect "discovery: the policy's metadata service" "True" \
+		"$(tb_json 'any(t["address"] == "100.100.100.200" and t["origin"] == "policy:alibaba" and t["port"] == 80 for t in r["targets"])')"
+	echo "nameserver 127.0.0.53" >"/etc/netns/$TB_HOST/resolv.conf"
+	echo "nameserver 100.100.2.138" >"$WORK/resolved.conf"
+	CGNATCHECK_RESOLVED_CONF="$WORK/resolved.conf" tb_audit "discovery/resolved" 2
+	t_expect "discovery/resolved: systemd-resolved's upstream" "True" \
+		"$(tb_json 'any(t["address"] == "100.100.2.138" and t["origin"] == "systemd-resolved" for t in r["targets"])')"
+	tb_ts_remove legacy
+	fw_reset
+
+	# --- a health check from the provider's range to a listener port, configured
+	# by overriding the shipped policy in the local policy directory ------------
+	ip -n "$TB_PROV" addr add 100.64.0.1/32 dev lo
+	sed 's/^Port=listener$/Port=8080/' "$top_srcdir/policies/alibaba.conf" >"$WORK/local/alibaba.conf"
+	tb_ts_install legacy new
+	tb_audit "health-check" 2 --policy alibaba --dns 100.100.2.136
+	check_kernel "health-check"
+	t_expect "health-check: an inbound target from the range" "True" \
+		"$(tb_json 'any(t["direction"] == "inbound" and t["port"] == 8080 and t["verdict"] == "blocked" for t in r["targets"])')"
+	t_expect "health-check: the exception covers the range, to the listener only" "True" \
+		"$(tb_json 'any(t["direction"] == "inbound" and "-s 100.64.0.0/10 -i eth0 -p tcp -m tcp --dport 8080" in t["fix"]["command"] for t in r["targets"])')"
+	tb_ts_remove legacy
+	fw_reset
+	rm -f "$WORK/local/alibaba.conf"
+}
+
+probe_job() { # BED
+	job_start "$1"
+
+	# --- --probe: the live probe beside the simulated verdict -------------------
+	# (last: real services replace the scenario's echo, which the oracle needs)
+	tb_prov_services dns:53 http:80 ntp:123
+	tb_audit "probe/clean" 0 --probe --dns 100.100.2.136 --service 100.100.100.200:80/tcp
+	t_expect "probe/clean: every probe answered" "answered answered answered" \
+		"$(tb_json '" ".join(t["probe"]["status"] for t in r["targets"])')"
+	tb_ts_install legacy new
+	tb_audit "probe/tailscale" 2 --probe --dns 100.100.2.136 --service 100.100.100.200:80/tcp
+	t_expect "probe/tailscale: blocked, and the probes time out" "blocked:timeout blocked:timeout blocked:timeout" \
+		"$(tb_json '" ".join(t["verdict"] + ":" + t["probe"]["status"] for t in r["targets"])')"
+	t_expect "probe/tailscale: no disagreement" "False" \
+		"$(tb_json 'any(f["code"] == "PROBE_DISAGREES" for f in r["findings"])')"
+	tb_ts_remove legacy
+	# a drop the host's netfilter does not hold (the provider stops answering):
+	# the simulation says reachable, the probe disagrees, and says so
+	tb_exec "$TB_PROV" iptables-legacy -A OUTPUT -p udp --sport 53 -j DROP
+	tb_audit "probe/outside" 2 --probe --dns 100.100.2.136
+	t_expect "probe/outside: a critical disagreement for udp" "True" \
+		"$(tb_json 'any(f["code"] == "PROBE_DISAGREES" and f["severity"] == "critical" for f in r["findings"])')"
+	tb_exec "$TB_PROV" iptables-legacy -F OUTPUT
+	fw_reset
+
+	# --- bad input: a malformed policy names file and line, exit 3 ---------------
+	printf '[Provider]\nName=x\nBogus=1\n' >"$WORK/bad.conf"
+	tb_audit "bad policy" 3 --policy "$WORK/bad.conf" --dns 100.100.2.136
+	case "$(cat "$WORK/err")" in *"bad.conf:3:"*) t_ok "bad policy: file and line named" ;;
+		*) t_fail "bad policy: message was: $(cat "$WORK/err")" ;; esac
+	tb_audit "unknown policy" 3 --policy nosuchcloud --dns 100.100.2.136
+}
+
+i=0
+for form in legacy nft nftables; do
+	tb_spawn "$form" form_job "$i" "$form"
+	i=$((i + 1))
 done
-
-# --- an ESTABLISHED,RELATED accept before the jump --------------------------
-tb_ts_install legacy new
-tb_exec "$TB_HOST" iptables-legacy -I INPUT 1 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-tb_audit "established-first" 1 --dns 100.100.2.136 --service 100.100.100.200:80/tcp
-check_kernel "established-first"
-t_expect "established-first: all reachable" "True" "$(tb_json 'all(t["verdict"] == "reachable" for t in r["targets"])')"
-tb_ts_remove legacy
-fw_reset
-
-# --- Huawei's resolver, the metadata service over tcp/80, an inbound health check
-tb_ts_install nft new
-tb_audit "huawei+metadata" 2 --dns 100.125.1.250 --service 100.100.100.200:80/tcp
-check_kernel "huawei+metadata"
-t_expect "huawei+metadata: three targets blocked" "3" \
-	"$(tb_json 'sum(t["verdict"] == "blocked" for t in r["targets"])')"
-tb_ts_remove nft
-fw_reset
-
-# --- an OUTPUT REJECT of the range: blocked on the request ------------------
-tb_exec "$TB_HOST" iptables-legacy -A OUTPUT -d 100.64.0.0/10 -j REJECT
-tb_audit "output-reject" 2 --dns 100.100.2.136
-check_kernel "output-reject"
-t_expect "output-reject: the request is what is dropped" "drop OUTPUT" \
-	"$(tb_json 'r["targets"][0]["request"]["verdict"] + " " + r["targets"][0]["blocked_by"]["chain"]')"
-fw_reset
-
-# --- an nft set holding 100.64.0.0/10 ----------------------------------------
-tb_nft_guard
-tb_audit "nft-set" 2 --dns 100.100.2.136
-check_kernel "nft-set"
-t_expect "nft-set: blocked by the set rule" "nftables guard input" \
-	"$(tb_json 'r["targets"][0]["blocked_by"]["backend"] + " " + r["targets"][0]["blocked_by"]["table"] + " " + r["targets"][0]["blocked_by"]["chain"]')"
-fw_reset
-
-# --- a drop only on -i tailscale0: reachable ---------------------------------
-tb_exec "$TB_HOST" iptables-legacy -A INPUT -i tailscale0 -s 100.64.0.0/10 -j DROP
-tb_audit "tailscale0-only" 0 --dns 100.100.2.136
-check_kernel "tailscale0-only"
-fw_reset
-
-# --- an exit node's default route in table 52: unroutable --------------------
-tb_ts_routing exitnode
-tb_audit "exit-node" 2 --dns 100.100.2.136
-check_kernel "exit-node"
-t_expect "exit-node: unroutable via tailscale0 in table 52" "unroutable tailscale0 52" \
-	"$(tb_json 'r["targets"][0]["verdict"] + " " + r["targets"][0]["route"]["dev"] + " " + r["targets"][0]["route"]["table"]')"
-tb_ts_unroute
-tb_ts_routing exitnode-throw-provider
-tb_audit "exit-node+throw" 0 --dns 100.100.2.136
-check_kernel "exit-node+throw"
-tb_ts_unroute
-
-# --- auto-discovery: the namespace's own resolv.conf, systemd-resolved, DMI --
-mkdir -p "/etc/netns/$TB_HOST"
-echo "nameserver 100.100.2.136" >"/etc/netns/$TB_HOST/resolv.conf"
-echo "Alibaba Cloud ECS" >"$WORK/dmi/product_name"
-tb_ts_install legacy new
-tb_audit "discovery" 2
-check_kernel "discovery"
-t_expect "discovery: provider detected" "alibaba" "$(tb_json 'r["provider"]')"
-t_expect "discovery: the resolver from resolv.conf" "True" \
-	"$(tb_json 'any(t["address"] == "100.100.2.136" and t["origin"] == "resolv.conf" for t in r["targets"])')"
-t_expect "discovery: the policy's metadata service" "True" \
-	"$(tb_json 'any(t["address"] == "100.100.100.200" and t["origin"] == "policy:alibaba" and t["port"] == 80 for t in r["targets"])')"
-echo "nameserver 127.0.0.53" >"/etc/netns/$TB_HOST/resolv.conf"
-echo "nameserver 100.100.2.138" >"$WORK/resolved.conf"
-CGNATCHECK_RESOLVED_CONF="$WORK/resolved.conf" tb_audit "discovery/resolved" 2
-t_expect "discovery/resolved: systemd-resolved's upstream" "True" \
-	"$(tb_json 'any(t["address"] == "100.100.2.138" and t["origin"] == "systemd-resolved" for t in r["targets"])')"
-tb_ts_remove legacy
-fw_reset
-
-# --- a health check from the provider's range to a listener port, configured
-# by overriding the shipped policy in the local policy directory ------------
-ip -n "$TB_PROV" addr add 100.64.0.1/32 dev lo
-sed 's/^Port=listener$/Port=8080/' "$top_srcdir/policies/alibaba.conf" >"$WORK/local/alibaba.conf"
-tb_ts_install legacy new
-tb_audit "health-check" 2 --policy alibaba --dns 100.100.2.136
-check_kernel "health-check"
-t_expect "health-check: an inbound target from the range" "True" \
-	"$(tb_json 'any(t["direction"] == "inbound" and t["port"] == 8080 and t["verdict"] == "blocked" for t in r["targets"])')"
-t_expect "health-check: the exception covers the range, to the listener only" "True" \
-	"$(tb_json 'any(t["direction"] == "inbound" and "-s 100.64.0.0/10 -i eth0 -p tcp -m tcp --dport 8080" in t["fix"]["command"] for t in r["targets"])')"
-tb_ts_remove legacy
-fw_reset
-rm -f "$WORK/local/alibaba.conf"
-
-# --- --probe: the live probe beside the simulated verdict -------------------
-# (last: real services replace the scenario's echo, which the oracle needs)
-tb_prov_services dns:53 http:80 ntp:123
-tb_audit "probe/clean" 0 --probe --dns 100.100.2.136 --service 100.100.100.200:80/tcp
-t_expect "probe/clean: every probe answered" "answered answered answered" \
-	"$(tb_json '" ".join(t["probe"]["status"] for t in r["targets"])')"
-tb_ts_install legacy new
-tb_audit "probe/tailscale" 2 --probe --dns 100.100.2.136 --service 100.100.100.200:80/tcp
-t_expect "probe/tailscale: blocked, and the probes time out" "blocked:timeout blocked:timeout blocked:timeout" \
-	"$(tb_json '" ".join(t["verdict"] + ":" + t["probe"]["status"] for t in r["targets"])')"
-t_expect "probe/tailscale: no disagreement" "False" \
-	"$(tb_json 'any(f["code"] == "PROBE_DISAGREES" for f in r["findings"])')"
-tb_ts_remove legacy
-# a drop the host's netfilter does not hold (the provider stops answering):
-# the simulation says reachable, the probe disagrees, and says so
-tb_exec "$TB_PROV" iptables-legacy -A OUTPUT -p udp --sport 53 -j DROP
-tb_audit "probe/outside" 2 --probe --dns 100.100.2.136
-t_expect "probe/outside: a critical disagreement for udp" "True" \
-	"$(tb_json 'any(f["code"] == "PROBE_DISAGREES" and f["severity"] == "critical" for f in r["findings"])')"
-tb_exec "$TB_PROV" iptables-legacy -F OUTPUT
-fw_reset
-
-# --- bad input: a malformed policy names file and line, exit 3 ---------------
-printf '[Provider]\nName=x\nBogus=1\n' >"$WORK/bad.conf"
-tb_audit "bad policy" 3 --policy "$WORK/bad.conf" --dns 100.100.2.136
-case "$(cat "$WORK/err")" in *"bad.conf:3:"*) t_ok "bad policy: file and line named" ;;
-	*) t_fail "bad policy: message was: $(cat "$WORK/err")" ;; esac
-tb_audit "unknown policy" 3 --policy nosuchcloud --dns 100.100.2.136
-
+tb_spawn "established, huawei, reject, set, tailscale0" others_job 3
+tb_spawn "exit node, discovery, health check" routing_job 4
+tb_spawn "--probe, bad input" probe_job 5
+tb_join
 t_done

@@ -10,8 +10,12 @@ set -euo pipefail
 tb_init
 command -v setpriv >/dev/null || t_skip "needs setpriv (util-linux)"
 tb_ns_add NS caps
-tb_tmpdir WORK
-export CGNATCHECK_POLICY_DIR="$top_srcdir/policies" CGNATCHECK_POLICY_LOCAL_DIR="$WORK" CGNATCHECK_DMI_DIR="$WORK"
+# --user nobody reads the policies, the (empty) local policy directory and
+# the DMI directory: all in directories every user can reach (the tree may
+# be a clone under /root, mode 700)
+tb_tmpdir_shared WORK
+tb_policies_shared POLICIES
+export CGNATCHECK_POLICY_DIR="$POLICIES" CGNATCHECK_POLICY_LOCAL_DIR="$WORK" CGNATCHECK_DMI_DIR="$WORK"
 
 # CAP_NET_ADMIN is bit 12, CAP_NET_RAW bit 13
 want=0000000000003000
@@ -30,7 +34,6 @@ case "$line" in *"NoNewPrivs: 1"*) t_ok "no-new-privs set" ;; *) t_fail "NoNewPr
 # capabilities in every set, no supplementary group except root's when the
 # kernel's lists of iptables-legacy tables (0440 root:root) need it
 uid=$(id -u nobody) gid=$(id -g nobody)
-chmod 0755 "$WORK"   # nobody reads the (empty) local policy and DMI directories
 status=0
 tb_exec "$NS" "$CGNATCHECK" -vv --user nobody --dns 192.0.2.53 >/dev/null 2>"$WORK/err" || status=$?
 t_expect "--user nobody: the audit runs" 2 "$status"
@@ -52,6 +55,29 @@ for f in CapEff CapPrm CapBnd; do
 done
 case "$line" in *"CapAmb: 0000000000000000"*"NoNewPrivs: 1"*) t_ok "--user: nothing ambient, no-new-privs" ;;
 	*) t_fail "--user: CapAmb/NoNewPrivs: $line" ;; esac
+# a local policy directory the user cannot read (root's, mode 700): the
+# audit stops (exit 3) and names the directory and why, never audits
+# silently without the policies in it
+tb_tmpdir_shared LOCKED
+mkdir -m 0700 "$LOCKED/policies.d"
+cp "$POLICIES/tailscale.conf" "$LOCKED/policies.d/"
+status=0
+CGNATCHECK_POLICY_LOCAL_DIR="$LOCKED/policies.d" tb_exec "$NS" "$CGNATCHECK" --user nobody --dns 192.0.2.53 \
+	>"$WORK/out" 2>"$WORK/err" || status=$?
+t_expect "--user nobody, a policy directory it cannot read: exit 3" 3 "$status"
+case "$(cat "$WORK/err")" in *"$LOCKED/policies.d"*"Permission denied"*) t_ok "... and the error names the directory and why" ;;
+	*) t_fail "unreadable policy directory: $(cat "$WORK/err")" ;; esac
+t_expect "... and no report" "" "$(cat "$WORK/out")"
+# a policy file in a readable directory that the user cannot read (0600)
+mkdir -m 0755 "$LOCKED/open.d"
+install -m 0600 "$POLICIES/tailscale.conf" "$LOCKED/open.d/local.conf"
+status=0
+CGNATCHECK_POLICY_LOCAL_DIR="$LOCKED/open.d" tb_exec "$NS" "$CGNATCHECK" --user nobody --dns 192.0.2.53 \
+	>"$WORK/out" 2>"$WORK/err" || status=$?
+t_expect "--user nobody, a policy file it cannot read: exit 3" 3 "$status"
+case "$(cat "$WORK/err")" in *"$LOCKED/open.d/local.conf"*"Permission denied"*) t_ok "... and the error names the file and why" ;;
+	*) t_fail "unreadable policy file: $(cat "$WORK/err")" ;; esac
+
 status=0
 tb_exec "$NS" "$CGNATCHECK" --user no-such-user-cgnatcheck --dns 192.0.2.53 >/dev/null 2>"$WORK/err" || status=$?
 t_expect "--user with an unknown user: exit 3" 3 "$status"

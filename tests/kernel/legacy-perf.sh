@@ -2,23 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # legacy_collect() on a kube-proxy sized nat table (tests/bench/kube-gen.py,
 # 3 endpoints a service, the nat table alone: KUBE-SERVICES, KUBE-SVC-* with
-# "-m statistic", KUBE-SEP-* with DNAT),
-# loaded with iptables-legacy-restore into a namespace of its own, against
-# iptables-legacy-save on the same table:
-#   * the rendered model equals iptables-legacy-save's text
-#   * collecting (libiptc snapshot + model) costs no more CPU than
-#     iptables-legacy-save (snapshot + text); best of CG_PERF_RUNS runs each,
-#     CPU time rather than wall time so a busy machine does not decide
-#   * the model's arena size is printed next to the size of the text
+# "-m statistic", KUBE-SEP-* with DNAT), loaded with iptables-legacy-restore
+# into a namespace of its own: the rendered model equals
+# iptables-legacy-save's text, every jump resolved and every extension
+# decoded. Its CPU time and the model's arena size are printed, not judged:
+# the comparison with iptables-legacy-save (within 1.5x) is the benchmark's
+# (tests/bench/collect-speed.sh).
 #
-# CG_PERF_RULES (default 30000; 300000 for the kube-proxy scale figures) and
-# CG_PERF_RUNS (default 3) size the test.
+# CG_PERF_RULES (default 30000; 300000 for the kube-proxy scale figures)
+# sizes the test.
 set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
 
 DUMP=$top_builddir/tests/kernel/legacy-dump
 rules=${CG_PERF_RULES:-30000}
-runs=${CG_PERF_RUNS:-3}
 
 tb_test_init iptables-legacy-restore iptables-legacy-save python3 "$DUMP"
 tb_tmpdir tmp
@@ -40,38 +37,14 @@ else
 	diff -u "$tmp/expected" "$tmp/got" | head -20 >&2 || true
 fi
 
-# CPU milliseconds of a command (user + sys of it and its children)
-cpu_ms() {
-	local t
-	t=$( { TIMEFORMAT='%3U %3S'; time "$@" >/dev/null 2>&1; } 2>&1 )
-	awk -v u="${t% *}" -v s="${t#* }" 'BEGIN { printf "%d\n", (u + s) * 1000 }'
-}
-
-best_save=999999999 best_collect=999999999 best_collect_wall=999999999
-for ((i = 0; i < runs; i++)); do
-	ms=$(cpu_ms tb_exec "$ns" iptables-legacy-save -t nat)
-	((ms < best_save)) && best_save=$ms
-	stats=$(tb_exec "$ns" "$DUMP" -4 -t nat --no-print --stats 2>&1 >/dev/null)
-	cpu=$(sed -n 's/.*collect_cpu_ms=\([0-9]*\).*/\1/p' <<<"$stats")
-	wall=$(sed -n 's/.*collect_ms=\([0-9]*\).*/\1/p' <<<"$stats")
-	arena=$(sed -n 's/.*arena_bytes=\([0-9]*\).*/\1/p' <<<"$stats")
-	((cpu < best_collect)) && best_collect=$cpu
-	((wall < best_collect_wall)) && best_collect_wall=$wall
-done
+t_run tb_exec "$ns" "$DUMP" -4 -t nat --check --no-print --stats
+t_expect "legacy_collect(): every jump resolved, every extension decoded" "unresolved=0 undecoded=0" \
+	"$(grep -o 'unresolved=[0-9]* undecoded=[0-9]*' <<<"$t_err" || true)"
+cpu=$(sed -n 's/.*collect_cpu_ms=\([0-9]*\).*/\1/p' <<<"$t_err")
+wall=$(sed -n 's/.*collect_ms=\([0-9]*\).*/\1/p' <<<"$t_err")
+arena=$(sed -n 's/.*arena_bytes=\([0-9]*\).*/\1/p' <<<"$t_err")
 text=$(wc -c <"$tmp/expected")
-echo "rules=$rules iptables-legacy-save: ${best_save} ms CPU; legacy_collect: ${best_collect} ms CPU" \
-	"(${best_collect_wall} ms wall); arena ${arena} bytes = $(awk -v a="$arena" -v t="$text" \
-	'BEGIN { printf "%.1f", a / t }') x the ${text} bytes of iptables-save text" >&2
-# A sanitizer build runs several times slower: its figures are printed,
-# not compared.
-if t_sanitized "$DUMP" 'libasan|libubsan'; then
-	t_ok "sanitizer build: timings printed, not compared"
-elif ((best_collect <= best_save * 3 / 2)); then
-	# a margin for a loaded machine (tests run in parallel); a quadratic
-	# regression would be many times slower, not 1.5x
-	t_ok "legacy_collect (${best_collect} ms CPU) vs iptables-legacy-save (${best_save} ms CPU): within 1.5x"
-else
-	t_fail "legacy_collect took ${best_collect} ms CPU, iptables-legacy-save ${best_save} ms CPU ($rules rules)"
-fi
+echo "rules=$rules legacy_collect: ${cpu:-?} ms CPU (${wall:-?} ms wall); arena ${arena:-?} bytes," \
+	"the iptables-save text ${text} bytes" >&2
 
 t_done

@@ -9,6 +9,7 @@ set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
 SIM="$top_builddir/tests/kernel/nf-simulate"
 tb_test_init "$SIM"
+PROBE=$(tb_prog cg-probe) || exit 99
 
 flows() {
 	cat <<FLOWS
@@ -22,30 +23,47 @@ chromeos out $TB_HOST_IP 100.115.92.5 udp 40007 53 eth0
 FLOWS
 }
 
-# kernel: the same flows for real (ID [cg-probe options])
-kernel_word() {
-	local id=$1
-	shift
-	case $id in
-	dns-udp) tb_probe 100.100.2.136 53 udp "$@" ;;
-	dns-tcp) tb_probe 100.100.2.136 53 tcp "$@" ;;
-	dns2) tb_probe 100.100.2.138 53 udp "$@" ;;
-	meta) tb_probe 100.100.100.200 80 tcp "$@" ;;
-	gw) tb_probe "$TB_GW" 53 udp "$@" ;;
-	hc) tb_probe_inbound 8080 tcp "$@" ;;
-	chromeos) tb_probe 100.115.92.5 53 udp "$@" ;;
+# kernel: the same flows for real: the prober's namespace and cg-probe's
+# arguments for flow ID
+kernel_args() {
+	case $1 in
+	dns-udp) echo "$TB_HOST 100.100.2.136 53 udp" ;;
+	dns-tcp) echo "$TB_HOST 100.100.2.136 53 tcp" ;;
+	dns2) echo "$TB_HOST 100.100.2.138 53 udp" ;;
+	meta) echo "$TB_HOST 100.100.100.200 80 tcp" ;;
+	gw) echo "$TB_HOST $TB_GW 53 udp" ;;
+	hc) echo "$TB_PROV --from 100.100.2.136 $TB_HOST_IP 8080 tcp" ;;
+	chromeos) echo "$TB_HOST 100.115.92.5 53 udp" ;;
 	esac
 }
 
+# kernel_word ID [cg-probe options]: one flow on its own (conntrack flushed)
+kernel_word() {
+	local id=$1 a
+	shift
+	read -ra a <<<"$(kernel_args "$id")"
+	tb_probe_from "${a[0]}" "${a[@]: -3}" "$@" "${a[@]:1:${#a[@]}-4}"
+}
+
 check_layout() {
-	local form=$1 variant=$2 label=$3 out id verdict rest word want drop_index
+	local form=$1 variant=$2 label=$3 out id verdict rest word want drop_index a
+	local -a pids=()
 	out=$(flows | tb_exec "$TB_HOST" "$SIM") || { t_fail "$label: nf-simulate failed"; return; }
 	# ts-input's CGNAT DROP: its 1-based index in the chain
 	drop_index=$(tb_chain_rules "$form" 4 filter ts-input 2>/dev/null |
 		grep -n -E -- '(-s 100\.64\.0\.0/10 ! -i tailscale0 -j DROP|100\.64\.0\.0/10 .*drop)' |
 		cut -d: -f1 | head -1 || true)
+	# the kernel: every flow at once, once the connections of the layout
+	# before are forgotten (each flow its own ports: they do not meet)
+	tb_ct_flush "$TB_HOST" "$TB_PROV"
 	while read -r id verdict rest; do
-		word=$(kernel_word "$id" || true)
+		read -ra a <<<"$(kernel_args "$id")"
+		tb_exec "${a[0]}" "$PROBE" "${a[@]:1}" >"$KW/$id" 2>/dev/null &
+		pids+=($!)
+	done <<<"$out"
+	wait "${pids[@]}" 2>/dev/null || true
+	while read -r id verdict rest; do
+		word=; read -r word <"$KW/$id" || true
 		# a loaded machine can miss the short deadline: ask again before disagreeing
 		[ "$word" = timeout ] && [ "$verdict" = reachable ] && word=$(kernel_word "$id" --timeout 3000 || true)
 		if [ "$word" = reply ]; then want=reachable; else want=blocked; fi
@@ -107,12 +125,21 @@ iptables_restore() { # FORM < rules
 	esac
 }
 
-tb_scenario
-tb_host_listen 8080/tcp
-# a ChromeOS-range address on the provider side (Tailscale's RETURN carve-out)
-ip -n "$TB_PROV" addr add 100.115.92.5/32 dev lo
+tb_fw_reset() {
+	local t
+	tb_exec "$TB_HOST" nft flush ruleset
+	for t in raw mangle nat filter; do
+		tb_exec "$TB_HOST" iptables-legacy -t "$t" -F 2>/dev/null || true
+		tb_exec "$TB_HOST" iptables-legacy -t "$t" -X 2>/dev/null || true
+	done
+	tb_exec "$TB_HOST" iptables-legacy -P INPUT ACCEPT 2>/dev/null || true
+}
 
-for form in legacy nft nftables; do
+# form I FORM: every layout of FORM in test bed I
+form() {
+	local form=$2 variant
+	tb_use_bed "$1"
+	tb_tmpdir KW   # the kernel's words
 	check_layout "$form" none "$form/no firewall"
 	for variant in new old nodivert return; do
 		tb_ts_install "$form" "$variant"
@@ -123,10 +150,6 @@ for form in legacy nft nftables; do
 		fi
 		tb_ts_remove "$form"
 	done
-	tb_fw_reset() { tb_exec "$TB_HOST" nft flush ruleset; for t in raw mangle nat filter; do
-		tb_exec "$TB_HOST" iptables-legacy -t "$t" -F 2>/dev/null || true
-		tb_exec "$TB_HOST" iptables-legacy -t "$t" -X 2>/dev/null || true; done
-		tb_exec "$TB_HOST" iptables-legacy -P INPUT ACCEPT 2>/dev/null || true; }
 
 	# an ESTABLISHED,RELATED accept placed before the jump (INPUT #1, after
 	# tailscaled wrote its jump) lets the reply through
@@ -140,7 +163,7 @@ for form in legacy nft nftables; do
 	tb_ts_remove "$form"
 	tb_fw_reset
 
-	[ "$form" = nftables ] && continue
+	[ "$form" = nftables ] && return
 	# Docker and ufw coexisting with Tailscale (iptables forms)
 	iptables_restore "$form" <<<"$DOCKER_RULES"
 	iptables_restore "$form" <<<"$UFW_RULES"
@@ -149,5 +172,19 @@ for form in legacy nft nftables; do
 	check_layout "$form" new "$form/docker+ufw+tailscale"
 	tb_ts_remove "$form"
 	tb_fw_reset
+}
+
+# one test bed per form, the forms at once
+bed_setup() {
+	tb_host_listen 8080/tcp || tb_die "the host's listener did not start"
+	# a ChromeOS-range address on the provider side (Tailscale's RETURN carve-out)
+	ip -n "$TB_PROV" addr add 100.115.92.5/32 dev lo
+}
+tb_beds 3 bed_setup
+i=0
+for f in legacy nft nftables; do
+	tb_spawn "$f" form "$i" "$f"
+	i=$((i + 1))
 done
+tb_join
 t_done

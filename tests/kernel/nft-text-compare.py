@@ -3,6 +3,7 @@
 """Compares the renderer's rules (tests/kernel/nft-text-dump) with `nft -a list ruleset`.
 
     nft-text-compare.py NFT_LISTING DUMP [LABEL]
+    nft-text-compare.py --batch FILE   (lines of NFT_LISTING, DUMP, LABEL: tab-separated)
 
 Rules are matched by family, table, chain and handle. nft's text is taken
 as it prints it inside the chain, with counter values reduced to `counter`
@@ -100,14 +101,12 @@ def parse_dump(text):
     return tables, rules
 
 
-def main():
-    if len(sys.argv) not in (3, 4):
-        sys.exit("usage: nft-text-compare.py NFT_LISTING DUMP [LABEL]")
-    label = sys.argv[3] if len(sys.argv) == 4 else ""
+def compare(listing, dump, label):
+    """Prints the differences and the summary line; 0, 1 or 2 as main."""
     try:
-        with open(sys.argv[1]) as f:
+        with open(listing) as f:
             nft = parse_listing(f.read())
-        with open(sys.argv[2]) as f:
+        with open(dump) as f:
             tables, ours = parse_dump(f.read())
     except (OSError, ValueError) as e:
         print(f"{label}: {e}", file=sys.stderr)
@@ -137,6 +136,22 @@ def main():
         bad += 1
     print(f"{label}: {same} identical, {excused} documented exceptions, {bad} wrong")
     return 1 if bad else 0
+
+
+def main():
+    # --batch FILE: one comparison per line of FILE (NFT_LISTING, DUMP and
+    # LABEL separated by tabs), in one run (a Python start-up each costs
+    # more than the comparison); the worst status of them
+    if len(sys.argv) == 3 and sys.argv[1] == "--batch":
+        worst = 0
+        with open(sys.argv[2]) as f:
+            for line in f:
+                listing, dump, label = line.rstrip("\n").split("\t")
+                worst = max(worst, compare(listing, dump, label))
+        return worst
+    if len(sys.argv) not in (3, 4):
+        sys.exit("usage: nft-text-compare.py NFT_LISTING DUMP [LABEL] | --batch FILE")
+    return compare(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else "")
 
 
 if __name__ == "__main__":

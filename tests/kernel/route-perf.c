@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Performance check: 100,000 routes in three tables (installed with
- * `ip -batch` in the test namespace, not timed), then one timed pass of
- * dump + index + 1,000 lookups. Fails above the budget (default 1 s).
+/* A large routing state: ROUTES routes in three tables (installed with
+ * `ip -batch` in the test namespace, not timed), then RUNS timed passes of
+ * dump + index + LOOKUPS lookups. Every installed route must be collected
+ * (exit 1 otherwise). With a BUDGET_MS above 0 the best pass must also fit
+ * in it (exit 1 otherwise): tests/bench/collect-speed.sh judges the speed,
+ * tests/kernel/route-perf.sh (make check) only what is collected.
  *
- *   route-perf [ROUTES [LOOKUPS [BUDGET_MS]]]
+ *   route-perf [ROUTES [LOOKUPS [BUDGET_MS [RUNS]]]]
  *
- * Run it through tests/kernel/route-perf.sh, inside a network namespace. */
+ * Run it inside a network namespace of its own (it refuses to run in the
+ * machine's). */
 #include "config.h"
 
 #include <stdio.h>
@@ -68,10 +72,9 @@ int main(int argc, char *argv[])
 {
 	long routes = argc > 1 ? atol(argv[1]) : 100000;
 	long lookups = argc > 2 ? atol(argv[2]) : 1000;
-	double budget = argc > 3 ? atof(argv[3]) : 1000.0;
-	_cleanup_route_state_ struct route_state st;
-	double t0, t1, t2;
-	long routed = 0;
+	double budget = argc > 3 ? atof(argv[3]) : 0.0;
+	long runs = argc > 4 ? atol(argv[4]) : 1;
+	double best = -1;
 
 	if (!test_in_own_netns()) {
 		fprintf(stderr, "route-perf: refusing to run outside a test network namespace "
@@ -82,31 +85,42 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "route-perf: cannot run ip -batch\n");
 		return 99;
 	}
-	route_state_init(&st);
+	for (long run = 0; run < (runs > 0 ? runs : 1); run++) {
+		_cleanup_route_state_ struct route_state st;
+		double t0, t1, t2;
+		long routed = 0;
 
-	t0 = now_ms();
-	if (route_state_collect(&st) < 0)
-		return 99;
-	t1 = now_ms();
-	for (long i = 0; i < lookups; i++) {
-		struct route_packet p = { .dst = { .family = AF_INET } };
-		struct route_result r;
-		p.dst.v4.s_addr = htonl(rnd32());
-		if (i % 4 == 0)
-			addr_parse("10.0.0.1", &p.src);
-		if (route_lookup(&st, &p, &r) < 0)
+		route_state_init(&st);
+		t0 = now_ms();
+		if (route_state_collect(&st) < 0)
 			return 99;
-		routed += r.error == 0;
-	}
-	t2 = now_ms();
+		t1 = now_ms();
+		for (long i = 0; i < lookups; i++) {
+			struct route_packet p = { .dst = { .family = AF_INET } };
+			struct route_result r;
+			p.dst.v4.s_addr = htonl(rnd32());
+			if (i % 4 == 0)
+				addr_parse("10.0.0.1", &p.src);
+			if (route_lookup(&st, &p, &r) < 0)
+				return 99;
+			routed += r.error == 0;
+		}
+		t2 = now_ms();
 
-	printf("route-perf: %zu routes dumped and indexed in %.1f ms; %ld lookups in %.1f ms "
-	       "(%.2f us each, %ld routed); total %.1f ms (budget %.0f ms)\n",
-	       st.n_routes, t1 - t0, lookups, t2 - t1, (t2 - t1) * 1000.0 / (double)(lookups ? lookups : 1),
-	       routed, t2 - t0, budget);
-	if ((long)st.n_routes < routes) {
-		fprintf(stderr, "route-perf: only %zu of %ld routes were installed\n", st.n_routes, routes);
-		return 99;
+		printf("route-perf: %zu routes dumped and indexed in %.1f ms; %ld lookups in %.1f ms "
+		       "(%.2f us each, %ld routed); total %.1f ms\n",
+		       st.n_routes, t1 - t0, lookups, t2 - t1,
+		       (t2 - t1) * 1000.0 / (double)(lookups ? lookups : 1), routed, t2 - t0);
+		if ((long)st.n_routes < routes) {
+			fprintf(stderr, "route-perf: only %zu of %ld routes were collected\n", st.n_routes, routes);
+			return 1;
+		}
+		if (best < 0 || t2 - t0 < best)
+			best = t2 - t0;
 	}
-	return t2 - t0 <= budget ? 0 : 1;
+	if (budget > 0) {
+		printf("route-perf: best %.1f ms (budget %.0f ms)\n", best, budget);
+		return best <= budget ? 0 : 1;
+	}
+	return 0;
 }

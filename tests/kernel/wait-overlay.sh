@@ -12,31 +12,37 @@
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
 tb_test_init python3
-tb_audit_env WORK
-tb_scenario
 
 # 1. no overlay: waits the whole time, warns, audits
-start=$(t_now_ms)
-status=0
-tb_exec "$TB_HOST" "$CGNATCHECK" -v --wait-overlay=2 --dns 100.100.2.136 >"$WORK/out" 2>"$WORK/err" || status=$?
-ms=$(($(t_now_ms) - start))
-t_expect "no overlay: the audit's exit status (reachable)" 0 "$status"
-# waited the whole timeout (the warning below says it gave up; no upper
-# bound on the time: a loaded machine is slow)
-[ "$ms" -ge 2000 ] && t_ok "no overlay: waited the 2 s ($ms ms)" ||
-	t_fail "no overlay: took $ms ms (expected at least 2000)"
-grep -q "none of the chains of tailscale (ts-input ts-forward ts-postrouting) appeared within 2 s" "$WORK/err" &&
-	t_ok "no overlay: the warning names the chains" || t_fail "no overlay: stderr: $(cat "$WORK/err")"
-grep -q "waiting up to 2 s for the chains of tailscale" "$WORK/err" && t_ok "no overlay: progress logged at info level" ||
-	t_fail "no overlay: no progress message: $(cat "$WORK/err")"
-grep -q "reachable  dns 100.100.2.136" "$WORK/out" && t_ok "no overlay: then audits" || t_fail "no report: $(cat "$WORK/out")"
-# without -v only the warning shows
-status=0
-tb_exec "$TB_HOST" "$CGNATCHECK" --quiet --wait-overlay=1 --dns 100.100.2.136 >/dev/null 2>"$WORK/err" || status=$?
-t_expect "no overlay, quiet: one line on stderr, the warning" 1 "$(grep -c . "$WORK/err")"
+no_overlay() { # BED
+	tb_use_bed "$1"
+	tb_audit_env WORK
+	start=$(t_now_ms)
+	status=0
+	tb_exec "$TB_HOST" "$CGNATCHECK" -v --wait-overlay=2 --dns 100.100.2.136 >"$WORK/out" 2>"$WORK/err" || status=$?
+	ms=$(($(t_now_ms) - start))
+	t_expect "no overlay: the audit's exit status (reachable)" 0 "$status"
+	# waited the whole timeout (the warning below says it gave up; no upper
+	# bound on the time: a loaded machine is slow)
+	[ "$ms" -ge 2000 ] && t_ok "no overlay: waited the 2 s ($ms ms)" ||
+		t_fail "no overlay: took $ms ms (expected at least 2000)"
+	grep -q "none of the chains of tailscale (ts-input ts-forward ts-postrouting) appeared within 2 s" "$WORK/err" &&
+		t_ok "no overlay: the warning names the chains" || t_fail "no overlay: stderr: $(cat "$WORK/err")"
+	grep -q "waiting up to 2 s for the chains of tailscale" "$WORK/err" && t_ok "no overlay: progress logged at info level" ||
+		t_fail "no overlay: no progress message: $(cat "$WORK/err")"
+	grep -q "reachable  dns 100.100.2.136" "$WORK/out" && t_ok "no overlay: then audits" || t_fail "no report: $(cat "$WORK/out")"
+	# without -v only the warning shows
+	status=0
+	tb_exec "$TB_HOST" "$CGNATCHECK" --quiet --wait-overlay=1 --dns 100.100.2.136 >/dev/null 2>"$WORK/err" || status=$?
+	t_expect "no overlay, quiet: one line on stderr, the warning" 1 "$(grep -c . "$WORK/err")"
+}
 
 # 2. the overlay arrives 1 s after the start
-for form in legacy nft nftables; do
+# (each form in a test bed of its own, at once with the others)
+overlay_arrives() { # BED FORM
+	local form=$2 installer start status ms
+	tb_use_bed "$1"
+	tb_audit_env WORK
 	(sleep 1 && tb_ts_install "$form" new) >"$WORK/install.log" 2>&1 &
 	installer=$!
 	start=$(t_now_ms)
@@ -71,5 +77,14 @@ for form in legacy nft nftables; do
 
 	tb_exec "$TB_HOST" "$CGNATCHECK" --undo >/dev/null
 	tb_ts_remove "$form"
+}
+
+tb_beds 4
+tb_spawn "no overlay" no_overlay 0
+i=1
+for form in legacy nft nftables; do
+	tb_spawn "$form" overlay_arrives "$i" "$form"
+	i=$((i + 1))
 done
+tb_join
 t_done

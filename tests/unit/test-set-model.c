@@ -161,7 +161,8 @@ static void test_resolve_large(void)
 	printf("resolved %u jumps over %u chains in %.3f s (%u to missing chains)\n", n_rules, n_chains,
 	       t1 - t0, unresolved);
 	CHECK(unresolved > 0 && unresolved < n_rules / 100);
-	CHECK(t1 - t0 < 2.0);
+	/* the time is printed, not judged: the benchmark holds it to 2 s
+	 * (tests/bench/collect-speed.sh --parts model) */
 	ruleset_free(&rs);
 }
 

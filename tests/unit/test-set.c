@@ -328,12 +328,9 @@ static void test_interval_million(void)
 	printf("interval set: %u ranges (%u elements): index built in %.3f s, "
 	       "%u lookups (%u hits) in %.3f s\n",
 	       n_ranges, n, t1_build - t0, n_lookups, hits, t2 - t1);
-#if !defined(__SANITIZE_ADDRESS__)
-	/* a sanitizer build is several times slower: printed, not judged.
-	 * The bound is loose on purpose (tests run in parallel on a loaded
-	 * machine); a scan instead of a search would take minutes. */
-	CHECK(t2 - t1 < 2.0);
-#endif
+	/* printed, not judged: the benchmark holds the lookups to 2 s
+	 * (tests/bench/collect-speed.sh --parts model); a scan instead of a
+	 * search would take minutes */
 
 	/* the same set shuffled: the sort path, timed for information */
 	struct cg_set u = { .name = "million-shuffled", .key_len = 4, .flags = CG_SET_INTERVAL };

@@ -4,8 +4,8 @@
 
     diff.py BEFORE AFTER
 
-For each test, the n-th run of cgnatcheck with the same arguments is paired
-between the two captures, and its stdout and stderr compared after the
+For each test, the n-th run of cgnatcheck with the same arguments in the
+same network namespace is paired between the two captures, and its stdout and stderr compared after the
 parts that differ from run to run by nature are masked: temporary paths,
 the trees' own paths, times of day and durations, process ids in namespace
 names, the changes log's timestamps, probe durations and --keep's count of
@@ -46,7 +46,13 @@ def load(root):
                 args = open(os.path.join(r, "args"), "rb").read().split(b"\0")[:-1]
             except FileNotFoundError:
                 continue
-            key = tuple(mask(a.decode(errors="replace"), root) for a in args)
+            try:
+                # the namespace (a test bed of a test's own): tests run cases
+                # at once, whose runs with the same arguments come in any order
+                netns = open(os.path.join(r, "netns"), "rb").read().decode(errors="replace").strip()
+            except FileNotFoundError:
+                netns = ""
+            key = (mask(netns, root),) + tuple(mask(a.decode(errors="replace"), root) for a in args)
             i = seen.get(key, 0)
             seen[key] = i + 1
             outs = []
@@ -78,8 +84,8 @@ def main():
     a, b = load(before), load(after)
     same = differ = missing = 0
     for k in sorted(set(a) | set(b)):
-        test, args, i = k
-        label = f"{test}: cgnatcheck {' '.join(args)} (run {i + 1})"
+        test, key, i = k
+        label = f"{test}: cgnatcheck {' '.join(key[1:])}{' in ' + key[0] if key[0] else ''} (run {i + 1})"
         if k not in a or k not in b:
             missing += 1
             print(f"only in {'after' if k not in a else 'before'}: {label}")

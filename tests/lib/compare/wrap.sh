@@ -15,4 +15,7 @@ while ! mkdir "$dir/$n" 2>/dev/null; do
 	n=$((n + 1))
 done
 printf '%s\0' "$@" >"$dir/$n/args"
+# the namespace it runs in: tests run cases at once in test beds of their
+# own (tb_spawn), so runs with the same arguments pair up by namespace too
+ip netns identify 2>/dev/null >"$dir/$n/netns" || true
 exec "$real" "$@" > >(tee "$dir/$n/stdout") 2> >(tee "$dir/$n/stderr" >&2)

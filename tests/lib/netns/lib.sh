@@ -14,7 +14,22 @@
 #   tb_exec NS CMD...    run CMD inside namespace NS (a full name from tb_ns_add)
 #   tb_bg NS CMD...      start CMD in the background inside NS; killed at cleanup
 #   tb_tmpdir VAR        a temporary directory, removed at cleanup
+#   tb_tmpdir_shared VAR a temporary directory every user can reach and read
+#                        (for cgnatcheck --user nobody), removed at cleanup
+#   tb_policies_shared VAR
+#                        a copy of the shipped policies nobody can read, its
+#                        path in VAR (the tree may be a clone under /root)
 #   tb_cleanup           remove everything this test made (runs from the trap)
+#   tb_spawn LABEL CMD...
+#                        runs CMD (a function of the test) in the background,
+#                        beside the test: independent cases on namespaces of
+#                        their own at once. Its checks (t_ok/t_fail) count
+#                        as the test's; what it makes (tb_ns_add, tb_bg,
+#                        tb_tmpdir) is cleaned up with the test's.
+#   tb_join              waits for every tb_spawn job, prints each one's
+#                        output in turn (labelled) and adds up its checks; a
+#                        job that ended early fails the test, one that ended
+#                        with 99 ends it with 99
 #
 # Programs (built by `make check` in tests/lib/netns/):
 #   cg-echo  [--ready-file PATH] PORT/udp|PORT/tcp ...
@@ -70,6 +85,16 @@
 #       Names and addresses are exported: TB_HOST TB_PROV TB_HOST_IP TB_GW
 #       TB_HOST_IP6 TB_PROV_IP6 TB_SVC_IP6 TB_TS_IP TB_TS_IP6 TB_TUN.
 #
+#   tb_scenario SUFFIX
+#       the same with namespaces host<SUFFIX> and prov<SUFFIX>: several test
+#       beds side by side
+#   tb_beds N [SETUP...]
+#       N test beds (tb_scenario 0 .. N-1), each followed by SETUP (run with
+#       it as the current bed); for jobs that run at once (tb_spawn), made
+#       before them so that the test's cleanup has them
+#   tb_use_bed I
+#       makes bed I the current one: TB_HOST, TB_PROV (and the responder's
+#       pid, for tb_prov_services)
 #   tb_topology HOST-NAME PROV-NAME
 #       tb_scenario's namespaces, links, addresses and routes, without its
 #       responder (for a test that sends no traffic)
@@ -166,9 +191,49 @@ TB_PREFIX="cgt$$-"
 TB_NAMESPACES=()
 TB_PIDS=()
 TB_TMPDIRS=()
+# tb_spawn's jobs: their pids and labels, and their files (output, checks
+# and the register of what each made) in TB_JOB_DIR
+TB_JOBS=()
+TB_JOB_LABELS=()
+TB_JOB_DIR=
+# in a tb_spawn job: the file that registers what it makes for the test's
+# cleanup (a job's own arrays die with it)
+TB_REGISTER=
+
+# tb__register KIND VALUE: in a job, notes what it made (ns, pid, dir)
+tb__register() {
+	[ -z "$TB_REGISTER" ] || printf '%s %s\n' "$1" "$2" >>"$TB_REGISTER"
+}
+
+# tb__adopt FILE: takes over what a job registered
+tb__adopt() {
+	local kind value
+	[ -f "$1" ] || return 0
+	while read -r kind value; do
+		case $kind in
+		ns) TB_NAMESPACES+=("$value") ;;
+		pid) TB_PIDS+=("$value") ;;
+		dir) TB_TMPDIRS+=("$value") ;;
+		esac
+	done <"$1"
+	: >"$1"
+}
 
 tb_cleanup() {
-	local pid ns d
+	local pid ns d f
+	# jobs first: stopped, and what they made taken over
+	for pid in "${TB_JOBS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${TB_JOBS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	if [ -n "$TB_JOB_DIR" ]; then
+		for f in "$TB_JOB_DIR"/*.reg; do
+			tb__adopt "$f"
+		done
+	fi
+	TB_JOBS=()
 	for pid in "${TB_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null || true
 	done
@@ -223,6 +288,7 @@ tb_ns_add() {
 	local tb__ns="$TB_PREFIX$2"
 	ip netns add "$tb__ns" || { echo "tb_ns_add: cannot create namespace $tb__ns" >&2; return 1; }
 	TB_NAMESPACES+=("$tb__ns")
+	tb__register ns "$tb__ns"
 	ip -n "$tb__ns" link set lo up
 	printf -v "$1" '%s' "$tb__ns"
 }
@@ -238,6 +304,7 @@ tb_bg() {
 	shift
 	ip netns exec "$ns" "$@" &
 	TB_PIDS+=("$!")
+	tb__register pid "$!"
 }
 
 # tb_tmpdir VAR: a temporary directory removed at cleanup, its path in VAR.
@@ -245,7 +312,93 @@ tb_tmpdir() {
 	local tb__d # not `d`: see tb_ns_add
 	tb__d=$(mktemp -d "${TMPDIR:-/tmp}/cgnatcheck-test.XXXXXX")
 	TB_TMPDIRS+=("$tb__d")
+	tb__register dir "$tb__d"
 	printf -v "$1" '%s' "$tb__d"
+}
+
+tb_spawn() {
+	local label=$1 f
+	shift
+	[ -n "$TB_JOB_DIR" ] || tb_tmpdir TB_JOB_DIR
+	f="$TB_JOB_DIR/${#TB_JOB_LABELS[@]}"
+	: >"$f.reg"
+	(
+		# the test's traps clean up; a job only stops
+		trap - EXIT
+		trap 'exit 130' INT TERM HUP
+		TB_REGISTER=$f.reg TB_JOBS=() TB_JOB_LABELS=() TB_JOB_DIR=
+		t_checks=0 t_failures=0
+		tb__t0=$EPOCHREALTIME
+		"$@"
+		echo "$t_checks $t_failures $(awk -v a="$tb__t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')" \
+			>"$f.count"
+	) >"$f.out" 2>"$f.err" &
+	TB_JOBS+=("$!")
+	TB_JOB_LABELS+=("$label")
+}
+
+tb_join() {
+	local i f st checks failures secs hard=0
+	for i in "${!TB_JOBS[@]}"; do
+		st=0
+		wait "${TB_JOBS[i]}" || st=$?
+		f="$TB_JOB_DIR/$i"
+		tb__adopt "$f.reg"
+		secs=
+		[ ! -s "$f.count" ] || read -r checks failures secs <"$f.count"
+		echo "--- ${TB_JOB_LABELS[i]}${secs:+ ($secs s)}:" >&2
+		cat "$f.err" >&2
+		cat "$f.out"
+		if [ -s "$f.count" ]; then
+			t_checks=$((t_checks + checks))
+			t_failures=$((t_failures + failures))
+		fi
+		case $st in
+		0) ;;
+		99) echo "ERROR: ${TB_JOB_LABELS[i]}: a hard error (99)" >&2; hard=1 ;;
+		*) t_fail "${TB_JOB_LABELS[i]}: ended early (exit $st)" ;;
+		esac
+	done
+	TB_JOBS=()
+	TB_JOB_LABELS=()
+	# the next jobs' files start afresh
+	rm -f "$TB_JOB_DIR"/*
+	[ "$hard" = 0 ] || exit 99
+}
+
+# tb__reachable DIR: true when every directory from / down to DIR lets
+# others through (o+x): another user can reach what is below it.
+tb__reachable() {
+	local d=$1
+	while :; do
+		[ "$(( 0$(stat -L -c %a "$d" 2>/dev/null || echo 0) & 1 ))" = 1 ] || return 1
+		[ "$d" = / ] && return 0
+		d=$(dirname "$d")
+	done
+}
+
+# tb_tmpdir_shared VAR: tb_tmpdir, but another user (cgnatcheck --user
+# nobody) can reach and read it: under TMPDIR when nothing above it keeps
+# others out, else under /tmp.
+tb_tmpdir_shared() {
+	local tb__d tb__base=${TMPDIR:-/tmp}
+	tb__reachable "$tb__base" || tb__base=/tmp
+	tb__reachable "$tb__base" || tb_die "no directory other users can reach for a shared temporary directory"
+	tb__d=$(mktemp -d "$tb__base/cgnatcheck-test.XXXXXX")
+	TB_TMPDIRS+=("$tb__d")
+	chmod 0755 "$tb__d"
+	printf -v "$1" '%s' "$tb__d"
+}
+
+# tb_policies_shared VAR: a copy of the shipped policies (top_srcdir's
+# policies/) in a shared temporary directory, readable by every user: the
+# source tree may be a clone under a directory only root can enter.
+tb_policies_shared() {
+	local tb__p
+	tb_tmpdir_shared tb__p
+	cp -R "$top_srcdir/policies" "$tb__p/policies" || tb_die "cannot copy the policies to $tb__p"
+	chmod -R a+rX "$tb__p"
+	printf -v "$1" '%s' "$tb__p/policies"
 }
 
 # ===========================================================================
@@ -419,16 +572,35 @@ tb_topology() {
 }
 
 tb_scenario() {
-	tb_topology host prov
+	tb_topology "host${1:-}" "prov${1:-}"
 	tb_echo "$TB_PROV" 53/udp 53/tcp 80/tcp 123/udp || tb_die "the provider's responder did not start"
 	TB_PROV_ECHO_PID=$TB_ECHO_PID
+}
+
+TB_BED_HOST=() TB_BED_PROV=() TB_BED_ECHO=()
+tb_beds() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do
+		tb_scenario "$i"
+		TB_BED_HOST[i]=$TB_HOST TB_BED_PROV[i]=$TB_PROV TB_BED_ECHO[i]=$TB_PROV_ECHO_PID
+		[ $# -eq 0 ] || "$@"
+	done
+}
+
+tb_use_bed() {
+	TB_HOST=${TB_BED_HOST[$1]} TB_PROV=${TB_BED_PROV[$1]} TB_PROV_ECHO_PID=${TB_BED_ECHO[$1]}
+	export TB_HOST TB_PROV
 }
 
 tb_prov_services() {
 	local services i dir
 	services=$(tb_prog cg-services) || exit 99
 	kill "$TB_PROV_ECHO_PID"
-	wait "$TB_PROV_ECHO_PID" 2>/dev/null || true
+	# in a tb_spawn job the responder is the test's child, not the job's:
+	# wait until it is gone (or a zombie) before its ports are bound again
+	wait "$TB_PROV_ECHO_PID" 2>/dev/null ||
+		case $(tb_proc_state "$TB_PROV_ECHO_PID" Z 5) in "" | Z) ;; *) tb_die "the provider's responder did not stop" ;; esac
 	# Reaped: the cleanup must not signal its pid again (it may be reused).
 	for i in "${!TB_PIDS[@]}"; do
 		[ "${TB_PIDS[i]}" != "$TB_PROV_ECHO_PID" ] || unset 'TB_PIDS[i]'
@@ -526,7 +698,7 @@ tb_audit() {
 }
 
 tb_json() {
-	python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+	python3 -I -S -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
 		"$TB_AUDIT_DIR/out.json" "$1"
 }
 
