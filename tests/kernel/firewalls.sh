@@ -127,7 +127,7 @@ fw_reset
 t_must fw_firewalld_start
 t_expect "firewalld: the default zone" public "$(fw_firewall_cmd --get-default-zone 2>/dev/null)"
 t_expect "firewalld: its nftables table" "True" \
-	"$(tb_exec "$TB_HOST" nft list tables | grep -q 'inet firewalld' && echo True || echo False)"
+	"$(tb_exec "$TB_HOST" nft list tables | grep -c 'inet firewalld' >/dev/null && echo True || echo False)"
 expect_clean "firewalld"
 with_tailscale firewalld nft
 with_tailscale firewalld nftables
@@ -137,7 +137,7 @@ fw_reset
 # --- shorewall (last: it sets the namespace's rp_filter and martian logging) ----------------
 t_must fw_shorewall_start
 t_expect "shorewall: the net zone's chain" "True" \
-	"$(tb_exec "$TB_HOST" iptables-nft -S 2>/dev/null | grep -q -- '-N net-fw' && echo True || echo False)"
+	"$(tb_exec "$TB_HOST" iptables-nft -S 2>/dev/null | grep -c -- '-N net-fw' >/dev/null && echo True || echo False)"
 expect_clean "shorewall"
 with_tailscale shorewall nft
 fw_reset

@@ -46,7 +46,7 @@ EOF
 }
 
 no_tags() { # DESC FORM
-	if dump "$2" | grep -q 'cgnatcheck:'; then
+	if dump "$2" | grep -c 'cgnatcheck:' >/dev/null; then
 		t_fail "$1: a cgnatcheck rule is left: $(dump "$2" | grep 'cgnatcheck:')"
 	else
 		t_ok "$1: no cgnatcheck rule in the ruleset"
@@ -154,7 +154,7 @@ owner_table() {
 		tb_exec "$TB_HOST" nft list table ip own >/dev/null 2>&1 && break
 		sleep 0.05
 	done
-	tb_exec "$TB_HOST" nft list table ip own | grep -q 'flags owner' || tb_die "no owner table: $(cat "$WORK/nft-i.out")"
+	tb_exec "$TB_HOST" nft list table ip own | grep -c 'flags owner' >/dev/null || tb_die "no owner table: $(cat "$WORK/nft-i.out")"
 	tb_expect_probe "$d: udp blocked before" timeout 100.100.2.136 53 udp
 	tb_expect_probe "$d: tcp blocked before" timeout 100.100.2.136 53 tcp
 	dump legacy >"$WORK/before"

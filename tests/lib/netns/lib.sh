@@ -920,7 +920,7 @@ tb_ts_install() {
 		# Tailscale's nftables AddHooks inserts without looking; it relies
 		# on DelHooks having run. A second jump here is a test-bed bug.
 		if [ "$variant" != nodivert ] &&
-			tb_exec "$TB_HOST" nft list chain ip filter INPUT 2>/dev/null | grep -q 'jump ts-input'; then
+			tb_exec "$TB_HOST" nft list chain ip filter INPUT 2>/dev/null | grep -c 'jump ts-input' >/dev/null; then
 			echo "tb_ts_install: a ts-input jump is already there (tb_ts_remove first)" >&2
 			return 1
 		fi

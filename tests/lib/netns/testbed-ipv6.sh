@@ -28,7 +28,7 @@ for form in legacy nft nftables; do
 	for proto in udp tcp; do
 		tb_expect_probe "$form new: IPv6 $TB_SVC_IP6:53/$proto still answers" reply "$TB_SVC_IP6" 53 $proto
 	done
-	if tb_chain_rules "$form" 6 filter ts-input | grep -q "$TB_TUN"; then
+	if tb_chain_rules "$form" 6 filter ts-input | grep -c "$TB_TUN" >/dev/null; then
 		t_ok "$form: the IPv6 ts-input chain is there"
 	else
 		t_fail "$form: no IPv6 ts-input chain"
