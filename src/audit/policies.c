@@ -27,8 +27,12 @@ const char *audit_policy_dir(void)
 	if (e && *e)
 		return e;
 	/* Run from the build tree before `make install`: the policies are
-	 * beside the sources. */
-	if (!dir_exists(CG_POLICYDIR) && dir_exists(CG_SRC_POLICYDIR))
+	 * beside the sources. A source tree this user may not enter (a clone
+	 * under /root, run with --user) is still where they are: reading it
+	 * then fails naming it, instead of quietly auditing without them. */
+	struct stat st;
+	if (!dir_exists(CG_POLICYDIR) &&
+	    (dir_exists(CG_SRC_POLICYDIR) || (stat(CG_SRC_POLICYDIR, &st) < 0 && errno == EACCES)))
 		return CG_SRC_POLICYDIR;
 	return CG_POLICYDIR;
 }

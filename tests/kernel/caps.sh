@@ -78,6 +78,24 @@ t_expect "--user nobody, a policy file it cannot read: exit 3" 3 "$status"
 case "$(cat "$WORK/err")" in *"$LOCKED/open.d/local.conf"*"Permission denied"*) t_ok "... and the error names the file and why" ;;
 	*) t_fail "unreadable policy file: $(cat "$WORK/err")" ;; esac
 
+# The build tree's own policies (no CGNATCHECK_POLICY_DIR, nothing
+# installed) in a tree --user cannot enter, like a clone under /root (mode
+# 700): the audit names the directory and stops, never audits without them.
+# In a mount namespace of its own, a mode-700 tmpfs over the tree's parent
+# (the program and the output files opened first: the parent may hold them
+# too); nothing outside the namespace changes.
+status=0
+tb_exec "$NS" unshare -m --propagation private bash -c '
+	exec 7>"$2/out" 8>"$2/err" 9<"$1"
+	[ "$(dirname "$3")" != / ] || { echo "the source tree is /*" >&8; exit 97; }
+	mount -t tmpfs -o mode=0700 tmpfs "$(dirname "$3")" || exit 99
+	env -u CGNATCHECK_POLICY_DIR /proc/self/fd/9 --user nobody --dns 192.0.2.53 >&7 2>&8
+' bash "$CGNATCHECK" "$WORK" "$(cd "$top_srcdir" && pwd)" || status=$?
+t_expect "--user nobody, the build tree's policies out of its reach: exit 3" 3 "$status"
+case "$(cat "$WORK/err")" in *"$(cd "$top_srcdir" && pwd)/policies"*"Permission denied"*)
+	t_ok "... and the error names the policy directory and why" ;;
+	*) t_fail "build tree out of reach: $(cat "$WORK/err")" ;; esac
+
 status=0
 tb_exec "$NS" "$CGNATCHECK" --user no-such-user-cgnatcheck --dns 192.0.2.53 >/dev/null 2>"$WORK/err" || status=$?
 t_expect "--user with an unknown user: exit 3" 3 "$status"
