@@ -91,10 +91,10 @@ static void print_chain_policy(struct printer *p, enum print_type t, const char 
  * main (ip rule 32766)". */
 static void print_route(struct printer *p, const struct audit *a, const struct audit_target *t)
 {
-	const struct route_result *k = &t->route, *s = &t->route_sim;
+	const struct target_route *k = &t->route;
 	/* the kernel does not say which rule decided; the lookup over the
-	 * dumped rules does, when the two agree */
-	const bool by_rule = t->route_agrees && s->rule >= 0;
+	 * dumped rules does, when the two agree (audit.c) */
+	const bool by_rule = k->rule_known;
 	/* an error is all the text says */
 	const enum print_type where = k->error ? PRINT_JSON : PRINT_ANY;
 	char buf[CG_ADDRSTRLEN], tb[16], n[IFNAMSIZ + 8];
@@ -103,7 +103,7 @@ static void print_route(struct printer *p, const struct audit *a, const struct a
 	open_json_object(p, "route");
 	print_string(p, PRINT_JSON, "table", NULL, table);
 	if (by_rule)
-		print_int64(p, PRINT_JSON, "rule_priority", NULL, s->rule_priority);
+		print_int64(p, PRINT_JSON, "rule_priority", NULL, k->rule_priority);
 	else
 		print_null(p, PRINT_JSON, "rule_priority", NULL);
 	print_text(p, "      route: ");
@@ -119,7 +119,7 @@ static void print_route(struct printer *p, const struct audit *a, const struct a
 	print_bool(p, PRINT_JSON, "agrees_with_lookup", NULL, t->route_agrees);
 	print_string(p, PRINT_TEXT, NULL, ", table %s", table);
 	if (by_rule)
-		print_text(p, " (ip rule %u)", s->rule_priority);
+		print_text(p, " (ip rule %u)", k->rule_priority);
 	print_text(p, "\n");
 	close_json_object(p);
 }
@@ -157,7 +157,7 @@ static size_t direction_hooks(const struct audit_target *t, bool opener, struct 
 	size_t n = 0;
 
 	for (int i = 0; i < 2; i++) {
-		const struct sim_leg_result *lr = &t->sim.legs[legs[i]];
+		const struct sim_leg_result *lr = &t->sim->legs[legs[i]];
 		if (!lr->present)
 			continue;
 		for (int h = 0; h < 2; h++) {
@@ -192,7 +192,7 @@ static void print_direction(struct printer *p, const char *key, const struct aud
 		}
 	}
 	open_json_object(p, key);
-	print_string(p, PRINT_JSON, "verdict", NULL, sim_verdict_to_string(opener ? t->sim.request : t->sim.reply));
+	print_string(p, PRINT_JSON, "verdict", NULL, sim_verdict_to_string(opener ? t->sim->request : t->sim->reply));
 	print_rule(p, PRINT_JSON, "decided_by", NULL, by);
 	if (policy)
 		print_chain_policy(p, PRINT_JSON, "decided_by_policy", NULL, policy);
@@ -209,18 +209,18 @@ static void print_direction(struct printer *p, const char *key, const struct aud
 
 static void print_probe(struct printer *p, const struct audit_target *t)
 {
-	const bool reached = probe_reached(&t->probe);
-
 	if (!t->probed) {
 		print_null(p, PRINT_JSON, "probe", NULL);
 		return;
 	}
+	const bool reached = probe_reached(t->probe);
+
 	open_json_object(p, "probe");
 	print_text(p, "      probe: ");
 	print_color_string(p, PRINT_ANY, reached ? COLOR_GREEN : COLOR_YELLOW, "status", "%s",
-			   probe_status_to_string(t->probe.status));
-	print_string(p, PRINT_ANY, "detail", " (%s)", t->probe.detail);
-	print_double(p, PRINT_ANY, "ms", ", %.0f ms\n", t->probe.ms);
+			   probe_status_to_string(t->probe->status));
+	print_string(p, PRINT_ANY, "detail", " (%s)", t->probe->detail);
+	print_double(p, PRINT_ANY, "ms", ", %.0f ms\n", t->probe->ms);
 	print_bool(p, PRINT_JSON, "reached", NULL, reached);
 	close_json_object(p);
 }
@@ -282,8 +282,8 @@ static void print_target(struct printer *p, const struct audit *a, const struct 
 
 	switch (t->verdict) {
 	case TARGET_BLOCKED:
-		print_text(p, "      request: %s, reply: %s; the %s is dropped by\n", sim_verdict_to_string(t->sim.request),
-			   sim_verdict_to_string(t->sim.reply), sim_leg_to_string(t->blocked_leg));
+		print_text(p, "      request: %s, reply: %s; the %s is dropped by\n", sim_verdict_to_string(t->sim->request),
+			   sim_verdict_to_string(t->sim->reply), sim_leg_to_string(t->blocked_leg));
 		/* a rule or, when none decided, the chain's policy (audit.c) */
 		print_rule(p, PRINT_ANY, "blocked_by", "        ", t->blocked_by);
 		if (t->blocked_policy)
