@@ -69,6 +69,8 @@ struct printer {
 	struct json_object *last;        /* the value completed last */
 	/* the root's arrays written as they go (print.c) */
 	bool streaming;                  /* stack[1] is such an array */
+	struct json_object *wrapper;     /* [stack[1]]: puts its element at its depth */
+	size_t wrapper_head, wrapper_tail;  /* the wrappers' text around the element */
 	size_t streamed;                 /* its elements written */
 	struct print_cut **cuts;         /* one per such array, in the root's order */
 	size_t n_cuts;

@@ -480,12 +480,119 @@ static bool expected_on(const struct audit *a, struct overlay_services *x, const
 	return false;
 }
 
-static int route_target(struct audit *a, struct route_kernel *k, struct audit_target *t)
+/* ---- routes ------------------------------------------------------------------
+ *
+ * The kernel answers for each target's route (RTM_GETROUTE, the verdict's
+ * input), and the user-space lookup over the dumped rules and tables
+ * explains it; ROUTE_MODEL_DISAGREES is a target where the two differ.
+ * Asking the kernel costs a netlink round trip or two, each, which 200,000
+ * targets of one policy service made seconds. So the kernel is asked once
+ * per route decision of the lookup: targets whose question differs only in
+ * the destination (the same protocol, ports, mark, uid, interfaces) and
+ * that the lookup routes the same way (the same rule, route, type, table,
+ * device, gateway, source and matched prefix, nothing uncertain) are
+ * answered by the kernel's answer for the first of them. When the kernel
+ * disagrees with the lookup for that first one, or the lookup is
+ * uncertain, every target of the decision is asked about on its own, and
+ * each disagreement is reported as it is. What the report claims for a
+ * target (its route, agrees_with_lookup) is thus what the kernel said for
+ * one target of its decision, and exactly what it says for every target
+ * where the lookup and the kernel differ once. */
+
+struct route_decision {
+	/* the key: the question but its destination, and the lookup's answer */
+	struct {
+		struct cg_addr src;
+		uint32_t mark, uid, table, rule_priority;
+		int iif, oif, error, rule, route, ifindex;
+		uint16_t sport, dport;
+		uint8_t ipproto, tos, type, rule_action, prefix_len;
+		bool uid_set, no_route, tables_merged, have_prefix;
+		struct cg_addr gateway, source, prefix;
+		unsigned n_hops;
+	} key;
+	struct target_route kernel;   /* the kernel's answer for the first target */
+	bool agrees;
+};
+
+struct route_decisions {
+	struct route_decision *v;
+	size_t n;
+	struct hindex index;
+};
+
+/* An address as a key: its family's bytes only. */
+static struct cg_addr addr_key(const struct cg_addr *a)
+{
+	struct cg_addr k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = a->family;
+	memcpy(k.bytes, a->bytes, (size_t)addr_family_len(a->family));
+	return k;
+}
+
+static void decision_key(struct route_decision *d, const struct route_packet *p, const struct route_result *sim)
+{
+	memset(d, 0, sizeof(*d));
+	d->key.src = addr_key(&p->src);
+	d->key.mark = p->mark;
+	d->key.uid = p->uid;
+	d->key.uid_set = p->uid_set;
+	d->key.iif = p->iif;
+	d->key.oif = p->oif;
+	d->key.sport = p->sport;
+	d->key.dport = p->dport;
+	d->key.ipproto = p->ipproto;
+	d->key.tos = p->tos;
+	d->key.error = sim->error;
+	d->key.no_route = sim->no_route;
+	d->key.type = sim->type;
+	d->key.tables_merged = sim->tables_merged;
+	d->key.rule = sim->rule;
+	d->key.rule_priority = sim->rule_priority;
+	d->key.rule_action = sim->rule_action;
+	d->key.table = sim->table;
+	d->key.route = sim->route;
+	d->key.have_prefix = sim->have_prefix;
+	if (sim->have_prefix) {
+		d->key.prefix = addr_key(&sim->prefix.addr);
+		d->key.prefix_len = sim->prefix.len;
+	}
+	d->key.ifindex = sim->ifindex;
+	d->key.gateway = addr_key(&sim->gateway);
+	d->key.source = addr_key(&sim->source);
+	d->key.n_hops = sim->n_hops;
+}
+
+struct decision_probe {
+	const struct route_decisions *x;
+	const struct route_decision *d;
+};
+
+static bool decision_eq(const void *ctx, size_t item)
+{
+	const struct decision_probe *q = ctx;
+
+	return memcmp(&q->x->v[item].key, &q->d->key, sizeof(q->d->key)) == 0;
+}
+
+static void route_decisions_free(struct route_decisions *x)
+{
+	free(x->v);
+	hindex_free(&x->index);
+}
+
+static int route_target(struct audit *a, struct route_kernel *k, struct route_decisions *decisions,
+			struct audit_target *t)
 {
 	/* both lookups' whole results (the rules and tables walked) are kept
 	 * only while the target is routed */
 	struct route_result kern, sim;
 	struct route_packet p = { 0 };
+	struct route_decision d;
+	size_t known = HINDEX_NONE;
+	uint32_t h = 0;
 	char why[256];
 	int r;
 
@@ -500,13 +607,24 @@ static int route_target(struct audit *a, struct route_kernel *k, struct audit_ta
 		p.sport = a->local_port;
 		p.dport = t->port;
 	}
-	r = route_kernel_lookup(k, &a->routes, &p, &kern);
-	if (r < 0)
-		return r;
 	r = route_lookup(&a->routes, &p, &sim);
 	if (r < 0)
 		return r;
 	t->routed = true;
+	if (!sim.uncertain) {
+		struct decision_probe q = { decisions, &d };
+		decision_key(&d, &p, &sim);
+		h = (uint32_t)hash_bytes(&d.key, sizeof(d.key));
+		known = hindex_find(&decisions->index, h, decision_eq, &q);
+	}
+	if (known != HINDEX_NONE && decisions->v[known].agrees) {
+		t->route = decisions->v[known].kernel;
+		t->route_agrees = true;
+		return 0;
+	}
+	r = route_kernel_lookup(k, &a->routes, &p, &kern);
+	if (r < 0)
+		return r;
 	t->route = (struct target_route){
 		.error = kern.error, .type = kern.type, .no_route = kern.no_route, .reason = kern.reason,
 		.table = kern.table, .ifindex = kern.ifindex, .gateway = kern.gateway, .source = kern.source,
@@ -518,6 +636,13 @@ static int route_target(struct audit *a, struct route_kernel *k, struct audit_ta
 	 * dumped rules does, when the two agree */
 	t->route.rule_known = t->route_agrees && sim.rule >= 0;
 	t->route.rule_priority = sim.rule_priority;
+	if (!sim.uncertain && known == HINDEX_NONE) {
+		d.kernel = t->route;
+		d.agrees = t->route_agrees;
+		decisions->v = grow_by_one(decisions->v, decisions->n, sizeof(*decisions->v));
+		decisions->v[decisions->n] = d;
+		hindex_add(&decisions->index, h, decisions->n++);
+	}
 	return 0;
 }
 
@@ -1593,6 +1718,7 @@ static void probe_findings(struct audit *a)
 int audit_run(struct audit *a)
 {
 	struct overlay_services services = { 0 };
+	struct route_decisions decisions = { 0 };
 	struct route_kernel *k = NULL;
 	int r = 0;
 
@@ -1604,7 +1730,7 @@ int audit_run(struct audit *a)
 	}
 	for (size_t i = 0; i < a->n_targets; i++) {
 		struct audit_target *t = &a->targets[i];
-		r = route_target(a, k, t);
+		r = route_target(a, k, &decisions, t);
 		if (r < 0) {
 			char buf[CG_ADDRSTRLEN];
 			log_error_errno(r, "cannot audit: the kernel could not be asked for the route to %s",
@@ -1614,6 +1740,7 @@ int audit_run(struct audit *a)
 		audit_target(a, &services, t);
 	}
 	route_kernel_close(k);
+	route_decisions_free(&decisions);
 	overlay_services_free(&services);
 	if (r < 0)
 		return r;

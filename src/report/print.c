@@ -34,15 +34,17 @@ static bool color_wanted(FILE *out)
  * whose serialiser writes nothing and notes where it stood (a cut). When
  * such an array opens, the root is serialised as it is so far and the text
  * from the previous cut to the new one is written: the root's members
- * before the array and its key. Each element is then serialised alone by
- * json-c once complete, indented to its depth, written and freed. The
+ * before the array and its key. Each element is then serialised by json-c
+ * once complete, as the only element of an array in an array (which puts
+ * it at the depth it has in the document; the wrappers' own text, known
+ * from serialising them around an element that writes nothing, is left
+ * out), written and freed. The
  * array's brackets and separators are json-c's (json_object.c's array
  * serialiser: "[", a newline when pretty, elements separated by "," and a
  * newline, each indented one level deeper than the array; then a newline
  * unless it is empty, the array's own indent and "]"; with SPACED and not
  * PRETTY, a space before each element and before "]"). At the end the text
- * after the last cut is written. json-c writes no raw newline inside a
- * string, so indenting after each newline is exact. */
+ * after the last cut is written. */
 
 /* The depth of the root's members (the root is at 0). */
 #define STREAM_LEVEL 1
@@ -79,21 +81,6 @@ static void indent_out(struct printer *p, int level)
 		fputs(p->json_flags & JSON_C_TO_STRING_PRETTY_TAB ? "\t" : "  ", p->out);
 }
 
-/* Text serialised at level 0, written as at `level`. */
-static void write_at_level(struct printer *p, const char *text, size_t len, int level)
-{
-	const char *nl;
-
-	while ((nl = memchr(text, '\n', len))) {
-		size_t n = (size_t)(nl - text) + 1;
-		fwrite(text, 1, n, p->out);
-		indent_out(p, level);
-		len -= n;
-		text += n;
-	}
-	fwrite(text, 1, len, p->out);
-}
-
 /* The root serialised as it is (the cuts note their places); the text
  * from the last cut but one to the last (or, with to_end, from the last cut
  * to the end) is written. */
@@ -128,8 +115,21 @@ static void stream_open(struct printer *p, const char *key)
 	fputc('[', p->out);
 	if (pretty(p))
 		fputc('\n', p->out);
-	/* the elements are built in an array of their own, one at a time */
-	p->stack[p->depth++] = json_object_new_array();
+	/* the elements are built in an array of their own, one at a time,
+	 * inside another: the element's depth is the array's plus one */
+	struct json_object *inner = json_object_new_array(), *marker = json_object_new_object();
+	struct print_cut at = { 0 };
+	size_t len;
+	json_object_set_serializer(marker, cut_serialize, &at, NULL);
+	json_object_array_add(inner, marker);
+	p->wrapper = json_object_new_array();
+	json_object_array_add(p->wrapper, inner);
+	if (!json_object_to_json_string_length(p->wrapper, p->json_flags, &len))
+		abort();
+	p->wrapper_head = at.pos;
+	p->wrapper_tail = len - at.pos;
+	json_object_array_del_idx(inner, 0, 1);
+	p->stack[p->depth++] = inner;
 	p->streaming = true;
 	p->streamed = 0;
 }
@@ -137,11 +137,10 @@ static void stream_open(struct printer *p, const char *key)
 /* Writes the streamed array's element, now complete, and frees it. */
 static void stream_element(struct printer *p)
 {
-	struct json_object *arr = p->stack[1], *v = json_object_array_get_idx(arr, 0);
-	size_t len = 4;
-	const char *text = v ? json_object_to_json_string_length(v, p->json_flags, &len) : "null";
+	size_t len;
+	const char *text = json_object_to_json_string_length(p->wrapper, p->json_flags, &len);
 
-	if (!text)
+	if (!text || len < p->wrapper_head + p->wrapper_tail)
 		abort();
 	if (p->streamed++) {
 		fputc(',', p->out);
@@ -151,8 +150,8 @@ static void stream_element(struct printer *p)
 	if (spaced_only(p))
 		fputc(' ', p->out);
 	indent_out(p, STREAM_LEVEL + 1);
-	write_at_level(p, text, len, STREAM_LEVEL + 1);
-	json_object_array_del_idx(arr, 0, 1);
+	fwrite(text + p->wrapper_head, 1, len - p->wrapper_head - p->wrapper_tail, p->out);
+	json_object_array_del_idx(p->stack[1], 0, 1);
 	p->last = NULL;
 }
 
@@ -166,7 +165,8 @@ static void stream_close(struct printer *p)
 	if (spaced_only(p))
 		fputc(' ', p->out);
 	fputc(']', p->out);
-	json_object_put(p->stack[1]);
+	json_object_put(p->wrapper);
+	p->wrapper = NULL;
 	p->depth = 1;
 	p->streaming = false;
 }
@@ -211,21 +211,63 @@ static size_t memo_find(const struct print_memo *m, const void *id, size_t len, 
 	return hindex_find(&m->index, *h, memo_eq, &q);
 }
 
+/* A kept value's text: at level 0 (json-c's), and indented for each level
+ * it was written at (json-c writes no raw newline inside a string, so
+ * indenting after each newline is exact). */
+#define MEMO_LEVELS 16
+
+struct memo_text {
+	char *at[MEMO_LEVELS];
+	size_t len[MEMO_LEVELS];
+};
+
+static void memo_text_free(struct json_object *jso, void *userdata)
+{
+	struct memo_text *m = userdata;
+
+	(void)jso;
+	for (int i = 0; i < MEMO_LEVELS; i++)
+		free(m->at[i]);
+	free(m);
+}
+
+static char *indented(const char *text, size_t len, int level, int flags, size_t *out_len)
+{
+	const char *unit = flags & JSON_C_TO_STRING_PRETTY_TAB ? "\t" : "  ";
+	size_t ulen = strlen(unit), lines = 0, n = 0;
+	char *buf;
+
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	if (!(flags & JSON_C_TO_STRING_PRETTY))
+		lines = 0;
+	buf = xmalloc(len + lines * (size_t)level * ulen + 1);
+	for (size_t i = 0; i < len; i++) {
+		buf[n++] = text[i];
+		if (text[i] == '\n' && lines)
+			for (int k = 0; k < level; k++, n += ulen)
+				memcpy(buf + n, unit, ulen);
+	}
+	buf[n] = '\0';
+	*out_len = n;
+	return buf;
+}
+
 /* The kept value's serialiser: its text, indented for its level. */
 static int memo_serialize(struct json_object *jso, struct printbuf *pb, int level, int flags)
 {
-	const char *text = json_object_get_userdata(jso), *nl;
-	size_t len = strlen(text);
+	struct memo_text *m = json_object_get_userdata(jso);
+	_cleanup_free_ char *tmp = NULL;
+	const char *text;
+	size_t len;
 
-	while ((nl = memchr(text, '\n', len))) {
-		int n = (int)(nl - text) + 1;
-		printbuf_memappend(pb, text, n);
-		if (flags & JSON_C_TO_STRING_PRETTY)
-			for (int i = 0; i < level; i++)
-				printbuf_memappend(pb, flags & JSON_C_TO_STRING_PRETTY_TAB ? "\t" : "  ",
-						   flags & JSON_C_TO_STRING_PRETTY_TAB ? 1 : 2);
-		len -= (size_t)n;
-		text += n;
+	if (level < MEMO_LEVELS) {
+		if (!m->at[level])
+			m->at[level] = indented(m->at[0], m->len[0], level, flags, &m->len[level]);
+		text = m->at[level];
+		len = m->len[level];
+	} else {
+		text = tmp = indented(m->at[0], m->len[0], level, flags, &len);
 	}
 	printbuf_memappend(pb, text, (int)len);
 	return 0;
@@ -387,10 +429,14 @@ void print_keep(struct printer *p, const void *id, size_t len)
 	m = p->memo ? p->memo : (p->memo = xcalloc(1, sizeof(*p->memo)));
 	if (memo_find(m, id, len, &h) != HINDEX_NONE)
 		return;
-	text = json_object_to_json_string_ext(v, p->json_flags);
+	size_t len0;
+	text = json_object_to_json_string_length(v, p->json_flags, &len0);
 	if (!text)
 		abort();
-	json_object_set_serializer(v, memo_serialize, xstrdup(text), json_object_free_userdata);
+	struct memo_text *mt = xcalloc(1, sizeof(*mt));
+	mt->at[0] = xstrdup(text);
+	mt->len[0] = len0;
+	json_object_set_serializer(v, memo_serialize, mt, memo_text_free);
 	grow_array((void **)&m->v, &m->cap, m->n + 1, sizeof(*m->v));
 	m->v[m->n] = (struct memo_entry){ xmalloc(len), len, json_object_get(v) };
 	memcpy(m->v[m->n].id, id, len);
