@@ -67,6 +67,7 @@ struct printer {
 	struct json_object *stack[PRINT_MAX_DEPTH]; /* [0]: the root */
 	unsigned depth;                  /* entries in stack */
 	struct json_object *last;        /* the value completed last */
+	bool last_held;                  /* last is a reference of the printer's */
 	/* the root's arrays written as they go (print.c) */
 	bool streaming;                  /* stack[1] is such an array */
 	struct json_object *wrapper;     /* [stack[1]]: puts its element at its depth */

@@ -134,6 +134,16 @@ static void stream_open(struct printer *p, const char *key)
 	p->streamed = 0;
 }
 
+/* The value completed last, for print_keep(); a streamed element is held
+ * (it has left the tree) until the next one. */
+static void last_set(struct printer *p, struct json_object *v, bool hold)
+{
+	if (p->last_held)
+		json_object_put(p->last);
+	p->last = hold ? json_object_get(v) : v;
+	p->last_held = hold && v;
+}
+
 /* Writes the streamed array's element, now complete, and frees it. */
 static void stream_element(struct printer *p)
 {
@@ -151,8 +161,8 @@ static void stream_element(struct printer *p)
 		fputc(' ', p->out);
 	indent_out(p, STREAM_LEVEL + 1);
 	fwrite(text + p->wrapper_head, 1, len - p->wrapper_head - p->wrapper_tail, p->out);
+	last_set(p, json_object_array_get_idx(p->stack[1], 0), true);
 	json_object_array_del_idx(p->stack[1], 0, 1);
-	p->last = NULL;
 }
 
 static void stream_close(struct printer *p)
@@ -165,6 +175,7 @@ static void stream_close(struct printer *p)
 	if (spaced_only(p))
 		fputc(' ', p->out);
 	fputc(']', p->out);
+	last_set(p, NULL, false);
 	json_object_put(p->wrapper);
 	p->wrapper = NULL;
 	p->depth = 1;
@@ -310,6 +321,7 @@ int print_finish(struct printer *p)
 	if (p->json) {
 		/* an open without its close is a bug in the report */
 		assert(p->depth == 1 && !p->streaming);
+		last_set(p, NULL, false);
 		write_root_piece(p, true);
 		if (fputc('\n', p->out) == EOF)
 			r = -EIO;
@@ -345,7 +357,7 @@ static void json_add(struct printer *p, const char *key, struct json_object *v)
 /* A value complete: a scalar added, a container closed. */
 static void json_done(struct printer *p, struct json_object *v)
 {
-	p->last = v;
+	last_set(p, v, false);
 	if (p->streaming && p->depth == 2)
 		stream_element(p);
 }
@@ -423,7 +435,7 @@ void print_keep(struct printer *p, const void *id, size_t len)
 	const char *text;
 	uint32_t h;
 
-	/* a streamed element is gone already; null needs no keeping */
+	/* null needs no keeping */
 	if (!p->json || !v)
 		return;
 	m = p->memo ? p->memo : (p->memo = xcalloc(1, sizeof(*p->memo)));
