@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cgnatcheck/arena.h"
 #include "cgnatcheck/options.h"
 #include "cgnatcheck/policy.h"
 #include "cgnatcheck/probe.h"
@@ -24,34 +25,53 @@ enum target_verdict {
 	TARGET_UNCERTAIN,
 };
 
+/* The kernel's route for a target, as the verdict and the report use it
+ * (the whole struct route_result of both lookups took 2.3 KB a target). */
+struct target_route {
+	int error;                    /* 0, or the kernel's negative errno for the lookup */
+	uint8_t type;                 /* RTN_*; on error the cause */
+	bool no_route;                /* ENETUNREACH: no rule/table had a route */
+	const char *reason;           /* an error's explanation, or NULL */
+	uint32_t table;               /* 0: none/unknown */
+	int ifindex;                  /* output device; 0 if none */
+	struct cg_addr gateway;       /* AF_UNSPEC: directly connected */
+	struct cg_addr source;        /* AF_UNSPEC: none */
+	/* the user-space lookup's deciding ip rule (it agrees with the kernel,
+	 * which does not say which rule decided), or rule_known false */
+	bool rule_known;
+	uint32_t rule_priority;
+};
+
 struct audit_target {
 	struct cg_addr addr;
 	uint8_t l4proto;              /* IPPROTO_UDP / IPPROTO_TCP */
 	uint16_t port;                /* the service's port (inbound: the host's listener) */
 	bool inbound;                 /* the provider opens the connection (health check) */
 	const char *role;             /* "dns", "metadata", "mirror", "ntp", "health-check", "service" */
-	char origin[96];              /* "cli", "resolv.conf", "systemd-resolved", "policy:NAME" */
+	const char *origin;           /* "cli", "resolv.conf", "systemd-resolved", "policy:NAME" */
 	const char *service;          /* the policy service's name, or NULL */
 	struct cg_prefix range;       /* inbound from a policy range: the whole range (len 0: none) */
 
 	/* results */
 	bool routed;                  /* a route lookup was made (kernel answer in route) */
-	struct route_packet route_pkt;
-	struct route_result route;    /* the kernel's answer */
-	struct route_result route_sim;/* the user-space lookup, for the explanation */
-	bool route_agrees;
-	char route_disagreement[256];
-	const char *unroutable_why;   /* TARGET_UNROUTABLE: why, in words */
+	bool route_agrees;            /* the user-space lookup agrees with the kernel */
 	bool simulated;
+	bool probed;                  /* --probe ran for this target (result in probe) */
+	struct target_route route;    /* the kernel's answer */
+	char *route_disagreement;     /* !route_agrees: how they differ (malloc'd) */
+	const char *unroutable_why;   /* TARGET_UNROUTABLE: why, in words */
 	struct sim_flow flow;
-	struct flow_result sim;
+	/* the simulation's outcome: shared by every target whose packets took
+	 * the same path to the same verdicts (the audit's, read-only); the
+	 * packets in it are the first such target's: sim_leg_packet() gives a
+	 * target's own */
+	const struct flow_result *sim;
 	enum target_verdict verdict;
 	const struct cg_rule *blocked_by;      /* blocked or uncertain: the rule */
 	const struct cg_chain *blocked_policy; /* blocked by a chain's policy */
 	enum sim_leg blocked_leg;
 	const char *uncertain_what;
-	bool probed;                  /* --probe ran for this target */
-	struct probe_result probe;
+	struct probe_result *probe;   /* probed: malloc'd */
 };
 
 enum finding_severity { FINDING_INFO, FINDING_WARNING, FINDING_CRITICAL };
@@ -96,6 +116,10 @@ struct audit {
 	size_t n_findings;
 	struct audit_change *changes;
 	size_t n_changes;
+
+	/* what the targets share: origins' strings, simulation outcomes */
+	struct arena strings;
+	struct sim_outcomes *outcomes;
 };
 
 struct audit_change *audit_add_change(struct audit *a, const char *result, const char *target,

@@ -18,7 +18,15 @@
  * Keys: a member of the current object needs one; an element of the current
  * array takes NULL. The root is an object, created by print_init(). A NULL
  * format prints nothing in text mode (a JSON-only value can also be given
- * as PRINT_ANY with no format). */
+ * as PRINT_ANY with no format).
+ *
+ * Size: an array of the root (an audit's targets, its findings) is written
+ * element by element, each serialised by json-c as soon as it is complete
+ * and then freed, so a report of 200,000 targets never holds more than one
+ * of them; the output is byte for byte what serialising the whole document
+ * at once gives. A value that repeats (a rule, one direction of a trace
+ * that many targets share) is built once and shared: print_reuse() and
+ * print_keep(). */
 #pragma once
 
 #include <stdbool.h>
@@ -47,6 +55,9 @@ enum {
 
 struct json_object;
 
+struct print_memo;
+struct print_cut;
+
 /* Set up by print_init(), then the layer's own (a test may force color). */
 struct printer {
 	FILE *out;
@@ -55,6 +66,16 @@ struct printer {
 	int json_flags;                  /* json_object_to_json_string_ext()'s */
 	struct json_object *stack[PRINT_MAX_DEPTH]; /* [0]: the root */
 	unsigned depth;                  /* entries in stack */
+	struct json_object *last;        /* the value completed last */
+	bool last_held;                  /* last is a reference of the printer's */
+	/* the root's arrays written as they go (print.c) */
+	bool streaming;                  /* stack[1] is such an array */
+	struct json_object *wrapper;     /* [stack[1]]: puts its element at its depth */
+	size_t wrapper_head, wrapper_tail;  /* the wrappers' text around the element */
+	size_t streamed;                 /* its elements written */
+	struct print_cut **cuts;         /* one per such array, in the root's order */
+	size_t n_cuts;
+	struct print_memo *memo;         /* shared values */
 };
 
 /* Starts a report on out; json_flags are used by print_finish() in JSON
@@ -91,6 +112,16 @@ void print_null(struct printer *p, enum print_type t, const char *key, const cha
 /* print_string() with the text in a colour. */
 void print_color_string(struct printer *p, enum print_type t, enum print_color c, const char *key,
 			const char *fmt, const char *value);
+
+/* JSON mode: when a value was kept under id (len bytes, compared as bytes),
+ * adds it again under key and returns true; the caller prints nothing.
+ * Otherwise (and in text mode) returns false: the caller prints the value,
+ * then calls print_keep() with the same id. The value must not depend on
+ * anything but what id says. */
+bool print_reuse(struct printer *p, const char *key, const void *id, size_t len);
+/* JSON mode: keeps the value just printed (a scalar, or the object or array
+ * just closed) under id. */
+void print_keep(struct printer *p, const void *id, size_t len);
 
 /* Text only: printf-style, for the words around the values. */
 void print_text(struct printer *p, const char *fmt, ...) _printf_(2, 3);

@@ -160,4 +160,7 @@ int simulate_flow(const struct sim_index *idx, const struct cg_addr_env *env,
 int simulate_flow_variant(const struct sim_index *idx, const struct sim_variant *v,
 			  const struct cg_addr_env *env, const struct sim_flow *flow, struct flow_result *res);
 void flow_result_free(struct flow_result *res);
+/* The packet of one leg of the flow as it enters its first hook, the ct mark
+ * it carries from the legs before (its sim_leg_result's pkt.ct.mark). */
+void sim_leg_packet(const struct sim_flow *f, enum sim_leg leg, uint32_t ct_mark, struct cg_packet *p);
 const char *sim_leg_to_string(enum sim_leg leg);

@@ -17,7 +17,9 @@
 #include "cgnatcheck/audit.h"
 #include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/hash.h"
 #include "cgnatcheck/hashmap.h"
+#include "cgnatcheck/hindex.h"
 #include "cgnatcheck/iptables-text.h"
 #include "cgnatcheck/nft-text.h"
 
@@ -52,13 +54,23 @@ const char *l4proto_to_string(uint8_t proto)
 	return proto == IPPROTO_UDP ? "udp" : proto == IPPROTO_TCP ? "tcp" : "?";
 }
 
+/* Room for element n of an array that grows only through here: doubled
+ * whenever it is full (its capacity is the power of two at or above n), so
+ * n appends copy at most 2n elements. */
+static void *grow_by_one(void *v, size_t n, size_t size)
+{
+	if (n == 0 || (n & (n - 1)) == 0)
+		v = xreallocarray(v, n ? 2 * n : 1, size);
+	return v;
+}
+
 struct audit_finding *audit_add_finding(struct audit *a, enum finding_severity sev, const char *code,
 					const struct cg_rule *rule, const char *fmt, ...)
 {
 	struct audit_finding *f;
 	va_list ap;
 
-	a->findings = xreallocarray(a->findings, a->n_findings + 1, sizeof(*a->findings));
+	a->findings = grow_by_one(a->findings, a->n_findings, sizeof(*a->findings));
 	f = &a->findings[a->n_findings++];
 	memset(f, 0, sizeof(*f));
 	f->severity = sev;
@@ -79,7 +91,7 @@ struct audit_change *audit_add_change(struct audit *a, const char *result, const
 	struct audit_change *c;
 	va_list ap;
 
-	a->changes = xreallocarray(a->changes, a->n_changes + 1, sizeof(*a->changes));
+	a->changes = grow_by_one(a->changes, a->n_changes, sizeof(*a->changes));
 	c = &a->changes[a->n_changes++];
 	memset(c, 0, sizeof(*c));
 	c->result = result;
@@ -96,7 +108,7 @@ struct audit_change *audit_add_change(struct audit *a, const char *result, const
 
 void finding_add_target(struct audit_finding *f, size_t target)
 {
-	f->targets = xreallocarray(f->targets, f->n_targets + 1, sizeof(*f->targets));
+	f->targets = grow_by_one(f->targets, f->n_targets, sizeof(*f->targets));
 	f->targets[f->n_targets++] = target;
 }
 
@@ -108,12 +120,146 @@ void audit_init(struct audit *a, const struct cg_options *opts)
 	a->local_port = DEFAULT_LOCAL_PORT;
 }
 
+/* ---- shared simulation outcomes ------------------------------------------
+ *
+ * Targets whose packets take the same path to the same verdicts share one
+ * struct flow_result: 200,000 targets of one policy service are a few
+ * outcomes, where each target's own was 1.8 KB and its traces. Two outcomes
+ * are the same when every field of every leg is, but for the packets'
+ * addresses and ports (a leg's packet is the flow's: sim_leg_packet()). */
+
+struct sim_outcomes {
+	struct flow_result **v;
+	size_t n;
+	struct hindex index;
+};
+
+static uint64_t hash_step(uint64_t h, const struct sim_step *st)
+{
+	h = hash_fnv1a_u64(h, (uint64_t)st->kind << 40 | (uint64_t)(unsigned)st->verdict << 8 | st->unknown);
+	h = hash_fnv1a_u64(h, (uintptr_t)st->chain);
+	h = hash_fnv1a_u64(h, (uintptr_t)st->rule);
+	return hash_fnv1a_u64(h, (uintptr_t)st->unknown_what);
+}
+
+static uint32_t outcome_hash(const struct flow_result *r)
+{
+	uint64_t h = hash_fnv1a_u64(HASH_FNV1A_INIT, (uint64_t)r->request << 32 | (uint64_t)r->reply << 16 | r->verdict);
+
+	for (int l = 0; l < _SIM_LEG_MAX; l++) {
+		const struct sim_leg_result *lr = &r->legs[l];
+		h = hash_fnv1a_u64(h, lr->present);
+		if (!lr->present)
+			continue;
+		h = hash_fnv1a_u64(h, (uint64_t)lr->pkt.nfproto << 32 | lr->pkt.ct.mark);
+		h = hash_fnv1a_u64(h, (uint64_t)lr->hooks[0] << 32 | lr->hooks[1]);
+		h = hash_fnv1a_u64(h, (uint64_t)lr->verdict << 32 | (uint32_t)lr->deciding_hook);
+		for (int k = 0; k < 2; k++) {
+			const struct hook_result *hr = &lr->res[k];
+			h = hash_fnv1a_u64(h, (uint64_t)hr->verdict << 32 | hr->trace.n);
+			h = hash_fnv1a_u64(h, (uintptr_t)hr->decided_by);
+			h = hash_fnv1a_u64(h, (uintptr_t)hr->policy_chain);
+			for (uint32_t i = 0; i < hr->trace.n; i++)
+				h = hash_step(h, &hr->trace.steps[i]);
+		}
+	}
+	return (uint32_t)hash_mix64(h);
+}
+
+static bool step_same(const struct sim_step *a, const struct sim_step *b)
+{
+	return a->kind == b->kind && a->chain == b->chain && a->rule == b->rule && a->verdict == b->verdict &&
+	       a->unknown == b->unknown && a->unknown_what == b->unknown_what;
+}
+
+static bool hook_same(const struct hook_result *a, const struct hook_result *b)
+{
+	if (a->verdict != b->verdict || a->decided_by != b->decided_by || a->policy_chain != b->policy_chain ||
+	    a->reject != b->reject || a->unknown_what != b->unknown_what || a->dnat != b->dnat ||
+	    a->snat != b->snat || a->nat_port != b->nat_port || a->trace.n != b->trace.n ||
+	    a->trace.truncated != b->trace.truncated)
+		return false;
+	if ((a->dnat || a->snat) && !addr_equal(&a->nat_addr, &b->nat_addr))
+		return false;
+	for (uint32_t i = 0; i < a->trace.n; i++)
+		if (!step_same(&a->trace.steps[i], &b->trace.steps[i]))
+			return false;
+	return true;
+}
+
+static bool outcome_same(const struct flow_result *a, const struct flow_result *b)
+{
+	if (a->request != b->request || a->reply != b->reply || a->verdict != b->verdict)
+		return false;
+	for (int l = 0; l < _SIM_LEG_MAX; l++) {
+		const struct sim_leg_result *x = &a->legs[l], *y = &b->legs[l];
+		if (x->present != y->present)
+			return false;
+		if (!x->present)
+			continue;
+		if (x->pkt.nfproto != y->pkt.nfproto || x->pkt.ct.mark != y->pkt.ct.mark ||
+		    x->hooks[0] != y->hooks[0] || x->hooks[1] != y->hooks[1] || x->verdict != y->verdict ||
+		    x->deciding_hook != y->deciding_hook || !hook_same(&x->res[0], &y->res[0]) ||
+		    !hook_same(&x->res[1], &y->res[1]))
+			return false;
+	}
+	return true;
+}
+
+struct outcome_probe {
+	const struct sim_outcomes *o;
+	const struct flow_result *r;
+};
+
+static bool outcome_eq(const void *ctx, size_t item)
+{
+	const struct outcome_probe *p = ctx;
+
+	return outcome_same(p->o->v[item], p->r);
+}
+
+/* The shared outcome equal to *r; takes what *r holds (its traces). */
+static const struct flow_result *outcome_intern(struct audit *a, struct flow_result *r)
+{
+	struct sim_outcomes *o = a->outcomes ? a->outcomes : (a->outcomes = xcalloc(1, sizeof(*o)));
+	uint32_t h = outcome_hash(r);
+	struct outcome_probe probe = { o, r };
+	size_t i = hindex_find(&o->index, h, outcome_eq, &probe);
+
+	if (i != HINDEX_NONE) {
+		flow_result_free(r);
+		return o->v[i];
+	}
+	o->v = grow_by_one(o->v, o->n, sizeof(*o->v));
+	o->v[o->n] = xmalloc(sizeof(*r));
+	*o->v[o->n] = *r;
+	memset(r, 0, sizeof(*r));
+	hindex_add(&o->index, h, o->n);
+	return o->v[o->n++];
+}
+
+static void outcomes_free(struct sim_outcomes *o)
+{
+	if (!o)
+		return;
+	for (size_t i = 0; i < o->n; i++) {
+		flow_result_free(o->v[i]);
+		free(o->v[i]);
+	}
+	free(o->v);
+	hindex_free(&o->index);
+	free(o);
+}
+
 void audit_free(struct audit *a)
 {
-	for (size_t i = 0; i < a->n_targets; i++)
-		if (a->targets[i].simulated)
-			flow_result_free(&a->targets[i].sim);
+	for (size_t i = 0; i < a->n_targets; i++) {
+		free(a->targets[i].route_disagreement);
+		free(a->targets[i].probe);
+	}
 	free(a->targets);
+	outcomes_free(a->outcomes);
+	arena_free(&a->strings);
 	for (size_t i = 0; i < a->n_findings; i++) {
 		free(a->findings[i].message);
 		free(a->findings[i].targets);
@@ -237,51 +383,270 @@ static const char *overlay_of(const struct audit *a, const struct route_link *l)
 	return route_link_is_overlay(l) ? "an overlay" : NULL;
 }
 
-/* The service is meant to be reached over this device (quad-100 over tailscale0). */
-static bool expected_on(const struct audit *a, const struct audit_target *t, const char *dev)
+/* The policies' services bound to an interface (quad-100 over tailscale0),
+ * indexed by interface and prefix: a target routed into an overlay is
+ * looked up once per prefix length in use, where it was compared with every
+ * address of every such service. */
+struct overlay_service {
+	const char *interface;
+	struct cg_prefix prefix;      /* masked to its length */
+};
+
+struct overlay_services {
+	struct overlay_service *v;
+	size_t n;
+	struct hindex index;
+	uint8_t lens[2][129];         /* [v6][len]: a prefix of that length is there */
+	bool built;
+};
+
+static uint32_t overlay_service_hash(const char *interface, const struct cg_prefix *p)
 {
+	uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, interface, strlen(interface));
+
+	h = hash_fnv1a_u64(h, (uint64_t)(unsigned)p->addr.family << 8 | p->len);
+	h = hash_fnv1a(h, p->addr.bytes, (size_t)addr_family_len(p->addr.family));
+	return (uint32_t)hash_mix64(h);
+}
+
+struct overlay_service_probe {
+	const struct overlay_services *x;
+	const char *interface;
+	const struct cg_prefix *p;
+};
+
+static bool overlay_service_eq(const void *ctx, size_t item)
+{
+	const struct overlay_service_probe *q = ctx;
+	const struct overlay_service *e = &q->x->v[item];
+
+	return e->prefix.len == q->p->len && addr_equal(&e->prefix.addr, &q->p->addr) &&
+	       strcmp(e->interface, q->interface) == 0;
+}
+
+static size_t overlay_service_find(const struct overlay_services *x, const char *interface,
+				   const struct cg_prefix *p)
+{
+	struct overlay_service_probe q = { x, interface, p };
+
+	return hindex_find(&x->index, overlay_service_hash(interface, p), overlay_service_eq, &q);
+}
+
+static void overlay_services_build(struct overlay_services *x, const struct audit *a)
+{
+	x->built = true;
 	for (size_t i = 0; i < a->n_policies; i++)
 		for (size_t j = 0; j < a->policies[i].n_services; j++) {
 			const struct policy_service *s = &a->policies[i].services[j];
-			if (!s->interface || strcmp(s->interface, dev) != 0)
+			if (!s->interface)
 				continue;
-			for (size_t k = 0; k < s->n_addrs; k++)
-				if (prefix_contains(&s->addrs[k], &t->addr))
-					return true;
+			for (size_t k = 0; k < s->n_addrs; k++) {
+				struct cg_prefix p = s->addrs[k];
+				if (p.addr.family != AF_INET && p.addr.family != AF_INET6)
+					continue;
+				addr_mask(&p.addr, p.len);
+				if (overlay_service_find(x, s->interface, &p) != HINDEX_NONE)
+					continue;
+				x->v = grow_by_one(x->v, x->n, sizeof(*x->v));
+				x->v[x->n] = (struct overlay_service){ s->interface, p };
+				hindex_add(&x->index, overlay_service_hash(s->interface, &p), x->n++);
+				x->lens[p.addr.family == AF_INET6][p.len] = 1;
+			}
 		}
+}
+
+static void overlay_services_free(struct overlay_services *x)
+{
+	free(x->v);
+	hindex_free(&x->index);
+}
+
+/* The service is meant to be reached over this device (quad-100 over tailscale0). */
+static bool expected_on(const struct audit *a, struct overlay_services *x, const struct audit_target *t,
+			const char *dev)
+{
+	int v6 = t->addr.family == AF_INET6;
+
+	if (!x->built)
+		overlay_services_build(x, a);
+	for (unsigned len = 0; len <= (unsigned)addr_family_bits(t->addr.family); len++) {
+		if (!x->lens[v6][len])
+			continue;
+		struct cg_prefix p = { .addr = t->addr, .len = (uint8_t)len };
+		addr_mask(&p.addr, len);
+		if (overlay_service_find(x, dev, &p) != HINDEX_NONE)
+			return true;
+	}
 	return false;
 }
 
-static int route_target(struct audit *a, struct audit_target *t)
+/* ---- routes ------------------------------------------------------------------
+ *
+ * The kernel answers for each target's route (RTM_GETROUTE, the verdict's
+ * input), and the user-space lookup over the dumped rules and tables
+ * explains it; ROUTE_MODEL_DISAGREES is a target where the two differ.
+ * Asking the kernel costs a netlink round trip or two, each, which 200,000
+ * targets of one policy service made seconds. So the kernel is asked once
+ * per route decision of the lookup: targets whose question differs only in
+ * the destination (the same protocol, ports, mark, uid, interfaces) and
+ * that the lookup routes the same way (the same rule, route, type, table,
+ * device, gateway, source and matched prefix, nothing uncertain) are
+ * answered by the kernel's answer for the first of them. When the kernel
+ * disagrees with the lookup for that first one, or the lookup is
+ * uncertain, every target of the decision is asked about on its own, and
+ * each disagreement is reported as it is. What the report claims for a
+ * target (its route, agrees_with_lookup) is thus what the kernel said for
+ * one target of its decision, and exactly what it says for every target
+ * where the lookup and the kernel differ once. */
+
+struct route_decision {
+	/* the key: the question but its destination, and the lookup's answer */
+	struct {
+		struct cg_addr src;
+		uint32_t mark, uid, table, rule_priority;
+		int iif, oif, error, rule, route, ifindex;
+		uint16_t sport, dport;
+		uint8_t ipproto, tos, type, rule_action, prefix_len;
+		bool uid_set, no_route, tables_merged, have_prefix;
+		struct cg_addr gateway, source, prefix;
+		unsigned n_hops;
+	} key;
+	struct target_route kernel;   /* the kernel's answer for the first target */
+	bool agrees;
+};
+
+struct route_decisions {
+	struct route_decision *v;
+	size_t n;
+	struct hindex index;
+};
+
+/* An address as a key: its family's bytes only. */
+static struct cg_addr addr_key(const struct cg_addr *a)
 {
-	struct route_packet *p = &t->route_pkt;
+	struct cg_addr k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = a->family;
+	memcpy(k.bytes, a->bytes, (size_t)addr_family_len(a->family));
+	return k;
+}
+
+static void decision_key(struct route_decision *d, const struct route_packet *p, const struct route_result *sim)
+{
+	memset(d, 0, sizeof(*d));
+	d->key.src = addr_key(&p->src);
+	d->key.mark = p->mark;
+	d->key.uid = p->uid;
+	d->key.uid_set = p->uid_set;
+	d->key.iif = p->iif;
+	d->key.oif = p->oif;
+	d->key.sport = p->sport;
+	d->key.dport = p->dport;
+	d->key.ipproto = p->ipproto;
+	d->key.tos = p->tos;
+	d->key.error = sim->error;
+	d->key.no_route = sim->no_route;
+	d->key.type = sim->type;
+	d->key.tables_merged = sim->tables_merged;
+	d->key.rule = sim->rule;
+	d->key.rule_priority = sim->rule_priority;
+	d->key.rule_action = sim->rule_action;
+	d->key.table = sim->table;
+	d->key.route = sim->route;
+	d->key.have_prefix = sim->have_prefix;
+	if (sim->have_prefix) {
+		d->key.prefix = addr_key(&sim->prefix.addr);
+		d->key.prefix_len = sim->prefix.len;
+	}
+	d->key.ifindex = sim->ifindex;
+	d->key.gateway = addr_key(&sim->gateway);
+	d->key.source = addr_key(&sim->source);
+	d->key.n_hops = sim->n_hops;
+}
+
+struct decision_probe {
+	const struct route_decisions *x;
+	const struct route_decision *d;
+};
+
+static bool decision_eq(const void *ctx, size_t item)
+{
+	const struct decision_probe *q = ctx;
+
+	return memcmp(&q->x->v[item].key, &q->d->key, sizeof(q->d->key)) == 0;
+}
+
+static void route_decisions_free(struct route_decisions *x)
+{
+	free(x->v);
+	hindex_free(&x->index);
+}
+
+static int route_target(struct audit *a, struct route_kernel *k, struct route_decisions *decisions,
+			struct audit_target *t)
+{
+	/* both lookups' whole results (the rules and tables walked) are kept
+	 * only while the target is routed */
+	struct route_result kern, sim;
+	struct route_packet p = { 0 };
+	struct route_decision d;
+	size_t known = HINDEX_NONE;
+	uint32_t h = 0;
+	char why[256];
 	int r;
 
-	memset(p, 0, sizeof(*p));
-	p->dst = t->addr;
-	p->ipproto = t->l4proto;
-	p->uid_set = true;
+	p.dst = t->addr;
+	p.ipproto = t->l4proto;
+	p.uid_set = true;
 	if (t->inbound) {
 		/* the reply's route back to the provider decides the device */
-		p->sport = t->port;
-		p->dport = REMOTE_EPHEMERAL_PORT;
+		p.sport = t->port;
+		p.dport = REMOTE_EPHEMERAL_PORT;
 	} else {
-		p->sport = a->local_port;
-		p->dport = t->port;
+		p.sport = a->local_port;
+		p.dport = t->port;
 	}
-	r = route_lookup_kernel(&a->routes, p, &t->route);
-	if (r < 0)
-		return r;
-	r = route_lookup(&a->routes, p, &t->route_sim);
+	r = route_lookup(&a->routes, &p, &sim);
 	if (r < 0)
 		return r;
 	t->routed = true;
-	t->route_agrees = route_result_agrees(&t->route_sim, &t->route, t->route_disagreement,
-					      sizeof(t->route_disagreement));
+	if (!sim.uncertain) {
+		struct decision_probe q = { decisions, &d };
+		decision_key(&d, &p, &sim);
+		h = (uint32_t)hash_bytes(&d.key, sizeof(d.key));
+		known = hindex_find(&decisions->index, h, decision_eq, &q);
+	}
+	if (known != HINDEX_NONE && decisions->v[known].agrees) {
+		t->route = decisions->v[known].kernel;
+		t->route_agrees = true;
+		return 0;
+	}
+	r = route_kernel_lookup(k, &a->routes, &p, &kern);
+	if (r < 0)
+		return r;
+	t->route = (struct target_route){
+		.error = kern.error, .type = kern.type, .no_route = kern.no_route, .reason = kern.reason,
+		.table = kern.table, .ifindex = kern.ifindex, .gateway = kern.gateway, .source = kern.source,
+	};
+	t->route_agrees = route_result_agrees(&sim, &kern, why, sizeof(why));
+	if (!t->route_agrees)
+		t->route_disagreement = xstrdup(why);
+	/* the kernel does not say which rule decided; the lookup over the
+	 * dumped rules does, when the two agree */
+	t->route.rule_known = t->route_agrees && sim.rule >= 0;
+	t->route.rule_priority = sim.rule_priority;
+	if (!sim.uncertain && known == HINDEX_NONE) {
+		d.kernel = t->route;
+		d.agrees = t->route_agrees;
+		decisions->v = grow_by_one(decisions->v, decisions->n, sizeof(*decisions->v));
+		decisions->v[decisions->n] = d;
+		hindex_add(&decisions->index, h, decisions->n++);
+	}
 	return 0;
 }
 
-static const char *unroutable_reason(const struct route_result *r)
+static const char *unroutable_reason(const struct target_route *r)
 {
 	if (r->no_route)
 		return "no route";
@@ -296,6 +661,7 @@ static const char *unroutable_reason(const struct route_result *r)
 static void simulate_target(struct audit *a, struct audit_target *t, const struct route_link *dev)
 {
 	struct sim_flow *f = &t->flow;
+	struct flow_result res;
 
 	memset(f, 0, sizeof(*f));
 	f->nfproto = t->addr.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
@@ -309,13 +675,14 @@ static void simulate_target(struct audit *a, struct audit_target *t, const struc
 	f->dev.index = (uint32_t)dev->ifindex;
 	f->dev.type = dev->type;
 	f->dev.group = dev->group;
-	if (simulate_flow(a->index, &a->env, f, &t->sim) < 0) {
+	if (simulate_flow(a->index, &a->env, f, &res) < 0) {
 		t->verdict = TARGET_UNCERTAIN;
 		t->uncertain_what = "the simulation failed";
 		return;
 	}
+	t->sim = outcome_intern(a, &res);
 	t->simulated = true;
-	switch (t->sim.verdict) {
+	switch (t->sim->verdict) {
 	case SIM_ACCEPT:
 		t->verdict = TARGET_REACHABLE;
 		return;
@@ -331,7 +698,7 @@ static void simulate_target(struct audit *a, struct audit_target *t, const struc
 	static const enum sim_leg order[] = { SIM_LEG_REQUEST, SIM_LEG_REPLY, SIM_LEG_REQUEST_EST,
 					      SIM_LEG_REPLY_DATA };
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
-		const struct sim_leg_result *lr = &t->sim.legs[order[i]];
+		const struct sim_leg_result *lr = &t->sim->legs[order[i]];
 		if (!lr->present || lr->deciding_hook < 0)
 			continue;
 		if (t->verdict == TARGET_BLOCKED && lr->verdict != SIM_DROP)
@@ -345,7 +712,7 @@ static void simulate_target(struct audit *a, struct audit_target *t, const struc
 	}
 }
 
-static void audit_target(struct audit *a, struct audit_target *t)
+static void audit_target(struct audit *a, struct overlay_services *services, struct audit_target *t)
 {
 	const struct route_link *dev;
 	char n[IFNAMSIZ + 8];
@@ -366,7 +733,7 @@ static void audit_target(struct audit *a, struct audit_target *t)
 		t->uncertain_what = route_ifname(&a->routes, t->route.ifindex, n);
 		return;
 	}
-	if (overlay_of(a, dev) && !expected_on(a, t, dev->name)) {
+	if (overlay_of(a, dev) && !expected_on(a, services, t, dev->name)) {
 		t->verdict = TARGET_UNROUTABLE;
 		t->unroutable_why = "routed into the overlay";
 		return;
@@ -404,47 +771,86 @@ static void target_label(const struct audit_target *t, char *buf, size_t size)
 }
 
 /* Targets blocked by the same rule, on the same leg, make one finding that
- * names them all. */
-static bool same_block(const struct audit_target *t, const struct audit_target *u)
+ * names them all (in the order of the targets, the findings in the order of
+ * their first target). */
+struct block_groups {
+	const struct audit *a;
+	size_t *first, *last;         /* each group's first and last target */
+	size_t n;
+	struct hindex index;
+};
+
+static uint32_t block_hash(const struct audit_target *t)
 {
-	return u->verdict == TARGET_BLOCKED && u->blocked_by == t->blocked_by &&
-	       u->blocked_policy == t->blocked_policy && u->blocked_leg == t->blocked_leg;
+	uint64_t h = hash_fnv1a_u64(HASH_FNV1A_INIT, (uintptr_t)t->blocked_by);
+
+	h = hash_fnv1a_u64(h, (uintptr_t)t->blocked_policy);
+	return (uint32_t)hash_mix64(hash_fnv1a_u64(h, (uint64_t)t->blocked_leg));
+}
+
+struct block_probe {
+	const struct block_groups *g;
+	const struct audit_target *t;
+};
+
+static bool block_eq(const void *ctx, size_t item)
+{
+	const struct block_probe *p = ctx;
+	const struct audit_target *u = &p->g->a->targets[p->g->first[item]];
+
+	return u->blocked_by == p->t->blocked_by && u->blocked_policy == p->t->blocked_policy &&
+	       u->blocked_leg == p->t->blocked_leg;
 }
 
 static void blocked_findings(struct audit *a)
 {
+	struct block_groups g = { .a = a };
+	size_t *next = xcalloc(a->n_targets + 1, sizeof(*next));   /* the group's next target */
 	char where[512], label[192];
-	bool *done = xcalloc(a->n_targets + 1, sizeof(*done));
 
 	for (size_t i = 0; i < a->n_targets; i++) {
-		struct audit_target *t = &a->targets[i];
+		const struct audit_target *t = &a->targets[i];
+		if (t->verdict != TARGET_BLOCKED)
+			continue;
+		uint32_t h = block_hash(t);
+		struct block_probe probe = { &g, t };
+		size_t k = hindex_find(&g.index, h, block_eq, &probe);
+		next[i] = SIZE_MAX;
+		if (k == HINDEX_NONE) {
+			g.first = grow_by_one(g.first, g.n, sizeof(*g.first));
+			g.last = grow_by_one(g.last, g.n, sizeof(*g.last));
+			g.first[g.n] = g.last[g.n] = i;
+			hindex_add(&g.index, h, g.n++);
+			continue;
+		}
+		next[g.last[k]] = i;
+		g.last[k] = i;
+	}
+	for (size_t k = 0; k < g.n; k++) {
+		const struct audit_target *t = &a->targets[g.first[k]];
 		_cleanup_free_ char *labels = NULL;
 		size_t len = 0;
-		FILE *m;
+		FILE *m = open_memstream(&labels, &len);
 
-		if (t->verdict != TARGET_BLOCKED || done[i])
-			continue;
-		m = open_memstream(&labels, &len);
 		if (!m)
 			abort();
-		for (size_t j = i; j < a->n_targets; j++)
-			if (!done[j] && same_block(t, &a->targets[j])) {
-				target_label(&a->targets[j], label, sizeof(label));
-				fprintf(m, "%s%s", j == i ? "" : ", ", label);
-			}
+		for (size_t j = g.first[k]; j != SIZE_MAX; j = next[j]) {
+			target_label(&a->targets[j], label, sizeof(label));
+			fprintf(m, "%s%s", j == g.first[k] ? "" : ", ", label);
+		}
 		fclose(m);
 		rule_where(t->blocked_by, t->blocked_policy, where, sizeof(where));
 		bool reply = t->blocked_leg == SIM_LEG_REPLY || t->blocked_leg == SIM_LEG_REPLY_DATA;
 		struct audit_finding *f = audit_add_finding(a, FINDING_CRITICAL, "TARGET_BLOCKED", t->blocked_by,
 							    "%s dropped by %s: %s", reply ? "reply" : "request",
 							    where, labels);
-		for (size_t j = i; j < a->n_targets; j++)
-			if (!done[j] && same_block(t, &a->targets[j])) {
-				done[j] = true;
-				finding_add_target(f, j);
-			}
+		for (size_t j = g.first[k]; j != SIZE_MAX; j = next[j])
+			finding_add_target(f, j);
 	}
-	free(done);
+	free(next);
+	free(g.first);
+	free(g.last);
+	hindex_free(&g.index);
 }
 
 static void target_findings(struct audit *a)
@@ -487,18 +893,57 @@ static void target_findings(struct audit *a)
 		if (t->routed && !t->route_agrees) {
 			f = audit_add_finding(a, FINDING_WARNING, "ROUTE_MODEL_DISAGREES", NULL,
 					      "%s: the kernel's route and cgnatcheck's lookup differ (%s); "
-					      "the verdict uses the kernel's", label, t->route_disagreement);
+					      "the verdict uses the kernel's", label, t->route_disagreement ? t->route_disagreement : "");
 			finding_add_target(f, i);
 		}
 	}
 }
 
-static bool rule_blocks_a_target(const struct audit *a, const struct cg_rule *r)
+/* The rules that block a target today, for the latent passes (a drop that
+ * blocks a target is reported as that, not as latent). */
+struct rule_set {
+	const struct cg_rule **v;
+	size_t n;
+	struct hindex index;
+};
+
+static uint32_t ptr_hash(const void *p)
 {
-	for (size_t i = 0; i < a->n_targets; i++)
-		if (a->targets[i].blocked_by == r)
-			return true;
-	return false;
+	return (uint32_t)hash_mix64((uintptr_t)p);
+}
+
+struct rule_probe {
+	const struct rule_set *s;
+	const struct cg_rule *r;
+};
+
+static bool rule_eq(const void *ctx, size_t item)
+{
+	const struct rule_probe *p = ctx;
+
+	return p->s->v[item] == p->r;
+}
+
+static bool rule_set_has(const struct rule_set *s, const struct cg_rule *r)
+{
+	struct rule_probe p = { s, r };
+
+	return hindex_find(&s->index, ptr_hash(r), rule_eq, &p) != HINDEX_NONE;
+}
+
+static void rule_set_add(struct rule_set *s, const struct cg_rule *r)
+{
+	if (rule_set_has(s, r))
+		return;
+	s->v = grow_by_one(s->v, s->n, sizeof(*s->v));
+	s->v[s->n] = r;
+	hindex_add(&s->index, ptr_hash(r), s->n++);
+}
+
+static void rule_set_free(struct rule_set *s)
+{
+	free(s->v);
+	hindex_free(&s->index);
 }
 
 /* A rule (or a chain's policy) that drops a target's packets, and the targets. */
@@ -513,25 +958,47 @@ struct rule_targets {
 struct rule_groups {
 	struct rule_targets *v;
 	size_t n;
+	struct hindex index;
 };
 
+static uint32_t group_hash(const struct cg_rule *r, const struct cg_chain *policy)
+{
+	return (uint32_t)hash_mix64(hash_fnv1a_u64(hash_fnv1a_u64(HASH_FNV1A_INIT, (uintptr_t)r), (uintptr_t)policy));
+}
+
+struct group_probe {
+	const struct rule_groups *g;
+	const struct cg_rule *r;
+	const struct cg_chain *policy;
+};
+
+static bool group_eq(const void *ctx, size_t item)
+{
+	const struct group_probe *p = ctx;
+
+	return p->g->v[item].rule == p->r && p->g->v[item].policy == p->policy;
+}
+
+/* Targets are added in their order: a target already in the group is its
+ * last one. */
 static void group_add(struct rule_groups *g, const struct cg_rule *r, const struct cg_chain *policy,
 		      const struct cg_rule *decider, size_t target)
 {
-	struct rule_targets *e = NULL;
+	struct group_probe p = { g, r, policy };
+	uint32_t h = group_hash(r, policy);
+	size_t i = hindex_find(&g->index, h, group_eq, &p);
+	struct rule_targets *e;
 
-	for (size_t i = 0; i < g->n; i++)
-		if (g->v[i].rule == r && g->v[i].policy == policy)
-			e = &g->v[i];
-	if (!e) {
-		g->v = xreallocarray(g->v, g->n + 1, sizeof(*g->v));
-		e = &g->v[g->n++];
-		*e = (struct rule_targets){ .rule = r, .policy = policy, .decider = decider };
+	if (i == HINDEX_NONE) {
+		g->v = grow_by_one(g->v, g->n, sizeof(*g->v));
+		g->v[g->n] = (struct rule_targets){ .rule = r, .policy = policy, .decider = decider };
+		hindex_add(&g->index, h, g->n);
+		i = g->n++;
 	}
-	for (size_t i = 0; i < e->n; i++)
-		if (e->targets[i] == target)
-			return;
-	e->targets = xreallocarray(e->targets, e->n + 1, sizeof(*e->targets));
+	e = &g->v[i];
+	if (e->n && e->targets[e->n - 1] == target)
+		return;
+	e->targets = grow_by_one(e->targets, e->n, sizeof(*e->targets));
 	e->targets[e->n++] = target;
 }
 
@@ -540,6 +1007,7 @@ static void groups_free(struct rule_groups *g)
 	for (size_t i = 0; i < g->n; i++)
 		free(g->v[i].targets);
 	free(g->v);
+	hindex_free(&g->index);
 	*g = (struct rule_groups){ 0 };
 }
 
@@ -1005,8 +1473,8 @@ static void control_source(struct cg_packet *p)
 /* In a chain the target's packet goes through today, a drop rule that would
  * drop it but is never reached: an earlier rule decides first (an exception
  * before Tailscale's CGNAT drop). Only drops about the target's address. */
-static void shadowed_in_chain(struct audit *a, const struct cg_chain *ch, uint32_t hook, const struct cg_packet *in,
-			      size_t ti, struct rule_groups *shadowed)
+static void shadowed_in_chain(struct audit *a, const struct rule_set *blocking, const struct cg_chain *ch,
+			      uint32_t hook, const struct cg_packet *in, size_t ti, struct rule_groups *shadowed)
 {
 	struct cg_packet p = *in, ctl;
 	struct hook_result full;
@@ -1021,7 +1489,7 @@ static void shadowed_in_chain(struct audit *a, const struct cg_chain *ch, uint32
 		const struct cg_rule *r = &ch->rules[k];
 		struct hook_result from;
 		bool drops;
-		if (!rule_is_drop(r) || rule_blocks_a_target(a, r))
+		if (!rule_is_drop(r) || rule_set_has(blocking, r))
 			continue;
 		p = *in;
 		if (evaluate_chain_from(ch, k, &p, hook, &a->env, &from) < 0)
@@ -1046,18 +1514,26 @@ static void shadowed_in_chain(struct audit *a, const struct cg_chain *ch, uint32
 static void shadowed_findings(struct audit *a)
 {
 	struct rule_groups shadowed = { 0 };
+	struct rule_set blocking = { 0 };
 	char where[512], where2[512];
 
+	for (size_t i = 0; i < a->n_targets; i++)
+		if (a->targets[i].blocked_by)
+			rule_set_add(&blocking, a->targets[i].blocked_by);
 	for (size_t i = 0; i < a->n_targets; i++) {
 		const struct audit_target *t = &a->targets[i];
 		const struct cg_chain *seen[MAX_SCANNED_CHAINS];
 		size_t n_seen = 0;
+		struct cg_packet pkt;
 
 		if (!t->simulated || t->verdict != TARGET_REACHABLE)
 			continue;
-		const struct sim_leg_result *in = &t->sim.legs[t->inbound ? SIM_LEG_REQUEST : SIM_LEG_REPLY];
+		const enum sim_leg leg = t->inbound ? SIM_LEG_REQUEST : SIM_LEG_REPLY;
+		const struct sim_leg_result *in = &t->sim->legs[leg];
 		if (!in->present)
 			continue;
+		/* the shared outcome's packet is another target's: this one's */
+		sim_leg_packet(&t->flow, leg, in->pkt.ct.mark, &pkt);
 		for (int h = 0; h < 2; h++)
 			for (uint32_t s = 0; s < in->res[h].trace.n; s++) {
 				const struct sim_step *st = &in->res[h].trace.steps[s];
@@ -1070,7 +1546,7 @@ static void shadowed_findings(struct audit *a)
 				if (dup || n_seen == MAX_SCANNED_CHAINS)
 					continue;
 				seen[n_seen++] = ch;
-				shadowed_in_chain(a, ch, in->hooks[h], &in->pkt, i, &shadowed);
+				shadowed_in_chain(a, &blocking, ch, in->hooks[h], &pkt, i, &shadowed);
 			}
 	}
 	for (size_t i = 0; i < shadowed.n; i++) {
@@ -1086,6 +1562,7 @@ static void shadowed_findings(struct audit *a)
 			finding_add_target(f, g->targets[k]);
 	}
 	groups_free(&shadowed);
+	rule_set_free(&blocking);
 }
 
 static void latent_findings(struct audit *a)
@@ -1185,7 +1662,8 @@ static void probe_targets(struct audit *a)
 		/* the provider opens inbound flows: nothing this host can send */
 		if (t->inbound)
 			continue;
-		probe_target(&t->addr, t->l4proto, t->port, t->role, PROBE_TIMEOUT_MS, &t->probe);
+		t->probe = xcalloc(1, sizeof(*t->probe));
+		probe_target(&t->addr, t->l4proto, t->port, t->role, PROBE_TIMEOUT_MS, t->probe);
 		t->probed = true;
 	}
 }
@@ -1199,7 +1677,7 @@ static void probe_findings(struct audit *a)
 
 	for (size_t i = 0; i < a->n_targets; i++) {
 		const struct audit_target *t = &a->targets[i];
-		const struct probe_result *p = &t->probe;
+		const struct probe_result *p = t->probe;
 		struct audit_finding *f = NULL;
 		if (!t->probed)
 			continue;
@@ -1239,18 +1717,33 @@ static void probe_findings(struct audit *a)
 
 int audit_run(struct audit *a)
 {
-	int r;
+	struct overlay_services services = { 0 };
+	struct route_decisions decisions = { 0 };
+	struct route_kernel *k = NULL;
+	int r = 0;
 
+	/* one socket for every target's question to the kernel */
+	if (a->n_targets) {
+		r = route_kernel_open(&k);
+		if (r < 0)
+			return log_error_errno(r, "cannot audit: the kernel cannot be asked for routes");
+	}
 	for (size_t i = 0; i < a->n_targets; i++) {
 		struct audit_target *t = &a->targets[i];
-		r = route_target(a, t);
+		r = route_target(a, k, &decisions, t);
 		if (r < 0) {
 			char buf[CG_ADDRSTRLEN];
-			return log_error_errno(r, "cannot audit: the kernel could not be asked for the route to %s",
-					       addr_to_string(&t->addr, buf));
+			log_error_errno(r, "cannot audit: the kernel could not be asked for the route to %s",
+					addr_to_string(&t->addr, buf));
+			break;
 		}
-		audit_target(a, t);
+		audit_target(a, &services, t);
 	}
+	route_kernel_close(k);
+	route_decisions_free(&decisions);
+	overlay_services_free(&services);
+	if (r < 0)
+		return r;
 	if (a->opts->probe)
 		probe_targets(a);
 	target_findings(a);

@@ -129,7 +129,7 @@ static struct audit_target *add_target(struct target_list *l, const struct cg_ad
 	t->port = port;
 	t->inbound = inbound;
 	t->role = role;
-	snprintf(t->origin, sizeof(t->origin), "%s", origin);
+	t->origin = origin;
 	return t;
 }
 
@@ -305,9 +305,11 @@ static bool link_exists(const struct audit *a, const char *name)
 static void policy_targets(struct target_list *l, const struct policy *p)
 {
 	struct audit *a = l->a;
-	char origin[96];
+	char buf[96];
 
-	snprintf(origin, sizeof(origin), "policy:%s", p->name);
+	/* the audit's own copy, which its targets share */
+	snprintf(buf, sizeof(buf), "policy:%s", p->name);
+	const char *origin = arena_strdup(&a->strings, buf);
 	for (size_t i = 0; i < p->n_services; i++) {
 		const struct policy_service *s = &p->services[i];
 

@@ -13,6 +13,8 @@
 
 #include "cgnatcheck/audit-report.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/hash.h"
+#include "cgnatcheck/hindex.h"
 #include "cgnatcheck/remedy.h"
 #include "cgnatcheck/iptables-text.h"
 #include "cgnatcheck/nft-text.h"
@@ -20,12 +22,57 @@
 
 /* ---- rules ---------------------------------------------------------------- */
 
-/* The rule in its backend's own syntax (malloc'd). */
-static char *rule_text(const struct cg_rule *r)
+/* What a report shares between its targets (one report at a time). */
+struct report_cache {
+	/* rules' texts, formatted once: the text report names the rule that
+	 * blocks each target */
+	const struct cg_rule **rules;
+	char **texts;
+	size_t n, cap;
+	struct hindex index;
+};
+
+static struct report_cache *cache;
+
+struct rule_probe {
+	const struct report_cache *c;
+	const struct cg_rule *r;
+};
+
+static bool rule_eq(const void *ctx, size_t item)
 {
-	if (r->chain->table->backend == CG_BACKEND_NFTABLES)
-		return nft_rule_to_string(r);
-	return ipt_rule_to_string(r);
+	const struct rule_probe *q = ctx;
+
+	return q->c->rules[item] == q->r;
+}
+
+static void cache_free(struct report_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->texts[i]);
+	free(c->texts);
+	free(c->rules);
+	hindex_free(&c->index);
+}
+
+/* The rule in its backend's own syntax (the cache's, or NULL). */
+static const char *rule_text(const struct cg_rule *r)
+{
+	struct report_cache *c = cache;
+	struct rule_probe q = { c, r };
+	uint32_t h = (uint32_t)hash_mix64((uintptr_t)r);
+	size_t i = hindex_find(&c->index, h, rule_eq, &q);
+
+	if (i != HINDEX_NONE)
+		return c->texts[i];
+	size_t cap = c->cap;
+	grow_array((void **)&c->rules, &cap, c->n + 1, sizeof(*c->rules));
+	grow_array((void **)&c->texts, &c->cap, c->n + 1, sizeof(*c->texts));
+	c->rules[c->n] = r;
+	c->texts[c->n] = r->chain->table->backend == CG_BACKEND_NFTABLES ? nft_rule_to_string(r) :
+		ipt_rule_to_string(r);
+	hindex_add(&c->index, h, c->n);
+	return c->texts[c->n++];
 }
 
 /* "nftables ip filter, chain forward" */
@@ -49,8 +96,11 @@ static void print_rule(struct printer *p, enum print_type t, const char *key, co
 		print_null(p, PRINT_JSON, key, NULL);
 		return;
 	}
+	/* in JSON, a rule is the same object wherever it is named */
+	if (print_reuse(p, key, &r, sizeof(r)))
+		return;
 	c = r->chain;
-	_cleanup_free_ char *s = rule_text(r);
+	const char *s = rule_text(r);
 	open_json_object(p, key);
 	if (text)
 		print_text(p, "%s", indent);
@@ -68,6 +118,7 @@ static void print_rule(struct printer *p, enum print_type t, const char *key, co
 	}
 	print_string(p, PRINT_JSON, "text", NULL, s ? s : "");
 	close_json_object(p);
+	print_keep(p, &r, sizeof(r));
 }
 
 /* A chain's policy as an object under key, or in text "the drop policy of
@@ -75,6 +126,10 @@ static void print_rule(struct printer *p, enum print_type t, const char *key, co
 static void print_chain_policy(struct printer *p, enum print_type t, const char *key, const char *indent,
 			       const struct cg_chain *c)
 {
+	const struct { const char *tag; const struct cg_chain *c; } id = { "policy", c };
+
+	if (print_reuse(p, key, &id, sizeof(id)))
+		return;
 	open_json_object(p, key);
 	if (t & PRINT_TEXT)
 		print_text(p, "%sthe %s policy of ", indent, verdict_to_string(c->policy));
@@ -83,6 +138,7 @@ static void print_chain_policy(struct printer *p, enum print_type t, const char 
 	if (t & PRINT_TEXT)
 		print_text(p, "\n");
 	close_json_object(p);
+	print_keep(p, &id, sizeof(id));
 }
 
 /* ---- targets -------------------------------------------------------------- */
@@ -91,10 +147,10 @@ static void print_chain_policy(struct printer *p, enum print_type t, const char 
  * main (ip rule 32766)". */
 static void print_route(struct printer *p, const struct audit *a, const struct audit_target *t)
 {
-	const struct route_result *k = &t->route, *s = &t->route_sim;
+	const struct target_route *k = &t->route;
 	/* the kernel does not say which rule decided; the lookup over the
-	 * dumped rules does, when the two agree */
-	const bool by_rule = t->route_agrees && s->rule >= 0;
+	 * dumped rules does, when the two agree (audit.c) */
+	const bool by_rule = k->rule_known;
 	/* an error is all the text says */
 	const enum print_type where = k->error ? PRINT_JSON : PRINT_ANY;
 	char buf[CG_ADDRSTRLEN], tb[16], n[IFNAMSIZ + 8];
@@ -103,7 +159,7 @@ static void print_route(struct printer *p, const struct audit *a, const struct a
 	open_json_object(p, "route");
 	print_string(p, PRINT_JSON, "table", NULL, table);
 	if (by_rule)
-		print_int64(p, PRINT_JSON, "rule_priority", NULL, s->rule_priority);
+		print_int64(p, PRINT_JSON, "rule_priority", NULL, k->rule_priority);
 	else
 		print_null(p, PRINT_JSON, "rule_priority", NULL);
 	print_text(p, "      route: ");
@@ -119,7 +175,7 @@ static void print_route(struct printer *p, const struct audit *a, const struct a
 	print_bool(p, PRINT_JSON, "agrees_with_lookup", NULL, t->route_agrees);
 	print_string(p, PRINT_TEXT, NULL, ", table %s", table);
 	if (by_rule)
-		print_text(p, " (ip rule %u)", s->rule_priority);
+		print_text(p, " (ip rule %u)", k->rule_priority);
 	print_text(p, "\n");
 	close_json_object(p);
 }
@@ -157,7 +213,7 @@ static size_t direction_hooks(const struct audit_target *t, bool opener, struct 
 	size_t n = 0;
 
 	for (int i = 0; i < 2; i++) {
-		const struct sim_leg_result *lr = &t->sim.legs[legs[i]];
+		const struct sim_leg_result *lr = &t->sim->legs[legs[i]];
 		if (!lr->present)
 			continue;
 		for (int h = 0; h < 2; h++) {
@@ -183,6 +239,10 @@ static void print_direction(struct printer *p, const char *key, const struct aud
 		print_null(p, PRINT_JSON, key, NULL);
 		return;
 	}
+	/* all of it comes from the outcome, which targets share (audit.h) */
+	const struct { const struct flow_result *sim; bool opener; } id = { t->sim, opener };
+	if (print_reuse(p, key, &id, sizeof(id)))
+		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct sim_leg_result *lr = hooks[i].leg;
 		const struct hook_result *hr = &lr->res[hooks[i].h];
@@ -192,7 +252,7 @@ static void print_direction(struct printer *p, const char *key, const struct aud
 		}
 	}
 	open_json_object(p, key);
-	print_string(p, PRINT_JSON, "verdict", NULL, sim_verdict_to_string(opener ? t->sim.request : t->sim.reply));
+	print_string(p, PRINT_JSON, "verdict", NULL, sim_verdict_to_string(opener ? t->sim->request : t->sim->reply));
 	print_rule(p, PRINT_JSON, "decided_by", NULL, by);
 	if (policy)
 		print_chain_policy(p, PRINT_JSON, "decided_by_policy", NULL, policy);
@@ -205,22 +265,23 @@ static void print_direction(struct printer *p, const char *key, const struct aud
 	}
 	close_json_array(p);
 	close_json_object(p);
+	print_keep(p, &id, sizeof(id));
 }
 
 static void print_probe(struct printer *p, const struct audit_target *t)
 {
-	const bool reached = probe_reached(&t->probe);
-
 	if (!t->probed) {
 		print_null(p, PRINT_JSON, "probe", NULL);
 		return;
 	}
+	const bool reached = probe_reached(t->probe);
+
 	open_json_object(p, "probe");
 	print_text(p, "      probe: ");
 	print_color_string(p, PRINT_ANY, reached ? COLOR_GREEN : COLOR_YELLOW, "status", "%s",
-			   probe_status_to_string(t->probe.status));
-	print_string(p, PRINT_ANY, "detail", " (%s)", t->probe.detail);
-	print_double(p, PRINT_ANY, "ms", ", %.0f ms\n", t->probe.ms);
+			   probe_status_to_string(t->probe->status));
+	print_string(p, PRINT_ANY, "detail", " (%s)", t->probe->detail);
+	print_double(p, PRINT_ANY, "ms", ", %.0f ms\n", t->probe->ms);
 	print_bool(p, PRINT_JSON, "reached", NULL, reached);
 	close_json_object(p);
 }
@@ -282,8 +343,8 @@ static void print_target(struct printer *p, const struct audit *a, const struct 
 
 	switch (t->verdict) {
 	case TARGET_BLOCKED:
-		print_text(p, "      request: %s, reply: %s; the %s is dropped by\n", sim_verdict_to_string(t->sim.request),
-			   sim_verdict_to_string(t->sim.reply), sim_leg_to_string(t->blocked_leg));
+		print_text(p, "      request: %s, reply: %s; the %s is dropped by\n", sim_verdict_to_string(t->sim->request),
+			   sim_verdict_to_string(t->sim->reply), sim_leg_to_string(t->blocked_leg));
 		/* a rule or, when none decided, the chain's policy (audit.c) */
 		print_rule(p, PRINT_ANY, "blocked_by", "        ", t->blocked_by);
 		if (t->blocked_policy)
@@ -315,9 +376,31 @@ static enum print_color severity_color(enum finding_severity s)
 	return s == FINDING_CRITICAL ? COLOR_RED : s == FINDING_WARNING ? COLOR_YELLOW : COLOR_DIM;
 }
 
+/* A finding's addresses, each once: an index of those listed so far. */
+struct addr_probe {
+	const struct audit *a;
+	const struct audit_finding *f;
+	const struct cg_addr *addr;
+};
+
+static bool addr_eq(const void *ctx, size_t item)
+{
+	const struct addr_probe *q = ctx;
+
+	return addr_equal(&q->a->targets[q->f->targets[item]].addr, q->addr);
+}
+
+static uint32_t addr_hash(const struct cg_addr *a)
+{
+	uint64_t h = hash_fnv1a_u64(HASH_FNV1A_INIT, (uint64_t)(unsigned)a->family);
+
+	return (uint32_t)hash_mix64(hash_fnv1a(h, a->bytes, (size_t)addr_family_len(a->family)));
+}
+
 static void print_finding(struct printer *p, const struct audit *a, const struct audit_finding *f)
 {
-	char buf[CG_ADDRSTRLEN], other[CG_ADDRSTRLEN];
+	struct hindex seen = { 0 };
+	char buf[CG_ADDRSTRLEN];
 
 	open_json_object(p, NULL);
 	print_text(p, "  ");
@@ -330,14 +413,18 @@ static void print_finding(struct printer *p, const struct audit *a, const struct
 	/* the text shows a blocked target's rule with the target already */
 	print_rule(p, strcmp(f->code, "TARGET_BLOCKED") != 0 ? PRINT_ANY : PRINT_JSON, "rule", "           ", f->rule);
 	open_json_array(p, "targets");
-	for (size_t i = 0; i < f->n_targets; i++) {
-		const char *addr = addr_to_string(&a->targets[f->targets[i]].addr, buf);
-		bool dup = false;
-		for (size_t k = 0; k < i && !dup; k++)
-			dup = strcmp(addr_to_string(&a->targets[f->targets[k]].addr, other), addr) == 0;
-		if (!dup)
-			print_string(p, PRINT_JSON, NULL, NULL, addr);
+	/* the same address twice is the same text: addr_to_string() writes
+	 * one form of each address of a family */
+	for (size_t i = 0; print_is_json(p) && i < f->n_targets; i++) {
+		const struct cg_addr *addr = &a->targets[f->targets[i]].addr;
+		struct addr_probe q = { a, f, addr };
+		uint32_t h = addr_hash(addr);
+		if (hindex_find(&seen, h, addr_eq, &q) != HINDEX_NONE)
+			continue;
+		hindex_add(&seen, h, i);
+		print_string(p, PRINT_JSON, NULL, NULL, addr_to_string(addr, buf));
 	}
+	hindex_free(&seen);
 	close_json_array(p);
 	close_json_object(p);
 }
@@ -360,7 +447,21 @@ static void print_change(struct printer *p, const struct audit_change *c)
 
 /* ---- the report --------------------------------------------------------------- */
 
+static int report(FILE *out, enum cg_format format, const struct audit *a);
+
 int audit_report_print(FILE *out, enum cg_format format, const struct audit *a)
+{
+	struct report_cache c = { 0 };
+	int r;
+
+	cache = &c;
+	r = report(out, format, a);
+	cache = NULL;
+	cache_free(&c);
+	return r;
+}
+
+static int report(FILE *out, enum cg_format format, const struct audit *a)
 {
 	const bool quiet = a->opts->quiet;
 	struct printer p;

@@ -38,8 +38,7 @@ static bool leg_sent_by_host(const struct sim_flow *f, enum sim_leg leg)
 	return opener_leg != f->inbound;
 }
 
-static void build_leg_packet(const struct sim_flow *f, enum sim_leg leg, uint32_t ct_mark,
-			     struct cg_packet *p)
+void sim_leg_packet(const struct sim_flow *f, enum sim_leg leg, uint32_t ct_mark, struct cg_packet *p)
 {
 	bool opener_leg = leg == SIM_LEG_REQUEST || leg == SIM_LEG_REQUEST_EST;
 	bool from_host = leg_sent_by_host(f, leg);
@@ -111,7 +110,7 @@ static int run_leg(const struct sim_index *idx, const struct sim_variant *v, con
 	struct cg_packet p;
 	int r;
 
-	build_leg_packet(f, leg, *ct_mark, &p);
+	sim_leg_packet(f, leg, *ct_mark, &p);
 	lr->present = true;
 	lr->pkt = p;
 	lr->hooks[0] = from_host ? NF_INET_LOCAL_OUT : NF_INET_PRE_ROUTING;

@@ -138,10 +138,53 @@ static void fill_hops(const struct route_state *st, const struct reply *rp, stru
 	}
 }
 
+struct route_kernel {
+	struct nl_sock *s;
+};
+
+int route_kernel_open(struct route_kernel **ret)
+{
+	struct route_kernel *k = xcalloc(1, sizeof(*k));
+	int r = nl_open(&k->s);
+
+	if (r < 0) {
+		free(k);
+		return r;
+	}
+	*ret = k;
+	return 0;
+}
+
+void route_kernel_close(struct route_kernel *k)
+{
+	if (!k)
+		return;
+	nl_close(k->s);
+	free(k);
+}
+
 int route_lookup_kernel(const struct route_state *st, const struct route_packet *p,
 			struct route_result *res)
 {
-	_cleanup_nl_sock_ struct nl_sock *s = NULL;
+	struct route_kernel *k = NULL;
+	int r;
+
+	route_result_init(res, p->dst.family);
+	res->input = p->iif != 0;
+	if (p->dst.family != AF_INET && p->dst.family != AF_INET6)
+		return -EINVAL;
+	r = route_kernel_open(&k);
+	if (r < 0)
+		return r;
+	r = route_kernel_lookup(k, st, p, res);
+	route_kernel_close(k);
+	return r;
+}
+
+int route_kernel_lookup(struct route_kernel *k, const struct route_state *st, const struct route_packet *p,
+			struct route_result *res)
+{
+	struct nl_sock *s = k->s;
 	struct reply plain = { 0 }, match = { 0 };
 	char a[CG_ADDRSTRLEN];
 	int r;
@@ -150,9 +193,6 @@ int route_lookup_kernel(const struct route_state *st, const struct route_packet 
 	res->input = p->iif != 0;
 	if (p->dst.family != AF_INET && p->dst.family != AF_INET6)
 		return -EINVAL;
-	r = nl_open(&s);
-	if (r < 0)
-		return r;
 
 	/* IPv6 always reports the table; its strict check refuses the flag. */
 	r = nl_call(s, build_request(s, p, p->dst.family == AF_INET ? RTM_F_LOOKUP_TABLE : 0), reply_cb, &plain);

@@ -107,20 +107,23 @@ block=$(awk 'index($0, "== policy:") == 1 { on = 1; print; next } /^== / { on = 
 if [ -z "$block" ]; then
 	t_fail "policy: no table printed"
 else
-	for row in "no file|" "100 addresses, 1 service|200" "1,000 addresses, 1 service|2000" "100 services|200"; do
-		IFS='|' read -r what targets <<<"$row"
-		# point, file bytes, present s and MiB, selected s and MiB, its
+	for row in "no file||" "100 addresses, 1 service|200|202" "1,000 addresses, 1 service|2000|2002" \
+		"100 services|200|202"; do
+		IFS='|' read -r what targets blocked <<<"$row"
+		# point, file bytes, present s and MiB; selected s and MiB, its
 		# targets, us and KiB per address (over the point without the
-		# file: at this size a run may be as fast as that one)
+		# file: at this size a run may be as fast as that one); the same
+		# beside Tailscale's rules, with the targets blocked (the file's
+		# and --dns 100.100.2.136's two)
 		if [ -z "$targets" ]; then
-			re="^  $what +0 +$num +$num +- +-\$"
+			re="^  $what +0 +$num +$num +- +- +- +-\$"
 		else
-			re="^  $what +[0-9,]+ +$num +$num +$num +$num +$targets +-?$num +-?$num\$"
+			re="^  $what +[0-9,]+ +$num +$num +$num +$num +$targets +-?$num +-?$num +$num +$num +$blocked +-?$num +-?$num\$"
 		fi
 		if grep -Eq "$re" <<<"$block"; then
-			t_ok "policy: $what: measured${targets:+, $targets targets from the file}"
+			t_ok "policy: $what: measured${targets:+, $targets targets from the file, $blocked blocked beside Tailscale}"
 		else
-			t_fail "policy: no row '$what' with its numbers${targets:+ and $targets targets}"
+			t_fail "policy: no row '$what' with its numbers${targets:+ and $targets targets, $blocked blocked}"
 		fi
 	done
 	for c in "--dns 100.100.2.136 --format json" "--dns 100.100.2.136 --policy bench-large --format json"; do
@@ -161,6 +164,19 @@ else
 fi
 t_run bash "$top_srcdir/tests/bench/collect-speed.sh" --parts nosuch
 t_expect "collect-speed: bad usage exits 2" 2 "$t_status"
+
+# and when a target is not blocked beside Tailscale's CGNAT drop
+mkdir "$out/open"
+cp "$out/results.tsv" "$out/open/"
+awk -F'\t' -v OFS='\t' '$1 == "policy-a1000" && $2 == "blocked.policy-blocked" { $3 = "2000" } 1' "$out/meta.tsv" \
+	>"$out/open/meta.tsv"
+t_run python3 "$top_srcdir/tests/bench/report.py" "$out/open" --check
+if [ "$t_status" = 1 ] &&
+	grep -q "MISSED: policy 1,000 addresses, 1 service: 2000 targets blocked beside Tailscale's rules, expected 2002" <<<"$t_out"; then
+	t_ok "policy: --check exits 1 when a target is not blocked beside Tailscale and names it"
+else
+	t_fail "policy: --check on a target not blocked: exit $t_status, output: $(tail -n 5 <<<"$t_out")"
+fi
 
 # --check must be able to fail: at this size the audit's peak RSS is many
 # times the few kilobytes of iptables-save text

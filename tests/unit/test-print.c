@@ -145,6 +145,108 @@ static void check_flags(int flags)
 	json_object_put(tree);
 }
 
+/* Arrays of the root are written element by element (print.c), and kept
+ * values are shared: the bytes must be json-c's serialisation of the whole
+ * tree. Two root arrays around scalars, an empty one, elements of every
+ * kind, and a kept object reused at three depths. */
+static void streamed(struct printer *p)
+{
+	static const int rule_id = 1, list_id = 2;
+
+	print_int(p, PRINT_JSON, "schema", NULL, 1);
+	open_json_array(p, "targets");
+	for (int i = 0; i < 3; i++) {
+		open_json_object(p, NULL);
+		print_int(p, PRINT_JSON, "n", NULL, i);
+		if (!print_reuse(p, "rule", &rule_id, sizeof(rule_id))) {
+			open_json_object(p, "rule");
+			print_string(p, PRINT_JSON, "text", NULL, "-A x -j DROP");
+			open_json_array(p, "list");
+			print_int(p, PRINT_JSON, NULL, NULL, 7);
+			close_json_array(p);
+			close_json_object(p);
+			print_keep(p, &rule_id, sizeof(rule_id));
+		}
+		open_json_object(p, "deeper");
+		print_reuse(p, "again", &rule_id, sizeof(rule_id));
+		close_json_object(p);
+		close_json_object(p);
+	}
+	print_string(p, PRINT_JSON, NULL, NULL, "a string");
+	print_null(p, PRINT_JSON, NULL, NULL);
+	if (!print_reuse(p, NULL, &list_id, sizeof(list_id))) {
+		open_json_array(p, NULL);
+		close_json_array(p);
+		print_keep(p, &list_id, sizeof(list_id));
+	}
+	print_reuse(p, NULL, &list_id, sizeof(list_id));
+	print_reuse(p, NULL, &rule_id, sizeof(rule_id));
+	close_json_array(p);
+	open_json_array(p, "empty");
+	close_json_array(p);
+	print_string(p, PRINT_JSON, "between", NULL, "x");
+	open_json_array(p, "findings");
+	print_int(p, PRINT_JSON, NULL, NULL, 5);
+	close_json_array(p);
+	print_int(p, PRINT_JSON, "exit_status", NULL, 2);
+}
+
+static struct json_object *streamed_tree(void)
+{
+	struct json_object *o = json_object_new_object(), *targets = json_object_new_array();
+	struct json_object *rule = json_object_new_object(), *list = json_object_new_array();
+	struct json_object *empty_list = json_object_new_array(), *findings = json_object_new_array();
+
+	json_object_object_add(o, "schema", json_object_new_int(1));
+	json_object_object_add(rule, "text", json_object_new_string("-A x -j DROP"));
+	json_object_array_add(list, json_object_new_int(7));
+	json_object_object_add(rule, "list", list);
+	for (int i = 0; i < 3; i++) {
+		struct json_object *t = json_object_new_object(), *deeper = json_object_new_object();
+		json_object_object_add(t, "n", json_object_new_int(i));
+		json_object_object_add(t, "rule", json_object_get(rule));
+		json_object_object_add(deeper, "again", json_object_get(rule));
+		json_object_object_add(t, "deeper", deeper);
+		json_object_array_add(targets, t);
+	}
+	json_object_array_add(targets, json_object_new_string("a string"));
+	json_object_array_add(targets, NULL);
+	json_object_array_add(targets, json_object_get(empty_list));
+	json_object_array_add(targets, json_object_get(empty_list));
+	json_object_array_add(targets, json_object_get(rule));
+	json_object_object_add(o, "targets", targets);
+	json_object_object_add(o, "empty", json_object_new_array());
+	json_object_object_add(o, "between", json_object_new_string("x"));
+	json_object_array_add(findings, json_object_new_int(5));
+	json_object_object_add(o, "findings", findings);
+	json_object_object_add(o, "exit_status", json_object_new_int(2));
+	json_object_put(rule);
+	json_object_put(empty_list);
+	return o;
+}
+
+static void check_streamed(int flags)
+{
+	struct json_object *tree = streamed_tree();
+	struct printer p;
+	char *got = NULL, *want = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&got, &len);
+
+	if (!f)
+		abort();
+	print_init(&p, f, CG_FORMAT_JSON, flags, 0);
+	streamed(&p);
+	CHECK(print_finish(&p) == 0);
+	fclose(f);
+	if (asprintf(&want, "%s\n", json_object_to_json_string_ext(tree, flags)) < 0)
+		abort();
+	CHECK_STR(got, want);
+	free(got);
+	free(want);
+	json_object_put(tree);
+}
+
 int main(void)
 {
 	_cleanup_free_ char *text = run(CG_FORMAT_TEXT, 0, false);
@@ -161,6 +263,13 @@ int main(void)
 	/* the reports' flags: the audit's and the route's */
 	check_flags(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	check_flags(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	/* root arrays written in pieces, shared values: json-c's bytes */
+	check_streamed(JSON_C_TO_STRING_PLAIN);
+	check_streamed(JSON_C_TO_STRING_SPACED);
+	check_streamed(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	check_streamed(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+	check_streamed(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_PRETTY_TAB);
 
 	/* a report that printed nothing: text nothing, JSON an empty object */
 	{
