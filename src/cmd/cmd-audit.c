@@ -18,6 +18,7 @@
 #include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/fix-apply.h"
+#include "cgnatcheck/hashmap.h"
 #include "cgnatcheck/remedy.h"
 #include "cgnatcheck/iptables-text.h"
 #include "cgnatcheck/nft-text.h"
@@ -355,15 +356,24 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 		audit_free(&after);
 		return CG_EXIT_FAILURE;
 	}
+	/* each change's target in the audit after, by name (the first of a
+	 * name, as the report lists them) */
+	struct arena names = { 0 };
+	struct cg_hashmap by_name;
+	hashmap_init(&by_name, &names, (uint32_t)after.n_targets);
+	for (size_t k = 0; k < after.n_targets; k++) {
+		char *name = arena_alloc(&names, 64);
+		target_name(&after.targets[k], name, 64);
+		hashmap_put(&by_name, name, (uint32_t)strlen(name), &after.targets[k]);
+	}
 	for (size_t i = 0; i < changes.n_changes; i++) {
 		struct audit_change *c = &changes.changes[i];
-		for (size_t k = 0; k < after.n_targets; k++) {
-			char name[64];
-			target_name(&after.targets[k], name, sizeof(name));
-			if (strcmp(name, c->target) == 0)
-				c->after = target_verdict_to_string(after.targets[k].verdict);
-		}
+		const struct audit_target *t = c->target[0] ? hashmap_get(&by_name, c->target, (uint32_t)strlen(c->target)) :
+							      NULL;
+		if (t)
+			c->after = target_verdict_to_string(t->verdict);
 	}
+	arena_free(&names);
 	after.changes = changes.changes;
 	after.n_changes = changes.n_changes;
 	changes.changes = NULL;
