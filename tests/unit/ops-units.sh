@@ -6,9 +6,13 @@
 # stubs and the system's targets form no cycle (checked by walking the graph:
 # verify only sees cycles among jobs of one start transaction, and a
 # deliberately cyclic unit proves the walk finds them); the cron line and the
-# cloud-init files are well-formed; `make install DESTDIR=...` puts every file
-# where the README and cgnatcheck(8) say. Runs nothing in any namespace and
-# changes nothing on this machine.
+# cloud-init files are well-formed, and the cron job (run with a stand-in
+# cgnatcheck) does nothing until CGNATCHECK_CRON=yes; `make install
+# DESTDIR=...` puts every file where the README and cgnatcheck(8) say, nothing
+# outside the configured directories, and with the default ones nothing
+# outside the prefix (no units in /lib/systemd/system, nothing in cloud-init's
+# per-boot directory). Runs nothing in any namespace and changes nothing on
+# this machine.
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 command -v systemd-analyze >/dev/null || t_skip "needs systemd-analyze (package systemd)"
