@@ -22,8 +22,14 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/cgnatcheck-ansible.XXXXXX")
 ns=cgnatcheck-ansible-$$
 was_installed=$(dpkg-query -W -f='${Status}' cgnatcheck 2>/dev/null | grep -c 'install ok installed')
+# the directories the role will make for the cloud-init link, deepest first
+new_dirs=()
+for d in /var/lib/cloud/scripts/per-boot /var/lib/cloud/scripts /var/lib/cloud; do
+	[ -d "$d" ] || new_dirs+=("$d")
+done
 cleanup() {
 	ip netns del "$ns" 2>/dev/null
+	for d in "${new_dirs[@]}"; do rmdir "$d" 2>/dev/null; done
 	if [ "$was_installed" = 0 ] && dpkg-query -W cgnatcheck >/dev/null 2>&1; then
 		dpkg --purge cgnatcheck >/dev/null 2>&1
 	fi
