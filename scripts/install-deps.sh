@@ -2,6 +2,7 @@
 # Installs every build and test dependency of cgnatcheck from Debian 12's
 # packages. Non-interactive and idempotent: packages already present are left
 # alone, and apt's lists are refreshed only when something is missing.
+# Usage: install-deps.sh [--packaging]
 set -euo pipefail
 
 packages=(
@@ -16,6 +17,11 @@ packages=(
 	# dbus for firewalld's private bus
 	ufw firewalld shorewall dbus
 )
+# --packaging: also what building and testing the Debian package and the
+# Ansible role take (.ci/package; README "Packages and fleets")
+if [ "${1:-}" = --packaging ]; then
+	packages+=(dpkg-dev debhelper fakeroot lintian ansible-core python3-apt)
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	if command -v sudo >/dev/null; then

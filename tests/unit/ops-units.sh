@@ -6,9 +6,13 @@
 # stubs and the system's targets form no cycle (checked by walking the graph:
 # verify only sees cycles among jobs of one start transaction, and a
 # deliberately cyclic unit proves the walk finds them); the cron line and the
-# cloud-init files are well-formed; `make install DESTDIR=...` puts every file
-# where the README and cgnatcheck(8) say. Runs nothing in any namespace and
-# changes nothing on this machine.
+# cloud-init files are well-formed, and the cron job (run with a stand-in
+# cgnatcheck) does nothing until CGNATCHECK_CRON=yes; `make install
+# DESTDIR=...` puts every file where the README and cgnatcheck(8) say, nothing
+# outside the configured directories, and with the default ones nothing
+# outside the prefix (no units in /lib/systemd/system, nothing in cloud-init's
+# per-boot directory). Runs nothing in any namespace and changes nothing on
+# this machine.
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/lib.sh"
 command -v systemd-analyze >/dev/null || t_skip "needs systemd-analyze (package systemd)"
@@ -192,6 +196,31 @@ case $cmd in *%*) t_fail "a % in a cron command is a newline to cron" ;; *) t_ok
 sh -n -c "$cmd" && t_ok "the command parses as sh" || t_fail "the command does not parse"
 case $cmd in *'--mail-to="${CGNATCHECK_MAIL_TO:-root}"'*) t_ok "the address is passed as one argument" ;;
 	*) t_fail "the address is not one quoted argument: $cmd" ;; esac
+# the job, run for real with a stand-in cgnatcheck (and a path for "booted
+# with systemd" that does not exist): nothing until CGNATCHECK_CRON=yes
+mkdir -p "$WORK/cron/bin" "$WORK/cron/etc/default"
+printf '#!/bin/sh\nprintf "%%s\\n" "$@" >"%s/cron/args"\n' "$WORK" >"$WORK/cron/bin/cgnatcheck"
+chmod +x "$WORK/cron/bin/cgnatcheck"
+cp "$S/default/cgnatcheck" "$WORK/cron/etc/default/"
+cronjob=$(sed -e "s|@sbindir@|$WORK/cron/bin|g" -e "s|@sysconfdir@|$WORK/cron/etc|g" \
+	-e "s|/run/systemd/system|$WORK/cron/no-systemd|g" "$S/cron.d/cgnatcheck.in" | grep -vE '^(#|$|[A-Z]+=)')
+read -r _ _ _ _ _ _ cronjob <<<"$cronjob"
+sh -c "$cronjob" && t_ok "the cron job exits 0 with the shipped settings" || t_fail "the cron job failed"
+[ ! -e "$WORK/cron/args" ] && t_ok "the cron job does nothing with the shipped settings (CGNATCHECK_CRON=no)" ||
+	t_fail "the cron job ran cgnatcheck before CGNATCHECK_CRON=yes: $(cat "$WORK/cron/args")"
+grep -c '^CGNATCHECK_CRON=' "$S/default/cgnatcheck" | grep -qx 1 && t_ok "the shipped settings set CGNATCHECK_CRON once" ||
+	t_fail "CGNATCHECK_CRON is not set exactly once in scripts/default/cgnatcheck"
+# the README's way to turn it on: one sed on the shipped key
+sed -i -e 's/^CGNATCHECK_CRON=.*/CGNATCHECK_CRON=yes/' -e 's/^CGNATCHECK_MAIL_TO=.*/CGNATCHECK_MAIL_TO=ops@example.com/' \
+	"$WORK/cron/etc/default/cgnatcheck"
+sh -c "$cronjob" && t_ok "the cron job exits 0 once enabled" || t_fail "the cron job failed once enabled"
+t_expect "the enabled cron job runs the audit with the address" "--quiet --mail-to=ops@example.com --mail-on=problem,change" \
+	"$(tr '\n' ' ' <"$WORK/cron/args" 2>/dev/null | sed 's/ $//')"
+t_expect "one CGNATCHECK_MAIL_TO line after the README's edit" 1 "$(grep -c '^CGNATCHECK_MAIL_TO=' "$WORK/cron/etc/default/cgnatcheck")"
+rm -f "$WORK/cron/args"
+mkdir "$WORK/cron/no-systemd"
+sh -c "$cronjob" && [ ! -e "$WORK/cron/args" ] && t_ok "the cron job does nothing on a host booted with systemd" ||
+	t_fail "the cron job ran on a host booted with systemd"
 
 # 5. cloud-init
 perboot=$(subst "$S/cloud-init/per-boot/cgnatcheck.in")
@@ -248,15 +277,36 @@ if [ -f "$top_builddir/Makefile" ]; then
 		"$sysconfdir/cron.d/cgnatcheck" \
 		"$sysconfdir/default/cgnatcheck" \
 		"$docdir/examples/cgnatcheck" \
-		"$cloudinitscriptsdir/per-boot/cgnatcheck" \
+		"$pkgdatadir/cloud-init/per-boot/cgnatcheck" \
 		"$pkgdatadir/cloud-init/cloud-config.yaml" \
 		"$pkgdatadir/policies/tailscale.conf" \
 		"$pkgdatadir/policies/alibaba.conf" \
 		"$mandir/man8/cgnatcheck.8"; do
 		[ -f "$D$f" ] && t_ok "installed $f" || t_fail "not installed: $f"
 	done
-	[ -x "$D$cloudinitscriptsdir/per-boot/cgnatcheck" ] && t_ok "the per-boot script is executable" ||
+	[ -x "$D$pkgdatadir/cloud-init/per-boot/cgnatcheck" ] && t_ok "the per-boot script is executable" ||
 		t_fail "the per-boot script is not executable"
+	# cloud-init runs whatever is in its per-boot directory (--fix at every
+	# boot): only a build configured --with-cloudinitscriptsdir puts it there
+	if [ -n "$cloudinitscriptsdir" ]; then
+		[ -x "$D$cloudinitscriptsdir/per-boot/cgnatcheck" ] && t_ok "--with-cloudinitscriptsdir: the hook in $cloudinitscriptsdir/per-boot" ||
+			t_fail "configured --with-cloudinitscriptsdir=$cloudinitscriptsdir, but no executable hook there"
+	else
+		t_expect "no cloud-init per-boot script outside $pkgdatadir" "" \
+			"$(cd "$D" && find . -path '*/per-boot/*' ! -path ".$pkgdatadir/*" | sed 's|^\.||')"
+	fi
+	# nothing lands outside the directories this build was configured with;
+	# with the default ones, that is the prefix
+	outside=$(cd "$D" && find . ! -type d | sed 's|^\.||' | while read -r f; do
+		case $f in "$prefix"/* | "$sysconfdir"/* | "$systemdsystemunitdir"/*) continue ;; esac
+		[ -n "$cloudinitscriptsdir" ] && case $f in "$cloudinitscriptsdir"/*) continue ;; esac
+		echo "$f"
+	done)
+	t_expect "make install writes only under the configured directories" "" "$outside"
+	if [ "$default_dirs" = yes ]; then
+		outside=$(cd "$D" && find . ! -type d | sed 's|^\.||' | grep -v "^$prefix/" || true)
+		t_expect "default configuration: make install stays inside the prefix $prefix" "" "$outside"
+	fi
 	grep -q "^ExecStart=$sbindir/cgnatcheck " "$D$systemdsystemunitdir/cgnatcheck-firstboot.service" &&
 		t_ok "installed units run the installed binary" || t_fail "installed unit's ExecStart: $(grep ExecStart= "$D$systemdsystemunitdir/cgnatcheck-firstboot.service")"
 	grep -rl '@[a-z]*dir@' "$D" >"$WORK/unsubst" 2>/dev/null || true
