@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -20,6 +21,19 @@ static bool dir_exists(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Whether this program is one of the build tree's (not installed). */
+static bool run_from_build_tree(void)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t len = strlen(CG_BUILDDIR);
+
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	return strncmp(exe, CG_BUILDDIR, len) == 0 && exe[len] == '/';
+}
+
 const char *audit_policy_dir(void)
 {
 	const char *e = getenv("CGNATCHECK_POLICY_DIR");
@@ -27,11 +41,14 @@ const char *audit_policy_dir(void)
 	if (e && *e)
 		return e;
 	/* Run from the build tree before `make install`: the policies are
-	 * beside the sources. A source tree this user may not enter (a clone
-	 * under /root, run with --user) is still where they are: reading it
-	 * then fails naming it, instead of quietly auditing without them. */
+	 * beside the sources. Only then: an installed program never looks at
+	 * the directory it was built in (a package built under /tmp would
+	 * read policies anyone can put there). A source tree this user may not
+	 * enter (a clone under /root, run with --user) is still where they
+	 * are: reading it then fails naming it, instead of quietly auditing
+	 * without them. */
 	struct stat st;
-	if (!dir_exists(CG_POLICYDIR) &&
+	if (!dir_exists(CG_POLICYDIR) && run_from_build_tree() &&
 	    (dir_exists(CG_SRC_POLICYDIR) || (stat(CG_SRC_POLICYDIR, &st) < 0 && errno == EACCES)))
 		return CG_SRC_POLICYDIR;
 	return CG_POLICYDIR;

@@ -231,14 +231,15 @@ static size_t direction_hooks(const struct audit_target *t, bool opener, struct 
 static void print_direction(struct printer *p, const char *key, const struct audit_target *t, bool opener)
 {
 	struct passed_hook hooks[4];
-	size_t n = direction_hooks(t, opener, hooks);
+	size_t n;
 	const struct cg_rule *by = NULL;
 	const struct cg_chain *policy = NULL;
 
-	if (!t->simulated) {
+	if (!t->simulated || !t->sim) {
 		print_null(p, PRINT_JSON, key, NULL);
 		return;
 	}
+	n = direction_hooks(t, opener, hooks);
 	/* all of it comes from the outcome, which targets share (audit.h) */
 	const struct { const struct flow_result *sim; bool opener; } id = { t->sim, opener };
 	if (print_reuse(p, key, &id, sizeof(id)))

@@ -83,7 +83,8 @@ case "$(cat "$WORK/err")" in *"$LOCKED/open.d/local.conf"*"Permission denied"*) 
 # 700): the audit names the directory and stops, never audits without them.
 # In a mount namespace of its own, a mode-700 tmpfs over the tree's parent
 # (the program and the output files opened first: the parent may hold them
-# too); nothing outside the namespace changes.
+# too; run through its descriptor it is still the build tree's program);
+# nothing outside the namespace changes.
 status=0
 tb_exec "$NS" unshare -m --propagation private bash -c '
 	exec 7>"$2/out" 8>"$2/err" 9<"$1"
