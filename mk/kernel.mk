@@ -66,6 +66,7 @@ KERNEL_TESTS = \
 	tests/kernel/nft-collect-large.sh \
 	tests/kernel/nft-text.sh \
 	tests/kernel/nft-lazy.sh \
+	tests/kernel/nft-busy.sh \
 	tests/kernel/legacy-collect.sh \
 	tests/kernel/legacy-stream.sh \
 	tests/kernel/legacy-perf.sh \

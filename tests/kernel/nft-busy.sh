@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The audit beside a busy nf_tables writer (issue 15, item 7). On a Kubernetes
+# node kube-proxy rewrites its ruleset every few seconds, and nf_tables has one
+# generation for the whole ruleset: every commit anywhere moves it. The audit
+# must still finish, agree with the kernel, and never mix two rulesets.
+#
+# In the host namespace, with Tailscale's nftables-mode tables (ts-input drops
+# 100.64.0.0/10, so the provider's resolver 100.100.2.136 is blocked):
+#  * kube/fast    a kube-proxy-like table (a base input chain, a verdict map,
+#                 300 service chains) deleted and written again, as fast as
+#                 nft can, every commit a new table;
+#  * kube/paced   every ~50 ms, kube-proxy's partial sync: a service chain
+#                 flushed and refilled, a map element replaced, an endpoint
+#                 chain created or deleted;
+#  * ts/same      tailscale's own ts-input, the chain on the target's path,
+#                 flushed and written again with the same rules, as fast as
+#                 nft can;
+# while cgnatcheck audits 20 times: every audit finishes (exit 2: blocked),
+# blames ts-input's CGNAT drop (rule 5, its text) for both protocols, prints
+# no warning or error, and the kernel agrees (the resolver times out). The
+# audits' debug output must show ruleset changes met during reading, so the
+# test cannot pass without the writer interfering. Then, beside kube/fast,
+# --fix and --undo cycles: the fix is verified reachable by the re-audit and
+# by the kernel (the resolver answers), the undo blocks it again.
+set -euo pipefail
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
+tb_test_init python3 nft
+tb_audit_env WORK
+tb_scenario
+tb_ts_install nftables new || tb_die "tb_ts_install nftables new"
+
+RUNS=20
+
+# kube-proxy's table, written whole: created if missing, deleted, written again
+# (one transaction: the commit replaces it atomically).
+kube_table() {
+	local i
+	printf '%s\n' "table ip kube-proxy" "delete table ip kube-proxy" "table ip kube-proxy {"
+	printf '\t%s\n' "map service-ips {" "	type ipv4_addr . inet_proto . inet_service : verdict" "	elements = {"
+	for ((i = 1; i <= 300; i++)); do
+		printf '\t\t10.96.%d.%d . tcp . 80 : jump svc-%d,\n' $((i / 250)) $((i % 250)) "$i"
+	done
+	printf '\t%s\n' "	}" "}"
+	printf '\t%s\n' "chain filter-input {" \
+		"	type filter hook input priority -10; policy accept;" \
+		"	ct state new jump services" "}" \
+		"chain services {" "	ip daddr . meta l4proto . th dport vmap @service-ips" "}"
+	for ((i = 1; i <= 300; i++)); do
+		printf '\tchain svc-%d {\n\t\tip saddr 10.244.%d.%d counter drop\n\t\tcounter accept\n\t}\n' \
+			"$i" $((i / 250)) $((i % 250))
+	done
+	printf '%s\n' "}"
+}
+
+# kube-proxy's partial sync number N: one service's chain refilled, its map
+# element replaced, an endpoint chain created (N even) or deleted (N odd).
+kube_partial() {
+	local n=$1 s=$(($1 % 300 + 1))
+	printf '%s\n' "flush chain ip kube-proxy svc-$s" \
+		"add rule ip kube-proxy svc-$s ip saddr 10.244.9.$((n % 250)) counter drop" \
+		"add rule ip kube-proxy svc-$s counter accept" \
+		"delete element ip kube-proxy service-ips { 10.96.$((s / 250)).$((s % 250)) . tcp . 80 }" \
+		"add element ip kube-proxy service-ips { 10.96.$((s / 250)).$((s % 250)) . tcp . 80 : jump svc-$s }"
+	if ((n % 2 == 0)); then
+		echo "add chain ip kube-proxy endpoint-x { ip saddr 10.244.8.1 counter accept; }"
+	else
+		echo "delete chain ip kube-proxy endpoint-x"
+	fi
+}
+
+# What nobody writes, but makes a read take a while (the kernel dumps rules
+# chain by chain): a table of 3000 chains. A read of everything then spans
+# several of the writers' commits, as a 300k-rule read spans kube-proxy's.
+static_table() {
+	local i
+	printf '%s\n' "table ip static {"
+	for ((i = 1; i <= 3000; i++)); do
+		printf '\tchain c%d {\n\t\tip saddr 10.%d.%d.0/24 counter drop\n\t\tcounter\n\t}\n' \
+			"$i" $((i / 250)) $((i % 250))
+	done
+	printf '%s\n' "}"
+}
+
+static_table >"$WORK/static.nft"
+t_must tb_exec "$TB_HOST" nft -f "$WORK/static.nft"
+kube_table >"$WORK/kube.nft"
+t_must tb_exec "$TB_HOST" nft -f "$WORK/kube.nft"
+# ts-input as it is, written again in one transaction: the same rules
+{
+	echo "flush chain ip filter ts-input"
+	tb_exec "$TB_HOST" nft -s list chain ip filter ts-input
+} >"$WORK/ts-same.nft"
+t_must tb_exec "$TB_HOST" nft -f "$WORK/ts-same.nft"
+tb_chain_rules nftables 4 filter ts-input >"$WORK/ts-input.before"
+
+# writer MODE: runs in the host until $WORK/stop exists; counts its commits in
+# $WORK/commits. Started in the background, stopped by stop_writer.
+writer() {
+	local mode=$1 n=0
+	rm -f "$WORK/stop"
+	echo 0 >"$WORK/commits"
+	(
+		while [ ! -e "$WORK/stop" ]; do
+			case $mode in
+			kube/fast) tb_exec "$TB_HOST" nft -f "$WORK/kube.nft" ;;
+			kube/paced)
+				kube_partial "$n" | tb_exec "$TB_HOST" nft -f -
+				sleep 0.05 ;;
+			ts/same) tb_exec "$TB_HOST" nft -f "$WORK/ts-same.nft" ;;
+			esac || { echo "writer $mode: nft failed" >&2; exit 1; }
+			n=$((n + 1))
+			echo "$n" >"$WORK/commits"
+		done
+	) &
+	WRITER=$!
+	TB_PIDS+=("$WRITER") # killed at cleanup if the test ends early
+}
+
+stop_writer() {
+	local i
+	touch "$WORK/stop"
+	wait "$WRITER" && t_ok "$1: the writer ran without an error" || t_fail "$1: the writer failed"
+	# reaped: the cleanup must not signal its pid again (it may be reused)
+	for i in "${!TB_PIDS[@]}"; do
+		[ "${TB_PIDS[i]}" != "$WRITER" ] || unset 'TB_PIDS[i]'
+	done
+	TB_PIDS=("${TB_PIDS[@]}")
+}
+
+# the targets' verdicts, what blocked them, and the exit status
+verdicts() {
+	tb_json '" ".join(t["proto"] + ":" + t["verdict"] + ":" + ((t["blocked_by"] or {}).get("chain") or "-") + ":" + str((t["blocked_by"] or {}).get("index")) for t in sorted(r["targets"], key=lambda t: t["proto"]))'
+}
+
+BLOCKED="tcp:blocked:ts-input:5 udp:blocked:ts-input:5"
+# what -vv prints on its own (the collector's debug lines start "nftables: ")
+DEBUG_LINES='^cgnatcheck: (capabilities after start-up|nftables: )'
+DROP_TEXT='iifname != "tailscale0*" ip saddr 100.64.0.0/10 counter drop'
+
+audits() { # MODE
+	local mode=$1 i status bad=0 changed=0 c0 c1
+	c0=$(cat "$WORK/commits")
+	for ((i = 1; i <= RUNS; i++)); do
+		status=0
+		tb_exec "$TB_HOST" "$CGNATCHECK" --format json -vv --dns 100.100.2.136 \
+			>"$WORK/out.json" 2>"$WORK/err" || status=$?
+		if [ "$status" -ne 2 ]; then
+			t_fail "$mode: audit $i: exit status $status, not 2: $(grep -v '^debug' "$WORK/err" | tail -n 5)"
+			bad=$((bad + 1))
+			continue
+		fi
+		[ "$(verdicts)" = "$BLOCKED" ] ||
+			{ t_fail "$mode: audit $i: verdicts '$(verdicts)', not '$BLOCKED'"; bad=$((bad + 1)); }
+		[ "$(tb_json '" ".join(sorted(set(t["blocked_by"]["text"] for t in r["targets"])))')" = "$DROP_TEXT" ] ||
+			{ t_fail "$mode: audit $i: blamed $(tb_json '[t["blocked_by"] for t in r["targets"]]')"; bad=$((bad + 1)); }
+		# nothing but the debug lines asked for (-vv): no warning, no error
+		if grep -Ev "$DEBUG_LINES" "$WORK/err" | grep -q .; then
+			t_fail "$mode: audit $i printed: $(grep -Ev "$DEBUG_LINES" "$WORK/err" | head -n 5)"
+			bad=$((bad + 1))
+		fi
+		grep -q '^cgnatcheck: nftables: .*changed' "$WORK/err" && changed=$((changed + 1))
+	done
+	c1=$(cat "$WORK/commits")
+	t_expect "$mode: $RUNS audits finished, consistent, as the kernel says" 0 "$bad"
+	echo "note: $mode: $((c1 - c0)) commits by the writer during the audits; $changed audits met a change" >&2
+	[ "$changed" -gt 0 ] && t_ok "$mode: audits met the writer's changes while reading" ||
+		t_fail "$mode: no audit met a change: the test did not exercise the writer"
+	tb_expect_probe "$mode: the kernel: the resolver is blocked (udp)" timeout 100.100.2.136 53 udp
+	tb_expect_probe "$mode: the kernel: the resolver is blocked (tcp)" timeout 100.100.2.136 53 tcp
+}
+
+for mode in kube/fast kube/paced ts/same; do
+	writer "$mode"
+	audits "$mode"
+	stop_writer "$mode"
+done
+tb_chain_rules nftables 4 filter ts-input >"$WORK/ts-input.after"
+t_expect "ts-input after its writer: the same rules" "$(cat "$WORK/ts-input.before")" "$(cat "$WORK/ts-input.after")"
+
+# --fix and --undo beside kube/fast
+writer kube/fast
+for ((i = 1; i <= 5; i++)); do
+	tb_audit "kube/fast: --fix $i" 0 --fix --dns 100.100.2.136
+	t_expect "kube/fast: --fix $i: applied, and verified reachable" "applied:reachable applied:reachable" \
+		"$(tb_json '" ".join(c["result"] + ":" + str(c["after"]) for c in r["changes"])')"
+	tb_expect_probe "kube/fast: --fix $i: the kernel: the resolver answers (udp)" reply 100.100.2.136 53 udp
+	tb_expect_probe "kube/fast: --fix $i: the kernel: the resolver answers (tcp)" reply 100.100.2.136 53 tcp
+	tb_audit "kube/fast: --undo $i" 0 --undo
+	t_expect "kube/fast: --undo $i: removed both" "removed 2 rules tagged cgnatcheck:" \
+		"$(tb_json 'r["changes"][0]["message"]')"
+	tb_expect_probe "kube/fast: --undo $i: the kernel: the resolver is blocked again" timeout 100.100.2.136 53 udp
+done
+stop_writer "kube/fast --fix"
+t_expect "after the --fix/--undo cycles: ts-input as it was" "$(cat "$WORK/ts-input.before")" \
+	"$(tb_chain_rules nftables 4 filter ts-input)"
+t_done
