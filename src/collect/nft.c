@@ -27,11 +27,32 @@
  * start element). Concatenated ranges (pipapo) and anonymous sets (their
  * elements are printed inside the rules) are always dumped.
  *
- * Consistency: the kernel bumps the ruleset generation on every committed
- * change. We read it before and after; if it moved, or the kernel flagged a
- * dump as interrupted (NLM_F_DUMP_INTR), or a rule names a chain the chain
- * dump did not have, another program changed the ruleset under us and the
- * whole dump is taken again (a bounded number of times).
+ * Consistency. The kernel bumps one generation for the whole ruleset on
+ * every commit, and on a Kubernetes node kube-proxy commits every few
+ * seconds while a 300k-rule read takes two: "read it all again until the
+ * generation holds still" may never end. So we also listen to the nf_tables
+ * change notifications (NFNLGRP_NFTABLES, nft-events.c), subscribed before
+ * the first generation is read: every later commit tells us each table,
+ * chain, rule, set and element it touched, and its generation (the commit
+ * ends with NFT_MSG_NEWGEN). Each chain's rules and each set's elements
+ * are held with the generation read before they were dumped; the list of
+ * tables, chains and sets as a whole likewise (its dumps resume by
+ * position, so any chain or set created or deleted moves the rest). A
+ * commit of a generation at or after that touches what we hold makes it
+ * stale from that generation on. A read ends by reading the generation G
+ * and waiting until every commit up to G has been told: if nothing held was
+ * touched by then, what we hold is exactly the ruleset of generation G,
+ * however long it took to read. Otherwise what was touched, and only that,
+ * is read again, right after the next commit (or a jittered pause), so a
+ * writer that rewrites its own table keeps neither Tailscale's chains nor
+ * anyone else's from being held. Because the notifications say which
+ * objects moved, a dump flagged NLM_F_DUMP_INTR (the generation moved while
+ * it ran) is not thrown away: only what the commits touched is. If
+ * notifications were lost (the socket overran, a commit's generation was
+ * skipped) or cannot be had, everything is read again, and only a read the
+ * generation did not move during counts. After a budget of several seconds
+ * (NFT_BUDGET_MS, or more for a ruleset that is slow to read) we give up
+ * with an error naming what kept changing: never a mix of two rulesets.
  *
  * Which tables iptables-nft manages: nft(8) itself warns "table ip filter is
  * managed by iptables-nft, do not touch!" exactly when a rule of the table
