@@ -139,17 +139,20 @@ static const char *attr_str(const struct change_attrs *a, uint16_t type)
 }
 
 /* Linux 6.3 added DESTROY requests (a DEL that does not fail on a missing
- * object), and newer kernels notify them under their own type; older
- * headers do not have them (the kernel's enum
- * nf_tables_msg_types: NFT_MSG_GETRULE_RESET is 25, then these). */
+ * object), and newer kernels notify them under their own type; so are the
+ * newer resets of rules' and elements' counters. Older headers do not have
+ * them: the kernel's enum nf_tables_msg_types from NFT_MSG_GETRULE_RESET
+ * (25) on. */
 enum {
-	MSG_DESTROYTABLE = 26,
+	MSG_GETRULE_RESET = 25,
+	MSG_DESTROYTABLE,
 	MSG_DESTROYCHAIN,
 	MSG_DESTROYRULE,
 	MSG_DESTROYSET,
 	MSG_DESTROYSETELEM,
 	MSG_DESTROYOBJ,
 	MSG_DESTROYFLOWTABLE,
+	MSG_GETSETELEM_RESET,
 };
 
 static uint16_t change_type(uint16_t type)
@@ -227,11 +230,17 @@ static bool watch_message(struct nft_watch *w, const struct nlmsghdr *nlh, nft_c
 	case NFT_MSG_DELSETELEM:
 		name_attr = NFTA_SET_ELEM_LIST_SET;
 		break;
+	case NFT_MSG_NEWOBJ:
+	case NFT_MSG_DELOBJ:
+	case NFT_MSG_NEWFLOWTABLE:
+	case NFT_MSG_DELFLOWTABLE:
+	case NFT_MSG_GETOBJ_RESET:
+	case MSG_GETRULE_RESET:
+	case MSG_GETSETELEM_RESET:
+		/* objects, flowtables, counters reset: not modelled */
+		return true;
 	default:
-		/* objects, flowtables: not modelled, nothing to re-read; any
-		 * other kind of change is one we cannot place */
-		return ch.type == NFT_MSG_NEWOBJ || ch.type == NFT_MSG_DELOBJ ||
-			ch.type == NFT_MSG_NEWFLOWTABLE || ch.type == NFT_MSG_DELFLOWTABLE;
+		return false; /* a kind of change we cannot place */
 	}
 	ch.table = attr_str(&a, table_attr);
 	ch.name = name_attr ? attr_str(&a, name_attr) : NULL;

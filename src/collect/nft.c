@@ -292,9 +292,12 @@ static int dump_talk(struct collect *c, const struct nlmsghdr *nlh, mnl_cb_t cb)
 
 		if (n < 0)
 			return -errno;
+		/* noted, and cleared: libmnl's mnl_cb_run() would stop there */
 		for (left = (int)n; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left))
-			if (m->nlmsg_flags & NLM_F_DUMP_INTR)
+			if (m->nlmsg_flags & NLM_F_DUMP_INTR) {
 				c->intr = true;
+				((struct nlmsghdr *)(uintptr_t)m)->nlmsg_flags &= (uint16_t)~NLM_F_DUMP_INTR;
+			}
 		errno = 0;
 		r = mnl_cb_run(conn->buf, (size_t)n, seq, conn->portid, cb, c);
 		if (r < 0)
@@ -655,6 +658,7 @@ static int structure_read(struct collect *c)
 		if (!is_retryable(r))
 			return r;
 		changed(c, "the list of tables, chains and sets", 0, NULL, NULL);
+		log_debug("nftables: reading the list of tables, chains and sets again: %s", strerror(-r));
 		return conn_reset(c);
 	}
 	/* Rules are placed by chain name, so index the names now. */
@@ -770,6 +774,8 @@ static int set_elems_dump(struct collect *c, const struct cg_table *t, const str
 		if (r == -ENOENT)
 			c->struct_valid = false; /* deleted since the set dump */
 		changed(c, "set", t->family, t->name, s->name);
+		log_debug("nftables: reading set %s %s %s again: %s", family_to_string(t->family), t->name,
+			  s->name, strerror(-r));
 		return r == -ENOENT ? 0 : conn_reset(c);
 	}
 	st->n_elems = (uint32_t)c->elems.n;
@@ -853,6 +859,8 @@ static int chain_rules_dump(struct collect *c, const struct cg_table *t, struct 
 		if (r == -ENOENT || r == -EAGAIN)
 			c->struct_valid = false;
 		changed(c, "chain", t->family, t->name, ch->name);
+		log_debug("nftables: reading chain %s %s %s again: %s", family_to_string(t->family), t->name,
+			  ch->name, strerror(-r));
 		return r == -ENOENT ? 0 : conn_reset(c);
 	}
 	/* the kernel dumps a chain's rules in order: keep it */
@@ -1300,8 +1308,9 @@ static void give_up(const struct collect *c, double ms)
 	if (c->n_changed > CHANGED_NAMED)
 		snprintf(list + len, sizeof(list) - len, " and %u more", c->n_changed - CHANGED_NAMED);
 	log_error("Failed to read a consistent nftables ruleset: another program kept changing it while it "
-		  "was read, for %.1f s (%u reads; changed during the last: %s); try again, or when that "
-		  "program is idle", ms / 1000, c->reads, c->n_changed ? list : "the ruleset");
+		  "was read, for %.1f s (%u read%s; changed during the last: %s); try again, or when that "
+		  "program is idle", ms / 1000, c->reads, c->reads == 1 ? "" : "s",
+		  c->n_changed ? list : "the ruleset");
 }
 
 static int collect(struct collect *c)
