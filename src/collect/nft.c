@@ -132,18 +132,16 @@ struct tmp_set {
 	struct cg_set set;
 };
 
-/* What we hold of one chain's rules, and since when. A commit that
- * touched them after they were read (changed) makes them stale from its
- * generation on: what was read is still the ruleset of any generation
- * before that one. */
+/* Since when we hold one chain's rules (they are in the chain; a kube-proxy
+ * table has 100k chains, so this is small). A commit that touched them
+ * after they were read (changed) makes them stale from its generation on:
+ * what was read is still the ruleset of any generation before that one. */
 struct chain_state {
 	uint32_t read_gen;              /* the generation before they were read */
 	uint32_t changed_gen;           /* the first commit since that touched them */
 	bool valid;                     /* read (and not to be read again) */
 	bool changed;
 	bool has_xt;                    /* a rule with xt-compat expressions */
-	uint32_t n_rules;
-	struct cg_rule *rules;
 };
 
 /* ... and of one set's elements */
@@ -541,8 +539,9 @@ struct old_key {
 };
 
 struct old_obj {
+	const void *obj;                /* the chain or set */
 	const char *name;
-	void *state;
+	const void *state;
 };
 
 /* Places the states of the structure just read, keeping what was read of
@@ -567,12 +566,12 @@ static void states_place(struct collect *c, const struct cg_table *old_tables, u
 
 		for (uint32_t j = 0; j < t->n_chains; j++, n++) {
 			keys[n] = (struct old_key){ .table = t->handle, .handle = t->chains[j].handle, .kind = 'c' };
-			objs[n] = (struct old_obj){ t->chains[j].name, &old_c[old_t[i].chain0 + j] };
+			objs[n] = (struct old_obj){ &t->chains[j], t->chains[j].name, &old_c[old_t[i].chain0 + j] };
 			hashmap_put(&map, &keys[n], sizeof(keys[n]), &objs[n]);
 		}
 		for (uint32_t j = 0; j < t->n_sets; j++, n++) {
 			keys[n] = (struct old_key){ .table = t->handle, .handle = t->sets[j].handle, .kind = 's' };
-			objs[n] = (struct old_obj){ t->sets[j].name, &old_s[old_t[i].set0 + j] };
+			objs[n] = (struct old_obj){ &t->sets[j], t->sets[j].name, &old_s[old_t[i].set0 + j] };
 			hashmap_put(&map, &keys[n], sizeof(keys[n]), &objs[n]);
 		}
 	}
@@ -588,7 +587,7 @@ static void states_place(struct collect *c, const struct cg_table *old_tables, u
 	c->n_cstates = nc;
 	c->n_sstates = ns;
 	for (uint32_t i = 0; i < rs->n_tables; i++) {
-		const struct cg_table *t = &rs->tables[i];
+		struct cg_table *t = &rs->tables[i];
 		bool renamed = false;
 
 		for (uint32_t j = 0; j < t->n_chains; j++) {
@@ -599,10 +598,15 @@ static void states_place(struct collect *c, const struct cg_table *old_tables, u
 				continue;
 			/* Jumps name their chain: after a rename the other
 			 * chains' rules we hold would not find it. */
-			if (strcmp(o->name, t->chains[j].name) != 0)
+			if (strcmp(o->name, t->chains[j].name) != 0) {
 				renamed = true;
-			else
-				c->cstates[c->tstates[i].chain0 + j] = *(struct chain_state *)o->state;
+			} else {
+				const struct cg_chain *old = o->obj;
+
+				c->cstates[c->tstates[i].chain0 + j] = *(const struct chain_state *)o->state;
+				t->chains[j].rules = old->rules;
+				t->chains[j].n_rules = old->n_rules;
+			}
 		}
 		if (renamed)
 			for (uint32_t j = 0; j < t->n_chains; j++)
@@ -612,7 +616,7 @@ static void states_place(struct collect *c, const struct cg_table *old_tables, u
 			const struct old_obj *o = hashmap_get(&map, &k, sizeof(k));
 
 			if (o && strcmp(o->name, t->sets[j].name) == 0)
-				c->sstates[c->tstates[i].set0 + j] = *(struct set_state *)o->state;
+				c->sstates[c->tstates[i].set0 + j] = *(const struct set_state *)o->state;
 		}
 	}
 	free(keys);
@@ -864,8 +868,8 @@ static int chain_rules_dump(struct collect *c, const struct cg_table *t, struct 
 		return r == -ENOENT ? 0 : conn_reset(c);
 	}
 	/* the kernel dumps a chain's rules in order: keep it */
-	st->n_rules = (uint32_t)c->rules.n;
-	st->rules = st->n_rules ? arena_memdup(c->a, c->rules.v, st->n_rules * sizeof(*st->rules)) : NULL;
+	ch->n_rules = (uint32_t)c->rules.n;
+	ch->rules = ch->n_rules ? arena_memdup(c->a, c->rules.v, ch->n_rules * sizeof(*ch->rules)) : NULL;
 	st->has_xt = c->dumping_xt;
 	return 0;
 }
@@ -1182,8 +1186,6 @@ static int model_finish(struct collect *c, uint32_t gen)
 			const struct chain_state *st = &c->cstates[c->tstates[i].chain0 + j];
 			struct cg_chain *ch = &t->chains[j];
 
-			ch->n_rules = st->n_rules;
-			ch->rules = st->rules;
 			/* read while the structure was another one, maybe */
 			for (uint32_t k = 0; k < ch->n_rules; k++)
 				ch->rules[k].chain = ch;
