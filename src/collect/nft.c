@@ -993,6 +993,7 @@ static void watch_drop(struct collect *c, int r)
 	log_debug("nftables: no change notifications any more (%s): reading everything again", strerror(-r));
 	nft_watch_close(&c->watch);
 	c->watching = false;
+	changed(c, "the ruleset (change notifications failed)", 0, NULL, NULL);
 	all_changed(c);
 }
 
@@ -1057,13 +1058,92 @@ static bool set_unheld(const struct set_state *st)
 	return !st->valid || (st->changed && !st->lazy);
 }
 
+/* Whether this read is still worth going on with: without notifications
+ * (or with some lost) a change anywhere means reading everything again. */
+static bool read_on(const struct collect *c)
+{
+	return c->watching ? !c->watch.lost : c->n_changed == 0;
+}
+
+/* Every chain whose rules are not held, and every such set's elements. */
+static int chains_and_sets_read(struct collect *c)
+{
+	struct cg_ruleset *rs = c->rs;
+	uint32_t n = 0;
+	double t_elems;
+	int r = 0;
+
+	for (uint32_t i = 0; i < rs->n_tables && r >= 0 && read_on(c); i++) {
+		struct cg_table *t = &rs->tables[i];
+
+		for (uint32_t j = 0; j < t->n_chains && r >= 0 && read_on(c); j++) {
+			struct chain_state *st = &c->cstates[c->tstates[i].chain0 + j];
+
+			if (!chain_unheld(st))
+				continue;
+			if (++n % NFT_CHECK_EVERY == 0 && (r = checkpoint(c)) < 0)
+				break;
+			c->chains_reread += c->reads > 1;
+			r = chain_rules_dump(c, t, &t->chains[j], st);
+		}
+	}
+	t_elems = now_ms();
+	for (uint32_t i = 0; i < rs->n_tables && r >= 0 && read_on(c); i++) {
+		struct cg_table *t = &rs->tables[i];
+
+		for (uint32_t j = 0; j < t->n_sets && r >= 0 && read_on(c); j++) {
+			struct set_state *st = &c->sstates[c->tstates[i].set0 + j];
+
+			if (!set_unheld(st))
+				continue;
+			if (++n % NFT_CHECK_EVERY == 0 && (r = checkpoint(c)) < 0)
+				break;
+			c->sets_reread += c->reads > 1;
+			r = set_elems_dump(c, t, &t->sets[j], st);
+		}
+	}
+	c->ms_elems += now_ms() - t_elems;
+	return r;
+}
+
+/* The end of a read: the generation `gen` now, and every change up to it
+ * placed (the notifications of every commit after the one we started at
+ * reach us: we subscribed before). Without notifications, only a read the
+ * generation did not move during (it began at gen_start), of everything,
+ * counts. Returns 0 or a negative errno (logged). */
+static int read_end(struct collect *c, uint32_t gen_start, uint32_t *gen)
+{
+	int r = nft_get_gen(&c->conn, gen);
+
+	if (r < 0)
+		return nft_error(r, "read the nftables ruleset generation");
+	if (c->watching) {
+		r = nft_watch_poll(&c->watch, *gen == c->gen0 ? c->watch.gen : *gen, NFT_CATCHUP_MS, on_change,
+				   c);
+		if (r == -ETIMEDOUT)
+			c->watch.lost = true;
+		else if (r < 0)
+			watch_drop(c, r);
+	}
+	if (c->watching && c->watch.lost) {
+		log_debug("nftables: change notifications were lost: reading everything again");
+		changed(c, "the ruleset (change notifications lost)", 0, NULL, NULL);
+		c->watch.lost = false;
+		all_changed(c);
+	} else if (!c->watching && (*gen != gen_start || objects_stale(c, *gen))) {
+		changed(c, "the ruleset", 0, NULL, NULL);
+		all_changed(c);
+	}
+	return 0;
+}
+
 /* One read: the structure if it changed, then every chain and set not
  * held, then the generation again, and the notifications up to it. Returns
  * 0 or a negative errno (logged); *done when everything held is the
- * ruleset of generation *gen. */
+ * ruleset of generation *gen (changes after it do not matter). */
 static int read_once(struct collect *c, bool *done, uint32_t *gen)
 {
-	uint32_t n = 0, gen_start;
+	uint32_t gen_start;
 	int r;
 
 	*done = false;
@@ -1079,73 +1159,13 @@ static int read_once(struct collect *c, bool *done, uint32_t *gen)
 			return r;
 	}
 	if (c->have_struct && c->struct_valid) {
-		struct cg_ruleset *rs = c->rs;
-
-		for (uint32_t i = 0; i < rs->n_tables && r >= 0; i++) {
-			struct cg_table *t = &rs->tables[i];
-
-			for (uint32_t j = 0; j < t->n_chains && r >= 0; j++) {
-				struct chain_state *st = &c->cstates[c->tstates[i].chain0 + j];
-
-				if (!chain_unheld(st))
-					continue;
-				if (++n % NFT_CHECK_EVERY == 0 && (r = checkpoint(c)) < 0)
-					break;
-				if (c->reads > 1)
-					c->chains_reread++;
-				r = chain_rules_dump(c, t, &t->chains[j], st);
-			}
-		}
-		double t_elems = now_ms();
-
-		for (uint32_t i = 0; i < rs->n_tables && r >= 0; i++) {
-			struct cg_table *t = &rs->tables[i];
-
-			for (uint32_t j = 0; j < t->n_sets && r >= 0; j++) {
-				struct set_state *st = &c->sstates[c->tstates[i].set0 + j];
-
-				if (!set_unheld(st))
-					continue;
-				if (++n % NFT_CHECK_EVERY == 0 && (r = checkpoint(c)) < 0)
-					break;
-				if (c->reads > 1)
-					c->sets_reread++;
-				r = set_elems_dump(c, t, &t->sets[j], st);
-			}
-		}
-		c->ms_elems += now_ms() - t_elems;
+		r = chains_and_sets_read(c);
 		if (r < 0)
 			return r;
 	}
-
-	r = nft_get_gen(&c->conn, gen);
+	r = read_end(c, gen_start, gen);
 	if (r < 0)
-		return nft_error(r, "read the nftables ruleset generation");
-	if (c->watching) {
-		/* Every commit after the one we started at notifies us (we
-		 * subscribed before): wait until the last one's have all
-		 * arrived. */
-		uint32_t until = *gen == c->gen0 ? c->watch.gen : *gen;
-
-		r = nft_watch_poll(&c->watch, until, NFT_CATCHUP_MS, on_change, c);
-		if (r == -ETIMEDOUT)
-			c->watch.lost = true;
-		else if (r < 0)
-			watch_drop(c, r);
-		if (c->watching && c->watch.lost) {
-			log_debug("nftables: change notifications were lost: reading everything again");
-			changed(c, "the ruleset (change notifications lost)", 0, NULL, NULL);
-			c->watch.lost = false;
-			all_changed(c);
-		}
-	} else if (*gen != gen_start || objects_stale(c, *gen)) {
-		/* without notifications, only a read the generation did not
-		 * move during, of everything, counts */
-		changed(c, "the ruleset", 0, NULL, NULL);
-		all_changed(c);
-	}
-	/* Changes after *gen do not matter: what we hold is the ruleset of
-	 * that generation. */
+		return r;
 	*done = objects_stale(c, *gen) == 0;
 	return 0;
 }
