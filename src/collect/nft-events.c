@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <endian.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
@@ -107,7 +106,9 @@ bool nft_gen_ge(uint32_t a, uint32_t b)
 /* The commit a notification belongs to: the kernel puts the generation's low
  * 16 bits in every nf_tables message's res_id (nfnl_msg_put(..,
  * nft_base_seq())); the commit under way is at most a few generations past
- * the last one seen. */
+ * the last one seen. (32768 commits left unread would overrun the socket
+ * long before the 16 bits are ambiguous: every commit queues an skb or two
+ * of a page or more.) */
 static uint32_t commit_gen(const struct nft_watch *w, uint16_t res_id)
 {
 	uint32_t next = w->gen + 1;
@@ -215,8 +216,6 @@ static bool watch_message(struct nft_watch *w, const struct nlmsghdr *nlh, nft_c
 	case NFT_MSG_NEWCHAIN:
 	case NFT_MSG_DELCHAIN:
 		name_attr = NFTA_CHAIN_NAME;
-		if (a.tb[NFTA_CHAIN_HANDLE] && mnl_attr_validate(a.tb[NFTA_CHAIN_HANDLE], MNL_TYPE_U64) == 0)
-			ch.handle = be64toh(mnl_attr_get_u64(a.tb[NFTA_CHAIN_HANDLE]));
 		break;
 	case NFT_MSG_NEWRULE:
 	case NFT_MSG_DELRULE:
@@ -266,7 +265,9 @@ int nft_watch_poll(struct nft_watch *w, uint32_t until, int timeout_ms, nft_chan
 	int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
 	for (;;) {
-		ssize_t n = recv(mnl_socket_get_fd(w->nl), w->buf, WATCH_BUFSIZ, MSG_DONTWAIT | MSG_TRUNC);
+		/* non-blocking (nft_events_open()); only the kernel's messages
+		 * (ESRCH otherwise), a truncated one fails (ENOSPC) */
+		ssize_t n = mnl_socket_recvfrom(w->nl, w->buf, WATCH_BUFSIZ);
 		const struct nlmsghdr *nlh = (const void *)w->buf;
 		int left;
 
@@ -274,7 +275,8 @@ int nft_watch_poll(struct nft_watch *w, uint32_t until, int timeout_ms, nft_chan
 			struct pollfd p = { .fd = mnl_socket_get_fd(w->nl), .events = POLLIN };
 			int64_t wait;
 
-			if (nft_gen_ge(w->gen, until))
+			/* lost: the caller reads everything again anyway */
+			if (nft_gen_ge(w->gen, until) || w->lost)
 				return 0;
 			wait = deadline - mono_ms();
 			if (wait <= 0)
@@ -284,15 +286,11 @@ int nft_watch_poll(struct nft_watch *w, uint32_t until, int timeout_ms, nft_chan
 			continue;
 		}
 		if (n < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == ESRCH)
 				continue;
-			if (errno != ENOBUFS)
+			if (errno != ENOBUFS && errno != ENOSPC)
 				return -errno;
-			w->lost = true; /* overrun: notifications were dropped */
-			continue;
-		}
-		if ((size_t)n > WATCH_BUFSIZ) {
-			w->lost = true; /* truncated */
+			w->lost = true; /* overrun, or truncated: notifications are missing */
 			continue;
 		}
 		left = (int)n;

@@ -42,7 +42,6 @@ struct nft_change {
 	uint32_t gen;       /* the commit's generation */
 	const char *table;
 	const char *name;   /* the chain (chains, rules) or set (sets, elements); NULL for tables */
-	uint64_t handle;    /* a chain's handle (chain messages), else 0 */
 };
 typedef void (*nft_change_cb)(const struct nft_change *ch, void *data);
 
@@ -56,8 +55,8 @@ void nft_watch_close(struct nft_watch *w);
  * to cb, until every change up to generation `until` has been seen (its
  * NEWGEN arrived; at once when it already has) or timeout_ms passed
  * (-ETIMEDOUT; 0: only what is queued). Changes that cannot be told (an
- * overrun, a skipped commit, a message not understood) set w->lost. Returns
- * 0 or a negative errno. */
+ * overrun, a skipped commit, a message not understood) set w->lost, and
+ * then it returns once the queue is empty. Returns 0 or a negative errno. */
 int nft_watch_poll(struct nft_watch *w, uint32_t until, int timeout_ms, nft_change_cb cb, void *data);
 /* a >= b for generations (they wrap) */
 bool nft_gen_ge(uint32_t a, uint32_t b);
