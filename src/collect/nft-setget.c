@@ -48,6 +48,8 @@
 
 /* One element answer is a few hundred bytes; the ACK follows it. */
 #define SETGET_BUFSIZ (64u * 1024u)
+/* How long a commit's notifications may lag behind its generation. */
+#define SETGET_CATCHUP_MS 2000
 
 struct answer {
 	int r;                          /* 1, 0 or a negative errno */
@@ -129,17 +131,23 @@ static void on_change(const struct nft_change *ch, void *data)
 	}
 }
 
+static bool *set_changed_flag(const struct setget *g, const struct cg_set *s)
+{
+	uint8_t k[CACHE_KEY_MAX];
+
+	return hashmap_get(&g->lazy, k, set_key(k, s->table->family, s->table->name, s->name));
+}
+
 /* Whether s is still as dumped at generation `gen`, read after an answer:
  * the notifications up to gen tell. */
 static bool set_unchanged_until(struct setget *g, const struct cg_set *s, uint32_t gen)
 {
-	uint8_t k[CACHE_KEY_MAX];
 	const bool *changed;
 	int r;
 
 	if (!g->watching)
 		return false;
-	r = nft_watch_poll(&g->watch, gen, 2000, on_change, g);
+	r = nft_watch_poll(&g->watch, gen, SETGET_CATCHUP_MS, on_change, g);
 	if (r < 0 || g->watch.lost) {
 		log_debug("nftables: change notifications %s: lookups in large sets are unknown",
 			  r < 0 ? strerror(-r) : "lost");
@@ -147,7 +155,11 @@ static bool set_unchanged_until(struct setget *g, const struct cg_set *s, uint32
 		g->watching = false;
 		return false;
 	}
-	changed = hashmap_get(&g->lazy, k, set_key(k, s->table->family, s->table->name, s->name));
+	changed = set_changed_flag(g, s);
+	if (changed && !*changed)
+		log_debug("nftables: set %s %s %s: the ruleset moved on to generation %u since the dump at %u, "
+			  "the set did not: its answer stands", family_to_string(s->table->family),
+			  s->table->name, s->name, gen, g->generation);
 	return changed && !*changed;
 }
 
@@ -241,12 +253,14 @@ static int ask(struct setget *g, const struct cg_set *s, const uint8_t *key, uin
 	       struct cg_set_elem **out)
 {
 	struct elem_answer ea = { .g = g, .set = s };
+	const bool *changed;
 	uint32_t gen = 0;
 	int r, q;
 
 	*out = NULL;
-	if (g->stale)
-		return -ESTALE;
+	changed = set_changed_flag(g, s);
+	if (g->stale || (changed && *changed))
+		return -ESTALE; /* known already: no need to ask */
 	r = setget_open(g);
 	if (r < 0)
 		return r;
@@ -444,9 +458,7 @@ struct cg_set_source *nft_set_source_new(const struct cg_ruleset *rs, struct nft
 
 void nft_set_source_changed(struct cg_set_source *source, const struct cg_set *s)
 {
-	struct setget *g = source->ctx;
-	uint8_t k[CACHE_KEY_MAX];
-	bool *changed = hashmap_get(&g->lazy, k, set_key(k, s->table->family, s->table->name, s->name));
+	bool *changed = set_changed_flag(source->ctx, s);
 
 	if (changed)
 		*changed = true;
