@@ -121,7 +121,7 @@ static void on_change(const struct nft_change *ch, void *data)
 	case NFT_MSG_DELSETELEM:
 		changed = hashmap_get(&g->lazy, k, set_key(k, ch->family, ch->table, ch->name));
 		if (changed && !*changed) {
-			log_debug("nftables set %s %s %s changed since the dump (generation %u)",
+			log_debug("nftables: set %s %s %s changed since the dump (generation %u)",
 				  family_to_string(ch->family), ch->table, ch->name, ch->gen);
 			*changed = true;
 		}

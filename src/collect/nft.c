@@ -1225,7 +1225,7 @@ static int model_finish(struct collect *c, uint32_t gen)
 			s->elems = NULL;
 			s->n_elems_seen = st->n_elems_seen;
 			n_lazy++;
-			log_debug("nftables set %s %s %s: %s; lookups ask the kernel per key",
+			log_debug("nftables: set %s %s %s: %s; lookups ask the kernel per key",
 				  family_to_string(t->family), t->name, s->name,
 				  st->n_elems_seen ? "too many elements to dump" : "not dumped");
 		}
