@@ -66,6 +66,7 @@ tests_kernel_route_perf_LDADD = libcgnatcheck.a $(CG_LIBS)
 # keeps both cores busy to the end instead of starting a long one last.
 KERNEL_TESTS = \
 	tests/kernel/fix-atomic.sh \
+	tests/kernel/nft-busy.sh \
 	tests/kernel/fix-cli.sh \
 	tests/kernel/fix-apply.sh \
 	tests/kernel/nf-diff.sh \

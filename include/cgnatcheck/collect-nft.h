@@ -7,8 +7,11 @@
 #include "cgnatcheck/ruleset.h"
 
 /* Fills rs, which must be empty (zeroed), with every nf_tables table, chain,
- * rule, set and element, consistent with one ruleset generation (the dump is
- * retried, a bounded number of times, when the ruleset changes under it).
+ * rule, set and element, exactly as they were at one ruleset generation
+ * (rs->nft_generation): what another program changes while we read is read
+ * again, object by object, until it holds still; after several seconds of
+ * changes (CGNATCHECK_NFT_RETRY_MS) it fails (-EAGAIN) naming what kept
+ * changing, never a mix of two rulesets (see nft.c).
  * Tables are marked CG_BACKEND_IPTABLES_NFT when iptables-nft manages them
  * (see nft.c), CG_BACKEND_NFTABLES otherwise. A namespace without tables
  * yields an empty model. Needs CAP_NET_ADMIN. Returns 0 or a negative errno

@@ -1,13 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "cgnatcheck/collect-nft.h"
+#include "cgnatcheck/common.h"
 #include "cgnatcheck/nft-events.h"
 #include "cgnatcheck/nlsock.h"
+#include "nft-internal.h"
 
 struct mnl_socket *nft_events_open(void)
 {
@@ -55,4 +64,251 @@ int nft_events_generation(uint32_t *gen)
 	r = nlconn_talk(&c, nft_gen_request(&c), nft_gen_cb, gen);
 	nlconn_close(&c);
 	return r;
+}
+
+/* --- the collector's watch ------------------------------------------------ */
+/* What changed while the collector read, object by object, from the same
+ * notifications; see nft.c for how it is used. */
+
+/* One commit of a kube-proxy-sized table is hundreds of thousands of
+ * notifications; the kernel coalesces them into skbs of a few pages. The
+ * buffer only holds what has not been read yet (the collector reads between
+ * dumps), and an overrun is noticed (ENOBUFS), never silent. */
+#define WATCH_RCVBUF (8 << 20)
+#define WATCH_BUFSIZ (64u * 1024u)
+
+int nft_watch_open(struct nft_watch *w)
+{
+	int size = WATCH_RCVBUF, fd;
+
+	memset(w, 0, sizeof(*w));
+	w->nl = nft_events_open();
+	if (!w->nl)
+		return -errno;
+	fd = mnl_socket_get_fd(w->nl);
+	/* CAP_NET_ADMIN (the collector needs it anyway) may exceed rmem_max */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	w->buf = xmalloc(WATCH_BUFSIZ);
+	return 0;
+}
+
+void nft_watch_start(struct nft_watch *w, uint32_t gen)
+{
+	/* Commits before gen released the commit mutex before gen's began:
+	 * whatever is read from now on includes them. gen itself may still
+	 * be under way. */
+	w->gen = gen - 1;
+	w->started = false;
+	w->lost = false;
+}
+
+void nft_watch_close(struct nft_watch *w)
+{
+	if (w->nl)
+		mnl_socket_close(w->nl);
+	free(w->buf);
+	memset(w, 0, sizeof(*w));
+}
+
+bool nft_gen_ge(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) >= 0;
+}
+
+/* The commit a notification belongs to: the kernel puts the generation's low
+ * 16 bits in every nf_tables message's res_id (nfnl_msg_put(..,
+ * nft_base_seq())); the commit under way is at most a few generations past
+ * the last one seen. (32768 commits left unread would overrun the socket
+ * long before the 16 bits are ambiguous: every commit queues an skb or two
+ * of a page or more.) */
+static uint32_t commit_gen(const struct nft_watch *w, uint16_t res_id)
+{
+	uint32_t next = w->gen + 1;
+
+	return next + (uint32_t)(int32_t)(int16_t)(uint16_t)(res_id - (uint16_t)next);
+}
+
+struct change_attrs {
+	const struct nlattr *tb[8];
+};
+
+static int change_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct change_attrs *a = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type < ARRAY_SIZE(a->tb))
+		a->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static const char *attr_str(const struct change_attrs *a, uint16_t type)
+{
+	const struct nlattr *attr = a->tb[type];
+
+	if (!attr || mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+		return NULL;
+	return mnl_attr_get_str(attr);
+}
+
+/* Linux 6.3 added DESTROY requests (a DEL that does not fail on a missing
+ * object), and newer kernels notify them under their own type; so are the
+ * newer resets of rules' and elements' counters. Older headers do not have
+ * them: the kernel's enum nf_tables_msg_types from NFT_MSG_GETRULE_RESET
+ * (25) on. */
+enum {
+	MSG_GETRULE_RESET = 25,
+	MSG_DESTROYTABLE,
+	MSG_DESTROYCHAIN,
+	MSG_DESTROYRULE,
+	MSG_DESTROYSET,
+	MSG_DESTROYSETELEM,
+	MSG_DESTROYOBJ,
+	MSG_DESTROYFLOWTABLE,
+	MSG_GETSETELEM_RESET,
+};
+
+static uint16_t change_type(uint16_t type)
+{
+	switch (type) {
+	case MSG_DESTROYTABLE: return NFT_MSG_DELTABLE;
+	case MSG_DESTROYCHAIN: return NFT_MSG_DELCHAIN;
+	case MSG_DESTROYRULE: return NFT_MSG_DELRULE;
+	case MSG_DESTROYSET: return NFT_MSG_DELSET;
+	case MSG_DESTROYSETELEM: return NFT_MSG_DELSETELEM;
+	case MSG_DESTROYOBJ: return NFT_MSG_DELOBJ;
+	case MSG_DESTROYFLOWTABLE: return NFT_MSG_DELFLOWTABLE;
+	default: return type;
+	}
+}
+
+/* One notification: a change reported to cb, or a NEWGEN that closes a
+ * commit. Returns false when it cannot be understood (then changes are
+ * unknown). */
+static bool watch_message(struct nft_watch *w, const struct nlmsghdr *nlh, nft_change_cb cb, void *data)
+{
+	const struct nfgenmsg *nfg;
+	struct change_attrs a = { 0 };
+	struct nft_change ch = { 0 };
+	uint16_t table_attr = 1, name_attr = 0;     /* NFTA_*_TABLE is 1 in each */
+
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+		return true;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*nfg))
+		return false;
+	nfg = mnl_nlmsg_get_payload(nlh);
+	if (mnl_attr_parse(nlh, sizeof(*nfg), change_attr_cb, &a) < 0)
+		return false;
+	ch.type = change_type(NFNL_MSG_TYPE(nlh->nlmsg_type));
+	ch.family = nfg->nfgen_family;
+	switch (ch.type) {
+	case NFT_MSG_NEWGEN: {
+		uint32_t gen, expect = w->gen + 1;
+		bool in_order;
+
+		if (!a.tb[NFTA_GEN_ID] || mnl_attr_validate(a.tb[NFTA_GEN_ID], MNL_TYPE_U32) < 0)
+			return false;
+		gen = ntohl(mnl_attr_get_u32(a.tb[NFTA_GEN_ID]));
+		if (!nft_gen_ge(gen, expect))
+			return true; /* a commit that ended before we started */
+		/* Commits follow one another (one mutex, base_seq + 1 each):
+		 * a generation skipped is a commit whose notifications we
+		 * missed. Only the first one we see may skip the generation
+		 * the caller started at: that commit may have ended before
+		 * we subscribed. */
+		in_order = gen == expect || (!w->started && gen == expect + 1);
+		w->gen = gen;
+		w->started = true;
+		return in_order;
+	}
+	case NFT_MSG_NEWTABLE:
+	case NFT_MSG_DELTABLE:
+		table_attr = NFTA_TABLE_NAME;
+		break;
+	case NFT_MSG_NEWCHAIN:
+	case NFT_MSG_DELCHAIN:
+		name_attr = NFTA_CHAIN_NAME;
+		break;
+	case NFT_MSG_NEWRULE:
+	case NFT_MSG_DELRULE:
+		name_attr = NFTA_RULE_CHAIN;
+		break;
+	case NFT_MSG_NEWSET:
+	case NFT_MSG_DELSET:
+		name_attr = NFTA_SET_NAME;
+		break;
+	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DELSETELEM:
+		name_attr = NFTA_SET_ELEM_LIST_SET;
+		break;
+	case NFT_MSG_NEWOBJ:
+	case NFT_MSG_DELOBJ:
+	case NFT_MSG_NEWFLOWTABLE:
+	case NFT_MSG_DELFLOWTABLE:
+	case NFT_MSG_GETOBJ_RESET:
+	case MSG_GETRULE_RESET:
+	case MSG_GETSETELEM_RESET:
+		/* objects, flowtables, counters reset: not modelled */
+		return true;
+	default:
+		return false; /* a kind of change we cannot place */
+	}
+	ch.table = attr_str(&a, table_attr);
+	ch.name = name_attr ? attr_str(&a, name_attr) : NULL;
+	if (!ch.table || (name_attr && !ch.name))
+		return false;
+	ch.gen = commit_gen(w, ntohs(nfg->res_id));
+	if (nft_gen_ge(w->gen, ch.gen))
+		return true; /* of a commit that ended before we started */
+	cb(&ch, data);
+	return true;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int nft_watch_poll(struct nft_watch *w, uint32_t until, int timeout_ms, nft_change_cb cb, void *data)
+{
+	int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+
+	for (;;) {
+		/* non-blocking (nft_events_open()); only the kernel's messages
+		 * (ESRCH otherwise), a truncated one fails (ENOSPC) */
+		ssize_t n = mnl_socket_recvfrom(w->nl, w->buf, WATCH_BUFSIZ);
+		const struct nlmsghdr *nlh = (const void *)w->buf;
+		int left;
+
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd p = { .fd = mnl_socket_get_fd(w->nl), .events = POLLIN };
+			int64_t wait;
+
+			/* lost: the caller reads everything again anyway */
+			if (nft_gen_ge(w->gen, until) || w->lost)
+				return 0;
+			wait = deadline - mono_ms();
+			if (wait <= 0)
+				return -ETIMEDOUT;
+			if (poll(&p, 1, (int)wait) < 0 && errno != EINTR)
+				return -errno;
+			continue;
+		}
+		if (n < 0) {
+			if (errno == EINTR || errno == ESRCH)
+				continue;
+			if (errno != ENOBUFS && errno != ENOSPC)
+				return -errno;
+			w->lost = true; /* overrun, or truncated: notifications are missing */
+			continue;
+		}
+		left = (int)n;
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+			if (!watch_message(w, nlh, cb, data))
+				w->lost = true;
+	}
 }

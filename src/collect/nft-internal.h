@@ -2,6 +2,7 @@
 /* Shared between the nf_tables collector's files; not an interface. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cgnatcheck/ruleset.h"
@@ -21,10 +22,54 @@ void nft_set_convert(const struct nftnl_set *ns, struct cg_set *s, struct arena 
  * with memory from a (nft-msg.c). The verdict's chain stays unresolved (chain NULL). */
 void nft_elem_convert(struct nftnl_set_elem *ne, struct cg_set_elem *e, struct arena *a);
 
+/* What another program changes while we read (nft-events.c): the nf_tables
+ * notifications (NFNLGRP_NFTABLES), each change placed in the commit, that
+ * is the generation, it belongs to. */
+struct mnl_socket;
+struct nft_watch {
+	struct mnl_socket *nl;
+	char *buf;
+	uint32_t gen;       /* every change up to this generation has been seen */
+	bool started;       /* gen is a NEWGEN's, not the caller's start */
+	bool lost;          /* notifications were lost (an overrun, a commit
+	                     * skipped): what changed is unknown; sticky until
+	                     * the caller clears it */
+};
+
+struct nft_change {
+	uint16_t type;      /* NFT_MSG_{NEW,DEL}{TABLE,CHAIN,RULE,SET,SETELEM} */
+	uint8_t family;
+	uint32_t gen;       /* the commit's generation */
+	const char *table;
+	const char *name;   /* the chain (chains, rules) or set (sets, elements); NULL for tables */
+};
+typedef void (*nft_change_cb)(const struct nft_change *ch, void *data);
+
+/* Subscribes (CAP_NET_ADMIN). Returns 0 or a negative errno; w zeroed then. */
+int nft_watch_open(struct nft_watch *w);
+/* Call with the generation read (NFT_MSG_GETGEN) after opening: changes of
+ * that generation and later ones are reported, earlier ones are not. */
+void nft_watch_start(struct nft_watch *w, uint32_t gen);
+void nft_watch_close(struct nft_watch *w);
+/* Reads notifications, reporting each change of a generation >= the start's
+ * to cb, until every change up to generation `until` has been seen (its
+ * NEWGEN arrived; at once when it already has) or timeout_ms passed
+ * (-ETIMEDOUT; 0: only what is queued). Changes that cannot be told (an
+ * overrun, a skipped commit, a message not understood) set w->lost, and
+ * then it returns once the queue is empty. Returns 0 or a negative errno. */
+int nft_watch_poll(struct nft_watch *w, uint32_t until, int timeout_ms, nft_change_cb cb, void *data);
+/* a >= b for generations (they wrap) */
+bool nft_gen_ge(uint32_t a, uint32_t b);
+
 /* The source of every lazy set of rs (nft-setget.c): answers lookups with
- * NFT_MSG_GETSETELEM requests per key, valid while the ruleset generation is
- * still rs->nft_generation. Opens its netlink socket now, so later lookups
- * do not depend on the process's namespace or privileges staying the same.
+ * NFT_MSG_GETSETELEM requests per key. An answer is good while the set is
+ * as it was at rs->nft_generation: with a watch (taken over; NULL: none)
+ * the generation may move as long as no change touched the set, without
+ * one it must not move. Opens its netlink socket now, so later lookups do
+ * not depend on the process's namespace or privileges staying the same.
  * Returns NULL (logged) when the socket cannot be opened: then lookups in
  * lazy sets are unknown. */
-struct cg_set_source *nft_set_source_new(const struct cg_ruleset *rs);
+struct cg_set_source *nft_set_source_new(const struct cg_ruleset *rs, struct nft_watch *watch);
+/* Tells the source of rs's lazy sets that a commit after rs->nft_generation
+ * touched s (the collector read its notification already). */
+void nft_set_source_changed(struct cg_set_source *source, const struct cg_set *s);

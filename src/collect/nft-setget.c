@@ -18,12 +18,17 @@
  *
  * An answer is only good for the ruleset the rest of the model describes.
  * Every question is followed by NFT_MSG_GETGEN on the same socket (netlink
- * handles one socket's requests in order): if the generation is no longer
- * the one of the dump, or the answer's nfgenmsg res_id (the generation's low
- * 16 bits) differs, the ruleset changed in between and the lookup is
- * unknown (-ESTALE), as is any other failure: never a silent miss. Every
- * answer, failures included, is cached per (set, key): a key is asked once,
- * and one simulation sees one consistent set. */
+ * handles one socket's requests in order). If the generation is still the
+ * one of the dump and the answer's nfgenmsg res_id (the generation's low 16
+ * bits) agrees, the answer is the set's as it was dumped. If it moved (on a
+ * Kubernetes node it moves every few seconds), the collector's change
+ * notifications (nft-events.c), read up to that generation, tell whether a
+ * commit since the dump touched this set (its definition or its elements):
+ * if none did, the answer still is the dumped set's; if one did, or the
+ * notifications cannot tell (lost, none), the lookup is unknown (-ESTALE),
+ * as is any other failure: never a silent miss. Every answer, failures
+ * included, is cached per (set, key): a key is asked once, and one
+ * simulation sees one consistent set. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -43,6 +48,8 @@
 
 /* One element answer is a few hundred bytes; the ACK follows it. */
 #define SETGET_BUFSIZ (64u * 1024u)
+/* How long a commit's notifications may lag behind its generation. */
+#define SETGET_CATCHUP_MS 2000
 
 struct answer {
 	int r;                          /* 1, 0 or a negative errno */
@@ -55,7 +62,11 @@ struct setget {
 	struct arena arena;             /* answers, cache keys, messages */
 	struct nlconn conn;             /* opened again after a failure */
 	uint32_t generation;            /* of the dump */
-	bool stale;                     /* the generation moved: all unknown */
+	bool stale;                     /* changes unknown since the dump: all unknown */
+	struct nft_watch watch;         /* the collector's notifications */
+	bool watching;
+	/* the lazy sets (family, table, set) -> bool: changed since the dump */
+	struct cg_hashmap lazy;
 	/* (family, table, set, key) -> struct answer; rebuilt larger when
 	 * half full (the map itself never grows) */
 	struct cg_hashmap cache;
@@ -73,6 +84,83 @@ struct setget {
 static void setget_close(struct setget *g)
 {
 	nlconn_close(&g->conn);
+}
+
+/* family, table, set and key (or "*" for the catch-all), unambiguous */
+#define CACHE_KEY_MAX (2 + 2 * NFT_NAME_MAXLEN + 64)
+
+static uint32_t set_key(uint8_t k[static CACHE_KEY_MAX], uint8_t family, const char *table, const char *set)
+{
+	size_t tl = strnlen(table, NFT_NAME_MAXLEN - 1), sl = strnlen(set, NFT_NAME_MAXLEN - 1);
+	uint8_t *p = k;
+
+	*p++ = family;
+	memcpy(p, table, tl);
+	p += tl;
+	*p++ = 0;
+	memcpy(p, set, sl);
+	p += sl;
+	*p++ = 0;
+	return (uint32_t)(p - k);
+}
+
+/* A change since the dump to one of our sets (a commit of a later
+ * generation: the dump holds the earlier ones). */
+static void on_change(const struct nft_change *ch, void *data)
+{
+	struct setget *g = data;
+	uint8_t k[CACHE_KEY_MAX];
+	bool *changed;
+
+	if (!ch->name || !nft_gen_ge(ch->gen, g->generation + 1))
+		return;
+	switch (ch->type) {
+	case NFT_MSG_NEWSET:
+	case NFT_MSG_DELSET:
+	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DELSETELEM:
+		changed = hashmap_get(&g->lazy, k, set_key(k, ch->family, ch->table, ch->name));
+		if (changed && !*changed) {
+			log_debug("nftables: set %s %s %s changed since the dump (generation %u)",
+				  family_to_string(ch->family), ch->table, ch->name, ch->gen);
+			*changed = true;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static bool *set_changed_flag(const struct setget *g, const struct cg_set *s)
+{
+	uint8_t k[CACHE_KEY_MAX];
+
+	return hashmap_get(&g->lazy, k, set_key(k, s->table->family, s->table->name, s->name));
+}
+
+/* Whether s is still as dumped at generation `gen`, read after an answer:
+ * the notifications up to gen tell. */
+static bool set_unchanged_until(struct setget *g, const struct cg_set *s, uint32_t gen)
+{
+	const bool *changed;
+	int r;
+
+	if (!g->watching)
+		return false;
+	r = nft_watch_poll(&g->watch, gen, SETGET_CATCHUP_MS, on_change, g);
+	if (r < 0 || g->watch.lost) {
+		log_debug("nftables: change notifications %s: lookups in large sets are unknown",
+			  r < 0 ? strerror(-r) : "lost");
+		nft_watch_close(&g->watch);
+		g->watching = false;
+		return false;
+	}
+	changed = set_changed_flag(g, s);
+	if (changed && !*changed)
+		log_debug("nftables: set %s %s %s: the ruleset moved on to generation %u since the dump at %u, "
+			  "the set did not: its answer stands", family_to_string(s->table->family),
+			  s->table->name, s->name, gen, g->generation);
+	return changed && !*changed;
 }
 
 static int setget_open(struct setget *g)
@@ -165,12 +253,14 @@ static int ask(struct setget *g, const struct cg_set *s, const uint8_t *key, uin
 	       struct cg_set_elem **out)
 {
 	struct elem_answer ea = { .g = g, .set = s };
+	const bool *changed;
 	uint32_t gen = 0;
 	int r, q;
 
 	*out = NULL;
-	if (g->stale)
-		return -ESTALE;
+	changed = set_changed_flag(g, s);
+	if (g->stale || (changed && *changed))
+		return -ESTALE; /* known already: no need to ask */
 	r = setget_open(g);
 	if (r < 0)
 		return r;
@@ -181,10 +271,13 @@ static int ask(struct setget *g, const struct cg_set *s, const uint8_t *key, uin
 	r = setget_talk(g, nft_gen_request(&g->conn), nft_gen_cb, &gen);
 	if (r < 0)
 		return r;
-	if (gen != g->generation || (q == 0 && ea.res_id != (g->generation & 0xffff))) {
-		log_debug("nftables ruleset generation %u, answer %u: the ruleset changed since the dump "
-			  "at generation %u", gen, ea.res_id, g->generation);
-		g->stale = true;
+	if (gen == g->generation ? q == 0 && ea.res_id != (g->generation & 0xffff) :
+	    !set_unchanged_until(g, s, gen)) {
+		log_debug("nftables ruleset generation %u, answer %u: set %s %s %s changed since the dump "
+			  "at generation %u, or no notifications tell", gen, ea.res_id,
+			  family_to_string(s->table->family), s->table->name, s->name, g->generation);
+		if (!g->watching)
+			g->stale = true;
 		return -ESTALE;
 	}
 	if (q == -ENOENT)
@@ -228,9 +321,6 @@ static void cache_put(struct setget *g, const void *key, uint32_t len, struct an
 		hashmap_put(&g->cache, key, len, a);
 }
 
-/* family, table, set and key (or "*" for the catch-all), unambiguous */
-#define CACHE_KEY_MAX (2 + 2 * NFT_NAME_MAXLEN + 64)
-
 static uint32_t cache_key(uint8_t k[static CACHE_KEY_MAX], const struct cg_set *s, const uint8_t *key,
 			  uint32_t len)
 {
@@ -258,7 +348,7 @@ static const char *reason(int r)
 {
 	switch (r) {
 	case -ESTALE:
-		return "the ruleset changed since it was collected";
+		return "the set changed since the ruleset was collected";
 	case -EBADMSG:
 		return "its answer was not a single element of the set";
 	default:
@@ -311,6 +401,8 @@ static void setget_free(void *ctx)
 	if (!g)
 		return;
 	setget_close(g);
+	if (g->watching)
+		nft_watch_close(&g->watch);
 	free(g->entries);
 	arena_free(&g->arena);
 	free(g);
@@ -321,15 +413,39 @@ static const struct cg_set_source_ops setget_ops = {
 	.free = setget_free,
 };
 
-struct cg_set_source *nft_set_source_new(const struct cg_ruleset *rs)
+struct cg_set_source *nft_set_source_new(const struct cg_ruleset *rs, struct nft_watch *watch)
 {
 	struct setget *g = xmalloc(sizeof(*g));
+	uint32_t n_lazy = 0;
 	int r;
 
 	memset(g, 0, sizeof(*g));
 	g->source.ops = &setget_ops;
 	g->source.ctx = g;
 	g->generation = rs->nft_generation;
+	if (watch) {
+		g->watch = *watch;
+		g->watching = true;
+		memset(watch, 0, sizeof(*watch));
+	}
+	for (uint32_t i = 0; i < rs->n_tables; i++)
+		for (uint32_t j = 0; j < rs->tables[i].n_sets; j++)
+			n_lazy += !!(rs->tables[i].sets[j].flags & CG_SET_LAZY);
+	hashmap_init(&g->lazy, &g->arena, n_lazy);
+	for (uint32_t i = 0; i < rs->n_tables; i++) {
+		const struct cg_table *t = &rs->tables[i];
+
+		for (uint32_t j = 0; j < t->n_sets; j++) {
+			uint8_t k[CACHE_KEY_MAX];
+			uint32_t len;
+
+			if (!(t->sets[j].flags & CG_SET_LAZY))
+				continue;
+			len = set_key(k, t->family, t->name, t->sets[j].name);
+			hashmap_put(&g->lazy, arena_memdup(&g->arena, k, len), len,
+				    arena_alloc(&g->arena, sizeof(bool)));
+		}
+	}
 	cache_rebuild(g, 16);
 	r = setget_open(g);
 	if (r < 0) {
@@ -338,4 +454,12 @@ struct cg_set_source *nft_set_source_new(const struct cg_ruleset *rs)
 		return NULL;
 	}
 	return &g->source;
+}
+
+void nft_set_source_changed(struct cg_set_source *source, const struct cg_set *s)
+{
+	bool *changed = set_changed_flag(source->ctx, s);
+
+	if (changed)
+		*changed = true;
 }

@@ -27,11 +27,32 @@
  * start element). Concatenated ranges (pipapo) and anonymous sets (their
  * elements are printed inside the rules) are always dumped.
  *
- * Consistency: the kernel bumps the ruleset generation on every committed
- * change. We read it before and after; if it moved, or the kernel flagged a
- * dump as interrupted (NLM_F_DUMP_INTR), or a rule names a chain the chain
- * dump did not have, another program changed the ruleset under us and the
- * whole dump is taken again (a bounded number of times).
+ * Consistency. The kernel bumps one generation for the whole ruleset on
+ * every commit, and on a Kubernetes node kube-proxy commits every few
+ * seconds while a 300k-rule read takes two: "read it all again until the
+ * generation holds still" may never end. So we also listen to the nf_tables
+ * change notifications (NFNLGRP_NFTABLES, nft-events.c), subscribed before
+ * the first generation is read: every later commit tells us each table,
+ * chain, rule, set and element it touched, and its generation (the commit
+ * ends with NFT_MSG_NEWGEN). Each chain's rules and each set's elements
+ * are held with the generation read before they were dumped; the list of
+ * tables, chains and sets as a whole likewise (its dumps resume by
+ * position, so any chain or set created or deleted moves the rest). A
+ * commit of a generation at or after that touches what we hold makes it
+ * stale from that generation on. A read ends by reading the generation G
+ * and waiting until every commit up to G has been told: if nothing held was
+ * touched by then, what we hold is exactly the ruleset of generation G,
+ * however long it took to read. Otherwise what was touched, and only that,
+ * is read again, right after the next commit (or a jittered pause), so a
+ * writer that rewrites its own table keeps neither Tailscale's chains nor
+ * anyone else's from being held. Because the notifications say which
+ * objects moved, a dump flagged NLM_F_DUMP_INTR (the generation moved while
+ * it ran) is not thrown away: only what the commits touched is. If
+ * notifications were lost (the socket overran, a commit's generation was
+ * skipped) or cannot be had, everything is read again, and only a read the
+ * generation did not move during counts. After a budget of several seconds
+ * (NFT_BUDGET_MS, or more for a ruleset that is slow to read) we give up
+ * with an error naming what kept changing: never a mix of two rulesets.
  *
  * Which tables iptables-nft manages: nft(8) itself warns "table ip filter is
  * managed by iptables-nft, do not touch!" exactly when a rule of the table
@@ -69,6 +90,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
@@ -77,10 +99,22 @@
 #include "cgnatcheck/xt.h"
 #include "nft-internal.h"
 
-#define NFT_ATTEMPTS 5
-/* Programs rewrite rulesets in bursts (tailscaled at start-up flushes and
- * refills its chains): wait 10, 20, 40, 80 ms between attempts for one to end. */
-#define NFT_BACKOFF_MS 10
+/* How long we keep trying for a consistent view before giving up (exit 3),
+ * at least: CGNATCHECK_NFT_RETRY_MS overrides it. A ruleset that takes long
+ * to read gets NFT_BUDGET_READS times its first complete read. */
+#define NFT_BUDGET_MS 10000
+#define NFT_BUDGET_READS 4
+/* Between two reads that met a change: until the next commit ends (then the
+ * writer is least likely to be in the middle of something), or this long
+ * (doubling from 5 ms, at most 320 ms, jittered by +-50%) when none comes. */
+#define NFT_BACKOFF_MS 5
+#define NFT_BACKOFF_MAX_MS 320
+/* How long a commit's notifications may lag behind its generation. */
+#define NFT_CATCHUP_MS 2000
+/* Objects read between two looks at the notifications (and the generation):
+ * the socket holds what arrives meanwhile, and a change is placed against
+ * the generation the object was read at. */
+#define NFT_CHECK_EVERY 64
 /* A dump message is at most a few pages, but a truncated read loses the
  * rest of it (ENOSPC): read with room to spare. */
 #define NFT_RECV_BUFSIZ (1u << 20)
@@ -98,38 +132,112 @@ struct tmp_set {
 	struct cg_set set;
 };
 
+/* Since when we hold one chain's rules (they are in the chain; a kube-proxy
+ * table has 100k chains, so this is small). A commit that touched them
+ * after they were read (changed) makes them stale from its generation on:
+ * what was read is still the ruleset of any generation before that one. */
+struct chain_state {
+	uint32_t read_gen;              /* the generation before they were read */
+	uint32_t changed_gen;           /* the first commit since that touched them */
+	bool valid;                     /* read (and not to be read again) */
+	bool changed;
+	bool has_xt;                    /* a rule with xt-compat expressions */
+};
+
+/* ... and of one set's elements */
+struct set_state {
+	uint32_t read_gen;
+	uint32_t changed_gen;           /* lazy sets: the last commit that touched it */
+	bool valid;
+	bool changed;
+	bool lazy;                      /* not dumped: looked up per key */
+	uint32_t n_elems, n_elems_seen;
+	struct cg_set_elem *elems;
+};
+
+/* where a table's chains and sets are in the state arrays */
+struct table_state {
+	uint32_t chain0, set0;
+};
+
 #define VEC(type) struct { type *v; size_t n, cap; }
 #define VEC_PUSH(vec) \
 	(grow_array((void **)&(vec).v, &(vec).cap, (vec).n + 1, sizeof(*(vec).v)), \
 	 memset(&(vec).v[(vec).n], 0, sizeof(*(vec).v)), &(vec).v[(vec).n++])
 
+#define CHANGED_NAMED 3
+
 struct collect {
-	struct cg_ruleset *rs;
+	struct cg_ruleset *rs;          /* the model being built (its arena) */
 	struct arena *a;
+	struct nlconn conn;
+	struct nft_watch watch;
+	bool watching;                  /* watch is open: changes are known object by object */
+	uint32_t gen0;                  /* the generation when we started */
+	uint32_t gen;                   /* the last one read: what reads now start from */
+
+	/* The structure: rs->tables with their chains and sets (no rules, no
+	 * elements: those are in the states), read at struct_gen. */
+	bool have_struct;
+	bool struct_valid;              /* not to be read again */
+	bool struct_changed;            /* since struct_gen, first by struct_changed_gen */
+	uint32_t struct_gen, struct_changed_gen;
 	struct cg_hashmap table_names;  /* family byte + name -> table */
+	struct table_state *tstates;
+	struct chain_state *cstates;
+	struct set_state *sstates;
+	uint32_t n_cstates, n_sstates;
+
+	/* staging while dumping */
 	VEC(struct cg_table) tables;
 	VEC(struct tmp_chain) chains;
 	VEC(struct tmp_set) sets;
 	VEC(struct cg_rule) rules;      /* the chain being dumped */
+	VEC(struct cg_set_elem) elems;
 	struct nft_rule_ctx rctx;
 	struct cg_chain *dumping;       /* whose rules are being dumped */
-	VEC(struct cg_set_elem) elems;
+	bool dumping_xt;                /* ... one of them has xt expressions */
 	struct cg_chain *last_chain;    /* rules arrive grouped by chain */
 	struct nft_rule_id last_id;
 	uint32_t dump_max;              /* CGNATCHECK_SET_DUMP_MAX */
 	bool may_stop;                  /* the set being dumped may become lazy */
 	bool stopped;                   /* ... and did: its dump was abandoned */
-	uint32_t n_lazy;
+	bool intr;                      /* a dump message carried NLM_F_DUMP_INTR */
+
+	/* what made the last read inconsistent, for the message if we give up */
+	char changed[CHANGED_NAMED][32 + 3 * NFT_NAME_MAXLEN];
+	uint32_t n_changed;
+	/* for --debug */
+	uint32_t reads, chains_reread, sets_reread, structs_read;
+	double ms_elems;                /* of the reads, in set element dumps */
+	uint64_t jitter;
 };
 
-static void collect_done(struct collect *c)
+static void staging_free(struct collect *c)
 {
 	free(c->tables.v);
 	free(c->chains.v);
 	free(c->sets.v);
 	free(c->rules.v);
 	free(c->elems.v);
-	nft_rule_ctx_free(&c->rctx);
+	c->tables.v = NULL;
+	c->chains.v = NULL;
+	c->sets.v = NULL;
+	c->rules.v = NULL;
+	c->elems.v = NULL;
+	c->tables.n = c->tables.cap = c->chains.n = c->chains.cap = c->sets.n = c->sets.cap = 0;
+	c->rules.n = c->rules.cap = c->elems.n = c->elems.cap = 0;
+}
+
+static void states_free(struct collect *c)
+{
+	free(c->tstates);
+	free(c->cstates);
+	free(c->sstates);
+	c->tstates = NULL;
+	c->cstates = NULL;
+	c->sstates = NULL;
+	c->n_cstates = c->n_sstates = 0;
 }
 
 /* --- netlink ------------------------------------------------------------- */
@@ -137,6 +245,19 @@ static void collect_done(struct collect *c)
 static int nft_conn_open(struct nlconn *c)
 {
 	return nlconn_open(c, NETLINK_NETFILTER, NFT_RECV_BUFSIZ);
+}
+
+/* After a dump that did not run to its end: the rest of it may still be
+ * queued on the socket, so take a fresh one. */
+static int conn_reset(struct collect *c)
+{
+	int r;
+
+	nlconn_close(&c->conn);
+	r = nft_conn_open(&c->conn);
+	if (r < 0)
+		log_error_errno(r, "Failed to open a netfilter netlink socket");
+	return r;
 }
 
 static struct nlmsghdr *nft_request(struct nlconn *c, uint16_t type, uint8_t family, uint16_t flags)
@@ -149,22 +270,66 @@ static int nft_get_gen(struct nlconn *c, uint32_t *gen)
 	return nlconn_talk(c, nft_gen_request(c), nft_gen_cb, gen);
 }
 
+/* nlconn_talk() for dumps, except that a message flagged NLM_F_DUMP_INTR
+ * (something changed since the dump began; the kernel compares the
+ * generation per message) does not end it: it sets c->intr, and whether
+ * what was dumped changed is for the caller to tell, from the
+ * notifications. The kernel resumes a dump by position, so the flag matters
+ * for the objects that moved, not for the others. */
+static int dump_talk(struct collect *c, const struct nlmsghdr *nlh, mnl_cb_t cb)
+{
+	struct nlconn *conn = &c->conn;
+	uint32_t seq = nlh->nlmsg_seq;
+
+	if (mnl_socket_sendto(conn->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(conn->nl, conn->buf, conn->size);
+		const struct nlmsghdr *m = (const void *)conn->buf;
+		int left, r;
+
+		if (n < 0)
+			return -errno;
+		/* noted, and cleared: libmnl's mnl_cb_run() would stop there */
+		for (left = (int)n; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left))
+			if (m->nlmsg_flags & NLM_F_DUMP_INTR) {
+				c->intr = true;
+				((struct nlmsghdr *)(uintptr_t)m)->nlmsg_flags &= (uint16_t)~NLM_F_DUMP_INTR;
+			}
+		errno = 0;
+		r = mnl_cb_run(conn->buf, (size_t)n, seq, conn->portid, cb, c);
+		if (r < 0)
+			return errno ? -errno : -EIO;
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
+}
+
 /* --- errors -------------------------------------------------------------- */
 
+/* The ruleset changed under a dump: read again what it was reading.
+ * ENOENT: what we asked for is gone; EAGAIN: a name we do not know yet;
+ * EINTR: NLM_F_DUMP_INTR; ENOBUFS: the socket overran (incomplete). */
 static bool is_retryable(int r)
 {
-	/* EINTR: NLM_F_DUMP_INTR; EAGAIN: generation moved or dangling names;
-	 * ENOBUFS: the socket overran (the dump is incomplete). */
-	return r == -EINTR || r == -EAGAIN || r == -ENOBUFS;
+	return r == -ENOENT || r == -EAGAIN || r == -EINTR || r == -ENOBUFS;
 }
 
 static int nft_error(int r, const char *what)
 {
-	if (is_retryable(r))
-		return r;
 	log_error("Failed to %s: %s%s", what, strerror(-r),
 		  r == -EPERM || r == -EACCES ? " (need CAP_NET_ADMIN: run as root)" : "");
 	return r;
+}
+
+/* Notes what changed, for the message if we give up. */
+static void changed(struct collect *c, const char *kind, uint8_t family, const char *table, const char *name)
+{
+	if (c->n_changed < CHANGED_NAMED)
+		snprintf(c->changed[c->n_changed], sizeof(c->changed[0]), "%s%s%s%s%s%s%s", kind,
+			 table ? " " : "", table ? family_to_string(family) : "", table ? " " : "",
+			 table ? table : "", name ? " " : "", name ? name : "");
+	c->n_changed++;
 }
 
 /* --- tables -------------------------------------------------------------- */
@@ -211,14 +376,15 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int tables_dump(struct nlconn *conn, struct collect *c)
+static int tables_dump(struct collect *c)
 {
 	struct cg_table *tables;
 	int r;
 
-	r = nlconn_talk(conn, nft_request(conn, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NLM_F_DUMP), table_cb, c);
+	c->tables.n = 0;
+	r = dump_talk(c, nft_request(&c->conn, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NLM_F_DUMP), table_cb);
 	if (r < 0)
-		return nft_error(r, "dump nftables tables");
+		return is_retryable(r) ? r : nft_error(r, "dump nftables tables");
 
 	tables = ruleset_add_tables(c->rs, (uint32_t)c->tables.n);
 	if (c->tables.n)
@@ -263,14 +429,15 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int chains_dump(struct nlconn *conn, struct collect *c)
+static int chains_dump(struct collect *c)
 {
 	struct cg_ruleset *rs = c->rs;
 	int r;
 
-	r = nlconn_talk(conn, nft_request(conn, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP), chain_cb, c);
+	c->chains.n = 0;
+	r = dump_talk(c, nft_request(&c->conn, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP), chain_cb);
 	if (r < 0)
-		return nft_error(r, "dump nftables chains");
+		return is_retryable(r) ? r : nft_error(r, "dump nftables chains");
 
 	/* Counted per table while dumping; now place them, in kernel order. */
 	for (uint32_t i = 0; i < rs->n_tables; i++) {
@@ -321,14 +488,15 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int sets_dump(struct nlconn *conn, struct collect *c)
+static int sets_dump(struct collect *c)
 {
 	struct cg_ruleset *rs = c->rs;
 	int r;
 
-	r = nlconn_talk(conn, nft_request(conn, NFT_MSG_GETSET, NFPROTO_UNSPEC, NLM_F_DUMP), set_cb, c);
+	c->sets.n = 0;
+	r = dump_talk(c, nft_request(&c->conn, NFT_MSG_GETSET, NFPROTO_UNSPEC, NLM_F_DUMP), set_cb);
 	if (r < 0)
-		return nft_error(r, "dump nftables sets");
+		return is_retryable(r) ? r : nft_error(r, "dump nftables sets");
 
 	for (uint32_t i = 0; i < rs->n_tables; i++) {
 		struct cg_table *t = &rs->tables[i];
@@ -342,6 +510,173 @@ static int sets_dump(struct nlconn *conn, struct collect *c)
 		*s = c->sets.v[i].set;
 		s->table = t;
 	}
+	return 0;
+}
+
+/* --- the states of chains and sets ---------------------------------------- */
+
+static struct chain_state *chain_state_of(const struct collect *c, const struct cg_chain *ch)
+{
+	const struct cg_table *t = ch->table;
+
+	return &c->cstates[c->tstates[t - c->rs->tables].chain0 + (uint32_t)(ch - t->chains)];
+}
+
+static struct set_state *set_state_of(const struct collect *c, const struct cg_set *s)
+{
+	const struct cg_table *t = s->table;
+
+	return &c->sstates[c->tstates[t - c->rs->tables].set0 + (uint32_t)(s - t->sets)];
+}
+
+/* A chain or set of the structure before, by (table handle, its handle):
+ * handles are never reused, so the same key is the same object (a chain
+ * may have been renamed, though). */
+struct old_key {
+	uint64_t table, handle;
+	uint8_t kind;                   /* 'c', 's' */
+	uint8_t pad[7];
+};
+
+struct old_obj {
+	const void *obj;                /* the chain or set */
+	const char *name;
+	const void *state;
+};
+
+/* Places the states of the structure just read, keeping what was read of
+ * each chain and set that is still there and untouched. */
+static void states_place(struct collect *c, const struct cg_table *old_tables, uint32_t n_old,
+			 struct chain_state *old_c, struct set_state *old_s, const struct table_state *old_t)
+{
+	struct cg_ruleset *rs = c->rs;
+	struct arena tmp = { 0 };
+	struct cg_hashmap map;
+	struct old_key *keys;
+	struct old_obj *objs;
+	uint32_t n = 0, n_old_objs = 0, nc = 0, ns = 0;
+
+	for (uint32_t i = 0; i < n_old; i++)
+		n_old_objs += old_tables[i].n_chains + old_tables[i].n_sets;
+	keys = xcalloc(n_old_objs ? n_old_objs : 1, sizeof(*keys));
+	objs = xcalloc(n_old_objs ? n_old_objs : 1, sizeof(*objs));
+	hashmap_init(&map, &tmp, n_old_objs);
+	for (uint32_t i = 0; i < n_old; i++) {
+		const struct cg_table *t = &old_tables[i];
+
+		for (uint32_t j = 0; j < t->n_chains; j++, n++) {
+			keys[n] = (struct old_key){ .table = t->handle, .handle = t->chains[j].handle, .kind = 'c' };
+			objs[n] = (struct old_obj){ &t->chains[j], t->chains[j].name, &old_c[old_t[i].chain0 + j] };
+			hashmap_put(&map, &keys[n], sizeof(keys[n]), &objs[n]);
+		}
+		for (uint32_t j = 0; j < t->n_sets; j++, n++) {
+			keys[n] = (struct old_key){ .table = t->handle, .handle = t->sets[j].handle, .kind = 's' };
+			objs[n] = (struct old_obj){ &t->sets[j], t->sets[j].name, &old_s[old_t[i].set0 + j] };
+			hashmap_put(&map, &keys[n], sizeof(keys[n]), &objs[n]);
+		}
+	}
+
+	c->tstates = xcalloc(rs->n_tables ? rs->n_tables : 1, sizeof(*c->tstates));
+	for (uint32_t i = 0; i < rs->n_tables; i++) {
+		c->tstates[i] = (struct table_state){ nc, ns };
+		nc += rs->tables[i].n_chains;
+		ns += rs->tables[i].n_sets;
+	}
+	c->cstates = xcalloc(nc ? nc : 1, sizeof(*c->cstates));
+	c->sstates = xcalloc(ns ? ns : 1, sizeof(*c->sstates));
+	c->n_cstates = nc;
+	c->n_sstates = ns;
+	for (uint32_t i = 0; i < rs->n_tables; i++) {
+		struct cg_table *t = &rs->tables[i];
+		bool renamed = false;
+
+		for (uint32_t j = 0; j < t->n_chains; j++) {
+			struct old_key k = { .table = t->handle, .handle = t->chains[j].handle, .kind = 'c' };
+			const struct old_obj *o = hashmap_get(&map, &k, sizeof(k));
+
+			if (!o)
+				continue;
+			/* Jumps name their chain: after a rename the other
+			 * chains' rules we hold would not find it. */
+			if (strcmp(o->name, t->chains[j].name) != 0) {
+				renamed = true;
+			} else {
+				const struct cg_chain *old = o->obj;
+
+				c->cstates[c->tstates[i].chain0 + j] = *(const struct chain_state *)o->state;
+				t->chains[j].rules = old->rules;
+				t->chains[j].n_rules = old->n_rules;
+			}
+		}
+		if (renamed)
+			for (uint32_t j = 0; j < t->n_chains; j++)
+				c->cstates[c->tstates[i].chain0 + j].valid = false;
+		for (uint32_t j = 0; j < t->n_sets; j++) {
+			struct old_key k = { .table = t->handle, .handle = t->sets[j].handle, .kind = 's' };
+			const struct old_obj *o = hashmap_get(&map, &k, sizeof(k));
+
+			if (o && strcmp(o->name, t->sets[j].name) == 0)
+				c->sstates[c->tstates[i].set0 + j] = *(const struct set_state *)o->state;
+		}
+	}
+	free(keys);
+	free(objs);
+	arena_free(&tmp);
+}
+
+/* Reads the tables, chains and sets (no rules, no elements) at c->gen. When
+ * a dump meets a change it cannot place, the structure stays as it was and
+ * struct_valid false. Returns 0 or a negative errno (logged). */
+static int structure_read(struct collect *c)
+{
+	struct cg_ruleset *rs = c->rs;
+	struct cg_table *old_tables = rs->tables;
+	uint32_t n_old = rs->n_tables;
+	struct cg_hashmap old_names = c->table_names;
+	struct table_state *old_t = c->tstates;
+	struct chain_state *old_c = c->cstates;
+	struct set_state *old_s = c->sstates;
+	int r;
+
+	c->structs_read++;
+	c->struct_gen = c->gen;
+	c->struct_valid = true;
+	c->struct_changed = false;
+	c->intr = false;
+	rs->tables = NULL;
+	rs->n_tables = 0;
+	r = tables_dump(c);
+	if (r >= 0)
+		r = chains_dump(c);
+	if (r >= 0)
+		r = sets_dump(c);
+	if (r >= 0 && c->intr && !c->watching)
+		r = -EINTR;
+	if (r < 0) {
+		/* the structure before stays, for the notifications to be
+		 * placed in; this read is lost (its memory with it) */
+		rs->tables = old_tables;
+		rs->n_tables = n_old;
+		c->table_names = old_names;
+		c->struct_valid = false;
+		if (!is_retryable(r))
+			return r;
+		changed(c, "the list of tables, chains and sets", 0, NULL, NULL);
+		log_debug("nftables: reading the list of tables, chains and sets again: %s", strerror(-r));
+		return conn_reset(c);
+	}
+	/* Rules are placed by chain name, so index the names now. */
+	for (uint32_t i = 0; i < rs->n_tables; i++)
+		table_index_build(&rs->tables[i], c->a);
+	c->tstates = NULL;
+	c->cstates = NULL;
+	c->sstates = NULL;
+	states_place(c, old_tables, c->have_struct ? n_old : 0, old_c, old_s, old_t);
+	free(old_t);
+	free(old_c);
+	free(old_s);
+	c->have_struct = true;
+	c->last_chain = NULL; /* of the structure before */
 	return 0;
 }
 
@@ -386,17 +721,6 @@ static bool set_may_be_lazy(const struct cg_set *s)
 	return s->key_len > 0 && s->key_len <= 64;
 }
 
-static void set_make_lazy(struct collect *c, struct cg_table *t, struct cg_set *s, uint32_t seen)
-{
-	s->flags |= CG_SET_LAZY;
-	s->n_elems = 0;
-	s->elems = NULL;
-	s->n_elems_seen = seen;
-	c->n_lazy++;
-	log_debug("nftables set %s %s %s: %s; lookups ask the kernel per key", family_to_string(t->family),
-		  t->name, s->name, seen ? "too many elements to dump" : "not dumped");
-}
-
 /* CGNATCHECK_SET_DUMP_MAX: a number of elements (0: no eligible set is dumped). */
 static uint32_t set_dump_max(void)
 {
@@ -415,52 +739,51 @@ static uint32_t set_dump_max(void)
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-static int set_elems_dump(struct nlconn *conn, struct collect *c, struct cg_table *t, struct cg_set *s)
+/* Reads one set's elements into its state (valid unless it changed in a way
+ * only a read again can tell). Returns 0 or a negative errno (logged). */
+static int set_elems_dump(struct collect *c, const struct cg_table *t, const struct cg_set *s,
+			  struct set_state *st)
 {
-	struct nlmsghdr *nlh = nft_request(conn, NFT_MSG_GETSETELEM, t->family, NLM_F_DUMP);
+	struct nlmsghdr *nlh = nft_request(&c->conn, NFT_MSG_GETSETELEM, t->family, NLM_F_DUMP);
 	char what[64 + 2 * NFT_NAME_MAXLEN];
 	int r;
 
 	c->elems.n = 0;
 	c->may_stop = set_may_be_lazy(s);
 	c->stopped = false;
+	c->intr = false;
+	*st = (struct set_state){ .read_gen = c->gen, .valid = true };
 	if (c->may_stop && c->dump_max == 0) {
-		set_make_lazy(c, t, s, 0);
+		st->lazy = true;
 		return 0;
 	}
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, t->name);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, s->name);
-	r = nlconn_talk(conn, nlh, elems_msg_cb, c);
+	r = dump_talk(c, nlh, elems_msg_cb);
 	if (r >= 0 && c->stopped) {
 		/* The rest of the dump is on its way: drop the socket. */
-		set_make_lazy(c, t, s, (uint32_t)c->elems.n);
-		nlconn_close(conn);
-		r = nft_conn_open(conn);
-		return r < 0 ? nft_error(r, "open a netfilter netlink socket") : 0;
+		st->lazy = true;
+		st->n_elems_seen = (uint32_t)c->elems.n;
+		return conn_reset(c);
 	}
-	if (r == -ENOENT)
-		return -EAGAIN; /* deleted since the set dump */
+	if (r >= 0 && c->intr && !c->watching)
+		r = -EINTR;
 	if (r < 0) {
-		snprintf(what, sizeof(what), "dump the elements of nftables set %s %s %s",
-			 family_to_string(t->family), t->name, s->name);
-		return nft_error(r, what);
-	}
-	s->n_elems = (uint32_t)c->elems.n;
-	s->elems = c->elems.n ? arena_memdup(c->a, c->elems.v, c->elems.n * sizeof(*c->elems.v)) : NULL;
-	return 0;
-}
-
-static int elems_dump(struct nlconn *conn, struct collect *c)
-{
-	for (uint32_t i = 0; i < c->rs->n_tables; i++) {
-		struct cg_table *t = &c->rs->tables[i];
-
-		for (uint32_t j = 0; j < t->n_sets; j++) {
-			int r = set_elems_dump(conn, c, t, &t->sets[j]);
-			if (r < 0)
-				return r;
+		st->valid = false;
+		if (!is_retryable(r)) {
+			snprintf(what, sizeof(what), "dump the elements of nftables set %s %s %s",
+				 family_to_string(t->family), t->name, s->name);
+			return nft_error(r, what);
 		}
+		if (r == -ENOENT)
+			c->struct_valid = false; /* deleted since the set dump */
+		changed(c, "set", t->family, t->name, s->name);
+		log_debug("nftables: reading set %s %s %s again: %s", family_to_string(t->family), t->name,
+			  s->name, strerror(-r));
+		return r == -ENOENT ? 0 : conn_reset(c);
 	}
+	st->n_elems = (uint32_t)c->elems.n;
+	st->elems = c->elems.n ? arena_memdup(c->a, c->elems.v, c->elems.n * sizeof(*c->elems.v)) : NULL;
 	return 0;
 }
 
@@ -494,7 +817,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	if (ch != c->dumping)
 		return MNL_CB_OK; /* a kernel that ignores the chain filter: another chain's */
 	if (nft_rule_has_xt(&rule))
-		ch->table->backend = CG_BACKEND_IPTABLES_NFT;
+		c->dumping_xt = true;
 	rule.chain = ch;
 	rule.index = (uint32_t)c->rules.n + 1;
 	*VEC_PUSH(c->rules) = rule;
@@ -505,11 +828,13 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
  * dump message by walking its rule lists from the start again, so a single
  * dump of N rules costs O(N^2 / rules-per-message); filtered by chain it
  * walks only that chain (measured: 350k rules in 50k chains, 21.5 s as one
- * dump, 2.7 s per chain). Still no per-rule round trips. */
-static int chain_rules_dump(struct nlconn *conn, struct collect *c, const struct cg_table *t,
-			    struct cg_chain *ch)
+ * dump, 2.7 s per chain). Still no per-rule round trips. The rules go to
+ * the chain's state (valid unless the read met a change only a read again
+ * can tell). Returns 0 or a negative errno (logged). */
+static int chain_rules_dump(struct collect *c, const struct cg_table *t, struct cg_chain *ch,
+			    struct chain_state *st)
 {
-	struct nlmsghdr *nlh = nft_request(conn, NFT_MSG_GETRULE, t->family, NLM_F_DUMP);
+	struct nlmsghdr *nlh = nft_request(&c->conn, NFT_MSG_GETRULE, t->family, NLM_F_DUMP);
 	char what[64 + 2 * NFT_NAME_MAXLEN];
 	int r;
 
@@ -517,44 +842,175 @@ static int chain_rules_dump(struct nlconn *conn, struct collect *c, const struct
 	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, ch->name);
 	c->rules.n = 0;
 	c->dumping = ch;
+	c->dumping_xt = false;
+	c->intr = false;
 	c->rctx.table = t;
-	r = nlconn_talk(conn, nlh, rule_cb, c);
+	*st = (struct chain_state){ .read_gen = c->gen, .valid = true };
+	r = dump_talk(c, nlh, rule_cb);
 	c->dumping = NULL;
 	c->rctx.table = NULL;
-	if (r >= 0) {
-		/* the kernel dumps a chain's rules in order: keep it */
-		ch->n_rules = (uint32_t)c->rules.n;
-		ch->rules = ch->n_rules ? arena_memdup(c->a, c->rules.v, ch->n_rules * sizeof(*ch->rules)) :
-			NULL;
-	}
-	if (r == -ENOENT)
-		return -EAGAIN; /* deleted since the chain dump */
+	if (r >= 0 && c->intr && !c->watching)
+		r = -EINTR;
 	if (r < 0) {
-		snprintf(what, sizeof(what), "dump the rules of nftables chain %s %s %s",
-			 family_to_string(t->family), t->name, ch->name);
-		return nft_error(r, what);
+		st->valid = false;
+		if (!is_retryable(r)) {
+			snprintf(what, sizeof(what), "dump the rules of nftables chain %s %s %s",
+				 family_to_string(t->family), t->name, ch->name);
+			return nft_error(r, what);
+		}
+		/* ENOENT: deleted since the chain dump; EAGAIN: a jump to a
+		 * chain created since */
+		if (r == -ENOENT || r == -EAGAIN)
+			c->struct_valid = false;
+		changed(c, "chain", t->family, t->name, ch->name);
+		log_debug("nftables: reading chain %s %s %s again: %s", family_to_string(t->family), t->name,
+			  ch->name, strerror(-r));
+		return r == -ENOENT ? 0 : conn_reset(c);
 	}
+	/* the kernel dumps a chain's rules in order: keep it */
+	ch->n_rules = (uint32_t)c->rules.n;
+	ch->rules = ch->n_rules ? arena_memdup(c->a, c->rules.v, ch->n_rules * sizeof(*ch->rules)) : NULL;
+	st->has_xt = c->dumping_xt;
 	return 0;
 }
 
-static int rules_dump(struct nlconn *conn, struct collect *c)
+/* --- what changed -------------------------------------------------------- */
+
+/* A change of generation gen to what was read at read_gen or before: the
+ * commit may have begun (moved the generation) before that read and ended
+ * (made its change visible) during it, so gen == read_gen counts. */
+static bool touches(uint32_t gen, uint32_t read_gen)
+{
+	return nft_gen_ge(gen, read_gen);
+}
+
+static void structure_changed(struct collect *c, const struct nft_change *ch)
+{
+	if (c->have_struct && c->struct_valid && !c->struct_changed && touches(ch->gen, c->struct_gen)) {
+		c->struct_changed = true;
+		c->struct_changed_gen = ch->gen;
+		changed(c, "the list of tables, chains and sets", 0, NULL, NULL);
+	}
+}
+
+/* Returns false when the structure has no such chain. */
+static bool chain_changed(struct collect *c, const struct nft_change *ch, struct cg_table *t)
+{
+	struct cg_chain *chain = t ? chain_find(t, ch->name) : NULL;
+	struct chain_state *st;
+
+	if (!chain)
+		return false;
+	st = chain_state_of(c, chain);
+	if (st->valid && !st->changed && touches(ch->gen, st->read_gen)) {
+		st->changed = true;
+		st->changed_gen = ch->gen;
+		changed(c, "chain", t->family, t->name, chain->name);
+	}
+	return true;
+}
+
+static bool set_changed(struct collect *c, const struct nft_change *ch, struct cg_table *t)
+{
+	struct cg_set *s = t ? set_find(t, ch->name) : NULL;
+	struct set_state *st;
+
+	if (!s)
+		return false;
+	st = set_state_of(c, s);
+	if (!st->valid || !touches(ch->gen, st->read_gen))
+		return true;
+	if (st->lazy) {
+		/* It holds nothing: its lookups ask the kernel, and need
+		 * to know whether it changed after the generation we end
+		 * up with (model_finish()). */
+		st->changed = true;
+		st->changed_gen = ch->gen;
+	} else if (!st->changed) {
+		st->changed = true;
+		st->changed_gen = ch->gen;
+		changed(c, "set", t->family, t->name, s->name);
+	}
+	return true;
+}
+
+/* One change another program committed while we read (nft_watch_poll()):
+ * what it touched is read again. */
+static void on_change(const struct nft_change *ch, void *data)
+{
+	struct collect *c = data;
+	struct cg_table *t;
+
+	if (!c->have_struct)
+		return; /* nothing read yet */
+	t = table_find(c, ch->family, ch->table);
+	switch (ch->type) {
+	case NFT_MSG_NEWTABLE:
+	case NFT_MSG_DELTABLE:
+		structure_changed(c, ch);
+		break;
+	case NFT_MSG_NEWCHAIN:
+	case NFT_MSG_DELCHAIN:
+		structure_changed(c, ch);
+		chain_changed(c, ch, t);
+		break;
+	case NFT_MSG_NEWRULE:
+	case NFT_MSG_DELRULE:
+		if (!chain_changed(c, ch, t))
+			structure_changed(c, ch);
+		break;
+	case NFT_MSG_NEWSET:
+	case NFT_MSG_DELSET:
+		structure_changed(c, ch);
+		set_changed(c, ch, t);
+		break;
+	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DELSETELEM:
+		if (!set_changed(c, ch, t))
+			structure_changed(c, ch);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Everything read counts as changed (notifications were lost, or there are
+ * none). */
+static void all_changed(struct collect *c)
+{
+	c->struct_valid = false;
+	c->struct_changed = false;
+	for (uint32_t i = 0; i < c->n_cstates; i++)
+		c->cstates[i] = (struct chain_state){ 0 };
+	for (uint32_t i = 0; i < c->n_sstates; i++)
+		c->sstates[i] = (struct set_state){ 0 };
+}
+
+/* Stops watching (a notification socket that fails): from now on a read is
+ * consistent only when the generation did not move during it. */
+static void watch_drop(struct collect *c, int r)
+{
+	log_debug("nftables: no change notifications any more (%s): reading everything again", strerror(-r));
+	nft_watch_close(&c->watch);
+	c->watching = false;
+	changed(c, "the ruleset (change notifications failed)", 0, NULL, NULL);
+	all_changed(c);
+}
+
+/* Places the changes queued so far, then reads the generation reads start
+ * from now. */
+static int checkpoint(struct collect *c)
 {
 	int r;
 
-	c->rctx.xt = xt_intern_new();
-	for (uint32_t i = 0; i < c->rs->n_tables; i++) {
-		struct cg_table *t = &c->rs->tables[i];
-
-		for (uint32_t j = 0; j < t->n_chains; j++) {
-			r = chain_rules_dump(conn, c, t, &t->chains[j]);
-			if (r < 0)
-				return r;
-		}
+	if (c->watching) {
+		r = nft_watch_poll(&c->watch, c->watch.gen, 0, on_change, c);
+		if (r < 0)
+			watch_drop(c, r);
 	}
-	return 0;
+	r = nft_get_gen(&c->conn, &c->gen);
+	return r < 0 ? nft_error(r, "read the nftables ruleset generation") : 0;
 }
-
-/* --- the whole dump ------------------------------------------------------ */
 
 static double now_ms(void)
 {
@@ -564,18 +1020,297 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* --- reading ------------------------------------------------------------- */
+
+/* Whether what is held of an object is the ruleset of generation gen: read,
+ * and not touched by a commit up to gen. */
+static bool held_at(bool valid, bool changed, uint32_t changed_gen, uint32_t gen)
+{
+	return valid && (!changed || !nft_gen_ge(gen, changed_gen));
+}
+
+/* What is not held as of generation gen (unread, or changed by then). */
+static uint32_t objects_stale(const struct collect *c, uint32_t gen)
+{
+	uint32_t n = !c->have_struct || !held_at(c->struct_valid, c->struct_changed, c->struct_changed_gen, gen);
+
+	for (uint32_t i = 0; i < c->n_cstates; i++) {
+		const struct chain_state *st = &c->cstates[i];
+
+		n += !held_at(st->valid, st->changed, st->changed_gen, gen);
+	}
+	for (uint32_t i = 0; i < c->n_sstates; i++) {
+		const struct set_state *st = &c->sstates[i];
+
+		n += !held_at(st->valid, st->changed && !st->lazy, st->changed_gen, gen);
+	}
+	return n;
+}
+
+/* What changed is to be read again. */
+static bool chain_unheld(const struct chain_state *st)
+{
+	return !st->valid || st->changed;
+}
+
+static bool set_unheld(const struct set_state *st)
+{
+	return !st->valid || (st->changed && !st->lazy);
+}
+
+/* Whether this read is still worth going on with: without notifications
+ * (or with some lost) a change anywhere means reading everything again. */
+static bool read_on(const struct collect *c)
+{
+	return c->watching ? !c->watch.lost : c->n_changed == 0;
+}
+
+/* Every chain whose rules are not held, and every such set's elements. */
+static int chains_and_sets_read(struct collect *c)
+{
+	struct cg_ruleset *rs = c->rs;
+	uint32_t n = 0;
+	double t_elems;
+	int r = 0;
+
+	for (uint32_t i = 0; i < rs->n_tables && r >= 0 && read_on(c); i++) {
+		struct cg_table *t = &rs->tables[i];
+
+		for (uint32_t j = 0; j < t->n_chains && r >= 0 && read_on(c); j++) {
+			struct chain_state *st = &c->cstates[c->tstates[i].chain0 + j];
+
+			if (!chain_unheld(st))
+				continue;
+			if (++n % NFT_CHECK_EVERY == 0 && (r = checkpoint(c)) < 0)
+				break;
+			c->chains_reread += c->reads > 1;
+			r = chain_rules_dump(c, t, &t->chains[j], st);
+		}
+	}
+	t_elems = now_ms();
+	for (uint32_t i = 0; i < rs->n_tables && r >= 0 && read_on(c); i++) {
+		struct cg_table *t = &rs->tables[i];
+
+		for (uint32_t j = 0; j < t->n_sets && r >= 0 && read_on(c); j++) {
+			struct set_state *st = &c->sstates[c->tstates[i].set0 + j];
+
+			if (!set_unheld(st))
+				continue;
+			if (++n % NFT_CHECK_EVERY == 0 && (r = checkpoint(c)) < 0)
+				break;
+			c->sets_reread += c->reads > 1;
+			r = set_elems_dump(c, t, &t->sets[j], st);
+		}
+	}
+	c->ms_elems += now_ms() - t_elems;
+	return r;
+}
+
+/* The end of a read: the generation `gen` now, and every change up to it
+ * placed (the notifications of every commit after the one we started at
+ * reach us: we subscribed before). Without notifications, only a read the
+ * generation did not move during (it began at gen_start), of everything,
+ * counts. Returns 0 or a negative errno (logged). */
+static int read_end(struct collect *c, uint32_t gen_start, uint32_t *gen)
+{
+	int r = nft_get_gen(&c->conn, gen);
+
+	if (r < 0)
+		return nft_error(r, "read the nftables ruleset generation");
+	if (c->watching) {
+		r = nft_watch_poll(&c->watch, *gen == c->gen0 ? c->watch.gen : *gen, NFT_CATCHUP_MS, on_change,
+				   c);
+		if (r == -ETIMEDOUT)
+			c->watch.lost = true;
+		else if (r < 0)
+			watch_drop(c, r);
+	}
+	if (c->watching && c->watch.lost) {
+		log_debug("nftables: change notifications were lost: reading everything again");
+		changed(c, "the ruleset (change notifications lost)", 0, NULL, NULL);
+		c->watch.lost = false;
+		all_changed(c);
+	} else if (!c->watching && (*gen != gen_start || objects_stale(c, *gen))) {
+		changed(c, "the ruleset", 0, NULL, NULL);
+		all_changed(c);
+	}
+	return 0;
+}
+
+/* One read: the structure if it changed, then every chain and set not
+ * held, then the generation again, and the notifications up to it. Returns
+ * 0 or a negative errno (logged); *done when everything held is the
+ * ruleset of generation *gen (changes after it do not matter). */
+static int read_once(struct collect *c, bool *done, uint32_t *gen)
+{
+	uint32_t gen_start;
+	int r;
+
+	*done = false;
+	c->reads++;
+	c->n_changed = 0;
+	r = checkpoint(c);
+	if (r < 0)
+		return r;
+	gen_start = c->gen;
+	if (!c->have_struct || !c->struct_valid || c->struct_changed) {
+		r = structure_read(c);
+		if (r < 0)
+			return r;
+	}
+	if (c->have_struct && c->struct_valid) {
+		r = chains_and_sets_read(c);
+		if (r < 0)
+			return r;
+	}
+	r = read_end(c, gen_start, gen);
+	if (r < 0)
+		return r;
+	*done = objects_stale(c, *gen) == 0;
+	return 0;
+}
+
+/* --- the whole dump ------------------------------------------------------ */
+
+
 /* Where the time goes, for --debug and the tests: the kernel restarts every
  * dump message from the first object, so large rulesets and sets cost more
  * than their size suggests. */
-static void log_collected(const struct cg_ruleset *rs, double ms_rules, double ms_elems)
+static void log_collected(const struct collect *c, double ms)
 {
+	const struct cg_ruleset *rs = c->rs;
 	struct ruleset_counts n;
 
 	ruleset_count(rs, &n);
 	log_debug("nftables: %u tables, %llu chains, %llu rules, %llu sets in %.0f ms; "
 		  "%llu set elements in %.0f ms (%llu sets not dumped)", rs->n_tables,
-		  (unsigned long long)n.chains, (unsigned long long)n.rules, (unsigned long long)n.sets, ms_rules,
-		  (unsigned long long)n.elems, ms_elems, (unsigned long long)n.lazy_sets);
+		  (unsigned long long)n.chains, (unsigned long long)n.rules, (unsigned long long)n.sets,
+		  ms - c->ms_elems, (unsigned long long)n.elems, c->ms_elems, (unsigned long long)n.lazy_sets);
+	if (c->reads > 1)
+		log_debug("nftables: the ruleset changed while it was read (generation %u to %u): "
+			  "%u reads; read again %u chains, %u sets, the list of chains %u times",
+			  c->gen0, rs->nft_generation, c->reads, c->chains_reread, c->sets_reread,
+			  c->structs_read - 1);
+}
+
+/* The states into the model: rules into chains, elements into sets. */
+static int model_finish(struct collect *c, uint32_t gen)
+{
+	struct cg_ruleset *rs = c->rs;
+	uint32_t n_lazy = 0;
+
+	for (uint32_t i = 0; i < rs->n_tables; i++) {
+		struct cg_table *t = &rs->tables[i];
+
+		for (uint32_t j = 0; j < t->n_chains; j++) {
+			const struct chain_state *st = &c->cstates[c->tstates[i].chain0 + j];
+			struct cg_chain *ch = &t->chains[j];
+
+			/* read while the structure was another one, maybe */
+			for (uint32_t k = 0; k < ch->n_rules; k++)
+				ch->rules[k].chain = ch;
+			if (st->has_xt)
+				t->backend = CG_BACKEND_IPTABLES_NFT;
+		}
+		for (uint32_t j = 0; j < t->n_sets; j++) {
+			const struct set_state *st = &c->sstates[c->tstates[i].set0 + j];
+			struct cg_set *s = &t->sets[j];
+
+			s->n_elems = st->n_elems;
+			s->elems = st->elems;
+			if (!st->lazy)
+				continue;
+			s->flags |= CG_SET_LAZY;
+			s->n_elems = 0;
+			s->elems = NULL;
+			s->n_elems_seen = st->n_elems_seen;
+			n_lazy++;
+			log_debug("nftables: set %s %s %s: %s; lookups ask the kernel per key",
+				  family_to_string(t->family), t->name, s->name,
+				  st->n_elems_seen ? "too many elements to dump" : "not dumped");
+		}
+	}
+	rs->nft_generation = gen;
+	rs->have_nftables = true;
+	if (n_lazy) {
+		/* NULL (logged): lookups in lazy sets are unknown. The
+		 * notifications tell it which changes are to its sets. */
+		rs->set_source = nft_set_source_new(rs, c->watching ? &c->watch : NULL);
+		c->watching = false;
+		for (uint32_t i = 0; i < rs->n_tables; i++)
+			for (uint32_t j = 0; j < rs->tables[i].n_sets; j++)
+				if (rs->tables[i].sets[j].flags & CG_SET_LAZY) {
+					const struct set_state *st = &c->sstates[c->tstates[i].set0 + j];
+
+					rs->tables[i].sets[j].source = rs->set_source;
+					/* its notification is behind us, read already */
+					if (rs->set_source && st->changed && !nft_gen_ge(gen, st->changed_gen))
+						nft_set_source_changed(rs->set_source, &rs->tables[i].sets[j]);
+				}
+	}
+	/* Jumps of rules read under an earlier structure point at its chains:
+	 * they are found again by name, like every jump and lookup. */
+	return ruleset_resolve(rs);
+}
+
+/* Starts over with nothing held (the memory of what was read again piled up). */
+static void start_over(struct collect *c)
+{
+	ruleset_free(c->rs);
+	nft_rule_ctx_free(&c->rctx);
+	c->rctx.xt = xt_intern_new();
+	states_free(c);
+	c->have_struct = c->struct_valid = false;
+	c->table_names = (struct cg_hashmap){ 0 };
+	c->last_chain = NULL;
+}
+
+/* CGNATCHECK_NFT_RETRY_MS: how long to try for a consistent read (ms). */
+static double retry_budget_ms(double first_read_ms)
+{
+	const char *v = getenv("CGNATCHECK_NFT_RETRY_MS");
+	double budget = NFT_BUDGET_MS;
+	char *end;
+
+	if (v && *v) {
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (!errno && !*end && v[0] != '-')
+			return (double)n;
+		log_warning("Ignoring CGNATCHECK_NFT_RETRY_MS=%s: not a number of milliseconds", v);
+	}
+	if (budget < NFT_BUDGET_READS * first_read_ms)
+		budget = NFT_BUDGET_READS * first_read_ms;
+	return budget;
+}
+
+/* The pause after a read that met a change: until the next commit ends, or
+ * for a while (jittered, so that two readers do not fall in step). */
+static void pause_after(struct collect *c, uint32_t attempt)
+{
+	uint32_t shift = attempt > 7 ? 7 : attempt - 1;
+	double ms = NFT_BACKOFF_MS * (double)(1u << shift);
+	struct timespec ts;
+
+	if (ms > NFT_BACKOFF_MAX_MS)
+		ms = NFT_BACKOFF_MAX_MS;
+	c->jitter ^= c->jitter << 13;
+	c->jitter ^= c->jitter >> 7;
+	c->jitter ^= c->jitter << 17;
+	ms *= 0.5 + (double)(c->jitter % 1000) / 1000.0;
+	if (c->watching) {
+		int r = nft_watch_poll(&c->watch, c->watch.gen + 1, (int)ms, on_change, c);
+
+		if (r < 0 && r != -ETIMEDOUT)
+			watch_drop(c, r);
+		return;
+	}
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1000) * 1e6);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 /* No nf_tables in this kernel (or no netfilter netlink at all): then nothing
@@ -585,112 +1320,109 @@ static bool nf_tables_absent(int r)
 	return r == -EPROTONOSUPPORT || r == -EOPNOTSUPP || r == -EAFNOSUPPORT;
 }
 
-/* Returns 0, 1 when the kernel has no nf_tables, or a negative errno. */
-static int collect_once(struct nlconn *conn, struct cg_ruleset *rs)
+static void give_up(const struct collect *c, double ms)
 {
-	struct collect c = { .rs = rs, .a = &rs->arena, .dump_max = set_dump_max() };
-	uint32_t gen_before = 0, gen_after = 0;
-	double t_start = now_ms(), t_elems = t_start;
-	int r;
+	char list[CHANGED_NAMED * (sizeof(c->changed[0]) + 2) + 32] = "";
+	size_t len = 0;
 
-	r = nft_get_gen(conn, &gen_before);
-	if (nf_tables_absent(r))
-		return 1;
-	if (r < 0)
-		return nft_error(r, "read the nftables ruleset generation");
-	r = tables_dump(conn, &c);
-	if (r >= 0)
-		r = chains_dump(conn, &c);
-	if (r >= 0)
-		r = sets_dump(conn, &c);
-	if (r >= 0) {
-		/* Rules are placed by chain name, so index the names now. */
-		for (uint32_t i = 0; i < rs->n_tables; i++)
-			table_index_build(&rs->tables[i], &rs->arena);
-		r = rules_dump(conn, &c);
-	}
-	if (r >= 0) {
-		t_elems = now_ms();
-		r = elems_dump(conn, &c);
-	}
-	if (r >= 0)
-		log_collected(rs, t_elems - t_start, now_ms() - t_elems);
-	collect_done(&c);
-	if (r < 0)
-		return r;
-
-	r = nft_get_gen(conn, &gen_after);
-	if (r < 0)
-		return nft_error(r, "read the nftables ruleset generation");
-	if (gen_after != gen_before) {
-		log_debug("nftables ruleset generation moved from %u to %u during the dump", gen_before,
-			  gen_after);
-		return -EAGAIN;
-	}
-	rs->nft_generation = gen_after;
-	rs->have_nftables = true;
-	if (c.n_lazy) {
-		/* NULL (logged): lookups in lazy sets are unknown */
-		rs->set_source = nft_set_source_new(rs);
-		for (uint32_t i = 0; i < rs->n_tables; i++)
-			for (uint32_t j = 0; j < rs->tables[i].n_sets; j++)
-				if (rs->tables[i].sets[j].flags & CG_SET_LAZY)
-					rs->tables[i].sets[j].source = rs->set_source;
-	}
-	return ruleset_resolve(rs);
+	for (uint32_t i = 0; i < c->n_changed && i < CHANGED_NAMED; i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", c->changed[i]);
+	if (c->n_changed > CHANGED_NAMED)
+		snprintf(list + len, sizeof(list) - len, " and %u more", c->n_changed - CHANGED_NAMED);
+	log_error("Failed to read a consistent nftables ruleset: another program kept changing it while it "
+		  "was read, for %.1f s (%u read%s; changed during the last: %s); try again, or when that "
+		  "program is idle", ms / 1000, c->reads, c->reads == 1 ? "" : "s",
+		  c->n_changed ? list : "the ruleset");
 }
 
-static void backoff(int attempt)
+static int collect(struct collect *c)
 {
-	long ms = NFT_BACKOFF_MS << (attempt - 1);
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	double t_start = now_ms(), t_first = 0, budget = 0;
+	size_t used_first = 0;
+	uint32_t gen = 0;
+	bool done;
+	int r;
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	for (uint32_t attempt = 1;; attempt++) {
+		r = read_once(c, &done, &gen);
+		if (r < 0)
+			return r;
+		if (done)
+			break;
+		if (attempt == 1) {
+			t_first = now_ms() - t_start;
+			budget = retry_budget_ms(t_first);
+			used_first = c->rs->arena.used;
+		}
+		if (now_ms() - t_start >= budget) {
+			give_up(c, now_ms() - t_start);
+			return -EAGAIN;
+		}
+		log_debug("nftables: changed while it was read (read %u): %u object%s to read again",
+			  attempt, objects_stale(c, gen), objects_stale(c, gen) == 1 ? "" : "s");
+		/* What was read again is kept in the arena with what it
+		 * replaced: past twice a whole read, start over. */
+		if (c->rs->arena.used > 2 * used_first + (16u << 20))
+			start_over(c);
+		pause_after(c, attempt);
+	}
+	r = model_finish(c, gen);
+	if (r >= 0)
+		log_collected(c, now_ms() - t_start);
+	return r;
 }
 
 int nft_collect(struct cg_ruleset *rs)
 {
-	struct nlconn conn;
-	int r = 0;
+	struct cg_ruleset tmp = { 0 };
+	struct collect c = { .rs = &tmp, .a = &tmp.arena, .dump_max = set_dump_max() };
+	int r;
 
 	if (rs->n_tables || rs->arena.head)
 		return log_error("Failed to collect the nftables ruleset: the model is not empty "
 				 "(collect nftables first)");
 
-	for (int attempt = 1; attempt <= NFT_ATTEMPTS; attempt++) {
-		struct cg_ruleset tmp = { 0 };
-
-		/* A fresh socket per attempt: an aborted dump leaves replies
-		 * queued on the old one. */
-		r = nft_conn_open(&conn);
-		if (r < 0) {
-			if (nf_tables_absent(r)) {
-				log_debug("No netfilter netlink in this kernel: no nftables ruleset");
-				return 0;
-			}
-			return nft_error(r, "open a netfilter netlink socket");
-		}
-		r = collect_once(&conn, &tmp);
-		nlconn_close(&conn);
-		if (r == 1) {
-			log_debug("No nf_tables in this kernel: no nftables ruleset");
-			ruleset_free(&tmp);
+	r = nft_conn_open(&c.conn);
+	if (r < 0) {
+		if (nf_tables_absent(r)) {
+			log_debug("No netfilter netlink in this kernel: no nftables ruleset");
 			return 0;
 		}
-		if (r >= 0) {
-			*rs = tmp;
-			return 0;
-		}
-		ruleset_free(&tmp);
-		if (!is_retryable(r))
-			return r;
-		log_debug("The nftables ruleset changed during the dump (attempt %d of %d): %s",
-			  attempt, NFT_ATTEMPTS, strerror(-r));
-		if (attempt < NFT_ATTEMPTS)
-			backoff(attempt);
+		return nft_error(r, "open a netfilter netlink socket");
 	}
-	log_error("Failed to dump the nftables ruleset: it changed during each of %d attempts "
-		  "(another program keeps rewriting it); try again", NFT_ATTEMPTS);
-	return -EAGAIN;
+	/* Subscribed before the first generation is read: every commit after
+	 * it is told to us. */
+	r = nft_watch_open(&c.watch);
+	c.watching = r >= 0;
+	if (r < 0)
+		log_debug("nftables: no change notifications (%s): only a read the generation did not "
+			  "move during counts", strerror(-r));
+	r = nft_get_gen(&c.conn, &c.gen0);
+	if (nf_tables_absent(r)) {
+		log_debug("No nf_tables in this kernel: no nftables ruleset");
+		r = 0;
+		goto out;
+	}
+	if (r < 0) {
+		nft_error(r, "read the nftables ruleset generation");
+		goto out;
+	}
+	if (c.watching)
+		nft_watch_start(&c.watch, c.gen0);
+	c.jitter = (uint64_t)now_ms() * 2654435761u + (uint64_t)getpid() + 1;
+	c.rctx.xt = xt_intern_new();
+	r = collect(&c);
+	if (r >= 0) {
+		*rs = tmp;
+		tmp = (struct cg_ruleset){ 0 };
+	}
+out:
+	ruleset_free(&tmp);
+	nft_rule_ctx_free(&c.rctx);
+	staging_free(&c);
+	states_free(&c);
+	if (c.watching)
+		nft_watch_close(&c.watch);
+	nlconn_close(&c.conn);
+	return r < 0 ? r : 0;
 }
