@@ -273,7 +273,7 @@ static int find_before(const struct cg_chain *live, const struct cg_rule *before
 /* One exception to insert into a table read under the lock. */
 struct txn_ins {
 	struct fix_item *item;
-	const char *chain;      /* the live chain's name */
+	char chain[XT_EXTENSION_MAXNAMELEN + 2]; /* the chain's name (the tables are read again to roll back) */
 	unsigned pos;           /* 0-based, before the live rule at pos */
 	unsigned final;         /* where it sits once every insert of the table is in */
 	void *entry;
@@ -411,7 +411,8 @@ static int txn_add(struct fix_legacy_txn *tx, struct fix_item *it)
 		return -ENOMEM;
 	tt->ins = ins;
 	ins = &tt->ins[tt->n_ins];
-	*ins = (struct txn_ins){ .item = it, .chain = live->name, .pos = (unsigned)pos };
+	*ins = (struct txn_ins){ .item = it, .pos = (unsigned)pos };
+	snprintf(ins->chain, sizeof(ins->chain), "%s", live->name);
 	ins->entry = build_entry(ex, tt->family);
 	if (!ins->entry)
 		return -ENOMEM;

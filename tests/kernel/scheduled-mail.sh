@@ -65,6 +65,9 @@ export CGNATCHECK_SENDMAIL="$WORK/bin/sendmail"
 ADDR="ops\`touch\${IFS}$MARK\`\$HOME@example.com"
 cp "$top_srcdir/scripts/default/cgnatcheck" "$WORK/etc/default/cgnatcheck"
 printf "CGNATCHECK_MAIL_TO='%s'\n" "$ADDR" >>"$WORK/etc/default/cgnatcheck"
+# the cron job runs only once the admin switched it on (as the README says)
+sed -i 's/^CGNATCHECK_CRON=.*/CGNATCHECK_CRON=yes/' "$WORK/etc/default/cgnatcheck"
+grep -qx 'CGNATCHECK_CRON=yes' "$WORK/etc/default/cgnatcheck" || tb_die "no CGNATCHECK_CRON line to switch on"
 
 tb_scenario
 mkdir -p "/etc/netns/$TB_HOST"
