@@ -80,8 +80,8 @@ int fix_apply(const struct remedy *ex);
 
 /* Removes exactly the rules whose comment starts with "cgnatcheck:", in every
  * table of rs (legacy: per table under the lock, one commit each; nf_tables:
- * one batch of deletions by handle, generation-checked). rs says which tables
- * exist; the rules themselves are re-read. *n_removed (may be NULL) counts
+ * the chains that held such rules in rs, each read again, and one batch of
+ * deletions by handle, generation-checked). *n_removed (may be NULL) counts
  * them. Returns 0 or a negative errno. */
 int fix_remove_tagged(struct cg_ruleset *rs, unsigned *n_removed);
 
@@ -119,7 +119,7 @@ int fix_legacy_rollback(struct fix_legacy_txn *tx);
 void fix_legacy_close(struct fix_legacy_txn *tx);
 int fix_apply_nft_all(struct fix_item *items, size_t n, struct fix_sync *sync);
 int fix_remove_legacy(const struct cg_table *t, unsigned *n_removed);
-int fix_remove_nft(unsigned *n_removed);
+int fix_remove_nft(const struct cg_ruleset *rs, unsigned *n_removed);
 /* ...and what they share (fix-common.c, with the xtables lock above). */
 bool fix_is_tag(const char *comment);
 /* xt_conntrack state_mask bits for CG_CT_* states. */

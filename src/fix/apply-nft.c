@@ -157,16 +157,6 @@ static int live_dump(struct nlconn *c, uint8_t family, const char *table, const 
 	return talk(c, nlh, rule_cb, l);
 }
 
-/* The generation, then the rules of one chain (or of every table): a batch
- * carrying that generation is refused if anything changed after it. */
-static int live_read(struct nlconn *c, uint8_t family, const char *table, const char *chain, struct live *l,
-		     uint32_t *gen)
-{
-	int ret = get_gen(c, gen);
-
-	return ret < 0 ? ret : live_dump(c, family, table, chain, l);
-}
-
 /* --- building expressions ----------------------------------------------- */
 
 static int add(struct nftnl_rule *r, struct nftnl_expr *e)
@@ -801,9 +791,18 @@ int fix_apply_nft_all(struct fix_item *items, size_t n, struct fix_sync *sync)
 
 /* --- remove --------------------------------------------------------------- */
 
+/* The nf_tables chains that held tagged rules when the ruleset was read:
+ * only those are read again (one small dump each, which a busy writer
+ * elsewhere does not interrupt the way it interrupts a dump of everything). */
+struct remove_run {
+	const struct cg_chain **chains;
+	size_t n;
+	unsigned *n_removed;
+};
+
 static int remove_once(struct nlconn *c, void *arg, unsigned attempt)
 {
-	unsigned *n_removed = arg;
+	struct remove_run *run = arg;
 	struct batch bt = { 0 };
 	struct live l = { 0 };
 	unsigned n = 0;
@@ -811,7 +810,13 @@ static int remove_once(struct nlconn *c, void *arg, unsigned attempt)
 	uint32_t gen;
 	int r;
 
-	r = live_read(c, NFPROTO_UNSPEC, NULL, NULL, &l, &gen);
+	r = get_gen(c, &gen);
+	for (size_t i = 0; r >= 0 && i < run->n; i++) {
+		const struct cg_table *t = run->chains[i]->table;
+		r = live_dump(c, t->family, t->name, run->chains[i]->name, &l);
+		if (r == -ENOENT) /* the chain is gone, and its rules with it */
+			r = 0;
+	}
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < l.n; i++)
@@ -846,23 +851,42 @@ static int remove_once(struct nlconn *c, void *arg, unsigned attempt)
 	if (r >= 0)
 		r = batch_send(c, &bt);
 	if (r >= 0)
-		*n_removed += n;
+		*run->n_removed += n;
 out:
 	batch_free(&bt);
 	live_free(&l);
 	return r;
 }
 
-int fix_remove_nft(unsigned *n_removed)
+int fix_remove_nft(const struct cg_ruleset *rs, unsigned *n_removed)
 {
+	struct remove_run run = { .n_removed = n_removed };
 	struct nlconn c;
 	int r;
 
+	for (uint32_t t = 0; t < rs->n_tables; t++) {
+		const struct cg_table *tb = &rs->tables[t];
+		if (tb->backend == CG_BACKEND_IPTABLES_LEGACY)
+			continue;
+		for (uint32_t ch = 0; ch < tb->n_chains; ch++) {
+			const struct cg_chain *chain = &tb->chains[ch];
+			bool tagged = false;
+			for (uint32_t i = 0; i < chain->n_rules && !tagged; i++)
+				tagged = fix_is_tag(chain->rules[i].comment);
+			if (!tagged)
+				continue;
+			run.chains = xreallocarray(run.chains, run.n + 1, sizeof(*run.chains));
+			run.chains[run.n++] = chain;
+		}
+	}
+	if (run.n == 0)
+		return 0;
 	r = conn_open(&c);
-	if (r < 0)
-		return r;
-	r = with_retries(&c, remove_once, n_removed, "removing cgnatcheck's rules");
-	nlconn_close(&c);
+	if (r >= 0) {
+		r = with_retries(&c, remove_once, &run, "removing cgnatcheck's rules");
+		nlconn_close(&c);
+	}
+	free(run.chains);
 	if (r < 0)
 		log_error_errno(r, "Failed to remove cgnatcheck's nftables rules: %s%s", strerror(-r),
 				r == -ERESTART ? " (the ruleset keeps changing: try again later)" : "");

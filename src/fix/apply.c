@@ -90,7 +90,7 @@ int fix_remove_tagged(struct cg_ruleset *rs, unsigned *n_removed)
 		if (rs->tables[i].backend == CG_BACKEND_IPTABLES_LEGACY)
 			r = fix_remove_legacy(&rs->tables[i], &n);
 	if (r >= 0 && rs->have_nftables)
-		r = fix_remove_nft(&n);
+		r = fix_remove_nft(rs, &n);
 	if (n_removed)
 		*n_removed = n;
 	return r < 0 ? r : 0;
