@@ -12,6 +12,8 @@ packages=(
 	iproute2 nftables iptables procps
 	# tests and benchmarks
 	time python3 systemd conntrack
+	# promtool, which validates the metrics file (tests/kernel/metrics.sh)
+	prometheus
 	# the common firewalls the tests run in their namespaces (tests/kernel/firewalls.sh);
 	# dbus for firewalld's private bus
 	ufw firewalld shorewall dbus
@@ -57,6 +59,6 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # tests run them only inside their own namespaces, never as this machine's
 # firewall
 if command -v systemctl >/dev/null; then
-	systemctl disable firewalld.service ufw.service >/dev/null 2>&1 || true
+	systemctl disable firewalld.service ufw.service prometheus.service >/dev/null 2>&1 || true
 fi
 [ -z "$own_policy_rc" ] || rm -f "$policy_rc"
