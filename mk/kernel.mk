@@ -86,6 +86,8 @@ KERNEL_TESTS = \
 	tests/kernel/fix-cli.sh \
 	tests/kernel/fix-atomic.sh \
 	tests/kernel/keep.sh \
+	tests/kernel/metrics.sh \
+	tests/kernel/offline.sh \
 	tests/kernel/probe.sh \
 	tests/kernel/scheduled-mail.sh \
 	tests/kernel/wait-overlay.sh

@@ -29,8 +29,9 @@ int cmd_keep(const struct cg_options *opts);
 int cmd_write_metrics(const struct cg_options *opts, const struct audit *a, int status);
 
 /* --save FILE: writes what an audit reads on this host (saved.h), by the
- * stock tools' own dumps. Returns 0 or -errno (logged). */
-int cmd_save(const char *path);
+ * stock tools' own dumps; a is the audit just made (which nf_tables tables
+ * are iptables-nft's). Returns 0 or -errno (logged). */
+int cmd_save(const char *path, const struct audit *a);
 
 /* --replay FILE: reads the saved file, enters a private network (and mount)
  * namespace and replays the saved state into it, so that the audit that

@@ -63,5 +63,7 @@ const struct saved_section *saved_find(const struct saved_file *f, const char *n
  * with in (may be NULL) as its standard input; its standard output in *out
  * (malloc'd, NUL-terminated; out may be NULL) and its standard error in
  * *err (likewise). Returns the exit status (0-255), 127 when it could not
- * be started, or a negative errno for a local failure. */
+ * be started, or a negative errno for a local failure. Messages quote the
+ * first line of *err (saved_first_line()). */
+const char *saved_first_line(char *err);
 int saved_run(char *const argv[], const void *in, size_t in_len, uint8_t **out, size_t *out_len, char **err);

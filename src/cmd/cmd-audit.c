@@ -420,7 +420,7 @@ int cmd_audit(const struct cg_options *opts)
 		return cmd_write_metrics(opts, NULL, CG_EXIT_FAILURE);
 	}
 	/* what the audit read, for an offline audit elsewhere (--replay) */
-	if (opts->save_file && cmd_save(opts->save_file) < 0) {
+	if (opts->save_file && cmd_save(opts->save_file, &a) < 0) {
 		audit_free(&a);
 		return CG_EXIT_FAILURE;
 	}

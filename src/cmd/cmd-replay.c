@@ -409,7 +409,7 @@ static int restore(const char *file, const struct saved_section *s, char *const 
 		return log_error("%s: cannot replay the saved %s: %s is not installed here", file, s->name, argv[0]);
 	if (st != 0)
 		return log_error("%s: the saved %s does not replay: `%s %s` failed (%d)%s%s", file, s->name, argv[0],
-				 argv[1] ? argv[1] : "", st, err && *err ? ": " : "", err ? err : "");
+				 argv[1] ? argv[1] : "", st, err && *err ? ": " : "", saved_first_line(err));
 	return 0;
 }
 
@@ -420,7 +420,43 @@ static int run_plain(const char *file, char *const argv[])
 
 	if (st != 0)
 		return log_error("%s: `%s %s %s` failed in the replay (%d)%s%s", file, argv[0], argv[1], argv[2], st,
-				 err && *err ? ": " : "", err ? err : "");
+				 err && *err ? ": " : "", saved_first_line(err));
+	return 0;
+}
+
+/* iptables-nft-restore creates every built-in chain of a table it restores;
+ * iptables-nft had created only those a rule needed. Deletes the chains of
+ * those tables that the saved host did not have. */
+static int prune_ipt_chains(const char *file, const struct saved_section *saved)
+{
+	_cleanup_free_ uint8_t *now = NULL;
+	_cleanup_free_ char *err = NULL;
+	char fam[16] = "", table[256] = "";
+	int st;
+
+	if (!saved || saved->absent || saved->len == 0)
+		return 0;
+	st = saved_run((char *[]){ "nft", "list", "chains", NULL }, NULL, 0, &now, NULL, &err);
+	if (st != 0)
+		return log_error("%s: `nft list chains` failed in the replay (%d)%s%s", file, st, err && *err ? ": " : "",
+				 saved_first_line(err));
+	for (const char *p = (const char *)now; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		char chain[256], key[600], prefix[300];
+		if (sscanf(p, "table %15s %255s {", fam, table) == 2)
+			continue;
+		if (sscanf(p, " chain %255s {", chain) != 1)
+			continue;
+		snprintf(prefix, sizeof(prefix), "%s %s ", fam, table);
+		snprintf(key, sizeof(key), "%s %s %s\n", fam, table, chain);
+		/* only the tables iptables-nft restored, only chains they lack */
+		if (!strstr((const char *)saved->data, prefix) || strstr((const char *)saved->data, key))
+			continue;
+		_cleanup_free_ char *e = NULL;
+		st = saved_run((char *[]){ "nft", "delete", "chain", fam, table, chain, NULL }, NULL, 0, NULL, NULL, &e);
+		if (st != 0)
+			return log_error("%s: cannot delete the built-in chain %s %s %s iptables-nft-restore added (%d)%s%s",
+					 file, fam, table, chain, st, e && *e ? ": " : "", saved_first_line(e));
+	}
 	return 0;
 }
 
@@ -569,6 +605,10 @@ static int replay(const char *file, const struct saved_file *sf)
 		log_error_errno(r, "cannot set up the private namespaces for the replay");
 		goto out;
 	}
+	struct stat self, far;
+	if (stat("/proc/self/ns/net", &self) == 0 && fstat(peers_fd, &far) == 0)
+		log_debug("replay: in network namespace net:[%lu], the veth peers in net:[%lu]",
+			  (unsigned long)self.st_ino, (unsigned long)far.st_ino);
 	r = make_links(file, &ls, &c, &peers, peers_fd);
 	/* no DAD: the saved addresses are usable at once, as they were */
 	if (r >= 0) {
@@ -617,6 +657,8 @@ static int replay(const char *file, const struct saved_file *sf)
 		r = restore(file, saved_find(sf, "iptables-nft", NULL), (char *[]){ "iptables-nft-restore", NULL });
 	if (r >= 0)
 		r = restore(file, saved_find(sf, "ip6tables-nft", NULL), (char *[]){ "ip6tables-nft-restore", NULL });
+	if (r >= 0)
+		r = prune_ipt_chains(file, saved_find(sf, "iptables-nft-chains", NULL));
 	if (r >= 0)
 		r = restore(file, saved_find(sf, "nftables", NULL), (char *[]){ "nft", "-f", "-", NULL });
 	if (r >= 0)

@@ -10,7 +10,9 @@
  * namespace. */
 #include "config.h"
 
+#include <netinet/in.h> /* before the linux/ headers */
 #include <dirent.h>
+#include <linux/netfilter.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -48,7 +50,7 @@ static int add_command(struct saved_writer *w, const char *name, char *const arg
 	if (st != 0)
 		return log_error("--save: `%s%s%s` failed (%s%d)%s%s; nothing was saved", argv[0], argv[1] ? " " : "",
 				 argv[1] ? argv[1] : "", st < 0 ? "error " : "exit status ", st < 0 ? -st : st,
-				 err && *err ? ": " : "", err ? err : "");
+				 err && *err ? ": " : "", saved_first_line(err));
 	saved_add(w, name, NULL, out, len, binary);
 	return 0;
 }
@@ -134,62 +136,86 @@ static void add_policies(struct saved_writer *w, const char *name, const char *d
 		closedir(d);
 }
 
-/* The tables iptables-nft-save printed ("*filter" lines): iptables-nft
- * owns them; an incompatible one it leaves to nft. */
-static bool ipt_owns(const struct saved_section *save, const char *table)
+/* Appends `argv`'s output to m. Returns 0 or -errno (logged). */
+static int append_command(FILE *m, char *const argv[])
 {
-	const char *p = save ? (const char *)save->data : NULL;
-	size_t n = strlen(table);
+	_cleanup_free_ uint8_t *out = NULL;
+	_cleanup_free_ char *err = NULL;
+	size_t n = 0;
+	int st = saved_run(argv, NULL, 0, &out, &n, &err);
 
-	for (; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		if (p[0] == '*' && strncmp(p + 1, table, n) == 0 && (p[1 + n] == '\n' || p[1 + n] == '\0'))
-			return true;
-	return false;
+	if (st != 0)
+		return log_error("--save: `%s %s %s %s` failed (%d)%s%s; nothing was saved", argv[0], argv[1],
+				 argv[2] ? argv[2] : "", argv[2] && argv[3] ? argv[3] : "", st, err && *err ? ": " : "",
+				 saved_first_line(err));
+	fwrite(out, 1, n, m);
+	return 0;
 }
 
-/* `nft list table` of every table iptables-nft does not own, in one section. */
-static int add_nftables(struct saved_writer *w, const char *ipt4, size_t ipt4_len, const char *ipt6, size_t ipt6_len)
+/* The table is iptables-nft's as the collector sees it (a rule with an xt
+ * expression): then iptables-nft-save prints it, since nft cannot print
+ * those matches back; the collector will see it the same way after the
+ * replay. */
+static const struct cg_table *ipt_nft_table(const struct audit *a, const char *fam, const char *name)
 {
-	char *ls_argv[] = { "nft", "list", "tables", NULL };
+	uint8_t f = strcmp(fam, "ip") == 0 ? NFPROTO_IPV4 : strcmp(fam, "ip6") == 0 ? NFPROTO_IPV6 : 0;
+
+	for (uint32_t t = 0; f && t < a->ruleset.n_tables; t++) {
+		const struct cg_table *tb = &a->ruleset.tables[t];
+		if (tb->backend == CG_BACKEND_IPTABLES_NFT && tb->family == f && strcmp(tb->name, name) == 0)
+			return tb;
+	}
+	return NULL;
+}
+
+/* The nf_tables tables: iptables-nft's (ipt_nft_table()) by
+ * iptables-nft-save and ip6tables-nft-save, every other by `nft list
+ * table`. Also the chains of the former: iptables-nft-restore creates every
+ * built-in chain of a table, where iptables-nft created only the ones used. */
+static int add_nftables(struct saved_writer *w, const struct audit *a)
+{
 	_cleanup_free_ uint8_t *tables = NULL;
-	_cleanup_free_ char *err = NULL, *buf = NULL;
-	struct saved_section s4 = { .data = (uint8_t *)ipt4, .len = ipt4_len },
-			     s6 = { .data = (uint8_t *)ipt6, .len = ipt6_len };
-	size_t len = 0;
-	int st = saved_run(ls_argv, NULL, 0, &tables, NULL, &err);
+	_cleanup_free_ char *err = NULL, *nft = NULL, *ipt4 = NULL, *ipt6 = NULL, *chains = NULL;
+	size_t nft_len = 0, ipt4_len = 0, ipt6_len = 0, chains_len = 0;
+	int st = saved_run((char *[]){ "nft", "list", "tables", NULL }, NULL, 0, &tables, NULL, &err), r = 0;
 
 	if (st == 127) {
 		saved_add_absent(w, "nftables", NULL);
+		saved_add_absent(w, "iptables-nft", NULL);
+		saved_add_absent(w, "ip6tables-nft", NULL);
+		saved_add_absent(w, "iptables-nft-chains", NULL);
 		return 0;
 	}
 	if (st != 0)
 		return log_error("--save: `nft list tables` failed (%d)%s%s; nothing was saved", st, err && *err ? ": " : "",
-				 err ? err : "");
-	FILE *m = open_memstream(&buf, &len);
-	if (!m)
+				 saved_first_line(err));
+	FILE *mn = open_memstream(&nft, &nft_len), *m4 = open_memstream(&ipt4, &ipt4_len),
+	     *m6 = open_memstream(&ipt6, &ipt6_len), *mc = open_memstream(&chains, &chains_len);
+	if (!mn || !m4 || !m6 || !mc)
 		abort();
 	char *save = NULL;
-	for (char *line = strtok_r((char *)tables, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = strtok_r((char *)tables, "\n", &save); line && r >= 0; line = strtok_r(NULL, "\n", &save)) {
 		char fam[16], name[256];
 		if (sscanf(line, "table %15s %255s", fam, name) != 2)
 			continue;
-		if ((strcmp(fam, "ip") == 0 && ipt4 && ipt_owns(&s4, name)) ||
-		    (strcmp(fam, "ip6") == 0 && ipt6 && ipt_owns(&s6, name)))
+		const struct cg_table *ipt = ipt_nft_table(a, fam, name);
+		if (!ipt) {
+			r = append_command(mn, (char *[]){ "nft", "list", "table", fam, name, NULL });
 			continue;
-		char *argv[] = { "nft", "list", "table", fam, name, NULL };
-		_cleanup_free_ uint8_t *out = NULL;
-		_cleanup_free_ char *e = NULL;
-		size_t n = 0;
-		st = saved_run(argv, NULL, 0, &out, &n, &e);
-		if (st != 0) {
-			fclose(m);
-			return log_error("--save: `nft list table %s %s` failed (%d)%s%s; nothing was saved", fam, name, st,
-					 e && *e ? ": " : "", e ? e : "");
 		}
-		fwrite(out, 1, n, m);
+		for (uint32_t c = 0; c < ipt->n_chains; c++)
+			fprintf(mc, "%s %s %s\n", fam, name, ipt->chains[c].name);
+		r = append_command(strcmp(fam, "ip") == 0 ? m4 : m6,
+				   (char *[]){ strcmp(fam, "ip") == 0 ? "iptables-nft-save" : "ip6tables-nft-save", "-t", name,
+					       NULL });
 	}
-	fclose(m);
-	saved_add(w, "nftables", NULL, buf, len, false);
+	fclose(mn), fclose(m4), fclose(m6), fclose(mc);
+	if (r < 0)
+		return r;
+	saved_add(w, "nftables", NULL, nft, nft_len, false);
+	saved_add(w, "iptables-nft", NULL, ipt4, ipt4_len, false);
+	saved_add(w, "ip6tables-nft", NULL, ipt6, ipt6_len, false);
+	saved_add(w, "iptables-nft-chains", NULL, chains, chains_len, false);
 	return 0;
 }
 
@@ -210,7 +236,7 @@ static void add_meta(struct saved_writer *w)
 	saved_add(w, "meta", NULL, meta, strlen(meta), false);
 }
 
-int cmd_save(const char *path)
+int cmd_save(const char *path, const struct audit *a)
 {
 	struct saved_writer w;
 	int r;
@@ -233,26 +259,8 @@ int cmd_save(const char *path)
 		r = add_command(&w, "iptables-legacy", (char *[]){ "iptables-legacy-save", NULL }, false, false);
 	if (r >= 0)
 		r = add_command(&w, "ip6tables-legacy", (char *[]){ "ip6tables-legacy-save", NULL }, false, false);
-	_cleanup_free_ uint8_t *ipt4 = NULL, *ipt6 = NULL;
-	size_t l4 = 0, l6 = 0;
-	if (r >= 0) {
-		int s4 = saved_run((char *[]){ "iptables-nft-save", NULL }, NULL, 0, &ipt4, &l4, NULL);
-		int s6 = saved_run((char *[]){ "ip6tables-nft-save", NULL }, NULL, 0, &ipt6, &l6, NULL);
-		if (s4 == 0 && s6 == 0) {
-			saved_add(&w, "iptables-nft", NULL, ipt4, l4, false);
-			saved_add(&w, "ip6tables-nft", NULL, ipt6, l6, false);
-		} else if (s4 == 127 && s6 == 127) {
-			saved_add_absent(&w, "iptables-nft", NULL);
-			saved_add_absent(&w, "ip6tables-nft", NULL);
-			free(ipt4), free(ipt6);
-			ipt4 = ipt6 = NULL;
-		} else {
-			r = log_error("--save: iptables-nft-save or ip6tables-nft-save failed (exit status %d, %d); "
-				      "nothing was saved", s4, s6);
-		}
-	}
 	if (r >= 0)
-		r = add_nftables(&w, (char *)ipt4, l4, (char *)ipt6, l6);
+		r = add_nftables(&w, a);
 	if (r < 0) {
 		fclose(w.m);
 		free(w.buf);

@@ -305,6 +305,14 @@ static char *slurp(int fd, size_t *len)
 	return out;
 }
 
+const char *saved_first_line(char *err)
+{
+	if (!err)
+		return "";
+	err[strcspn(err, "\n")] = '\0';
+	return err;
+}
+
 int saved_run(char *const argv[], const void *in, size_t in_len, uint8_t **out, size_t *out_len, char **err)
 {
 	static const char *const dirs[] = { "/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/" };
@@ -351,10 +359,8 @@ int saved_run(char *const argv[], const void *in, size_t in_len, uint8_t **out, 
 		}
 	if (out)
 		*out = (uint8_t *)slurp(fout, out_len);
-	if (err) {
+	if (err)
 		*err = slurp(ferr, NULL);
-		(*err)[strcspn(*err, "\n")] = '\0'; /* the first line says it */
-	}
 	close(fout), close(ferr);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
