@@ -150,10 +150,12 @@ int metrics_write(const char *path, const struct audit *a, int exit_status)
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
+		if (r == -ENOENT || r == -ENOTDIR)
+			return log_error("cannot write the metrics file %s: its directory does not exist; create it "
+					 "(node_exporter's textfile collector reads the directory given by "
+					 "--collector.textfile.directory)", path);
 		return log_error_errno(r, "cannot write the metrics file %s: cannot create %s in its directory "
-				       "(it must exist and be writable for uid %u; node_exporter's textfile "
-				       "collector reads the directory given by --collector.textfile.directory)",
-				       path, tmp, (unsigned)geteuid());
+				       "(it must be writable for uid %u)", path, tmp, (unsigned)geteuid());
 	}
 	/* the collector runs as another user: readable by all, like the
 	 * files node_exporter's own textfile scripts write */
