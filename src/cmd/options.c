@@ -407,6 +407,13 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 		case OPT_REPLAY: {
 			char **dst = c == OPT_METRICS_FILE ? &o->metrics_file : c == OPT_SAVE ? &o->save_file :
 				     &o->replay_file;
+			/* --metrics-file= (empty): none, so a unit can pass a
+			 * variable of /etc/default/cgnatcheck that may be empty */
+			if (!*optarg && c == OPT_METRICS_FILE) {
+				free(*dst);
+				*dst = NULL;
+				break;
+			}
 			if (!*optarg)
 				return bad_arg(c == OPT_METRICS_FILE ? "--metrics-file" : c == OPT_SAVE ? "--save" :
 					       "--replay", optarg, "a file name");
