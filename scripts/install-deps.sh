@@ -55,7 +55,7 @@ if [ ! -e "$policy_rc" ]; then
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# firewalld's and ufw's packages enable their units for the next boot: the
+# firewalld's, ufw's and prometheus' packages enable their units for the next boot: the
 # tests run them only inside their own namespaces, never as this machine's
 # firewall
 if command -v systemctl >/dev/null; then
