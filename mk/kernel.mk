@@ -56,7 +56,8 @@ tests_kernel_nft_lazy_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_nf_simulate_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_fix_apply_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 # the program's own commands, with a hook between plan and change
-tests_kernel_fix_race_run_SOURCES = tests/kernel/fix-race-run.c src/cmd/cmd-audit.c src/cmd/cmd-keep.c
+tests_kernel_fix_race_run_SOURCES = tests/kernel/fix-race-run.c src/cmd/cmd-audit.c src/cmd/cmd-keep.c \
+	src/cmd/cmd-save.c
 tests_kernel_fix_race_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_probe_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_diff_LDADD = libcgnatcheck.a $(CG_LIBS)
@@ -74,6 +75,8 @@ KERNEL_TESTS = \
 	tests/kernel/keep.sh \
 	tests/kernel/audit-scenarios.sh \
 	tests/kernel/nf-tailscale.sh \
+	tests/kernel/metrics.sh \
+	tests/kernel/offline.sh \
 	tests/kernel/probe.sh \
 	tests/kernel/nft-collect-large.sh \
 	tests/kernel/legacy-stream.sh \

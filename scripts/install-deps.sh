@@ -13,6 +13,8 @@ packages=(
 	iproute2 nftables iptables procps
 	# tests and benchmarks
 	time python3 systemd conntrack
+	# promtool, which validates the metrics file (tests/kernel/metrics.sh)
+	prometheus
 	# the common firewalls the tests run in their namespaces (tests/kernel/firewalls.sh);
 	# dbus for firewalld's private bus
 	ufw firewalld shorewall dbus
@@ -59,10 +61,10 @@ if [ ! -e "$policy_rc" ]; then
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# firewalld's and ufw's packages enable their units for the next boot: the
+# firewalld's, ufw's and prometheus' packages enable their units for the next boot: the
 # tests run them only inside their own namespaces, never as this machine's
 # firewall
 if command -v systemctl >/dev/null; then
-	systemctl disable firewalld.service ufw.service >/dev/null 2>&1 || true
+	systemctl disable firewalld.service ufw.service prometheus.service >/dev/null 2>&1 || true
 fi
 [ -z "$own_policy_rc" ] || rm -f "$policy_rc"

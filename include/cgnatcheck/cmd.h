@@ -23,6 +23,25 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 /* --keep: --fix, then again whenever the ruleset changes, until SIGTERM. */
 int cmd_keep(const struct cg_options *opts);
 
+/* --metrics-file: writes the audit's metrics (a is NULL when the audit
+ * failed). Returns status, or CG_EXIT_FAILURE when the file could not be
+ * written (logged). Without --metrics-file, status. */
+int cmd_write_metrics(const struct cg_options *opts, const struct audit *a, int status);
+
+/* --save FILE: writes what an audit reads on this host (saved.h), by the
+ * stock tools' own dumps; a is the audit just made (which nf_tables tables
+ * are iptables-nft's). Returns 0 or -errno (logged). */
+int cmd_save(const char *path, const struct audit *a);
+
+/* --replay FILE: reads the saved file, enters a private network (and mount)
+ * namespace and replays the saved state into it, so that the audit that
+ * follows reads it as it reads a live host. Before the capabilities are
+ * dropped (it needs CAP_SYS_ADMIN). Sets opts->offline_host and
+ * offline_time. Returns 0 or -errno (logged). */
+int replay_enter(struct cg_options *opts);
+/* Removes what replay_enter() left on disk (its temporary directory). */
+void replay_leave(void);
+
 /* One audit of this host: policies, state, targets, simulation. The audit
  * must be freed with audit_free() either way. Returns 0 or -errno (logged). */
 int audit_host(struct audit *a, const struct cg_options *opts);

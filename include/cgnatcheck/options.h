@@ -54,6 +54,13 @@ struct cg_options {
 	unsigned mail_on;        /* CG_MAIL_ON_* bits */
 	char *mail_from;         /* --mail-from ADDR, or NULL: USER@HOSTNAME */
 	char *sendmail;          /* --sendmail PATH, or NULL: $CGNATCHECK_SENDMAIL, /usr/sbin/sendmail */
+	char *metrics_file;      /* --metrics-file PATH: the Prometheus textfile, or NULL */
+
+	/* offline audits */
+	char *save_file;         /* --save FILE: what the audit read, for --replay elsewhere */
+	char *replay_file;       /* --replay FILE: audit a saved file in a private namespace */
+	char *offline_host;      /* set by --replay: the saved host's name and the time it */
+	char *offline_time;      /* was saved at (the report marks itself offline) */
 
 	struct cg_target_arg *targets;
 	size_t n_targets;

@@ -21,6 +21,7 @@
 #include "cgnatcheck/hashmap.h"
 #include "cgnatcheck/remedy.h"
 #include "cgnatcheck/iptables-text.h"
+#include "cgnatcheck/metrics.h"
 #include "cgnatcheck/nft-text.h"
 
 /* STATE_DIR/changes.log: one line per change, when, what, why. A change is
@@ -88,6 +89,15 @@ static int change_log_sync(struct change_log *log, const char *what)
 	if (r < 0)
 		log_error("cannot write %s to %s (%s)", what, log->path, strerror(-r ? -r : EIO));
 	return r ? r : 0;
+}
+
+int cmd_write_metrics(const struct cg_options *opts, const struct audit *a, int status)
+{
+	if (!opts->metrics_file)
+		return status;
+	if (metrics_write(opts->metrics_file, a, status) < 0)
+		return CG_EXIT_FAILURE;
+	return status;
 }
 
 int audit_host(struct audit *a, const struct cg_options *opts)
@@ -318,7 +328,7 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 	if (r < 0) {
 		audit_free(&before);
 		audit_free(&changes);
-		return CG_EXIT_FAILURE;
+		return keeping ? CG_EXIT_FAILURE : cmd_write_metrics(opts, NULL, CG_EXIT_FAILURE);
 	}
 
 	if (opts->dry_run) {
@@ -328,9 +338,11 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 		changes.n_changes = 0;
 		status = audit_exit_status(&before);
 		r = audit_report_print(stdout, opts->format, &before);
+		status = r < 0 ? CG_EXIT_FAILURE : refused > 0 ? CG_EXIT_FAILURE : status;
+		status = cmd_write_metrics(opts, &before, status);
 		audit_free(&before);
 		audit_free(&changes);
-		return r < 0 ? CG_EXIT_FAILURE : refused > 0 ? CG_EXIT_FAILURE : status;
+		return status;
 	}
 
 	if (keeping) {
@@ -354,7 +366,7 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 		audit_free(&before);
 		audit_free(&changes);
 		audit_free(&after);
-		return CG_EXIT_FAILURE;
+		return cmd_write_metrics(opts, NULL, CG_EXIT_FAILURE);
 	}
 	/* each change's target in the audit after, by name (the first of a
 	 * name, as the report lists them) */
@@ -398,6 +410,7 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 			  "or its chain's policy yourself", refused, refused == 1 ? "" : "s");
 		status = CG_EXIT_FAILURE;
 	}
+	status = cmd_write_metrics(opts, &after, status);
 	audit_free(&before);
 	audit_free(&changes);
 	audit_free(&after);
@@ -414,6 +427,11 @@ int cmd_audit(const struct cg_options *opts)
 	r = audit_host(&a, opts);
 	if (r < 0) {
 		audit_free(&a);
+		return cmd_write_metrics(opts, NULL, CG_EXIT_FAILURE);
+	}
+	/* what the audit read, for an offline audit elsewhere (--replay) */
+	if (opts->save_file && cmd_save(opts->save_file, &a) < 0) {
+		audit_free(&a);
 		return CG_EXIT_FAILURE;
 	}
 	status = audit_exit_status(&a);
@@ -422,6 +440,7 @@ int cmd_audit(const struct cg_options *opts)
 		log_error_errno(r, "Failed to write the report");
 		status = CG_EXIT_FAILURE;
 	}
+	status = cmd_write_metrics(opts, &a, status);
 	audit_free(&a);
 	return status;
 }
@@ -455,7 +474,10 @@ int cmd_undo(const struct cg_options *opts)
 	audit_init(&a, opts);
 	struct audit_change *c = r < 0 ?
 		audit_add_change(&a, "failed", NULL, NULL, "removing cgnatcheck's exceptions failed: %s", strerror(-r)) :
-		audit_add_change(&a, "removed", NULL, NULL, "removed %u rule%s tagged cgnatcheck:", n, n == 1 ? "" : "s");
+		n ? audit_add_change(&a, "removed", NULL, NULL, "%u exception%s (rule%s whose comment starts with \""
+				     FIX_TAG_PREFIX "\")", n, n == 1 ? "" : "s", n == 1 ? "" : "s") :
+		    audit_add_change(&a, "removed", NULL, NULL, "nothing: no rule's comment starts with \""
+				     FIX_TAG_PREFIX "\"");
 	change_log_line(&log, c->result, NULL, NULL, c->message);
 	int w = change_log_sync(&log, "the outcome");
 	change_log_close(&log);

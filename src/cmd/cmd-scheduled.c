@@ -164,6 +164,10 @@ int cmd_scheduled(const struct cg_options *opts, struct mailer *mailer)
 	if (mailed_ok && audit_state_save(&now) < 0)
 		status = CG_EXIT_FAILURE;
 
+	/* the audit's own outcome, whatever became of the mail */
+	if (opts->metrics_file && cmd_write_metrics(opts, r < 0 ? NULL : &a, r < 0 ? CG_EXIT_FAILURE :
+						    audit_exit_status(&a)) == CG_EXIT_FAILURE && r >= 0)
+		status = CG_EXIT_FAILURE;
 	audit_state_free(&now);
 	if (have_last)
 		audit_state_free(&last);

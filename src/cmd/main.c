@@ -32,9 +32,17 @@ int main(int argc, char *argv[])
 		return CG_EXIT_FAILURE;
 	}
 
+	/* an offline audit: the saved state replayed into a private network
+	 * namespace, while CAP_SYS_ADMIN is still there */
+	if (opts.mode == CG_MODE_AUDIT && opts.replay_file && replay_enter(&opts) < 0) {
+		options_free(&opts);
+		return CG_EXIT_FAILURE;
+	}
+
 	/* least privilege from here on: only what netfilter needs */
 	if (opts.mode != CG_MODE_HELP && opts.mode != CG_MODE_VERSION &&
 	    caps_drop(opts.mode != CG_MODE_SHOW_ROUTE, opts.user) < 0) {
+		replay_leave();
 		mailer_finish(&mailer);
 		options_free(&opts);
 		return CG_EXIT_FAILURE;
@@ -68,6 +76,7 @@ int main(int argc, char *argv[])
 		break;
 	}
 	mailer_finish(&mailer);
+	replay_leave();
 	if (fflush(stdout) != 0 && status != CG_EXIT_FAILURE) {
 		log_error_errno(-errno, "failed to write the report to standard output");
 		status = CG_EXIT_FAILURE;

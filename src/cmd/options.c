@@ -32,6 +32,9 @@ enum {
 	OPT_MAIL_ON,
 	OPT_MAIL_FROM,
 	OPT_SENDMAIL,
+	OPT_METRICS_FILE,
+	OPT_SAVE,
+	OPT_REPLAY,
 };
 
 static const struct option long_options[] = {
@@ -62,6 +65,9 @@ static const struct option long_options[] = {
 	{ "mail-on", required_argument, NULL, OPT_MAIL_ON },
 	{ "mail-from", required_argument, NULL, OPT_MAIL_FROM },
 	{ "sendmail", required_argument, NULL, OPT_SENDMAIL },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "save", required_argument, NULL, OPT_SAVE },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -101,6 +107,15 @@ void options_print_help(FILE *out)
 	      "      --mail-from ADDR      the From: address (default USER@HOSTNAME)\n"
 	      "      --sendmail PATH       the sendmail program (default $CGNATCHECK_SENDMAIL,\n"
 	      "                            else /usr/sbin/sendmail)\n"
+	      "      --metrics-file PATH   also write the result as a Prometheus textfile to PATH\n"
+	      "                            (atomically; for node_exporter's textfile collector)\n"
+	      "\n"
+	      "Offline audits:\n"
+	      "      --save FILE           write what the audit read (rulesets, links, addresses,\n"
+	      "                            rules, routes, sysctls, resolv.conf, policies) to FILE\n"
+	      "      --replay FILE         audit a file written by --save, on any machine: it is\n"
+	      "                            replayed into a private network namespace (needs\n"
+	      "                            CAP_SYS_ADMIN); no --probe, no --fix\n"
 	      "\n"
 	      "Routing:\n"
 	      "      --show-route ADDR     resolve the route to ADDR as the kernel does and show the\n"
@@ -387,6 +402,25 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 			free(o->sendmail);
 			o->sendmail = xstrdup(optarg);
 			break;
+		case OPT_METRICS_FILE:
+		case OPT_SAVE:
+		case OPT_REPLAY: {
+			char **dst = c == OPT_METRICS_FILE ? &o->metrics_file : c == OPT_SAVE ? &o->save_file :
+				     &o->replay_file;
+			/* --metrics-file= (empty): none, so a unit can pass a
+			 * variable of /etc/default/cgnatcheck that may be empty */
+			if (!*optarg && c == OPT_METRICS_FILE) {
+				free(*dst);
+				*dst = NULL;
+				break;
+			}
+			if (!*optarg)
+				return bad_arg(c == OPT_METRICS_FILE ? "--metrics-file" : c == OPT_SAVE ? "--save" :
+					       "--replay", optarg, "a file name");
+			free(*dst);
+			*dst = xstrdup(optarg);
+			break;
+		}
 		case 'h':
 			o->mode = CG_MODE_HELP;
 			return 0;
@@ -423,6 +457,16 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 		return log_error("--mail-from and --sendmail only apply with --mail-to");
 	if (o->wait_overlay >= 0 && o->mode != CG_MODE_AUDIT)
 		return log_error("--wait-overlay applies to the audit, --fix and --keep only");
+	if (o->metrics_file && (o->mode != CG_MODE_AUDIT || o->keep))
+		return log_error("--metrics-file applies to the audit, --fix and the scheduled audit (--mail-to) only");
+	if (o->save_file && (o->mode != CG_MODE_AUDIT || o->fix || o->n_mail_to || o->replay_file))
+		return log_error("--save saves what an audit reads: it cannot be combined with --fix, --keep, --undo, "
+				 "--show-route, --mail-to or --replay");
+	if (o->replay_file && (o->mode != CG_MODE_AUDIT || o->fix || o->probe))
+		return log_error("--replay audits a saved file: nothing there to probe or fix (no --probe, --fix, "
+				 "--keep, --undo or --show-route)");
+	if (o->replay_file && (o->n_mail_to || o->wait_overlay >= 0 || o->user))
+		return log_error("--replay cannot be combined with --mail-to, --wait-overlay or --user");
 	return 0;
 }
 
@@ -440,5 +484,10 @@ void options_free(struct cg_options *o)
 	free(o->mail_to);
 	free(o->mail_from);
 	free(o->sendmail);
+	free(o->metrics_file);
+	free(o->save_file);
+	free(o->replay_file);
+	free(o->offline_host);
+	free(o->offline_time);
 	*o = (struct cg_options){ 0 };
 }

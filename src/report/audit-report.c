@@ -311,7 +311,25 @@ static enum print_color verdict_color(enum target_verdict v)
 	return v == TARGET_REACHABLE ? COLOR_GREEN : v == TARGET_UNCERTAIN ? COLOR_YELLOW : COLOR_RED;
 }
 
-static void print_target(struct printer *p, const struct audit *a, const struct audit_target *t)
+/* Marks the targets the live probe contradicts (a critical PROBE_DISAGREES
+ * finding names them): the text must not call them fine. One pass over the
+ * findings; malloc'd, NULL when there are no targets. */
+static bool *probe_disagreements(const struct audit *a)
+{
+	bool *d = a->n_targets ? xcalloc(a->n_targets, sizeof(*d)) : NULL;
+
+	for (size_t k = 0; k < a->n_findings; k++) {
+		const struct audit_finding *f = &a->findings[k];
+		if (f->severity != FINDING_CRITICAL || strcmp(f->code, "PROBE_DISAGREES") != 0)
+			continue;
+		for (size_t j = 0; j < f->n_targets; j++)
+			if (f->targets[j] < a->n_targets)
+				d[f->targets[j]] = true;
+	}
+	return d;
+}
+
+static void print_target(struct printer *p, const struct audit *a, const struct audit_target *t, bool disagrees)
 {
 	const char *verdict = target_verdict_to_string(t->verdict);
 	char buf[CG_ADDRSTRLEN];
@@ -325,7 +343,11 @@ static void print_target(struct printer *p, const struct audit *a, const struct 
 	print_string(p, PRINT_JSON, "direction", NULL, t->inbound ? "inbound" : "outbound");
 	/* "  blocked    dns 100.100.100.100 53/udp  (resolv.conf)" */
 	print_text(p, "  ");
-	print_color_string(p, PRINT_TEXT, verdict_color(t->verdict), NULL, "%-10s", verdict);
+	/* simulated reachable, refuted by the probe: the text says so */
+	if (disagrees && t->verdict == TARGET_REACHABLE)
+		print_color_string(p, PRINT_TEXT, COLOR_RED, NULL, "%-10s", "disagrees");
+	else
+		print_color_string(p, PRINT_TEXT, verdict_color(t->verdict), NULL, "%-10s", verdict);
 	if (t->inbound)
 		print_text(p, " %s from %s to port %u/%s  ", t->role, addr, t->port, proto);
 	else
@@ -341,6 +363,9 @@ static void print_target(struct printer *p, const struct audit *a, const struct 
 	print_direction(p, "request", t, true);
 	print_direction(p, "reply", t, false);
 	print_probe(p, t);
+	print_bool(p, PRINT_JSON, "probe_disagrees", NULL, disagrees);
+	if (disagrees)
+		print_text(p, "      simulated %s, but the live probe says otherwise (PROBE_DISAGREES below)\n", verdict);
 
 	switch (t->verdict) {
 	case TARGET_BLOCKED:
@@ -468,31 +493,51 @@ static int report(FILE *out, enum cg_format format, const struct audit *a)
 	struct printer p;
 	size_t bad = 0, warn = 0;
 	bool header = false;
+	_cleanup_free_ bool *disagrees = probe_disagreements(a);
 
 	print_init(&p, out, format, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, PRINT_F_COLOR);
 	for (size_t i = 0; i < a->n_targets; i++)
-		bad += a->targets[i].verdict != TARGET_REACHABLE;
+		bad += a->targets[i].verdict != TARGET_REACHABLE || disagrees[i];
 	for (size_t i = 0; i < a->n_findings; i++)
 		warn += a->findings[i].severity > FINDING_INFO;
+	/* --undo audits nothing: its text is what it removed, and with
+	 * --quiet only what failed */
+	const bool undo = a->opts->mode == CG_MODE_UNDO;
+	size_t failed = 0;
+	for (size_t i = 0; i < a->n_changes; i++)
+		failed += strcmp(a->changes[i].result, "failed") == 0;
 	/* --quiet and nothing to say: no text at all (JSON is always whole) */
-	if (!print_is_json(&p) && quiet && !bad && !warn && !a->n_changes)
+	if (!print_is_json(&p) && quiet && !bad && !warn && (!a->n_changes || (undo && !failed)))
 		return print_finish(&p);
 
 	/* "cgnatcheck 1.0: 3 targets, 1 with a problem; provider aws" */
-	const enum print_type head = quiet ? PRINT_JSON : PRINT_ANY;
+	const enum print_type head = quiet || undo ? PRINT_JSON : PRINT_ANY;
 	print_int(&p, PRINT_JSON, "schema", NULL, 1);
 	print_color_string(&p, head, COLOR_BOLD, "version", "cgnatcheck %s", PACKAGE_VERSION);
-	if (!quiet)
+	if (!quiet && !undo)
 		print_text(&p, ": %zu target%s, %zu with a problem", a->n_targets, a->n_targets == 1 ? "" : "s", bad);
 	print_string(&p, head, "provider", "; provider %s", a->provider);
-	if (!quiet)
-		print_text(&p, "\n\n");
+	if (!quiet && !undo)
+		print_text(&p, "\n");
+	/* --replay: the state is a saved one, not this machine's */
+	if (a->opts->offline_host) {
+		open_json_object(&p, "offline");
+		print_string(&p, PRINT_ANY, "host", "offline audit of %s", a->opts->offline_host);
+		print_string(&p, PRINT_ANY, "saved_at", " saved at %s", a->opts->offline_time);
+		print_string(&p, PRINT_JSON, "file", NULL, a->opts->replay_file);
+		close_json_object(&p);
+		print_text(&p, "\n");
+	} else {
+		print_null(&p, PRINT_JSON, "offline", NULL);
+	}
+	if (!quiet && !undo)
+		print_text(&p, "\n");
 
 	open_json_array(&p, "targets");
 	for (size_t i = 0; i < a->n_targets; i++)
 		/* --quiet: the text leaves out what is reachable */
-		if (print_is_json(&p) || !quiet || a->targets[i].verdict != TARGET_REACHABLE)
-			print_target(&p, a, &a->targets[i]);
+		if (print_is_json(&p) || !quiet || a->targets[i].verdict != TARGET_REACHABLE || disagrees[i])
+			print_target(&p, a, &a->targets[i], disagrees[i]);
 	close_json_array(&p);
 
 	/* info describes, it does not judge: the text shows it with -v */
@@ -515,11 +560,12 @@ static int report(FILE *out, enum cg_format format, const struct audit *a)
 		print_text(&p, "\n%zu informational finding%s not shown (-v shows them)\n", hidden,
 			   hidden == 1 ? "" : "s");
 
-	if (a->n_changes)
+	if (a->n_changes && !undo)
 		print_text(&p, "\nChanges:\n");
 	open_json_array(&p, "changes");
 	for (size_t i = 0; i < a->n_changes; i++)
-		print_change(&p, &a->changes[i]);
+		if (print_is_json(&p) || !undo || !quiet || strcmp(a->changes[i].result, "failed") == 0)
+			print_change(&p, &a->changes[i]);
 	close_json_array(&p);
 	print_int(&p, PRINT_JSON, "exit_status", NULL, audit_exit_status(a));
 	return print_finish(&p);

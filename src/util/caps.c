@@ -3,6 +3,7 @@
 
 #include <cap-ng.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <pwd.h>
 #include <string.h>
@@ -63,6 +64,18 @@ static gid_t legacy_lists_group(uid_t uid, gid_t gid)
 	return (gid_t)-1;
 }
 
+/* The binary actually running (what setcap must be given), or the name it
+ * was started by when /proc is not there to say. */
+static const char *self_exe(char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+
+	if (n <= 0)
+		return program_invocation_name;
+	buf[n] = '\0';
+	return buf;
+}
+
 int caps_drop(bool need_net_admin, const char *user)
 {
 	bool admin, raw;
@@ -78,10 +91,12 @@ int caps_drop(bool need_net_admin, const char *user)
 	capng_get_caps_process();
 	admin = capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_ADMIN);
 	raw = capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_RAW);
-	if (need_net_admin && !admin)
+	if (need_net_admin && !admin) {
+		char exe[PATH_MAX];
 		return log_error("missing capability CAP_NET_ADMIN, which reading the firewall rules needs: "
-				 "run as root (sudo cgnatcheck ...) or grant it, e.g. "
-				 "setcap cap_net_admin,cap_net_raw+ep /usr/sbin/cgnatcheck");
+				 "run as root (sudo %s ...) or grant it, e.g. "
+				 "setcap cap_net_admin,cap_net_raw+ep %s", program_invocation_name, self_exe(exe, sizeof(exe)));
+	}
 	if (user && (!capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) ||
 		     !capng_have_capability(CAPNG_EFFECTIVE, CAP_SETGID) ||
 		     !capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP)))

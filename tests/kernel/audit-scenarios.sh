@@ -237,6 +237,20 @@ probe_job() { # BED
 	tb_audit "probe/outside" 2 --probe --dns 100.100.2.136
 	t_expect "probe/outside: a critical disagreement for udp" "True" \
 		"$(tb_json 'any(f["code"] == "PROBE_DISAGREES" and f["severity"] == "critical" for f in r["findings"])')"
+	# the text must not call the refuted target fine: counted as a problem,
+	# shown as disagreeing (not `reachable`), and kept by --quiet
+	t_expect "probe/outside JSON: the udp target is marked" "udp:True tcp:False" \
+		"$(tb_json '" ".join(t["proto"] + ":" + str(t["probe_disagrees"]) for t in r["targets"])')"
+	status=0
+	tb_exec "$TB_HOST" "$CGNATCHECK" --probe --dns 100.100.2.136 >"$WORK/out.txt" 2>/dev/null || status=$?
+	t_expect "probe/outside text: exit status" 2 "$status"
+	t_expect "probe/outside text: the summary counts it" "2 targets, 1 with a problem" \
+		"$(sed -n '1s/^cgnatcheck [^:]*: \([^;]*\).*/\1/p' "$WORK/out.txt")"
+	t_expect "probe/outside text: the verdict column" "disagrees dns 100.100.2.136 53/udp|reachable dns 100.100.2.136 53/tcp" \
+		"$(grep -E '^  [a-z]+ +dns ' "$WORK/out.txt" | awk '{ print $1, $2, $3, $4 }' | paste -sd'|')"
+	tb_exec "$TB_HOST" "$CGNATCHECK" --quiet --probe --dns 100.100.2.136 >"$WORK/out.txt" 2>/dev/null || true
+	t_expect "probe/outside --quiet: shows the refuted target only" "disagrees dns 100.100.2.136 53/udp" \
+		"$(grep -E '^  [a-z]+ +dns ' "$WORK/out.txt" | awk '{ print $1, $2, $3, $4 }' | paste -sd'|')"
 	tb_exec "$TB_PROV" iptables-legacy -F OUTPUT
 	fw_reset
 

@@ -3,7 +3,7 @@
 # CAP_NET_RAW only (effective, permitted and bounding), with no-new-privs;
 # with --user it is that user (uid, gid, no supplementary groups) with the
 # same capabilities; without CAP_NET_ADMIN the audit refuses with exit 3 and
-# says what to do.
+# says what to do (setcap on the binary that ran).
 # Runs in a namespace of its own (the audit reads its firewall).
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
@@ -123,4 +123,8 @@ t_expect "unprivileged audit refuses" 3 "$status"
 case "$(cat "$WORK/err")" in *CAP_NET_ADMIN*"run as root"*) t_ok "the message names CAP_NET_ADMIN and what to do" ;;
 	*) t_fail "message: $(cat "$WORK/err")" ;; esac
 t_expect "no report on refusal" "" "$(cat "$WORK/out")"
+# the setcap it suggests names the binary that ran, not an installed path
+self=$(readlink -f "$CGNATCHECK")
+case "$(cat "$WORK/err")" in *"setcap cap_net_admin,cap_net_raw+ep $self"*) t_ok "setcap names $self" ;;
+	*) t_fail "setcap hint does not name $self: $(cat "$WORK/err")" ;; esac
 t_done

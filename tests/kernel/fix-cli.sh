@@ -64,8 +64,8 @@ for form in legacy nft nftables; do
 		t_fail "$form: 100 more --fix runs changed the ruleset: $(diff "$WORK/fixed" "$WORK/now")"
 
 	tb_audit "$form --undo" 0 --undo
-	t_expect "$form --undo: removed both" "removed 2 rules tagged cgnatcheck:" \
-		"$(tb_json 'r["changes"][0]["message"]')"
+	t_expect "$form --undo: removed both" "removed: 2 exceptions (rules whose comment starts with \"cgnatcheck:\")" \
+		"$(tb_json 'r["changes"][0]["result"] + ": " + r["changes"][0]["message"]')"
 	dump "$form" >"$WORK/now"
 	diff -q "$WORK/orig" "$WORK/now" >/dev/null && t_ok "$form --undo: the original ruleset, exactly" ||
 		t_fail "$form --undo left: $(diff "$WORK/orig" "$WORK/now")"
@@ -98,7 +98,23 @@ case "$(tb_exec "$TB_HOST" nft list chain inet guard input)" in
 	t_ok "inet guard: the native exception, ACCEPT in the base chain" ;;
 *) t_fail "inet guard: $(tb_exec "$TB_HOST" nft list chain inet guard input)" ;;
 esac
-tb_audit "inet guard --undo" 0 --undo
+# --undo's text: what it removed, in one line, no audit summary; --quiet:
+# nothing when all went well
+status=0
+tb_exec "$TB_HOST" "$CGNATCHECK" --undo >"$WORK/undo.txt" 2>"$WORK/err" || status=$?
+t_expect "inet guard --undo: exit status" 0 "$status"
+t_expect "inet guard --undo: the text" '  removed   2 exceptions (rules whose comment starts with "cgnatcheck:")' \
+	"$(cat "$WORK/undo.txt")"
+status=0
+CGNATCHECK_STATE_DIR=$WORK/state3 tb_exec "$TB_HOST" "$CGNATCHECK" --undo >"$WORK/undo.txt" 2>"$WORK/err" || status=$?
+t_expect "--undo with nothing to remove: exit status" 0 "$status"
+t_expect "--undo with nothing to remove: the text" '  removed   nothing: no rule'"'"'s comment starts with "cgnatcheck:"' \
+	"$(cat "$WORK/undo.txt")"
+CGNATCHECK_STATE_DIR=$WORK/state3 tb_audit "inet guard --fix again" 0 --fix --dns 100.100.2.136
+status=0
+CGNATCHECK_STATE_DIR=$WORK/state3 tb_exec "$TB_HOST" "$CGNATCHECK" --undo --quiet >"$WORK/undo.txt" 2>"$WORK/err" || status=$?
+t_expect "--undo --quiet: exit status" 0 "$status"
+t_expect "--undo --quiet: prints nothing" "" "$(cat "$WORK/undo.txt" "$WORK/err")"
 tb_exec "$TB_HOST" nft delete table inet guard
 
 # a drop by a chain's policy cannot be narrowed by an exception: refuse

@@ -111,7 +111,7 @@ sys.stdout.write("".join(a + "\0" for a in argv))
 PY
 }
 mapfile -d '' ARGV < <(unit_argv "$WORK/cgnatcheck-audit.service")
-t_expect "the unit's command" "$top_builddir/cgnatcheck --quiet --mail-to=$ADDR --mail-on=problem,change" "${ARGV[*]}"
+t_expect "the unit's command" "$top_builddir/cgnatcheck --quiet --mail-to=$ADDR --mail-on=problem,change --metrics-file=" "${ARGV[*]}"
 
 nmail() { ls "$WORK/mail" | grep -c '^msg\.' || true; }
 job() { # LABEL WANT-EXIT WANT-NEW-MAILS [ARGV...]: one run of the scheduled job in the host
@@ -203,6 +203,12 @@ case $(sed -n 's/^Subject: //p' "$WORK/mail/msg.$LAST") in "[cgnatcheck] $HOST: 
 t_expect "the cron line: the same arguments to sendmail" "-oi -- $ADDR" "$(tr '\n' ' ' <"$WORK/mail/argv.$LAST" | sed 's/ $//')"
 mapfile -d '' CHANGE_ARGV < <(unit_argv "$WORK/cgnatcheck-audit.service" CGNATCHECK_MAIL_ON=change)
 job "unchanged problem, --mail-on change" 2 0 "${CHANGE_ARGV[@]}"
+# CGNATCHECK_METRICS_FILE: every run of the unit writes the Prometheus
+# textfile (tests/kernel/metrics.sh checks its content)
+mapfile -d '' METRICS_ARGV < <(unit_argv "$WORK/cgnatcheck-audit.service" CGNATCHECK_METRICS_FILE="$WORK/cgnatcheck.prom")
+job "unchanged problem, with CGNATCHECK_METRICS_FILE" 2 1 "${METRICS_ARGV[@]}"
+t_expect "the unit wrote the metrics file" "cgnatcheck_exit_status 2" \
+	"$(grep '^cgnatcheck_exit_status ' "$WORK/cgnatcheck.prom" 2>/dev/null || echo missing)"
 
 # 4. a failing sendmail: exit 3 and a message; the change stays due
 status=0

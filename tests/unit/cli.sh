@@ -7,7 +7,8 @@ set -euo pipefail
 t_run "$CGNATCHECK" --help
 t_expect "--help exits 0" 0 "$t_status"
 for opt in --dns --service --policy --format --fix --dry-run --undo --quiet --help --version --show-route \
-	--keep --probe --user --wait-overlay --mail-to --mail-on --mail-from --sendmail; do
+	--keep --probe --user --wait-overlay --mail-to --mail-on --mail-from --sendmail --metrics-file --save \
+	--replay; do
 	case "$t_out" in *"$opt"*) t_ok "--help lists $opt" ;; *) t_fail "--help does not list $opt" ;; esac
 done
 t_run "$CGNATCHECK" -h
@@ -34,6 +35,14 @@ t_expect "unknown option exits 3" 3 "$t_status"
 t_run "$CGNATCHECK" --dry-run
 t_expect "--dry-run without --fix exits 3" 3 "$t_status"
 
+# offline audits and metrics: what cannot be combined is refused before anything runs
+for args in "--replay x --probe" "--replay x --fix" "--replay x --save y" "--save y --fix" "--metrics-file m --undo" \
+	"--metrics-file m --keep" "--replay x --user nobody"; do
+	# shellcheck disable=SC2086 # the words are the arguments
+	t_run "$CGNATCHECK" $args
+	t_expect "$args exits 3" 3 "$t_status"
+	case "$t_err" in *"--"*) t_ok "$args: says which options clash" ;; *) t_fail "$args: $t_err" ;; esac
+done
 t_run "$CGNATCHECK" --fix --undo
 t_expect "--fix with --undo exits 3" 3 "$t_status"
 
