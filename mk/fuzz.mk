@@ -1,14 +1,19 @@
 # Fuzz targets (tests/fuzz/): every parser we wrote ourselves. make check runs
 # each target over its corpus and mutations of it; the libFuzzer builds
-# (./configure CC=clang --enable-fuzzing && make fuzz-policy fuzz-legacy)
+# (./configure CC=clang --enable-fuzzing && make fuzz-policy fuzz-legacy fuzz-saved)
 # explore further. Included from Makefile.am.
-check_PROGRAMS += tests/fuzz/fuzz-policy-run tests/fuzz/fuzz-legacy-run
+check_PROGRAMS += tests/fuzz/fuzz-policy-run tests/fuzz/fuzz-legacy-run tests/fuzz/fuzz-saved-run
 tests_fuzz_fuzz_policy_run_SOURCES = tests/fuzz/fuzz-policy.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_policy_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_fuzz_fuzz_legacy_run_SOURCES = tests/fuzz/fuzz-legacy.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_legacy_run_LDADD = libcgnatcheck.a $(CG_LIBS)
-TESTS += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh
-EXTRA_DIST += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh \
+tests_fuzz_fuzz_saved_run_SOURCES = tests/fuzz/fuzz-saved.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_saved_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh tests/fuzz/fuzz-saved.sh
+EXTRA_DIST += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh tests/fuzz/fuzz-saved.sh \
+	tests/fuzz/corpus-saved/empty.cgsave \
+	tests/fuzz/corpus-saved/host.cgsave \
+	tests/fuzz/corpus-saved/binary.cgsave \
 	tests/fuzz/corpus-policy/alibaba.conf \
 	tests/fuzz/corpus-policy/cloudflare-warp.conf \
 	tests/fuzz/corpus-policy/huawei.conf \
@@ -26,7 +31,7 @@ EXTRA_DIST += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh \
 	tests/fuzz/corpus-legacy/v6-raw.bin
 
 if FUZZING
-noinst_PROGRAMS = fuzz-policy fuzz-legacy
+noinst_PROGRAMS = fuzz-policy fuzz-legacy fuzz-saved
 fuzz_policy_SOURCES = tests/fuzz/fuzz-policy.c
 fuzz_policy_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_policy_LDFLAGS = -fsanitize=fuzzer
@@ -35,4 +40,8 @@ fuzz_legacy_SOURCES = tests/fuzz/fuzz-legacy.c
 fuzz_legacy_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_legacy_LDFLAGS = -fsanitize=fuzzer
 fuzz_legacy_LDADD = libcgnatcheck.a $(CG_LIBS)
+fuzz_saved_SOURCES = tests/fuzz/fuzz-saved.c
+fuzz_saved_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_saved_LDFLAGS = -fsanitize=fuzzer
+fuzz_saved_LDADD = libcgnatcheck.a $(CG_LIBS)
 endif

@@ -55,6 +55,8 @@ int saved_finish(struct saved_writer *w, const char *path);
 /* Reads and checks the whole file. Returns 0, or -EINVAL/-errno after a
  * message naming the file and what is wrong with it. */
 int saved_read(const char *path, struct saved_file *out);
+/* The same from memory (path names it in the errors; the fuzz target). */
+int saved_parse(const char *path, const char *buf, size_t len, struct saved_file *out);
 void saved_free(struct saved_file *f);
 /* The section NAME ARG (arg NULL: any), or NULL. */
 const struct saved_section *saved_find(const struct saved_file *f, const char *name, const char *arg);

@@ -236,7 +236,6 @@ int saved_read(const char *path, struct saved_file *out)
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int r;
 
 	*out = (struct saved_file){ 0 };
 	if (!f)
@@ -253,6 +252,14 @@ int saved_read(const char *path, struct saved_file *out)
 	}
 	if (ferror(f))
 		return log_error_errno(-EIO, "cannot read the saved audit %s", path);
+	return saved_parse(path, buf, len, out);
+}
+
+int saved_parse(const char *path, const char *buf, size_t len, struct saved_file *out)
+{
+	int r;
+
+	*out = (struct saved_file){ 0 };
 	r = parse(path, buf, len, out);
 	if (r < 0)
 		saved_free(out);
