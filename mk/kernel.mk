@@ -97,6 +97,7 @@ TESTS += $(KERNEL_TESTS)
 # the test bed's own tests, short, after the long kernel tests
 TESTS += $(TESTBED_TESTS)
 EXTRA_DIST += $(KERNEL_TESTS) \
+	tests/lib/gen-nft-chains.py \
 	tests/lib/compare/wrap.sh \
 	tests/lib/compare/run.sh \
 	tests/lib/compare/diff.py \

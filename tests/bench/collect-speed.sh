@@ -178,22 +178,7 @@ target() {
 bench_nft() {
 	local ns chains=$(((NFT_RULES + 99) / 100)) out ours theirs terse full lazy lazy_ms t0 st
 	tb_ns_add ns speed-nft
-	python3 - "$NFT_RULES" 100 >"$W/rules.nft" <<'EOF'
-import sys
-rules, per = int(sys.argv[1]), int(sys.argv[2])
-chains = (rules + per - 1) // per
-out = ["table inet big {", "\tchain input {", "\t\ttype filter hook input priority 0; policy accept;"]
-out += [f"\t\tip daddr 10.{c >> 8 & 255}.{c & 255}.0/24 jump c{c}" for c in range(chains)]
-out.append("\t}")
-for c in range(chains):
-    out.append(f"\tchain c{c} {{")
-    for r in range(min(per, rules - c * per)):
-        out.append(f'\t\tip saddr 100.{64 + r % 64}.{c & 255}.{r % 256} tcp dport {1000 + r} '
-                   f'counter accept comment "c{c} r{r}"')
-    out.append("\t}")
-out.append("}")
-print("\n".join(out))
-EOF
+	python3 "$top_srcdir/tests/lib/gen-nft-chains.py" "$NFT_RULES" 100 >"$W/rules.nft"
 	say "nft: loading $NFT_RULES rules in $chains chains: $(seconds tb_exec "$ns" nft -f "$W/rules.nft") s"
 	out=$(tb_exec "$ns" "$NFT_DUMP" -s) || tb_die "nft-collect-dump failed"
 	case $out in *"rules=$((NFT_RULES + chains)) "*) ;; *) tb_die "nft: not every rule collected: $out" ;; esac

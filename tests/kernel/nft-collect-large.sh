@@ -41,22 +41,7 @@ seconds() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
-python3 - "$RULES" "$PER_CHAIN" >"$TMP/rules.nft" <<'EOF'
-import sys
-rules, per = int(sys.argv[1]), int(sys.argv[2])
-chains = (rules + per - 1) // per
-out = ["table inet big {", "\tchain input {", "\t\ttype filter hook input priority 0; policy accept;"]
-out += [f"\t\tip daddr 10.{c >> 8 & 255}.{c & 255}.0/24 jump c{c}" for c in range(chains)]
-out.append("\t}")
-for c in range(chains):
-    out.append(f"\tchain c{c} {{")
-    for r in range(min(per, rules - c * per)):
-        out.append(f'\t\tip saddr 100.{64 + r % 64}.{c & 255}.{r} tcp dport {1000 + r} '
-                   f'counter accept comment "c{c} r{r}"')
-    out.append("\t}")
-out.append("}")
-print("\n".join(out))
-EOF
+python3 "$top_srcdir/tests/lib/gen-nft-chains.py" "$RULES" "$PER_CHAIN" >"$TMP/rules.nft"
 echo "loading $RULES rules in $CHAINS chains: $(seconds tb_exec "$NS" nft -f "$TMP/rules.nft") s" >&2
 
 # --- 1. rules ----------------------------------------------------------
