@@ -193,7 +193,8 @@ int audit_load_policies(struct audit *a)
 		r = list_dir(audit_policy_local_dir(), &files, &n_files, false);
 	if (r < 0)
 		goto out;
-	qsort(files, n_files, sizeof(*files), by_name);
+	if (n_files) /* qsort() wants a non-NULL array even for none */
+		qsort(files, n_files, sizeof(*files), by_name);
 
 	all = xcalloc(n_files + a->opts->n_policies + 1, sizeof(*all));
 	keep = xcalloc(n_files + a->opts->n_policies + 1, sizeof(*keep));

@@ -439,7 +439,8 @@ static int txn_insert(struct txn_table *tt)
 {
 	unsigned k = 0;
 
-	qsort(tt->ins, tt->n_ins, sizeof(*tt->ins), ins_cmp);
+	if (tt->n_ins) /* every exception of this table may already be in place */
+		qsort(tt->ins, tt->n_ins, sizeof(*tt->ins), ins_cmp);
 	for (size_t i = 0; i < tt->n_ins; i++) {
 		struct txn_ins *in = &tt->ins[i];
 
