@@ -93,7 +93,8 @@ tb_exec "$NS" unshare -m --propagation private bash -c '
 	env -u CGNATCHECK_POLICY_DIR /proc/self/fd/9 --user nobody --dns 192.0.2.53 >&7 2>&8
 ' bash "$CGNATCHECK" "$WORK" "$(cd "$top_srcdir" && pwd)" || status=$?
 t_expect "--user nobody, the build tree's policies out of its reach: exit 3" 3 "$status"
-case "$(cat "$WORK/err")" in *"$(cd "$top_srcdir" && pwd)/policies"*"Permission denied"*)
+# (the directory as the build spelt it: under make distcheck a path with ..)
+case "$(cat "$WORK/err")" in *"Failed to read the policy directory /"*"/policies: Permission denied"*)
 	t_ok "... and the error names the policy directory and why" ;;
 	*) t_fail "build tree out of reach: $(cat "$WORK/err")" ;; esac
 
