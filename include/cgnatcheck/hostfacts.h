@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the host itself says it depends on (discovered targets), and what is
+ * on a packet's path besides netfilter (blind spots). collect/ fills both;
+ * the audit turns discovered services into targets and checks every
+ * target's path against the blind spots.
+ *
+ *   discover-leases.c    DHCP servers (and the DNS/NTP servers they gave)
+ *                        from systemd-networkd, dhclient, NetworkManager and
+ *                        dhcpcd leases
+ *   discover-config.c    chrony, systemd-timesyncd, cloud-init's instance
+ *                        data, apt's sources, /etc/hosts
+ *   discover-conntrack.c what the host talks to now (ctnetlink)
+ *   discover-listen.c    listening sockets (sock_diag)
+ *   blind-bpf.c          XDP, tc filters, cgroup BPF programs
+ *   blind-net.c          IPVS, nft flowtables, xfrm policies, bridge netfilter
+ *
+ * Files are read below $CGNATCHECK_HOST_ROOT when it is set (tests, and
+ * audits of a mounted image); a source whose files are absent finds nothing
+ * and says nothing. */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgnatcheck/addr.h"
+
+/* "/etc/chrony/chrony.conf" below $CGNATCHECK_HOST_ROOT, in buf. Returns
+ * buf, or NULL when it does not fit. */
+const char *host_path(char *buf, size_t size, const char *path);
+
+/* One service the host depends on, as a source found it. */
+struct discovered {
+	struct cg_addr addr;
+	unsigned protos;              /* CG_PROTO_UDP and/or CG_PROTO_TCP */
+	uint16_t port;                /* the service's port (inbound: the host's listener) */
+	uint16_t local_port;          /* the host's own port; 0: an ephemeral one (DHCP: 68) */
+	bool inbound;                 /* the peer opens the connection */
+	const char *role;             /* static: "dhcp", "dns", "ntp", "metadata", "mirror",
+				       * "hosts", "gateway", "peer", "health-check" */
+	char origin[96];              /* "dhcp-lease:eth0", "chrony.conf:12", "conntrack" */
+	char ifname[IFNAMSIZ];        /* the device the source names, or "" */
+};
+
+/* What the sources look for: only services inside these ranges (the
+ * overlays' ranges, 100.64.0.0/10 and fd7a:115c:a1e0::/48 for Tailscale)
+ * become targets; the rest is not this tool's business. */
+struct discover_scope {
+	const struct cg_prefix *ranges;
+	size_t n_ranges;
+	/* the overlays' devices: traffic on them is the overlay's own */
+	const char *const *overlay_ifnames;
+	size_t n_overlay_ifnames;
+};
+
+bool discover_in_scope(const struct discover_scope *s, const struct cg_addr *a);
+
+struct discovered_list {
+	struct discovered *v;
+	size_t n, cap;
+	/* what a source could not read or understand, in words (malloc'd):
+	 * the audit reports them as info findings */
+	char **notes;
+	size_t n_notes;
+};
+
+/* Appends d unless an entry with the same address, protocols, port and
+ * direction is there (the first origin stays). */
+void discovered_add(struct discovered_list *l, const struct discovered *d);
+void discovered_note(struct discovered_list *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void discovered_free(struct discovered_list *l);
+
+/* The sources. Each appends what it finds in scope and returns 0; a source
+ * that cannot run at all (no netlink socket) returns -errno after adding a
+ * note. None of them changes anything. */
+int discover_dhcp_leases(const struct discover_scope *s, struct discovered_list *l);
+int discover_config(const struct discover_scope *s, struct discovered_list *l);
+int discover_conntrack(const struct discover_scope *s, struct discovered_list *l);
+
+/* ---- blind spots ---------------------------------------------------------- */
+
+enum blind_kind {
+	BLIND_XDP,
+	BLIND_TC,
+	BLIND_CGROUP_BPF,
+	BLIND_IPVS,
+	BLIND_FLOWTABLE,
+	BLIND_XFRM,
+	BLIND_BRIDGE_NF,
+};
+
+enum { BLIND_INGRESS = 1 << 0, BLIND_EGRESS = 1 << 1 };
+
+/* One packet of a target's flow where it crosses the host's edge: the
+ * request leaving (egress on the device, locally generated) or the reply
+ * arriving (ingress, delivered locally); inbound targets the other way. */
+struct blind_packet {
+	struct cg_addr src, dst;
+	uint8_t l4proto;
+	uint16_t sport, dport;
+	int ifindex;                  /* the device it leaves or arrives on */
+	unsigned dir;                 /* BLIND_INGRESS or BLIND_EGRESS */
+	bool ct_new;                  /* the flow's first packet (else: established/reply) */
+};
+
+enum blind_effect { BLIND_PASS, BLIND_DROP, BLIND_UNKNOWN };
+
+struct blind_spot {
+	enum blind_kind kind;
+	int ifindex;                  /* the device it is attached to; 0: every device */
+	unsigned dirs;                /* BLIND_INGRESS and/or BLIND_EGRESS */
+	char what[224];               /* in words, with where it is attached:
+				       * "XDP program xdp_drop (id 42, driver mode) on eth0" */
+	/* Decides a packet that crosses it: PASS when it provably leaves the
+	 * packet alone, DROP when it provably drops it, UNKNOWN otherwise. NULL:
+	 * UNKNOWN for every packet of its device and direction. */
+	enum blind_effect (*decide)(const struct blind_spot *b, const struct blind_packet *p);
+	void *data;                   /* decide()'s, freed with free_data */
+	void (*free_data)(void *data);
+};
+
+struct blind_spots {
+	struct blind_spot *v;
+	size_t n, cap;
+	char **notes;                 /* what could not be read (malloc'd) */
+	size_t n_notes;
+};
+
+struct blind_spot *blind_add(struct blind_spots *b);
+void blind_note(struct blind_spots *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void blind_spots_free(struct blind_spots *b);
+/* The combined effect of every blind spot on p: DROP if one drops it,
+ * else UNKNOWN if one may touch it, else PASS; *which is the deciding one. */
+enum blind_effect blind_decide(const struct blind_spots *b, const struct blind_packet *p,
+			       const struct blind_spot **which);
+
+/* XDP programs, tc filters (clsact/ingress qdiscs), cgroup BPF programs. */
+int blind_collect_bpf(struct blind_spots *b);
+/* IPVS services, nft flowtables, xfrm policies, bridge netfilter. */
+int blind_collect_net(struct blind_spots *b);
