@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cgnatcheck/arena.h"
+#include "cgnatcheck/hostfacts.h"
 #include "cgnatcheck/options.h"
 #include "cgnatcheck/policy.h"
 #include "cgnatcheck/probe.h"
@@ -46,9 +47,11 @@ struct audit_target {
 	struct cg_addr addr;
 	uint8_t l4proto;              /* IPPROTO_UDP / IPPROTO_TCP */
 	uint16_t port;                /* the service's port (inbound: the host's listener) */
+	uint16_t local_port;          /* the host's own port (DHCP: 68); 0: an ephemeral one */
 	bool inbound;                 /* the provider opens the connection (health check) */
 	const char *role;             /* "dns", "metadata", "mirror", "ntp", "health-check", "service" */
-	const char *origin;           /* "cli", "resolv.conf", "systemd-resolved", "policy:NAME" */
+	const char *origin;           /* "cli", "resolv.conf", "systemd-resolved", "policy:NAME",
+				       * or a discovery source's ("dhcp-lease:eth0", "chrony.conf:12") */
 	const char *service;          /* the policy service's name, or NULL */
 	struct cg_prefix range;       /* inbound from a policy range: the whole range (len 0: none) */
 
@@ -71,6 +74,9 @@ struct audit_target {
 	const struct cg_chain *blocked_policy; /* blocked by a chain's policy */
 	enum sim_leg blocked_leg;
 	const char *uncertain_what;
+	/* blocked or uncertain because of something outside netfilter on the
+	 * path (XDP, tc, an xfrm policy, ...): what it is; NULL otherwise */
+	const struct blind_spot *blind;
 	struct probe_result *probe;   /* probed: malloc'd */
 };
 
@@ -116,6 +122,12 @@ struct audit {
 	size_t n_findings;
 	struct audit_change *changes;
 	size_t n_changes;
+
+	/* what the host says it depends on, and what is on the path besides
+	 * netfilter (not read for --replay: they would be this machine's) */
+	struct discovered_list discovered;
+	struct blind_spots blind;
+	bool blind_read;
 
 	/* what the targets share: origins' strings, simulation outcomes */
 	struct arena strings;

@@ -43,6 +43,7 @@ struct cg_options {
 	bool fix;
 	bool dry_run;
 	bool probe;              /* --probe: confirm verdicts with real traffic */
+	bool only_named;         /* --only-named: no resolvers, detected policy or discovery */
 	bool keep;               /* --keep: --fix, and again whenever the ruleset changes */
 	int verbosity;
 

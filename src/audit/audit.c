@@ -258,6 +258,8 @@ void audit_free(struct audit *a)
 		free(a->targets[i].probe);
 	}
 	free(a->targets);
+	discovered_free(&a->discovered);
+	blind_spots_free(&a->blind);
 	outcomes_free(a->outcomes);
 	arena_free(&a->strings);
 	for (size_t i = 0; i < a->n_findings; i++) {
@@ -368,6 +370,16 @@ int audit_collect_state(struct audit *a)
 		return log_error_errno(r, "cannot audit: indexing the firewall rules failed");
 	a->env = (struct cg_addr_env){ .addr_type = addr_type, .userdata = &a->routes };
 	a->local_port = local_port();
+	/* what else is on the path (not for a replayed audit: it would be
+	 * this machine's); each reader says what it could not read */
+	if (!a->opts->offline_host) {
+		(void)blind_collect_bpf(&a->blind);
+		(void)blind_collect_net(&a->blind);
+		a->blind_read = true;
+		for (size_t i = 0; i < a->blind.n_notes; i++)
+			audit_add_finding(a, FINDING_WARNING, "BLIND_SPOT_UNREADABLE", NULL, "%s",
+					  a->blind.notes[i]);
+	}
 	return 0;
 }
 
@@ -604,7 +616,7 @@ static int route_target(struct audit *a, struct route_kernel *k, struct route_de
 		p.sport = t->port;
 		p.dport = REMOTE_EPHEMERAL_PORT;
 	} else {
-		p.sport = a->local_port;
+		p.sport = t->local_port ? t->local_port : a->local_port;
 		p.dport = t->port;
 	}
 	r = route_lookup(&a->routes, &p, &sim);
@@ -658,6 +670,63 @@ static const char *unroutable_reason(const struct target_route *r)
 	}
 }
 
+/* What is on the flow's path besides netfilter (XDP, tc, cgroup BPF, IPVS,
+ * xfrm, ...): the request where it leaves or arrives, the reply the other
+ * way. A netfilter pass is only as good as they let it be: one that drops
+ * makes the target blocked, one that may touch it uncertain. */
+static void blind_spots_on_path(struct audit *a, struct audit_target *t)
+{
+	const struct sim_flow *f = &t->flow;
+	struct blind_packet req = {
+		.l4proto = f->l4proto, .ifindex = (int)f->dev.index, .ct_new = true,
+	};
+	struct blind_packet rep;
+	const struct blind_spot *which = NULL, *w;
+	enum blind_effect e, worst = BLIND_PASS;
+
+	if (!a->blind.n)
+		return;
+	if (t->inbound) {
+		req.src = f->remote;
+		req.dst = f->local;
+		req.sport = f->remote_port;
+		req.dport = f->local_port;
+		req.dir = BLIND_INGRESS;
+	} else {
+		req.src = f->local;
+		req.dst = f->remote;
+		req.sport = f->local_port;
+		req.dport = f->remote_port;
+		req.dir = BLIND_EGRESS;
+	}
+	rep = req;
+	rep.src = req.dst;
+	rep.dst = req.src;
+	rep.sport = req.dport;
+	rep.dport = req.sport;
+	rep.dir = req.dir == BLIND_INGRESS ? BLIND_EGRESS : BLIND_INGRESS;
+	rep.ct_new = false;
+	const struct blind_packet *legs[] = { &req, &rep };
+	for (size_t i = 0; i < ARRAY_SIZE(legs) && worst != BLIND_DROP; i++) {
+		e = blind_decide(&a->blind, legs[i], &w);
+		if (e == BLIND_DROP || (e == BLIND_UNKNOWN && worst == BLIND_PASS)) {
+			worst = e;
+			which = w;
+		}
+	}
+	/* netfilter's own drop stays the reason; its unknown stays the first
+	 * one named unless something else drops the packet for sure */
+	if (worst == BLIND_PASS || t->verdict == TARGET_BLOCKED ||
+	    (t->verdict == TARGET_UNCERTAIN && worst != BLIND_DROP))
+		return;
+	t->blind = which;
+	t->blocked_by = NULL;
+	t->blocked_policy = NULL;
+	t->blocked_leg = worst == BLIND_DROP && which && !(which->dirs & req.dir) ? SIM_LEG_REPLY : SIM_LEG_REQUEST;
+	t->verdict = worst == BLIND_DROP ? TARGET_BLOCKED : TARGET_UNCERTAIN;
+	t->uncertain_what = which ? which->what : "something outside netfilter";
+}
+
 static void simulate_target(struct audit *a, struct audit_target *t, const struct route_link *dev)
 {
 	struct sim_flow *f = &t->flow;
@@ -669,7 +738,7 @@ static void simulate_target(struct audit *a, struct audit_target *t, const struc
 	f->local = t->route.source;
 	f->remote = t->addr;
 	f->l4proto = t->l4proto;
-	f->local_port = t->inbound ? t->port : a->local_port;
+	f->local_port = t->inbound ? t->port : t->local_port ? t->local_port : a->local_port;
 	f->remote_port = t->inbound ? REMOTE_EPHEMERAL_PORT : t->port;
 	snprintf(f->dev.name, sizeof(f->dev.name), "%s", dev->name);
 	f->dev.index = (uint32_t)dev->ifindex;
@@ -685,6 +754,7 @@ static void simulate_target(struct audit *a, struct audit_target *t, const struc
 	switch (t->sim->verdict) {
 	case SIM_ACCEPT:
 		t->verdict = TARGET_REACHABLE;
+		blind_spots_on_path(a, t);
 		return;
 	case SIM_DROP:
 		t->verdict = TARGET_BLOCKED;
@@ -710,6 +780,8 @@ static void simulate_target(struct audit *a, struct audit_target *t, const struc
 		t->uncertain_what = h->unknown_what;
 		break;
 	}
+	if (t->verdict == TARGET_UNCERTAIN)
+		blind_spots_on_path(a, t);
 }
 
 static void audit_target(struct audit *a, struct overlay_services *services, struct audit_target *t)
@@ -785,6 +857,7 @@ static uint32_t block_hash(const struct audit_target *t)
 	uint64_t h = hash_fnv1a_u64(HASH_FNV1A_INIT, (uintptr_t)t->blocked_by);
 
 	h = hash_fnv1a_u64(h, (uintptr_t)t->blocked_policy);
+	h = hash_fnv1a_u64(h, (uintptr_t)t->blind);
 	return (uint32_t)hash_mix64(hash_fnv1a_u64(h, (uint64_t)t->blocked_leg));
 }
 
@@ -799,7 +872,7 @@ static bool block_eq(const void *ctx, size_t item)
 	const struct audit_target *u = &p->g->a->targets[p->g->first[item]];
 
 	return u->blocked_by == p->t->blocked_by && u->blocked_policy == p->t->blocked_policy &&
-	       u->blocked_leg == p->t->blocked_leg;
+	       u->blind == p->t->blind && u->blocked_leg == p->t->blocked_leg;
 }
 
 static void blocked_findings(struct audit *a)
@@ -839,7 +912,10 @@ static void blocked_findings(struct audit *a)
 			fprintf(m, "%s%s", j == g.first[k] ? "" : ", ", label);
 		}
 		fclose(m);
-		rule_where(t->blocked_by, t->blocked_policy, where, sizeof(where));
+		if (t->blind)
+			snprintf(where, sizeof(where), "%s (outside netfilter)", t->blind->what);
+		else
+			rule_where(t->blocked_by, t->blocked_policy, where, sizeof(where));
 		bool reply = t->blocked_leg == SIM_LEG_REPLY || t->blocked_leg == SIM_LEG_REPLY_DATA;
 		struct audit_finding *f = audit_add_finding(a, FINDING_CRITICAL, "TARGET_BLOCKED", t->blocked_by,
 							    "%s dropped by %s: %s", reply ? "reply" : "request",
@@ -878,6 +954,13 @@ static void target_findings(struct audit *a)
 			finding_add_target(f, i);
 			break;
 		case TARGET_UNCERTAIN:
+			if (t->blind) {
+				f = audit_add_finding(a, FINDING_WARNING, "VERDICT_UNCERTAIN", NULL,
+						      "%s: netfilter lets it pass, but its path crosses %s, which "
+						      "cgnatcheck cannot evaluate", label, t->blind->what);
+				finding_add_target(f, i);
+				break;
+			}
 			rule_where(t->blocked_by, t->blocked_policy, where, sizeof(where));
 			f = audit_add_finding(a, FINDING_WARNING, "VERDICT_UNCERTAIN", t->blocked_by,
 					      "%s: the verdict depends on %s in %s, which the simulator cannot "

@@ -52,6 +52,10 @@ int remedy_plan(const struct audit *a, const struct audit_target *t, struct reme
 		*why = "the target is not blocked";
 		return -EINVAL;
 	}
+	if (t->blind) {
+		*why = "what drops it is not a netfilter rule (see above); cgnatcheck changes netfilter only";
+		return -ENOTSUP;
+	}
 	if (!t->blocked_by) {
 		*why = "it is blocked by a chain's drop policy, which no exception placed before a rule can narrow";
 		return -ENOTSUP;
@@ -84,6 +88,13 @@ int remedy_plan(const struct audit *a, const struct audit_target *t, struct reme
 			ex->sport = t->port;
 		else
 			ex->dport = t->port;
+		/* a client with a fixed port of its own (DHCP's 68) */
+		if (t->local_port) {
+			if (arriving)
+				ex->dport = t->local_port;
+			else
+				ex->sport = t->local_port;
+		}
 		/* replies only where that is enough; a blocked request needs new too */
 		ex->ct_states = arriving ? CG_CT_ESTABLISHED | CG_CT_RELATED : CG_CT_NEW | CG_CT_ESTABLISHED;
 	}

@@ -3,6 +3,7 @@
  * the services of the provider policy in use. */
 #include "config.h"
 
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -338,25 +339,205 @@ static void policy_targets(struct target_list *l, const struct policy *p)
 	}
 }
 
+/* ---- what the host itself says it depends on ------------------------------ */
+
+/* Tailscale's IPv6 range: an overlay policy may not say it */
+static const char *const DEFAULT_SCOPES[] = { "100.64.0.0/10", "fd7a:115c:a1e0::/48" };
+
+/* The ranges the overlays claim (every overlay policy's, else the shared
+ * range itself) and the overlays' devices. */
+static void discovery_scope(const struct audit *a, struct discover_scope *s, struct cg_prefix **ranges,
+			    const char ***ifnames)
+{
+	size_t n = 0, cap = 0, ni = 0;
+
+	*ranges = NULL;
+	*ifnames = NULL;
+	for (size_t i = 0; i < a->n_policies; i++)
+		for (size_t j = 0; j < a->policies[i].n_overlays; j++) {
+			const struct policy_overlay *ov = &a->policies[i].overlays[j];
+			for (size_t k = 0; k < ov->n_ranges; k++) {
+				grow_array((void **)ranges, &cap, n + 1, sizeof(**ranges));
+				(*ranges)[n++] = ov->ranges[k];
+			}
+			if (ov->interface) {
+				*ifnames = xreallocarray(*ifnames, ni + 1, sizeof(**ifnames));
+				(*ifnames)[ni++] = ov->interface;
+			}
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(DEFAULT_SCOPES); i++) {
+		struct cg_prefix p;
+		if (prefix_parse(DEFAULT_SCOPES[i], &p) < 0)
+			continue;
+		grow_array((void **)ranges, &cap, n + 1, sizeof(**ranges));
+		(*ranges)[n++] = p;
+	}
+	*s = (struct discover_scope){ .ranges = *ranges, .n_ranges = n,
+				      .overlay_ifnames = *ifnames, .n_overlay_ifnames = ni };
+}
+
+static bool on_overlay_device(const struct discover_scope *s, const char *ifname)
+{
+	for (size_t i = 0; i < s->n_overlay_ifnames; i++)
+		if (ifname[0] && strcmp(s->overlay_ifnames[i], ifname) == 0)
+			return true;
+	return false;
+}
+
+static void add_discovered(struct target_list *l, const struct discover_scope *scope)
+{
+	struct audit *a = l->a;
+
+	for (size_t i = 0; i < a->discovered.n; i++) {
+		const struct discovered *d = &a->discovered.v[i];
+		/* the overlay's own peers are the overlay's business */
+		if (on_overlay_device(scope, d->ifname))
+			continue;
+		const char *origin = arena_strdup(&a->strings, d->origin);
+		static const struct { unsigned bit; uint8_t proto; } protocols[] = {
+			{ CG_PROTO_UDP, IPPROTO_UDP }, { CG_PROTO_TCP, IPPROTO_TCP },
+		};
+		for (size_t k = 0; k < ARRAY_SIZE(protocols); k++) {
+			if (!(d->protos & protocols[k].bit))
+				continue;
+			struct audit_target *t = add_target(l, &d->addr, protocols[k].proto, d->port, d->inbound,
+							    d->role, origin);
+			if (t)
+				t->local_port = d->local_port;
+		}
+	}
+	for (size_t i = 0; i < a->discovered.n_notes; i++)
+		audit_add_finding(a, FINDING_INFO, "DISCOVERY_NOTE", NULL, "%s", a->discovered.notes[i]);
+}
+
+/* Connected subnets and default gateways inside an overlay's range, on a
+ * device that is not the overlay's: the overlay's "not from my device"
+ * drop takes every packet from them. The gateway joins as a target (its
+ * own replies: DNS where it serves it, ICMP errors); the subnet's
+ * neighbours as an inbound one (SSH to this host). */
+static void prefix_mask_host_bits(struct cg_prefix *p)
+{
+	int len = addr_family_len(p->addr.family);
+
+	for (int i = 0; i < len; i++) {
+		int keep = (int)p->len - 8 * i;
+		if (keep >= 8)
+			continue;
+		p->addr.bytes[i] &= keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+	}
+}
+
+static void lan_in_range(struct target_list *l, const struct discover_scope *scope)
+{
+	struct audit *a = l->a;
+	char buf[CG_ADDRSTRLEN], netbuf[CG_ADDRSTRLEN + 8], origin[96];
+
+	for (size_t i = 0; i < a->routes.n_addrs; i++) {
+		const struct route_addr *ra = &a->routes.addrs[i];
+		const struct route_link *dev = route_state_link(&a->routes, ra->ifindex);
+		struct cg_prefix net = { .addr = ra->peer.family ? ra->peer : ra->local, .len = ra->prefixlen };
+
+		if (!dev || on_overlay_device(scope, dev->name) || ra->scope >= RT_SCOPE_LINK)
+			continue;
+		if (!discover_in_scope(scope, &ra->local) || ra->prefixlen >= addr_family_bits(ra->family) - 1)
+			continue;
+		prefix_mask_host_bits(&net);
+		/* the overlay's own address range on a device policies do not
+		 * name (a second overlay): its own business */
+		if (strncmp(dev->name, "tailscale", 9) == 0 || strncmp(dev->name, "wt", 2) == 0 ||
+		    strncmp(dev->kind, "wireguard", 9) == 0 || strcmp(dev->kind, "tun") == 0)
+			continue;
+		snprintf(netbuf, sizeof(netbuf), "%s/%u", addr_to_string(&net.addr, buf), net.len);
+		snprintf(origin, sizeof(origin), "connected:%s %s", dev->name, netbuf);
+		const char *o = arena_strdup(&a->strings, origin);
+		struct cg_addr rep = range_representative(&net);
+		if (addr_equal(&rep, &ra->local))
+			rep.bytes[addr_family_len(rep.family) - 1] ^= 3;
+		struct audit_target *t = add_target(l, &rep, IPPROTO_TCP, 22, true, "lan", o);
+		struct audit_finding *f;
+		if (t)
+			t->range = net;
+		/* info: a problem only where a firewall drops the range, and then
+		 * the target's verdict says so */
+		f = audit_add_finding(a, FINDING_INFO, "LAN_IN_OVERLAY_RANGE", NULL,
+				  "%s is numbered inside an overlay's range (%s on %s): an overlay firewall "
+				  "that drops that range unless it arrives on the overlay's device cuts this "
+				  "host off from its neighbours (their connections, e.g. SSH, and their "
+				  "replies) and from a gateway in it",
+				  netbuf, addr_to_string(&ra->local, buf), dev->name);
+		if (t)
+			finding_add_target(f, (size_t)(t - a->targets));
+	}
+	for (size_t i = 0; i < a->routes.n_routes; i++) {
+		const struct route_entry *re = &a->routes.routes[i];
+		if (re->dst_len != 0 || re->type != RTN_UNICAST || re->n_paths != 1 || !re->path.gateway.family)
+			continue;
+		const struct route_link *dev = route_state_link(&a->routes, re->path.ifindex);
+		if (!dev || on_overlay_device(scope, dev->name) || !discover_in_scope(scope, &re->path.gateway))
+			continue;
+		snprintf(origin, sizeof(origin), "default-gateway:%s", dev->name);
+		const char *o = arena_strdup(&a->strings, origin);
+		size_t first = a->n_targets;
+		static const uint8_t protos[] = { IPPROTO_UDP, IPPROTO_TCP };
+		for (size_t k = 0; k < ARRAY_SIZE(protos); k++)
+			add_target(l, &re->path.gateway, protos[k], 53, false, "gateway", o);
+		if (a->n_targets == first)
+			continue;
+		struct audit_finding *f =
+			audit_add_finding(a, FINDING_INFO, "GATEWAY_IN_OVERLAY_RANGE", NULL,
+					  "the default gateway %s (via %s, table %u) is inside an overlay's "
+					  "range: its own answers (DNS, and ICMP errors such as \"fragmentation "
+					  "needed\") come from an address the overlay's firewall drops unless it "
+					  "arrives on the overlay's device; checked as DNS to the gateway",
+					  addr_to_string(&re->path.gateway, buf), dev->name, re->table);
+		for (size_t k = first; k < a->n_targets; k++)
+			finding_add_target(f, k);
+	}
+}
+
+static void discovery_targets(struct target_list *l)
+{
+	struct audit *a = l->a;
+	struct discover_scope scope;
+	struct cg_prefix *ranges;
+	const char **ifnames;
+
+	discovery_scope(a, &scope, &ranges, &ifnames);
+	/* each source is optional and quiet when absent; one that fails says
+	 * so in a note and the others go on */
+	(void)discover_dhcp_leases(&scope, &a->discovered);
+	(void)discover_config(&scope, &a->discovered);
+	(void)discover_conntrack(&scope, &a->discovered);
+	add_discovered(l, &scope);
+	lan_in_range(l, &scope);
+	free(ranges);
+	free(ifnames);
+}
+
 int audit_collect_targets(struct audit *a)
 {
 	/* targets already there (none today) are indexed on the first add */
 	struct target_list l = { .a = a, .cap = a->n_targets };
+	bool named = a->opts->n_targets || a->opts->only_named;
 	int r;
 
 	if (a->opts->n_targets) {
 		r = cli_targets(&l);
 		if (r < 0)
 			goto out;
-	} else {
+	} else if (!a->opts->only_named) {
 		r = resolver_targets(&l);
 		if (r < 0)
 			goto out;
 	}
 	/* a policy's services: by default, or when a policy was asked for */
-	if (!a->opts->n_targets || a->opts->n_policies)
+	if (!named || a->opts->n_policies)
 		for (size_t i = 0; i < a->n_policies; i++)
 			policy_targets(&l, &a->policies[i]);
+	/* the host's own files and state: not for a replayed audit (they
+	 * would be this machine's) */
+	if (!a->opts->only_named && !a->opts->offline_host)
+		discovery_targets(&l);
 	if (!a->n_targets)
 		audit_add_finding(a, FINDING_INFO, "NO_TARGETS", NULL,
 				  "nothing to check: no resolvers found and no provider detected; "

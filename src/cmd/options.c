@@ -35,6 +35,7 @@ enum {
 	OPT_METRICS_FILE,
 	OPT_SAVE,
 	OPT_REPLAY,
+	OPT_ONLY_NAMED,
 };
 
 static const struct option long_options[] = {
@@ -68,6 +69,7 @@ static const struct option long_options[] = {
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "save", required_argument, NULL, OPT_SAVE },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "only-named", no_argument, NULL, OPT_ONLY_NAMED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -84,6 +86,10 @@ void options_print_help(FILE *out)
 	      "  -s, --service ADDR[:PORT][/udp|/tcp]\n"
 	      "                            another endpoint this host must reach (repeatable)\n"
 	      "  -p, --policy NAME|FILE    provider policy (repeatable). Default: the detected provider\n"
+	      "      --only-named          check only the targets given with --dns/--service (and\n"
+	      "                            --policy): nothing from resolv.conf, the detected\n"
+	      "                            provider or the host's own files (DHCP leases, NTP,\n"
+	      "                            cloud-init, apt, conntrack)\n"
 	      "  -f, --format text|json    output format, default text\n"
 	      "      --fix                 install precise exceptions for what is blocked, then re-audit\n"
 	      "      --dry-run             with --fix: print the exact change, touch nothing\n"
@@ -354,6 +360,9 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 		case OPT_OFFLINE:
 			o->route_offline = true;
 			break;
+		case OPT_ONLY_NAMED:
+			o->only_named = true;
+			break;
 		case OPT_PROBE:
 			o->probe = true;
 			break;
@@ -437,6 +446,8 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 		return log_error("unexpected argument '%s' (see --help)", argv[optind]);
 	if (o->keep && o->dry_run)
 		return log_error("--keep cannot be combined with --dry-run");
+	if (o->only_named && !o->n_targets && !o->n_policies && o->mode == CG_MODE_AUDIT)
+		return log_error("--only-named: nothing is named; give targets with --dns, --service or --policy");
 	if (o->dry_run && !o->fix)
 		return log_error("--dry-run only makes sense with --fix");
 	if (o->fix && o->mode == CG_MODE_UNDO)

@@ -367,8 +367,21 @@ static void print_target(struct printer *p, const struct audit *a, const struct 
 	if (disagrees)
 		print_text(p, "      simulated %s, but the live probe says otherwise (PROBE_DISAGREES below)\n", verdict);
 
+	if (t->blind)
+		print_string(p, PRINT_JSON, "blind_spot", NULL, t->blind->what);
+	else if (a->blind_read)
+		print_null(p, PRINT_JSON, "blind_spot", NULL);
 	switch (t->verdict) {
 	case TARGET_BLOCKED:
+		if (t->blind) {
+			/* outside netfilter: nothing of its rules to name */
+			print_text(p, "      netfilter lets it pass; the %s is dropped outside netfilter by\n"
+				   "        %s\n", sim_leg_to_string(t->blocked_leg), t->blind->what);
+			print_null(p, PRINT_JSON, "blocked_by", NULL);
+			print_string(p, PRINT_JSON, "blocked_leg", NULL, sim_leg_to_string(t->blocked_leg));
+			print_fix(p, a, t);
+			break;
+		}
 		print_text(p, "      request: %s, reply: %s; the %s is dropped by\n", sim_verdict_to_string(t->sim->request),
 			   sim_verdict_to_string(t->sim->reply), sim_leg_to_string(t->blocked_leg));
 		/* a rule or, when none decided, the chain's policy (audit.c) */
@@ -379,6 +392,13 @@ static void print_target(struct printer *p, const struct audit *a, const struct 
 		print_fix(p, a, t);
 		break;
 	case TARGET_UNCERTAIN:
+		if (t->blind) {
+			print_text(p, "      netfilter lets it pass, but its path also crosses what cgnatcheck "
+				   "cannot evaluate:\n        %s\n", t->blind->what);
+			print_null(p, PRINT_JSON, "blocked_by", NULL);
+			print_string(p, PRINT_JSON, "uncertain_match", NULL, t->uncertain_what);
+			break;
+		}
 		print_text(p, "      cannot be decided: %s in\n", t->uncertain_what ? t->uncertain_what : "a match");
 		print_rule(p, PRINT_ANY, "blocked_by", "        ", t->blocked_by);
 		print_string(p, PRINT_JSON, "uncertain_match", NULL, t->uncertain_what);
