@@ -89,7 +89,7 @@ t_expect "no socket units shipped" "" "$(ls "$S"/systemd | grep -E '\.socket' ||
 for u in cgnatcheck-firstboot.service cgnatcheck-keep.service cgnatcheck-audit.service; do
 	grep -q '^After=.*tailscaled\.service' "$U/$u" && t_ok "$u is ordered after tailscaled.service" ||
 		t_fail "$u is not ordered after tailscaled.service"
-	if grep -q '^Before=' "$U/$u" && grep '^Before=' "$U/$u" | grep -qv '^Before=shutdown.target$'; then
+	if grep -q '^Before=' "$U/$u" && [ -n "$(grep '^Before=' "$U/$u" | grep -v '^Before=shutdown.target$')" ]; then
 		t_fail "$u orders something after itself: $(grep '^Before=' "$U/$u")"
 	else
 		t_ok "$u orders nothing after itself (but shutdown.target)"
