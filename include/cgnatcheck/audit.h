@@ -127,7 +127,6 @@ struct audit {
 	 * netfilter (not read for --replay: they would be this machine's) */
 	struct discovered_list discovered;
 	struct blind_spots blind;
-	bool blind_read;
 
 	/* what the targets share: origins' strings, simulation outcomes */
 	struct arena strings;

@@ -375,7 +375,6 @@ int audit_collect_state(struct audit *a)
 	if (!a->opts->offline_host) {
 		(void)blind_collect_bpf(&a->blind);
 		(void)blind_collect_net(&a->blind);
-		a->blind_read = true;
 		for (size_t i = 0; i < a->blind.n_notes; i++)
 			audit_add_finding(a, FINDING_WARNING, "BLIND_SPOT_UNREADABLE", NULL, "%s",
 					  a->blind.notes[i]);

@@ -166,7 +166,14 @@ void audit_state_from_audit(struct audit_state *s, const struct audit *a, int ex
 		size_t text_len = 0;
 
 		s->n_bad += t->verdict != TARGET_REACHABLE;
-		if ((t->verdict == TARGET_BLOCKED || t->verdict == TARGET_UNCERTAIN) && t->blocked_by) {
+		/* what conntrack saw comes and goes with the host's traffic: a
+		 * peer that is fine is no change worth a mail */
+		if (t->verdict == TARGET_REACHABLE && strcmp(t->origin, "conntrack") == 0)
+			continue;
+		if (t->blind) {
+			if (asprintf(&rule, "%s (outside netfilter)", t->blind->what) < 0)
+				abort();
+		} else if ((t->verdict == TARGET_BLOCKED || t->verdict == TARGET_UNCERTAIN) && t->blocked_by) {
 			by = t->blocked_by;
 			rule = rule_line(by, &text_len);
 		} else if (t->verdict == TARGET_BLOCKED && t->blocked_policy &&

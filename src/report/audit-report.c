@@ -367,10 +367,10 @@ static void print_target(struct printer *p, const struct audit *a, const struct 
 	if (disagrees)
 		print_text(p, "      simulated %s, but the live probe says otherwise (PROBE_DISAGREES below)\n", verdict);
 
+	/* only where one decided: a replayed audit reads none, and its report
+	 * is the live one's */
 	if (t->blind)
 		print_string(p, PRINT_JSON, "blind_spot", NULL, t->blind->what);
-	else if (a->blind_read)
-		print_null(p, PRINT_JSON, "blind_spot", NULL);
 	switch (t->verdict) {
 	case TARGET_BLOCKED:
 		if (t->blind) {
