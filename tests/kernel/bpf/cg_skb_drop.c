@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cgroup/skb (ingress): drops IPv4 packets from 100.64.0.0/10 delivered to
+ * the cgroup's sockets, passes everything else. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+SEC("cgroup_skb/ingress")
+int cg_drop_cgnat(struct __sk_buff *skb)
+{
+	struct iphdr ip;
+
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return 1;
+	if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) < 0)
+		return 1;
+	if ((ip.saddr & bpf_htonl(0xffc00000)) == bpf_htonl(0x64400000))
+		return 0;
+	return 1;
+}
+
+char _license[] SEC("license") = "GPL";
