@@ -43,7 +43,9 @@ KERNEL_TEST_PROGS = \
 	tests/kernel/fix-race-run \
 	tests/kernel/probe-run \
 	tests/kernel/route-diff \
-	tests/kernel/route-perf
+	tests/kernel/route-perf \
+	tests/kernel/blind-bpf-dump \
+	tests/kernel/blind-bpf-attach
 check_PROGRAMS += $(KERNEL_TEST_PROGS)
 tests_kernel_legacy_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_nft_collect_dump_SOURCES = tests/kernel/nft-collect-dump.c tests/lib/nft-dump-util.c \
@@ -62,6 +64,7 @@ tests_kernel_fix_race_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_probe_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_diff_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_perf_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_blind_bpf_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
 
 # Longest first (measured on the 2-core machine), so that `make -j2 check`
 # keeps both cores busy to the end instead of starting a long one last.
@@ -74,6 +77,7 @@ KERNEL_TESTS = \
 	tests/kernel/firewalls.sh \
 	tests/kernel/keep.sh \
 	tests/kernel/audit-scenarios.sh \
+	tests/kernel/blind-bpf.sh \
 	tests/kernel/nf-tailscale.sh \
 	tests/kernel/metrics.sh \
 	tests/kernel/offline.sh \
@@ -110,4 +114,8 @@ EXTRA_DIST += $(KERNEL_TESTS) \
 	tests/kernel/nft-gen.py \
 	tests/kernel/nft-lazy-gen.py \
 	tests/kernel/nft-text-compare.py \
-	tests/kernel/nft-text-rules.nft
+	tests/kernel/nft-text-rules.nft \
+	tests/kernel/bpf/bpf-mini.h \
+	tests/kernel/bpf/xdp_drop.c \
+	tests/kernel/bpf/tc_pass.c \
+	tests/kernel/bpf/cg_skb_drop.c

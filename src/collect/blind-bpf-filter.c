@@ -761,41 +761,38 @@ static int tcf_cmp(const void *a, const void *b)
 	return x->handle < y->handle ? -1 : x->handle > y->handle;
 }
 
-/* A u32 classifier (one priority) is modelled when it is one hash table
- * with one bucket; otherwise its nodes give way to one opaque entry. */
-static void u32_flatten(struct tc_block *tb)
+/* A u32 classifier (one priority) runs the nodes of its root hash table;
+ * nodes of other tables run only through a link (unknown itself). The dump
+ * does not say which table is the root (the hook's two blocks, and a
+ * qdisc's classes, share their tables: each one's dump shows the other's
+ * of the same priority too), so the caller asks the kernel: when it cannot
+ * tell, the classifier is one opaque entry. */
+static void u32_flatten(struct tc_block *tb, tc_u32_root_fn root_fn, void *ctx)
 {
 	size_t w = 0;
 
 	for (size_t i = 0; i < tb->n;) {
 		size_t j = i;
-		unsigned tables = 0;
-		bool simple = true;
-		uint32_t ht = 0;
+		uint32_t root;
+		bool simple = false;
 
 		if (tb->v[i].type != TCF_U32 && tb->v[i].type != TCF_U32_HT) {
 			tb->v[w++] = tb->v[i++];
 			continue;
 		}
 		while (j < tb->n && tb->v[j].prio == tb->v[i].prio &&
-		       (tb->v[j].type == TCF_U32 || tb->v[j].type == TCF_U32_HT)) {
-			if (tb->v[j].type == TCF_U32_HT) {
-				tables++;
-				ht = tb->v[j].handle & 0xfff00000;
-				simple = simple && tb->v[j].divisor <= 1;
-			}
+		       (tb->v[j].type == TCF_U32 || tb->v[j].type == TCF_U32_HT))
 			j++;
-		}
-		for (size_t k = i; k < j && simple; k++)
-			if (tb->v[k].type == TCF_U32 && (tb->v[k].handle & 0xfff00000) != ht)
-				simple = false;
-		if (tables != 1)
-			simple = false;
+		root = root_fn ? root_fn(ctx, tb->v[i].prio, tb->v[i].protocol) & 0xfff00000 : 0;
+		for (size_t k = i; k < j && root; k++)
+			if (tb->v[k].type == TCF_U32_HT && (tb->v[k].handle & 0xfff00000) == root)
+				simple = tb->v[k].divisor <= 1;
 		if (simple) {
 			for (size_t k = i; k < j; k++) {
-				if (tb->v[k].type == TCF_U32_HT)
-					continue;
-				tb->v[w++] = tb->v[k];
+				if (tb->v[k].type == TCF_U32 && (tb->v[k].handle & 0xfff00000) == root)
+					tb->v[w++] = tb->v[k];
+				else
+					free(tb->v[k].keys);
 			}
 		} else {
 			struct tcf o = tb->v[i];
@@ -805,7 +802,8 @@ static void u32_flatten(struct tc_block *tb)
 			o.n_keys = 0;
 			o.type = TCF_OPAQUE;
 			o.result = TCF_RES_UNKNOWN;
-			snprintf(o.desc, sizeof(o.desc), "u32 (pref %u) with hash tables or links", o.prio);
+			snprintf(o.desc, sizeof(o.desc), "u32 (pref %u) whose root hash table %s", o.prio,
+				 root ? "hashes" : "could not be read");
 			tb->v[w++] = o;
 		}
 		i = j;
@@ -813,7 +811,7 @@ static void u32_flatten(struct tc_block *tb)
 	tb->n = w;
 }
 
-size_t tc_block_finish(struct tc_block *tb, struct blind_spots *b)
+size_t tc_block_finish(struct tc_block *tb, struct blind_spots *b, tc_u32_root_fn root_fn, void *ctx)
 {
 	size_t w = 0, added = 0;
 
@@ -828,7 +826,7 @@ size_t tc_block_finish(struct tc_block *tb, struct blind_spots *b)
 	tb->n = w;
 	if (tb->n)
 		qsort(tb->v, tb->n, sizeof(*tb->v), tcf_cmp);
-	u32_flatten(tb);
+	u32_flatten(tb, root_fn, ctx);
 	for (size_t i = 0; i < tb->n; i++) {
 		const struct tcf *f = &tb->v[i];
 		/* a filter that can only pass or hand on needs no spot: it

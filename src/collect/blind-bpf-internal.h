@@ -63,10 +63,14 @@ struct tc_block *tc_block_new(int ifindex, const char *dev, unsigned dir, bool s
 /* One RTM_NEWTFILTER message of the block's dump. Returns 0, or -EBADMSG
  * (logged) when it is malformed. */
 int tc_block_add(struct tc_block *tb, const struct nlmsghdr *nlh, const struct bpf_devs *devs);
+/* The handle of the root hash table of the block's u32 classifier of
+ * priority prio (the kernel's answer to a get of handle fff:), 0 when
+ * unknown. */
+typedef uint32_t (*tc_u32_root_fn)(void *ctx, uint32_t prio, uint16_t protocol);
 /* Orders the block, adds a blind spot for every filter that may drop or
  * that the model cannot read, and drops the caller's reference. Returns the
  * number of blind spots added. */
-size_t tc_block_finish(struct tc_block *tb, struct blind_spots *b);
+size_t tc_block_finish(struct tc_block *tb, struct blind_spots *b, tc_u32_root_fn root_fn, void *ctx);
 void tc_block_unref(struct tc_block *tb);
 /* Forgets the filters read so far (a dump that is asked again). */
 void tc_block_reset(struct tc_block *tb);

@@ -9,6 +9,7 @@
  * with the filters. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -110,6 +111,43 @@ static void filter_reset(void *data)
 	tc_block_reset(((struct filter_dump *)data)->tb);
 }
 
+struct u32_root {
+	struct nl_sock *s;
+	int ifindex;
+	uint32_t parent;
+	uint32_t handle; /* the answer */
+};
+
+static int u32_root_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct u32_root *q = data;
+
+	if (nlh->nlmsg_type == RTM_NEWTFILTER && mnl_nlmsg_get_payload_len(nlh) >= sizeof(struct tcmsg))
+		q->handle = ((const struct tcmsg *)mnl_nlmsg_get_payload(nlh))->tcm_handle;
+	return 0;
+}
+
+/* A get of u32 handle fff: (TC_U32_ROOT) answers with the classifier's
+ * root hash table: one request per u32 priority. */
+static uint32_t u32_root(void *ctx, uint32_t prio, uint16_t protocol)
+{
+	struct u32_root *q = ctx;
+	struct nlmsghdr *nlh = nl_msg_start(q->s, RTM_GETTFILTER, 0);
+	struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = q->ifindex;
+	tcm->tcm_parent = q->parent;
+	tcm->tcm_handle = 0xfff00000;
+	tcm->tcm_info = TC_H_MAKE(prio << 16, htons(protocol));
+	mnl_attr_put_strz(nlh, TCA_KIND, "u32");
+	mnl_attr_put_u32(nlh, TCA_CHAIN, 0);
+	q->handle = 0;
+	if (nl_call(q->s, nlh, u32_root_cb, q) < 0)
+		return 0;
+	return q->handle;
+}
+
 /* The filters of (ifindex, parent) into a new block, and its blind spots. */
 static void dump_block(struct nl_sock *s, const struct bpf_devs *devs, struct blind_spots *b, int ifindex,
 		       uint32_t parent, unsigned dir, bool sure, const char *where)
@@ -132,7 +170,8 @@ static void dump_block(struct nl_sock *s, const struct bpf_devs *devs, struct bl
 		tc_block_unref(d.tb);
 		return;
 	}
-	(void)tc_block_finish(d.tb, b);
+	struct u32_root q = { .s = s, .ifindex = ifindex, .parent = parent };
+	(void)tc_block_finish(d.tb, b, u32_root, &q);
 }
 
 /* The classes of a device (htb, hfsc, atm) and each one's filters. */

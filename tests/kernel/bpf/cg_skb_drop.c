@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cgroup/skb (ingress): drops IPv4 packets from 100.64.0.0/10 delivered to
- * the cgroup's sockets, passes everything else. */
-#include <linux/bpf.h>
+/* cgroup/skb (ingress): drops IPv4 packets from 100.64.0.0/10 on their way
+ * to the cgroup's sockets, passes everything else. */
 #include <linux/if_ether.h>
 #include <linux/ip.h>
-#include <bpf/bpf_endian.h>
-#include <bpf/bpf_helpers.h>
+
+#include "bpf-mini.h"
 
 SEC("cgroup_skb/ingress")
 int cg_drop_cgnat(struct __sk_buff *skb)

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* XDP: drops IPv4 packets from 100.64.0.0/10, passes everything else
  * (tests/kernel/blind-bpf.sh attaches it to the test host's veth). */
-#include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
-#include <bpf/bpf_endian.h>
-#include <bpf/bpf_helpers.h>
+
+#include "bpf-mini.h"
 
 SEC("xdp")
 int xdp_drop_cgnat(struct xdp_md *ctx)

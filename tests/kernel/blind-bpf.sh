@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Blind spots made of BPF and tc, judged against the kernel: a provider
+# namespace with a DNS-like responder at 100.100.2.136 (udp and tcp 53), the
+# host behind a veth, and not one netfilter rule. Each case puts something
+# on the path, audits --dns 100.100.2.136 and sends the query for real:
+#  1. an XDP program (clang -target bpf, tests/kernel/bpf/xdp_drop.c) that
+#     drops IPv4 from 100.64.0.0/10 on the host's eth0: uncertain, naming the
+#     program (its id; its name where CAP_SYS_ADMIN reads it) and the device;
+#     the kernel drops the reply;
+#  2. a tc ingress bpf program (direct-action) that passes everything:
+#     uncertain all the same (a program is not read), named;
+#  3. u32 filters, modelled: src 100.64.0.0/10 with a drop (gact, or a
+#     mirror whose control action is drop where this kernel has no act_gact)
+#     blocked, and the kernel drops; another prefix reachable, and the kernel
+#     answers; the same on egress (dst 100.100.2.136);
+#  4. a cgroup/skb program on a cgroup of the test's own with a host process
+#     in it: uncertain naming the cgroup; the kernel drops the reply for a
+#     process in that cgroup and not for one outside; a namespace with no
+#     process in that cgroup does not see it; without privilege a note says
+#     what was not read; with no cgroup2 mount in sight (ip netns exec) too.
+# The audit runs through nsenter --net (ip netns exec hides the cgroup2
+# mount); its host root is a directory of the test's own whose
+# proc/self/mountinfo is the live one.
+set -euo pipefail
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
+tb_test_init clang tc nsenter setpriv python3 "$top_builddir/tests/kernel/blind-bpf-dump" \
+	"$top_builddir/tests/kernel/blind-bpf-attach"
+DUMP=$top_builddir/tests/kernel/blind-bpf-dump
+ATTACH=$top_builddir/tests/kernel/blind-bpf-attach
+PROBE=$(tb_prog cg-probe) || exit 99
+
+# ---- the cgroup of the test's own, removed last (after its processes) ------
+CG=
+bb_cleanup() {
+	local i
+	tb_cleanup
+	[ -n "$CG" ] && [ -d "$CG" ] || return 0
+	# its processes are gone with tb_cleanup; the kernel frees the cgroup a
+	# moment later (programs attached to it go with it)
+	for ((i = 0; i < 100; i++)); do
+		rmdir "$CG" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "blind-bpf.sh: could not remove $CG" >&2
+}
+trap bb_cleanup EXIT
+
+# ---- the BPF programs ------------------------------------------------------
+tb_tmpdir OBJ
+multiarch=$(gcc -print-multiarch 2>/dev/null || true)
+for p in xdp_drop tc_pass cg_skb_drop; do
+	t_must clang -O2 -Wall -target bpf ${multiarch:+-I/usr/include/$multiarch} \
+		-c "$top_srcdir/tests/kernel/bpf/$p.c" -o "$OBJ/$p.o"
+done
+
+# ---- the test bed --------------------------------------------------------------
+tb_topology bbhost bbprov
+tb_echo "$TB_PROV" 53/udp 53/tcp || tb_die "the provider's responder did not start"
+tb_audit_env WORK
+NETNS_DIR=/run/netns
+[ -e "$NETNS_DIR/$TB_HOST" ] || NETNS_DIR=/var/run/netns
+[ -e "$NETNS_DIR/$TB_HOST" ] || tb_die "cannot find the namespace file of $TB_HOST"
+# the host root: nothing but the live mount table (where nobody reads it too)
+tb_tmpdir_shared ROOT
+mkdir -p "$ROOT/proc/self"
+ln -s /proc/self/mountinfo "$ROOT/proc/self/mountinfo"
+chmod -R a+rX "$ROOT"
+export CGNATCHECK_HOST_ROOT=$ROOT
+SVC=100.100.2.136
+
+# bb_audit DESC WANT-EXIT [ARGS]: the audit of --dns 100.100.2.136 in the host
+# namespace (mounts as the machine's), the report in $TB_AUDIT_DIR/out.json
+bb_audit() {
+	local desc=$1 want=$2 status=0
+	shift 2
+	nsenter --net="$NETNS_DIR/$TB_HOST" "$CGNATCHECK" --format json --only-named --dns "$SVC" "$@" \
+		>"$TB_AUDIT_DIR/out.json" 2>"$TB_AUDIT_DIR/err" || status=$?
+	t_expect "$desc: exit status" "$want" "$status"
+	[ "$status" -ne 3 ] || cat "$TB_AUDIT_DIR/err" >&2
+}
+verdicts() { tb_json '" ".join("%s/%s %s" % (t["proto"], t["port"], t["verdict"]) for t in r["targets"])'; }
+spots() { tb_json '"|".join(sorted(set(t.get("blind_spot") or "-" for t in r["targets"])))'; }
+unreadable() { tb_json '"|".join(f["message"] for f in r["findings"] if f["code"] == "BLIND_SPOT_UNREADABLE")'; }
+# the kernel: what a DNS query over udp and one over tcp get
+kernel() { echo "$(tb_probe "$SVC" 53 udp || true) $(tb_probe "$SVC" 53 tcp || true)"; }
+# the same from a process of cgroup $1
+kernel_in_cgroup() {
+	local proto
+	for proto in udp tcp; do
+		tb_ct_flush "$TB_HOST"
+		nsenter --net="$NETNS_DIR/$TB_HOST" sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" "$3" 53 "$4"' sh "$1" \
+			"$PROBE" "$SVC" "$proto" || true
+	done | paste -sd' '
+}
+# what the collector (as root, with every capability) finds in the host
+dump() { nsenter --net="$NETNS_DIR/$TB_HOST" "$DUMP" "$@" 2>/dev/null; }
+
+# ---- nothing on the path ------------------------------------------------------
+bb_audit "nothing" 0
+t_expect "nothing: reachable" "udp/53 reachable tcp/53 reachable" "$(verdicts)"
+t_expect "nothing: no blind spot" "-" "$(spots)"
+t_expect "nothing: no blind spot unreadable" "" "$(unreadable)"
+t_expect "nothing: the kernel answers" "reply reply" "$(kernel)"
+
+# ---- 1. XDP: drops IPv4 from 100.64.0.0/10 ----------------------------------------
+t_must ip -n "$TB_HOST" link set dev eth0 xdp obj "$OBJ/xdp_drop.o" sec xdp
+xdp_id=$(ip -n "$TB_HOST" -d link show dev eth0 | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p')
+[ -n "$xdp_id" ] || tb_die "no XDP program on eth0"
+bb_audit "xdp" 1
+t_expect "xdp: uncertain" "udp/53 uncertain tcp/53 uncertain" "$(verdicts)"
+t_expect "xdp: the program (by its id: the audit keeps no CAP_SYS_ADMIN) and the device named" \
+	"XDP program id $xdp_id (driver mode) on eth0 (its name needs CAP_SYS_ADMIN)" "$(spots)"
+text=$(nsenter --net="$NETNS_DIR/$TB_HOST" "$CGNATCHECK" --only-named --dns "$SVC" 2>/dev/null || true)
+t_expect "xdp: the text report names it under each target" 2 \
+	"$(grep -c "^ *XDP program id $xdp_id (driver mode) on eth0 (its name needs CAP_SYS_ADMIN)$" <<<"$text" || true)"
+t_expect "xdp: with CAP_SYS_ADMIN, its name" \
+	"spot xdp eth0 in XDP program xdp_drop_cgnat (id $xdp_id, driver mode) on eth0" "$(dump | grep '^spot xdp')"
+t_expect "xdp: the kernel drops the reply" "timeout timeout" "$(kernel)"
+t_must ip -n "$TB_HOST" link set dev eth0 xdp off
+t_must ip -n "$TB_HOST" link set dev eth0 xdpgeneric obj "$OBJ/xdp_drop.o" sec xdp
+xdp_id=$(ip -n "$TB_HOST" -d link show dev eth0 | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p')
+t_expect "xdp generic mode: named" \
+	"spot xdp eth0 in XDP program xdp_drop_cgnat (id $xdp_id, generic mode) on eth0" "$(dump | grep '^spot xdp')"
+t_expect "xdp generic mode: the kernel drops the reply" "timeout timeout" "$(kernel)"
+t_must ip -n "$TB_HOST" link set dev eth0 xdpgeneric off
+t_expect "xdp gone: the kernel answers" "reply reply" "$(kernel)"
+
+# ---- 2. tc ingress bpf, direct-action, passes everything -------------------------
+t_must tc -n "$TB_HOST" qdisc add dev eth0 clsact
+t_must tc -n "$TB_HOST" filter add dev eth0 ingress bpf da obj "$OBJ/tc_pass.o" sec classifier
+bpf_id=$(tc -n "$TB_HOST" filter show dev eth0 ingress | sed -n 's/.* id \([0-9]*\) .*/\1/p' | head -n1)
+bb_audit "tc bpf" 1
+t_expect "tc bpf: uncertain (a program is not read)" "udp/53 uncertain tcp/53 uncertain" "$(verdicts)"
+t_expect "tc bpf: named, with where it is" \
+	"tc ingress filter bpf tc_pass.o:[classifier] direct-action (pref 49152, id $bpf_id) on eth0" "$(spots)"
+t_expect "tc bpf: the kernel answers" "reply reply" "$(kernel)"
+t_must tc -n "$TB_HOST" filter del dev eth0 ingress
+
+# ---- 3. u32, modelled --------------------------------------------------------
+# gact's drop where the kernel has act_gact; else a mirror (to a tun device
+# nobody reads) whose control action is drop: both end in TC_ACT_SHOT
+drop=(action drop) drop_words="action gact drop"
+if ! tc -n "$TB_HOST" filter add dev eth0 ingress protocol ip pref 10 u32 match ip src 100.64.0.0/10 \
+	action drop 2>/dev/null; then
+	echo "note: this kernel has no act_gact: the drops are mirred's control action" >&2
+	t_must ip -n "$TB_HOST" tuntap add dev sink0 mode tun
+	t_must ip -n "$TB_HOST" link set sink0 up
+	drop=(action mirred egress mirror dev sink0 drop) drop_words="action mirred egress mirror to sink0 drop"
+	t_must tc -n "$TB_HOST" filter add dev eth0 ingress protocol ip pref 10 u32 match ip src 100.64.0.0/10 "${drop[@]}"
+fi
+bb_audit "u32 drop src 100.64.0.0/10" 2
+t_expect "u32 drop: blocked" "udp/53 blocked tcp/53 blocked" "$(verdicts)"
+t_expect "u32 drop: the filter named" \
+	"tc ingress filter u32 (pref 10, handle 800::800) ip src 100.64.0.0/10 $drop_words on eth0" "$(spots)"
+t_expect "u32 drop: the reply is what is dropped" "reply reply" \
+	"$(tb_json '" ".join(t["blocked_leg"] for t in r["targets"])')"
+t_expect "u32 drop: the kernel drops the reply" "timeout timeout" "$(kernel)"
+t_must tc -n "$TB_HOST" filter del dev eth0 ingress pref 10
+t_must tc -n "$TB_HOST" filter add dev eth0 ingress protocol ip pref 10 u32 match ip src 192.0.2.0/24 "${drop[@]}"
+bb_audit "u32 drop src 192.0.2.0/24" 0
+t_expect "u32 other prefix: reachable" "udp/53 reachable tcp/53 reachable" "$(verdicts)"
+t_expect "u32 other prefix: no blind spot decides" "-" "$(spots)"
+t_expect "u32 other prefix: the kernel answers" "reply reply" "$(kernel)"
+t_must tc -n "$TB_HOST" filter del dev eth0 ingress pref 10
+# egress, at the same priority as an ingress filter (u32 shares its hash
+# tables between the two, 800: and 801: here, and each dump shows both:
+# each filter is judged by its own)
+t_must tc -n "$TB_HOST" filter add dev eth0 egress protocol ip pref 10 u32 match ip dst "$SVC/32" match ip dport 53 0xffff \
+	"${drop[@]}"
+t_must tc -n "$TB_HOST" filter add dev eth0 ingress protocol ip pref 10 u32 match ip src 192.0.2.0/24 "${drop[@]}"
+bb_audit "u32 egress drop dst $SVC dport 53" 2
+t_expect "u32 egress: blocked" "udp/53 blocked tcp/53 blocked" "$(verdicts)"
+t_expect "u32 egress: the filter named" \
+	"tc egress filter u32 (pref 10, handle 800::800) ip dst $SVC/32 ip dport 53 $drop_words on eth0" "$(spots)"
+t_expect "u32 egress: the request is what is dropped" "request request" \
+	"$(tb_json '" ".join(t["blocked_leg"] for t in r["targets"])')"
+t_expect "u32 egress: the kernel drops the request" "timeout timeout" "$(kernel)"
+# port 54 has no listener: the provider's refusal shows the request got there
+t_expect "u32 egress: another port passes, as the kernel shows" "packet 1 pass refused" \
+	"$(dump --packet out eth0 "$TB_HOST_IP" "$SVC" udp 40000 54 new | grep '^packet') $(tb_probe "$SVC" 54 udp 2>/dev/null || true)"
+t_must tc -n "$TB_HOST" qdisc del dev eth0 clsact
+
+# ---- 4. a cgroup/skb program on a cgroup of the test's own -------------------
+cg_root=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' \
+	/proc/self/mountinfo)
+[ -n "$cg_root" ] || t_skip "no cgroup2 file system is mounted"
+CG=$cg_root/cgt-blindbpf-$$
+t_must mkdir "$CG"
+cg_id=$(t_must "$ATTACH" "$OBJ/cg_skb_drop.o" cgroup_skb/ingress "$CG")
+# a process of the host namespace lives in it
+tb_bg "$TB_HOST" sleep 600
+echo "${TB_PIDS[-1]}" >"$CG/cgroup.procs"
+bb_audit "cgroup" 1
+t_expect "cgroup: uncertain (which process asks is not known)" "udp/53 uncertain tcp/53 uncertain" "$(verdicts)"
+t_expect "cgroup: the program and the cgroup named" \
+	"cgroup BPF program id $cg_id (cgroup_skb ingress) on cgroup /cgt-blindbpf-$$ (its name needs CAP_SYS_ADMIN)" \
+	"$(spots)"
+t_expect "cgroup: with CAP_SYS_ADMIN, its name" \
+	"spot cgroup * in cgroup BPF program cg_drop_cgnat (id $cg_id, cgroup_skb ingress) on cgroup /cgt-blindbpf-$$" \
+	"$(dump | grep "^spot cgroup .*cgt-blindbpf-$$")"
+t_expect "cgroup: the kernel drops the reply to a process in the cgroup" "timeout timeout" "$(kernel_in_cgroup "$CG")"
+t_expect "cgroup: and answers one outside it" "reply reply" "$(kernel)"
+t_expect "cgroup: a namespace with no process in the cgroup does not see it" "" \
+	"$(nsenter --net="$NETNS_DIR/$TB_PROV" "$DUMP" 2>/dev/null | grep "cgt-blindbpf-$$" || true)"
+# (a copy of the program nobody can run: the tree may be a clone under /root)
+tb_tmpdir_shared SHARED
+cp "$DUMP" "$SHARED/"
+t_expect "cgroup: without privilege, a note says what was not read" \
+	"note cgroup BPF programs were not read: the kernel refused bpf(BPF_PROG_QUERY)" \
+	"$(nsenter --net="$NETNS_DIR/$TB_HOST" setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all \
+		--ambient-caps=-all "$SHARED/blind-bpf-dump" 2>/dev/null | grep '^note cgroup' | sed 's/ on .*//')"
+status=0
+tb_exec "$TB_HOST" "$CGNATCHECK" --format json --only-named --dns "$SVC" >"$TB_AUDIT_DIR/out.json" 2>/dev/null ||
+	status=$?
+t_expect "cgroup: under ip netns exec (no cgroup2 mount in sight): a warning says so" \
+	"1 cgroup BPF programs were not read: no cgroup2 file system is mounted" \
+	"$status $(unreadable | sed 's/ (.*//')"
+
+t_done
