@@ -18,10 +18,12 @@ UNIT_TEST_PROGS = \
 	tests/unit/nft-text-unit \
 	tests/unit/golden-nft \
 	tests/unit/route-lookup \
-	tests/unit/route-parse
+	tests/unit/route-parse \
+	tests/unit/test-blind-bpf
 check_PROGRAMS += $(UNIT_TEST_PROGS)
 TESTS += $(UNIT_TEST_PROGS)
 tests_unit_test_addr_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_blind_bpf_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_options_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_scale_LDADD = libcgnatcheck.a $(CG_LIBS)

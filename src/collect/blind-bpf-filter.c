@@ -303,23 +303,23 @@ static unsigned prefix_len_of(uint32_t mask_host)
 	return (n == 32 || (mask_host << n) == 0) ? n : 33;
 }
 
-/* One key in words: the IPv4 header's fields by name, the rest as tc
- * prints them. */
+/* One key in words: the IPv4 header's fields by name (protocol ip), the
+ * rest as tc prints them. */
 static void key_describe(const struct tcf_key *k, uint16_t protocol, char *desc, size_t size)
 {
 	uint32_t val = ntohl(k->val), mask = ntohl(k->mask);
 	unsigned plen = prefix_len_of(mask);
 
-	if (protocol != ETH_P_IPV6 && (k->off == 12 || k->off == 16) && plen <= 32) {
+	if (protocol == ETH_P_IP && (k->off == 12 || k->off == 16) && plen <= 32) {
 		struct in_addr a = { .s_addr = k->val };
 		char s[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &a, s, sizeof(s));
 		bpf_append(desc, size, " ip %s %s/%u", k->off == 12 ? "src" : "dst", s, plen);
-	} else if (protocol != ETH_P_IPV6 && k->off == 20 && mask == 0xffff0000) {
+	} else if (protocol == ETH_P_IP && k->off == 20 && mask == 0xffff0000) {
 		bpf_append(desc, size, " ip sport %u", val >> 16);
-	} else if (protocol != ETH_P_IPV6 && k->off == 20 && mask == 0x0000ffff) {
+	} else if (protocol == ETH_P_IP && k->off == 20 && mask == 0x0000ffff) {
 		bpf_append(desc, size, " ip dport %u", val & 0xffff);
-	} else if (protocol != ETH_P_IPV6 && k->off == 8 && mask == 0x00ff0000) {
+	} else if (protocol == ETH_P_IP && k->off == 8 && mask == 0x00ff0000) {
 		bpf_append(desc, size, " ip protocol %u", (val >> 16) & 0xff);
 	} else {
 		bpf_append(desc, size, " match %08x/%08x at %d", val, mask, k->off);
