@@ -10,6 +10,15 @@ tests_fuzz_fuzz_legacy_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_fuzz_fuzz_saved_run_SOURCES = tests/fuzz/fuzz-saved.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_saved_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 TESTS += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh tests/fuzz/fuzz-saved.sh
+# the BPF blind-spot reader: tc filter messages and the mount table
+check_PROGRAMS += tests/fuzz/fuzz-blind-bpf-run
+tests_fuzz_fuzz_blind_bpf_run_SOURCES = tests/fuzz/fuzz-blind-bpf.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_blind_bpf_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/fuzz/fuzz-blind-bpf.sh
+EXTRA_DIST += tests/fuzz/fuzz-blind-bpf.sh \
+	tests/fuzz/corpus-blind-bpf/clsact-ingress.nl \
+	tests/fuzz/corpus-blind-bpf/clsact-egress.nl \
+	tests/fuzz/corpus-blind-bpf/mountinfo.txt
 EXTRA_DIST += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh tests/fuzz/fuzz-saved.sh \
 	tests/fuzz/corpus-saved/empty.cgsave \
 	tests/fuzz/corpus-saved/host.cgsave \
@@ -44,4 +53,9 @@ fuzz_saved_SOURCES = tests/fuzz/fuzz-saved.c
 fuzz_saved_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_saved_LDFLAGS = -fsanitize=fuzzer
 fuzz_saved_LDADD = libcgnatcheck.a $(CG_LIBS)
+noinst_PROGRAMS += fuzz-blind-bpf
+fuzz_blind_bpf_SOURCES = tests/fuzz/fuzz-blind-bpf.c
+fuzz_blind_bpf_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_blind_bpf_LDFLAGS = -fsanitize=fuzzer
+fuzz_blind_bpf_LDADD = libcgnatcheck.a $(CG_LIBS)
 endif
