@@ -15,6 +15,9 @@ packages=(
 	time python3 systemd conntrack
 	# promtool, which validates the metrics file (tests/kernel/metrics.sh)
 	prometheus
+	# the BPF programs of tests/kernel/blind-bpf.sh (clang -target bpf; the
+	# test loads the cgroup one with the bpf() call itself, tc and ip the others)
+	clang llvm
 	# the common firewalls the tests run in their namespaces (tests/kernel/firewalls.sh);
 	# dbus for firewalld's private bus
 	ufw firewalld shorewall dbus

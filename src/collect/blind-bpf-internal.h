@@ -2,7 +2,8 @@
 /* What the BPF blind-spot reader's files share (blind-bpf.c: XDP and the
  * entry point; blind-bpf-tc.c: the qdiscs' and classes' filter dumps;
  * blind-bpf-filter.c: one tc filter read and modelled; blind-bpf-cgroup.c:
- * the cgroup tree). The fuzz target and the unit test use the parsers. */
+ * the cgroup tree; blind-bpf-util.c: bpf(), names). The fuzz target and the
+ * unit test use the parsers. */
 #pragma once
 
 #include <linux/netlink.h>

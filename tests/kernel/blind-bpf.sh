@@ -12,7 +12,8 @@
 #  3. u32 filters, modelled: src 100.64.0.0/10 with a drop (gact, or a
 #     mirror whose control action is drop where this kernel has no act_gact)
 #     blocked, and the kernel drops; another prefix reachable, and the kernel
-#     answers; the same on egress (dst 100.100.2.136);
+#     answers; the same on egress (dst 100.100.2.136), for IPv6, on the
+#     ingress qdisc and on an htb root qdisc (a class's filters: uncertain);
 #  4. a cgroup/skb program on a cgroup of the test's own with a host process
 #     in it: uncertain naming the cgroup; the kernel drops the reply for a
 #     process in that cgroup and not for one outside; a namespace with no
@@ -178,7 +179,45 @@ t_expect "u32 egress: the kernel drops the request" "timeout timeout" "$(kernel)
 # port 54 has no listener: the provider's refusal shows the request got there
 t_expect "u32 egress: another port passes, as the kernel shows" "packet 1 pass refused" \
 	"$(dump --packet out eth0 "$TB_HOST_IP" "$SVC" udp 40000 54 new | grep '^packet') $(tb_probe "$SVC" 54 udp 2>/dev/null || true)"
+t_must tc -n "$TB_HOST" filter del dev eth0 egress
+t_must tc -n "$TB_HOST" filter del dev eth0 ingress
+# IPv6: keys on the IPv6 header's source address
+SVC=$TB_SVC_IP6
+t_must tc -n "$TB_HOST" filter add dev eth0 ingress protocol ipv6 pref 10 u32 match ip6 src fd00:cafe:1::/48 "${drop[@]}"
+bb_audit "u32 ip6 drop src fd00:cafe:1::/48" 2
+t_expect "u32 ip6: blocked, named" \
+	"udp/53 blocked tcp/53 blocked|tc ingress filter u32 (pref 10, handle 800::800) match fd00cafe/ffffffff at 8 match 00010000/ffff0000 at 12 $drop_words on eth0" \
+	"$(verdicts)|$(spots)"
+t_expect "u32 ip6: the kernel drops the reply" "timeout timeout" "$(kernel)"
+SVC=100.100.2.136
 t_must tc -n "$TB_HOST" qdisc del dev eth0 clsact
+# the ingress qdisc (the older hook): the same
+t_must tc -n "$TB_HOST" qdisc add dev eth0 ingress
+t_must tc -n "$TB_HOST" filter add dev eth0 parent ffff: protocol ip pref 10 u32 match ip src 100.64.0.0/10 "${drop[@]}"
+bb_audit "ingress qdisc u32 drop" 2
+t_expect "ingress qdisc: blocked, named" \
+	"udp/53 blocked tcp/53 blocked|tc ingress filter u32 (pref 10, handle 800::800) ip src 100.64.0.0/10 $drop_words on eth0" \
+	"$(verdicts)|$(spots)"
+t_expect "ingress qdisc: the kernel drops the reply" "timeout timeout" "$(kernel)"
+t_must tc -n "$TB_HOST" qdisc del dev eth0 ingress
+# an htb root qdisc: its own filters see every packet leaving; a class's
+# see what classification sends there (htb runs an inner class's only)
+t_must tc -n "$TB_HOST" qdisc add dev eth0 root handle 1: htb default 10
+t_must tc -n "$TB_HOST" class add dev eth0 parent 1: classid 1:10 htb rate 100mbit
+t_must tc -n "$TB_HOST" filter add dev eth0 parent 1: protocol ip pref 10 u32 match ip dst "$SVC/32" "${drop[@]}"
+bb_audit "htb u32 drop" 2
+t_expect "htb: blocked, named" \
+	"udp/53 blocked tcp/53 blocked|tc egress qdisc htb 1: filter u32 (pref 10, handle 800::800) ip dst $SVC/32 $drop_words on eth0" \
+	"$(verdicts)|$(spots)"
+t_expect "htb: the kernel drops the request" "timeout timeout" "$(kernel)"
+t_must tc -n "$TB_HOST" filter del dev eth0 parent 1: pref 10
+t_must tc -n "$TB_HOST" filter add dev eth0 parent 1:10 protocol ip pref 10 u32 match ip dst "$SVC/32" "${drop[@]}"
+bb_audit "htb class u32 drop" 1
+t_expect "htb class: uncertain (classification is not modelled), named" \
+	"udp/53 uncertain tcp/53 uncertain|tc egress class 1:10 filter u32 (pref 10, handle 800::800) ip dst $SVC/32 $drop_words on eth0" \
+	"$(verdicts)|$(spots)"
+t_expect "htb class: the kernel answers (a leaf class's filters never run)" "reply reply" "$(kernel)"
+t_must tc -n "$TB_HOST" qdisc del dev eth0 root
 
 # ---- 4. a cgroup/skb program on a cgroup of the test's own -------------------
 cg_root=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' \
