@@ -492,8 +492,8 @@ int blind_collect_cgroup(struct blind_spots *b)
 		r = 0; /* no bpf() at all: nothing can be attached */
 	} else if (r == -EPERM || r == -EACCES) {
 		blind_note(b, "cgroup BPF programs were not read: the kernel refused bpf(BPF_PROG_QUERY) on %s (%s; it "
-			   "needs CAP_NET_ADMIN, and CAP_SYS_ADMIN on kernels before 6.5 with "
-			   "kernel.unprivileged_bpf_disabled set)", mnt, strerror(-r));
+			   "needs CAP_NET_ADMIN, and kernels before 5.19 with kernel.unprivileged_bpf_disabled set "
+			   "want CAP_BPF or CAP_SYS_ADMIN)", mnt, strerror(-r));
 	} else if (r < 0) {
 		blind_note(b, "cgroup BPF programs were not read: %s (%s)", mnt, strerror(-r));
 	}

@@ -284,6 +284,21 @@ static int actions_read(const struct nlattr *nest, const struct bpf_devs *devs, 
 	return 0;
 }
 
+/* The actions, then the classifier's own police (a rate: unknown). */
+static int actions_police_read(const struct nlattr *acts, const struct nlattr *police, const struct bpf_devs *devs,
+			       struct tcf *f)
+{
+	int r = actions_read(acts, devs, f);
+
+	if (r < 0)
+		return r;
+	if (police) {
+		bpf_append(f->desc, sizeof(f->desc), " police");
+		f->result = TCF_RES_UNKNOWN;
+	}
+	return 0;
+}
+
 /* "800::800", as tc prints a u32 handle. */
 static void u32_handle(uint32_t h, char *buf, size_t size)
 {
@@ -383,14 +398,7 @@ static int u32_read(const struct nlattr *opts, const struct bpf_devs *devs, stru
 		u32_handle(mnl_attr_get_u32(tb[TCA_U32_LINK]), h, sizeof(h));
 		bpf_append(f->desc, sizeof(f->desc), " link %s", h);
 	}
-	r = actions_read(tb[TCA_U32_ACT], devs, f);
-	if (r < 0)
-		return r;
-	if (tb[TCA_U32_POLICE]) {
-		bpf_append(f->desc, sizeof(f->desc), " police");
-		f->result = TCF_RES_UNKNOWN;
-	}
-	return 0;
+	return actions_police_read(tb[TCA_U32_ACT], tb[TCA_U32_POLICE], devs, f);
 }
 
 static int matchall_read(const struct nlattr *opts, const struct bpf_devs *devs, struct tcf *f)
@@ -423,13 +431,9 @@ static int basic_read(const struct nlattr *opts, const struct bpf_devs *devs, st
 	f->type = tb[TCA_BASIC_EMATCHES] ? TCF_OPAQUE : TCF_ALL;
 	if (tb[TCA_BASIC_EMATCHES])
 		bpf_append(f->desc, sizeof(f->desc), " ematch");
-	r = actions_read(tb[TCA_BASIC_ACT], devs, f);
+	r = actions_police_read(tb[TCA_BASIC_ACT], tb[TCA_BASIC_POLICE], devs, f);
 	if (r < 0)
 		return r;
-	if (tb[TCA_BASIC_POLICE]) {
-		bpf_append(f->desc, sizeof(f->desc), " police");
-		f->result = TCF_RES_UNKNOWN;
-	}
 	if (f->type == TCF_OPAQUE)
 		f->result = TCF_RES_UNKNOWN;
 	return 0;
@@ -459,11 +463,9 @@ static int bpf_read(const struct nlattr *opts, const struct bpf_devs *devs, stru
 		bpf_append(f->desc, sizeof(f->desc), " (pref %u, id %u)", f->prio, mnl_attr_get_u32(tb[TCA_BPF_ID]));
 	else
 		bpf_append(f->desc, sizeof(f->desc), " (pref %u)", f->prio);
-	r = actions_read(tb[TCA_BPF_ACT], devs, f);
+	r = actions_police_read(tb[TCA_BPF_ACT], tb[TCA_BPF_POLICE], devs, f);
 	if (r < 0)
 		return r;
-	if (tb[TCA_BPF_POLICE])
-		bpf_append(f->desc, sizeof(f->desc), " police");
 	/* what the program returns is the verdict (direct-action) or the
 	 * class: either way the program is not read */
 	f->result = TCF_RES_UNKNOWN;
