@@ -183,13 +183,11 @@ struct cg_hit {
 };
 
 struct cg_walk {
-	struct blind_spots *b;
 	struct cg_node *nodes;
 	size_t n, cap;
 	struct cg_hit *hits;
 	size_t n_hits, cap_hits;
 	unsigned unsupported;   /* attach types this kernel does not know (bit per cg_types[]) */
-	int refused;            /* the first query's error that ends the walk */
 	size_t unreadable;      /* cgroups that could not be opened */
 	char first_unreadable[128];
 	int unreadable_err;
@@ -334,54 +332,57 @@ static int cg_walk_tree(struct cg_walk *w, const char *mnt)
 
 /* ---- which cgroups matter ------------------------------------------------------ */
 
+/* Reads the pids of f: 1 when one lives in this network namespace (or
+ * cannot be told apart), 0 when none does, -1 when the file cannot be read
+ * (a threaded cgroup refuses cgroup.procs at the first read). */
+static int pids_here(FILE *f, const struct stat *self)
+{
+	long pid;
+
+	while (fscanf(f, "%ld", &pid) == 1) {
+		struct stat st;
+		char ns[64];
+		/* 0: outside this process's pid namespace */
+		if (pid <= 0)
+			return 1;
+		snprintf(ns, sizeof(ns), "/proc/%ld/ns/net", pid);
+		if (stat(ns, &st) < 0) {
+			if (errno == ENOENT || errno == ESRCH)
+				continue; /* gone since */
+			return 1;
+		}
+		if (st.st_dev == self->st_dev && st.st_ino == self->st_ino)
+			return 1;
+	}
+	return ferror(f) ? -1 : 0;
+}
+
 /* Does a process of the cgroup (the cgroup's own, not its children's) live
  * in this network namespace? When that cannot be told, it may. */
 static bool cg_procs_here(int mnt_fd, const char *path, const struct stat *self)
 {
 	static const char *const files[] = { "cgroup.procs", "cgroup.threads" };
-	char name[PATH_MAX];
-	FILE *f = NULL;
-	bool here = false;
-	long pid;
 
-	for (size_t i = 0; i < ARRAY_SIZE(files) && !f; i++) {
-		int fd;
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		char name[PATH_MAX];
+		FILE *f;
+		int fd, r;
+
 		snprintf(name, sizeof(name), "%s%s%s", path[0] ? path + 1 : "", path[0] ? "/" : "", files[i]);
 		fd = openat(mnt_fd, name, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		f = fdopen(fd, "re");
-		if (!f)
+		if (!f) {
 			close(fd);
+			continue;
+		}
+		r = pids_here(f, self);
+		fclose(f);
+		if (r >= 0)
+			return r == 1;
 	}
-	if (!f)
-		return true;
-	/* a threaded cgroup refuses cgroup.procs at the first read */
-	errno = 0;
-	while (fscanf(f, "%ld", &pid) == 1) {
-		struct stat st;
-		char ns[64];
-		if (pid <= 0) {
-			/* outside this process's pid namespace */
-			here = true;
-			break;
-		}
-		snprintf(ns, sizeof(ns), "/proc/%ld/ns/net", pid);
-		if (stat(ns, &st) < 0) {
-			if (errno == ENOENT || errno == ESRCH)
-				continue; /* gone since */
-			here = true;
-			break;
-		}
-		if (st.st_dev == self->st_dev && st.st_ino == self->st_ino) {
-			here = true;
-			break;
-		}
-	}
-	if (!here && ferror(f))
-		here = true;
-	fclose(f);
-	return here;
+	return true;
 }
 
 /* here[i]: a process of cgroup i's subtree is in this namespace (computed
@@ -467,7 +468,7 @@ int blind_collect_cgroup(struct blind_spots *b)
 {
 	char path[PATH_MAX], mnt[PATH_MAX], root[PATH_MAX];
 	_cleanup_free_ char *text = NULL;
-	struct cg_walk w = { .b = b };
+	struct cg_walk w = { 0 };
 	size_t len = 0;
 	int r;
 
