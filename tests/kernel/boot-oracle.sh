@@ -42,8 +42,11 @@
 #         [ SKIP ] Ordering cycle found, skipping <unit>
 #       the cycle holds ssh.socket, tailscale-wait-ready.service,
 #       sockets.target and basic.target (and tailscaled.service, depending
-#       on where systemd starts looking). ssh.socket then either fails as in
-#       (a) or never starts: it does not listen once the address is there.
+#       on where systemd starts looking). What follows depends on the job
+#       deleted: sockets.target's (5 boots of 6 here): ssh.socket waits for
+#       the gate and listens, sockets.target never becomes active;
+#       tailscale-wait-ready.service's: ssh.socket "inactive dead", never
+#       listens. The unit whose job was deleted is never active.
 #    d. a gate that works: a socket of its own (not the vendor's ssh.socket,
 #       whose Before=sockets.target no drop-in can take back) with
 #       DefaultDependencies=no, After= and Requires=tailscale-wait-ready.service,
@@ -124,7 +127,8 @@
 #         <unit>: Job <job>/stop deleted to break ordering cycle starting with <job>/stop
 #       (the report's "shutdown-time ordering cycle"; with Requires= too).
 #    c. Where they differ: tailscaled killed and restarted by systemd
-#       (Restart=on-failure; the address comes back 2 s later).
+#       (Restart=on-failure; the address comes back 4 s later: a drop-in
+#       sets STANDIN_DELAY=4, room for a loaded machine).
 #       BindsTo=: "ssh.socket: Deactivated successfully." and it stays
 #       "inactive dead" after tailscaled is back: refused.
 #       Requires=: the restart reaches the socket, which binds again at once,
@@ -554,6 +558,9 @@ case_bindsto() { # NAME Requires|BindsTo
 	local name=$1 dep=$2 U text s
 	ts_units U
 	ssh_override "$U" "" "[Unit]" After=tailscaled.service "$dep=tailscaled.service"
+	# 4c needs ssh.socket's re-bind to come before the address
+	mkdir -p "$U/tailscaled.service.d"
+	printf '[Service]\nEnvironment=STANDIN_DELAY=4\n' >"$U/tailscaled.service.d/delay.conf"
 	boot "$name" "$U"
 	text=$(nb_console "$name")
 	expect_cycle "4a: $dep=: at boot" "$text" start \
