@@ -184,9 +184,9 @@ expect_cycle() {
 		in_set "$u" $req $opt || ok=0
 	done
 	if [ "$ok" = 1 ]; then
-		t_ok "$desc: ordering cycle over $(echo $units) ($phase), job deleted: $(echo $deleted)"
+		t_ok "$desc: ordering cycle over $(words "$units") ($phase), job deleted: $(words "$deleted")"
 	else
-		t_fail "$desc: cycle over '$(echo $units)', deleted '$(echo $deleted)'; expected $req (and maybe $opt)"
+		t_fail "$desc: cycle over '$(words "$units")', deleted '$(words "$deleted")'; expected $req (and maybe $opt)"
 	fi
 }
 
@@ -211,6 +211,21 @@ line_before() {
 	a=$(grep -nF -- "$2" <<<"$1" | head -1 | cut -d: -f1)
 	b=$(grep -nF -- "$3" <<<"$1" | head -1 | cut -d: -f1)
 	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
+}
+
+restarts_above() { # NAME UNIT N
+	local n
+	n=$(nb_show "$1" "$2" NRestarts) || return 1
+	[ "$n" -gt "$3" ]
+}
+
+unit_is() { # NAME UNIT ACTIVESTATE
+	[ "$(nb_show "$1" "$2" ActiveState)" = "$3" ]
+}
+
+# words TEXT: TEXT's lines as one line
+words() {
+	tr '\n' ' ' <<<"$1" | sed 's/ *$//'
 }
 
 has_addr() { # NAME
@@ -308,7 +323,7 @@ case_freebind() {
 	# the next reconnect: tailscaled dies, systemd restarts it, the
 	# address goes with the device and comes back
 	nb_exec freebind systemctl kill -s KILL tailscaled.service
-	nb_wait_for freebind 60 eval '[ "$(nb_show freebind tailscaled.service NRestarts)" -ge 1 ]' ||
+	nb_wait_for freebind 60 restarts_above freebind tailscaled.service 0 ||
 		t_fail "1b: tailscaled was not restarted"
 	nb_wait_for freebind 60 has_addr freebind || t_fail "1b: the address never came back"
 	t_expect "1b: after tailscaled's restart ssh.socket still listens" "active listening" \
@@ -339,12 +354,12 @@ case_gate_on_socket() {
 	# which job went decides: the socket's own, the gate's or tailscaled's,
 	# and ssh.socket never listens; a target's, and it listens after the gate
 	s=$(nb_unit_state gatesock ssh.socket)
-	case " $(echo $deleted) " in
+	case " $(words "$deleted") " in
 	*" ssh.socket "* | *" tailscale-wait-ready.service "* | *" tailscaled.service "*)
-		t_expect "1c: $(echo $deleted) deleted: ssh.socket does not listen ($s)" refused \
+		t_expect "1c: $(words "$deleted") deleted: ssh.socket does not listen ($s)" refused \
 			"$(probe gatesock "$TS_ADDR" 22)" ;;
 	*)
-		t_expect "1c: $(echo $deleted) deleted: ssh.socket listens after the gate ($s)" "$SSH_BANNER" \
+		t_expect "1c: $(words "$deleted") deleted: ssh.socket listens after the gate ($s)" "$SSH_BANNER" \
 			"$(probe gatesock "$TS_ADDR" 22)" ;;
 	esac
 	poweroff gatesock
@@ -475,11 +490,6 @@ case_wg_cure() {
 
 # --- 3. seed 002: a port held by a process outside the unit ----------------
 
-restarts_above() { # NAME UNIT N
-	local n
-	n=$(nb_show "$1" "$2" NRestarts) || return 1
-	[ "$n" -gt "$3" ]
-}
 
 waiting_restart() { # NAME UNIT: auto-restart with no main process
 	local s
@@ -528,9 +538,11 @@ EOF
 	expect_grep "3: its cgroup is its own unit's" "/system.slice/patch-api-enroll.service" "$cg"
 	nb_wait_for port 60 restarts_above port port-service@12443.service 0 ||
 		t_fail "3: port-service@12443 was never restarted: $(nb_unit_state port port-service@12443.service)"
-	nb_wait_for port 30 waiting_restart port port-service@12443.service &&
-		t_ok "3: between the restarts: $(nb_unit_state port port-service@12443.service)" ||
+	if nb_wait_for port 30 waiting_restart port port-service@12443.service; then
+		t_ok "3: between the restarts: $(nb_unit_state port port-service@12443.service)"
+	else
 		t_fail "3: never seen waiting for a restart with MainPID 0: $(nb_unit_state port port-service@12443.service)"
+	fi
 	n1=$(nb_show port port-service@12443.service NRestarts)
 	if nb_wait_for port 60 restarts_above port port-service@12443.service "$n1"; then
 		n2=$(nb_show port port-service@12443.service NRestarts)
@@ -543,7 +555,7 @@ EOF
 	expect_grep "3: the service says why" "Failed to bind to 0.0.0.0:12443: Address already in use" "$j"
 	expect_grep "3: systemd restarts it" "port-service@12443.service: Scheduled restart job, restart counter is at 1." "$j"
 	# the start limit
-	nb_wait_for port 60 eval '[ "$(nb_show port port-service-fast.service ActiveState)" = failed ]' || true
+	nb_wait_for port 60 unit_is port port-service-fast.service failed || true
 	t_expect "3: RestartSec=100ms: the start limit stops it" "failed failed 5 0 exit-code" \
 		"$(nb_unit_state port port-service-fast.service)"
 	expect_grep "3: systemd says so" "port-service-fast.service: Start request repeated too quickly." \
@@ -578,7 +590,7 @@ case_bindsto() { # NAME Requires|BindsTo
 	t_expect "4: $dep=: started by hand, ssh.socket answers" "$SSH_BANNER" "$(probe "$name" "$TS_ADDR" 22)"
 	# 4c: the next reconnect
 	nb_exec "$name" systemctl kill -s KILL tailscaled.service
-	nb_wait_for "$name" 60 eval '[ "$(nb_show "$name" tailscaled.service NRestarts)" -ge 1 ]' ||
+	nb_wait_for "$name" 60 restarts_above "$name" tailscaled.service 0 ||
 		t_fail "4c: $dep=: tailscaled was not restarted"
 	nb_wait_for "$name" 60 has_addr "$name" || t_fail "4c: $dep=: the address never came back"
 	s=$(nb_unit_state "$name" ssh.socket)
