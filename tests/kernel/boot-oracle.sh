@@ -24,7 +24,9 @@
 #         ssh.socket: Failed with result 'resources'.
 #         Failed to listen on ssh.socket - OpenBSD Secure Shell server socket.
 #       Once the address is there, a connection to it is refused: nobody
-#       listens, and nothing retries.
+#       listens, and nothing retries. The next boot of the same machine with
+#       a drop-in [Socket] FreeBind=yes beside the override (what a fix
+#       writes): "running", nothing failed, the banner read.
 #    b. with FreeBind=yes: "Listening on ssh.socket - OpenBSD Secure Shell
 #       server socket." in the journal before the address exists
 #       ("overlay-standin: 100.101.102.103/32 on tailscale0"); the boot is
@@ -136,6 +138,10 @@
 #       failed" (Result resources): refused too. Only FreeBind (1b) lives
 #       through the overlay daemon's restart.
 #
+# 5. The bed itself: after each poweroff nothing of the machine remains
+#    (nb_leftovers); a test killed with SIGTERM while its machine runs ends
+#    130 and leaves no process, cgroup or directory behind.
+#
 # Boot-time cycles are only on the console (nb_console): in a container
 # PID 1 logs to the console until journald runs, and journald has no kmsg to
 # read them back from. On a host they are in the journal too.
@@ -242,13 +248,15 @@ boot() {
 }
 
 poweroff() { # NAME
-	local t0
+	local t0 left
 	t0=$(t_now_ms)
 	if nb_poweroff "$1" 120; then
 		echo "poweroff $1: $(($(t_now_ms) - t0)) ms" >&2
 	else
 		t_fail "$1: did not power off (killed)"
 	fi
+	left=$(nb_leftovers "$1")
+	[ -z "$left" ] || t_fail "$1: left behind: $left"
 }
 
 probe() { # NAME ARGS...: tcp-probe inside, its word or banner
@@ -300,6 +308,20 @@ case_bind() {
 	nb_wait_for bind 60 has_addr bind || t_fail "1a: tailscale0 never got $TS_ADDR"
 	t_expect "1a: once the address is there, nobody listens on it" refused "$(probe bind "$TS_ADDR" 22)"
 	t_expect "1a: and nothing retried" "failed failed" "$(nb_unit_state bind ssh.socket | cut -d' ' -f1-2)"
+	poweroff bind
+	# the next boot of the same machine, with FreeBind in a drop-in of
+	# its own (what a fix writes, between two boots, into nb_root)
+	printf '[Socket]\nFreeBind=yes\n' >"$(nb_root bind)/etc/systemd/system/ssh.socket.d/fix-freebind.conf"
+	nb_start bind
+	BOOT_STATE=$(nb_wait_booted bind 120) || true
+	t_expect "1a, next boot with FreeBind: running" running "$BOOT_STATE"
+	t_expect "1a, next boot: nothing failed" "" "$(nb_failed bind)"
+	t_expect "1a, next boot: the journal has two boots" 2 \
+		"$(journalctl -D "$NB_DIR/bind/journal" --list-boots --no-pager | grep -cE '^ *-?[0-9]+ [0-9a-f]{32} ')"
+	t_expect "1a, next boot: no bind error in this boot's journal" "" \
+		"$(nb_journal bind -o cat -u ssh.socket | grep 'Cannot assign' || true)"
+	nb_wait_for bind 60 has_addr bind || t_fail "1a, next boot: tailscale0 never got $TS_ADDR"
+	t_expect "1a, next boot: a fresh connection reads the banner" "$SSH_BANNER" "$(probe bind "$TS_ADDR" 22)"
 	poweroff bind
 }
 
@@ -610,6 +632,57 @@ case_bindsto() { # NAME Requires|BindsTo
 		"ssh.socket tailscaled.service sockets.target basic.target" ""
 }
 
+# --- the bed cleans up after itself ------------------------------------------
+
+# A test killed (SIGTERM) while its machine runs: nothing of it remains,
+# no process, cgroup, directory or namespace (the namespaces die with the
+# processes).
+case_cleanup() {
+	local marker log pid st nbdir nspawn leader cgs left='' cg p
+	marker=$NB_DIR/cleanup.marker
+	log=$NB_DIR/cleanup.log
+	# shellcheck disable=SC2016 # expanded by the child
+	top_srcdir=$top_srcdir bash -c '
+		. "$top_srcdir/tests/lib/nspawn/lib.sh"
+		nb_init
+		nb_units U
+		nb_boot k "$U"
+		nb_wait_booted k 120 >/dev/null
+		echo "$NB_DIR $(cat "$NB_DIR/k/nspawn.pid") $(nb_pid k) $(tr "\n" " " <"$NB_DIR/k/cgroups")" >"$1.tmp"
+		mv "$1.tmp" "$1"
+		while :; do sleep 0.2; done' child "$marker" >"$log" 2>&1 &
+	pid=$!
+	if ! wait_file "$marker" 120 "$pid"; then
+		t_fail "cleanup: the child never booted its machine: $(cat "$log")"
+		kill -KILL "$pid" 2>/dev/null || true
+		return
+	fi
+	read -r nbdir nspawn leader cgs <"$marker"
+	kill -TERM "$pid"
+	st=0
+	wait "$pid" || st=$?
+	t_expect "cleanup: the child's exit status on SIGTERM" 130 "$st"
+	for p in "$nspawn" "$leader"; do
+		[ ! -d "/proc/$p" ] || left="$left process $p"
+	done
+	for cg in $cgs; do
+		[ ! -d "$cg" ] || left="$left cgroup $cg"
+	done
+	[ ! -d "$nbdir" ] || left="$left directory $nbdir"
+	t_expect "cleanup: nothing of the killed test's machine remains" "" "$left"
+}
+
+# wait_file PATH SECONDS PID: PATH exists (false at the bound or
+# when PID ended first)
+wait_file() {
+	local end=$((SECONDS + $2))
+	while [ ! -e "$1" ]; do
+		kill -0 "$3" 2>/dev/null || return 1
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
 t0=$(t_now_ms)
 case_bind
 case_freebind
@@ -620,5 +693,6 @@ case_wg_cure
 case_port_holder
 case_bindsto bindsto BindsTo
 case_bindsto requires Requires
+case_cleanup
 echo "boot-oracle: $(($(t_now_ms) - t0)) ms in all" >&2
 t_done

@@ -56,7 +56,8 @@
 #   nb_start NAME         boots the staged machine; returns once its PID 1
 #                         runs (not once the boot finished). A second
 #                         nb_start after nb_poweroff is the next boot: same
-#                         machine-id, same journal, the units as they are now
+#                         machine-id, same journal (-b is the new boot), the
+#                         units as they are now (a fix applied in between)
 #   nb_boot NAME UNITDIR...
 #                         nb_stage and nb_start
 #   nb_pid NAME           prints the container's PID 1 (as the host sees it)
@@ -87,8 +88,9 @@
 #                         prints "ActiveState SubState NRestarts MainPID Result"
 #                         (a socket has no NRestarts or MainPID: "-")
 #   nb_failed NAME        the failed units, one a line, sorted
-#   nb_console NAME       the console's text so far (escape sequences removed):
-#                         systemd's status lines and what PID 1 logs before
+#   nb_console NAME       the console's text of the last boot (escape
+#                         sequences removed): systemd's status lines and what
+#                         PID 1 logs before
 #                         journald runs, which is where the boot transaction's
 #                         "Found ordering cycle" lines are (in a container
 #                         PID 1 has no kmsg for journald to read them back
@@ -99,6 +101,9 @@
 #                         default) until the container is gone; false when it
 #                         had to be killed. The journal and the staged units
 #                         stay until the cleanup.
+#   nb_leftovers NAME     what of a machine is still there, one a line
+#                         ("process PID", "cgroup DIR", "directory DIR"):
+#                         nothing once it is off
 #   nb_cleanup            powers off (or kills) every machine of the test and
 #                         removes its cgroups, namespaces (they die with it)
 #                         and files (runs from the trap)
@@ -316,6 +321,8 @@ nb_start() { # NAME
 	[ -d "$d/root" ] || nb_die "machine $name is not staged"
 	[ ! -f "$d/nspawn.pid" ] || ! nb__alive "$(cat "$d/nspawn.pid")" || nb_die "machine $name is running"
 	rm -f "$d/nspawn.pid" "$d/leader"
+	# the console of this boot only (the last one's kept beside it)
+	[ ! -f "$d/console.log" ] || mv -f "$d/console.log" "$d/console.prev.log"
 	mname="$NB_PREFIX$name"
 	nb__cgroups "$name" >"$d/cgroups"
 	[ -s "$d/cgroups" ] || nb_die "no cgroup hierarchy for nspawn (neither /sys/fs/cgroup/cgroup.controllers nor name=systemd)"
@@ -490,6 +497,20 @@ nb__stop() {
 	# nspawn leaves this (empty) when /run is not a tmpfs
 	rmdir "/run/systemd/nspawn/propagate/$NB_PREFIX$name" 2>/dev/null || true
 	return "$clean"
+}
+
+nb_leftovers() { # NAME
+	local d pid cg
+	d=$(nb__dir "$1")
+	for pid in "$(cat "$d/nspawn.pid" 2>/dev/null)" "$(cat "$d/leader" 2>/dev/null)"; do
+		[ -z "$pid" ] || ! nb__alive "$pid" || echo "process $pid"
+	done
+	if [ -f "$d/cgroups" ]; then
+		while IFS= read -r cg; do
+			[ ! -d "$cg" ] || echo "cgroup $cg"
+		done <"$d/cgroups"
+	fi
+	[ ! -d "/run/systemd/nspawn/propagate/$NB_PREFIX$1" ] || echo "directory /run/systemd/nspawn/propagate/$NB_PREFIX$1"
 }
 
 nb_poweroff() { # NAME [SECONDS]
