@@ -14,7 +14,19 @@
 # (--register=no, --keep-unit: this machine runs no systemd, and its state is
 # never touched), and runs in a cgroup of its own that the bed creates below
 # the test's cgroup (cgt-nb<pid>-NAME, in every hierarchy nspawn uses) and
-# removes afterwards. The container's PID 1 is reached with nsenter(1).
+# removes afterwards (without it nspawn --keep-unit makes payload/ and
+# supervisor/ in the test's own cgroup, the same for every machine, and
+# leaves them behind). The container's PID 1 is reached with nsenter(1).
+# Not --volatile=overlay: that keeps this machine's /etc, whose enabled
+# units (postgresql, apt timers, getty...) would boot too. nspawn leaves one
+# empty directory on this machine, /run/systemd/nspawn-root (its mount
+# point for the tmpfs root; /run here is no tmpfs), shared by every machine.
+#
+# What systemd does in such a container, unlike on a host: device units
+# are not supported (no udev: /sys is read-only), so BindToDevice= adds no
+# dependency on sys-subsystem-net-devices-DEV.device; PID 1 logs to the
+# console until journald runs (no kmsg), so what the boot transaction says
+# (ordering cycles) is on the console (nb_console), never in the journal.
 #
 # What a machine sees (binds):
 #   /etc/systemd/system   the staged unit directory (read-write: a --fix run
