@@ -20,7 +20,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,81 +31,6 @@
 
 /* a lease file is a few hundred bytes; dhclient's grows until it restarts */
 #define MAX_LEASE_FILE (16u << 20)
-
-void lease_note(struct lease_ctx *c, unsigned line, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	if (++c->n_problems > LEASE_MAX_NOTES)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (line)
-		discovered_note(c->l, "%s:%u: %s", c->path, line, buf);
-	else
-		discovered_note(c->l, "%s: %s", c->path, buf);
-}
-
-void lease_list_add(struct cg_addr *list, size_t *n, bool *more, const struct cg_addr *a)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (addr_equal(&list[i], a))
-			return;
-	if (*n == LEASE_MAX_SERVERS) {
-		*more = true;
-		return;
-	}
-	list[(*n)++] = *a;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
-static void add_service(struct lease_ctx *c, const struct discovered *tmpl, const struct cg_addr *a,
-			const char *role, unsigned protos, uint16_t port, uint16_t local_port)
-{
-	struct discovered d = *tmpl;
-
-	if (!discover_in_scope(c->scope, a))
-		return;
-	d.addr = *a;
-	d.role = role;
-	d.protos = protos;
-	d.port = port;
-	d.local_port = local_port;
-	discovered_add(c->l, &d);
-}
-
-void lease_add(struct lease_ctx *c, const struct lease *le)
-{
-	struct discovered d = { 0 };
-	const char *ifname = le->ifname[0] ? le->ifname : c->ifname ? c->ifname : "";
-	char buf[CG_ADDRSTRLEN];
-
-	/* "ifindex 7": a networkd lease of a device this namespace does not have */
-	if (strncmp(ifname, "ifindex ", 8) != 0)
-		snprintf(d.ifname, sizeof(d.ifname), "%s", ifname);
-	/* no interface: the file names it */
-	snprintf(d.origin, sizeof(d.origin), "dhcp-lease:%s", ifname[0] ? ifname : base_name(c->path));
-	if (le->server.family)
-		add_service(c, &d, &le->server, "dhcp", CG_PROTO_UDP, le->v6 ? 547 : 67, le->v6 ? 546 : 68);
-	else if (!le->v6 && le->address.family && discover_in_scope(c->scope, &le->address))
-		lease_note(c, le->line, "the lease of %s (%s) does not name its DHCP server: its renewals are not checked",
-			   ifname[0] ? ifname : "an unnamed interface", addr_to_string(&le->address, buf));
-	for (size_t i = 0; i < le->n_dns; i++)
-		add_service(c, &d, &le->dns[i], "dns", CG_PROTO_UDP | CG_PROTO_TCP, 53, 0);
-	for (size_t i = 0; i < le->n_ntp; i++)
-		add_service(c, &d, &le->ntp[i], "ntp", CG_PROTO_UDP, 123, 0);
-	if (le->more_dns || le->more_ntp)
-		lease_note(c, le->line, "the lease of %s names more than %d %s servers: only the first %d are checked",
-			   ifname[0] ? ifname : "an unnamed interface", LEASE_MAX_SERVERS,
-			   le->more_dns ? "DNS" : "NTP", LEASE_MAX_SERVERS);
-}
 
 void leases_parse(enum lease_format f, struct lease_ctx *c, const char *data, size_t size)
 {
@@ -147,16 +71,22 @@ static bool ifname_from_file(const char *name, bool dhcpcd, char out[IFNAMSIZ])
 	if (dhcpcd) {
 		if (strncmp(s, "dhcpcd-", 7) == 0)
 			s += 7;
-		/* eth0-SSID: an interface exists by that prefix; else the whole */
-		for (char *dash = strchr(s, '-'); dash; dash = strchr(dash + 1, '-')) {
-			*dash = '\0';
-			bool known = if_nametoindex(s) != 0;
-			*dash = '-';
-			if (known) {
+		/* IFNAME-SSID: the interface here by the whole name or a part
+		 * before a '-', else the part before the first '-' (an
+		 * interface name seldom has one) */
+		char *cut = NULL;
+		if (!if_nametoindex(s)) {
+			for (char *dash = strchr(s, '-'); dash && !cut; dash = strchr(dash + 1, '-')) {
 				*dash = '\0';
-				break;
+				if (if_nametoindex(s))
+					cut = dash;
+				*dash = '-';
 			}
+			if (!cut)
+				cut = strchr(s, '-');
 		}
+		if (cut)
+			*cut = '\0';
 	} else {
 		static const char *const prefixes[] = { "dhclient6", "dhclient", "internal6", "internal" };
 		size_t k;
@@ -254,8 +184,8 @@ static const struct source SOURCES[] = {
 	{ "/var/lib/dhcpcd5", "*.lease6", LEASE_DHCPCD6, false, true },
 };
 
-static void read_source(const struct discover_scope *s, struct discovered_list *l, const struct source *src,
-			int64_t now)
+static void read_source(const struct discover_scope *s, struct discovered_list *l, struct lease_set *set,
+			const struct source *src, int64_t now)
 {
 	char dir[4096];
 	struct dirent **ents = NULL;
@@ -274,7 +204,7 @@ static void read_source(const struct discover_scope *s, struct discovered_list *
 	for (int i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
 		char path[4096 + 256], ifname[32] = "";
-		struct lease_ctx c = { .path = path, .now = now, .scope = s, .l = l };
+		struct lease_ctx c = { .path = path, .now = now, .scope = s, .l = l, .set = set };
 		size_t size;
 		int64_t mtime;
 
@@ -297,6 +227,7 @@ static void read_source(const struct discover_scope *s, struct discovered_list *
 			continue;
 		if (src->expires)
 			c.mtime = mtime;
+		c.written = mtime;
 		leases_parse(src->format, &c, data, size);
 	}
 	for (int i = 0; i < n; i++)
@@ -306,9 +237,11 @@ static void read_source(const struct discover_scope *s, struct discovered_list *
 
 int discover_dhcp_leases(const struct discover_scope *s, struct discovered_list *l)
 {
+	struct lease_set set = { 0 };
 	int64_t now = now_seconds();
 
 	for (size_t i = 0; i < ARRAY_SIZE(SOURCES); i++)
-		read_source(s, l, &SOURCES[i], now);
+		read_source(s, l, &set, &SOURCES[i], now);
+	leases_flush(&set, s, l);
 	return 0;
 }

@@ -2,8 +2,8 @@
 /* The DHCP clients' lease files, parsed (discover-leases-text.c: systemd-
  * networkd's key=value files and ISC dhclient's lease blocks;
  * discover-leases-dhcpcd.c: dhcpcd's raw DHCP messages), and what a lease
- * turns into (discover-leases.c). Internal to collect/, and to the unit test
- * and the fuzz target. */
+ * turns into (discover-leases-add.c); discover-leases.c finds the files.
+ * Internal to collect/, and to the unit test and the fuzz target. */
 #pragma once
 
 #include <net/if.h>
@@ -48,7 +48,33 @@ struct lease_ctx {
 	const struct discover_scope *scope;
 	struct discovered_list *l;
 	unsigned n_problems;              /* notes for this file so far */
+	/* NULL: lease_add() adds at once; else it keeps the lease there, and
+	 * leases_flush() adds the newest of each interface */
+	struct lease_set *set;
+	int64_t written;                  /* the file's mtime, for the set */
 };
+
+/* Leases of several files: a client leaves its files behind when the host
+ * moves (dhcpcd's wlan0-SSID.lease, NetworkManager's per-connection
+ * dhclient-UUID-IF.lease, dhclient's file after a switch to networkd),
+ * unexpired when the lease was long. The current lease of an interface is
+ * in the file written last: clients rewrite it at every renewal. */
+struct lease_found {
+	struct lease le;
+	char label[32];                   /* the interface, or "ifindex N", or "" */
+	char *path;
+	int64_t written;
+	size_t seq;                       /* the order they were found in */
+};
+
+struct lease_set {
+	struct lease_found *v;
+	size_t n, cap;
+};
+
+/* Adds the newest lease of every interface (all of a file that names
+ * none) to l, and empties the set. */
+void leases_flush(struct lease_set *set, const struct discover_scope *scope, struct discovered_list *l);
 
 /* the notes one file gets; the rest are counted in one more */
 #define LEASE_MAX_NOTES 5

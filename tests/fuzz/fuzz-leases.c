@@ -3,7 +3,8 @@
  * text.c, discover-leases-dhcpcd.c): systemd-networkd's KEY=VALUE files,
  * dhclient's lease blocks, dhcpcd's DHCP and DHCPv6 messages.
  * Input: one byte choosing the format (its low two bits: networkd,
- * dhclient, dhcpcd, dhcpcd6; bit 2: an mtime, so that lifetimes count),
+ * dhclient, dhcpcd, dhcpcd6; bit 2: an mtime, so that lifetimes count;
+ * bit 3: through a lease set, as discover_dhcp_leases() reads files),
  * then the file. Without libFuzzer, fuzz-main.c runs it over the corpus and
  * mutations of it. Every note must name the file. */
 #include <stddef.h>
@@ -21,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cg_prefix ranges[2];
 	struct discover_scope scope = { .ranges = ranges, .n_ranges = 2 };
 	struct discovered_list l = { 0 };
+	struct lease_set set = { 0 };
 
 	if (size < 1)
 		return 0;
@@ -28,10 +30,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	struct lease_ctx c = {
 		.path = "fuzz.lease", .ifname = "eth0", .now = 1700000000, .mtime = data[0] & 4 ? 1699990000 : 0,
-		.scope = &scope, .l = &l,
+		.scope = &scope, .l = &l, .set = data[0] & 8 ? &set : NULL, .written = 1699990000,
 	};
 	leases_parse(formats[data[0] & 3], &c, (const char *)data + 1, size - 1);
-	if (l.n_notes > LEASE_MAX_NOTES + 1)
+	/* the file's notes, then what its leases add (two notes each at most) */
+	size_t parse_notes = l.n_notes, n_leases = set.n;
+	leases_flush(&set, &scope, &l);
+	if (parse_notes > LEASE_MAX_NOTES + 1 || (c.set && l.n_notes - parse_notes > 2 * n_leases))
 		__builtin_trap();
 	for (size_t i = 0; i < l.n_notes; i++)
 		if (strncmp(l.notes[i], "fuzz.lease", 10) != 0)

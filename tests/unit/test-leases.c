@@ -374,6 +374,20 @@ static void put_text(const char *path, const char *text)
 	put(path, text, strlen(text));
 }
 
+/* makes path (below the root) secs older */
+static void age(const char *path, int secs)
+{
+	char full[512];
+	struct timespec t[2];
+
+	snprintf(full, sizeof(full), "%s%s", root, path);
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= secs;
+	t[1] = t[0];
+	if (utimensat(AT_FDCWD, full, t, 0) < 0)
+		abort();
+}
+
 static void test_host_root(void)
 {
 	struct discovered_list l = { 0 };
@@ -391,7 +405,7 @@ static void test_host_root(void)
 	CHECK(l.n == 0 && l.n_notes == 0);
 
 	/* ifindex 1 is lo in every namespace */
-	put_text("/run/systemd/netif/leases/1", "SERVER_ADDRESS=100.100.128.1\nDNS=100.100.2.136\n");
+	put_text("/run/systemd/netif/leases/1", "SERVER_ADDRESS=100.100.128.11\nDNS=100.100.2.137\n");
 	put_text("/run/systemd/netif/leases/999999", "SERVER_ADDRESS=100.100.128.9\n");
 	/* the real clock now: the year 2999 */
 	char dhclient[sizeof(DHCLIENT)];
@@ -410,24 +424,40 @@ static void test_host_root(void)
 	put_text("/var/lib/dhcpcd/duid", "00:01");
 	snprintf(fifo, sizeof(fifo), "%s/var/lib/dhcpcd/fifo.lease", root);
 	CHECK(mkfifo(fifo, 0600) == 0);
+	/* leases left behind: an interface's current one is in the file
+	 * written last (dhcpcd's per-SSID files, NetworkManager's per
+	 * connection) */
+	static const uint8_t cafe[] = { 54, 4, 100, 100, 128, 20, 51, 4, 0xff, 0xff, 0xff, 0xff, 255 };
+	static const uint8_t home[] = { 54, 4, 100, 100, 128, 21, 51, 4, 0xff, 0xff, 0xff, 0xff, 255 };
+	put("/var/lib/dhcpcd/wlan1-cafe.lease", m, bootp(m, cafe, sizeof(cafe)));
+	put("/var/lib/dhcpcd/wlan1-home.lease", m, bootp(m, home, sizeof(home)));
+	put_text("/var/lib/NetworkManager/dhclient-11111111-1111-1111-1111-111111111111-eth8.lease",
+		 "lease { option dhcp-server-identifier 100.100.128.30; expire never; }");
+	put_text("/var/lib/NetworkManager/dhclient-22222222-2222-2222-2222-222222222222-eth8.lease",
+		 "lease { option dhcp-server-identifier 100.100.128.31; expire never; }");
+	age("/var/lib/dhcpcd/wlan1-cafe.lease", 86400);
+	age("/var/lib/NetworkManager/dhclient-11111111-1111-1111-1111-111111111111-eth8.lease", 3600);
 
 	CHECK(discover_dhcp_leases(&scope, &l) == 0);
-	CHECK_STR(dump(&l), "dhcp 100.100.128.1 udp/67<-68 dhcp-lease:lo; dns 100.100.2.136 udp+tcp/53 dhcp-lease:lo; "
-			    "dhcp 100.100.128.9 udp/67<-68 dhcp-lease:ifindex 999999; "
-			    "dns 100.100.128.1 udp+tcp/53 dhcp-lease:eth0; ntp 100.100.61.88 udp/123 dhcp-lease:eth0; "
+	CHECK_STR(dump(&l), "dhcp 100.100.128.1 udp/67<-68 dhcp-lease:eth0; dns 100.100.128.1 udp+tcp/53 dhcp-lease:eth0; "
+			    "dns 100.100.2.136 udp+tcp/53 dhcp-lease:eth0; ntp 100.100.61.88 udp/123 dhcp-lease:eth0; "
 			    "dhcp 100.99.0.2 udp/67<-68 dhcp-lease:eth1; "
 			    "dhcp 100.100.128.3 udp/67<-68 dhcp-lease:eth3; "
 			    "dhcp 100.100.128.5 udp/67<-68 dhcp-lease:eth5; "
-			    "dhcp 100.100.128.4 udp/67<-68 dhcp-lease:eth6");
-	/* the first origin of a service stays: dhclient's 100.100.128.1 and
-	 * 100.100.2.136 were networkd's */
-	CHECK_STR(l.v[2].ifname, "");
+			    "dhcp 100.100.128.4 udp/67<-68 dhcp-lease:eth6; "
+			    "dhcp 100.100.128.31 udp/67<-68 dhcp-lease:eth8; "
+			    "dhcp 100.100.128.9 udp/67<-68 dhcp-lease:ifindex 999999; "
+			    "dhcp 100.100.128.11 udp/67<-68 dhcp-lease:lo; dns 100.100.2.137 udp+tcp/53 dhcp-lease:lo; "
+			    "dhcp 100.100.128.21 udp/67<-68 dhcp-lease:wlan1");
+	/* a networkd lease of a device not here: no device name */
+	CHECK_STR(l.v[9].ifname, "");
+	CHECK_STR(l.v[10].ifname, "lo");
 	char want[2048];
 	snprintf(want, sizeof(want),
-		 "%s/var/lib/NetworkManager/internal-0b9e8b2b-6a49-4c2a-a8b3-9c0c7ea1b6b5-wlan0.lease: the lease of "
-		 "wlan0 (100.100.128.51) does not name its DHCP server: its renewals are not checked | "
 		 "%s/var/lib/dhcpcd/fifo.lease: not a regular file | "
-		 "%s/var/lib/dhcpcd/eth6.lease6: 1 bytes, too short for a DHCPv6 message",
+		 "%s/var/lib/dhcpcd/eth6.lease6: 1 bytes, too short for a DHCPv6 message | "
+		 "%s/var/lib/NetworkManager/internal-0b9e8b2b-6a49-4c2a-a8b3-9c0c7ea1b6b5-wlan0.lease: the lease of "
+		 "wlan0 (100.100.128.51) does not name its DHCP server: its renewals are not checked",
 		 root, root, root);
 	CHECK_STR(notes(&l), want);
 	discovered_free(&l);
