@@ -168,7 +168,7 @@ void audit_state_from_audit(struct audit_state *s, const struct audit *a, int ex
 		s->n_bad += t->verdict != TARGET_REACHABLE;
 		/* what conntrack saw comes and goes with the host's traffic: a
 		 * peer that is fine is no change worth a mail */
-		if (t->verdict == TARGET_REACHABLE && strcmp(t->origin, "conntrack") == 0)
+		if (t->verdict == TARGET_REACHABLE && t->origin && strcmp(t->origin, "conntrack") == 0)
 			continue;
 		if (t->blind) {
 			if (asprintf(&rule, "%s (outside netfilter)", t->blind->what) < 0)
