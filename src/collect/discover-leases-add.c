@@ -94,11 +94,11 @@ void leases_flush(struct lease_set *set, const struct discover_scope *scope, str
 {
 	if (set->n)
 		qsort(set->v, set->n, sizeof(*set->v), found_cmp);
+	const struct lease_found *first = NULL; /* the newest of the group */
 	for (size_t i = 0; i < set->n; i++) {
-		const struct lease_found *f = &set->v[i], *first = f;
-		/* the group's first is its newest */
-		while (first > set->v && strcmp(first[-1].label, f->label) == 0 && first[-1].le.v6 == f->le.v6)
-			first--;
+		const struct lease_found *f = &set->v[i];
+		if (!first || strcmp(first->label, f->label) != 0 || first->le.v6 != f->le.v6)
+			first = f;
 		if (!f->label[0] || f->written == first->written) {
 			struct lease_ctx c = { .path = f->path, .ifname = f->label[0] ? f->label : NULL,
 					       .scope = scope, .l = l };
