@@ -13,6 +13,9 @@ packages=(
 	iproute2 nftables iptables procps
 	# tests and benchmarks
 	time python3 systemd conntrack
+	# systemd-nspawn, which boots this machine's systemd in containers: the
+	# boot oracle (tests/lib/nspawn/, tests/kernel/boot-oracle.sh)
+	systemd-container
 	# promtool, which validates the metrics file (tests/kernel/metrics.sh)
 	prometheus
 	# the common firewalls the tests run in their namespaces (tests/kernel/firewalls.sh);
