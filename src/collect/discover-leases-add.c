@@ -127,8 +127,11 @@ void lease_add(struct lease_ctx *c, const struct lease *le)
 		snprintf(d.ifname, sizeof(d.ifname), "%s", ifname);
 	/* no interface: the file names it */
 	snprintf(d.origin, sizeof(d.origin), "dhcp-lease:%s", ifname[0] ? ifname : base_name(c->path));
-	if (le->server.family)
-		add_service(c, &d, &le->server, "dhcp", CG_PROTO_UDP, le->v6 ? 547 : 67, le->v6 ? 546 : 68);
+	if (le->server.family) {
+		struct discovered s = d;
+		s.reply_before_netfilter = le->reply_before_netfilter;
+		add_service(c, &s, &le->server, "dhcp", CG_PROTO_UDP, le->v6 ? 547 : 67, le->v6 ? 546 : 68);
+	}
 	else if (!le->v6 && le->address.family && discover_in_scope(c->scope, &le->address))
 		lease_note(c, le->line, "the lease of %s (%s) does not name its DHCP server: its renewals are not checked",
 			   ifname[0] ? ifname : "an unnamed interface", addr_to_string(&le->address, buf));

@@ -518,7 +518,11 @@ void lease_parse_dhclient(struct lease_ctx *c, const char *data, size_t size)
 	(void)read_block(&dc, B_TOP, 0, 1);
 	if (dc.stop)
 		lease_note(c, dc.lx.line, "the rest of the file is not read");
-	for (size_t i = 0; i < dc.n_cur; i++)
+	for (size_t i = 0; i < dc.n_cur; i++) {
+		/* ISC dhclient reads DHCPv4 replies through its packet socket
+		 * (LPF), ahead of netfilter; its DHCPv6 goes through UDP */
+		dc.cur[i].le.reply_before_netfilter = !dc.cur[i].le.v6;
 		lease_add(c, &dc.cur[i].le);
+	}
 	free(dc.cur);
 }

@@ -35,6 +35,8 @@ struct lease {
 	size_t n_dns, n_ntp;
 	bool more_dns, more_ntp;          /* some did not fit */
 	bool v6;                          /* a DHCPv6 lease (ports 546/547) */
+	bool reply_before_netfilter;      /* the client reads the server's replies
+					   * through a packet socket (ISC dhclient) */
 };
 
 struct lease_ctx {
