@@ -13,6 +13,8 @@ packages=(
 	iproute2 nftables iptables procps
 	# tests and benchmarks
 	time python3 systemd conntrack
+	# the blind spots' kernel tests: IPVS services and ipsets (tests/kernel/blind-net.sh, ipset.sh)
+	ipvsadm ipset
 	# promtool, which validates the metrics file (tests/kernel/metrics.sh)
 	prometheus
 	# the common firewalls the tests run in their namespaces (tests/kernel/firewalls.sh);
