@@ -27,16 +27,6 @@
 #include "cgnatcheck/route.h"
 #include "cgnatcheck/ruleset.h"
 
-const char *blind_net_addr(int family, const void *bytes, bool bracket, char *buf, size_t size)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, bytes, a, sizeof(a)))
-		snprintf(a, sizeof(a), "?");
-	snprintf(buf, size, bracket && family == AF_INET6 ? "[%s]" : "%s", a);
-	return buf;
-}
-
 static enum blind_effect decide_pass(const struct blind_spot *b, const struct blind_packet *p)
 {
 	return BLIND_PASS;
