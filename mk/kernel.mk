@@ -32,6 +32,22 @@ EXTRA_DIST += $(TESTBED_TESTS) \
 	tests/lib/netns/firewalls.sh \
 	tests/lib/netns/cleanup-child.sh
 
+# The boot test bed (tests/lib/nspawn/): this machine's systemd booted in
+# containers (systemd-nspawn), the oracle of what a boot does with units;
+# its helpers run inside them (Python 3 and shell, nothing built).
+EXTRA_DIST += \
+	tests/lib/nspawn/lib.sh \
+	tests/lib/nspawn/overlay-standin \
+	tests/lib/nspawn/port-service \
+	tests/lib/nspawn/ssh-standin \
+	tests/lib/nspawn/tcp-probe \
+	tests/lib/nspawn/units/port-service@.service \
+	tests/lib/nspawn/units/ssh.socket \
+	tests/lib/nspawn/units/ssh@.service \
+	tests/lib/nspawn/units/tailscale-wait-ready.service \
+	tests/lib/nspawn/units/tailscaled.service \
+	tests/lib/nspawn/units/wg-quick@.service
+
 # Programs the kernel tests drive: the product's stages made visible
 KERNEL_TEST_PROGS = \
 	tests/kernel/legacy-dump \
@@ -74,6 +90,7 @@ KERNEL_TESTS = \
 	tests/kernel/fix-apply.sh \
 	tests/kernel/nf-diff.sh \
 	tests/kernel/firewalls.sh \
+	tests/kernel/boot-oracle.sh \
 	tests/kernel/keep.sh \
 	tests/kernel/audit-scenarios.sh \
 	tests/kernel/nf-tailscale.sh \

@@ -15,6 +15,9 @@ packages=(
 	time python3 systemd conntrack
 	# the blind spots' kernel tests: IPVS services and ipsets (tests/kernel/blind-net.sh, ipset.sh)
 	ipvsadm ipset
+	# systemd-nspawn, which boots this machine's systemd in containers: the
+	# boot oracle (tests/lib/nspawn/, tests/kernel/boot-oracle.sh)
+	systemd-container
 	# promtool, which validates the metrics file (tests/kernel/metrics.sh)
 	prometheus
 	# the common firewalls the tests run in their namespaces (tests/kernel/firewalls.sh);
