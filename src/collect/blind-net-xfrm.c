@@ -175,7 +175,7 @@ struct pol_dump {
 static int policy_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct pol_dump *d = data;
-	const struct xfrm_userpolicy_info *info;
+	struct xfrm_userpolicy_info buf, *info = &buf;
 	const struct nlattr *a;
 	struct xfrm_pol p = { 0 };
 	struct xfrm_dir *dir;
@@ -186,7 +186,8 @@ static int policy_cb(const struct nlmsghdr *nlh, void *data)
 		d->bad++;
 		return MNL_CB_OK;
 	}
-	info = mnl_nlmsg_get_payload(nlh);
+	/* copied: the struct has 8-byte members, a message only 4-byte alignment */
+	memcpy(&buf, mnl_nlmsg_get_payload(nlh), sizeof(buf));
 	if (info->dir != XFRM_POLICY_IN && info->dir != XFRM_POLICY_OUT)
 		return MNL_CB_OK;
 	p.sel = info->sel;
@@ -351,14 +352,14 @@ static int policy_text_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct text_dump *t = data;
 	uint32_t before = t->pd.order;
-	const struct xfrm_userpolicy_info *info;
+	struct xfrm_userpolicy_info buf, *info = &buf;
 	const struct nlattr *a;
 	char words[160] = "", one[96];
 	int r = policy_cb(nlh, &t->pd);
 
 	if (t->pd.order == before)
 		return r;
-	info = mnl_nlmsg_get_payload(nlh);
+	memcpy(&buf, mnl_nlmsg_get_payload(nlh), sizeof(buf));
 	if (info->action == XFRM_POLICY_BLOCK) {
 		snprintf(words, sizeof(words), "block");
 	} else {
@@ -465,7 +466,8 @@ void blind_net_xfrm(struct blind_spots *b)
 		t.pd.dirs[XFRM_POLICY_OUT]->default_action = def.out;
 	}
 	for (uint8_t i = 0; i < 2; i++) {
-		qsort(t.pd.dirs[i]->v, t.pd.dirs[i]->n, sizeof(*t.pd.dirs[i]->v), pol_cmp);
+		if (t.pd.dirs[i]->n)    /* no qsort() of a NULL array */
+			qsort(t.pd.dirs[i]->v, t.pd.dirs[i]->n, sizeof(*t.pd.dirs[i]->v), pol_cmp);
 		add_spots(b, t.pd.dirs[i], i, t.texts);
 	}
 out:
