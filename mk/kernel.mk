@@ -59,7 +59,8 @@ KERNEL_TEST_PROGS = \
 	tests/kernel/fix-race-run \
 	tests/kernel/probe-run \
 	tests/kernel/route-diff \
-	tests/kernel/route-perf
+	tests/kernel/route-perf \
+	tests/kernel/blind-net-dump
 check_PROGRAMS += $(KERNEL_TEST_PROGS)
 tests_kernel_legacy_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_nft_collect_dump_SOURCES = tests/kernel/nft-collect-dump.c tests/lib/nft-dump-util.c \
@@ -78,6 +79,7 @@ tests_kernel_fix_race_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_probe_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_diff_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_perf_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_blind_net_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
 
 # Longest first (measured on the 2-core machine), so that `make -j2 check`
 # keeps both cores busy to the end instead of starting a long one last.
@@ -111,6 +113,8 @@ KERNEL_TESTS = \
 	tests/kernel/legacy-perf.sh \
 	tests/kernel/discover-lan.sh \
 	tests/kernel/discover-dhcp.sh \
+	tests/kernel/blind-net.sh \
+	tests/kernel/ipset.sh \
 	tests/kernel/caps.sh
 TESTS += $(KERNEL_TESTS)
 # the test bed's own tests, short, after the long kernel tests

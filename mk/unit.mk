@@ -5,6 +5,7 @@ UNIT_TEST_PROGS = \
 	tests/unit/test-policy \
 	tests/unit/test-policy-scale \
 	tests/unit/test-xt \
+	tests/unit/test-ipset-match \
 	tests/unit/golden-xt \
 	tests/unit/test-set \
 	tests/unit/test-set-model \
@@ -27,6 +28,7 @@ tests_unit_test_options_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_scale_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_xt_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_ipset_match_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_golden_xt_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_golden_xt_CPPFLAGS = $(AM_CPPFLAGS) -DGOLDEN_DIR='"$(abs_top_srcdir)/tests/unit/golden"'
 tests_unit_test_set_LDADD = libcgnatcheck.a $(CG_LIBS)

@@ -13,6 +13,8 @@ packages=(
 	iproute2 nftables iptables procps
 	# tests and benchmarks
 	time python3 systemd conntrack
+	# the blind spots' kernel tests: IPVS services and ipsets (tests/kernel/blind-net.sh, ipset.sh)
+	ipvsadm ipset
 	# systemd-nspawn, which boots this machine's systemd in containers: the
 	# boot oracle (tests/lib/nspawn/, tests/kernel/boot-oracle.sh)
 	systemd-container
