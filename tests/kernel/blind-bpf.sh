@@ -82,16 +82,33 @@ bb_audit() {
 verdicts() { tb_json '" ".join("%s/%s %s" % (t["proto"], t["port"], t["verdict"]) for t in r["targets"])'; }
 spots() { tb_json '"|".join(sorted(set(t.get("blind_spot") or "-" for t in r["targets"])))'; }
 unreadable() { tb_json '"|".join(f["message"] for f in r["findings"] if f["code"] == "BLIND_SPOT_UNREADABLE")'; }
-# the kernel: what a DNS query over udp and one over tcp get
-kernel() { echo "$(tb_probe "$SVC" 53 udp || true) $(tb_probe "$SVC" 53 tcp || true)"; }
-# the same from a process of cgroup $1
-kernel_in_cgroup() {
-	local proto
-	for proto in udp tcp; do
-		tb_ct_flush "$TB_HOST"
-		nsenter --net="$NETNS_DIR/$TB_HOST" sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" "$3" 53 "$4"' sh "$1" \
-			"$PROBE" "$SVC" "$proto" || true
-	done | paste -sd' '
+# probe PROTO [PORT [CGROUP]]: what the kernel does to a query to $SVC from
+# the host (from a process of CGROUP when given): reply, timeout, refused
+probe() {
+	local proto=$1 port=${2:-53} cg=${3:-}
+	shift $(($# < 3 ? $# : 3))
+	if [ -z "$cg" ]; then
+		tb_probe "$SVC" "$port" "$proto" "$@" 2>/dev/null || true
+		return
+	fi
+	tb_ct_flush "$TB_HOST"
+	nsenter --net="$NETNS_DIR/$TB_HOST" sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
+		"$PROBE" "$@" "$SVC" "$port" "$proto" 2>/dev/null || true
+}
+# bb_kernel DESC WANT-UDP WANT-TCP [PORT [CGROUP]]: the kernel's answers to
+# a query over udp and over tcp. An answer that is wanted and late (a loaded
+# machine) is asked for once more with 3 s, as tb_expect_probe does: a drop
+# times out twice.
+bb_kernel() {
+	local desc=$1 got=() want=("$2" "$3") i proto
+	for i in 0 1; do
+		proto=$([ "$i" = 0 ] && echo udp || echo tcp)
+		got[i]=$(probe "$proto" "${4:-53}" "${5:-}")
+		if [ "${got[i]}" = timeout ] && [ "${want[i]}" != timeout ]; then
+			got[i]=$(probe "$proto" "${4:-53}" "${5:-}" --timeout 3000)
+		fi
+	done
+	t_expect "$desc" "${want[*]}" "${got[*]}"
 }
 # what the collector (as root, with every capability) finds in the host
 dump() { nsenter --net="$NETNS_DIR/$TB_HOST" "$DUMP" "$@" 2>/dev/null; }
@@ -101,7 +118,7 @@ bb_audit "nothing" 0
 t_expect "nothing: reachable" "udp/53 reachable tcp/53 reachable" "$(verdicts)"
 t_expect "nothing: no blind spot" "-" "$(spots)"
 t_expect "nothing: no blind spot unreadable" "" "$(unreadable)"
-t_expect "nothing: the kernel answers" "reply reply" "$(kernel)"
+bb_kernel "nothing: the kernel answers" reply reply
 
 # ---- 1. XDP: drops IPv4 from 100.64.0.0/10 ----------------------------------------
 t_must ip -n "$TB_HOST" link set dev eth0 xdp obj "$OBJ/xdp_drop.o" sec xdp
@@ -116,15 +133,15 @@ t_expect "xdp: the text report names it under each target" 2 \
 	"$(grep -c "^ *XDP program id $xdp_id (driver mode) on eth0 (its name needs CAP_SYS_ADMIN)$" <<<"$text" || true)"
 t_expect "xdp: with CAP_SYS_ADMIN, its name" \
 	"spot xdp eth0 in XDP program xdp_drop_cgnat (id $xdp_id, driver mode) on eth0" "$(dump | grep '^spot xdp')"
-t_expect "xdp: the kernel drops the reply" "timeout timeout" "$(kernel)"
+bb_kernel "xdp: the kernel drops the reply" timeout timeout
 t_must ip -n "$TB_HOST" link set dev eth0 xdp off
 t_must ip -n "$TB_HOST" link set dev eth0 xdpgeneric obj "$OBJ/xdp_drop.o" sec xdp
 xdp_id=$(ip -n "$TB_HOST" -d link show dev eth0 | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p')
 t_expect "xdp generic mode: named" \
 	"spot xdp eth0 in XDP program xdp_drop_cgnat (id $xdp_id, generic mode) on eth0" "$(dump | grep '^spot xdp')"
-t_expect "xdp generic mode: the kernel drops the reply" "timeout timeout" "$(kernel)"
+bb_kernel "xdp generic mode: the kernel drops the reply" timeout timeout
 t_must ip -n "$TB_HOST" link set dev eth0 xdpgeneric off
-t_expect "xdp gone: the kernel answers" "reply reply" "$(kernel)"
+bb_kernel "xdp gone: the kernel answers" reply reply
 
 # ---- 2. tc ingress bpf, direct-action, passes everything -------------------------
 t_must tc -n "$TB_HOST" qdisc add dev eth0 clsact
@@ -134,7 +151,7 @@ bb_audit "tc bpf" 1
 t_expect "tc bpf: uncertain (a program is not read)" "udp/53 uncertain tcp/53 uncertain" "$(verdicts)"
 t_expect "tc bpf: named, with where it is" \
 	"tc ingress filter bpf tc_pass.o:[classifier] direct-action (pref 49152, id $bpf_id) on eth0" "$(spots)"
-t_expect "tc bpf: the kernel answers" "reply reply" "$(kernel)"
+bb_kernel "tc bpf: the kernel answers" reply reply
 t_must tc -n "$TB_HOST" filter del dev eth0 ingress
 
 # ---- 3. u32, modelled --------------------------------------------------------
@@ -155,13 +172,13 @@ t_expect "u32 drop: the filter named" \
 	"tc ingress filter u32 (pref 10, handle 800::800) ip src 100.64.0.0/10 $drop_words on eth0" "$(spots)"
 t_expect "u32 drop: the reply is what is dropped" "reply reply" \
 	"$(tb_json '" ".join(t["blocked_leg"] for t in r["targets"])')"
-t_expect "u32 drop: the kernel drops the reply" "timeout timeout" "$(kernel)"
+bb_kernel "u32 drop: the kernel drops the reply" timeout timeout
 t_must tc -n "$TB_HOST" filter del dev eth0 ingress pref 10
 t_must tc -n "$TB_HOST" filter add dev eth0 ingress protocol ip pref 10 u32 match ip src 192.0.2.0/24 "${drop[@]}"
 bb_audit "u32 drop src 192.0.2.0/24" 0
 t_expect "u32 other prefix: reachable" "udp/53 reachable tcp/53 reachable" "$(verdicts)"
 t_expect "u32 other prefix: no blind spot decides" "-" "$(spots)"
-t_expect "u32 other prefix: the kernel answers" "reply reply" "$(kernel)"
+bb_kernel "u32 other prefix: the kernel answers" reply reply
 t_must tc -n "$TB_HOST" filter del dev eth0 ingress pref 10
 # egress, at the same priority as an ingress filter (u32 shares its hash
 # tables between the two, 800: and 801: here, and each dump shows both:
@@ -175,10 +192,11 @@ t_expect "u32 egress: the filter named" \
 	"tc egress filter u32 (pref 10, handle 800::800) ip dst $SVC/32 ip dport 53 $drop_words on eth0" "$(spots)"
 t_expect "u32 egress: the request is what is dropped" "request request" \
 	"$(tb_json '" ".join(t["blocked_leg"] for t in r["targets"])')"
-t_expect "u32 egress: the kernel drops the request" "timeout timeout" "$(kernel)"
+bb_kernel "u32 egress: the kernel drops the request" timeout timeout
 # port 54 has no listener: the provider's refusal shows the request got there
-t_expect "u32 egress: another port passes, as the kernel shows" "packet 1 pass refused" \
-	"$(dump --packet out eth0 "$TB_HOST_IP" "$SVC" udp 40000 54 new | grep '^packet') $(tb_probe "$SVC" 54 udp 2>/dev/null || true)"
+t_expect "u32 egress: another port passes" "packet 1 pass" \
+	"$(dump --packet out eth0 "$TB_HOST_IP" "$SVC" udp 40000 54 new | grep '^packet')"
+bb_kernel "u32 egress: another port passes, as the kernel shows" refused refused 54
 t_must tc -n "$TB_HOST" filter del dev eth0 egress
 t_must tc -n "$TB_HOST" filter del dev eth0 ingress
 # IPv6: keys on the IPv6 header's source address
@@ -188,7 +206,7 @@ bb_audit "u32 ip6 drop src fd00:cafe:1::/48" 2
 t_expect "u32 ip6: blocked, named" \
 	"udp/53 blocked tcp/53 blocked|tc ingress filter u32 (pref 10, handle 800::800) match fd00cafe/ffffffff at 8 match 00010000/ffff0000 at 12 $drop_words on eth0" \
 	"$(verdicts)|$(spots)"
-t_expect "u32 ip6: the kernel drops the reply" "timeout timeout" "$(kernel)"
+bb_kernel "u32 ip6: the kernel drops the reply" timeout timeout
 SVC=100.100.2.136
 t_must tc -n "$TB_HOST" qdisc del dev eth0 clsact
 # the ingress qdisc (the older hook): the same
@@ -198,7 +216,7 @@ bb_audit "ingress qdisc u32 drop" 2
 t_expect "ingress qdisc: blocked, named" \
 	"udp/53 blocked tcp/53 blocked|tc ingress filter u32 (pref 10, handle 800::800) ip src 100.64.0.0/10 $drop_words on eth0" \
 	"$(verdicts)|$(spots)"
-t_expect "ingress qdisc: the kernel drops the reply" "timeout timeout" "$(kernel)"
+bb_kernel "ingress qdisc: the kernel drops the reply" timeout timeout
 t_must tc -n "$TB_HOST" qdisc del dev eth0 ingress
 # an htb root qdisc: its own filters see every packet leaving; a class's
 # see what classification sends there (htb runs an inner class's only)
@@ -209,14 +227,14 @@ bb_audit "htb u32 drop" 2
 t_expect "htb: blocked, named" \
 	"udp/53 blocked tcp/53 blocked|tc egress qdisc htb 1: filter u32 (pref 10, handle 800::800) ip dst $SVC/32 $drop_words on eth0" \
 	"$(verdicts)|$(spots)"
-t_expect "htb: the kernel drops the request" "timeout timeout" "$(kernel)"
+bb_kernel "htb: the kernel drops the request" timeout timeout
 t_must tc -n "$TB_HOST" filter del dev eth0 parent 1: pref 10
 t_must tc -n "$TB_HOST" filter add dev eth0 parent 1:10 protocol ip pref 10 u32 match ip dst "$SVC/32" "${drop[@]}"
 bb_audit "htb class u32 drop" 1
 t_expect "htb class: uncertain (classification is not modelled), named" \
 	"udp/53 uncertain tcp/53 uncertain|tc egress class 1:10 filter u32 (pref 10, handle 800::800) ip dst $SVC/32 $drop_words on eth0" \
 	"$(verdicts)|$(spots)"
-t_expect "htb class: the kernel answers (a leaf class's filters never run)" "reply reply" "$(kernel)"
+bb_kernel "htb class: the kernel answers (a leaf class's filters never run)" reply reply
 t_must tc -n "$TB_HOST" qdisc del dev eth0 root
 
 # ---- 4. a cgroup/skb program on a cgroup of the test's own -------------------
@@ -237,8 +255,8 @@ t_expect "cgroup: the program and the cgroup named" \
 t_expect "cgroup: with CAP_SYS_ADMIN, its name" \
 	"spot cgroup * in cgroup BPF program cg_drop_cgnat (id $cg_id, cgroup_skb ingress) on cgroup /cgt-blindbpf-$$" \
 	"$(dump | grep "^spot cgroup .*cgt-blindbpf-$$")"
-t_expect "cgroup: the kernel drops the reply to a process in the cgroup" "timeout timeout" "$(kernel_in_cgroup "$CG")"
-t_expect "cgroup: and answers one outside it" "reply reply" "$(kernel)"
+bb_kernel "cgroup: the kernel drops the reply to a process in the cgroup" timeout timeout 53 "$CG"
+bb_kernel "cgroup: and answers one outside it" reply reply
 t_expect "cgroup: a namespace with no process in the cgroup does not see it" "" \
 	"$(nsenter --net="$NETNS_DIR/$TB_PROV" "$DUMP" 2>/dev/null | grep "cgt-blindbpf-$$" || true)"
 # (a copy of the program nobody can run: the tree may be a clone under /root)
