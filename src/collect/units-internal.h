@@ -31,21 +31,3 @@ int host_stat_resolved(const char *resolved, unsigned *mode, long long *size);
 /* readlink() of a host path (not resolved: the link itself) into out. */
 int host_readlink(const char *path, char *out, size_t size);
 
-/* ---- units-parse.c's helpers for units.c ---- */
-
-/* The next whitespace-separated word of *p (a backslash keeps the next
- * character, as systemd's EXTRACT_RETAIN_ESCAPE); malloc'd, NULL at the end. */
-char *unit_next_word(const char **p);
-
-/* What the specifiers of a unit expand to. */
-struct unit_spec_ctx {
-	const char *id;           /* %n */
-	const char *prefix;       /* %p: the name before "@" or the type suffix */
-	const char *instance;     /* %i, NULL for a plain unit */
-};
-
-/* Expands %n %N %p %P %i %I %j %J %f %% and the manager's fixed directories
- * into *out (malloc'd). Returns 0; -EOPNOTSUPP when a host-specific one (%H,
- * %m, ...) was kept as written; -EBADMSG (and *out NULL) for an unknown one,
- * which systemd refuses. */
-int unit_expand_specifiers(const struct unit_spec_ctx *c, const char *in, char **out);

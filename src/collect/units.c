@@ -1007,11 +1007,12 @@ static void add_default(struct units *s, struct unit *u, enum unit_dep t, const 
 	add_dep(s, u, t, name, UNIT_DEP_DEFAULT, (struct unit_where){ 0 }, why);
 }
 
-static bool has_explicit(struct units *s, const struct unit *u, enum unit_dep t, const struct unit *other)
+/* u has a dependency of type t on other, from any origin (systemd keeps
+ * them both ways: A After=B is B Before=A) */
+static bool has_dep(struct units *s, const struct unit *u, enum unit_dep t, const struct unit *other)
 {
 	for (size_t i = 0; i < u->n_deps; i++)
-		if (u->deps[i].type == t && u->deps[i].origin != UNIT_DEP_DEFAULT &&
-		    units_get(s, u->deps[i].name) == other)
+		if (u->deps[i].type == t && units_get(s, u->deps[i].name) == other)
 			return true;
 	return false;
 }
@@ -1074,7 +1075,11 @@ static void add_extras(struct units *s, struct unit *u)
 		/* "Target units will automatically complement all configured
 		 * dependencies of type Wants= or Requires= with dependencies of
 		 * type After= unless DefaultDependencies=no is set in the
-		 * specified units", and not against an explicit Before= */
+		 * specified units", and not where the target is already
+		 * Before= the unit ("Don't create loops" in
+		 * unit_add_default_target_dependency(): a service's default
+		 * After=sysinit.target keeps sysinit.target from being ordered
+		 * after it) */
 		for (size_t i = 0; i < n; i++) {
 			const struct unit_dep_item *d = &u->deps[i];
 			struct unit *x;
@@ -1085,7 +1090,7 @@ static void add_extras(struct units *s, struct unit *u)
 			x = units_get(s, d->name);
 			if (!x || x == u || x->load != UNIT_LOADED || !x->default_dependencies)
 				continue;
-			if (has_explicit(s, u, UNIT_BEFORE, x) || has_explicit(s, x, UNIT_AFTER, u))
+			if (has_dep(s, u, UNIT_BEFORE, x) || has_dep(s, x, UNIT_AFTER, u))
 				continue;
 			const char *why = d->origin == UNIT_DEP_WANTS_DIR
 				? afmt(s, "a target is ordered after what it wants: %s", d->where.file)
