@@ -687,6 +687,21 @@ static const struct unit *find_gate(struct ctx *c, const struct unit *u, const s
 	return gate;
 }
 
+/* a unit's name that says it waits for the overlay (a gate that is missing
+ * says nothing else about itself) */
+static bool looks_like_gate(const struct ctx *c, const char *id)
+{
+	static const char *const words[] = { "wait", "ready", "online", "tailscale", "netbird", "wg-quick" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (strstr(id, words[i]))
+			return true;
+	for (size_t i = 0; i < c->scope->n_overlay_ifnames; i++)
+		if (strstr(id, c->scope->overlay_ifnames[i]))
+			return true;
+	return false;
+}
+
 /* What an operator would have expected to make u wait, and why it does not. */
 static void explain_orderings(struct ctx *c, const struct unit *u, const struct cg_addr *a, char **msg)
 {
@@ -702,7 +717,7 @@ static void explain_orderings(struct ctx *c, const struct unit *u, const struct 
 		if (is_daemon(c, x))
 			sappend(msg, " After=%s (%s:%u) does not help: %s is active long before its address exists.",
 				d->name, d->where.file, d->where.line, x->id);
-		else if (x->load != UNIT_LOADED)
+		else if (x->load != UNIT_LOADED && looks_like_gate(c, x->id))
 			sappend(msg, " After=%s (%s:%u) orders it after a unit that is %s: no wait at all.", d->name,
 				d->where.file, d->where.line, unit_load_state_to_string(x->load));
 		else if (!x->in_boot && is_gate(c, x, a))
@@ -1090,15 +1105,18 @@ static void cycle_steps(struct ctx *c, struct svc_finding *f, const unsigned *cy
 	}
 }
 
-/* the chain "a -> b -> a", and the cycle as systemd's transaction_verify_order_one()
- * logs it: the last unit names the first, then the others in order */
-static char *cycle_text(struct ctx *c, const unsigned *cyc, size_t n, const char *verb)
+/* the chain "a -> b -> a", and (when systemd sees the cycle) the cycle as
+ * systemd's transaction_verify_order_one() logs it: the last unit names the
+ * first, then the others in order */
+static char *cycle_text(struct ctx *c, const unsigned *cyc, size_t n, const char *verb, bool systemd_words)
 {
 	char *t = NULL;
 	const char *last = c->s.v[cyc[n - 1]]->id;
 
 	for (size_t i = 0; i <= n; i++)
 		sappend(&t, "%s%s", i ? " -> " : "", c->s.v[cyc[i % n]]->id);
+	if (!systemd_words)
+		return t;
 	sappend(&t, ". In systemd's words: \"%s: Found ordering cycle on %s/%s\"", last, c->s.v[cyc[0]]->id, verb);
 	for (size_t i = 1; i < n; i++)
 		sappend(&t, ", \"%s: Found dependency on %s/%s\"", last, c->s.v[cyc[i]]->id, verb);
@@ -1224,6 +1242,11 @@ static size_t pick_unit(struct ctx *c, const unsigned *cyc, size_t n)
 	return SIZE_MAX;
 }
 
+static int role_rank(unsigned char role)
+{
+	return role & ROLE_LISTENER ? 2 : role & ROLE_DAEMON ? 1 : 0;
+}
+
 /* the component's unit to start the cycle from: a listener, a daemon, else
  * the first in load order */
 static unsigned component_start(struct ctx *c, const int *comp, int k)
@@ -1233,7 +1256,7 @@ static unsigned component_start(struct ctx *c, const int *comp, int k)
 	for (size_t i = 0; i < c->g.n; i++) {
 		if (comp[i] != k)
 			continue;
-		if (best < 0 || (c->role[i] & ~ROLE_DEVICE) > (c->role[best] & ~ROLE_DEVICE))
+		if (best < 0 || role_rank(c->role[i]) > role_rank(c->role[best]))
 			best = (int)i;
 	}
 	return (unsigned)best;
@@ -1316,7 +1339,7 @@ static void check_cycles(struct ctx *c)
 				for (size_t i = 0; i < len; i++)
 					in_cycle_unit[path[i]] = 1;
 			}
-			chain = cycle_text(c, path, len, "start");
+			chain = cycle_text(c, path, len, "start", !with_creators);
 			if (!with_creators) {
 				msg = xasprintf("ordering cycle in the boot transaction: %s. systemd breaks it by deleting "
 						"one of these start jobs (which one varies from boot to boot: \"Job "
@@ -1325,18 +1348,21 @@ static void check_cycles(struct ctx *c)
 						"the stop jobs.",
 						chain);
 			} else {
-				char *dev = NULL;
+				const char *dev = "the device", *creator = "the unit that creates it";
 				for (size_t i = 0; i < len; i++)
-					if (c->role[path[i]] & ROLE_DEVICE)
-						dev = xstrdup(c->s.v[path[i]]->id);
-				msg = xasprintf("a wait that cannot end at boot: %s. systemd sees no ordering cycle "
-						"here (the device's unit is not ordered after the unit that creates "
-						"it), so the start job of %s waits until the device's job times out "
-						"(90 s by default), the units bound to it fail (\"Dependency failed\"), "
-						"and the boot is that much longer; the interface comes up afterwards "
-						"and nothing starts them again.",
-						chain, dev ? dev : "the device");
-				free(dev);
+					if (c->role[path[i]] & ROLE_DEVICE) {
+						dev = c->s.v[path[i]]->id;
+						creator = c->s.v[path[(i + 1) % len]]->id;
+					}
+				msg = xasprintf("a wait that cannot end at boot: %s. systemd sees no ordering cycle here "
+						"(%s is not ordered after %s, which creates the interface): %s's "
+						"start job waits for %s, whose job times out after 90 s "
+						"(DefaultDeviceTimeoutSec=); then %s fails (\"Dependency failed for "
+						"%s\"), the boot goes on, %s creates the interface, and nothing starts "
+						"%s again. (Where there is no udev, as in a container, there is no "
+						"device unit to wait for: the socket starts at once and fails with "
+						"\"No such device\".)",
+						chain, dev, creator, u->id, dev, u->id, u->id, creator, u->id);
 			}
 			free(chain);
 			fi = c->r->n_findings;
@@ -1351,7 +1377,16 @@ static void check_cycles(struct ctx *c)
 			}
 			/* the remedy: u's own ordering if an administrator added it
 			 * in vain, else its default dependencies */
-			if (!plan_drop_ordering(c, fi, u, path, len, 0) && !plan_default_deps(c, fi, u, path, len, 0))
+			/* a socket bound to an overlay device: without default
+			 * dependencies, as seed 001 found; else the administrator's
+			 * ordering out of the cycle first */
+			bool on_device = u->bind_to_device.value && is_overlay_ifname(c, u->bind_to_device.value);
+			bool done = on_device ? plan_default_deps(c, fi, u, path, len, 0)
+					      : plan_drop_ordering(c, fi, u, path, len, 0);
+			if (!done)
+				done = on_device ? plan_drop_ordering(c, fi, u, path, len, 0)
+						 : plan_default_deps(c, fi, u, path, len, 0);
+			if (!done)
 				unit_note(&c->r->notes, "%s: no remedy found for the cycle through it", u->id);
 		}
 		free(size);
@@ -1439,8 +1474,16 @@ static void verify(struct ctx *c)
 		struct svc_finding *f = &c->r->findings[i];
 		bool still = false;
 
-		for (size_t k = 0; k < again.n_findings; k++)
-			still |= again.findings[k].code == f->code && !strcmp(again.findings[k].unit, f->unit);
+		for (size_t k = 0; k < again.n_findings; k++) {
+			bool known = false;
+			if (strcmp(again.findings[k].unit, f->unit))
+				continue;
+			/* the same finding, or a new one on the same unit */
+			for (size_t j = 0; j < c->r->n_findings; j++)
+				known |= again.findings[k].code == c->r->findings[j].code &&
+					 !strcmp(c->r->findings[j].unit, f->unit) && again.findings[k].code != f->code;
+			still |= !known;
+		}
 		f->remedy_verified = f->n_remedies && !still;
 	}
 	for (size_t k = 0; k < again.n_findings; k++) {
