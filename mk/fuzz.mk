@@ -1,6 +1,6 @@
 # Fuzz targets (tests/fuzz/): every parser we wrote ourselves. make check runs
 # each target over its corpus and mutations of it; the libFuzzer builds
-# (./configure CC=clang --enable-fuzzing && make fuzz-policy fuzz-legacy fuzz-saved fuzz-leases)
+# (./configure CC=clang --enable-fuzzing && make fuzz-policy fuzz-legacy fuzz-saved fuzz-leases fuzz-units)
 # explore further. Included from Makefile.am.
 check_PROGRAMS += tests/fuzz/fuzz-policy-run tests/fuzz/fuzz-legacy-run tests/fuzz/fuzz-saved-run
 tests_fuzz_fuzz_policy_run_SOURCES = tests/fuzz/fuzz-policy.c tests/fuzz/fuzz-main.c
@@ -66,4 +66,27 @@ fuzz_leases_SOURCES = tests/fuzz/fuzz-leases.c
 fuzz_leases_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_leases_LDFLAGS = -fsanitize=fuzzer
 fuzz_leases_LDADD = libcgnatcheck.a $(CG_LIBS)
+endif
+
+# the unit-file, sshd_config and sysctl.d parsers (src/collect/units*.c,
+# sshd-config.c) and the boot analysis over units read from memory
+# (src/audit/services.c); one input read as each
+check_PROGRAMS += tests/fuzz/fuzz-units-run
+tests_fuzz_fuzz_units_run_SOURCES = tests/fuzz/fuzz-units.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_units_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/fuzz/fuzz-units.sh
+EXTRA_DIST += tests/fuzz/fuzz-units.sh \
+	tests/fuzz/corpus-units/odd.unit \
+	tests/fuzz/corpus-units/ssh-override.conf \
+	tests/fuzz/corpus-units/sshd_config \
+	tests/fuzz/corpus-units/sysctl.conf \
+	tests/fuzz/corpus-units/tailscaled.service \
+	tests/fuzz/corpus-units/wg-quick@.service \
+	tests/fuzz/corpus-units/wgsvc.socket
+if FUZZING
+noinst_PROGRAMS += fuzz-units
+fuzz_units_SOURCES = tests/fuzz/fuzz-units.c
+fuzz_units_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_units_LDFLAGS = -fsanitize=fuzzer
+fuzz_units_LDADD = libcgnatcheck.a $(CG_LIBS)
 endif

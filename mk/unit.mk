@@ -20,10 +20,20 @@ UNIT_TEST_PROGS = \
 	tests/unit/golden-nft \
 	tests/unit/route-lookup \
 	tests/unit/route-parse \
-	tests/unit/test-leases
+	tests/unit/test-leases \
+	tests/unit/test-units \
+	tests/unit/test-services
 check_PROGRAMS += $(UNIT_TEST_PROGS)
 TESTS += $(UNIT_TEST_PROGS)
 tests_unit_test_addr_LDADD = libcgnatcheck.a $(CG_LIBS)
+# systemd units, sshd_config, sysctls and the boot-safety analysis (issue 16):
+# host roots built by the test, the seeds' shapes from tests/data/units/
+tests_unit_test_units_SOURCES = tests/unit/test-units.c tests/unit/units-tree.h
+tests_unit_test_units_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_services_SOURCES = tests/unit/test-services.c tests/unit/units-tree.h
+tests_unit_test_services_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_services_CPPFLAGS = $(AM_CPPFLAGS) -DUNITS_DATA_DIR='"$(abs_top_srcdir)/tests/data/units"'
+EXTRA_DIST += tests/data/units
 tests_unit_test_options_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_scale_LDADD = libcgnatcheck.a $(CG_LIBS)

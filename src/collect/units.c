@@ -103,6 +103,7 @@ struct units_private {
 	struct units_map dirs;        /* directory -> struct dir_listing */
 	struct units_map aliases;     /* target name -> struct alias_list */
 	const char *resolved[ARRAY_SIZE(units_search_path)];   /* NULL: absent */
+	bool live[ARRAY_SIZE(units_search_path)];   /* on disk, or the overlay has files below it */
 	bool scanned;
 	unsigned depth;
 	const struct unit_overlay_file *overlay;
@@ -427,11 +428,17 @@ static void scan(struct units *s)
 		return;
 	s->p->scanned = true;
 	for (size_t i = 0; i < units_search_path_len; i++) {
+		size_t n = strlen(units_search_path[i]);
+
 		if (host_chase(units_search_path[i], res, sizeof(res)) == 0) {
 			/* a directory listed twice (/lib -> usr/lib) is read once */
 			if (search_dir_index_resolved(s, res) < 0)
 				s->p->resolved[i] = astr(s, res);
 		}
+		s->p->live[i] = s->p->resolved[i] != NULL;
+		for (size_t k = 0; k < s->p->n_overlay; k++)
+			s->p->live[i] |= !strncmp(s->p->overlay[k].path, units_search_path[i], n) &&
+					 s->p->overlay[k].path[n] == '/';
 	}
 	for (size_t i = 0; i < units_search_path_len; i++) {
 		const char *dir = units_search_path[i];
@@ -879,14 +886,18 @@ static size_t dropin_dirs(struct units *s, struct unit *u, const char *suffix, c
 {
 	size_t n = 0;
 
+	/* a directory neither on disk nor in the overlay has nothing below it */
 	*dirs = NULL;
 	for (size_t i = 0; i < units_search_path_len; i++)
-		find_dirs(s, units_search_path[i], u->id, suffix, dirs, &n, 0);
+		if (s->p->live[i])
+			find_dirs(s, units_search_path[i], u->id, suffix, dirs, &n, 0);
 	for (size_t k = 1; k < u->n_names; k++)
 		for (size_t i = 0; i < units_search_path_len; i++)
-			find_dirs(s, units_search_path[i], u->names[k], suffix, dirs, &n, 0);
+			if (s->p->live[i])
+				find_dirs(s, units_search_path[i], u->names[k], suffix, dirs, &n, 0);
 	for (size_t i = 0; i < units_search_path_len; i++)
-		find_dirs(s, units_search_path[i], unit_type_to_string(u->type), suffix, dirs, &n, 0);
+		if (s->p->live[i])
+			find_dirs(s, units_search_path[i], unit_type_to_string(u->type), suffix, dirs, &n, 0);
 	return n;
 }
 
