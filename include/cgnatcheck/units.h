@@ -243,7 +243,7 @@ struct unit {
 	/* [Socket] */
 	struct unit_listen *listen;
 	size_t n_listen, cap_listen;
-	struct unit_setting bind_to_device, free_bind, accept, service;
+	struct unit_setting bind_to_device, free_bind, transparent, accept, service;
 	/* [Service] */
 	struct unit_setting service_type;
 	struct unit_exec *exec;       /* ExecStart, ExecStartPre, ExecStartPost, ExecCondition */

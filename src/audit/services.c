@@ -625,8 +625,10 @@ static char *render_shadow(struct ctx *c, struct plan_shadow *sh)
 		apply_edit(&l, sh->unit, &sh->edits[i]);
 	sappend(&out,
 		"# Written by cgnatcheck --fix: a copy of %s that takes its place\n"
-		"# (%s), because a drop-in cannot remove a dependency (systemd.unit(5):\n"
-		"# \"Dependencies (After=, etc.) cannot be reset to an empty list\").\n"
+		"# (%s). A drop-in can empty a list setting (ListenStream=, ExecStart=,\n"
+		"# Condition...=) with an empty assignment, but not a dependency\n"
+		"# (systemd.unit(5): \"Dependencies (After=, etc.) cannot be reset to an\n"
+		"# empty list\"), so the file that says it is replaced by this copy.\n"
 		"# Changed: %s. cgnatcheck --undo removes this copy.\n",
 		sh->original, sh->path, sh->what ? sh->what : "nothing");
 	for (size_t i = 0; i < l.n; i++) {
@@ -738,7 +740,9 @@ static void check_socket_race(struct ctx *c, const struct unit *u)
 {
 	char *racing = NULL, *msg;
 	const struct cg_addr *first = NULL;
-	bool free_bind = u->free_bind.value && unit_parse_boolean(u->free_bind.value) == 1;
+	/* IP_FREEBIND, or IP_TRANSPARENT, which allows the same */
+	bool free_bind = (u->free_bind.value && unit_parse_boolean(u->free_bind.value) == 1) ||
+			 (u->transparent.value && unit_parse_boolean(u->transparent.value) == 1);
 	struct svc_finding *f;
 	size_t fi;
 
@@ -950,7 +954,9 @@ static void check_binds_to(struct ctx *c, const struct unit *u)
 			continue;
 		msg = xasprintf("%s: BindsTo=%s (%s:%u): %s is stopped whenever %s stops or restarts (an upgrade, a "
 				"crash, systemctl restart) and does not come back by itself. Requires= keeps the "
-				"start-up dependency without that coupling.",
+				"start-up dependency without that coupling. A drop-in cannot take BindsTo= back "
+				"(dependencies cannot be reset, systemd.unit(5)): the remedy is a copy of the file "
+				"that says it.",
 				u->id, d->name, d->where.file, d->where.line, u->id, x->id);
 		fi = c->r->n_findings;
 		finding_add(c, SVC_BINDS_TO_DAEMON, "warning",

@@ -695,6 +695,8 @@ static void on_socket(struct load_ctx *c, const struct unit_assignment *a)
 		free(v);
 	} else if (strcmp(a->key, "FreeBind") == 0) {
 		set_bool(c, a, &u->free_bind);
+	} else if (strcmp(a->key, "Transparent") == 0) {
+		set_bool(c, a, &u->transparent);
 	} else if (strcmp(a->key, "Accept") == 0) {
 		set_bool(c, a, &u->accept);
 	} else if (strcmp(a->key, "Service") == 0) {
