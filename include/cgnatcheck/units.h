@@ -283,6 +283,11 @@ extern const size_t units_search_path_len;
 /* Prepares an empty set; nothing is read until a unit is asked for.
  * overlay (n_overlay files, kept by reference) is read before the disk. */
 void units_init(struct units *u, const struct unit_overlay_file *overlay, size_t n_overlay);
+/* Whether systemd makes device units (by default it does; not in a
+ * container with a read-only /sys, where BindToDevice= then adds no
+ * dependency: unit_add_node_dependency() asks unit_type_supported()).
+ * Call before the first units_get(). */
+void units_set_device_units(struct units *u, bool supported);
 void units_free(struct units *u);
 
 /* The unit named `name` (an alias leads to the unit it names; an instance
@@ -443,6 +448,10 @@ struct svc_options {
 	const char *start;            /* the boot's target; NULL: default.target */
 	const char *sshd_config;      /* NULL: /etc/ssh/sshd_config */
 	bool no_verify;               /* do not run the analysis again with the remedies */
+	bool no_device_units;         /* the boot of a container: systemd makes no device
+				       * units (read-only /sys), so BindToDevice= waits for
+				       * nothing and fails with "No such device" when the
+				       * interface is not there yet */
 	const struct unit_overlay_file *overlay;   /* files read as if written */
 	size_t n_overlay;
 };

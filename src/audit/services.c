@@ -902,6 +902,53 @@ static void check_sshd_race(struct ctx *c, const struct unit *u)
 	free(dcontent);
 }
 
+/* Where systemd makes no device units (a container), a socket bound to an
+ * overlay device waits for nothing: unless it is ordered after the unit that
+ * creates the interface, it binds before the interface exists and fails
+ * with "No such device" (the boot test bed's 2c). */
+static void check_socket_device(struct ctx *c, const struct unit *u)
+{
+	char names[4][256], *msg, *content;
+	const struct unit *creator = NULL;
+	unsigned char *seen;
+	bool waits = false;
+	size_t n, fi;
+
+	if (!c->opt->no_device_units || !u->bind_to_device.value || !is_overlay_ifname(c, u->bind_to_device.value))
+		return;
+	daemon_names(c, u->bind_to_device.value, names, &n);
+	seen = xmalloc(c->g.n ? c->g.n : 1);
+	reachable(c, u->index, seen);
+	for (size_t i = 0; i < n; i++) {
+		const struct unit *x = units_get(&c->s, names[i]);
+		if (!x || !x->in_boot || x->index >= c->g.n)
+			continue;
+		creator = creator ? creator : x;
+		waits |= seen[x->index] != 0;
+	}
+	free(seen);
+	if (!creator || waits)
+		return;
+	msg = xasprintf("%s binds to %s (BindToDevice=%s, %s:%u) at boot, and nothing orders it after %s, which "
+			"creates %s: where systemd makes no device units (a container, whose /sys is read-only) "
+			"BindToDevice= waits for nothing, the socket starts before %s exists and fails with \"No "
+			"such device\", and nothing retries it.",
+			u->id, u->bind_to_device.value, u->bind_to_device.value, u->bind_to_device.where.file,
+			u->bind_to_device.where.line, creator->id, u->bind_to_device.value, u->bind_to_device.value);
+	fi = c->r->n_findings;
+	finding_add(c, SVC_BIND_RACE, "critical", "at the next boot", u->id, msg);
+	content = xasprintf("# Written by cgnatcheck --fix: %s starts once %s has created %s; without\n"
+			    "# default dependencies, so that this ordering closes no cycle through\n"
+			    "# sockets.target (seed 001). cgnatcheck --undo removes this file.\n"
+			    "[Unit]\nDefaultDependencies=no\nRequires=sysinit.target\nAfter=sysinit.target\n"
+			    "Conflicts=shutdown.target\nBefore=shutdown.target\nAfter=%s\n",
+			    u->id, creator->id, u->bind_to_device.value, creator->id);
+	char *path = xasprintf(DROPIN_DIR "/%s.d/cgnatcheck-boot-order.conf", u->id);
+	plan_file(c, fi, path, content, "ordered after the unit that creates the device, without default dependencies");
+	free(path);
+	free(content);
+}
+
 /* ---- (b) the overlay daemon and the network ---------------------------------- */
 
 static void check_daemon(struct ctx *c, const struct unit *u)
@@ -1512,6 +1559,7 @@ int services_analyze(const struct discover_scope *scope, const struct svc_option
 
 	memset(r, 0, sizeof(*r));
 	units_init(&c.s, c.opt->overlay, c.opt->n_overlay);
+	units_set_device_units(&c.s, !c.opt->no_device_units);
 	units_boot(&c.s, c.opt->start);
 	sysctl_read_setting("net.ipv4.ip_nonlocal_bind", &c.nonlocal4, &r->notes);
 	sysctl_read_setting("net.ipv6.ip_nonlocal_bind", &c.nonlocal6, &r->notes);
@@ -1530,8 +1578,10 @@ int services_analyze(const struct discover_scope *scope, const struct svc_option
 
 		if (!u->in_boot || u->load != UNIT_LOADED)
 			continue;
-		if (u->type == UNIT_SOCKET)
+		if (u->type == UNIT_SOCKET) {
 			check_socket_race(&c, u);
+			check_socket_device(&c, u);
+		}
 		else if (u->type == UNIT_SERVICE)
 			check_sshd_race(&c, u);
 	}

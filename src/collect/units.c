@@ -104,6 +104,7 @@ struct units_private {
 	struct units_map aliases;     /* target name -> struct alias_list */
 	const char *resolved[ARRAY_SIZE(units_search_path)];   /* NULL: absent */
 	bool live[ARRAY_SIZE(units_search_path)];   /* on disk, or the overlay has files below it */
+	bool no_device_units;
 	bool scanned;
 	unsigned depth;
 	const struct unit_overlay_file *overlay;
@@ -155,6 +156,11 @@ void units_init(struct units *u, const struct unit_overlay_file *overlay, size_t
 	u->p = xcalloc(1, sizeof(*u->p));
 	u->p->overlay = overlay;
 	u->p->n_overlay = n_overlay;
+}
+
+void units_set_device_units(struct units *u, bool supported)
+{
+	u->p->no_device_units = !supported;
 }
 
 static void free_alias_list(const char *key, void *value, void *ud)
@@ -1049,7 +1055,7 @@ static void add_extras(struct units *s, struct unit *u)
 			add_dep(s, u, UNIT_BEFORE, svc, UNIT_DEP_IMPLICIT, none,
 				"a socket is ordered before the service it activates");
 		}
-		if (u->bind_to_device.value && strcmp(u->bind_to_device.value, "lo") != 0) {
+		if (u->bind_to_device.value && strcmp(u->bind_to_device.value, "lo") != 0 && !s->p->no_device_units) {
 			char dev[UNIT_NAME_MAX];
 			if (unit_name_netdev(u->bind_to_device.value, dev, sizeof(dev)) == 0) {
 				const char *why = afmt(s, "BindToDevice=%s (%s:%u)", u->bind_to_device.value,

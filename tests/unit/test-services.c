@@ -62,13 +62,14 @@ static bool cycle_has(const struct svc_finding *f, const char *unit, const char 
 /* Analyses the fixture, checks that it finds exactly `want` (each with a
  * remedy that the analysis verified), writes every remedy into the root and
  * checks that the next analysis finds nothing. The report stays in *r. */
-static void run_case(const char *name, const struct want *want, size_t n_want, struct svc_report *r)
+static void run_case_opt(const char *name, const struct want *want, size_t n_want, struct svc_report *r,
+			 const struct svc_options *opt)
 {
 	struct svc_report after;
 
-	fprintf(stderr, "-- %s\n", name);
+	fprintf(stderr, "-- %s%s\n", name, opt && opt->no_device_units ? " (no device units)" : "");
 	tree_fixture(UNITS_DATA_DIR, name);
-	CHECK(services_analyze(&scope, NULL, r) == 0);
+	CHECK(services_analyze(&scope, opt, r) == 0);
 	bool ok = r->n_findings == n_want;
 	for (size_t i = 0; i < n_want; i++) {
 		const struct svc_finding *f = find(r, want[i].code, want[i].unit);
@@ -90,7 +91,7 @@ static void run_case(const char *name, const struct want *want, size_t n_want, s
 	for (size_t i = 0; i < r->n_findings; i++)
 		for (size_t k = 0; k < r->findings[i].n_remedies; k++)
 			tree_file(r->findings[i].remedies[k].path, r->findings[i].remedies[k].content);
-	CHECK(services_analyze(&scope, NULL, &after) == 0);
+	CHECK(services_analyze(&scope, opt, &after) == 0);
 	if (after.n_findings) {
 		fprintf(stderr, "%s: after the remedies:\n", name);
 		dump(&after);
@@ -100,6 +101,11 @@ static void run_case(const char *name, const struct want *want, size_t n_want, s
 	for (size_t i = 0; i < after.n_listeners; i++)
 		CHECK(after.listeners[i].in_boot);
 	svc_report_free(&after);
+}
+
+static void run_case(const char *name, const struct want *want, size_t n_want, struct svc_report *r)
+{
+	run_case_opt(name, want, n_want, r, NULL);
 }
 
 static void done(struct svc_report *r)
@@ -262,6 +268,20 @@ static void test_seed001(void)
 	/* the cure: DefaultDependencies=no with explicit ordering */
 	run_case("seed001-safe", NULL, 0, &r);
 	CHECK(listener(&r, "wgsvc.socket") != NULL);
+	done(&r);
+
+	/* in a container systemd makes no device units: BindToDevice=wg0
+	 * alone starts the socket before wg0 exists ("No such device") */
+	struct svc_options container = { .no_device_units = true };
+	run_case_opt("seed001-device-wait", (struct want[]){ { SVC_BIND_RACE, "wgsvc.socket" } }, 1, &r, &container);
+	f = find(&r, SVC_BIND_RACE, "wgsvc.socket");
+	CHECK(f && strstr(f->message, "No such device") && strstr(f->message, "wg-quick@wg0.service"));
+	m = remedy(f, "/etc/systemd/system/wgsvc.socket.d/cgnatcheck-boot-order.conf");
+	CHECK(m && strstr(m->content, "DefaultDependencies=no\n") && strstr(m->content, "After=wg-quick@wg0.service\n"));
+	done(&r);
+	run_case_opt("seed001-cycle", (struct want[]){ { SVC_ORDERING_CYCLE, "wgsvc.socket" } }, 1, &r, &container);
+	done(&r);
+	run_case_opt("seed001-safe", NULL, 0, &r, &container);
 	done(&r);
 }
 
