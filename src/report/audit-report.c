@@ -103,7 +103,7 @@ static void counters_read(struct report_cache *c, const struct audit *a)
 
 /* The kernel's counter of a rule that blocks a target, or NULL when it was
  * not read (a replay, a rule without a counter that counts its drops). */
-static const struct rule_counter *rule_counter(const struct cg_rule *r)
+static const struct rule_counter *blocking_counter(const struct cg_rule *r)
 {
 	struct report_cache *c = cache;
 	struct rule_probe q = { c, r };
@@ -445,7 +445,7 @@ static void print_target(struct printer *p, const struct audit *a, const struct 
 		print_rule(p, PRINT_ANY, "blocked_by", "        ", t->blocked_by);
 		/* evidence, as the kernel counted it: everything the rule
 		 * matched, not only this target's packets */
-		const struct rule_counter *k = t->blocked_by ? rule_counter(t->blocked_by) : NULL;
+		const struct rule_counter *k = t->blocked_by ? blocking_counter(t->blocked_by) : NULL;
 		if (k) {
 			print_u64(p, PRINT_ANY, "blocked_by_packets", "        dropped %" PRIu64, k->packets);
 			print_text(p, " packet%s", k->packets == 1 ? "" : "s");
