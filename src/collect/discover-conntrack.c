@@ -500,7 +500,6 @@ int discover_conntrack(const struct discover_scope *s, struct discovered_list *l
 			continue;
 		}
 	}
-	log_debug("conntrack: %zu entries read, %zu peers in range found", c.entries, c.n);
 	if (c.malformed)
 		discovered_note(l, "conntrack: %zu of %zu connection table entries could not be parsed and were "
 				"skipped", c.malformed, c.entries);

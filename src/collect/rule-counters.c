@@ -142,12 +142,12 @@ static bool nft_counter(struct nlconn *c, const struct cg_rule *rule, struct rul
 	r = NULL;
 	err = nlconn_talk(c, nlh, nft_rule_cb, &ans);
 	if (err < 0) {
-		log_debug("counter of rule %" PRIu64 " in %s %s: %s", rule->handle, ch->table->name, ch->name,
+		log_debug("nftables: counter of rule %" PRIu64 " in %s %s: %s", rule->handle, ch->table->name, ch->name,
 			  strerror(-err));
 		return false;
 	}
 	if (!ans.same)
-		log_debug("counter of rule %" PRIu64 " in %s %s: the rule changed since it was read", rule->handle,
+		log_debug("nftables: counter of rule %" PRIu64 " in %s %s: the rule changed since it was read", rule->handle,
 			  ch->table->name, ch->name);
 	if (!ans.counted)
 		return false;
@@ -251,13 +251,13 @@ static size_t legacy_table_counters(const struct cg_rule *const *rules, size_t n
 		chain_counts_read(s, &cc[n_cc++]);
 	}
 	if (r < 0) {
-		log_debug("counters of iptables-legacy table %s: %s", want->name, strerror(-r));
+		log_debug("iptables-legacy: counters of table %s: %s", want->name, strerror(-r));
 		goto out;
 	}
 	/* the rules as the kernel holds them now */
 	r = legacy_table_from_snapshot(s, want->name, &a, &t);
 	if (r < 0) {
-		log_debug("counters of iptables-legacy table %s: it does not compile (%s)", want->name, strerror(-r));
+		log_debug("iptables-legacy: counters of table %s: it does not compile (%s)", want->name, strerror(-r));
 		goto out;
 	}
 	for (size_t i = first; i < n; i++) {
@@ -287,7 +287,7 @@ static size_t legacy_table_counters(const struct cg_rule *const *rules, size_t n
 				at = UINT32_MAX;
 		}
 		if (at == UINT32_MAX) {
-			log_debug("counter of rule %u in %s %s: the rule is gone or changed", rule->index, want->name,
+			log_debug("iptables-legacy: counter of rule %u in %s %s: the rule is gone or changed", rule->index, want->name,
 				  rule->chain->name);
 			continue;
 		}
@@ -333,7 +333,7 @@ size_t rule_counters_read(const struct cg_rule *const *rules, size_t n, struct r
 		if (!conn) {
 			int r = nlconn_open(&c, NETLINK_NETFILTER, NFT_COUNTER_BUFSIZ);
 			if (r < 0) {
-				log_debug("rule counters: no netfilter netlink socket (%s)", strerror(-r));
+				log_debug("nftables: rule counters: no netfilter netlink socket (%s)", strerror(-r));
 				asked = RULE_COUNTERS_MAX;
 				continue;
 			}
