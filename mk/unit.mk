@@ -18,7 +18,8 @@ UNIT_TEST_PROGS = \
 	tests/unit/nft-text-unit \
 	tests/unit/golden-nft \
 	tests/unit/route-lookup \
-	tests/unit/route-parse
+	tests/unit/route-parse \
+	tests/unit/test-discover-config
 check_PROGRAMS += $(UNIT_TEST_PROGS)
 TESTS += $(UNIT_TEST_PROGS)
 tests_unit_test_addr_LDADD = libcgnatcheck.a $(CG_LIBS)
@@ -41,6 +42,7 @@ tests_unit_nft_text_unit_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_golden_nft_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_discover_config_LDADD = libcgnatcheck.a $(CG_LIBS)
 
 # the command-line contract; the units, the cron file and the install layout
 UNIT_SHELL_TESTS = tests/unit/cli.sh tests/unit/ops-units.sh tests/unit/layering.sh
