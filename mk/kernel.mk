@@ -93,6 +93,7 @@ KERNEL_TESTS = \
 	tests/kernel/nft-lazy.sh \
 	tests/kernel/legacy-perf.sh \
 	tests/kernel/discover-lan.sh \
+	tests/kernel/discover-config.sh \
 	tests/kernel/caps.sh
 TESTS += $(KERNEL_TESTS)
 # the test bed's own tests, short, after the long kernel tests

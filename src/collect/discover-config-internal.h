@@ -133,6 +133,11 @@ typedef void (*dc_resolver)(const char *const *names, size_t n, int timeout_ms, 
  * is done with it). */
 void dc_resolve_glibc(const char *const *names, size_t n, int timeout_ms, struct dc_answer *out);
 
+/* Puts what a source's files together name (timesyncd's lists, cloud-init's
+ * keys) among the services, once the source's last file is read: the
+ * sources' order stays the order of the entries. */
+void dc_flush(struct dc_state *st);
+
 /* Turns what the parsers collected into entries in scope (names resolved
  * with resolve, NULL: names are not resolved) and notes. */
 void dc_finish(struct dc_state *st, dc_resolver resolve);

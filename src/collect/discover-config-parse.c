@@ -1300,6 +1300,18 @@ static void move_wants(struct dc_wants *to, struct dc_wants *from)
 	memset(from, 0, sizeof(*from));
 }
 
+void dc_flush(struct dc_state *st)
+{
+	move_wants(&st->wants, &st->timesyncd_ntp);
+	move_wants(&st->wants, &st->timesyncd_fallback);
+	cloud_finish(st);
+	for (size_t i = 0; i < st->n_cloud; i++) {
+		free(st->cloud[i].path);
+		free(st->cloud[i].want.host);
+	}
+	st->n_cloud = 0;
+}
+
 static void add_entry(struct dc_state *st, const struct dc_want *w, const struct cg_addr *a)
 {
 	struct discovered d = {
@@ -1367,9 +1379,7 @@ void dc_finish(struct dc_state *st, dc_resolver resolve)
 		else if (w->kind == DC_CHRONY_PEER)
 			w->local_port = st->chrony_port;
 	}
-	move_wants(&st->wants, &st->timesyncd_ntp);
-	move_wants(&st->wants, &st->timesyncd_fallback);
-	cloud_finish(st);
+	dc_flush(st);
 
 	/* addresses as they are; names sorted, each asked once */
 	byname = xcalloc(st->wants.n + 1, sizeof(*byname));

@@ -453,7 +453,9 @@ int discover_config(const struct discover_scope *s, struct discovered_list *l)
 	/* in this order: the first origin of an address stays */
 	discover_chrony(&st);
 	discover_timesyncd(&st);
+	dc_flush(&st);
 	discover_cloud_init(&st);
+	dc_flush(&st);
 	discover_apt(&st);
 	text = read_host_file(&st, "/etc/hosts", FILE_MAX, &len);
 	if (text) {
