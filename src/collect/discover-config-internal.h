@@ -14,8 +14,9 @@
 #include "cgnatcheck/hostfacts.h"
 
 /* chrony's sources: the local port is known only once the whole
- * configuration is read (acquisitionport, port) */
-enum dc_kind { DC_PLAIN, DC_CHRONY_SERVER, DC_CHRONY_PEER };
+ * configuration is read (acquisitionport, port); apt's mirrors: whether
+ * apt reaches them directly is known only once its proxies are read */
+enum dc_kind { DC_PLAIN, DC_CHRONY_SERVER, DC_CHRONY_PEER, DC_APT_HTTP, DC_APT_HTTPS };
 
 /* One service a file names: by address or by name. */
 struct dc_want {
@@ -50,6 +51,15 @@ struct dc_cloud_url {
 	struct dc_want want;
 };
 
+/* Acquire::http::Proxy "VALUE"; (or https, or ::HOST for one host) */
+struct dc_apt_proxy {
+	bool https;
+	char *host;                   /* NULL: every host of the scheme */
+	char *value;                  /* "DIRECT", "false", a URL */
+	bool noted;
+	char origin[96];
+};
+
 struct dc_hosts_entry {
 	struct cg_addr addr;
 	char *names;                  /* the entry's names, space-separated */
@@ -76,6 +86,10 @@ struct dc_state {
 	struct dc_cloud_url *cloud;
 	size_t n_cloud, cap_cloud;
 	unsigned cloud_seq;
+
+	/* apt's proxies, in the order set (the last one of a key wins) */
+	struct dc_apt_proxy *apt_proxies;
+	size_t n_apt_proxies, cap_apt_proxies;
 
 	/* /etc/hosts entries inside the scope */
 	struct dc_hosts_entry *hosts;
@@ -112,6 +126,8 @@ void dc_parse_cloud_instance_data(struct dc_state *st, const char *name, const c
 void dc_parse_cloud_cfg(struct dc_state *st, const char *name, const char *text, size_t len);
 void dc_parse_apt_list(struct dc_state *st, const char *name, const char *text, size_t len);
 void dc_parse_apt_sources(struct dc_state *st, const char *name, const char *text, size_t len);
+/* apt.conf and apt.conf.d: the proxies (one-line settings) */
+void dc_parse_apt_conf(struct dc_state *st, const char *name, const char *text, size_t len);
 void dc_parse_hosts(struct dc_state *st, const char *name, const char *text, size_t len);
 
 /* ---- resolving names ------------------------------------------------------ */
@@ -134,8 +150,9 @@ typedef void (*dc_resolver)(const char *const *names, size_t n, int timeout_ms, 
 void dc_resolve_glibc(const char *const *names, size_t n, int timeout_ms, struct dc_answer *out);
 
 /* Puts what a source's files together name (timesyncd's lists, cloud-init's
- * keys) among the services, once the source's last file is read: the
- * sources' order stays the order of the entries. */
+ * keys, apt's mirrors or the proxy in their place) among the services,
+ * once the source's last file is read: the sources' order stays the order
+ * of the entries. */
 void dc_flush(struct dc_state *st);
 
 /* Turns what the parsers collected into entries in scope (names resolved

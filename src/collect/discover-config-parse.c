@@ -61,6 +61,11 @@ void dc_state_free(struct dc_state *st)
 	for (size_t i = 0; i < st->n_hosts; i++)
 		free(st->hosts[i].names);
 	free(st->hosts);
+	for (size_t i = 0; i < st->n_apt_proxies; i++) {
+		free(st->apt_proxies[i].host);
+		free(st->apt_proxies[i].value);
+	}
+	free(st->apt_proxies);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -345,7 +350,7 @@ int dc_url_parse(const char *url, char *host, size_t host_size, uint16_t *port)
 /* a URL's service (metadata, mirror); other schemes (file:, cdrom:) are
  * not network services and say nothing */
 static void add_url(struct dc_state *st, struct dc_wants *list, const char *url, const char *role,
-		    const char *origin)
+		    uint8_t kind, const char *origin)
 {
 	char host[256], pb[96];
 	uint16_t port;
@@ -355,7 +360,9 @@ static void add_url(struct dc_state *st, struct dc_wants *list, const char *url,
 		dc_note(st, "%s: cannot read the URL \"%s\": left out", origin, printable(pb, sizeof(pb), url));
 	if (r < 0)
 		return;
-	add_want(st, list, host, role, CG_PROTO_TCP, port, DC_PLAIN, origin);
+	if (kind == DC_APT_HTTP && strncasecmp(url, "https", 5) == 0)
+		kind = DC_APT_HTTPS;
+	add_want(st, list, host, role, CG_PROTO_TCP, port, kind, origin);
 }
 
 /* ---- chrony ----------------------------------------------------------------- */
@@ -604,7 +611,7 @@ static void cloud_subplatform(struct dc_state *st, const char *sub, const char *
 		abort();
 	for (p = inner; (w = strsep(&p, ", \t"));)
 		if (strncasecmp(w, "http://", 7) == 0 || strncasecmp(w, "https://", 8) == 0)
-			add_url(st, &st->wants, w, "metadata", origin);
+			add_url(st, &st->wants, w, "metadata", DC_PLAIN, origin);
 	free(inner);
 }
 
@@ -627,14 +634,14 @@ static void cloud_merged_cfg(struct dc_state *st, struct json_object *cfg, const
 				for (size_t i = 0; i < n; i++) {
 					struct json_object *u = json_object_array_get_idx(v, i);
 					if (json_object_is_type(u, json_type_string))
-						add_url(st, &st->wants, json_object_get_string(u), "metadata", origin);
+						add_url(st, &st->wants, json_object_get_string(u), "metadata", DC_PLAIN, origin);
 				}
 			} else if (json_object_is_type(v, json_type_string)) {
-				add_url(st, &st->wants, json_object_get_string(v), "metadata", origin);
+				add_url(st, &st->wants, json_object_get_string(v), "metadata", DC_PLAIN, origin);
 			}
 		}
 		if (json_object_object_get_ex(dscfg, "metadata_url", &v) && json_object_is_type(v, json_type_string))
-			add_url(st, &st->wants, json_object_get_string(v), "metadata", origin);
+			add_url(st, &st->wants, json_object_get_string(v), "metadata", DC_PLAIN, origin);
 	}
 }
 
@@ -1043,14 +1050,14 @@ static void apt_uri(struct dc_state *st, const char *uri, const char *origin)
 	if (strncasecmp(uri, "mirror+", 7) == 0) {
 		/* apt's mirror method: the list's host, then mirrors it names */
 		if (strncasecmp(uri + 7, "http", 4) == 0)
-			add_url(st, &st->wants, uri + 7, "mirror", origin);
+			add_url(st, &st->wants, uri + 7, "mirror", DC_APT_HTTP, origin);
 		dc_note(st, "%s: \"%s\" is a mirror list: the mirrors it names are not checked", origin,
 			printable(pb, sizeof(pb), uri));
 		return;
 	}
 	if (strncasecmp(uri, "tor+", 4) == 0)
 		return; /* through Tor: not a direct connection */
-	add_url(st, &st->wants, uri, "mirror", origin);
+	add_url(st, &st->wants, uri, "mirror", DC_APT_HTTP, origin);
 }
 
 void dc_parse_apt_list(struct dc_state *st, const char *name, const char *text, size_t len)
@@ -1219,6 +1226,51 @@ void dc_parse_apt_sources(struct dc_state *st, const char *name, const char *tex
 	deb822_end(st, name, &para);
 }
 
+/* apt.conf: the one-line form of the proxy settings, Acquire::http::Proxy
+ * "URL"; (https, and ::HOST for one host). The nested form, the proxy
+ * auto-detection and the like are a note. */
+void dc_parse_apt_conf(struct dc_state *st, const char *name, const char *text, size_t len)
+{
+	struct lines it;
+	const char *s;
+	size_t n;
+	char buf[DC_LINE_MAX], origin[96];
+
+	lines_init(&it, text, len);
+	while (next_line(&it, &s, &n, NULL)) {
+		if (!line_copy(st, buf, s, n, name, it.no))
+			continue;
+		char *l = skip_space(buf), *key, *value, *end;
+		if (l[0] == '#' || (l[0] == '/' && l[1] == '/') || !strcasestr(l, "proxy"))
+			continue;
+		dc_origin(origin, name, it.no);
+		key = l;
+		l += strcspn(l, " \t\"");
+		end = l;
+		l = skip_space(l);
+		value = l + 1;
+		char *close = *l == '"' ? strchr(value, '"') : NULL;
+		bool https = strncasecmp(key, "Acquire::https::Proxy", 21) == 0;
+		size_t kl = https ? 21 : 20;
+		if (!close || (!https && strncasecmp(key, "Acquire::http::Proxy", 20) != 0) ||
+		    (end != key + kl && (end < key + kl + 3 || strncmp(key + kl, "::", 2) != 0))) {
+			dc_note(st, "%s: an apt proxy setting this reader does not follow: apt may reach its mirrors "
+				    "through a proxy, and they are checked as if it did not", origin);
+			continue;
+		}
+		*close = '\0';
+		*end = '\0';
+		if (st->n_apt_proxies >= 64)
+			continue;
+		grow_array((void **)&st->apt_proxies, &st->cap_apt_proxies, st->n_apt_proxies + 1,
+			   sizeof(*st->apt_proxies));
+		struct dc_apt_proxy *p = &st->apt_proxies[st->n_apt_proxies++];
+		*p = (struct dc_apt_proxy){ .https = https, .host = end > key + kl ? xstrdup(key + kl + 2) : NULL,
+					    .value = xstrdup(value) };
+		snprintf(p->origin, sizeof(p->origin), "%s", origin);
+	}
+}
+
 /* ---- /etc/hosts ------------------------------------------------------------------ */
 
 void dc_parse_hosts(struct dc_state *st, const char *name, const char *text, size_t len)
@@ -1300,8 +1352,76 @@ static void move_wants(struct dc_wants *to, struct dc_wants *from)
 	memset(from, 0, sizeof(*from));
 }
 
+/* the proxy apt uses for host (the host's own setting first) */
+static struct dc_apt_proxy *apt_proxy_for(struct dc_state *st, const char *host, bool https)
+{
+	struct dc_apt_proxy *scheme = NULL;
+
+	for (size_t i = st->n_apt_proxies; i-- > 0;) {
+		struct dc_apt_proxy *p = &st->apt_proxies[i];
+		if (p->https != https)
+			continue;
+		if (p->host && strcasecmp(p->host, host) == 0)
+			return p;
+		if (!p->host && !scheme)
+			scheme = p;
+	}
+	return scheme;
+}
+
+/* apt's mirrors: through a proxy, the proxy is what the host reaches */
+static void apt_proxies_apply(struct dc_state *st)
+{
+	size_t n = st->wants.n, kept = 0;
+	char pb[96];
+
+	for (size_t i = 0; i < n; i++) {
+		struct dc_want *w = &st->wants.v[i];
+		if (w->kind != DC_APT_HTTP && w->kind != DC_APT_HTTPS)
+			continue;
+		bool https = w->kind == DC_APT_HTTPS;
+		struct dc_apt_proxy *p = apt_proxy_for(st, w->host, https);
+		char host[256];
+		uint16_t port;
+		w->kind = DC_PLAIN;
+		if (!p || !*p->value || strcasecmp(p->value, "DIRECT") == 0 || strcasecmp(p->value, "false") == 0)
+			continue;
+		char what[160], hb[96];
+		if (p->host)
+			snprintf(what, sizeof(what), "the %s mirror %s", https ? "https" : "http",
+				 printable(hb, sizeof(hb), p->host));
+		else
+			snprintf(what, sizeof(what), "its %s mirrors", https ? "https" : "http");
+		if (dc_url_parse(p->value, host, sizeof(host), &port) < 0) {
+			if (!p->noted)
+				dc_note(st, "%s: apt reaches %s through the proxy \"%s\", which this audit does not "
+					    "follow: checked as if apt reached %s directly", p->origin, what,
+					printable(pb, sizeof(pb), p->value), p->host ? "it" : "them");
+			p->noted = true;
+			continue;
+		}
+		if (!p->noted)
+			dc_note(st, "%s: apt reaches %s through the proxy %s: the proxy is checked, not %s", p->origin,
+				what, printable(pb, sizeof(pb), host), p->host ? "the mirror" : "the mirrors");
+		p->noted = true;
+		/* the mirror makes way for the proxy (the array may move) */
+		free(w->host);
+		w->host = NULL;
+		struct dc_want pw;
+		if (want_fill(st, &pw, host, "mirror", CG_PROTO_TCP, port, DC_PLAIN, p->origin)) {
+			grow_array((void **)&st->wants.v, &st->wants.cap, st->wants.n + 1, sizeof(*st->wants.v));
+			st->wants.v[st->wants.n++] = pw;
+		}
+	}
+	for (size_t i = 0; i < st->wants.n; i++)
+		if (st->wants.v[i].host)
+			st->wants.v[kept++] = st->wants.v[i];
+	st->wants.n = kept;
+}
+
 void dc_flush(struct dc_state *st)
 {
+	apt_proxies_apply(st);
 	move_wants(&st->wants, &st->timesyncd_ntp);
 	move_wants(&st->wants, &st->timesyncd_fallback);
 	cloud_finish(st);
@@ -1352,14 +1472,7 @@ static int name_ref_cmp(const void *a, const void *b)
 
 static const char *answer_why(const struct dc_answer *a)
 {
-	switch (a->status) {
-	case DC_RESOLVE_TIMEOUT:
-		return NULL;
-	case 0:
-		return "no address";
-	default:
-		return gai_strerror(a->status);
-	}
+	return a->status ? gai_strerror(a->status) : "no address";
 }
 
 void dc_finish(struct dc_state *st, dc_resolver resolve)
@@ -1442,24 +1555,42 @@ void dc_finish(struct dc_state *st, dc_resolver resolve)
 		for (size_t i = 0; i < n_names; i++)
 			list[i] = names[i].name;
 		resolve(list, n_names, DC_RESOLVE_TIMEOUT_MS, answers);
+		/* the names the resolver did not answer in time: one note */
+		char late[600];
+		size_t n_late = 0, late_len = 0, late_more = 0;
 		for (size_t i = 0; i < n_names; i++) {
 			const struct dc_want *w0 = byname[names[i].first];
 			struct dc_answer *a = &answers[i];
 			for (size_t k = 0; k < a->n; k++)
 				for (size_t m = 0; m < names[i].n; m++)
 					add_entry(st, byname[names[i].first + m], &a->addrs[k]);
-			if ((a->status || !a->n) && !names[i].from_hosts) {
-				const char *why = answer_why(a);
-				if (why)
-					dc_note(st, "%s: the %s name %s does not resolve (%s): what it stands for is not "
-						    "checked", w0->origin, w0->role, printable(pb, sizeof(pb), w0->host), why);
-				else
-					dc_note(st, "%s: the %s name %s was not resolved within %d s (no answer from the "
-						    "resolver: it may be the DNS problem this audit reports): what it stands "
-						    "for is not checked", w0->origin, w0->role,
-						printable(pb, sizeof(pb), w0->host), DC_RESOLVE_TIMEOUT_MS / 1000);
-			}
 			free(a->addrs);
+			if ((!a->status && a->n) || names[i].from_hosts)
+				continue;
+			if (a->status != DC_RESOLVE_TIMEOUT) {
+				dc_note(st, "%s: the %s name %s does not resolve (%s): what it stands for is not checked",
+					w0->origin, w0->role, printable(pb, sizeof(pb), w0->host), answer_why(a));
+				continue;
+			}
+			char item[256];
+			int il = snprintf(item, sizeof(item), "%s%s (%s, %s)", n_late ? ", " : "",
+					  printable(pb, sizeof(pb), w0->host), w0->role, w0->origin);
+			if (il > 0 && late_len + (size_t)il < sizeof(late) - 16) {
+				memcpy(late + late_len, item, (size_t)il + 1);
+				late_len += (size_t)il;
+				n_late++;
+			} else {
+				late_more++;
+			}
+		}
+		if (n_late) {
+			char more[32] = "";
+			if (late_more)
+				snprintf(more, sizeof(more), " and %zu more", late_more);
+			dc_note(st, "not resolved within %d s (no answer from the resolver: it may be the DNS problem this "
+				    "audit reports), so what %s for is not checked: %s%s",
+				DC_RESOLVE_TIMEOUT_MS / 1000, n_late + late_more > 1 ? "these names stand" : "this name stands",
+				late, more);
 		}
 		free(answers);
 		free(list);

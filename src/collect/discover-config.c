@@ -127,16 +127,26 @@ static int dir_file_cmp(const void *a, const void *b)
 	return c ? c : (x->rank < y->rank ? -1 : x->rank > y->rank);
 }
 
-static bool has_suffix(const char *name, const char *const *suffixes)
+static bool has_suffix(const char *name, const char *suffix)
 {
-	size_t n = strlen(name);
+	size_t n = strlen(name), s = strlen(suffix);
 
-	for (size_t i = 0; suffixes[i]; i++) {
-		size_t s = strlen(suffixes[i]);
-		if (n > s && strcmp(name + n - s, suffixes[i]) == 0)
-			return true;
-	}
-	return false;
+	return n > s && strcmp(name + n - s, suffix) == 0;
+}
+
+static bool accept_conf(const char *name)
+{
+	return has_suffix(name, ".conf");
+}
+
+static bool accept_sources(const char *name)
+{
+	return has_suffix(name, ".sources");
+}
+
+static bool accept_cfg(const char *name)
+{
+	return has_suffix(name, ".cfg");
 }
 
 /* apt reads only names of letters, digits, '_', '-' and '.' */
@@ -145,11 +155,22 @@ static bool apt_name_ok(const char *name)
 	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.") == strlen(name);
 }
 
-/* The files in dirs (host paths) ending in one of suffixes (NULL-ended),
+static bool accept_apt_sources(const char *name)
+{
+	return apt_name_ok(name) && (has_suffix(name, ".list") || has_suffix(name, ".sources"));
+}
+
+/* apt.conf.d: no extension, or ".conf" */
+static bool accept_apt_conf(const char *name)
+{
+	return apt_name_ok(name) && (!strchr(name, '.') || has_suffix(name, ".conf"));
+}
+
+/* The files in dirs (host paths) that accept() takes,
  * sorted by name; of equal names the earlier directory's. Hidden files
  * and directories are left out (as glob's "*" and systemd do). */
-static size_t list_dirs(struct dc_state *st, const char *const *dirs, size_t n_dirs, const char *const *suffixes,
-			bool apt_names, struct dir_file **out)
+static size_t list_dirs(struct dc_state *st, const char *const *dirs, size_t n_dirs,
+			bool (*accept)(const char *name), struct dir_file **out)
 {
 	struct dir_file *v = NULL;
 	size_t n = 0, cap = 0, kept = 0;
@@ -173,9 +194,7 @@ static size_t list_dirs(struct dc_state *st, const char *const *dirs, size_t n_d
 		while ((de = readdir(dir))) {
 			struct stat sb;
 			char *path;
-			if (de->d_name[0] == '.' || !has_suffix(de->d_name, suffixes))
-				continue;
-			if (apt_names && !apt_name_ok(de->d_name))
+			if (de->d_name[0] == '.' || !accept(de->d_name))
 				continue;
 			if (fstatat(dirfd(dir), de->d_name, &sb, 0) == 0 && S_ISDIR(sb.st_mode))
 				continue;
@@ -221,7 +240,6 @@ static void chrony_read(struct dc_state *st, const char *path, unsigned depth, b
 static void chrony_dirs(struct dc_state *st, const char *arg, const char *origin, unsigned depth, bool sources)
 {
 	const char *dirs[CHRONY_CONF_DIRS_MAX];
-	static const char *const conf[] = { ".conf", NULL }, *const src[] = { ".sources", NULL };
 	char *copy = xstrdup(arg), *p = copy, *w;
 	size_t n = 0;
 	struct dir_file *files;
@@ -242,7 +260,7 @@ static void chrony_dirs(struct dc_state *st, const char *arg, const char *origin
 			abort();
 		n++;
 	}
-	size_t nf = list_dirs(st, dirs, n, sources ? src : conf, false, &files);
+	size_t nf = list_dirs(st, dirs, n, sources ? accept_sources : accept_conf, &files);
 	for (size_t i = 0; i < nf; i++)
 		chrony_read(st, files[i].path, depth + 1, sources);
 	dir_files_free(files, nf);
@@ -353,7 +371,6 @@ static void discover_timesyncd(struct dc_state *st)
 		"/etc/systemd/timesyncd.conf.d", "/run/systemd/timesyncd.conf.d",
 		"/usr/local/lib/systemd/timesyncd.conf.d", "/usr/lib/systemd/timesyncd.conf.d",
 	};
-	static const char *const conf[] = { ".conf", NULL };
 	struct dir_file *files;
 	size_t len, n;
 	char *text;
@@ -370,7 +387,7 @@ static void discover_timesyncd(struct dc_state *st)
 	}
 	/* then the drop-ins by name, whatever their directory; /etc's
 	 * file of a name hides the others of that name */
-	n = list_dirs(st, dropins, ARRAY_SIZE(dropins), conf, false, &files);
+	n = list_dirs(st, dropins, ARRAY_SIZE(dropins), accept_conf, &files);
 	for (size_t i = 0; i < n; i++) {
 		text = read_host_file(st, files[i].path, FILE_MAX, &len);
 		if (!text)
@@ -385,7 +402,7 @@ static void discover_timesyncd(struct dc_state *st)
 
 static void discover_cloud_init(struct dc_state *st)
 {
-	static const char *const dirs[] = { "/etc/cloud/cloud.cfg.d" }, *const cfg[] = { ".cfg", NULL };
+	static const char *const dirs[] = { "/etc/cloud/cloud.cfg.d" };
 	struct dir_file *files;
 	size_t len, n;
 	char *text;
@@ -402,7 +419,7 @@ static void discover_cloud_init(struct dc_state *st)
 		dc_parse_cloud_cfg(st, "cloud.cfg", text, len);
 		free(text);
 	}
-	n = list_dirs(st, dirs, 1, cfg, false, &files);
+	n = list_dirs(st, dirs, 1, accept_cfg, &files);
 	for (size_t i = 0; i < n; i++) {
 		text = read_host_file(st, files[i].path, FILE_MAX, &len);
 		if (!text)
@@ -417,8 +434,7 @@ static void discover_cloud_init(struct dc_state *st)
 
 static void discover_apt(struct dc_state *st)
 {
-	static const char *const dirs[] = { "/etc/apt/sources.list.d" };
-	static const char *const suffixes[] = { ".list", ".sources", NULL };
+	static const char *const dirs[] = { "/etc/apt/sources.list.d" }, *const confdirs[] = { "/etc/apt/apt.conf.d" };
 	struct dir_file *files;
 	size_t len, n;
 	char *text;
@@ -428,19 +444,34 @@ static void discover_apt(struct dc_state *st)
 		dc_parse_apt_list(st, "sources.list", text, len);
 		free(text);
 	}
-	n = list_dirs(st, dirs, 1, suffixes, true, &files);
+	n = list_dirs(st, dirs, 1, accept_apt_sources, &files);
 	for (size_t i = 0; i < n; i++) {
 		text = read_host_file(st, files[i].path, FILE_MAX, &len);
 		if (!text)
 			continue;
-		size_t pl = strlen(files[i].path);
-		if (pl > 5 && strcmp(files[i].path + pl - 5, ".list") == 0)
+		if (has_suffix(files[i].path, ".list"))
 			dc_parse_apt_list(st, origin_name(files[i].path), text, len);
 		else
 			dc_parse_apt_sources(st, origin_name(files[i].path), text, len);
 		free(text);
 	}
 	dir_files_free(files, n);
+	/* its proxies: apt.conf.d's files by name, then apt.conf (the last
+	 * setting wins) */
+	n = list_dirs(st, confdirs, 1, accept_apt_conf, &files);
+	for (size_t i = 0; i < n; i++) {
+		text = read_host_file(st, files[i].path, FILE_MAX, &len);
+		if (!text)
+			continue;
+		dc_parse_apt_conf(st, origin_name(files[i].path), text, len);
+		free(text);
+	}
+	dir_files_free(files, n);
+	text = read_host_file(st, "/etc/apt/apt.conf", FILE_MAX, &len);
+	if (text) {
+		dc_parse_apt_conf(st, "apt.conf", text, len);
+		free(text);
+	}
 }
 
 int discover_config(const struct discover_scope *s, struct discovered_list *l)
@@ -457,6 +488,7 @@ int discover_config(const struct discover_scope *s, struct discovered_list *l)
 	discover_cloud_init(&st);
 	dc_flush(&st);
 	discover_apt(&st);
+	dc_flush(&st);
 	text = read_host_file(&st, "/etc/hosts", FILE_MAX, &len);
 	if (text) {
 		dc_parse_hosts(&st, "hosts", text, len);

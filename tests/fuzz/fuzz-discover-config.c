@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for discover_config()'s parsers (chrony, timesyncd,
- * cloud-init's JSON and YAML, apt's two formats, /etc/hosts): every input
+ * cloud-init's JSON and YAML, apt's two formats and its proxies, /etc/hosts): every input
  * goes through each of them and then through dc_finish(), with a resolver
  * that gives every name an address in the range and one outside it. What
  * comes out must be in scope, with an origin; the notes stay capped.
@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const names[] = {
 		"chrony.conf", "x.sources", "timesyncd.conf", "instance-data.json", "cloud.cfg",
-		"sources.list", "x.sources", "hosts",
+		"sources.list", "x.sources", "hosts", "apt.conf",
 	};
 	struct cg_prefix ranges[2];
 	struct discover_scope scope = { .ranges = ranges, .n_ranges = 2 };
@@ -56,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dc_parse_apt_list(&st, names[5], text, size);
 	dc_parse_apt_sources(&st, names[6], text, size);
 	dc_parse_hosts(&st, names[7], text, size);
+	dc_parse_apt_conf(&st, names[8], text, size);
 	dc_finish(&st, every_name_resolves);
 	dc_state_free(&st);
 

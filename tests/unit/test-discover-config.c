@@ -88,6 +88,7 @@ static void fake_resolve(const char *const *names, size_t n, int timeout_ms, str
 		{ "2.debian.pool.ntp.org", 0, { "203.0.113.7" } },
 		{ "mirrors.nx.invalid", EAI_NONAME, { NULL } },
 		{ "slow.example", DC_RESOLVE_TIMEOUT, { NULL } },
+		{ "slow2.example", DC_RESOLVE_TIMEOUT, { NULL } },
 		{ "v6.mirror.example", 0, { "fd7a:115c:a1e0::9", "100.100.2.160" } },
 	};
 
@@ -410,7 +411,8 @@ static void test_apt_and_hosts(void)
 	    "deb http://mirrors.nx.invalid/debian bookworm main\n"                              /* 7 */
 	    "deb http://slow.example/debian bookworm main # slow\n"                             /* 8 */
 	    "deb http://v6.mirror.example/debian bookworm main\n"                               /* 9 */
-	    "deb http://:80/debian bookworm main\n");                                           /* 10 */
+	    "deb http://:80/debian bookworm main\n"                                             /* 10 */
+	    "deb https://slow2.example/debian bookworm main\n");                                /* 11 */
 	put("/etc/apt/sources.list.d/aliyun.sources",
 	    "# Alibaba's mirror\n"                                  /* 1 */
 	    "Types: deb\n"                                          /* 2 */
@@ -457,7 +459,9 @@ static void test_apt_and_hosts(void)
 		CHECK(!has_addr(&l, *a));
 	CHECK(has_note(&l, "sources.list:6", "rpm", NULL));
 	CHECK(has_note(&l, "sources.list:7", "mirrors.nx.invalid", "does not resolve", NULL));
-	CHECK(has_note(&l, "sources.list:8", "slow.example", "not resolved within 2 s", NULL));
+	/* the names the resolver did not answer: one note */
+	CHECK(has_note(&l, "not resolved within 2 s", "these names", "slow.example (mirror, sources.list:8), "
+		       "slow2.example (mirror, sources.list:11)", NULL));
 	CHECK(has_note(&l, "sources.list:10", "URL", NULL));
 	CHECK(has_note(&l, "aliyun.sources:16", "deb", NULL));
 	CHECK(has_note(&l, "mirror.list:1", "mirror list", NULL));
@@ -465,7 +469,40 @@ static void test_apt_and_hosts(void)
 	CHECK(!has_note(&l, "mirrors.cloud.aliyuncs.com", NULL));
 	/* each name asked once, /etc/hosts' one too (glibc has the last word) */
 	CHECK(times_asked("mirrors.cloud.aliyuncs.com") == 1);
-	CHECK(n_asked == 4);
+	CHECK(n_asked == 5);
+	discovered_free(&l);
+	remove_root();
+}
+
+static void test_apt_proxy(void)
+{
+	struct discovered_list l;
+
+	new_root("aptproxy");
+	put("/etc/apt/sources.list",
+	    "deb http://100.100.2.169/debian bookworm main\n"
+	    "deb http://100.100.2.170/debian bookworm main\n"
+	    "deb https://100.100.2.171/debian bookworm main\n"
+	    "deb http://mirror.socks/debian bookworm main\n");
+	put("/etc/apt/apt.conf.d/01proxy",
+	    "Acquire::http::Proxy \"http://100.100.3.3:3128\";\n"
+	    "Acquire::http::Proxy::100.100.2.170 \"DIRECT\";\n"
+	    "acquire::HTTPS::proxy \"false\";\n");
+	put("/etc/apt/apt.conf.d/02nested", "Acquire { http { Proxy \"http://100.100.3.8\"; }; };\n");
+	put("/etc/apt/apt.conf.d/old.dpkg-old", "Acquire::https::Proxy \"http://100.100.3.9:1\";\n");
+	put("/etc/apt/apt.conf", "// the last word\nAcquire::http::Proxy::mirror.socks \"socks5h://100.100.3.4:1080\";\n");
+	discover_config_set_resolver(fake_resolve);
+	run(&l);
+	dump(&l);
+	CHECK_ENTRY(&l, "100.100.2.170", CG_PROTO_TCP, 80, "mirror", "sources.list:2", 0);
+	CHECK_ENTRY(&l, "100.100.2.171", CG_PROTO_TCP, 443, "mirror", "sources.list:3", 0);
+	CHECK_ENTRY(&l, "100.100.3.3", CG_PROTO_TCP, 3128, "mirror", "apt.conf.d/01proxy:1", 0);
+	CHECK(!has_addr(&l, "100.100.2.169") && !has_addr(&l, "100.100.3.8") && !has_addr(&l, "100.100.3.9"));
+	CHECK(l.n == 3);
+	CHECK(has_note(&l, "apt.conf.d/01proxy:1", "through the proxy 100.100.3.3", NULL));
+	CHECK(has_note(&l, "apt.conf.d/02nested:1", "does not follow", NULL));
+	CHECK(has_note(&l, "apt.conf:2", "socks5h://100.100.3.4:1080", NULL));
+	CHECK(has_note(&l, "sources.list:4", "mirror.socks", "does not resolve", NULL));
 	discovered_free(&l);
 	remove_root();
 }
@@ -576,6 +613,7 @@ int main(void)
 	test_timesyncd();
 	test_cloud_init();
 	test_apt_and_hosts();
+	test_apt_proxy();
 	test_odd_files();
 	discover_config_set_resolver(NULL);
 	return test_result();
