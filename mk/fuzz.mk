@@ -1,6 +1,6 @@
 # Fuzz targets (tests/fuzz/): every parser we wrote ourselves. make check runs
 # each target over its corpus and mutations of it; the libFuzzer builds
-# (./configure CC=clang --enable-fuzzing && make fuzz-policy fuzz-legacy fuzz-saved)
+# (./configure CC=clang --enable-fuzzing && make fuzz-policy fuzz-legacy fuzz-saved fuzz-leases)
 # explore further. Included from Makefile.am.
 check_PROGRAMS += tests/fuzz/fuzz-policy-run tests/fuzz/fuzz-legacy-run tests/fuzz/fuzz-saved-run
 tests_fuzz_fuzz_policy_run_SOURCES = tests/fuzz/fuzz-policy.c tests/fuzz/fuzz-main.c
@@ -62,4 +62,26 @@ fuzz_saved_SOURCES = tests/fuzz/fuzz-saved.c
 fuzz_saved_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_saved_LDFLAGS = -fsanitize=fuzzer
 fuzz_saved_LDADD = libcgnatcheck.a $(CG_LIBS)
+endif
+
+# the DHCP lease parsers (src/collect/discover-leases-*.c); the corpus:
+# leases the real clients wrote (tests/kernel/discover-dhcp.sh), a format
+# byte first (fuzz-leases.c)
+check_PROGRAMS += tests/fuzz/fuzz-leases-run
+tests_fuzz_fuzz_leases_run_SOURCES = tests/fuzz/fuzz-leases.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_leases_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/fuzz/fuzz-leases.sh
+EXTRA_DIST += tests/fuzz/fuzz-leases.sh \
+	tests/fuzz/corpus-leases/dhclient-eth0.leases \
+	tests/fuzz/corpus-leases/dhclient6.leases \
+	tests/fuzz/corpus-leases/dhcpcd-eth0.lease \
+	tests/fuzz/corpus-leases/dhcpcd-eth0.lease6 \
+	tests/fuzz/corpus-leases/dhcpcd-overload.lease \
+	tests/fuzz/corpus-leases/networkd-2
+if FUZZING
+noinst_PROGRAMS += fuzz-leases
+fuzz_leases_SOURCES = tests/fuzz/fuzz-leases.c
+fuzz_leases_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_leases_LDFLAGS = -fsanitize=fuzzer
+fuzz_leases_LDADD = libcgnatcheck.a $(CG_LIBS)
 endif

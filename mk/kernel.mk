@@ -32,6 +32,22 @@ EXTRA_DIST += $(TESTBED_TESTS) \
 	tests/lib/netns/firewalls.sh \
 	tests/lib/netns/cleanup-child.sh
 
+# The boot test bed (tests/lib/nspawn/): this machine's systemd booted in
+# containers (systemd-nspawn), the oracle of what a boot does with units;
+# its helpers run inside them (Python 3 and shell, nothing built).
+EXTRA_DIST += \
+	tests/lib/nspawn/lib.sh \
+	tests/lib/nspawn/overlay-standin \
+	tests/lib/nspawn/port-service \
+	tests/lib/nspawn/ssh-standin \
+	tests/lib/nspawn/tcp-probe \
+	tests/lib/nspawn/units/port-service@.service \
+	tests/lib/nspawn/units/ssh.socket \
+	tests/lib/nspawn/units/ssh@.service \
+	tests/lib/nspawn/units/tailscale-wait-ready.service \
+	tests/lib/nspawn/units/tailscaled.service \
+	tests/lib/nspawn/units/wg-quick@.service
+
 # Programs the kernel tests drive: the product's stages made visible
 KERNEL_TEST_PROGS = \
 	tests/kernel/legacy-dump \
@@ -43,7 +59,8 @@ KERNEL_TEST_PROGS = \
 	tests/kernel/fix-race-run \
 	tests/kernel/probe-run \
 	tests/kernel/route-diff \
-	tests/kernel/route-perf
+	tests/kernel/route-perf \
+	tests/kernel/blind-net-dump
 check_PROGRAMS += $(KERNEL_TEST_PROGS)
 tests_kernel_legacy_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_nft_collect_dump_SOURCES = tests/kernel/nft-collect-dump.c tests/lib/nft-dump-util.c \
@@ -62,6 +79,7 @@ tests_kernel_fix_race_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_probe_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_diff_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_perf_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_blind_net_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
 
 # Longest first (measured on the 2-core machine), so that `make -j2 check`
 # keeps both cores busy to the end instead of starting a long one last.
@@ -72,6 +90,7 @@ KERNEL_TESTS = \
 	tests/kernel/fix-apply.sh \
 	tests/kernel/nf-diff.sh \
 	tests/kernel/firewalls.sh \
+	tests/kernel/boot-oracle.sh \
 	tests/kernel/keep.sh \
 	tests/kernel/audit-scenarios.sh \
 	tests/kernel/nf-tailscale.sh \
@@ -93,6 +112,9 @@ KERNEL_TESTS = \
 	tests/kernel/nft-lazy.sh \
 	tests/kernel/legacy-perf.sh \
 	tests/kernel/discover-lan.sh \
+	tests/kernel/discover-dhcp.sh \
+	tests/kernel/blind-net.sh \
+	tests/kernel/ipset.sh \
 	tests/kernel/discover-config.sh \
 	tests/kernel/caps.sh
 TESTS += $(KERNEL_TESTS)

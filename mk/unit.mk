@@ -5,6 +5,7 @@ UNIT_TEST_PROGS = \
 	tests/unit/test-policy \
 	tests/unit/test-policy-scale \
 	tests/unit/test-xt \
+	tests/unit/test-ipset-match \
 	tests/unit/golden-xt \
 	tests/unit/test-set \
 	tests/unit/test-set-model \
@@ -19,7 +20,8 @@ UNIT_TEST_PROGS = \
 	tests/unit/golden-nft \
 	tests/unit/route-lookup \
 	tests/unit/route-parse \
-	tests/unit/test-discover-config
+	tests/unit/test-discover-config \
+	tests/unit/test-leases
 check_PROGRAMS += $(UNIT_TEST_PROGS)
 TESTS += $(UNIT_TEST_PROGS)
 tests_unit_test_addr_LDADD = libcgnatcheck.a $(CG_LIBS)
@@ -27,6 +29,7 @@ tests_unit_test_options_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_scale_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_xt_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_ipset_match_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_golden_xt_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_golden_xt_CPPFLAGS = $(AM_CPPFLAGS) -DGOLDEN_DIR='"$(abs_top_srcdir)/tests/unit/golden"'
 tests_unit_test_set_LDADD = libcgnatcheck.a $(CG_LIBS)
@@ -42,6 +45,7 @@ tests_unit_nft_text_unit_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_golden_nft_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_leases_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_discover_config_LDADD = libcgnatcheck.a $(CG_LIBS)
 
 # the command-line contract; the units, the cron file and the install layout

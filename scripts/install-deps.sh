@@ -13,11 +13,19 @@ packages=(
 	iproute2 nftables iptables procps
 	# tests and benchmarks
 	time python3 systemd conntrack
+	# the blind spots' kernel tests: IPVS services and ipsets (tests/kernel/blind-net.sh, ipset.sh)
+	ipvsadm ipset
+	# systemd-nspawn, which boots this machine's systemd in containers: the
+	# boot oracle (tests/lib/nspawn/, tests/kernel/boot-oracle.sh)
+	systemd-container
 	# promtool, which validates the metrics file (tests/kernel/metrics.sh)
 	prometheus
 	# the common firewalls the tests run in their namespaces (tests/kernel/firewalls.sh);
 	# dbus for firewalld's private bus
 	ufw firewalld shorewall dbus
+	# DHCP leases the audit discovers (tests/kernel/discover-dhcp.sh): the real
+	# clients write them, dnsmasq serves them in the provider's namespace
+	isc-dhcp-client dhcpcd-base dnsmasq
 )
 # --packaging: also what building and testing the Debian package and the
 # Ansible role take (.ci/package; README "Packages and fleets")
@@ -61,10 +69,10 @@ if [ ! -e "$policy_rc" ]; then
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# firewalld's, ufw's and prometheus' packages enable their units for the next boot: the
+# firewalld's, ufw's, prometheus' and dnsmasq's packages enable their units for the next boot: the
 # tests run them only inside their own namespaces, never as this machine's
 # firewall
 if command -v systemctl >/dev/null; then
-	systemctl disable firewalld.service ufw.service prometheus.service >/dev/null 2>&1 || true
+	systemctl disable firewalld.service ufw.service prometheus.service dnsmasq.service >/dev/null 2>&1 || true
 fi
 [ -z "$own_policy_rc" ] || rm -f "$policy_rc"

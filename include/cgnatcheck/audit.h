@@ -48,6 +48,7 @@ struct audit_target {
 	uint8_t l4proto;              /* IPPROTO_UDP / IPPROTO_TCP */
 	uint16_t port;                /* the service's port (inbound: the host's listener) */
 	uint16_t local_port;          /* the host's own port (DHCP: 68); 0: an ephemeral one */
+	bool reply_before_netfilter;  /* the client reads replies ahead of netfilter (dhclient) */
 	bool inbound;                 /* the provider opens the connection (health check) */
 	const char *role;             /* "dns", "metadata", "mirror", "ntp", "health-check", "service" */
 	const char *origin;           /* "cli", "resolv.conf", "systemd-resolved", "policy:NAME",
@@ -77,6 +78,9 @@ struct audit_target {
 	/* blocked or uncertain because of something outside netfilter on the
 	 * path (XDP, tc, an xfrm policy, ...): what it is; NULL otherwise */
 	const struct blind_spot *blind;
+	/* reply_before_netfilter: the netfilter rule that drops the reply's
+	 * copy the client does not read (the target is reachable), or NULL */
+	const struct cg_rule *reply_drop_unread;
 	struct probe_result *probe;   /* probed: malloc'd */
 };
 

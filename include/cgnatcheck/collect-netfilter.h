@@ -8,3 +8,9 @@
  * blobs of iptables-nft's compat expressions are decoded. Returns 0 or a
  * negative errno after logging what failed. */
 int netfilter_collect(struct cg_ruleset *rs);
+
+/* The contents of the ipsets that the ruleset's `-m set` matches name, read
+ * over nfnetlink into the ruleset (each match's xt_set_dec.ipset), so the
+ * simulator evaluates them; a set it cannot read stays unknown (logged).
+ * Nothing is asked when no rule matches a set. Returns 0. */
+int ipset_collect(struct cg_ruleset *rs);

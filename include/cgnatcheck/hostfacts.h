@@ -41,6 +41,10 @@ struct discovered {
 				       * "hosts", "gateway", "peer", "health-check" */
 	char origin[96];              /* "dhcp-lease:eth0", "chrony.conf:12", "conntrack" */
 	char ifname[IFNAMSIZ];        /* the device the source names, or "" */
+	/* the client reads the server's replies through a packet socket, ahead
+	 * of netfilter (ISC dhclient's DHCPv4): a drop on the reply's way in
+	 * does not reach it */
+	bool reply_before_netfilter;
 };
 
 /* What the sources look for: only services inside these ranges (the

@@ -44,7 +44,7 @@ enum xt_kind {
 	XT_MATCH_ADDRTYPE,          /* rev 0 and 1 */
 	XT_MATCH_IPRANGE,           /* rev 1 */
 	XT_MATCH_PKTTYPE,
-	XT_MATCH_SET,               /* rev 1..4: decoded, never evaluated */
+	XT_MATCH_SET,               /* rev 1..4: evaluated when the set's contents were read */
 	XT_MATCH_STATISTIC,         /* decoded, never evaluated */
 	XT_MATCH_LIMIT,             /* decoded, never evaluated */
 	/* targets */
@@ -129,7 +129,54 @@ struct xt_pkttype_dec {
 	bool invert;
 };
 
+/* One ipset's contents as src/collect/ipset.c read them, for the set match
+ * (match-set.c). Lives in the ruleset's arena.
+ *
+ * Elements are keys in a hash map: the dimensions' fields one after the
+ * other, each in the kernel's byte order:
+ *   XT_IPSET_DIM_IP    the address (4 or 16 bytes, the set's family),
+ *                      masked with `mask` (hash:ip netmask/bitmask)
+ *   XT_IPSET_DIM_NET   the address masked to its prefix, then the prefix
+ *                      length (1 byte)
+ *   XT_IPSET_DIM_PORT  the port (2 bytes, big-endian), then the protocol
+ *   XT_IPSET_DIM_MARK  the mark (4 bytes, big-endian), masked with markmask
+ *   XT_IPSET_DIM_TCPUDP_PORT  bitmap:port's: the port (2 bytes, big-endian)
+ *                      of a tcp or udp packet; other packets never match
+ * and each key maps to a flag byte: nonzero for a nomatch entry. */
+enum xt_ipset_dim {
+	XT_IPSET_DIM_IP = 1, XT_IPSET_DIM_NET, XT_IPSET_DIM_PORT, XT_IPSET_DIM_MARK, XT_IPSET_DIM_TCPUDP_PORT,
+};
+
+struct xt_ipset {
+	const char *name;           /* NULL: the set's name could not be read */
+	const char *type;           /* "hash:net" ("" when unknown) */
+	uint8_t family;             /* NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC */
+	/* NULL: the contents were read and the match is evaluated; else why it
+	 * stays unknown ("type hash:mac is not modelled") */
+	const char *unknown;
+	uint8_t n_dims;             /* the type's dimensions (1..3) */
+	uint8_t dims[3];            /* enum xt_ipset_dim */
+	bool counters;              /* elements carry counters (the match's --packets-gt etc. read them) */
+	bool nomatch;               /* the type honours nomatch entries (hash:*net*) */
+	uint8_t mask[16];           /* XT_IPSET_DIM_IP: the netmask/bitmask (all ones: none) */
+	uint32_t markmask;
+	/* the prefix lengths present per XT_IPSET_DIM_NET (one net dimension
+	 * at most), bit i: /i */
+	uint64_t cidrs[3];
+	uint32_t key_len, n_elems;
+	void *elems;                /* struct cg_hashmap * (hashmap.h) */
+	/* list:set: its members, in order (each read as a set of its own) */
+	const struct xt_ipset **members;
+	uint32_t n_members;
+	bool list;
+};
+
 struct xt_set_dec {
+	/* Resolved by the ipset collector (src/collect/ipset.c) once the
+	 * rules are read; NULL: the set's contents are not known and the
+	 * match is unknown. The decoded value is shared by every rule with
+	 * the same blob, which names the same set. */
+	const struct xt_ipset *ipset;
 	uint16_t index;             /* the kernel's ipset index; the name is not in the blob */
 	uint8_t dim;                /* 1..6 dimensions */
 	uint8_t flags;              /* bit 0 (IPSET_INV_MATCH), bits 1..6: src per dimension */
@@ -257,7 +304,7 @@ const char *xt_known_name(bool target, const char *name);
 /* Evaluates a decoded match against the packet exactly as the kernel module
  * would (xt_tcpudp.c, xt_multiport.c, xt_conntrack.c, xt_state.c, ...).
  * TRI_UNKNOWN when the answer depends on something the simulator does not
- * know: rate and random matches, ipsets, TCP options, conntrack expiry, an
+ * know: rate and random matches, ipsets whose contents were not read, TCP options, conntrack expiry, an
  * address type env cannot tell.
  *
  * Conntrack: pkt->ct.state 0 or CG_CT_INVALID means no conntrack entry (the

@@ -779,7 +779,16 @@ static void simulate_target(struct audit *a, struct audit_target *t, const struc
 		t->uncertain_what = h->unknown_what;
 		break;
 	}
-	if (t->verdict == TARGET_UNCERTAIN)
+	/* ISC dhclient reads the server's answer through its packet socket
+	 * before netfilter sees it: a drop of the reply's copy costs it
+	 * nothing (the kernel test shows its renewals go through) */
+	if (t->verdict == TARGET_BLOCKED && t->reply_before_netfilter && !t->inbound && t->blocked_by &&
+	    (t->blocked_leg == SIM_LEG_REPLY || t->blocked_leg == SIM_LEG_REPLY_DATA)) {
+		t->reply_drop_unread = t->blocked_by;
+		t->blocked_by = NULL;
+		t->verdict = TARGET_REACHABLE;
+	}
+	if (t->verdict != TARGET_BLOCKED)
 		blind_spots_on_path(a, t);
 }
 
@@ -967,8 +976,20 @@ static void target_findings(struct audit *a)
 					      where);
 			finding_add_target(f, i);
 			break;
-		case TARGET_BLOCKED:
 		case TARGET_REACHABLE:
+			if (t->reply_drop_unread) {
+				rule_where(t->reply_drop_unread, NULL, where, sizeof(where));
+				f = audit_add_finding(a, FINDING_INFO, "REPLY_READ_BEFORE_NETFILTER",
+						      t->reply_drop_unread,
+						      "%s: %s drops the server's answers, but the DHCP client "
+						      "(ISC dhclient) reads them through its packet socket before "
+						      "netfilter does, so its renewals work; a client that "
+						      "renews over UDP (systemd-networkd, dhcpcd) would be cut off",
+						      label, where);
+				finding_add_target(f, i);
+			}
+			break;
+		case TARGET_BLOCKED:
 		default:
 			break;
 		}

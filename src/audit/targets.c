@@ -402,8 +402,10 @@ static void add_discovered(struct target_list *l, const struct discover_scope *s
 				continue;
 			struct audit_target *t = add_target(l, &d->addr, protocols[k].proto, d->port, d->inbound,
 							    d->role, origin);
-			if (t)
+			if (t) {
 				t->local_port = d->local_port;
+				t->reply_before_netfilter = d->reply_before_netfilter;
+			}
 		}
 	}
 	for (size_t i = 0; i < a->discovered.n_notes; i++)

@@ -16,5 +16,6 @@ int netfilter_collect(struct cg_ruleset *rs)
 	r = legacy_collect(rs);
 	if (r < 0)
 		return r;
-	return 0;
+	/* what -m set matches look up (src/collect/ipset.c) */
+	return ipset_collect(rs);
 }
