@@ -10,6 +10,20 @@ tests_fuzz_fuzz_legacy_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_fuzz_fuzz_saved_run_SOURCES = tests/fuzz/fuzz-saved.c tests/fuzz/fuzz-main.c
 tests_fuzz_fuzz_saved_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 TESTS += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh tests/fuzz/fuzz-saved.sh
+# discover_config()'s parsers: chrony, timesyncd, cloud-init, apt (and its proxies), /etc/hosts
+check_PROGRAMS += tests/fuzz/fuzz-discover-config-run
+tests_fuzz_fuzz_discover_config_run_SOURCES = tests/fuzz/fuzz-discover-config.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_discover_config_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/fuzz/fuzz-discover-config.sh
+EXTRA_DIST += tests/fuzz/fuzz-discover-config.sh \
+	tests/fuzz/corpus-discover-config/chrony.conf \
+	tests/fuzz/corpus-discover-config/timesyncd.conf \
+	tests/fuzz/corpus-discover-config/instance-data.json \
+	tests/fuzz/corpus-discover-config/cloud.cfg \
+	tests/fuzz/corpus-discover-config/sources.list \
+	tests/fuzz/corpus-discover-config/debian.sources \
+	tests/fuzz/corpus-discover-config/hosts \
+	tests/fuzz/corpus-discover-config/apt.conf
 EXTRA_DIST += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh tests/fuzz/fuzz-saved.sh \
 	tests/fuzz/corpus-saved/empty.cgsave \
 	tests/fuzz/corpus-saved/host.cgsave \
@@ -31,7 +45,11 @@ EXTRA_DIST += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh tests/fuzz/fuz
 	tests/fuzz/corpus-legacy/v6-raw.bin
 
 if FUZZING
-noinst_PROGRAMS = fuzz-policy fuzz-legacy fuzz-saved
+noinst_PROGRAMS = fuzz-policy fuzz-legacy fuzz-saved fuzz-discover-config
+fuzz_discover_config_SOURCES = tests/fuzz/fuzz-discover-config.c
+fuzz_discover_config_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_discover_config_LDFLAGS = -fsanitize=fuzzer
+fuzz_discover_config_LDADD = libcgnatcheck.a $(CG_LIBS)
 fuzz_policy_SOURCES = tests/fuzz/fuzz-policy.c
 fuzz_policy_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_policy_LDFLAGS = -fsanitize=fuzzer

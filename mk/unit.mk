@@ -20,6 +20,7 @@ UNIT_TEST_PROGS = \
 	tests/unit/golden-nft \
 	tests/unit/route-lookup \
 	tests/unit/route-parse \
+	tests/unit/test-discover-config \
 	tests/unit/test-leases \
 	tests/unit/test-units \
 	tests/unit/test-services
@@ -55,6 +56,7 @@ tests_unit_golden_nft_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_leases_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_discover_config_LDADD = libcgnatcheck.a $(CG_LIBS)
 
 # the command-line contract; the units, the cron file and the install layout
 UNIT_SHELL_TESTS = tests/unit/cli.sh tests/unit/ops-units.sh tests/unit/layering.sh
