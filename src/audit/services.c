@@ -432,6 +432,21 @@ static void plan_file(struct ctx *c, size_t finding, const char *path, const cha
 	finding_uses(c, finding, path);
 }
 
+/* The remedy for a socket that binds an overlay address: FreeBind=yes. */
+static void plan_freebind(struct ctx *c, size_t fi, const struct unit *u)
+{
+	char *path = xasprintf(DROPIN_DIR "/%s.d/cgnatcheck-freebind.conf", u->id);
+	char *content = xasprintf("# Written by cgnatcheck --fix: %s binds an overlay address that does not exist\n"
+				  "# yet at boot. FreeBind=yes (IP_FREEBIND) lets the bind succeed at once; the\n"
+				  "# socket receives connections as soon as the address is there, and keeps\n"
+				  "# listening when the overlay daemon restarts. cgnatcheck --undo removes this file.\n"
+				  "[Socket]\nFreeBind=yes\n",
+				  u->id);
+	plan_file(c, fi, path, content, "FreeBind=yes: the bind no longer needs the address to exist");
+	free(path);
+	free(content);
+}
+
 /* Where a copy of `original` (a file of unit u: its fragment, or a drop-in)
  * takes precedence over it: /etc/systemd/system when the original is below
  * it in the search path, else /etc/systemd/system.control. NULL: nowhere. */
@@ -790,16 +805,7 @@ static void check_socket_race(struct ctx *c, const struct unit *u)
 	f = finding_add(c, SVC_BIND_RACE, "critical", "at the next boot", u->id, msg);
 	(void)f;
 	free(racing);
-	char *path = xasprintf(DROPIN_DIR "/%s.d/cgnatcheck-freebind.conf", u->id);
-	char *content = xasprintf("# Written by cgnatcheck --fix: %s binds an overlay address that does not exist\n"
-				  "# yet at boot. FreeBind=yes (IP_FREEBIND) lets the bind succeed at once; the\n"
-				  "# socket receives connections as soon as the address is there, and keeps\n"
-				  "# listening when the overlay daemon restarts. cgnatcheck --undo removes this file.\n"
-				  "[Socket]\nFreeBind=yes\n",
-				  u->id);
-	plan_file(c, fi, path, content, "FreeBind=yes: the bind no longer needs the address to exist");
-	free(path);
-	free(content);
+	plan_freebind(c, fi, u);
 }
 
 static void check_sshd_race(struct ctx *c, const struct unit *u)
@@ -1272,16 +1278,7 @@ static bool plan_drop_ordering(struct ctx *c, size_t fi, const struct unit *u, c
 		overlay_socket |= u->listen[k].parsed.family == LISTEN_INET && in_ranges(c, &u->listen[k].parsed.addr);
 	if (overlay_socket && u->type == UNIT_SOCKET &&
 	    !(u->free_bind.value && unit_parse_boolean(u->free_bind.value) == 1)) {
-		char *path = xasprintf(DROPIN_DIR "/%s.d/cgnatcheck-freebind.conf", u->id);
-		char *content = xasprintf("# Written by cgnatcheck --fix: %s binds an overlay address that does not exist\n"
-					  "# yet at boot. FreeBind=yes (IP_FREEBIND) lets the bind succeed at once; the\n"
-					  "# socket receives connections as soon as the address is there, and keeps\n"
-					  "# listening when the overlay daemon restarts. cgnatcheck --undo removes this file.\n"
-					  "[Socket]\nFreeBind=yes\n",
-					  u->id);
-		plan_file(c, fi, path, content, "FreeBind=yes: the bind no longer needs the address to exist");
-		free(path);
-		free(content);
+		plan_freebind(c, fi, u);
 	}
 	return true;
 }
