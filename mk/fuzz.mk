@@ -1,6 +1,6 @@
 # Fuzz targets (tests/fuzz/): every parser we wrote ourselves. make check runs
 # each target over its corpus and mutations of it; the libFuzzer builds
-# (./configure CC=clang --enable-fuzzing && make fuzz-policy fuzz-legacy fuzz-saved fuzz-leases)
+# (./configure CC=clang --enable-fuzzing && make fuzz-policy fuzz-legacy fuzz-saved fuzz-leases fuzz-units)
 # explore further. Included from Makefile.am.
 check_PROGRAMS += tests/fuzz/fuzz-policy-run tests/fuzz/fuzz-legacy-run tests/fuzz/fuzz-saved-run
 tests_fuzz_fuzz_policy_run_SOURCES = tests/fuzz/fuzz-policy.c tests/fuzz/fuzz-main.c
@@ -19,6 +19,20 @@ EXTRA_DIST += tests/fuzz/fuzz-blind-bpf.sh \
 	tests/fuzz/corpus-blind-bpf/clsact-ingress.nl \
 	tests/fuzz/corpus-blind-bpf/clsact-egress.nl \
 	tests/fuzz/corpus-blind-bpf/mountinfo.txt
+# discover_config()'s parsers: chrony, timesyncd, cloud-init, apt (and its proxies), /etc/hosts
+check_PROGRAMS += tests/fuzz/fuzz-discover-config-run
+tests_fuzz_fuzz_discover_config_run_SOURCES = tests/fuzz/fuzz-discover-config.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_discover_config_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/fuzz/fuzz-discover-config.sh
+EXTRA_DIST += tests/fuzz/fuzz-discover-config.sh \
+	tests/fuzz/corpus-discover-config/chrony.conf \
+	tests/fuzz/corpus-discover-config/timesyncd.conf \
+	tests/fuzz/corpus-discover-config/instance-data.json \
+	tests/fuzz/corpus-discover-config/cloud.cfg \
+	tests/fuzz/corpus-discover-config/sources.list \
+	tests/fuzz/corpus-discover-config/debian.sources \
+	tests/fuzz/corpus-discover-config/hosts \
+	tests/fuzz/corpus-discover-config/apt.conf
 EXTRA_DIST += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh tests/fuzz/fuzz-saved.sh \
 	tests/fuzz/corpus-saved/empty.cgsave \
 	tests/fuzz/corpus-saved/host.cgsave \
@@ -40,7 +54,11 @@ EXTRA_DIST += tests/fuzz/fuzz-policy.sh tests/fuzz/fuzz-legacy.sh tests/fuzz/fuz
 	tests/fuzz/corpus-legacy/v6-raw.bin
 
 if FUZZING
-noinst_PROGRAMS = fuzz-policy fuzz-legacy fuzz-saved
+noinst_PROGRAMS = fuzz-policy fuzz-legacy fuzz-saved fuzz-discover-config
+fuzz_discover_config_SOURCES = tests/fuzz/fuzz-discover-config.c
+fuzz_discover_config_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_discover_config_LDFLAGS = -fsanitize=fuzzer
+fuzz_discover_config_LDADD = libcgnatcheck.a $(CG_LIBS)
 fuzz_policy_SOURCES = tests/fuzz/fuzz-policy.c
 fuzz_policy_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_policy_LDFLAGS = -fsanitize=fuzzer
@@ -80,4 +98,27 @@ fuzz_leases_SOURCES = tests/fuzz/fuzz-leases.c
 fuzz_leases_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_leases_LDFLAGS = -fsanitize=fuzzer
 fuzz_leases_LDADD = libcgnatcheck.a $(CG_LIBS)
+endif
+
+# the unit-file, sshd_config and sysctl.d parsers (src/collect/units*.c,
+# sshd-config.c) and the boot analysis over units read from memory
+# (src/audit/services.c); one input read as each
+check_PROGRAMS += tests/fuzz/fuzz-units-run
+tests_fuzz_fuzz_units_run_SOURCES = tests/fuzz/fuzz-units.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_units_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/fuzz/fuzz-units.sh
+EXTRA_DIST += tests/fuzz/fuzz-units.sh \
+	tests/fuzz/corpus-units/odd.unit \
+	tests/fuzz/corpus-units/ssh-override.conf \
+	tests/fuzz/corpus-units/sshd_config \
+	tests/fuzz/corpus-units/sysctl.conf \
+	tests/fuzz/corpus-units/tailscaled.service \
+	tests/fuzz/corpus-units/wg-quick@.service \
+	tests/fuzz/corpus-units/wgsvc.socket
+if FUZZING
+noinst_PROGRAMS += fuzz-units
+fuzz_units_SOURCES = tests/fuzz/fuzz-units.c
+fuzz_units_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_units_LDFLAGS = -fsanitize=fuzzer
+fuzz_units_LDADD = libcgnatcheck.a $(CG_LIBS)
 endif

@@ -119,6 +119,10 @@ KERNEL_TESTS = \
 	tests/kernel/discover-dhcp.sh \
 	tests/kernel/blind-net.sh \
 	tests/kernel/ipset.sh \
+	tests/kernel/discover-conntrack.sh \
+	tests/kernel/discover-listen.sh \
+	tests/kernel/counters.sh \
+	tests/kernel/discover-config.sh \
 	tests/kernel/caps.sh
 TESTS += $(KERNEL_TESTS)
 # the test bed's own tests, short, after the long kernel tests

@@ -21,11 +21,22 @@ UNIT_TEST_PROGS = \
 	tests/unit/route-lookup \
 	tests/unit/route-parse \
 	tests/unit/test-blind-bpf \
-	tests/unit/test-leases
+	tests/unit/test-discover-config \
+	tests/unit/test-leases \
+	tests/unit/test-units \
+	tests/unit/test-services
 check_PROGRAMS += $(UNIT_TEST_PROGS)
 TESTS += $(UNIT_TEST_PROGS)
 tests_unit_test_addr_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_blind_bpf_LDADD = libcgnatcheck.a $(CG_LIBS)
+# systemd units, sshd_config, sysctls and the boot-safety analysis (issue 16):
+# host roots built by the test, the seeds' shapes from tests/data/units/
+tests_unit_test_units_SOURCES = tests/unit/test-units.c tests/unit/units-tree.h
+tests_unit_test_units_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_services_SOURCES = tests/unit/test-services.c tests/unit/units-tree.h
+tests_unit_test_services_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_services_CPPFLAGS = $(AM_CPPFLAGS) -DUNITS_DATA_DIR='"$(abs_top_srcdir)/tests/data/units"'
+EXTRA_DIST += tests/data/units
 tests_unit_test_options_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_scale_LDADD = libcgnatcheck.a $(CG_LIBS)
@@ -47,6 +58,7 @@ tests_unit_golden_nft_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_leases_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_discover_config_LDADD = libcgnatcheck.a $(CG_LIBS)
 
 # the command-line contract; the units, the cron file and the install layout
 UNIT_SHELL_TESTS = tests/unit/cli.sh tests/unit/ops-units.sh tests/unit/layering.sh

@@ -143,3 +143,29 @@ enum blind_effect blind_decide(const struct blind_spots *b, const struct blind_p
 int blind_collect_bpf(struct blind_spots *b);
 /* IPVS services, nft flowtables, xfrm policies, bridge netfilter. */
 int blind_collect_net(struct blind_spots *b);
+
+/* ---- listening sockets (discover-listen.c) ---------------------------------- */
+
+/* One socket that waits for others to connect: TCP in LISTEN, or UDP bound
+ * and not connected; as sock_diag (NETLINK_SOCK_DIAG) shows it. */
+struct listener {
+	struct cg_addr addr;          /* bound address: the family's any address for a wildcard */
+	uint8_t l4proto;              /* IPPROTO_TCP / IPPROTO_UDP */
+	uint16_t port;
+	int ifindex;                  /* the device it is bound to (SO_BINDTODEVICE); 0: none */
+	bool v6only;                  /* AF_INET6: IPV6_V6ONLY (else a wildcard takes IPv4 too) */
+	uint32_t inode;               /* the socket's inode (who holds it: /proc/PID/fd) */
+	uint32_t uid;
+};
+
+struct listener_list {
+	struct listener *v;
+	size_t n, cap;
+	char why[160];                /* discover_listeners() failed: why, in words */
+};
+
+/* Every listening TCP socket and unconnected UDP socket of this network
+ * namespace, IPv4 and IPv6. Returns 0, or -errno with l->why set (what is
+ * listed so far stays). */
+int discover_listeners(struct listener_list *l);
+void listener_list_free(struct listener_list *l);

@@ -303,6 +303,83 @@ static bool link_exists(const struct audit *a, const char *name)
 	return route_state_link_by_name(&a->routes, name) != NULL;
 }
 
+/* A Port=listener service (a load balancer's health checks): every socket
+ * that listens where its connections arrive is a target, inbound from the
+ * service's range to that port, origin "listening:tcp/8080". Where they
+ * arrive: on the provider-facing device, the one the route to the range
+ * takes (the audit routes the target's reply the same way). A socket takes
+ * them when it is bound to a wildcard address, or to an address of that
+ * device, and to no other device; an IPv6 wildcard takes IPv4 too unless
+ * it is v6only. When the route is unknown or leads into an overlay's
+ * device, any address of a device that is neither loopback nor an
+ * overlay's stands in. Only the audit's own host: a replayed audit's
+ * sockets would be this machine's, and --only-named discovers nothing.
+ * Returns how many sockets qualified (0: the port stays unknown). */
+static size_t listener_targets(struct target_list *l, const struct policy_service *s)
+{
+	struct audit *a = l->a;
+	struct listener_list ls = { 0 };
+	size_t found = 0;
+	char buf[96];
+
+	if (a->opts->offline_host || a->opts->only_named)
+		return 0;
+	if (discover_listeners(&ls) < 0)
+		audit_add_finding(a, FINDING_INFO, "DISCOVERY_NOTE", NULL, "listening sockets: %s", ls.why);
+	for (size_t k = 0; k < s->n_addrs; k++) {
+		const struct cg_prefix *range = &s->addrs[k];
+		struct cg_addr from = range_representative(range);
+		struct route_packet pkt = { .dst = from, .uid_set = true };
+		struct route_result res;
+		int dev = 0;
+
+		if (route_lookup(&a->routes, &pkt, &res) == 0 && !res.error && res.ifindex > 0) {
+			const struct route_link *link = route_state_link(&a->routes, res.ifindex);
+			if (link && !route_link_is_overlay(link) && !(link->flags & IFF_LOOPBACK))
+				dev = res.ifindex;
+		}
+		for (size_t i = 0; i < ls.n; i++) {
+			const struct listener *li = &ls.v[i];
+			unsigned bit = li->l4proto == IPPROTO_TCP ? CG_PROTO_TCP : CG_PROTO_UDP;
+			static const struct cg_addr none;
+			bool wildcard = memcmp(li->addr.bytes, none.bytes, sizeof(none.bytes)) == 0;
+			const struct route_link *bound = li->ifindex ? route_state_link(&a->routes, li->ifindex) : NULL;
+			bool takes = false;
+
+			if (!(s->protos & bit))
+				continue;
+			if (li->addr.family != from.family &&
+			    !(from.family == AF_INET && li->addr.family == AF_INET6 && wildcard && !li->v6only))
+				continue;
+			/* bound to another device (or one that is gone) */
+			if (li->ifindex && (dev ? li->ifindex != dev : !bound || route_link_is_overlay(bound)))
+				continue;
+			for (size_t j = 0; !wildcard && !takes && j < a->routes.n_addrs; j++) {
+				const struct route_addr *ra = &a->routes.addrs[j];
+				const struct route_link *on = route_state_link(&a->routes, ra->ifindex);
+				if (!addr_equal(&ra->local, &li->addr))
+					continue;
+				takes = dev ? ra->ifindex == dev :
+					on && !route_link_is_overlay(on) && !(on->flags & IFF_LOOPBACK);
+			}
+			if (!wildcard && !takes)
+				continue;
+			found++;
+			snprintf(buf, sizeof(buf), "listening:%s/%u", l4proto_to_string(li->l4proto), li->port);
+			struct audit_target *t = add_target(l, &from, li->l4proto, li->port, true,
+							    s->role ? s->role : "service",
+							    arena_strdup(&a->strings, buf));
+			if (!t)
+				continue;
+			t->service = s->name;
+			if (range->len < addr_family_bits(range->addr.family))
+				t->range = *range;
+		}
+	}
+	listener_list_free(&ls);
+	return found;
+}
+
 static void policy_targets(struct target_list *l, const struct policy *p)
 {
 	struct audit *a = l->a;
@@ -318,10 +395,14 @@ static void policy_targets(struct target_list *l, const struct policy *p)
 		if (s->interface && !link_exists(a, s->interface))
 			continue;
 		if (s->listener) {
+			if (listener_targets(l, s))
+				continue;
 			audit_add_finding(a, FINDING_INFO, "LISTENER_PORT_UNKNOWN", NULL,
-					  "%s: %s (%s connections to this host) not checked: the listener "
+					  "%s: %s (%s connections to this host) not checked: %sthe listener "
 					  "port is yours to give, in %s/%s.conf (Port=)", p->name, s->name,
 					  s->direction == POLICY_INBOUND ? "inbound" : "outbound",
+					  a->opts->offline_host || a->opts->only_named ? "" :
+					  "no socket listens where they arrive; ",
 					  audit_policy_local_dir(), p->name);
 			continue;
 		}

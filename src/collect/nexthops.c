@@ -6,6 +6,7 @@
 
 #include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cgnatcheck/common.h"
@@ -37,8 +38,10 @@ static int nexthop_group_parse(const struct nlattr *a, struct route_nh_member **
 	for (size_t i = 0; i < *n; i++) {
 		struct nexthop_grp g;
 		memcpy(&g, p + i * sizeof(g), sizeof(g));
-		/* resvd1 carries the high weight bits on kernels >= 6.12. */
-		(*members)[i] = (struct route_nh_member){ g.id, (uint16_t)(g.weight + 1 + (g.resvd1 << 8)) };
+		/* The byte after weight carries the high weight bits on kernels
+		 * >= 6.12 (resvd1, weight_high in newer headers: read by offset). */
+		uint8_t hi = (uint8_t)p[i * sizeof(g) + offsetof(struct nexthop_grp, weight) + 1];
+		(*members)[i] = (struct route_nh_member){ g.id, (uint16_t)(g.weight + 1 + (hi << 8)) };
 	}
 	return 0;
 }

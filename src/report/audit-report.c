@@ -19,6 +19,7 @@
 #include "cgnatcheck/iptables-text.h"
 #include "cgnatcheck/nft-text.h"
 #include "cgnatcheck/print.h"
+#include "cgnatcheck/rule-counters.h"
 
 /* ---- rules ---------------------------------------------------------------- */
 
@@ -30,6 +31,13 @@ struct report_cache {
 	char **texts;
 	size_t n, cap;
 	struct hindex index;
+	/* the kernel's counters of the rules that block targets, read once
+	 * per report (a live audit's only) */
+	const struct cg_rule **counted;
+	struct rule_counter *counts;
+	bool *counted_ok;
+	size_t n_counted;
+	struct hindex counted_index;
 };
 
 static struct report_cache *cache;
@@ -53,6 +61,55 @@ static void cache_free(struct report_cache *c)
 	free(c->texts);
 	free(c->rules);
 	hindex_free(&c->index);
+	free(c->counted);
+	free(c->counts);
+	free(c->counted_ok);
+	hindex_free(&c->counted_index);
+}
+
+static bool counted_eq(const void *ctx, size_t item)
+{
+	const struct rule_probe *q = ctx;
+
+	return q->c->counted[item] == q->r;
+}
+
+/* Reads the counters of the rules that drop a blocked target, each rule
+ * once. Not for a replayed audit: its rules are not this kernel's. */
+static void counters_read(struct report_cache *c, const struct audit *a)
+{
+	size_t cap = 0;
+
+	if (a->opts->offline_host)
+		return;
+	for (size_t i = 0; i < a->n_targets; i++) {
+		const struct audit_target *t = &a->targets[i];
+		if (t->verdict != TARGET_BLOCKED || t->blind || !t->blocked_by)
+			continue;
+		struct rule_probe q = { c, t->blocked_by };
+		uint32_t h = (uint32_t)hash_mix64((uintptr_t)t->blocked_by);
+		if (hindex_find(&c->counted_index, h, counted_eq, &q) != HINDEX_NONE)
+			continue;
+		grow_array((void **)&c->counted, &cap, c->n_counted + 1, sizeof(*c->counted));
+		c->counted[c->n_counted] = t->blocked_by;
+		hindex_add(&c->counted_index, h, c->n_counted++);
+	}
+	if (!c->n_counted)
+		return;
+	c->counts = xcalloc(c->n_counted, sizeof(*c->counts));
+	c->counted_ok = xcalloc(c->n_counted, sizeof(*c->counted_ok));
+	rule_counters_read(c->counted, c->n_counted, c->counts, c->counted_ok);
+}
+
+/* The kernel's counter of a rule that blocks a target, or NULL when it was
+ * not read (a replay, a rule without a counter that counts its drops). */
+static const struct rule_counter *blocking_counter(const struct cg_rule *r)
+{
+	struct report_cache *c = cache;
+	struct rule_probe q = { c, r };
+	size_t i = hindex_find(&c->counted_index, (uint32_t)hash_mix64((uintptr_t)r), counted_eq, &q);
+
+	return i != HINDEX_NONE && c->counted_ok[i] ? &c->counts[i] : NULL;
 }
 
 /* The rule in its backend's own syntax (the cache's, or NULL). */
@@ -386,6 +443,15 @@ static void print_target(struct printer *p, const struct audit *a, const struct 
 			   sim_verdict_to_string(t->sim->reply), sim_leg_to_string(t->blocked_leg));
 		/* a rule or, when none decided, the chain's policy (audit.c) */
 		print_rule(p, PRINT_ANY, "blocked_by", "        ", t->blocked_by);
+		/* evidence, as the kernel counted it: everything the rule
+		 * matched, not only this target's packets */
+		const struct rule_counter *k = t->blocked_by ? blocking_counter(t->blocked_by) : NULL;
+		if (k) {
+			print_u64(p, PRINT_ANY, "blocked_by_packets", "        dropped %" PRIu64, k->packets);
+			print_text(p, " packet%s", k->packets == 1 ? "" : "s");
+			print_u64(p, PRINT_ANY, "blocked_by_bytes", " (%" PRIu64 " bytes) so far: the kernel's counter "
+				  "of this rule\n", k->bytes);
+		}
 		if (t->blocked_policy)
 			print_chain_policy(p, PRINT_ANY, "blocked_by_policy", "        ", t->blocked_policy);
 		print_string(p, PRINT_JSON, "blocked_leg", NULL, sim_leg_to_string(t->blocked_leg));
@@ -501,6 +567,7 @@ int audit_report_print(FILE *out, enum cg_format format, const struct audit *a)
 	int r;
 
 	cache = &c;
+	counters_read(&c, a);
 	r = report(out, format, a);
 	cache = NULL;
 	cache_free(&c);
