@@ -18,7 +18,8 @@ TESTS += tests/fuzz/fuzz-blind-bpf.sh
 EXTRA_DIST += tests/fuzz/fuzz-blind-bpf.sh \
 	tests/fuzz/corpus-blind-bpf/clsact-ingress.nl \
 	tests/fuzz/corpus-blind-bpf/clsact-egress.nl \
-	tests/fuzz/corpus-blind-bpf/mountinfo.txt
+	tests/fuzz/corpus-blind-bpf/mountinfo.txt \
+	tests/fuzz/corpus-blind-bpf/proc-cgroup.txt
 # discover_config()'s parsers: chrony, timesyncd, cloud-init, apt (and its proxies), /etc/hosts
 check_PROGRAMS += tests/fuzz/fuzz-discover-config-run
 tests_fuzz_fuzz_discover_config_run_SOURCES = tests/fuzz/fuzz-discover-config.c tests/fuzz/fuzz-main.c

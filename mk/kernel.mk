@@ -144,4 +144,5 @@ EXTRA_DIST += $(KERNEL_TESTS) \
 	tests/kernel/bpf/bpf-mini.h \
 	tests/kernel/bpf/xdp_drop.c \
 	tests/kernel/bpf/tc_pass.c \
-	tests/kernel/bpf/cg_skb_drop.c
+	tests/kernel/bpf/cg_skb_drop.c \
+	tests/kernel/bpf/cg_skb_drop_all.c

@@ -55,6 +55,11 @@ struct audit_target {
 				       * or a discovery source's ("dhcp-lease:eth0", "chrony.conf:12") */
 	const char *service;          /* the policy service's name, or NULL */
 	struct cg_prefix range;       /* inbound from a policy range: the whole range (len 0: none) */
+	enum host_client client_kind; /* who sends the requests, as its source says */
+	/* whose sockets the flow's packets are (the client's cgroups): known
+	 * where a cgroup BPF program below the root makes it matter; NULL:
+	 * any process's */
+	const struct blind_client *client;
 
 	/* results */
 	bool routed;                  /* a route lookup was made (kernel answer in route) */

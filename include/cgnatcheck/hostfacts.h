@@ -30,6 +30,22 @@
  * buf, or NULL when it does not fit. */
 const char *host_path(char *buf, size_t size, const char *path);
 
+/* The program that sends a discovered service's requests and reads its
+ * replies, as the source that found it knows: a cgroup BPF program sees
+ * the packets of its own cgroup's sockets only (blind_client_of()). */
+enum host_client {
+	HOST_CLIENT_UNKNOWN,          /* any process may be */
+	HOST_CLIENT_RESOLVED,         /* systemd-resolved (its upstream servers) */
+	HOST_CLIENT_NETWORKD,         /* systemd-networkd's DHCP client */
+	HOST_CLIENT_DHCLIENT,         /* ISC dhclient (ifupdown's) */
+	HOST_CLIENT_NM,               /* NetworkManager's internal DHCP client */
+	HOST_CLIENT_NM_DHCLIENT,      /* the dhclient NetworkManager starts */
+	HOST_CLIENT_DHCPCD,
+	HOST_CLIENT_CHRONY,
+	HOST_CLIENT_TIMESYNCD,
+	HOST_CLIENT_COUNT
+};
+
 /* One service the host depends on, as a source found it. */
 struct discovered {
 	struct cg_addr addr;
@@ -45,6 +61,7 @@ struct discovered {
 	 * of netfilter (ISC dhclient's DHCPv4): a drop on the reply's way in
 	 * does not reach it */
 	bool reply_before_netfilter;
+	enum host_client client;      /* who sends the requests */
 };
 
 /* What the sources look for: only services inside these ranges (the
@@ -106,9 +123,27 @@ struct blind_packet {
 	int ifindex;                  /* the device it leaves or arrives on */
 	unsigned dir;                 /* BLIND_INGRESS or BLIND_EGRESS */
 	bool ct_new;                  /* the flow's first packet (else: established/reply) */
+	const struct blind_client *client; /* whose sockets; NULL: any process's */
 };
 
 enum blind_effect { BLIND_PASS, BLIND_DROP, BLIND_UNKNOWN };
+
+/* Whose sockets a flow's packets are: the processes that send a target's
+ * request and read the reply (outbound), or that hold the socket listening
+ * for it (inbound). A cgroup BPF program sees the sockets of its cgroup and
+ * the cgroups below it only. blind_client_of() and
+ * blind_client_of_sockets() make them; the blind spots own them. */
+struct blind_client {
+	char what[64];                /* "systemd-resolved", "the sockets listening on tcp/22" */
+	/* the cgroups the processes or sockets are in (cgroup2 paths as
+	 * /proc/PID/cgroup shows them) */
+	char **cgroups;
+	size_t n_cgroups;
+	/* none of its processes runs in this namespace: the units that would
+	 * run it (fnmatch(3) patterns of a path's component: "chrony.service"),
+	 * their cgroups and everything below them; NULL when none */
+	const char *const *units;
+};
 
 struct blind_spot {
 	enum blind_kind kind;
@@ -124,15 +159,25 @@ struct blind_spot {
 	void (*free_data)(void *data);
 };
 
+struct blind_cgroups;
+
 struct blind_spots {
 	struct blind_spot *v;
 	size_t n, cap;
 	char **notes;                 /* what could not be read (malloc'd) */
 	size_t n_notes;
+	/* what is there and leaves the audit's flows alone as far as the
+	 * audit knows (the audit reports them as info findings) */
+	char **infos;
+	size_t n_infos;
+	/* the cgroup tree the cgroup BPF programs were read from, and the
+	 * clients made from it (blind-bpf-cgroup.c, blind-client.c) */
+	struct blind_cgroups *cgroups;
 };
 
 struct blind_spot *blind_add(struct blind_spots *b);
 void blind_note(struct blind_spots *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void blind_info(struct blind_spots *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void blind_spots_free(struct blind_spots *b);
 /* The combined effect of every blind spot on p: DROP if one drops it,
  * else UNKNOWN if one may touch it, else PASS; *which is the deciding one. */
@@ -143,6 +188,28 @@ enum blind_effect blind_decide(const struct blind_spots *b, const struct blind_p
 int blind_collect_bpf(struct blind_spots *b);
 /* IPVS services, nft flowtables, xfrm policies, bridge netfilter. */
 int blind_collect_net(struct blind_spots *b);
+
+/* Reads the names of the host's BPF programs while the process may still
+ * hold CAP_SYS_ADMIN (the kernel gives a program's name to nobody else):
+ * called before the capabilities are dropped, it lets the blind spots name
+ * the programs loaded by then. Without CAP_SYS_ADMIN it reads nothing, and
+ * a blind spot names its program by its id and says so. */
+void blind_bpf_names_load(void);
+
+/* Does a cgroup BPF program below the root cgroup see this namespace's
+ * packets? Only then does a flow's client matter. */
+bool blind_cgroup_programs(const struct blind_spots *b);
+/* The client a source names, as this host runs it now: its processes'
+ * cgroups in this network namespace (one pass over /proc for all
+ * clients), else the units that would run it. NULL for
+ * HOST_CLIENT_UNKNOWN, or when nothing says where it would run. */
+const struct blind_client *blind_client_of(struct blind_spots *b, enum host_client c);
+/* The client that holds these sockets (sock_diag's cgroup ids, as
+ * struct listener has them); what: "the sockets listening on tcp/22". NULL
+ * when there are none, or a cgroup is not known (0: the kernel did not
+ * say): then any process may be. */
+const struct blind_client *blind_client_of_sockets(struct blind_spots *b, const uint64_t *cgroup_ids, size_t n,
+						   const char *what);
 
 /* ---- listening sockets (discover-listen.c) ---------------------------------- */
 
@@ -156,6 +223,7 @@ struct listener {
 	bool v6only;                  /* AF_INET6: IPV6_V6ONLY (else a wildcard takes IPv4 too) */
 	uint32_t inode;               /* the socket's inode (who holds it: /proc/PID/fd) */
 	uint32_t uid;
+	uint64_t cgroup_id;           /* the cgroup it was made in (INET_DIAG_CGROUP_ID); 0: not said */
 };
 
 struct listener_list {

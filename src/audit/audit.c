@@ -378,6 +378,8 @@ int audit_collect_state(struct audit *a)
 		for (size_t i = 0; i < a->blind.n_notes; i++)
 			audit_add_finding(a, FINDING_WARNING, "BLIND_SPOT_UNREADABLE", NULL, "%s",
 					  a->blind.notes[i]);
+		for (size_t i = 0; i < a->blind.n_infos; i++)
+			audit_add_finding(a, FINDING_INFO, "BLIND_SPOT_INFO", NULL, "%s", a->blind.infos[i]);
 	}
 	return 0;
 }
@@ -677,7 +679,7 @@ static void blind_spots_on_path(struct audit *a, struct audit_target *t)
 {
 	const struct sim_flow *f = &t->flow;
 	struct blind_packet req = {
-		.l4proto = f->l4proto, .ifindex = (int)f->dev.index, .ct_new = true,
+		.l4proto = f->l4proto, .ifindex = (int)f->dev.index, .ct_new = true, .client = t->client,
 	};
 	struct blind_packet rep;
 	const struct blind_spot *which = NULL, *w;

@@ -236,9 +236,14 @@ static bool is_resolved_stub(const struct cg_addr *a)
 	       (a->bytes[3] == 53 || a->bytes[3] == 54);
 }
 
-static void add_resolver(struct target_list *l, const struct cg_addr *addr, const char *origin)
+static void add_resolver(struct target_list *l, const struct cg_addr *addr, const char *origin,
+			 enum host_client client)
 {
+	size_t first = l->a->n_targets;
+
 	add_protos(l, addr, CG_PROTO_UDP | CG_PROTO_TCP, 53, false, "dns", origin, NULL, NULL);
+	for (size_t i = first; i < l->a->n_targets; i++)
+		l->a->targets[i].client_kind = client;
 }
 
 static int resolver_targets(struct target_list *l)
@@ -268,7 +273,7 @@ static int resolver_targets(struct target_list *l)
 					  addr_to_string(&ns[i], buf));
 			continue;
 		}
-		add_resolver(l, &ns[i], "resolv.conf");
+		add_resolver(l, &ns[i], "resolv.conf", HOST_CLIENT_UNKNOWN);
 	}
 	if (!stub)
 		return 0;
@@ -282,7 +287,7 @@ static int resolver_targets(struct target_list *l)
 	}
 	for (int i = 0; i < m; i++)
 		if (!is_loopback(&up[i]))
-			add_resolver(l, &up[i], "systemd-resolved");
+			add_resolver(l, &up[i], "systemd-resolved", HOST_CLIENT_RESOLVED);
 	return 0;
 }
 
@@ -486,6 +491,7 @@ static void add_discovered(struct target_list *l, const struct discover_scope *s
 			if (t) {
 				t->local_port = d->local_port;
 				t->reply_before_netfilter = d->reply_before_netfilter;
+				t->client_kind = d->client;
 			}
 		}
 	}
@@ -597,6 +603,93 @@ static void discovery_targets(struct target_list *l)
 	free(ifnames);
 }
 
+/* ---- whose sockets ---------------------------------------------------------- */
+
+struct port_key {
+	uint8_t l4proto;
+	uint16_t port;
+	size_t listener;
+};
+
+static int port_key_cmp(const void *x, const void *y)
+{
+	const struct port_key *a = x, *b = y;
+
+	if (a->l4proto != b->l4proto)
+		return a->l4proto < b->l4proto ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return a->listener < b->listener ? -1 : a->listener > b->listener;
+}
+
+/* The sockets an inbound target's connections would reach: those listening
+ * on its protocol and port for its family (an IPv6 wildcard takes IPv4 too
+ * unless it is v6only), found in keys (sorted). */
+static const struct blind_client *listener_client(struct audit *a, const struct audit_target *t,
+						  const struct listener_list *ls, const struct port_key *keys)
+{
+	struct port_key k = { .l4proto = t->l4proto, .port = t->port, .listener = 0 };
+	size_t lo = 0, hi = ls->n, n = 0;
+	uint64_t *ids;
+	char what[64];
+
+	/* the first key of that protocol and port */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (port_key_cmp(&keys[mid], &k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	ids = xcalloc(ls->n ? ls->n : 1, sizeof(*ids));
+	for (size_t i = lo; i < ls->n && keys[i].l4proto == t->l4proto && keys[i].port == t->port; i++) {
+		const struct listener *li = &ls->v[keys[i].listener];
+		static const struct cg_addr none;
+		bool wildcard = memcmp(li->addr.bytes, none.bytes, sizeof(none.bytes)) == 0;
+		if (li->addr.family == t->addr.family ||
+		    (t->addr.family == AF_INET && li->addr.family == AF_INET6 && wildcard && !li->v6only))
+			ids[n++] = li->cgroup_id;
+	}
+	snprintf(what, sizeof(what), "the sockets listening on %s/%u", l4proto_to_string(t->l4proto), t->port);
+	const struct blind_client *c = blind_client_of_sockets(&a->blind, ids, n, what);
+	free(ids);
+	return c;
+}
+
+/* Who sends each target's requests, or holds the socket its connections
+ * reach, where a cgroup BPF program below the root cgroup makes that
+ * matter (such a program sees its own cgroup's sockets only). Unknown: any
+ * process may (the command line's targets, resolv.conf's, a policy's). */
+static void target_clients(struct audit *a)
+{
+	struct listener_list ls = { 0 };
+	struct port_key *keys = NULL;
+	bool listed = false;
+
+	if (!blind_cgroup_programs(&a->blind))
+		return;
+	for (size_t i = 0; i < a->n_targets; i++) {
+		struct audit_target *t = &a->targets[i];
+		if (!t->inbound) {
+			t->client = blind_client_of(&a->blind, t->client_kind);
+			continue;
+		}
+		if (!listed) {
+			listed = true;
+			if (discover_listeners(&ls) < 0)
+				listener_list_free(&ls); /* a part: every socket's or none */
+			keys = xcalloc(ls.n ? ls.n : 1, sizeof(*keys));
+			for (size_t k = 0; k < ls.n; k++)
+				keys[k] = (struct port_key){ ls.v[k].l4proto, ls.v[k].port, k };
+			if (ls.n)
+				qsort(keys, ls.n, sizeof(*keys), port_key_cmp);
+		}
+		t->client = listener_client(a, t, &ls, keys);
+	}
+	free(keys);
+	listener_list_free(&ls);
+}
+
 int audit_collect_targets(struct audit *a)
 {
 	/* targets already there (none today) are indexed on the first add */
@@ -621,6 +714,7 @@ int audit_collect_targets(struct audit *a)
 	 * would be this machine's) */
 	if (!a->opts->only_named && !a->opts->offline_host)
 		discovery_targets(&l);
+	target_clients(a);
 	if (!a->n_targets)
 		audit_add_finding(a, FINDING_INFO, "NO_TARGETS", NULL,
 				  "nothing to check: no resolvers found and no provider detected; "

@@ -6,6 +6,7 @@
 #include "cgnatcheck/caps.h"
 #include "cgnatcheck/cmd.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/hostfacts.h"
 #include "cgnatcheck/mail.h"
 #include "cgnatcheck/options.h"
 
@@ -38,6 +39,12 @@ int main(int argc, char *argv[])
 		options_free(&opts);
 		return CG_EXIT_FAILURE;
 	}
+
+	/* the names of the host's BPF programs, which only CAP_SYS_ADMIN may
+	 * read: the blind spots name the programs on a packet's path by them
+	 * (by their ids, and say so, where it is not there) */
+	if (opts.mode == CG_MODE_AUDIT && !opts.replay_file)
+		blind_bpf_names_load();
 
 	/* least privilege from here on: only what netfilter needs */
 	if (opts.mode != CG_MODE_HELP && opts.mode != CG_MODE_VERSION &&

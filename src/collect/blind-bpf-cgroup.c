@@ -4,12 +4,20 @@
  * and attach type, for the types that see packets or connections only
  * (systemd's device-controller programs and the like are never asked about).
  *
- * The root's effective programs see every process's packets: unknown for
- * every packet. A program further down sees the packets of that cgroup's
- * processes only, and the audit does not know which process sends a
- * target's request: unknown too, naming the cgroup, unless no process of
- * the cgroup (or below it) lives in this network namespace (a container's,
- * another test's): those cannot send or receive this namespace's packets.
+ * A program sees the packets of the sockets of its cgroup and the cgroups
+ * below it, no others. The root's effective programs see every process's
+ * packets: unknown for every packet. A program further down is unknown for
+ * the packets of a flow whose client (blind_packet.client: the process
+ * that sends the request, or holds the listening socket) is in its
+ * subtree, and leaves every other flow alone. Where the client is not
+ * known (any process may send it), a program on a cgroup that holds
+ * arbitrary processes is unknown: a slice (system.slice, user-1000.slice),
+ * a cgroup outside any unit, a unit with slices below it (user@1000.service);
+ * a program on a unit's own cgroup (systemd's IPAddressDeny= programs on
+ * systemd-journald.service) filters that unit's traffic only, and one info
+ * says which units have them. Cgroups none of whose processes live in this
+ * network namespace (a container's, another test's) are left out: those
+ * cannot send or receive this namespace's packets.
  *
  * The mount table is read below $CGNATCHECK_HOST_ROOT like the host's
  * files (a test's empty host root leaves the machine's own cgroups out); the
@@ -149,9 +157,40 @@ static const struct cg_type cg_types[] = {
 	{ BPF_CGROUP_UDP6_RECVMSG, "recvmsg6", BLIND_INGRESS, 0, CG_PROTO_UDP, false },
 };
 
+/* One program's (or one attach type's programs') blind spot. */
+struct cg_prog {
+	const struct cg_type *t;
+	char *path;      /* its cgroup, as /proc/PID/cgroup shows it */
+	bool everyone;   /* the root of the tree in sight */
+	bool shared;     /* a cgroup that holds arbitrary processes */
+};
+
+static void cg_prog_free(void *data)
+{
+	struct cg_prog *d = data;
+
+	free(d->path);
+	free(d);
+}
+
+bool cgroup_prog_sees(const char *path, bool everyone, bool shared, const struct blind_client *c)
+{
+	if (everyone)
+		return true;
+	/* any process may be the client: one of a shared cgroup's */
+	if (!c)
+		return shared;
+	for (size_t i = 0; i < c->n_cgroups; i++)
+		if (cgroup_within(c->cgroups[i], path))
+			return true;
+	/* not running: where its unit would run it, or a slice above that */
+	return c->units && (shared || cgroup_in_units(path, c->units));
+}
+
 static enum blind_effect cg_decide(const struct blind_spot *b, const struct blind_packet *p)
 {
-	const struct cg_type *t = b->data;
+	const struct cg_prog *d = b->data;
+	const struct cg_type *t = d->t;
 	unsigned proto = p->l4proto == IPPROTO_UDP ? CG_PROTO_UDP : p->l4proto == IPPROTO_TCP ? CG_PROTO_TCP : 0;
 
 	if (t->family && p->src.family != t->family)
@@ -161,7 +200,7 @@ static enum blind_effect cg_decide(const struct blind_spot *b, const struct blin
 	/* connect(): the host's own request, not an inbound flow's reply */
 	if (t->new_only && !p->ct_new)
 		return BLIND_PASS;
-	return BLIND_UNKNOWN;
+	return cgroup_prog_sees(d->path, d->everyone, d->shared, p->client) ? BLIND_UNKNOWN : BLIND_PASS;
 }
 
 /* ---- the walk ------------------------------------------------------------- */
@@ -172,7 +211,10 @@ static enum blind_effect cg_decide(const struct blind_spot *b, const struct blin
 struct cg_node {
 	char *path;         /* below the mount point: "" for its root, "/a/b" */
 	size_t parent, end; /* its subtree is nodes [index, end) */
+	uint64_t id;        /* the directory's inode number: the cgroup's id */
 	bool has_progs;
+	bool in_unit;       /* it or a cgroup above it is a unit (.service, .scope) */
+	bool slice;         /* a slice, or a slice is below it */
 };
 
 struct cg_hit {
@@ -230,7 +272,14 @@ static int cg_query(struct cg_walk *w, int fd, size_t node, bool effective)
 	return 0;
 }
 
-static size_t cg_add_node(struct cg_walk *w, size_t parent, const char *name)
+static bool name_ends(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	return n > k && strcmp(name + n - k, suffix) == 0;
+}
+
+static size_t cg_add_node(struct cg_walk *w, size_t parent, const char *name, uint64_t id)
 {
 	struct cg_node *n;
 
@@ -244,7 +293,11 @@ static size_t cg_add_node(struct cg_walk *w, size_t parent, const char *name)
 	}
 	n->parent = parent;
 	n->end = w->n + 1;
+	n->id = id;
 	n->has_progs = false;
+	n->in_unit = name && ((parent != SIZE_MAX && w->nodes[parent].in_unit) || name_ends(name, ".service") ||
+			      name_ends(name, ".scope"));
+	n->slice = name && name_ends(name, ".slice");
 	return w->n++;
 }
 
@@ -261,12 +314,13 @@ static int cg_walk_tree(struct cg_walk *w, const char *mnt)
 {
 	struct { DIR *dir; size_t node; } stack[CG_MAX_DEPTH];
 	size_t depth = 0;
+	struct stat st;
 	int fd, r;
 
 	fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	cg_add_node(w, SIZE_MAX, NULL);
+	cg_add_node(w, SIZE_MAX, NULL, fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0);
 	r = cg_query(w, fd, 0, true);
 	if (r < 0) {
 		close(fd);
@@ -305,7 +359,7 @@ static int cg_walk_tree(struct cg_walk *w, const char *mnt)
 			}
 			continue;
 		}
-		size_t node = cg_add_node(w, stack[depth - 1].node, e->d_name);
+		size_t node = cg_add_node(w, stack[depth - 1].node, e->d_name, (uint64_t)e->d_ino);
 		r = cg_query(w, fd, node, false);
 		if (r < 0) {
 			close(fd);
@@ -327,6 +381,10 @@ static int cg_walk_tree(struct cg_walk *w, const char *mnt)
 		stack[depth].node = node;
 		depth++;
 	}
+	/* a slice below: the cgroup holds what its slices hold */
+	for (size_t k = w->n; k-- > 1;)
+		if (w->nodes[k].slice)
+			w->nodes[w->nodes[k].parent].slice = true;
 	return 0;
 }
 
@@ -424,44 +482,129 @@ static void cg_locality(const struct cg_walk *w, const char *mnt, bool *here)
 
 /* ---- blind spots --------------------------------------------------------------- */
 
-static void cg_spot(struct blind_spots *b, const struct cg_walk *w, const struct cg_hit *h, const char *root)
+/* The cgroup's path as /proc/PID/cgroup shows it (malloc'd). */
+static char *cg_full_path(const struct cg_walk *w, size_t node, const char *root)
 {
-	struct blind_spot *s = blind_add(b);
-	const char *path = w->nodes[h->node].path;
-	char label[BPF_OBJ_NAME_LEN + 64];
-	bool refused = false;
-	size_t len;
-	uint32_t shown = h->count < CG_QUERY_IDS ? h->count : CG_QUERY_IDS;
+	const char *path = w->nodes[node].path;
+	bool top = strcmp(root, "/") == 0;
+	char *s;
 
-	s->kind = BLIND_CGROUP_BPF;
-	s->ifindex = 0;
-	s->dirs = h->t->dirs;
-	s->decide = cg_decide;
-	s->data = (void *)h->t;
-	snprintf(s->what, sizeof(s->what), "cgroup BPF program%s", h->count > 1 ? "s" : "");
+	if (asprintf(&s, "%s%s", top && path[0] ? "" : root, path) < 0) {
+		fputs("cgnatcheck: out of memory\n", stderr);
+		abort();
+	}
+	return s;
+}
+
+/* "sd_fw_egress (id 12, cgroup_skb egress), ..." for a hit's programs
+ * (three named, the rest counted) appended to buf; true when a name was
+ * refused. */
+static bool cg_labels(const struct cg_hit *h, char *buf, size_t size)
+{
+	char label[BPF_OBJ_NAME_LEN + 64];
+	uint32_t shown = h->count < CG_QUERY_IDS ? h->count : CG_QUERY_IDS;
+	bool refused = false;
+
 	if (shown > 3)
 		shown = 3;
 	for (uint32_t i = 0; i < shown; i++) {
 		refused |= bpf_prog_label(h->ids[i], h->t->name, label, sizeof(label));
-		len = strlen(s->what);
-		snprintf(s->what + len, sizeof(s->what) - len, "%s %s", i ? "," : "", label);
+		bpf_append(buf, size, "%s%s", i ? ", " : "", label);
 	}
-	len = strlen(s->what);
 	if (h->count > shown)
-		snprintf(s->what + len, sizeof(s->what) - len, " and %u more", h->count - shown);
-	len = strlen(s->what);
+		bpf_append(buf, size, " and %u more", h->count - shown);
+	return refused;
+}
+
+static void cg_spot(struct blind_spots *b, const struct cg_walk *w, const struct cg_hit *h, const char *root)
+{
+	struct blind_spot *s = blind_add(b);
+	const struct cg_node *n = &w->nodes[h->node];
+	struct cg_prog *d = xcalloc(1, sizeof(*d));
+	bool refused;
+
+	d->t = h->t;
+	d->path = cg_full_path(w, h->node, root);
+	d->everyone = h->node == 0;
+	d->shared = !n->in_unit || n->slice;
+	s->kind = BLIND_CGROUP_BPF;
+	s->ifindex = 0;
+	s->dirs = h->t->dirs;
+	s->decide = cg_decide;
+	s->data = d;
+	s->free_data = cg_prog_free;
+	snprintf(s->what, sizeof(s->what), "cgroup BPF program%s ", h->count > 1 ? "s" : "");
+	refused = cg_labels(h, s->what, sizeof(s->what));
 	if (h->node == 0 && strcmp(root, "/") == 0)
-		snprintf(s->what + len, sizeof(s->what) - len, " on the root cgroup (every process)");
+		bpf_append(s->what, sizeof(s->what), " on the root cgroup (every process)");
 	else if (h->node == 0)
-		snprintf(s->what + len, sizeof(s->what) - len, " on cgroup %s (every process in sight)", root);
+		bpf_append(s->what, sizeof(s->what), " on cgroup %s (every process in sight)", root);
 	else
-		snprintf(s->what + len, sizeof(s->what) - len, " on cgroup %s%s",
-			 strcmp(root, "/") == 0 ? "" : root, path);
-	if (refused) {
-		len = strlen(s->what);
-		snprintf(s->what + len, sizeof(s->what) - len, h->count > 1 ? " (their names need CAP_SYS_ADMIN)" :
-			 " (its name needs CAP_SYS_ADMIN)");
+		bpf_append(s->what, sizeof(s->what), " on cgroup %s", d->path);
+	if (refused)
+		bpf_append(s->what, sizeof(s->what), h->count > 1 ? " (their names need CAP_SYS_ADMIN)" :
+			   " (its name needs CAP_SYS_ADMIN)");
+}
+
+/* The units' own programs, in one info: "/system.slice/systemd-journald.service
+ * (sd_fw_egress (id 12, cgroup_skb egress), ...), ..." (the first few). */
+#define CG_INFO_UNITS 8
+
+struct cg_info {
+	char text[2048];
+	size_t units;
+	size_t last;
+	bool refused;
+};
+
+static void cg_info_add(struct cg_info *in, const struct cg_walk *w, const struct cg_hit *h, const char *root)
+{
+	if (!in->units || in->last != h->node) {
+		in->last = h->node;
+		if (++in->units > CG_INFO_UNITS)
+			return;
+		_cleanup_free_ char *path = cg_full_path(w, h->node, root);
+		bpf_append(in->text, sizeof(in->text), "%s%s (", in->units > 1 ? "), " : "", path);
+	} else if (in->units > CG_INFO_UNITS) {
+		return;
+	} else {
+		bpf_append(in->text, sizeof(in->text), ", ");
 	}
+	in->refused |= cg_labels(h, in->text, sizeof(in->text));
+}
+
+static void cg_info_finish(struct blind_spots *b, struct cg_info *in)
+{
+	char more[48] = "";
+
+	if (!in->units)
+		return;
+	bpf_append(in->text, sizeof(in->text), ")");
+	if (in->units > CG_INFO_UNITS)
+		snprintf(more, sizeof(more), " and %zu more units", in->units - CG_INFO_UNITS);
+	blind_info(b, "cgroup BPF programs on %s%s filter those units' own traffic: they count for a target "
+		   "whose client is known to run there (systemd-resolved's upstream servers, DHCP and NTP servers, "
+		   "listening sockets); another client in them is not modelled%s", in->text, more,
+		   in->refused ? " (the programs' names need CAP_SYS_ADMIN, which cgnatcheck did not have at "
+				 "its start: they are named by id)" : "");
+}
+
+/* Keeps the tree's ids and paths for the clients. */
+static void cg_keep_tree(struct blind_spots *b, const struct cg_walk *w, const char *root, size_t below_root)
+{
+	struct blind_cgroups *c = xcalloc(1, sizeof(*c));
+
+	c->v = xcalloc(w->n ? w->n : 1, sizeof(*c->v));
+	for (size_t i = 0; i < w->n; i++) {
+		if (!w->nodes[i].id)
+			continue;
+		c->v[c->n].id = w->nodes[i].id;
+		c->v[c->n++].path = cg_full_path(w, i, root);
+	}
+	qsort(c->v, c->n, sizeof(*c->v), cgroup_cmp_id);
+	c->n_below_root = below_root;
+	blind_cgroups_free(b->cgroups);
+	b->cgroups = c;
 }
 
 int blind_collect_cgroup(struct blind_spots *b)
@@ -469,7 +612,7 @@ int blind_collect_cgroup(struct blind_spots *b)
 	char path[PATH_MAX], mnt[PATH_MAX], root[PATH_MAX];
 	_cleanup_free_ char *text = NULL;
 	struct cg_walk w = { 0 };
-	size_t len = 0;
+	size_t len = 0, below_root = 0;
 	int r;
 
 	if (!host_path(path, sizeof(path), "/proc/self/mountinfo"))
@@ -504,12 +647,26 @@ int blind_collect_cgroup(struct blind_spots *b)
 			   w.first_unreadable[0] ? w.first_unreadable : "/", strerror(w.unreadable_err));
 	if (w.n_hits) {
 		bool *here = xcalloc(w.n, sizeof(*here));
+		struct cg_info info = { .text = "" };
 		cg_locality(&w, mnt, here);
-		for (size_t i = 0; i < w.n_hits; i++)
-			if (w.hits[i].node == 0 || here[w.hits[i].node])
-				cg_spot(b, &w, &w.hits[i], root);
+		for (size_t i = 0; i < w.n_hits; i++) {
+			const struct cg_hit *h = &w.hits[i];
+			const struct cg_node *n = &w.nodes[h->node];
+			if (h->node != 0 && !here[h->node])
+				continue;
+			cg_spot(b, &w, h, root);
+			if (h->node == 0)
+				continue;
+			below_root++;
+			/* a unit's own: it filters that unit's traffic only */
+			if (n->in_unit && !n->slice)
+				cg_info_add(&info, &w, h, root);
+		}
+		cg_info_finish(b, &info);
 		free(here);
 	}
+	if (below_root)
+		cg_keep_tree(b, &w, root, below_root);
 	for (size_t i = 0; i < w.n; i++)
 		free(w.nodes[i].path);
 	free(w.nodes);

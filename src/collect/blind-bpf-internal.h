@@ -94,3 +94,39 @@ int mountinfo_find_cgroup2(const char *text, size_t len, char *mnt, size_t mnt_s
 /* cgroup BPF programs of the packet and socket attach types, on the cgroup2
  * root and every cgroup below it. */
 int blind_collect_cgroup(struct blind_spots *b);
+
+/* ---- the cgroup tree and the clients (blind-client.c) ------------------------ */
+
+/* One cgroup of the tree the programs were read from. */
+struct blind_cgroup {
+	uint64_t id;                  /* its inode number: the kernel's cgroup id */
+	char *path;                   /* as /proc/PID/cgroup shows it */
+};
+
+struct blind_cgroups {
+	struct blind_cgroup *v;       /* sorted by id */
+	size_t n;
+	/* programs below the root whose cgroups hold a process of this
+	 * namespace: only then does a flow's client matter */
+	size_t n_below_root;
+	struct blind_client **clients; /* made so far (owned) */
+	size_t n_clients;
+	const struct blind_client *of[HOST_CLIENT_COUNT];
+	bool procs_read;              /* of[] filled from /proc */
+};
+
+void blind_cgroups_free(struct blind_cgroups *c);
+/* qsort(3)/bsearch(3) order of struct blind_cgroup: by id */
+int cgroup_cmp_id(const void *a, const void *b);
+/* Does a program on cgroup path (everyone: the root in sight; shared: a
+ * cgroup that holds arbitrary processes) see the packets of client c's
+ * sockets (NULL: any process's)? */
+bool cgroup_prog_sees(const char *path, bool everyone, bool shared, const struct blind_client *c);
+/* Is path the cgroup anc, or one below it? */
+bool cgroup_within(const char *path, const char *anc);
+/* Does a component of path match one of the patterns (NULL-terminated)? */
+bool cgroup_in_units(const char *path, const char *const *units);
+/* The cgroup2 line of a /proc/PID/cgroup text ("0::/system.slice/x.service"):
+ * its path into out. Returns 1 when found, 0 when there is none (a cgroup
+ * v1 only host), -EINVAL when it does not fit or is not a path. */
+int proc_cgroup2_path(const char *text, size_t len, char *out, size_t size);

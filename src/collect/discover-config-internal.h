@@ -26,6 +26,7 @@ struct dc_want {
 	uint16_t port, local_port;
 	uint8_t kind;                 /* enum dc_kind */
 	char origin[96];              /* "chrony.conf:12" */
+	enum host_client client;      /* who asks it (chronyd, timesyncd) */
 };
 
 struct dc_wants {
@@ -70,6 +71,7 @@ struct dc_state {
 	const struct discover_scope *scope;
 	struct discovered_list *l;    /* the entries and notes go here */
 	struct dc_wants wants;
+	enum host_client client;      /* the client of what the file being read names */
 	size_t n_notes;               /* notes made, for the cap */
 	bool wants_capped;
 

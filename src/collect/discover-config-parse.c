@@ -277,7 +277,8 @@ static bool want_fill(struct dc_state *st, struct dc_want *w, const char *host, 
 		st->wants_capped = true;
 		return false;
 	}
-	*w = (struct dc_want){ .host = xstrdup(host), .role = role, .protos = protos, .port = port, .kind = kind };
+	*w = (struct dc_want){ .host = xstrdup(host), .role = role, .protos = protos, .port = port, .kind = kind,
+			       .client = st->client };
 	snprintf(w->origin, sizeof(w->origin), "%s", origin);
 	return true;
 }
@@ -486,14 +487,20 @@ static void chrony_file(struct dc_state *st, const char *name, const char *text,
 	}
 }
 
+/* chronyd asks them (what add_want() records while chrony's and
+ * timesyncd's files are read) */
 void dc_parse_chrony(struct dc_state *st, const char *name, const char *text, size_t len, unsigned depth)
 {
+	st->client = HOST_CLIENT_CHRONY;
 	chrony_file(st, name, text, len, depth, false);
+	st->client = HOST_CLIENT_UNKNOWN;
 }
 
 void dc_parse_chrony_sources(struct dc_state *st, const char *name, const char *text, size_t len)
 {
+	st->client = HOST_CLIENT_CHRONY;
 	chrony_file(st, name, text, len, 0, true);
+	st->client = HOST_CLIENT_UNKNOWN;
 }
 
 /* ---- systemd-timesyncd ----------------------------------------------------------- */
@@ -511,7 +518,16 @@ static void timesyncd_assign(struct dc_state *st, struct dc_wants *list, char *v
 		add_want(st, list, w, "ntp", CG_PROTO_UDP, 123, DC_PLAIN, origin);
 }
 
+static void timesyncd_file(struct dc_state *st, const char *name, const char *text, size_t len);
+
 void dc_parse_timesyncd(struct dc_state *st, const char *name, const char *text, size_t len)
+{
+	st->client = HOST_CLIENT_TIMESYNCD;
+	timesyncd_file(st, name, text, len);
+	st->client = HOST_CLIENT_UNKNOWN;
+}
+
+static void timesyncd_file(struct dc_state *st, const char *name, const char *text, size_t len)
 {
 	struct lines it;
 	const char *s;
@@ -1436,6 +1452,7 @@ static void add_entry(struct dc_state *st, const struct dc_want *w, const struct
 {
 	struct discovered d = {
 		.addr = *a, .protos = w->protos, .port = w->port, .local_port = w->local_port, .role = w->role,
+		.client = w->client,
 	};
 
 	if (!discover_in_scope(st->scope, a))

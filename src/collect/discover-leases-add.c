@@ -73,6 +73,7 @@ static void lease_keep(struct lease_ctx *c, const struct lease *le)
 	snprintf(f->label, sizeof(f->label), "%s", le->ifname[0] ? le->ifname : c->ifname ? c->ifname : "");
 	f->path = xstrdup(c->path);
 	f->written = c->written;
+	f->client = c->client;
 	f->seq = set->n++;
 }
 
@@ -101,7 +102,7 @@ void leases_flush(struct lease_set *set, const struct discover_scope *scope, str
 			first = f;
 		if (!f->label[0] || f->written == first->written) {
 			struct lease_ctx c = { .path = f->path, .ifname = f->label[0] ? f->label : NULL,
-					       .scope = scope, .l = l };
+					       .scope = scope, .l = l, .client = f->client };
 			lease_add(&c, &f->le);
 		}
 	}
@@ -130,6 +131,9 @@ void lease_add(struct lease_ctx *c, const struct lease *le)
 	if (le->server.family) {
 		struct discovered s = d;
 		s.reply_before_netfilter = le->reply_before_netfilter;
+		/* the renewal is the DHCP client's own (the DNS and NTP servers
+		 * it was given serve whoever asks them) */
+		s.client = c->client;
 		add_service(c, &s, &le->server, "dhcp", CG_PROTO_UDP, le->v6 ? 547 : 67, le->v6 ? 546 : 68);
 	}
 	else if (!le->v6 && le->address.family && discover_in_scope(c->scope, &le->address))

@@ -168,20 +168,21 @@ struct source {
 	enum lease_format format;
 	bool networkd;                  /* the name is an ifindex */
 	bool expires;                   /* the lifetime counts from the file's mtime */
+	enum host_client client;        /* who writes them (and renews the lease) */
 };
 
 static const struct source SOURCES[] = {
-	{ "/run/systemd/netif/leases", "[0-9]*", LEASE_NETWORKD, true, false },
-	{ "/var/lib/dhcp", "dhclient*.leases", LEASE_DHCLIENT, false, false },
-	{ "/var/lib/dhclient", "*.lease", LEASE_DHCLIENT, false, false },
-	{ "/var/lib/dhclient", "*.leases", LEASE_DHCLIENT, false, false },
-	{ "/var/lib/NetworkManager", "internal-*.lease", LEASE_NETWORKD, false, true },
-	{ "/var/lib/NetworkManager", "dhclient-*.lease", LEASE_DHCLIENT, false, false },
-	{ "/var/lib/NetworkManager", "dhclient6-*.lease", LEASE_DHCLIENT, false, false },
-	{ "/var/lib/dhcpcd", "*.lease", LEASE_DHCPCD, false, true },
-	{ "/var/lib/dhcpcd", "*.lease6", LEASE_DHCPCD6, false, true },
-	{ "/var/lib/dhcpcd5", "*.lease", LEASE_DHCPCD, false, true },
-	{ "/var/lib/dhcpcd5", "*.lease6", LEASE_DHCPCD6, false, true },
+	{ "/run/systemd/netif/leases", "[0-9]*", LEASE_NETWORKD, true, false, HOST_CLIENT_NETWORKD },
+	{ "/var/lib/dhcp", "dhclient*.leases", LEASE_DHCLIENT, false, false, HOST_CLIENT_DHCLIENT },
+	{ "/var/lib/dhclient", "*.lease", LEASE_DHCLIENT, false, false, HOST_CLIENT_DHCLIENT },
+	{ "/var/lib/dhclient", "*.leases", LEASE_DHCLIENT, false, false, HOST_CLIENT_DHCLIENT },
+	{ "/var/lib/NetworkManager", "internal-*.lease", LEASE_NETWORKD, false, true, HOST_CLIENT_NM },
+	{ "/var/lib/NetworkManager", "dhclient-*.lease", LEASE_DHCLIENT, false, false, HOST_CLIENT_NM_DHCLIENT },
+	{ "/var/lib/NetworkManager", "dhclient6-*.lease", LEASE_DHCLIENT, false, false, HOST_CLIENT_NM_DHCLIENT },
+	{ "/var/lib/dhcpcd", "*.lease", LEASE_DHCPCD, false, true, HOST_CLIENT_DHCPCD },
+	{ "/var/lib/dhcpcd", "*.lease6", LEASE_DHCPCD6, false, true, HOST_CLIENT_DHCPCD },
+	{ "/var/lib/dhcpcd5", "*.lease", LEASE_DHCPCD, false, true, HOST_CLIENT_DHCPCD },
+	{ "/var/lib/dhcpcd5", "*.lease6", LEASE_DHCPCD6, false, true, HOST_CLIENT_DHCPCD },
 };
 
 static void read_source(const struct discover_scope *s, struct discovered_list *l, struct lease_set *set,
@@ -204,7 +205,8 @@ static void read_source(const struct discover_scope *s, struct discovered_list *
 	for (int i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
 		char path[4096 + 256], ifname[32] = "";
-		struct lease_ctx c = { .path = path, .now = now, .scope = s, .l = l, .set = set };
+		struct lease_ctx c = { .path = path, .now = now, .scope = s, .l = l, .set = set,
+				       .client = src->client };
 		size_t size;
 		int64_t mtime;
 

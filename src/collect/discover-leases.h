@@ -54,6 +54,7 @@ struct lease_ctx {
 	 * leases_flush() adds the newest of each interface */
 	struct lease_set *set;
 	int64_t written;                  /* the file's mtime, for the set */
+	enum host_client client;          /* the DHCP client that wrote it */
 };
 
 /* Leases of several files: a client leaves its files behind when the host
@@ -67,6 +68,7 @@ struct lease_found {
 	char *path;
 	int64_t written;
 	size_t seq;                       /* the order they were found in */
+	enum host_client client;
 };
 
 struct lease_set {

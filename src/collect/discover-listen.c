@@ -5,8 +5,9 @@
  * and IPv6: four dumps, each read as it comes. What a socket is bound to:
  * its address (a wildcard is the family's any address), its port, the
  * device of SO_BINDTODEVICE (idiag_if), IPV6_V6ONLY (INET_DIAG_SKV6ONLY,
- * which the kernel adds for every IPv6 socket in these states), and its
- * inode and owner. Only this network namespace's sockets are seen. */
+ * which the kernel adds for every IPv6 socket in these states), its inode
+ * and owner, and the cgroup it was made in (INET_DIAG_CGROUP_ID, since
+ * Linux 5.9). Only this network namespace's sockets are seen. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -30,12 +31,19 @@ struct listen_ctx {
 	size_t malformed;
 };
 
-static int v6only_cb(const struct nlattr *a, void *data)
+struct diag_attrs {
+	int v6only;
+	uint64_t cgroup_id;
+};
+
+static int attr_cb(const struct nlattr *a, void *data)
 {
-	int *v6only = data;
+	struct diag_attrs *d = data;
 
 	if (mnl_attr_get_type(a) == INET_DIAG_SKV6ONLY && mnl_attr_validate(a, MNL_TYPE_U8) == 0)
-		*v6only = mnl_attr_get_u8(a) != 0;
+		d->v6only = mnl_attr_get_u8(a) != 0;
+	else if (mnl_attr_get_type(a) == INET_DIAG_CGROUP_ID && mnl_attr_validate(a, MNL_TYPE_U64) == 0)
+		d->cgroup_id = mnl_attr_get_u64(a);
 	return MNL_CB_OK;
 }
 
@@ -51,7 +59,7 @@ static int diag_cb(const struct nlmsghdr *nlh, void *data)
 	struct listen_ctx *c = data;
 	const struct inet_diag_msg *m;
 	struct listener ls = { .l4proto = c->proto };
-	int v6only = -1;
+	struct diag_attrs at = { .v6only = -1 };
 
 	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
 		return MNL_CB_OK;
@@ -60,7 +68,7 @@ static int diag_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	}
 	m = mnl_nlmsg_get_payload(nlh);
-	if (m->idiag_family == AF_INET6 && mnl_attr_parse(nlh, sizeof(*m), v6only_cb, &v6only) < 0) {
+	if (mnl_attr_parse(nlh, sizeof(*m), attr_cb, &at) < 0) {
 		c->malformed++;
 		return MNL_CB_OK;
 	}
@@ -77,7 +85,7 @@ static int diag_cb(const struct nlmsghdr *nlh, void *data)
 			ls.addr.family = AF_INET6;
 			memcpy(ls.addr.bytes, b, 16);
 			/* the kernel always says; unsaid, assume the narrower */
-			ls.v6only = v6only != 0;
+			ls.v6only = at.v6only != 0;
 		}
 	} else {
 		return MNL_CB_OK;
@@ -86,6 +94,7 @@ static int diag_cb(const struct nlmsghdr *nlh, void *data)
 	ls.ifindex = (int)m->id.idiag_if;
 	ls.inode = m->idiag_inode;
 	ls.uid = m->idiag_uid;
+	ls.cgroup_id = at.cgroup_id;
 	if (!ls.port)
 		return MNL_CB_OK; /* not bound to a port: nothing reaches it */
 	grow_array((void **)&c->l->v, &c->l->cap, c->l->n + 1, sizeof(*c->l->v));

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blind-bpf-internal.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/hostfacts.h"
 
@@ -97,6 +98,16 @@ void blind_note(struct blind_spots *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+void blind_info(struct blind_spots *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	b->infos = xreallocarray(b->infos, b->n_infos + 1, sizeof(*b->infos));
+	b->infos[b->n_infos++] = vformat(fmt, ap);
+	va_end(ap);
+}
+
 void blind_spots_free(struct blind_spots *b)
 {
 	for (size_t i = 0; i < b->n; i++)
@@ -105,6 +116,10 @@ void blind_spots_free(struct blind_spots *b)
 	for (size_t i = 0; i < b->n_notes; i++)
 		free(b->notes[i]);
 	free(b->notes);
+	for (size_t i = 0; i < b->n_infos; i++)
+		free(b->infos[i]);
+	free(b->infos);
+	blind_cgroups_free(b->cgroups);
 	free(b->v);
 	memset(b, 0, sizeof(*b));
 }

@@ -2,7 +2,8 @@
 /* libFuzzer target for the BPF blind-spot reader's parsers: the input is a
  * run of RTM_NEWTFILTER messages (a filter dump, as the kernel sends it)
  * read into one tc block and judged on a few packets, and also a mount
- * table whose cgroup2 line is looked for. Without libFuzzer, fuzz-main.c
+ * table whose cgroup2 line is looked for, and a /proc/PID/cgroup text
+ * whose cgroup2 path is read (and judged as a client's). Without libFuzzer, fuzz-main.c
  * runs it over the corpus (dumps of real filters) and mutations of it. */
 #include <libmnl/libmnl.h>
 #include <stddef.h>
@@ -36,6 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(buf, data, size);
 	(void)mountinfo_find_cgroup2((const char *)buf, size, mnt, sizeof(mnt), root, sizeof(root));
+	if (proc_cgroup2_path((const char *)buf, size, mnt, sizeof(mnt)) == 1) {
+		static const char *const units[] = { "chrony.service", "dhcpcd@*.service", NULL };
+		char *cgroups[] = { mnt };
+		struct blind_client c = { .cgroups = cgroups, .n_cgroups = 1, .units = units };
+		if (strlen(mnt) >= sizeof(mnt) || mnt[0] != '/')
+			__builtin_trap();
+		(void)cgroup_prog_sees("/system.slice/chrony.service", false, false, &c);
+		(void)cgroup_prog_sees(mnt, false, size & 2, &c);
+	}
 	tb = tc_block_new(2, "eth0", BLIND_INGRESS, size & 1, "ingress");
 	/* framed here (mnl_nlmsg_ok() trusts a length above INT_MAX, which
 	 * the kernel never sends) */

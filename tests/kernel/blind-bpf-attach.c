@@ -5,10 +5,10 @@
  * system call alone (no libbpf, no bpftool). The program stays attached
  * after this exits, until the cgroup is removed.
  *
- *   blind-bpf-attach OBJECT SECTION CGROUP-DIR
+ *   blind-bpf-attach OBJECT SECTION CGROUP-DIR [NAME]
  *
- * SECTION "cgroup_skb/ingress" or "cgroup_skb/egress". Prints the program's
- * id. Exit 0, 1 when the kernel refuses, 2 on bad arguments or objects. */
+ * SECTION "cgroup_skb/ingress" or "cgroup_skb/egress"; NAME the program's
+ * name (cg_drop_cgnat by default). Prints the program's id. Exit 0, 1 when the kernel refuses, 2 on bad arguments or objects. */
 #include "config.h"
 
 #include <elf.h>
@@ -78,8 +78,8 @@ int main(int argc, char *argv[])
 	int prog, cg;
 	FILE *f;
 
-	if (argc != 4)
-		return fail("usage: blind-bpf-attach OBJECT SECTION CGROUP-DIR");
+	if (argc != 4 && argc != 5)
+		return fail("usage: blind-bpf-attach OBJECT SECTION CGROUP-DIR [NAME]");
 	if (strcmp(argv[2], "cgroup_skb/ingress") == 0)
 		type = BPF_CGROUP_INET_INGRESS;
 	else if (strcmp(argv[2], "cgroup_skb/egress") == 0)
@@ -104,7 +104,7 @@ int main(int argc, char *argv[])
 	attr.log_buf = (uint64_t)(uintptr_t)log;
 	attr.log_size = sizeof(log);
 	attr.log_level = 1;
-	snprintf(attr.prog_name, sizeof(attr.prog_name), "cg_drop_cgnat");
+	snprintf(attr.prog_name, sizeof(attr.prog_name), "%s", argc == 5 ? argv[4] : "cg_drop_cgnat");
 	prog = (int)sys_bpf(BPF_PROG_LOAD, &attr);
 	if (prog < 0 && errno == ENOSPC) {
 		/* the verifier's log did not fit: load without it */

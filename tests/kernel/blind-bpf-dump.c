@@ -8,6 +8,7 @@
  * Output, one a line:
  *   spot xdp|tc|cgroup DEV|* in|out|both WHAT
  *   note TEXT
+ *   info TEXT
  *   packet N pass|drop|unknown [WHAT of the deciding blind spot]
  * Exit 0, or 2 on bad arguments. */
 #include "config.h"
@@ -82,6 +83,8 @@ int main(int argc, char *argv[])
 	}
 	for (size_t i = 0; i < b.n_notes; i++)
 		printf("note %s\n", b.notes[i]);
+	for (size_t i = 0; i < b.n_infos; i++)
+		printf("info %s\n", b.infos[i]);
 	for (int i = 1; i < argc; i += 9) {
 		struct blind_packet p;
 		const struct blind_spot *which;

@@ -2,7 +2,8 @@
 /* The tc filter model of the BPF blind-spot reader (blind-bpf-filter.c) on
  * RTM_NEWTFILTER messages built here as the kernel writes them, including
  * what this machine's kernel may not have (act_gact, matchall, basic,
- * police); and the mount table's cgroup2 line. The kernel test
+ * police); the mount table's cgroup2 line; which cgroup BPF programs see
+ * a flow's client, and /proc/PID/cgroup's cgroup2 line. The kernel test
  * (tests/kernel/blind-bpf.sh) judges u32 and bpf against the kernel. */
 #include "config.h"
 
@@ -426,11 +427,69 @@ static void test_mountinfo(void)
 	CHECK(mountinfo_find_cgroup2(rel, strlen(rel), mnt, sizeof(mnt), root, sizeof(root)) == -EINVAL);
 }
 
+static void test_clients(void)
+{
+	char *resolved[] = { "/system.slice/systemd-resolved.service" };
+	char *nested[] = { "/user.slice/user-1000.slice/user@1000.service/app.slice/app-term.scope" };
+	static const char *const chrony_units[] = { "chrony.service", "chronyd.service", NULL };
+	static const char *const dhcpcd_units[] = { "dhcpcd@*.service", NULL };
+	const struct blind_client c = { .what = "systemd-resolved", .cgroups = resolved, .n_cgroups = 1 };
+	const struct blind_client user = { .what = "a shell", .cgroups = nested, .n_cgroups = 1 };
+	const struct blind_client chrony = { .what = "chronyd", .units = chrony_units };
+	const struct blind_client dhcpcd = { .what = "dhcpcd", .units = dhcpcd_units };
+
+	/* the root sees everyone's */
+	CHECK(cgroup_prog_sees("/", true, true, NULL));
+	CHECK(cgroup_prog_sees("/", true, true, &c));
+	/* any process: a slice's, a cgroup outside units; not a unit's own */
+	CHECK(cgroup_prog_sees("/system.slice", false, true, NULL));
+	CHECK(cgroup_prog_sees("/cgt-1", false, true, NULL));
+	CHECK(!cgroup_prog_sees("/system.slice/systemd-journald.service", false, false, NULL));
+	/* a known client: its cgroup and those above it, nothing else */
+	CHECK(cgroup_prog_sees("/system.slice/systemd-resolved.service", false, false, &c));
+	CHECK(cgroup_prog_sees("/system.slice", false, true, &c));
+	CHECK(!cgroup_prog_sees("/system.slice/systemd-journald.service", false, false, &c));
+	CHECK(!cgroup_prog_sees("/system.slice/systemd-resolved.service/sub", false, false, &c));
+	CHECK(!cgroup_prog_sees("/system.slice/systemd-resolved", false, true, &c));
+	CHECK(!cgroup_prog_sees("/user.slice", false, true, &c));
+	CHECK(cgroup_prog_sees("/user.slice/user-1000.slice/user@1000.service", false, true, &user));
+	CHECK(!cgroup_prog_sees("/user.slice/user-1000.slice/session-2.scope", false, false, &user));
+	/* not running: its units, below them, and slices */
+	CHECK(cgroup_prog_sees("/system.slice/chrony.service", false, false, &chrony));
+	CHECK(cgroup_prog_sees("/system.slice/chronyd.service/x", false, false, &chrony));
+	CHECK(cgroup_prog_sees("/system.slice", false, true, &chrony));
+	CHECK(!cgroup_prog_sees("/system.slice/ntpsec.service", false, false, &chrony));
+	CHECK(cgroup_prog_sees("/system.slice/system-dhcpcd.slice/dhcpcd@eth0.service", false, false, &dhcpcd));
+	CHECK(!cgroup_prog_sees("/system.slice/dhcpcd.service", false, false, &dhcpcd));
+
+	CHECK(cgroup_within("/a/b", "/a"));
+	CHECK(cgroup_within("/a", "/a"));
+	CHECK(cgroup_within("/a", "/"));
+	CHECK(!cgroup_within("/ab", "/a"));
+	CHECK(!cgroup_within("/a", "/a/b"));
+	CHECK(cgroup_in_units("//a.service//", (const char *const[]){ "a.service", NULL }));
+	CHECK(!cgroup_in_units("/", (const char *const[]){ "*", NULL }));
+
+	char path[64];
+	const char *hybrid = "9:name=systemd:/\n4:memory:/x\n0::/system.slice/chrony.service\n";
+	CHECK(proc_cgroup2_path(hybrid, strlen(hybrid), path, sizeof(path)) == 1);
+	CHECK_STR(path, "/system.slice/chrony.service");
+	CHECK(proc_cgroup2_path("0::/\n", 5, path, sizeof(path)) == 1);
+	CHECK_STR(path, "/");
+	/* v1 only; outside this cgroup namespace ("/../x" is a path); no path */
+	CHECK(proc_cgroup2_path("1:cpu:/\n", 8, path, sizeof(path)) == 0);
+	CHECK(proc_cgroup2_path("0::/../x", 8, path, sizeof(path)) == 1);
+	CHECK(proc_cgroup2_path("0::x\n", 5, path, sizeof(path)) == -EINVAL);
+	CHECK(proc_cgroup2_path("0::/abcdef", 10, path, 4) == -EINVAL);
+	CHECK(proc_cgroup2_path("0::", 3, path, sizeof(path)) == 0);
+}
+
 int main(void)
 {
 	test_u32();
 	test_actions();
 	test_malformed();
 	test_mountinfo();
+	test_clients();
 	return test_result();
 }
