@@ -259,6 +259,8 @@ void audit_free(struct audit *a)
 	}
 	free(a->targets);
 	discovered_free(&a->discovered);
+	if (a->services_read)
+		svc_report_free(&a->services);
 	blind_spots_free(&a->blind);
 	outcomes_free(a->outcomes);
 	arena_free(&a->strings);
@@ -813,7 +815,14 @@ static void audit_target(struct audit *a, struct overlay_services *services, str
 		t->uncertain_what = route_ifname(&a->routes, t->route.ifindex, n);
 		return;
 	}
-	if (overlay_of(a, dev) && !expected_on(a, services, t, dev->name)) {
+	/* a service offered over the overlay: the peer's connection came in
+	 * on the overlay's device, and the replies must leave there */
+	if (t->overlay_dev && strcmp(t->overlay_dev, dev->name) != 0) {
+		t->verdict = TARGET_UNROUTABLE;
+		t->unroutable_why = "the replies to the overlay peer leave through another device than the overlay's";
+		return;
+	}
+	if (overlay_of(a, dev) && !t->overlay_dev && !expected_on(a, services, t, dev->name)) {
 		t->verdict = TARGET_UNROUTABLE;
 		t->unroutable_why = "routed into the overlay";
 		return;
@@ -1854,6 +1863,7 @@ int audit_run(struct audit *a)
 		probe_findings(a);
 	latent_findings(a);
 	tailscale_findings(a);
+	audit_services_findings(a);
 	return 0;
 }
 
