@@ -177,9 +177,6 @@ int audit_collect_targets(struct audit *a);
  * audit_collect_targets(), whose overlay-service targets come from it. */
 void audit_services_read(struct audit *a, const struct discover_scope *scope);
 
-/* The findings of that analysis, with their units, cycles and remedies. */
-void audit_services_findings(struct audit *a);
-
 /* Reads the routing state and every netfilter backend. */
 int audit_collect_state(struct audit *a);
 

@@ -1827,6 +1827,32 @@ static void probe_findings(struct audit *a)
 	}
 }
 
+static enum finding_severity severity_of(const struct svc_finding *f)
+{
+	if (f->severity && !strcmp(f->severity, "critical"))
+		return FINDING_CRITICAL;
+	if (f->severity && !strcmp(f->severity, "warning"))
+		return FINDING_WARNING;
+	return FINDING_INFO;
+}
+
+/* The findings of the services' boot-safety analysis (audit/overlay.c), with
+ * their units, cycles and remedies. */
+static void services_findings(struct audit *a)
+{
+	if (!a->services_read)
+		return;
+	for (size_t i = 0; i < a->services.n_findings; i++) {
+		const struct svc_finding *s = &a->services.findings[i];
+		struct audit_finding *f = audit_add_finding(a, severity_of(s), svc_code_to_string(s->code), NULL,
+							    "%s", s->message);
+		f->svc = s;
+	}
+	/* what could not be read or understood: the analysis is only as good */
+	for (size_t i = 0; i < a->services.notes.n; i++)
+		audit_add_finding(a, FINDING_INFO, "UNITS_NOTE", NULL, "%s", a->services.notes.v[i]);
+}
+
 int audit_run(struct audit *a)
 {
 	struct overlay_services services = { 0 };
@@ -1863,7 +1889,7 @@ int audit_run(struct audit *a)
 		probe_findings(a);
 	latent_findings(a);
 	tailscale_findings(a);
-	audit_services_findings(a);
+	services_findings(a);
 	return 0;
 }
 

@@ -38,27 +38,3 @@ void audit_services_read(struct audit *a, const struct discover_scope *scope)
 	services_analyze(scope, &opt, &a->services);
 	a->services_read = true;
 }
-
-static enum finding_severity severity_of(const struct svc_finding *f)
-{
-	if (f->severity && !strcmp(f->severity, "critical"))
-		return FINDING_CRITICAL;
-	if (f->severity && !strcmp(f->severity, "warning"))
-		return FINDING_WARNING;
-	return FINDING_INFO;
-}
-
-void audit_services_findings(struct audit *a)
-{
-	if (!a->services_read)
-		return;
-	for (size_t i = 0; i < a->services.n_findings; i++) {
-		const struct svc_finding *s = &a->services.findings[i];
-		struct audit_finding *f = audit_add_finding(a, severity_of(s), svc_code_to_string(s->code), NULL,
-							    "%s", s->message);
-		f->svc = s;
-	}
-	/* what could not be read or understood: the analysis is only as good */
-	for (size_t i = 0; i < a->services.notes.n; i++)
-		audit_add_finding(a, FINDING_INFO, "UNITS_NOTE", NULL, "%s", a->services.notes.v[i]);
-}
