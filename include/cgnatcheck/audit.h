@@ -112,6 +112,7 @@ struct audit_change {
 	const char *result;           /* "applied", "unchanged", "dry-run", "refused", "failed", "removed" */
 	char target[64];              /* "100.100.2.136 udp/53", or "" */
 	const char *before, *after;   /* the target's verdict before and after, or NULL */
+	char *file;                   /* a unit file written or removed (malloc'd), or NULL */
 };
 
 struct audit {

@@ -272,6 +272,7 @@ void audit_free(struct audit *a)
 	for (size_t i = 0; i < a->n_changes; i++) {
 		free(a->changes[i].command);
 		free(a->changes[i].message);
+		free(a->changes[i].file);
 	}
 	free(a->changes);
 	for (size_t i = 0; i < a->n_policies; i++)
