@@ -605,6 +605,22 @@ struct overlay_dev {
 	struct cg_addr peer[2];       /* [v6]: AF_UNSPEC when the device routes none */
 };
 
+/* The overlay's own service there (Tailscale's 100.100.100.100 on
+ * tailscale0): routed through the device, but no peer. */
+static bool overlay_own_service(const struct audit *a, const char *ifname, const struct cg_addr *addr)
+{
+	for (size_t i = 0; i < a->n_policies; i++)
+		for (size_t j = 0; j < a->policies[i].n_services; j++) {
+			const struct policy_service *s = &a->policies[i].services[j];
+			if (!s->interface || strcmp(s->interface, ifname) != 0)
+				continue;
+			for (size_t k = 0; k < s->n_addrs; k++)
+				if (prefix_contains(&s->addrs[k], addr))
+					return true;
+		}
+	return false;
+}
+
 static void overlay_peers(const struct audit *a, const struct discover_scope *scope, struct overlay_dev *d)
 {
 	uint8_t best[2] = { 0, 0 };
@@ -622,7 +638,8 @@ static void overlay_peers(const struct audit *a, const struct discover_scope *sc
 			struct cg_prefix p = { .addr = dst, .len = re->dst_len };
 			dst = range_representative(&p);
 		}
-		if (!discover_in_scope(scope, &dst) || (d->peer[v6].family && re->dst_len <= best[v6]))
+		if (!discover_in_scope(scope, &dst) || (d->peer[v6].family && re->dst_len <= best[v6]) ||
+		    overlay_own_service(a, d->link->name, &dst))
 			continue;
 		d->peer[v6] = dst;
 		best[v6] = re->dst_len;
