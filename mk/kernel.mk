@@ -124,6 +124,7 @@ KERNEL_TESTS = \
 	tests/kernel/discover-listen.sh \
 	tests/kernel/counters.sh \
 	tests/kernel/discover-config.sh \
+	tests/kernel/blind-bpf-boot.sh \
 	tests/kernel/caps.sh
 TESTS += $(KERNEL_TESTS)
 # the test bed's own tests, short, after the long kernel tests

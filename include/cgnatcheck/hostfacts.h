@@ -12,6 +12,8 @@
  *   discover-conntrack.c what the host talks to now (ctnetlink)
  *   discover-listen.c    listening sockets (sock_diag)
  *   blind-bpf.c          XDP, tc filters, cgroup BPF programs
+ *   blind-client.c       whose sockets a target's packets are (its client's
+ *                        cgroups), for the cgroup BPF programs
  *   blind-net.c          IPVS, nft flowtables, xfrm policies, bridge netfilter
  *
  * Files are read below $CGNATCHECK_HOST_ROOT when it is set (tests, and

@@ -38,7 +38,8 @@
 # Slow or irrelevant units are masked (getty, logind, D-Bus, timers, the
 # machine-id commit); default.target is multi-user.target. A test adds
 # NB_BOOT_ARGS (systemd's kernel command line, e.g.
-# systemd.default_timeout_start_sec=10) before nb_boot.
+# systemd.default_timeout_start_sec=10) before nb_boot, and NB_NSPAWN_ARGS
+# (options for systemd-nspawn, e.g. --capability=CAP_BPF).
 #
 # API (every NAME is [a-z0-9-]+, at most 20 characters):
 #   nb_test_init [TOOL...]  a boot test's start: root, systemd-nspawn, nsenter
@@ -165,6 +166,7 @@ NB_PREFIX="cgt-nb$$-"
 # every machine's files: $NB_DIR/NAME/
 NB_DIR=
 NB_BOOT_ARGS=${NB_BOOT_ARGS:-}
+NB_NSPAWN_ARGS=${NB_NSPAWN_ARGS:-}
 
 nb_die() {
 	echo "ERROR (boot test bed): $*" >&2
@@ -338,7 +340,7 @@ nb_start() { # NAME
 	mname="$NB_PREFIX$name"
 	nb__cgroups "$name" >"$d/cgroups"
 	[ -s "$d/cgroups" ] || nb_die "no cgroup hierarchy for nspawn (neither /sys/fs/cgroup/cgroup.controllers nor name=systemd)"
-	# shellcheck disable=SC2086 # NB_BOOT_ARGS: words for systemd
+	# shellcheck disable=SC2086 # NB_BOOT_ARGS, NB_NSPAWN_ARGS: words
 	(
 		while IFS= read -r cg; do
 			mkdir -p "$cg" && echo "$BASHPID" >"$cg/cgroup.procs" || exit 98
@@ -349,7 +351,7 @@ nb_start() { # NAME
 			--bind-ro="$d/machine-id:/etc/machine-id" \
 			--bind="$d/root/etc/systemd/system:/etc/systemd/system" \
 			--bind="$d/journal:/var/log/journal" \
-			--bind-ro="$NB_HELPERS:/opt/cgt-nb" \
+			--bind-ro="$NB_HELPERS:/opt/cgt-nb" $NB_NSPAWN_ARGS \
 			systemd.firstboot=off $NB_BOOT_ARGS
 	) </dev/null >>"$d/console.log" 2>&1 &
 	pid=$!
