@@ -835,8 +835,10 @@ static const struct blind_client *listener_client(struct audit *a, const struct 
 		else
 			hi = mid;
 	}
-	ids = xcalloc(ls->n ? ls->n : 1, sizeof(*ids));
-	for (size_t i = lo; i < ls->n && keys[i].l4proto == t->l4proto && keys[i].port == t->port; i++) {
+	for (hi = lo; hi < ls->n && keys[hi].l4proto == t->l4proto && keys[hi].port == t->port; hi++)
+		;
+	ids = xcalloc(hi > lo ? hi - lo : 1, sizeof(*ids));
+	for (size_t i = lo; i < hi; i++) {
 		const struct listener *li = &ls->v[keys[i].listener];
 		static const struct cg_addr none;
 		bool wildcard = memcmp(li->addr.bytes, none.bytes, sizeof(none.bytes)) == 0;
