@@ -595,6 +595,7 @@ static void print_change(struct printer *p, const struct audit_change *c)
 	print_string(p, PRINT_ANY, "message", " %s", c->message);
 	print_string(p, PRINT_JSON, "before", NULL, c->before);
 	print_string(p, PRINT_JSON, "after", NULL, c->after);
+	print_string(p, PRINT_JSON, "file", NULL, c->file);
 	if (c->before && c->after)
 		print_text(p, " (%s: %s -> %s)", c->target, c->before, c->after);
 	print_text(p, "\n");
