@@ -37,6 +37,7 @@ EXTRA_DIST += $(TESTBED_TESTS) \
 # its helpers run inside them (Python 3 and shell, nothing built).
 EXTRA_DIST += \
 	tests/lib/nspawn/lib.sh \
+	tests/lib/nspawn/checks.sh \
 	tests/lib/nspawn/overlay-standin \
 	tests/lib/nspawn/port-service \
 	tests/lib/nspawn/ssh-standin \
