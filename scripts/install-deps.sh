@@ -18,6 +18,9 @@ packages=(
 	# systemd-nspawn, which boots this machine's systemd in containers: the
 	# boot oracle (tests/lib/nspawn/, tests/kernel/boot-oracle.sh)
 	systemd-container
+	# openssh-server, whose ssh.service boots in that bed (tests/kernel/boot-fix.sh:
+	# sshd's ListenAddress on the overlay address)
+	openssh-server
 	# promtool, which validates the metrics file (tests/kernel/metrics.sh)
 	prometheus
 	# the common firewalls the tests run in their namespaces (tests/kernel/firewalls.sh);

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 # Checks and unit shapes shared by the boot tests (sourced after
 # tests/lib/nspawn/lib.sh): what a machine printed (ordering cycles, deleted
 # jobs, lines and their order), waits, boots and poweroffs that record what
@@ -17,8 +18,9 @@
 #   line_before TEXT A B       A's first line before B's
 #   restarts_above NAME UNIT N, unit_is NAME UNIT STATE, has_addr NAME
 #   words TEXT                 TEXT's lines as one line
-#   boot NAME UNITDIR...       nb_boot, then waits: the state in BOOT_STATE
-#   reboot NAME                the next boot of a staged machine (nb_start)
+#   boot NAME [UNITDIR...]     nb_boot (or nb_start of a staged machine), then
+#                              waits: the state in BOOT_STATE
+#   reboot NAME                the next boot of a machine powered off
 #   poweroff NAME              nb_poweroff, nothing of the machine left
 #   probe NAME ARGS...         tcp-probe inside: the banner or a word
 # Shapes (each VAR gets a new unit directory, nb_units):
@@ -40,6 +42,7 @@
 
 # the stand-in tailscaled's address, and ssh-standin's identification string
 TS_ADDR=100.101.102.103
+# shellcheck disable=SC2034 # for the tests that source this
 SSH_BANNER="SSH-2.0-OpenSSH_9.2p1 cgt-nb-standin"
 
 # --- checks over what a machine printed ----------------------------------
@@ -141,11 +144,13 @@ has_addr() { # NAME
 	nb_exec "$1" ip -4 -o address show dev tailscale0 2>/dev/null | grep -qF " $TS_ADDR/32 "
 }
 
-# boot NAME UNITDIR...: boots, waits for the end of the boot; the state in BOOT_STATE
+# boot NAME [UNITDIR...]: boots (staged from UNITDIRs when given: nb_boot;
+# else the machine as staged: nb_start), waits for the end of the boot; the
+# state in BOOT_STATE
 boot() {
 	local t0
 	t0=$(t_now_ms)
-	nb_boot "$@"
+	if [ $# -gt 1 ]; then nb_boot "$@"; else nb_start "$1"; fi
 	BOOT_STATE=$(nb_wait_booted "$1" 120) || true
 	echo "boot $1: $BOOT_STATE after $(($(t_now_ms) - t0)) ms" >&2
 }
@@ -153,11 +158,7 @@ boot() {
 # reboot NAME: the next boot of a machine that was powered off, with its
 # units as they are now; the state in BOOT_STATE
 reboot() {
-	local t0
-	t0=$(t_now_ms)
-	nb_start "$1"
-	BOOT_STATE=$(nb_wait_booted "$1" 120) || true
-	echo "boot $1 (again): $BOOT_STATE after $(($(t_now_ms) - t0)) ms" >&2
+	boot "$1"
 }
 
 poweroff() { # NAME
