@@ -59,7 +59,7 @@ set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/netns/lib.sh"
 . "$top_srcdir/tests/lib/nspawn/lib.sh"
 . "$top_srcdir/tests/lib/nspawn/checks.sh"
-nb_test_init ss ssh-keygen setpriv diff python3
+nb_test_init ss ssh-keygen setpriv diff
 t_require_built "$CGNATCHECK"
 if [ ! -x /usr/sbin/sshd ] || [ ! -f /lib/systemd/system/ssh.service ]; then
 	t_skip "needs openssh-server (its ssh.service boots in the bed)"
@@ -152,8 +152,10 @@ elif mode == "exit":
 print("\n".join(sorted(out)))
 EOF
 )
+# (/usr/bin/python3, which the bed requires: the first python3 on PATH may
+# be a wrapper that takes longer to start than the script runs)
 js() {
-	python3 -I -S -c "$JS_PY" "$NB_DIR/$1.json" "${@:2}"
+	/usr/bin/python3 -I -S -c "$JS_PY" "$NB_DIR/$1.json" "${@:2}"
 }
 
 # svc_units NAME-OUT CODE: the units of CODE's findings
