@@ -275,6 +275,14 @@ static int open_connected(struct probe_ctx *c, int type, int *r)
 		return -1;
 	}
 	err = socket_error(fd);
+	if (err == ECONNRESET) {
+		/* A reset to the SYN is ECONNREFUSED: this one came after the
+		 * handshake (tcp_reset), from a listener that accepted and
+		 * reset before the wait for the handshake ended. */
+		set_result(c, PROBE_CONNECTED_SILENT, "accepted, then reset before anything was said");
+		close(fd);
+		return -1;
+	}
 	if (err != 0) {
 		set_errno_result(c, err, "connect");
 		close(fd);
@@ -565,10 +573,12 @@ static int probe_ssh(struct probe_ctx *c)
 	char after[32] = "";
 	int r;
 
+	ssh_ident_init(&id);
 	fd = open_connected(c, SOCK_STREAM, &r);
+	if (fd < 0 && c->out->status == PROBE_CONNECTED_SILENT)
+		return ssh_unfinished(c, &id, false, ECONNRESET); /* in the same words */
 	if (fd < 0)
 		return r;
-	ssh_ident_init(&id);
 	/* Until the identification line, the close or the deadline: a server
 	 * may send it in pieces, after other lines. */
 	while (id.state == SSH_IDENT_MORE) {
