@@ -14,9 +14,9 @@
 
 enum probe_status {
 	PROBE_ANSWERED,         /* the service answered in its own protocol */
-	PROBE_CONNECTED_SILENT, /* TCP connected, but nothing (or only a close) came back */
+	PROBE_CONNECTED_SILENT, /* TCP connected, but nothing (or only a close or a reset) came back */
 	PROBE_TIMEOUT,          /* nothing came back before the deadline */
-	PROBE_REFUSED,          /* ICMP port unreachable, TCP reset */
+	PROBE_REFUSED,          /* ICMP port unreachable, a TCP reset to the SYN */
 	PROBE_UNREACHABLE,      /* no route, ICMP unreachable/prohibited, dropped on the way out */
 	PROBE_BAD_ANSWER,       /* something answered, but not the protocol spoken (an echo...) */
 	PROBE_UNSUPPORTED,      /* no protocol to speak to this target */
