@@ -1772,6 +1772,16 @@ static void probe_targets(struct audit *a)
 {
 	for (size_t i = 0; i < a->n_targets; i++) {
 		struct audit_target *t = &a->targets[i];
+		/* a service offered over the overlay: is it ready? A fresh
+		 * connection to the host's own overlay address must read the
+		 * protocol's greeting (seed 003); the peer's path stays the
+		 * simulation's (this connection does not cross the device) */
+		if (t->overlay_dev && t->route.source.family && t->verdict != TARGET_UNROUTABLE) {
+			t->probe = xcalloc(1, sizeof(*t->probe));
+			probe_target(&t->route.source, t->l4proto, t->port, t->role, PROBE_TIMEOUT_MS, t->probe);
+			t->probed = true;
+			continue;
+		}
 		/* the provider opens inbound flows: nothing this host can send */
 		if (t->inbound)
 			continue;
@@ -1795,6 +1805,25 @@ static void probe_findings(struct audit *a)
 		if (!t->probed)
 			continue;
 		target_label(t, label, sizeof(label));
+		if (t->overlay_dev) {
+			char buf[CG_ADDRSTRLEN];
+			const char *at = addr_to_string(&t->route.source, buf);
+			if (p->status == PROBE_UNSUPPORTED || p->status == PROBE_ERROR)
+				f = audit_add_finding(a, FINDING_INFO, "PROBE_NOT_POSSIBLE", NULL,
+						      "%s: no readiness probe: %s", label, p->detail);
+			else if (p->status == PROBE_CONNECTED_SILENT || p->status == PROBE_BAD_ANSWER)
+				f = audit_add_finding(a, FINDING_CRITICAL, "OVERLAY_SERVICE_NOT_READY", NULL,
+						      "%s: a connection to %s port %u is accepted, but the service is not "
+						      "ready: %s (an accept alone is a forwarder or a socket whose service "
+						      "does not run)", label, at, t->port, p->detail);
+			else if (p->status != PROBE_ANSWERED)
+				f = audit_add_finding(a, FINDING_CRITICAL, "OVERLAY_SERVICE_NOT_LISTENING", NULL,
+						      "%s: nothing answers on %s port %u now (%s: %s)", label, at, t->port,
+						      probe_status_to_string(p->status), p->detail);
+			if (f)
+				finding_add_target(f, i);
+			continue;
+		}
 		bool came_back = p->status == PROBE_ANSWERED || p->status == PROBE_BAD_ANSWER;
 		bool stopped = p->status == PROBE_TIMEOUT || p->status == PROBE_REFUSED ||
 			       p->status == PROBE_UNREACHABLE;

@@ -12,6 +12,8 @@ set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
 tb_test_init python3 iptables-legacy
 tb_audit_env WORK
+# the host's overlay address (Tailscale's own rules accept it on lo)
+TB_TS_IP=100.101.102.103
 
 tb_ns_add TB_HOST ovhost
 tb_ns_add TB_PEER ovpeer
@@ -50,7 +52,8 @@ rm -f "$root/symlinks" "$root/README"
 export CGNATCHECK_HOST_ROOT=$root
 
 # the services: ssh (cg-echo on the wildcard stands in for the socket's
-# sshd), and a process bound to the overlay address itself
+# sshd: it accepts and says nothing), and a process bound to the overlay
+# address itself that greets as sshd does
 tb_host_listen 22/tcp 8443/tcp
 tb_bg "$TB_HOST" python3 -c '
 import socket, sys, threading
@@ -61,6 +64,7 @@ s.listen(8)
 open(sys.argv[1], "w").close()
 def serve(c):
     with c:
+        c.sendall(b"SSH-2.0-cgt\r\n")
         while True:
             d = c.recv(4096)
             if not d:
@@ -72,7 +76,19 @@ while True:
 ' "$WORK/bound.ready"
 tb_wait_file "$WORK/bound.ready" 10 "${TB_PIDS[-1]}"
 
-from_peer() { tb_probe_from "$TB_PEER" 100.101.102.103 "$1" tcp --from 100.64.0.7 || true; }
+from_peer() {
+	if [ "$1" = 2222 ]; then # the greeting service: the first line read
+		tb_exec "$TB_PEER" python3 -c '
+import socket
+try:
+    s = socket.create_connection(("100.101.102.103", 2222), timeout=3)
+    print("reply" if s.recv(64).startswith(b"SSH-2.0-cgt") else "error")
+except OSError:
+    print("timeout")'
+		return
+	fi
+	tb_probe_from "$TB_PEER" 100.101.102.103 "$1" tcp --from 100.64.0.7 || true
+}
 overlay() {
 	tb_json '"; ".join("%s %s %s/%s %s %s" % (t["role"], t["address"], t["proto"], t["port"], t["origin"], t["verdict"]) for t in r["targets"] if t["role"] in ("ssh", "overlay-service"))'
 }
@@ -135,6 +151,19 @@ tb_audit "--only-named --offer" 0 --only-named --offer tcp/8443
 t_expect "--only-named --offer: the unit's and the named service, no socket's" \
 	"ssh 100.64.0.7 tcp/22 ssh.socket ListenStream reachable; overlay-service 100.64.0.7 tcp/8443 offer:tcp/8443 reachable" \
 	"$(overlay)"
+
+# --- --probe: ready means the service greets a fresh connection --------------
+tb_audit "--probe" 2 --offer tcp/8443 --probe
+t_expect "--probe: the silent ones are not ready, the greeting one is" \
+	"OVERLAY_SERVICE_NOT_READY tcp/22; OVERLAY_SERVICE_NOT_READY tcp/8443" \
+	"$(tb_json '"; ".join(sorted(f["code"] + " " + f["message"].split(" port ")[1].split(":")[0] for f in r["findings"] if f["code"].startswith("OVERLAY_SERVICE_NOT")))')"
+t_expect "--probe: the greeting read" "True" \
+	"$(tb_json 'any(t["port"] == 2222 and t["probe"]["status"] == "answered" and "SSH-2.0-cgt" in t["probe"]["detail"] for t in r["targets"])')"
+kill "${TB_PIDS[-1]}"
+tb_wait_exit "${TB_PIDS[-1]}" 10 || true
+tb_audit "--probe, the bound service gone" 2 --offer tcp/2222 --only-named --probe
+t_expect "--probe, gone: nothing listens" "True" \
+	"$(tb_json 'any(f["code"] == "OVERLAY_SERVICE_NOT_LISTENING" and "100.101.102.103 port 2222" in f["message"] and "refused" in f["message"] for f in r["findings"])')"
 
 # --- bad --offer: a clear error, exit 3 ---------------------------------------
 for bad in tcp/0 tcp/65536 sctp/22 tcp22 "tcp/22x"; do
