@@ -649,6 +649,13 @@ static int report(FILE *out, enum cg_format format, const struct audit *a)
 	print_color_string(&p, head, COLOR_BOLD, "version", "cgnatcheck %s", PACKAGE_VERSION);
 	if (!quiet && !undo)
 		print_text(&p, ": %zu target%s, %zu with a problem", a->n_targets, a->n_targets == 1 ? "" : "s", bad);
+	/* findings about no target (the services' boot findings): counted on
+	 * their own */
+	size_t other = 0;
+	for (size_t i = 0; i < a->n_findings; i++)
+		other += a->findings[i].severity > FINDING_INFO && !a->findings[i].n_targets;
+	if (!quiet && !undo && other)
+		print_text(&p, ", %zu other finding%s to act on", other, other == 1 ? "" : "s");
 	print_string(&p, head, "provider", "; provider %s", a->provider);
 	if (!quiet && !undo)
 		print_text(&p, "\n");
