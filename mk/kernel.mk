@@ -60,7 +60,8 @@ KERNEL_TEST_PROGS = \
 	tests/kernel/probe-run \
 	tests/kernel/route-diff \
 	tests/kernel/route-perf \
-	tests/kernel/blind-net-dump
+	tests/kernel/blind-net-dump \
+	tests/kernel/port-holders-run
 check_PROGRAMS += $(KERNEL_TEST_PROGS)
 tests_kernel_legacy_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_nft_collect_dump_SOURCES = tests/kernel/nft-collect-dump.c tests/lib/nft-dump-util.c \
@@ -80,6 +81,7 @@ tests_kernel_probe_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_diff_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_perf_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_blind_net_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_port_holders_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 
 # Longest first (measured on the 2-core machine), so that `make -j2 check`
 # keeps both cores busy to the end instead of starting a long one last.

@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Who holds the ports: the sockets as discover_listeners() lists them
+ * (sock_diag), and their holders from one pass over /proc/PID/fd. Each
+ * descriptor that reads "socket:[INODE]" is looked up in a hash of the
+ * sockets' inodes; only the processes that hold one are read further
+ * (comm, cmdline, exe, cwd, cgroup), right after their descriptors, while
+ * they are most likely still there. Socket inodes are unique across network
+ * namespaces, so a process of another namespace never matches by mistake. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgnatcheck/common.h"
+#include "cgnatcheck/hash.h"
+#include "cgnatcheck/port-holders.h"
+
+/* the processes named in the note on unreadable descriptors */
+#define NOTE_PIDS 6
+
+static void ps_note(struct port_sockets *ps, const char *fmt, ...) _printf_(2, 3);
+static void ps_note(struct port_sockets *ps, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	ps->notes = xreallocarray(ps->notes, ps->n_notes + 1, sizeof(*ps->notes));
+	ps->notes[ps->n_notes++] = s;
+}
+
+bool port_cgroup_unit(const char *cgroup, char *out, size_t size)
+{
+	static const char *const suffixes[] = { ".service", ".scope", ".socket" };
+	const char *end, *start;
+
+	if (!cgroup || !size)
+		return false;
+	end = cgroup + strlen(cgroup);
+	/* components from the innermost outwards */
+	while (end > cgroup) {
+		start = end;
+		while (start > cgroup && start[-1] != '/')
+			start--;
+		size_t len = (size_t)(end - start);
+		for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+			size_t sl = strlen(suffixes[i]);
+			if (len > sl && !memcmp(start + len - sl, suffixes[i], sl)) {
+				if (len >= size)
+					return false;
+				memcpy(out, start, len);
+				out[len] = '\0';
+				return true;
+			}
+		}
+		end = start > cgroup ? start - 1 : cgroup;
+	}
+	return false;
+}
+
+const char *port_socket_to_string(const struct port_socket *s, char *buf, size_t size)
+{
+	char a[CG_ADDRSTRLEN];
+
+	addr_to_string(&s->sock.addr, a);
+	snprintf(buf, size, "%s %s%s%s:%u%s%s", s->sock.l4proto == IPPROTO_TCP ? "tcp" : "udp",
+		 s->sock.addr.family == AF_INET6 ? "[" : "", a, s->sock.addr.family == AF_INET6 ? "]" : "",
+		 s->sock.port, s->ifname[0] ? "%" : "", s->ifname);
+	return buf;
+}
+
+/* ---- the inode hash ------------------------------------------------------ */
+
+struct inode_hash {
+	size_t mask;
+	size_t *slot;                 /* socket index + 1; 0: empty */
+};
+
+static void hash_build(struct inode_hash *h, const struct port_sockets *ps)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * ps->n)
+		cap *= 2;
+	h->mask = cap - 1;
+	h->slot = xcalloc(cap, sizeof(*h->slot));
+	for (size_t i = 0; i < ps->n; i++) {
+		size_t k = (size_t)hash_mix64(ps->v[i].sock.inode) & h->mask;
+		while (h->slot[k] && ps->v[h->slot[k] - 1].sock.inode != ps->v[i].sock.inode)
+			k = (k + 1) & h->mask;
+		if (!h->slot[k])
+			h->slot[k] = i + 1;
+	}
+}
+
+/* the index of the socket with this inode, or SIZE_MAX */
+static size_t hash_find(const struct inode_hash *h, const struct port_sockets *ps, uint32_t inode)
+{
+	for (size_t k = (size_t)hash_mix64(inode) & h->mask; h->slot[k]; k = (k + 1) & h->mask)
+		if (ps->v[h->slot[k] - 1].sock.inode == inode)
+			return h->slot[k] - 1;
+	return SIZE_MAX;
+}
+
+/* ---- one process ------------------------------------------------------- */
+
+/* Reads a small file of /proc (at most size - 1 bytes) relative to dirfd.
+ * Returns the length, or -errno. */
+static ssize_t read_small(int dirfd, const char *path, char *buf, size_t size)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (n < size - 1) {
+		ssize_t r = read(fd, buf + n, size - 1 - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
+/* a link of /proc/PID (malloc'd), or NULL with errno */
+static char *read_link(int dirfd, const char *path)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, path, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/* a string into a fixed buffer, cut to fit */
+static void copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static bool gone(int err)
+{
+	return err == ENOENT || err == ESRCH;
+}
+
+static void read_cmdline(int dirfd, const char *pid, struct port_process *p)
+{
+	char path[320], buf[4096], out[PORT_CMDLINE_MAX + 4];
+	size_t o = 0, argc = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/cmdline", pid);
+	n = read_small(dirfd, path, buf, sizeof(buf));
+	if (n < 0) {
+		p->ended |= gone((int)-n);
+		return;
+	}
+	/* a kernel thread, a zombie: no arguments */
+	for (ssize_t i = 0; i < n;) {
+		const char *arg = buf + i;
+		size_t len = strnlen(arg, (size_t)(n - i));
+
+		if (argc < PORT_ARGV_MAX) {
+			p->argv[argc] = xmalloc(len + 1);
+			memcpy(p->argv[argc], arg, len);
+			p->argv[argc][len] = '\0';
+		}
+		argc++;
+		if (o && o < PORT_CMDLINE_MAX)
+			out[o++] = ' ';
+		for (size_t k = 0; k < len && o < PORT_CMDLINE_MAX; k++)
+			out[o++] = (unsigned char)arg[k] < 0x20 || arg[k] == 0x7f ? '?' : arg[k];
+		i += (ssize_t)len + 1;
+		if (o >= PORT_CMDLINE_MAX && i < n) {
+			memcpy(out + PORT_CMDLINE_MAX, "...", 3);
+			o = PORT_CMDLINE_MAX + 3;
+			break;
+		}
+	}
+	/* a longer one than the buffer holds is cut too */
+	if (n == (ssize_t)sizeof(buf) - 1 && o <= PORT_CMDLINE_MAX && o + 3 < sizeof(out)) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	p->cmdline = xstrdup(out);
+}
+
+/* The cgroup v2 path ("0::/system.slice/x.service"); on a legacy or hybrid
+ * host whose unified hierarchy is unused ("0::/"), name=systemd's. */
+static void read_cgroup(int dirfd, const char *pid, struct port_process *p)
+{
+	char path[320], buf[8192], *unified = NULL, *named = NULL;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/cgroup", pid);
+	n = read_small(dirfd, path, buf, sizeof(buf));
+	if (n < 0) {
+		p->ended |= gone((int)-n);
+		return;
+	}
+	for (char *line = buf, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!strncmp(line, "0::", 3))
+			unified = line + 3;
+		else if (strstr(line, ":name=systemd:"))
+			named = strstr(line, ":name=systemd:") + strlen(":name=systemd:");
+	}
+	if (unified && (!strcmp(unified, "/") && named))
+		unified = NULL;
+	if (unified || named)
+		p->cgroup = xstrdup(unified ? unified : named);
+	if (p->cgroup) {
+		char unit[256];
+		if (port_cgroup_unit(p->cgroup, unit, sizeof(unit)))
+			p->unit = xstrdup(unit);
+	}
+}
+
+static void read_process(int procfd, const char *pid, struct port_process *p)
+{
+	char path[320], buf[64];
+	struct stat st;
+	ssize_t n;
+
+	p->pid = (pid_t)strtol(pid, NULL, 10);
+	if (fstatat(procfd, pid, &st, 0) == 0)
+		p->uid = st.st_uid;
+	snprintf(path, sizeof(path), "%s/comm", pid);
+	n = read_small(procfd, path, buf, sizeof(buf));
+	if (n >= 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		copy(p->comm, sizeof(p->comm), buf);
+	} else {
+		p->ended |= gone((int)-n);
+	}
+	/* "PID (COMM) STATE PPID ...": COMM may hold anything, ") " too */
+	snprintf(path, sizeof(path), "%s/stat", pid);
+	char stat[512];
+	n = read_small(procfd, path, stat, sizeof(stat));
+	if (n > 0 && strrchr(stat, ')')) {
+		long ppid = 0;
+		if (sscanf(strrchr(stat, ')') + 1, " %*c %ld", &ppid) == 1 && ppid > 0) {
+			p->ppid = (pid_t)ppid;
+			snprintf(path, sizeof(path), "%ld/comm", ppid);
+			if (read_small(procfd, path, buf, sizeof(buf)) >= 0) {
+				buf[strcspn(buf, "\n")] = '\0';
+				copy(p->parent_comm, sizeof(p->parent_comm), buf);
+			}
+		}
+	}
+	read_cmdline(procfd, pid, p);
+	snprintf(path, sizeof(path), "%s/exe", pid);
+	p->exe = read_link(procfd, path);
+	if (p->exe) {
+		size_t l = strlen(p->exe);
+		static const char deleted[] = " (deleted)";
+		if (l > sizeof(deleted) - 1 && !strcmp(p->exe + l - (sizeof(deleted) - 1), deleted)) {
+			p->exe[l - (sizeof(deleted) - 1)] = '\0';
+			p->exe_deleted = true;
+		}
+		if (fstatat(procfd, path, &st, 0) == 0) {
+			p->exe_dev = st.st_dev;
+			p->exe_ino = st.st_ino;
+		}
+	} else {
+		p->ended |= gone(errno);
+	}
+	snprintf(path, sizeof(path), "%s/cwd", pid);
+	p->cwd = read_link(procfd, path);
+	read_cgroup(procfd, pid, p);
+}
+
+/* ---- the pass over /proc ------------------------------------------------- */
+
+struct hit {
+	size_t sock, proc;
+	int fd;
+};
+
+struct scan {
+	struct port_sockets *ps;
+	struct inode_hash h;
+	struct hit *hits;
+	size_t n_hits, cap_hits;
+	size_t cap_procs;
+	/* the unreadable ones named in the note */
+	char named[NOTE_PIDS][48];
+	size_t n_named;
+	int unreadable_err;
+	size_t n_ended;
+};
+
+static void unreadable(struct scan *s, int procfd, const char *pid, int err)
+{
+	char path[320], comm[32];
+
+	s->ps->n_unreadable++;
+	if (!s->unreadable_err)
+		s->unreadable_err = err;
+	if (s->n_named >= NOTE_PIDS)
+		return;
+	snprintf(path, sizeof(path), "%s/comm", pid);
+	if (read_small(procfd, path, comm, sizeof(comm)) < 0)
+		comm[0] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+	snprintf(s->named[s->n_named++], sizeof(s->named[0]), "%s%s%s%s", pid, comm[0] ? " (" : "", comm,
+		 comm[0] ? ")" : "");
+}
+
+/* The descriptors of one process. */
+static void scan_process(struct scan *s, int procfd, const char *pid)
+{
+	char path[320], link[64];
+	size_t proc = SIZE_MAX;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/fd", pid);
+	fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		if (!gone(errno))
+			unreadable(s, procfd, pid, errno);
+		return;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		unsigned long ino;
+		char *end;
+		ssize_t n;
+		size_t k;
+
+		if (de->d_name[0] == '.')
+			continue;
+		n = readlinkat(fd, de->d_name, link, sizeof(link) - 1);
+		if (n < 0) {
+			if (errno == EACCES || errno == EPERM) {
+				unreadable(s, procfd, pid, errno);
+				break;
+			}
+			continue;   /* closed meanwhile */
+		}
+		link[n] = '\0';
+		if (strncmp(link, "socket:[", 8) != 0)
+			continue;
+		errno = 0;
+		ino = strtoul(link + 8, &end, 10);
+		if (errno || *end != ']' || ino > UINT32_MAX)
+			continue;
+		k = hash_find(&s->h, s->ps, (uint32_t)ino);
+		if (k == SIZE_MAX)
+			continue;
+		if (proc == SIZE_MAX) {
+			grow_array((void **)&s->ps->procs, &s->cap_procs, s->ps->n_procs + 1, sizeof(*s->ps->procs));
+			proc = s->ps->n_procs++;
+			memset(&s->ps->procs[proc], 0, sizeof(s->ps->procs[0]));
+		}
+		grow_array((void **)&s->hits, &s->cap_hits, s->n_hits + 1, sizeof(*s->hits));
+		s->hits[s->n_hits++] = (struct hit){ k, proc, (int)strtol(de->d_name, NULL, 10) };
+	}
+	closedir(d);
+	if (proc == SIZE_MAX)
+		return;
+	read_process(procfd, pid, &s->ps->procs[proc]);
+	if (s->ps->procs[proc].ended)
+		s->n_ended++;
+}
+
+int port_holders_find(struct port_sockets *ps, const char *proc)
+{
+	struct scan s = { .ps = ps };
+	struct dirent *de;
+	size_t *count;
+	DIR *d;
+	int r = 0;
+
+	if (!proc)
+		proc = "/proc";
+	d = opendir(proc);
+	if (!d) {
+		r = -errno;
+		ps_note(ps, "the holders of the listening sockets cannot be looked up: %s: %s", proc, strerror(-r));
+		return r;
+	}
+	hash_build(&s.h, ps);
+	while ((de = readdir(d))) {
+		const char *c = de->d_name;
+		bool digits = *c != '\0';
+
+		for (; *c && digits; c++)
+			digits = *c >= '0' && *c <= '9';
+		if (digits && ps->n)
+			scan_process(&s, dirfd(d), de->d_name);
+	}
+	closedir(d);
+
+	/* the holders, socket by socket (procs no longer moves) */
+	count = xcalloc(ps->n + 1, sizeof(*count));
+	for (size_t i = 0; i < s.n_hits; i++)
+		count[s.hits[i].sock]++;
+	for (size_t i = 0; i < ps->n; i++) {
+		ps->v[i].holders = count[i] ? xcalloc(count[i], sizeof(*ps->v[i].holders)) : NULL;
+		ps->v[i].n_holders = 0;
+	}
+	for (size_t i = 0; i < s.n_hits; i++) {
+		struct port_socket *so = &ps->v[s.hits[i].sock];
+		so->holders[so->n_holders++] = (struct port_holder){ &ps->procs[s.hits[i].proc], s.hits[i].fd };
+	}
+	free(count);
+	free(s.hits);
+	free(s.h.slot);
+
+	/* what could not be read matters where a socket shows no holder */
+	size_t orphans = 0;
+	char first_orphan[96] = "";
+	for (size_t i = 0; i < ps->n; i++)
+		if (!ps->v[i].n_holders && !orphans++)
+			port_socket_to_string(&ps->v[i], first_orphan, sizeof(first_orphan));
+	if (ps->n_unreadable && orphans) {
+		char list[NOTE_PIDS * 50] = "";
+		size_t o = 0;
+		for (size_t i = 0; i < s.n_named; i++)
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", s.named[i]);
+		if (ps->n_unreadable > s.n_named)
+			snprintf(list + o, sizeof(list) - o, " and %zu more", ps->n_unreadable - s.n_named);
+		ps_note(ps, "%zu listening socket%s (%s%s) show%s no holder: the open files of %zu process%s could "
+			"not be read (%s: %s). Reading them takes root with CAP_SYS_PTRACE (and "
+			"CAP_DAC_READ_SEARCH for other users' processes)",
+			orphans, orphans == 1 ? "" : "s", first_orphan, orphans > 1 ? ", ..." : "",
+			orphans == 1 ? "s" : "", ps->n_unreadable, ps->n_unreadable == 1 ? "" : "es", list,
+			strerror(s.unreadable_err));
+	}
+	if (s.n_ended)
+		ps_note(ps, "%zu process%s holding a listening socket ended while %s read: what was not read "
+			"yet is missing",
+			s.n_ended, s.n_ended == 1 ? "" : "es", s.n_ended == 1 ? "it was" : "they were");
+	return 0;
+}
+
+int port_sockets_collect(struct port_sockets *ps)
+{
+	struct listener_list l = { 0 };
+	int r;
+
+	memset(ps, 0, sizeof(*ps));
+	r = discover_listeners(&l);
+	if (r < 0)
+		ps_note(ps, "listening sockets: %s", l.why);
+	ps->v = xcalloc(l.n ? l.n : 1, sizeof(*ps->v));
+	for (size_t i = 0; i < l.n; i++) {
+		ps->v[i].sock = l.v[i];
+		if (l.v[i].ifindex > 0 && !if_indextoname((unsigned)l.v[i].ifindex, ps->v[i].ifname))
+			ps->v[i].ifname[0] = '\0';
+	}
+	ps->n = l.n;
+	listener_list_free(&l);
+	port_holders_find(ps, NULL);
+	return r;
+}
+
+void port_sockets_free(struct port_sockets *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		free(ps->v[i].holders);
+	free(ps->v);
+	for (size_t i = 0; i < ps->n_procs; i++) {
+		struct port_process *p = &ps->procs[i];
+		free(p->cmdline);
+		for (size_t k = 0; k < PORT_ARGV_MAX; k++)
+			free(p->argv[k]);
+		free(p->exe);
+		free(p->cwd);
+		free(p->cgroup);
+		free(p->unit);
+	}
+	free(ps->procs);
+	for (size_t i = 0; i < ps->n_notes; i++)
+		free(ps->notes[i]);
+	free(ps->notes);
+	memset(ps, 0, sizeof(*ps));
+}
