@@ -267,6 +267,8 @@ static void read_process(int procfd, const char *pid, struct port_process *p)
 	snprintf(path, sizeof(path), "%s/stat", pid);
 	char stat[512];
 	n = read_small(procfd, path, stat, sizeof(stat));
+	if (n < 0)
+		p->ended |= gone((int)-n);
 	if (n > 0 && strrchr(stat, ')')) {
 		long ppid = 0;
 		if (sscanf(strrchr(stat, ')') + 1, " %*c %ld", &ppid) == 1 && ppid > 0) {
@@ -292,9 +294,8 @@ static void read_process(int procfd, const char *pid, struct port_process *p)
 			p->exe_dev = st.st_dev;
 			p->exe_ino = st.st_ino;
 		}
-	} else {
-		p->ended |= gone(errno);
 	}
+	/* exe and cwd are missing for a zombie too: whether it ended, its stat says */
 	snprintf(path, sizeof(path), "%s/cwd", pid);
 	p->cwd = read_link(procfd, path);
 	read_cgroup(procfd, pid, p);
