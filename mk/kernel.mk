@@ -119,6 +119,7 @@ KERNEL_TESTS = \
 	tests/kernel/ipset.sh \
 	tests/kernel/discover-conntrack.sh \
 	tests/kernel/discover-listen.sh \
+	tests/kernel/port-holders.sh \
 	tests/kernel/counters.sh \
 	tests/kernel/discover-config.sh \
 	tests/kernel/caps.sh

@@ -318,7 +318,6 @@ struct proc_entry {
 	const struct port_process *p;
 	size_t *socks;                /* indexes into opt->sockets */
 	size_t n_socks;
-	bool reported;
 };
 
 /* a name (an executable's or script's base name, a unit) and a holder */
@@ -505,6 +504,16 @@ static char *process_sockets(struct ctx *c, const struct proc_entry *e)
 	return out ? out : xstrdup("");
 }
 
+/* a finding for unit and holder p already made */
+static bool reported(const struct ctx *c, const char *unit, const struct port_process *p)
+{
+	for (size_t i = 0; i < c->r->n_findings; i++)
+		if (c->r->findings[i].code == SVC_PORT_HELD_OUTSIDE_UNIT && c->r->findings[i].holder_pid == (int)p->pid &&
+		    !strcmp(c->r->findings[i].unit, unit))
+			return true;
+	return false;
+}
+
 static void add_finding(struct ctx *c, const char *unit, const struct port_process *p, char *msg)
 {
 	struct svc_report *r = c->r;
@@ -618,10 +627,8 @@ static void check_socket_unit(struct ctx *c, const struct unit *u)
 			}
 			if (ours)
 				continue;
-			struct proc_entry *e = entry_of(c, stray);
-			if (e->reported)
+			if (reported(c, u->id, stray))
 				continue;
-			e->reported = true;
 			char *who = describe(stray), *sw = socket_words(s), *others = other_holders(s, stray);
 			char *msg = xasprintf("%s listens on %s (%s=%s, %s:%u), and %s is held by %s, which is neither "
 					      "the service manager nor %s or its service: the socket cannot bind "
@@ -673,8 +680,7 @@ static void check_candidate(struct ctx *c, const struct unit *u, const struct pr
 		unit_note(&c->r->notes, "%s runs %s as %s does, outside it, and holds %s; %s holds sockets of its own, "
 			  "so this is taken for a second copy, not for a conflict",
 			  who, pr->script[0] ? pr->script : pr->path, u->id, socks, u->id);
-	} else if (!e->reported) {
-		e->reported = true;
+	} else if (!reported(c, u->id, p)) {
 		for (size_t k = 0; k < e->n_socks; k++)
 			if (!c->owner[e->socks[k]]) {
 				c->owner[e->socks[k]] = u->id;
