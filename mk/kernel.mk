@@ -93,6 +93,7 @@ KERNEL_TESTS = \
 	tests/kernel/nf-diff.sh \
 	tests/kernel/firewalls.sh \
 	tests/kernel/boot-oracle.sh \
+	tests/kernel/boot-holders.sh \
 	tests/kernel/keep.sh \
 	tests/kernel/audit-scenarios.sh \
 	tests/kernel/nf-tailscale.sh \

@@ -540,12 +540,20 @@ static bool considered(struct units *s, const struct unit *u)
 /* What to do, the same for every finding. */
 static void what_to_do(char **msg, const struct port_process *p, const char *others, const char *unit)
 {
+	char how[600];
+
+	if (p->unit && unit_name_type(p->unit) == UNIT_SCOPE)
+		snprintf(how, sizeof(how), "it was started outside systemd's units, in %s: end it where it was started, "
+			 "or `kill %d`", p->unit, (int)p->pid);
+	else if (p->unit && unit_name_type(p->unit) == UNIT_SERVICE)
+		snprintf(how, sizeof(how), "`systemctl stop %s`, and `systemctl disable %s` unless it is meant to run",
+			 p->unit, p->unit);
+	else if (p->unit)
+		snprintf(how, sizeof(how), "`systemctl stop %s`, or `kill %d`", p->unit, (int)p->pid);
+	else
+		snprintf(how, sizeof(how), "`kill %d`", (int)p->pid);
 	sappend(msg, " What to do: stop pid %d%s%s (%s), then `systemctl restart %s`.", (int)p->pid,
-		others ? " and the processes that share its socket, " : "", others ? others : "",
-		p->unit && strcmp(p->unit, unit) && strstr(p->unit, ".scope") ?
-			"it was started outside systemd: end it where it was started, or `kill` it" :
-			p->unit ? "`systemctl stop` its unit, or `kill` it" : "`kill` it",
-		unit);
+		others ? " and the processes that share its socket, " : "", others ? others : "", how, unit);
 }
 
 /* the other holders of socket s than p, "pid 7 (x), pid 8 (y)"; NULL when none */
@@ -664,38 +672,78 @@ static bool in_own_service(struct ctx *c, const struct port_process *p, const st
 	return !strcmp(xp.path, pr->path) && !strcmp(xp.script, pr->script);
 }
 
+/* Whether u's ExecStart= names port (a run of digits in a word: "12443",
+ * "--port=12443", "0.0.0.0:12443"): u wants that port. */
+static bool names_port(const struct unit *u, uint16_t port)
+{
+	for (size_t i = 0; i < u->n_exec; i++) {
+		const char *cmd = u->exec[i].command;
+		if (strcmp(u->exec[i].key, "ExecStart"))
+			continue;
+		for (const char *q = cmd; *q;) {
+			if (*q < '0' || *q > '9') {
+				q++;
+				continue;
+			}
+			unsigned long v = 0;
+			size_t n = 0;
+			for (; q[n] >= '0' && q[n] <= '9'; n++)
+				v = v < 100000 ? v * 10 + (unsigned long)(q[n] - '0') : v;
+			if (n <= 5 && v == port)
+				return true;
+			q += n;
+		}
+	}
+	return false;
+}
+
 static void check_candidate(struct ctx *c, const struct unit *u, const struct program *pr, bool own, size_t i)
 {
 	struct proc_entry *e = &c->procs[i];
 	const struct port_process *p = e->p;
 	const struct unit_exec *x = NULL;
+	const struct port_socket *named = NULL;
+	bool other_service;
 
 	if (c->seen[i] == c->generation)
 		return;
 	c->seen[i] = c->generation;
-	if (is_manager(p) || (p->unit && !strcmp(p->unit, u->id)) || !runs_program(pr, p) || in_own_service(c, p, pr))
+	if (is_manager(p) || (p->unit && !strcmp(p->unit, u->id)) || !runs_program(pr, p))
+		return;
+	/* in a unit of its own that runs the program too (another instance of a
+	 * template): u's, only when u's command line names a port it holds */
+	other_service = in_own_service(c, p, pr);
+	for (size_t k = 0; other_service && k < e->n_socks && !named; k++)
+		if (names_port(u, c->opt->sockets[e->socks[k]].sock.port))
+			named = &c->opt->sockets[e->socks[k]];
+	if (other_service && !named)
 		return;
 	char *socks = process_sockets(c, e), *who = describe(p);
+	for (size_t k = 0; k < u->n_exec && !x; k++)
+		if (!strcmp(u->exec[k].key, "ExecStart"))
+			x = &u->exec[k];
 	if (own) {
-		unit_note(&c->r->notes, "%s runs %s as %s does, outside it, and holds %s; %s holds sockets of its own, "
-			  "so this is taken for a second copy, not for a conflict",
-			  who, pr->script[0] ? pr->script : pr->path, u->id, socks, u->id);
+		if (!other_service)
+			unit_note(&c->r->notes, "%s runs %s as %s does, outside it, and holds %s; %s holds sockets of its "
+				  "own, so this is taken for a second copy, not for a conflict",
+				  who, pr->script[0] ? pr->script : pr->path, u->id, socks, u->id);
 	} else if (!reported(c, u->id, p)) {
 		for (size_t k = 0; k < e->n_socks; k++)
-			if (!c->owner[e->socks[k]]) {
+			if (!c->owner[e->socks[k]] && (!named || c->opt->sockets[e->socks[k]].sock.port == named->sock.port)) {
 				c->owner[e->socks[k]] = u->id;
 				c->outside[e->socks[k]] = true;
 			}
-		for (size_t k = 0; k < u->n_exec && !x; k++)
-			if (!strcmp(u->exec[k].key, "ExecStart"))
-				x = &u->exec[k];
-		char *others = e->n_socks ? other_holders(&c->opt->sockets[e->socks[0]], p) : NULL;
-		char *msg = xasprintf("%s holds %s outside %s, which runs the same program (%s%s%s: ExecStart=, %s:%u) "
-				      "and none of whose processes holds a socket: %s is not running, and each time "
-				      "it starts it cannot bind its port (\"Address already in use\"); with "
-				      "Restart= that is a restart loop (NRestarts grows, MainPID is 0 in between).",
+		char *others = e->n_socks ? other_holders(named ? named : &c->opt->sockets[e->socks[0]], p) : NULL;
+		char *msg = xasprintf("%s holds %s outside %s, which runs the same program (%s%s%s: ExecStart=, %s:%u)",
 				      who, socks, u->id, pr->path, pr->script[0] ? " " : "", pr->script,
-				      x && x->where.file ? x->where.file : "?", x ? x->where.line : 0, u->id);
+				      x && x->where.file ? x->where.file : "?", x ? x->where.line : 0);
+		if (named)
+			sappend(&msg, " with port %u on its command line: %s runs it too, and has the port", named->sock.port,
+				p->unit);
+		sappend(&msg, ". None of %s's processes holds a socket: it is not running, and each time it starts it "
+			"cannot bind its port (\"Address already in use\"); with Restart= that is a restart loop "
+			"(NRestarts grows, MainPID is 0 in between).",
+			u->id);
 		what_to_do(&msg, p, others, u->id);
 		add_finding(c, u->id, p, msg);
 		free(others);

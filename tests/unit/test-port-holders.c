@@ -163,7 +163,8 @@ static void test_seed002(void)
 		CHECK(strstr(f->message, "pid 1218 (linux-patch-api --enroll https://linux-patch-manager-dev.moon-dragon.us, "
 					 "child of 1217 sudo, in session-3.scope) holds tcp 0.0.0.0:12443"));
 		CHECK(strstr(f->message, "ExecStart=, /lib/systemd/system/linux-patch-api.service:9"));
-		CHECK(strstr(f->message, "stop pid 1218 (it was started outside systemd"));
+		CHECK(strstr(f->message, "stop pid 1218 (it was started outside systemd's units, in session-3.scope: "
+					 "end it where it was started, or `kill 1218`)"));
 		CHECK(strstr(f->message, "then `systemctl restart linux-patch-api.service`"));
 	}
 	/* the offered port: who holds it, and the unit that should */
@@ -257,6 +258,21 @@ static void test_scripts(void)
 		dump(&r);
 	svc_report_free(&r);
 
+	/* a leftover run of the same program as a unit of its own (the boot
+	 * oracle's patch-api-enroll.service): the instance on 12443 names its
+	 * port on its command line, so the holder has the instance's port */
+	p->cgroup = (char *)"/system.slice/port-service@enroll.service";
+	p->unit = (char *)"port-service@enroll.service";
+	analyze(&r, NULL, 0);
+	f = held(&r, "port-service@12443.service");
+	CHECK(f && f->holder_pid == 400 && !strcmp(f->holder_unit, "port-service@enroll.service"));
+	CHECK(f && strstr(f->message, "with port 12443 on its command line: port-service@enroll.service runs it too"));
+	CHECK(f && strstr(f->message, "`systemctl stop port-service@enroll.service`"));
+	CHECK(count(&r, SVC_PORT_HELD_OUTSIDE_UNIT) == 1);
+	svc_report_free(&r);
+	p->cgroup = (char *)"/system.slice/run-u42.scope";
+	p->unit = (char *)"run-u42.scope";
+
 	/* relative to its working directory */
 	p->argv[1] = (char *)"./port-service";
 	p->cwd = (char *)"/opt/svc";
@@ -345,7 +361,8 @@ static void test_socket_units(void)
 	analyze(&r, NULL, 0);
 	f = held(&r, "wg-dns.socket");
 	CHECK(f && f->holder_pid == 900 && strstr(f->message, "udp 0.0.0.0:53"));
-	CHECK(f && strstr(f->message, "`systemctl stop` its unit"));
+	CHECK(f && strstr(f->message, "stop pid 900 (`systemctl stop unbound.service`, and `systemctl disable "
+				      "unbound.service` unless it is meant to run)"));
 	svc_report_free(&r);
 	/* an IPv6 wildcard takes IPv4 too, unless it is v6only */
 	fab_reset();
