@@ -115,6 +115,7 @@ KERNEL_TESTS = \
 	tests/kernel/nft-lazy.sh \
 	tests/kernel/legacy-perf.sh \
 	tests/kernel/discover-lan.sh \
+	tests/kernel/overlay-services.sh \
 	tests/kernel/discover-dhcp.sh \
 	tests/kernel/blind-net.sh \
 	tests/kernel/ipset.sh \

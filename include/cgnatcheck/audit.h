@@ -18,6 +18,7 @@
 #include "cgnatcheck/route.h"
 #include "cgnatcheck/ruleset.h"
 #include "cgnatcheck/sim-netfilter.h"
+#include "cgnatcheck/units.h"
 
 enum target_verdict {
 	TARGET_REACHABLE,
@@ -82,6 +83,9 @@ struct audit_target {
 	 * copy the client does not read (the target is reachable), or NULL */
 	const struct cg_rule *reply_drop_unread;
 	struct probe_result *probe;   /* probed: malloc'd */
+	/* a service this host offers over an overlay: the overlay's device
+	 * the peer's connection arrives on (replies must leave there too) */
+	const char *overlay_dev;
 };
 
 enum finding_severity { FINDING_INFO, FINDING_WARNING, FINDING_CRITICAL };
@@ -96,6 +100,9 @@ struct audit_finding {
 	const char *event;
 	size_t *targets;              /* indices into audit.targets, malloc'd */
 	size_t n_targets;
+	/* a finding about the units of a service offered over the overlay:
+	 * the unit, when it bites, the cycle, the files --fix writes */
+	const struct svc_finding *svc;
 };
 
 /* What --fix did (or, with --dry-run, would do), or what --undo removed. */
@@ -105,6 +112,7 @@ struct audit_change {
 	const char *result;           /* "applied", "unchanged", "dry-run", "refused", "failed", "removed" */
 	char target[64];              /* "100.100.2.136 udp/53", or "" */
 	const char *before, *after;   /* the target's verdict before and after, or NULL */
+	char *file;                   /* a unit file written or removed (malloc'd), or NULL */
 };
 
 struct audit {
@@ -131,6 +139,10 @@ struct audit {
 	 * netfilter (not read for --replay: they would be this machine's) */
 	struct discovered_list discovered;
 	struct blind_spots blind;
+	/* the services offered over the overlays: what the units, sshd_config
+	 * and the sysctls say of the next boot (not for --replay) */
+	struct svc_report services;
+	bool services_read;
 
 	/* what the targets share: origins' strings, simulation outcomes */
 	struct arena strings;
@@ -159,6 +171,12 @@ int audit_load_policies(struct audit *a);
  * systemd-resolved's upstream servers behind its stub), plus the provider
  * policy's services. Returns 0 or -errno (logged). */
 int audit_collect_targets(struct audit *a);
+
+/* The services this host offers over an overlay (audit/overlay.c): reads
+ * the units, sshd_config and the sysctls below the host root and analyses
+ * the next boot (services_analyze()); not for --replay. Called by
+ * audit_collect_targets(), whose overlay-service targets come from it. */
+void audit_services_read(struct audit *a, const struct discover_scope *scope);
 
 /* Reads the routing state and every netfilter backend. */
 int audit_collect_state(struct audit *a);

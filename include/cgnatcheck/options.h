@@ -65,6 +65,12 @@ struct cg_options {
 
 	struct cg_target_arg *targets;
 	size_t n_targets;
+	/* --offer PROTO/PORT: a service this host offers over the overlays */
+	struct cg_offer {
+		uint8_t l4proto;
+		uint16_t port;
+	} *offers;
+	size_t n_offers;
 	char **policies;
 	size_t n_policies;
 

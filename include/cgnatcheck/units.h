@@ -387,7 +387,7 @@ enum svc_code {
 	_SVC_CODE_MAX,
 };
 
-/* "bind-races-overlay-address", ... (the JSON "code") */
+/* "BIND_RACES_OVERLAY_ADDRESS", ... (the finding's code in the report) */
 const char *svc_code_to_string(enum svc_code c);
 
 /* One edge of a cycle: `unit` waits for `next` because of `why`

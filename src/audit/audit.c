@@ -259,6 +259,8 @@ void audit_free(struct audit *a)
 	}
 	free(a->targets);
 	discovered_free(&a->discovered);
+	if (a->services_read)
+		svc_report_free(&a->services);
 	blind_spots_free(&a->blind);
 	outcomes_free(a->outcomes);
 	arena_free(&a->strings);
@@ -270,6 +272,7 @@ void audit_free(struct audit *a)
 	for (size_t i = 0; i < a->n_changes; i++) {
 		free(a->changes[i].command);
 		free(a->changes[i].message);
+		free(a->changes[i].file);
 	}
 	free(a->changes);
 	for (size_t i = 0; i < a->n_policies; i++)
@@ -813,7 +816,14 @@ static void audit_target(struct audit *a, struct overlay_services *services, str
 		t->uncertain_what = route_ifname(&a->routes, t->route.ifindex, n);
 		return;
 	}
-	if (overlay_of(a, dev) && !expected_on(a, services, t, dev->name)) {
+	/* a service offered over the overlay: the peer's connection came in
+	 * on the overlay's device, and the replies must leave there */
+	if (t->overlay_dev && strcmp(t->overlay_dev, dev->name) != 0) {
+		t->verdict = TARGET_UNROUTABLE;
+		t->unroutable_why = "the replies to the overlay peer leave through another device than the overlay's";
+		return;
+	}
+	if (overlay_of(a, dev) && !t->overlay_dev && !expected_on(a, services, t, dev->name)) {
 		t->verdict = TARGET_UNROUTABLE;
 		t->unroutable_why = "routed into the overlay";
 		return;
@@ -1762,6 +1772,16 @@ static void probe_targets(struct audit *a)
 {
 	for (size_t i = 0; i < a->n_targets; i++) {
 		struct audit_target *t = &a->targets[i];
+		/* a service offered over the overlay: is it ready? A fresh
+		 * connection to the host's own overlay address must read the
+		 * protocol's greeting (seed 003); the peer's path stays the
+		 * simulation's (this connection does not cross the device) */
+		if (t->overlay_dev && t->route.source.family && t->verdict != TARGET_UNROUTABLE) {
+			t->probe = xcalloc(1, sizeof(*t->probe));
+			probe_target(&t->route.source, t->l4proto, t->port, t->role, PROBE_TIMEOUT_MS, t->probe);
+			t->probed = true;
+			continue;
+		}
 		/* the provider opens inbound flows: nothing this host can send */
 		if (t->inbound)
 			continue;
@@ -1785,6 +1805,25 @@ static void probe_findings(struct audit *a)
 		if (!t->probed)
 			continue;
 		target_label(t, label, sizeof(label));
+		if (t->overlay_dev) {
+			char buf[CG_ADDRSTRLEN];
+			const char *at = addr_to_string(&t->route.source, buf);
+			if (p->status == PROBE_UNSUPPORTED || p->status == PROBE_ERROR)
+				f = audit_add_finding(a, FINDING_INFO, "PROBE_NOT_POSSIBLE", NULL,
+						      "%s: no readiness probe: %s", label, p->detail);
+			else if (p->status == PROBE_CONNECTED_SILENT || p->status == PROBE_BAD_ANSWER)
+				f = audit_add_finding(a, FINDING_CRITICAL, "OVERLAY_SERVICE_NOT_READY", NULL,
+						      "%s: a connection to %s port %u is accepted, but the service is not "
+						      "ready: %s (an accept alone is a forwarder or a socket whose service "
+						      "does not run)", label, at, t->port, p->detail);
+			else if (p->status != PROBE_ANSWERED)
+				f = audit_add_finding(a, FINDING_CRITICAL, "OVERLAY_SERVICE_NOT_LISTENING", NULL,
+						      "%s: nothing answers on %s port %u now (%s: %s)", label, at, t->port,
+						      probe_status_to_string(p->status), p->detail);
+			if (f)
+				finding_add_target(f, i);
+			continue;
+		}
 		bool came_back = p->status == PROBE_ANSWERED || p->status == PROBE_BAD_ANSWER;
 		bool stopped = p->status == PROBE_TIMEOUT || p->status == PROBE_REFUSED ||
 			       p->status == PROBE_UNREACHABLE;
@@ -1816,6 +1855,32 @@ static void probe_findings(struct audit *a)
 		if (f)
 			finding_add_target(f, i);
 	}
+}
+
+static enum finding_severity severity_of(const struct svc_finding *f)
+{
+	if (f->severity && !strcmp(f->severity, "critical"))
+		return FINDING_CRITICAL;
+	if (f->severity && !strcmp(f->severity, "warning"))
+		return FINDING_WARNING;
+	return FINDING_INFO;
+}
+
+/* The findings of the services' boot-safety analysis (audit/overlay.c), with
+ * their units, cycles and remedies. */
+static void services_findings(struct audit *a)
+{
+	if (!a->services_read)
+		return;
+	for (size_t i = 0; i < a->services.n_findings; i++) {
+		const struct svc_finding *s = &a->services.findings[i];
+		struct audit_finding *f = audit_add_finding(a, severity_of(s), svc_code_to_string(s->code), NULL,
+							    "%s", s->message);
+		f->svc = s;
+	}
+	/* what could not be read or understood: the analysis is only as good */
+	for (size_t i = 0; i < a->services.notes.n; i++)
+		audit_add_finding(a, FINDING_INFO, "UNITS_NOTE", NULL, "%s", a->services.notes.v[i]);
 }
 
 int audit_run(struct audit *a)
@@ -1854,6 +1919,7 @@ int audit_run(struct audit *a)
 		probe_findings(a);
 	latent_findings(a);
 	tailscale_findings(a);
+	services_findings(a);
 	return 0;
 }
 

@@ -318,6 +318,7 @@ struct proc_entry {
 	const struct port_process *p;
 	size_t *socks;                /* indexes into opt->sockets */
 	size_t n_socks;
+	bool claimed;                 /* a service's command line names one of its ports */
 };
 
 /* a name (an executable's or script's base name, a unit) and a holder */
@@ -697,11 +698,23 @@ static bool names_port(const struct unit *u, uint16_t port)
 	return false;
 }
 
-static void check_candidate(struct ctx *c, const struct unit *u, const struct program *pr, bool own, size_t i)
+/* A holder that runs what a service runs, found in the first pass; judged
+ * in the second, once every service that names one of its ports is known. */
+struct pairing {
+	const struct unit *u;
+	const struct program *pr;     /* u's, in c->programs */
+	bool own;                     /* u's own processes hold a socket */
+	size_t proc;
+	bool other_service;           /* the holder is in a unit that runs the program too */
+	const struct port_socket *named;  /* a socket of the holder's whose port u's
+					   * command line names; NULL: none */
+};
+
+static void pair_candidate(struct ctx *c, const struct unit *u, const struct program *pr, bool own, size_t i,
+			   struct pairing **v, size_t *n)
 {
 	struct proc_entry *e = &c->procs[i];
 	const struct port_process *p = e->p;
-	const struct unit_exec *x = NULL;
 	const struct port_socket *named = NULL;
 	bool other_service;
 
@@ -710,36 +723,56 @@ static void check_candidate(struct ctx *c, const struct unit *u, const struct pr
 	c->seen[i] = c->generation;
 	if (is_manager(p) || (p->unit && !strcmp(p->unit, u->id)) || !runs_program(pr, p))
 		return;
-	/* in a unit of its own that runs the program too (another instance of a
-	 * template): u's, only when u's command line names a port it holds */
 	other_service = in_own_service(c, p, pr);
-	for (size_t k = 0; other_service && k < e->n_socks && !named; k++)
+	for (size_t k = 0; k < e->n_socks && !named; k++)
 		if (names_port(u, c->opt->sockets[e->socks[k]].sock.port))
 			named = &c->opt->sockets[e->socks[k]];
+	/* in a unit of its own that runs the program too (another instance of a
+	 * template): u's, only when u's command line names a port it holds */
 	if (other_service && !named)
+		return;
+	if (named)
+		e->claimed = true;
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = (struct pairing){ u, pr, own, i, other_service, named };
+}
+
+static void judge(struct ctx *c, const struct pairing *pg)
+{
+	const struct unit *u = pg->u;
+	const struct program *pr = pg->pr;
+	struct proc_entry *e = &c->procs[pg->proc];
+	const struct port_process *p = e->p;
+	const struct unit_exec *x = NULL;
+
+	/* a service whose command line names one of its ports claims it: the
+	 * other services of the same program do not */
+	if (!pg->named && e->claimed)
 		return;
 	char *socks = process_sockets(c, e), *who = describe(p);
 	for (size_t k = 0; k < u->n_exec && !x; k++)
 		if (!strcmp(u->exec[k].key, "ExecStart"))
 			x = &u->exec[k];
-	if (own) {
-		if (!other_service)
+	if (pg->own) {
+		if (!pg->other_service)
 			unit_note(&c->r->notes, "%s runs %s as %s does, outside it, and holds %s; %s holds sockets of its "
 				  "own, so this is taken for a second copy, not for a conflict",
 				  who, pr->script[0] ? pr->script : pr->path, u->id, socks, u->id);
 	} else if (!reported(c, u->id, p)) {
 		for (size_t k = 0; k < e->n_socks; k++)
-			if (!c->owner[e->socks[k]] && (!named || c->opt->sockets[e->socks[k]].sock.port == named->sock.port)) {
+			if (!c->owner[e->socks[k]] &&
+			    (!pg->named || c->opt->sockets[e->socks[k]].sock.port == pg->named->sock.port)) {
 				c->owner[e->socks[k]] = u->id;
 				c->outside[e->socks[k]] = true;
 			}
-		char *others = e->n_socks ? other_holders(named ? named : &c->opt->sockets[e->socks[0]], p) : NULL;
+		char *others = e->n_socks ? other_holders(pg->named ? pg->named : &c->opt->sockets[e->socks[0]], p) : NULL;
 		char *msg = xasprintf("%s holds %s outside %s, which runs the same program (%s%s%s: ExecStart=, %s:%u)",
 				      who, socks, u->id, pr->path, pr->script[0] ? " " : "", pr->script,
 				      x && x->where.file ? x->where.file : "?", x ? x->where.line : 0);
-		if (named)
-			sappend(&msg, " with port %u on its command line: %s runs it too, and has the port", named->sock.port,
-				p->unit);
+		if (pg->named)
+			sappend(&msg, " with port %u on its command line", pg->named->sock.port);
+		if (pg->other_service)
+			sappend(&msg, ": %s runs it too, and has the port", p->unit);
 		sappend(&msg, ". None of %s's processes holds a socket: it is not running, and each time it starts it "
 			"cannot bind its port (\"Address already in use\"); with Restart= that is a restart loop "
 			"(NRestarts grows, MainPID is 0 in between).",
@@ -752,30 +785,55 @@ static void check_candidate(struct ctx *c, const struct unit *u, const struct pr
 	free(who);
 }
 
-static void check_service(struct ctx *c, const struct unit *u)
+/* (b) every service of the boot: its program, and the holders that run it */
+static void check_services(struct ctx *c, size_t n_units)
 {
-	const char *names[3];
-	struct program pr;
-	size_t first, end;
-	bool own;
+	struct program **programs = NULL;
+	struct pairing *pairs = NULL;
+	size_t n_programs = 0, n_pairs = 0;
 
-	if (!program_of(u, &pr))
-		return;
-	names_find(c->by_unit, c->n_by_unit, u->id, &first, &end);
-	own = first < end;
-	/* the holders that may run it: by the name of the program, of what it
-	 * resolves to, or of the interpreter's script */
-	names[0] = base_name(pr.path);
-	names[1] = pr.chased[0] ? base_name(pr.chased) : NULL;
-	names[2] = pr.interp && pr.script[0] ? base_name(pr.script) : NULL;
-	c->generation++;
-	for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
-		if (!names[k])
+	for (size_t i = 0; i < n_units; i++) {
+		const struct unit *u = c->s->v[i];
+		const char *names[3];
+		size_t first, end, before = n_pairs;
+		struct program *pr;
+		bool own;
+
+		if (u->type != UNIT_SERVICE || !considered(c->s, u))
 			continue;
-		names_find(c->by_program, c->n_by_program, names[k], &first, &end);
-		for (size_t i = first; i < end; i++)
-			check_candidate(c, u, &pr, own, c->by_program[i].proc);
+		pr = xmalloc(sizeof(*pr));
+		if (!program_of(u, pr)) {
+			free(pr);
+			continue;
+		}
+		names_find(c->by_unit, c->n_by_unit, u->id, &first, &end);
+		own = first < end;
+		/* the holders that may run it: by the name of the program, of
+		 * what it resolves to, or of the interpreter's script */
+		names[0] = base_name(pr->path);
+		names[1] = pr->chased[0] ? base_name(pr->chased) : NULL;
+		names[2] = pr->interp && pr->script[0] ? base_name(pr->script) : NULL;
+		c->generation++;
+		for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
+			if (!names[k])
+				continue;
+			names_find(c->by_program, c->n_by_program, names[k], &first, &end);
+			for (size_t j = first; j < end; j++)
+				pair_candidate(c, u, pr, own, c->by_program[j].proc, &pairs, &n_pairs);
+		}
+		if (n_pairs == before) {
+			free(pr);
+			continue;
+		}
+		programs = xreallocarray(programs, n_programs + 1, sizeof(*programs));
+		programs[n_programs++] = pr;
 	}
+	for (size_t i = 0; i < n_pairs; i++)
+		judge(c, &pairs[i]);
+	for (size_t i = 0; i < n_programs; i++)
+		free(programs[i]);
+	free(programs);
+	free(pairs);
 }
 
 /* the listeners of the boot-safety analysis: who serves them now */
@@ -922,11 +980,8 @@ void svc_port_holders(struct units *s, const struct svc_options *opt, struct svc
 		if (u->type == UNIT_SOCKET && considered(s, u))
 			check_socket_unit(&c, u);
 	}
-	for (size_t i = 0; i < n && c.n_procs; i++) {
-		const struct unit *u = s->v[i];
-		if (u->type == UNIT_SERVICE && considered(s, u))
-			check_service(&c, u);
-	}
+	if (c.n_procs)
+		check_services(&c, n);
 	fill_listeners(&c);
 	list_offers(&c);
 	for (size_t i = 0; i < c.n_procs; i++)

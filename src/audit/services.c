@@ -48,11 +48,11 @@
 #define CONTROL_DIR "/etc/systemd/system.control"
 
 static const char *const code_names[_SVC_CODE_MAX] = {
-	[SVC_BIND_RACE] = "bind-races-overlay-address",
-	[SVC_DAEMON_EARLY] = "overlay-daemon-before-network-online",
-	[SVC_BINDS_TO_DAEMON] = "binds-to-overlay-daemon",
-	[SVC_ORDERING_CYCLE] = "boot-ordering-cycle",
-	[SVC_DEVICE_WAIT] = "boot-device-wait-cycle",
+	[SVC_BIND_RACE] = "BIND_RACES_OVERLAY_ADDRESS",
+	[SVC_DAEMON_EARLY] = "OVERLAY_DAEMON_BEFORE_NETWORK_ONLINE",
+	[SVC_BINDS_TO_DAEMON] = "BINDS_TO_OVERLAY_DAEMON",
+	[SVC_ORDERING_CYCLE] = "BOOT_ORDERING_CYCLE",
+	[SVC_DEVICE_WAIT] = "BOOT_DEVICE_WAIT_CYCLE",
 	[SVC_PORT_HELD_OUTSIDE_UNIT] = "PORT_HELD_OUTSIDE_UNIT",
 };
 
@@ -183,6 +183,10 @@ struct ctx {
 	struct sysctl_setting nonlocal4, nonlocal6;
 	struct sshd_config sshd;
 	bool sshd_read;
+	/* the devices wg-quick@DEV.service units of the boot create: overlay
+	 * devices as much as the policies' (a WireGuard overlay has no policy) */
+	char (*wg_ifs)[IFNAMSIZ];
+	size_t n_wg_ifs;
 	/* per unit index */
 	unsigned char *role;
 	/* the plan: files to write */
@@ -221,7 +225,23 @@ static bool is_overlay_ifname(const struct ctx *c, const char *ifname)
 	for (size_t i = 0; ifname && i < c->scope->n_overlay_ifnames; i++)
 		if (strcmp(c->scope->overlay_ifnames[i], ifname) == 0)
 			return true;
+	for (size_t i = 0; ifname && i < c->n_wg_ifs; i++)
+		if (strcmp(c->wg_ifs[i], ifname) == 0)
+			return true;
 	return false;
+}
+
+/* The devices of the wg-quick@ instances in the boot. */
+static void find_wg_ifs(struct ctx *c)
+{
+	for (size_t i = 0; i < c->s.n; i++) {
+		const struct unit *u = c->s.v[i];
+		if (!u->in_boot || u->type != UNIT_SERVICE || !u->instance || strncmp(u->id, "wg-quick@", 9) != 0 ||
+		    strlen(u->instance) >= IFNAMSIZ)
+			continue;
+		c->wg_ifs = xreallocarray(c->wg_ifs, c->n_wg_ifs + 1, sizeof(*c->wg_ifs));
+		snprintf(c->wg_ifs[c->n_wg_ifs++], IFNAMSIZ, "%s", u->instance);
+	}
 }
 
 /* a word of hay that is needle: not part of a longer name or address */
@@ -1559,6 +1579,7 @@ int services_analyze(const struct discover_scope *scope, const struct svc_option
 	units_init(&c.s, c.opt->overlay, c.opt->n_overlay);
 	units_set_device_units(&c.s, !c.opt->no_device_units);
 	units_boot(&c.s, c.opt->start);
+	find_wg_ifs(&c);
 	sysctl_read_setting("net.ipv4.ip_nonlocal_bind", &c.nonlocal4, &r->notes);
 	sysctl_read_setting("net.ipv6.ip_nonlocal_bind", &c.nonlocal6, &r->notes);
 	/* the graph covers every unit loaded so far; later lookups of names
@@ -1604,6 +1625,7 @@ int services_analyze(const struct discover_scope *scope, const struct svc_option
 		unit_note(&r->notes, "%s", c.s.notes.v[i]);
 	graph_free(&c.g);
 	free(c.role);
+	free(c.wg_ifs);
 	for (size_t i = 0; i < c.n_files; i++) {
 		free(c.files[i].path);
 		free(c.files[i].content);

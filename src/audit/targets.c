@@ -578,23 +578,217 @@ static void lan_in_range(struct target_list *l, const struct discover_scope *sco
 	}
 }
 
-static void discovery_targets(struct target_list *l)
+static void discovery_targets(struct target_list *l, const struct discover_scope *scope)
 {
 	struct audit *a = l->a;
-	struct discover_scope scope;
-	struct cg_prefix *ranges;
-	const char **ifnames;
 
-	discovery_scope(a, &scope, &ranges, &ifnames);
 	/* each source is optional and quiet when absent; one that fails says
 	 * so in a note and the others go on */
-	(void)discover_dhcp_leases(&scope, &a->discovered);
-	(void)discover_config(&scope, &a->discovered);
-	(void)discover_conntrack(&scope, &a->discovered);
-	add_discovered(l, &scope);
-	lan_in_range(l, &scope);
-	free(ranges);
-	free(ifnames);
+	(void)discover_dhcp_leases(scope, &a->discovered);
+	(void)discover_config(scope, &a->discovered);
+	(void)discover_conntrack(scope, &a->discovered);
+	add_discovered(l, scope);
+	lan_in_range(l, scope);
+}
+
+/* ---- the services this host offers over an overlay -------------------------
+ *
+ * Each is an inbound target: a peer of the overlay opens a connection to
+ * the port, arriving on the overlay's device. The peer is one the host
+ * routes through that device (a route of any table whose destination lies
+ * in the overlay's ranges, the most specific first: Tailscale's /32 per
+ * peer in table 52); with no such route there is no peer to come from and
+ * the path is not simulated (a note says so). */
+
+struct overlay_dev {
+	const struct route_link *link;
+	struct cg_addr peer[2];       /* [v6]: AF_UNSPEC when the device routes none */
+};
+
+/* The overlay's own service there (Tailscale's 100.100.100.100 on
+ * tailscale0): routed through the device, but no peer. */
+static bool overlay_own_service(const struct audit *a, const char *ifname, const struct cg_addr *addr)
+{
+	for (size_t i = 0; i < a->n_policies; i++)
+		for (size_t j = 0; j < a->policies[i].n_services; j++) {
+			const struct policy_service *s = &a->policies[i].services[j];
+			if (!s->interface || strcmp(s->interface, ifname) != 0)
+				continue;
+			for (size_t k = 0; k < s->n_addrs; k++)
+				if (prefix_contains(&s->addrs[k], addr))
+					return true;
+		}
+	return false;
+}
+
+static void overlay_peers(const struct audit *a, const struct discover_scope *scope, struct overlay_dev *d)
+{
+	uint8_t best[2] = { 0, 0 };
+
+	for (size_t i = 0; i < a->routes.n_routes; i++) {
+		const struct route_entry *re = &a->routes.routes[i];
+		int v6 = re->family == AF_INET6;
+		struct cg_addr dst = { .family = re->family };
+
+		if (re->n_paths != 1 || re->path.ifindex != d->link->ifindex || re->type != RTN_UNICAST ||
+		    (re->family != AF_INET && re->family != AF_INET6) || re->dst_len == ROUTE_DST_LEN_BAD)
+			continue;
+		memcpy(dst.bytes, re->dst, (size_t)addr_family_len(re->family));
+		if (re->dst_len < addr_family_bits(re->family)) {
+			struct cg_prefix p = { .addr = dst, .len = re->dst_len };
+			dst = range_representative(&p);
+		}
+		if (!discover_in_scope(scope, &dst) || (d->peer[v6].family && re->dst_len <= best[v6]) ||
+		    overlay_own_service(a, d->link->name, &dst))
+			continue;
+		d->peer[v6] = dst;
+		best[v6] = re->dst_len;
+	}
+}
+
+/* The overlay devices that exist, with a peer each where one is routed. */
+static size_t overlay_devs(const struct audit *a, const struct discover_scope *scope, struct overlay_dev **out)
+{
+	size_t n = 0;
+
+	*out = xcalloc(a->routes.n_links + 1, sizeof(**out));
+	for (size_t i = 0; i < a->routes.n_links; i++) {
+		const struct route_link *l = &a->routes.links[i];
+		bool ours = route_link_is_overlay(l);
+		for (size_t k = 0; !ours && k < scope->n_overlay_ifnames; k++)
+			ours = strcmp(scope->overlay_ifnames[k], l->name) == 0;
+		if (!ours)
+			continue;
+		(*out)[n].link = l;
+		overlay_peers(a, scope, &(*out)[n]);
+		n++;
+	}
+	return n;
+}
+
+static const char *offered_role(uint8_t proto, uint16_t port, const char *unit)
+{
+	if (unit && (!strcmp(unit, "ssh.socket") || !strcmp(unit, "ssh.service") || !strcmp(unit, "sshd.service") ||
+		     !strncmp(unit, "ssh@", 4)))
+		return "ssh";
+	return proto == IPPROTO_TCP && port == 22 ? "ssh" : "overlay-service";
+}
+
+/* One service on one overlay device: its target, unless the device has no
+ * peer of that family (then *unpeered names the device). */
+static void offer_on(struct target_list *l, const struct overlay_dev *d, int family, uint8_t proto, uint16_t port,
+		     const char *role, const char *origin, const char **unpeered)
+{
+	struct audit *a = l->a;
+	const struct cg_addr *peer = &d->peer[family == AF_INET6];
+
+	if (!peer->family) {
+		*unpeered = d->link->name;
+		return;
+	}
+	struct audit_target *t = add_target(l, peer, proto, port, true, role, origin);
+	if (t)
+		t->overlay_dev = d->link->name;
+	(void)a;
+}
+
+static void offer_everywhere(struct target_list *l, const struct overlay_dev *devs, size_t n_devs,
+			     const struct cg_addr *bound, const char *ifname, uint8_t proto, uint16_t port,
+			     const char *role, const char *origin)
+{
+	struct audit *a = l->a;
+	const char *unpeered = NULL;
+	bool any = false;
+
+	for (size_t i = 0; i < n_devs; i++) {
+		const struct overlay_dev *d = &devs[i];
+		if (ifname && ifname[0] && strcmp(ifname, d->link->name) != 0)
+			continue;
+		any = true;
+		if (bound && bound->family) {
+			offer_on(l, d, bound->family, proto, port, role, origin, &unpeered);
+			continue;
+		}
+		offer_on(l, d, AF_INET, proto, port, role, origin, &unpeered);
+		if (d->peer[1].family)
+			offer_on(l, d, AF_INET6, proto, port, role, origin, &unpeered);
+	}
+	if (!any)
+		audit_add_finding(a, FINDING_INFO, "OVERLAY_SERVICE_NOT_CHECKED", NULL,
+				  "%s/%u (%s): the path from an overlay peer was not simulated: %s%s%s exist now",
+				  l4proto_to_string(proto), port, origin, ifname && ifname[0] ? "" : "no overlay device",
+				  ifname && ifname[0] ? ifname : "", ifname && ifname[0] ? " does not" : " does");
+	else if (unpeered)
+		audit_add_finding(a, FINDING_INFO, "OVERLAY_SERVICE_NOT_CHECKED", NULL,
+				  "%s/%u (%s): the path from an overlay peer was not simulated on %s: no route "
+				  "through it leads to an address in the overlay's range (no peer yet)",
+				  l4proto_to_string(proto), port, origin, unpeered);
+}
+
+static bool bound_to_overlay(const struct audit *a, const struct discover_scope *scope, const struct listener *li,
+			     const char **ifname)
+{
+	const struct route_link *dev = li->ifindex ? route_state_link(&a->routes, li->ifindex) : NULL;
+
+	*ifname = NULL;
+	if (dev) {
+		for (size_t k = 0; k < scope->n_overlay_ifnames; k++)
+			if (!strcmp(scope->overlay_ifnames[k], dev->name))
+				*ifname = dev->name;
+		if (!*ifname && route_link_is_overlay(dev))
+			*ifname = dev->name;
+		return *ifname != NULL;
+	}
+	return discover_in_scope(scope, &li->addr);
+}
+
+static void overlay_service_targets(struct target_list *l, const struct discover_scope *scope)
+{
+	struct audit *a = l->a;
+	struct overlay_dev *devs;
+	size_t n_devs = overlay_devs(a, scope, &devs);
+	char buf[sizeof(a->services.listeners->unit) + sizeof(a->services.listeners->source) + 2];
+
+	/* what the units and sshd_config say */
+	for (size_t i = 0; i < a->services.n_listeners; i++) {
+		const struct svc_listener *s = &a->services.listeners[i];
+		if (!s->overlay_address && !s->overlay_device)
+			continue;
+		snprintf(buf, sizeof(buf), "%s %s", s->unit, s->source);
+		const char *origin = arena_strdup(&a->strings, buf);
+		for (unsigned bit = CG_PROTO_UDP; bit <= CG_PROTO_TCP; bit <<= 1)
+			if (s->protos & bit)
+				offer_everywhere(l, devs, n_devs, &s->addr, s->ifname,
+						 bit == CG_PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP, s->port,
+						 offered_role(bit == CG_PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP, s->port,
+							      s->unit), origin);
+	}
+	/* what the operator names */
+	for (size_t i = 0; i < a->opts->n_offers; i++) {
+		const struct cg_offer *o = &a->opts->offers[i];
+		snprintf(buf, sizeof(buf), "offer:%s/%u", l4proto_to_string(o->l4proto), o->port);
+		offer_everywhere(l, devs, n_devs, NULL, NULL, o->l4proto, o->port,
+				 offered_role(o->l4proto, o->port, NULL), arena_strdup(&a->strings, buf));
+	}
+	/* sockets listening on an overlay address or device now (a wildcard
+	 * takes the overlay's connections too, but is everybody's: only
+	 * what is bound to the overlay is its service) */
+	if (!a->opts->only_named && n_devs) {
+		struct listener_list ls = { 0 };
+		if (discover_listeners(&ls) < 0)
+			audit_add_finding(a, FINDING_INFO, "DISCOVERY_NOTE", NULL, "listening sockets: %s", ls.why);
+		for (size_t i = 0; i < ls.n; i++) {
+			const struct listener *li = &ls.v[i];
+			const char *ifname;
+			if (!bound_to_overlay(a, scope, li, &ifname))
+				continue;
+			snprintf(buf, sizeof(buf), "listening:%s/%u", l4proto_to_string(li->l4proto), li->port);
+			offer_everywhere(l, devs, n_devs, ifname ? NULL : &li->addr, ifname, li->l4proto, li->port,
+					 offered_role(li->l4proto, li->port, NULL), arena_strdup(&a->strings, buf));
+		}
+		listener_list_free(&ls);
+	}
+	free(devs);
 }
 
 int audit_collect_targets(struct audit *a)
@@ -619,8 +813,19 @@ int audit_collect_targets(struct audit *a)
 			policy_targets(&l, &a->policies[i]);
 	/* the host's own files and state: not for a replayed audit (they
 	 * would be this machine's) */
-	if (!a->opts->only_named && !a->opts->offline_host)
-		discovery_targets(&l);
+	if (!a->opts->offline_host && (!a->opts->only_named || a->opts->n_offers)) {
+		struct discover_scope scope;
+		struct cg_prefix *ranges;
+		const char **ifnames;
+
+		discovery_scope(a, &scope, &ranges, &ifnames);
+		if (!a->opts->only_named)
+			discovery_targets(&l, &scope);
+		audit_services_read(a, &scope);
+		overlay_service_targets(&l, &scope);
+		free(ranges);
+		free(ifnames);
+	}
 	if (!a->n_targets)
 		audit_add_finding(a, FINDING_INFO, "NO_TARGETS", NULL,
 				  "nothing to check: no resolvers found and no provider detected; "

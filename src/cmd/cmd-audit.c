@@ -18,6 +18,7 @@
 #include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/fix-apply.h"
+#include "cgnatcheck/fix-units.h"
 #include "cgnatcheck/hashmap.h"
 #include "cgnatcheck/remedy.h"
 #include "cgnatcheck/iptables-text.h"
@@ -313,6 +314,90 @@ static int fix_targets(const struct cg_options *opts, struct audit *before, stru
 	}
 }
 
+/* The services' remedies (fix-units.h): the unit files the boot-safety
+ * analysis of *before found to work, written all or none, each on record in
+ * the change log first; then systemd is told (daemon-reload) when it runs
+ * this system. Nothing is restarted: the files take effect at the next boot
+ * (or the unit's next start). *refused counts the files not written because
+ * of what is there; returns the outcome. */
+static enum fix_outcome fix_units(const struct cg_options *opts, const struct audit *before, struct audit *changes,
+				  int *refused)
+{
+	struct unit_fix *v = NULL;
+	struct change_log log = { 0 };
+	size_t n = before->services_read ? unit_fix_plan(&before->services, &v) : 0;
+	size_t to_write = 0;
+	enum fix_outcome outcome = FIX_DONE;
+	char why[256];
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct unit_fix *u = &v[i];
+		const char *unit = u->finding->unit;
+		struct audit_change *c = NULL;
+		if (u->result == UNIT_FIX_REFUSED) {
+			c = audit_add_change(changes, "refused", unit, NULL, "not written: %s", u->why);
+			(*refused)++;
+		} else if (u->result == UNIT_FIX_UNCHANGED) {
+			c = audit_add_change(changes, "unchanged", unit, NULL, "%s is in place already", u->remedy->path);
+		} else if (opts->dry_run) {
+			c = audit_add_change(changes, "dry-run", unit, NULL, "would write %s for %s (%s)", u->remedy->path,
+					     unit, u->remedy->note);
+		} else {
+			to_write++;
+		}
+		if (c)
+			c->file = xstrdup(u->remedy->path);
+	}
+	if (!to_write || opts->dry_run) {
+		free(v);
+		return FIX_DONE;
+	}
+	r = change_log_open(&log);
+	if (r >= 0) {
+		for (size_t i = 0; i < n; i++)
+			if (v[i].result == UNIT_FIX_WRITE)
+				change_log_line(&log, "planned", v[i].finding->unit, NULL, v[i].remedy->path);
+		r = change_log_sync(&log, "the planned changes");
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			if (v[i].result == UNIT_FIX_WRITE)
+				audit_add_change(changes, "failed", v[i].finding->unit, NULL,
+						 "%s not written: the change log cannot be written", v[i].remedy->path)
+					->file = xstrdup(v[i].remedy->path);
+		change_log_close(&log);
+		free(v);
+		return FIX_NOT_RECORDED;
+	}
+	r = unit_fix_apply(v, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct unit_fix *u = &v[i];
+		struct audit_change *c;
+		if (u->result == UNIT_FIX_WRITTEN)
+			c = audit_add_change(changes, "applied", u->finding->unit, NULL, "wrote %s for %s (%s)",
+					     u->remedy->path, u->finding->unit, u->remedy->note);
+		else if (u->result == UNIT_FIX_FAILED)
+			c = audit_add_change(changes, "failed", u->finding->unit, NULL, "%s", u->why);
+		else
+			continue;
+		c->file = xstrdup(u->remedy->path);
+		change_log_line(&log, c->result, c->target, NULL, u->remedy->path);
+	}
+	if (r < 0)
+		outcome = FIX_FAILED;
+	else if (unit_fix_reload(why, sizeof(why)) < 0) {
+		audit_add_change(changes, "failed", NULL, NULL, "the unit files were written, but systemd was not told: "
+				 "%s; run `systemctl daemon-reload`", why);
+		outcome = FIX_PARTIAL;
+	}
+	if (change_log_sync(&log, "the outcome") < 0 && outcome == FIX_DONE)
+		outcome = FIX_NOT_RECORDED;
+	change_log_close(&log);
+	free(v);
+	return outcome;
+}
+
 int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *sync_out)
 {
 	struct audit before, after, changes;
@@ -330,6 +415,9 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 		audit_free(&changes);
 		return keeping ? CG_EXIT_FAILURE : cmd_write_metrics(opts, NULL, CG_EXIT_FAILURE);
 	}
+	/* the unit files of the services offered over the overlays */
+	int units_refused = 0;
+	enum fix_outcome units = fix_units(opts, &before, &changes, &units_refused);
 
 	if (opts->dry_run) {
 		before.changes = changes.changes;
@@ -338,7 +426,7 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 		changes.n_changes = 0;
 		status = audit_exit_status(&before);
 		r = audit_report_print(stdout, opts->format, &before);
-		status = r < 0 ? CG_EXIT_FAILURE : refused > 0 ? CG_EXIT_FAILURE : status;
+		status = r < 0 ? CG_EXIT_FAILURE : refused > 0 || units_refused > 0 ? CG_EXIT_FAILURE : status;
 		status = cmd_write_metrics(opts, &before, status);
 		audit_free(&before);
 		audit_free(&changes);
@@ -354,7 +442,8 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 				strcmp(c->result, "applied") == 0 ? "re-applied: " : "", c->message,
 				c->command ? ": " : "", c->command ? c->command : "");
 		}
-		status = refused || outcome != FIX_DONE ? CG_EXIT_FAILURE : audit_exit_status(&before);
+		status = refused || units_refused || outcome != FIX_DONE || units != FIX_DONE ? CG_EXIT_FAILURE :
+			 audit_exit_status(&before);
 		audit_free(&before);
 		audit_free(&changes);
 		return status;
@@ -408,6 +497,22 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 		log_error("%d blocked target%s could not get a precise exception (see the changes above): "
 			  "cgnatcheck will not widen an exception or edit someone else's rule; change that rule "
 			  "or its chain's policy yourself", refused, refused == 1 ? "" : "s");
+		status = CG_EXIT_FAILURE;
+	}
+	if (units == FIX_FAILED) {
+		log_error("the unit files could not be written (see the changes above); none of this run's is in "
+			  "place");
+		status = CG_EXIT_FAILURE;
+	} else if (units == FIX_PARTIAL) {
+		log_error("the unit files were written, but systemd could not be told (see the changes above)");
+		status = CG_EXIT_FAILURE;
+	} else if (units == FIX_NOT_RECORDED) {
+		status = CG_EXIT_FAILURE;
+	}
+	if (units_refused > 0) {
+		log_error("%d unit file%s not written (see the changes above): cgnatcheck does not overwrite a file "
+			  "that is not its own, nor write a remedy the analysis did not confirm", units_refused,
+			  units_refused == 1 ? " was" : "s were");
 		status = CG_EXIT_FAILURE;
 	}
 	status = cmd_write_metrics(opts, &after, status);
@@ -472,6 +577,23 @@ int cmd_undo(const struct cg_options *opts)
 	r = fix_remove_tagged(&rs, &n);
 	ruleset_free(&rs);
 	audit_init(&a, opts);
+	/* the unit files of the services' remedies */
+	char **files = NULL, why[256];
+	size_t n_files = 0;
+	int u = unit_fix_undo(&files, &n_files);
+	for (size_t i = 0; i < n_files; i++) {
+		struct audit_change *c = audit_add_change(&a, "removed", NULL, NULL, "%s", files[i]);
+		c->file = xstrdup(files[i]);
+		change_log_line(&log, "removed", NULL, NULL, files[i]);
+	}
+	unit_fix_strv_free(files, n_files);
+	if (u < 0)
+		audit_add_change(&a, "failed", NULL, NULL, "removing cgnatcheck's unit files failed: %s", strerror(-u));
+	else if (n_files && unit_fix_reload(why, sizeof(why)) < 0) {
+		audit_add_change(&a, "failed", NULL, NULL, "the unit files were removed, but systemd was not told: %s; "
+				 "run `systemctl daemon-reload`", why);
+		u = -EIO;
+	}
 	struct audit_change *c = r < 0 ?
 		audit_add_change(&a, "failed", NULL, NULL, "removing cgnatcheck's exceptions failed: %s", strerror(-r)) :
 		n ? audit_add_change(&a, "removed", NULL, NULL, "%u exception%s (rule%s whose comment starts with \""
@@ -483,5 +605,5 @@ int cmd_undo(const struct cg_options *opts)
 	change_log_close(&log);
 	int p = audit_report_print(stdout, opts->format, &a);
 	audit_free(&a);
-	return r < 0 || w < 0 || p < 0 ? CG_EXIT_FAILURE : CG_EXIT_OK;
+	return r < 0 || u < 0 || w < 0 || p < 0 ? CG_EXIT_FAILURE : CG_EXIT_OK;
 }

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "cgnatcheck/common.h"
@@ -36,6 +37,7 @@ enum {
 	OPT_SAVE,
 	OPT_REPLAY,
 	OPT_ONLY_NAMED,
+	OPT_OFFER,
 };
 
 static const struct option long_options[] = {
@@ -70,6 +72,7 @@ static const struct option long_options[] = {
 	{ "save", required_argument, NULL, OPT_SAVE },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "only-named", no_argument, NULL, OPT_ONLY_NAMED },
+	{ "offer", required_argument, NULL, OPT_OFFER },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -90,6 +93,10 @@ void options_print_help(FILE *out)
 	      "                            --policy): nothing from resolv.conf, the detected\n"
 	      "                            provider or the host's own files (DHCP leases, NTP,\n"
 	      "                            cloud-init, apt, conntrack)\n"
+	      "      --offer tcp|udp/PORT  a service this host offers over the overlays (repeatable):\n"
+	      "                            its path from an overlay peer is checked, and who holds\n"
+	      "                            the port. Units, sshd_config and listening sockets on\n"
+	      "                            an overlay address or device are found without it\n"
 	      "  -f, --format text|json    output format, default text\n"
 	      "      --fix                 install precise exceptions for what is blocked, then re-audit\n"
 	      "      --dry-run             with --fix: print the exact change, touch nothing\n"
@@ -363,6 +370,18 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 		case OPT_ONLY_NAMED:
 			o->only_named = true;
 			break;
+		case OPT_OFFER: {
+			char proto[8];
+			unsigned port;
+			int end = 0;
+			if (sscanf(optarg, "%7[a-z]/%u%n", proto, &port, &end) != 2 || optarg[end] || !port ||
+			    port > 65535 || (strcmp(proto, "tcp") && strcmp(proto, "udp")))
+				return log_error("--offer '%s': expected tcp/PORT or udp/PORT (PORT 1-65535)", optarg);
+			o->offers = xreallocarray(o->offers, o->n_offers + 1, sizeof(*o->offers));
+			o->offers[o->n_offers++] = (struct cg_offer){ strcmp(proto, "tcp") ? IPPROTO_UDP : IPPROTO_TCP,
+								      (uint16_t)port };
+			break;
+		}
 		case OPT_PROBE:
 			o->probe = true;
 			break;
@@ -446,8 +465,9 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 		return log_error("unexpected argument '%s' (see --help)", argv[optind]);
 	if (o->keep && o->dry_run)
 		return log_error("--keep cannot be combined with --dry-run");
-	if (o->only_named && !o->n_targets && !o->n_policies && o->mode == CG_MODE_AUDIT)
-		return log_error("--only-named: nothing is named; give targets with --dns, --service or --policy");
+	if (o->only_named && !o->n_targets && !o->n_policies && !o->n_offers && o->mode == CG_MODE_AUDIT)
+		return log_error("--only-named: nothing is named; give targets with --dns, --service, --offer or "
+				 "--policy");
 	if (o->dry_run && !o->fix)
 		return log_error("--dry-run only makes sense with --fix");
 	if (o->fix && o->mode == CG_MODE_UNDO)
@@ -484,6 +504,7 @@ int options_parse(int argc, char *argv[], struct cg_options *o)
 void options_free(struct cg_options *o)
 {
 	free(o->targets);
+	free(o->offers);
 	for (size_t i = 0; i < o->n_policies; i++)
 		free(o->policies[i]);
 	free(o->policies);

@@ -509,6 +509,49 @@ static uint32_t addr_hash(const struct cg_addr *a)
 	return (uint32_t)hash_mix64(hash_fnv1a(h, a->bytes, (size_t)addr_family_len(a->family)));
 }
 
+/* A finding about a unit of a service offered over the overlay: the unit,
+ * when it bites, the cycle edge by edge and the files --fix writes (their
+ * contents in JSON, and in the text with -v). */
+static void print_svc(struct printer *p, const struct audit *a, const struct svc_finding *s)
+{
+	const bool verbose = a->opts->verbosity > 0;
+
+	print_string(p, PRINT_JSON, "unit", NULL, s->unit);
+	print_string(p, PRINT_ANY, "when", "           bites: %s\n", s->when);
+	open_json_array(p, "cycle");
+	for (size_t i = 0; i < s->n_cycle; i++) {
+		const struct svc_step *st = &s->cycle[i];
+		open_json_object(p, NULL);
+		print_string(p, PRINT_ANY, "unit", "           %s", st->unit);
+		print_string(p, PRINT_ANY, "waits_for", " waits for %s", st->next);
+		print_string(p, PRINT_ANY, "because", ": %s", st->why);
+		print_bool(p, PRINT_JSON, "systemd_sees", NULL, st->systemd_sees);
+		if (!st->systemd_sees)
+			print_text(p, " (systemd does not see this wait)");
+		print_text(p, "\n");
+		close_json_object(p);
+	}
+	close_json_array(p);
+	print_bool(p, PRINT_JSON, "remedy_verified", NULL, s->remedy_verified);
+	open_json_array(p, "remedies");
+	for (size_t i = 0; i < s->n_remedies; i++) {
+		const struct svc_remedy *rm = &s->remedies[i];
+		open_json_object(p, NULL);
+		print_string(p, PRINT_ANY, "path", "           --fix writes %s", rm->path);
+		print_string(p, PRINT_ANY, "shadows", " (in place of %s)", rm->shadows);
+		print_string(p, PRINT_ANY, "note", ": %s\n", rm->note);
+		print_string(p, PRINT_JSON, "content", NULL, rm->content);
+		/* -v: the file itself, indented */
+		for (const char *l = rm->content; verbose && l && *l;) {
+			const char *e = strchrnul(l, '\n');
+			print_text(p, "             | %.*s\n", (int)(e - l), l);
+			l = *e ? e + 1 : e;
+		}
+		close_json_object(p);
+	}
+	close_json_array(p);
+}
+
 static void print_finding(struct printer *p, const struct audit *a, const struct audit_finding *f)
 {
 	struct hindex seen = { 0 };
@@ -538,6 +581,8 @@ static void print_finding(struct printer *p, const struct audit *a, const struct
 	}
 	hindex_free(&seen);
 	close_json_array(p);
+	if (f->svc)
+		print_svc(p, a, f->svc);
 	close_json_object(p);
 }
 

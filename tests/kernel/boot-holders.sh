@@ -77,8 +77,23 @@ ss_users() { # PORT: the users:(...) of the TCP listener on PORT
 ss_pid() { # PORT: the first holder's pid
 	ss_users "$1" | sed -n 's/.*pid=\([0-9]*\),.*/\1/p' | head -1
 }
+# A root to read the container's units from: its staged units and this
+# machine's /usr/lib/systemd/system (the container's /usr is this machine's).
+# Copies: nb_root's usr -> /usr is an absolute link, which a host root
+# resolves inside itself, again and again.
+analysis_root() {
+	local r=$NB_DIR/aroot
+	rm -rf "$r"
+	mkdir -p "$r/etc/systemd" "$r/usr/lib/systemd"
+	cp -a "$(nb_root box)/etc/systemd/system" "$r/etc/systemd/"
+	cp -a /usr/lib/systemd/system "$r/usr/lib/systemd/"
+	ln -s usr/lib "$r/lib"
+	ln -s usr/bin "$r/bin"
+	ln -s usr/sbin "$r/sbin"
+	printf '%s\n' "$r"
+}
 analyze() { # the collector in the container's network namespace, its units
-	CGNATCHECK_HOST_ROOT=$(nb_root box) nsenter -n -t "$LEADER" "$RUN" --analyze --no-device-units \
+	CGNATCHECK_HOST_ROOT=$(analysis_root) nsenter -n -t "$LEADER" "$RUN" --analyze --no-device-units \
 		--offer tcp/12443 --offer tcp/12444
 }
 restarts_above() { # UNIT N

@@ -258,6 +258,15 @@ static void test_scripts(void)
 		dump(&r);
 	svc_report_free(&r);
 
+	/* port-service@8080 down too: the stray's port is the one
+	 * port-service@12443's command line names, so it is 12443's, not 8080's */
+	socks[0].n_holders = 0;
+	analyze(&r, NULL, 0);
+	CHECK(held(&r, "port-service@12443.service") != NULL && !held(&r, "port-service@8080.service"));
+	CHECK(count(&r, SVC_PORT_HELD_OUTSIDE_UNIT) == 1);
+	svc_report_free(&r);
+	socks[0].n_holders = 1;
+
 	/* a leftover run of the same program as a unit of its own (the boot
 	 * oracle's patch-api-enroll.service): the instance on 12443 names its
 	 * port on its command line, so the holder has the instance's port */
