@@ -360,6 +360,20 @@ static struct proc_entry *entry_of(struct ctx *c, const struct port_process *p)
 	return bsearch(&key, c->procs, c->n_procs, sizeof(*c->procs), cmp_ptr);
 }
 
+static const struct port_socket *sockets_v;   /* for qsort()'s comparison only */
+
+static int port_key(const struct port_socket *s)
+{
+	return (int)s->sock.l4proto << 16 | s->sock.port;
+}
+
+static int cmp_port(const void *a, const void *b)
+{
+	int x = port_key(&sockets_v[*(const size_t *)a]), y = port_key(&sockets_v[*(const size_t *)b]);
+
+	return x < y ? -1 : x > y ? 1 : *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
 /* every holder once, with the sockets it holds */
 static void index_processes(struct ctx *c)
 {
@@ -384,20 +398,12 @@ static void index_processes(struct ctx *c)
 			e->socks = xreallocarray(e->socks, e->n_socks + 1, sizeof(*e->socks));
 			e->socks[e->n_socks++] = i;
 		}
-}
-
-static const struct port_socket *sockets_v;   /* for qsort()'s comparison only */
-
-static int port_key(const struct port_socket *s)
-{
-	return (int)s->sock.l4proto << 16 | s->sock.port;
-}
-
-static int cmp_port(const void *a, const void *b)
-{
-	int x = port_key(&sockets_v[*(const size_t *)a]), y = port_key(&sockets_v[*(const size_t *)b]);
-
-	return x < y ? -1 : x > y ? 1 : *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+	/* each holder's sockets by protocol and port: the dump's order varies */
+	sockets_v = c->opt->sockets;
+	for (size_t i = 0; i < c->n_procs; i++)
+		if (c->procs[i].n_socks > 1)
+			qsort(c->procs[i].socks, c->procs[i].n_socks, sizeof(*c->procs[i].socks), cmp_port);
+	sockets_v = NULL;
 }
 
 static void index_ports(struct ctx *c)
