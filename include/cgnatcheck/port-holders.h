@@ -94,6 +94,15 @@ int port_sockets_collect(struct port_sockets *ps);
 int port_holders_find(struct port_sockets *ps, const char *proc);
 void port_sockets_free(struct port_sockets *ps);
 
+/* The contents of /proc/PID/cmdline, stat and cgroup (each NULL: not read),
+ * as the scan reads them, into p: cmdline and argv, ppid, cgroup and unit
+ * (for tests and fuzzing; what a process writes into its arguments is
+ * anyone's). */
+void port_process_parse(struct port_process *p, const char *cmdline, size_t n_cmdline, const char *stat,
+			size_t n_stat, const char *cgroup, size_t n_cgroup);
+/* Frees p's strings and zeroes it. */
+void port_process_clear(struct port_process *p);
+
 /* The unit of a cgroup path: its innermost component that names a
  * service, scope or socket unit ("/system.slice/foo.service/sub" ->
  * "foo.service"), in out (size bytes). Returns false when there is none. */

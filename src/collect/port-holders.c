@@ -170,62 +170,51 @@ static bool gone(int err)
 	return err == ENOENT || err == ESRCH;
 }
 
-static void read_cmdline(int dirfd, const char *pid, struct port_process *p)
+/* /proc/PID/cmdline: NUL-separated arguments (any bytes: a process sets
+ * its own); cut: the file was longer than what was read */
+static void parse_cmdline(struct port_process *p, const char *buf, size_t n, bool cut)
 {
-	char path[320], buf[4096], out[PORT_CMDLINE_MAX + 4];
+	char out[PORT_CMDLINE_MAX + 4];
 	size_t o = 0, argc = 0;
-	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/cmdline", pid);
-	n = read_small(dirfd, path, buf, sizeof(buf));
-	if (n < 0) {
-		p->ended |= gone((int)-n);
-		return;
-	}
 	/* a kernel thread, a zombie: no arguments */
-	for (ssize_t i = 0; i < n;) {
+	for (size_t i = 0; i < n;) {
 		const char *arg = buf + i;
-		size_t len = strnlen(arg, (size_t)(n - i));
+		size_t len = strnlen(arg, n - i);
 
 		if (argc < PORT_ARGV_MAX) {
 			p->argv[argc] = xmalloc(len + 1);
 			memcpy(p->argv[argc], arg, len);
 			p->argv[argc][len] = '\0';
 		}
-		argc++;
-		if (o && o < PORT_CMDLINE_MAX)
+		if (argc++ && o < PORT_CMDLINE_MAX)
 			out[o++] = ' ';
 		for (size_t k = 0; k < len && o < PORT_CMDLINE_MAX; k++)
 			out[o++] = (unsigned char)arg[k] < 0x20 || arg[k] == 0x7f ? '?' : arg[k];
-		i += (ssize_t)len + 1;
-		if (o >= PORT_CMDLINE_MAX && i < n) {
+		i += len + 1;
+		if (o >= PORT_CMDLINE_MAX && (i < n || cut)) {
 			memcpy(out + PORT_CMDLINE_MAX, "...", 3);
 			o = PORT_CMDLINE_MAX + 3;
+			cut = false;
 			break;
 		}
 	}
-	/* a longer one than the buffer holds is cut too */
-	if (n == (ssize_t)sizeof(buf) - 1 && o <= PORT_CMDLINE_MAX && o + 3 < sizeof(out)) {
+	if (cut && o <= PORT_CMDLINE_MAX) {
 		memcpy(out + o, "...", 3);
 		o += 3;
 	}
 	out[o] = '\0';
+	free(p->cmdline);
 	p->cmdline = xstrdup(out);
 }
 
-/* The cgroup v2 path ("0::/system.slice/x.service"); on a legacy or hybrid
- * host whose unified hierarchy is unused ("0::/"), name=systemd's. */
-static void read_cgroup(int dirfd, const char *pid, struct port_process *p)
+/* /proc/PID/cgroup (buf NUL-terminated, changed): the cgroup v2 path
+ * ("0::/system.slice/x.service"); on a legacy or hybrid host whose unified
+ * hierarchy is unused ("0::/"), name=systemd's. */
+static void parse_cgroup(struct port_process *p, char *buf)
 {
-	char path[320], buf[8192], *unified = NULL, *named = NULL;
-	ssize_t n;
+	char *unified = NULL, *named = NULL;
 
-	snprintf(path, sizeof(path), "%s/cgroup", pid);
-	n = read_small(dirfd, path, buf, sizeof(buf));
-	if (n < 0) {
-		p->ended |= gone((int)-n);
-		return;
-	}
 	for (char *line = buf, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -235,8 +224,11 @@ static void read_cgroup(int dirfd, const char *pid, struct port_process *p)
 		else if (strstr(line, ":name=systemd:"))
 			named = strstr(line, ":name=systemd:") + strlen(":name=systemd:");
 	}
-	if (unified && (!strcmp(unified, "/") && named))
+	if (unified && !strcmp(unified, "/") && named)
 		unified = NULL;
+	free(p->cgroup);
+	free(p->unit);
+	p->cgroup = p->unit = NULL;
 	if (unified || named)
 		p->cgroup = xstrdup(unified ? unified : named);
 	if (p->cgroup) {
@@ -244,6 +236,70 @@ static void read_cgroup(int dirfd, const char *pid, struct port_process *p)
 		if (port_cgroup_unit(p->cgroup, unit, sizeof(unit)))
 			p->unit = xstrdup(unit);
 	}
+}
+
+/* /proc/PID/stat: "PID (COMM) STATE PPID ...", COMM may hold anything (") "
+ * too): the parent, or 0 */
+static pid_t parse_stat_ppid(const char *buf)
+{
+	const char *end = strrchr(buf, ')');
+	long ppid = 0;
+
+	if (!end || sscanf(end + 1, " %*c %ld", &ppid) != 1 || ppid <= 0 || ppid > INT32_MAX)
+		return 0;
+	return (pid_t)ppid;
+}
+
+void port_process_parse(struct port_process *p, const char *cmdline, size_t n_cmdline, const char *stat,
+			size_t n_stat, const char *cgroup, size_t n_cgroup)
+{
+	char *t;
+
+	if (cmdline)
+		parse_cmdline(p, cmdline, n_cmdline, false);
+	if (stat) {
+		t = xmalloc(n_stat + 1);
+		memcpy(t, stat, n_stat);
+		t[n_stat] = '\0';
+		p->ppid = parse_stat_ppid(t);
+		free(t);
+	}
+	if (cgroup) {
+		t = xmalloc(n_cgroup + 1);
+		memcpy(t, cgroup, n_cgroup);
+		t[n_cgroup] = '\0';
+		parse_cgroup(p, t);
+		free(t);
+	}
+}
+
+static void read_cmdline(int dirfd, const char *pid, struct port_process *p)
+{
+	char path[320], buf[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/cmdline", pid);
+	n = read_small(dirfd, path, buf, sizeof(buf));
+	if (n < 0) {
+		p->ended |= gone((int)-n);
+		return;
+	}
+	/* a longer one than the buffer holds is cut */
+	parse_cmdline(p, buf, (size_t)n, n == (ssize_t)sizeof(buf) - 1);
+}
+
+static void read_cgroup(int dirfd, const char *pid, struct port_process *p)
+{
+	char path[320], buf[8192];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/cgroup", pid);
+	n = read_small(dirfd, path, buf, sizeof(buf));
+	if (n < 0) {
+		p->ended |= gone((int)-n);
+		return;
+	}
+	parse_cgroup(p, buf);
 }
 
 static void read_process(int procfd, const char *pid, struct port_process *p)
@@ -263,21 +319,18 @@ static void read_process(int procfd, const char *pid, struct port_process *p)
 	} else {
 		p->ended |= gone((int)-n);
 	}
-	/* "PID (COMM) STATE PPID ...": COMM may hold anything, ") " too */
 	snprintf(path, sizeof(path), "%s/stat", pid);
 	char stat[512];
 	n = read_small(procfd, path, stat, sizeof(stat));
 	if (n < 0)
 		p->ended |= gone((int)-n);
-	if (n > 0 && strrchr(stat, ')')) {
-		long ppid = 0;
-		if (sscanf(strrchr(stat, ')') + 1, " %*c %ld", &ppid) == 1 && ppid > 0) {
-			p->ppid = (pid_t)ppid;
-			snprintf(path, sizeof(path), "%ld/comm", ppid);
-			if (read_small(procfd, path, buf, sizeof(buf)) >= 0) {
-				buf[strcspn(buf, "\n")] = '\0';
-				copy(p->parent_comm, sizeof(p->parent_comm), buf);
-			}
+	else
+		p->ppid = parse_stat_ppid(stat);
+	if (p->ppid > 0) {
+		snprintf(path, sizeof(path), "%ld/comm", (long)p->ppid);
+		if (read_small(procfd, path, buf, sizeof(buf)) >= 0) {
+			buf[strcspn(buf, "\n")] = '\0';
+			copy(p->parent_comm, sizeof(p->parent_comm), buf);
 		}
 	}
 	read_cmdline(procfd, pid, p);
@@ -493,21 +546,25 @@ int port_sockets_collect(struct port_sockets *ps)
 	return r;
 }
 
+void port_process_clear(struct port_process *p)
+{
+	free(p->cmdline);
+	for (size_t k = 0; k < PORT_ARGV_MAX; k++)
+		free(p->argv[k]);
+	free(p->exe);
+	free(p->cwd);
+	free(p->cgroup);
+	free(p->unit);
+	memset(p, 0, sizeof(*p));
+}
+
 void port_sockets_free(struct port_sockets *ps)
 {
 	for (size_t i = 0; i < ps->n; i++)
 		free(ps->v[i].holders);
 	free(ps->v);
-	for (size_t i = 0; i < ps->n_procs; i++) {
-		struct port_process *p = &ps->procs[i];
-		free(p->cmdline);
-		for (size_t k = 0; k < PORT_ARGV_MAX; k++)
-			free(p->argv[k]);
-		free(p->exe);
-		free(p->cwd);
-		free(p->cgroup);
-		free(p->unit);
-	}
+	for (size_t i = 0; i < ps->n_procs; i++)
+		port_process_clear(&ps->procs[i]);
 	free(ps->procs);
 	for (size_t i = 0; i < ps->n_notes; i++)
 		free(ps->notes[i]);
