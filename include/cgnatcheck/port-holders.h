@@ -37,6 +37,7 @@ struct port_process {
 	uid_t uid;                    /* the owner of /proc/PID */
 	char comm[16];                /* /proc/PID/comm */
 	pid_t ppid;                   /* its parent (0: unknown) */
+	unsigned long long start_time;   /* since boot, in clock ticks (/proc/PID/stat) */
 	char parent_comm[16];         /* the parent's comm ("sudo"), "" when unknown */
 	char *cmdline;                /* the arguments, space-separated, at most PORT_CMDLINE_MAX
 				       * bytes ("..." at the end when cut); NULL: unreadable */
@@ -82,9 +83,19 @@ struct port_sockets {
 
 /* Lists this network namespace's listening TCP and bound UDP sockets (four
  * sock_diag dumps, discover_listeners()) and finds their holders
- * (port_holders_find() on /proc). Returns 0, or -errno when the sockets
- * cannot be listed at all (a note says why; ps holds what was found). */
+ * (port_holders_find() on /proc). After port_holders_snapshot(), a socket
+ * the snapshot saw takes its holders from it (those that still run: the
+ * same pid and start time), and only the others are looked up now. Returns
+ * 0, or -errno when the sockets cannot be listed at all (a note says why;
+ * ps holds what was found). */
 int port_sockets_collect(struct port_sockets *ps);
+/* Takes the sockets and their holders now, for the port_sockets_collect()
+ * calls that come later in this process: call it while the process may
+ * still read every process's descriptors (root with CAP_SYS_PTRACE and
+ * CAP_DAC_READ_SEARCH, before caps_drop()); the sockets of the network
+ * namespace it runs in. Returns what port_sockets_collect() would. */
+int port_holders_snapshot(void);
+void port_holders_snapshot_free(void);
 /* Finds the holders of ps->v[] (ps->v[i].sock.inode) in one pass over the
  * descriptors of every process below proc (NULL: "/proc"), the inodes
  * hashed: each PID/fd/N that reads "socket:[INODE]". Fills ps->procs, each

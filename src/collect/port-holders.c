@@ -240,12 +240,16 @@ static void parse_cgroup(struct port_process *p, char *buf)
 
 /* /proc/PID/stat: "PID (COMM) STATE PPID ...", COMM may hold anything (") "
  * too): the parent, or 0 */
-static pid_t parse_stat_ppid(const char *buf)
+static pid_t parse_stat(const char *buf, unsigned long long *start_time)
 {
 	const char *end = strrchr(buf, ')');
 	long ppid = 0;
 
-	if (!end || sscanf(end + 1, " %*c %ld", &ppid) != 1 || ppid <= 0 || ppid > INT32_MAX)
+	*start_time = 0;
+	/* STATE PPID PGRP SESSION TTY TPGID FLAGS MINFLT CMINFLT MAJFLT CMAJFLT
+	 * UTIME STIME CUTIME CSTIME PRIORITY NICE THREADS ITREAL STARTTIME */
+	if (!end || sscanf(end + 1, " %*c %ld %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+			   &ppid, start_time) < 1 || ppid < 0 || ppid > INT32_MAX)
 		return 0;
 	return (pid_t)ppid;
 }
@@ -261,7 +265,7 @@ void port_process_parse(struct port_process *p, const char *cmdline, size_t n_cm
 		t = xmalloc(n_stat + 1);
 		memcpy(t, stat, n_stat);
 		t[n_stat] = '\0';
-		p->ppid = parse_stat_ppid(t);
+		p->ppid = parse_stat(t, &p->start_time);
 		free(t);
 	}
 	if (cgroup) {
@@ -325,7 +329,7 @@ static void read_process(int procfd, const char *pid, struct port_process *p)
 	if (n < 0)
 		p->ended |= gone((int)-n);
 	else
-		p->ppid = parse_stat_ppid(stat);
+		p->ppid = parse_stat(stat, &p->start_time);
 	if (p->ppid > 0) {
 		snprintf(path, sizeof(path), "%ld/comm", (long)p->ppid);
 		if (read_small(procfd, path, buf, sizeof(buf)) >= 0) {
@@ -525,7 +529,8 @@ int port_holders_find(struct port_sockets *ps, const char *proc)
 	return 0;
 }
 
-int port_sockets_collect(struct port_sockets *ps)
+/* the sockets, without holders */
+static int list_sockets(struct port_sockets *ps)
 {
 	struct listener_list l = { 0 };
 	int r;
@@ -542,7 +547,156 @@ int port_sockets_collect(struct port_sockets *ps)
 	}
 	ps->n = l.n;
 	listener_list_free(&l);
-	port_holders_find(ps, NULL);
+	return r;
+}
+
+/* ---- the snapshot taken while the descriptors could still be read ---------- */
+
+static struct port_sockets snap;
+static bool have_snap;
+
+int port_holders_snapshot(void)
+{
+	int r;
+
+	port_holders_snapshot_free();
+	r = list_sockets(&snap);
+	port_holders_find(&snap, NULL);
+	have_snap = true;
+	return r;
+}
+
+void port_holders_snapshot_free(void)
+{
+	port_sockets_free(&snap);
+	have_snap = false;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void copy_process(struct port_process *d, const struct port_process *p)
+{
+	*d = *p;
+	d->cmdline = dup_or_null(p->cmdline);
+	for (size_t k = 0; k < PORT_ARGV_MAX; k++)
+		d->argv[k] = dup_or_null(p->argv[k]);
+	d->exe = dup_or_null(p->exe);
+	d->cwd = dup_or_null(p->cwd);
+	d->cgroup = dup_or_null(p->cgroup);
+	d->unit = dup_or_null(p->unit);
+}
+
+/* the same process as when the snapshot was taken (not a reused pid) */
+static bool still_runs(const struct port_process *p)
+{
+	char path[64], buf[512];
+	unsigned long long start;
+	int fd = AT_FDCWD;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+	if (read_small(fd, path, buf, sizeof(buf)) < 0)
+		return false;
+	parse_stat(buf, &start);
+	return start == p->start_time;
+}
+
+/* ps's sockets that the snapshot knows take their holders from it (those
+ * still running); the others are looked up now, with what this process may
+ * read. */
+static void holders_from_snapshot(struct port_sockets *ps)
+{
+	struct inode_hash h;
+	struct port_sockets rest = { 0 };
+	size_t *from = xcalloc(ps->n + 1, sizeof(*from));      /* snapshot socket + 1, or 0 */
+	size_t *rest_of = xcalloc(ps->n + 1, sizeof(*rest_of)); /* ps index of rest.v[i] */
+	size_t *newidx = xcalloc(snap.n_procs + 1, sizeof(*newidx)); /* snapshot proc -> ps proc + 1 */
+	unsigned char *state = xcalloc(snap.n_procs + 1, 1);    /* 0 unknown, 1 runs, 2 gone */
+	size_t n = 0, cap = 0;
+
+	hash_build(&h, &snap);
+	rest.v = xcalloc(ps->n + 1, sizeof(*rest.v));
+	for (size_t i = 0; i < ps->n; i++) {
+		size_t k = hash_find(&h, &snap, ps->v[i].sock.inode);
+		if (k != SIZE_MAX) {
+			from[i] = k + 1;
+			continue;
+		}
+		rest_of[rest.n] = i;
+		rest.v[rest.n++].sock = ps->v[i].sock;
+	}
+	free(h.slot);
+	if (rest.n)
+		port_holders_find(&rest, NULL);
+
+	/* the processes: the snapshot's that still run, then the new scan's */
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct port_socket *o = from[i] ? &snap.v[from[i] - 1] : NULL;
+		for (size_t hh = 0; o && hh < o->n_holders; hh++) {
+			size_t k = (size_t)(o->holders[hh].proc - snap.procs);
+			if (!state[k])
+				state[k] = still_runs(&snap.procs[k]) ? 1 : 2;
+			if (state[k] != 1 || newidx[k])
+				continue;
+			grow_array((void **)&ps->procs, &cap, n + 1, sizeof(*ps->procs));
+			copy_process(&ps->procs[n], &snap.procs[k]);
+			newidx[k] = ++n;
+		}
+	}
+	size_t base = n;
+	grow_array((void **)&ps->procs, &cap, n + rest.n_procs + 1, sizeof(*ps->procs));
+	for (size_t k = 0; k < rest.n_procs; k++)
+		ps->procs[n++] = rest.procs[k];   /* moved: its strings are ps's now */
+	ps->n_procs = n;
+
+	/* the holders, pointing into ps->procs */
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct port_socket *o = from[i] ? &snap.v[from[i] - 1] : NULL;
+		ps->v[i].holders = NULL;
+		ps->v[i].n_holders = 0;
+		if (!o)
+			continue;
+		ps->v[i].holders = xcalloc(o->n_holders + 1, sizeof(*ps->v[i].holders));
+		for (size_t hh = 0; hh < o->n_holders; hh++) {
+			size_t k = (size_t)(o->holders[hh].proc - snap.procs);
+			if (newidx[k])
+				ps->v[i].holders[ps->v[i].n_holders++] =
+					(struct port_holder){ &ps->procs[newidx[k] - 1], o->holders[hh].fd };
+		}
+	}
+	for (size_t j = 0; j < rest.n; j++) {
+		struct port_socket *d = &ps->v[rest_of[j]];
+		d->holders = rest.v[j].holders;
+		d->n_holders = rest.v[j].n_holders;
+		for (size_t hh = 0; hh < d->n_holders; hh++)
+			d->holders[hh].proc = &ps->procs[base + (size_t)(d->holders[hh].proc - rest.procs)];
+		rest.v[j].holders = NULL;
+		rest.v[j].n_holders = 0;
+	}
+	ps->n_unreadable = rest.n_unreadable;
+	for (size_t k = 0; k < rest.n_notes; k++)
+		ps_note(ps, "%s", rest.notes[k]);
+	/* rest's processes were moved, not copied */
+	free(rest.procs);
+	rest.procs = NULL;
+	rest.n_procs = 0;
+	port_sockets_free(&rest);
+	free(from);
+	free(rest_of);
+	free(newidx);
+	free(state);
+}
+
+int port_sockets_collect(struct port_sockets *ps)
+{
+	int r = list_sockets(ps);
+
+	if (have_snap)
+		holders_from_snapshot(ps);
+	else
+		port_holders_find(ps, NULL);
 	return r;
 }
 

@@ -8,6 +8,12 @@
  *
  *   port-holders-run [--analyze] [--no-device-units] [--range PREFIX]...
  *                    [--ifname DEV]... [--offer tcp|udp/PORT]...
+ *                    [--snapshot] [--drop-caps] [--pause READY GO]
+ *
+ * --snapshot takes port_holders_snapshot() first; --drop-caps then drops
+ * the capabilities as the audit does (caps_drop(): CAP_NET_ADMIN and
+ * CAP_NET_RAW only); --pause then creates READY and waits (60 s at most)
+ * until GO exists, before the sockets are collected.
  *
  * Lines (fields separated by a tab, for the shell's cut and awk):
  *   socket  PROTO ADDR PORT IFNAME INODE
@@ -21,10 +27,13 @@
 #include "config.h"
 
 #include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgnatcheck/caps.h"
 #include "cgnatcheck/port-holders.h"
 #include "cgnatcheck/units.h"
 
@@ -44,7 +53,8 @@ int main(int argc, char **argv)
 	const char *ifnames[16];
 	struct svc_offer offers[16];
 	size_t n_ranges = 0, n_ifnames = 0, n_offers = 0;
-	bool analyze = false, no_dev = false;
+	bool analyze = false, no_dev = false, snapshot = false, drop = false;
+	const char *ready = NULL, *go = NULL;
 	struct port_sockets ps;
 	int r;
 
@@ -54,6 +64,14 @@ int main(int argc, char **argv)
 			analyze = true;
 		else if (!strcmp(a, "--no-device-units"))
 			no_dev = true;
+		else if (!strcmp(a, "--snapshot"))
+			snapshot = true;
+		else if (!strcmp(a, "--drop-caps"))
+			drop = true;
+		else if (!strcmp(a, "--pause") && i + 2 < argc) {
+			ready = argv[++i];
+			go = argv[++i];
+		}
 		else if (!strcmp(a, "--range") && i + 1 < argc && n_ranges < 16) {
 			if (prefix_parse(argv[++i], &ranges[n_ranges++]) < 0)
 				return fprintf(stderr, "bad range %s\n", argv[i]), 1;
@@ -75,6 +93,18 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (snapshot)
+		port_holders_snapshot();
+	if (drop && caps_drop(false, NULL) < 0)
+		return 1;
+	if (ready) {
+		FILE *f = fopen(ready, "w");
+		if (!f)
+			return fprintf(stderr, "cannot create %s\n", ready), 1;
+		fclose(f);
+		for (int i = 0; i < 1200 && access(go, F_OK) < 0; i++)
+			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
 	r = port_sockets_collect(&ps);
 	for (size_t i = 0; i < ps.n; i++) {
 		const struct port_socket *s = &ps.v[i];
@@ -119,5 +149,6 @@ int main(int argc, char **argv)
 		svc_report_free(&rep);
 	}
 	port_sockets_free(&ps);
+	port_holders_snapshot_free();
 	return r < 0 ? 2 : 0;
 }

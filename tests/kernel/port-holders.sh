@@ -14,6 +14,12 @@
 #      ports and a socket unit's: PORT_HELD_OUTSIDE_UNIT for the service and
 #      for the socket unit, naming the pid, its scope, what to stop and what
 #      to restart; the offered port lists that holder and its owner.
+#   4. capabilities: with only CAP_NET_ADMIN and CAP_NET_RAW left (as the
+#      audit keeps after start-up) root cannot read the descriptors of a
+#      process with more capabilities: the socket shows no holder and a note
+#      says why. A snapshot taken before the drop (port_holders_snapshot())
+#      names the holder; a socket opened after it has no holder the dropped
+#      process can read, and one closed after it is gone.
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
 RUN=${top_builddir:-$top_srcdir}/tests/kernel/port-holders-run
@@ -222,5 +228,36 @@ out=$(collect --analyze --offer "tcp/$P1")
 t_expect "3: once it is stopped, nothing holds the port" "tcp $P1 0 0" \
 	"$(awk -F'\t' '$1 == "use" { print $2, $3, $4, $5 }' <<<"$out")"
 t_expect "3: and nothing is found" "" "$(field "$out" finding 2)"
+
+# ---- 4. capabilities ------------------------------------------------------------
+ph_start "$SVC" "$WORK/r4" "$WORK/bin/holdsvc" "$WORK/r4" "tcp/$P1"
+pid4=$PH_PID
+ph_start "$SVC" "$WORK/r5" "$WORK/bin/holdsvc" "$WORK/r5" "tcp/$P2"
+pid5=$PH_PID
+out=$(collect --drop-caps)
+t_expect "4: after the drop, without a snapshot: no holder" "" "$(field "$out" holder 4 | sort -u)"
+case $(field "$out" note 2) in
+*"show no holder: the open files of "*"could not be read ("*"Permission denied). Reading them takes root with CAP_SYS_PTRACE"*)
+	t_ok "4: a note says why" ;;
+*) t_fail "4: no note on the unreadable holders: $(field "$out" note 2)" ;;
+esac
+collect --snapshot --drop-caps --pause "$WORK/paused" "$WORK/go" >"$WORK/out4" &
+job=$!
+tb_wait_file "$WORK/paused" 30 "$job" || tb_die "the collector did not pause"
+# after the snapshot: pid5 ends, pid6 opens a socket
+ph_stop "$pid5"
+ph_start "$SVC" "$WORK/r6" "$WORK/bin/holdsvc" "$WORK/r6" "tcp/$P3"
+pid6=$PH_PID
+: >"$WORK/go"
+wait "$job" || t_fail "4: the collector failed"
+out=$(cat "$WORK/out4")
+t_expect "4: with the snapshot: the holder read before the drop" "tcp $P1 $pid4 $SVC" \
+	"$(awk -F'\t' '$1 == "holder" { print $2, $3, $4, $7 }' <<<"$out")"
+t_expect "4: the sockets now: the snapshot's that are left, and the new one" "tcp $P1
+tcp $P3" "$(awk -F'\t' '$1 == "socket" { print $2, $4 }' <<<"$out" | sort)"
+case $(field "$out" note 2) in
+*"1 listening socket (tcp 0.0.0.0:$P3) shows no holder"*) t_ok "4: the new socket's holder is unknown, and said so" ;;
+*) t_fail "4: no note on the new socket: $(field "$out" note 2)" ;;
+esac
 
 t_done
