@@ -360,16 +360,16 @@ static struct proc_entry *entry_of(struct ctx *c, const struct port_process *p)
 	return bsearch(&key, c->procs, c->n_procs, sizeof(*c->procs), cmp_ptr);
 }
 
-static const struct port_socket *sockets_v;   /* for qsort()'s comparison only */
-
 static int port_key(const struct port_socket *s)
 {
 	return (int)s->sock.l4proto << 16 | s->sock.port;
 }
 
-static int cmp_port(const void *a, const void *b)
+/* socket indexes by protocol and port (qsort_r(), the sockets its argument) */
+static int cmp_port(const void *a, const void *b, void *sockets)
 {
-	int x = port_key(&sockets_v[*(const size_t *)a]), y = port_key(&sockets_v[*(const size_t *)b]);
+	const struct port_socket *v = sockets;
+	int x = port_key(&v[*(const size_t *)a]), y = port_key(&v[*(const size_t *)b]);
 
 	return x < y ? -1 : x > y ? 1 : *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
@@ -399,11 +399,10 @@ static void index_processes(struct ctx *c)
 			e->socks[e->n_socks++] = i;
 		}
 	/* each holder's sockets by protocol and port: the dump's order varies */
-	sockets_v = c->opt->sockets;
 	for (size_t i = 0; i < c->n_procs; i++)
 		if (c->procs[i].n_socks > 1)
-			qsort(c->procs[i].socks, c->procs[i].n_socks, sizeof(*c->procs[i].socks), cmp_port);
-	sockets_v = NULL;
+			qsort_r(c->procs[i].socks, c->procs[i].n_socks, sizeof(*c->procs[i].socks), cmp_port,
+				(void *)c->opt->sockets);
 }
 
 static void index_ports(struct ctx *c)
@@ -411,10 +410,8 @@ static void index_ports(struct ctx *c)
 	c->by_port = xcalloc(c->opt->n_sockets + 1, sizeof(*c->by_port));
 	for (size_t i = 0; i < c->opt->n_sockets; i++)
 		c->by_port[i] = i;
-	sockets_v = c->opt->sockets;
 	if (c->opt->n_sockets > 1)
-		qsort(c->by_port, c->opt->n_sockets, sizeof(*c->by_port), cmp_port);
-	sockets_v = NULL;
+		qsort_r(c->by_port, c->opt->n_sockets, sizeof(*c->by_port), cmp_port, (void *)c->opt->sockets);
 }
 
 /* the sockets of proto/port: c->by_port[*first .. *end) */
