@@ -100,6 +100,7 @@ KERNEL_TESTS = \
 	tests/kernel/metrics.sh \
 	tests/kernel/offline.sh \
 	tests/kernel/probe.sh \
+	tests/kernel/probe-ssh-banner.sh \
 	tests/kernel/nft-collect-large.sh \
 	tests/kernel/legacy-stream.sh \
 	tests/kernel/route-diff.sh \
@@ -141,4 +142,5 @@ EXTRA_DIST += $(KERNEL_TESTS) \
 	tests/kernel/nft-gen.py \
 	tests/kernel/nft-lazy-gen.py \
 	tests/kernel/nft-text-compare.py \
-	tests/kernel/nft-text-rules.nft
+	tests/kernel/nft-text-rules.nft \
+	tests/kernel/ssh-banner-serve.py

@@ -24,10 +24,13 @@ UNIT_TEST_PROGS = \
 	tests/unit/test-leases \
 	tests/unit/test-units \
 	tests/unit/test-services \
-	tests/unit/test-port-holders
+	tests/unit/test-port-holders \
+	tests/unit/test-ssh-ident
 check_PROGRAMS += $(UNIT_TEST_PROGS)
 TESTS += $(UNIT_TEST_PROGS)
 tests_unit_test_addr_LDADD = libcgnatcheck.a $(CG_LIBS)
+# the SSH identification parser of the live probe (RFC 4253 4.2)
+tests_unit_test_ssh_ident_LDADD = libcgnatcheck.a $(CG_LIBS)
 # systemd units, sshd_config, sysctls and the boot-safety analysis (issue 16):
 # host roots built by the test, the seeds' shapes from tests/data/units/
 tests_unit_test_units_SOURCES = tests/unit/test-units.c tests/unit/units-tree.h

@@ -55,25 +55,8 @@ export CGNATCHECK_HOST_ROOT=$root
 # sshd: it accepts and says nothing), and a process bound to the overlay
 # address itself that greets as sshd does
 tb_host_listen 22/tcp 8443/tcp
-tb_bg "$TB_HOST" python3 -c '
-import socket, sys, threading
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("100.101.102.103", 2222))
-s.listen(8)
-open(sys.argv[1], "w").close()
-def serve(c):
-    with c:
-        c.sendall(b"SSH-2.0-cgt\r\n")
-        while True:
-            d = c.recv(4096)
-            if not d:
-                return
-            c.sendall(d)
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-' "$WORK/bound.ready"
+tb_bg "$TB_HOST" python3 "$top_srcdir/tests/kernel/ssh-banner-serve.py" "$WORK/bound.ready" 100.101.102.103 2222 \
+	send 'SSH-2.0-cgt\r\n'
 tb_wait_file "$WORK/bound.ready" 10 "${TB_PIDS[-1]}"
 
 from_peer() {
