@@ -136,7 +136,6 @@ enum blind_effect { BLIND_PASS, BLIND_DROP, BLIND_UNKNOWN };
  * the cgroups below it only. blind_client_of() and
  * blind_client_of_sockets() make them; the blind spots own them. */
 struct blind_client {
-	char what[64];                /* "systemd-resolved", "the sockets listening on tcp/22" */
 	/* the cgroups the processes or sockets are in (cgroup2 paths as
 	 * /proc/PID/cgroup shows them) */
 	char **cgroups;
@@ -207,11 +206,9 @@ bool blind_cgroup_programs(const struct blind_spots *b);
  * HOST_CLIENT_UNKNOWN, or when nothing says where it would run. */
 const struct blind_client *blind_client_of(struct blind_spots *b, enum host_client c);
 /* The client that holds these sockets (sock_diag's cgroup ids, as
- * struct listener has them); what: "the sockets listening on tcp/22". NULL
- * when there are none, or a cgroup is not known (0: the kernel did not
- * say): then any process may be. */
-const struct blind_client *blind_client_of_sockets(struct blind_spots *b, const uint64_t *cgroup_ids, size_t n,
-						   const char *what);
+ * struct listener has them). NULL when there are none, or a cgroup is not
+ * known (0: the kernel did not say): then any process may be. */
+const struct blind_client *blind_client_of_sockets(struct blind_spots *b, const uint64_t *cgroup_ids, size_t n);
 
 /* ---- listening sockets (discover-listen.c) ---------------------------------- */
 

@@ -825,7 +825,6 @@ static const struct blind_client *listener_client(struct audit *a, const struct 
 	struct port_key k = { .l4proto = t->l4proto, .port = t->port, .listener = 0 };
 	size_t lo = 0, hi = ls->n, n = 0;
 	uint64_t *ids;
-	char what[64];
 
 	/* the first key of that protocol and port */
 	while (lo < hi) {
@@ -846,8 +845,7 @@ static const struct blind_client *listener_client(struct audit *a, const struct 
 		    (t->addr.family == AF_INET && li->addr.family == AF_INET6 && wildcard && !li->v6only))
 			ids[n++] = li->cgroup_id;
 	}
-	snprintf(what, sizeof(what), "the sockets listening on %s/%u", l4proto_to_string(t->l4proto), t->port);
-	const struct blind_client *c = blind_client_of_sockets(&a->blind, ids, n, what);
+	const struct blind_client *c = blind_client_of_sockets(&a->blind, ids, n);
 	free(ids);
 	return c;
 }

@@ -27,7 +27,6 @@
 #include "cgnatcheck/common.h"
 
 struct known_client {
-	const char *what;
 	const char *comm;             /* /proc/PID/comm: the name cut to 15 bytes */
 	const char *const *units;     /* NULL-terminated, or NULL */
 };
@@ -42,14 +41,14 @@ static const char *const U_CHRONY[] = { "chrony.service", "chronyd.service", NUL
 static const char *const U_TIMESYNCD[] = { "systemd-timesyncd.service", NULL };
 
 static const struct known_client KNOWN[HOST_CLIENT_COUNT] = {
-	[HOST_CLIENT_RESOLVED] = { "systemd-resolved", "systemd-resolve", U_RESOLVED },
-	[HOST_CLIENT_NETWORKD] = { "systemd-networkd", "systemd-network", U_NETWORKD },
-	[HOST_CLIENT_DHCLIENT] = { "dhclient", "dhclient", U_DHCLIENT },
-	[HOST_CLIENT_NM] = { "NetworkManager", "NetworkManager", U_NM },
-	[HOST_CLIENT_NM_DHCLIENT] = { "NetworkManager's dhclient", "dhclient", U_NM },
-	[HOST_CLIENT_DHCPCD] = { "dhcpcd", "dhcpcd", U_DHCPCD },
-	[HOST_CLIENT_CHRONY] = { "chronyd", "chronyd", U_CHRONY },
-	[HOST_CLIENT_TIMESYNCD] = { "systemd-timesyncd", "systemd-timesyn", U_TIMESYNCD },
+	[HOST_CLIENT_RESOLVED] = { "systemd-resolve", U_RESOLVED },
+	[HOST_CLIENT_NETWORKD] = { "systemd-network", U_NETWORKD },
+	[HOST_CLIENT_DHCLIENT] = { "dhclient", U_DHCLIENT },
+	[HOST_CLIENT_NM] = { "NetworkManager", U_NM },
+	[HOST_CLIENT_NM_DHCLIENT] = { "dhclient", U_NM },
+	[HOST_CLIENT_DHCPCD] = { "dhcpcd", U_DHCPCD },
+	[HOST_CLIENT_CHRONY] = { "chronyd", U_CHRONY },
+	[HOST_CLIENT_TIMESYNCD] = { "systemd-timesyn", U_TIMESYNCD },
 };
 
 int cgroup_cmp_id(const void *a, const void *b)
@@ -132,11 +131,10 @@ void blind_cgroups_free(struct blind_cgroups *c)
 	free(c);
 }
 
-static struct blind_client *client_new(struct blind_cgroups *c, const char *what)
+static struct blind_client *client_new(struct blind_cgroups *c)
 {
 	struct blind_client *cl = xcalloc(1, sizeof(*cl));
 
-	snprintf(cl->what, sizeof(cl->what), "%s", what);
 	c->clients = xreallocarray(c->clients, c->n_clients + 1, sizeof(*c->clients));
 	c->clients[c->n_clients++] = cl;
 	return cl;
@@ -213,7 +211,7 @@ static void clients_from_proc(struct blind_cgroups *c)
 			if (strcmp(comm, KNOWN[k].comm) != 0)
 				continue;
 			if (!found[k])
-				found[k] = client_new(c, KNOWN[k].what);
+				found[k] = client_new(c);
 			client_add_cgroup(found[k], path);
 		}
 	}
@@ -236,7 +234,7 @@ static void clients_from_proc(struct blind_cgroups *c)
 		if (found[k] && found[k]->n_cgroups) {
 			c->of[k] = found[k];
 		} else if (KNOWN[k].units) {
-			struct blind_client *cl = found[k] ? found[k] : client_new(c, KNOWN[k].what);
+			struct blind_client *cl = found[k] ? found[k] : client_new(c);
 			cl->units = KNOWN[k].units;
 			c->of[k] = cl;
 		}
@@ -254,8 +252,7 @@ const struct blind_client *blind_client_of(struct blind_spots *b, enum host_clie
 	return c->of[k];
 }
 
-const struct blind_client *blind_client_of_sockets(struct blind_spots *b, const uint64_t *ids, size_t n,
-						   const char *what)
+const struct blind_client *blind_client_of_sockets(struct blind_spots *b, const uint64_t *ids, size_t n)
 {
 	struct blind_cgroups *c = b->cgroups;
 	struct blind_client *cl;
@@ -267,7 +264,7 @@ const struct blind_client *blind_client_of_sockets(struct blind_spots *b, const 
 		if (!ids[i] || !bsearch(&key, c->v, c->n, sizeof(*c->v), cgroup_cmp_id))
 			return NULL;
 	}
-	cl = client_new(c, what);
+	cl = client_new(c);
 	for (size_t i = 0; i < n; i++) {
 		struct blind_cgroup key = { .id = ids[i] };
 		const struct blind_cgroup *g = bsearch(&key, c->v, c->n, sizeof(*c->v), cgroup_cmp_id);

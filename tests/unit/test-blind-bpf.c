@@ -433,10 +433,10 @@ static void test_clients(void)
 	char *nested[] = { "/user.slice/user-1000.slice/user@1000.service/app.slice/app-term.scope" };
 	static const char *const chrony_units[] = { "chrony.service", "chronyd.service", NULL };
 	static const char *const dhcpcd_units[] = { "dhcpcd@*.service", NULL };
-	const struct blind_client c = { .what = "systemd-resolved", .cgroups = resolved, .n_cgroups = 1 };
-	const struct blind_client user = { .what = "a shell", .cgroups = nested, .n_cgroups = 1 };
-	const struct blind_client chrony = { .what = "chronyd", .units = chrony_units };
-	const struct blind_client dhcpcd = { .what = "dhcpcd", .units = dhcpcd_units };
+	const struct blind_client c = { .cgroups = resolved, .n_cgroups = 1 };
+	const struct blind_client user = { .cgroups = nested, .n_cgroups = 1 };
+	const struct blind_client chrony = { .units = chrony_units };
+	const struct blind_client dhcpcd = { .units = dhcpcd_units };
 
 	/* the root sees everyone's */
 	CHECK(cgroup_prog_sees("/", true, true, NULL));

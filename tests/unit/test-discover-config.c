@@ -209,6 +209,16 @@ static void dump(const struct discovered_list *l)
 
 /* ---- the cases ------------------------------------------------------------------- */
 
+/* every entry's client is c: chronyd asks chrony's servers, timesyncd
+ * its own, anyone apt's mirrors */
+static bool clients_are(const struct discovered_list *l, enum host_client c)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].client != c)
+			return false;
+	return l->n > 0;
+}
+
 static void test_chrony(void)
 {
 	struct discovered_list l;
@@ -275,6 +285,7 @@ static void test_chrony(void)
 	CHECK(times_asked("2.debian.pool.ntp.org") == 1);
 	CHECK(n_asked == 2);
 	CHECK(resolver_timeout == DC_RESOLVE_TIMEOUT_MS);
+	CHECK(clients_are(&l, HOST_CLIENT_CHRONY));
 	discovered_free(&l);
 	remove_root();
 }
@@ -311,6 +322,7 @@ static void test_timesyncd(void)
 	CHECK_ENTRY(&l, "100.100.5.9", CG_PROTO_UDP, 123, "ntp", "timesyncd.conf:3", 0);
 	CHECK(l.n == 4);
 	CHECK(l.n_notes == 0);
+	CHECK(clients_are(&l, HOST_CLIENT_TIMESYNCD));
 	discovered_free(&l);
 
 	/* a drop-in masked in /etc (a symlink to /dev/null) hides /run's and
@@ -470,6 +482,7 @@ static void test_apt_and_hosts(void)
 	/* each name asked once, /etc/hosts' one too (glibc has the last word) */
 	CHECK(times_asked("mirrors.cloud.aliyuncs.com") == 1);
 	CHECK(n_asked == 5);
+	CHECK(clients_are(&l, HOST_CLIENT_UNKNOWN));
 	discovered_free(&l);
 	remove_root();
 }

@@ -449,6 +449,17 @@ static void test_host_root(void)
 			    "dhcp 100.100.128.9 udp/67<-68 dhcp-lease:ifindex 999999; "
 			    "dhcp 100.100.128.11 udp/67<-68 dhcp-lease:lo; dns 100.100.2.137 udp+tcp/53 dhcp-lease:lo; "
 			    "dhcp 100.100.128.21 udp/67<-68 dhcp-lease:wlan1");
+	/* the renewal's client: the one that wrote the file (the DNS and NTP
+	 * servers it was given serve anyone) */
+	static const enum host_client clients[] = {
+		HOST_CLIENT_DHCLIENT, HOST_CLIENT_UNKNOWN, HOST_CLIENT_UNKNOWN, HOST_CLIENT_UNKNOWN,
+		HOST_CLIENT_DHCLIENT, HOST_CLIENT_DHCLIENT, HOST_CLIENT_NM_DHCLIENT, HOST_CLIENT_DHCPCD,
+		HOST_CLIENT_NM_DHCLIENT, HOST_CLIENT_NETWORKD, HOST_CLIENT_NETWORKD, HOST_CLIENT_UNKNOWN,
+		HOST_CLIENT_DHCPCD,
+	};
+	CHECK(l.n == sizeof(clients) / sizeof(clients[0]));
+	for (size_t i = 0; i < l.n && i < sizeof(clients) / sizeof(clients[0]); i++)
+		CHECK(l.v[i].client == clients[i]);
 	/* a networkd lease of a device not here: no device name */
 	CHECK_STR(l.v[9].ifname, "");
 	CHECK_STR(l.v[10].ifname, "lo");
