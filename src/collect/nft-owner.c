@@ -40,8 +40,10 @@
  * other table is nft's):
  *
  *  1. A rule iptables-nft-save cannot list (an expression outside its list,
- *     or one its parser has no iptables rule for, see ipt_rule_unlistable()):
- *     nftables. Only nft lists such a table, so only nft's text is the stock
+ *     or one its parser has no iptables rule for, see ipt_rule_unlistable();
+ *     a set lookup too, which iptables-nft 1.8.9 lets through in ip and ip6
+ *     and then prints the rule without: nft_parse_lookup() has nothing to
+ *     parse it with outside ebtables): nftables. Only nft lists such a table, so only nft's text is the stock
  *     tool's, and only nft can be asked to change it. This holds for a mixed
  *     table too (iptables-nft rules, xt ones included, next to a native
  *     `ct state` rule): nft warns about it, iptables-nft refuses it; each
