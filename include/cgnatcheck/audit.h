@@ -144,6 +144,11 @@ struct audit {
 	struct svc_report services;
 	bool services_read;
 
+	/* the run's exit status when it is not the audit's (--fix that failed
+	 * or refused: 3), so that the report's "exit_status" says it too */
+	bool status_forced;
+	int forced_status;
+
 	/* what the targets share: origins' strings, simulation outcomes */
 	struct arena strings;
 	struct sim_outcomes *outcomes;

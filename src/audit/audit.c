@@ -1927,6 +1927,9 @@ int audit_exit_status(const struct audit *a)
 {
 	bool warning = false;
 
+	if (a->status_forced)
+		return a->forced_status;
+
 	for (size_t i = 0; i < a->n_targets; i++) {
 		enum target_verdict v = a->targets[i].verdict;
 		if (v == TARGET_BLOCKED || v == TARGET_UNROUTABLE)
