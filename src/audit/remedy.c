@@ -189,16 +189,7 @@ static void nft_command(FILE *f, const struct remedy *ex)
 
 bool remedy_table_iptables_compatible(const struct cg_table *t)
 {
-	static const char *const names[] = { "filter", "nat", "mangle", "raw", "security" };
-
-	if (t->backend != CG_BACKEND_NFTABLES)
-		return true;
-	if (t->family != NFPROTO_IPV4 && t->family != NFPROTO_IPV6)
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strcmp(t->name, names[i]) == 0)
-			return true;
-	return false;
+	return t->backend != CG_BACKEND_NFTABLES;
 }
 
 char *remedy_command(const struct remedy *ex)
