@@ -151,7 +151,7 @@ check_nft() {
 	[ -z "$lay" ] || t_expect "$c: Tailscale's mode" "$lay" "$(layout)"
 	cmd=$(tb_json 'r["targets"][0]["fix"]["command"]')
 	case $cmd in
-	"nft 'insert rule ip $table $chain position "[0-9]*) t_ok "$c: the suggested command is nft's" ;;
+	"nft 'insert rule ip $table $chain index "[0-9]*) t_ok "$c: the suggested command is nft's" ;;
 	*) t_fail "$c: suggested command: $cmd" ;;
 	esac
 
