@@ -114,6 +114,7 @@ KERNEL_TESTS = \
 	tests/kernel/nf-trace.sh \
 	tests/kernel/scheduled-mail.sh \
 	tests/kernel/nft-collect.sh \
+	tests/kernel/nft-owner.sh \
 	tests/kernel/route-scenario.sh \
 	tests/kernel/wait-overlay.sh \
 	tests/kernel/iptnft-render.sh \

@@ -16,6 +16,7 @@ UNIT_TEST_PROGS = \
 	tests/unit/test-nf-eval \
 	tests/unit/test-print \
 	tests/unit/nft-rule-parse \
+	tests/unit/test-nft-owner \
 	tests/unit/nft-text-unit \
 	tests/unit/golden-nft \
 	tests/unit/route-lookup \
@@ -61,6 +62,7 @@ tests_unit_test_lazyset_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_nf_eval_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_print_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_nft_rule_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_nft_owner_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_nft_text_unit_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_golden_nft_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)

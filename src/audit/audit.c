@@ -1881,7 +1881,7 @@ static void services_findings(struct audit *a)
 		f->svc = s;
 	}
 	/* what could not be read or understood: the analysis is only as good */
-	for (size_t i = 0; i < a->services.notes.n; i++)
+	for (size_t i = 0; !a->services_quiet && i < a->services.notes.n; i++)
 		audit_add_finding(a, FINDING_INFO, "UNITS_NOTE", NULL, "%s", a->services.notes.v[i]);
 }
 
