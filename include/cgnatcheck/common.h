@@ -52,5 +52,9 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
+/* asprintf(), and appending a formatted string to a malloc'd one (*s NULL:
+ * a new one); both abort when memory runs out. */
+char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+void xappendf(char **s, const char *fmt, ...) _printf_(2, 3);
 /* Grows *array (of *cap elements of size `size`) to hold at least `need`. */
 void grow_array(void **array, size_t *cap, size_t need, size_t size);

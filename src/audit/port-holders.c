@@ -40,35 +40,6 @@
 #include "cgnatcheck/port-holders.h"
 #include "cgnatcheck/units.h"
 
-static char *xasprintf(const char *fmt, ...) _printf_(1, 2);
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	return s;
-}
-
-static void sappend(char **s, const char *fmt, ...) _printf_(2, 3);
-static void sappend(char **s, const char *fmt, ...)
-{
-	va_list ap;
-	char *add, *n;
-
-	va_start(ap, fmt);
-	if (vasprintf(&add, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	n = xasprintf("%s%s", *s ? *s : "", add);
-	free(add);
-	free(*s);
-	*s = n;
-}
-
 static const char *base_name(const char *path)
 {
 	const char *b = path ? strrchr(path, '/') : NULL;
@@ -128,14 +99,14 @@ static char *describe(const struct port_process *p)
 	char *d = xasprintf("pid %d (%s", (int)p->pid, p->cmdline && p->cmdline[0] ? p->cmdline : p->comm);
 
 	if (p->ppid > 0)
-		sappend(&d, ", child of %d%s%s", (int)p->ppid, p->parent_comm[0] ? " " : "", p->parent_comm);
+		xappendf(&d, ", child of %d%s%s", (int)p->ppid, p->parent_comm[0] ? " " : "", p->parent_comm);
 	if (p->unit)
-		sappend(&d, ", in %s", p->unit);
+		xappendf(&d, ", in %s", p->unit);
 	else if (p->cgroup)
-		sappend(&d, ", in cgroup %s, no unit", p->cgroup);
+		xappendf(&d, ", in cgroup %s, no unit", p->cgroup);
 	if (p->exe_deleted && p->exe)
-		sappend(&d, ", running a since replaced %s", p->exe);
-	sappend(&d, ")");
+		xappendf(&d, ", running a since replaced %s", p->exe);
+	xappendf(&d, ")");
 	return d;
 }
 
@@ -502,7 +473,7 @@ static char *process_sockets(struct ctx *c, const struct proc_entry *e)
 
 	for (size_t i = 0; i < e->n_socks; i++) {
 		char *w = socket_words(&c->opt->sockets[e->socks[i]]);
-		sappend(&out, "%s%s", out ? ", " : "", w);
+		xappendf(&out, "%s%s", out ? ", " : "", w);
 		free(w);
 	}
 	return out ? out : xstrdup("");
@@ -556,7 +527,7 @@ static void what_to_do(char **msg, const struct port_process *p, const char *oth
 		snprintf(how, sizeof(how), "`systemctl stop %s`, or `kill %d`", p->unit, (int)p->pid);
 	else
 		snprintf(how, sizeof(how), "`kill %d`", (int)p->pid);
-	sappend(msg, " What to do: stop pid %d%s%s (%s), then `systemctl restart %s`.", (int)p->pid,
+	xappendf(msg, " What to do: stop pid %d%s%s (%s), then `systemctl restart %s`.", (int)p->pid,
 		others ? " and the processes that share its socket, " : "", others ? others : "", how, unit);
 }
 
@@ -571,7 +542,7 @@ static char *other_holders(const struct port_socket *s, const struct port_proces
 		for (size_t k = 0; k < h && !seen; k++)
 			seen = s->holders[k].proc == q;
 		if (!seen)
-			sappend(&out, "%s%d (%s)", out ? ", " : "", (int)q->pid, q->comm);
+			xappendf(&out, "%s%d (%s)", out ? ", " : "", (int)q->pid, q->comm);
 	}
 	return out;
 }
@@ -773,10 +744,10 @@ static void judge(struct ctx *c, const struct pairing *pg)
 				      who, socks, u->id, pr->path, pr->script[0] ? " " : "", pr->script,
 				      x && x->where.file ? x->where.file : "?", x ? x->where.line : 0);
 		if (pg->named)
-			sappend(&msg, " with port %u on its command line", pg->named->sock.port);
+			xappendf(&msg, " with port %u on its command line", pg->named->sock.port);
 		if (pg->other_service)
-			sappend(&msg, ": %s runs it too, and has the port", p->unit);
-		sappend(&msg, ". None of %s's processes holds a socket: it is not running, and each time it starts it "
+			xappendf(&msg, ": %s runs it too, and has the port", p->unit);
+		xappendf(&msg, ". None of %s's processes holds a socket: it is not running, and each time it starts it "
 			"cannot bind its port (\"Address already in use\"); with Restart= that is a restart loop "
 			"(NRestarts grows, MainPID is 0 in between).",
 			u->id);

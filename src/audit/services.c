@@ -61,38 +61,6 @@ const char *svc_code_to_string(enum svc_code c)
 	return c >= 0 && c < _SVC_CODE_MAX ? code_names[c] : "?";
 }
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0) {
-		fputs("cgnatcheck: out of memory\n", stderr);
-		abort();
-	}
-	va_end(ap);
-	return s;
-}
-
-/* appends to a malloc'd string */
-static void sappend(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sappend(char **s, const char *fmt, ...)
-{
-	va_list ap;
-	char *add, *n;
-
-	va_start(ap, fmt);
-	if (vasprintf(&add, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	n = xasprintf("%s%s", *s ? *s : "", add);
-	free(add);
-	free(*s);
-	*s = n;
-}
-
 /* ---- the boot's order as a graph ---------------------------------------- */
 
 struct edge {
@@ -156,7 +124,7 @@ static void edge_add(struct graph *g, const struct unit *from, const struct unit
 	e->reasons[e->n_reasons++] = (struct reason){ decl, d };
 	w = d ? dep_words(decl, d) : xstrdup(creator_why);
 	if (!e->why || !strstr(e->why, w))
-		sappend(&e->why, "%s%s", e->why ? "; " : "", w);
+		xappendf(&e->why, "%s%s", e->why ? "; " : "", w);
 	free(w);
 }
 
@@ -545,10 +513,10 @@ static const char *plan_edit(struct ctx *c, size_t finding, const struct unit *u
 		xstrdup(unit_dep_to_string(d->type)), xstrdup(d->name), replace_key ? xstrdup(replace_key) : NULL,
 	};
 	if (replace_key)
-		sappend(&sh->what, "%s%s=%s became %s=%s (line %u)", sh->what ? "; " : "", unit_dep_to_string(d->type),
+		xappendf(&sh->what, "%s%s=%s became %s=%s (line %u)", sh->what ? "; " : "", unit_dep_to_string(d->type),
 			d->name, replace_key, d->name, d->where.line);
 	else
-		sappend(&sh->what, "%s%s=%s taken out (line %u)", sh->what ? "; " : "", unit_dep_to_string(d->type),
+		xappendf(&sh->what, "%s%s=%s taken out (line %u)", sh->what ? "; " : "", unit_dep_to_string(d->type),
 			d->name, d->where.line);
 	finding_uses(c, finding, sh->path);
 	return sh->path;
@@ -602,7 +570,7 @@ static void apply_edit(struct lines *l, const struct unit *u, const struct plan_
 
 		if (i > e->line && is_comment_line(t))
 			continue;
-		sappend(&joined, "%s", t);
+		xappendf(&joined, "%s", t);
 		n = strlen(joined);
 		if (i < e->last_line && n && joined[n - 1] == '\\')
 			joined[n - 1] = ' ';
@@ -619,14 +587,14 @@ static void apply_edit(struct lines *l, const struct unit *u, const struct plan_
 		char *x = NULL;
 		int r = unit_expand_specifiers(&spec, word, &x);
 		if (r == -EBADMSG || !x || strcmp(x, e->name) != 0)
-			sappend(&kept, "%s%s", kept ? " " : "", word);
+			xappendf(&kept, "%s%s", kept ? " " : "", word);
 		free(x);
 		free(word);
 	}
 	if (kept)
-		sappend(&out, "%s=%s", e->key, kept);
+		xappendf(&out, "%s=%s", e->key, kept);
 	if (e->replace_key)
-		sappend(&out, "%s%s=%s", out ? "\n" : "", e->replace_key, e->name);
+		xappendf(&out, "%s%s=%s", out ? "\n" : "", e->replace_key, e->name);
 	free(l->v[e->line - 1]);
 	l->v[e->line - 1] = out ? out : xasprintf("# (%s=%s taken out by cgnatcheck)", e->key, e->name);
 	for (unsigned i = e->line + 1; i <= e->last_line; i++) {
@@ -659,7 +627,7 @@ static char *render_shadow(struct ctx *c, struct plan_shadow *sh)
 	qsort(sh->edits, sh->n_edits, sizeof(*sh->edits), cmp_edit_desc);
 	for (size_t i = 0; i < sh->n_edits; i++)
 		apply_edit(&l, sh->unit, &sh->edits[i]);
-	sappend(&out,
+	xappendf(&out,
 		"# Written by cgnatcheck --fix: a copy of %s that takes its place\n"
 		"# (%s). A drop-in can empty a list setting (ListenStream=, ExecStart=,\n"
 		"# Condition...=) with an empty assignment, but not a dependency\n"
@@ -668,7 +636,7 @@ static char *render_shadow(struct ctx *c, struct plan_shadow *sh)
 		"# Changed: %s. cgnatcheck --undo removes this copy.\n",
 		sh->original, sh->path, sh->what ? sh->what : "nothing");
 	for (size_t i = 0; i < l.n; i++) {
-		sappend(&out, "%s\n", l.v[i]);
+		xappendf(&out, "%s\n", l.v[i]);
 		free(l.v[i]);
 	}
 	free(l.v);
@@ -753,13 +721,13 @@ static void explain_orderings(struct ctx *c, const struct unit *u, const struct 
 		if (!x)
 			continue;
 		if (is_daemon(c, x))
-			sappend(msg, " After=%s (%s:%u) does not help: %s is active long before its address exists.",
+			xappendf(msg, " After=%s (%s:%u) does not help: %s is active long before its address exists.",
 				d->name, d->where.file, d->where.line, x->id);
 		else if (x->load != UNIT_LOADED && looks_like_gate(c, x->id))
-			sappend(msg, " After=%s (%s:%u) orders it after a unit that is %s: no wait at all.", d->name,
+			xappendf(msg, " After=%s (%s:%u) orders it after a unit that is %s: no wait at all.", d->name,
 				d->where.file, d->where.line, unit_load_state_to_string(x->load));
 		else if (!x->in_boot && is_gate(c, x, a))
-			sappend(msg, " After=%s (%s:%u) would wait for the address, but nothing starts %s at boot.",
+			xappendf(msg, " After=%s (%s:%u) would wait for the address, but nothing starts %s at boot.",
 				d->name, d->where.file, d->where.line, x->id);
 	}
 }
@@ -806,7 +774,7 @@ static void check_socket_race(struct ctx *c, const struct unit *u)
 			continue;
 		}
 		char *ap = addr_port(a, l->parsed.port);
-		sappend(&racing, "%s%s (%s=, %s:%u)", racing ? ", " : "", ap, l->key, l->where.file, l->where.line);
+		xappendf(&racing, "%s%s (%s=, %s:%u)", racing ? ", " : "", ap, l->key, l->where.file, l->where.line);
 		free(ap);
 		if (!first)
 			first = a;
@@ -819,7 +787,7 @@ static void check_socket_race(struct ctx *c, const struct unit *u)
 			"after a unit that waits for the address.",
 			u->id, racing, family_sysctl(first->family));
 	if (nonlocal(c, first->family)->now == 1)
-		sappend(&msg, " (%s is 1 now, but no sysctl.d file sets it: it is 0 again after the next boot.)",
+		xappendf(&msg, " (%s is 1 now, but no sysctl.d file sets it: it is 0 again after the next boot.)",
 			family_sysctl(first->family));
 	explain_orderings(c, u, first, &msg);
 	fi = c->r->n_findings;
@@ -880,7 +848,7 @@ static void check_sshd_race(struct ctx *c, const struct unit *u)
 			continue;
 		}
 		char *ap = addr_port(&l->addr, l->port);
-		sappend(&racing, "%s%s (ListenAddress %s, %s)", racing ? ", " : "", ap, l->text, l->where);
+		xappendf(&racing, "%s%s (ListenAddress %s, %s)", racing ? ", " : "", ap, l->text, l->where);
 		free(ap);
 		if (!first)
 			first = &l->addr;
@@ -893,7 +861,7 @@ static void check_sshd_race(struct ctx *c, const struct unit *u)
 			"for the address.",
 			u->id, racing, family_sysctl(first->family), u->id);
 	if (nonlocal(c, first->family)->now == 1)
-		sappend(&msg, " (%s is 1 now, but no sysctl.d file sets it: it is 0 again after the next boot.)",
+		xappendf(&msg, " (%s is 1 now, but no sysctl.d file sets it: it is 0 again after the next boot.)",
 			family_sysctl(first->family));
 	explain_orderings(c, u, first, &msg);
 	fi = c->r->n_findings;
@@ -1194,12 +1162,12 @@ static char *cycle_text(struct ctx *c, const unsigned *cyc, size_t n, const char
 	const char *last = c->s.v[cyc[n - 1]]->id;
 
 	for (size_t i = 0; i <= n; i++)
-		sappend(&t, "%s%s", i ? " -> " : "", c->s.v[cyc[i % n]]->id);
+		xappendf(&t, "%s%s", i ? " -> " : "", c->s.v[cyc[i % n]]->id);
 	if (!systemd_words)
 		return t;
-	sappend(&t, ". In systemd's words: \"%s: Found ordering cycle on %s/%s\"", last, c->s.v[cyc[0]]->id, verb);
+	xappendf(&t, ". In systemd's words: \"%s: Found ordering cycle on %s/%s\"", last, c->s.v[cyc[0]]->id, verb);
 	for (size_t i = 1; i < n; i++)
-		sappend(&t, ", \"%s: Found dependency on %s/%s\"", last, c->s.v[cyc[i]]->id, verb);
+		xappendf(&t, ", \"%s: Found dependency on %s/%s\"", last, c->s.v[cyc[i]]->id, verb);
 	return t;
 }
 
@@ -1239,7 +1207,7 @@ static bool plan_default_deps(struct ctx *c, size_t fi, const struct unit *u, co
 				creator = x->id;
 		}
 	}
-	sappend(&content,
+	xappendf(&content,
 		"# Written by cgnatcheck --fix: %s's default dependencies close an ordering\n"
 		"# cycle at boot; without them, the ones it needs are written out here and it\n"
 		"# is no longer ordered %s. cgnatcheck --undo removes this file.\n"
@@ -1247,7 +1215,7 @@ static bool plan_default_deps(struct ctx *c, size_t fi, const struct unit *u, co
 		"Conflicts=shutdown.target\nBefore=shutdown.target\n",
 		u->id, u->type == UNIT_SOCKET ? "before sockets.target" : "after basic.target");
 	if (creator)
-		sappend(&content, "After=%s\n", creator);
+		xappendf(&content, "After=%s\n", creator);
 	path = xasprintf(DROPIN_DIR "/%s.d/cgnatcheck-boot-order.conf", u->id);
 	plan_file(c, fi, path, content,
 		  u->type == UNIT_SOCKET ? "DefaultDependencies=no: no longer Before=sockets.target"

@@ -47,6 +47,34 @@ void *xreallocarray(void *p, size_t n, size_t size)
 }
 char *xstrdup(const char *s) { return check_alloc(strdup(s)); }
 
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return check_alloc(r < 0 ? NULL : s);
+}
+
+void xappendf(char **s, const char *fmt, ...)
+{
+	va_list ap;
+	char *add, *n;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&add, fmt, ap);
+	va_end(ap);
+	check_alloc(r < 0 ? NULL : add);
+	n = xasprintf("%s%s", *s ? *s : "", add);
+	free(add);
+	free(*s);
+	*s = n;
+}
+
 void grow_array(void **array, size_t *cap, size_t need, size_t size)
 {
 	if (need <= *cap)
