@@ -19,6 +19,7 @@
 
 #include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/route.h"
 #include "cgnatcheck/sim-netfilter.h"
 
 struct local_addrs {
@@ -105,10 +106,15 @@ int main(void)
 	struct cg_ruleset rs = { 0 };
 	struct sim_index *idx = NULL;
 	struct local_addrs locals;
-	struct cg_addr_env env = { .addr_type = addr_type, .userdata = &locals };
+	struct route_state routes;
+	struct cg_addr_env env = { .addr_type = addr_type, .userdata = &locals, .routes = &routes };
 	char line[512];
 	int r;
 
+	/* the routing state, for fib expressions */
+	route_state_init(&routes);
+	if (route_state_collect(&routes) < 0)
+		return 2;
 	r = netfilter_collect(&rs);
 	if (r < 0)
 		return 2;
@@ -151,5 +157,6 @@ int main(void)
 	}
 	sim_index_free(idx);
 	ruleset_free(&rs);
+	route_state_free(&routes);
 	return 0;
 }
