@@ -94,6 +94,7 @@ KERNEL_TESTS = \
 	tests/kernel/keep.sh \
 	tests/kernel/audit-scenarios.sh \
 	tests/kernel/nf-tailscale.sh \
+	tests/kernel/nft-fib.sh \
 	tests/kernel/metrics.sh \
 	tests/kernel/offline.sh \
 	tests/kernel/probe.sh \
