@@ -1,6 +1,7 @@
 # Fuzz targets (tests/fuzz/): every parser we wrote ourselves. make check runs
 # each target over its corpus and mutations of it; the libFuzzer builds
-# (./configure CC=clang --enable-fuzzing && make fuzz-policy fuzz-legacy fuzz-saved fuzz-leases fuzz-units)
+# (./configure CC=clang --enable-fuzzing && make fuzz-policy fuzz-legacy fuzz-saved fuzz-leases fuzz-units
+# fuzz-port-holders fuzz-ssh-ident)
 # explore further. Included from Makefile.am.
 check_PROGRAMS += tests/fuzz/fuzz-policy-run tests/fuzz/fuzz-legacy-run tests/fuzz/fuzz-saved-run
 tests_fuzz_fuzz_policy_run_SOURCES = tests/fuzz/fuzz-policy.c tests/fuzz/fuzz-main.c
@@ -107,4 +108,48 @@ fuzz_units_SOURCES = tests/fuzz/fuzz-units.c
 fuzz_units_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 fuzz_units_LDFLAGS = -fsanitize=fuzzer
 fuzz_units_LDADD = libcgnatcheck.a $(CG_LIBS)
+endif
+
+# what the port-holder scan parses of a process (src/collect/port-holders.c):
+# /proc/PID/cmdline, stat and cgroup, whose contents processes choose
+check_PROGRAMS += tests/fuzz/fuzz-port-holders-run
+tests_fuzz_fuzz_port_holders_run_SOURCES = tests/fuzz/fuzz-port-holders.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_port_holders_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/fuzz/fuzz-port-holders.sh
+EXTRA_DIST += tests/fuzz/fuzz-port-holders.sh \
+	tests/fuzz/corpus-port-holders/cmdline \
+	tests/fuzz/corpus-port-holders/stat \
+	tests/fuzz/corpus-port-holders/stat-paren \
+	tests/fuzz/corpus-port-holders/cgroup-v2 \
+	tests/fuzz/corpus-port-holders/cgroup-legacy \
+	tests/fuzz/corpus-port-holders/cgroup-nested
+if FUZZING
+noinst_PROGRAMS += fuzz-port-holders
+fuzz_port_holders_SOURCES = tests/fuzz/fuzz-port-holders.c
+fuzz_port_holders_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_port_holders_LDFLAGS = -fsanitize=fuzzer
+fuzz_port_holders_LDADD = libcgnatcheck.a $(CG_LIBS)
+endif
+
+# the SSH identification parser of the live probe (src/audit/probe.c,
+# ssh_ident_feed: RFC 4253 4.2), whole and in pieces
+check_PROGRAMS += tests/fuzz/fuzz-ssh-ident-run
+tests_fuzz_fuzz_ssh_ident_run_SOURCES = tests/fuzz/fuzz-ssh-ident.c tests/fuzz/fuzz-main.c
+tests_fuzz_fuzz_ssh_ident_run_LDADD = libcgnatcheck.a $(CG_LIBS)
+TESTS += tests/fuzz/fuzz-ssh-ident.sh
+EXTRA_DIST += tests/fuzz/fuzz-ssh-ident.sh \
+	tests/fuzz/corpus-ssh-ident/cisco \
+	tests/fuzz/corpus-ssh-ident/compat-lf \
+	tests/fuzz/corpus-ssh-ident/http \
+	tests/fuzz/corpus-ssh-ident/long-line \
+	tests/fuzz/corpus-ssh-ident/openssh \
+	tests/fuzz/corpus-ssh-ident/preamble \
+	tests/fuzz/corpus-ssh-ident/ssh1 \
+	tests/fuzz/corpus-ssh-ident/tls-alert
+if FUZZING
+noinst_PROGRAMS += fuzz-ssh-ident
+fuzz_ssh_ident_SOURCES = tests/fuzz/fuzz-ssh-ident.c
+fuzz_ssh_ident_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+fuzz_ssh_ident_LDFLAGS = -fsanitize=fuzzer
+fuzz_ssh_ident_LDADD = libcgnatcheck.a $(CG_LIBS)
 endif

@@ -37,6 +37,7 @@ EXTRA_DIST += $(TESTBED_TESTS) \
 # its helpers run inside them (Python 3 and shell, nothing built).
 EXTRA_DIST += \
 	tests/lib/nspawn/lib.sh \
+	tests/lib/nspawn/checks.sh \
 	tests/lib/nspawn/overlay-standin \
 	tests/lib/nspawn/port-service \
 	tests/lib/nspawn/ssh-standin \
@@ -60,7 +61,8 @@ KERNEL_TEST_PROGS = \
 	tests/kernel/probe-run \
 	tests/kernel/route-diff \
 	tests/kernel/route-perf \
-	tests/kernel/blind-net-dump
+	tests/kernel/blind-net-dump \
+	tests/kernel/port-holders-run
 check_PROGRAMS += $(KERNEL_TEST_PROGS)
 tests_kernel_legacy_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_nft_collect_dump_SOURCES = tests/kernel/nft-collect-dump.c tests/lib/nft-dump-util.c \
@@ -80,6 +82,7 @@ tests_kernel_probe_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_diff_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_route_perf_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_blind_net_dump_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_port_holders_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 
 # Longest first (measured on the 2-core machine), so that `make -j2 check`
 # keeps both cores busy to the end instead of starting a long one last.
@@ -91,6 +94,8 @@ KERNEL_TESTS = \
 	tests/kernel/nf-diff.sh \
 	tests/kernel/firewalls.sh \
 	tests/kernel/boot-oracle.sh \
+	tests/kernel/boot-fix.sh \
+	tests/kernel/boot-holders.sh \
 	tests/kernel/keep.sh \
 	tests/kernel/audit-scenarios.sh \
 	tests/kernel/nf-tailscale.sh \
@@ -99,6 +104,7 @@ KERNEL_TESTS = \
 	tests/kernel/metrics.sh \
 	tests/kernel/offline.sh \
 	tests/kernel/probe.sh \
+	tests/kernel/probe-ssh-banner.sh \
 	tests/kernel/nft-collect-large.sh \
 	tests/kernel/legacy-stream.sh \
 	tests/kernel/route-diff.sh \
@@ -106,6 +112,7 @@ KERNEL_TESTS = \
 	tests/kernel/nf-trace.sh \
 	tests/kernel/scheduled-mail.sh \
 	tests/kernel/nft-collect.sh \
+	tests/kernel/nft-owner.sh \
 	tests/kernel/route-scenario.sh \
 	tests/kernel/wait-overlay.sh \
 	tests/kernel/iptnft-render.sh \
@@ -120,6 +127,7 @@ KERNEL_TESTS = \
 	tests/kernel/ipset.sh \
 	tests/kernel/discover-conntrack.sh \
 	tests/kernel/discover-listen.sh \
+	tests/kernel/port-holders.sh \
 	tests/kernel/counters.sh \
 	tests/kernel/discover-config.sh \
 	tests/kernel/caps.sh
@@ -139,4 +147,5 @@ EXTRA_DIST += $(KERNEL_TESTS) \
 	tests/kernel/nft-gen.py \
 	tests/kernel/nft-lazy-gen.py \
 	tests/kernel/nft-text-compare.py \
-	tests/kernel/nft-text-rules.nft
+	tests/kernel/nft-text-rules.nft \
+	tests/kernel/ssh-banner-serve.py

@@ -16,6 +16,7 @@ UNIT_TEST_PROGS = \
 	tests/unit/test-nf-eval \
 	tests/unit/test-print \
 	tests/unit/nft-rule-parse \
+	tests/unit/test-nft-owner \
 	tests/unit/nft-text-unit \
 	tests/unit/golden-nft \
 	tests/unit/route-lookup \
@@ -23,10 +24,14 @@ UNIT_TEST_PROGS = \
 	tests/unit/test-discover-config \
 	tests/unit/test-leases \
 	tests/unit/test-units \
-	tests/unit/test-services
+	tests/unit/test-services \
+	tests/unit/test-port-holders \
+	tests/unit/test-ssh-ident
 check_PROGRAMS += $(UNIT_TEST_PROGS)
 TESTS += $(UNIT_TEST_PROGS)
 tests_unit_test_addr_LDADD = libcgnatcheck.a $(CG_LIBS)
+# the SSH identification parser of the live probe (RFC 4253 4.2)
+tests_unit_test_ssh_ident_LDADD = libcgnatcheck.a $(CG_LIBS)
 # systemd units, sshd_config, sysctls and the boot-safety analysis (issue 16):
 # host roots built by the test, the seeds' shapes from tests/data/units/
 tests_unit_test_units_SOURCES = tests/unit/test-units.c tests/unit/units-tree.h
@@ -35,6 +40,10 @@ tests_unit_test_services_SOURCES = tests/unit/test-services.c tests/unit/units-t
 tests_unit_test_services_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_services_CPPFLAGS = $(AM_CPPFLAGS) -DUNITS_DATA_DIR='"$(abs_top_srcdir)/tests/data/units"'
 EXTRA_DIST += tests/data/units
+# who holds a port (seed 002): fabricated sockets against tests/data/units/seed002-*
+tests_unit_test_port_holders_SOURCES = tests/unit/test-port-holders.c tests/unit/units-tree.h
+tests_unit_test_port_holders_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_port_holders_CPPFLAGS = $(AM_CPPFLAGS) -DUNITS_DATA_DIR='"$(abs_top_srcdir)/tests/data/units"'
 tests_unit_test_options_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_policy_scale_LDADD = libcgnatcheck.a $(CG_LIBS)
@@ -51,6 +60,7 @@ tests_unit_test_lazyset_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_nf_eval_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_print_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_nft_rule_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_unit_test_nft_owner_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_nft_text_unit_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_golden_nft_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)

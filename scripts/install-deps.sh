@@ -18,6 +18,9 @@ packages=(
 	# systemd-nspawn, which boots this machine's systemd in containers: the
 	# boot oracle (tests/lib/nspawn/, tests/kernel/boot-oracle.sh)
 	systemd-container
+	# openssh-server, whose ssh.service boots in that bed (tests/kernel/boot-fix.sh:
+	# sshd's ListenAddress on the overlay address)
+	openssh-server
 	# promtool, which validates the metrics file (tests/kernel/metrics.sh)
 	prometheus
 	# the common firewalls the tests run in their namespaces (tests/kernel/firewalls.sh);
@@ -26,6 +29,9 @@ packages=(
 	# DHCP leases the audit discovers (tests/kernel/discover-dhcp.sh): the real
 	# clients write them, dnsmasq serves them in the provider's namespace
 	isc-dhcp-client dhcpcd-base dnsmasq
+	# a real sshd, run by the test in its namespace, and ssh-keyscan: the
+	# readiness probe's oracle (tests/kernel/probe-ssh-banner.sh)
+	openssh-server openssh-client
 )
 # --packaging: also what building and testing the Debian package and the
 # Ansible role take (.ci/package; README "Packages and fleets")
@@ -69,10 +75,11 @@ if [ ! -e "$policy_rc" ]; then
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# firewalld's, ufw's, prometheus' and dnsmasq's packages enable their units for the next boot: the
+# firewalld's, ufw's, prometheus', dnsmasq's and openssh-server's packages enable their units for the next boot: the
 # tests run them only inside their own namespaces, never as this machine's
 # firewall
 if command -v systemctl >/dev/null; then
-	systemctl disable firewalld.service ufw.service prometheus.service dnsmasq.service >/dev/null 2>&1 || true
+	systemctl disable firewalld.service ufw.service prometheus.service dnsmasq.service \
+		ssh.service ssh.socket >/dev/null 2>&1 || true
 fi
 [ -z "$own_policy_rc" ] || rm -f "$policy_rc"

@@ -143,6 +143,12 @@ struct audit {
 	 * and the sysctls say of the next boot (not for --replay) */
 	struct svc_report services;
 	bool services_read;
+	bool services_quiet;          /* no unit directory: the analysis's notes are no news */
+
+	/* the run's exit status when it is not the audit's (--fix that failed
+	 * or refused: 3), so that the report's "exit_status" says it too */
+	bool status_forced;
+	int forced_status;
 
 	/* what the targets share: origins' strings, simulation outcomes */
 	struct arena strings;

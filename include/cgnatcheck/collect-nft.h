@@ -12,8 +12,8 @@
  * again, object by object, until it holds still; after several seconds of
  * changes (CGNATCHECK_NFT_RETRY_MS) it fails (-EAGAIN) naming what kept
  * changing, never a mix of two rulesets (see nft.c).
- * Tables are marked CG_BACKEND_IPTABLES_NFT when iptables-nft manages them
- * (see nft.c), CG_BACKEND_NFTABLES otherwise. A namespace without tables
+ * Each table's backend is nft_table_owner()'s: CG_BACKEND_IPTABLES_NFT for
+ * the tables iptables-nft wrote and lists, CG_BACKEND_NFTABLES otherwise. A namespace without tables
  * yields an empty model. Needs CAP_NET_ADMIN. Returns 0 or a negative errno
  * after logging what failed. On failure rs stays empty. */
 int nft_collect(struct cg_ruleset *rs);
@@ -52,6 +52,32 @@ void nft_rule_ctx_free(struct nft_rule_ctx *ctx);
 struct cg_verdict nft_verdict(int32_t code, const char *chain, struct arena *a);
 /* True when the rule holds xt-compat expressions (match/target). */
 bool nft_rule_has_xt(const struct cg_rule *rule);
+
+/* Whose a table is, iptables-nft's or nft's (nft-owner.c says how the stock
+ * tools tell and what we read). One decision for every later step: the
+ * rules' text (iptables-save or nft syntax), the backend in reports and
+ * findings, the form of an exception --fix writes. */
+struct nft_owner {
+	enum cg_backend backend;    /* CG_BACKEND_IPTABLES_NFT or CG_BACKEND_NFTABLES */
+	const char *why;            /* what decided, a static phrase */
+	const struct cg_rule *rule; /* the first rule showing it; NULL when no rule did */
+	const char *what;           /* "a rule iptables-nft cannot list": what in it (static) */
+};
+void nft_table_owner(const struct cg_table *t, struct nft_owner *out);
+/* A table iptables-nft takes as its own: ip or ip6, and one of its
+ * built-in names (filter, nat, mangle, raw, security). */
+bool nft_owner_iptables_table(uint8_t family, const char *name);
+/* What one rule of such a table shows (NFT_OWNER_*); *what (when not NULL)
+ * is set for NFT_OWNER_UNLISTABLE. */
+enum {
+	NFT_OWNER_XT = 1 << 0,          /* an xt-compat match or target */
+	NFT_OWNER_IPT_IFNAME = 1 << 1,  /* an interface name with its NUL, under IFNAMSIZ */
+	NFT_OWNER_NFT_IFNAME = 1 << 2,  /* an interface name padded to IFNAMSIZ */
+	NFT_OWNER_NO_COUNTER = 1 << 3,  /* no counter expression */
+	NFT_OWNER_UDATA = 1 << 4,       /* a comment in user data, no xt comment */
+	NFT_OWNER_UNLISTABLE = 1 << 5,  /* iptables-nft-save cannot list it */
+};
+unsigned nft_owner_rule_signs(const struct cg_rule *rule, uint8_t family, const char **what);
 
 /* The ruleset generation (nft-msg.c): a GETGEN request built in c's
  * buffer, and the callback that reads the answer into a uint32_t. */

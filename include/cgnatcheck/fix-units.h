@@ -35,7 +35,9 @@ struct unit_fix {
 };
 
 /* One entry per file of the findings' remedies (a path two findings share
- * once). Returns the number of entries (*out malloc'd). */
+ * once). All or none: when one entry is refused, every entry that was to be
+ * written is refused too (why names the first refused file). Returns the
+ * number of entries (*out malloc'd). */
 size_t unit_fix_plan(const struct svc_report *r, struct unit_fix **out);
 
 /* Writes every UNIT_FIX_WRITE entry, all or none: each to a temporary file

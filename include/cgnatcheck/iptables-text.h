@@ -22,6 +22,16 @@ void ipt_print_rule(FILE *f, const struct cg_rule *rule);
 /* The same text, malloc()ed. */
 char *ipt_rule_to_string(const struct cg_rule *rule);
 
+/* Whether iptables-nft-save (1.8.9) lists the rule: NULL when it does, else
+ * what it has no iptables spelling for ("meta set", "ct", "lookup", ...; a
+ * static string). iptables-nft takes a table with such a rule for nft's: it
+ * refuses an expression outside the ones it writes (nft_is_table_compatible():
+ * "Table `filter' is incompatible, use 'nft' tool") and fails on one it
+ * cannot parse ("Parsing nftables rule failed"). ex is rule_exprs(rule),
+ * family the table's. An xt extension this program cannot decode is still
+ * listed: iptables-nft-save prints it with libxtables. */
+const char *ipt_rule_unlistable(const struct cg_rule *rule, const struct cg_expr *ex, uint8_t family);
+
 /* A chain's line in iptables-save form without counters: ":INPUT ACCEPT",
  * ":ts-input -". */
 void ipt_print_chain_decl(FILE *f, const struct cg_chain *chain);

@@ -29,12 +29,11 @@ struct remedy {
 int remedy_plan(const struct audit *a, const struct audit_target *t, struct remedy *ex,
 	     const char **why);
 
-/* Whether an exception in this table must stay readable by iptables-nft:
- * tables iptables-nft wrote, and tables with iptables' names in the ip/ip6
- * families, which iptables-nft may own even when no rule shows it (a table
- * of natively translated rules looks like nft's own; Tailscale's nftables
- * mode uses the same names). iptables-nft refuses a chain holding a native
- * `ct state`, so such tables get the xt conntrack form. */
+/* Whether an exception in this table is written the way iptables writes it
+ * (iptables-legacy, or iptables-nft's expressions with xt conntrack and
+ * comment matches) rather than nft's: by the table's backend, the one
+ * decision the collector made (nft_table_owner()), so the label, the rule
+ * text and the exception agree before and after --fix. */
 bool remedy_table_iptables_compatible(const struct cg_table *t);
 
 /* The exception as the exact command an operator would type (iptables-legacy,

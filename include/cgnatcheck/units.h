@@ -383,6 +383,7 @@ enum svc_code {
 	SVC_BINDS_TO_DAEMON,    /* (c) BindsTo= on the overlay daemon */
 	SVC_ORDERING_CYCLE,     /* (d) an ordering cycle systemd breaks by deleting a job */
 	SVC_DEVICE_WAIT,        /* (d) a wait for a device that appears only after the waiter */
+	SVC_PORT_HELD_OUTSIDE_UNIT, /* a process outside the unit holds the unit's port (seed 002) */
 	_SVC_CODE_MAX,
 };
 
@@ -419,6 +420,11 @@ struct svc_finding {
 	size_t n_remedies;
 	bool remedy_verified;         /* the analysis run again with the remedies in
 				       * place raised nothing for this unit */
+	/* SVC_PORT_HELD_OUTSIDE_UNIT: the process that holds the port (the
+	 * first, when several share the socket); 0 for the other codes */
+	int holder_pid;
+	char holder_comm[16];
+	char holder_unit[256];        /* its unit ("session-4.scope"), "" when in none */
 };
 
 /* A service offered over the overlay, as the units and sshd_config say. */
@@ -434,6 +440,32 @@ struct svc_listener {
 	bool overlay_device;          /* bound to an overlay interface */
 	bool in_boot;                 /* its unit starts at boot */
 	char gated_by[256];           /* a unit it is ordered after that waits for the address */
+	/* who holds it now (svc_options.sockets): a process of the unit (or of
+	 * its service) first, else another, else the service manager;
+	 * holder_pid 0: no socket there, its holder unreadable, or not collected */
+	int holder_pid;
+	char holder_comm[16];
+	char holder_unit[256];        /* "" when in no unit */
+};
+
+/* A port the operator offers (svc_options.offers), and who holds it: one
+ * entry a socket and holder (bound false: nothing listens there). */
+struct svc_port_use {
+	uint8_t proto;                /* IPPROTO_TCP / IPPROTO_UDP */
+	uint16_t port;
+	bool bound;                   /* a socket is bound to the port */
+	struct cg_addr addr;          /* its address (the family's any address: a wildcard) */
+	char ifname[IFNAMSIZ];        /* its device (SO_BINDTODEVICE), "" if none */
+	int pid;                      /* 0: the holder could not be read */
+	char comm[16];
+	char cmdline[264];
+	char exe[256];
+	char unit[256];               /* the holder's unit, "" when in none */
+	char cgroup[512];
+	char owner[256];              /* the unit that should own the port (a socket unit that
+				       * names it, a service that runs the same program), "" when
+				       * none is known */
+	bool outside;                 /* held outside owner: a SVC_PORT_HELD_OUTSIDE_UNIT finding */
 };
 
 struct svc_report {
@@ -441,7 +473,17 @@ struct svc_report {
 	size_t n_findings;
 	struct svc_listener *listeners;
 	size_t n_listeners;
+	struct svc_port_use *port_uses;   /* the offered ports (svc_options.offers) */
+	size_t n_port_uses;
 	struct unit_notes notes;
+};
+
+struct port_socket;   /* cgnatcheck/port-holders.h */
+
+/* A port the operator names (--offer PROTO/PORT). */
+struct svc_offer {
+	uint8_t proto;                /* IPPROTO_TCP / IPPROTO_UDP */
+	uint16_t port;
 };
 
 struct svc_options {
@@ -454,6 +496,12 @@ struct svc_options {
 				       * interface is not there yet */
 	const struct unit_overlay_file *overlay;   /* files read as if written */
 	size_t n_overlay;
+	/* this host's listening sockets and their holders (port_sockets_collect());
+	 * NULL: not collected, no port-holder analysis */
+	const struct port_socket *sockets;
+	size_t n_sockets;
+	const struct svc_offer *offers;   /* the ports the operator offers: listed in port_uses */
+	size_t n_offers;
 };
 
 /* The boot-safety analysis of the services offered over the overlays in
@@ -462,3 +510,11 @@ struct svc_options {
 int services_analyze(const struct discover_scope *scope, const struct svc_options *opt,
 		     struct svc_report *r);
 void svc_report_free(struct svc_report *r);
+
+/* (audit/port-holders.c) Who holds the ports, and whether that is the unit
+ * that should own them: fills the listeners' holders and port_uses, and adds
+ * SVC_PORT_HELD_OUTSIDE_UNIT findings (critical, "now", no remedy: the
+ * message names the process to stop and the unit to restart). services_analyze()
+ * calls it last, with its units (loaded, the boot marked). Never ends a
+ * process. */
+void svc_port_holders(struct units *s, const struct svc_options *opt, struct svc_report *r);

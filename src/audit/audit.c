@@ -1879,7 +1879,7 @@ static void services_findings(struct audit *a)
 		f->svc = s;
 	}
 	/* what could not be read or understood: the analysis is only as good */
-	for (size_t i = 0; i < a->services.notes.n; i++)
+	for (size_t i = 0; !a->services_quiet && i < a->services.notes.n; i++)
 		audit_add_finding(a, FINDING_INFO, "UNITS_NOTE", NULL, "%s", a->services.notes.v[i]);
 }
 
@@ -1926,6 +1926,9 @@ int audit_run(struct audit *a)
 int audit_exit_status(const struct audit *a)
 {
 	bool warning = false;
+
+	if (a->status_forced)
+		return a->forced_status;
 
 	for (size_t i = 0; i < a->n_targets; i++) {
 		enum target_verdict v = a->targets[i].verdict;

@@ -13,6 +13,10 @@
  *   HTTP  GET / HTTP/1.0; answered on an "HTTP/1.x NNN" status line.
  *   NTP   an NTPv4 client packet; answered on a server (mode 4) packet that
  *         carries our transmit timestamp as its origin timestamp.
+ *   SSH   a fresh connection reads the server's identification string
+ *         (RFC 4253 4.2); answered on SSH-2.0 or SSH-1.99 only. A forwarder
+ *         that accepts and closes, or says nothing, is connected-silent;
+ *         anything else said is a bad answer.
  *   TCP   any other port: answered when the service sends a banner.
  *
  * Errors are classified the way the test bed's kernel oracle (cg-probe)
@@ -61,7 +65,7 @@
 
 #define NTP_PACKET_SIZE 48
 
-enum probe_kind { KIND_DNS, KIND_HTTP, KIND_NTP, KIND_BANNER, KIND_NONE };
+enum probe_kind { KIND_DNS, KIND_HTTP, KIND_NTP, KIND_SSH, KIND_BANNER, KIND_NONE };
 
 struct probe_ctx {
 	const struct cg_addr *addr;
@@ -271,6 +275,14 @@ static int open_connected(struct probe_ctx *c, int type, int *r)
 		return -1;
 	}
 	err = socket_error(fd);
+	if (err == ECONNRESET) {
+		/* A reset to the SYN is ECONNREFUSED: this one came after the
+		 * handshake (tcp_reset), from a listener that accepted and
+		 * reset before the wait for the handshake ended. */
+		set_result(c, PROBE_CONNECTED_SILENT, "accepted, then reset before anything was said");
+		close(fd);
+		return -1;
+	}
 	if (err != 0) {
 		set_errno_result(c, err, "connect");
 		close(fd);
@@ -393,6 +405,206 @@ static int probe_http(struct probe_ctx *c)
 	if (is_status_line(buf, (size_t)n))
 		return set_result(c, PROBE_ANSWERED, "%s", line);
 	return set_result(c, PROBE_BAD_ANSWER, "not an HTTP status line: \"%.100s\"", line);
+}
+
+/* --- SSH identification (RFC 4253 4.2) ------------------------------------ */
+
+void ssh_ident_init(struct ssh_ident *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+_printf_(2, 3) static enum ssh_ident_state ident_bad(struct ssh_ident *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->why, sizeof(s->why), fmt, ap);
+	va_end(ap);
+	return s->state = SSH_IDENT_BAD;
+}
+
+/* The line being read, printable, for the messages. */
+static void ident_cur(const struct ssh_ident *s, char *dst, size_t size)
+{
+	printable(dst, size, s->cur, s->cur_len);
+}
+
+/* The line so far and the NUL that ended it, as hex bytes ("15 03 03 00"),
+ * the first 8 of them: binary (a TLS alert) says more so than as dots. */
+static void ident_hex(const struct ssh_ident *s, char *dst, size_t size)
+{
+	size_t o = 0, n = s->cur_len < 7 ? s->cur_len : 7;
+
+	dst[0] = '\0';
+	for (size_t i = 0; i < n && o + 4 <= size; i++)
+		o += (size_t)snprintf(dst + o, size - o, "%02x ", s->cur[i]);
+	if (s->cur_len > n && o + 5 <= size)
+		o += (size_t)snprintf(dst + o, size - o, "... ");
+	if (o + 3 <= size)
+		snprintf(dst + o, size - o, "00");
+}
+
+/* The line in cur starts with "SSH-": SSH-protoversion-softwareversion[ SP comments]. */
+static enum ssh_ident_state ident_check(struct ssh_ident *s)
+{
+	const char *line = s->ident, *proto, *sw, *end;
+	size_t plen, swlen;
+
+	ident_cur(s, s->ident, sizeof(s->ident));
+	proto = line + 4;
+	plen = strcspn(proto, "- ");
+	snprintf(s->protoversion, sizeof(s->protoversion), "%.*s", (int)plen, proto);
+	if (plen == 0)
+		return ident_bad(s, "an SSH identification without a protocol version: \"%.100s\"", line);
+	if (proto[plen] != '-')
+		return ident_bad(s, "an SSH identification without a software version: \"%.100s\"", line);
+	sw = proto + plen + 1;
+	swlen = strcspn(sw, " ");
+	if (swlen == 0)
+		return ident_bad(s, "an SSH identification with an empty software version: \"%.100s\"",
+				 line);
+	snprintf(s->softwareversion, sizeof(s->softwareversion), "%.*s", (int)swlen, sw);
+	end = sw + swlen;
+	snprintf(s->comments, sizeof(s->comments), "%s", *end == ' ' ? end + 1 : "");
+	if (plen == 3 && memcmp(proto, "2.0", 3) == 0)
+		return s->state = SSH_IDENT_SSH2;
+	if (plen == 4 && memcmp(proto, "1.99", 4) == 0) {
+		s->compat = true;
+		return s->state = SSH_IDENT_SSH2;
+	}
+	if (proto[0] == '1' && proto[1] == '.')
+		return ident_bad(s, "an SSH 1 server, not SSH 2: \"%.100s\"", line);
+	return ident_bad(s, "SSH protocol version \"%.20s\", neither 2.0 nor 1.99: \"%.100s\"",
+			 s->protoversion, line);
+}
+
+/* A line ended (its LF came). */
+static enum ssh_ident_state ident_line(struct ssh_ident *s)
+{
+	if (s->lines == 0)
+		ident_cur(s, s->first, sizeof(s->first));
+	if (s->cur_len >= 4 && memcmp(s->cur, "SSH-", 4) == 0)
+		return ident_check(s);
+	if (++s->lines >= SSH_IDENT_PREAMBLE_MAX)
+		return ident_bad(s, "%u lines and no SSH identification; the first: \"%.80s\"",
+				 s->lines, s->first);
+	s->cur_len = 0;
+	s->raw = 0;
+	s->cr = false;
+	return SSH_IDENT_MORE;
+}
+
+enum ssh_ident_state ssh_ident_feed(struct ssh_ident *s, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	char shown[64];
+
+	for (size_t i = 0; i < len && s->state == SSH_IDENT_MORE; i++) {
+		uint8_t b = p[i];
+
+		s->used++;
+		if (++s->raw > SSH_IDENT_LINE_MAX) {
+			ident_cur(s, shown, sizeof(shown));
+			ident_bad(s, "line %u is longer than %d bytes: \"%.60s...\"", s->lines + 1,
+				  SSH_IDENT_LINE_MAX, shown);
+		} else if (b == '\n') {
+			ident_line(s);
+		} else if (s->cr) {
+			ident_cur(s, shown, sizeof(shown));
+			ident_bad(s, "a CR not followed by LF in line %u: \"%.60s\"", s->lines + 1, shown);
+		} else if (b == '\r') {
+			s->cr = true;
+		} else if (b == '\0') {
+			ident_hex(s, shown, sizeof(shown));
+			ident_bad(s, "a NUL byte at byte %zu of line %u, not text (%s)", s->raw,
+				  s->lines + 1, shown);
+		} else {
+			s->cur[s->cur_len++] = b;
+		}
+	}
+	/* What a service that is not SSH said, even without its LF yet. */
+	if (s->lines == 0)
+		ident_cur(s, s->first, sizeof(s->first));
+	return s->state;
+}
+
+enum ssh_ident_state ssh_ident_parse(const void *buf, size_t len, struct ssh_ident *out)
+{
+	ssh_ident_init(out);
+	return ssh_ident_feed(out, buf, len);
+}
+
+/* The connection ended (err: 0 for a close, else the recv error) or the
+ * deadline passed (timed_out) before an identification line. */
+static int ssh_unfinished(struct probe_ctx *c, const struct ssh_ident *id, bool timed_out, int err)
+{
+	char how[96];
+
+	if (timed_out)
+		snprintf(how, sizeof(how), "within %d ms", c->timeout_ms);
+	else if (err)
+		snprintf(how, sizeof(how), "before the connection failed (%s)", strerror(err));
+	else
+		snprintf(how, sizeof(how), "before the close");
+	if (id->used == 0) {
+		if (timed_out)
+			return set_result(c, PROBE_CONNECTED_SILENT, "accepted, nothing within %d ms",
+					  c->timeout_ms);
+		if (err)
+			return set_result(c, PROBE_CONNECTED_SILENT,
+					  "accepted, then %s before an SSH identification",
+					  err == ECONNRESET ? "reset" : strerror(err));
+		return set_result(c, PROBE_CONNECTED_SILENT,
+				  "accepted, then closed before an SSH identification");
+	}
+	if (id->lines == 0)
+		return set_result(c, PROBE_BAD_ANSWER, "an unfinished line and no SSH identification "
+				  "%s: \"%.80s\"", how, id->first);
+	return set_result(c, PROBE_BAD_ANSWER, "no SSH identification %s, %u line%s: \"%.80s\"", how,
+			  id->lines, id->lines == 1 ? "" : "s", id->first);
+}
+
+static int probe_ssh(struct probe_ctx *c)
+{
+	_cleanup_close_ int fd = -1;
+	struct ssh_ident id;
+	uint8_t buf[512];
+	char after[32] = "";
+	int r;
+
+	ssh_ident_init(&id);
+	fd = open_connected(c, SOCK_STREAM, &r);
+	if (fd < 0 && c->out->status == PROBE_CONNECTED_SILENT)
+		return ssh_unfinished(c, &id, false, ECONNRESET); /* in the same words */
+	if (fd < 0)
+		return r;
+	/* Until the identification line, the close or the deadline: a server
+	 * may send it in pieces, after other lines. */
+	while (id.state == SSH_IDENT_MORE) {
+		int ev = wait_fd(c, fd, POLLIN);
+		ssize_t n;
+
+		if (ev < 0)
+			return set_failure(c, -ev, "poll");
+		if (ev == 0)
+			return ssh_unfinished(c, &id, true, 0);
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0)
+			return ssh_unfinished(c, &id, false, errno);
+		if (n == 0)
+			return ssh_unfinished(c, &id, false, 0);
+		ssh_ident_feed(&id, buf, (size_t)n);
+	}
+	if (id.state == SSH_IDENT_BAD)
+		return set_result(c, PROBE_BAD_ANSWER, "%s", id.why);
+	if (id.lines)
+		snprintf(after, sizeof(after), ", after %u other line%s", id.lines,
+			 id.lines == 1 ? "" : "s");
+	return set_result(c, PROBE_ANSWERED, "SSH identification \"%.110s\"%s%s", id.ident,
+			  id.compat ? " (SSH 2, 1.99 compatibility form)" : "", after);
 }
 
 /* --- TCP banner ---------------------------------------------------------- */
@@ -789,8 +1001,14 @@ static enum probe_kind kind_for(const char *role, uint16_t port, uint8_t l4proto
 			return KIND_HTTP;
 		if (strcmp(role, "ntp") == 0)
 			return KIND_NTP;
+		if (strcmp(role, "ssh") == 0)
+			return KIND_SSH;
+		/* "overlay-service" (a service this host offers over the
+		 * overlay), "service" and the rest: by the port below. */
 	}
 	switch (port) {
+	case 22:
+		return KIND_SSH;
 	case 53:
 		return KIND_DNS;
 	case 80:
@@ -817,6 +1035,10 @@ static int run_probe(struct probe_ctx *c, const char *role)
 		if (tcp)
 			return set_result(c, PROBE_UNSUPPORTED, "NTP is spoken over UDP, not TCP");
 		return probe_ntp(c);
+	case KIND_SSH:
+		if (!tcp)
+			return set_result(c, PROBE_UNSUPPORTED, "SSH is spoken over TCP, not UDP");
+		return probe_ssh(c);
 	case KIND_BANNER:
 		return probe_banner(c);
 	case KIND_NONE:

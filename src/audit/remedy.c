@@ -165,9 +165,11 @@ static void nft_command(FILE *f, const struct remedy *ex)
 	const char *proto = l4proto_to_string(ex->l4proto);
 	char p[CG_ADDRSTRLEN];
 
-	/* one argument, so the shell keeps nft's own quotes */
-	fprintf(f, "nft 'insert rule %s %s %s position %llu", family_to_string(c->table->family), c->table->name,
-		c->name, (unsigned long long)ex->before->handle);
+	/* one argument, so the shell keeps nft's own quotes; the place by
+	 * index (0-based), which means the same rule on the host as in its
+	 * saved copy (--replay gives every rule a new handle) */
+	fprintf(f, "nft 'insert rule %s %s %s index %u", family_to_string(c->table->family), c->table->name,
+		c->name, ex->before->index - 1);
 	if (ex->iif[0])
 		fprintf(f, " iifname \"%s\"", ex->iif);
 	if (ex->oif[0])
@@ -189,16 +191,7 @@ static void nft_command(FILE *f, const struct remedy *ex)
 
 bool remedy_table_iptables_compatible(const struct cg_table *t)
 {
-	static const char *const names[] = { "filter", "nat", "mangle", "raw", "security" };
-
-	if (t->backend != CG_BACKEND_NFTABLES)
-		return true;
-	if (t->family != NFPROTO_IPV4 && t->family != NFPROTO_IPV6)
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strcmp(t->name, names[i]) == 0)
-			return true;
-	return false;
+	return t->backend != CG_BACKEND_NFTABLES;
 }
 
 char *remedy_command(const struct remedy *ex)

@@ -53,6 +53,7 @@ static const char *const code_names[_SVC_CODE_MAX] = {
 	[SVC_BINDS_TO_DAEMON] = "BINDS_TO_OVERLAY_DAEMON",
 	[SVC_ORDERING_CYCLE] = "BOOT_ORDERING_CYCLE",
 	[SVC_DEVICE_WAIT] = "BOOT_DEVICE_WAIT_CYCLE",
+	[SVC_PORT_HELD_OUTSIDE_UNIT] = "PORT_HELD_OUTSIDE_UNIT",
 };
 
 const char *svc_code_to_string(enum svc_code c)
@@ -1650,6 +1651,7 @@ int services_analyze(const struct discover_scope *scope, const struct svc_option
 		free(c.fpaths[i].v);
 	}
 	free(c.fpaths);
+	svc_port_holders(&c.s, c.opt, r);
 	if (c.sshd_read)
 		sshd_config_free(&c.sshd);
 	units_free(&c.s);
@@ -1678,6 +1680,7 @@ void svc_report_free(struct svc_report *r)
 	}
 	free(r->findings);
 	free(r->listeners);
+	free(r->port_uses);
 	unit_notes_free(&r->notes);
 	memset(r, 0, sizeof(*r));
 }

@@ -424,9 +424,13 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 		before.n_changes = changes.n_changes;
 		changes.changes = NULL;
 		changes.n_changes = 0;
+		if (refused > 0 || units_refused > 0) {
+			before.status_forced = true;
+			before.forced_status = CG_EXIT_FAILURE;
+		}
 		status = audit_exit_status(&before);
 		r = audit_report_print(stdout, opts->format, &before);
-		status = r < 0 ? CG_EXIT_FAILURE : refused > 0 || units_refused > 0 ? CG_EXIT_FAILURE : status;
+		status = r < 0 ? CG_EXIT_FAILURE : status;
 		status = cmd_write_metrics(opts, &before, status);
 		audit_free(&before);
 		audit_free(&changes);
@@ -479,6 +483,11 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 	after.n_changes = changes.n_changes;
 	changes.changes = NULL;
 	changes.n_changes = 0;
+	/* the report's exit_status is the run's */
+	if (outcome != FIX_DONE || units != FIX_DONE || refused > 0 || units_refused > 0) {
+		after.status_forced = true;
+		after.forced_status = CG_EXIT_FAILURE;
+	}
 	status = audit_exit_status(&after);
 	r = audit_report_print(stdout, opts->format, &after);
 	if (r < 0)

@@ -8,6 +8,7 @@
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/mail.h"
 #include "cgnatcheck/options.h"
+#include "cgnatcheck/port-holders.h"
 
 int main(int argc, char *argv[])
 {
@@ -38,6 +39,12 @@ int main(int argc, char *argv[])
 		options_free(&opts);
 		return CG_EXIT_FAILURE;
 	}
+
+	/* who holds the ports of the services offered over the overlays
+	 * (issue 16): another process's /proc/PID/fd needs CAP_SYS_PTRACE and
+	 * CAP_DAC_READ_SEARCH, which the drop removes; read them now */
+	if (opts.mode == CG_MODE_AUDIT && !opts.replay_file)
+		port_holders_snapshot();
 
 	/* least privilege from here on: only what netfilter needs */
 	if (opts.mode != CG_MODE_HELP && opts.mode != CG_MODE_VERSION &&

@@ -54,27 +54,13 @@
  * (NFT_BUDGET_MS, or more for a ruleset that is slow to read) we give up
  * with an error naming what kept changing: never a mix of two rulesets.
  *
- * Which tables iptables-nft manages: nft(8) itself warns "table ip filter is
- * managed by iptables-nft, do not touch!" exactly when a rule of the table
- * holds an xt-compat expression (match or target): nftables src/xt.c,
- * netlink_parse_match()/netlink_parse_target() set table->has_xt_stmts, and
- * src/rule.c table_print() prints the warning (nftables commit "Warn for
- * tables with compat expressions in rules", Phil Sutter, 2022, first in
- * v1.0.6). We use the same marker, per table, never the table's name:
- * Tailscale's nftables mode writes native expressions into tables named
- * "ip filter" and "ip nat", exactly the names iptables-nft uses.
- *
- * We do not label rules individually. The only per-rule evidence is the xt
- * expression itself, and it already makes its table iptables-nft. Its absence
- * proves nothing: iptables-nft writes the common matches natively (-s/-d,
- * -i/-o, -p, --dport, -j ACCEPT/DROP/jumps; `-s 100.64.0.0/10 ! -i tailscale0
- * -j DROP` contains no xt expression at all). Rule user data does not help
- * either: iptables-nft's comment record has the same type (0) as nft's, and
- * the one iptables-only record (UDATA_TYPE_COMPAT_EXT, added during iptables
- * 1.8.12 development) was reverted before that release ("nft: revert compat
- * expressions in userdata"). A table is one unit to its owner anyway: nft
- * tells users not to touch any of a managed table, and iptables-nft lists
- * (and must be able to parse) every rule in it. */
+ * Which tables are iptables-nft's: nft_table_owner() (nft-owner.c), once
+ * the whole ruleset is read. Neither the kernel nor either tool records it;
+ * nft warns "managed by iptables-nft" for a table with an xt expression,
+ * iptables-nft takes any ip/ip6 table with its built-in names for its own
+ * and lists it when it can parse every rule. nft-owner.c reads both, and
+ * what each writes (interface names, counters, comments), into one
+ * decision per table. */
 #include "config.h"
 
 #include <netinet/in.h> /* before <linux/netfilter.h>: glibc first (xt.h needs it) */
@@ -141,7 +127,6 @@ struct chain_state {
 	uint32_t changed_gen;           /* the first commit since that touched them */
 	bool valid;                     /* read (and not to be read again) */
 	bool changed;
-	bool has_xt;                    /* a rule with xt-compat expressions */
 };
 
 /* ... and of one set's elements */
@@ -196,7 +181,6 @@ struct collect {
 	VEC(struct cg_set_elem) elems;
 	struct nft_rule_ctx rctx;
 	struct cg_chain *dumping;       /* whose rules are being dumped */
-	bool dumping_xt;                /* ... one of them has xt expressions */
 	struct cg_chain *last_chain;    /* rules arrive grouped by chain */
 	struct nft_rule_id last_id;
 	uint32_t dump_max;              /* CGNATCHECK_SET_DUMP_MAX */
@@ -816,8 +800,6 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 		return nlconn_cb_fail(-EAGAIN); /* its chain appeared after the chain dump */
 	if (ch != c->dumping)
 		return MNL_CB_OK; /* a kernel that ignores the chain filter: another chain's */
-	if (nft_rule_has_xt(&rule))
-		c->dumping_xt = true;
 	rule.chain = ch;
 	rule.index = (uint32_t)c->rules.n + 1;
 	*VEC_PUSH(c->rules) = rule;
@@ -842,7 +824,6 @@ static int chain_rules_dump(struct collect *c, const struct cg_table *t, struct 
 	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, ch->name);
 	c->rules.n = 0;
 	c->dumping = ch;
-	c->dumping_xt = false;
 	c->intr = false;
 	c->rctx.table = t;
 	*st = (struct chain_state){ .read_gen = c->gen, .valid = true };
@@ -870,7 +851,6 @@ static int chain_rules_dump(struct collect *c, const struct cg_table *t, struct 
 	/* the kernel dumps a chain's rules in order: keep it */
 	ch->n_rules = (uint32_t)c->rules.n;
 	ch->rules = ch->n_rules ? arena_memdup(c->a, c->rules.v, ch->n_rules * sizeof(*ch->rules)) : NULL;
-	st->has_xt = c->dumping_xt;
 	return 0;
 }
 
@@ -1193,6 +1173,25 @@ static void log_collected(const struct collect *c, double ms)
 			  c->structs_read - 1);
 }
 
+/* Whose the table is (nft-owner.c), with the reason in the debug log for
+ * the tables both tools may claim. */
+static void table_owner(struct cg_table *t)
+{
+	struct nft_owner o;
+
+	nft_table_owner(t, &o);
+	t->backend = o.backend;
+	if (!nft_owner_iptables_table(t->family, t->name))
+		return;
+	if (o.rule)
+		log_debug("nftables: table %s %s labelled %s: %s%s%s (chain %s rule %u)", family_to_string(t->family),
+			  t->name, backend_to_string(o.backend), o.why, o.what ? ": " : "", o.what ? o.what : "",
+			  o.rule->chain->name, o.rule->index);
+	else
+		log_debug("nftables: table %s %s labelled %s: %s", family_to_string(t->family), t->name,
+			  backend_to_string(o.backend), o.why);
+}
+
 /* The states into the model: rules into chains, elements into sets. */
 static int model_finish(struct collect *c, uint32_t gen)
 {
@@ -1203,15 +1202,13 @@ static int model_finish(struct collect *c, uint32_t gen)
 		struct cg_table *t = &rs->tables[i];
 
 		for (uint32_t j = 0; j < t->n_chains; j++) {
-			const struct chain_state *st = &c->cstates[c->tstates[i].chain0 + j];
 			struct cg_chain *ch = &t->chains[j];
 
 			/* read while the structure was another one, maybe */
 			for (uint32_t k = 0; k < ch->n_rules; k++)
 				ch->rules[k].chain = ch;
-			if (st->has_xt)
-				t->backend = CG_BACKEND_IPTABLES_NFT;
 		}
+		table_owner(t);
 		for (uint32_t j = 0; j < t->n_sets; j++) {
 			const struct set_state *st = &c->sstates[c->tstates[i].set0 + j];
 			struct cg_set *s = &t->sets[j];

@@ -326,9 +326,6 @@ static uint32_t saddr_offset(int family, bool src)
 	return src ? 12 : 16;
 }
 
-/* iptables-nft 1.8.9's order (nft_ipv4_add/nft_ipv6_add): interfaces, -p,
- * addresses, then the matches in command-line order (udp/tcp natively,
- * conntrack and comment as xt matches), a counter, the verdict. */
 /* The rule comment as nft writes it (user data): `nft list` shows it, and
  * iptables-nft reads it as `-m comment`. */
 static int set_udata_comment(struct nftnl_rule *r, const char *comment)
@@ -344,10 +341,14 @@ static int set_udata_comment(struct nftnl_rule *r, const char *comment)
 	return 0;
 }
 
-/* udata_comment: in a table no xt rule marks as iptables-nft's (see
- * remedy_table_iptables_compatible()), the comment goes into user data, which
- * both nft and iptables-nft show, instead of an xt comment nft hides. */
-static int build_iptnft(struct nftnl_rule *r, const struct remedy *ex, bool udata_comment)
+/* What `iptables-nft -I ... -m conntrack --ctstate ... -m comment --comment
+ * ... -j RETURN` writes (remedy_command() prints that command), in
+ * iptables-nft 1.8.9's order (nft_ipv4_add/nft_ipv6_add): interfaces, -p,
+ * addresses, then the matches in command-line order (udp/tcp natively,
+ * conntrack and comment as xt matches), a counter, the verdict. For the
+ * tables that are iptables-nft's (nft_table_owner()): the xt matches and
+ * the interface names with their NUL keep them so. */
+static int build_iptnft(struct nftnl_rule *r, const struct remedy *ex)
 {
 	struct xt_conntrack_mtinfo3 ct = { 0 };
 	struct xt_comment_info cm = { 0 };
@@ -373,7 +374,7 @@ static int build_iptnft(struct nftnl_rule *r, const struct remedy *ex, bool udat
 		ct.state_mask = fix_xt_ctstate(ex->ct_states);
 		ret = add(r, expr_match("conntrack", 3, &ct, sizeof(ct)));
 	}
-	if (ret >= 0 && !udata_comment) {
+	if (ret >= 0) {
 		snprintf((char *)cm.comment, sizeof(cm.comment), "%s", ex->comment);
 		ret = add(r, expr_match("comment", 0, &cm, sizeof(cm)));
 	}
@@ -381,8 +382,6 @@ static int build_iptnft(struct nftnl_rule *r, const struct remedy *ex, bool udat
 		ret = add(r, nftnl_expr_alloc("counter"));
 	if (ret >= 0)
 		ret = add_verdict(r, ex->accept);
-	if (ret >= 0 && udata_comment)
-		ret = set_udata_comment(r, ex->comment);
 	return ret;
 }
 
@@ -667,8 +666,7 @@ static int newrule(struct nlconn *c, struct batch *bt, const struct remedy *ex, 
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->name);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, ch->name);
 	nftnl_rule_set_u64(r, NFTNL_RULE_POSITION, ex->before->handle);
-	ret = remedy_table_iptables_compatible(t) ?
-		build_iptnft(r, ex, t->backend == CG_BACKEND_NFTABLES) : build_native(r, ex, t->family);
+	ret = remedy_table_iptables_compatible(t) ? build_iptnft(r, ex) : build_native(r, ex, t->family);
 	if (ret >= 0) {
 		/* no NLM_F_APPEND: before the rule at POSITION; several before
 		 * the same rule keep the plan's order */

@@ -131,6 +131,19 @@ size_t unit_fix_plan(const struct svc_report *r, struct unit_fix **out)
 			}
 		}
 	}
+	/* all or none: a file refused, and the run writes none of the others */
+	const struct unit_fix *first = NULL;
+	for (size_t j = 0; j < n && !first; j++)
+		if ((*out)[j].result == UNIT_FIX_REFUSED)
+			first = &(*out)[j];
+	for (size_t j = 0; first && j < n; j++) {
+		struct unit_fix *u = &(*out)[j];
+		if (u->result != UNIT_FIX_WRITE)
+			continue;
+		u->result = UNIT_FIX_REFUSED;
+		snprintf(u->why, sizeof(u->why), "%.160s is refused (see above), and a run writes all its files or none",
+			 first->remedy->path);
+	}
 	return n;
 }
 

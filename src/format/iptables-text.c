@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <netdb.h>
 #include <string.h>
 
@@ -217,6 +218,25 @@ void ipt_print_rule(FILE *f, const struct cg_rule *rule)
 	print_target(f, cs);
 	arena_free(&scratch);
 	expr_buf_free(&eb);
+}
+
+const char *ipt_rule_unlistable(const struct cg_rule *rule, const struct cg_expr *ex, uint8_t family)
+{
+	struct ipt_cs state, *cs = &state;
+
+	/* nft_is_expr_compatible(): a log only with a group (NFLOG) */
+	for (uint32_t i = 0; i < rule->n_exprs; i++)
+		if (ex[i].type == CG_EXPR_LOG && !(ex[i].log.present & (1u << NFTA_LOG_GROUP)))
+			return "log";
+	memset(cs, 0, offsetof(struct ipt_cs, items));
+	cs->family = family;
+	ipt_cs_parse(cs, rule, ex);
+	for (unsigned i = 0; i < cs->n_items; i++)
+		if (cs->items[i].kind == ITEM_UNSUPPORTED)
+			return cs->items[i].what;
+	if (cs->tgt == TGT_UNSUPPORTED)
+		return cs->tgt_what;
+	return NULL;
 }
 
 char *ipt_rule_to_string(const struct cg_rule *rule)

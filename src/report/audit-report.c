@@ -509,6 +509,78 @@ static uint32_t addr_hash(const struct cg_addr *a)
 	return (uint32_t)hash_mix64(hash_fnv1a(h, a->bytes, (size_t)addr_family_len(a->family)));
 }
 
+/* The services offered over the overlays, as the units and sshd_config
+ * say, with who holds each now; and the ports the operator offers (JSON
+ * "overlay_services", "offered_ports"; the text shows them with -v). */
+static void print_overlay_services(struct printer *p, const struct audit *a)
+{
+	const struct svc_report *r = &a->services;
+	const bool text = a->opts->verbosity > 0 && !a->opts->quiet;
+	char buf[CG_ADDRSTRLEN];
+	bool header = false;
+
+	open_json_array(p, "overlay_services");
+	for (size_t i = 0; a->services_read && i < r->n_listeners; i++) {
+		const struct svc_listener *l = &r->listeners[i];
+		const enum print_type t = text ? PRINT_ANY : PRINT_JSON;
+		if (!l->overlay_address && !l->overlay_device)
+			continue;
+		if (text && !header)
+			print_text(p, "\nServices offered over the overlay:\n");
+		header = true;
+		open_json_object(p, NULL);
+		print_string(p, t, "unit", "  %s", l->unit);
+		print_string(p, t, "source", " %s", l->source);
+		print_string(p, t, "address", " %s", l->addr.family ? addr_to_string(&l->addr, buf) : NULL);
+		print_uint(p, t, "port", " port %u", l->port);
+		print_string(p, t, "device", " on %s", l->ifname[0] ? l->ifname : NULL);
+		print_bool(p, PRINT_JSON, "in_boot", NULL, l->in_boot);
+		print_string(p, PRINT_JSON, "where", NULL, l->where);
+		if (l->holder_pid) {
+			print_int(p, t, "holder_pid", ": held by pid %d", l->holder_pid);
+			print_string(p, t, "holder_comm", " (%s)", l->holder_comm);
+			print_string(p, t, "holder_unit", " in %s", l->holder_unit[0] ? l->holder_unit : NULL);
+		} else {
+			print_null(p, PRINT_JSON, "holder_pid", NULL);
+		}
+		if (text)
+			print_text(p, "\n");
+		close_json_object(p);
+	}
+	close_json_array(p);
+	open_json_array(p, "offered_ports");
+	for (size_t i = 0; a->services_read && i < r->n_port_uses; i++) {
+		const struct svc_port_use *u = &r->port_uses[i];
+		const enum print_type t = text ? PRINT_ANY : PRINT_JSON;
+		if (text && !header)
+			print_text(p, "\nServices offered over the overlay:\n");
+		header = true;
+		open_json_object(p, NULL);
+		print_string(p, t, "proto", "  %s", l4proto_to_string(u->proto));
+		print_uint(p, t, "port", "/%u", u->port);
+		print_bool(p, PRINT_JSON, "bound", NULL, u->bound);
+		if (!u->bound) {
+			print_text(p, " (--offer): nothing listens\n");
+			close_json_object(p);
+			continue;
+		}
+		print_string(p, t, "address", " (--offer) on %s", addr_to_string(&u->addr, buf));
+		print_string(p, t, "device", " %s", u->ifname[0] ? u->ifname : NULL);
+		print_int(p, t, "pid", ": pid %d", u->pid);
+		print_string(p, t, "comm", " (%s)", u->comm);
+		print_string(p, PRINT_JSON, "cmdline", NULL, u->cmdline);
+		print_string(p, PRINT_JSON, "exe", NULL, u->exe);
+		print_string(p, t, "unit", " in %s", u->unit[0] ? u->unit : NULL);
+		print_string(p, PRINT_JSON, "cgroup", NULL, u->cgroup);
+		print_string(p, t, "owner", ", should be %s's", u->owner[0] ? u->owner : NULL);
+		print_bool(p, PRINT_JSON, "outside", NULL, u->outside);
+		if (text)
+			print_text(p, "\n");
+		close_json_object(p);
+	}
+	close_json_array(p);
+}
+
 /* A finding about a unit of a service offered over the overlay: the unit,
  * when it bites, the cycle edge by edge and the files --fix writes (their
  * contents in JSON, and in the text with -v). */
@@ -518,6 +590,12 @@ static void print_svc(struct printer *p, const struct audit *a, const struct svc
 
 	print_string(p, PRINT_JSON, "unit", NULL, s->unit);
 	print_string(p, PRINT_ANY, "when", "           bites: %s\n", s->when);
+	if (s->holder_pid) {
+		print_int(p, PRINT_ANY, "holder_pid", "           held by pid %d", s->holder_pid);
+		print_string(p, PRINT_ANY, "holder_comm", " (%s)", s->holder_comm);
+		print_string(p, PRINT_ANY, "holder_unit", " in %s", s->holder_unit[0] ? s->holder_unit : NULL);
+		print_text(p, "\n");
+	}
 	open_json_array(p, "cycle");
 	for (size_t i = 0; i < s->n_cycle; i++) {
 		const struct svc_step *st = &s->cycle[i];
@@ -595,6 +673,7 @@ static void print_change(struct printer *p, const struct audit_change *c)
 	print_string(p, PRINT_ANY, "message", " %s", c->message);
 	print_string(p, PRINT_JSON, "before", NULL, c->before);
 	print_string(p, PRINT_JSON, "after", NULL, c->after);
+	print_string(p, PRINT_JSON, "file", NULL, c->file);
 	if (c->before && c->after)
 		print_text(p, " (%s: %s -> %s)", c->target, c->before, c->after);
 	print_text(p, "\n");
@@ -648,6 +727,13 @@ static int report(FILE *out, enum cg_format format, const struct audit *a)
 	print_color_string(&p, head, COLOR_BOLD, "version", "cgnatcheck %s", PACKAGE_VERSION);
 	if (!quiet && !undo)
 		print_text(&p, ": %zu target%s, %zu with a problem", a->n_targets, a->n_targets == 1 ? "" : "s", bad);
+	/* findings about no target (the services' boot findings): counted on
+	 * their own */
+	size_t other = 0;
+	for (size_t i = 0; i < a->n_findings; i++)
+		other += a->findings[i].severity > FINDING_INFO && !a->findings[i].n_targets;
+	if (!quiet && !undo && other)
+		print_text(&p, ", %zu other finding%s to act on", other, other == 1 ? "" : "s");
 	print_string(&p, head, "provider", "; provider %s", a->provider);
 	if (!quiet && !undo)
 		print_text(&p, "\n");
@@ -691,6 +777,9 @@ static int report(FILE *out, enum cg_format format, const struct audit *a)
 	if (hidden)
 		print_text(&p, "\n%zu informational finding%s not shown (-v shows them)\n", hidden,
 			   hidden == 1 ? "" : "s");
+
+	if (!undo)
+		print_overlay_services(&p, a);
 
 	if (a->n_changes && !undo)
 		print_text(&p, "\nChanges:\n");

@@ -147,146 +147,8 @@
 # read them back from. On a host they are in the journal too.
 set -euo pipefail
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/nspawn/lib.sh"
+. "$top_srcdir/tests/lib/nspawn/checks.sh"
 nb_test_init ss
-
-TS_ADDR=100.101.102.103
-
-# --- checks over what a machine printed ----------------------------------
-
-# cycle_units TEXT PHASE: the units of the ordering cycles in TEXT (PHASE
-# start or stop), sorted, one a line
-cycle_units() {
-	sed -n "s/.*: Found \(ordering cycle\|dependency\) on \(.*\)\/$2\$/\2/p" <<<"$1" | sort -u
-}
-
-# deleted_jobs TEXT PHASE: the jobs systemd deleted to break a cycle
-deleted_jobs() {
-	sed -n "s/.*: Job \(.*\)\/$2 deleted to break ordering cycle starting with .*/\1/p" <<<"$1" | sort -u
-}
-
-# in_set WORD SET...: WORD is one of SET
-in_set() {
-	local w=$1
-	shift
-	case " $* " in *" $w "*) return 0 ;; esac
-	return 1
-}
-
-# expect_cycle DESC TEXT PHASE REQUIRED OPTIONAL: a cycle was found and
-# broken; its units hold every REQUIRED one (space-separated) and nothing
-# outside REQUIRED and OPTIONAL; each deleted job is one of them
-expect_cycle() {
-	local desc=$1 text=$2 phase=$3 req=$4 opt=$5 units deleted u ok=1
-	units=$(cycle_units "$text" "$phase")
-	deleted=$(deleted_jobs "$text" "$phase")
-	if [ -z "$units" ] || [ -z "$deleted" ]; then
-		t_fail "$desc: no ordering cycle found and broken ($phase jobs): $text"
-		return
-	fi
-	for u in $req; do
-		grep -qxF "$u" <<<"$units" || ok=0
-	done
-	for u in $units $deleted; do
-		in_set "$u" $req $opt || ok=0
-	done
-	if [ "$ok" = 1 ]; then
-		t_ok "$desc: ordering cycle over $(words "$units") ($phase), job deleted: $(words "$deleted")"
-	else
-		t_fail "$desc: cycle over '$(words "$units")', deleted '$(words "$deleted")'; expected $req (and maybe $opt)"
-	fi
-}
-
-# expect_grep DESC PATTERN TEXT: a fixed line in TEXT
-expect_grep() {
-	if grep -qF -- "$2" <<<"$3"; then t_ok "$1"; else t_fail "$1: no '$2' in: $3"; fi
-}
-
-expect_no_cycle() { # DESC NAME
-	local text
-	text=$(nb_console "$2")
-	if grep -q 'ordering cycle' <<<"$text"; then
-		t_fail "$1: an ordering cycle: $(grep -i 'cycle\|Found dep' <<<"$text")"
-	else
-		t_ok "$1: no ordering cycle"
-	fi
-}
-
-# line_before TEXT A B: A's first line comes before B's first line in TEXT
-line_before() {
-	local a b
-	a=$(grep -nF -- "$2" <<<"$1" | head -1 | cut -d: -f1)
-	b=$(grep -nF -- "$3" <<<"$1" | head -1 | cut -d: -f1)
-	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
-}
-
-restarts_above() { # NAME UNIT N
-	local n
-	n=$(nb_show "$1" "$2" NRestarts) || return 1
-	[ "$n" -gt "$3" ]
-}
-
-unit_is() { # NAME UNIT ACTIVESTATE
-	[ "$(nb_show "$1" "$2" ActiveState)" = "$3" ]
-}
-
-# words TEXT: TEXT's lines as one line
-words() {
-	tr '\n' ' ' <<<"$1" | sed 's/ *$//'
-}
-
-has_addr() { # NAME
-	nb_exec "$1" ip -4 -o address show dev tailscale0 2>/dev/null | grep -qF " $TS_ADDR/32 "
-}
-
-# boot NAME UNITDIR: boots, waits for the end of the boot; the state in BOOT_STATE
-boot() {
-	local t0
-	t0=$(t_now_ms)
-	nb_boot "$1" "$2"
-	BOOT_STATE=$(nb_wait_booted "$1" 120) || true
-	echo "boot $1: $BOOT_STATE after $(($(t_now_ms) - t0)) ms" >&2
-}
-
-poweroff() { # NAME
-	local t0 left
-	t0=$(t_now_ms)
-	if nb_poweroff "$1" 120; then
-		echo "poweroff $1: $(($(t_now_ms) - t0)) ms" >&2
-	else
-		t_fail "$1: did not power off (killed)"
-	fi
-	left=$(nb_leftovers "$1")
-	[ -z "$left" ] || t_fail "$1: left behind: $left"
-}
-
-probe() { # NAME ARGS...: tcp-probe inside, its word or banner
-	local name=$1
-	shift
-	nb_exec "$name" /opt/cgt-nb/tcp-probe "$@" || true
-}
-
-# ssh.socket's override, the report's: the Tailscale address only, plus LINES
-ssh_override() { # DIR [LINES...]
-	local dir=$1 l
-	shift
-	mkdir -p "$dir/ssh.socket.d"
-	{
-		printf '[Socket]\nListenStream=\nListenStream=%s:22\n' "$TS_ADDR"
-		for l; do printf '%s\n' "$l"; done
-	} >"$dir/ssh.socket.d/override.conf"
-}
-
-# a unit directory with tailscaled and ssh.socket enabled, in VAR
-ts_units() { # VAR
-	local tb__u
-	nb_units tb__u
-	nb_stock "$tb__u" tailscaled.service ssh.socket ssh@.service
-	nb_enable "$tb__u" tailscaled.service multi-user.target
-	nb_enable "$tb__u" ssh.socket sockets.target
-	printf -v "$1" '%s' "$tb__u"
-}
-
-SSH_BANNER="SSH-2.0-OpenSSH_9.2p1 cgt-nb-standin"
 
 # --- 1. seed 000: the bind before the address -----------------------------
 
@@ -312,8 +174,7 @@ case_bind() {
 	# the next boot of the same machine, with FreeBind in a drop-in of
 	# its own (what a fix writes, between two boots, into nb_root)
 	printf '[Socket]\nFreeBind=yes\n' >"$(nb_root bind)/etc/systemd/system/ssh.socket.d/fix-freebind.conf"
-	nb_start bind
-	BOOT_STATE=$(nb_wait_booted bind 120) || true
+	reboot bind
 	t_expect "1a, next boot with FreeBind: running" running "$BOOT_STATE"
 	t_expect "1a, next boot: nothing failed" "" "$(nb_failed bind)"
 	t_expect "1a, next boot: the journal has two boots" 2 \
@@ -357,21 +218,14 @@ case_freebind() {
 case_gate_on_socket() {
 	local U
 	ts_units U
-	nb_stock "$U" tailscale-wait-ready.service
-	nb_enable "$U" tailscale-wait-ready.service multi-user.target
-	ssh_override "$U" "" "[Unit]" After=tailscale-wait-ready.service Requires=tailscale-wait-ready.service
+	gate_v3 "$U"
 	boot gatesock "$U"
-	local text deleted u s w
+	local text deleted s w
 	text=$(nb_console gatesock)
 	expect_cycle "1c: the gate on ssh.socket" "$text" start \
 		"ssh.socket tailscale-wait-ready.service sockets.target basic.target" tailscaled.service
 	deleted=$(deleted_jobs "$text" start)
-	for u in $deleted; do
-		case $(nb_show gatesock "$u" ActiveState) in
-		active) t_fail "1c: $u is active, though its job was deleted" ;;
-		*) t_ok "1c: $u, whose job was deleted, is not active" ;;
-		esac
-	done
+	expect_deleted_inactive 1c gatesock "$deleted"
 	nb_wait_for gatesock 60 has_addr gatesock || true
 	# which job went decides: the socket's own, the gate's or tailscaled's,
 	# and ssh.socket never listens; a target's, and it listens after the gate
@@ -394,28 +248,7 @@ case_gate_on_socket() {
 
 case_gate_safe() {
 	local U j
-	nb_units U
-	nb_stock "$U" tailscaled.service tailscale-wait-ready.service ssh@.service
-	nb_enable "$U" tailscaled.service multi-user.target
-	nb_enable "$U" tailscale-wait-ready.service multi-user.target
-	cp "$U/ssh@.service" "$U/ts-ssh@.service"
-	cat >"$U/ts-ssh.socket" <<EOF
-[Unit]
-Description=SSH on the tailnet address, after the address gate
-DefaultDependencies=no
-After=tailscale-wait-ready.service
-Requires=tailscale-wait-ready.service
-Before=shutdown.target
-Conflicts=shutdown.target
-
-[Socket]
-ListenStream=$TS_ADDR:22
-Accept=yes
-
-[Install]
-WantedBy=multi-user.target
-EOF
-	nb_enable "$U" ts-ssh.socket multi-user.target
+	gate_safe_units U
 	boot gatesafe "$U"
 	t_expect "1d: a working gate: the boot ends running" running "$BOOT_STATE"
 	expect_no_cycle "1d: the gate on a socket without default dependencies" gatesafe
@@ -433,54 +266,18 @@ EOF
 
 # --- 2. seed 001: BindToDevice=wg0 ------------------------------------------
 
-# wg_units VAR: wg-quick@wg0 enabled, the per-connection service behind the
-# wg0 sockets
-wg_units() {
-	local tb__u
-	nb_units tb__u
-	nb_stock "$tb__u" wg-quick@.service ssh@.service
-	nb_enable "$tb__u" wg-quick@wg0.service multi-user.target
-	cp "$tb__u/ssh@.service" "$tb__u/wgsvc@.service"
-	cp "$tb__u/ssh@.service" "$tb__u/wgplain@.service"
-	printf -v "$1" '%s' "$tb__u"
-}
-
-# wg_socket DIR UNIT PORT: UNIT (enabled in sockets.target) listens on PORT
-# on wg0 only, as in the report
-wg_socket() {
-	cat >"$1/$2" <<EOF
-[Unit]
-Description=a service on wg0 only
-
-[Socket]
-ListenStream=$3
-Accept=yes
-BindToDevice=wg0
-
-[Install]
-WantedBy=sockets.target
-EOF
-	nb_enable "$1" "$2" sockets.target
-}
-
 case_wg_cycle() {
-	local U text deleted u
+	local U text deleted
 	wg_units U
 	wg_socket "$U" wgsvc.socket 443
-	mkdir -p "$U/wgsvc.socket.d"
-	printf '[Unit]\nAfter=wg-quick@wg0.service\nWants=wg-quick@wg0.service\n' >"$U/wgsvc.socket.d/order.conf"
+	wg_order "$U" wgsvc.socket
 	boot wgcycle "$U"
 	text=$(nb_console wgcycle)
 	expect_cycle "2a: BindToDevice=wg0 socket ordered after wg-quick@wg0" "$text" start \
 		"wgsvc.socket wg-quick@wg0.service sockets.target basic.target" ""
 	expect_grep "2a: systemd says which unit it skips" "[ SKIP ] Ordering cycle found, skipping" "$text"
 	deleted=$(deleted_jobs "$text" start)
-	for u in $deleted; do
-		case $(nb_show wgcycle "$u" ActiveState) in
-		active) t_fail "2a: $u is active, though its job was deleted" ;;
-		*) t_ok "2a: $u, whose job was deleted, is not active" ;;
-		esac
-	done
+	expect_deleted_inactive 2a wgcycle "$deleted"
 	case $deleted in
 	*.target) t_expect "2a: a target's job went: the boot still ends running" running "$BOOT_STATE" ;;
 	esac
@@ -491,9 +288,7 @@ case_wg_cure() {
 	local U j
 	wg_units U
 	wg_socket "$U" wgsvc.socket 443
-	mkdir -p "$U/wgsvc.socket.d"
-	printf '[Unit]\nDefaultDependencies=no\nAfter=wg-quick@wg0.service\nWants=wg-quick@wg0.service\n' \
-		>"$U/wgsvc.socket.d/cure.conf"
+	wg_cure "$U" wgsvc.socket
 	# 2c in the same boot: BindToDevice and nothing else
 	wg_socket "$U" wgplain.socket 444
 	boot wgcure "$U"
@@ -598,8 +393,7 @@ case_bindsto() { # NAME Requires|BindsTo
 	ts_units U
 	ssh_override "$U" "" "[Unit]" After=tailscaled.service "$dep=tailscaled.service"
 	# 4c needs ssh.socket's re-bind to come before the address
-	mkdir -p "$U/tailscaled.service.d"
-	printf '[Service]\nEnvironment=STANDIN_DELAY=4\n' >"$U/tailscaled.service.d/delay.conf"
+	ts_delay "$U" 4
 	boot "$name" "$U"
 	text=$(nb_console "$name")
 	expect_cycle "4a: $dep=: at boot" "$text" start \

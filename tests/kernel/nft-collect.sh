@@ -3,7 +3,8 @@
 # The nf_tables collector against nft(8) itself, in fresh network namespaces:
 # every table, chain, rule, set and element nft_collect() reads must agree with
 # `nft -j list ruleset` (tests/kernel/nft-compare.py), and each table's backend label
-# with nft's own "managed by iptables-nft" warning.
+# with nft's own "managed by iptables-nft" warning and iptables-nft-save's
+# answer for the table (lists it, calls it incompatible, fails on a rule).
 #
 #   empty        a namespace without tables yields an empty model, not an error
 #   nftables     Tailscale's nftables mode (native rules in "ip filter"), an inet
@@ -33,6 +34,24 @@ tb_test_init nft iptables-nft ip6tables-nft python3 "$DUMP"
 
 tb_tmpdir TMP
 
+# ipt_status NS: "FAMILY TABLE listed|incompatible|failed" for each ip/ip6
+# table with one of iptables' names: what iptables-nft-save makes of it.
+ipt_status() {
+	local ns=$1 fam name save out
+	while read -r _ fam name; do
+		case $fam in ip) save=iptables-nft-save ;; ip6) save=ip6tables-nft-save ;; *) continue ;; esac
+		case $name in filter | nat | mangle | raw | security) ;; *) continue ;; esac
+		if out=$(tb_exec "$ns" "$save" -t "$name" 2>&1); then
+			case $out in
+			*"is incompatible, use 'nft' tool"*) echo "$fam $name incompatible" ;;
+			*) echo "$fam $name listed" ;;
+			esac
+		else
+			echo "$fam $name failed"
+		fi
+	done < <(tb_exec "$ns" nft list tables)
+}
+
 # compare_with_nft NS LABEL: the collected model against nft's listing.
 compare_with_nft() {
 	local ns=$1 label=$2 dir="$TMP/$2"
@@ -44,7 +63,8 @@ compare_with_nft() {
 	fi
 	t_must tb_exec "$ns" nft -j list ruleset >"$dir/nft.json"
 	t_must tb_exec "$ns" nft list ruleset >/dev/null 2>"$dir/nft.warn"
-	if python3 "$CMP" "$dir/ours.txt" "$dir/nft.json" "$dir/nft.warn" >"$dir/cmp.out" 2>&1; then
+	ipt_status "$ns" >"$dir/ipt.status"
+	if python3 "$CMP" "$dir/ours.txt" "$dir/nft.json" "$dir/nft.warn" "$dir/ipt.status" >"$dir/cmp.out" 2>&1; then
 		t_ok "$label: $(tail -n 1 "$dir/cmp.out")"
 	else
 		cat "$dir/cmp.out" >&2
@@ -287,6 +307,10 @@ if compare_with_nft "$NS_IPT" iptables-nft; then
 	for t in filter nat mangle; do
 		expect_line "iptables-nft: ip $t is labelled iptables-nft" "$OUT" "^table ip $t backend=iptables-nft "
 	done
+	# no xt expression (nft does not warn): its interface name as
+	# iptables-nft writes it (src/collect/nft-owner.c)
+	expect_line "iptables-nft: ip6 filter, native expressions only, is labelled iptables-nft" "$OUT" \
+		"^table ip6 filter backend=iptables-nft "
 	expect_line "iptables-nft: -m comment text collected" "$OUT" \
 		'match:multiport,match:comment,counter,accept comment="web and ssh"$'
 	expect_line "iptables-nft: -m conntrack as an xt match" "$OUT" 'match:conntrack'

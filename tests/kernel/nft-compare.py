@@ -2,16 +2,25 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Compares what nft_collect() saw (tests/kernel/nft-collect-dump output) with what
 nft(8) itself lists (`nft -j list ruleset`, and the "managed by iptables-nft"
-warnings `nft list ruleset` prints on stderr).
+warnings `nft list ruleset` prints on stderr), and with what iptables-nft-save
+says of the tables it takes as its own.
 
-    nft-compare.py DUMP.txt NFT.json NFT-WARNINGS.txt
+    nft-compare.py DUMP.txt NFT.json NFT-WARNINGS.txt [IPT-STATUS.txt]
+
+IPT-STATUS.txt has a line "FAMILY TABLE listed|incompatible|failed" for each
+ip/ip6 table with one of iptables' names: whether `iptables-nft-save -t TABLE`
+(ip6tables-nft-save) lists it, calls it incompatible, or fails on a rule.
 
 Checks, per table: handle; chains (handles, hooks, priorities, policies,
 types, devices); rules in order (handles, comments, jump/goto targets including
 those inside inline verdict maps); named sets and maps (handles, interval and
 concat shape, element counts); anonymous sets against the inline sets of the
 rule that uses them; expressions we keep as unknown appear in nft's rule; every
-reference resolved; the backend label matches nft's warning. Prints one line
+reference resolved; the backend label as the stock tools have it: nftables
+for a table iptables-nft does not take or cannot list, iptables-nft for one it
+lists and nft warns about; a table iptables-nft lists without nft's warning
+is either's (src/collect/nft-owner.c decides; the tests check it by who wrote
+it). Without IPT-STATUS.txt: the label matches nft's warning. Prints one line
 per mismatch and a summary; exit 0 when all agree, 1 otherwise."""
 
 import json
@@ -134,6 +143,12 @@ class Checker:
 
 def main():
     dump_path, json_path, warn_path = sys.argv[1:4]
+    ipt_status = None
+    if len(sys.argv) > 4:
+        ipt_status = {}
+        for line in open(sys.argv[4], encoding="utf-8"):
+            fam, name, status = line.split()
+            ipt_status[(fam, name)] = status
     ours = parse_dump(dump_path)
     elems = parse_dump_elems(dump_path)
     nft = json.load(open(json_path, encoding="utf-8"))["nftables"]
@@ -163,8 +178,15 @@ def main():
         t_nft, t_us = theirs["table"][key], ours[key]
         where = " ".join(key)
         c.eq(f"table {where} handle", t_nft["handle"], t_us["handle"])
-        c.eq(f"table {where} backend", "iptables-nft" if key in warned else "nftables",
-             t_us["backend"])
+        if ipt_status is None:
+            c.eq(f"table {where} backend", "iptables-nft" if key in warned else "nftables",
+                 t_us["backend"])
+        elif ipt_status.get(key, "none") != "listed":
+            c.eq(f"table {where} backend (iptables-nft-save: {ipt_status.get(key, 'not its table')})",
+                 "nftables", t_us["backend"])
+        elif key in warned:
+            c.eq(f"table {where} backend (listed by iptables-nft, nft warns)", "iptables-nft",
+                 t_us["backend"])
 
         chains_us = {n: ch for n, ch in t_us["chains"].items() if not ch["flags"] & NFT_CHAIN_BINDING}
         chains_nft = {ch["name"]: ch for ch in theirs["chain"].get(key, [])}

@@ -52,28 +52,13 @@ rm -f "$root/symlinks" "$root/README"
 export CGNATCHECK_HOST_ROOT=$root
 
 # the services: ssh (cg-echo on the wildcard stands in for the socket's
-# sshd: it accepts and says nothing), and a process bound to the overlay
-# address itself that greets as sshd does
+# sshd: it accepts and says nothing; a process outside ssh.socket holding
+# its port, which the audit names: PORT_HELD_OUTSIDE_UNIT, exit 2, in every
+# audit below), and a process bound to the overlay address itself that
+# greets as sshd does
 tb_host_listen 22/tcp 8443/tcp
-tb_bg "$TB_HOST" python3 -c '
-import socket, sys, threading
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("100.101.102.103", 2222))
-s.listen(8)
-open(sys.argv[1], "w").close()
-def serve(c):
-    with c:
-        c.sendall(b"SSH-2.0-cgt\r\n")
-        while True:
-            d = c.recv(4096)
-            if not d:
-                return
-            c.sendall(d)
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-' "$WORK/bound.ready"
+tb_bg "$TB_HOST" python3 "$top_srcdir/tests/kernel/ssh-banner-serve.py" "$WORK/bound.ready" 100.101.102.103 2222 \
+	send 'SSH-2.0-cgt\r\n'
 tb_wait_file "$WORK/bound.ready" 10 "${TB_PIDS[-1]}"
 
 from_peer() {
@@ -92,6 +77,8 @@ except OSError:
 overlay() {
 	tb_json '"; ".join("%s %s %s/%s %s %s" % (t["role"], t["address"], t["proto"], t["port"], t["origin"], t["verdict"]) for t in r["targets"] if t["role"] in ("ssh", "overlay-service"))'
 }
+# the findings beyond info: only the stray holder of ssh.socket's port
+others() { tb_json '" ".join(sorted(set(f["code"] for f in r["findings"] if f["severity"] != "info")))'; }
 notes() { tb_json '" | ".join(f["message"] for f in r["findings"] if f["code"] == "OVERLAY_SERVICE_NOT_CHECKED")'; }
 
 # --- no route to any peer yet: nothing simulated, the note says why ----------
@@ -100,24 +87,28 @@ notes() { tb_json '" | ".join(f["message"] for f in r["findings"] if f["code"] =
 # tailscaled's table 52 with its own service (quad-100: no peer) only
 ip -n "$TB_HOST" route add 100.100.100.100/32 dev tailscale0 table 52
 ip -n "$TB_HOST" rule add pref 5270 table 52
-tb_audit "no peer" 0 --offer tcp/8443
+tb_audit "no peer" 2 --offer tcp/8443
 t_expect "no peer: no overlay target" "" "$(overlay)"
+t_expect "no peer: the stray holder of ssh.socket's port is the only problem" PORT_HELD_OUTSIDE_UNIT "$(others)"
+t_expect "no peer: the holder named (cg-echo's pid), and what to do" "True" \
+	"$(tb_json 'any(f["code"] == "PORT_HELD_OUTSIDE_UNIT" and f["unit"] == "ssh.socket" and f["holder_pid"] == '"$TB_ECHO_PID"' and "kill '"$TB_ECHO_PID"'" in f["message"] for f in r["findings"])')"
 t_expect "no peer: a note for each service, naming the device" "True" \
 	"$(tb_json 'sum(1 for f in r["findings"] if f["code"] == "OVERLAY_SERVICE_NOT_CHECKED" and "tailscale0" in f["message"] and "no peer" in f["message"]) == 3')"
 
 # --- the peer routed through tailscale0 (table 52): all reachable ------------
 ip -n "$TB_HOST" route add 100.64.0.7/32 dev tailscale0 table 52
-tb_audit "peer, no firewall" 0 --offer tcp/8443
+tb_audit "peer, no firewall" 2 --offer tcp/8443
 want="ssh 100.64.0.7 tcp/22 ssh.socket ListenStream reachable; overlay-service 100.64.0.7 tcp/8443 offer:tcp/8443 reachable; overlay-service 100.64.0.7 tcp/2222 listening:tcp/2222 reachable"
 t_expect "peer, no firewall: the unit's, the named and the bound service, reachable" "$want" "$(overlay)"
 t_expect "peer, no firewall: no note" "" "$(notes)"
+t_expect "peer, no firewall: the stray holder is the only problem" PORT_HELD_OUTSIDE_UNIT "$(others)"
 t_expect "peer, no firewall: the kernel agrees (22)" reply "$(from_peer 22)"
 t_expect "peer, no firewall: the kernel agrees (8443)" reply "$(from_peer 8443)"
 t_expect "peer, no firewall: the kernel agrees (2222)" reply "$(from_peer 2222)"
 
 # --- Tailscale's own rules (v1.98+): the overlay's traffic is accepted -------
 tb_ts_install legacy new
-tb_audit "tailscale's rules" 0 --offer tcp/8443
+tb_audit "tailscale's rules" 2 --offer tcp/8443
 t_expect "tailscale's rules: reachable" "$want" "$(overlay)"
 t_expect "tailscale's rules: the kernel agrees (22)" reply "$(from_peer 22)"
 
@@ -147,7 +138,7 @@ t_expect "replies through eth0: the kernel agrees (no answer comes back to the p
 ip -n "$TB_HOST" rule del pref 100
 
 # --- --only-named with --offer: the units still, no sockets ------------------
-tb_audit "--only-named --offer" 0 --only-named --offer tcp/8443
+tb_audit "--only-named --offer" 2 --only-named --offer tcp/8443
 t_expect "--only-named --offer: the unit's and the named service, no socket's" \
 	"ssh 100.64.0.7 tcp/22 ssh.socket ListenStream reachable; overlay-service 100.64.0.7 tcp/8443 offer:tcp/8443 reachable" \
 	"$(overlay)"

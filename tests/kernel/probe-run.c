@@ -58,6 +58,13 @@ static int unit(void)
 	CHECK(r.status == PROBE_UNSUPPORTED && strstr(r.detail, "HTTP"));
 	CHECK(probe_target(&a4, IPPROTO_TCP, 123, "ntp", 100, &r) == 0);
 	CHECK(r.status == PROBE_UNSUPPORTED && strstr(r.detail, "NTP"));
+	/* SSH: by its role or by port 22, over TCP only */
+	CHECK(probe_target(&a4, IPPROTO_UDP, 2222, "ssh", 100, &r) == 0);
+	CHECK(r.status == PROBE_UNSUPPORTED && strstr(r.detail, "SSH is spoken over TCP"));
+	CHECK(probe_target(&a4, IPPROTO_UDP, 22, "overlay-service", 100, &r) == 0);
+	CHECK(r.status == PROBE_UNSUPPORTED && strstr(r.detail, "SSH is spoken over TCP"));
+	CHECK(probe_target(&a4, IPPROTO_UDP, 5000, "overlay-service", 100, &r) == 0);
+	CHECK(r.status == PROBE_UNSUPPORTED && strstr(r.detail, "overlay-service"));
 	CHECK(r.ms >= 0 && r.ms < 50);
 	{
 		struct cg_addr ll;

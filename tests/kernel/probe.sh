@@ -109,7 +109,7 @@ tb_echo "$TB_PROV" 2222/tcp || tb_die "cg-echo on 2222/tcp did not start"
 probe "TCP banner from an echo" connected-silent "connected, no banner within 500 ms" $META 2222 tcp - 500
 
 # --- cg-services replaces the scenario's cg-echo -----------------------------
-tb_prov_services dns:53 http:80 ntp:123 banner:22 silent:8080 dns-refused:5353 dns-empty:5354 echo:7/tcp
+tb_prov_services dns:53 http:80 ntp:123 banner:22 banner:2022 silent:8080 dns-refused:5353 dns-empty:5354 echo:7/tcp
 
 probe "DNS/UDP to $SVC4" answered "DNS over UDP: rcode NXDOMAIN, 0 answers" $SVC4 53 udp dns 1000
 probe "DNS/TCP to $SVC4" answered "DNS over TCP: rcode NXDOMAIN, 0 answers" $SVC4 53 tcp dns 1000
@@ -128,7 +128,10 @@ probe "HTTP to the mirror (by port)" answered "HTTP/1.0 200*" $MIRROR 80 tcp - 1
 probe "HTTP over IPv6" answered "HTTP/1.0 200*" "$TB_SVC_IP6" 80 tcp http 1000
 probe "NTP to $NTP" answered "NTPv4 server, stratum 2" $NTP 123 udp ntp 1000
 probe "NTP to $NTP (by port)" answered "NTPv4 server*" $NTP 123 udp - 1000
-probe "TCP banner" answered "banner: \"SSH-2.0-cg-services\"" $MIRROR 22 tcp - 1000
+probe "TCP banner" answered "banner: \"SSH-2.0-cg-services\"" $MIRROR 2022 tcp - 1000
+# port 22 (and role ssh) reads the SSH identification (probe-ssh-banner.sh)
+probe "SSH identification (by port)" answered "SSH identification \"SSH-2.0-cg-services\"" $MIRROR 22 tcp - 1000
+probe "SSH identification (role ssh)" answered "SSH identification \"SSH-2.0-cg-services\"" $MIRROR 2022 tcp ssh 1000
 
 # cg-services' A record through glibc's whole stub resolver (getaddrinfo),
 # over UDP and, with use-vc, over TCP: the double is sound beyond the one
@@ -149,6 +152,7 @@ fi
 
 # Connected is not answered: the seed-003 shape, in each TCP protocol.
 probe "TCP, accepted and silent" connected-silent "connected, no banner within 700 ms" $MIRROR 8080 tcp - 700
+probe "SSH, accepted and silent" connected-silent "accepted, nothing within 700 ms" $MIRROR 8080 tcp ssh 700
 probe "HTTP, accepted and silent" connected-silent "connected, no HTTP answer within 700 ms" $MIRROR 8080 tcp metadata 700
 # glibc reads its TCP socket without a timeout; the handed-over socket's
 # SO_RCVTIMEO is what ends this one.

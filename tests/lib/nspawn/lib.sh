@@ -29,9 +29,15 @@
 # (ordering cycles) is on the console (nb_console), never in the journal.
 #
 # What a machine sees (binds):
-#   /etc/systemd/system   the staged unit directory (read-write: a --fix run
-#                         inside, or between boots from the host, changes it)
+#   /etc/systemd          the staged directory (read-write): system/ holds
+#                         the staged units; a --fix run inside, or between
+#                         boots from the host, changes them, and may add
+#                         system.control/ (its copies that shadow a unit file
+#                         of /etc/systemd/system)
 #   /etc/machine-id       a fresh id per machine (read-only)
+#   /etc/DIR              each other directory a test put in the root's etc
+#                         before nb_start (etc/ssh, etc/sysusers.d...),
+#                         read-only
 #   /var/log/journal      the persistent journal, kept on the host after
 #                         poweroff (journalctl -D reads it)
 #   /opt/cgt-nb           tests/lib/nspawn/ (read-only): the helpers below
@@ -61,10 +67,20 @@
 #                         (unit files, drop-in directories, .wants/ symlinks)
 #                         copied in turn into its /etc/systemd/system
 #   nb_root NAME          prints the machine's root as the host sees it: a
-#                         directory with etc/systemd/system (the staged units)
-#                         and usr -> /usr (and lib, bin, sbin -> usr/...), so
-#                         CGNATCHECK_HOST_ROOT=$(nb_root NAME) reads the units
-#                         the way the container's systemd will
+#                         directory with etc/systemd/system (the staged units),
+#                         run/systemd/container (its next boot is a
+#                         container's), lib, bin, sbin -> usr/... and usr, an
+#                         empty directory that nb_host fills
+#   nb_host NAME CMD...   runs CMD (a program, not a function) with
+#                         CGNATCHECK_HOST_ROOT=$(nb_root NAME), in a mount
+#                         namespace of its own where the root's usr is this
+#                         machine's /usr (bound read-only), the /usr the
+#                         container boots: cgnatcheck reads the units the way
+#                         the container's systemd will. (Not a symlink usr ->
+#                         /usr: symlinks are resolved inside the root, that
+#                         one would lead back to itself.) The root's etc is
+#                         the staged one: a `cgnatcheck --fix` run through
+#                         nb_host writes the machine's units for its next boot
 #   nb_start NAME         boots the staged machine; returns once its PID 1
 #                         runs (not once the boot finished). A second
 #                         nb_start after nb_poweroff is the next boot: same
@@ -195,7 +211,7 @@ nb_init() {
 
 nb_test_init() {
 	t_require_root
-	t_require_tools systemd-nspawn nsenter journalctl "$@"
+	t_require_tools systemd-nspawn nsenter journalctl unshare "$@"
 	[ -x /usr/lib/systemd/systemd ] || t_skip "needs systemd (/usr/lib/systemd/systemd)"
 	# the container's /usr is this machine's: its tools must be there
 	[ -x /usr/bin/python3 ] || t_skip "needs /usr/bin/python3"
@@ -251,7 +267,9 @@ nb_stage() { # NAME UNITDIR...
 	mkdir -p "$d/root/etc/systemd/system" "$d/journal" || nb_die "cannot make $d"
 	ss=$d/root/etc/systemd/system
 	# the root as cgnatcheck (CGNATCHECK_HOST_ROOT) reads it: the same /usr
-	ln -s /usr "$d/root/usr"
+	# (nb_host binds it), the next boot a container's
+	mkdir -p "$d/root/usr" "$d/root/run/systemd" || nb_die "cannot make $d/root"
+	echo systemd-nspawn >"$d/root/run/systemd/container"
 	ln -s usr/lib "$d/root/lib"
 	ln -s usr/bin "$d/root/bin"
 	ln -s usr/sbin "$d/root/sbin"
@@ -275,6 +293,14 @@ nb_root() { # NAME
 	d=$(nb__dir "$1")
 	[ -d "$d/root" ] || nb_die "machine $1 is not staged"
 	printf '%s\n' "$d/root"
+}
+
+nb_host() { # NAME CMD...
+	local root
+	root=$(nb_root "$1")
+	shift
+	CGNATCHECK_HOST_ROOT=$root unshare --mount --propagation private -- sh -c \
+		'mount --bind -o ro /usr "$CGNATCHECK_HOST_ROOT/usr" && exec "$@"' nb_host "$@"
 }
 
 # nb__alive PID: true while PID runs (a zombie is gone)
@@ -328,7 +354,7 @@ nb__rm_cgroup() {
 }
 
 nb_start() { # NAME
-	local name=$1 d mname cg pid leader i child
+	local name=$1 d mname cg pid leader i child e etc=()
 	d=$(nb__dir "$name")
 	[ -d "$d/root" ] || nb_die "machine $name is not staged"
 	[ ! -f "$d/nspawn.pid" ] || ! nb__alive "$(cat "$d/nspawn.pid")" || nb_die "machine $name is running"
@@ -336,6 +362,12 @@ nb_start() { # NAME
 	# the console of this boot only (the last one's kept beside it)
 	[ ! -f "$d/console.log" ] || mv -f "$d/console.log" "$d/console.prev.log"
 	mname="$NB_PREFIX$name"
+	# the test's other directories of etc
+	for e in "$d"/root/etc/*/; do
+		e=${e%/}
+		[ -d "$e" ] && [ "${e##*/}" != systemd ] || continue
+		etc+=("--bind-ro=$e:/etc/${e##*/}")
+	done
 	nb__cgroups "$name" >"$d/cgroups"
 	[ -s "$d/cgroups" ] || nb_die "no cgroup hierarchy for nspawn (neither /sys/fs/cgroup/cgroup.controllers nor name=systemd)"
 	# shellcheck disable=SC2086 # NB_BOOT_ARGS: words for systemd
@@ -347,9 +379,9 @@ nb_start() { # NAME
 			--register=no --keep-unit --boot --machine="$mname" --console=read-only \
 			--link-journal=no --resolv-conf=off --timezone=off \
 			--bind-ro="$d/machine-id:/etc/machine-id" \
-			--bind="$d/root/etc/systemd/system:/etc/systemd/system" \
+			--bind="$d/root/etc/systemd:/etc/systemd" \
 			--bind="$d/journal:/var/log/journal" \
-			--bind-ro="$NB_HELPERS:/opt/cgt-nb" \
+			--bind-ro="$NB_HELPERS:/opt/cgt-nb" "${etc[@]}" \
 			systemd.firstboot=off $NB_BOOT_ARGS
 	) </dev/null >>"$d/console.log" 2>&1 &
 	pid=$!
