@@ -103,6 +103,8 @@ KERNEL_TESTS = \
 	tests/kernel/audit-scenarios.sh \
 	tests/kernel/blind-bpf.sh \
 	tests/kernel/nf-tailscale.sh \
+	tests/kernel/nft-fib.sh \
+	tests/kernel/unknown-fields.sh \
 	tests/kernel/metrics.sh \
 	tests/kernel/offline.sh \
 	tests/kernel/probe.sh \

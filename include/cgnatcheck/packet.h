@@ -61,12 +61,35 @@ struct cg_iface {
 	uint32_t group;
 };
 
+/* Fields of a packet that the flow does not determine (cg_packet.unknown):
+ * the struct holds some value for each, but a match on one is unknown
+ * (design.md: "a packet field it does not know (a reply's length, a TTL)
+ * is unknown, never silently true or false"). */
+enum {
+	CG_PKT_U_LEN = 1 << 0,        /* IP total/payload length, meta length, UDP length */
+	CG_PKT_U_TTL = 1 << 1,        /* TTL, hop limit */
+	CG_PKT_U_DSCP = 1 << 2,
+	CG_PKT_U_ECN = 1 << 3,
+	CG_PKT_U_IPID = 1 << 4,       /* IPv4 identification */
+	CG_PKT_U_DF = 1 << 5,         /* IPv4 don't-fragment flag */
+	CG_PKT_U_FLOWLABEL = 1 << 6,  /* IPv6 */
+	CG_PKT_U_IPOPT = 1 << 7,      /* IPv4 header length (options) */
+	CG_PKT_U_TCPOPT = 1 << 8,     /* TCP data offset and options (a SYN's MSS, SACK, ...) */
+	CG_PKT_U_TCPWIN = 1 << 9,
+	CG_PKT_U_TCPSEQ = 1 << 10,    /* sequence and acknowledgment numbers, urgent pointer */
+	CG_PKT_U_CSUM = 1 << 11,      /* checksums */
+	CG_PKT_U_PRIORITY = 1 << 12,  /* skb->priority, secmark */
+};
+/* Everything but the flow's own facts: what a simulated flow's packets have. */
+#define CG_PKT_U_UNDETERMINED 0x1fffu
+
 struct cg_packet {
 	uint8_t nfproto;           /* NFPROTO_IPV4 or NFPROTO_IPV6 */
 	struct cg_addr src, dst;
 	uint8_t l4proto;           /* IPPROTO_UDP, IPPROTO_TCP, IPPROTO_ICMP, ... */
 	uint16_t sport, dport;     /* host byte order; 0 for portless protocols */
 	uint8_t tcp_flags;         /* TCP: SYN for a new connection, ACK for replies */
+	uint8_t tcp_flags_unknown; /* the bits of tcp_flags the flow does not determine */
 	uint8_t icmp_type, icmp_code;
 	uint8_t ttl;               /* hop limit for IPv6 */
 	uint8_t dscp;
@@ -77,7 +100,11 @@ struct cg_packet {
 	uint32_t skuid, skgid;
 	uint8_t pkttype;           /* PACKET_HOST, PACKET_BROADCAST, ... */
 	struct cg_conntrack ct;
+	uint32_t unknown;          /* CG_PKT_U_*: fields the flow does not determine */
+	uint32_t ct_status_unknown;  /* the bits of ct.status the flow does not determine */
 };
+
+struct route_state;
 
 /* How an address relates to this host, for addrtype / fib matches. The
  * simulator gets this from the routing state (local table); RTN_* values. */
@@ -88,4 +115,7 @@ struct cg_addr_env {
 	 * --limit-iface-in/out). */
 	int (*addr_type)(const struct cg_addr_env *env, const struct cg_addr *addr, const char *dev);
 	void *userdata;
+	/* The routing state nft's fib expression looks up (route_fib_lookup());
+	 * NULL: every fib expression is unknown. */
+	const struct route_state *routes;
 };

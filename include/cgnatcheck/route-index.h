@@ -49,6 +49,9 @@ struct route_index {
 	bool default_rules[2];   /* exactly the kernel's initial rules */
 	bool have_l3mdev;        /* a VRF (l3 master) device exists */
 	bool tclassid_users;     /* realms in use (changes rp_filter's shortcut) */
+	/* per family: a rule or route selects by TOS/DSCP (or IPv6 flow label),
+	 * so a lookup depends on those bits of the packet */
+	bool has_tos[2];
 };
 
 /* route_entry.index_flags: */

@@ -431,6 +431,32 @@ int route_kernel_lookup(struct route_kernel *k, const struct route_state *st, co
 
 void route_result_init(struct route_result *res, int family);
 
+/* ---- the lookups of nf_tables' fib expression ----------------------------- */
+
+struct route_fib_query {
+	struct cg_addr dst;
+	struct cg_addr src;      /* AF_UNSPEC or all zero: none */
+	uint32_t mark;
+	uint8_t tos;             /* IPv4: iph->tos & 0xfc; IPv6: the traffic class */
+	uint8_t proto;           /* IPv6 only: flowi6_proto */
+	uint32_t flowlabel;      /* IPv6 */
+	int oif;                 /* IPv6: a link-local destination's device (RT6_LOOKUP_F_IFACE) */
+};
+
+/* The lookup nft_fib4_eval() (fib_lookup() from "lo", uid 0, without
+ * protocol, ports or oif, ignoring link state) and nft_fib6_eval()
+ * (ip6_route_lookup(): rt6_device_match within a prefix) make: the rules and
+ * tables alone, none of the checks of the input or output path. Fills
+ * res->error, type, rule, route, hops (every nexthop of the route) and
+ * ifindex (the nexthop the kernel's result names), and res->uncertain.
+ * Returns 0, or -EINVAL for a query that is not one. */
+int route_fib_lookup(const struct route_state *st, const struct route_fib_query *q, struct route_result *res);
+/* inet_dev_addr_type(): the RTN_* type of an IPv4 address in table local
+ * (broadcast, multicast and 0.0.0.0/8 by their class); RTN_UNICAST when the
+ * table has no route for it or, with dev > 0, its route's first nexthop is
+ * on another device. -1 when the state cannot tell, *why saying why. */
+int route_fib_addr_type4(const struct route_state *st, const struct cg_addr *a, int dev, const char **why);
+
 /* ---- names -------------------------------------------------------------- */
 
 const char *route_type_to_string(uint8_t type);          /* "unicast", "throw", ... */

@@ -83,6 +83,7 @@ enum cg_expr_type {
 	CG_EXPR_NOTRACK,
 	CG_EXPR_XT_MATCH,           /* xt match (compat or legacy), decoded by xt.h */
 	CG_EXPR_XT_TARGET,          /* xt target (compat or legacy) */
+	CG_EXPR_FIB,                /* fib: a route lookup's oif, oifname or type */
 	CG_EXPR_UNKNOWN,            /* anything else: always unknown in evaluation */
 };
 
@@ -160,6 +161,11 @@ struct cg_expr {
 			const void *info;
 			const struct xt_decoded *decoded; /* NULL when unsupported */
 		} xt;
+		struct {
+			uint8_t dreg;
+			uint32_t result;        /* NFT_FIB_RESULT_* */
+			uint32_t flags;         /* NFTA_FIB_F_* */
+		} fib;
 		struct { const char *name; } unknown;  /* the expression's kind */
 	};
 };

@@ -371,7 +371,7 @@ int audit_collect_state(struct audit *a)
 	r = sim_index_build(&a->ruleset, &a->index);
 	if (r < 0)
 		return log_error_errno(r, "cannot audit: indexing the firewall rules failed");
-	a->env = (struct cg_addr_env){ .addr_type = addr_type, .userdata = &a->routes };
+	a->env = (struct cg_addr_env){ .addr_type = addr_type, .userdata = &a->routes, .routes = &a->routes };
 	a->local_port = local_port();
 	/* what else is on the path (not for a replayed audit: it would be
 	 * this machine's); each reader says what it could not read */

@@ -135,6 +135,15 @@ static void meta_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct 
 	e->meta.reg = reg_get(ne, set ? NFTNL_EXPR_META_SREG : NFTNL_EXPR_META_DREG);
 }
 
+static void fib_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
+{
+	(void)cv;
+	e->type = CG_EXPR_FIB;
+	e->fib.dreg = reg_get(ne, NFTNL_EXPR_FIB_DREG);
+	e->fib.result = nftnl_expr_get_u32(ne, NFTNL_EXPR_FIB_RESULT);
+	e->fib.flags = nftnl_expr_get_u32(ne, NFTNL_EXPR_FIB_FLAGS);
+}
+
 static void ct_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
 {
 	bool set = nftnl_expr_is_set(ne, NFTNL_EXPR_CT_SREG);
@@ -370,6 +379,7 @@ static const struct {
 	{ "redir", 0, redir_convert },
 	{ "reject", 0, reject_convert },
 	{ "notrack", CG_EXPR_NOTRACK, NULL },
+	{ "fib", 0, fib_convert },
 };
 
 static void expr_unknown(struct cg_expr *e, const char *name, struct arena *a)
@@ -394,7 +404,7 @@ static void expr_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct 
 			xt_keep(e, cv);
 		return;
 	}
-	/* fib, socket, osf, numgen, hash, rt, exthdr, dynset, objref, ...:
+	/* socket, osf, numgen, hash, rt, exthdr, dynset, objref, ...:
 	 * kept, by name, so the evaluator can say which match it cannot judge. */
 	expr_unknown(e, name, cv->a);
 }

@@ -717,6 +717,13 @@ const struct dtype nftp_dt_day = {
 	.syms = SYMS({ "Sunday", 0 }, { "Monday", 1 }, { "Tuesday", 2 }, { "Wednesday", 3 },
 		     { "Thursday", 4 }, { "Friday", 5 }, { "Saturday", 6 }),
 };
+/* fib.c's fib_addr_type: a route type (RTN_*) */
+const struct dtype nftp_dt_fib_addr = {
+	.type = TYPE_FIB_ADDR, .byteorder = BO_HOST, .size = 32, .basetype = &nftp_dt_integer,
+	.syms = SYMS({ "unspec", 0 }, { "unicast", 1 }, { "local", 2 }, { "broadcast", 3 },
+		     { "anycast", 4 }, { "multicast", 5 }, { "blackhole", 6 }, { "unreachable", 7 },
+		     { "prohibit", 8 }),
+};
 const struct dtype nftp_dt_verdict = { .type = TYPE_VERDICT };
 
 /* datatype_lookup() for the types a set key or data can carry */
@@ -743,6 +750,7 @@ const struct dtype *nftp_dtype_by_id(unsigned type)
 		[TYPE_CT_EVENTBIT] = &nftp_dt_ct_event, [TYPE_IFNAME] = &nftp_dt_ifname,
 		[TYPE_IGMP_TYPE] = &nftp_dt_igmp_type, [TYPE_TIME_DATE] = &nftp_dt_date,
 		[TYPE_TIME_HOUR] = &nftp_dt_hour, [TYPE_TIME_DAY] = &nftp_dt_day,
+		[TYPE_FIB_ADDR] = &nftp_dt_fib_addr,
 	};
 
 	if (type == NFT_DATA_VERDICT)

@@ -410,6 +410,38 @@ static void parse_masq_redir(struct parse *p, const struct cg_expr *e)
 	emit(p, s);
 }
 
+/* netlink_parse_fib(), fib_expr_alloc(): the result typed as what it holds,
+ * a boolean when the expression only says whether there is one */
+static void parse_fib(struct parse *p, const struct cg_expr *e)
+{
+	const struct dtype *dt;
+	unsigned len = 32;
+	struct node *n;
+
+	switch (e->fib.result) {
+	case NFT_FIB_RESULT_OIF:
+		dt = &nftp_dt_ifindex;
+		break;
+	case NFT_FIB_RESULT_OIFNAME:
+		dt = &nftp_dt_ifname;
+		len = 16 * 8;
+		break;
+	case NFT_FIB_RESULT_ADDRTYPE:
+		dt = &nftp_dt_fib_addr;
+		break;
+	default:
+		/* nft itself refuses to list it (BUG() in fib_expr_alloc) */
+		dt = &nftp_dt_integer;
+		break;
+	}
+	if (e->fib.flags & NFTA_FIB_F_PRESENT)
+		dt = &nftp_dt_boolean;
+	n = nftp_node_new(p->c, N_FIB, dt, BO_HOST, len);
+	n->key = e->fib.result;
+	n->fib_flags = e->fib.flags;
+	reg_set(p, e->fib.dreg, n);
+}
+
 /* Unknown kinds nft reads as register loads; their users show the placeholder */
 static bool unknown_loads_register(const char *name)
 {
@@ -469,6 +501,7 @@ static void parse_expr(struct parse *p, const struct cg_expr *e)
 	case CG_EXPR_NAT: parse_nat(p, e); break;
 	case CG_EXPR_MASQ:
 	case CG_EXPR_REDIR: parse_masq_redir(p, e); break;
+	case CG_EXPR_FIB: parse_fib(p, e); break;
 	case CG_EXPR_UNKNOWN: parse_unknown(p, e->unknown.name); break;
 	default: parse_unknown(p, expr_type_to_string(e->type)); break;
 	}

@@ -103,6 +103,7 @@ enum node_type {
 	N_VALUE, N_PAYLOAD, N_META, N_CT, N_BINOP, N_UNARY, N_RELATIONAL, N_PREFIX, N_RANGE,
 	N_CONCAT, N_LIST, N_SET, N_SET_REF, N_MAP, N_MAPPING, N_VERDICT, N_CATCHALL,
 	N_FLAGCMP,      /* left: the expression, right: the mask, items[0]: the value */
+	N_FIB,          /* key: the result (NFT_FIB_RESULT_*), fib_flags: NFTA_FIB_F_* */
 	N_UNSUPPORTED,
 };
 
@@ -130,7 +131,8 @@ struct node {
 		const struct proto_desc *desc;  /* nftp_proto_unknown: raw */
 		const struct hdr_tmpl *tmpl;
 	} payload;
-	uint32_t key;                   /* meta, ct */
+	uint32_t key;                   /* meta, ct; fib: the result */
+	uint32_t fib_flags;             /* fib */
 	int8_t dir;                     /* ct: -1 none */
 	enum base kbase;                /* meta/ct: the protocol base a key selects */
 	const struct cg_set *set;       /* N_SET_REF */
@@ -196,7 +198,7 @@ extern const struct dtype nftp_dt_invalid, nftp_dt_integer, nftp_dt_xinteger, nf
 	nftp_dt_icmpx_code, nftp_dt_igmp_type, nftp_dt_tcp_flag, nftp_dt_dccp_pkttype, nftp_dt_dscp, nftp_dt_ecn, nftp_dt_mark,
 	nftp_dt_ifindex, nftp_dt_arphrd, nftp_dt_realm, nftp_dt_classid, nftp_dt_uid, nftp_dt_gid, nftp_dt_ct_state, nftp_dt_ct_dir,
 	nftp_dt_ct_status, nftp_dt_ct_event, nftp_dt_ct_label, nftp_dt_pkttype, nftp_dt_devgroup, nftp_dt_boolean, nftp_dt_time,
-	nftp_dt_date, nftp_dt_hour, nftp_dt_day, nftp_dt_verdict;
+	nftp_dt_date, nftp_dt_hour, nftp_dt_day, nftp_dt_fib_addr, nftp_dt_verdict;
 
 const struct dtype *nftp_dtype_base(const struct dtype *dt);
 bool nftp_dtype_is_bitmask(const struct dtype *dt);

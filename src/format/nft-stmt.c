@@ -225,6 +225,34 @@ static void print_verdict(struct printer *pr, const struct cg_verdict *v, unsign
 	}
 }
 
+/* fib_expr_print(): the lookup's inputs joined by " . ", flags it has no
+ * word for in hex, then the result */
+static void print_fib(struct out *o, const struct node *n)
+{
+	static const struct { uint32_t flag; const char *word; } words[] = {
+		{ NFTA_FIB_F_SADDR, "saddr" }, { NFTA_FIB_F_DADDR, "daddr" }, { NFTA_FIB_F_MARK, "mark" },
+		{ NFTA_FIB_F_IIF, "iif" }, { NFTA_FIB_F_OIF, "oif" },
+	};
+	static const char *const results[] = {
+		[NFT_FIB_RESULT_OIF] = "oif", [NFT_FIB_RESULT_OIFNAME] = "oifname",
+		[NFT_FIB_RESULT_ADDRTYPE] = "type",
+	};
+	uint32_t flags = n->fib_flags & ~(uint32_t)NFTA_FIB_F_PRESENT;
+
+	nftp_out_puts(o, "fib ");
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+		if (!(flags & words[i].flag))
+			continue;
+		nftp_out_puts(o, words[i].word);
+		flags &= ~words[i].flag;
+		if (flags)
+			nftp_out_puts(o, " . ");
+	}
+	if (flags)
+		nftp_out_printf(o, "0x%x", flags);
+	nftp_out_printf(o, " %s", n->key < ARRAY_SIZE(results) && results[n->key] ? results[n->key] : "unknown");
+}
+
 static bool set_anonymous(const struct cg_set *s)
 {
 	return s->flags & CG_SET_ANONYMOUS;
@@ -311,6 +339,9 @@ static void print_node(struct printer *pr, const struct node *n)
 		print_node(pr, n->items[0]);
 		nftp_out_puts(o, " / ");
 		print_node(pr, n->right);
+		break;
+	case N_FIB:
+		print_fib(o, n);
 		break;
 	case N_UNSUPPORTED:
 		nftp_out_printf(o, "/* unsupported: %s */", n->what ? n->what : "?");

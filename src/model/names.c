@@ -101,6 +101,7 @@ const char *expr_type_to_string(enum cg_expr_type type)
 		[CG_EXPR_NOTRACK] = "notrack",
 		[CG_EXPR_XT_MATCH] = "match",
 		[CG_EXPR_XT_TARGET] = "target",
+		[CG_EXPR_FIB] = "fib",
 		[CG_EXPR_UNKNOWN] = "unknown",
 	};
 

@@ -207,6 +207,11 @@ static void w_expr(struct writer *w, const struct cg_expr *e)
 			w_ptr(w, e->xt.decoded);
 		}
 		break;
+	case CG_EXPR_FIB:
+		w_u8(w, e->fib.dreg);
+		w_uv(w, e->fib.result);
+		w_uv(w, e->fib.flags);
+		break;
 	case CG_EXPR_UNKNOWN:
 		w_ptr(w, e->unknown.name);
 		break;
@@ -390,6 +395,11 @@ static void r_expr(struct reader *r, struct cg_expr *e)
 			e->xt.info = r_ptr(r);
 			e->xt.decoded = r_ptr(r);
 		}
+		break;
+	case CG_EXPR_FIB:
+		e->fib.dreg = r_u8(r);
+		e->fib.result = (uint32_t)r_uv(r);
+		e->fib.flags = (uint32_t)r_uv(r);
 		break;
 	case CG_EXPR_UNKNOWN:
 		e->unknown.name = r_ptr(r);

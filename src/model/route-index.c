@@ -364,6 +364,8 @@ static int index_build_routes(struct route_state *st, struct route_index *ix, st
 			t->has_custom = true;
 		if (x && x->realm)
 			ix->tclassid_users = true;
+		if (e->tos)
+			ix->has_tos[route_family_slot(e->family)] = true;
 		c->v4_multicast += v4_multicast_route(e);
 		c->v6_nh |= e->family == AF_INET6 && e->nh_id;
 		if (i == 0 || !same_node(&st->routes[i - 1], e))
@@ -413,6 +415,8 @@ static void index_build_rules(struct route_state *st, struct route_index *ix)
 		r->oif_index = r->oif[0] ? ((l = route_state_link_by_name(st, r->oif)) ? l->ifindex : -1) : 0;
 		if (r->realm)
 			ix->tclassid_users = true;
+		if (r->tos || r->dscp_set || r->flowlabel_set)
+			ix->has_tos[f] = true;
 	}
 	for (int f = 0; f < 2; f++) {
 		size_t n = ix->n_rules[f];

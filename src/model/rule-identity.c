@@ -220,6 +220,11 @@ static void put_expr(struct canon *c, const struct cg_expr *e)
 				canon_bytes(c, e->xt.info, e->xt.info_len);
 		}
 		break;
+	case CG_EXPR_FIB:
+		canon_u8(c, e->fib.dreg);
+		canon_u32(c, e->fib.result);
+		canon_u32(c, e->fib.flags);
+		break;
 	case CG_EXPR_UNKNOWN:
 		canon_str(c, e->unknown.name);
 		break;

@@ -42,31 +42,48 @@ static bool reg_range_ok(int slot, uint32_t len)
 	return slot >= 0 && len > 0 && slot + slots_for(len) <= REG32_SLOTS;
 }
 
-static void reg_mark(struct regs *r, int slot, uint32_t len, bool known)
-{
-	for (uint32_t i = 0; i < slots_for(len); i++) {
-		if (known)
-			r->known |= 1u << (slot + i);
-		else
-			r->known &= ~(1u << (slot + i));
-	}
-}
-
-static bool reg_known(const struct regs *r, int slot, uint32_t len)
-{
-	for (uint32_t i = 0; i < slots_for(len); i++)
-		if (!(r->known & (1u << (slot + i))))
-			return false;
-	return true;
-}
-
 static uint8_t *reg_bytes(struct regs *r, int slot)
 {
 	return (uint8_t *)&r->data[slot];
 }
 
-/* Stores len bytes; like the kernel, a partial last word is zero padded. */
-static void reg_store(struct regs *r, uint8_t reg, const void *src, uint32_t len)
+static uint8_t *reg_kbytes(struct regs *r, int slot)
+{
+	return &r->known[slot * NFT_REG32_SIZE];
+}
+
+/* Every bit of the slots len bytes take, known or not; `why` names what
+ * made them unknown. */
+static void reg_mark(struct regs *r, int slot, uint32_t len, bool known, const char *why)
+{
+	memset(reg_kbytes(r, slot), known ? 0xff : 0, slots_for(len) * NFT_REG32_SIZE);
+	for (uint32_t i = 0; i < slots_for(len); i++)
+		r->why[slot + i] = known ? NULL : why;
+}
+
+static bool reg_known(struct regs *r, int slot, uint32_t len)
+{
+	const uint8_t *k = reg_kbytes(r, slot);
+
+	for (uint32_t i = 0; i < len; i++)
+		if (k[i] != 0xff)
+			return false;
+	return true;
+}
+
+/* What made the first unknown bits of len bytes from slot unknown. */
+static const char *reg_why(const struct regs *r, int slot, uint32_t len, const char *fallback)
+{
+	for (uint32_t i = 0; i < slots_for(len); i++)
+		if (r->why[slot + i])
+			return r->why[slot + i];
+	return fallback;
+}
+
+/* Stores len bytes, `known` giving per byte the bits that are known (NULL:
+ * all); like the kernel, a partial last word is zero padded. */
+static void reg_store_masked(struct regs *r, uint8_t reg, const void *src, const uint8_t *known, uint32_t len,
+			     const char *why)
 {
 	int slot = reg_slot(reg);
 
@@ -75,46 +92,76 @@ static void reg_store(struct regs *r, uint8_t reg, const void *src, uint32_t len
 	if (len % NFT_REG32_SIZE)
 		r->data[slot + len / NFT_REG32_SIZE] = 0;
 	memcpy(reg_bytes(r, slot), src, len);
-	reg_mark(r, slot, len, true);
+	reg_mark(r, slot, len, true, NULL);
+	if (known) {
+		memcpy(reg_kbytes(r, slot), known, len);
+		if (!reg_known(r, slot, len))
+			for (uint32_t i = 0; i < slots_for(len); i++)
+				r->why[slot + i] = why;
+	}
 }
 
-static void reg_store_unknown(struct regs *r, uint8_t reg, uint32_t len)
+static void reg_store(struct regs *r, uint8_t reg, const void *src, uint32_t len)
+{
+	reg_store_masked(r, reg, src, NULL, len, NULL);
+}
+
+static void reg_store_unknown(struct regs *r, uint8_t reg, uint32_t len, const char *why)
 {
 	int slot = reg_slot(reg);
 
 	if (reg_range_ok(slot, len))
-		reg_mark(r, slot, len, false);
+		reg_mark(r, slot, len, false, why);
 }
 
 /* ---- loads ------------------------------------------------------------ */
 
 enum load { LOAD_OK, LOAD_UNKNOWN, LOAD_BREAK };
 
-static enum load load_payload(const struct exec *x, const struct cg_expr *e, uint8_t *out)
+/* A header field: its bytes in out, the bits of them the flow determines in
+ * known, and in *why the field, when some are not. */
+static enum load load_payload(const struct exec *x, const struct cg_expr *e, uint8_t *out, uint8_t *known,
+			      const char **why)
 {
-	const uint8_t *base;
+	const uint8_t *base, *kbase;
 	uint32_t avail;
 
 	switch (e->payload.base) {
 	case NFT_PAYLOAD_NETWORK_HEADER:
 		base = x->hdr.nh;
+		kbase = x->hdr.nh_known;
 		avail = x->hdr.nh_len;
 		break;
 	case NFT_PAYLOAD_TRANSPORT_HEADER:
 		base = x->hdr.th;
+		kbase = x->hdr.th_known;
 		avail = x->hdr.th_len;
 		break;
 	default:
 		/* link layer and inner headers are not modelled */
+		*why = "a link-layer or inner header (not simulated)";
 		return LOAD_UNKNOWN;
 	}
-	if (e->payload.len == 0 || e->payload.len > 64)
+	if (e->payload.len == 0 || e->payload.len > 64) {
+		*why = "payload";
 		return LOAD_UNKNOWN;
-	if (e->payload.offset + e->payload.len > avail)
+	}
+	if (e->payload.offset + e->payload.len > avail) {
 		/* the kernel breaks when skb_copy_bits() fails; beyond our
-		 * headers lies payload we do not model */
+		 * headers lies payload we do not model (options, data) */
+		*why = e->payload.base == NFT_PAYLOAD_TRANSPORT_HEADER && x->pkt.l4proto == IPPROTO_TCP ?
+			       "tcp options or data, which the flow does not determine" :
+			       "the packet's data, which the flow does not determine";
 		return LOAD_UNKNOWN;
+	}
 	memcpy(out, base + e->payload.offset, e->payload.len);
+	memcpy(known, kbase + e->payload.offset, e->payload.len);
+	*why = NULL;
+	for (uint32_t i = 0; i < e->payload.len; i++)
+		if (known[i] != 0xff) {
+			*why = pkt_field_name(&x->pkt, e->payload.base, e->payload.offset + i);
+			break;
+		}
 	return LOAD_OK;
 }
 
@@ -133,12 +180,17 @@ static enum load ifname_load(const struct cg_iface *dev, uint8_t *out, uint32_t 
 	return LOAD_OK;
 }
 
-static enum load load_meta(const struct exec *x, uint32_t key, uint8_t *out, uint32_t *len)
+static enum load load_meta(const struct exec *x, uint32_t key, uint8_t *out, uint32_t *len, const char **why)
 {
 	const struct cg_packet *p = &x->pkt;
 
+	*why = NULL;
 	switch (key) {
 	case NFT_META_LEN:
+		if (p->unknown & CG_PKT_U_LEN) {
+			*why = "meta length, which the flow does not determine";
+			return LOAD_UNKNOWN;
+		}
 		put_u32(out, len, p->len);
 		return LOAD_OK;
 	case NFT_META_PROTOCOL: {
@@ -199,6 +251,12 @@ static enum load load_meta(const struct exec *x, uint32_t key, uint8_t *out, uin
 		return LOAD_OK;
 	case NFT_META_PRIORITY:
 	case NFT_META_SECMARK:
+		/* set by sockets, tc, CLASSIFY and SECMARK, none of which is simulated */
+		if (p->unknown & CG_PKT_U_PRIORITY) {
+			*why = key == NFT_META_PRIORITY ? "meta priority, which the flow does not determine" :
+							  "meta secmark, which the flow does not determine";
+			return LOAD_UNKNOWN;
+		}
 		put_u32(out, len, 0);
 		return LOAD_OK;
 	case NFT_META_SECPATH:
@@ -206,6 +264,7 @@ static enum load load_meta(const struct exec *x, uint32_t key, uint8_t *out, uin
 		*len = 1;
 		return LOAD_OK;
 	default:
+		*why = "a meta key the simulator does not know";
 		return LOAD_UNKNOWN;
 	}
 }
@@ -226,12 +285,15 @@ bool nf_ct_present(const struct exec *x)
 	       !(x->pkt.ct.state & (CG_CT_INVALID | CG_CT_UNTRACKED));
 }
 
-static enum load load_ct(const struct exec *x, const struct cg_expr *e, uint8_t *out, uint32_t *len)
+static enum load load_ct(const struct exec *x, const struct cg_expr *e, uint8_t *out, uint8_t *known,
+			 uint32_t *len, const char **why)
 {
 	const struct cg_conntrack *ct = &x->pkt.ct;
 	const struct cg_tuple *t;
 	uint8_t dir;
 
+	memset(known, 0xff, 16);
+	*why = NULL;
 	if (e->ct.key == NFT_CT_STATE) {
 		put_u32(out, len, ct_state_bits(x));
 		return LOAD_OK;
@@ -245,13 +307,23 @@ static enum load load_ct(const struct exec *x, const struct cg_expr *e, uint8_t 
 		out[0] = ct->dir;
 		*len = 1;
 		return LOAD_OK;
-	case NFT_CT_STATUS:
+	case NFT_CT_STATUS: {
+		/* assured, and the NAT bits, depend on what conntrack saw */
+		uint32_t k = ~x->pkt.ct_status_unknown;
 		put_u32(out, len, ct->status);
+		memcpy(known, &k, 4);
+		if (k != 0xffffffffu)
+			*why = "ct status (assured, nat), which the flow does not determine";
 		return LOAD_OK;
+	}
 	case NFT_CT_MARK:
 		put_u32(out, len, ct->mark);
 		return LOAD_OK;
 	case NFT_CT_SECMARK:
+		if (x->pkt.unknown & CG_PKT_U_PRIORITY) {
+			*why = "ct secmark, which the flow does not determine";
+			return LOAD_UNKNOWN;
+		}
 		put_u32(out, len, 0);
 		return LOAD_OK;
 	case NFT_CT_L3PROTOCOL:
@@ -298,6 +370,7 @@ static enum load load_ct(const struct exec *x, const struct cg_expr *e, uint8_t 
 		return LOAD_OK;
 	}
 	default:
+		*why = "a ct key the simulator does not know";
 		return LOAD_UNKNOWN;
 	}
 }
@@ -335,110 +408,169 @@ static bool cmp_holds(uint32_t op, int d)
 	}
 }
 
-static enum step eval_cmp(struct regs *r, const struct cg_expr *e)
+/* The smallest and the largest value len bytes from slot can hold, their
+ * unknown bits all clear or all set: a big-endian comparison that holds for
+ * both holds for every value in between. */
+static void reg_bounds(struct regs *r, int slot, uint32_t len, uint8_t *lo, uint8_t *hi)
 {
-	int slot = reg_slot(e->cmp.sreg);
+	const uint8_t *v = reg_bytes(r, slot), *k = reg_kbytes(r, slot);
 
-	if (!reg_range_ok(slot, e->cmp.data.len) || !reg_known(r, slot, e->cmp.data.len))
-		return STEP_UNKNOWN;
-	int d = cmp_bytes(reg_bytes(r, slot), e->cmp.data.bytes, e->cmp.data.len);
-	return cmp_holds(e->cmp.op, d) ? STEP_NEXT : STEP_BREAK;
+	for (uint32_t i = 0; i < len; i++) {
+		lo[i] = v[i] & k[i];
+		hi[i] = (uint8_t)(v[i] | ~k[i]);
+	}
 }
 
-static enum step eval_range(struct regs *r, const struct cg_expr *e)
+static enum step eval_cmp(struct regs *r, const struct cg_expr *e, const char **what)
+{
+	int slot = reg_slot(e->cmp.sreg);
+	uint32_t len = e->cmp.data.len;
+	uint8_t lo[64], hi[64];
+
+	if (!reg_range_ok(slot, len) || len > sizeof(lo)) {
+		*what = "comparison on a register the simulator cannot read";
+		return STEP_UNKNOWN;
+	}
+	if (reg_known(r, slot, len)) {
+		int d = cmp_bytes(reg_bytes(r, slot), e->cmp.data.bytes, len);
+		return cmp_holds(e->cmp.op, d) ? STEP_NEXT : STEP_BREAK;
+	}
+	if (e->cmp.op == NFT_CMP_EQ || e->cmp.op == NFT_CMP_NEQ) {
+		/* a known bit that differs decides */
+		const uint8_t *v = reg_bytes(r, slot), *k = reg_kbytes(r, slot);
+		for (uint32_t i = 0; i < len; i++)
+			if ((v[i] ^ e->cmp.data.bytes[i]) & k[i])
+				return e->cmp.op == NFT_CMP_NEQ ? STEP_NEXT : STEP_BREAK;
+	} else {
+		reg_bounds(r, slot, len, lo, hi);
+		bool at_lo = cmp_holds(e->cmp.op, cmp_bytes(lo, e->cmp.data.bytes, len));
+		bool at_hi = cmp_holds(e->cmp.op, cmp_bytes(hi, e->cmp.data.bytes, len));
+		if (at_lo == at_hi)
+			return at_lo ? STEP_NEXT : STEP_BREAK;
+	}
+	*what = reg_why(r, slot, len, "comparison on a value the simulator cannot know");
+	return STEP_UNKNOWN;
+}
+
+static enum step eval_range(struct regs *r, const struct cg_expr *e, const char **what)
 {
 	int slot = reg_slot(e->range.sreg);
 	uint32_t len = e->range.from.len;
-
-	if (len != e->range.to.len || !reg_range_ok(slot, len) || !reg_known(r, slot, len))
-		return STEP_UNKNOWN;
-	const uint8_t *v = reg_bytes(r, slot);
-	bool in = cmp_bytes(v, e->range.from.bytes, len) >= 0 && cmp_bytes(v, e->range.to.bytes, len) <= 0;
 	bool eq = e->range.op == NFT_RANGE_EQ;
-	return in == eq ? STEP_NEXT : STEP_BREAK;
+	uint8_t lo[64], hi[64];
+
+	if (len != e->range.to.len || !reg_range_ok(slot, len) || len > sizeof(lo)) {
+		*what = "range on a register the simulator cannot read";
+		return STEP_UNKNOWN;
+	}
+	reg_bounds(r, slot, len, lo, hi);
+	/* every value in [lo, hi] is inside the range, or every one outside */
+	if (cmp_bytes(lo, e->range.from.bytes, len) >= 0 && cmp_bytes(hi, e->range.to.bytes, len) <= 0)
+		return eq ? STEP_NEXT : STEP_BREAK;
+	if (cmp_bytes(hi, e->range.from.bytes, len) < 0 || cmp_bytes(lo, e->range.to.bytes, len) > 0)
+		return eq ? STEP_BREAK : STEP_NEXT;
+	*what = reg_why(r, slot, len, "range on a value the simulator cannot know");
+	return STEP_UNKNOWN;
+}
+
+/* nft_bitwise_eval_[lr]shift(): host-order 32-bit words; `fill` is what
+ * the vacated bits become (0 for the value, all ones for its known mask:
+ * a bit shifted in is a known zero) */
+static void shift_words(uint32_t *w, uint32_t words, uint32_t shift, bool left, uint32_t fill)
+{
+	uint32_t carry;
+
+	if (!shift)
+		return;
+	if (left) {
+		carry = fill & ((1u << shift) - 1);
+		for (int i = (int)words - 1; i >= 0; i--) {
+			uint32_t v = w[i];
+			w[i] = (v << shift) | carry;
+			carry = v >> (32 - shift);
+		}
+	} else {
+		carry = fill & ~(~0u >> shift);
+		for (uint32_t i = 0; i < words; i++) {
+			uint32_t v = w[i];
+			w[i] = carry | (v >> shift);
+			carry = v << (32 - shift);
+		}
+	}
 }
 
 static void eval_bitwise(struct regs *r, const struct cg_expr *e)
 {
 	int s = reg_slot(e->bitwise.sreg), d = reg_slot(e->bitwise.dreg);
 	uint32_t len = e->bitwise.len;
-	uint8_t buf[64];
+	uint8_t buf[64], kbuf[64];
+	const char *why;
 
 	if (!reg_range_ok(s, len) || !reg_range_ok(d, len) || len > sizeof(buf))
 		return;
-	if (!reg_known(r, s, len)) {
-		reg_mark(r, d, len, false);
-		return;
-	}
+	why = reg_why(r, s, len, "bitwise operation on a value the simulator cannot know");
 	memcpy(buf, reg_bytes(r, s), len);
+	memcpy(kbuf, reg_kbytes(r, s), len);
 	if (e->bitwise.op == NFT_BITWISE_BOOL) {
 		if (e->bitwise.data->mask.len < len || e->bitwise.data->xor.len < len) {
-			reg_mark(r, d, len, false);
+			reg_mark(r, d, len, false, "bitwise operation the simulator cannot read");
 			return;
 		}
-		for (uint32_t i = 0; i < len; i++)
+		for (uint32_t i = 0; i < len; i++) {
 			buf[i] = (buf[i] & e->bitwise.data->mask.bytes[i]) ^ e->bitwise.data->xor.bytes[i];
+			/* a bit the mask clears is known: zero, then the xor's */
+			kbuf[i] |= (uint8_t)~e->bitwise.data->mask.bytes[i];
+		}
 	} else {
-		/* shifts work on host-order 32-bit words, as nft_bitwise_eval_[lr]shift */
-		uint32_t shift = 0, words = slots_for(len), w[16];
+		uint32_t shift = 0, words = slots_for(len), w[16], kw[16];
+		bool left = e->bitwise.op == NFT_BITWISE_LSHIFT;
 		if (e->bitwise.data->shift.len >= 4)
 			memcpy(&shift, e->bitwise.data->shift.bytes, 4);
-		memcpy(w, reg_bytes(r, s), words * 4);
 		if (shift >= 32) {
-			reg_mark(r, d, len, false);
+			reg_mark(r, d, len, false, "bitwise shift the simulator cannot read");
 			return;
 		}
-		if (e->bitwise.op == NFT_BITWISE_LSHIFT) {
-			uint32_t carry = 0;
-			for (int i = (int)words - 1; i >= 0; i--) {
-				uint32_t v = w[i];
-				w[i] = (v << shift) | carry;
-				carry = shift ? v >> (32 - shift) : 0;
-			}
-		} else {
-			uint32_t carry = 0;
-			for (uint32_t i = 0; i < words; i++) {
-				uint32_t v = w[i];
-				w[i] = carry | (v >> shift);
-				carry = shift ? v << (32 - shift) : 0;
-			}
-		}
+		memcpy(w, reg_bytes(r, s), words * 4);
+		memcpy(kw, reg_kbytes(r, s), words * 4);
+		shift_words(w, words, shift, left, 0);
+		shift_words(kw, words, shift, left, ~0u);
 		memcpy(buf, w, len);
+		memcpy(kbuf, kw, len);
 	}
-	memcpy(reg_bytes(r, d), buf, len);
-	reg_mark(r, d, len, true);
+	reg_store_masked(r, e->bitwise.dreg, buf, kbuf, len, why);
 }
 
 static void eval_byteorder(struct regs *r, const struct cg_expr *e)
 {
 	int s = reg_slot(e->byteorder.sreg), d = reg_slot(e->byteorder.dreg);
 	uint32_t len = e->byteorder.len, size = e->byteorder.size;
-	uint8_t buf[64];
+	uint8_t buf[64], kbuf[64];
 
 	if (!reg_range_ok(s, len) || !reg_range_ok(d, len) || len > sizeof(buf) ||
 	    (size != 2 && size != 4 && size != 8) || len % size) {
 		if (reg_range_ok(d, len))
-			reg_mark(r, d, len, false);
+			reg_mark(r, d, len, false, "byteorder the simulator cannot read");
 		return;
 	}
-	if (!reg_known(r, s, len)) {
-		reg_mark(r, d, len, false);
-		return;
-	}
+	const char *why = reg_why(r, s, len, "byteorder on a value the simulator cannot know");
 	memcpy(buf, reg_bytes(r, s), len);
+	memcpy(kbuf, reg_kbytes(r, s), len);
 	/* on a little-endian host both directions are a byte swap per element */
 	for (uint32_t i = 0; i < len; i += size) {
 		for (uint32_t k = 0; k < size / 2; k++) {
 			uint8_t t = buf[i + k];
 			buf[i + k] = buf[i + size - 1 - k];
 			buf[i + size - 1 - k] = t;
+			t = kbuf[i + k];
+			kbuf[i + k] = kbuf[i + size - 1 - k];
+			kbuf[i + size - 1 - k] = t;
 		}
 	}
 #if __BYTE_ORDER == __BIG_ENDIAN
 	memcpy(buf, reg_bytes(r, s), len);
+	memcpy(kbuf, reg_kbytes(r, s), len);
 #endif
-	memcpy(reg_bytes(r, d), buf, len);
-	reg_mark(r, d, len, true);
+	reg_store_masked(r, e->byteorder.dreg, buf, kbuf, len, why);
 }
 
 static enum step eval_lookup(struct regs *r, const struct cg_expr *e, const char **what)
@@ -450,8 +582,12 @@ static enum step eval_lookup(struct regs *r, const struct cg_expr *e, const char
 		*what = "lookup in a set that was not found";
 		return STEP_UNKNOWN;
 	}
-	if (!reg_range_ok(s, set->key_len) || !reg_known(r, s, set->key_len)) {
-		*what = "set lookup on an unknown key";
+	if (!reg_range_ok(s, set->key_len)) {
+		*what = "set lookup on a register the simulator cannot read";
+		return STEP_UNKNOWN;
+	}
+	if (!reg_known(r, s, set->key_len)) {
+		*what = reg_why(r, s, set->key_len, "set lookup on an unknown key");
 		return STEP_UNKNOWN;
 	}
 	const struct cg_set_elem *el;
@@ -602,8 +738,9 @@ static enum step eval_exprs_from(struct exec *x, const struct cg_rule *rule, con
 				 uint32_t from, struct regs *r, struct chain_outcome *nat, bool *reject,
 				 const struct ctx *c, uint32_t *unknown_at, const char **what)
 {
-	uint8_t buf[64];
+	uint8_t buf[64], kbuf[64];
 	uint32_t len = 0;
+	const char *why;
 
 	for (uint32_t i = from; i < rule->n_exprs; i++) {
 		const struct cg_expr *e = &exprs[i];
@@ -612,39 +749,48 @@ static enum step eval_exprs_from(struct exec *x, const struct cg_rule *rule, con
 
 		switch (e->type) {
 		case CG_EXPR_PAYLOAD:
-			l = load_payload(x, e, buf);
+			l = load_payload(x, e, buf, kbuf, &why);
 			if (l == LOAD_OK)
-				reg_store(r, e->payload.dreg, buf, e->payload.len);
+				reg_store_masked(r, e->payload.dreg, buf, kbuf, e->payload.len, why);
 			else
-				reg_store_unknown(r, e->payload.dreg, e->payload.len);
+				reg_store_unknown(r, e->payload.dreg, e->payload.len, why);
 			break;
 		case CG_EXPR_META:
-			l = load_meta(x, e->meta.key, buf, &len);
+			l = load_meta(x, e->meta.key, buf, &len, &why);
 			if (l == LOAD_BREAK)
 				return STEP_BREAK;
 			if (l == LOAD_OK)
 				reg_store(r, e->meta.reg, buf, len);
 			else
-				reg_store_unknown(r, e->meta.reg, 16);
+				reg_store_unknown(r, e->meta.reg, 16, why);
 			break;
 		case CG_EXPR_CT:
-			l = load_ct(x, e, buf, &len);
+			l = load_ct(x, e, buf, kbuf, &len, &why);
 			if (l == LOAD_BREAK)
 				return STEP_BREAK;
 			if (l == LOAD_OK)
-				reg_store(r, e->ct.reg, buf, len);
+				reg_store_masked(r, e->ct.reg, buf, kbuf, len, why);
 			else
-				reg_store_unknown(r, e->ct.reg, 16);
+				reg_store_unknown(r, e->ct.reg, 16, why);
 			break;
+		case CG_EXPR_FIB: {
+			int f = nf_fib_eval(x, c, e, buf, &len, &why);
+			if (f < 0)
+				return STEP_BREAK;
+			if (f > 0)
+				reg_store(r, e->fib.dreg, buf, len);
+			else
+				reg_store_unknown(r, e->fib.dreg,
+						  e->fib.result == NFT_FIB_RESULT_OIFNAME &&
+								  !(e->fib.flags & NFTA_FIB_F_PRESENT) ? 16 : 4,
+						  why);
+			break;
+		}
 		case CG_EXPR_CMP:
-			st = eval_cmp(r, e);
-			if (st == STEP_UNKNOWN)
-				*what = "comparison on a value the simulator cannot know";
+			st = eval_cmp(r, e, what);
 			break;
 		case CG_EXPR_RANGE:
-			st = eval_range(r, e);
-			if (st == STEP_UNKNOWN)
-				*what = "range on a value the simulator cannot know";
+			st = eval_range(r, e, what);
 			break;
 		case CG_EXPR_BITWISE:
 			eval_bitwise(r, e);

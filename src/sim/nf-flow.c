@@ -97,6 +97,13 @@ void sim_leg_packet(const struct sim_flow *f, enum sim_leg leg, uint32_t ct_mark
 	p->ct.orig = (struct cg_tuple){ *osrc, *odst, osport, odport };
 	p->ct.reply = (struct cg_tuple){ *odst, *osrc, odport, osport };
 	p->ttl = 64;
+	/* what the flow does not say (length, TTL, DSCP, a SYN's options, ...):
+	 * the values above and below are placeholders, matches on them unknown;
+	 * of the TCP flags, ECN's (negotiated) and PSH (how data is cut) */
+	p->unknown = CG_PKT_U_UNDETERMINED;
+	if (p->l4proto == IPPROTO_TCP)
+		p->tcp_flags_unknown = 0x80 | 0x40 | (p->tcp_flags & TCP_FLAG_SYN ? 0 : TCP_FLAG_PSH);
+	p->ct_status_unknown = IPS_ASSURED | IPS_NAT_MASK | IPS_NAT_DONE_MASK;
 	uint16_t l4 = p->l4proto == IPPROTO_TCP ? 20 : 8;
 	uint16_t payload = (leg == SIM_LEG_REQUEST || leg == SIM_LEG_REPLY) && p->l4proto == IPPROTO_TCP ? 0 : 32;
 	p->len = (uint16_t)((f->nfproto == NFPROTO_IPV6 ? 40 : 20) + l4 + payload);

@@ -10,16 +10,22 @@
 #include "cgnatcheck/sim-netfilter.h"
 
 /* The packet's headers as bytes, so payload expressions load exactly what the
- * kernel would: network header then transport header. */
+ * kernel would: network header then transport header. Beside each byte, the
+ * bits of it that the flow determines (the rest is a value of ours). */
 struct pkt_headers {
 	uint8_t nh[40];
 	uint8_t th[20];
+	uint8_t nh_known[40];
+	uint8_t th_known[20];
 	uint32_t nh_len, th_len;
 };
 
 struct sim_index;
 
 void pkt_headers_build(const struct cg_packet *pkt, struct pkt_headers *h);
+/* The name of the header field at offset of base (NFT_PAYLOAD_*), to say
+ * which field a match could not know ("ip ttl"). */
+const char *pkt_field_name(const struct cg_packet *pkt, uint32_t base, uint32_t offset);
 
 /* The base chains a packet meets at a hook, in order: ingress chains (netdev
  * and inet families) on dev first when hook is NF_INET_PRE_ROUTING, then the
@@ -38,7 +44,10 @@ size_t sim_index_chains_variant(const struct sim_index *idx, const struct sim_va
 
 struct regs {
 	uint32_t data[REG32_SLOTS];
-	uint32_t known;             /* bit i: data[i] holds a known value */
+	/* per byte of data: the bits that hold a known value */
+	uint8_t known[REG32_SLOTS * 4];
+	/* per slot with unknown bits: what loaded them ("ip ttl") */
+	const char *why[REG32_SLOTS];
 	struct cg_verdict verdict;
 	bool verdict_set;
 };
@@ -98,3 +107,11 @@ enum step nf_eval_rule(struct exec *x, const struct cg_rule *rule, uint32_t from
 		       const char **what);
 /* Whether the packet has a conntrack entry where the chain runs. */
 bool nf_ct_present(const struct exec *x);
+
+/* nft's fib expression (nf-fib.c): what it stores in its destination
+ * register for the packet where the chain runs, as nft_fib4_eval() /
+ * nft_fib6_eval() (and their _type variants) would. Returns 1 with *len
+ * bytes in out, 0 when the answer is unknown (*what says why), or -1 when
+ * the kernel would end the rule (NFT_BREAK). */
+int nf_fib_eval(const struct exec *x, const struct ctx *c, const struct cg_expr *e, uint8_t out[16],
+		uint32_t *len, const char **what);

@@ -37,6 +37,9 @@ enum {
 	LOOKUP_HAS_SADDR = 1 << 1,       /* IPv6: the flow has a source */
 	LOOKUP_IGNORE_LINKSTATE = 1 << 2,
 	LOOKUP_REACHABLE = 1 << 3,       /* IPv6: pass over gateways whose neighbour FAILED */
+	/* IPv6: pick within a node as ip6_pol_route_lookup's rt6_device_match()
+	 * does (nft's fib), not by rt6_select()'s scores */
+	LOOKUP_DEVICE_MATCH = 1 << 4,
 };
 
 /* The outcome of one table lookup (struct fib_result / fib6_result). */

@@ -8,6 +8,7 @@
  *         backtracking */
 #include "config.h"
 
+#include <linux/if_addr.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
@@ -197,13 +198,91 @@ static bool rt6_select(struct route_lookup_ctx *lk, uint32_t first, size_t n, in
 	return best->route >= 0;
 }
 
+/* ipv6_chk_addr(): saddr is an address of dev, or (not strict) a global
+ * address of any device. Tentative addresses do not count. */
+static bool v6_chk_addr(const struct route_lookup_ctx *lk, const struct cg_addr *a, int dev, bool strict)
+{
+	for (size_t i = 0; i < lk->st->n_addrs; i++) {
+		const struct route_addr *x = &lk->st->addrs[i];
+
+		if (x->family != AF_INET6 || !addr_equal(&x->local, a) ||
+		    ((x->flags & IFA_F_TENTATIVE) && !(x->flags & IFA_F_OPTIMISTIC)))
+			continue;
+		if (x->ifindex == dev || (!strict && x->scope != RT_SCOPE_LINK && x->scope != RT_SCOPE_HOST))
+			return true;
+	}
+	return false;
+}
+
+static bool v6_path_dead(const struct route_entry *e, const struct route_path *p)
+{
+	return (e->flags & RTNH_F_DEAD) || (p->flags & RTNH_F_DEAD);
+}
+
+/* rt6_device_match() and fib6_select_path() as ip6_pol_route_lookup() uses
+ * them: the first route whose live nexthop is on oif or, without one, on a
+ * device holding the flow's source; failing that (unless the oif is
+ * required) the first route if alive. Among the siblings of a multipath
+ * route the flow hash picks when no oif is given. */
+static bool v6_device_match(struct route_lookup_ctx *lk, uint32_t first, size_t n, const struct route_flow *fl,
+			    int oif, unsigned flags, struct v6_pick *best)
+{
+	static const uint8_t any[16];
+	struct route_path paths[MAX_PATHS];
+	bool blackhole, saddr_any = memcmp(fl->saddr.bytes, any, 16) == 0;
+	const struct route_entry *e0;
+	size_t np;
+
+	*best = (struct v6_pick){ -1, -1, -1 };
+	if (!n)
+		return false;
+	e0 = &lk->st->routes[route_node_route(lk, first, 0)];
+	np = route_paths(lk, e0, paths, MAX_PATHS, &blackhole);
+	if (!oif && saddr_any && (blackhole || (np && !v6_path_dead(e0, &paths[0])))) {
+		*best = (struct v6_pick){ (int)route_node_route(lk, first, 0), blackhole ? -1 : 0, 0 };
+		goto picked;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t idx = route_node_route(lk, first, i);
+		const struct route_entry *e = &lk->st->routes[idx];
+
+		np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
+		for (size_t p = 0; p < np; p++) {
+			if (v6_path_dead(e, &paths[p]))
+				continue;
+			if (oif ? paths[p].ifindex == oif :
+				  v6_chk_addr(lk, &fl->saddr, paths[p].ifindex, flags & LOOKUP_IFACE)) {
+				*best = (struct v6_pick){ (int)idx, (int)p, 0 };
+				goto picked;
+			}
+		}
+	}
+	if (oif && (flags & LOOKUP_IFACE))
+		return false;
+	np = route_paths(lk, e0, paths, MAX_PATHS, &blackhole);
+	if (!blackhole && (!np || v6_path_dead(e0, &paths[0])))
+		return false;
+	*best = (struct v6_pick){ (int)route_node_route(lk, first, 0), blackhole ? -1 : 0, 0 };
+picked:
+	if (best->path >= 0 && !oif) {
+		const struct route_entry *e = &lk->st->routes[best->route];
+
+		np = route_paths(lk, e, paths, MAX_PATHS, &blackhole);
+		for (size_t p = 0; p < np; p++)
+			if (!v6_path_dead(e, &paths[p]) && paths[p].ifindex != paths[best->path].ifindex)
+				route_mark_uncertain(lk, ROUTE_UNCERTAIN_DEV,
+						     "multipath: the kernel picks a nexthop by flow hash");
+	}
+	return true;
+}
+
 /* fib6_table_lookup(): longest prefix first, backtracking past nodes with
  * no candidate; while forwarding is off, a first pass that passes over
  * FAILED gateways, then a second without that. */
 void fib6_table_lookup(struct route_lookup_ctx *lk, const struct route_table_info *t,
 		       const struct route_flow *fl, int oif, unsigned flags, struct fib_hit *hit)
 {
-	if (lk->st->sysctl.all.forwarding6 <= 0)
+	if (lk->st->sysctl.all.forwarding6 <= 0 && !(flags & LOOKUP_DEVICE_MATCH))
 		flags |= LOOKUP_REACHABLE;
 	fib_hit_reset(hit);
 	for (;;) {
@@ -223,7 +302,8 @@ void fib6_table_lookup(struct route_lookup_ctx *lk, const struct route_table_inf
 							    &lk->st->routes[route_node_route(lk, first, i)]).len)
 						route_mark_uncertain(lk, ROUTE_UNCERTAIN_RESULT,
 								     "source-specific IPv6 routes are not simulated");
-			if (!rt6_select(lk, first, n, oif, flags, &pick))
+			if (!((flags & LOOKUP_DEVICE_MATCH) ? v6_device_match(lk, first, n, fl, oif, flags, &pick) :
+							       rt6_select(lk, first, n, oif, flags, &pick)))
 				continue; /* fib6_backtrack() to a shorter prefix */
 			const struct route_entry *e = &lk->st->routes[pick.route];
 			fib_hit_set(hit, route_type_error(e->type), (uint32_t)pick.route, e, pick.path);

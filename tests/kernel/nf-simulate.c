@@ -3,7 +3,8 @@
  * netfilter backend of the namespace it runs in, then simulates one flow per
  * input line and prints the verdict.
  *
- *   in:  ID out|in LOCAL REMOTE udp|tcp LOCAL_PORT REMOTE_PORT DEV
+ *   in:  ID out|in LOCAL REMOTE udp|tcp LOCAL_PORT REMOTE_PORT DEV [mark=N]
+ *        (mark: the local socket's SO_MARK)
  *   out: ID reachable|blocked|uncertain request=V reply=V
  *        [leg=LEG by=BACKEND:FAMILY:TABLE:CHAIN:#INDEX handle=H (or :policy) what=...]
  */
@@ -15,10 +16,12 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/common.h"
+#include "cgnatcheck/route.h"
 #include "cgnatcheck/sim-netfilter.h"
 
 struct local_addrs {
@@ -105,10 +108,15 @@ int main(void)
 	struct cg_ruleset rs = { 0 };
 	struct sim_index *idx = NULL;
 	struct local_addrs locals;
-	struct cg_addr_env env = { .addr_type = addr_type, .userdata = &locals };
+	struct route_state routes;
+	struct cg_addr_env env = { .addr_type = addr_type, .userdata = &locals, .routes = &routes };
 	char line[512];
 	int r;
 
+	/* the routing state, for fib expressions */
+	route_state_init(&routes);
+	if (route_state_collect(&routes) < 0)
+		return 2;
 	r = netfilter_collect(&rs);
 	if (r < 0)
 		return 2;
@@ -120,14 +128,18 @@ int main(void)
 	while (fgets(line, sizeof(line), stdin)) {
 		char id[64], dir[8], local[64], remote[64], proto[8], dev[IFNAMSIZ + 1];
 		unsigned lport, rport;
+		const char *m;
 		struct sim_flow f = { 0 };
 		struct flow_result res;
+		int end = 0;
 
-		if (sscanf(line, "%63s %7s %63s %63s %7s %u %u %16s", id, dir, local, remote, proto,
-			   &lport, &rport, dev) != 8) {
+		if (sscanf(line, "%63s %7s %63s %63s %7s %u %u %16s%n", id, dir, local, remote, proto,
+			   &lport, &rport, dev, &end) != 8) {
 			fprintf(stderr, "nf-simulate: malformed line: %s", line);
 			return 2;
 		}
+		if ((m = strstr(line + end, "mark=")))
+			f.mark = (uint32_t)strtoul(m + 5, NULL, 0);
 		if (addr_parse(local, &f.local) < 0 || addr_parse(remote, &f.remote) < 0 ||
 		    lport > 65535 || rport > 65535 || strlen(dev) >= IFNAMSIZ) {
 			fprintf(stderr, "nf-simulate: bad value in: %s", line);
@@ -151,5 +163,6 @@ int main(void)
 	}
 	sim_index_free(idx);
 	ruleset_free(&rs);
+	route_state_free(&routes);
 	return 0;
 }

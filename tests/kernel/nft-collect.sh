@@ -11,7 +11,7 @@
 #                table with base chains at several priorities, interval,
 #                concatenated and auto-merged sets, verdict maps, comments, a
 #                netdev ingress chain, bridge and arp tables, and expressions
-#                the model keeps as unknown (fib, numgen, socket, osf)
+#                the model keeps as unknown (numgen, socket, osf), fib as fib
 #   lookups      set_lookup() on the collected sets against the kernel's own
 #                answer (`nft get element`)
 #   iptables-nft Tailscale's iptables mode written by iptables-nft, with
@@ -245,7 +245,8 @@ if compare_with_nft "$NS_NFT" nftables; then
 	expect_line "nftables: concatenated range set" "$OUT" '^set svc .*flags=interval,concat .*fields=4,2 elems=3 ranges=3$'
 	expect_line "nftables: auto-merged interval set" "$OUT" '^set cgnat .*ranges=1$'
 	expect_line "nftables: verdict map element jumps" "$OUT" '^  elem 646464c8 verdict=jump:audit$'
-	for x in fib numgen socket; do
+	expect_line "nftables: fib collected as fib" "$OUT" '^rule pre #2 handle=[0-9]+ exprs=fib,cmp,counter$'
+	for x in numgen socket; do
 		expect_line "nftables: $x kept as unknown" "$OUT" "exprs=([a-z_:@!?,-]*,)?unknown:$x(,|\$)"
 	done
 	[ "$HAVE_OSF" = 1 ] && expect_line "nftables: osf kept as unknown" "$OUT" "unknown:osf"

@@ -9,7 +9,7 @@ random hooks, priorities and policies; regular chains reached by jump/goto
 (only towards later chains, so there are no loops for the kernel to refuse);
 named sets (exact and interval, single and concatenated keys, with timeouts),
 verdict maps and data maps; anonymous sets and inline verdict maps; comments;
-and expressions the model keeps as unknown (numgen, fib, dynamic sets).
+and expressions the model keeps as unknown (numgen, dynamic sets), and fib.
 Statements that only some hooks allow (reject, nat, fib) stay in base chains
 of those hooks."""
 

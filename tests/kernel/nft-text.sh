@@ -143,7 +143,7 @@ table ip tu {
 }
 EOF
 got=$(tb_exec "$NS" "$DUMP" | awk -F'\t' '$1 != "table" { print $5 }')
-want='/* unsupported: fib */ 0x2000000 accept
+want='fib daddr type local accept
 ip saddr 1.2.3.4 /* unsupported: objref */ accept
 /* unsupported: dynset */ accept
 /* unsupported: connlimit */ drop

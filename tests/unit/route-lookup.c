@@ -737,9 +737,84 @@ static void test_storage(void)
 	CHECK(route_state_finalize(&st) == 0);
 }
 
+/* nft's fib lookups (route_fib_lookup): no ports or protocol, from lo, a
+ * source that need not be local; the address type from table local. */
+static void test_fib(void)
+{
+	_cleanup_route_state_ struct route_state st;
+	struct route_fib_query q = { 0 };
+	struct route_packet p = pkt("100.100.2.136");
+	struct route_result r;
+	struct route_rule *x;
+	const char *why;
+
+	alibaba(&st);
+	tailscale_rules(&st, AF_INET);
+	add_route(&st, 52, RTN_UNICAST, "0.0.0.0/0", NULL, TS0, 0, RT_SCOPE_LINK); /* exit node */
+	x = add_rule(&st, AF_INET, 5200, FR_ACT_TO_TBL, RT_TABLE_MAIN);
+	x->ipproto = IPPROTO_UDP;
+	x->dport = (struct route_port_range){ 53, 53 };
+	finalize(&st);
+	/* the kernel's own route for the DNS query honours the exception ... */
+	p.ipproto = IPPROTO_UDP;
+	p.dport = 53;
+	CHECK(route_lookup(&st, &p, &r) == 0);
+	CHECK(r.error == 0 && r.rule_priority == 5200 && r.ifindex == ETH0);
+	/* ... fib's reverse lookup for the answer cannot: table 52, tailscale0 */
+	addr_parse("100.100.2.136", &q.dst);
+	addr_parse("172.24.4.100", &q.src);
+	CHECK(route_fib_lookup(&st, &q, &r) == 0);
+	CHECK(r.error == 0 && r.rule_priority == 5270 && r.ifindex == TS0 && r.type == RTN_UNICAST);
+	CHECK((r.uncertain & (ROUTE_UNCERTAIN_RESULT | ROUTE_UNCERTAIN_DEV)) == 0);
+	/* with ". mark" and the bypass mark: main, eth0 */
+	q.mark = 0x80000;
+	CHECK(route_fib_lookup(&st, &q, &r) == 0);
+	CHECK(r.error == 0 && r.rule_priority == 5210 && r.ifindex == ETH0);
+	CHECK(r.n_hops == 1 && r.hops[0].ifindex == ETH0);
+	/* a source that is not this host's does not stop it (no output path) */
+	q.mark = 0;
+	addr_parse("10.9.9.9", &q.src);
+	CHECK(route_fib_lookup(&st, &q, &r) == 0);
+	CHECK(r.error == 0 && r.ifindex == TS0);
+	/* the host's own address: a local route, which fib answers with none */
+	addr_parse("172.24.4.100", &q.dst);
+	CHECK(route_fib_lookup(&st, &q, &r) == 0);
+	CHECK(r.error == 0 && r.type == RTN_LOCAL);
+	/* a route whose link is down still answers (FIB_LOOKUP_IGNORE_LINKSTATE),
+	 * even where ignore_routes_with_linkdown would skip it */
+	route_state_free(&st);
+	alibaba(&st);
+	tailscale_rules(&st, AF_INET);
+	struct route_entry *e = add_route(&st, 52, RTN_UNICAST, "0.0.0.0/0", NULL, TS0, 0, RT_SCOPE_LINK);
+	e->path.flags |= RTNH_F_LINKDOWN;
+	st.sysctl.all.ignore_routes_with_linkdown = 1;
+	finalize(&st);
+	q = (struct route_fib_query){ 0 };
+	addr_parse("192.0.2.1", &q.dst);
+	CHECK(route_fib_lookup(&st, &q, &r) == 0);
+	CHECK(r.error == 0 && r.ifindex == TS0);
+	p = pkt("192.0.2.1");
+	CHECK(route_lookup(&st, &p, &r) == 0);
+	CHECK(r.ifindex == ETH0);
+
+	/* inet_dev_addr_type() */
+	struct cg_addr a;
+	addr_parse("172.24.4.100", &a);
+	CHECK(route_fib_addr_type4(&st, &a, 0, &why) == RTN_LOCAL);
+	CHECK(route_fib_addr_type4(&st, &a, ETH0, &why) == RTN_LOCAL);
+	CHECK(route_fib_addr_type4(&st, &a, TS0, &why) == RTN_UNICAST);
+	addr_parse("100.100.2.136", &a);
+	CHECK(route_fib_addr_type4(&st, &a, 0, &why) == RTN_UNICAST);
+	addr_parse("224.0.0.251", &a);
+	CHECK(route_fib_addr_type4(&st, &a, 0, &why) == RTN_MULTICAST);
+	addr_parse("0.1.2.3", &a);
+	CHECK(route_fib_addr_type4(&st, &a, 0, &why) == RTN_BROADCAST);
+}
+
 int main(void)
 {
 	cg_log_set_level(CG_LOG_ERR);
+	test_fib();
 	test_alibaba_main();
 	test_exit_node_and_throw();
 	test_subnet_route_and_peers();

@@ -137,6 +137,38 @@ static enum sim_verdict run(uint32_t hook, struct cg_packet *p, const struct cg_
 	return v;
 }
 
+/* A fresh table with one input chain of policy `policy`. */
+static struct cg_chain *field_chain(enum cg_verdict_code policy)
+{
+	reset();
+	tb = table(NFPROTO_IPV4, "t", 1);
+	return chain(tb, "in", "filter", NF_INET_LOCAL_IN, 0, policy, 1);
+}
+
+/* The DNS reply through the one-rule chain of field_chain(): a hand-built
+ * packet (every field known) is decided; the same packet as a flow makes it
+ * (cg_packet.unknown) gives `want`, and an uncertain verdict names `what`. */
+static bool field_case(const struct cg_rule *r, enum sim_verdict want, const char *what)
+{
+	struct sim_index *idx;
+	struct hook_result res;
+	struct cg_packet pk = dns_reply();
+	bool ok;
+
+	(void)r;
+	if (sim_index_build(&rs, &idx) < 0)
+		return false;
+	ok = evaluate_hook(idx, &pk, NF_INET_LOCAL_IN, NULL, &res) == 0 && res.verdict != SIM_UNCERTAIN;
+	hook_result_free(&res);
+	pk = dns_reply();
+	pk.unknown = CG_PKT_U_UNDETERMINED;
+	ok = ok && evaluate_hook(idx, &pk, NF_INET_LOCAL_IN, NULL, &res) == 0 && res.verdict == want &&
+	     (!what || (res.unknown_what && strstr(res.unknown_what, what)));
+	hook_result_free(&res);
+	sim_index_free(idx);
+	return ok;
+}
+
 /* Tailscale's ts-input: a jump from INPUT, the CGNAT drop on !tailscale0. */
 static struct cg_rule *tailscale(struct cg_chain **ts_out, uint32_t extra)
 {
@@ -369,6 +401,36 @@ int main(void)
 		CHECK(res.verdict == SIM_ACCEPT);
 		hook_result_free(&res);
 		sim_index_free(idx);
+	}
+
+	/* Fields the flow does not determine: a load of them is unknown, bit
+	 * by bit (the fragment offset of a reassembled packet is known, its
+	 * DF bit and TTL are not), and the uncertainty names the field. */
+	{
+		uint8_t fo[2] = { 0x1f, 0xff }, df[2] = { 0x40, 0x00 }, zero2[2] = { 0 }, ttl = 64;
+		uint32_t len = 60;
+		struct cg_expr frag = { .type = CG_EXPR_PAYLOAD,
+					.payload = { NFT_REG32_00, NFT_PAYLOAD_NETWORK_HEADER, 6, 2 } };
+		struct cg_expr ttl_load = { .type = CG_EXPR_PAYLOAD,
+					    .payload = { NFT_REG32_00, NFT_PAYLOAD_NETWORK_HEADER, 8, 1 } };
+
+		struct cg_chain *c;
+
+		/* the offset decides: no fragment, no drop (the chain first:
+		 * it resets the arena the data lives in) */
+		c = field_chain(CG_VERDICT_ACCEPT);
+		CHECK(field_case(RULE(c, frag, mask(data(fo, 2)), cmp(NFT_CMP_NEQ, data(zero2, 2)),
+				      verdict(CG_VERDICT_DROP, NULL)), SIM_ACCEPT, NULL));
+		/* DF does not (a hand-built packet knows it, a flow's does not) */
+		c = field_chain(CG_VERDICT_DROP);
+		CHECK(field_case(RULE(c, frag, mask(data(df, 2)), cmp(NFT_CMP_EQ, data(df, 2)),
+				      verdict(CG_VERDICT_ACCEPT, NULL)), SIM_UNCERTAIN, "frag-off"));
+		c = field_chain(CG_VERDICT_DROP);
+		CHECK(field_case(RULE(c, ttl_load, cmp(NFT_CMP_EQ, data(&ttl, 1)), verdict(CG_VERDICT_ACCEPT, NULL)),
+				 SIM_UNCERTAIN, "ip ttl"));
+		c = field_chain(CG_VERDICT_DROP);
+		CHECK(field_case(RULE(c, meta(NFT_META_LEN), cmp(NFT_CMP_EQ, u32data(len)), verdict(CG_VERDICT_ACCEPT, NULL)),
+				 SIM_UNCERTAIN, "meta length"));
 	}
 
 	reset();

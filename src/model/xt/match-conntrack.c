@@ -119,19 +119,31 @@ static enum tri conntrack_match(const struct xt_decoded *m, const struct cg_pack
 	enum tri r = TRI_TRUE;
 
 	if (c->match_flags & XT_CONNTRACK_STATE) {
+		/* the SNAT and DNAT pseudo-states are status bits, which the
+		 * flow may not determine */
+		uint32_t unknown = 0;
 		if (have_ct) {
 			if (ct->status & IPS_SRC_NAT)
 				statebit |= XT_CONNTRACK_STATE_SNAT;
 			if (ct->status & IPS_DST_NAT)
 				statebit |= XT_CONNTRACK_STATE_DNAT;
+			if (pkt->ct_status_unknown & IPS_SRC_NAT)
+				unknown |= XT_CONNTRACK_STATE_SNAT;
+			if (pkt->ct_status_unknown & IPS_DST_NAT)
+				unknown |= XT_CONNTRACK_STATE_DNAT;
 		}
-		if (!!(c->state_mask & statebit) == !!(c->invert_flags & XT_CONNTRACK_STATE))
+		if (c->state_mask & statebit & ~unknown)
+			r = TRI_TRUE;
+		else
+			r = c->state_mask & unknown ? TRI_UNKNOWN : TRI_FALSE;
+		r = xt_crit(r, c->invert_flags & XT_CONNTRACK_STATE);
+		if (r == TRI_FALSE)
 			return TRI_FALSE;
 	}
 	/* No entry (invalid, untracked): only a state criterion can match;
 	 * everything else is false whatever its "!" says. */
 	if (!have_ct)
-		return tri_of(c->match_flags & XT_CONNTRACK_STATE);
+		return c->match_flags & XT_CONNTRACK_STATE ? r : TRI_FALSE;
 
 	if (c->match_flags & XT_CONNTRACK_DIRECTION) {
 		/* --ctdir ORIGINAL clears the invert bit, REPLY sets it */
@@ -151,9 +163,13 @@ static enum tri conntrack_match(const struct xt_decoded *m, const struct cg_pack
 	r = tri_and(r, ct_port_crit(m, XT_CONNTRACK_ORIGDST_PORT, c->origdst_port, ct->orig.dport));
 	r = tri_and(r, ct_port_crit(m, XT_CONNTRACK_REPLSRC_PORT, c->replsrc_port, ct->reply.sport));
 	r = tri_and(r, ct_port_crit(m, XT_CONNTRACK_REPLDST_PORT, c->repldst_port, ct->reply.dport));
-	if (c->match_flags & XT_CONNTRACK_STATUS)
-		r = tri_and(r, xt_crit(tri_of(c->status_mask & ct->status),
-				       c->invert_flags & XT_CONNTRACK_STATUS));
+	if (c->match_flags & XT_CONNTRACK_STATUS) {
+		/* assured and the NAT bits depend on what conntrack saw */
+		uint32_t known = ~pkt->ct_status_unknown;
+		enum tri st = c->status_mask & ct->status & known ? TRI_TRUE :
+			      c->status_mask & ~known ? TRI_UNKNOWN : TRI_FALSE;
+		r = tri_and(r, xt_crit(st, c->invert_flags & XT_CONNTRACK_STATUS));
+	}
 	if (c->match_flags & XT_CONNTRACK_EXPIRES)
 		r = tri_and(r, TRI_UNKNOWN);    /* timers are not simulated */
 	return r;

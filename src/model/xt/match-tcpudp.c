@@ -46,14 +46,20 @@ static enum tri tcp_match(const struct xt_tcpudp_dec *t, const struct cg_packet 
 		return TRI_FALSE;
 	if (xt_port_in(t->dport, pkt->dport) == !!(t->invflags & XT_TCP_INV_DSTPT))
 		return TRI_FALSE;
-	/* tcp_mt() checks the flags even with an empty mask (0 == 0) */
-	if (((pkt->tcp_flags & t->flg_mask) == t->flg_cmp) == !!(t->invflags & XT_TCP_INV_FLAGS))
+	/* tcp_mt() checks the flags even with an empty mask (0 == 0); of the
+	 * flags a flow determines some (ECN's, PSH), a known one that differs
+	 * decides */
+	uint8_t unknown = t->flg_mask & pkt->tcp_flags_unknown;
+	enum tri flags = ((pkt->tcp_flags ^ t->flg_cmp) & t->flg_mask & ~unknown) ? TRI_FALSE :
+			 unknown ? TRI_UNKNOWN : TRI_TRUE;
+	flags = xt_crit(flags, t->invflags & XT_TCP_INV_FLAGS);
+	if (flags == TRI_FALSE)
 		return TRI_FALSE;
 	/* The simulated segment has no option list (a real SYN carries MSS,
 	 * SACK, timestamps...), so an option match cannot be answered. */
 	if (t->option)
 		return TRI_UNKNOWN;
-	return TRI_TRUE;
+	return flags;
 }
 
 static enum tri udp_match(const struct xt_decoded *m, const struct cg_packet *pkt)
