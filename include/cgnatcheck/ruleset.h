@@ -166,7 +166,16 @@ struct cg_expr {
 			uint32_t result;        /* NFT_FIB_RESULT_* */
 			uint32_t flags;         /* NFTA_FIB_F_* */
 		} fib;
-		struct { const char *name; } unknown;  /* the expression's kind */
+		/* CG_EXPR_UNKNOWN and CG_EXPR_QUOTA: the expression's kind and
+		 * its kernel attributes as the dump carried them (the nested
+		 * NFTA_EXPR_DATA payload: netlink attributes, kernel byte
+		 * order), NULL/0 if none; the printer and the evaluator read
+		 * what they know of them */
+		struct {
+			const char *name;
+			const uint8_t *attrs;
+			uint32_t attrs_len;
+		} unknown;
 	};
 };
 

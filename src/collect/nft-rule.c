@@ -353,6 +353,14 @@ static void target_convert(const struct nftnl_expr *ne, struct cg_expr *e, struc
 	xt_convert(ne, e, cv, true);
 }
 
+static void quota_convert(const struct nftnl_expr *ne, struct cg_expr *e, struct conv *cv)
+{
+	(void)ne;
+	(void)cv;
+	e->type = CG_EXPR_QUOTA;
+	e->unknown.name = "quota";
+}
+
 static const struct {
 	const char *name;
 	enum cg_expr_type type;     /* for the kinds that carry no fields */
@@ -373,7 +381,7 @@ static const struct {
 	{ "byteorder", 0, byteorder_convert },
 	{ "log", 0, log_convert },
 	{ "limit", 0, limit_convert },
-	{ "quota", CG_EXPR_QUOTA, NULL },
+	{ "quota", 0, quota_convert },
 	{ "nat", 0, nat_convert },
 	{ "masq", 0, masq_convert },
 	{ "redir", 0, redir_convert },
@@ -578,6 +586,36 @@ static bool exprs_well_formed(const struct nlattr *exprs)
 	return true;
 }
 
+/* An expression the model keeps by name (and quota) keeps its kernel
+ * attributes too: the printer and the evaluator read what they know. */
+static void keep_attrs(const struct nlattr *elem, struct cg_expr *e, struct arena *a)
+{
+	const struct nlattr *attr;
+
+	if (e->type != CG_EXPR_UNKNOWN && e->type != CG_EXPR_QUOTA)
+		return;
+	mnl_attr_for_each_nested(attr, elem) {
+		if (mnl_attr_get_type(attr) != NFTA_EXPR_DATA || !mnl_attr_get_payload_len(attr))
+			continue;
+		e->unknown.attrs = arena_memdup(a, mnl_attr_get_payload(attr), mnl_attr_get_payload_len(attr));
+		e->unknown.attrs_len = mnl_attr_get_payload_len(attr);
+		return;
+	}
+}
+
+/* the expressions libnftnl read, n from first on, against the dump's */
+static void keep_all_attrs(const struct nlattr *exprs, struct expr_vec *ev, size_t first)
+{
+	const struct nlattr *elem;
+	size_t i = first;
+
+	mnl_attr_for_each_nested(elem, exprs) {
+		if (i >= ev->n)
+			return;
+		keep_attrs(elem, &ev->v[i++], ev->cv.a);
+	}
+}
+
 static void exprs_one_by_one(const struct nlattr *exprs, struct expr_vec *ev)
 {
 	const struct nlattr *elem;
@@ -588,6 +626,7 @@ static void exprs_one_by_one(const struct nlattr *exprs, struct expr_vec *ev)
 
 		if (!name || expr_parse_alone(elem, e, &ev->cv) < 0)
 			expr_unknown(e, name, ev->cv.a);
+		keep_attrs(elem, e, ev->cv.a);
 	}
 }
 
@@ -621,7 +660,10 @@ static int rule_parse(const struct nlmsghdr *nlh, struct cg_rule *rule, struct n
 		if (!r)
 			return -ENOMEM;
 		if (nftnl_rule_nlmsg_parse(nlh, r) == 0) {
+			size_t first = ev->n;
+
 			nftnl_expr_foreach(r, expr_cb, ev);
+			keep_all_attrs(exprs, ev, first);
 			nftnl_rule_free(r);
 			return 0;
 		}

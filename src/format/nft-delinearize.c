@@ -13,15 +13,6 @@
 
 #include "nft-internal.h"
 
-#define MAX_REGS 16
-
-struct parse {
-	struct ctx *c;
-	struct stmt_list *list;
-	struct node *regs[MAX_REGS + 1];
-	struct stmt *loader;            /* the last unknown expression that may load a register */
-};
-
 /* netlink_parse_register(): 128-bit register numbers -> 32-bit ones */
 static unsigned reg_index(unsigned reg)
 {
@@ -70,6 +61,21 @@ static void emit(struct parse *p, struct stmt *s)
 	nftp_stmt_append(p->list, s);
 }
 
+struct node *nftp_reg_get(struct parse *p, unsigned reg)
+{
+	return reg_get(p, reg);
+}
+
+void nftp_reg_set(struct parse *p, unsigned reg, struct node *n)
+{
+	reg_set(p, reg, n);
+}
+
+void nftp_emit(struct parse *p, struct stmt *s)
+{
+	emit(p, s);
+}
+
 static void emit_unsupported(struct parse *p, const char *what)
 {
 	struct stmt *s = nftp_stmt_new(p->c, S_UNSUPPORTED);
@@ -103,6 +109,15 @@ static struct node *concat_regs(struct parse *p, unsigned reg, unsigned len, str
 	return concat;
 }
 
+struct node *nftp_reg_get_len(struct parse *p, unsigned reg, unsigned len)
+{
+	struct node *n = reg_get(p, reg);
+
+	if (n->type == N_UNSUPPORTED || n->len >= len)
+		return n;
+	return concat_regs(p, reg, len, NULL);
+}
+
 static void emit_expr(struct parse *p, struct node *rel)
 {
 	struct stmt *s = nftp_stmt_new(p->c, S_EXPR);
@@ -128,6 +143,11 @@ static void parse_cmp(struct parse *p, const struct cg_expr *e)
 {
 	struct node *left = reg_get(p, e->cmp.sreg), *right = nftp_data_value(p->c, &e->cmp.data);
 
+	if (left->type == N_TEXT && left->len < right->len && left->fields) {
+		/* a field narrowed by a mask (nftp_extra_trim): the value too */
+		nftp_num_shr(right->value, left->shift);
+		right->len = left->len;
+	}
 	if (left->type != N_UNSUPPORTED && left->len > right->len &&
 	    nftp_dtype_base(left->dtype) != &nftp_dt_string) {
 		/* a shorter value compares the field's leading bytes: a prefix */
@@ -247,7 +267,11 @@ static void parse_bitwise(struct parse *p, const struct cg_expr *e)
 
 	switch (e->bitwise.op) {
 	case NFT_BITWISE_BOOL:
-		n = bitwise_bool(p, e, left);
+		n = NULL;
+		if (left->type == N_TEXT && left->fields && e->bitwise.data)
+			n = nftp_extra_trim(p->c, left, nftp_data_value(p->c, &e->bitwise.data->mask));
+		if (!n)
+			n = bitwise_bool(p, e, left);
 		break;
 	case NFT_BITWISE_LSHIFT:
 	case NFT_BITWISE_RSHIFT: {
@@ -392,6 +416,16 @@ static void parse_nat(struct parse *p, const struct cg_expr *e)
 	s->nat.flags = e->nat.flags;
 	if (s->nat.flags & NF_NAT_RANGE_NETMAP)
 		s->nat.type_flags |= NAT_F_PREFIX;
+	if (e->nat.reg_addr_min) {
+		struct node *a = reg_get(p, e->nat.reg_addr_min);
+
+		if (a->type == N_MAP && a->len > (e->nat.family == NFPROTO_IPV6 ? 128u : 32u)) {
+			/* is_nat_proto_map(): a map to address . port gives both */
+			s->nat.addr = a;
+			emit(p, s);
+			return;
+		}
+	}
 	s->nat.addr = nat_operand(p, e->nat.reg_addr_min, e->nat.reg_addr_max, adt);
 	if (s->nat.addr && s->nat.addr->type == N_RANGE)
 		s->nat.addr = range_to_prefix(p->c, s->nat.addr);
@@ -493,7 +527,10 @@ static void parse_expr(struct parse *p, const struct cg_expr *e)
 	case CG_EXPR_COUNTER: parse_simple(p, e, S_COUNTER); break;
 	case CG_EXPR_LOG: parse_simple(p, e, S_LOG); break;
 	case CG_EXPR_LIMIT: parse_simple(p, e, S_LIMIT); break;
-	case CG_EXPR_QUOTA: parse_simple(p, e, S_QUOTA); break;
+	case CG_EXPR_QUOTA:
+		if (!nftp_parse_extra(p, e))
+			parse_simple(p, e, S_QUOTA);
+		break;
 	case CG_EXPR_REJECT: parse_simple(p, e, S_REJECT); break;
 	case CG_EXPR_NOTRACK: parse_simple(p, e, S_NOTRACK); break;
 	case CG_EXPR_XT_MATCH:
@@ -502,7 +539,14 @@ static void parse_expr(struct parse *p, const struct cg_expr *e)
 	case CG_EXPR_MASQ:
 	case CG_EXPR_REDIR: parse_masq_redir(p, e); break;
 	case CG_EXPR_FIB: parse_fib(p, e); break;
-	case CG_EXPR_UNKNOWN: parse_unknown(p, e->unknown.name); break;
+	case CG_EXPR_UNKNOWN:
+		if (nftp_parse_extra(p, e))
+			break;
+		if (unknown_loads_register(e->unknown.name ? e->unknown.name : ""))
+			/* its destination is unknown: no register still holds what it held */
+			memset(p->regs, 0, sizeof(p->regs));
+		parse_unknown(p, e->unknown.name);
+		break;
 	default: parse_unknown(p, expr_type_to_string(e->type)); break;
 	}
 }
@@ -511,11 +555,6 @@ void nftp_rule_delinearize(struct ctx *c, const struct cg_expr *ex, uint32_t n, 
 {
 	struct parse p = { .c = c, .list = list };
 
-	for (uint32_t i = 0; i < n; i++) {
-		if (ex[i].type == CG_EXPR_UNKNOWN && unknown_loads_register(ex[i].unknown.name ?
-									     ex[i].unknown.name : ""))
-			/* its destination is unknown: no register still holds what it held */
-			memset(p.regs, 0, sizeof(p.regs));
+	for (uint32_t i = 0; i < n; i++)
 		parse_expr(&p, &ex[i]);
-	}
 }

@@ -104,6 +104,9 @@ enum node_type {
 	N_CONCAT, N_LIST, N_SET, N_SET_REF, N_MAP, N_MAPPING, N_VERDICT, N_CATCHALL,
 	N_FLAGCMP,      /* left: the expression, right: the mask, items[0]: the value */
 	N_FIB,          /* key: the result (NFT_FIB_RESULT_*), fib_flags: NFTA_FIB_F_* */
+	N_TEXT,         /* a load printed as fixed words (what), an optional
+			 * argument (left) and words after it (suffix):
+			 * rt, socket, osf, numgen, hash, exthdr, xfrm */
 	N_UNSUPPORTED,
 };
 
@@ -138,12 +141,16 @@ struct node {
 	const struct cg_set *set;       /* N_SET_REF */
 	struct node *set_init;          /* N_SET_REF of an anonymous set: its elements */
 	const struct cg_verdict *verdict;
-	const char *what;               /* N_UNSUPPORTED */
+	const char *what;               /* N_UNSUPPORTED, N_TEXT */
+	const char *suffix;             /* N_TEXT */
+	unsigned shift;                 /* N_TEXT: a field's bits right of it in the load */
+	const void *fields;             /* N_TEXT: exthdr templates a mask may narrow it to */
 };
 
 struct ctx {
 	struct arena *a;
 	uint8_t family;                 /* the table's NFPROTO_* */
+	const struct cg_table *table;   /* the rule's, NULL if not known */
 };
 
 struct node *nftp_node_new(struct ctx *c, enum node_type type, const struct dtype *dt,
@@ -283,7 +290,9 @@ bool nftp_payload_stacked(const struct proto_desc *desc, const struct node *rel)
 
 enum stmt_type {
 	S_EXPR, S_VERDICT, S_COUNTER, S_META, S_CT, S_PAYLOAD, S_LOG, S_LIMIT, S_QUOTA,
-	S_REJECT, S_NAT, S_NOTRACK, S_XT, S_UNSUPPORTED,
+	S_REJECT, S_NAT, S_NOTRACK, S_XT,
+	S_TEXT,         /* what, then args[i] and texts[i] in turn (either may be NULL) */
+	S_UNSUPPORTED,
 };
 
 /* nft's NAT statement kinds (the kernel has separate masq/redir expressions) */
@@ -310,7 +319,9 @@ struct stmt {
 		uint8_t family;
 		bool verbose;
 	} reject;
-	const char *what;               /* S_UNSUPPORTED */
+	const char *what;               /* S_UNSUPPORTED, S_TEXT */
+	struct node *args[3];           /* S_TEXT */
+	const char *texts[3];           /* S_TEXT */
 	bool loads;                     /* S_UNSUPPORTED: the expression loaded a register */
 	bool consumed;                  /* ... which a later expression used */
 };
@@ -330,6 +341,36 @@ bool nftp_set_is_vmap(const struct cg_set *s);
 /* a reference to the set a lookup names; an anonymous one carries its
  * elements, typed by lhs, what the lookup matches */
 struct node *nftp_set_ref_new(struct ctx *c, const struct cg_set *set, const struct node *lhs);
+
+/* ==== step 1's register file (nft-delinearize.c) ============================== */
+
+#define MAX_REGS 16
+
+struct parse {
+	struct ctx *c;
+	struct stmt_list *list;
+	struct node *regs[MAX_REGS + 1];
+	struct stmt *loader;            /* the last unknown expression that may load a register */
+};
+
+/* what a register holds (a copy), a placeholder if nothing */
+struct node *nftp_reg_get(struct parse *p, unsigned reg);
+void nftp_reg_set(struct parse *p, unsigned reg, struct node *n);
+void nftp_emit(struct parse *p, struct stmt *s);
+/* len bits of registers from reg on, as one expression (a concatenation if
+ * they hold several); NULL if they do not */
+struct node *nftp_reg_get_len(struct parse *p, unsigned reg, unsigned len);
+
+/* ==== expressions the model keeps as kernel attributes (nft-extra.c) ========== */
+
+/* exthdr, rt, socket, osf, numgen, hash, xfrm, connlimit, objref, quota,
+ * dynset, tproxy, synproxy, dup, fwd, queue, flow_offload, last, secmark:
+ * read from e->unknown.attrs into registers or statements as nft's
+ * netlink_parse_*() do; false when e is none of them or its attributes do
+ * not say enough (the caller prints its placeholder) */
+bool nftp_parse_extra(struct parse *p, const struct cg_expr *e);
+/* a bitwise mask over an exthdr load: the field it selects, or NULL */
+struct node *nftp_extra_trim(struct ctx *c, const struct node *load, const struct node *mask);
 
 /* ==== the stages (nft-delinearize.c, nft-postprocess.c, nft-stmt.c) =========== */
 

@@ -573,6 +573,14 @@ static void pp_expr(struct pp *rp, struct node **np)
 	case N_CT:
 		ct_update_type(rp, e);
 		break;
+	case N_TEXT:
+		if (e->left)
+			pp_expr(rp, &e->left);
+		/* exthdr_dependency_kill(): "meta nfproto ipv6" before an
+		 * extension header goes */
+		if (e->kbase != BASE_INVALID && dep_exists(rp, e->kbase))
+			dep_release(rp, e->kbase);
+		break;
 	default:
 		break;
 	}
@@ -778,6 +786,11 @@ void nftp_rule_postprocess(struct ctx *c, struct stmt_list *list)
 			break;
 		case S_REJECT:
 			stmt_reject_postprocess(&rp);
+			break;
+		case S_TEXT:
+			for (size_t i = 0; i < ARRAY_SIZE(s->args); i++)
+				if (s->args[i])
+					pp_expr(&rp, &s->args[i]);
 			break;
 		case S_UNSUPPORTED:
 			/* a register load nft would have kept as an expression */

@@ -36,16 +36,25 @@ static bool set_is_concat(const struct cg_set *s)
 	return s->key_type & ~TYPE_MASK;
 }
 
+static struct node *elem_concat(struct ctx *c, const struct cg_set *s, uint32_t type, bool key,
+				struct node *data);
+
 /* netlink_parse_concat_elem_key(): a concatenated key cut into its fields */
 static struct node *elem_concat_key(struct ctx *c, const struct cg_set *s, struct node *data)
 {
+	return elem_concat(c, s, s->key_type, true, data);
+}
+
+static struct node *elem_concat(struct ctx *c, const struct cg_set *s, uint32_t type, bool key,
+				struct node *data)
+{
 	struct node *concat = nftp_node_new(c, N_CONCAT, &nftp_dt_invalid, BO_INVALID, data->len);
-	unsigned off = concat_subtypes(s->key_type), field = 0;
+	unsigned off = concat_subtypes(type), field = 0;
 
 	while (off > 0) {
-		const struct dtype *sub = concat_subtype(s->key_type, --off);
+		const struct dtype *sub = concat_subtype(type, --off);
 		unsigned bits = sub->size ? (sub->size + 7) / 8 * 8 :
-			field < s->n_fields ? s->field_len[field] * 8u : 32;
+			key && field < s->n_fields ? s->field_len[field] * 8u : 32;
 		struct node *v;
 
 		if (bits > data->len)
@@ -95,6 +104,11 @@ static struct node *elem_data(struct ctx *c, const struct cg_set *s, const struc
 		v = nftp_node_new(c, N_VERDICT, &nftp_dt_verdict, BO_INVALID, 0);
 		v->verdict = &e->verdict;
 		return v;
+	}
+	if (s->data_type & ~TYPE_MASK) {
+		/* netlink_parse_concat_elem(): a concatenated value (nat maps) */
+		v = nftp_data_value(c, &e->data);
+		return elem_concat(c, s, s->data_type, false, v);
 	}
 	dt = nftp_dtype_by_id(s->data_type);
 	v = nftp_data_value(c, &e->data);

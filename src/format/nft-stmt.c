@@ -343,6 +343,15 @@ static void print_node(struct printer *pr, const struct node *n)
 	case N_FIB:
 		print_fib(o, n);
 		break;
+	case N_TEXT:
+		nftp_out_puts(o, n->what);
+		if (n->left) {
+			nftp_out_puts(o, " ");
+			print_node(pr, n->left);
+		}
+		if (n->suffix)
+			nftp_out_puts(o, n->suffix);
+		break;
 	case N_UNSUPPORTED:
 		nftp_out_printf(o, "/* unsupported: %s */", n->what ? n->what : "?");
 		break;
@@ -610,6 +619,16 @@ static void print_stmt(struct printer *pr, const struct stmt *s, unsigned depth)
 		nftp_out_printf(o, "xt %s \"%s\"", s->src->type == CG_EXPR_XT_TARGET ? "target" : "match",
 			   s->src->xt.name ? s->src->xt.name : "?");
 		break;
+	case S_TEXT:
+		if (s->what)
+			nftp_out_puts(o, s->what);
+		for (size_t i = 0; i < ARRAY_SIZE(s->args); i++) {
+			if (s->args[i])
+				print_node(pr, s->args[i]);
+			if (s->texts[i])
+				nftp_out_puts(o, s->texts[i]);
+		}
+		break;
 	case S_UNSUPPORTED:
 		nftp_out_printf(o, "/* unsupported: %s */", s->what);
 		break;
@@ -622,7 +641,7 @@ static void print_stmt(struct printer *pr, const struct stmt *s, unsigned depth)
 void nftp_rule_print(struct out *o, const struct cg_rule *r, uint8_t family, unsigned depth)
 {
 	struct arena scratch = { 0 };
-	struct ctx c = { .a = &scratch, .family = family };
+	struct ctx c = { .a = &scratch, .family = family, .table = r->chain ? r->chain->table : NULL };
 	struct stmt_list list = { 0 };
 	struct printer pr = { .o = o };
 	bool first = true;

@@ -213,10 +213,13 @@ static void w_expr(struct writer *w, const struct cg_expr *e)
 		w_uv(w, e->fib.flags);
 		break;
 	case CG_EXPR_UNKNOWN:
+	case CG_EXPR_QUOTA:
 		w_ptr(w, e->unknown.name);
+		w_uv(w, e->unknown.attrs_len);
+		if (e->unknown.attrs_len)
+			w_ptr(w, e->unknown.attrs);
 		break;
 	case CG_EXPR_COUNTER:
-	case CG_EXPR_QUOTA:
 	case CG_EXPR_NOTRACK:
 		break;
 	}
@@ -402,10 +405,13 @@ static void r_expr(struct reader *r, struct cg_expr *e)
 		e->fib.flags = (uint32_t)r_uv(r);
 		break;
 	case CG_EXPR_UNKNOWN:
+	case CG_EXPR_QUOTA:
 		e->unknown.name = r_ptr(r);
+		e->unknown.attrs_len = (uint32_t)r_uv(r);
+		if (e->unknown.attrs_len)
+			e->unknown.attrs = r_ptr(r);
 		break;
 	case CG_EXPR_COUNTER:
-	case CG_EXPR_QUOTA:
 	case CG_EXPR_NOTRACK:
 		break;
 	}

@@ -226,10 +226,13 @@ static void put_expr(struct canon *c, const struct cg_expr *e)
 		canon_u32(c, e->fib.flags);
 		break;
 	case CG_EXPR_UNKNOWN:
+	case CG_EXPR_QUOTA:
 		canon_str(c, e->unknown.name);
+		canon_u32(c, e->unknown.attrs_len);
+		if (e->unknown.attrs_len)
+			canon_bytes(c, e->unknown.attrs, e->unknown.attrs_len);
 		break;
 	case CG_EXPR_COUNTER:
-	case CG_EXPR_QUOTA:
 	case CG_EXPR_NOTRACK:
 		break;
 	}
