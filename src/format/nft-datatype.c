@@ -607,6 +607,15 @@ const struct dtype nftp_dt_tcp_flag = {
 	.syms = SYMS({ "fin", 0x01 }, { "syn", 0x02 }, { "rst", 0x04 }, { "psh", 0x08 },
 		     { "ack", 0x10 }, { "urg", 0x20 }, { "ecn", 0x40 }, { "cwr", 0x80 }),
 };
+const struct dtype nftp_dt_mh_type = {
+	.type = TYPE_MH_TYPE, .byteorder = BO_BIG, .size = 8, .basetype = &nftp_dt_integer,
+	.syms = (const struct symbol[]){
+		{ "binding-refresh-request", 0 }, { "home-test-init", 1 }, { "careof-test-init", 2 },
+		{ "home-test", 3 }, { "careof-test", 4 }, { "binding-update", 5 },
+		{ "binding-acknowledgement", 6 }, { "binding-error", 7 }, { "fast-binding-update", 8 },
+		{ "fast-binding-acknowledgement", 9 }, { "fast-binding-advertisement", 10 },
+		{ "experimental-mobility-header", 11 }, { "home-agent-switch-message", 12 }, { NULL, 0 } },
+};
 const struct dtype nftp_dt_dccp_pkttype = {
 	.type = TYPE_DCCP_PKTTYPE, .size = 4, .basetype = &nftp_dt_integer,
 	.syms = SYMS({ "request", 0 }, { "response", 1 }, { "data", 2 }, { "ack", 3 },
@@ -738,7 +747,7 @@ const struct dtype *nftp_dtype_by_id(unsigned type)
 		[TYPE_ETHERTYPE] = &nftp_dt_ethertype, [TYPE_ARPOP] = &nftp_dt_arpop,
 		[TYPE_INET_PROTOCOL] = &nftp_dt_inet_protocol, [TYPE_INET_SERVICE] = &nftp_dt_inet_service,
 		[TYPE_ICMP_TYPE] = &nftp_dt_icmp_type, [TYPE_TCP_FLAG] = &nftp_dt_tcp_flag,
-		[TYPE_DCCP_PKTTYPE] = &nftp_dt_dccp_pkttype, [TYPE_TIME] = &nftp_dt_time,
+		[TYPE_DCCP_PKTTYPE] = &nftp_dt_dccp_pkttype, [TYPE_MH_TYPE] = &nftp_dt_mh_type, [TYPE_TIME] = &nftp_dt_time,
 		[TYPE_MARK] = &nftp_dt_mark, [TYPE_IFINDEX] = &nftp_dt_ifindex, [TYPE_ARPHRD] = &nftp_dt_arphrd,
 		[TYPE_REALM] = &nftp_dt_realm, [TYPE_CLASSID] = &nftp_dt_classid, [TYPE_UID] = &nftp_dt_uid,
 		[TYPE_GID] = &nftp_dt_gid, [TYPE_CT_STATE] = &nftp_dt_ct_state, [TYPE_CT_DIR] = &nftp_dt_ct_dir,

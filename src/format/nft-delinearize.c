@@ -420,7 +420,9 @@ static void parse_nat(struct parse *p, const struct cg_expr *e)
 		struct node *a = reg_get(p, e->nat.reg_addr_min);
 
 		if (a->type == N_MAP && a->len > (e->nat.family == NFPROTO_IPV6 ? 128u : 32u)) {
-			/* is_nat_proto_map(): a map to address . port gives both */
+			/* is_nat_proto_map(): a map to address . port (or to a
+			 * prefix, start and end) gives both; nft names the family */
+			s->nat.family = e->nat.family;
 			s->nat.addr = a;
 			emit(p, s);
 			return;

@@ -137,16 +137,6 @@ struct hdr {
 	struct field fields[10];
 };
 
-static const struct dtype dt_mh_type = {
-	.type = TYPE_MH_TYPE, .byteorder = BO_BIG, .size = 8, .basetype = &nftp_dt_integer,
-	.syms = (const struct symbol[]){
-		{ "binding-refresh-request", 0 }, { "home-test-init", 1 }, { "careof-test-init", 2 },
-		{ "home-test", 3 }, { "careof-test", 4 }, { "binding-update", 5 },
-		{ "binding-acknowledgement", 6 }, { "binding-error", 7 }, { "fast-binding-update", 8 },
-		{ "fast-binding-acknowledgement", 9 }, { "fast-binding-advertisement", 10 },
-		{ "experimental-mobility-header", 11 }, { "home-agent-switch-message", 12 }, { NULL, 0 } },
-};
-
 #define I (&nftp_dt_integer)
 #define KL { "kind", I, 0, 8 }, { "length", I, 8, 8 }
 
@@ -182,7 +172,7 @@ static const struct hdr ip6_hdrs[] = {
 			{ "frag-off", I, 16, 13 }, { "reserved2", I, 29, 2 },
 			{ "more-fragments", I, 31, 1 }, { "id", I, 32, 32 } } },
 	{ "dst", 60, { NH } },
-	{ "mh", 135, { NH, { "type", &dt_mh_type, 16, 8 }, { "reserved", I, 24, 8 },
+	{ "mh", 135, { NH, { "type", &nftp_dt_mh_type, 16, 8 }, { "reserved", I, 24, 8 },
 		       { "checksum", I, 32, 16 } } },
 };
 
@@ -226,7 +216,9 @@ static bool field_find(const struct hdr_set *hs, unsigned type, unsigned offset,
 		       const struct hdr **hp, const struct field **fp)
 {
 	*hp = NULL;
-	for (size_t i = 0; i < hs->n; i++) {
+	/* the last header defining such a field names it, as nft's lookup does
+	 * ("srh sid[1]" where rt0 and rt2 have addresses there too) */
+	for (size_t i = hs->n; i-- > 0;) {
 		const struct hdr *h = &hs->hdrs[i];
 
 		if (h->type != type)
@@ -366,7 +358,7 @@ static bool parse_rt(struct parse *p, const struct attrs *at)
 		[NFT_RT_NEXTHOP4] = { "rt ip nexthop", &nftp_dt_ipaddr, 32, BO_BIG },
 		[NFT_RT_NEXTHOP6] = { "rt ip6 nexthop", &nftp_dt_ip6addr, 128, BO_BIG },
 		[NFT_RT_TCPMSS] = { "rt mtu", &nftp_dt_integer, 16, BO_HOST },
-		[NFT_RT_XFRM] = { "rt ipsec", &nftp_dt_boolean, 1, BO_HOST },
+		[NFT_RT_XFRM] = { "rt ipsec", &nftp_dt_boolean, 8, BO_HOST },
 	};
 	uint32_t key = u32(at, NFTA_RT_KEY);
 

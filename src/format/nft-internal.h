@@ -205,7 +205,7 @@ extern const struct dtype nftp_dt_invalid, nftp_dt_integer, nftp_dt_xinteger, nf
 	nftp_dt_icmpx_code, nftp_dt_igmp_type, nftp_dt_tcp_flag, nftp_dt_dccp_pkttype, nftp_dt_dscp, nftp_dt_ecn, nftp_dt_mark,
 	nftp_dt_ifindex, nftp_dt_arphrd, nftp_dt_realm, nftp_dt_classid, nftp_dt_uid, nftp_dt_gid, nftp_dt_ct_state, nftp_dt_ct_dir,
 	nftp_dt_ct_status, nftp_dt_ct_event, nftp_dt_ct_label, nftp_dt_pkttype, nftp_dt_devgroup, nftp_dt_boolean, nftp_dt_time,
-	nftp_dt_date, nftp_dt_hour, nftp_dt_day, nftp_dt_fib_addr, nftp_dt_verdict;
+	nftp_dt_date, nftp_dt_hour, nftp_dt_day, nftp_dt_fib_addr, nftp_dt_verdict, nftp_dt_mh_type;
 
 const struct dtype *nftp_dtype_base(const struct dtype *dt);
 bool nftp_dtype_is_bitmask(const struct dtype *dt);

@@ -95,6 +95,24 @@ static struct node *elem_key(struct ctx *c, const struct cg_set *s, const struct
 	return v;
 }
 
+/* a map to ranges (nat prefix maps): start and end, printed as a prefix
+ * when they make one (netlink_parse_interval_elem, range_expr_to_prefix) */
+static struct node *elem_data_range(struct ctx *c, const struct dtype *dt, struct node *v)
+{
+	unsigned len = dt->size, n1, n2;
+	struct node *lo = nftp_value_splice(c, v, len), *hi = nftp_value_splice(c, v, len);
+	struct num x;
+
+	lo->dtype = hi->dtype = dt;
+	lo->byteorder = hi->byteorder = dt->byteorder;
+	nftp_num_xor(&x, lo->value, hi->value);
+	n1 = nftp_num_scan0(&x, 0);
+	n2 = nftp_num_scan1(&x, n1 + 1);
+	if (n2 >= len && nftp_num_scan1(lo->value, 0) >= n1)
+		return nftp_prefix_new(c, lo, len - n1);
+	return nftp_range_new(c, lo, hi);
+}
+
 static struct node *elem_data(struct ctx *c, const struct cg_set *s, const struct cg_set_elem *e)
 {
 	const struct dtype *dt;
@@ -112,6 +130,8 @@ static struct node *elem_data(struct ctx *c, const struct cg_set *s, const struc
 	}
 	dt = nftp_dtype_by_id(s->data_type);
 	v = nftp_data_value(c, &e->data);
+	if (dt->size && v->len == 2 * dt->size && dt->byteorder == BO_BIG)
+		return elem_data_range(c, dt, v);
 	v->dtype = dt;
 	v->byteorder = dt->byteorder;
 	if (v->byteorder == BO_HOST)
