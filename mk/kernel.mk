@@ -113,6 +113,7 @@ KERNEL_TESTS = \
 	tests/kernel/legacy-stream.sh \
 	tests/kernel/route-diff.sh \
 	tests/kernel/nft-text.sh \
+	tests/kernel/nft-roundtrip.sh \
 	tests/kernel/nf-trace.sh \
 	tests/kernel/scheduled-mail.sh \
 	tests/kernel/nft-collect.sh \
@@ -153,6 +154,7 @@ EXTRA_DIST += $(KERNEL_TESTS) \
 	tests/kernel/nft-lazy-gen.py \
 	tests/kernel/nft-text-compare.py \
 	tests/kernel/nft-text-rules.nft \
+	tests/kernel/nft-roundtrip.nft \
 	tests/kernel/bpf/bpf-mini.h \
 	tests/kernel/bpf/xdp_drop.c \
 	tests/kernel/bpf/tc_pass.c \

@@ -36,18 +36,27 @@ static bool set_is_concat(const struct cg_set *s)
 	return s->key_type & ~TYPE_MASK;
 }
 
-static struct node *elem_concat(struct ctx *c, const struct cg_set *s, uint32_t type, bool key,
-				struct node *data);
+static struct node *elem_concat(struct ctx *c, const struct cg_set *s, uint32_t type, const struct node *lhs,
+				bool key, struct node *data);
 
 /* netlink_parse_concat_elem_key(): a concatenated key cut into its fields */
-static struct node *elem_concat_key(struct ctx *c, const struct cg_set *s, struct node *data)
+static struct node *elem_concat_key(struct ctx *c, const struct cg_set *s, const struct node *lhs,
+				    struct node *data)
 {
-	return elem_concat(c, s, s->key_type, true, data);
+	return elem_concat(c, s, s->key_type, lhs, true, data);
 }
 
-static struct node *elem_concat(struct ctx *c, const struct cg_set *s, uint32_t type, bool key,
-				struct node *data)
+/* a plain integer key matched against raw payload prints in hex, as the
+ * raw payload's type does */
+static const struct dtype *raw_integer(const struct dtype *dt, const struct node *lhs)
 {
+	return dt == &nftp_dt_integer && lhs && lhs->dtype == &nftp_dt_xinteger ? &nftp_dt_xinteger : dt;
+}
+
+static struct node *elem_concat(struct ctx *c, const struct cg_set *s, uint32_t type, const struct node *lhs,
+				bool key, struct node *data)
+{
+	const struct node *item;
 	struct node *concat = nftp_node_new(c, N_CONCAT, &nftp_dt_invalid, BO_INVALID, data->len);
 	unsigned off = concat_subtypes(type), field = 0;
 
@@ -56,6 +65,13 @@ static struct node *elem_concat(struct ctx *c, const struct cg_set *s, uint32_t 
 		unsigned bits = sub->size ? (sub->size + 7) / 8 * 8 :
 			key && field < s->n_fields ? s->field_len[field] * 8u : 32;
 		struct node *v;
+
+		/* the matched expression's field, when there is one, tells
+		 * the length of a field whose type has none */
+		item = lhs && lhs->type == N_CONCAT && field < lhs->n_items ? lhs->items[field] : NULL;
+		if (item && !sub->size && !(key && field < s->n_fields) && item->len && item->len <= 32)
+			bits = (item->len + 7) / 8 * 8;
+		sub = raw_integer(sub, item);
 
 		if (bits > data->len)
 			break;
@@ -87,7 +103,8 @@ static struct node *elem_key(struct ctx *c, const struct cg_set *s, const struct
 	if (lhs && lhs->byteorder == BO_HOST)
 		v->byteorder = BO_HOST;
 	if (set_is_concat(s))
-		return elem_concat_key(c, s, v);
+		return elem_concat_key(c, s, lhs, v);
+	v->dtype = dt = raw_integer(dt, lhs);
 	if (!(s->flags & CG_SET_INTERVAL) && v->byteorder == BO_HOST)
 		nftp_num_swap(v->value, v->len / 8);
 	if (nftp_dtype_is_bitmask(dt))
@@ -126,7 +143,7 @@ static struct node *elem_data(struct ctx *c, const struct cg_set *s, const struc
 	if (s->data_type & ~TYPE_MASK) {
 		/* netlink_parse_concat_elem(): a concatenated value (nat maps) */
 		v = nftp_data_value(c, &e->data);
-		return elem_concat(c, s, s->data_type, false, v);
+		return elem_concat(c, s, s->data_type, NULL, false, v);
 	}
 	dt = nftp_dtype_by_id(s->data_type);
 	v = nftp_data_value(c, &e->data);

@@ -23,8 +23,6 @@ EXCEPTIONS = [
     # struct cg_expr keeps the reject type, not the ICMP code: the renderer
     # prints the default code ("reject", or the family's port-unreachable)
     ("reject code", re.compile(r"\breject with icmp(v6|x)? (?!port-unreachable\b)")),
-    # struct cg_expr keeps no quota bytes
-    ("quota", re.compile(r"\bquota\b")),
 ]
 
 HANDLE = re.compile(r"^(.*) # handle (\d+)$")
