@@ -83,7 +83,8 @@ EXTRA_DIST += \
 	tests/unit/golden/nft-placeholders.nft \
 	tests/unit/golden/nft-rules.golden \
 	tests/unit/golden/nft-more.golden \
-	tests/unit/golden/nft-placeholders.golden
+	tests/unit/golden/nft-placeholders.golden \
+	tests/unit/golden/nft-roundtrip.golden
 
 # the xt printers' golden files (tests/unit/golden-xt)
 EXTRA_DIST += tests/unit/golden/xt-iptables.txt tests/unit/golden/xt-structs.txt

@@ -51,6 +51,7 @@ INPUTS = [  # (input ruleset, golden file), paths from the top of the tree
     ("tests/kernel/nft-text-rules.nft", "tests/unit/golden/nft-rules.golden"),
     ("tests/unit/golden/nft-more.nft", "tests/unit/golden/nft-more.golden"),
     ("tests/unit/golden/nft-placeholders.nft", "tests/unit/golden/nft-placeholders.golden"),
+    ("tests/kernel/nft-roundtrip.nft", "tests/unit/golden/nft-roundtrip.golden"),
 ]
 
 NETLINK_NETFILTER = 12
