@@ -16,6 +16,8 @@
 
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/sim-netfilter.h"
+/* after the linux/ headers: <linux/netdevice.h> comes in through it */
+#include <libmnl/libmnl.h>
 #include "cgnatcheck/xt.h"
 #include "nf-internal.h"
 
@@ -590,6 +592,12 @@ static enum step eval_lookup(struct regs *r, const struct cg_expr *e, const char
 		*what = reg_why(r, s, set->key_len, "set lookup on an unknown key");
 		return STEP_UNKNOWN;
 	}
+	if (set->flags & CG_SET_EVAL) {
+		/* rules add and remove its elements (dynset): what the dump
+		 * holds is not what the flow's packets will meet */
+		*what = "lookup in a dynamic set (its elements come and go with traffic)";
+		return STEP_UNKNOWN;
+	}
 	const struct cg_set_elem *el;
 	const char *why = NULL;
 	int q = set_lookup(set, reg_bytes(r, s), set->key_len, &el, &why);
@@ -732,6 +740,219 @@ static enum step eval_set_stmt(struct exec *x, struct regs *r, const struct cg_e
 	return STEP_FAIL;
 }
 
+/* ---- expressions the model keeps by their kernel attributes ------------ */
+
+#define KEPT_MAX_ATTR 16
+
+struct kept {
+	const struct nlattr *tb[KEPT_MAX_ATTR + 1];
+};
+
+static int kept_attr_cb(const struct nlattr *a, void *data)
+{
+	struct kept *k = data;
+
+	if (mnl_attr_get_type(a) <= KEPT_MAX_ATTR)
+		k->tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+static bool kept_parse(const struct cg_expr *e, struct kept *k)
+{
+	memset(k, 0, sizeof(*k));
+	return e->unknown.attrs && e->unknown.attrs_len &&
+	       mnl_attr_parse_payload(e->unknown.attrs, e->unknown.attrs_len, kept_attr_cb, k) >= 0;
+}
+
+static bool kept_has(const struct kept *k, unsigned type)
+{
+	return k->tb[type] && mnl_attr_get_payload_len(k->tb[type]) >= 4;
+}
+
+static uint32_t kept_u32(const struct kept *k, unsigned type)
+{
+	return kept_has(k, type) ? be32toh(mnl_attr_get_u32(k->tb[type])) : 0;
+}
+
+/* a register an attribute names, as the 8-bit number the helpers take */
+static uint8_t kept_reg(const struct kept *k, unsigned type)
+{
+	uint32_t reg = kept_u32(k, type);
+
+	return reg <= NFT_REG32_15 ? (uint8_t)reg : 0xff;
+}
+
+/* A load the flow does not determine: its register becomes unknown, so
+ * what reads it (a cmp, a lookup, a set statement) is unknown too, named. */
+static enum step kept_load_unknown(struct regs *r, const struct kept *k, unsigned dreg, uint32_t len,
+				   const char *why, const char **what)
+{
+	uint8_t reg = kept_reg(k, dreg);
+
+	if (!kept_has(k, dreg) || !reg_range_ok(reg_slot(reg), len)) {
+		*what = why;
+		return STEP_UNKNOWN;
+	}
+	reg_store_unknown(r, reg, len, why);
+	return STEP_NEXT;
+}
+
+/* numgen and hash modulo 1: always the offset */
+static enum step kept_mod_one(struct regs *r, const struct kept *k, unsigned dreg, unsigned mod,
+			      unsigned offset, const char *why, const char **what)
+{
+	if (kept_has(k, mod) && kept_u32(k, mod) == 1 && kept_has(k, dreg) &&
+	    reg_range_ok(reg_slot(kept_reg(k, dreg)), 4)) {
+		uint32_t v = kept_u32(k, offset);
+
+		reg_store(r, kept_reg(k, dreg), &v, 4);
+		return STEP_NEXT;
+	}
+	return kept_load_unknown(r, k, dreg, 4, why, what);
+}
+
+/* the expressions a dynset runs on its element: counters and "last" only
+ * count; anything else (limit, quota, ct count) may end the rule */
+static const char *dynset_nested_unknown(const struct kept *k)
+{
+	const struct nlattr *list[2] = { k->tb[NFTA_DYNSET_EXPR], NULL };
+	const struct nlattr *elem, *a;
+
+	if (k->tb[NFTA_DYNSET_EXPRESSIONS]) {
+		mnl_attr_for_each_nested(elem, k->tb[NFTA_DYNSET_EXPRESSIONS]) {
+			mnl_attr_for_each_nested(a, elem) {
+				if (mnl_attr_get_type(a) == NFTA_EXPR_NAME &&
+				    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
+				    strcmp(mnl_attr_get_str(a), "counter") && strcmp(mnl_attr_get_str(a), "last"))
+					return "a dynamic set's per-element limit, quota or ct count (depends on traffic already seen)";
+			}
+		}
+	}
+	for (const struct nlattr *const *l = list; *l; l++) {
+		mnl_attr_for_each_nested(a, *l) {
+			if (mnl_attr_get_type(a) == NFTA_EXPR_NAME && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
+			    strcmp(mnl_attr_get_str(a), "counter") && strcmp(mnl_attr_get_str(a), "last"))
+				return "a dynamic set's per-element limit, quota or ct count (depends on traffic already seen)";
+		}
+	}
+	return NULL;
+}
+
+/* What the kernel's expression does with the flow's packet, for the kinds the
+ * model keeps by name: loads the packet does not determine make their
+ * register unknown; statements that only record (dynset add/update/delete,
+ * named counters, ct helper/timeout/expectation set, dup, flow add, last) let
+ * the rule go on; stateful matches (ct count, named quota and limit) and
+ * what takes the packet elsewhere (tproxy, synproxy, fwd, queue) are unknown. */
+static enum step eval_kept(struct regs *r, const struct cg_expr *e, const char **what)
+{
+	const char *name = e->unknown.name ? e->unknown.name : "";
+	struct kept k;
+
+	*what = name;
+	if (!kept_parse(e, &k))
+		return STEP_UNKNOWN;
+	if (!strcmp(name, "exthdr")) {
+		static const char *const whys[] = {
+			[NFT_EXTHDR_OP_IPV6] = "an IPv6 extension header (the flow's packets are not modelled to that depth)",
+			[NFT_EXTHDR_OP_TCPOPT] = "a TCP option (the flow's packets carry options the simulator does not model)",
+			[NFT_EXTHDR_OP_IPV4] = "an IP option (the flow's packets are not modelled to that depth)",
+		};
+		uint32_t op = kept_u32(&k, NFTA_EXTHDR_OP);
+		const char *why = op < ARRAY_SIZE(whys) && whys[op] ? whys[op] : "an extension header";
+
+		if (!kept_has(&k, NFTA_EXTHDR_DREG)) {
+			/* writing or resetting an option: the verdict stays */
+			return STEP_NEXT;
+		}
+		/* a presence test writes a whole register */
+		return kept_load_unknown(r, &k, NFTA_EXTHDR_DREG,
+					 kept_u32(&k, NFTA_EXTHDR_LEN) < 4 ? 4 : kept_u32(&k, NFTA_EXTHDR_LEN), why, what);
+	}
+	if (!strcmp(name, "rt")) {
+		uint32_t key = kept_u32(&k, NFTA_RT_KEY);
+
+		return kept_load_unknown(r, &k, NFTA_RT_DREG, key == NFT_RT_NEXTHOP6 ? 16 : 4,
+					 "rt (the route the packet takes: its next hop, mtu, realm or ipsec)", what);
+	}
+	if (!strcmp(name, "socket"))
+		return kept_load_unknown(r, &k, NFTA_SOCKET_DREG,
+					 kept_u32(&k, NFTA_SOCKET_KEY) == NFT_SOCKET_CGROUPV2 ? 8 : 4,
+					 "socket (the local socket a packet would find)", what);
+	if (!strcmp(name, "osf"))
+		return kept_load_unknown(r, &k, NFTA_OSF_DREG, NFT_OSF_MAXGENRELEN,
+					 "osf (the peer's operating system, from its SYN)", what);
+	if (!strcmp(name, "xfrm"))
+		return kept_load_unknown(r, &k, NFTA_XFRM_DREG,
+					 kept_u32(&k, NFTA_XFRM_KEY) == NFT_XFRM_KEY_DADDR_IP6 ||
+							 kept_u32(&k, NFTA_XFRM_KEY) == NFT_XFRM_KEY_SADDR_IP6 ? 16 : 4,
+					 "ipsec (the packet's IPsec state)", what);
+	if (!strcmp(name, "numgen"))
+		return kept_mod_one(r, &k, NFTA_NG_DREG, NFTA_NG_MODULUS, NFTA_NG_OFFSET,
+				    "numgen (a counter or random number per packet)", what);
+	if (!strcmp(name, "hash"))
+		return kept_mod_one(r, &k, NFTA_HASH_DREG, NFTA_HASH_MODULUS, NFTA_HASH_OFFSET,
+				    "jhash/symhash (a hash with a per-boot seed)", what);
+	if (!strcmp(name, "connlimit")) {
+		*what = "ct count (depends on the connections already open)";
+		return STEP_UNKNOWN;
+	}
+	if (!strcmp(name, "objref")) {
+		if (k.tb[NFTA_OBJREF_SET_SREG]) {
+			*what = "an object chosen by a map (a key not in it ends the rule)";
+			return STEP_UNKNOWN;
+		}
+		switch (kept_u32(&k, NFTA_OBJREF_IMM_TYPE)) {
+		case NFT_OBJECT_COUNTER:
+		case NFT_OBJECT_CT_HELPER:
+		case NFT_OBJECT_CT_TIMEOUT:
+		case NFT_OBJECT_CT_EXPECT:
+		case NFT_OBJECT_SECMARK:
+		case NFT_OBJECT_TUNNEL:
+			return STEP_NEXT;
+		case NFT_OBJECT_QUOTA:
+			*what = "named quota (depends on traffic already seen)";
+			return STEP_UNKNOWN;
+		case NFT_OBJECT_LIMIT:
+			*what = "named limit (depends on the packet rate)";
+			return STEP_UNKNOWN;
+		case NFT_OBJECT_CONNLIMIT:
+			*what = "named ct count (depends on the connections already open)";
+			return STEP_UNKNOWN;
+		default:
+			*what = "a named object";
+			return STEP_UNKNOWN;
+		}
+	}
+	if (!strcmp(name, "dynset")) {
+		const char *why = dynset_nested_unknown(&k);
+
+		if (why) {
+			*what = why;
+			return STEP_UNKNOWN;
+		}
+		/* adding, refreshing or deleting an element: the rule goes on
+		 * (a full set would end it; sets are sized for their traffic) */
+		return STEP_NEXT;
+	}
+	if (!strcmp(name, "dup") || !strcmp(name, "flow_offload") || !strcmp(name, "last"))
+		return STEP_NEXT;   /* a copy sent, a flow offloaded, a time noted */
+	/* what takes the packet elsewhere: not a match, an outcome the
+	 * simulator cannot give (tproxy: no socket ends the rule, a socket
+	 * diverts the packet to it) */
+	if (!strcmp(name, "tproxy"))
+		*what = "tproxy (the local socket a packet would find)";
+	else if (!strcmp(name, "synproxy"))
+		*what = "synproxy (answers SYNs itself)";
+	else if (!strcmp(name, "fwd"))
+		*what = "fwd (the packet leaves through another device)";
+	else if (!strcmp(name, "queue"))
+		*what = "queue (a userspace program decides)";
+	else
+		return STEP_UNKNOWN;
+	return STEP_FAIL;
+}
+
 /* Runs expressions [from, n) of a rule. *unknown_at receives the index of an
  * unknown match (STEP_UNKNOWN) so the caller can fork there. */
 static enum step eval_exprs_from(struct exec *x, const struct cg_rule *rule, const struct cg_expr *exprs,
@@ -856,8 +1077,10 @@ static enum step eval_exprs_from(struct exec *x, const struct cg_rule *rule, con
 			st = STEP_FAIL;
 			break;
 		case CG_EXPR_UNKNOWN:
+			st = eval_kept(r, e, what);
+			break;
 		default:
-			*what = e->type == CG_EXPR_UNKNOWN && e->unknown.name ? e->unknown.name : "expression";
+			*what = "expression";
 			st = STEP_UNKNOWN;
 			break;
 		}
