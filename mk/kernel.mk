@@ -114,6 +114,7 @@ KERNEL_TESTS = \
 	tests/kernel/route-diff.sh \
 	tests/kernel/nft-text.sh \
 	tests/kernel/nft-roundtrip.sh \
+	tests/kernel/nft-kept-eval.sh \
 	tests/kernel/nf-trace.sh \
 	tests/kernel/scheduled-mail.sh \
 	tests/kernel/nft-collect.sh \

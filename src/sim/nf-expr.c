@@ -588,14 +588,25 @@ static enum step eval_lookup(struct regs *r, const struct cg_expr *e, const char
 		*what = "set lookup on a register the simulator cannot read";
 		return STEP_UNKNOWN;
 	}
-	if (!reg_known(r, s, set->key_len)) {
+	bool unknown = !reg_known(r, s, set->key_len);
+
+	if (unknown)
 		*what = reg_why(r, s, set->key_len, "set lookup on an unknown key");
-		return STEP_UNKNOWN;
-	}
-	if (set->flags & CG_SET_EVAL) {
+	else if (set->flags & CG_SET_EVAL) {
 		/* rules add and remove its elements (dynset): what the dump
 		 * holds is not what the flow's packets will meet */
 		*what = "lookup in a dynamic set (its elements come and go with traffic)";
+		unknown = true;
+	}
+	if (unknown) {
+		/* A fork is a match or none. A verdict map gives one of its
+		 * verdicts, which a fork does not follow: the outcome is not
+		 * the simulator's to give. A data map's match leaves data
+		 * no one knows in its register. */
+		if ((set->flags & CG_SET_MAP) && e->lookup.dreg == NFT_REG_VERDICT && !e->lookup.invert)
+			return STEP_FAIL;
+		if ((set->flags & CG_SET_MAP) && e->lookup.dreg)
+			reg_store_unknown(r, e->lookup.dreg, set->data_len, *what);
 		return STEP_UNKNOWN;
 	}
 	const struct cg_set_elem *el;
