@@ -314,6 +314,8 @@ struct cg_set {
 	uint32_t flags;             /* CG_SET_* */
 	uint32_t key_type, key_len;
 	uint32_t data_type, data_len;
+	uint32_t size;              /* NFTA_SET_DESC_SIZE; 0 if none */
+	uint32_t obj_type;          /* object maps: NFT_OBJECT_*; else 0 */
 	/* Concatenations: each field's length in bytes; in a key every field
 	 * starts on a 4-byte register boundary. n_fields 0: one field. */
 	uint8_t n_fields;

@@ -93,6 +93,10 @@ void nft_set_convert(const struct nftnl_set *ns, struct cg_set *s, struct arena 
 	s->key_len = nftnl_set_get_u32(ns, NFTNL_SET_KEY_LEN);
 	s->data_type = nftnl_set_get_u32(ns, NFTNL_SET_DATA_TYPE);
 	s->data_len = nftnl_set_get_u32(ns, NFTNL_SET_DATA_LEN);
+	if (nftnl_set_is_set(ns, NFTNL_SET_DESC_SIZE))
+		s->size = nftnl_set_get_u32(ns, NFTNL_SET_DESC_SIZE);
+	if (nftnl_set_is_set(ns, NFTNL_SET_OBJ_TYPE))
+		s->obj_type = nftnl_set_get_u32(ns, NFTNL_SET_OBJ_TYPE);
 	/* libnftnl hands the field lengths back as a byte array. */
 	fields = nftnl_set_get_data(ns, NFTNL_SET_DESC_CONCAT, &n_fields);
 	if (fields && n_fields > 1) {

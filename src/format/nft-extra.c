@@ -585,11 +585,20 @@ static bool parse_objref(struct parse *p, const struct attrs *at)
 		nftp_emit(p, text_stmt(p, fmt(p->c, "%s \"%s\"", words[type], name)));
 		return true;
 	}
-	/* "counter name ip saddr map @m": the map's object type, which the
-	 * model does not keep, names the statement */
-	(void)set;
-	(void)s;
-	return false;
+	/* "counter name ip saddr map @m": the map's object type names the
+	 * statement; an anonymous map's objects the model does not keep */
+	{
+		const struct cg_set *m = p->c->table && set ? set_find(p->c->table, set) : NULL;
+
+		if (!m || (m->flags & CG_SET_ANONYMOUS) || !at->tb[NFTA_OBJREF_SET_SREG] ||
+		    m->obj_type >= ARRAY_SIZE(words) || !words[m->obj_type])
+			return false;
+		s = text_stmt(p, fmt(p->c, "%s ", words[m->obj_type]));
+		s->args[0] = nftp_reg_get(p, u32(at, NFTA_OBJREF_SET_SREG));
+		s->texts[0] = fmt(p->c, " map @%s", set);
+		nftp_emit(p, s);
+		return true;
+	}
 }
 
 /* a nested expression of a dynset, as the statement nft prints for it */
@@ -634,7 +643,7 @@ static bool parse_dynset(struct parse *p, const struct attrs *at)
 {
 	static const char *const ops[] = { [NFT_DYNSET_OP_ADD] = "add", [NFT_DYNSET_OP_UPDATE] = "update",
 					   [NFT_DYNSET_OP_DELETE] = "delete" };
-	const char *name = str(at, NFTA_DYNSET_SET_NAME), *after = "";
+	const char *name = str(at, NFTA_DYNSET_SET_NAME), *after = "", *stmts;
 	uint32_t op = u32(at, NFTA_DYNSET_OP);
 	uint64_t timeout = u64(at, NFTA_DYNSET_TIMEOUT);
 	const struct cg_set *set = table_set(p->c, name);
@@ -646,8 +655,16 @@ static bool parse_dynset(struct parse *p, const struct attrs *at)
 	key = nftp_reg_get_len(p, u32(at, NFTA_DYNSET_SREG_KEY), set ? set->key_len * 8 : 0);
 	if (!key)
 		return false;
-	if (at->tb[NFTA_DYNSET_SREG_DATA])
+	if (at->tb[NFTA_DYNSET_SREG_DATA]) {
 		data = nftp_reg_get_len(p, u32(at, NFTA_DYNSET_SREG_DATA), set ? set->data_len * 8 : 0);
+		if (!data)
+			return false;
+		if (set && !(set->data_type & ~TYPE_MASK) && set->data_type != NFT_DATA_VERDICT) {
+			const struct dtype *dt = nftp_dtype_by_id(set->data_type);
+
+			nftp_node_set_type(data, dt, dt->byteorder);
+		}
+	}
 	if (timeout) {
 		/* time_print(): 1d2h3m4s5ms */
 		static const struct { uint64_t ms; const char *u; } parts[] = {
@@ -662,24 +679,28 @@ static bool parse_dynset(struct parse *p, const struct attrs *at)
 		}
 		after = t;
 	}
+	stmts = "";
 	if (at->tb[NFTA_DYNSET_EXPR])
-		after = fmt(p->c, "%s %s", after, nested_text(p->c, at->tb[NFTA_DYNSET_EXPR]));
+		stmts = fmt(p->c, "%s %s", stmts, nested_text(p->c, at->tb[NFTA_DYNSET_EXPR]));
 	if (at->tb[NFTA_DYNSET_EXPRESSIONS]) {
 		const struct nlattr *elem;
 
 		mnl_attr_for_each_nested(elem, at->tb[NFTA_DYNSET_EXPRESSIONS])
-			after = fmt(p->c, "%s %s", after, nested_text(p->c, elem));
+			stmts = fmt(p->c, "%s %s", stmts, nested_text(p->c, elem));
 	}
-	/* a meter (an anonymous set with statements) prints its size, which
-	 * the model does not keep: printed as the set statement */
-	s = text_stmt(p, fmt(p->c, "%s @%s { ", ops[op], name));
+	if (set && (set->flags & CG_SET_ANONYMOUS) && *stmts)
+		/* meter_stmt_print(): a set the statement made for itself */
+		s = text_stmt(p, fmt(p->c, "meter %s size %u { ", name, set->size));
+	else
+		s = text_stmt(p, fmt(p->c, "%s @%s { ", ops[op], name));
 	s->args[0] = key;
+	/* the element's timeout, then its data, then its statements */
 	if (data) {
-		s->texts[0] = " : ";
+		s->texts[0] = fmt(p->c, "%s : ", after);
 		s->args[1] = data;
-		s->texts[1] = fmt(p->c, "%s }", after);
+		s->texts[1] = fmt(p->c, "%s }", stmts);
 	} else {
-		s->texts[0] = fmt(p->c, "%s }", after);
+		s->texts[0] = fmt(p->c, "%s%s }", after, stmts);
 	}
 	nftp_emit(p, s);
 	return true;

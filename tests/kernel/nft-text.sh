@@ -128,7 +128,8 @@ fi
 
 # --- 5. expressions kept by their kernel attributes; what is left over --------
 # (tests/kernel/nft-roundtrip.sh has every kind; here the placeholder of an
-# object map, whose object type the model does not keep, stands in place)
+# anonymous object map, whose elements' objects the model does not keep,
+# stands in place)
 tb_exec "$NS" nft -f - <<'EOF'
 flush ruleset
 table ip tu {
@@ -144,6 +145,7 @@ table ip tu {
 		tcp flags syn tcp option mss size 1400 accept
 		quota 10 mbytes
 		counter name ip saddr map @cm accept
+		counter name ip saddr map { 2.2.2.2 : "cnt" } accept
 	}
 }
 EOF
@@ -155,6 +157,7 @@ ct count over 10 drop
 meta mark set numgen inc mod 4
 tcp flags syn tcp option maxseg size 1400 accept
 quota 10 mbytes
+counter name ip saddr map @cm accept
 /* unsupported: objref */ accept'
 t_expect "kept expressions as nft lists them, placeholders for the rest" "$want" "$got"
 
