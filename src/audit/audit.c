@@ -199,7 +199,9 @@ static bool outcome_same(const struct flow_result *a, const struct flow_result *
 			continue;
 		if (x->pkt.nfproto != y->pkt.nfproto || x->pkt.ct.mark != y->pkt.ct.mark ||
 		    x->hooks[0] != y->hooks[0] || x->hooks[1] != y->hooks[1] || x->verdict != y->verdict ||
-		    x->deciding_hook != y->deciding_hook || !hook_same(&x->res[0], &y->res[0]) ||
+		    x->deciding_hook != y->deciding_hook || x->rerouted != y->rerouted ||
+		    x->dev.index != y->dev.index || x->route_why != y->route_why ||
+		    x->res[0].reroute != y->res[0].reroute || !hook_same(&x->res[0], &y->res[0]) ||
 		    !hook_same(&x->res[1], &y->res[1]))
 			return false;
 	}
@@ -748,6 +750,7 @@ static void simulate_target(struct audit *a, struct audit_target *t, const struc
 	f->dev.index = (uint32_t)dev->ifindex;
 	f->dev.type = dev->type;
 	f->dev.group = dev->group;
+	f->routes = &a->routes;   /* re-routing after a mark, rp_filter on the way in */
 	if (simulate_flow(a->index, &a->env, f, &res) < 0) {
 		t->verdict = TARGET_UNCERTAIN;
 		t->uncertain_what = "the simulation failed";
@@ -773,10 +776,23 @@ static void simulate_target(struct audit *a, struct audit_target *t, const struc
 					      SIM_LEG_REPLY_DATA };
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 		const struct sim_leg_result *lr = &t->sim->legs[order[i]];
-		if (!lr->present || lr->deciding_hook < 0)
+		if (!lr->present || lr->verdict == SIM_ACCEPT)
 			continue;
 		if (t->verdict == TARGET_BLOCKED && lr->verdict != SIM_DROP)
 			continue;
+		if (lr->deciding_hook < 0) {
+			/* the route between the hooks: no rule decided */
+			if (!lr->route_why)
+				continue;
+			t->blocked_leg = order[i];
+			t->uncertain_what = lr->verdict == SIM_DROP ? NULL : lr->route_why;
+			if (lr->verdict == SIM_DROP) {
+				t->verdict = TARGET_UNROUTABLE;
+				t->unroutable_why = lr->route_why;
+				return;
+			}
+			break;
+		}
 		const struct hook_result *h = &lr->res[lr->deciding_hook];
 		t->blocked_by = h->decided_by;
 		t->blocked_policy = h->decided_by ? NULL : h->policy_chain;
@@ -825,12 +841,25 @@ static void audit_target(struct audit *a, struct overlay_services *services, str
 		t->unroutable_why = "the replies to the overlay peer leave through another device than the overlay's";
 		return;
 	}
-	if (overlay_of(a, dev) && !t->overlay_dev && !expected_on(a, services, t, dev->name)) {
+	bool into_overlay = overlay_of(a, dev) && !t->overlay_dev && !expected_on(a, services, t, dev->name);
+	simulate_target(a, t, dev);
+	/* a route-type chain may have set a mark that routes the host's
+	 * first packet elsewhere (Tailscale's bypass mark past an exit node) */
+	const struct sim_leg_result *first = t->simulated ? &t->sim->legs[t->inbound ? SIM_LEG_REPLY : SIM_LEG_REQUEST] : NULL;
+	if (first && first->present && first->rerouted) {
+		const struct route_link *out = route_state_link(&a->routes, (int)first->dev.index);
+		into_overlay = out && !t->overlay_dev && overlay_of(a, out) && !expected_on(a, services, t, out->name);
+	}
+	if (into_overlay) {
 		t->verdict = TARGET_UNROUTABLE;
 		t->unroutable_why = "routed into the overlay";
-		return;
+		t->simulated = false;
+		t->blocked_by = NULL;
+		t->blocked_policy = NULL;
+		t->blind = NULL;
+		t->uncertain_what = NULL;
+		t->reply_drop_unread = NULL;
 	}
-	simulate_target(a, t, dev);
 }
 
 /* ---- findings ------------------------------------------------------------ */
