@@ -104,6 +104,7 @@ KERNEL_TESTS = \
 	tests/kernel/blind-bpf.sh \
 	tests/kernel/nf-tailscale.sh \
 	tests/kernel/nft-fib.sh \
+	tests/kernel/mark-reroute.sh \
 	tests/kernel/unknown-fields.sh \
 	tests/kernel/metrics.sh \
 	tests/kernel/offline.sh \
