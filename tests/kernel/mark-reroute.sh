@@ -110,6 +110,14 @@ one_case() { # FORM CONN RP SVM
 	# filter-type chain never re-routes
 	if [ "$form" = filter ]; then
 		t_expect "$label: no re-route in a filter-type chain" timeout "$word"
+		want="routed into the overlay"
+	else
+		# re-routed to eth0: what stops the answer is the source check
+		want="source address fails the source check (martian or reverse path filter)"
+	fi
+	if [ "$verdict" = unroutable ]; then
+		t_expect "$label: why unroutable" "$want" \
+			"$(tb_json '[t.get("unroutable_reason") for t in r["targets"] if t["address"] == "100.100.2.136"][0]')"
 	fi
 }
 
