@@ -683,8 +683,12 @@ static const char *unroutable_reason(const struct target_route *r)
 static void blind_spots_on_path(struct audit *a, struct audit_target *t)
 {
 	const struct sim_flow *f = &t->flow;
+	/* where the packets cross: the answer's device, which is where the
+	 * first packet left when a mark re-routed it */
+	const struct sim_leg_result *far = t->sim ? &t->sim->legs[t->inbound ? SIM_LEG_REQUEST : SIM_LEG_REPLY] : NULL;
 	struct blind_packet req = {
-		.l4proto = f->l4proto, .ifindex = (int)f->dev.index, .ct_new = true, .client = t->client,
+		.l4proto = f->l4proto, .ct_new = true, .client = t->client,
+		.ifindex = (int)(far && far->present && far->dev.index ? far->dev.index : f->dev.index),
 	};
 	struct blind_packet rep;
 	const struct blind_spot *which = NULL, *w;
@@ -1677,7 +1681,10 @@ static void shadowed_findings(struct audit *a)
 		if (!in->present)
 			continue;
 		/* the shared outcome's packet is another target's: this one's */
-		sim_leg_packet(&t->flow, leg, in->pkt.ct.mark, &pkt);
+		struct sim_flow fl = t->flow;
+		if (in->dev.index)
+			fl.dev = in->dev;   /* where it arrived (after a re-route) */
+		sim_leg_packet(&fl, leg, in->pkt.ct.mark, &pkt);
 		for (int h = 0; h < 2; h++)
 			for (uint32_t s = 0; s < in->res[h].trace.n; s++) {
 				const struct sim_step *st = &in->res[h].trace.steps[s];

@@ -11,7 +11,9 @@
 #                 mangle: no re-route, the query goes into tailscale0
 # with Tailscale's connmark save/restore rules absent, before the user's
 # MARK (first: the mark is saved and restored on the reply) or after it
-# (last), and with rp_filter strict (src_valid_mark 0 and 1) or loose. The
+# (last), and with rp_filter strict (src_valid_mark 0 and 1) or loose, or
+# instead of rp_filter the NixOS firewall's `fib saddr . mark . iif oif
+# exists accept` in a prerouting chain with policy drop. The
 # audit's verdict on DNS to 100.100.2.136 must equal the kernel's: reachable
 # exactly when the query is answered.
 set -euo pipefail
@@ -82,9 +84,22 @@ setup_nft() { # FAMILY CHAIN-TYPE CONN
 	} | tb_exec "$TB_HOST" nft -f -
 }
 
-one_case() { # FORM CONN RP SVM
-	local form=$1 conn=$2 rp=$3 svm=$4 label verdict word want
+# the NixOS firewall's reverse path filter in its nftables form (strict)
+nixos_rpfilter() {
+	tb_exec "$TB_HOST" nft -f - <<'RPF'
+table inet nixos-fw {
+	chain rpfilter {
+		type filter hook prerouting priority mangle + 10; policy drop;
+		fib saddr . mark . iif oif exists accept
+	}
+}
+RPF
+}
+
+one_case() { # FORM CONN RP SVM FIB
+	local form=$1 conn=$2 rp=$3 svm=$4 fib=$5 label verdict word want
 	label="$form conn=$conn rp_filter=$rp src_valid_mark=$svm"
+	[ "$fib" = no ] || label="$label nft-fib"
 	fw_reset
 	tb_exec "$TB_HOST" sysctl -qw net.ipv4.conf.all.rp_filter="$rp" net.ipv4.conf.eth0.rp_filter="$rp" \
 		net.ipv4.conf.all.src_valid_mark="$svm" net.ipv4.conf.eth0.src_valid_mark="$svm" >/dev/null
@@ -95,6 +110,7 @@ one_case() { # FORM CONN RP SVM
 	route-inet) setup_nft inet route "$conn" ;;
 	filter) setup_nft ip filter "$conn" ;;
 	esac || { t_fail "$label: the rules could not be set up"; return; }
+	if [ "$fib" != no ]; then nixos_rpfilter || { t_fail "$label: the fib chain could not be set up"; return; }; fi
 	tb_exec "$TB_HOST" "$CGNATCHECK" --format json --dns 100.100.2.136 >"$WORK/out.json" 2>"$WORK/err" || true
 	verdict=$(tb_json '[t["verdict"] for t in r["targets"] if t["address"] == "100.100.2.136"][0]' 2>/dev/null ||
 		echo "no report: $(head -c 300 "$WORK/err")")
@@ -115,27 +131,30 @@ one_case() { # FORM CONN RP SVM
 		# re-routed to eth0: what stops the answer is the source check
 		want="source address fails the source check (martian or reverse path filter)"
 	fi
-	if [ "$verdict" = unroutable ]; then
+	if [ "$verdict" = unroutable ] && { [ "$fib" = no ] || [ "$form" = filter ]; }; then
 		t_expect "$label: why unroutable" "$want" \
 			"$(tb_json '[t.get("unroutable_reason") for t in r["targets"] if t["address"] == "100.100.2.136"][0]')"
 	fi
 }
 
-job() { # BED RP SVM
+job() { # BED RP SVM FIB
 	local form conn
 	tb_use_bed "$1"
 	tb_audit_env WORK
 	mkdir -p "$WORK/dmi" "$WORK/local"
 	for form in legacy nft route-ip route-inet filter; do
 		for conn in none first last; do
-			one_case "$form" "$conn" "$2" "$3"
+			one_case "$form" "$conn" "$2" "$3" "$4"
 		done
 	done
 }
 
-tb_beds 3 bed_setup
-tb_spawn "strict" job 0 1 0
-tb_spawn "strict+src_valid_mark" job 1 1 1
-tb_spawn "loose" job 2 2 0
+tb_beds 4 bed_setup
+tb_spawn "strict" job 0 1 0 no
+tb_spawn "strict+src_valid_mark" job 1 1 1 no
+tb_spawn "loose" job 2 2 0 no
+# no rp_filter; nft's fib in its place, with the mark (src_valid_mark does
+# not matter to fib)
+tb_spawn "fib" job 3 0 0 yes
 tb_join
 t_done
