@@ -612,9 +612,13 @@ struct overlay_dev {
 };
 
 /* The overlay's own service there (Tailscale's 100.100.100.100 on
- * tailscale0): routed through the device, but no peer. */
+ * tailscale0), or this host's own address (IPv6 gives a /128 its own
+ * route): routed through the device, but no peer. */
 static bool overlay_own_service(const struct audit *a, const char *ifname, const struct cg_addr *addr)
 {
+	for (size_t i = 0; i < a->routes.n_addrs; i++)
+		if (addr_equal(&a->routes.addrs[i].local, addr))
+			return true;
 	for (size_t i = 0; i < a->n_policies; i++)
 		for (size_t j = 0; j < a->policies[i].n_services; j++) {
 			const struct policy_service *s = &a->policies[i].services[j];
