@@ -71,10 +71,9 @@ static void __attribute__((noreturn, format(printf, 2, 3))) xtl_exit_err(enum xt
 	vsnprintf(buf, sizeof(buf), msg, ap);
 	va_end(ap);
 	log_debug("libxtables: %s", buf);
+	/* every libxtables call is made under xtl_lock with xtl_jmp set */
 	if (xtl_in_call)
 		longjmp(xtl_jmp, 1);
-	/* outside a call nothing of ours is on the stack: xtables_init_all() */
-	xtl_failed = true;
 	abort();
 }
 
@@ -99,10 +98,14 @@ static union {
 static bool xtl_init(void)
 {
 	if (!xtl_ready && !xtl_failed) {
-		if (xtables_init_all(&xtl_globals, NFPROTO_IPV4) < 0)
-			xtl_failed = true;
-		else
+		xtl_in_call = true;
+		if (setjmp(xtl_jmp) == 0 && xtables_init_all(&xtl_globals, NFPROTO_IPV4) >= 0)
 			xtl_ready = true;
+		else
+			xtl_failed = true;
+		xtl_in_call = false;
+		if (xtl_failed)
+			log_debug("libxtables did not initialise: extensions cgnatcheck does not model print as unsupported");
 	}
 	return xtl_ready;
 }
