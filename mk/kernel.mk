@@ -121,6 +121,7 @@ KERNEL_TESTS = \
 	tests/kernel/route-scenario.sh \
 	tests/kernel/wait-overlay.sh \
 	tests/kernel/iptnft-render.sh \
+	tests/kernel/xt-roundtrip.sh \
 	tests/kernel/route-perf.sh \
 	tests/kernel/legacy-collect.sh \
 	tests/kernel/nft-lazy.sh \
@@ -147,6 +148,7 @@ EXTRA_DIST += $(KERNEL_TESTS) \
 	tests/lib/compare/diff.py \
 	tests/kernel/legacy-gen.py \
 	tests/kernel/legacy-rules.v4 \
+	tests/kernel/xt-roundtrip.rules \
 	tests/kernel/legacy-rules.v6 \
 	tests/kernel/nf-gen.py \
 	tests/kernel/nft-compare.py \

@@ -1849,6 +1849,14 @@ static void probe_findings(struct audit *a)
 			if (p->status == PROBE_UNSUPPORTED || p->status == PROBE_ERROR)
 				f = audit_add_finding(a, FINDING_INFO, "PROBE_NOT_POSSIBLE", NULL,
 						      "%s: no readiness probe: %s", label, p->detail);
+			else if (p->status == PROBE_CONNECTED_SILENT && !probe_knows_protocol(t->l4proto, t->port, t->role))
+				/* a protocol that waits for the client (a database,
+				 * a web server on its own port): an accept is all a
+				 * probe that speaks none of it can see */
+				f = audit_add_finding(a, FINDING_INFO, "OVERLAY_SERVICE_PROBE_INCONCLUSIVE", NULL,
+						      "%s: %s port %u accepts a connection and says nothing first; its "
+						      "protocol is not one the probe speaks, so readiness is not proven (%s)",
+						      label, at, t->port, p->detail);
 			else if (p->status == PROBE_CONNECTED_SILENT || p->status == PROBE_BAD_ANSWER)
 				f = audit_add_finding(a, FINDING_CRITICAL, "OVERLAY_SERVICE_NOT_READY", NULL,
 						      "%s: a connection to %s port %u is accepted, but the service is not "
