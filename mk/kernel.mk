@@ -104,6 +104,7 @@ KERNEL_TESTS = \
 	tests/kernel/blind-bpf.sh \
 	tests/kernel/nf-tailscale.sh \
 	tests/kernel/nft-fib.sh \
+	tests/kernel/mark-reroute.sh \
 	tests/kernel/unknown-fields.sh \
 	tests/kernel/metrics.sh \
 	tests/kernel/offline.sh \
@@ -122,6 +123,7 @@ KERNEL_TESTS = \
 	tests/kernel/route-scenario.sh \
 	tests/kernel/wait-overlay.sh \
 	tests/kernel/iptnft-render.sh \
+	tests/kernel/xt-roundtrip.sh \
 	tests/kernel/route-perf.sh \
 	tests/kernel/legacy-collect.sh \
 	tests/kernel/nft-lazy.sh \
@@ -148,6 +150,7 @@ EXTRA_DIST += $(KERNEL_TESTS) \
 	tests/lib/compare/diff.py \
 	tests/kernel/legacy-gen.py \
 	tests/kernel/legacy-rules.v4 \
+	tests/kernel/xt-roundtrip.rules \
 	tests/kernel/legacy-rules.v6 \
 	tests/kernel/nf-gen.py \
 	tests/kernel/nft-compare.py \

@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential autoconf automake libtool pkg-config
-	libmnl-dev libnftnl-dev libiptc-dev libcap-ng-dev libjson-c-dev
+	libmnl-dev libnftnl-dev libiptc-dev libcap-ng-dev libjson-c-dev libxtables-dev
 	# run and test: the firewall and routing tools the test bed drives
 	iproute2 nftables iptables procps
 	# tests and benchmarks

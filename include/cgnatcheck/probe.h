@@ -57,6 +57,11 @@ struct probe_result {
 int probe_target(const struct cg_addr *addr, uint8_t l4proto, uint16_t port, const char *role,
 		 int timeout_ms, struct probe_result *out);
 
+/* Does the probe speak the protocol of that target (DNS, HTTP, NTP, SSH),
+ * so that silence means the service is not there? False where it only
+ * reads a banner that the protocol may never send first. */
+bool probe_knows_protocol(uint8_t l4proto, uint16_t port, const char *role);
+
 /* "answered", "connected-silent", "timeout", "refused", "unreachable",
  * "bad-answer", "unsupported", "error"; "invalid" for anything else. */
 const char *probe_status_to_string(enum probe_status s);

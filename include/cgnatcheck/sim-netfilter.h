@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cgnatcheck/packet.h"
+#include "cgnatcheck/route.h"
 #include "cgnatcheck/ruleset.h"
 
 /* Conntrack sits at NF_IP_PRI_CONNTRACK (-200) on PREROUTING and OUTPUT:
@@ -54,6 +55,13 @@ struct hook_result {
 	bool dnat, snat;
 	struct cg_addr nat_addr;
 	uint16_t nat_port;
+	/* NF_INET_LOCAL_OUT: a route-type chain (nft `type route`, the mangle
+	 * OUTPUT chain of iptables-legacy and iptables-nft) changed the mark
+	 * or the addresses and let the packet go on, so the kernel routes it
+	 * again (ip_route_me_harder) with the packet as that chain left it */
+	bool reroute;
+	uint32_t reroute_mark;
+	struct cg_addr reroute_src, reroute_dst;
 };
 
 /* Base chains of every backend, per (family, hook), sorted by priority, built
@@ -125,6 +133,14 @@ struct sim_flow {
 	struct cg_iface dev;          /* the provider-facing device */
 	uint32_t mark;                /* socket mark of the local end (SO_MARK) */
 	uint32_t uid, gid;            /* socket owner of the local end */
+	/* The routing state, or NULL: then the flow's legs cross no route
+	 * lookup between their hooks. Given, a packet the host sends is routed
+	 * again after a route-type chain changed its mark (the device it
+	 * leaves on, and the one the answer comes back on, may change), and a
+	 * packet the host receives takes the input route lookup after
+	 * PREROUTING with the mark it has then: the reverse path filter
+	 * (rp_filter, src_valid_mark) may drop it. */
+	const struct route_state *routes;
 };
 
 enum sim_leg {
@@ -140,8 +156,13 @@ struct sim_leg_result {
 	struct cg_packet pkt;         /* as it entered its first hook */
 	uint32_t hooks[2];            /* NF_INET_* in the order traversed */
 	struct hook_result res[2];
-	enum sim_verdict verdict;     /* of both hooks */
+	enum sim_verdict verdict;     /* of both hooks and the route between */
 	int deciding_hook;            /* index into res of the drop/unknown, -1 */
+	/* the route lookup between the hooks (sim_flow.routes given) */
+	bool rerouted;                /* sent: routed again after LOCAL_OUT */
+	struct cg_iface dev;          /* the device the leg leaves or arrives on */
+	const char *route_why;        /* the route dropped the leg, or made it
+				       * uncertain (deciding_hook -1): why */
 };
 
 struct flow_result {
@@ -152,8 +173,9 @@ struct flow_result {
 
 /* Simulates every packet of the conversation the kernel oracle would see.
  * Conntrack state carries from request to reply (ct mark); packet marks set
- * in one leg do not (a new skb). Routing is the caller's: the flow names
- * the device. */
+ * in one leg do not (a new skb). The first route is the caller's: the flow
+ * names the device; with flow->routes the routes after it are simulated
+ * (re-routing after LOCAL_OUT, the input route and its source check). */
 int simulate_flow(const struct sim_index *idx, const struct cg_addr_env *env,
 		  const struct sim_flow *flow, struct flow_result *res);
 /* The same in the ruleset `v` describes (NULL: the collected one). */

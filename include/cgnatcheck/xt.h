@@ -351,3 +351,11 @@ int xt_target_apply(const struct xt_decoded *t, struct cg_packet *pkt, struct xt
  * "NOTRACK" for CT's), then the extension's options. An extension without a
  * printer gets an "unsupported" C comment instead of options. */
 void xt_print(FILE *f, const struct xt_decoded *d);
+/* For an extension cgnatcheck does not model (or a blob it refused):
+ * " -m NAME OPTIONS" or " -j NAME OPTIONS" printed by the extension's own
+ * save() from libxtables' shared objects, exactly as iptables-save prints
+ * it; l4proto and inv_proto are the rule's "-p" (some save()s read it).
+ * false, printing nothing, when no shared object takes this blob
+ * (src/model/xt/libxtables.c). */
+bool xt_print_by_libxtables(FILE *f, bool target, const char *name, uint8_t revision, uint8_t nfproto,
+			    uint16_t l4proto, bool inv_proto, const void *info, uint32_t len);

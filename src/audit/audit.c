@@ -199,7 +199,9 @@ static bool outcome_same(const struct flow_result *a, const struct flow_result *
 			continue;
 		if (x->pkt.nfproto != y->pkt.nfproto || x->pkt.ct.mark != y->pkt.ct.mark ||
 		    x->hooks[0] != y->hooks[0] || x->hooks[1] != y->hooks[1] || x->verdict != y->verdict ||
-		    x->deciding_hook != y->deciding_hook || !hook_same(&x->res[0], &y->res[0]) ||
+		    x->deciding_hook != y->deciding_hook || x->rerouted != y->rerouted ||
+		    x->dev.index != y->dev.index || x->route_why != y->route_why ||
+		    x->res[0].reroute != y->res[0].reroute || !hook_same(&x->res[0], &y->res[0]) ||
 		    !hook_same(&x->res[1], &y->res[1]))
 			return false;
 	}
@@ -681,8 +683,12 @@ static const char *unroutable_reason(const struct target_route *r)
 static void blind_spots_on_path(struct audit *a, struct audit_target *t)
 {
 	const struct sim_flow *f = &t->flow;
+	/* where the packets cross: the answer's device, which is where the
+	 * first packet left when a mark re-routed it */
+	const struct sim_leg_result *far = t->sim ? &t->sim->legs[t->inbound ? SIM_LEG_REQUEST : SIM_LEG_REPLY] : NULL;
 	struct blind_packet req = {
-		.l4proto = f->l4proto, .ifindex = (int)f->dev.index, .ct_new = true, .client = t->client,
+		.l4proto = f->l4proto, .ct_new = true, .client = t->client,
+		.ifindex = (int)(far && far->present && far->dev.index ? far->dev.index : f->dev.index),
 	};
 	struct blind_packet rep;
 	const struct blind_spot *which = NULL, *w;
@@ -748,6 +754,7 @@ static void simulate_target(struct audit *a, struct audit_target *t, const struc
 	f->dev.index = (uint32_t)dev->ifindex;
 	f->dev.type = dev->type;
 	f->dev.group = dev->group;
+	f->routes = &a->routes;   /* re-routing after a mark, rp_filter on the way in */
 	if (simulate_flow(a->index, &a->env, f, &res) < 0) {
 		t->verdict = TARGET_UNCERTAIN;
 		t->uncertain_what = "the simulation failed";
@@ -773,10 +780,23 @@ static void simulate_target(struct audit *a, struct audit_target *t, const struc
 					      SIM_LEG_REPLY_DATA };
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 		const struct sim_leg_result *lr = &t->sim->legs[order[i]];
-		if (!lr->present || lr->deciding_hook < 0)
+		if (!lr->present || lr->verdict == SIM_ACCEPT)
 			continue;
 		if (t->verdict == TARGET_BLOCKED && lr->verdict != SIM_DROP)
 			continue;
+		if (lr->deciding_hook < 0) {
+			/* the route between the hooks: no rule decided */
+			if (!lr->route_why)
+				continue;
+			t->blocked_leg = order[i];
+			t->uncertain_what = lr->verdict == SIM_DROP ? NULL : lr->route_why;
+			if (lr->verdict == SIM_DROP) {
+				t->verdict = TARGET_UNROUTABLE;
+				t->unroutable_why = lr->route_why;
+				return;
+			}
+			break;
+		}
 		const struct hook_result *h = &lr->res[lr->deciding_hook];
 		t->blocked_by = h->decided_by;
 		t->blocked_policy = h->decided_by ? NULL : h->policy_chain;
@@ -825,12 +845,25 @@ static void audit_target(struct audit *a, struct overlay_services *services, str
 		t->unroutable_why = "the replies to the overlay peer leave through another device than the overlay's";
 		return;
 	}
-	if (overlay_of(a, dev) && !t->overlay_dev && !expected_on(a, services, t, dev->name)) {
+	bool into_overlay = overlay_of(a, dev) && !t->overlay_dev && !expected_on(a, services, t, dev->name);
+	simulate_target(a, t, dev);
+	/* a route-type chain may have set a mark that routes the host's
+	 * first packet elsewhere (Tailscale's bypass mark past an exit node) */
+	const struct sim_leg_result *first = t->simulated ? &t->sim->legs[t->inbound ? SIM_LEG_REPLY : SIM_LEG_REQUEST] : NULL;
+	if (first && first->present && first->rerouted) {
+		const struct route_link *out = route_state_link(&a->routes, (int)first->dev.index);
+		into_overlay = out && !t->overlay_dev && overlay_of(a, out) && !expected_on(a, services, t, out->name);
+	}
+	if (into_overlay) {
 		t->verdict = TARGET_UNROUTABLE;
 		t->unroutable_why = "routed into the overlay";
-		return;
+		t->simulated = false;
+		t->blocked_by = NULL;
+		t->blocked_policy = NULL;
+		t->blind = NULL;
+		t->uncertain_what = NULL;
+		t->reply_drop_unread = NULL;
 	}
-	simulate_target(a, t, dev);
 }
 
 /* ---- findings ------------------------------------------------------------ */
@@ -1648,7 +1681,10 @@ static void shadowed_findings(struct audit *a)
 		if (!in->present)
 			continue;
 		/* the shared outcome's packet is another target's: this one's */
-		sim_leg_packet(&t->flow, leg, in->pkt.ct.mark, &pkt);
+		struct sim_flow fl = t->flow;
+		if (in->dev.index)
+			fl.dev = in->dev;   /* where it arrived (after a re-route) */
+		sim_leg_packet(&fl, leg, in->pkt.ct.mark, &pkt);
 		for (int h = 0; h < 2; h++)
 			for (uint32_t s = 0; s < in->res[h].trace.n; s++) {
 				const struct sim_step *st = &in->res[h].trace.steps[s];
@@ -1813,6 +1849,14 @@ static void probe_findings(struct audit *a)
 			if (p->status == PROBE_UNSUPPORTED || p->status == PROBE_ERROR)
 				f = audit_add_finding(a, FINDING_INFO, "PROBE_NOT_POSSIBLE", NULL,
 						      "%s: no readiness probe: %s", label, p->detail);
+			else if (p->status == PROBE_CONNECTED_SILENT && !probe_knows_protocol(t->l4proto, t->port, t->role))
+				/* a protocol that waits for the client (a database,
+				 * a web server on its own port): an accept is all a
+				 * probe that speaks none of it can see */
+				f = audit_add_finding(a, FINDING_INFO, "OVERLAY_SERVICE_PROBE_INCONCLUSIVE", NULL,
+						      "%s: %s port %u accepts a connection and says nothing first; its "
+						      "protocol is not one the probe speaks, so readiness is not proven (%s)",
+						      label, at, t->port, p->detail);
 			else if (p->status == PROBE_CONNECTED_SILENT || p->status == PROBE_BAD_ANSWER)
 				f = audit_add_finding(a, FINDING_CRITICAL, "OVERLAY_SERVICE_NOT_READY", NULL,
 						      "%s: a connection to %s port %u is accepted, but the service is not "

@@ -1020,6 +1020,13 @@ static enum probe_kind kind_for(const char *role, uint16_t port, uint8_t l4proto
 	}
 }
 
+bool probe_knows_protocol(uint8_t l4proto, uint16_t port, const char *role)
+{
+	enum probe_kind k = kind_for(role, port, l4proto);
+
+	return k != KIND_BANNER && k != KIND_NONE;
+}
+
 static int run_probe(struct probe_ctx *c, const char *role)
 {
 	bool tcp = c->l4proto == IPPROTO_TCP;

@@ -45,6 +45,12 @@ int remedy_plan(const struct audit *a, const struct audit_target *t, struct reme
 	/* the packet that was dropped travels towards the host (input path) */
 	bool arriving = reply_leg != t->inbound;
 	const char *dev = t->flow.dev.name;
+	/* the device the dropped packet had where it was dropped: after a
+	 * re-route (a mark set in a route-type chain) the answer arrives, and
+	 * POSTROUTING sees the packet leave, on another one than the first route's */
+	const struct sim_leg_result *lr = t->sim ? &t->sim->legs[t->blocked_leg] : NULL;
+	if (lr && lr->present && lr->dev.name[0] && (arriving || lr->deciding_hook == 1))
+		dev = lr->dev.name;
 
 	(void)a;
 	memset(ex, 0, sizeof(*ex));

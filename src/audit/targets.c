@@ -612,9 +612,13 @@ struct overlay_dev {
 };
 
 /* The overlay's own service there (Tailscale's 100.100.100.100 on
- * tailscale0): routed through the device, but no peer. */
+ * tailscale0), or this host's own address (IPv6 gives a /128 its own
+ * route): routed through the device, but no peer. */
 static bool overlay_own_service(const struct audit *a, const char *ifname, const struct cg_addr *addr)
 {
+	for (size_t i = 0; i < a->routes.n_addrs; i++)
+		if (addr_equal(&a->routes.addrs[i].local, addr))
+			return true;
 	for (size_t i = 0; i < a->n_policies; i++)
 		for (size_t j = 0; j < a->policies[i].n_services; j++) {
 			const struct policy_service *s = &a->policies[i].services[j];
@@ -700,7 +704,7 @@ static void offer_on(struct target_list *l, const struct overlay_dev *d, int fam
 
 static void offer_everywhere(struct target_list *l, const struct overlay_dev *devs, size_t n_devs,
 			     const struct cg_addr *bound, const char *ifname, uint8_t proto, uint16_t port,
-			     const char *role, const char *origin)
+			     const char *role, const char *origin, bool wildcard)
 {
 	struct audit *a = l->a;
 	const char *unpeered = NULL;
@@ -719,6 +723,18 @@ static void offer_everywhere(struct target_list *l, const struct overlay_dev *de
 		if (d->peer[1].family)
 			offer_on(l, d, AF_INET6, proto, port, role, origin, &unpeered);
 	}
+	/* a socket on every address: what the overlay has no peer of is no
+	 * news */
+	if (wildcard)
+		unpeered = NULL;
+	/* one note a port (a unit's socket and the process holding it now
+	 * are one service) */
+	char key[32];
+	snprintf(key, sizeof(key), "%s/%u (", l4proto_to_string(proto), port);
+	for (size_t i = 0; (!any || unpeered) && i < a->n_findings; i++)
+		if (!strcmp(a->findings[i].code, "OVERLAY_SERVICE_NOT_CHECKED") &&
+		    !strncmp(a->findings[i].message, key, strlen(key)))
+			return;
 	if (!any)
 		audit_add_finding(a, FINDING_INFO, "OVERLAY_SERVICE_NOT_CHECKED", NULL,
 				  "%s/%u (%s): the path from an overlay peer was not simulated: %s%s%s exist now",
@@ -767,30 +783,41 @@ static void overlay_service_targets(struct target_list *l, const struct discover
 				offer_everywhere(l, devs, n_devs, &s->addr, s->ifname,
 						 bit == CG_PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP, s->port,
 						 offered_role(bit == CG_PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP, s->port,
-							      s->unit), origin);
+							      s->unit), origin, false);
 	}
 	/* what the operator names */
 	for (size_t i = 0; i < a->opts->n_offers; i++) {
 		const struct cg_offer *o = &a->opts->offers[i];
 		snprintf(buf, sizeof(buf), "offer:%s/%u", l4proto_to_string(o->l4proto), o->port);
 		offer_everywhere(l, devs, n_devs, NULL, NULL, o->l4proto, o->port,
-				 offered_role(o->l4proto, o->port, NULL), arena_strdup(&a->strings, buf));
+				 offered_role(o->l4proto, o->port, NULL), arena_strdup(&a->strings, buf), false);
 	}
-	/* sockets listening on an overlay address or device now (a wildcard
-	 * takes the overlay's connections too, but is everybody's: only
-	 * what is bound to the overlay is its service) */
+	/* sockets listening on an overlay address or device now, and TCP
+	 * sockets listening on a wildcard address of no device (they take
+	 * the overlay's connections too: sshd's 0.0.0.0:22); a wildcard UDP
+	 * socket is as often a client's (chronyd, dhclient) and is left out */
 	if (!a->opts->only_named && n_devs) {
 		struct listener_list ls = { 0 };
 		if (discover_listeners(&ls) < 0)
 			audit_add_finding(a, FINDING_INFO, "DISCOVERY_NOTE", NULL, "listening sockets: %s", ls.why);
 		for (size_t i = 0; i < ls.n; i++) {
 			const struct listener *li = &ls.v[i];
-			const char *ifname;
-			if (!bound_to_overlay(a, scope, li, &ifname))
+			static const struct cg_addr any;
+			const struct cg_addr *bound = &li->addr;
+			const char *ifname = NULL;
+			bool wildcard = !li->ifindex && memcmp(li->addr.bytes, any.bytes, sizeof(any.bytes)) == 0;
+			if (wildcard) {
+				if (li->l4proto != IPPROTO_TCP)
+					continue;
+				/* an IPv6 wildcard takes IPv4 too unless v6only */
+				if (li->addr.family == AF_INET6 && !li->v6only)
+					bound = NULL;
+			} else if (!bound_to_overlay(a, scope, li, &ifname)) {
 				continue;
+			}
 			snprintf(buf, sizeof(buf), "listening:%s/%u", l4proto_to_string(li->l4proto), li->port);
-			offer_everywhere(l, devs, n_devs, ifname ? NULL : &li->addr, ifname, li->l4proto, li->port,
-					 offered_role(li->l4proto, li->port, NULL), arena_strdup(&a->strings, buf));
+			offer_everywhere(l, devs, n_devs, ifname ? NULL : bound, ifname, li->l4proto, li->port,
+					 offered_role(li->l4proto, li->port, NULL), arena_strdup(&a->strings, buf), wildcard);
 		}
 		listener_list_free(&ls);
 	}

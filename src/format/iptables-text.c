@@ -141,6 +141,14 @@ static const struct xt_decoded *xt_of(const struct ipt_cs *cs, const struct cg_e
 			 cs->family, e->xt.info, e->xt.info_len);
 }
 
+/* An extension cgnatcheck does not decode: its own save() prints it. */
+static bool xt_print_fallback(FILE *f, const struct ipt_cs *cs, const struct cg_expr *e)
+{
+	return e->xt.name && xt_print_by_libxtables(f, e->type == CG_EXPR_XT_TARGET, e->xt.name, e->xt.revision,
+						    cs->family, cs->proto, cs->inv_proto, e->xt.info,
+						    e->xt.info_len);
+}
+
 static void print_target(FILE *f, const struct ipt_cs *cs)
 {
 	const struct cg_expr *e = cs->tgt_expr;
@@ -155,7 +163,8 @@ static void print_target(FILE *f, const struct ipt_cs *cs)
 	case TGT_XT:
 		d = xt_of(cs, e);
 		if (!d) {
-			fprintf(f, " -j %s /* unsupported */", e->xt.name ? e->xt.name : "?");
+			if (!xt_print_fallback(f, cs, e))
+				fprintf(f, " -j %s /* unsupported */", e->xt.name ? e->xt.name : "?");
 			break;
 		}
 		xt_print(f, d);
@@ -179,7 +188,9 @@ static void print_items(FILE *f, const struct ipt_cs *cs)
 		case ITEM_XT:
 			d = xt_of(cs, it->expr);
 			if (!d) {
-				fprintf(f, " -m %s /* unsupported */", it->expr->xt.name ? it->expr->xt.name : "?");
+				if (!xt_print_fallback(f, cs, it->expr))
+					fprintf(f, " -m %s /* unsupported */",
+						it->expr->xt.name ? it->expr->xt.name : "?");
 				continue;
 			}
 			break;

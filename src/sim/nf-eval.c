@@ -329,12 +329,26 @@ int evaluate_hook_variant(const struct sim_index *idx, const struct sim_variant 
 				  ch->priority < SIM_PRIO_CONNTRACK);
 		if (!chain_runs(ch, x))
 			continue;
+		uint32_t mark_before = x->pkt.mark;
+		struct cg_addr src_before = x->pkt.src, dst_before = x->pkt.dst;
 		x->base = ch;
 		x->chain = ch;
 		x->rule = 0;
 		x->depth = 0;
 		c.forks_left = MAX_FORKS;
 		run_chain(x, &c, NULL, 0, NULL, &o);
+		/* iptable_mangle's ipt_mangle_out() and nft_chain_route's hooks:
+		 * a packet the chain let go on with another mark or address is
+		 * routed again, with the packet as the chain left it */
+		if (hook == NF_INET_LOCAL_OUT && ch->type && strcmp(ch->type, "route") == 0 &&
+		    o.verdict != SIM_DROP &&
+		    (x->pkt.mark != mark_before || !addr_equal(&x->pkt.src, &src_before) ||
+		     !addr_equal(&x->pkt.dst, &dst_before))) {
+			res->reroute = true;
+			res->reroute_mark = x->pkt.mark;
+			res->reroute_src = x->pkt.src;
+			res->reroute_dst = x->pkt.dst;
+		}
 
 		if (o.dnat || o.snat) {
 			res->dnat |= o.dnat;

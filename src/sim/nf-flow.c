@@ -9,7 +9,9 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/if_packet.h>
+#include <linux/rtnetlink.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cgnatcheck/common.h"
@@ -109,6 +111,85 @@ void sim_leg_packet(const struct sim_flow *f, enum sim_leg leg, uint32_t ct_mark
 	p->len = (uint16_t)((f->nfproto == NFPROTO_IPV6 ? 40 : 20) + l4 + payload);
 }
 
+/* The device of ifindex as a hook sees it. */
+static void iface_of(const struct route_state *st, int ifindex, struct cg_iface *dev)
+{
+	const struct route_link *l = route_state_link(st, ifindex);
+
+	memset(dev, 0, sizeof(*dev));
+	dev->index = (uint32_t)ifindex;
+	if (l) {
+		snprintf(dev->name, sizeof(dev->name), "%s", l->name);
+		dev->type = l->type;
+		dev->group = l->group;
+	}
+}
+
+/* ip_route_me_harder() / ip6_route_me_harder(): the route of a packet the
+ * host sends, looked up again with the mark (and addresses) the route-type
+ * chain left it with. The source stays the one the first route chose. */
+static void reroute_sent(const struct sim_flow *f, const struct hook_result *h, struct cg_packet *p,
+			 struct sim_leg_result *lr)
+{
+	struct route_packet q = { 0 };
+	struct route_result r;
+
+	q.dst = h->reroute_dst;
+	q.src = h->reroute_src;
+	q.mark = h->reroute_mark;
+	q.ipproto = p->l4proto;
+	q.sport = p->sport;
+	q.dport = p->dport;
+	q.uid_set = true;
+	/* IPv4 leaves the flow's uid unset (0); IPv6 takes the socket's */
+	q.uid = p->nfproto == NFPROTO_IPV6 ? f->uid : 0;
+	if (route_lookup(f->routes, &q, &r) < 0 || (r.uncertain & (ROUTE_UNCERTAIN_DEV | ROUTE_UNCERTAIN_RESULT))) {
+		lr->verdict = SIM_UNCERTAIN;
+		lr->route_why = "the route after a route-type chain changed the mark";
+		return;
+	}
+	if (r.error) {
+		lr->verdict = SIM_DROP;
+		lr->route_why = r.reason ? r.reason : "no route after a route-type chain changed the mark";
+		return;
+	}
+	lr->rerouted = true;
+	iface_of(f->routes, r.ifindex, &lr->dev);
+	p->oif = lr->dev;
+}
+
+/* ip_route_input(): a packet the host receives, after PREROUTING, with the
+ * mark it has then: local delivery, the source check (rp_filter, which
+ * uses the mark only with src_valid_mark) on the way. */
+static void route_received(const struct sim_flow *f, const struct cg_packet *p, struct sim_leg_result *lr)
+{
+	struct route_packet q = { 0 };
+	struct route_result r;
+
+	q.dst = p->dst;
+	q.src = p->src;
+	q.mark = p->mark;
+	q.iif = (int)p->iif.index;
+	q.ipproto = p->l4proto;
+	q.sport = p->sport;
+	q.dport = p->dport;
+	if (route_lookup(f->routes, &q, &r) < 0 || (r.uncertain & ROUTE_UNCERTAIN_RESULT)) {
+		lr->verdict = SIM_UNCERTAIN;
+		lr->route_why = "the input route (reverse path filter)";
+		return;
+	}
+	if (r.error) {
+		lr->verdict = SIM_DROP;
+		lr->route_why = r.reason ? r.reason : "no input route";
+		return;
+	}
+	if (r.type != RTN_LOCAL) {
+		/* not for this host: forwarded, not delivered */
+		lr->verdict = SIM_UNCERTAIN;
+		lr->route_why = "the input route (not to a local address)";
+	}
+}
+
 static int run_leg(const struct sim_index *idx, const struct sim_variant *v, const struct cg_addr_env *env,
 		   const struct sim_flow *f, enum sim_leg leg, uint32_t *ct_mark,
 		   struct sim_leg_result *lr)
@@ -120,6 +201,7 @@ static int run_leg(const struct sim_index *idx, const struct sim_variant *v, con
 	sim_leg_packet(f, leg, *ct_mark, &p);
 	lr->present = true;
 	lr->pkt = p;
+	lr->dev = f->dev;
 	lr->hooks[0] = from_host ? NF_INET_LOCAL_OUT : NF_INET_PRE_ROUTING;
 	lr->hooks[1] = from_host ? NF_INET_POST_ROUTING : NF_INET_LOCAL_IN;
 	lr->verdict = SIM_ACCEPT;
@@ -137,6 +219,20 @@ static int run_leg(const struct sim_index *idx, const struct sim_variant *v, con
 			lr->verdict = SIM_UNCERTAIN;
 			lr->deciding_hook = h;
 		}
+		if (h == 1 || !f->routes)
+			continue;
+		/* the route between the two hooks */
+		enum sim_verdict before = lr->verdict;
+		if (from_host && lr->res[0].reroute)
+			reroute_sent(f, &lr->res[0], &p, lr);
+		else if (!from_host)
+			route_received(f, &p, lr);
+		if (lr->verdict == SIM_DROP) {
+			lr->deciding_hook = -1;
+			break;
+		}
+		if (lr->verdict != before)
+			lr->deciding_hook = -1;
 	}
 	*ct_mark = p.ct.mark;
 	return 0;
@@ -165,6 +261,8 @@ int simulate_flow_variant(const struct sim_index *idx, const struct sim_variant 
 		SIM_LEG_REQUEST, SIM_LEG_REPLY, SIM_LEG_REQUEST_EST, SIM_LEG_REPLY_DATA,
 	};
 	uint32_t ct_mark = 0;
+	struct sim_flow g = *f;
+	struct cg_iface in_dev = f->dev;
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -173,11 +271,17 @@ int simulate_flow_variant(const struct sim_index *idx, const struct sim_variant 
 		enum sim_leg leg = order[i];
 		if ((leg == SIM_LEG_REQUEST_EST || leg == SIM_LEG_REPLY_DATA) && f->l4proto != IPPROTO_TCP)
 			continue;
-		r = run_leg(idx, v, env, f, leg, &ct_mark, &res->legs[leg]);
+		/* the host's packets start on the socket's route (f->dev) each
+		 * time; what it receives arrives where its first packet left */
+		g.dev = leg_sent_by_host(f, leg) ? f->dev : in_dev;
+		r = run_leg(idx, v, env, &g, leg, &ct_mark, &res->legs[leg]);
 		if (r < 0) {
 			flow_result_free(res);
 			return r;
 		}
+		/* the answer comes back where the first packet left */
+		if (leg == SIM_LEG_REQUEST && !f->inbound && res->legs[leg].rerouted)
+			in_dev = res->legs[leg].dev;
 		enum sim_verdict lv = res->legs[leg].verdict;
 		if (leg == SIM_LEG_REQUEST || leg == SIM_LEG_REQUEST_EST)
 			res->request = combine(res->request, lv);

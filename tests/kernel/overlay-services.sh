@@ -106,6 +106,12 @@ t_expect "peer, no firewall: the kernel agrees (22)" reply "$(from_peer 22)"
 t_expect "peer, no firewall: the kernel agrees (8443)" reply "$(from_peer 8443)"
 t_expect "peer, no firewall: the kernel agrees (2222)" reply "$(from_peer 2222)"
 
+# --- a TCP socket on the wildcard address takes the overlay's connections ----
+tb_audit "wildcard listener" 2
+t_expect "wildcard listener: cg-echo's 8443 found without --offer" "True" \
+	"$(tb_json 'any(t["port"] == 8443 and t["origin"] == "listening:tcp/8443" and t["verdict"] == "reachable" and t["address"] == "100.64.0.7" for t in r["targets"])')"
+t_expect "wildcard listener: no note for the family the overlay has no peer of" "" "$(notes)"
+
 # --- Tailscale's own rules (v1.98+): the overlay's traffic is accepted -------
 tb_ts_install legacy new
 tb_audit "tailscale's rules" 2 --offer tcp/8443
@@ -145,9 +151,9 @@ t_expect "--only-named --offer: the unit's and the named service, no socket's" \
 
 # --- --probe: ready means the service greets a fresh connection --------------
 tb_audit "--probe" 2 --offer tcp/8443 --probe
-t_expect "--probe: the silent ones are not ready, the greeting one is" \
-	"OVERLAY_SERVICE_NOT_READY tcp/22; OVERLAY_SERVICE_NOT_READY tcp/8443" \
-	"$(tb_json '"; ".join(sorted(f["code"] + " " + f["message"].split(" port ")[1].split(":")[0] for f in r["findings"] if f["code"].startswith("OVERLAY_SERVICE_NOT")))')"
+t_expect "--probe: silent ssh is not ready, a silent service of no known protocol is unproven (info), the greeting one is ready" \
+	"OVERLAY_SERVICE_NOT_READY tcp/22; OVERLAY_SERVICE_PROBE_INCONCLUSIVE tcp/8443" \
+	"$(tb_json '"; ".join(sorted(f["code"] + " " + f["message"].split(" to port ")[1].split(":")[0] for f in r["findings"] if f["code"].startswith("OVERLAY_SERVICE_NOT_") or f["code"] == "OVERLAY_SERVICE_PROBE_INCONCLUSIVE"))')"
 t_expect "--probe: the greeting read" "True" \
 	"$(tb_json 'any(t["port"] == 2222 and t["probe"]["status"] == "answered" and "SSH-2.0-cgt" in t["probe"]["detail"] for t in r["targets"])')"
 kill "${TB_PIDS[-1]}"

@@ -206,6 +206,11 @@ static void rnd_expr(struct cg_expr *e, enum cg_expr_type type)
 	case CG_EXPR_UNKNOWN:
 		e->unknown.name = rnd_ptr();
 		break;
+	case CG_EXPR_FIB:
+		e->fib.dreg = (uint8_t)rnd32();
+		e->fib.result = rnd_u32();
+		e->fib.flags = rnd_u32();
+		break;
 	case CG_EXPR_COUNTER:
 	case CG_EXPR_QUOTA:
 	case CG_EXPR_NOTRACK:
