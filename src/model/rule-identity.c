@@ -226,11 +226,18 @@ static void put_expr(struct canon *c, const struct cg_expr *e)
 		canon_u32(c, e->fib.flags);
 		break;
 	case CG_EXPR_UNKNOWN:
-	case CG_EXPR_QUOTA:
 		canon_str(c, e->unknown.name);
+		/* "last" holds when it last matched: not the rule's identity */
+		if (e->unknown.name && !strcmp(e->unknown.name, "last"))
+			break;
 		canon_u32(c, e->unknown.attrs_len);
 		if (e->unknown.attrs_len)
 			canon_bytes(c, e->unknown.attrs, e->unknown.attrs_len);
+		break;
+	case CG_EXPR_QUOTA:
+		/* its attributes hold the bytes used so far, which change from
+		 * one reading to the next: the kind alone */
+		canon_str(c, e->unknown.name);
 		break;
 	case CG_EXPR_COUNTER:
 	case CG_EXPR_NOTRACK:

@@ -204,7 +204,11 @@ static void rnd_expr(struct cg_expr *e, enum cg_expr_type type)
 		}
 		break;
 	case CG_EXPR_UNKNOWN:
+	case CG_EXPR_QUOTA:
+		/* the kernel attributes: a pointer only when there are some */
 		e->unknown.name = rnd_ptr();
+		e->unknown.attrs_len = rnd32() & 1 ? rnd_u32() : 0;
+		e->unknown.attrs = e->unknown.attrs_len ? rnd_ptr() : NULL;
 		break;
 	case CG_EXPR_FIB:
 		e->fib.dreg = (uint8_t)rnd32();
@@ -212,7 +216,6 @@ static void rnd_expr(struct cg_expr *e, enum cg_expr_type type)
 		e->fib.flags = rnd_u32();
 		break;
 	case CG_EXPR_COUNTER:
-	case CG_EXPR_QUOTA:
 	case CG_EXPR_NOTRACK:
 		break;
 	}
