@@ -143,11 +143,6 @@ static void parse_cmp(struct parse *p, const struct cg_expr *e)
 {
 	struct node *left = reg_get(p, e->cmp.sreg), *right = nftp_data_value(p->c, &e->cmp.data);
 
-	if (left->type == N_TEXT && left->len < right->len && left->fields) {
-		/* a field narrowed by a mask (nftp_extra_trim): the value too */
-		nftp_num_shr(right->value, left->shift);
-		right->len = left->len;
-	}
 	if (left->type != N_UNSUPPORTED && left->len > right->len &&
 	    nftp_dtype_base(left->dtype) != &nftp_dt_string) {
 		/* a shorter value compares the field's leading bytes: a prefix */
@@ -267,11 +262,7 @@ static void parse_bitwise(struct parse *p, const struct cg_expr *e)
 
 	switch (e->bitwise.op) {
 	case NFT_BITWISE_BOOL:
-		n = NULL;
-		if (left->type == N_TEXT && left->fields && e->bitwise.data)
-			n = nftp_extra_trim(p->c, left, nftp_data_value(p->c, &e->bitwise.data->mask));
-		if (!n)
-			n = bitwise_bool(p, e, left);
+		n = bitwise_bool(p, e, left);
 		break;
 	case NFT_BITWISE_LSHIFT:
 	case NFT_BITWISE_RSHIFT: {

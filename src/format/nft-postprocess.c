@@ -189,7 +189,7 @@ static void adjust_one(const struct node *binop, struct node *v, unsigned shift)
 	if (v->type != N_VALUE)
 		return;
 	nftp_num_shr(v->value, shift);
-	if (binop->left->type == N_PAYLOAD)
+	if (binop->left->type == N_PAYLOAD || binop->left->type == N_TEXT)
 		v->len = binop->left->len;
 }
 
@@ -225,8 +225,18 @@ static void binop_postprocess(struct pp *rp, struct node *expr, struct node *lef
 			      struct node **binopp)
 {
 	unsigned shift;
-	struct node *binop = *binopp;
+	struct node *binop = *binopp, *field;
 
+	if (left->type == N_TEXT && left->fields && (field = nftp_extra_trim(rp->c, left, mask))) {
+		/* an extension header's field within the bytes loaded */
+		binop->left = field;
+		if (expr->type == N_BINOP || expr->type == N_RELATIONAL || expr->type == N_MAP)
+			binop_adjust(binop, expr->right, field->shift);
+		*binopp = field;
+		if (expr->right)
+			nftp_node_set_type(expr->right, field->dtype, field->byteorder);
+		return;
+	}
 	if (left->type != N_PAYLOAD || !nftp_payload_trim(left, mask, &rp->pctx, &shift))
 		return;
 	if (expr->type == N_BINOP || expr->type == N_RELATIONAL || expr->type == N_MAP)
@@ -456,7 +466,8 @@ static void map_binop_postprocess(struct pp *rp, struct node *expr)
 {
 	struct node *binop = expr->left;
 
-	if (binop->op == OP_AND && binop->left->type == N_PAYLOAD && binop->right->type == N_VALUE)
+	if (binop->op == OP_AND && (binop->left->type == N_PAYLOAD || binop->left->type == N_TEXT) &&
+	    binop->right->type == N_VALUE)
 		binop_postprocess(rp, expr, binop->left, binop->right, &expr->left);
 }
 

@@ -46,13 +46,6 @@ static struct node *elem_concat_key(struct ctx *c, const struct cg_set *s, const
 	return elem_concat(c, s, s->key_type, lhs, true, data);
 }
 
-/* a plain integer key matched against raw payload prints in hex, as the
- * raw payload's type does */
-static const struct dtype *raw_integer(const struct dtype *dt, const struct node *lhs)
-{
-	return dt == &nftp_dt_integer && lhs && lhs->dtype == &nftp_dt_xinteger ? &nftp_dt_xinteger : dt;
-}
-
 static struct node *elem_concat(struct ctx *c, const struct cg_set *s, uint32_t type, const struct node *lhs,
 				bool key, struct node *data)
 {
@@ -71,7 +64,6 @@ static struct node *elem_concat(struct ctx *c, const struct cg_set *s, uint32_t 
 		item = lhs && lhs->type == N_CONCAT && field < lhs->n_items ? lhs->items[field] : NULL;
 		if (item && !sub->size && !(key && field < s->n_fields) && item->len && item->len <= 32)
 			bits = (item->len + 7) / 8 * 8;
-		sub = raw_integer(sub, item);
 
 		if (bits > data->len)
 			break;
@@ -104,7 +96,6 @@ static struct node *elem_key(struct ctx *c, const struct cg_set *s, const struct
 		v->byteorder = BO_HOST;
 	if (set_is_concat(s))
 		return elem_concat_key(c, s, lhs, v);
-	v->dtype = dt = raw_integer(dt, lhs);
 	if (!(s->flags & CG_SET_INTERVAL) && v->byteorder == BO_HOST)
 		nftp_num_swap(v->value, v->len / 8);
 	if (nftp_dtype_is_bitmask(dt))
