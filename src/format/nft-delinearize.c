@@ -318,6 +318,22 @@ static struct stmt *key_set_stmt(struct parse *p, enum stmt_type type, uint32_t 
 	s->expr = reg_get(p, reg);
 	if (t)
 		nftp_node_set_type(s->expr, t->dtype, t->byteorder);
+	if (t && t->byteorder == BO_HOST && s->expr->type == N_MAP && s->expr->right->type == N_SET_REF &&
+	    s->expr->right->set_init) {
+		/* a map's values are the key's register contents: host-endian
+		 * where the key is ("ct zone set ... map { 0x1 : 1 }") */
+		struct node *init = s->expr->right->set_init;
+
+		for (unsigned i = 0; i < init->n_items; i++) {
+			struct node *v = init->items[i]->type == N_MAPPING ? init->items[i]->right : NULL;
+
+			if (!v || v->type != N_VALUE || v->byteorder == BO_HOST)
+				continue;
+			nftp_num_swap(v->value, v->len / 8);
+			v->byteorder = BO_HOST;
+			v->dtype = t->dtype;
+		}
+	}
 	return s;
 }
 

@@ -186,10 +186,40 @@ static const struct hdr ip_opts[] = {
 	{ "ra", 148, { { "type", I, 0, 8 }, { "length", I, 8, 8 }, { "value", I, 16, 16 } } },
 };
 
+#define TFL { "type", I, 0, 8 }, { "flags", I, 8, 8 }, { "length", I, 16, 16 }
+#define INIT { "init-tag", I, 32, 32 }, { "a-rwnd", I, 64, 32 }, { "num-outbound-streams", I, 96, 16 }, \
+	{ "num-inbound-streams", I, 112, 16 }, { "initial-tsn", I, 128, 32 }
+
+/* sctp_chunk.c: the chunk types, their common and own fields */
+static const struct hdr sctp_chunks[] = {
+	{ "data", 0, { TFL, { "tsn", I, 32, 32 }, { "stream", I, 64, 16 }, { "ssn", I, 80, 16 },
+		       { "ppid", I, 96, 32 } } },
+	{ "init", 1, { TFL, INIT } },
+	{ "init-ack", 2, { TFL, INIT } },
+	{ "sack", 3, { TFL, { "cum-tsn-ack", I, 32, 32 }, { "a-rwnd", I, 64, 32 },
+		       { "num-gap-ack-blocks", I, 96, 16 }, { "num-dup-tsns", I, 112, 16 } } },
+	{ "heartbeat", 4, { TFL } },
+	{ "heartbeat-ack", 5, { TFL } },
+	{ "abort", 6, { TFL } },
+	{ "shutdown", 7, { TFL, { "cum-tsn-ack", I, 32, 32 } } },
+	{ "shutdown-ack", 8, { TFL } },
+	{ "error", 9, { TFL } },
+	{ "cookie-echo", 10, { TFL } },
+	{ "cookie-ack", 11, { TFL } },
+	{ "ecne", 12, { TFL, { "lowest-tsn", I, 32, 32 } } },
+	{ "cwr", 13, { TFL, { "lowest-tsn", I, 32, 32 } } },
+	{ "shutdown-complete", 14, { TFL } },
+	{ "asconf-ack", 128, { TFL, { "seqno", I, 32, 32 } } },
+	{ "forward-tsn", 192, { TFL, { "new-cum-tsn", I, 32, 32 } } },
+	{ "asconf", 193, { TFL, { "seqno", I, 32, 32 } } },
+};
+
 #undef I
 #undef KL
 #undef NH
 #undef IPOPT_ADDR
+#undef TFL
+#undef INIT
 
 struct hdr_set {
 	const struct hdr *hdrs;
@@ -204,6 +234,8 @@ static const struct hdr_set *hdr_set(uint32_t op)
 		[NFT_EXTHDR_OP_IPV6] = { ip6_hdrs, ARRAY_SIZE(ip6_hdrs), "", BASE_NH },
 		[NFT_EXTHDR_OP_TCPOPT] = { tcp_opts, ARRAY_SIZE(tcp_opts), "tcp option", BASE_TH },
 		[NFT_EXTHDR_OP_IPV4] = { ip_opts, ARRAY_SIZE(ip_opts), "ip option", BASE_NH },
+		/* nft keeps a protocol match before a chunk */
+		[NFT_EXTHDR_OP_SCTP] = { sctp_chunks, ARRAY_SIZE(sctp_chunks), "sctp chunk", BASE_INVALID },
 	};
 
 	if (op >= ARRAY_SIZE(sets) || !sets[op].hdrs)
@@ -440,7 +472,8 @@ static bool parse_hash(struct parse *p, const struct attrs *at)
 	if (type == NFT_HASH_JENKINS) {
 		if (!at->tb[NFTA_HASH_SREG])
 			return false;
-		if (seed)
+		/* the kernel dumps the seed only when one was given */
+		if (at->tb[NFTA_HASH_SEED])
 			suffix = fmt(p->c, "%s seed 0x%x", suffix, seed);
 	} else if (type != NFT_HASH_SYM) {
 		return false;

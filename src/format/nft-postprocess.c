@@ -493,6 +493,35 @@ static void ct_update_type(struct pp *rp, struct node *e)
 	}
 }
 
+/* Set elements matched against raw payload print in hex, as the raw
+ * payload's type does. nft reads that type from the set's user data, which
+ * the model does not keep; a field no header names says it, and so does a
+ * named field of a type of its own under an integer key. A raw load of an
+ * integer field (@nh,64,8 for ip ttl) cannot be told: it prints in decimal. */
+static void raw_elem_field(const struct node *lhs, struct node *elem)
+{
+	if (elem->type == N_MAPPING)
+		elem = elem->left;
+	if (lhs->type == N_CONCAT && elem->type == N_CONCAT) {
+		for (unsigned i = 0; i < lhs->n_items && i < elem->n_items; i++)
+			raw_elem_field(lhs->items[i], elem->items[i]);
+		return;
+	}
+	/* a plain integer key where the field has a type of its own
+	 * (an address, a port) was written as raw payload too */
+	if (lhs->type == N_PAYLOAD && elem->type == N_VALUE && elem->dtype == &nftp_dt_integer &&
+	    (!nftp_payload_known(lhs) || (lhs->dtype != &nftp_dt_integer && lhs->dtype != &nftp_dt_xinteger)))
+		elem->dtype = &nftp_dt_xinteger;
+}
+
+static void raw_elems(const struct node *lhs, struct node *set)
+{
+	if (set->type != N_SET_REF || !set->set_init || (lhs->type != N_CONCAT && lhs->type != N_PAYLOAD))
+		return;
+	for (unsigned i = 0; i < set->set_init->n_items; i++)
+		raw_elem_field(lhs, set->set_init->items[i]);
+}
+
 static void pp_expr(struct pp *rp, struct node **np)
 {
 	struct node *e = *np;
@@ -503,6 +532,7 @@ static void pp_expr(struct pp *rp, struct node **np)
 			map_binop_postprocess(rp, e);
 		pp_expr(rp, &e->left);
 		pp_expr(rp, &e->right);
+		raw_elems(e->left, e->right);
 		break;
 	case N_MAPPING:
 		pp_expr(rp, &e->left);
@@ -541,6 +571,7 @@ static void pp_expr(struct pp *rp, struct node **np)
 		if (e->left->type == N_PAYLOAD) {
 			/* values of header fields are typed, not postprocessed */
 			payload_match_postprocess(rp, e, e->left);
+			raw_elems(e->left, e->right);
 			return;
 		}
 		pp_expr(rp, &e->left);
@@ -550,6 +581,7 @@ static void pp_expr(struct pp *rp, struct node **np)
 		else
 			nftp_node_set_type(e->right, e->left->dtype, e->left->byteorder);
 		pp_expr(rp, &e->right);
+		raw_elems(e->left, e->right);
 		switch (e->left->type) {
 		case N_CT:
 		case N_META:

@@ -105,20 +105,28 @@ static struct node *elem_key(struct ctx *c, const struct cg_set *s, const struct
 
 /* a map to ranges (nat prefix maps): start and end, printed as a prefix
  * when they make one (netlink_parse_interval_elem, range_expr_to_prefix) */
-static struct node *elem_data_range(struct ctx *c, const struct dtype *dt, struct node *v)
+static struct node *range_or_prefix(struct ctx *c, struct node *lo, struct node *hi)
 {
-	unsigned len = dt->size, n1, n2;
-	struct node *lo = nftp_value_splice(c, v, len), *hi = nftp_value_splice(c, v, len);
+	unsigned len = lo->len, n1, n2;
 	struct num x;
 
-	lo->dtype = hi->dtype = dt;
-	lo->byteorder = hi->byteorder = dt->byteorder;
+	if (!lo->dtype->prefix)
+		return nftp_range_new(c, lo, hi);
 	nftp_num_xor(&x, lo->value, hi->value);
 	n1 = nftp_num_scan0(&x, 0);
 	n2 = nftp_num_scan1(&x, n1 + 1);
 	if (n2 >= len && nftp_num_scan1(lo->value, 0) >= n1)
 		return nftp_prefix_new(c, lo, len - n1);
 	return nftp_range_new(c, lo, hi);
+}
+
+static struct node *elem_data_range(struct ctx *c, const struct dtype *dt, struct node *v)
+{
+	struct node *lo = nftp_value_splice(c, v, dt->size), *hi = nftp_value_splice(c, v, dt->size);
+
+	lo->dtype = hi->dtype = dt;
+	lo->byteorder = hi->byteorder = dt->byteorder;
+	return range_or_prefix(c, lo, hi);
 }
 
 static struct node *elem_data(struct ctx *c, const struct cg_set *s, const struct cg_set_elem *e)
@@ -133,7 +141,26 @@ static struct node *elem_data(struct ctx *c, const struct cg_set *s, const struc
 	}
 	if (s->data_type & ~TYPE_MASK) {
 		/* netlink_parse_concat_elem(): a concatenated value (nat maps) */
+		unsigned padded = 0, n = concat_subtypes(s->data_type);
+
+		for (unsigned i = 0; i < n; i++)
+			padded += nftp_padded_len(concat_subtype(s->data_type, i)->size);
 		v = nftp_data_value(c, &e->data);
+		if (padded && v->len == 2 * padded) {
+			/* ranges (nat maps to "prefix . port-range"): the
+			 * fields' starts, then their ends */
+			struct node *lo = elem_concat(c, s, s->data_type, NULL, false, nftp_value_splice(c, v, padded));
+			struct node *hi = elem_concat(c, s, s->data_type, NULL, false, v);
+
+			for (unsigned i = 0; i < lo->n_items && i < hi->n_items; i++) {
+				struct node *a = lo->items[i], *b = hi->items[i];
+
+				if (a->type != N_VALUE || b->type != N_VALUE || !nftp_num_cmp(a->value, b->value))
+					continue;
+				lo->items[i] = range_or_prefix(c, a, b);
+			}
+			return lo;
+		}
 		return elem_concat(c, s, s->data_type, NULL, false, v);
 	}
 	dt = nftp_dtype_by_id(s->data_type);
@@ -496,8 +523,18 @@ static struct node *set_elements(struct ctx *c, const struct cg_set *s, const st
 		concat_range_aggregate(c, set);
 	else if (s->flags & CG_SET_INTERVAL)
 		interval_decompose(c, set);
-	else
+	else {
+		/* nft puts each element it reads at the head of the list, then
+		 * sorts it stably: equal keys ("syn" and "syn | ack" both sort
+		 * by syn) come in the reverse of the kernel's order */
+		for (unsigned i = 0; i < set->n_items / 2; i++) {
+			struct node *t = set->items[i];
+
+			set->items[i] = set->items[set->n_items - 1 - i];
+			set->items[set->n_items - 1 - i] = t;
+		}
 		sort_nodes(c, set->items, set->n_items, msort_cmp);
+	}
 	return set;
 }
 

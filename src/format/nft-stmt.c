@@ -29,6 +29,11 @@ static void print_value_node(struct printer *pr, const struct node *v)
 		nftp_out_puts(pr->o, "?");
 		return;
 	}
+	if (pr->numeric && v->dtype == &nftp_dt_time) {
+		/* time_print() with numeric output: whole seconds */
+		nftp_out_printf(pr->o, "%llus", (unsigned long long)(nftp_value_u64(v) / 1000));
+		return;
+	}
 	if (pr->numeric) {
 		for (dt = v->dtype; dt; dt = dt->basetype) {
 			if (dt->print && dt != &nftp_dt_inet_protocol)
