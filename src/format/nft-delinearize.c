@@ -13,67 +13,13 @@
 
 #include "nft-internal.h"
 
-/* netlink_parse_register(): 128-bit register numbers -> 32-bit ones */
-static unsigned reg_index(unsigned reg)
+/* the register file (nft-regs.c) */
+static void reg_set(struct parse *p, unsigned reg, struct node *n) { nftp_reg_set(p, reg, n); }
+static struct node *reg_get(struct parse *p, unsigned reg) { return nftp_reg_get(p, reg); }
+static void emit(struct parse *p, struct stmt *s) { nftp_emit(p, s); }
+static struct node *concat_regs(struct parse *p, unsigned reg, unsigned len, struct node *data)
 {
-	if (reg >= NFT_REG_1 && reg <= NFT_REG_4)
-		return 1 + (reg - NFT_REG_1) * (NFT_REG_SIZE / NFT_REG32_SIZE);
-	if (reg >= NFT_REG32_00)
-		return 1 + reg - NFT_REG32_00;
-	return reg;
-}
-
-static void reg_set(struct parse *p, unsigned reg, struct node *n)
-{
-	unsigned i = reg_index(reg);
-
-	if (i == NFT_REG_VERDICT || i > MAX_REGS)
-		return;
-	p->regs[i] = n;
-}
-
-/* What a register (by nft's 32-bit index) holds, as a copy the caller may
- * change. An empty register is the product of an expression we could not
- * read: its placeholder. */
-static struct node *reg_get_index(struct parse *p, unsigned i)
-{
-	struct node *n;
-
-	if (i != NFT_REG_VERDICT && i <= MAX_REGS && p->regs[i])
-		return nftp_node_clone(p->c, p->regs[i]);
-	n = nftp_node_new(p->c, N_UNSUPPORTED, &nftp_dt_invalid, BO_INVALID, 0);
-	if (p->loader) {
-		p->loader->consumed = true;
-		n->what = p->loader->what;
-	} else {
-		n->what = "empty register";
-	}
-	return n;
-}
-
-static struct node *reg_get(struct parse *p, unsigned reg)
-{
-	return reg_get_index(p, reg_index(reg));
-}
-
-static void emit(struct parse *p, struct stmt *s)
-{
-	nftp_stmt_append(p->list, s);
-}
-
-struct node *nftp_reg_get(struct parse *p, unsigned reg)
-{
-	return reg_get(p, reg);
-}
-
-void nftp_reg_set(struct parse *p, unsigned reg, struct node *n)
-{
-	reg_set(p, reg, n);
-}
-
-void nftp_emit(struct parse *p, struct stmt *s)
-{
-	emit(p, s);
+	return nftp_concat_regs(p, reg, len, data);
 }
 
 static void emit_unsupported(struct parse *p, const char *what)
@@ -82,40 +28,6 @@ static void emit_unsupported(struct parse *p, const char *what)
 
 	s->what = what;
 	emit(p, s);
-}
-
-/* netlink_parse_concat_expr(): the registers from reg on, len bits of them;
- * with data, netlink_parse_concat_data(): that value cut like those registers */
-static struct node *concat_regs(struct parse *p, unsigned reg, unsigned len, struct node *data)
-{
-	struct node *concat = nftp_node_new(p->c, N_CONCAT, &nftp_dt_invalid, BO_INVALID, 0);
-
-	reg = reg_index(reg);
-	while (len > 0) {
-		struct node *n = reg_get_index(p, reg);
-
-		if (n->type == N_UNSUPPORTED || n->len == 0 || nftp_padded_len(n->len) > len)
-			return NULL;
-		if (data) {
-			nftp_node_add_item(p->c, concat, nftp_value_splice(p->c, data, n->len));
-			data->len -= nftp_padded_len(n->len) - n->len;
-		} else {
-			nftp_node_add_item(p->c, concat, n);
-			concat->len += n->len;
-		}
-		len -= nftp_padded_len(n->len);
-		reg += nftp_register_space(n->len);
-	}
-	return concat;
-}
-
-struct node *nftp_reg_get_len(struct parse *p, unsigned reg, unsigned len)
-{
-	struct node *n = reg_get(p, reg);
-
-	if (n->type == N_UNSUPPORTED || n->len >= len)
-		return n;
-	return concat_regs(p, reg, len, NULL);
 }
 
 static void emit_expr(struct parse *p, struct node *rel)

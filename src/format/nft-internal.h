@@ -353,7 +353,13 @@ struct parse {
 	struct stmt *loader;            /* the last unknown expression that may load a register */
 };
 
-/* what a register holds (a copy), a placeholder if nothing */
+/* the register file (nft-regs.c): nft's 32-bit index of a register number;
+ * what a register holds (a copy), a placeholder if nothing */
+unsigned nftp_reg_index(unsigned reg);
+struct node *nftp_reg_get_index(struct parse *p, unsigned i);
+/* netlink_parse_concat_expr()/_data(): the registers from reg on, len bits
+ * of them (with data: that value cut like them); NULL if they do not */
+struct node *nftp_concat_regs(struct parse *p, unsigned reg, unsigned len, struct node *data);
 struct node *nftp_reg_get(struct parse *p, unsigned reg);
 void nftp_reg_set(struct parse *p, unsigned reg, struct node *n);
 void nftp_emit(struct parse *p, struct stmt *s);
