@@ -151,7 +151,7 @@ check "nft ip6 length > 10" nft "ip6 length" "$(drop_policy_nft ip6 'ip6 length 
 check "nft udp length" nft "udp length" "$(drop_policy_nft inet 'udp length > 20 accept' 'meta l4proto tcp accept')"
 check "nft tcp window" nft "tcp window" "$(drop_policy_nft inet 'tcp window > 1000 accept' 'meta l4proto udp accept')"
 check "nft ip dscp" nft "ip dscp" "$(drop_policy_nft ip 'ip dscp cs0 accept')"
-check "nft tcp option maxseg size 1-500" nft "exthdr" \
+check "nft tcp option maxseg size 1-500" nft "exthdr|TCP option" \
 	"$(drop_policy_nft inet 'tcp option maxseg size 1-500 accept' 'meta l4proto udp accept')"
 check "nft tcp flags == syn|ack (ECN bits)" nft "tcp flags" \
 	"$(drop_policy_nft inet 'tcp flags == syn|ack accept' 'ct state established tcp flags & (syn|ack) == ack accept' \
@@ -160,7 +160,7 @@ check "nft tcp flags == syn|ack (ECN bits)" nft "tcp flags" \
 # ip ttl, ip6 hoplimit, tcp option maxseg) or as xt matches (its restore
 # does), legacy keeps the xt matches
 declare -A NAME=([nft.length]="meta length|length" [legacy.length]=length [nft.ttl]="ip ttl|ttl"
-	[legacy.ttl]=ttl [nft.hl]="ip6 hoplimit|hl" [legacy.hl]=hl [nft.tcpmss]="exthdr|tcpmss" [legacy.tcpmss]=tcpmss)
+	[legacy.ttl]=ttl [nft.hl]="ip6 hoplimit|hl" [legacy.hl]=hl [nft.tcpmss]="exthdr|TCP option|tcpmss" [legacy.tcpmss]=tcpmss)
 for b in nft legacy; do
 	check "iptables-$b -m length --length 0:100" "ipt4-$b" "${NAME[$b.length]}" \
 		"$(drop_policy_ipt '-m length --length 0:100 -j ACCEPT')"
