@@ -209,9 +209,11 @@ probe "(a) sshd, the exact line" answered "SSH identification \"$want_ident\"" "
 
 # (b) accept, then close: the seed-003 forwarder
 keyscan "(b) accept-then-close" no "$CLOSE_IP"
+# a deadline no stall of a loaded machine reaches: the probe must end at
+# the close, long before it (its detail says so too)
 probe "(b) accept-then-close" connected-silent "accepted, then closed before an SSH identification" \
-	"$CLOSE_IP" 22 - 3000
-[ "$PROBE_MS" -lt 2000 ] && t_ok "(b) said so at the close, not at the deadline" ||
+	"$CLOSE_IP" 22 - 60000
+[ "$PROBE_MS" -lt 60000 ] && t_ok "(b) said so at the close, not at the deadline" ||
 	t_fail "(b) took $PROBE_MS ms"
 probe "(b) accept-then-close, role overlay-service" connected-silent \
 	"accepted, then closed before an SSH identification" "$CLOSE_IP" 22 overlay-service 3000
