@@ -162,7 +162,7 @@ static void print_target(FILE *f, const struct ipt_cs *cs)
 		break;
 	case TGT_XT:
 		d = xt_of(cs, e);
-		if (!d) {
+		if (!d || !xt_has_printer(d)) {
 			if (!xt_print_fallback(f, cs, e))
 				fprintf(f, " -j %s /* unsupported */", e->xt.name ? e->xt.name : "?");
 			break;
@@ -187,7 +187,7 @@ static void print_items(FILE *f, const struct ipt_cs *cs)
 		switch (it->kind) {
 		case ITEM_XT:
 			d = xt_of(cs, it->expr);
-			if (!d) {
+			if (!d || !xt_has_printer(d)) {
 				if (!xt_print_fallback(f, cs, it->expr))
 					fprintf(f, " -m %s /* unsupported */",
 						it->expr->xt.name ? it->expr->xt.name : "?");
