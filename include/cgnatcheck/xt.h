@@ -65,7 +65,7 @@ enum xt_kind {
 	XT_MATCH_LENGTH,
 	XT_MATCH_TTL,               /* ttl (IPv4) and hl (IPv6) */
 	XT_MATCH_TOS,               /* tos rev 1, dscp, ecn */
-	XT_MATCH_EXTHDR6,           /* frag, hbh, dst, rt, ah (IPv6), srh, ipv6header */
+	XT_MATCH_EXTHDR6,           /* frag, hbh, dst, rt, ah (IPv6), ipv6header */
 	XT_MATCH_DEVGROUP,
 	XT_MATCH_OWNER,             /* rev 1 */
 	XT_TARGET_CONTINUE,         /* TOS, DSCP, TTL, HL, ECN, CLASSIFY, TCPMSS, ...: the rule goes on */

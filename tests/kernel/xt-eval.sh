@@ -68,7 +68,6 @@ rules() {
 			echo "filter $c -m dst ! --dst-len 8 -j DROP"
 			echo "filter $c -m rt ! --rt-type 0 -j DROP"
 			echo "filter $c -m ah ! --ahspi 4 -j DROP"
-			echo "filter $c -m srh ! --srh-next-hdr 17 -j DROP"
 			echo "filter $c -m ipv6header --header hop-by-hop,frag --soft -j DROP"
 			echo "filter $c -m ipv6header --header ipv6-route -j DROP"
 			;;

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The IPv6 extension header matches: -m frag, hbh, dst, rt, ah, srh
- * (net/ipv6/netfilter/ip6t_frag.c, ip6t_hbh.c, ip6t_rt.c, ip6t_ah.c,
- * ip6t_srh.c) and -m ipv6header (ip6t_ipv6header.c). Printed by libxtables.
+/* The IPv6 extension header matches: -m frag, hbh, dst, rt, ah
+ * (net/ipv6/netfilter/ip6t_frag.c, ip6t_hbh.c, ip6t_rt.c, ip6t_ah.c) and -m ipv6header (ip6t_ipv6header.c). Printed by libxtables.
  *
  * A simulated packet carries no extension header (conntrack's defrag has
  * removed a fragment header before any chain sees it). Each of the first
- * six finds its header with ipv6_find_hdr(), and when there is none returns
+ * five finds its header with ipv6_find_hdr(), and when there is none returns
  * false, whatever the rule's "!" options say. ipv6header walks the header
  * chain: it finds only the upper-layer protocol (MASK_PROTO), then compares
  * that with the rule's header list (fields: mode = modeflag (--soft),
@@ -19,9 +18,8 @@
 #include <linux/netfilter_ipv6/ip6t_ipv6header.h>
 #include <linux/netfilter_ipv6/ip6t_opts.h>
 #include <linux/netfilter_ipv6/ip6t_rt.h>
-#include <linux/netfilter_ipv6/ip6t_srh.h>
 
-/* each checkentry refuses unknown inversion (and srh: option) bits */
+/* each checkentry refuses unknown inversion bits */
 static bool frag_decode(struct xt_decoded *d, const void *info, uint32_t size, struct xt_dec_ctx *c)
 {
 	struct ip6t_frag m;
@@ -69,17 +67,6 @@ static bool ah_decode(struct xt_decoded *d, const void *info, uint32_t size, str
 	return true;
 }
 
-static bool srh_decode(struct xt_decoded *d, const void *info, uint32_t size, struct xt_dec_ctx *c)
-{
-	struct ip6t_srh1 m;   /* revision 0 is its prefix */
-
-	XT_LOAD(m, info, size);
-	if ((m.mt_flags & ~IP6T_SRH_MASK) || (m.mt_invflags & ~IP6T_SRH_INV_MASK))
-		return false;
-	xt_keep_raw(d, info, size, c);
-	return true;
-}
-
 /* ipv6header_mt6_check(): outside --soft, invflags is 0 or 0xff */
 static bool ipv6header_decode(struct xt_decoded *d, const void *info, uint32_t size, struct xt_dec_ctx *c)
 {
@@ -119,8 +106,6 @@ static const struct xt_ext_form forms[] = {
 	{ "dst", XT_MATCH_EXTHDR6, 0, 0, NFPROTO_IPV6, sizeof(struct ip6t_opts), opts_decode },
 	{ "rt", XT_MATCH_EXTHDR6, 0, 0, NFPROTO_IPV6, sizeof(struct ip6t_rt), rt_decode },
 	{ "ah", XT_MATCH_EXTHDR6, 0, 0, NFPROTO_IPV6, sizeof(struct ip6t_ah), ah_decode },
-	{ "srh", XT_MATCH_EXTHDR6, 0, 0, NFPROTO_IPV6, sizeof(struct ip6t_srh), srh_decode },
-	{ "srh", XT_MATCH_EXTHDR6, 1, 1, NFPROTO_IPV6, sizeof(struct ip6t_srh1), srh_decode },
 	{ "ipv6header", XT_MATCH_EXTHDR6, 0, 0, NFPROTO_IPV6, sizeof(struct ip6t_ipv6header_info), ipv6header_decode },
 };
 

@@ -82,10 +82,11 @@ static bool audit_decode(struct xt_decoded *d, const void *info, uint32_t size, 
 	return t.type <= XT_AUDIT_TYPE_MAX && keep_decode(d, info, size, c);
 }
 
-/* idletimer_tg_checkentry(): a timeout of 0 */
+/* idletimer_tg_checkentry_v1(): a timeout of 0 (revision 0, which
+ * iptables 1.8.9 no longer prints, stays undecoded) */
 static bool idletimer_decode(struct xt_decoded *d, const void *info, uint32_t size, struct xt_dec_ctx *c)
 {
-	struct idletimer_tg_info t;   /* revision 1 starts the same */
+	struct idletimer_tg_info_v1 t;
 
 	XT_LOAD(t, info, size);
 	return t.timeout != 0 && keep_decode(d, info, size, c);
@@ -109,7 +110,6 @@ static const struct xt_ext_form forms[] = {
 	{ "TCPOPTSTRIP", XT_TARGET_CONTINUE, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_tcpoptstrip_target_info),
 	  keep_decode },
 	{ "CHECKSUM", XT_TARGET_CONTINUE, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_CHECKSUM_info), checksum_decode },
-	{ "IDLETIMER", XT_TARGET_CONTINUE, 0, 0, NFPROTO_UNSPEC, sizeof(struct idletimer_tg_info), idletimer_decode },
 	{ "IDLETIMER", XT_TARGET_CONTINUE, 1, 1, NFPROTO_UNSPEC, sizeof(struct idletimer_tg_info_v1),
 	  idletimer_decode },
 	{ "RATEEST", XT_TARGET_CONTINUE, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_rateest_target_info), keep_decode },
