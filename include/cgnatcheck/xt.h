@@ -69,6 +69,8 @@ enum xt_kind {
 	XT_MATCH_DEVGROUP,
 	XT_MATCH_OWNER,             /* rev 1 */
 	XT_TARGET_CONTINUE,         /* TOS, DSCP, TTL, HL, ECN, CLASSIFY, TCPMSS, ...: the rule goes on */
+	XT_MATCH_PHYSDEV,
+	XT_MATCH_MAC,
 	XT_KIND_COUNT
 };
 

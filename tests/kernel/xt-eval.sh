@@ -92,6 +92,13 @@ rules() {
 			[ $c = OUTPUT ] && echo "filter $c -m owner --uid-owner 1000-2000 --gid-owner 0 -j DROP"
 			[ $c = OUTPUT ] && echo "filter $c -m owner ! --socket-exists -j DROP"
 			;;
+		physdev)
+			# a packet the host sends did not cross a bridge; received ones may have
+			[ $c = OUTPUT ] && echo "filter $c -m physdev --physdev-is-bridged -j DROP"
+			[ $c = OUTPUT ] && echo "filter $c -m physdev ! --physdev-is-in -j ACCEPT"
+			[ $c = OUTPUT ] && echo "filter $c -j DROP"
+			;;
+		mac) [ $c = INPUT ] && echo "filter $c -m mac --mac-source 00:11:22:33:44:55 -j DROP" ;;
 		targets)
 			[ $c = OUTPUT ] && echo "mangle $c -j CLASSIFY --set-class 1:10"
 			echo "mangle $c -j DSCP --set-dscp 0x0a"
@@ -115,7 +122,7 @@ rules() {
 }
 
 KINDS=(length-none length-all length-notall length-some ttl-never ttl-some tos-mask0 tos-some dscp ecn-ip ecn-tcp
-	exthdr ipv6header-none ipv6header-proto devgroup owner targets unknown)
+	exthdr ipv6header-none ipv6header-proto devgroup owner physdev mac targets unknown)
 
 # restore FORM FAMILY FILE: the tables from FILE's lines, or empty ones
 restore() {
@@ -212,7 +219,7 @@ for k in "${KINDS[@]}"; do echo "  $k: ${DEF_BY_KIND[$k]:-0} of ${N_BY_KIND[$k]:
 t_expect "no verdict the kernel contradicts" 0 "$DISAGREE"
 [ "$TOTAL" -gt 0 ] || t_fail "no flow compared"
 # what the packet decides is decided: every flow of these kinds
-for kind in ${XT_EVAL_DECIDED-length-none length-all length-notall ttl-never tos-mask0 exthdr ipv6header-none ipv6header-proto devgroup owner targets}; do
+for kind in ${XT_EVAL_DECIDED-length-none length-all length-notall ttl-never tos-mask0 exthdr ipv6header-none ipv6header-proto devgroup owner physdev targets}; do
 	t_expect "$kind: every flow decided" "${N_BY_KIND[$kind]:-0}" "${DEF_BY_KIND[$kind]:-0}"
 done
 

@@ -36,6 +36,10 @@
 #include <linux/netfilter/xt_ecn.h>
 #include <linux/netfilter/xt_devgroup.h>
 #include <linux/netfilter/xt_owner.h>
+#include <linux/netfilter/xt_physdev.h>
+#include <linux/netfilter/xt_mac.h>
+#include <linux/netfilter/xt_TEE.h>
+#include <linux/if_arp.h>
 #include <linux/netfilter/xt_CHECKSUM.h>
 #include <linux/netfilter/xt_AUDIT.h>
 #include <linux/netfilter/xt_IDLETIMER.h>
@@ -244,7 +248,7 @@ static void test_garbage(void)
 		"NFLOG", "TRACE", "CT", "NOTRACK",
 		"length", "ttl", "hl", "tos", "dscp", "ecn", "frag", "hbh", "dst", "rt", "ah", "ipv6header",
 		"devgroup", "owner", "TOS", "DSCP", "TTL", "HL", "ECN", "CLASSIFY", "TCPMSS", "TCPOPTSTRIP",
-		"CHECKSUM", "IDLETIMER", "RATEEST", "AUDIT",
+		"CHECKSUM", "IDLETIMER", "RATEEST", "AUDIT", "TEE", "physdev", "mac",
 	};
 	uint32_t seed = 12345;
 	unsigned decoded = 0;
@@ -843,7 +847,35 @@ static void test_fields_exts(void)
 	own.match = 0x10;
 	CHECK(DEC_M("owner", 1, V4, own) == NULL);
 
+	/* physdev: a packet the host sends crossed no bridge; a received one may have */
+	struct xt_physdev_info pd = { .bitmask = XT_PHYSDEV_OP_BRIDGED };
+	CHECK(xt_match(DEC_M("physdev", 0, V4, pd), &p, NULL) == TRI_FALSE);
+	pd.invert = XT_PHYSDEV_OP_BRIDGED;
+	CHECK(xt_match(DEC_M("physdev", 0, V4, pd), &p, NULL) == TRI_TRUE);
+	pd.bitmask |= XT_PHYSDEV_OP_ISIN;
+	CHECK(xt_match(DEC_M("physdev", 0, V4, pd), &p, NULL) == TRI_FALSE);
+	p.locally_generated = false;
+	CHECK(xt_match(DEC_M("physdev", 0, V4, pd), &p, NULL) == TRI_UNKNOWN);
+	pd.bitmask = 0;
+	CHECK(DEC_M("physdev", 0, V4, pd) == NULL);
+	pd.bitmask = 0x20;
+	CHECK(DEC_M("physdev", 0, V4, pd) == NULL);
+
+	/* mac: never on a device that is not Ethernet */
+	struct xt_mac_info mac = { .srcaddr = { 0, 0x11, 0x22, 0x33, 0x44, 0x55 }, .invert = 1 };
+	p.iif.type = ARPHRD_ETHER;
+	CHECK(xt_match(DEC_M("mac", 0, V4, mac), &p, NULL) == TRI_UNKNOWN);
+	p.iif.type = ARPHRD_NONE;
+	CHECK(xt_match(DEC_M("mac", 0, V4, mac), &p, NULL) == TRI_FALSE);
+	p.locally_generated = true;
+
 	/* targets that continue; what each checkentry refuses */
+	struct xt_tee_tginfo tee = { .oif = "eth0" };
+	CHECK(DEC_T("TEE", 1, V4, tee) == NULL);          /* no gateway */
+	tee.gw.ip = htonl(0x0a000009);
+	CHECK(xt_target_apply(DEC_T("TEE", 1, V4, tee), &p, &res) == 0 && !res.terminal);
+	memset(tee.oif, 'x', sizeof(tee.oif));
+	CHECK(DEC_T("TEE", 1, V4, tee) == NULL);
 	CHECK(xt_target_apply(DEC_T("CHECKSUM", 0, V4, csum), &p, &res) == 0 && !res.terminal);
 	csum.operation = 0;
 	CHECK(DEC_T("CHECKSUM", 0, V4, csum) == NULL);

@@ -26,7 +26,7 @@ extern const struct xt_ext xt_match_tcpudp, xt_match_icmp, xt_match_multiport, x
 extern const struct xt_ext xt_target_standard, xt_target_reject, xt_target_mark, xt_target_connmark,
 	xt_target_nat, xt_target_log, xt_target_nflog, xt_target_trace, xt_target_ct;
 extern const struct xt_ext xt_match_length, xt_match_ttl, xt_match_tos, xt_match_exthdr6, xt_match_devgroup,
-	xt_match_owner, xt_target_continue;
+	xt_match_owner, xt_target_continue, xt_match_physdev, xt_match_mac;
 
 const struct xt_ext *const xt_registry[XT_KIND_COUNT] = {
 	[XT_MATCH_TCP] = &xt_match_tcpudp,
@@ -64,6 +64,8 @@ const struct xt_ext *const xt_registry[XT_KIND_COUNT] = {
 	[XT_MATCH_DEVGROUP] = &xt_match_devgroup,
 	[XT_MATCH_OWNER] = &xt_match_owner,
 	[XT_TARGET_CONTINUE] = &xt_target_continue,
+	[XT_MATCH_PHYSDEV] = &xt_match_physdev,
+	[XT_MATCH_MAC] = &xt_match_mac,
 };
 
 static const struct xt_ext *ext_of(const struct xt_decoded *d)

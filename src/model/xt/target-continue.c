@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Targets that change the packet (or count it) and always continue
  * (XT_CONTINUE): TOS (rev 1), DSCP, TTL, HL, ECN (IPv4), CLASSIFY, TCPMSS,
- * TCPOPTSTRIP, CHECKSUM, IDLETIMER, RATEEST, AUDIT. Printed by libxtables.
+ * TCPOPTSTRIP, CHECKSUM, IDLETIMER, RATEEST, AUDIT, TEE (the original goes
+ * on, the copy is sent to the gateway). Printed by libxtables.
  *
  * The fields they set are ones a flow does not determine anyway (the TOS
  * byte, the TTL, TCP options, skb->priority: cg_packet.unknown), so a later
@@ -21,6 +22,7 @@
 #include <linux/netfilter/xt_RATEEST.h>
 #include <linux/netfilter/xt_TCPMSS.h>
 #include <linux/netfilter/xt_TCPOPTSTRIP.h>
+#include <linux/netfilter/xt_TEE.h>
 #include <linux/netfilter_ipv4/ipt_ECN.h>
 #include <linux/netfilter_ipv4/ipt_TTL.h>
 #include <linux/netfilter_ipv6/ip6t_HL.h>
@@ -92,6 +94,18 @@ static bool idletimer_decode(struct xt_decoded *d, const void *info, uint32_t si
 	return t.timeout != 0 && keep_decode(d, info, size, c);
 }
 
+/* tee_tg_check(): a gateway, and a terminated device name */
+static bool tee_decode(struct xt_decoded *d, const void *info, uint32_t size, struct xt_dec_ctx *c)
+{
+	static const union nf_inet_addr zero;
+	struct xt_tee_tginfo t;
+
+	XT_LOAD(t, info, size);
+	if (!memcmp(&t.gw, &zero, sizeof(zero)) || (t.oif[0] && t.oif[sizeof(t.oif) - 1]))
+		return false;
+	return keep_decode(d, info, size, c);
+}
+
 static void continue_apply(const struct xt_decoded *t, struct cg_packet *pkt, struct xt_target_result *res)
 {
 	(void)t;
@@ -113,6 +127,7 @@ static const struct xt_ext_form forms[] = {
 	{ "IDLETIMER", XT_TARGET_CONTINUE, 1, 1, NFPROTO_UNSPEC, sizeof(struct idletimer_tg_info_v1),
 	  idletimer_decode },
 	{ "RATEEST", XT_TARGET_CONTINUE, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_rateest_target_info), keep_decode },
+	{ "TEE", XT_TARGET_CONTINUE, 1, 1, NFPROTO_UNSPEC, sizeof(struct xt_tee_tginfo), tee_decode },
 	{ "AUDIT", XT_TARGET_CONTINUE, 0, 0, NFPROTO_UNSPEC, sizeof(struct xt_audit_info), audit_decode },
 };
 
