@@ -113,16 +113,27 @@ rules() {
 			if [ "$fam" = 4 ]; then echo "mangle $c -j TTL --ttl-set 64"
 			else echo "mangle $c -j HL --hl-set 64"; fi
 			;;
+		protohdr)
+			# these modules take only their protocol (-p, not inverted): the
+			# rule's -p decides for the flows' UDP and TCP
+			echo "filter $c -p sctp -m sctp --dport 53 -j DROP"
+			echo "filter $c -p dccp -m dccp --dport 53 -j DROP"
+			echo "filter $c -p esp -m esp --espspi 1 -j DROP"
+			echo "filter $c -p 108 -m ipcomp --ipcompspi 1 -j DROP"
+			if [ "$fam" = 4 ]; then echo "filter $c -p ah -m ah --ahspi 1 -j DROP"
+			else echo "filter $c -p mh -m mh --mh-type 1 -j DROP"; fi
+			;;
 		unknown)
 			echo "filter $c -m u32 --u32 \"0&0x0=0\" -j DROP"
 			echo "filter $c -m time --timestart 00:00 --timestop 23:59 -j DROP"
 			;;
 		esac
 	done
+	return 0
 }
 
 KINDS=(length-none length-all length-notall length-some ttl-never ttl-some tos-mask0 tos-some dscp ecn-ip ecn-tcp
-	exthdr ipv6header-none ipv6header-proto devgroup owner physdev mac targets unknown)
+	exthdr ipv6header-none ipv6header-proto devgroup owner physdev mac targets protohdr unknown)
 
 # restore FORM FAMILY FILE: the tables from FILE's lines, or empty ones
 restore() {
@@ -219,7 +230,7 @@ for k in "${KINDS[@]}"; do echo "  $k: ${DEF_BY_KIND[$k]:-0} of ${N_BY_KIND[$k]:
 t_expect "no verdict the kernel contradicts" 0 "$DISAGREE"
 [ "$TOTAL" -gt 0 ] || t_fail "no flow compared"
 # what the packet decides is decided: every flow of these kinds
-for kind in ${XT_EVAL_DECIDED-length-none length-all length-notall ttl-never tos-mask0 exthdr ipv6header-none ipv6header-proto devgroup owner physdev targets}; do
+for kind in ${XT_EVAL_DECIDED-length-none length-all length-notall ttl-never tos-mask0 exthdr ipv6header-none ipv6header-proto devgroup owner physdev targets protohdr}; do
 	t_expect "$kind: every flow decided" "${N_BY_KIND[$kind]:-0}" "${DEF_BY_KIND[$kind]:-0}"
 done
 

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The IPv6 extension header matches: -m frag, hbh, dst, rt, ah
- * (net/ipv6/netfilter/ip6t_frag.c, ip6t_hbh.c, ip6t_rt.c, ip6t_ah.c) and -m ipv6header (ip6t_ipv6header.c). Printed by libxtables.
+ * (net/ipv6/netfilter/ip6t_frag.c, ip6t_hbh.c, ip6t_rt.c, ip6t_ah.c) and
+ * -m ipv6header (ip6t_ipv6header.c). Printed by libxtables. (srh stays
+ * undecoded: uncertain.)
  *
  * A simulated packet carries no extension header (conntrack's defrag has
- * removed a fragment header before any chain sees it). Each of the first
+ * removed a fragment header before any chain sees it, as the simulator
+ * assumes for IPv4's fragment offset too; a sender's own options, IPv6
+ * BIG TCP's jumbo header are not modelled). Each of the first
  * five finds its header with ipv6_find_hdr(), and when there is none returns
  * false, whatever the rule's "!" options say. ipv6header walks the header
  * chain: it finds only the upper-layer protocol (MASK_PROTO), then compares
