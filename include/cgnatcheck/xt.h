@@ -376,6 +376,9 @@ void xt_print(FILE *f, const struct xt_decoded *d);
 /* Whether xt_print() prints d's options itself; false: the extension is
  * decoded (and evaluated) but printed by libxtables (xt_print_by_libxtables()). */
 bool xt_has_printer(const struct xt_decoded *d);
+/* The blob a decoded value without a printer keeps (struct xt_fields_dec),
+ * for libxtables to print, and its length in *len; NULL for the others. */
+const void *xt_kept_blob(const struct xt_decoded *d, uint32_t *len);
 /* For an extension cgnatcheck does not model (or a blob it refused):
  * " -m NAME OPTIONS" or " -j NAME OPTIONS" printed by the extension's own
  * save() from libxtables' shared objects, exactly as iptables-save prints

@@ -141,12 +141,19 @@ static const struct xt_decoded *xt_of(const struct ipt_cs *cs, const struct cg_e
 			 cs->family, e->xt.info, e->xt.info_len);
 }
 
-/* An extension cgnatcheck does not decode: its own save() prints it. */
-static bool xt_print_fallback(FILE *f, const struct ipt_cs *cs, const struct cg_expr *e)
+/* An extension cgnatcheck does not decode, or decodes without a printer
+ * of its own: its own save() prints it, from the rule's blob or, when the
+ * collector kept only the decoded value, from the copy that value keeps. */
+static bool xt_print_fallback(FILE *f, const struct ipt_cs *cs, const struct cg_expr *e,
+			      const struct xt_decoded *d)
 {
+	const void *info = e->xt.info;
+	uint32_t len = e->xt.info_len;
+
+	if ((!info || !len) && d)
+		info = xt_kept_blob(d, &len);
 	return e->xt.name && xt_print_by_libxtables(f, e->type == CG_EXPR_XT_TARGET, e->xt.name, e->xt.revision,
-						    cs->family, cs->proto, cs->inv_proto, e->xt.info,
-						    e->xt.info_len);
+						    cs->family, cs->proto, cs->inv_proto, info, len);
 }
 
 static void print_target(FILE *f, const struct ipt_cs *cs)
@@ -163,7 +170,7 @@ static void print_target(FILE *f, const struct ipt_cs *cs)
 	case TGT_XT:
 		d = xt_of(cs, e);
 		if (!d || !xt_has_printer(d)) {
-			if (!xt_print_fallback(f, cs, e))
+			if (!xt_print_fallback(f, cs, e, d))
 				fprintf(f, " -j %s /* unsupported */", e->xt.name ? e->xt.name : "?");
 			break;
 		}
@@ -188,7 +195,7 @@ static void print_items(FILE *f, const struct ipt_cs *cs)
 		case ITEM_XT:
 			d = xt_of(cs, it->expr);
 			if (!d || !xt_has_printer(d)) {
-				if (!xt_print_fallback(f, cs, it->expr))
+				if (!xt_print_fallback(f, cs, it->expr, d))
 					fprintf(f, " -m %s /* unsupported */",
 						it->expr->xt.name ? it->expr->xt.name : "?");
 				continue;

@@ -273,3 +273,14 @@ bool xt_has_printer(const struct xt_decoded *d)
 
 	return x && x->print;
 }
+
+const void *xt_kept_blob(const struct xt_decoded *d, uint32_t *len)
+{
+	const struct xt_ext *x = d ? ext_of(d) : NULL;
+
+	*len = 0;
+	if (!x || x->print)
+		return NULL;
+	*len = d->fields.raw_len;
+	return d->fields.raw;
+}
