@@ -12,6 +12,7 @@ check_PROGRAMS += tests/bench/floor
 tests_bench_floor_LDADD = $(LIBMNL_LIBS)
 EXTRA_DIST += \
 	tests/bench/kube-nft-gen.py \
+	tests/bench/keep-churn.sh \
 	tests/bench/README.md \
 	tests/bench/run.sh \
 	tests/bench/report.py \

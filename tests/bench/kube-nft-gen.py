@@ -5,7 +5,7 @@ endpoints, for `nft -f`.
 
     kube-nft-gen.py [--services S] [--endpoints E] [--no-endpoints N]
                     [--pin VIP:PORT=EP:EPPORT] [--generation G --churn C]
-                    [--stale]
+                    [--stale] [--partial]
 
 The shape is kube-proxy's (pkg/proxy/nftables/proxier.go, 1.31+), written
 the way knftables writes a full sync: `add` then `flush` for every chain
@@ -52,6 +52,11 @@ of their own so that the DNAT is seen to be taken). --generation G with
 services' endpoints move to new pod addresses every generation (4
 rotations); with --stale the previous generation's endpoint chains, no
 longer referenced, are flushed and deleted in the same transaction.
+--partial writes only what kube-proxy's partial sync rewrites for them:
+each churned service's chain (added, flushed, refilled), its new endpoint
+chains, its service-ips element (deleted and added again), and with
+--stale the previous generation's chains deleted: one transaction on top
+of the full ruleset already loaded.
 """
 import argparse
 import base64
@@ -89,6 +94,7 @@ def main():
     ap.add_argument("--generation", type=int, default=0)
     ap.add_argument("--churn", type=int, default=0, help="services whose endpoints move every generation")
     ap.add_argument("--stale", action="store_true", help="delete the previous generation's endpoint chains")
+    ap.add_argument("--partial", action="store_true", help="only the churned services (a partial sync)")
     a = ap.parse_args()
     S, E = a.services, a.endpoints
     if S < 0 or E < 1 or S > 60000 or S * E > 1000000:
@@ -189,6 +195,11 @@ def main():
             return s * E + e
         return S * E + ((g - 1) % 4) * a.churn * E + s * E + e
 
+    if a.partial:
+        # a partial sync: nothing of the fixed part
+        del out[:]
+        created.clear()
+
     # the services: (namespace/name, vip, port, endpoints [(ip, port)], nodeport)
     svcs = []
     for s in range(S):
@@ -210,7 +221,9 @@ def main():
 
     elements = {"cluster-ips": [], "service-ips": [], "no-endpoint-services": [], "service-nodeports": []}
     chains = rules = 0
-    for nsname, vip, port, eps, nodeport in svcs:
+    for i, (nsname, vip, port, eps, nodeport) in enumerate(svcs):
+        if a.partial and (i >= a.churn or not eps):
+            continue
         spn = nsname + ":http"
         base_name = "%s/tcp/http" % nsname
         elements["cluster-ips"].append(vip)
@@ -221,6 +234,8 @@ def main():
         svc = "service-" + hashed(base_name)
         chain(svc)
         elements["service-ips"].append("%s . tcp . %d : goto %s" % (vip, port, svc))
+        if a.partial:
+            w("delete element %s service-ips { %s . tcp . %d }" % (T, vip, port))
         rule(svc, "ip daddr %s tcp dport %d ip saddr != %s jump mark-for-masquerade" % (vip, port, CLUSTER_CIDR))
         chains += 1
         rules += 2
@@ -235,7 +250,7 @@ def main():
             rules += 2
         rule(svc, "numgen random mod %d vmap { %s }"
              % (len(epchains), ", ".join("%d : goto %s" % (i, c) for i, c in enumerate(epchains))))
-        if nodeport:
+        if nodeport and not a.partial:
             ext = "external-" + hashed(base_name)
             chain(ext)
             rule(ext, "jump mark-for-masquerade")
@@ -244,6 +259,8 @@ def main():
             chains += 1
             rules += 2
     for name, elems in elements.items():
+        if a.partial and name != "service-ips":
+            continue
         for i in range(0, len(elems), 1000):
             w("add element %s %s { %s }" % (T, name, ", ".join(elems[i:i + 1000])))
     stale = 0
