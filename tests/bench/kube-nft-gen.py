@@ -45,7 +45,7 @@ from 172.30.0.0/16 (service CIDR, not the CGNAT range), pods from
 10.128.0.0/11 (cluster CIDR), never .0 or .255. Service s is ns(s%97)/svc-s,
 port 80 + s%1000, target port 8080 + s%100.
 
---pin VIP:PORT=EP:EPPORT adds one more service, ns0/pinned, of cluster IP
+--pin VIP:PORT=EP:EPPORT adds one more service, ns0/pinned-N, of cluster IP
 VIP, port PORT and the one endpoint EP:EPPORT (tests put EP in a namespace
 of their own so that the DNAT is seen to be taken). --generation G with
 --churn C (endpoint churn, tests/bench/keep-churn.sh): the first C
@@ -68,7 +68,7 @@ SERVICE_BASE = (172 << 24) | (30 << 16)
 POD_BASE = (10 << 24) | (128 << 16)
 CLUSTER_CIDR = "10.128.0.0/11"
 NODE_IP = "172.24.4.100"  # the test bed's host address (lib.sh TB_HOST_IP)
-MASQ_MARK = "0x00004000"
+MASQ_MARK = "%#08x" % 0x4000  # kube-proxy formats its mark as "%#08x": 0x004000
 T = "ip kube-proxy"
 
 
