@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The scale benchmark (issue 8): on the same ruleset, in the same run, the
-# full audit against the stock tools that only dump it.
+# The scale benchmark (issues 8 and 20): on the same ruleset, in the same
+# run, the full audit against the stock tools that only dump it and against
+# the kernel floor.
 #
 #   tests/bench/run.sh [--services S] [--endpoints E] [--elements N] [--vmap V]
-#                      [--kube-services KS] [--kube-endpoints KE] [--routes R] [--runs N] [--slow-runs N] [--slow-secs T]
-#                      [--timeout T] [--scenarios LIST] [--scale] [--check]
+#                      [--kube-services KS] [--kube-endpoints KE] [--routes R]
+#                      [--runs N] [--slow-runs N] [--slow-secs T] [--timeout T]
+#                      [--scenarios LIST] [--scale] [--check]
 #                      [--policy-addresses LIST] [--policy-services N]
 #                      [--out DIR]
 #
