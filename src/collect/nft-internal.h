@@ -73,3 +73,7 @@ struct cg_set_source *nft_set_source_new(const struct cg_ruleset *rs, struct nft
 /* Tells the source of rs's lazy sets that a commit after rs->nft_generation
  * touched s (the collector read its notification already). */
 void nft_set_source_changed(struct cg_set_source *source, const struct cg_set *s);
+/* Tells it of a change the collector read, of a commit after
+ * rs->nft_generation: sets and chains it touched are unknown to lookups and
+ * chain_read(). */
+void nft_source_note(struct cg_set_source *source, const struct nft_change *ch);

@@ -237,6 +237,11 @@ static void run_chain(struct exec *x, struct ctx *c, const struct cg_rule *resum
 				outcome_uncertain(out, rule, "jump to a chain that was not found");
 				return;
 			}
+			/* a chain of a very large table, read when first reached */
+			if (chain_read(r.verdict.chain, &what) < 0) {
+				outcome_uncertain(out, rule, what);
+				return;
+			}
 			if (v == CG_VERDICT_JUMP) {
 				if (x->depth >= MAX_JUMP_DEPTH) {
 					outcome_uncertain(out, rule, "jump stack deeper than the kernel allows");
@@ -400,8 +405,14 @@ int evaluate_chain_from(const struct cg_chain *ch, uint32_t first, struct cg_pac
 {
 	struct ctx c = { .env = env, .hook = hook, .forks_left = MAX_FORKS };
 	struct chain_outcome o = { 0 };
-	struct exec *x = xcalloc(1, sizeof(*x));
+	const char *why = NULL;
+	struct exec *x;
 
+	if (chain_read(ch, &why) < 0) {
+		*res = (struct hook_result){ .verdict = SIM_UNCERTAIN, .unknown_what = why };
+		return 0;
+	}
+	x = xcalloc(1, sizeof(*x));
 	*res = (struct hook_result){ .verdict = SIM_ACCEPT };
 	x->pkt = *pkt;
 	pkt_headers_build(&x->pkt, &x->hdr);
