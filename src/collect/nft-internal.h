@@ -42,8 +42,13 @@ struct nft_change {
 	uint32_t gen;       /* the commit's generation */
 	const char *table;
 	const char *name;   /* the chain (chains, rules) or set (sets, elements); NULL for tables */
+	bool base;          /* chains: a base chain (the message has its hook) */
 };
 typedef void (*nft_change_cb)(const struct nft_change *ch, void *data);
+/* Whether a change can matter to an audit that read what `in` describes
+ * (nft-events.h: nft_interest_new()). */
+struct nft_interest;
+bool nft_interest_matches(const struct nft_interest *in, const struct nft_change *ch);
 
 /* Subscribes (CAP_NET_ADMIN). Returns 0 or a negative errno; w zeroed then. */
 int nft_watch_open(struct nft_watch *w);
