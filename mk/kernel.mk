@@ -118,6 +118,7 @@ KERNEL_TESTS = \
 	tests/kernel/nft-kept-eval.sh \
 	tests/kernel/xt-eval.sh \
 	tests/kernel/kube-nft.sh \
+	tests/kernel/nft-ondemand.sh \
 	tests/kernel/nf-trace.sh \
 	tests/kernel/scheduled-mail.sh \
 	tests/kernel/nft-collect.sh \

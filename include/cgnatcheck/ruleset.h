@@ -252,6 +252,10 @@ struct cg_chain {
 	uint32_t flags;             /* NFT_CHAIN_* (BINDING: an anonymous chain) */
 	uint32_t n_rules;
 	bool base;                  /* has a hook */
+	/* Its rules are not read yet (n_rules 0): the collector reads only
+	 * what packets can reach of a very large table (src/collect/nft.c);
+	 * chain_read() reads them when a packet gets here. */
+	bool unread;
 };
 
 enum {
@@ -266,6 +270,9 @@ enum {
 	 * elements (n_elems 0) and set_lookup() asks `source`, the kernel,
 	 * per key. */
 	CG_SET_LAZY = 1 << 7,
+	/* Not read yet (n_elems 0): an anonymous set of a chain not read yet
+	 * (cg_chain.unread); read with its chain. */
+	CG_SET_UNREAD = 1 << 8,
 };
 
 struct cg_set_elem {
@@ -291,6 +298,13 @@ struct cg_set_source_ops {
 	 * reason, valid as long as the source. Each answer is asked once. */
 	int (*get)(void *ctx, const struct cg_set *s, const uint8_t *key, uint32_t len,
 		   const struct cg_set_elem **out, const char **why);
+	/* Reads the rules of ch (cg_chain.unread) as they were at the
+	 * ruleset's generation, and the elements of the unread sets they
+	 * use, resolved and indexed: 0, or a negative errno (-ESTALE: the
+	 * chain or one of its sets changed since) with *why a sentence naming
+	 * the chain and the reason, valid as long as the source. NULL: the
+	 * source reads no chains. */
+	int (*load_chain)(void *ctx, struct cg_chain *ch, const char **why);
 	void (*free)(void *ctx);
 };
 
@@ -343,6 +357,8 @@ struct cg_table {
 	uint32_t n_sets;
 	struct cg_set *sets;
 	void *index;                /* chain and set names, model-private */
+	/* Where its unread chains come from (NULL: every chain is read). */
+	struct cg_set_source *source;
 };
 
 struct cg_ruleset {
@@ -379,6 +395,17 @@ int ruleset_resolve(struct cg_ruleset *rs);
 void table_index_build(struct cg_table *t, struct arena *a);
 /* O(1) name lookups within a table (which must be indexed); NULL if absent. */
 struct cg_chain *chain_find(const struct cg_table *t, const char *name);
+/* Makes sure ch's rules are in the model: nothing to do for a chain that
+ * was read (0); an unread one is read through its table's source (0), or
+ * cannot be (a negative errno, *why saying why: the simulator's verdict is
+ * then uncertain). The model is logically unchanged: the rules were the
+ * chain's all along, so ch is const. */
+int chain_read(const struct cg_chain *ch, const char **why);
+/* For a source that just read ch's rules (or s's elements): resolves their
+ * jumps, gotos and lookups like ruleset_resolve() (the sets they use must
+ * be read first), and indexes s in arena a. */
+void chain_rules_resolve(const struct cg_table *t, struct cg_chain *ch);
+int set_read_resolve(const struct cg_table *t, struct cg_set *s, struct arena *a);
 struct cg_set *set_find(const struct cg_table *t, const char *name);
 
 /* Builds the lookup index of every set of the ruleset not indexed yet. */

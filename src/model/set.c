@@ -376,6 +376,12 @@ int set_lookup(const struct cg_set *s, const uint8_t *key, uint32_t len, const s
 
 	if (s->flags & CG_SET_LAZY)
 		return lazy_lookup(s, key, len, ret, why ? why : &dummy);
+	if (s->flags & CG_SET_UNREAD) {
+		/* its chain's source reads it before the rules using it */
+		*(why ? why : &dummy) = "a set whose elements were not read";
+		*ret = NULL;
+		return -ENXIO;
+	}
 	if (!ix)
 		e = (s->flags & CG_SET_INTERVAL) ? NULL : linear_lookup(s, key, len);
 	else {

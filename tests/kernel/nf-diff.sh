@@ -17,8 +17,11 @@
 #   NF_DIFF_LAZY_RULESETS  of the nftables rulesets, how many are simulated a
 #                      second time with every eligible set lazy
 #                      (CGNATCHECK_SET_DUMP_MAX=0: lookups ask the kernel per
-#                      key, src/collect/nft-setget.c) and held to the same
-#                      kernel verdicts; default 60
+#                      key, src/collect/nft-setget.c) and every chain but
+#                      the base chains read only when a packet reaches it
+#                      (NF_SIMULATE_LAZY=1 CGNATCHECK_NFT_LAZY_CHAINS=0,
+#                      src/collect/nft.c) and held to the same kernel
+#                      verdicts; default 60
 #   NF_DIFF_JOBS       test beds per backend (default 2)
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
@@ -196,9 +199,11 @@ run_pass() {
 		fi
 		if $lazy_run; then
 			# Every named set lazy: set lookups are the kernel's answers
-			# to GETSETELEM per key, and must still agree with what the
+			# to GETSETELEM per key; every regular chain read when a
+			# packet reaches it. Both must still agree with what the
 			# kernel does to packets (the same ruleset, the same flows).
-			if ! tb_exec "$HOST" env CGNATCHECK_SET_DUMP_MAX=0 "$SIM" <"$dir/flows" >"$dir/sim" \
+			if ! tb_exec "$HOST" env CGNATCHECK_SET_DUMP_MAX=0 NF_SIMULATE_LAZY=1 CGNATCHECK_NFT_LAZY_CHAINS=0 \
+				"$SIM" <"$dir/flows" >"$dir/sim" \
 				2>"$dir/sim.err"; then
 				t_fail "nftables-lazy seed $seed: nf-simulate failed: $(cat "$dir/sim.err")"
 				lazy_run=false
