@@ -21,15 +21,12 @@
 # uncertain: counted, never a contradiction), before and after
 # `cgnatcheck --fix`. No contradiction is allowed.
 #
-# One known defect is held apart: the simulator builds a flow's reply from
-# the flow's own addresses, not from the request's DNAT (src/sim/nf-flow.c,
-# sim_leg_packet/run_leg), so for svc-cgnat it evaluates ts-input with the
-# cluster IP as source where the kernel sees the endpoint's 100.100.2.136
-# (the reply is un-DNATed only at NF_IP_PRI_NAT_SRC, after filter), and says
-# reachable where the kernel drops. The kernel's verdict for that flow is
-# checked always; the simulator's only with KUBE_NFT_DNAT_REPLY=1 (set it
-# once the simulator carries the request's NAT into the reply), otherwise
-# printed as a note.
+# svc-cgnat is the case the simulator once got wrong: it built a flow's
+# reply from the flow's own addresses, not from the request's DNAT, and
+# evaluated ts-input with the cluster IP as source where the kernel sees
+# the endpoint's 100.100.2.136 (the reply is un-DNATed only at
+# NF_IP_PRI_NAT_SRC, after filter). src/sim/nf-flow.c now carries the
+# request's NAT into the later packets.
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
 SIM="$top_builddir/tests/kernel/nf-simulate"
@@ -100,11 +97,6 @@ compare() {
 		[ "$word" = reply ] && want=reachable
 		t_expect "$stage: $id: the kernel ($word)" "${expected[k]}" "$want"
 		verdict=${SIMV[$id]:-missing}
-		if [ "$id" = svc-cgnat ] && [ "${KUBE_NFT_DNAT_REPLY:-0}" != 1 ] && [ "$verdict" != "$want" ]; then
-			echo "note: $stage: $id: the simulator says $verdict (${SIMREST[$id]}), the kernel $word:" \
-				"the known defect above (the reply leg ignores the request's DNAT); KUBE_NFT_DNAT_REPLY=1 checks it" >&2
-			continue
-		fi
 		case $verdict in
 		"$want") DEFINITE=$((DEFINITE + 1)); t_ok "$stage: $id: the simulator says $verdict, as the kernel" ;;
 		uncertain) UNCERTAIN=$((UNCERTAIN + 1)); echo "note: $stage: $id: the simulator is uncertain (${SIMREST[$id]})" >&2 ;;
