@@ -275,6 +275,10 @@ struct cg_set_elem {
 	struct cg_data data;        /* maps */
 	struct cg_verdict verdict;  /* verdict maps */
 	bool catchall;              /* NFT_SET_ELEM_CATCHALL: matches what nothing else does */
+	/* object maps (cg_set.obj_type): the name of the object the element
+	 * maps to (NFTA_SET_ELEM_OBJREF); NULL when the collector did not
+	 * read it (an anonymous object map then prints as a placeholder) */
+	const char *obj;
 };
 
 struct cg_set;

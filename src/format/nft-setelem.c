@@ -511,6 +511,16 @@ static struct node *set_elements(struct ctx *c, const struct cg_set *s, const st
 			item = nftp_node_new(c, N_MAPPING, key->dtype, key->byteorder, key->len);
 			item->left = key;
 			item->right = elem_data(c, s, e);
+		} else if (s->obj_type && e->obj) {
+			/* an object map's element: the object's name, quoted */
+			size_t len = strlen(e->obj) + 3;
+			char *name = arena_alloc(c->a, len);
+
+			snprintf(name, len, "\"%s\"", e->obj);
+			item = nftp_node_new(c, N_MAPPING, key->dtype, key->byteorder, key->len);
+			item->left = key;
+			item->right = nftp_node_new(c, N_TEXT, &nftp_dt_string, BO_HOST, 0);
+			item->right->what = name;
 		}
 		nftp_node_add_item(c, set, item);
 		if (!e->interval_end && e->key_end.len) {

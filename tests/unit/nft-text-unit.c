@@ -194,6 +194,81 @@ static void test_cgnat_rule(void)
 	CHECK_RULE(&b, "iifname != \"tailscale0*\" ip saddr 100.64.0.0/10 counter drop comment \"cgnat\"");
 }
 
+/* netlink attributes as the kernel dumps them: u32 in network order,
+ * strings with their NUL, each padded to 4 bytes */
+static size_t put_attr(uint8_t *buf, size_t off, uint16_t type, const void *data, uint16_t len)
+{
+	uint16_t alen = (uint16_t)(4 + len);
+
+	memcpy(buf + off, &alen, 2);
+	memcpy(buf + off + 2, &type, 2);
+	memcpy(buf + off + 4, data, len);
+	memset(buf + off + 4 + len, 0, (size_t)((4 - alen % 4) % 4));
+	return off + (size_t)((alen + 3) & ~3);
+}
+
+/* An anonymous object map (`counter name ip saddr map { 1.1.1.1 : "c1" }`):
+ * its elements with the objects they map to, as nft lists them, when the
+ * model has every element's object; a placeholder when it does not. */
+static void test_objref_anonymous(void)
+{
+	static const char *const names[] = { "c2", "c1" };
+	static const uint8_t keys[][4] = { { 2, 2, 2, 2 }, { 1, 1, 1, 1 } };
+	static uint8_t attrs[64];
+	struct cg_set_elem el[2] = { 0 };
+	struct cg_set set = { 0 };
+	struct cg_ruleset rs = { 0 };
+	struct built b;
+	struct cg_expr *e;
+	uint32_t sreg = htonl(NFT_REG_1);
+	size_t n;
+
+	build(&b, NFPROTO_IPV4);
+	for (unsigned i = 0; i < 2; i++) {
+		el[i].key = (struct cg_data){ 4, keys[i] };
+		el[i].obj = names[i];
+	}
+	set.table = &b.table;
+	set.name = "__objmap0";
+	set.flags = CG_SET_ANONYMOUS | CG_SET_CONSTANT;
+	set.key_type = 7; /* ipv4_addr */
+	set.key_len = 4;
+	set.obj_type = NFT_OBJECT_COUNTER;
+	set.n_elems = 2;
+	set.elems = el;
+	b.table.sets = &set;
+	b.table.n_sets = 1;
+	b.table.chains = &b.chain;
+	b.table.n_chains = 1;
+	b.chain.rules = &b.rule;
+	b.chain.n_rules = 1;
+	rs.tables = &b.table;
+	rs.n_tables = 1;
+
+	e = add(&b, CG_EXPR_PAYLOAD);
+	e->payload.dreg = NFT_REG_1;
+	e->payload.base = NFT_PAYLOAD_NETWORK_HEADER;
+	e->payload.offset = 12;
+	e->payload.len = 4;
+	n = put_attr(attrs, 0, NFTA_OBJREF_SET_SREG, &sreg, 4);
+	n = put_attr(attrs, n, NFTA_OBJREF_SET_NAME, "__objmap0", 10);
+	e = add(&b, CG_EXPR_UNKNOWN);
+	e->unknown.name = "objref";
+	e->unknown.attrs = attrs;
+	e->unknown.attrs_len = (uint32_t)n;
+	CHECK(ruleset_resolve(&rs) == 0);
+	CHECK_RULE(&b, "counter name ip saddr map { 1.1.1.1 : \"c1\", 2.2.2.2 : \"c2\" }");
+
+	/* a ct helper map: the statement the object type names */
+	set.obj_type = NFT_OBJECT_CT_HELPER;
+	CHECK_RULE(&b, "ct helper set ip saddr map { 1.1.1.1 : \"c1\", 2.2.2.2 : \"c2\" }");
+
+	/* an element whose object the collector did not read */
+	el[0].obj = NULL;
+	CHECK_RULE(&b, "/* unsupported: objref */");
+	ruleset_free(&rs);
+}
+
 static void test_unkept_fields(void)
 {
 	struct built b;
@@ -497,6 +572,7 @@ int main(void)
 	test_missing_chain();
 	test_missing_set();
 	test_cgnat_rule();
+	test_objref_anonymous();
 	test_unkept_fields();
 	test_contract();
 	test_random();
