@@ -18,7 +18,7 @@ DUMP=$top_builddir/tests/kernel/legacy-dump
 RULES=$top_srcdir/tests/kernel/xt-roundtrip.rules
 tb_test_init iptables-legacy iptables-legacy-save iptables-legacy-restore ip6tables-legacy-restore \
 	iptables-nft-restore ip6tables-nft-restore ip6tables-legacy ip6tables-legacy-save \
-	iptables-nft iptables-nft-save ip6tables-nft ip6tables-nft-save "$DUMP"
+	iptables-nft iptables-nft-save ip6tables-nft ip6tables-nft-save ipset "$DUMP"
 
 # The rule lines one by one: a rule that does not load is no reason to lose
 # the others. Prints how many loaded.
@@ -75,8 +75,12 @@ for form in legacy nft; do
 			COMMIT
 		END
 	done
-	# the objects some modules name
+	# the objects some modules name: nfacct's counter, the ipsets of -m set
 	tb_exec "$ns" nfacct add xtpacct 2>/dev/null || true
+	tb_exec "$ns" ipset create xts hash:ip counters
+	tb_exec "$ns" ipset create xtp hash:ip,port
+	tb_exec "$ns" ipset create xtn hash:net
+	tb_exec "$ns" ipset create xts6 hash:ip family inet6 counters
 	loaded=$(xt_load "$ns" "$form")
 	total=$(grep -cv '^\(#\|$\)' "$RULES")
 	echo "iptables-$form: $loaded of $total rules loaded" >&2
