@@ -532,7 +532,11 @@ static void pp_expr(struct pp *rp, struct node **np)
 			map_binop_postprocess(rp, e);
 		pp_expr(rp, &e->left);
 		pp_expr(rp, &e->right);
-		raw_elems(e->left, e->right);
+		/* nft 1.0.6 keeps the raw type of a map's key only for a
+		 * concatenation (the set's key typeof): a single raw key
+		 * prints by the key's type, an integer in decimal */
+		if (e->left->type == N_CONCAT)
+			raw_elems(e->left, e->right);
 		break;
 	case N_MAPPING:
 		pp_expr(rp, &e->left);
