@@ -320,6 +320,11 @@ struct cg_set {
 	uint32_t data_type, data_len;
 	uint32_t size;              /* NFTA_SET_DESC_SIZE; 0 if none */
 	uint32_t obj_type;          /* object maps: NFT_OBJECT_*; else 0 */
+	/* NFTA_SET_USERDATA as nft wrote it (libnftnl's udata TLVs: the key's
+	 * byte order and typeof, which says a field was raw payload); NULL
+	 * when the collector did not keep it */
+	const uint8_t *udata;
+	uint32_t udata_len;
 	/* Concatenations: each field's length in bytes; in a key every field
 	 * starts on a 4-byte register boundary. n_fields 0: one field. */
 	uint8_t n_fields;

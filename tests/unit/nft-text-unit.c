@@ -269,6 +269,120 @@ static void test_objref_anonymous(void)
 	ruleset_free(&rs);
 }
 
+/* nft's set user data, as libnftnl writes it: a type byte, a length
+ * byte, the value; numbers in host order */
+static size_t ud_put(uint8_t *buf, size_t off, uint8_t type, const void *v, uint8_t len)
+{
+	buf[off] = type;
+	buf[off + 1] = len;
+	memcpy(buf + off + 2, v, len);
+	return off + 2 + len;
+}
+
+static size_t ud_u32(uint8_t *buf, size_t off, uint8_t type, uint32_t v)
+{
+	return ud_put(buf, off, type, &v, 4);
+}
+
+/* a payload's typeof: EXPR_PAYLOAD (7), its data: the protocol (0: raw),
+ * the field, base, offset and length in bits */
+static size_t ud_payload(uint8_t *buf, size_t off, uint8_t type, uint32_t desc, uint32_t field)
+{
+	uint8_t data[64], member[80];
+	size_t n = 0, m = 0;
+
+	n = ud_u32(data, n, 0, desc);
+	n = ud_u32(data, n, 1, field);
+	if (!desc) {
+		n = ud_u32(data, n, 2, 2);   /* the network header */
+		n = ud_u32(data, n, 3, 64);
+		n = ud_u32(data, n, 4, 8);
+	}
+	m = ud_u32(member, m, 0, 7);
+	m = ud_put(member, m, 1, data, (uint8_t)n);
+	return ud_put(buf, off, type, member, (uint8_t)m);
+}
+
+/* NFTNL_UDATA_SET_KEYBYTEORDER, then NFTNL_UDATA_SET_KEY_TYPEOF of
+ * `FIELD . ip saddr`: FIELD raw (@nh,64,8) or by name (ip ttl) */
+static size_t ud_typeof_ttl_saddr(uint8_t *buf, bool raw)
+{
+	uint8_t members[128], key[160];
+	size_t n = 0, k = 0, off = 0;
+
+	n = ud_payload(members, n, 0, raw ? 0 : 12, raw ? 0 : 8);
+	n = ud_payload(members, n, 1, 12, 11);
+	k = ud_u32(key, k, 0, 13);  /* EXPR_CONCAT */
+	k = ud_put(key, k, 1, members, (uint8_t)n);
+	off = ud_u32(buf, off, 0, 0);
+	return ud_put(buf, off, 3, key, (uint8_t)k);
+}
+
+/* A set's elements against a field written as raw payload: nft records
+ * the key's typeof in the set's user data and lists a raw field in hex,
+ * the same field written by name in its type's way (`@nh,64,8 . ip saddr
+ * { 64 . 1.2.3.4 }` lists as `ip ttl . ip saddr { 0x40 . 1.2.3.4 }`, `ip ttl
+ * . ip saddr { 64 . 1.2.3.4 }` as itself); the kernel's rule is the same. */
+static void test_typeof_raw(void)
+{
+	static const uint8_t key[8] = { 64, 0, 0, 0, 1, 2, 3, 4 };
+	static uint8_t udata[256];
+	struct cg_set_elem el = { 0 };
+	struct cg_set set = { 0 };
+	struct cg_ruleset rs = { 0 };
+	struct built b;
+	struct cg_expr *e;
+
+	build(&b, NFPROTO_IPV4);
+	el.key = (struct cg_data){ 8, key };
+	set.table = &b.table;
+	set.name = "__set0";
+	set.flags = CG_SET_ANONYMOUS | CG_SET_CONSTANT | CG_SET_CONCAT;
+	set.key_type = 4 << 6 | 7; /* integer . ipv4_addr */
+	set.key_len = 8;
+	set.n_fields = 2;
+	set.field_len[0] = 1;
+	set.field_len[1] = 4;
+	set.n_elems = 1;
+	set.elems = &el;
+	b.table.sets = &set;
+	b.table.n_sets = 1;
+	b.table.chains = &b.chain;
+	b.table.n_chains = 1;
+	b.chain.rules = &b.rule;
+	b.chain.n_rules = 1;
+	rs.tables = &b.table;
+	rs.n_tables = 1;
+
+	e = add(&b, CG_EXPR_PAYLOAD);
+	e->payload.dreg = NFT_REG32_00;
+	e->payload.base = NFT_PAYLOAD_NETWORK_HEADER;
+	e->payload.offset = 8;
+	e->payload.len = 1;
+	e = add(&b, CG_EXPR_PAYLOAD);
+	e->payload.dreg = NFT_REG32_01;
+	e->payload.base = NFT_PAYLOAD_NETWORK_HEADER;
+	e->payload.offset = 12;
+	e->payload.len = 4;
+	e = add(&b, CG_EXPR_LOOKUP);
+	e->lookup.sreg = NFT_REG32_00;
+	e->lookup.set_name = "__set0";
+	add_verdict(&b, CG_VERDICT_ACCEPT, NULL, NULL);
+	CHECK(ruleset_resolve(&rs) == 0);
+
+	/* nothing recorded: an integer field prints in decimal */
+	CHECK_RULE(&b, "ip ttl . ip saddr { 64 . 1.2.3.4 } accept");
+	set.udata = udata;
+	set.udata_len = (uint32_t)ud_typeof_ttl_saddr(udata, true);
+	CHECK_RULE(&b, "ip ttl . ip saddr { 0x40 . 1.2.3.4 } accept");
+	set.udata_len = (uint32_t)ud_typeof_ttl_saddr(udata, false);
+	CHECK_RULE(&b, "ip ttl . ip saddr { 64 . 1.2.3.4 } accept");
+	/* user data that ends inside a value is not read past its end */
+	set.udata_len = 9;
+	CHECK_RULE(&b, "ip ttl . ip saddr { 64 . 1.2.3.4 } accept");
+	ruleset_free(&rs);
+}
+
 static void test_unkept_fields(void)
 {
 	struct built b;
@@ -573,6 +687,7 @@ int main(void)
 	test_missing_set();
 	test_cgnat_rule();
 	test_objref_anonymous();
+	test_typeof_raw();
 	test_unkept_fields();
 	test_contract();
 	test_random();
