@@ -341,6 +341,13 @@ struct cg_set {
 	void *hash;                 /* exact-match index and catch-all, model-private */
 };
 
+/* An ipset's name by the kernel's index: an x_tables SET target's blob
+ * holds the index, and iptables-save asks ipset for the name. */
+struct cg_ipset_name {
+	uint16_t index;
+	const char *name;
+};
+
 struct cg_table {
 	enum cg_backend backend;
 	uint8_t family;             /* NFPROTO_* */
@@ -352,6 +359,11 @@ struct cg_table {
 	uint32_t n_sets;
 	struct cg_set *sets;
 	void *index;                /* chain and set names, model-private */
+	/* the names of the ipsets the table's SET targets name, sorted by
+	 * index; NULL when the collector did not read them (the target then
+	 * names the index in a comment) */
+	const struct cg_ipset_name *ipset_names;
+	uint32_t n_ipset_names;
 };
 
 struct cg_ruleset {
