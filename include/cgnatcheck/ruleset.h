@@ -282,6 +282,10 @@ struct cg_set_elem {
 	struct cg_data data;        /* maps */
 	struct cg_verdict verdict;  /* verdict maps */
 	bool catchall;              /* NFT_SET_ELEM_CATCHALL: matches what nothing else does */
+	/* object maps (cg_set.obj_type): the name of the object the element
+	 * maps to (NFTA_SET_ELEM_OBJREF); NULL when the collector did not
+	 * read it (an anonymous object map then prints as a placeholder) */
+	const char *obj;
 };
 
 struct cg_set;
@@ -330,6 +334,11 @@ struct cg_set {
 	uint32_t data_type, data_len;
 	uint32_t size;              /* NFTA_SET_DESC_SIZE; 0 if none */
 	uint32_t obj_type;          /* object maps: NFT_OBJECT_*; else 0 */
+	/* NFTA_SET_USERDATA as nft wrote it (libnftnl's udata TLVs: the key's
+	 * byte order and typeof, which says a field was raw payload); NULL
+	 * when the collector did not keep it */
+	const uint8_t *udata;
+	uint32_t udata_len;
 	/* Concatenations: each field's length in bytes; in a key every field
 	 * starts on a 4-byte register boundary. n_fields 0: one field. */
 	uint8_t n_fields;
@@ -346,6 +355,13 @@ struct cg_set {
 	void *hash;                 /* exact-match index and catch-all, model-private */
 };
 
+/* An ipset's name by the kernel's index: an x_tables SET target's blob
+ * holds the index, and iptables-save asks ipset for the name. */
+struct cg_ipset_name {
+	uint16_t index;
+	const char *name;
+};
+
 struct cg_table {
 	enum cg_backend backend;
 	uint8_t family;             /* NFPROTO_* */
@@ -359,6 +375,11 @@ struct cg_table {
 	void *index;                /* chain and set names, model-private */
 	/* Where its unread chains come from (NULL: every chain is read). */
 	struct cg_set_source *source;
+	/* the names of the ipsets the table's SET targets name, sorted by
+	 * index; NULL when the collector did not read them (the target then
+	 * names the index in a comment) */
+	const struct cg_ipset_name *ipset_names;
+	uint32_t n_ipset_names;
 };
 
 struct cg_ruleset {

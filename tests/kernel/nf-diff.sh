@@ -147,7 +147,7 @@ compare() {
 # lazy_rulesets simulated a second time with every set lazy
 run_pass() {
 	local backend=$1 n=$2 first=$3 count=$4 kind dir i seed rules pids k verdict rest word lazy_run
-	local cases=0 lazy_cases=0 loadfail=0 lazy_loadfail=0
+	local cases=0 lazy_cases=0 loadfail=0 lazy_loadfail=0 definite=0
 	local -a verdicts rests lazy_verdicts lazy_rests
 	HOST=${BED_HOST[n]}
 	flows "$n"
@@ -238,6 +238,7 @@ run_pass() {
 			fi
 			compare "$backend" "$seed" "$rules" "$k" "${verdicts[k]}" "$word" "${rests[k]}"
 			cases=$((cases + 1))
+			case ${verdicts[k]} in reachable | blocked) definite=$((definite + 1)) ;; esac
 			if $lazy_run; then
 				compare nftables-lazy "$seed" "$rules" "$k" "${lazy_verdicts[k]}" "$word" "${lazy_rests[k]}"
 				lazy_cases=$((lazy_cases + 1))
@@ -245,7 +246,7 @@ run_pass() {
 		done
 	done
 	clear_firewall "$backend"
-	echo "$cases $lazy_cases $loadfail $lazy_loadfail" >"$WORK/counts.$backend.$n"
+	echo "$cases $lazy_cases $loadfail $lazy_loadfail $definite" >"$WORK/counts.$backend.$n"
 	echo "nf-diff: $backend, bed $n: rulesets $first..$((first + count - 1)), $cases cases" \
 		"($lazy_cases with lazy sets), $loadfail refused" >&2
 }
@@ -276,14 +277,15 @@ tb_join
 # the totals: every flow of every ruleset the tools loaded compared, per
 # backend
 flows 0
-declare -A total=() refused=()
+declare -A total=() refused=() definite=()
 lazy_total=0 lazy_refused=0 loadfail=0 all=0
 for f in "$WORK"/counts.*; do
 	[ -e "$f" ] || continue
 	b=${f#"$WORK"/counts.}
 	b=${b%.*}
-	read -r c l r lr <"$f"
+	read -r c l r lr d <"$f"
 	total[$b]=$((${total[$b]:-0} + c))
+	definite[$b]=$((${definite[$b]:-0} + d))
 	refused[$b]=$((${refused[$b]:-0} + r))
 	lazy_total=$((lazy_total + l))
 	lazy_refused=$((lazy_refused + lr))
@@ -291,6 +293,10 @@ for f in "$WORK"/counts.*; do
 	all=$((all + c + l))
 done
 for backend in $backends; do
+	# the share decided definitely (reachable or blocked, not uncertain)
+	echo "nf-diff: $backend: ${definite[$backend]:-0} of ${total[$backend]:-0} flows decided definitely" \
+		"($(awk -v d="${definite[$backend]:-0}" -v t="${total[$backend]:-0}" \
+			'BEGIN { printf "%.1f%%", t ? 100 * d / t : 0 }'))" >&2
 	t_expect "$backend: every flow of every ruleset compared" \
 		"$(((rulesets - ${refused[$backend]:-0}) * ${#FLOWS[@]}))" "${total[$backend]:-0}"
 done
