@@ -94,6 +94,8 @@ sys.exit(struct.unpack_from("i", s.recv(4096), 16)[0] != 0)
 	tb_exec "$ns" ipset create xtp hash:ip,port
 	tb_exec "$ns" ipset create xtn hash:net
 	tb_exec "$ns" ipset create xts6 hash:ip family inet6 counters
+	tb_exec "$ns" ipset create xtt hash:ip timeout 60
+	tb_exec "$ns" ipset create xtm hash:ip skbinfo
 	loaded=$(xt_load "$ns" "$form")
 	total=$(grep -cv '^\(#\|$\)' "$RULES")
 	echo "iptables-$form: $loaded of $total rules loaded" >&2
