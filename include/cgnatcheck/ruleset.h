@@ -353,7 +353,15 @@ struct cg_set {
 	uint32_t n_intervals;
 	struct cg_interval *intervals;
 	void *hash;                 /* exact-match index and catch-all, model-private */
+	/* The keys set_lookup() was asked (key_len bytes each; malloc'd,
+	 * ruleset_free() frees them), for telling which later changes of
+	 * its elements can matter to the audit (--keep); n_lookups
+	 * CG_SET_LOOKUPS_MANY: more than CG_SET_LOOKUPS_MAX, not kept. */
+	uint8_t *lookups;
+	uint32_t n_lookups;
 };
+#define CG_SET_LOOKUPS_MAX 64u
+#define CG_SET_LOOKUPS_MANY UINT32_MAX
 
 /* An ipset's name by the kernel's index: an x_tables SET target's blob
  * holds the index, and iptables-save asks ipset for the name. */

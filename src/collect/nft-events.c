@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/set.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <poll.h>
@@ -317,20 +318,35 @@ static uint32_t interest_key(uint8_t k[static INTEREST_KEY_MAX], char kind, uint
 	return (uint32_t)(p - k);
 }
 
-static void interest_put(struct nft_interest *in, char kind, uint8_t family, const char *table, const char *name)
+/* A set read of a table read in part: which of its elements' changes can
+ * matter (those of a key an audited packet looked up, or any). */
+struct set_interest {
+	bool any;
+	uint32_t key_len, n;
+	const uint8_t *keys;
+};
+
+static void interest_put(struct nft_interest *in, char kind, uint8_t family, const char *table, const char *name,
+			 void *value)
 {
 	uint8_t k[INTEREST_KEY_MAX];
 	uint32_t len = interest_key(k, kind, family, table, name);
 
-	hashmap_put(&in->keys, arena_memdup(&in->arena, k, len), len, in);
+	hashmap_put(&in->keys, arena_memdup(&in->arena, k, len), len, value ? value : in);
+}
+
+static void *interest_get(const struct nft_interest *in, char kind, uint8_t family, const char *table,
+			  const char *name)
+{
+	uint8_t k[INTEREST_KEY_MAX];
+
+	return hashmap_get(&in->keys, k, interest_key(k, kind, family, table, name));
 }
 
 static bool interest_has(const struct nft_interest *in, char kind, uint8_t family, const char *table,
 			 const char *name)
 {
-	uint8_t k[INTEREST_KEY_MAX];
-
-	return hashmap_get(&in->keys, k, interest_key(k, kind, family, table, name)) != NULL;
+	return interest_get(in, kind, family, table, name) != NULL;
 }
 
 struct nft_interest *nft_interest_new(const struct cg_ruleset *rs)
@@ -351,15 +367,30 @@ struct nft_interest *nft_interest_new(const struct cg_ruleset *rs)
 			part = tb->chains[c].unread;
 		for (uint32_t s = 0; s < tb->n_sets && !part; s++)
 			part = tb->sets[s].flags & CG_SET_UNREAD;
-		interest_put(in, part ? 'P' : 'W', tb->family, tb->name, NULL);
+		interest_put(in, part ? 'P' : 'W', tb->family, tb->name, NULL, NULL);
 		if (!part)
 			continue;
 		for (uint32_t c = 0; c < tb->n_chains; c++)
 			if (!tb->chains[c].unread)
-				interest_put(in, 'c', tb->family, tb->name, tb->chains[c].name);
-		for (uint32_t s = 0; s < tb->n_sets; s++)
-			if (!(tb->sets[s].flags & CG_SET_UNREAD))
-				interest_put(in, 's', tb->family, tb->name, tb->sets[s].name);
+				interest_put(in, 'c', tb->family, tb->name, tb->chains[c].name, NULL);
+		for (uint32_t s = 0; s < tb->n_sets; s++) {
+			const struct cg_set *set = &tb->sets[s];
+			struct set_interest *si;
+
+			if (set->flags & CG_SET_UNREAD)
+				continue;
+			/* ranges (a key inside a changed range) and sets
+			 * asked too much: any change of an element */
+			si = arena_alloc(&in->arena, sizeof(*si));
+			*si = (struct set_interest){ .any = (set->flags & (CG_SET_INTERVAL | CG_SET_LAZY)) ||
+							    set->n_lookups == CG_SET_LOOKUPS_MANY,
+						     .key_len = set->key_len };
+			if (!si->any && set->n_lookups) {
+				si->n = set->n_lookups;
+				si->keys = arena_memdup(&in->arena, set->lookups, (size_t)set->n_lookups * set->key_len);
+			}
+			interest_put(in, 's', tb->family, tb->name, set->name, si);
+		}
 	}
 	return in;
 }
@@ -372,7 +403,62 @@ void nft_interest_free(struct nft_interest *in)
 	free(in);
 }
 
+/* Whether an element of the notification is one of the keys looked up
+ * (or the catch-all, or one that cannot be told). */
+struct elem_probe {
+	const struct set_interest *si;
+	bool hit;
+};
+
+static int elem_probe_cb(struct nftnl_set_elem *ne, void *data)
+{
+	struct elem_probe *p = data;
+	uint32_t flags = nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_FLAGS) ?
+		nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_FLAGS) : 0;
+	uint32_t len = 0;
+	const uint8_t *key;
+
+	if (p->hit)
+		return 0;
+	if ((flags & NFT_SET_ELEM_CATCHALL) || !nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_KEY)) {
+		p->hit = true;
+		return 0;
+	}
+	key = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_KEY, &len);
+	if (!key || len != p->si->key_len) {
+		p->hit = true;
+		return 0;
+	}
+	for (uint32_t i = 0; i < p->si->n && !p->hit; i++)
+		p->hit = memcmp(p->si->keys + (size_t)i * len, key, len) == 0;
+	return 0;
+}
+
+static bool elems_matter(const struct set_interest *si, const struct nlmsghdr *nlh)
+{
+	struct elem_probe p = { .si = si };
+	struct nftnl_set *ns;
+
+	if (si->any)
+		return true;
+	if (!si->n)
+		return false; /* no audited packet looked anything up in it */
+	if (!nlh || !(ns = nftnl_set_alloc()))
+		return true;
+	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0)
+		p.hit = true;
+	else
+		nftnl_set_elem_foreach(ns, elem_probe_cb, &p);
+	nftnl_set_free(ns);
+	return p.hit;
+}
+
 bool nft_interest_matches(const struct nft_interest *in, const struct nft_change *ch)
+{
+	return nft_interest_matches_msg(in, ch, NULL);
+}
+
+bool nft_interest_matches_msg(const struct nft_interest *in, const struct nft_change *ch, const struct nlmsghdr *nlh)
 {
 	if (!in || ch->type == NFT_MSG_NEWTABLE || ch->type == NFT_MSG_DELTABLE)
 		return true;
@@ -391,9 +477,16 @@ bool nft_interest_matches(const struct nft_interest *in, const struct nft_change
 		return interest_has(in, 'c', ch->family, ch->table, ch->name);
 	case NFT_MSG_NEWSET:
 	case NFT_MSG_DELSET:
-	case NFT_MSG_NEWSETELEM:
-	case NFT_MSG_DELSETELEM:
 		return interest_has(in, 's', ch->family, ch->table, ch->name);
+	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DELSETELEM: {
+		/* an element of a key no audited packet looked up cannot
+		 * change a verdict (kube-proxy replacing service-ips elements
+		 * of cluster IPs) */
+		const struct set_interest *si = interest_get(in, 's', ch->family, ch->table, ch->name);
+
+		return si && elems_matter(si, nlh);
+	}
 	default:
 		return true;
 	}
@@ -436,7 +529,7 @@ bool nft_events_drain_after(struct mnl_socket *nl, const struct nft_interest *in
 				if (!nft_gen_ge(g, *after_gen + 1) || (own_gen && g == *own_gen))
 					continue; /* in the audit already, or ours */
 			}
-			if (r < 0 || (r == 1 && nft_interest_matches(in, &ch)))
+			if (r < 0 || (r == 1 && nft_interest_matches_msg(in, &ch, nlh)))
 				any = true;
 			else if (r == 1 && ignored)
 				(*ignored)++;

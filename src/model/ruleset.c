@@ -34,6 +34,9 @@ struct table_index {
 
 void ruleset_free(struct cg_ruleset *rs)
 {
+	for (uint32_t t = 0; t < rs->n_tables; t++)
+		for (uint32_t i = 0; i < rs->tables[t].n_sets; i++)
+			free(rs->tables[t].sets[i].lookups);
 	if (rs->set_source && rs->set_source->ops && rs->set_source->ops->free)
 		rs->set_source->ops->free(rs->set_source->ctx);
 	arena_free(&rs->arena);

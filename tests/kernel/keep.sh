@@ -66,7 +66,8 @@ done
 # change to a chain no audited packet reaches must not wake --keep for a
 # whole audit again (issue 20). A kube-proxy-shaped table read in part
 # (CGNATCHECK_NFT_LAZY_CHAINS=0: every table is "large"), then 20 commits
-# that rewrite its per-service and per-endpoint chains: no new round (the
+# that rewrite its per-service and per-endpoint chains and add service-ips
+# elements of cluster IPs no audited packet looks up: no new round (the
 # log counts the changes let pass); a tailscaled restart still brings the
 # exception back.
 tb_ts_install nftables new
@@ -94,6 +95,7 @@ flush chain ip kube-proxy endpoint-a
 add rule ip kube-proxy endpoint-a meta l4proto tcp dnat to 10.244.0.$i:8080
 add chain ip kube-proxy endpoint-b$i
 add rule ip kube-proxy endpoint-b$i counter
+add element ip kube-proxy service-ips { 172.30.1.$i . tcp . 80 : goto service-a }
 EOF
 	sleep 0.1
 done
