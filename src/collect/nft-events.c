@@ -20,6 +20,8 @@
 #include "cgnatcheck/nlsock.h"
 #include "nft-internal.h"
 
+#define EVENTS_RCVBUF (16 << 20)
+
 struct mnl_socket *nft_events_open(void)
 {
 	struct mnl_socket *nl;
@@ -37,6 +39,12 @@ struct mnl_socket *nft_events_open(void)
 		errno = err;
 		return NULL;
 	}
+	/* One kube-proxy sync is thousands of notifications (a megabyte):
+	 * with the default buffer they overrun it, and an overrun means
+	 * "anything may have changed" (--keep audits again for nothing). */
+	int size = EVENTS_RCVBUF, fd = mnl_socket_get_fd(nl);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	return nl;
 }
 
@@ -500,7 +508,7 @@ bool nft_events_drain_interest(struct mnl_socket *nl, const struct nft_interest 
 bool nft_events_drain_after(struct mnl_socket *nl, const struct nft_interest *in, const uint32_t *after_gen,
 			    const uint32_t *own_gen, uint64_t *ignored)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	static char buf[WATCH_BUFSIZ];
 	bool any = false;
 
 	for (;;) {
@@ -508,7 +516,9 @@ bool nft_events_drain_after(struct mnl_socket *nl, const struct nft_interest *in
 		const struct nlmsghdr *nlh = (const void *)buf;
 		int left;
 
-		if (n < 0 && errno == ENOBUFS) {
+		if (n < 0 && (errno == ENOBUFS || errno == ENOSPC)) {
+			log_debug("nf_tables: notifications overran the socket, or one did not fit: what changed is "
+				  "unknown");
 			any = true; /* overrun: what changed is unknown */
 			continue;
 		}
@@ -529,8 +539,12 @@ bool nft_events_drain_after(struct mnl_socket *nl, const struct nft_interest *in
 				if (!nft_gen_ge(g, *after_gen + 1) || (own_gen && g == *own_gen))
 					continue; /* in the audit already, or ours */
 			}
-			if (r < 0 || (r == 1 && nft_interest_matches_msg(in, &ch, nlh)))
+			if (r < 0 || (r == 1 && nft_interest_matches_msg(in, &ch, nlh))) {
+				if (!any)
+					log_debug("nf_tables: a change that can matter: %s", r < 0 ? "a notification not understood" :
+						  ch.name ? ch.name : ch.table);
 				any = true;
+			}
 			else if (r == 1 && ignored)
 				(*ignored)++;
 		}

@@ -124,7 +124,7 @@ cpu_ticks() {
 }
 hz=$(getconf CLK_TCK)
 
-ip netns exec "$TB_HOST" "$CGNATCHECK" --keep --dns 100.100.2.136 >"$WORK/keep.out" 2>"$WORK/keep.log" &
+ip netns exec "$TB_HOST" "$CGNATCHECK" --keep --dns 100.100.2.136 ${KEEP_CHURN_ARGS:-} >"$WORK/keep.out" 2>"$WORK/keep.log" &
 keeper=$!
 TB_PIDS+=("$keeper")
 ms=$(reachable_within 120000) || tb_die "not reachable $ms ms after --keep started: $(tail -5 "$WORK/keep.log")"
@@ -190,6 +190,10 @@ for ((i = 1; i <= RESTARTS; i++)); do
 done
 echo "  --keep's last lines:"
 tail -n 3 "$WORK/keep.log" | sed 's/^/    /'
+# KEEP_CHURN_SAVE_LOG=FILE keeps --keep's log (with KEEP_CHURN_ARGS=-vv: why
+# each round ran)
+[ -z "${KEEP_CHURN_SAVE_LOG:-}" ] || cp "$WORK/keep.log" "$KEEP_CHURN_SAVE_LOG"
+
 kill "$churner" 2>/dev/null || true
 wait "$churner" 2>/dev/null || true
 kill -TERM "$keeper"
