@@ -175,6 +175,13 @@ static int stream_resolve_pending(struct xt_stream *st)
 	return stream_resolve(st, to);
 }
 
+/* Whether the pending fault may be resolved now: the pages resolved and
+ * not yet handed back stay within STREAM_AHEAD. */
+static bool stream_ahead_ok(const struct xt_stream *st)
+{
+	return st->pending && st->resolved + STREAM_CHUNK <= st->released + STREAM_AHEAD;
+}
+
 /* The kernel is through: the entries are all there (or it failed). */
 static int stream_done(struct xt_stream *st)
 {
@@ -331,6 +338,11 @@ int xt_stream_wait(struct xt_stream *st, uint32_t *complete)
 			if (below > st->complete)
 				st->complete = (uint32_t)below;
 			*complete = st->complete;
+			/* the kernel copies the next chunk while the caller
+			 * reads this one (the two run side by side), as long
+			 * as the window allows */
+			if (stream_ahead_ok(st) && stream_resolve_pending(st) < 0)
+				return -EFAULT;
 			return 0;
 		}
 		if (pfd[1].revents & (POLLIN | POLLERR | POLLHUP)) {
@@ -358,7 +370,7 @@ void xt_stream_release(struct xt_stream *st, uint32_t upto)
 		st->stats.window = st->resolved - st->released;
 	/* read ahead: the kernel copies the next chunk while the caller
 	 * compiles this one */
-	if (st->pending && st->resolved + STREAM_CHUNK <= st->released + STREAM_AHEAD)
+	if (stream_ahead_ok(st))
 		(void)stream_resolve_pending(st);
 }
 
