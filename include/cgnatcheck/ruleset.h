@@ -343,6 +343,12 @@ struct cg_table {
 	uint32_t n_sets;
 	struct cg_set *sets;
 	void *index;                /* chain and set names, model-private */
+	/* Set by a collector whose every jump and goto already points at
+	 * its chain (and names it by the chain's own name), with no set
+	 * lookups: ruleset_resolve() then leaves the rules alone (the
+	 * iptables-legacy collector: 300k rules would each be unpacked and
+	 * looked up again for nothing). */
+	bool jumps_resolved;
 };
 
 struct cg_ruleset {

@@ -231,9 +231,14 @@ static struct cg_expr *compile_standard(const struct entry_view *v, struct cg_ex
 		/* keyed on libiptc's label pointer (see legacy-walk.c); a miss
 		 * leaves the jump to ruleset_resolve() */
 		c = ctx->target ? ctx->target : ctx->chains ? hashmap_get(ctx->chains, &l, sizeof(l)) : NULL;
+		/* without an index (the stream) the label is the caller's
+		 * placeholder, which outlives the rule until it is pointed at
+		 * its chain */
 		emit_verdict(e, v->go_to ? CG_VERDICT_GOTO : CG_VERDICT_JUMP,
-			     c ? c->name : arena_strdup(ctx->arena, l));
+			     c ? c->name : ctx->chains ? arena_strdup(ctx->arena, l) : l);
 		e->immediate.verdict.chain = c;
+		if (!c && ctx->chains)
+			ctx->unresolved++;
 		e++;
 	}
 	return e;

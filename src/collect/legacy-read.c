@@ -130,8 +130,7 @@ static void jump_land(struct swalk *w, struct cg_rule *rule, struct cg_chain *c)
 
 	/* compile_standard() puts the verdict last */
 	if (n && v[n - 1].type == CG_EXPR_IMMEDIATE && !v[n - 1].immediate.verdict.chain &&
-	    v[n - 1].immediate.verdict.chain_name &&
-	    strcmp(v[n - 1].immediate.verdict.chain_name, forward_label) == 0) {
+	    v[n - 1].immediate.verdict.chain_name == forward_label) {
 		if (c) {
 			v[n - 1].immediate.verdict.chain = c;
 			v[n - 1].immediate.verdict.chain_name = c->name;
@@ -345,6 +344,9 @@ static int stream_attempt(uint8_t nfproto, const char *table, struct arena *a, s
 		w->s = s;
 		r = swalk_resolve(w, UINT32_MAX);
 		w->s = NULL;
+		/* every jump points at its chain (or, landing in none, is
+		 * gone): ruleset_resolve() need not look */
+		t->jumps_resolved = true;
 	}
 	if (r < 0 && !w->logged && !w->why)
 		w->why = r == -EBADMSG ? "the snapshot does not parse" : "the stream failed";
