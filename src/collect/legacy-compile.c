@@ -165,16 +165,31 @@ static struct cg_expr *compile_ip(const struct entry_view *v, struct cg_expr *e,
 
 /* Extension names are NUL-padded in a fixed field; known ones share the
  * decoder's string instead of one copy per rule. */
-static const char *ext_name(struct arena *a, bool target, const char *field)
+static const char *ext_name(struct compile_ctx *ctx, bool target, const char *field)
 {
 	size_t n = strnlen(field, XT_EXTENSION_MAXNAMELEN);
 	char buf[XT_EXTENSION_MAXNAMELEN + 1];
+	struct ext_name_slot *slot;
 	const char *known;
 
+	if (n == 0 || n >= XT_EXTENSION_MAXNAMELEN)
+		slot = NULL;
+	else
+		slot = &ctx->ext_names[((unsigned char)field[0] ^ (unsigned char)field[n - 1] * 3u ^ (unsigned)n ^
+					(target ? 8u : 0u)) % ARRAY_SIZE(ctx->ext_names)];
+	if (slot && slot->len == n && slot->target == target && memcmp(slot->field, field, n) == 0)
+		return slot->name;
 	memcpy(buf, field, n);
 	buf[n] = '\0';
 	known = xt_known_name(target, buf);
-	return known ? known : arena_strndup(a, buf, n);
+	known = known ? known : arena_strndup(ctx->arena, buf, n);
+	if (slot) {
+		memcpy(slot->field, field, n);
+		slot->len = (uint8_t)n;
+		slot->target = target;
+		slot->name = known;
+	}
+	return known;
 }
 
 /* The blob is decoded straight from libiptc's snapshot. Its copy is kept
@@ -188,7 +203,7 @@ static void emit_xt(struct cg_expr *e, struct compile_ctx *ctx, bool target, uin
 
 	memset(e, 0, sizeof(*e));
 	e->type = target ? CG_EXPR_XT_TARGET : CG_EXPR_XT_MATCH;
-	e->xt.name = ext_name(a, target, name_field);
+	e->xt.name = ext_name(ctx, target, name_field);
 	e->xt.revision = revision;
 	e->xt.info_len = len;
 	/* identical blobs (a service's comment on its twenty rules) share one value */

@@ -45,6 +45,15 @@ struct compile_ctx {
 	struct arena scratch;           /* a rule's data until it is packed */
 	struct xt_intern *xt;           /* decoded xt values, shared (made on first use) */
 	uint64_t unresolved;            /* jumps whose chain ctx->chains did not have */
+	/* the extension names met last (a table uses a handful), each with
+	 * the name the model holds: a name field is looked up once, not for
+	 * every match of every rule */
+	struct ext_name_slot {
+		char field[XT_EXTENSION_MAXNAMELEN];
+		uint8_t len;            /* 0: empty */
+		bool target;
+		const char *name;
+	} ext_names[16];
 };
 
 /* Fills rule (packed expressions, comment) from v; the xt blobs are
