@@ -349,6 +349,9 @@ struct cg_table {
 	 * iptables-legacy collector: 300k rules would each be unpacked and
 	 * looked up again for nothing). */
 	bool jumps_resolved;
+	/* Set by a collector that knows no rule of the table has an xt "set"
+	 * match: ipset_collect() need not unpack its rules to look. */
+	bool no_xt_set;
 };
 
 struct cg_ruleset {

@@ -311,6 +311,8 @@ int legacy_rule_compile(const struct entry_view *v, struct compile_ctx *ctx, str
 			m->u.match_size - sizeof(*m));
 		if (e->xt.decoded && e->xt.decoded->kind == XT_MATCH_COMMENT && !rule->comment)
 			rule->comment = e->xt.decoded->comment;
+		if (e->xt.decoded && e->xt.decoded->kind == XT_MATCH_SET)
+			ctx->set_matches++;
 		e++;
 		off += m->u.match_size;
 	}

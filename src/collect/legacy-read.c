@@ -358,6 +358,7 @@ static int stream_attempt(uint8_t nfproto, const char *table, struct arena *a, s
 		/* every jump points at its chain (or, landing in none, is
 		 * gone): ruleset_resolve() need not look */
 		t->jumps_resolved = true;
+		t->no_xt_set = w->ctx.set_matches == 0;
 	}
 	if (r < 0 && !w->logged && !w->why)
 		w->why = r == -EBADMSG ? "the snapshot does not parse" : "the stream failed";

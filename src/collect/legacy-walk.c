@@ -327,5 +327,6 @@ int legacy_table_from_source(const struct legacy_source_ops *ops, void *h, uint8
 	}
 	/* every jump points at its chain: ruleset_resolve() need not look */
 	t->jumps_resolved = sc.ctx.unresolved == 0;
+	t->no_xt_set = sc.ctx.set_matches == 0;
 	return 0;
 }
