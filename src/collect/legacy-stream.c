@@ -7,10 +7,13 @@
  * userfaultfd (missing pages): the kernel's copy_to_user() then stops at
  * the first page that is not there yet, and the caller of
  * xt_stream_wait() learns that every entry ending below that page is
- * complete and will not be written again. It reads those, hands their pages
- * back (xt_stream_release(), MADV_DONTNEED) and only then lets the copy go
- * on (UFFDIO_COPY of a zeroed chunk of pages at the faulting address): the
- * table passes through a window of a few megabytes.
+ * complete and will not be written again. The copy goes on at once (UFFDIO_COPY
+ * of a zeroed chunk of pages at the faulting address) while the caller reads
+ * those entries and hands their pages back (xt_stream_release(),
+ * MADV_DONTNEED): the kernel's copy and the caller's reading run side by
+ * side, on two cores where there are two, and the kernel waits only when it
+ * is STREAM_AHEAD past what the caller has handed back. The table passes
+ * through a window of a few megabytes.
  *
  * getsockopt() runs in a thread of its own (it sleeps in the kernel, in
  * the page fault, while its pages are missing); the caller's thread handles
