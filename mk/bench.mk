@@ -7,7 +7,12 @@
 #
 # make check runs only its smoke test, at a tiny size.
 TESTS += tests/bench/smoke.sh
+# the kernel floor (issue 20): what any reader of every rule pays
+check_PROGRAMS += tests/bench/floor
+tests_bench_floor_LDADD = $(LIBMNL_LIBS)
 EXTRA_DIST += \
+	tests/bench/kube-nft-gen.py \
+	tests/bench/keep-churn.sh \
 	tests/bench/README.md \
 	tests/bench/run.sh \
 	tests/bench/report.py \
@@ -21,7 +26,7 @@ EXTRA_DIST += \
 BENCH_ARGS =
 .PHONY: bench
 # collect-speed.sh drives three of the kernel tests' programs and two unit tests
-bench: $(sbin_PROGRAMS) tests/kernel/nft-collect-dump tests/kernel/legacy-dump tests/kernel/route-perf \
+bench: $(sbin_PROGRAMS) tests/bench/floor tests/kernel/nft-collect-dump tests/kernel/legacy-dump tests/kernel/route-perf \
 	tests/unit/test-set tests/unit/test-set-model
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' CGNATCHECK='$(abs_top_builddir)/cgnatcheck' \
 		bash '$(abs_top_srcdir)/tests/bench/run.sh' $(BENCH_ARGS)

@@ -116,6 +116,9 @@ KERNEL_TESTS = \
 	tests/kernel/nft-text.sh \
 	tests/kernel/nft-roundtrip.sh \
 	tests/kernel/nft-kept-eval.sh \
+	tests/kernel/xt-eval.sh \
+	tests/kernel/kube-nft.sh \
+	tests/kernel/nft-ondemand.sh \
 	tests/kernel/nf-trace.sh \
 	tests/kernel/scheduled-mail.sh \
 	tests/kernel/nft-collect.sh \

@@ -18,6 +18,7 @@ UNIT_TEST_PROGS = \
 	tests/unit/nft-rule-parse \
 	tests/unit/test-nft-owner \
 	tests/unit/nft-text-unit \
+	tests/unit/ipt-set-target \
 	tests/unit/golden-nft \
 	tests/unit/route-lookup \
 	tests/unit/route-parse \
@@ -64,6 +65,8 @@ tests_unit_test_print_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_nft_rule_parse_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_test_nft_owner_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_nft_text_unit_LDADD = libcgnatcheck.a $(CG_LIBS)
+# -j SET's text from the target's blob and the table's ipset names
+tests_unit_ipt_set_target_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_golden_nft_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_unit_route_parse_LDADD = libcgnatcheck.a $(CG_LIBS)

@@ -18,6 +18,29 @@
  * after logging what failed. On failure rs stays empty. */
 int nft_collect(struct cg_ruleset *rs);
 
+/* How much to read. With `lazy`, a table of more than lazy_min_chains
+ * chains (CGNATCHECK_NFT_LAZY_CHAINS overrides it; 0: every table) is read
+ * as far as packets reach: its base chains, the chains named in `chains`
+ * (in any table), its named sets and the anonymous sets of those chains'
+ * rules. Every other chain is in the model with its name and attributes
+ * but no rules (cg_chain.unread), and so are the other anonymous sets
+ * (CG_SET_UNREAD); chain_read() reads them when a packet gets there, as
+ * they were at the model's generation or not at all (-ESTALE: a commit
+ * since touched them), through the ruleset's source (rs->set_source,
+ * nft-setget.c), which keeps the change notifications for that. A
+ * kube-proxy table (110k chains, 10k anonymous maps) thus costs its chain
+ * list, not its 220k rules. Without opts (nft_collect()) everything is
+ * read: what lists or changes the whole ruleset needs it. */
+struct nft_collect_opts {
+	bool lazy;
+	uint32_t lazy_min_chains;
+	const char *const *chains;
+	size_t n_chains;
+};
+int nft_collect_opts(struct cg_ruleset *rs, const struct nft_collect_opts *opts);
+/* The default lazy_min_chains. */
+#define NFT_LAZY_MIN_CHAINS 2000u
+
 /* Internal, shared by the collector's files and exposed for tests. */
 struct nlmsghdr;
 

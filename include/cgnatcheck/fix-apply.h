@@ -51,6 +51,9 @@ struct fix_sync {
 	bool nft_committed, legacy_committed;
 	uint32_t nft_gen_after;         /* the generation our batch made (nft_committed) */
 	uint64_t legacy_fp_after;       /* the fingerprint right after our commits (legacy_committed) */
+	/* out of cmd_fix_once() for --keep: what its audit read of nf_tables
+	 * (nft_interest_new(); NULL: unknown), freed by the caller */
+	struct nft_interest *interest;
 };
 
 /* Inserts every exception immediately before its ex->before (same table and

@@ -21,3 +21,24 @@ bool nft_events_drain(struct mnl_socket *nl);
  * while it was applying is never mistaken for its own. 0 or a negative
  * errno. */
 int nft_events_generation(uint32_t *gen);
+
+/* What of nf_tables an audit read (its ruleset, after every chain its
+ * packets reached was read), for telling which later changes can change
+ * its outcome: any change to a table it read whole, to a table it did not
+ * see, or to a chain, base chain or set it read of a table it read in part
+ * (collect-nft.h). A change to a chain no packet reached cannot: the
+ * jump that would reach it is a change of its own. Legacy tables are not
+ * in it (they are not notified). */
+struct cg_ruleset;
+struct nft_interest;
+struct nft_interest *nft_interest_new(const struct cg_ruleset *rs);
+void nft_interest_free(struct nft_interest *in);
+/* nft_events_drain(), true only when a notification is of interest to in
+ * (NULL: every one is), or cannot be told (an overrun, a message not
+ * understood). *ignored (may be NULL) counts the changes of no interest. */
+bool nft_events_drain_interest(struct mnl_socket *nl, const struct nft_interest *in, uint64_t *ignored);
+/* The same, counting only the commits after generation *after_gen (the
+ * ruleset an audit read) other than *own_gen (the one its fix made); NULL:
+ * every commit. */
+bool nft_events_drain_after(struct mnl_socket *nl, const struct nft_interest *in, const uint32_t *after_gen,
+			    const uint32_t *own_gen, uint64_t *ignored);

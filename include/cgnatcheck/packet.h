@@ -102,6 +102,20 @@ struct cg_packet {
 	struct cg_conntrack ct;
 	uint32_t unknown;          /* CG_PKT_U_*: fields the flow does not determine */
 	uint32_t ct_status_unknown;  /* the bits of ct.status the flow does not determine */
+	/* Conntrack's NAT of a connection's later packets (the first packet's
+	 * DNAT or SNAT, done again, or undone on the answers): at hook `hook`,
+	 * for the chains of a priority above `priority` (the nat hook's:
+	 * NF_IP_PRI_NAT_DST -100, NF_IP_PRI_NAT_SRC 100), the source or the
+	 * destination becomes addr:port (port 0: unchanged). Applied by the
+	 * simulator as the hook passes that priority. */
+	struct cg_nat_step {
+		uint32_t hook;
+		int32_t priority;
+		bool src;
+		struct cg_addr addr;
+		uint16_t port;
+	} nat_steps[2];
+	uint8_t n_nat_steps;
 };
 
 struct route_state;

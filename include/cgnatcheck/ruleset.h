@@ -252,6 +252,10 @@ struct cg_chain {
 	uint32_t flags;             /* NFT_CHAIN_* (BINDING: an anonymous chain) */
 	uint32_t n_rules;
 	bool base;                  /* has a hook */
+	/* Its rules are not read yet (n_rules 0): the collector reads only
+	 * what packets can reach of a very large table (src/collect/nft.c);
+	 * chain_read() reads them when a packet gets here. */
+	bool unread;
 };
 
 enum {
@@ -266,6 +270,9 @@ enum {
 	 * elements (n_elems 0) and set_lookup() asks `source`, the kernel,
 	 * per key. */
 	CG_SET_LAZY = 1 << 7,
+	/* Not read yet (n_elems 0): an anonymous set of a chain not read yet
+	 * (cg_chain.unread); read with its chain. */
+	CG_SET_UNREAD = 1 << 8,
 };
 
 struct cg_set_elem {
@@ -275,6 +282,10 @@ struct cg_set_elem {
 	struct cg_data data;        /* maps */
 	struct cg_verdict verdict;  /* verdict maps */
 	bool catchall;              /* NFT_SET_ELEM_CATCHALL: matches what nothing else does */
+	/* object maps (cg_set.obj_type): the name of the object the element
+	 * maps to (NFTA_SET_ELEM_OBJREF); NULL when the collector did not
+	 * read it (an anonymous object map then prints as a placeholder) */
+	const char *obj;
 };
 
 struct cg_set;
@@ -291,6 +302,13 @@ struct cg_set_source_ops {
 	 * reason, valid as long as the source. Each answer is asked once. */
 	int (*get)(void *ctx, const struct cg_set *s, const uint8_t *key, uint32_t len,
 		   const struct cg_set_elem **out, const char **why);
+	/* Reads the rules of ch (cg_chain.unread) as they were at the
+	 * ruleset's generation, and the elements of the unread sets they
+	 * use, resolved and indexed: 0, or a negative errno (-ESTALE: the
+	 * chain or one of its sets changed since) with *why a sentence naming
+	 * the chain and the reason, valid as long as the source. NULL: the
+	 * source reads no chains. */
+	int (*load_chain)(void *ctx, struct cg_chain *ch, const char **why);
 	void (*free)(void *ctx);
 };
 
@@ -316,6 +334,11 @@ struct cg_set {
 	uint32_t data_type, data_len;
 	uint32_t size;              /* NFTA_SET_DESC_SIZE; 0 if none */
 	uint32_t obj_type;          /* object maps: NFT_OBJECT_*; else 0 */
+	/* NFTA_SET_USERDATA as nft wrote it (libnftnl's udata TLVs: the key's
+	 * byte order and typeof, which says a field was raw payload); NULL
+	 * when the collector did not keep it */
+	const uint8_t *udata;
+	uint32_t udata_len;
 	/* Concatenations: each field's length in bytes; in a key every field
 	 * starts on a 4-byte register boundary. n_fields 0: one field. */
 	uint8_t n_fields;
@@ -330,6 +353,21 @@ struct cg_set {
 	uint32_t n_intervals;
 	struct cg_interval *intervals;
 	void *hash;                 /* exact-match index and catch-all, model-private */
+	/* The keys set_lookup() was asked (key_len bytes each; malloc'd,
+	 * ruleset_free() frees them), for telling which later changes of
+	 * its elements can matter to the audit (--keep); n_lookups
+	 * CG_SET_LOOKUPS_MANY: more than CG_SET_LOOKUPS_MAX, not kept. */
+	uint8_t *lookups;
+	uint32_t n_lookups;
+};
+#define CG_SET_LOOKUPS_MAX 64u
+#define CG_SET_LOOKUPS_MANY UINT32_MAX
+
+/* An ipset's name by the kernel's index: an x_tables SET target's blob
+ * holds the index, and iptables-save asks ipset for the name. */
+struct cg_ipset_name {
+	uint16_t index;
+	const char *name;
 };
 
 struct cg_table {
@@ -343,6 +381,13 @@ struct cg_table {
 	uint32_t n_sets;
 	struct cg_set *sets;
 	void *index;                /* chain and set names, model-private */
+	/* Where its unread chains come from (NULL: every chain is read). */
+	struct cg_set_source *source;
+	/* the names of the ipsets the table's SET targets name, sorted by
+	 * index; NULL when the collector did not read them (the target then
+	 * names the index in a comment) */
+	const struct cg_ipset_name *ipset_names;
+	uint32_t n_ipset_names;
 	/* Set by a collector whose every jump and goto already points at
 	 * its chain (and names it by the chain's own name), with no set
 	 * lookups: ruleset_resolve() then leaves the rules alone (the
@@ -350,7 +395,8 @@ struct cg_table {
 	 * looked up again for nothing). */
 	bool jumps_resolved;
 	/* Set by a collector that knows no rule of the table has an xt "set"
-	 * match: ipset_collect() need not unpack its rules to look. */
+	 * match or SET target: ipset_collect() need not unpack its rules to
+	 * look. */
 	bool no_xt_set;
 };
 
@@ -388,6 +434,17 @@ int ruleset_resolve(struct cg_ruleset *rs);
 void table_index_build(struct cg_table *t, struct arena *a);
 /* O(1) name lookups within a table (which must be indexed); NULL if absent. */
 struct cg_chain *chain_find(const struct cg_table *t, const char *name);
+/* Makes sure ch's rules are in the model: nothing to do for a chain that
+ * was read (0); an unread one is read through its table's source (0), or
+ * cannot be (a negative errno, *why saying why: the simulator's verdict is
+ * then uncertain). The model is logically unchanged: the rules were the
+ * chain's all along, so ch is const. */
+int chain_read(const struct cg_chain *ch, const char **why);
+/* For a source that just read ch's rules (or s's elements): resolves their
+ * jumps, gotos and lookups like ruleset_resolve() (the sets they use must
+ * be read first), and indexes s in arena a. */
+void chain_rules_resolve(const struct cg_table *t, struct cg_chain *ch);
+int set_read_resolve(const struct cg_table *t, struct cg_set *s, struct arena *a);
 struct cg_set *set_find(const struct cg_table *t, const char *name);
 
 /* Builds the lookup index of every set of the ruleset not indexed yet. */

@@ -69,7 +69,7 @@ struct xt_ext {
 	uint32_t value_size;        /* the union member of struct xt_decoded decode() fills */
 	xt_match_fn match;          /* matches; NULL: always TRI_UNKNOWN */
 	xt_apply_fn apply;          /* targets; NULL: the simulator cannot apply it */
-	xt_print_fn print;          /* NULL: printed as unsupported */
+	xt_print_fn print;          /* NULL: printed by libxtables from the blob the value keeps (xt_fields_dec) */
 	xt_print_name_fn print_name; /* NULL: d->name */
 	xt_ident_fn ident;          /* NULL: identified by its kind and family alone */
 };

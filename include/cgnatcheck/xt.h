@@ -60,6 +60,17 @@ enum xt_kind {
 	XT_TARGET_NFLOG,
 	XT_TARGET_TRACE,
 	XT_TARGET_CT,               /* CT rev 0..2 and the old NOTRACK */
+	/* added after the targets, so the kinds above keep their numbers (and
+	 * the rules holding them their rule_hash(), audit-state.h) */
+	XT_MATCH_LENGTH,
+	XT_MATCH_TTL,               /* ttl (IPv4) and hl (IPv6) */
+	XT_MATCH_TOS,               /* tos rev 1, dscp, ecn */
+	XT_MATCH_EXTHDR6,           /* frag, hbh, dst, rt, ah (IPv6), ipv6header */
+	XT_MATCH_DEVGROUP,
+	XT_MATCH_OWNER,             /* rev 1 */
+	XT_TARGET_CONTINUE,         /* TOS, DSCP, TTL, HL, ECN, CLASSIFY, TCPMSS, ...: the rule goes on */
+	XT_MATCH_PHYSDEV,
+	XT_MATCH_MAC,
 	XT_KIND_COUNT
 };
 
@@ -237,6 +248,16 @@ struct xt_ct_dec {
 	const char *helper, *timeout; /* "" when none */
 };
 
+/* The extensions below the targets decode to this: the blob itself (copied
+ * into the arena: what identifies the value) and the few fields the match
+ * reads, named per extension in its file (src/model/xt/match-NAME.c). */
+struct xt_fields_dec {
+	const uint8_t *raw;
+	uint32_t raw_len;
+	uint32_t a, b;
+	uint8_t mode, flags, inv, extra;
+};
+
 struct xt_decoded {
 	enum xt_kind kind;
 	bool target;
@@ -265,6 +286,7 @@ struct xt_decoded {
 		struct xt_log_dec log;
 		struct xt_nflog_dec nflog;
 		struct xt_ct_dec ct;
+		struct xt_fields_dec fields;
 	};
 };
 
@@ -351,6 +373,12 @@ int xt_target_apply(const struct xt_decoded *t, struct cg_packet *pkt, struct xt
  * "NOTRACK" for CT's), then the extension's options. An extension without a
  * printer gets an "unsupported" C comment instead of options. */
 void xt_print(FILE *f, const struct xt_decoded *d);
+/* Whether xt_print() prints d's options itself; false: the extension is
+ * decoded (and evaluated) but printed by libxtables (xt_print_by_libxtables()). */
+bool xt_has_printer(const struct xt_decoded *d);
+/* The blob a decoded value without a printer keeps (struct xt_fields_dec),
+ * for libxtables to print, and its length in *len; NULL for the others. */
+const void *xt_kept_blob(const struct xt_decoded *d, uint32_t *len);
 /* For an extension cgnatcheck does not model (or a blob it refused):
  * " -m NAME OPTIONS" or " -j NAME OPTIONS" printed by the extension's own
  * save() from libxtables' shared objects, exactly as iptables-save prints

@@ -16,6 +16,7 @@
 
 #include "cgnatcheck/audit.h"
 #include "cgnatcheck/collect-netfilter.h"
+#include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/hash.h"
 #include "cgnatcheck/hashmap.h"
@@ -363,7 +364,21 @@ int audit_collect_state(struct audit *a)
 	threaded = pthread_create(&th, NULL, route_job_run, &job) == 0;
 	if (!threaded)
 		route_job_run(&job);
-	r = netfilter_collect(&a->ruleset);
+	/* nf_tables as far as packets reach in very large tables (a
+	 * kube-proxy table), and the overlays' chains, which the latent
+	 * passes run on their own */
+	const char **names = NULL;
+	size_t n_names = 0;
+	for (size_t p = 0; p < a->n_policies; p++)
+		for (size_t o = 0; o < a->policies[p].n_overlays; o++)
+			for (size_t c = 0; c < a->policies[p].overlays[o].n_chains; c++) {
+				names = xreallocarray(names, n_names + 1, sizeof(*names));
+				names[n_names++] = a->policies[p].overlays[o].chains[c];
+			}
+	struct nft_collect_opts nft = { .lazy = true, .lazy_min_chains = NFT_LAZY_MIN_CHAINS,
+					.chains = names, .n_chains = n_names };
+	r = netfilter_collect_opts(&a->ruleset, &nft);
+	free(names);
 	if (threaded)
 		pthread_join(th, NULL);
 	if (job.r < 0)

@@ -18,6 +18,7 @@
 #include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/fix-apply.h"
+#include "cgnatcheck/nft-events.h"
 #include "cgnatcheck/fix-units.h"
 #include "cgnatcheck/hashmap.h"
 #include "cgnatcheck/remedy.h"
@@ -448,6 +449,9 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 		}
 		status = refused || units_refused || outcome != FIX_DONE || units != FIX_DONE ? CG_EXIT_FAILURE :
 			 audit_exit_status(&before);
+		/* what a change must touch to matter to the next round */
+		if (sync_out)
+			sync_out->interest = nft_interest_new(&before.ruleset);
 		audit_free(&before);
 		audit_free(&changes);
 		return status;

@@ -47,8 +47,14 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Waits until the ruleset changed (true) or a stop was asked (false). */
-static bool wait_for_change(struct mnl_socket *nl, uint64_t *legacy)
+/* nf_tables changes that could not matter (kube-proxy rewriting chains no
+ * audited packet reaches), for the log */
+static uint64_t ignored;
+
+/* Waits until the ruleset changed in a way that can matter to the last
+ * round's audit (true; `in` says what it read of nf_tables, NULL: any
+ * change) or a stop was asked (false). */
+static bool wait_for_change(struct mnl_socket *nl, uint64_t *legacy, const struct nft_interest *in)
 {
 	while (!stop) {
 		struct pollfd p = { .fd = nl ? mnl_socket_get_fd(nl) : -1, .events = POLLIN };
@@ -56,7 +62,7 @@ static bool wait_for_change(struct mnl_socket *nl, uint64_t *legacy)
 
 		if (r < 0 && errno != EINTR)
 			return false;
-		bool changed = r > 0 && nft_events_drain(nl);
+		bool changed = r > 0 && nft_events_drain_interest(nl, in, &ignored);
 		uint64_t fp = legacy_fingerprint();
 		if (fp != *legacy) {
 			*legacy = fp;
@@ -82,7 +88,7 @@ static bool wait_for_change(struct mnl_socket *nl, uint64_t *legacy)
  * this round did not see (its notifications are drained with ours), so the
  * next round must start now, not at the next notification. Also sets the
  * legacy baseline the wait compares with. */
-static bool changed_behind_us(const struct fix_sync *sync, uint64_t *legacy)
+static bool changed_behind_us(const struct fix_sync *sync, uint64_t *legacy, int nft_others)
 {
 	uint32_t gen;
 
@@ -91,10 +97,13 @@ static bool changed_behind_us(const struct fix_sync *sync, uint64_t *legacy)
 		return true;
 	if (legacy_fingerprint() != *legacy)
 		return true;
-	if (sync->have_nft && nft_events_generation(&gen) >= 0 &&
-	    gen != (sync->nft_committed ? sync->nft_gen_after : sync->nft_gen))
-		return true;
-	return false;
+	if (!sync->have_nft)
+		return false;
+	/* without notifications, any commit since: the generation says */
+	if (nft_others < 0)
+		return nft_events_generation(&gen) >= 0 &&
+		       gen != (sync->nft_committed ? sync->nft_gen_after : sync->nft_gen);
+	return nft_others;
 }
 
 int cmd_keep(const struct cg_options *opts)
@@ -122,12 +131,20 @@ int cmd_keep(const struct cg_options *opts)
 		status = cmd_fix_once(opts, rounds > 1, &sync);
 		fflush(stdout);
 		/* the notifications of this round, ours and anyone's: whether
-		 * anyone else's are among them, the generation says */
-		if (nl)
+		 * anyone else's that can matter are among them (commits after
+		 * the ruleset the audit read, other than ours) */
+		int others = -1;
+		if (nl && sync.have_nft)
+			others = nft_events_drain_after(nl, sync.interest, &sync.nft_gen,
+							sync.nft_committed ? &sync.nft_gen_after : NULL, &ignored);
+		else if (nl)
 			nft_events_drain(nl);
-		if (stop)
+		if (stop) {
+			nft_interest_free(sync.interest);
 			break;
-		if (status != CG_EXIT_FAILURE && changed_behind_us(&sync, &legacy)) {
+		}
+		if (status != CG_EXIT_FAILURE && changed_behind_us(&sync, &legacy, others)) {
+			nft_interest_free(sync.interest);
 			/* at once, but not in a tight loop against a writer
 			 * that never rests */
 			again++;
@@ -138,11 +155,14 @@ int cmd_keep(const struct cg_options *opts)
 		if (status == CG_EXIT_FAILURE)
 			legacy = legacy_fingerprint();
 		again = 0;
-		if (!wait_for_change(nl, &legacy))
+		bool go_on = wait_for_change(nl, &legacy, sync.interest);
+		nft_interest_free(sync.interest);
+		if (!go_on)
 			break;
 	}
 	if (nl)
 		mnl_socket_close(nl);
-	fprintf(stderr, "cgnatcheck: stopped after %u rounds\n", rounds);
+	fprintf(stderr, "cgnatcheck: stopped after %u rounds (%llu nf_tables changes to chains and sets no "
+		"audited packet reaches were let pass)\n", rounds, (unsigned long long)ignored);
 	return status == CG_EXIT_FAILURE ? CG_EXIT_FAILURE : CG_EXIT_OK;
 }

@@ -21,6 +21,7 @@
 #include "cgnatcheck/audit.h"
 #include "cgnatcheck/cmd.h"
 #include "cgnatcheck/collect-netfilter.h"
+#include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/hash.h"
 #include "cgnatcheck/nft-events.h"
@@ -79,6 +80,11 @@ static uint64_t fingerprint(const struct cg_ruleset *rs)
 		h = hash_fnv1a_u64(h, tb->family);
 		h = hash_fnv1a(h, tb->name, strlen(tb->name));
 		for (uint32_t c = 0; c < tb->n_chains; c++) {
+			/* kube-proxy's per-service chains come and go: only what
+			 * was read (a very large table's base chains and the
+			 * overlays' chains) is the shape that has to settle */
+			if (tb->chains[c].unread)
+				continue;
 			h = hash_fnv1a(h, tb->chains[c].name, strlen(tb->chains[c].name));
 			h = hash_fnv1a_u64(h, tb->chains[c].n_rules);
 		}
@@ -152,6 +158,18 @@ int overlay_wait(const struct cg_options *opts)
 		audit_free(&a);
 		return 0;
 	}
+	/* read as the audit reads: a very large table (kube-proxy's) as far as
+	 * its base chains and the overlays' chains */
+	const char **names = NULL;
+	size_t n_names = 0;
+	for (size_t p = 0; p < a.n_policies; p++)
+		for (size_t o = 0; o < a.policies[p].n_overlays; o++)
+			for (size_t c = 0; c < a.policies[p].overlays[o].n_chains; c++) {
+				names = xreallocarray(names, n_names + 1, sizeof(*names));
+				names[n_names++] = a.policies[p].overlays[o].chains[c];
+			}
+	struct nft_collect_opts nft = { .lazy = true, .lazy_min_chains = NFT_LAZY_MIN_CHAINS,
+					.chains = names, .n_chains = n_names };
 	nl = nft_events_open();
 	log_info("waiting up to %d s for the chains of %s", opts->wait_overlay, want);
 	for (;;) {
@@ -159,7 +177,7 @@ int overlay_wait(const struct cg_options *opts)
 		const struct cg_table *where = NULL;
 		const struct policy_overlay *o = NULL;
 
-		r = netfilter_collect(&rs);
+		r = netfilter_collect_opts(&rs, &nft);
 		if (r < 0) {
 			/* the audit will say what is wrong, with its own message */
 			log_warning("--wait-overlay: cannot read the firewall rules: not waiting");
@@ -205,6 +223,7 @@ int overlay_wait(const struct cg_options *opts)
 	}
 	if (nl)
 		mnl_socket_close(nl);
+	free(names);
 	audit_free(&a);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/ipset/ip_set.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/xt_set.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -533,14 +534,65 @@ static struct xt_ipset *ipset_read_name(struct ipset_reader *r, const char *name
 
 /* ---- the rules' sets ------------------------------------------------------ */
 
-/* Every decoded set match of the ruleset (values shared between rules are
- * listed once per rule: resolving twice is harmless). */
-static void find_set_matches(const struct cg_ruleset *rs, struct xt_decoded ***out, size_t *n)
+/* The sets a SET target's blob names, by its revision's struct */
+static unsigned set_target_indices(const struct cg_expr *e, uint16_t out[3])
 {
-	size_t cap = 0;
+	union {
+		struct xt_set_info_target_v0 v0;
+		struct xt_set_info_target_v1 v1;
+		struct xt_set_info_target_v3 v3;
+	} u;
+	unsigned n = 0;
+
+	if (e->type != CG_EXPR_XT_TARGET || e->xt.decoded || !e->xt.name || strcmp(e->xt.name, "SET") || !e->xt.info)
+		return 0;
+	switch (e->xt.revision) {
+	case 0:
+		if (e->xt.info_len < sizeof(u.v0))
+			return 0;
+		memcpy(&u.v0, e->xt.info, sizeof(u.v0));
+		out[n++] = u.v0.add_set.index;
+		out[n++] = u.v0.del_set.index;
+		break;
+	case 1:
+	case 2:
+		if (e->xt.info_len < sizeof(u.v1))
+			return 0;
+		memcpy(&u.v1, e->xt.info, sizeof(u.v1));
+		out[n++] = u.v1.add_set.index;
+		out[n++] = u.v1.del_set.index;
+		break;
+	case 3:
+		if (e->xt.info_len < sizeof(u.v3))
+			return 0;
+		memcpy(&u.v3, e->xt.info, sizeof(u.v3));
+		out[n++] = u.v3.add_set.index;
+		out[n++] = u.v3.del_set.index;
+		out[n++] = u.v3.map_set.index;
+		break;
+	}
+	return n;
+}
+
+/* A SET target's sets (the indices its blob holds), by table */
+struct target_sets {
+	uint32_t table;
+	unsigned n;
+	uint16_t index[3];
+};
+
+/* Every decoded set match of the ruleset (values shared between rules are
+ * listed once per rule: resolving twice is harmless), and in the same pass
+ * every SET target's sets. */
+static void find_set_matches(const struct cg_ruleset *rs, struct xt_decoded ***out, size_t *n,
+			     struct target_sets **targets, size_t *n_targets)
+{
+	size_t cap = 0, tcap = 0;
 
 	*out = NULL;
 	*n = 0;
+	*targets = NULL;
+	*n_targets = 0;
 	for (uint32_t t = 0; t < rs->n_tables; t++) {
 		const struct cg_table *tb = &rs->tables[t];
 		if (tb->no_xt_set)
@@ -551,6 +603,13 @@ static void find_set_matches(const struct cg_ruleset *rs, struct xt_decoded ***o
 				struct cg_expr_buf eb;
 				const struct cg_expr *e = rule_exprs(&ch->rules[i], &eb);
 				for (uint16_t j = 0; j < ch->rules[i].n_exprs; j++) {
+					struct target_sets ts = { .table = t };
+
+					if ((ts.n = set_target_indices(&e[j], ts.index))) {
+						grow_array((void **)targets, &tcap, *n_targets + 1, sizeof(**targets));
+						(*targets)[(*n_targets)++] = ts;
+						continue;
+					}
 					if (e[j].type != CG_EXPR_XT_MATCH || !e[j].xt.decoded ||
 					    e[j].xt.decoded->kind != XT_MATCH_SET)
 						continue;
@@ -566,18 +625,70 @@ static void find_set_matches(const struct cg_ruleset *rs, struct xt_decoded ***o
 	}
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	const struct cg_ipset_name *x = a, *y = b;
+
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* the names of the sets each table's SET targets name (their text) */
+static void set_target_names(struct ipset_reader *r, struct cg_ruleset *rs, const struct target_sets *ts,
+			     size_t n_ts)
+{
+	for (uint32_t t = 0; t < rs->n_tables; t++) {
+		struct cg_table *tb = &rs->tables[t];
+		struct cg_ipset_name *names = NULL;
+		size_t n = 0, cap = 0;
+
+		for (size_t i = 0; i < n_ts; i++) {
+			if (ts[i].table != t)
+				continue;
+			for (unsigned x = 0; x < ts[i].n; x++) {
+				char name[IPSET_MAXNAMELEN];
+				bool seen = false;
+
+				if (ts[i].index[x] == IPSET_INVALID_ID)
+					continue;
+				for (size_t y = 0; y < n && !seen; y++)
+					seen = names[y].index == ts[i].index[x];
+				if (seen || ipset_name_of(r, ts[i].index[x], name) < 0)
+					continue;
+				grow_array((void **)&names, &cap, n + 1, sizeof(*names));
+				names[n].index = ts[i].index[x];
+				names[n++].name = arena_strdup(&rs->arena, name);
+			}
+		}
+		if (!n)
+			continue;
+		qsort(names, n, sizeof(*names), name_cmp);
+		tb->ipset_names = arena_memdup(&rs->arena, names, n * sizeof(*names));
+		tb->n_ipset_names = (uint32_t)n;
+		free(names);
+	}
+}
+
 int ipset_collect(struct cg_ruleset *rs)
 {
 	struct ipset_reader r = { .rs = rs, .protocol = IPSET_PROTOCOL };
 	struct xt_decoded **m;
 	struct xt_ipset **by_index;
-	size_t n;
+	struct target_sets *ts;
+	size_t n, n_ts;
 
-	find_set_matches(rs, &m, &n);
-	if (!n)
+	find_set_matches(rs, &m, &n, &ts, &n_ts);
+	if (!n && !n_ts)
 		return 0;
-	by_index = xcalloc(IPSET_INVALID_ID + 1, sizeof(*by_index));
 	r.nl_err = nlconn_open(&r.nl, NETLINK_NETFILTER, IPSET_BUF);
+	if (n_ts && r.nl_err >= 0)
+		set_target_names(&r, rs, ts, n_ts);
+	free(ts);
+	if (!n) {
+		if (r.nl_err >= 0)
+			nlconn_close(&r.nl);
+		return 0;
+	}
+	by_index = xcalloc(IPSET_INVALID_ID + 1, sizeof(*by_index));
 	if (r.nl_err < 0)
 		log_warning("cannot read ipsets (netlink: %s): rules that match a set stay unknown",
 			    strerror(-r.nl_err));

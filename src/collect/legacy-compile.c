@@ -317,11 +317,16 @@ int legacy_rule_compile(const struct entry_view *v, struct compile_ctx *ctx, str
 		off += m->u.match_size;
 	}
 
-	if (t->u.user.name[0] == '\0')
+	if (t->u.user.name[0] == '\0') {
 		e = compile_standard(v, e, ctx);
-	else
-		emit_xt(e++, ctx, true, v->nfproto, t->u.user.name, t->u.user.revision, t->data,
+	} else {
+		emit_xt(e, ctx, true, v->nfproto, t->u.user.name, t->u.user.revision, t->data,
 			t->u.target_size - sizeof(*t));
+		/* a SET target names ipsets too (ipset_collect() reads their names) */
+		if (e->xt.name[0] == 'S' && strcmp(e->xt.name, "SET") == 0)
+			ctx->set_matches++;
+		e++;
+	}
 
 	/* The entry itself is not kept: the expressions say everything it did
 	 * (the renderer prints from them), packed (ruleset.h). */

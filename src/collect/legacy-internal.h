@@ -45,7 +45,7 @@ struct compile_ctx {
 	struct arena scratch;           /* a rule's data until it is packed */
 	struct xt_intern *xt;           /* decoded xt values, shared (made on first use) */
 	uint64_t unresolved;            /* jumps whose chain ctx->chains did not have */
-	uint64_t set_matches;           /* xt "set" matches decoded (ipset_collect() reads those) */
+	uint64_t set_matches;           /* xt "set" matches and SET targets (ipset_collect() reads those) */
 	/* the extension names met last (a table uses a handful), each with
 	 * the name the model holds: a name field is looked up once, not for
 	 * every match of every rule */

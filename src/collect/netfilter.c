@@ -8,9 +8,14 @@
 
 int netfilter_collect(struct cg_ruleset *rs)
 {
+	return netfilter_collect_opts(rs, NULL);
+}
+
+int netfilter_collect_opts(struct cg_ruleset *rs, const struct nft_collect_opts *nft)
+{
 	int r;
 
-	r = nft_collect(rs);
+	r = nft_collect_opts(rs, nft);
 	if (r < 0)
 		return r;
 	r = legacy_collect(rs);

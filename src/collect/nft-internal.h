@@ -42,8 +42,17 @@ struct nft_change {
 	uint32_t gen;       /* the commit's generation */
 	const char *table;
 	const char *name;   /* the chain (chains, rules) or set (sets, elements); NULL for tables */
+	bool base;          /* chains: a base chain (the message has its hook) */
 };
 typedef void (*nft_change_cb)(const struct nft_change *ch, void *data);
+/* Whether a change can matter to an audit that read what `in` describes
+ * (nft-events.h: nft_interest_new()). */
+struct nft_interest;
+bool nft_interest_matches(const struct nft_interest *in, const struct nft_change *ch);
+/* The same with the notification itself (NULL: unknown), whose elements
+ * tell which keys a set's change is about. */
+struct nlmsghdr;
+bool nft_interest_matches_msg(const struct nft_interest *in, const struct nft_change *ch, const struct nlmsghdr *nlh);
 
 /* Subscribes (CAP_NET_ADMIN). Returns 0 or a negative errno; w zeroed then. */
 int nft_watch_open(struct nft_watch *w);
@@ -73,3 +82,7 @@ struct cg_set_source *nft_set_source_new(const struct cg_ruleset *rs, struct nft
 /* Tells the source of rs's lazy sets that a commit after rs->nft_generation
  * touched s (the collector read its notification already). */
 void nft_set_source_changed(struct cg_set_source *source, const struct cg_set *s);
+/* Tells it of a change the collector read, of a commit after
+ * rs->nft_generation: sets and chains it touched are unknown to lookups and
+ * chain_read(). */
+void nft_source_note(struct cg_set_source *source, const struct nft_change *ch);

@@ -97,6 +97,15 @@ void nft_set_convert(const struct nftnl_set *ns, struct cg_set *s, struct arena 
 		s->size = nftnl_set_get_u32(ns, NFTNL_SET_DESC_SIZE);
 	if (nftnl_set_is_set(ns, NFTNL_SET_OBJ_TYPE))
 		s->obj_type = nftnl_set_get_u32(ns, NFTNL_SET_OBJ_TYPE);
+	if (nftnl_set_is_set(ns, NFTNL_SET_USERDATA)) {
+		uint32_t ulen = 0;
+		const void *u = nftnl_set_get_data(ns, NFTNL_SET_USERDATA, &ulen);
+
+		if (u && ulen) {
+			s->udata = arena_memdup(a, u, ulen);
+			s->udata_len = ulen;
+		}
+	}
 	/* libnftnl hands the field lengths back as a byte array. */
 	fields = nftnl_set_get_data(ns, NFTNL_SET_DESC_CONCAT, &n_fields);
 	if (fields && n_fields > 1) {
@@ -134,6 +143,8 @@ void nft_elem_convert(struct nftnl_set_elem *ne, struct cg_set_elem *e, struct a
 	e->interval_end = flags & NFT_SET_ELEM_INTERVAL_END;
 	e->catchall = flags & NFT_SET_ELEM_CATCHALL;
 	e->data = elem_data(ne, NFTNL_SET_ELEM_DATA, a);
+	if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_OBJREF))
+		e->obj = arena_strdup(a, nftnl_set_elem_get_str(ne, NFTNL_SET_ELEM_OBJREF));
 	if (nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_VERDICT)) {
 		const char *chain = nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_CHAIN) ?
 			nftnl_set_elem_get_str(ne, NFTNL_SET_ELEM_CHAIN) : NULL;

@@ -127,6 +127,7 @@ struct chain_state {
 	uint32_t changed_gen;           /* the first commit since that touched them */
 	bool valid;                     /* read (and not to be read again) */
 	bool changed;
+	bool wanted;                    /* to be read (every chain unless lazy) */
 };
 
 /* ... and of one set's elements */
@@ -136,6 +137,7 @@ struct set_state {
 	bool valid;
 	bool changed;
 	bool lazy;                      /* not dumped: looked up per key */
+	bool wanted;                    /* to be read (every set unless lazy) */
 	uint32_t n_elems, n_elems_seen;
 	struct cg_set_elem *elems;
 };
@@ -191,6 +193,14 @@ struct collect {
 	/* what made the last read inconsistent, for the message if we give up */
 	char changed[CHANGED_NAMED][32 + 3 * NFT_NAME_MAXLEN];
 	uint32_t n_changed;
+	/* Reading only what packets can reach (nft_collect_opts()): tables
+	 * of more than lazy_min chains are read in part (see wanted_mark()). */
+	const struct nft_collect_opts *opts;
+	uint32_t lazy_min;
+	/* every change seen, for the source of what is read later: those of
+	 * commits after the generation we end up with are its business */
+	VEC(struct nft_change) seen;
+	struct arena seen_arena;
 	/* for --debug */
 	uint32_t reads, chains_reread, sets_reread, structs_read;
 	double ms_elems;                /* of the reads, in set element dumps */
@@ -736,7 +746,7 @@ static int set_elems_dump(struct collect *c, const struct cg_table *t, const str
 	c->may_stop = set_may_be_lazy(s);
 	c->stopped = false;
 	c->intr = false;
-	*st = (struct set_state){ .read_gen = c->gen, .valid = true };
+	*st = (struct set_state){ .read_gen = c->gen, .valid = true, .wanted = st->wanted };
 	if (c->may_stop && c->dump_max == 0) {
 		st->lazy = true;
 		return 0;
@@ -826,7 +836,7 @@ static int chain_rules_dump(struct collect *c, const struct cg_table *t, struct 
 	c->dumping = ch;
 	c->intr = false;
 	c->rctx.table = t;
-	*st = (struct chain_state){ .read_gen = c->gen, .valid = true };
+	*st = (struct chain_state){ .read_gen = c->gen, .valid = true, .wanted = st->wanted };
 	r = dump_talk(c, nlh, rule_cb);
 	c->dumping = NULL;
 	c->rctx.table = NULL;
@@ -921,6 +931,13 @@ static void on_change(const struct nft_change *ch, void *data)
 	struct collect *c = data;
 	struct cg_table *t;
 
+	if (c->opts && c->opts->lazy) {
+		struct nft_change *k = VEC_PUSH(c->seen);
+
+		*k = *ch;
+		k->table = ch->table ? arena_strdup(&c->seen_arena, ch->table) : NULL;
+		k->name = ch->name ? arena_strdup(&c->seen_arena, ch->name) : NULL;
+	}
 	if (!c->have_struct)
 		return; /* nothing read yet */
 	t = table_find(c, ch->family, ch->table);
@@ -1017,12 +1034,12 @@ static uint32_t objects_stale(const struct collect *c, uint32_t gen)
 	for (uint32_t i = 0; i < c->n_cstates; i++) {
 		const struct chain_state *st = &c->cstates[i];
 
-		n += !held_at(st->valid, st->changed, st->changed_gen, gen);
+		n += st->wanted && !held_at(st->valid, st->changed, st->changed_gen, gen);
 	}
 	for (uint32_t i = 0; i < c->n_sstates; i++) {
 		const struct set_state *st = &c->sstates[i];
 
-		n += !held_at(st->valid, st->changed && !st->lazy, st->changed_gen, gen);
+		n += st->wanted && !held_at(st->valid, st->changed && !st->lazy, st->changed_gen, gen);
 	}
 	return n;
 }
@@ -1030,12 +1047,98 @@ static uint32_t objects_stale(const struct collect *c, uint32_t gen)
 /* What changed is to be read again. */
 static bool chain_unheld(const struct chain_state *st)
 {
-	return !st->valid || st->changed;
+	return st->wanted && (!st->valid || st->changed);
 }
 
 static bool set_unheld(const struct set_state *st)
 {
-	return !st->valid || (st->changed && !st->lazy);
+	return st->wanted && (!st->valid || (st->changed && !st->lazy));
+}
+
+/* --- what to read -------------------------------------------------------- */
+
+/* CGNATCHECK_NFT_LAZY_CHAINS: tables of more chains than this are read in
+ * part (0: every table; the tests use it to run small rulesets that way). */
+static uint32_t lazy_min_chains(const struct nft_collect_opts *o)
+{
+	const char *v = getenv("CGNATCHECK_NFT_LAZY_CHAINS");
+	unsigned long long n;
+	char *end;
+
+	if (!v || !*v)
+		return o->lazy_min_chains;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || v[0] == '-') {
+		log_warning("Ignoring CGNATCHECK_NFT_LAZY_CHAINS=%s: not a number of chains", v);
+		return o->lazy_min_chains;
+	}
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+static bool table_lazy(const struct collect *c, const struct cg_table *t)
+{
+	return c->opts && c->opts->lazy && t->n_chains > c->lazy_min;
+}
+
+static bool chain_named(const struct collect *c, const struct cg_chain *ch)
+{
+	for (size_t i = 0; i < c->opts->n_chains; i++)
+		if (strcmp(c->opts->chains[i], ch->name) == 0)
+			return true;
+	return false;
+}
+
+/* Marks the sets that the rules of ch look up as wanted. */
+static void sets_of_rules_wanted(struct collect *c, const struct cg_table *t, const struct cg_chain *ch)
+{
+	for (uint32_t r = 0; r < ch->n_rules; r++) {
+		struct cg_expr_buf buf;
+		const struct cg_expr *x = rule_exprs(&ch->rules[r], &buf);
+
+		for (uint32_t k = 0; k < ch->rules[r].n_exprs; k++) {
+			const struct cg_set *s;
+
+			if (x[k].type != CG_EXPR_LOOKUP || !x[k].lookup.set_name)
+				continue;
+			s = set_find(t, x[k].lookup.set_name);
+			if (s)
+				set_state_of(c, s)->wanted = true;
+		}
+		expr_buf_free(&buf);
+	}
+}
+
+/* What a read is to read. Every chain and set of a table, unless the
+ * table is lazy (a kube-proxy table of 100k chains, of which a packet
+ * reaches a handful): then its base chains, the chains the caller names
+ * (the overlays' chains, which the audit inspects on their own), its named
+ * sets, and the anonymous sets of the rules read. The rest is marked
+ * unread in the model and read when a packet reaches it (chain_read(),
+ * through nft-setget.c's source), each checked against the notifications
+ * to be as it was at the model's generation. */
+static void wanted_mark(struct collect *c, bool sets)
+{
+	struct cg_ruleset *rs = c->rs;
+
+	for (uint32_t i = 0; i < rs->n_tables; i++) {
+		struct cg_table *t = &rs->tables[i];
+		bool lazy = table_lazy(c, t);
+
+		for (uint32_t j = 0; j < t->n_chains; j++) {
+			struct chain_state *st = &c->cstates[c->tstates[i].chain0 + j];
+
+			if (!sets)
+				st->wanted = !lazy || t->chains[j].base || chain_named(c, &t->chains[j]);
+			else if (lazy && st->wanted && st->valid)
+				sets_of_rules_wanted(c, t, &t->chains[j]);
+		}
+		for (uint32_t j = 0; j < t->n_sets && !sets; j++) {
+			struct set_state *st = &c->sstates[c->tstates[i].set0 + j];
+
+			st->wanted = !lazy || !(t->sets[j].flags & CG_SET_ANONYMOUS);
+		}
+	}
 }
 
 /* Whether this read is still worth going on with: without notifications
@@ -1053,6 +1156,7 @@ static int chains_and_sets_read(struct collect *c)
 	double t_elems;
 	int r = 0;
 
+	wanted_mark(c, false);
 	for (uint32_t i = 0; i < rs->n_tables && r >= 0 && read_on(c); i++) {
 		struct cg_table *t = &rs->tables[i];
 
@@ -1067,6 +1171,8 @@ static int chains_and_sets_read(struct collect *c)
 			r = chain_rules_dump(c, t, &t->chains[j], st);
 		}
 	}
+	if (r >= 0)
+		wanted_mark(c, true);
 	t_elems = now_ms();
 	for (uint32_t i = 0; i < rs->n_tables && r >= 0 && read_on(c); i++) {
 		struct cg_table *t = &rs->tables[i];
@@ -1196,7 +1302,7 @@ static void table_owner(struct cg_table *t)
 static int model_finish(struct collect *c, uint32_t gen)
 {
 	struct cg_ruleset *rs = c->rs;
-	uint32_t n_lazy = 0;
+	uint32_t n_lazy = 0, n_unread = 0, n_unread_sets = 0;
 
 	for (uint32_t i = 0; i < rs->n_tables; i++) {
 		struct cg_table *t = &rs->tables[i];
@@ -1204,6 +1310,13 @@ static int model_finish(struct collect *c, uint32_t gen)
 		for (uint32_t j = 0; j < t->n_chains; j++) {
 			struct cg_chain *ch = &t->chains[j];
 
+			if (!c->cstates[c->tstates[i].chain0 + j].wanted) {
+				ch->unread = true;
+				ch->rules = NULL;
+				ch->n_rules = 0;
+				n_unread++;
+				continue;
+			}
 			/* read while the structure was another one, maybe */
 			for (uint32_t k = 0; k < ch->n_rules; k++)
 				ch->rules[k].chain = ch;
@@ -1215,6 +1328,13 @@ static int model_finish(struct collect *c, uint32_t gen)
 
 			s->n_elems = st->n_elems;
 			s->elems = st->elems;
+			if (!st->wanted) {
+				s->flags |= CG_SET_UNREAD;
+				s->n_elems = 0;
+				s->elems = NULL;
+				n_unread_sets++;
+				continue;
+			}
 			if (!st->lazy)
 				continue;
 			s->flags |= CG_SET_LAZY;
@@ -1229,11 +1349,20 @@ static int model_finish(struct collect *c, uint32_t gen)
 	}
 	rs->nft_generation = gen;
 	rs->have_nftables = true;
-	if (n_lazy) {
+	if (n_unread)
+		log_debug("nftables: %u chains and %u sets not read (tables of more than %u chains are read "
+			  "as far as packets reach)", n_unread, n_unread_sets, c->lazy_min);
+	if (n_lazy || n_unread || n_unread_sets) {
 		/* NULL (logged): lookups in lazy sets are unknown. The
 		 * notifications tell it which changes are to its sets. */
 		rs->set_source = nft_set_source_new(rs, c->watching ? &c->watch : NULL);
 		c->watching = false;
+		/* the commits after gen whose notifications we read already */
+		for (size_t i = 0; rs->set_source && i < c->seen.n; i++)
+			if (nft_gen_ge(c->seen.v[i].gen, gen + 1))
+				nft_source_note(rs->set_source, &c->seen.v[i]);
+		for (uint32_t i = 0; i < rs->n_tables; i++)
+			rs->tables[i].source = rs->set_source;
 		for (uint32_t i = 0; i < rs->n_tables; i++)
 			for (uint32_t j = 0; j < rs->tables[i].n_sets; j++)
 				if (rs->tables[i].sets[j].flags & CG_SET_LAZY) {
@@ -1371,10 +1500,17 @@ static int collect(struct collect *c)
 
 int nft_collect(struct cg_ruleset *rs)
 {
+	return nft_collect_opts(rs, NULL);
+}
+
+int nft_collect_opts(struct cg_ruleset *rs, const struct nft_collect_opts *opts)
+{
 	struct cg_ruleset tmp = { 0 };
-	struct collect c = { .rs = &tmp, .a = &tmp.arena, .dump_max = set_dump_max() };
+	struct collect c = { .rs = &tmp, .a = &tmp.arena, .dump_max = set_dump_max(), .opts = opts };
 	int r;
 
+	if (opts && opts->lazy)
+		c.lazy_min = lazy_min_chains(opts);
 	if (rs->n_tables || rs->arena.head)
 		return log_error("Failed to collect the nftables ruleset: the model is not empty "
 				 "(collect nftables first)");
@@ -1418,6 +1554,8 @@ out:
 	nft_rule_ctx_free(&c.rctx);
 	staging_free(&c);
 	states_free(&c);
+	free(c.seen.v);
+	arena_free(&c.seen_arena);
 	if (c.watching)
 		nft_watch_close(&c.watch);
 	nlconn_close(&c.conn);

@@ -36,6 +36,7 @@ struct iface {
 
 struct ipt_cs {
 	uint8_t family;
+	const struct cg_table *table;   /* the rule's, NULL if not known */
 	uint8_t src[16], smsk[16], dst[16], dmsk[16];
 	bool inv_src, inv_dst, have_src, have_dst;
 	struct iface in, out;

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/xt_set.h>
 #include <netdb.h>
 #include <string.h>
 
@@ -141,12 +142,124 @@ static const struct xt_decoded *xt_of(const struct ipt_cs *cs, const struct cg_e
 			 cs->family, e->xt.info, e->xt.info_len);
 }
 
-/* An extension cgnatcheck does not decode: its own save() prints it. */
-static bool xt_print_fallback(FILE *f, const struct ipt_cs *cs, const struct cg_expr *e)
+/* An extension cgnatcheck does not decode, or decodes without a printer
+ * of its own: its own save() prints it, from the rule's blob or, when the
+ * collector kept only the decoded value, from the copy that value keeps. */
+static bool xt_print_fallback(FILE *f, const struct ipt_cs *cs, const struct cg_expr *e,
+			      const struct xt_decoded *d)
 {
+	const void *info = e->xt.info;
+	uint32_t len = e->xt.info_len;
+
+	if ((!info || !len) && d)
+		info = xt_kept_blob(d, &len);
 	return e->xt.name && xt_print_by_libxtables(f, e->type == CG_EXPR_XT_TARGET, e->xt.name, e->xt.revision,
-						    cs->family, cs->proto, cs->inv_proto, e->xt.info,
-						    e->xt.info_len);
+						    cs->family, cs->proto, cs->inv_proto, info, len);
+}
+
+/* ---- -j SET, as libxt_SET saves it ---------------------------------------- */
+
+static const char *ipset_name(const struct ipt_cs *cs, uint16_t index)
+{
+	const struct cg_table *t = cs->table;
+	uint32_t lo = 0, hi = t ? t->n_ipset_names : 0;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (t->ipset_names[mid].index == index)
+			return t->ipset_names[mid].name;
+		if (t->ipset_names[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* print_target(): the option, the set's name and a direction per dimension */
+static void set_target_set(FILE *f, const struct ipt_cs *cs, const char *opt, const struct xt_set_info *s)
+{
+	const char *name;
+
+	if (s->index == IPSET_INVALID_ID)
+		return;
+	name = ipset_name(cs, s->index);
+	if (name)
+		fprintf(f, " %s %s", opt, name);
+	else
+		fprintf(f, " %s /* ipset index %u */", opt, s->index);
+	for (unsigned i = 1; i <= s->dim && i <= IPSET_DIM_MAX; i++)
+		fprintf(f, "%s%s", i == 1 ? " " : ",", s->flags & (1u << i) ? "src" : "dst");
+}
+
+/* revision 0: a zero-ended list of directions per set */
+static void set_target_set_v0(FILE *f, const struct ipt_cs *cs, const char *opt, const struct xt_set_info_v0 *s)
+{
+	const char *name;
+
+	if (s->index == IPSET_INVALID_ID)
+		return;
+	name = ipset_name(cs, s->index);
+	if (name)
+		fprintf(f, " %s %s", opt, name);
+	else
+		fprintf(f, " %s /* ipset index %u */", opt, s->index);
+	for (unsigned i = 0; i < IPSET_DIM_MAX && s->u.flags[i]; i++)
+		fprintf(f, "%s%s", i == 0 ? " " : ",", s->u.flags[i] & IPSET_SRC ? "src" : "dst");
+}
+
+/* set_target_save_v0..v3() of libxt_SET, the blob read as the kernel's
+ * struct of its revision; false when the blob is not that struct */
+static bool print_set_target(FILE *f, const struct ipt_cs *cs, const struct cg_expr *e)
+{
+	union {
+		struct xt_set_info_target_v0 v0;
+		struct xt_set_info_target_v1 v1;
+		struct xt_set_info_target_v2 v2;
+		struct xt_set_info_target_v3 v3;
+	} u;
+	static const size_t sizes[] = { sizeof(u.v0), sizeof(u.v1), sizeof(u.v2), sizeof(u.v3) };
+	uint8_t rev = e->xt.revision;
+
+	if (rev >= ARRAY_SIZE(sizes) || !e->xt.info || e->xt.info_len < sizes[rev])
+		return false;
+	memcpy(&u, e->xt.info, sizes[rev]);
+	fputs(" -j SET", f);
+	switch (rev) {
+	case 0:
+		set_target_set_v0(f, cs, "--add-set", &u.v0.add_set);
+		set_target_set_v0(f, cs, "--del-set", &u.v0.del_set);
+		break;
+	case 1:
+		set_target_set(f, cs, "--add-set", &u.v1.add_set);
+		set_target_set(f, cs, "--del-set", &u.v1.del_set);
+		break;
+	case 2:
+		set_target_set(f, cs, "--add-set", &u.v2.add_set);
+		if (u.v2.flags & IPSET_FLAG_EXIST)
+			fputs(" --exist", f);
+		if (u.v2.timeout != UINT32_MAX)
+			fprintf(f, " --timeout %u", u.v2.timeout);
+		set_target_set(f, cs, "--del-set", &u.v2.del_set);
+		break;
+	case 3:
+		set_target_set(f, cs, "--add-set", &u.v3.add_set);
+		if (u.v3.flags & IPSET_FLAG_EXIST)
+			fputs(" --exist", f);
+		if (u.v3.timeout != UINT32_MAX)
+			fprintf(f, " --timeout %u", u.v3.timeout);
+		set_target_set(f, cs, "--del-set", &u.v3.del_set);
+		set_target_set(f, cs, "--map-set", &u.v3.map_set);
+		if (u.v3.flags & IPSET_FLAG_MAP_SKBMARK)
+			fputs(" --map-mark", f);
+		if (u.v3.flags & IPSET_FLAG_MAP_SKBPRIO)
+			fputs(" --map-prio", f);
+		if (u.v3.flags & IPSET_FLAG_MAP_SKBQUEUE)
+			fputs(" --map-queue", f);
+		break;
+	}
+	return true;
 }
 
 static void print_target(FILE *f, const struct ipt_cs *cs)
@@ -162,8 +275,12 @@ static void print_target(FILE *f, const struct ipt_cs *cs)
 		break;
 	case TGT_XT:
 		d = xt_of(cs, e);
-		if (!d) {
-			if (!xt_print_fallback(f, cs, e))
+		if (!d || !xt_has_printer(d)) {
+			/* libxt_SET's save() asks ipset for the names: printed
+			 * here from the names the collector read */
+			if (e->xt.name && !strcmp(e->xt.name, "SET") && print_set_target(f, cs, e))
+				break;
+			if (!xt_print_fallback(f, cs, e, d))
 				fprintf(f, " -j %s /* unsupported */", e->xt.name ? e->xt.name : "?");
 			break;
 		}
@@ -187,8 +304,8 @@ static void print_items(FILE *f, const struct ipt_cs *cs)
 		switch (it->kind) {
 		case ITEM_XT:
 			d = xt_of(cs, it->expr);
-			if (!d) {
-				if (!xt_print_fallback(f, cs, it->expr))
+			if (!d || !xt_has_printer(d)) {
+				if (!xt_print_fallback(f, cs, it->expr, d))
 					fprintf(f, " -m %s /* unsupported */",
 						it->expr->xt.name ? it->expr->xt.name : "?");
 				continue;
@@ -217,6 +334,7 @@ void ipt_print_rule(FILE *f, const struct cg_rule *rule)
 	memset(cs, 0, offsetof(struct ipt_cs, items));
 	cs->scratch = &scratch;
 	cs->family = c && c->table ? c->table->family : NFPROTO_IPV4;
+	cs->table = c ? c->table : NULL;
 	ipt_cs_parse(cs, rule, rule_exprs(rule, &eb));
 	fprintf(f, "-A %s", c && c->name ? c->name : "?");
 	print_ip_part(f, cs);

@@ -619,16 +619,34 @@ static bool parse_objref(struct parse *p, const struct attrs *at)
 		return true;
 	}
 	/* "counter name ip saddr map @m": the map's object type names the
-	 * statement; an anonymous map's objects the model does not keep */
+	 * statement; an anonymous map ("map { 1.1.1.1 : \"c1\" }") prints its
+	 * elements, when the model has every element's object */
 	{
 		const struct cg_set *m = p->c->table && set ? set_find(p->c->table, set) : NULL;
+		struct node *key, *map;
 
-		if (!m || (m->flags & CG_SET_ANONYMOUS) || !at->tb[NFTA_OBJREF_SET_SREG] ||
-		    m->obj_type >= ARRAY_SIZE(words) || !words[m->obj_type])
+		if (!m || !at->tb[NFTA_OBJREF_SET_SREG] || m->obj_type >= ARRAY_SIZE(words) || !words[m->obj_type])
 			return false;
 		s = text_stmt(p, fmt(p->c, "%s ", words[m->obj_type]));
-		s->args[0] = nftp_reg_get(p, u32(at, NFTA_OBJREF_SET_SREG));
-		s->texts[0] = fmt(p->c, " map @%s", set);
+		if (!(m->flags & CG_SET_ANONYMOUS)) {
+			s->args[0] = nftp_reg_get(p, u32(at, NFTA_OBJREF_SET_SREG));
+			s->texts[0] = fmt(p->c, " map @%s", set);
+			nftp_emit(p, s);
+			return true;
+		}
+		if (m->flags & CG_SET_LAZY)
+			return false;
+		for (uint32_t i = 0; i < m->n_elems; i++)
+			if (!m->elems[i].obj && !m->elems[i].interval_end &&
+			    (m->elems[i].key.len || m->elems[i].catchall))
+				return false;
+		key = nftp_reg_get_len(p, u32(at, NFTA_OBJREF_SET_SREG), m->key_len * 8);
+		if (!key)
+			return false;
+		map = nftp_node_new(p->c, N_MAP, &nftp_dt_invalid, BO_INVALID, 0);
+		map->left = key;
+		map->right = nftp_set_ref_new(p->c, m, key);
+		s->args[0] = map;
 		nftp_emit(p, s);
 		return true;
 	}

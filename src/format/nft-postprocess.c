@@ -514,10 +514,87 @@ static void raw_elem_field(const struct node *lhs, struct node *elem)
 		elem->dtype = &nftp_dt_xinteger;
 }
 
+/* nft's user data of a set (libnftnl udata: a type byte, a length byte,
+ * the value; nested values the same): the TLV of type `type` in buf, or
+ * NULL. Numbers in it are in host order. */
+static const uint8_t *udata_find(const uint8_t *buf, uint32_t len, uint8_t type, uint8_t *vlen)
+{
+	for (uint32_t i = 0; buf && i + 2 <= len && i + 2 + buf[i + 1] <= len; i += 2 + buf[i + 1]) {
+		if (buf[i] == type) {
+			*vlen = buf[i + 1];
+			return buf + i + 2;
+		}
+	}
+	return NULL;
+}
+
+static bool udata_u32(const uint8_t *buf, uint32_t len, uint8_t type, uint32_t *out)
+{
+	uint8_t n;
+	const uint8_t *v = udata_find(buf, len, type, &n);
+
+	if (!v || n != 4)
+		return false;
+	memcpy(out, v, 4);
+	return true;
+}
+
+/* nftables' NFTNL_UDATA_SET_KEY_TYPEOF, NFTNL_UDATA_SET_TYPEOF_EXPR/_DATA,
+ * its expression types (EXPR_PAYLOAD, EXPR_CONCAT) and the payload's
+ * NFTNL_UDATA_SET_KEY_PAYLOAD_DESC (0: no protocol, raw payload) */
+enum { UD_KEY_TYPEOF = 3, UD_TYPEOF_EXPR = 0, UD_TYPEOF_DATA = 1, UD_EXPR_PAYLOAD = 7, UD_EXPR_CONCAT = 13,
+       UD_PAYLOAD_DESC = 0 };
+
+/* Whether field `field` of the set's key (-1: the key, not a
+ * concatenation) was typed as raw payload when nft made the set: 1 raw, 0
+ * a typed expression, -1 not recorded (no user data, or no typeof). */
+static int typeof_raw(const struct cg_set *s, int field)
+{
+	uint8_t n, dn;
+	const uint8_t *t = s ? udata_find(s->udata, s->udata_len, UD_KEY_TYPEOF, &n) : NULL, *d;
+	uint32_t expr, desc;
+
+	if (!t || !udata_u32(t, n, UD_TYPEOF_EXPR, &expr) || !(d = udata_find(t, n, UD_TYPEOF_DATA, &dn)))
+		return -1;
+	if (field >= 0) {
+		/* a concatenation: field i is the nested TLV of type i */
+		if (expr != UD_EXPR_CONCAT || field > 255 || !(t = udata_find(d, dn, (uint8_t)field, &n)) ||
+		    !udata_u32(t, n, UD_TYPEOF_EXPR, &expr) || !(d = udata_find(t, n, UD_TYPEOF_DATA, &dn)))
+			return -1;
+	}
+	if (expr != UD_EXPR_PAYLOAD)
+		return 0;
+	return udata_u32(d, dn, UD_PAYLOAD_DESC, &desc) ? desc == 0 : -1;
+}
+
+/* a field nft typed as raw payload lists in hex; one it typed by name, by
+ * its type */
+static void typeof_elem_field(struct node *elem, int raw)
+{
+	if (raw == 1 && elem->type == N_VALUE && elem->dtype == &nftp_dt_integer)
+		elem->dtype = &nftp_dt_xinteger;
+}
+
 static void raw_elems(const struct node *lhs, struct node *set)
 {
 	if (set->type != N_SET_REF || !set->set_init || (lhs->type != N_CONCAT && lhs->type != N_PAYLOAD))
 		return;
+	/* what nft recorded of the key decides, where it recorded it */
+	if (typeof_raw(set->set, lhs->type == N_CONCAT ? 0 : -1) >= 0) {
+		for (unsigned i = 0; i < set->set_init->n_items; i++) {
+			struct node *elem = set->set_init->items[i];
+
+			if (elem->type == N_MAPPING)
+				elem = elem->left;
+			if (lhs->type != N_CONCAT) {
+				typeof_elem_field(elem, typeof_raw(set->set, -1));
+				continue;
+			}
+			for (unsigned f = 0; elem->type == N_CONCAT && f < elem->n_items; f++)
+				typeof_elem_field(elem->items[f], typeof_raw(set->set, (int)f));
+		}
+		return;
+	}
 	for (unsigned i = 0; i < set->set_init->n_items; i++)
 		raw_elem_field(lhs, set->set_init->items[i]);
 }
@@ -532,7 +609,11 @@ static void pp_expr(struct pp *rp, struct node **np)
 			map_binop_postprocess(rp, e);
 		pp_expr(rp, &e->left);
 		pp_expr(rp, &e->right);
-		raw_elems(e->left, e->right);
+		/* nft 1.0.6 keeps the raw type of a map's key only for a
+		 * concatenation (the set's key typeof): a single raw key
+		 * prints by the key's type, an integer in decimal */
+		if (e->left->type == N_CONCAT)
+			raw_elems(e->left, e->right);
 		break;
 	case N_MAPPING:
 		pp_expr(rp, &e->left);

@@ -46,6 +46,21 @@ static struct node *elem_concat_key(struct ctx *c, const struct cg_set *s, const
 	return elem_concat(c, s, s->key_type, lhs, true, data);
 }
 
+/* A field nft 1.0.6 lists as 0 without reading it: an integer field of an
+ * anonymous data map's concatenated key (`meta mark set ip saddr . ip ttl
+ * map { 1.2.3.4 . 64 : 0x1 }` lists as `{ 1.2.3.4 . 0 : 0x00000001 }`, the
+ * fields after it read from where it should have started). A type of its
+ * own, so the raw payload's hex (nft-postprocess.c) leaves it alone. */
+static const struct dtype dt_unread_integer = {
+	.type = TYPE_INTEGER, .basetype = &nftp_dt_integer, .hexw = -1, .has_fmt = true,
+};
+
+static bool unread_field(const struct cg_set *s, bool key, const struct dtype *sub)
+{
+	return key && (s->flags & CG_SET_ANONYMOUS) && (s->flags & CG_SET_MAP) &&
+	       s->data_type != NFT_DATA_VERDICT && sub == &nftp_dt_integer;
+}
+
 static struct node *elem_concat(struct ctx *c, const struct cg_set *s, uint32_t type, const struct node *lhs,
 				bool key, struct node *data)
 {
@@ -58,6 +73,14 @@ static struct node *elem_concat(struct ctx *c, const struct cg_set *s, uint32_t 
 		unsigned bits = sub->size ? (sub->size + 7) / 8 * 8 :
 			key && field < s->n_fields ? s->field_len[field] * 8u : 32;
 		struct node *v;
+
+		if (unread_field(s, key, sub)) {
+			static const struct num zero;
+
+			nftp_node_add_item(c, concat, nftp_value_new(c, &dt_unread_integer, BO_HOST, 8, &zero));
+			field++;
+			continue;
+		}
 
 		/* the matched expression's field, when there is one, tells
 		 * the length of a field whose type has none */
@@ -511,6 +534,16 @@ static struct node *set_elements(struct ctx *c, const struct cg_set *s, const st
 			item = nftp_node_new(c, N_MAPPING, key->dtype, key->byteorder, key->len);
 			item->left = key;
 			item->right = elem_data(c, s, e);
+		} else if (s->obj_type && e->obj) {
+			/* an object map's element: the object's name, quoted */
+			size_t len = strlen(e->obj) + 3;
+			char *name = arena_alloc(c->a, len);
+
+			snprintf(name, len, "\"%s\"", e->obj);
+			item = nftp_node_new(c, N_MAPPING, key->dtype, key->byteorder, key->len);
+			item->left = key;
+			item->right = nftp_node_new(c, N_TEXT, &nftp_dt_string, BO_HOST, 0);
+			item->right->what = name;
 		}
 		nftp_node_add_item(c, set, item);
 		if (!e->interval_end && e->key_end.len) {

@@ -34,6 +34,9 @@ struct table_index {
 
 void ruleset_free(struct cg_ruleset *rs)
 {
+	for (uint32_t t = 0; t < rs->n_tables; t++)
+		for (uint32_t i = 0; i < rs->tables[t].n_sets; i++)
+			free(rs->tables[t].sets[i].lookups);
 	if (rs->set_source && rs->set_source->ops && rs->set_source->ops->free)
 		rs->set_source->ops->free(rs->set_source->ctx);
 	arena_free(&rs->arena);
@@ -213,6 +216,33 @@ static void rule_resolve(const struct cg_table *t, struct cg_rule *r)
 	if (exprs_resolve(t, v, r->n_exprs) && rule_repack(r, v) < 0)
 		abort(); /* only pointer slots changed: cannot happen */
 	expr_buf_free(&buf);
+}
+
+void chain_rules_resolve(const struct cg_table *t, struct cg_chain *ch)
+{
+	for (uint32_t r = 0; r < ch->n_rules; r++)
+		rule_resolve(t, &ch->rules[r]);
+}
+
+int set_read_resolve(const struct cg_table *t, struct cg_set *s, struct arena *a)
+{
+	for (uint32_t e = 0; e < s->n_elems; e++)
+		verdict_resolve(t, &s->elems[e].verdict);
+	s->hash = NULL;
+	return set_index_build(s, a);
+}
+
+int chain_read(const struct cg_chain *ch, const char **why)
+{
+	const struct cg_set_source *src = ch->table ? ch->table->source : NULL;
+
+	if (!ch->unread)
+		return 0;
+	if (!src || !src->ops || !src->ops->load_chain) {
+		*why = "a chain whose rules were not read";
+		return -ENXIO;
+	}
+	return src->ops->load_chain(src->ctx, (struct cg_chain *)(uintptr_t)ch, why);
 }
 
 static void table_resolve(struct cg_table *t)

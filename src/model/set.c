@@ -367,15 +367,50 @@ static int lazy_lookup(const struct cg_set *s, const uint8_t *key, uint32_t len,
 	return r;
 }
 
+/* Notes a key asked of s (logically const: what the audit asked, kept
+ * for --keep's filter; see cg_set.lookups). */
+static void note_lookup(const struct cg_set *cs, const uint8_t *key, uint32_t len)
+{
+	struct cg_set *s = (struct cg_set *)(uintptr_t)cs;
+
+	if (s->n_lookups == CG_SET_LOOKUPS_MANY)
+		return;
+	if (!len || len != s->key_len) {
+		free(s->lookups);
+		s->lookups = NULL;
+		s->n_lookups = CG_SET_LOOKUPS_MANY;
+		return;
+	}
+	for (uint32_t i = 0; i < s->n_lookups; i++)
+		if (memcmp(s->lookups + (size_t)i * len, key, len) == 0)
+			return;
+	if (s->n_lookups == CG_SET_LOOKUPS_MAX) {
+		free(s->lookups);
+		s->lookups = NULL;
+		s->n_lookups = CG_SET_LOOKUPS_MANY;
+		return;
+	}
+	s->lookups = xreallocarray(s->lookups, (size_t)s->n_lookups + 1, len);
+	memcpy(s->lookups + (size_t)s->n_lookups * len, key, len);
+	s->n_lookups++;
+}
+
 int set_lookup(const struct cg_set *s, const uint8_t *key, uint32_t len, const struct cg_set_elem **ret,
 	       const char **why)
 {
+	note_lookup(s, key, len);
 	const struct set_index *ix = s->hash;
 	const struct cg_set_elem *e = NULL;
 	const char *dummy;
 
 	if (s->flags & CG_SET_LAZY)
 		return lazy_lookup(s, key, len, ret, why ? why : &dummy);
+	if (s->flags & CG_SET_UNREAD) {
+		/* its chain's source reads it before the rules using it */
+		*(why ? why : &dummy) = "a set whose elements were not read";
+		*ret = NULL;
+		return -ENXIO;
+	}
 	if (!ix)
 		e = (s->flags & CG_SET_INTERVAL) ? NULL : linear_lookup(s, key, len);
 	else {

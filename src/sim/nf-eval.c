@@ -237,6 +237,11 @@ static void run_chain(struct exec *x, struct ctx *c, const struct cg_rule *resum
 				outcome_uncertain(out, rule, "jump to a chain that was not found");
 				return;
 			}
+			/* a chain of a very large table, read when first reached */
+			if (chain_read(r.verdict.chain, &what) < 0) {
+				outcome_uncertain(out, rule, what);
+				return;
+			}
 			if (v == CG_VERDICT_JUMP) {
 				if (x->depth >= MAX_JUMP_DEPTH) {
 					outcome_uncertain(out, rule, "jump stack deeper than the kernel allows");
@@ -268,6 +273,37 @@ static void run_chain(struct exec *x, struct ctx *c, const struct cg_rule *resum
 }
 
 /* ---- hooks ------------------------------------------------------------ */
+
+/* Applies the packet's pending NAT steps of `hook` whose priority is below
+ * `before` (all: every one left of the hook). */
+static void nat_steps_apply(struct exec *x, uint32_t hook, int32_t before, bool all)
+{
+	struct cg_packet *p = &x->pkt;
+	bool changed = false;
+
+	for (uint8_t i = 0; i < p->n_nat_steps;) {
+		const struct cg_nat_step *s = &p->nat_steps[i];
+
+		if (s->hook != hook || (!all && s->priority >= before)) {
+			i++;
+			continue;
+		}
+		if (s->src) {
+			p->src = s->addr;
+			if (s->port)
+				p->sport = s->port;
+		} else {
+			p->dst = s->addr;
+			if (s->port)
+				p->dport = s->port;
+		}
+		changed = true;
+		memmove(&p->nat_steps[i], &p->nat_steps[i + 1], (size_t)(p->n_nat_steps - i - 1) * sizeof(*s));
+		p->n_nat_steps--;
+	}
+	if (changed)
+		pkt_headers_build(p, &x->hdr);
+}
 
 static bool chain_runs(const struct cg_chain *ch, const struct exec *x)
 {
@@ -324,6 +360,8 @@ int evaluate_hook_variant(const struct sim_index *idx, const struct sim_variant 
 		const struct cg_chain *ch = chains[i];
 		struct chain_outcome o = { 0 };
 
+		/* conntrack's NAT of a later packet, at its hook's priority */
+		nat_steps_apply(x, hook, ch->priority, false);
 		x->ct_visible = !chain_is_ingress(ch) &&
 				!((hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT) &&
 				  ch->priority < SIM_PRIO_CONNTRACK);
@@ -356,6 +394,15 @@ int evaluate_hook_variant(const struct sim_index *idx, const struct sim_variant 
 			res->nat_addr = o.nat_addr;
 			res->nat_port = o.nat_port;
 			apply_nat(x, &o);
+			/* nf_nat_ipv4_local_fn(), nf_nat_ipv6_local_fn(): a
+			 * packet the host sends whose destination the nat
+			 * chain changed is routed again */
+			if (hook == NF_INET_LOCAL_OUT && o.dnat && !addr_equal(&x->pkt.dst, &dst_before)) {
+				res->reroute = true;
+				res->reroute_mark = x->pkt.mark;
+				res->reroute_src = x->pkt.src;
+				res->reroute_dst = x->pkt.dst;
+			}
 		}
 		if (o.verdict == SIM_DROP) {
 			/* a drop anywhere is final, even after an uncertain chain */
@@ -383,6 +430,8 @@ int evaluate_hook_variant(const struct sim_index *idx, const struct sim_variant 
 	}
 	if (uncertain)
 		res->verdict = SIM_UNCERTAIN;
+	if (res->verdict != SIM_DROP)
+		nat_steps_apply(x, hook, 0, true);
 	res->trace = x->trace;
 	*pkt = x->pkt;
 	free(x);
@@ -400,8 +449,14 @@ int evaluate_chain_from(const struct cg_chain *ch, uint32_t first, struct cg_pac
 {
 	struct ctx c = { .env = env, .hook = hook, .forks_left = MAX_FORKS };
 	struct chain_outcome o = { 0 };
-	struct exec *x = xcalloc(1, sizeof(*x));
+	const char *why = NULL;
+	struct exec *x;
 
+	if (chain_read(ch, &why) < 0) {
+		*res = (struct hook_result){ .verdict = SIM_UNCERTAIN, .unknown_what = why };
+		return 0;
+	}
+	x = xcalloc(1, sizeof(*x));
 	*res = (struct hook_result){ .verdict = SIM_ACCEPT };
 	x->pkt = *pkt;
 	pkt_headers_build(&x->pkt, &x->hdr);

@@ -190,8 +190,63 @@ static void route_received(const struct sim_flow *f, const struct cg_packet *p, 
 	}
 }
 
+/* What the first packet's NAT made of the connection: its destination
+ * (DNAT, in the first hook) and its source (SNAT, in the second). */
+struct flow_nat {
+	bool dnat, snat;
+	struct cg_addr daddr, saddr;
+	uint16_t dport, sport;          /* 0: unchanged */
+};
+
+static void nat_step(struct cg_packet *p, uint32_t hook, int32_t prio, bool src, const struct cg_addr *a,
+		     uint16_t port)
+{
+	if (p->n_nat_steps < ARRAY_SIZE(p->nat_steps))
+		p->nat_steps[p->n_nat_steps++] = (struct cg_nat_step){ hook, prio, src, *a, port };
+}
+
+#define PRI_NAT_DST (-100)
+#define PRI_NAT_SRC 100
+
+/* A later packet of a NATed connection, as conntrack has it: the opener's
+ * translated again at the nat hooks' priorities; the answers arrive (or
+ * leave) addressed to the translated tuple and are translated back (the
+ * destination at NAT_DST of the first hook, the source at NAT_SRC of the
+ * second: filter INPUT sees a DNATed connection's answers from the endpoint,
+ * not from the address the host asked for). */
+static void leg_nat(const struct sim_flow *f, enum sim_leg leg, const struct flow_nat *n, struct cg_packet *p)
+{
+	bool opener_leg = leg == SIM_LEG_REQUEST || leg == SIM_LEG_REQUEST_EST;
+	bool from_host = leg_sent_by_host(f, leg);
+	uint32_t first = from_host ? NF_INET_LOCAL_OUT : NF_INET_PRE_ROUTING;
+	uint32_t second = from_host ? NF_INET_POST_ROUTING : NF_INET_LOCAL_IN;
+	struct cg_tuple orig = p->ct.orig;
+
+	if (!n->dnat && !n->snat)
+		return;
+	/* the reply tuple: from the translated destination to the translated source */
+	p->ct.reply = (struct cg_tuple){ n->dnat ? n->daddr : orig.dst, n->snat ? n->saddr : orig.src,
+					 n->dnat && n->dport ? n->dport : orig.dport,
+					 n->snat && n->sport ? n->sport : orig.sport };
+	if (opener_leg) {
+		if (n->dnat)
+			nat_step(p, first, PRI_NAT_DST, false, &n->daddr, n->dport);
+		if (n->snat)
+			nat_step(p, second, PRI_NAT_SRC, true, &n->saddr, n->sport);
+		return;
+	}
+	p->src = p->ct.reply.src;
+	p->dst = p->ct.reply.dst;
+	p->sport = p->ct.reply.sport;
+	p->dport = p->ct.reply.dport;
+	if (n->snat)
+		nat_step(p, first, PRI_NAT_DST, false, &orig.src, orig.sport);
+	if (n->dnat)
+		nat_step(p, second, PRI_NAT_SRC, true, &orig.dst, orig.dport);
+}
+
 static int run_leg(const struct sim_index *idx, const struct sim_variant *v, const struct cg_addr_env *env,
-		   const struct sim_flow *f, enum sim_leg leg, uint32_t *ct_mark,
+		   const struct sim_flow *f, enum sim_leg leg, uint32_t *ct_mark, const struct flow_nat *nat,
 		   struct sim_leg_result *lr)
 {
 	bool from_host = leg_sent_by_host(f, leg);
@@ -199,6 +254,7 @@ static int run_leg(const struct sim_index *idx, const struct sim_variant *v, con
 	int r;
 
 	sim_leg_packet(f, leg, *ct_mark, &p);
+	leg_nat(f, leg, nat, &p);
 	lr->present = true;
 	lr->pkt = p;
 	lr->dev = f->dev;
@@ -262,7 +318,8 @@ int simulate_flow_variant(const struct sim_index *idx, const struct sim_variant 
 	};
 	uint32_t ct_mark = 0;
 	struct sim_flow g = *f;
-	struct cg_iface in_dev = f->dev;
+	struct cg_iface in_dev = f->dev, out_dev = f->dev;
+	struct flow_nat nat = { 0 };
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -273,8 +330,8 @@ int simulate_flow_variant(const struct sim_index *idx, const struct sim_variant 
 			continue;
 		/* the host's packets start on the socket's route (f->dev) each
 		 * time; what it receives arrives where its first packet left */
-		g.dev = leg_sent_by_host(f, leg) ? f->dev : in_dev;
-		r = run_leg(idx, v, env, &g, leg, &ct_mark, &res->legs[leg]);
+		g.dev = leg_sent_by_host(f, leg) ? out_dev : in_dev;
+		r = run_leg(idx, v, env, &g, leg, &ct_mark, &nat, &res->legs[leg]);
 		if (r < 0) {
 			flow_result_free(res);
 			return r;
@@ -282,6 +339,24 @@ int simulate_flow_variant(const struct sim_index *idx, const struct sim_variant 
 		/* the answer comes back where the first packet left */
 		if (leg == SIM_LEG_REQUEST && !f->inbound && res->legs[leg].rerouted)
 			in_dev = res->legs[leg].dev;
+		if (leg == SIM_LEG_REQUEST) {
+			const struct sim_leg_result *lr = &res->legs[leg];
+
+			/* a DNATed connection's later packets take the route
+			 * of the translated destination */
+			if (!f->inbound && lr->rerouted && lr->res[0].dnat)
+				out_dev = lr->dev;
+			if (lr->res[0].dnat && lr->res[0].nat_addr.family) {
+				nat.dnat = true;
+				nat.daddr = lr->res[0].nat_addr;
+				nat.dport = lr->res[0].nat_port;
+			}
+			if (lr->res[1].snat && lr->res[1].nat_addr.family) {
+				nat.snat = true;
+				nat.saddr = lr->res[1].nat_addr;
+				nat.sport = lr->res[1].nat_port;
+			}
+		}
 		enum sim_verdict lv = res->legs[leg].verdict;
 		if (leg == SIM_LEG_REQUEST || leg == SIM_LEG_REQUEST_EST)
 			res->request = combine(res->request, lv);

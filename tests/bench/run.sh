@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The scale benchmark (issue 8): on the same ruleset, in the same run, the
-# full audit against the stock tools that only dump it.
+# The scale benchmark (issues 8 and 20): on the same ruleset, in the same
+# run, the full audit against the stock tools that only dump it and against
+# the kernel floor.
 #
 #   tests/bench/run.sh [--services S] [--endpoints E] [--elements N] [--vmap V]
-#                      [--routes R] [--runs N] [--slow-runs N] [--slow-secs T]
-#                      [--timeout T] [--scenarios LIST] [--scale] [--check]
+#                      [--kube-services KS] [--kube-endpoints KE] [--routes R]
+#                      [--runs N] [--slow-runs N] [--slow-secs T] [--timeout T]
+#                      [--scenarios LIST] [--scale] [--check]
 #                      [--policy-addresses LIST] [--policy-services N]
 #                      [--out DIR]
 #
@@ -19,6 +21,11 @@
 #   nftables  native nftables: a set of N interval elements and a verdict map
 #             of V entries used from input and output base chains
 #             (tests/bench/nft-gen.py), then Tailscale's nftables tables
+#   kubenft   kube-proxy's nftables mode (issue 20): table ip kube-proxy of
+#             KS services x KE endpoints (tests/bench/kube-nft-gen.py: a
+#             service-ips verdict map, a chain per service choosing an
+#             endpoint with numgen, a chain per endpoint with its dnat),
+#             then Tailscale's nftables tables
 #   policy    a large provider policy (issue 15) in the local policy
 #             directory (/etc/cgnatcheck/policies.d/ in production), one
 #             file per point (tests/bench/policy-gen.py): one [Service] of
@@ -35,7 +42,7 @@
 # routing (rules 5210-5270, table 52), and the test bed's host/provider
 # topology: eth0 a veth to a provider namespace owning 100.100.2.136.
 # Defaults: S=15000 E=6 (300,008 nat rules), N=1,000,000, V=4096,
-# R=100,000.
+# KS=10000 KE=10 (112,500 service and endpoint chains), R=100,000.
 #
 # The policy scenario times three audits per point: `load`, the file present
 # but not selected (every audit parses every policy file; the DMI strings
@@ -52,10 +59,22 @@
 #   cgnatcheck --dns 100.100.2.136 --format json     the full audit
 #   iptables-legacy-save | iptables-nft-save          the scenario's backend
 #   nft --terse list ruleset, nft -j --terse list ruleset
-#   nft list ruleset                                  nftables scenario: the
-#                                                     only listing that fetches
-#                                                     the set's elements
+#   nft list ruleset                                  nftables and kubenft
+#                                                     scenarios: the only
+#                                                     listing that fetches
+#                                                     the sets' elements
 #   ip route show table all
+#   tests/bench/floor legacy | nft                    the kernel floor (issue
+#                                                     20): what any reader of
+#                                                     every rule pays (legacy:
+#                                                     each table's
+#                                                     GET_INFO + GET_ENTRIES;
+#                                                     nf_tables: the chain list
+#                                                     and one rule dump per
+#                                                     chain, thrown away)
+# Each scenario's table has a row per tool with the audit's ratio to it;
+# a last table has a row per scenario and stock tool: audit, stock tool,
+# floor, audit/stock, audit/floor.
 # A tool whose first run takes longer than --slow-secs (default 60) runs
 # --slow-runs times in all (default 1). Each run is capped at --timeout
 # seconds (default 600) and reported as "> 600 s" when it hits it. The exact
@@ -76,6 +95,10 @@
 #   * the audit reports 100.100.2.136 blocked (Tailscale's CGNAT drop);
 #   * with --scale: the audit's time per rule at the largest point is within
 #     1.5x of that at the smallest.
+#   issue 20, at the default size: the audit <= 0.25x iptables-nft-save
+#   (nft), <= 0.5x iptables-legacy-save and <= 1.3x the legacy floor
+#   (legacy), <= 0.2 s (kubenft); kubenft's peak RSS is held to the `nft
+#   list ruleset` text. Every target is printed with met or MISSED.
 #   policy: every `load` takes less than 0.5 s (the largest: 100,000
 #   addresses; 10,000 services); the audits report the targets the file
 #   makes (2 per address, none from `load`); from the second largest to the
@@ -92,7 +115,10 @@
 # out, its BENCH_SPEED_* variables size it.
 #
 # Environment: CGNATCHECK (the binary; default ./cgnatcheck of the build
-# tree), top_srcdir/top_builddir, and BENCH_SERVICES, BENCH_ENDPOINTS,
+# tree), FLOOR (default tests/bench/floor of the build tree: make bench
+# builds it, and run.sh runs `make tests/bench/floor` when it is missing),
+# top_srcdir/top_builddir, and BENCH_SERVICES, BENCH_ENDPOINTS,
+# BENCH_KUBE_SERVICES, BENCH_KUBE_ENDPOINTS,
 # BENCH_ELEMENTS, BENCH_VMAP, BENCH_ROUTES, BENCH_RUNS, BENCH_SLOW_RUNS,
 # BENCH_SLOW_SECS, BENCH_TIMEOUT, BENCH_SCENARIOS, BENCH_POLICY_ADDRESSES,
 # BENCH_POLICY_SERVICES, BENCH_SETTLE (seconds of rest after removing a
@@ -112,6 +138,8 @@ usage() {
 
 S=${BENCH_SERVICES:-15000}
 E=${BENCH_ENDPOINTS:-6}
+KS=${BENCH_KUBE_SERVICES:-10000}
+KE=${BENCH_KUBE_ENDPOINTS:-10}
 ELEMENTS=${BENCH_ELEMENTS:-1000000}
 VMAP=${BENCH_VMAP:-4096}
 ROUTES=${BENCH_ROUTES:-100000}
@@ -134,6 +162,8 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--services) S=$(value "$@"); shift ;;
 	--endpoints) E=$(value "$@"); shift ;;
+	--kube-services) KS=$(value "$@"); shift ;;
+	--kube-endpoints) KE=$(value "$@"); shift ;;
 	--elements) ELEMENTS=$(value "$@"); shift ;;
 	--vmap) VMAP=$(value "$@"); shift ;;
 	--routes) ROUTES=$(value "$@"); shift ;;
@@ -152,10 +182,10 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-for v in S E ELEMENTS VMAP ROUTES RUNS SLOW_RUNS SLOW_SECS TIMEOUT SETTLE POLICY_SERVICES; do
+for v in S E KS KE ELEMENTS VMAP ROUTES RUNS SLOW_RUNS SLOW_SECS TIMEOUT SETTLE POLICY_SERVICES; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a number, not '${!v}'" >&2; exit 2; }
 done
-((RUNS >= 1 && SLOW_RUNS >= 1 && S >= 1 && E >= 1 && ELEMENTS >= 5 && VMAP >= 1 && TIMEOUT >= 1)) ||
+((RUNS >= 1 && SLOW_RUNS >= 1 && S >= 1 && E >= 1 && KS >= 1 && KE >= 1 && ELEMENTS >= 5 && VMAP >= 1 && TIMEOUT >= 1)) ||
 	{ echo "run.sh: sizes, runs and timeout must be positive (elements >= 5)" >&2; exit 2; }
 IFS=, read -ra policy_addresses <<<"$POLICY_ADDRESSES"
 for v in "${policy_addresses[@]}"; do
@@ -164,22 +194,34 @@ for v in "${policy_addresses[@]}"; do
 done
 ((POLICY_SERVICES <= 100000)) || { echo "run.sh: --policy-services: at most 100000" >&2; exit 2; }
 if [ -z "$SCENARIOS" ]; then
-	if [ "$SCALE" = 1 ]; then SCENARIOS=legacy,nft; else SCENARIOS=legacy,nft,nftables,policy; fi
+	if [ "$SCALE" = 1 ]; then SCENARIOS=legacy,nft; else SCENARIOS=legacy,nft,nftables,kubenft,policy; fi
 fi
 IFS=, read -ra scenarios <<<"$SCENARIOS"
 run_policy=0
 rulesets=()
 for s in "${scenarios[@]}"; do
 	case $s in
-	legacy | nft | nftables) rulesets+=("$s") ;;
+	legacy | nft | nftables | kubenft) rulesets+=("$s") ;;
 	policy) run_policy=1 ;;
-	*) echo "run.sh: unknown scenario '$s' (legacy, nft, nftables, policy)" >&2; exit 2 ;;
+	*) echo "run.sh: unknown scenario '$s' (legacy, nft, nftables, kubenft, policy)" >&2; exit 2 ;;
 	esac
 done
 
 case $CGNATCHECK in /*) ;; *) CGNATCHECK="$PWD/$CGNATCHECK" ;; esac
+: "${top_builddir:=$(cd "$(dirname "$CGNATCHECK")" && pwd)}"
+: "${FLOOR:=$top_builddir/tests/bench/floor}"
+case $FLOOR in /*) ;; *) FLOOR="$PWD/$FLOOR" ;; esac
+# the floor program: built by `make bench` (and make check); else built here
+if [ ! -x "$FLOOR" ] && [ -f "$top_builddir/Makefile" ]; then
+	make -C "$top_builddir" tests/bench/floor >&2 || true
+fi
+# The host's own files (apt sources, leases, /etc/hosts) are not the
+# benchmark's: their names, resolved through a namespace without a resolver,
+# would add a 2 s wait to every audit. As in make check, an empty host root.
+: "${CGNATCHECK_HOST_ROOT:=$top_srcdir/tests/data/empty-host}"
+export CGNATCHECK_HOST_ROOT
 tb_test_init python3 iptables-legacy-restore iptables-legacy-save iptables-nft-restore iptables-nft-save \
-	nft timeout "$CGNATCHECK"
+	nft timeout "$CGNATCHECK" "$FLOOR"
 [ -x /usr/bin/time ] || t_skip "needs /usr/bin/time (Debian package time)"
 
 tb_tmpdir W
@@ -219,6 +261,12 @@ build_scenario() {
 		tb_exec "$TB_HOST" nft -f "$W/ruleset" || tb_die "nft -f failed"
 		form=nftables
 		;;
+	kubenft)
+		python3 "$bench_dir/kube-nft-gen.py" --services "$s" --endpoints "$KE" >"$W/ruleset" 2>"$W/gen.err" ||
+			{ cat "$W/gen.err" >&2; tb_die "kube-nft-gen.py failed"; }
+		tb_exec "$TB_HOST" nft -f "$W/ruleset" || tb_die "nft -f failed"
+		form=nftables
+		;;
 	esac
 	tb_ts_install "$form" new || tb_die "tb_ts_install $form new failed"
 	tb_ts_routing peers || tb_die "tb_ts_routing failed"
@@ -236,17 +284,20 @@ build_scenario() {
 tool_argv() {
 	case $2 in
 	cgnatcheck)
-		argv=(env "CGNATCHECK_POLICY_DIR=$top_srcdir/policies" "CGNATCHECK_POLICY_LOCAL_DIR=$W/local"
+		argv=(env "CGNATCHECK_HOST_ROOT=$CGNATCHECK_HOST_ROOT"
+			"CGNATCHECK_POLICY_DIR=$top_srcdir/policies" "CGNATCHECK_POLICY_LOCAL_DIR=$W/local"
 			"CGNATCHECK_DMI_DIR=$W/dmi" "CGNATCHECK_STATE_DIR=$W/state"
 			"$CGNATCHECK" --dns 100.100.2.136 --format json) ;;
 	iptables-save) argv=("iptables-$1-save") ;;
+	floor) if [ "$1" = legacy ]; then argv=("$FLOOR" legacy); else argv=("$FLOOR" nft); fi ;;
 	nft-terse) argv=(nft --terse list ruleset) ;;
 	nft-json) argv=(nft -j --terse list ruleset) ;;
 	nft-full) argv=(nft list ruleset) ;;
 	ip-route) argv=(ip route show table all) ;;
 	policy-load | policy-audit | policy-blocked)
 		# the point's file in the local policy directory ($policy_local)
-		argv=(env "CGNATCHECK_POLICY_DIR=$top_srcdir/policies" "CGNATCHECK_POLICY_LOCAL_DIR=$policy_local"
+		argv=(env "CGNATCHECK_HOST_ROOT=$CGNATCHECK_HOST_ROOT"
+			"CGNATCHECK_POLICY_DIR=$top_srcdir/policies" "CGNATCHECK_POLICY_LOCAL_DIR=$policy_local"
 			"CGNATCHECK_DMI_DIR=$W/dmi" "CGNATCHECK_STATE_DIR=$W/state"
 			"$CGNATCHECK" --dns 100.100.2.136)
 		[ "$2" = policy-load ] || argv+=(--policy bench-large)
@@ -257,8 +308,9 @@ tool_argv() {
 
 tools_of() { # KIND
 	case $1 in
-	legacy | nft) echo cgnatcheck iptables-save nft-terse nft-json ip-route ;;
-	nftables) echo cgnatcheck nft-terse nft-json nft-full ip-route ;;
+	legacy | nft) echo cgnatcheck floor iptables-save nft-terse nft-json ip-route ;;
+	nftables) echo cgnatcheck floor nft-terse nft-json nft-full ip-route ;;
+	kubenft) echo cgnatcheck floor nft-full nft-terse ip-route ;;
 	policy) echo policy-load policy-audit policy-blocked ;;
 	policy-none) echo policy-load ;;
 	esac
@@ -318,6 +370,12 @@ measure() {
 					cp "$out" "$OUT/$label.cgnatcheck.json"
 					meta "$label" audit_exit "$st" ;;
 				iptables-save) meta "$label" rules "$(grep -c '^-A' "$out" || true)" ;;
+				floor)
+					meta "$label" floor_out "$(head -n 1 "$out")"
+					# kubenft: its size is the rules the floor read
+					# (kube-proxy's and Tailscale's)
+					[ "$kind" != kubenft ] ||
+						meta "$label" rules "$(sed -n 's/^nft: [0-9]* chains, \([0-9]*\) rules.*/\1/p' "$out")" ;;
 				policy-*)
 					# the targets it reported (one "address" key each)
 					meta "$label" "targets.$tool" "$(grep -c '"address":' "$out" || true)"
@@ -355,14 +413,21 @@ meta _ tools "$(iptables-legacy --version 2>/dev/null | head -1); $(nft --versio
 say "cgnatcheck benchmark: $CGNATCHECK; kernel $(uname -r); $RUNS runs (median); slow tools (first run > ${SLOW_SECS} s): $SLOW_RUNS; timeout ${TIMEOUT} s"
 for p in "${points[@]}"; do
 	s=$(((S * p + 50) / 100)) n=$(((ELEMENTS * p + 50) / 100)) r=$(((ROUTES * p + 50) / 100))
+	ks=$(((KS * p + 50) / 100))
 	((s >= 1)) || s=1
+	((ks >= 1)) || ks=1
 	((n >= 5)) || n=5
 	for kind in ${rulesets[@]+"${rulesets[@]}"}; do
 		if [ "$SCALE" = 1 ]; then label="$kind-$p"; else label=$kind; fi
 		meta "$label" kind "$kind"
 		meta "$label" point "$p"
-		meta "$label" params "S=$s E=$E elements=$n vmap=$VMAP routes=$r"
-		build_scenario "$kind" "$label" "$s" "$n" "$r"
+		if [ "$kind" = kubenft ]; then
+			meta "$label" params "KS=$ks KE=$KE routes=$r"
+			build_scenario "$kind" "$label" "$ks" "$n" "$r"
+		else
+			meta "$label" params "S=$s E=$E elements=$n vmap=$VMAP routes=$r"
+			build_scenario "$kind" "$label" "$s" "$n" "$r"
+		fi
 		measure "$kind" "$label"
 		# the audit's report must be the real one: 100.100.2.136 and a verdict
 		python3 - "$OUT/$label.cgnatcheck.json" <<'EOF' >>"$OUT/meta.tsv" || say "$label: the audit's JSON is missing or invalid"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The benchmark (tests/bench/run.sh) at a tiny size, one run each: every
-# scenario's table is printed with numbers for every tool and the command
-# lines it timed; each scenario really holds the ruleset (rule count); the
+# scenario's table (kube-proxy's nftables mode included) is printed with
+# numbers for every tool, the kernel floor among them, and the command
+# lines it timed; the last table has a row per scenario and stock tool
+# (audit, stock, floor, ratios); each scenario really holds the ruleset
+# (rule count); the
 # audit it timed is the real one (valid JSON, 100.100.2.136 udp/53 and tcp/53
 # blocked by Tailscale's CGNAT drop in ts-input); the policy scenario's table
 # has every point, each audit with the file selected reporting its 2 targets
@@ -25,7 +28,7 @@ trap 'rm -rf "$out"' EXIT
 # collect-speed.sh (run.sh runs it after the scenarios) at a tiny size too
 BENCH_SETTLE=0 BENCH_SPEED_NFT_RULES=300 BENCH_SPEED_NFT_RANGES=500 BENCH_SPEED_LEGACY_RULES=300 \
 	BENCH_SPEED_ROUTES=1000 t_run bash "$RUN" --services 50 --endpoints 3 --elements 2000 --vmap 100 \
-	--routes 1000 --policy-addresses 100,1000 --policy-services 100 --runs 1 --out "$out"
+	--kube-services 20 --kube-endpoints 3 --routes 1000 --policy-addresses 100,1000 --policy-services 100 --runs 1 --out "$out"
 printf '%s\n' "$t_out"
 case $t_status in
 0) t_ok "run.sh completed" ;;
@@ -39,13 +42,16 @@ esac
 
 report=$t_out
 num='[0-9]+\.[0-9]+'
-for sc in legacy nft nftables; do
+for sc in legacy nft nftables kubenft; do
 	case $sc in
 	legacy) tools=("iptables-legacy-save" "nft --terse list ruleset" "nft -j --terse list ruleset") ;;
 	nft) tools=("iptables-nft-save" "nft --terse list ruleset" "nft -j --terse list ruleset") ;;
 	nftables) tools=("nft --terse list ruleset" "nft -j --terse list ruleset" "nft list ruleset") ;;
+	kubenft) tools=("nft list ruleset" "nft --terse list ruleset") ;;
 	esac
-	tools=("cgnatcheck --dns 100.100.2.136 --format json" "${tools[@]}" "ip route show table all")
+	floor="tests/bench/floor nft"
+	[ "$sc" != legacy ] || floor="tests/bench/floor legacy"
+	tools=("cgnatcheck --dns 100.100.2.136 --format json" "$floor" "${tools[@]}" "ip route show table all")
 	# the scenario's block of the report, from its title to the next one
 	block=$(awk -v t="== $sc (" 'index($0, t) == 1 { on = 1; print; next } /^== / { on = 0 } on' <<<"$report")
 	if [ -z "$block" ]; then
@@ -59,14 +65,28 @@ for sc in legacy nft nftables; do
 		else
 			t_fail "$sc: no row with numbers for '$tool'"
 		fi
-		grep -Fq "/usr/bin/time -v" <<<"$(grep -F -- " ${tool#cgnatcheck }" <<<"$block")" ||
+		# (the floor's command line has it by its path)
+		pat=" ${tool#cgnatcheck }"
+		[[ $tool != tests/* ]] || pat="/$tool"
+		grep -Fq "/usr/bin/time -v" <<<"$(grep -F -- "$pat" <<<"$block")" ||
 			t_fail "$sc: the command line of '$tool' is not printed"
 	done
 	grep -Eq "^  audit peak RSS / [a-z -]+ text: $num " <<<"$block" ||
 		t_fail "$sc: the audit's RSS against the text size is not printed"
 	# the ruleset is really there: kube-proxy's rules (8 + 50 * 11 nat, 14
 	# filter) plus Tailscale's, counted in iptables-*-save's text
-	if [ "$sc" != nftables ]; then
+	if [ "$sc" = kubenft ]; then
+		# kube-proxy's: 20 service chains of 2 rules, 60 endpoint chains of
+		# 2, 5 external chains of 2, 22 in its fixed chains; Tailscale's
+		rules=$(awk -F'\t' '$1 == "kubenft" && $2 == "rules" { print $3 }' "$out/meta.tsv")
+		if [ "${rules:-0}" -ge 192 ]; then
+			t_ok "kubenft: $rules rules read by the floor"
+		else
+			t_fail "kubenft: expected at least 192 rules read by the floor, got '${rules:-}'"
+		fi
+		grep -Eq "^  the floor read: nft: [0-9]+ chains, [0-9]+ rules, [0-9]+ bytes\$" <<<"$block" ||
+			t_fail "kubenft: what the floor read is not printed"
+	elif [ "$sc" != nftables ]; then
 		rules=$(awk -F'\t' -v s="$sc" '$1 == s && $2 == "rules" { print $3 }' "$out/meta.tsv")
 		if [ "${rules:-0}" -ge 572 ]; then
 			t_ok "$sc: $rules rules loaded"
@@ -84,7 +104,8 @@ for t in ts:
     assert t["verdict"] == "blocked", (t["proto"], t["verdict"])
     b = t["blocked_by"]
     assert b and b["chain"] == "ts-input" and "100.64.0.0/10" in b["text"], b
-    want = {"legacy": "iptables-legacy", "nft": "iptables-nft", "nftables": "nftables"}[sys.argv[2]]
+    want = {"legacy": "iptables-legacy", "nft": "iptables-nft", "nftables": "nftables",
+            "kubenft": "nftables"}[sys.argv[2]]
     assert b["backend"] == want, (b["backend"], want)
 print("ok")
 EOF
@@ -94,6 +115,25 @@ EOF
 		t_fail "$sc: the audit's JSON: ${t_err:-missing}"
 	fi
 done
+# the last table: a row per scenario and stock tool, with the audit, the
+# stock tool, the floor and the ratios (a ratio is "-" when the tool took
+# less than the 10 ms /usr/bin/time resolves)
+block=$(awk 'index($0, "== audit, stock tool and kernel floor") == 1 { on = 1; print; next } /^== / { on = 0 } on' <<<"$report")
+for row in "legacy|iptables-legacy-save" "nft|iptables-nft-save" "nft|nft --terse list ruleset" \
+	"nftables|nft list ruleset" "kubenft|nft list ruleset" "kubenft|nft --terse list ruleset"; do
+	IFS='|' read -r sc tool <<<"$row"
+	if grep -Eq "^  $sc \([^)]*\) +$(sed 's/[.[*^$]/\\&/g' <<<"$tool") +$num +$num +$num +($num|-) +($num|-) +$num +$num\$" <<<"$block"; then
+		t_ok "last table: $sc, $tool: audit, stock tool and floor measured"
+	else
+		t_fail "last table: no row with numbers for $sc and '$tool'"
+	fi
+done
+# every target printed with its verdict: the audit's verdict in each scenario
+for sc in legacy nft nftables kubenft; do
+	grep -q "^  met: $sc: the audit reports 100.100.2.136 udp/53 blocked, tcp/53 blocked\$" <<<"$report" ||
+		t_fail "$sc: the audit's verdict is not printed as a met target"
+done
+
 # the nftables scenario has the set's elements: nft list ruleset's text holds 2,000 ranges
 bytes=$(awk -F'\t' '$1 == "nftables" && $2 == "bytes.nft-full" { print $3 }' "$out/meta.tsv")
 if [ "${bytes:-0}" -gt 30000 ]; then

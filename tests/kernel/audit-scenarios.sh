@@ -76,8 +76,11 @@ form_job() { # BED FORM
 			"$(tb_json 'r["targets"][0]["blocked_by"]["chain"] + " " + str(r["targets"][0]["blocked_by"]["index"])')"
 		t_expect "$form/$variant: backend" "$([ "$form" = legacy ] && echo iptables-legacy || { [ "$form" = nft ] && echo iptables-nft || echo nftables; })" \
 			"$(tb_json 'r["targets"][0]["blocked_by"]["backend"]')"
+		# the first finding that is not for information (what the host's
+		# own files name, e.g. an apt mirror the test bed cannot resolve,
+		# may come first as a DISCOVERY_NOTE)
 		t_expect "$form/$variant: a critical finding" "critical TARGET_BLOCKED" \
-			"$(tb_json '[f["severity"] + " " + f["code"] for f in r["findings"]][0]')"
+			"$(tb_json '[f["severity"] + " " + f["code"] for f in r["findings"] if f["severity"] != "info"][0]')"
 		t_expect "$form/$variant: the reply is what is dropped" "accept drop" \
 			"$(tb_json 'r["targets"][0]["request"]["verdict"] + " " + r["targets"][0]["reply"]["verdict"]')"
 		layout=$(tb_json '[f["message"] for f in r["findings"] if f["code"] == "TAILSCALE_LAYOUT"][0]')

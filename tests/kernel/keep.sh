@@ -62,4 +62,68 @@ for form in legacy nft nftables; do
 	tb_exec "$TB_HOST" "$CGNATCHECK" --undo >/dev/null
 	tb_ts_remove "$form"
 done
+# On a Kubernetes node kube-proxy rewrites its chains every few seconds; a
+# change to a chain no audited packet reaches must not wake --keep for a
+# whole audit again (issue 20). A kube-proxy-shaped table read in part
+# (CGNATCHECK_NFT_LAZY_CHAINS=0: every table is "large"), then 20 commits
+# that rewrite its per-service and per-endpoint chains and add service-ips
+# elements of cluster IPs no audited packet looks up: no new round (the
+# log counts the changes let pass); a tailscaled restart still brings the
+# exception back.
+tb_ts_install nftables new
+tb_exec "$TB_HOST" nft -f - <<'EOF'
+table ip kube-proxy {
+	map service-ips { type ipv4_addr . inet_proto . inet_service : verdict; }
+	chain nat-output { type nat hook output priority -100; policy accept; jump services; }
+	chain services { ip daddr . meta l4proto . th dport vmap @service-ips; }
+	chain endpoint-a { meta l4proto tcp dnat to 10.244.0.1:8080; }
+	chain service-a { numgen random mod 1 vmap { 0 : goto endpoint-a }; }
+}
+add element ip kube-proxy service-ips { 172.30.0.5 . tcp . 80 : goto service-a }
+EOF
+: >"$WORK/keep.log"
+ip netns exec "$TB_HOST" env CGNATCHECK_NFT_LAZY_CHAINS=0 "$CGNATCHECK" --keep --dns 100.100.2.136 \
+	>"$WORK/keep.out" 2>"$WORK/keep.log" &
+keeper=$!
+TB_PIDS+=("$keeper")
+ms=$(reachable_within "$limit") && t_ok "kube-proxy: the first round made the resolver reachable ($ms ms)" ||
+	t_fail "kube-proxy: not reachable $ms ms after --keep started: $(cat "$WORK/keep.log")"
+sleep 1
+for i in $(seq 1 20); do
+	tb_exec "$TB_HOST" nft -f - <<EOF
+flush chain ip kube-proxy endpoint-a
+add rule ip kube-proxy endpoint-a meta l4proto tcp dnat to 10.244.0.$i:8080
+add chain ip kube-proxy endpoint-b$i
+add rule ip kube-proxy endpoint-b$i counter
+add element ip kube-proxy service-ips { 172.30.1.$i . tcp . 80 : goto service-a }
+EOF
+	sleep 0.1
+done
+sleep 1
+tb_ts_remove nftables
+tb_ts_install nftables new
+ms=$(reachable_within "$limit") && t_ok "kube-proxy: after a restart, reachable again after $ms ms" ||
+	t_fail "kube-proxy: still unreachable $ms ms after a restart: $(tail -5 "$WORK/keep.log")"
+sleep 1
+kill -TERM "$keeper"
+status=0
+wait "$keeper" || status=$?
+t_expect "kube-proxy: SIGTERM stops it cleanly" 0 "$status"
+line=$(grep 'stopped after' "$WORK/keep.log" || true)
+rounds=$(sed -n 's/.*stopped after \([0-9]*\) rounds.*/\1/p' <<<"$line")
+passed=$(sed -n 's/.*rounds (\([0-9]*\) nf_tables changes.*/\1/p' <<<"$line")
+# the first round, the restart's (and one more if the restart's commits
+# straddled a round); never one per kube-proxy commit
+if [ -n "$rounds" ] && [ "$rounds" -le 4 ]; then
+	t_ok "kube-proxy: 20 rewrites of unreached chains woke no audit ($line)"
+else
+	t_fail "kube-proxy: rounds: $line; $(tail -20 "$WORK/keep.log")"
+fi
+if [ -n "$passed" ] && [ "$passed" -ge 40 ]; then
+	t_ok "kube-proxy: the changes let pass are counted ($passed)"
+else
+	t_fail "kube-proxy: changes let pass: $line"
+fi
+tb_exec "$TB_HOST" nft delete table ip kube-proxy
+
 t_done

@@ -10,7 +10,8 @@
  * tables (nft_collect()). --stats prints the collection's wall and CPU time,
  * the rule count and the arena's size on stderr. --check counts jumps whose chain did not
  * resolve and xt expressions the decoder did not understand ("unresolved=N
- * undecoded=M" on stderr) and fails on an unresolved jump. Exit 0, or 1
+ * undecoded=M" on stderr) and fails on an unresolved jump. The sets -m set
+ * matches name are read as the audit reads them (ipset_collect()). Exit 0, or 1
  * when collection (or --check) failed. */
 #include "config.h"
 
@@ -20,6 +21,7 @@
 #include <time.h>
 
 #include "cgnatcheck/collect-legacy.h"
+#include "cgnatcheck/collect-netfilter.h"
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/iptables-text.h"
@@ -81,6 +83,10 @@ int main(int argc, char **argv)
 	r = nft ? nft_collect(&rs) : legacy_collect(&rs);
 	t1 = now_ms(CLOCK_MONOTONIC);
 	c1 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+	/* the names of the sets -m set matches look up, as the audit reads
+	 * them (src/collect/netfilter.c); outside the timing above */
+	if (r >= 0)
+		r = ipset_collect(&rs);
 	if (r < 0) {
 		ruleset_free(&rs);
 		return 1;

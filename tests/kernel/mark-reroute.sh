@@ -16,9 +16,18 @@
 # exists accept` in a prerouting chain with policy drop. The
 # audit's verdict on DNS to 100.100.2.136 must equal the kernel's: reachable
 # exactly when the query is answered.
+#
+# IPv6 the same way (ip6_route_me_harder, from ip6table_mangle's OUTPUT and
+# nft_chain_route's ip6/inet hook): the exit node's IPv6 default route in
+# table 52 and the fwmark rules of `ip -6 rule`, the bypass mark set for
+# fd00:cafe:1::/64 with ip6tables-legacy, ip6tables-nft, an ip6 or inet
+# route chain, or a filter-type chain in table ip6 mangle (no re-route); DNS
+# to fd00:cafe:1::136. IPv6 has no rp_filter: without the fib chain the
+# re-routed query is answered; with it, the reply passes only when it
+# carries the mark back (connmark restored before the fib check).
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
-tb_test_init python3 iptables-legacy iptables-nft nft
+tb_test_init python3 iptables-legacy iptables-nft ip6tables-legacy ip6tables-nft nft
 
 M=$TB_TS_BYPASS_MARK
 MASK=$TB_TS_MASK
@@ -33,12 +42,14 @@ bed_setup() {
 	# resolver's, on its lo) a strict rp_filter on the host would drop the
 	# ARP request itself, whatever the mark
 	tb_exec "$TB_PROV" sysctl -qw net.ipv4.conf.all.arp_announce=2 || tb_die "cannot set arp_announce"
+	ip -n "$TB_PROV" -6 route add "$TB_TS_IP6/128" via "$TB_HOST_IP6" || tb_die "cannot route the provider back (IPv6)"
 }
 
 fw_reset() {
 	local t
 	for t in mangle filter nat raw; do
 		tb_exec "$TB_HOST" iptables-legacy -t "$t" -F
+		tb_exec "$TB_HOST" ip6tables-legacy -t "$t" -F
 	done
 	tb_exec "$TB_HOST" nft flush ruleset
 }
@@ -52,7 +63,7 @@ ts_connmark_ipt() { # IPTABLES
 }
 
 setup_ipt() { # IPTABLES CONN
-	local ipt=$1 conn=$2 mark=(-t mangle OUTPUT -d 100.100.0.0/16 -j MARK --set-xmark "$M/$MASK")
+	local ipt=$1 conn=$2 mark=(-t mangle OUTPUT -d "$BYPASS" -j MARK --set-xmark "$M/$MASK")
 	case $conn in
 	none) tb_exec "$TB_HOST" "$ipt" "${mark[@]:0:2}" -A "${mark[@]:2}" ;;
 	first) ts_connmark_ipt "$ipt" && tb_exec "$TB_HOST" "$ipt" "${mark[@]:0:2}" -I "${mark[2]}" 1 "${mark[@]:3}" ;;
@@ -61,9 +72,10 @@ setup_ipt() { # IPTABLES CONN
 }
 
 setup_nft() { # FAMILY CHAIN-TYPE CONN
-	local fam=$1 type=$2 conn=$3 table mark save restore
+	local fam=$1 type=$2 conn=$3 table mark save restore daddr=ip
 	if [ "$type" = filter ]; then table=mangle; else table=bypass; fi
-	mark="ip daddr 100.100.0.0/16 meta mark set meta mark & 0xff00ffff | $M"
+	[ "$V" = 6 ] && daddr=ip6
+	mark="$daddr daddr $BYPASS meta mark set meta mark & 0xff00ffff | $M"
 	save="ct state new meta mark & $MASK != 0 ct mark set meta mark & $MASK"
 	restore="ct state established,related ct mark & $MASK != 0 meta mark set ct mark & $MASK"
 	{
@@ -97,26 +109,27 @@ RPF
 }
 
 one_case() { # FORM CONN RP SVM FIB
-	local form=$1 conn=$2 rp=$3 svm=$4 fib=$5 label verdict word want
+	local form=$1 conn=$2 rp=$3 svm=$4 fib=$5 label verdict word want ip=ip ipt=iptables
 	label="$form conn=$conn rp_filter=$rp src_valid_mark=$svm"
+	[ "$V" = 4 ] || label="IPv6 $form conn=$conn" ip=ip6 ipt=ip6tables
 	[ "$fib" = no ] || label="$label nft-fib"
 	fw_reset
 	tb_exec "$TB_HOST" sysctl -qw net.ipv4.conf.all.rp_filter="$rp" net.ipv4.conf.eth0.rp_filter="$rp" \
 		net.ipv4.conf.all.src_valid_mark="$svm" net.ipv4.conf.eth0.src_valid_mark="$svm" >/dev/null
 	case $form in
-	legacy) setup_ipt iptables-legacy "$conn" ;;
-	nft) setup_ipt iptables-nft "$conn" ;;
-	route-ip) setup_nft ip route "$conn" ;;
+	legacy) setup_ipt $ipt-legacy "$conn" ;;
+	nft) setup_ipt $ipt-nft "$conn" ;;
+	route-ip) setup_nft $ip route "$conn" ;;
 	route-inet) setup_nft inet route "$conn" ;;
-	filter) setup_nft ip filter "$conn" ;;
+	filter) setup_nft $ip filter "$conn" ;;
 	esac || { t_fail "$label: the rules could not be set up"; return; }
 	if [ "$fib" != no ]; then nixos_rpfilter || { t_fail "$label: the fib chain could not be set up"; return; }; fi
-	tb_exec "$TB_HOST" "$CGNATCHECK" --format json --dns 100.100.2.136 >"$WORK/out.json" 2>"$WORK/err" || true
-	verdict=$(tb_json '[t["verdict"] for t in r["targets"] if t["address"] == "100.100.2.136"][0]' 2>/dev/null ||
+	tb_exec "$TB_HOST" "$CGNATCHECK" --format json --dns "$SVC" >"$WORK/out.json" 2>"$WORK/err" || true
+	verdict=$(tb_json "[t['verdict'] for t in r['targets'] if t['address'] == '$SVC'][0]" 2>/dev/null ||
 		echo "no report: $(head -c 300 "$WORK/err")")
-	word=$(tb_probe 100.100.2.136 53 udp || true)
+	word=$(tb_probe "$SVC" 53 udp || true)
 	[ "$word" = timeout ] && [ "$verdict" = reachable ] &&
-		word=$(tb_probe 100.100.2.136 53 udp --timeout 3000 || true)
+		word=$(tb_probe "$SVC" 53 udp --timeout 3000 || true)
 	if [ "$word" = reply ]; then want=reachable; else want="blocked|unroutable"; fi
 	case "|$want|" in
 	*"|$verdict|"*) t_ok "$label: $verdict, the kernel agrees ($word)" ;;
@@ -133,12 +146,13 @@ one_case() { # FORM CONN RP SVM FIB
 	fi
 	if [ "$verdict" = unroutable ] && { [ "$fib" = no ] || [ "$form" = filter ]; }; then
 		t_expect "$label: why unroutable" "$want" \
-			"$(tb_json '[t.get("unroutable_reason") for t in r["targets"] if t["address"] == "100.100.2.136"][0]')"
+			"$(tb_json "[t.get('unroutable_reason') for t in r['targets'] if t['address'] == '$SVC'][0]")"
 	fi
 }
 
-job() { # BED RP SVM FIB
-	local form conn
+job() { # BED RP SVM FIB [6]
+	local form conn V=${5:-4} SVC=100.100.2.136 BYPASS=100.100.0.0/16
+	[ "$V" = 4 ] || SVC=$TB_SVC_IP6 BYPASS=fd00:cafe:1::/64
 	tb_use_bed "$1"
 	tb_audit_env WORK
 	mkdir -p "$WORK/dmi" "$WORK/local"
@@ -149,12 +163,14 @@ job() { # BED RP SVM FIB
 	done
 }
 
-tb_beds 4 bed_setup
+tb_beds 6 bed_setup
 tb_spawn "strict" job 0 1 0 no
 tb_spawn "strict+src_valid_mark" job 1 1 1 no
 tb_spawn "loose" job 2 2 0 no
 # no rp_filter; nft's fib in its place, with the mark (src_valid_mark does
 # not matter to fib)
 tb_spawn "fib" job 3 0 0 yes
+tb_spawn "ipv6" job 4 0 0 no 6
+tb_spawn "ipv6 fib" job 5 0 0 yes 6
 tb_join
 t_done

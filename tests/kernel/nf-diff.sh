@@ -17,8 +17,11 @@
 #   NF_DIFF_LAZY_RULESETS  of the nftables rulesets, how many are simulated a
 #                      second time with every eligible set lazy
 #                      (CGNATCHECK_SET_DUMP_MAX=0: lookups ask the kernel per
-#                      key, src/collect/nft-setget.c) and held to the same
-#                      kernel verdicts; default 60
+#                      key, src/collect/nft-setget.c) and every chain but
+#                      the base chains read only when a packet reaches it
+#                      (NF_SIMULATE_LAZY=1 CGNATCHECK_NFT_LAZY_CHAINS=0,
+#                      src/collect/nft.c) and held to the same kernel
+#                      verdicts; default 60
 #   NF_DIFF_JOBS       test beds per backend (default 2)
 set -euo pipefail
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/netns/lib.sh"
@@ -144,7 +147,7 @@ compare() {
 # lazy_rulesets simulated a second time with every set lazy
 run_pass() {
 	local backend=$1 n=$2 first=$3 count=$4 kind dir i seed rules pids k verdict rest word lazy_run
-	local cases=0 lazy_cases=0 loadfail=0 lazy_loadfail=0
+	local cases=0 lazy_cases=0 loadfail=0 lazy_loadfail=0 definite=0
 	local -a verdicts rests lazy_verdicts lazy_rests
 	HOST=${BED_HOST[n]}
 	flows "$n"
@@ -196,9 +199,11 @@ run_pass() {
 		fi
 		if $lazy_run; then
 			# Every named set lazy: set lookups are the kernel's answers
-			# to GETSETELEM per key, and must still agree with what the
+			# to GETSETELEM per key; every regular chain read when a
+			# packet reaches it. Both must still agree with what the
 			# kernel does to packets (the same ruleset, the same flows).
-			if ! tb_exec "$HOST" env CGNATCHECK_SET_DUMP_MAX=0 "$SIM" <"$dir/flows" >"$dir/sim" \
+			if ! tb_exec "$HOST" env CGNATCHECK_SET_DUMP_MAX=0 NF_SIMULATE_LAZY=1 CGNATCHECK_NFT_LAZY_CHAINS=0 \
+				"$SIM" <"$dir/flows" >"$dir/sim" \
 				2>"$dir/sim.err"; then
 				t_fail "nftables-lazy seed $seed: nf-simulate failed: $(cat "$dir/sim.err")"
 				lazy_run=false
@@ -233,6 +238,7 @@ run_pass() {
 			fi
 			compare "$backend" "$seed" "$rules" "$k" "${verdicts[k]}" "$word" "${rests[k]}"
 			cases=$((cases + 1))
+			case ${verdicts[k]} in reachable | blocked) definite=$((definite + 1)) ;; esac
 			if $lazy_run; then
 				compare nftables-lazy "$seed" "$rules" "$k" "${lazy_verdicts[k]}" "$word" "${lazy_rests[k]}"
 				lazy_cases=$((lazy_cases + 1))
@@ -240,7 +246,7 @@ run_pass() {
 		done
 	done
 	clear_firewall "$backend"
-	echo "$cases $lazy_cases $loadfail $lazy_loadfail" >"$WORK/counts.$backend.$n"
+	echo "$cases $lazy_cases $loadfail $lazy_loadfail $definite" >"$WORK/counts.$backend.$n"
 	echo "nf-diff: $backend, bed $n: rulesets $first..$((first + count - 1)), $cases cases" \
 		"($lazy_cases with lazy sets), $loadfail refused" >&2
 }
@@ -271,14 +277,15 @@ tb_join
 # the totals: every flow of every ruleset the tools loaded compared, per
 # backend
 flows 0
-declare -A total=() refused=()
+declare -A total=() refused=() definite=()
 lazy_total=0 lazy_refused=0 loadfail=0 all=0
 for f in "$WORK"/counts.*; do
 	[ -e "$f" ] || continue
 	b=${f#"$WORK"/counts.}
 	b=${b%.*}
-	read -r c l r lr <"$f"
+	read -r c l r lr d <"$f"
 	total[$b]=$((${total[$b]:-0} + c))
+	definite[$b]=$((${definite[$b]:-0} + d))
 	refused[$b]=$((${refused[$b]:-0} + r))
 	lazy_total=$((lazy_total + l))
 	lazy_refused=$((lazy_refused + lr))
@@ -286,6 +293,10 @@ for f in "$WORK"/counts.*; do
 	all=$((all + c + l))
 done
 for backend in $backends; do
+	# the share decided definitely (reachable or blocked, not uncertain)
+	echo "nf-diff: $backend: ${definite[$backend]:-0} of ${total[$backend]:-0} flows decided definitely" \
+		"($(awk -v d="${definite[$backend]:-0}" -v t="${total[$backend]:-0}" \
+			'BEGIN { printf "%.1f%%", t ? 100 * d / t : 0 }'))" >&2
 	t_expect "$backend: every flow of every ruleset compared" \
 		"$(((rulesets - ${refused[$backend]:-0}) * ${#FLOWS[@]}))" "${total[$backend]:-0}"
 done

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cgnatcheck/collect-netfilter.h"
+#include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/route.h"
 #include "cgnatcheck/sim-netfilter.h"
@@ -117,9 +118,21 @@ int main(void)
 	route_state_init(&routes);
 	if (route_state_collect(&routes) < 0)
 		return 2;
-	r = netfilter_collect(&rs);
+	/* NF_SIMULATE_LAZY=1: nf_tables as the audit reads it (collect-nft.h:
+	 * large tables only as far as packets reach; CGNATCHECK_NFT_LAZY_CHAINS=0
+	 * makes every table large), so the tests can hold that reading against
+	 * the kernel too. NF_SIMULATE_AFTER_COLLECT: a shell command run between
+	 * the collection and the first flow (a change the chains read later
+	 * must notice). */
+	const char *lazy = getenv("NF_SIMULATE_LAZY"), *after = getenv("NF_SIMULATE_AFTER_COLLECT");
+	struct nft_collect_opts nft = { .lazy = true, .lazy_min_chains = NFT_LAZY_MIN_CHAINS };
+	r = netfilter_collect_opts(&rs, lazy && strcmp(lazy, "1") == 0 ? &nft : NULL);
 	if (r < 0)
 		return 2;
+	if (after && *after && system(after) != 0) {
+		fprintf(stderr, "nf-simulate: `%s` failed\n", after);
+		return 2;
+	}
 	r = sim_index_build(&rs, &idx);
 	if (r < 0)
 		return 2;

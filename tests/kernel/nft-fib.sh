@@ -446,7 +446,7 @@ done
 routing plain
 TOTAL=$((DEFINITE + UNCERTAIN + DISAGREE))
 echo "nft-fib: $TOTAL flows compared ($LEFT_OUT flow-routing pairs left out: the flow's own route" \
-	"leaves elsewhere); $DEFINITE decided definitely and as the kernel did," \
+	"leaves elsewhere); $DEFINITE decided definitely and as the kernel did ($(awk -v d="$DEFINITE" -v t="$TOTAL" 'BEGIN { printf "%.1f%%", t ? 100 * d / t : 0 }'))," \
 	"$UNCERTAIN uncertain, $DISAGREE contradicted by the kernel; the kernel let" \
 	"${KERNEL[reachable]:-0} through and stopped ${KERNEL[blocked]:-0}" >&2
 for w in "${!WHY[@]}"; do

@@ -176,7 +176,7 @@ for kind in dynset dynset-limit dynset-lookup numgen numgen2 objref objref-quota
 	done
 done
 TOTAL=$((DEFINITE + UNCERTAIN + DISAGREE))
-echo "nft-kept-eval: $TOTAL flows compared; $DEFINITE decided definitely and as the kernel did," \
+echo "nft-kept-eval: $TOTAL flows compared; $DEFINITE decided definitely and as the kernel did ($(awk -v d="$DEFINITE" -v t="$TOTAL" 'BEGIN { printf "%.1f%%", t ? 100 * d / t : 0 }'))," \
 	"$UNCERTAIN uncertain, $DISAGREE contradicted by the kernel" >&2
 for w in "${!WHY[@]}"; do echo "  uncertain ${WHY[$w]}x: $w" >&2; done
 for k in "${!DEF_BY_KIND[@]}"; do echo "  definite ${DEF_BY_KIND[$k]}x: $k" >&2; done

@@ -127,9 +127,8 @@ else
 fi
 
 # --- 5. expressions kept by their kernel attributes; what is left over --------
-# (tests/kernel/nft-roundtrip.sh has every kind; here the placeholder of an
-# anonymous object map, whose elements' objects the model does not keep,
-# stands in place)
+# (tests/kernel/nft-roundtrip.sh has every kind; here an anonymous object
+# map with its elements' objects too)
 tb_exec "$NS" nft -f - <<'EOF'
 flush ruleset
 table ip tu {
@@ -158,7 +157,7 @@ meta mark set numgen inc mod 4
 tcp flags syn tcp option maxseg size 1400 accept
 quota 10 mbytes
 counter name ip saddr map @cm accept
-/* unsupported: objref */ accept'
-t_expect "kept expressions as nft lists them, placeholders for the rest" "$want" "$got"
+counter name ip saddr map { 2.2.2.2 : "cnt" } accept'
+t_expect "kept expressions as nft lists them" "$want" "$got"
 
 t_done

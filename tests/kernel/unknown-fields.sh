@@ -185,5 +185,6 @@ for b in nft legacy; do
 		"$(drop_policy_ipt '-p tcp --syn -j DROP' '-f -j DROP' '-j ACCEPT')"
 done
 
-echo "unknown-fields: $((UNCERTAIN + DEFINITE)) targets compared, $UNCERTAIN uncertain, $DEFINITE decided" >&2
+TOTAL=$((UNCERTAIN + DEFINITE))
+echo "unknown-fields: $TOTAL targets compared, $UNCERTAIN uncertain, $DEFINITE decided definitely ($(awk -v d="$DEFINITE" -v t="$TOTAL" 'BEGIN { printf "%.1f%%", t ? 100 * d / t : 0 }'))" >&2
 t_done

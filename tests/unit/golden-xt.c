@@ -163,22 +163,51 @@ static char *render(const struct golden *g)
 	return ipt_rule_to_string(&rule);
 }
 
+/* The same rule as a collector may hold it: the decoded value alone, no
+ * blob (NULL when the case does not decode). */
+static char *render_decoded(const struct golden *g, struct arena *a)
+{
+	struct cg_table t = { .family = g->family, .name = "filter" };
+	struct cg_chain c = { .table = &t, .name = "G" };
+	const struct xt_decoded *d = xt_decode_owned(a, g->target, g->name, g->revision, g->family,
+						     g->len ? g->blob : NULL, g->len);
+	struct cg_expr e = xt_expr(g, d);
+	struct cg_rule rule = { .chain = &c, .exprs = &e, .n_exprs = 1 };
+
+	if (!d)
+		return NULL;
+	e.xt.info = NULL;
+	e.xt.info_len = 0;
+	return ipt_rule_to_string(&rule);
+}
+
+static void check_text(const struct golden *g, char *text, const char *how)
+{
+	const char *got = !strncmp(text, "-A G ", 5) ? text + 5 : text;
+
+	test_checks++;
+	if (strcmp(got, g->save)) {
+		fprintf(stderr, "%s: %s %s '%s' revision %u (%s):\n  want: %s\n  got:  %s\n", g->where,
+			g->family == NFPROTO_IPV6 ? "ipv6" : "ipv4", g->target ? "target" : "match",
+			g->name, g->revision, how, g->save, got);
+		test_failures++;
+	}
+	free(text);
+}
+
 static void test_cases(void)
 {
+	struct arena a = { 0 };
+
 	for (unsigned i = 0; i < n_cases; i++) {
 		const struct golden *g = &cases[i];
-		char *text = render(g);
-		const char *got = !strncmp(text, "-A G ", 5) ? text + 5 : text;
+		char *text = render_decoded(g, &a);
 
-		test_checks++;
-		if (strcmp(got, g->save)) {
-			fprintf(stderr, "%s: %s %s '%s' revision %u:\n  want: %s\n  got:  %s\n", g->where,
-				g->family == NFPROTO_IPV6 ? "ipv6" : "ipv4", g->target ? "target" : "match",
-				g->name, g->revision, g->save, got);
-			test_failures++;
-		}
-		free(text);
+		check_text(g, render(g), "from the blob");
+		if (text)
+			check_text(g, text, "from the decoded value alone");
 	}
+	arena_free(&a);
 }
 
 static bool covered(const struct xt_ext_form *fm, bool target, uint8_t revision, uint8_t family)

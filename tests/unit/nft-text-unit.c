@@ -194,6 +194,195 @@ static void test_cgnat_rule(void)
 	CHECK_RULE(&b, "iifname != \"tailscale0*\" ip saddr 100.64.0.0/10 counter drop comment \"cgnat\"");
 }
 
+/* netlink attributes as the kernel dumps them: u32 in network order,
+ * strings with their NUL, each padded to 4 bytes */
+static size_t put_attr(uint8_t *buf, size_t off, uint16_t type, const void *data, uint16_t len)
+{
+	uint16_t alen = (uint16_t)(4 + len);
+
+	memcpy(buf + off, &alen, 2);
+	memcpy(buf + off + 2, &type, 2);
+	memcpy(buf + off + 4, data, len);
+	memset(buf + off + 4 + len, 0, (size_t)((4 - alen % 4) % 4));
+	return off + (size_t)((alen + 3) & ~3);
+}
+
+/* An anonymous object map (`counter name ip saddr map { 1.1.1.1 : "c1" }`):
+ * its elements with the objects they map to, as nft lists them, when the
+ * model has every element's object; a placeholder when it does not. */
+static void test_objref_anonymous(void)
+{
+	static const char *const names[] = { "c2", "c1" };
+	static const uint8_t keys[][4] = { { 2, 2, 2, 2 }, { 1, 1, 1, 1 } };
+	static uint8_t attrs[64];
+	struct cg_set_elem el[2] = { 0 };
+	struct cg_set set = { 0 };
+	struct cg_ruleset rs = { 0 };
+	struct built b;
+	struct cg_expr *e;
+	uint32_t sreg = htonl(NFT_REG_1);
+	size_t n;
+
+	build(&b, NFPROTO_IPV4);
+	for (unsigned i = 0; i < 2; i++) {
+		el[i].key = (struct cg_data){ 4, keys[i] };
+		el[i].obj = names[i];
+	}
+	set.table = &b.table;
+	set.name = "__objmap0";
+	set.flags = CG_SET_ANONYMOUS | CG_SET_CONSTANT;
+	set.key_type = 7; /* ipv4_addr */
+	set.key_len = 4;
+	set.obj_type = NFT_OBJECT_COUNTER;
+	set.n_elems = 2;
+	set.elems = el;
+	b.table.sets = &set;
+	b.table.n_sets = 1;
+	b.table.chains = &b.chain;
+	b.table.n_chains = 1;
+	b.chain.rules = &b.rule;
+	b.chain.n_rules = 1;
+	rs.tables = &b.table;
+	rs.n_tables = 1;
+
+	e = add(&b, CG_EXPR_PAYLOAD);
+	e->payload.dreg = NFT_REG_1;
+	e->payload.base = NFT_PAYLOAD_NETWORK_HEADER;
+	e->payload.offset = 12;
+	e->payload.len = 4;
+	n = put_attr(attrs, 0, NFTA_OBJREF_SET_SREG, &sreg, 4);
+	n = put_attr(attrs, n, NFTA_OBJREF_SET_NAME, "__objmap0", 10);
+	e = add(&b, CG_EXPR_UNKNOWN);
+	e->unknown.name = "objref";
+	e->unknown.attrs = attrs;
+	e->unknown.attrs_len = (uint32_t)n;
+	CHECK(ruleset_resolve(&rs) == 0);
+	CHECK_RULE(&b, "counter name ip saddr map { 1.1.1.1 : \"c1\", 2.2.2.2 : \"c2\" }");
+
+	/* a ct helper map: the statement the object type names */
+	set.obj_type = NFT_OBJECT_CT_HELPER;
+	CHECK_RULE(&b, "ct helper set ip saddr map { 1.1.1.1 : \"c1\", 2.2.2.2 : \"c2\" }");
+
+	/* an element whose object the collector did not read */
+	el[0].obj = NULL;
+	CHECK_RULE(&b, "/* unsupported: objref */");
+	ruleset_free(&rs);
+}
+
+/* nft's set user data, as libnftnl writes it: a type byte, a length
+ * byte, the value; numbers in host order */
+static size_t ud_put(uint8_t *buf, size_t off, uint8_t type, const void *v, uint8_t len)
+{
+	buf[off] = type;
+	buf[off + 1] = len;
+	memcpy(buf + off + 2, v, len);
+	return off + 2 + len;
+}
+
+static size_t ud_u32(uint8_t *buf, size_t off, uint8_t type, uint32_t v)
+{
+	return ud_put(buf, off, type, &v, 4);
+}
+
+/* a payload's typeof: EXPR_PAYLOAD (7), its data: the protocol (0: raw),
+ * the field, base, offset and length in bits */
+static size_t ud_payload(uint8_t *buf, size_t off, uint8_t type, uint32_t desc, uint32_t field)
+{
+	uint8_t data[64], member[80];
+	size_t n = 0, m = 0;
+
+	n = ud_u32(data, n, 0, desc);
+	n = ud_u32(data, n, 1, field);
+	if (!desc) {
+		n = ud_u32(data, n, 2, 2);   /* the network header */
+		n = ud_u32(data, n, 3, 64);
+		n = ud_u32(data, n, 4, 8);
+	}
+	m = ud_u32(member, m, 0, 7);
+	m = ud_put(member, m, 1, data, (uint8_t)n);
+	return ud_put(buf, off, type, member, (uint8_t)m);
+}
+
+/* NFTNL_UDATA_SET_KEYBYTEORDER, then NFTNL_UDATA_SET_KEY_TYPEOF of
+ * `FIELD . ip saddr`: FIELD raw (@nh,64,8) or by name (ip ttl) */
+static size_t ud_typeof_ttl_saddr(uint8_t *buf, bool raw)
+{
+	uint8_t members[128], key[160];
+	size_t n = 0, k = 0, off = 0;
+
+	n = ud_payload(members, n, 0, raw ? 0 : 12, raw ? 0 : 8);
+	n = ud_payload(members, n, 1, 12, 11);
+	k = ud_u32(key, k, 0, 13);  /* EXPR_CONCAT */
+	k = ud_put(key, k, 1, members, (uint8_t)n);
+	off = ud_u32(buf, off, 0, 0);
+	return ud_put(buf, off, 3, key, (uint8_t)k);
+}
+
+/* A set's elements against a field written as raw payload: nft records
+ * the key's typeof in the set's user data and lists a raw field in hex,
+ * the same field written by name in its type's way (`@nh,64,8 . ip saddr
+ * { 64 . 1.2.3.4 }` lists as `ip ttl . ip saddr { 0x40 . 1.2.3.4 }`, `ip ttl
+ * . ip saddr { 64 . 1.2.3.4 }` as itself); the kernel's rule is the same. */
+static void test_typeof_raw(void)
+{
+	static const uint8_t key[8] = { 64, 0, 0, 0, 1, 2, 3, 4 };
+	static uint8_t udata[256];
+	struct cg_set_elem el = { 0 };
+	struct cg_set set = { 0 };
+	struct cg_ruleset rs = { 0 };
+	struct built b;
+	struct cg_expr *e;
+
+	build(&b, NFPROTO_IPV4);
+	el.key = (struct cg_data){ 8, key };
+	set.table = &b.table;
+	set.name = "__set0";
+	set.flags = CG_SET_ANONYMOUS | CG_SET_CONSTANT | CG_SET_CONCAT;
+	set.key_type = 4 << 6 | 7; /* integer . ipv4_addr */
+	set.key_len = 8;
+	set.n_fields = 2;
+	set.field_len[0] = 1;
+	set.field_len[1] = 4;
+	set.n_elems = 1;
+	set.elems = &el;
+	b.table.sets = &set;
+	b.table.n_sets = 1;
+	b.table.chains = &b.chain;
+	b.table.n_chains = 1;
+	b.chain.rules = &b.rule;
+	b.chain.n_rules = 1;
+	rs.tables = &b.table;
+	rs.n_tables = 1;
+
+	e = add(&b, CG_EXPR_PAYLOAD);
+	e->payload.dreg = NFT_REG32_00;
+	e->payload.base = NFT_PAYLOAD_NETWORK_HEADER;
+	e->payload.offset = 8;
+	e->payload.len = 1;
+	e = add(&b, CG_EXPR_PAYLOAD);
+	e->payload.dreg = NFT_REG32_01;
+	e->payload.base = NFT_PAYLOAD_NETWORK_HEADER;
+	e->payload.offset = 12;
+	e->payload.len = 4;
+	e = add(&b, CG_EXPR_LOOKUP);
+	e->lookup.sreg = NFT_REG32_00;
+	e->lookup.set_name = "__set0";
+	add_verdict(&b, CG_VERDICT_ACCEPT, NULL, NULL);
+	CHECK(ruleset_resolve(&rs) == 0);
+
+	/* nothing recorded: an integer field prints in decimal */
+	CHECK_RULE(&b, "ip ttl . ip saddr { 64 . 1.2.3.4 } accept");
+	set.udata = udata;
+	set.udata_len = (uint32_t)ud_typeof_ttl_saddr(udata, true);
+	CHECK_RULE(&b, "ip ttl . ip saddr { 0x40 . 1.2.3.4 } accept");
+	set.udata_len = (uint32_t)ud_typeof_ttl_saddr(udata, false);
+	CHECK_RULE(&b, "ip ttl . ip saddr { 64 . 1.2.3.4 } accept");
+	/* user data that ends inside a value is not read past its end */
+	set.udata_len = 9;
+	CHECK_RULE(&b, "ip ttl . ip saddr { 64 . 1.2.3.4 } accept");
+	ruleset_free(&rs);
+}
+
 static void test_unkept_fields(void)
 {
 	struct built b;
@@ -497,6 +686,8 @@ int main(void)
 	test_missing_chain();
 	test_missing_set();
 	test_cgnat_rule();
+	test_objref_anonymous();
+	test_typeof_raw();
 	test_unkept_fields();
 	test_contract();
 	test_random();

@@ -31,6 +31,23 @@
 #include <linux/netfilter/xt_state.h>
 #include <linux/netfilter/xt_statistic.h>
 #include <linux/netfilter/xt_tcpudp.h>
+#include <linux/netfilter/xt_length.h>
+#include <linux/netfilter/xt_dscp.h>
+#include <linux/netfilter/xt_ecn.h>
+#include <linux/netfilter/xt_devgroup.h>
+#include <linux/netfilter/xt_owner.h>
+#include <linux/netfilter/xt_physdev.h>
+#include <linux/netfilter/xt_mac.h>
+#include <linux/netfilter/xt_TEE.h>
+#include <linux/if_arp.h>
+#include <linux/netfilter/xt_CHECKSUM.h>
+#include <linux/netfilter/xt_AUDIT.h>
+#include <linux/netfilter/xt_IDLETIMER.h>
+#include <linux/netfilter_ipv4/ipt_ttl.h>
+#include <linux/netfilter_ipv6/ip6t_frag.h>
+#include <linux/netfilter_ipv6/ip6t_ipv6header.h>
+#include <linux/netfilter_ipv6/ip6t_opts.h>
+#include <linux/netfilter_ipv6/ip6t_rt.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
@@ -229,6 +246,9 @@ static void test_garbage(void)
 		"connmark", "comment", "addrtype", "iprange", "pkttype", "set", "statistic", "limit",
 		"", "REJECT", "MARK", "CONNMARK", "DNAT", "SNAT", "MASQUERADE", "REDIRECT", "LOG",
 		"NFLOG", "TRACE", "CT", "NOTRACK",
+		"length", "ttl", "hl", "tos", "dscp", "ecn", "frag", "hbh", "dst", "rt", "ah", "ipv6header",
+		"devgroup", "owner", "TOS", "DSCP", "TTL", "HL", "ECN", "CLASSIFY", "TCPMSS", "TCPOPTSTRIP",
+		"CHECKSUM", "IDLETIMER", "RATEEST", "AUDIT", "TEE", "physdev", "mac",
 	};
 	uint32_t seed = 12345;
 	unsigned decoded = 0;
@@ -699,6 +719,174 @@ static void test_intern(void)
 	xt_intern_free(xi);
 }
 
+/* ---- the extensions decided from the packet's known fields (issue 14) ---- */
+
+static void test_fields_exts(void)
+{
+	struct xt_length_info len = { .min = 0, .max = 27 };
+	struct ipt_ttl_info ttl = { .mode = IPT_TTL_LT, .ttl = 0 };
+	struct xt_tos_match_info tos = { .tos_mask = 0, .tos_value = 0 };
+	struct xt_dscp_info dscp = { .dscp = 0x2e };
+	struct xt_ecn_info ecn = { .operation = XT_ECN_OP_MATCH_IP, .ip_ect = 1 };
+	struct ip6t_frag frag = { .ids = { 5, 5 }, .invflags = IP6T_FRAG_INV_IDS };
+	struct ip6t_opts hbh = { .hdrlen = 8, .flags = IP6T_OPTS_LEN };
+	struct ip6t_rt rt = { .rt_type = 0, .flags = IP6T_RT_TYP, .invflags = IP6T_RT_INV_TYP };
+	struct ip6t_ipv6header_info v6h = { .matchflags = MASK_PROTO };
+	struct xt_devgroup_info dg = { .flags = XT_DEVGROUP_MATCH_SRC, .src_group = 5, .src_mask = ~0u };
+	struct xt_owner_match_info own = { .match = XT_OWNER_UID, .invert = XT_OWNER_UID };
+	struct xt_CHECKSUM_info csum = { .operation = XT_CHECKSUM_OP_FILL };
+	struct xt_audit_info audit = { .type = XT_AUDIT_TYPE_MAX + 1 };
+	struct idletimer_tg_info_v1 idle = { .timeout = 0 };
+	uint8_t ttl_tg[2] = { 2 /* IPT_TTL_DEC */, 0 }, dscp_tg[1] = { 0x40 };
+	struct xt_target_result res;
+	struct cg_packet p = reply_pkt(), t = reply_pkt(), p6 = reply_pkt();
+
+	p.unknown = t.unknown = p6.unknown = CG_PKT_U_UNDETERMINED;
+	t.l4proto = IPPROTO_TCP;
+	t.tcp_flags = 0x10;
+	t.tcp_flags_unknown = 0xc0;
+	p6.nfproto = V6;
+
+	/* sizes: the struct's, aligned or not; anything else refused */
+	CHECK(dec(false, "length", 0, V4, &len, sizeof(len)) != NULL);
+	CHECK(dec(false, "length", 0, V4, &len, sizeof(len) + 9) == NULL);
+	CHECK(dec(false, "ipv6header", 0, V6, &v6h, 2) == NULL);
+	CHECK(dec(false, "frag", 0, V4, &frag, XT_ALIGN(sizeof(frag))) == NULL);   /* IPv6 only */
+	CHECK(dec(false, "owner", 0, V4, &own, XT_ALIGN(sizeof(own))) == NULL);    /* rev 0 differs */
+	CHECK(dec(true, "TTL", 0, V6, ttl_tg, 8) == NULL);                         /* IPv4 only */
+
+	/* length: a UDP packet is never shorter than 28 bytes; TCP may carry 0 */
+	CHECK(xt_match(DEC_M("length", 0, V4, len), &p, NULL) == TRI_FALSE);
+	CHECK(xt_match(DEC_M("length", 0, V4, len), &t, NULL) == TRI_UNKNOWN);
+	len.max = 0xffff;
+	CHECK(xt_match(DEC_M("length", 0, V4, len), &t, NULL) == TRI_TRUE);
+	len.invert = 1;
+	CHECK(xt_match(DEC_M("length", 0, V4, len), &t, NULL) == TRI_FALSE);
+	len = (struct xt_length_info){ .min = 100, .max = 1500 };
+	CHECK(xt_match(DEC_M("length", 0, V4, len), &p, NULL) == TRI_UNKNOWN);
+	p.unknown &= ~(uint32_t)CG_PKT_U_LEN;
+	p.len = 120;
+	CHECK(xt_match(DEC_M("length", 0, V4, len), &p, NULL) == TRI_TRUE);
+	p.unknown = CG_PKT_U_UNDETERMINED;
+
+	/* ttl: lt 0 and gt 255 never; eq unknown; an unknown mode never */
+	CHECK(xt_match(DEC_M("ttl", 0, V4, ttl), &p, NULL) == TRI_FALSE);
+	ttl = (struct ipt_ttl_info){ .mode = IPT_TTL_EQ, .ttl = 64 };
+	CHECK(xt_match(DEC_M("ttl", 0, V4, ttl), &p, NULL) == TRI_UNKNOWN);
+	ttl = (struct ipt_ttl_info){ .mode = IPT_TTL_GT, .ttl = 255 };
+	CHECK(xt_match(DEC_M("hl", 0, V6, ttl), &p6, NULL) == TRI_FALSE);
+	ttl.mode = 9;
+	CHECK(xt_match(DEC_M("ttl", 0, V4, ttl), &p, NULL) == TRI_FALSE);
+
+	/* tos: no bits tested decides; DSCP and ECN bits are unknown */
+	CHECK(xt_match(DEC_M("tos", 1, V4, tos), &p, NULL) == TRI_TRUE);
+	tos.invert = 1;
+	CHECK(xt_match(DEC_M("tos", 1, V6, tos), &p6, NULL) == TRI_FALSE);
+	tos = (struct xt_tos_match_info){ .tos_mask = 0x0f, .tos_value = 0x10 };
+	CHECK(xt_match(DEC_M("tos", 1, V4, tos), &p, NULL) == TRI_FALSE);  /* value outside the mask */
+	tos.tos_value = 0x01;
+	CHECK(xt_match(DEC_M("tos", 1, V4, tos), &p, NULL) == TRI_UNKNOWN);
+	CHECK(xt_match(DEC_M("dscp", 0, V4, dscp), &p, NULL) == TRI_UNKNOWN);
+	dscp.dscp = 0x40;
+	CHECK(DEC_M("dscp", 0, V4, dscp) == NULL);
+	CHECK(xt_match(DEC_M("ecn", 0, V4, ecn), &p, NULL) == TRI_UNKNOWN);
+	ecn = (struct xt_ecn_info){ .operation = XT_ECN_OP_MATCH_CWR };
+	CHECK(xt_match(DEC_M("ecn", 0, V4, ecn), &t, NULL) == TRI_UNKNOWN);
+	t.tcp_flags_unknown = 0;
+	CHECK(xt_match(DEC_M("ecn", 0, V4, ecn), &t, NULL) == TRI_FALSE);
+	ecn.invert = XT_ECN_OP_MATCH_CWR;
+	CHECK(xt_match(DEC_M("ecn", 0, V4, ecn), &t, NULL) == TRI_TRUE);
+	ecn.operation = 0x02;
+	CHECK(DEC_M("ecn", 0, V4, ecn) == NULL);
+	ecn = (struct xt_ecn_info){ .operation = XT_ECN_OP_MATCH_IP, .ip_ect = 4 };
+	CHECK(DEC_M("ecn", 0, V4, ecn) == NULL);
+
+	/* IPv6 extension headers: none, so false even inverted */
+	CHECK(xt_match(DEC_M("frag", 0, V6, frag), &p6, NULL) == TRI_FALSE);
+	CHECK(xt_match(DEC_M("hbh", 0, V6, hbh), &p6, NULL) == TRI_FALSE);
+	CHECK(xt_match(DEC_M("dst", 0, V6, hbh), &p6, NULL) == TRI_FALSE);
+	CHECK(xt_match(DEC_M("rt", 0, V6, rt), &p6, NULL) == TRI_FALSE);
+	frag.invflags = 0x04;
+	CHECK(DEC_M("frag", 0, V6, frag) == NULL);
+	hbh.flags |= IP6T_OPTS_NSTRICT;
+	CHECK(DEC_M("hbh", 0, V6, hbh) == NULL);
+	rt.flags |= IP6T_RT_RES;    /* --rt-0-res with "! --rt-type" */
+	CHECK(DEC_M("rt", 0, V6, rt) == NULL);
+	/* ipv6header: only the upper-layer protocol is found */
+	CHECK(xt_match(DEC_M("ipv6header", 0, V6, v6h), &p6, NULL) == TRI_TRUE);
+	v6h = (struct ip6t_ipv6header_info){ .matchflags = MASK_HOPOPTS | MASK_FRAGMENT, .modeflag = 1 };
+	CHECK(xt_match(DEC_M("ipv6header", 0, V6, v6h), &p6, NULL) == TRI_FALSE);
+	v6h.invflags = MASK_HOPOPTS | MASK_FRAGMENT;
+	CHECK(xt_match(DEC_M("ipv6header", 0, V6, v6h), &p6, NULL) == TRI_TRUE);
+	v6h = (struct ip6t_ipv6header_info){ .matchflags = MASK_PROTO, .invflags = 0x0f };
+	CHECK(DEC_M("ipv6header", 0, V6, v6h) == NULL);
+
+	/* devgroup: the device's group; no device: unknown */
+	p.iif.group = 0;
+	CHECK(xt_match(DEC_M("devgroup", 0, V4, dg), &p, NULL) == TRI_FALSE);
+	dg.flags |= XT_DEVGROUP_INVERT_SRC;
+	CHECK(xt_match(DEC_M("devgroup", 0, V4, dg), &p, NULL) == TRI_TRUE);
+	p.iif.name[0] = '\0';
+	CHECK(xt_match(DEC_M("devgroup", 0, V4, dg), &p, NULL) == TRI_UNKNOWN);
+	strcpy(p.iif.name, "eth0");
+	dg.flags = 0x10;
+	CHECK(DEC_M("devgroup", 0, V4, dg) == NULL);
+
+	/* owner: a local socket's uid and gid; a received packet: unknown */
+	CHECK(xt_match(DEC_M("owner", 1, V4, own), &p, NULL) == TRI_UNKNOWN);
+	p.locally_generated = true;
+	p.skuid = 0;
+	CHECK(xt_match(DEC_M("owner", 1, V4, own), &p, NULL) == TRI_FALSE);
+	p.skuid = 1000;
+	CHECK(xt_match(DEC_M("owner", 1, V4, own), &p, NULL) == TRI_TRUE);
+	own = (struct xt_owner_match_info){ .match = XT_OWNER_SOCKET, .invert = XT_OWNER_SOCKET };
+	CHECK(xt_match(DEC_M("owner", 1, V4, own), &p, NULL) == TRI_FALSE);
+	own = (struct xt_owner_match_info){ .match = XT_OWNER_GID | XT_OWNER_SUPPL_GROUPS, .gid_min = 5,
+					    .gid_max = 5 };
+	CHECK(xt_match(DEC_M("owner", 1, V4, own), &p, NULL) == TRI_UNKNOWN);
+	own.match = 0x10;
+	CHECK(DEC_M("owner", 1, V4, own) == NULL);
+
+	/* physdev: a packet the host sends crossed no bridge; a received one may have */
+	struct xt_physdev_info pd = { .bitmask = XT_PHYSDEV_OP_BRIDGED };
+	CHECK(xt_match(DEC_M("physdev", 0, V4, pd), &p, NULL) == TRI_FALSE);
+	pd.invert = XT_PHYSDEV_OP_BRIDGED;
+	CHECK(xt_match(DEC_M("physdev", 0, V4, pd), &p, NULL) == TRI_TRUE);
+	pd.bitmask |= XT_PHYSDEV_OP_ISIN;
+	CHECK(xt_match(DEC_M("physdev", 0, V4, pd), &p, NULL) == TRI_FALSE);
+	p.locally_generated = false;
+	CHECK(xt_match(DEC_M("physdev", 0, V4, pd), &p, NULL) == TRI_UNKNOWN);
+	pd.bitmask = 0;
+	CHECK(DEC_M("physdev", 0, V4, pd) == NULL);
+	pd.bitmask = 0x20;
+	CHECK(DEC_M("physdev", 0, V4, pd) == NULL);
+
+	/* mac: never on a device that is not Ethernet */
+	struct xt_mac_info mac = { .srcaddr = { 0, 0x11, 0x22, 0x33, 0x44, 0x55 }, .invert = 1 };
+	p.iif.type = ARPHRD_ETHER;
+	CHECK(xt_match(DEC_M("mac", 0, V4, mac), &p, NULL) == TRI_UNKNOWN);
+	p.iif.type = ARPHRD_NONE;
+	CHECK(xt_match(DEC_M("mac", 0, V4, mac), &p, NULL) == TRI_FALSE);
+	p.locally_generated = true;
+
+	/* targets that continue; what each checkentry refuses */
+	struct xt_tee_tginfo tee = { .oif = "eth0" };
+	CHECK(DEC_T("TEE", 1, V4, tee) == NULL);          /* no gateway */
+	tee.gw.ip = htonl(0x0a000009);
+	CHECK(xt_target_apply(DEC_T("TEE", 1, V4, tee), &p, &res) == 0 && !res.terminal);
+	memset(tee.oif, 'x', sizeof(tee.oif));
+	CHECK(DEC_T("TEE", 1, V4, tee) == NULL);
+	CHECK(xt_target_apply(DEC_T("CHECKSUM", 0, V4, csum), &p, &res) == 0 && !res.terminal);
+	csum.operation = 0;
+	CHECK(DEC_T("CHECKSUM", 0, V4, csum) == NULL);
+	CHECK(DEC_T("AUDIT", 0, V4, audit) == NULL);
+	CHECK(DEC_T("IDLETIMER", 1, V4, idle) == NULL);
+	CHECK(dec(true, "TTL", 0, V4, ttl_tg, 8) == NULL);    /* --ttl-dec 0 */
+	ttl_tg[1] = 1;
+	CHECK(xt_target_apply(dec(true, "TTL", 0, V4, ttl_tg, 8), &p, &res) == 0 && !res.terminal);
+	CHECK(dec(true, "DSCP", 0, V4, dscp_tg, 8) == NULL);
+}
+
 int main(void)
 {
 	test_lengths();
@@ -714,6 +902,7 @@ int main(void)
 	test_addrtype();
 	test_iprange_pkttype_misc();
 	test_targets();
+	test_fields_exts();
 	test_render();
 	test_intern();
 	arena_free(&A);

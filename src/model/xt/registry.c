@@ -25,6 +25,8 @@ extern const struct xt_ext xt_match_tcpudp, xt_match_icmp, xt_match_multiport, x
 	xt_match_pkttype, xt_match_set, xt_match_statistic, xt_match_limit;
 extern const struct xt_ext xt_target_standard, xt_target_reject, xt_target_mark, xt_target_connmark,
 	xt_target_nat, xt_target_log, xt_target_nflog, xt_target_trace, xt_target_ct;
+extern const struct xt_ext xt_match_length, xt_match_ttl, xt_match_tos, xt_match_exthdr6, xt_match_devgroup,
+	xt_match_owner, xt_target_continue, xt_match_physdev, xt_match_mac;
 
 const struct xt_ext *const xt_registry[XT_KIND_COUNT] = {
 	[XT_MATCH_TCP] = &xt_match_tcpudp,
@@ -55,6 +57,15 @@ const struct xt_ext *const xt_registry[XT_KIND_COUNT] = {
 	[XT_TARGET_NFLOG] = &xt_target_nflog,
 	[XT_TARGET_TRACE] = &xt_target_trace,
 	[XT_TARGET_CT] = &xt_target_ct,
+	[XT_MATCH_LENGTH] = &xt_match_length,
+	[XT_MATCH_TTL] = &xt_match_ttl,
+	[XT_MATCH_TOS] = &xt_match_tos,
+	[XT_MATCH_EXTHDR6] = &xt_match_exthdr6,
+	[XT_MATCH_DEVGROUP] = &xt_match_devgroup,
+	[XT_MATCH_OWNER] = &xt_match_owner,
+	[XT_TARGET_CONTINUE] = &xt_target_continue,
+	[XT_MATCH_PHYSDEV] = &xt_match_physdev,
+	[XT_MATCH_MAC] = &xt_match_mac,
 };
 
 static const struct xt_ext *ext_of(const struct xt_decoded *d)
@@ -254,4 +265,22 @@ void xt_print(FILE *f, const struct xt_decoded *d)
 		x->print(f, d);
 	else
 		fputs(" /* unsupported */", f);
+}
+
+bool xt_has_printer(const struct xt_decoded *d)
+{
+	const struct xt_ext *x = d ? ext_of(d) : NULL;
+
+	return x && x->print;
+}
+
+const void *xt_kept_blob(const struct xt_decoded *d, uint32_t *len)
+{
+	const struct xt_ext *x = d ? ext_of(d) : NULL;
+
+	*len = 0;
+	if (!x || x->print)
+		return NULL;
+	*len = d->fields.raw_len;
+	return d->fields.raw;
 }

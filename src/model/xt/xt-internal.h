@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cgnatcheck/arena.h"
+#include "cgnatcheck/canon.h"
 #include "cgnatcheck/common.h"
 #include "cgnatcheck/xt-ext.h"
 
@@ -58,6 +59,23 @@ static inline const char *xt_field_str(struct xt_dec_ctx *c, const char *s, size
 static inline struct xt_port_range xt_port_range(uint16_t lo, uint16_t hi)
 {
 	return (struct xt_port_range){ .lo = lo, .hi = hi };
+}
+
+/* For the extensions decoding to struct xt_fields_dec: keeps a copy of the
+ * blob (what identifies the value: xt_ident_raw()). */
+static inline void xt_keep_raw(struct xt_decoded *d, const void *info, uint32_t size, struct xt_dec_ctx *c)
+{
+	uint8_t *p = arena_alloc(c->arena, size ? size : 1);
+
+	memcpy(p, info, size);
+	d->fields.raw = p;
+	d->fields.raw_len = size;
+}
+
+static inline void xt_ident_raw(struct canon *c, const struct xt_decoded *d)
+{
+	canon_u32(c, d->fields.raw_len);
+	canon_bytes(c, d->fields.raw, d->fields.raw_len);
 }
 
 /* ---- evaluating ---------------------------------------------------------- */

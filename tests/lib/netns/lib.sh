@@ -293,10 +293,34 @@ tb_ns_add() {
 	printf -v "$1" '%s' "$tb__ns"
 }
 
+# `ip netns exec` mounts a fresh sysfs on /sys, and with it goes a cgroup2
+# hierarchy mounted below /sys (/sys/fs/cgroup, or /sys/fs/cgroup/unified
+# in the hybrid layout; iproute2 does not mount it again):
+# then the audit truthfully reports cgroup BPF programs it cannot read.
+# What runs in a test bed's namespace sees the host's cgroup2 hierarchy
+# again, mounted on /sys/fs/cgroup in the private mount namespace `ip netns
+# exec` made (nothing propagates back to the host).
+tb__cgroup2_lost=
+tb__cgroup2_check() {
+	if [ -z "$tb__cgroup2_lost" ]; then
+		tb__cgroup2_lost=no
+		if awk '$9 == "cgroup2" && $5 ~ /^\/sys\// { f = 1 } END { exit !f }' /proc/self/mountinfo 2>/dev/null; then
+			tb__cgroup2_lost=yes
+		fi
+	fi
+	[ "$tb__cgroup2_lost" = yes ]
+}
+
 tb_exec() {
 	local ns=$1
 	shift
-	ip netns exec "$ns" "$@"
+	if tb__cgroup2_check; then
+		# shellcheck disable=SC2016
+		ip netns exec "$ns" sh -c 'grep -q " - cgroup2 " /proc/self/mountinfo ||
+			mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null; exec "$@"' sh "$@"
+	else
+		ip netns exec "$ns" "$@"
+	fi
 }
 
 tb_bg() {
