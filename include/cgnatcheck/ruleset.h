@@ -388,6 +388,16 @@ struct cg_table {
 	 * names the index in a comment) */
 	const struct cg_ipset_name *ipset_names;
 	uint32_t n_ipset_names;
+	/* Set by a collector whose every jump and goto already points at
+	 * its chain (and names it by the chain's own name), with no set
+	 * lookups: ruleset_resolve() then leaves the rules alone (the
+	 * iptables-legacy collector: 300k rules would each be unpacked and
+	 * looked up again for nothing). */
+	bool jumps_resolved;
+	/* Set by a collector that knows no rule of the table has an xt "set"
+	 * match or SET target: ipset_collect() need not unpack its rules to
+	 * look. */
+	bool no_xt_set;
 };
 
 struct cg_ruleset {

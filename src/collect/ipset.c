@@ -595,6 +595,8 @@ static void find_set_matches(const struct cg_ruleset *rs, struct xt_decoded ***o
 	*n_targets = 0;
 	for (uint32_t t = 0; t < rs->n_tables; t++) {
 		const struct cg_table *tb = &rs->tables[t];
+		if (tb->no_xt_set)
+			continue;
 		for (uint32_t c = 0; c < tb->n_chains; c++) {
 			const struct cg_chain *ch = &tb->chains[c];
 			for (uint32_t i = 0; i < ch->n_rules; i++) {

@@ -165,16 +165,31 @@ static struct cg_expr *compile_ip(const struct entry_view *v, struct cg_expr *e,
 
 /* Extension names are NUL-padded in a fixed field; known ones share the
  * decoder's string instead of one copy per rule. */
-static const char *ext_name(struct arena *a, bool target, const char *field)
+static const char *ext_name(struct compile_ctx *ctx, bool target, const char *field)
 {
 	size_t n = strnlen(field, XT_EXTENSION_MAXNAMELEN);
 	char buf[XT_EXTENSION_MAXNAMELEN + 1];
+	struct ext_name_slot *slot;
 	const char *known;
 
+	if (n == 0 || n >= XT_EXTENSION_MAXNAMELEN)
+		slot = NULL;
+	else
+		slot = &ctx->ext_names[((unsigned char)field[0] ^ (unsigned char)field[n - 1] * 3u ^ (unsigned)n ^
+					(target ? 8u : 0u)) % ARRAY_SIZE(ctx->ext_names)];
+	if (slot && slot->len == n && slot->target == target && memcmp(slot->field, field, n) == 0)
+		return slot->name;
 	memcpy(buf, field, n);
 	buf[n] = '\0';
 	known = xt_known_name(target, buf);
-	return known ? known : arena_strndup(a, buf, n);
+	known = known ? known : arena_strndup(ctx->arena, buf, n);
+	if (slot) {
+		memcpy(slot->field, field, n);
+		slot->len = (uint8_t)n;
+		slot->target = target;
+		slot->name = known;
+	}
+	return known;
 }
 
 /* The blob is decoded straight from libiptc's snapshot. Its copy is kept
@@ -188,7 +203,7 @@ static void emit_xt(struct cg_expr *e, struct compile_ctx *ctx, bool target, uin
 
 	memset(e, 0, sizeof(*e));
 	e->type = target ? CG_EXPR_XT_TARGET : CG_EXPR_XT_MATCH;
-	e->xt.name = ext_name(a, target, name_field);
+	e->xt.name = ext_name(ctx, target, name_field);
 	e->xt.revision = revision;
 	e->xt.info_len = len;
 	/* identical blobs (a service's comment on its twenty rules) share one value */
@@ -231,9 +246,14 @@ static struct cg_expr *compile_standard(const struct entry_view *v, struct cg_ex
 		/* keyed on libiptc's label pointer (see legacy-walk.c); a miss
 		 * leaves the jump to ruleset_resolve() */
 		c = ctx->target ? ctx->target : ctx->chains ? hashmap_get(ctx->chains, &l, sizeof(l)) : NULL;
+		/* without an index (the stream) the label is the caller's
+		 * placeholder, which outlives the rule until it is pointed at
+		 * its chain */
 		emit_verdict(e, v->go_to ? CG_VERDICT_GOTO : CG_VERDICT_JUMP,
-			     c ? c->name : arena_strdup(ctx->arena, l));
+			     c ? c->name : ctx->chains ? arena_strdup(ctx->arena, l) : l);
 		e->immediate.verdict.chain = c;
+		if (!c && ctx->chains)
+			ctx->unresolved++;
 		e++;
 	}
 	return e;
@@ -291,15 +311,22 @@ int legacy_rule_compile(const struct entry_view *v, struct compile_ctx *ctx, str
 			m->u.match_size - sizeof(*m));
 		if (e->xt.decoded && e->xt.decoded->kind == XT_MATCH_COMMENT && !rule->comment)
 			rule->comment = e->xt.decoded->comment;
+		if (e->xt.decoded && e->xt.decoded->kind == XT_MATCH_SET)
+			ctx->set_matches++;
 		e++;
 		off += m->u.match_size;
 	}
 
-	if (t->u.user.name[0] == '\0')
+	if (t->u.user.name[0] == '\0') {
 		e = compile_standard(v, e, ctx);
-	else
-		emit_xt(e++, ctx, true, v->nfproto, t->u.user.name, t->u.user.revision, t->data,
+	} else {
+		emit_xt(e, ctx, true, v->nfproto, t->u.user.name, t->u.user.revision, t->data,
 			t->u.target_size - sizeof(*t));
+		/* a SET target names ipsets too (ipset_collect() reads their names) */
+		if (e->xt.name[0] == 'S' && strcmp(e->xt.name, "SET") == 0)
+			ctx->set_matches++;
+		e++;
+	}
 
 	/* The entry itself is not kept: the expressions say everything it did
 	 * (the renderer prints from them), packed (ruleset.h). */

@@ -44,6 +44,17 @@ struct compile_ctx {
 	size_t tmp_cap;
 	struct arena scratch;           /* a rule's data until it is packed */
 	struct xt_intern *xt;           /* decoded xt values, shared (made on first use) */
+	uint64_t unresolved;            /* jumps whose chain ctx->chains did not have */
+	uint64_t set_matches;           /* xt "set" matches and SET targets (ipset_collect() reads those) */
+	/* the extension names met last (a table uses a handful), each with
+	 * the name the model holds: a name field is looked up once, not for
+	 * every match of every rule */
+	struct ext_name_slot {
+		char field[XT_EXTENSION_MAXNAMELEN];
+		uint8_t len;            /* 0: empty */
+		bool target;
+		const char *name;
+	} ext_names[16];
 };
 
 /* Fills rule (packed expressions, comment) from v; the xt blobs are
@@ -132,6 +143,8 @@ struct legacy_snapshot {
 	uint32_t size;
 	void (*view)(const void *e, struct entry_view *v);
 	struct snap_chain *chains;  /* in snapshot order (by head offset) */
+	uint32_t *heads;            /* chains[i].head, packed: searched per jump */
+	size_t heads_cap;
 	uint32_t n_chains;
 	uint32_t *order;            /* iteration order: libiptc's */
 	uint32_t iter;              /* first_chain()/next_chain() position */

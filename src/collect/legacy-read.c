@@ -67,6 +67,7 @@ struct swalk {
 	size_t n_heap, cap_heap;
 	size_t deferred_bytes, deferred_peak;
 	bool logged;                /* the error is the table's, and logged */
+	uint32_t last_target;       /* the chain (index) the last jump back landed in */
 	const char *why;
 	bool abort_test;            /* give up after the first chain */
 	bool pause_test;            /* wait 2 s after it (once), the kernel in its copy */
@@ -130,8 +131,7 @@ static void jump_land(struct swalk *w, struct cg_rule *rule, struct cg_chain *c)
 
 	/* compile_standard() puts the verdict last */
 	if (n && v[n - 1].type == CG_EXPR_IMMEDIATE && !v[n - 1].immediate.verdict.chain &&
-	    v[n - 1].immediate.verdict.chain_name &&
-	    strcmp(v[n - 1].immediate.verdict.chain_name, forward_label) == 0) {
+	    v[n - 1].immediate.verdict.chain_name == forward_label) {
 		if (c) {
 			v[n - 1].immediate.verdict.chain = c;
 			v[n - 1].immediate.verdict.chain_name = c->name;
@@ -227,7 +227,17 @@ static int swalk_chain(void *arg, uint32_t i)
 				w->deferred_peak = w->deferred_bytes;
 			label = forward_label;
 		} else {
-			const struct snap_chain *tc = legacy_snapshot_chain_at(s, (uint32_t)verdict);
+			const struct snap_chain *tc = NULL;
+
+			/* the chain the last jump landed in first: every
+			 * endpoint chain of kube-proxy jumps to KUBE-MARK-MASQ */
+			if (w->last_target < s->n_chains && s->chains[w->last_target].head <= (uint32_t)verdict &&
+			    (uint32_t)verdict <= s->chains[w->last_target].foot)
+				tc = &s->chains[w->last_target];
+			else
+				tc = legacy_snapshot_chain_at(s, (uint32_t)verdict);
+			if (tc)
+				w->last_target = (uint32_t)(tc - s->chains);
 
 			/* a chain already made: the compiler is handed it */
 			label = tc ? tc->name : NULL;
@@ -345,6 +355,10 @@ static int stream_attempt(uint8_t nfproto, const char *table, struct arena *a, s
 		w->s = s;
 		r = swalk_resolve(w, UINT32_MAX);
 		w->s = NULL;
+		/* every jump points at its chain (or, landing in none, is
+		 * gone): ruleset_resolve() need not look */
+		t->jumps_resolved = true;
+		t->no_xt_set = w->ctx.set_matches == 0;
 	}
 	if (r < 0 && !w->logged && !w->why)
 		w->why = r == -EBADMSG ? "the snapshot does not parse" : "the stream failed";
@@ -439,7 +453,7 @@ int legacy_table_read(uint8_t nfproto, const char *table, struct arena *a, struc
 
 		jobctl_hold(&jc);
 		for (unsigned attempt = 0; attempt < STREAM_ATTEMPTS; attempt++) {
-			struct swalk w = { .abort_test = env && !strcmp(env, "abort"),
+			struct swalk w = { .last_target = UINT32_MAX, .abort_test = env && !strcmp(env, "abort"),
 					   .pause_test = env && !strcmp(env, "pause") && attempt == 0 };
 
 			ri->attempts++;

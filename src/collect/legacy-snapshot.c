@@ -55,6 +55,7 @@ void legacy_snapshot_free(struct legacy_snapshot *s)
 	arena_free(&s->names);
 	free(s->compiled);
 	free(s->chains);
+	free(s->heads);
 	free(s->order);
 	free(s);
 }
@@ -147,10 +148,11 @@ const struct snap_chain *legacy_snapshot_chain_at(const struct legacy_snapshot *
 {
 	uint32_t lo = 0, hi = s->n_chains;
 
-	/* the last chain whose head is at or before off */
+	/* the last chain whose head is at or before off (over the packed
+	 * heads: 100k chains' heads stay in the cache, their records do not) */
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (s->chains[mid].head <= off)
+		if (s->heads[mid] <= off)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -181,6 +183,8 @@ static int chain_end(struct legacy_snapshot *s, struct parse *p, uint32_t end, u
 	p->open.foot = foot;
 	p->is_open = false;
 	grow_array((void **)&s->chains, &p->cap, s->n_chains + 1, sizeof(*s->chains));
+	grow_array((void **)&s->heads, &s->heads_cap, s->n_chains + 1, sizeof(*s->heads));
+	s->heads[s->n_chains] = p->open.head;
 	s->chains[s->n_chains++] = p->open;
 	return p->closed ? p->closed(p->arg, s->n_chains - 1) : 0;
 }

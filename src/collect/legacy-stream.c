@@ -7,10 +7,13 @@
  * userfaultfd (missing pages): the kernel's copy_to_user() then stops at
  * the first page that is not there yet, and the caller of
  * xt_stream_wait() learns that every entry ending below that page is
- * complete and will not be written again. It reads those, hands their pages
- * back (xt_stream_release(), MADV_DONTNEED) and only then lets the copy go
- * on (UFFDIO_COPY of a zeroed chunk of pages at the faulting address): the
- * table passes through a window of a few megabytes.
+ * complete and will not be written again. The copy goes on at once (UFFDIO_COPY
+ * of a zeroed chunk of pages at the faulting address) while the caller reads
+ * those entries and hands their pages back (xt_stream_release(),
+ * MADV_DONTNEED): the kernel's copy and the caller's reading run side by
+ * side, on two cores where there are two, and the kernel waits only when it
+ * is STREAM_AHEAD past what the caller has handed back. The table passes
+ * through a window of a few megabytes.
  *
  * getsockopt() runs in a thread of its own (it sleeps in the kernel, in
  * the page fault, while its pages are missing); the caller's thread handles
@@ -175,6 +178,13 @@ static int stream_resolve_pending(struct xt_stream *st)
 	return stream_resolve(st, to);
 }
 
+/* Whether the pending fault may be resolved now: the pages resolved and
+ * not yet handed back stay within STREAM_AHEAD. */
+static bool stream_ahead_ok(const struct xt_stream *st)
+{
+	return st->pending && st->resolved + STREAM_CHUNK <= st->released + STREAM_AHEAD;
+}
+
 /* The kernel is through: the entries are all there (or it failed). */
 static int stream_done(struct xt_stream *st)
 {
@@ -331,6 +341,11 @@ int xt_stream_wait(struct xt_stream *st, uint32_t *complete)
 			if (below > st->complete)
 				st->complete = (uint32_t)below;
 			*complete = st->complete;
+			/* the kernel copies the next chunk while the caller
+			 * reads this one (the two run side by side), as long
+			 * as the window allows */
+			if (stream_ahead_ok(st) && stream_resolve_pending(st) < 0)
+				return -EFAULT;
 			return 0;
 		}
 		if (pfd[1].revents & (POLLIN | POLLERR | POLLHUP)) {
@@ -358,7 +373,7 @@ void xt_stream_release(struct xt_stream *st, uint32_t upto)
 		st->stats.window = st->resolved - st->released;
 	/* read ahead: the kernel copies the next chunk while the caller
 	 * compiles this one */
-	if (st->pending && st->resolved + STREAM_CHUNK <= st->released + STREAM_AHEAD)
+	if (stream_ahead_ok(st))
 		(void)stream_resolve_pending(st);
 }
 

@@ -325,5 +325,8 @@ int legacy_table_from_source(const struct legacy_source_ops *ops, void *h, uint8
 		if (r < 0)
 			return r;
 	}
+	/* every jump points at its chain: ruleset_resolve() need not look */
+	t->jumps_resolved = sc.ctx.unresolved == 0;
+	t->no_xt_set = sc.ctx.set_matches == 0;
 	return 0;
 }

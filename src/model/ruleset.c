@@ -266,7 +266,8 @@ int ruleset_resolve(struct cg_ruleset *rs)
 		ix = t->index;
 		if (ix->resolved)
 			continue;
-		table_resolve(t);
+		if (!t->jumps_resolved)
+			table_resolve(t);
 		ix->resolved = true;
 	}
 	return model_index_sets(rs);
