@@ -529,6 +529,9 @@ int cmd_fix_once(const struct cg_options *opts, bool keeping, struct fix_sync *s
 		status = CG_EXIT_FAILURE;
 	}
 	status = cmd_write_metrics(opts, &after, status);
+	/* --keep's first round: what a change must touch to matter next */
+	if (sync_out)
+		sync_out->interest = nft_interest_new(&after.ruleset);
 	audit_free(&before);
 	audit_free(&changes);
 	audit_free(&after);

@@ -411,6 +411,23 @@ void nft_interest_free(struct nft_interest *in)
 	free(in);
 }
 
+static const char *change_kind(uint16_t type)
+{
+	switch (type) {
+	case NFT_MSG_NEWTABLE: return "new table";
+	case NFT_MSG_DELTABLE: return "table deleted";
+	case NFT_MSG_NEWCHAIN: return "new or changed chain";
+	case NFT_MSG_DELCHAIN: return "chain deleted";
+	case NFT_MSG_NEWRULE: return "new rule";
+	case NFT_MSG_DELRULE: return "rule deleted";
+	case NFT_MSG_NEWSET: return "new or changed set";
+	case NFT_MSG_DELSET: return "set deleted";
+	case NFT_MSG_NEWSETELEM: return "new set element";
+	case NFT_MSG_DELSETELEM: return "set element deleted";
+	default: return "change";
+	}
+}
+
 /* Whether an element of the notification is one of the keys looked up
  * (or the catch-all, or one that cannot be told). */
 struct elem_probe {
@@ -541,8 +558,9 @@ bool nft_events_drain_after(struct mnl_socket *nl, const struct nft_interest *in
 			}
 			if (r < 0 || (r == 1 && nft_interest_matches_msg(in, &ch, nlh))) {
 				if (!any)
-					log_debug("nf_tables: a change that can matter: %s", r < 0 ? "a notification not understood" :
-						  ch.name ? ch.name : ch.table);
+					log_debug("nf_tables: a change that can matter: %s%s%s (%s)",
+						  r < 0 ? "a notification not understood" : ch.table, r < 0 || !ch.name ? "" : " ",
+						  r < 0 || !ch.name ? "" : ch.name, r < 0 ? "" : change_kind(ch.type));
 				any = true;
 			}
 			else if (r == 1 && ignored)
