@@ -21,6 +21,9 @@ void nft_set_convert(const struct nftnl_set *ns, struct cg_set *s, struct arena 
 /* One element as libnftnl parsed it (key, key_end, data, verdict, flags),
  * with memory from a (nft-msg.c). The verdict's chain stays unresolved (chain NULL). */
 void nft_elem_convert(struct nftnl_set_elem *ne, struct cg_set_elem *e, struct arena *a);
+/* Runs cb on each element of one NFT_MSG_NEWSETELEM message: MNL_CB_OK, or
+ * what nlconn_cb_fail() returns (-ENOMEM, -EBADMSG). */
+int nft_elems_msg_foreach(const struct nlmsghdr *nlh, int (*cb)(struct nftnl_set_elem *ne, void *data), void *data);
 
 /* What another program changes while we read (nft-events.c): the nf_tables
  * notifications (NFNLGRP_NFTABLES), each change placed in the commit, that

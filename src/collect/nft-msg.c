@@ -153,6 +153,21 @@ void nft_elem_convert(struct nftnl_set_elem *ne, struct cg_set_elem *e, struct a
 	}
 }
 
+int nft_elems_msg_foreach(const struct nlmsghdr *nlh, int (*cb)(struct nftnl_set_elem *ne, void *data), void *data)
+{
+	struct nftnl_set *ns = nftnl_set_alloc();
+	int r = MNL_CB_OK;
+
+	if (!ns)
+		return nlconn_cb_fail(-ENOMEM);
+	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0)
+		r = nlconn_cb_fail(-EBADMSG);
+	else
+		nftnl_set_elem_foreach(ns, cb, data);
+	nftnl_set_free(ns);
+	return r;
+}
+
 struct nlmsghdr *nft_gen_request(struct nlconn *c)
 {
 	return nftnl_nlmsg_build_hdr(c->buf, NFT_MSG_GETGEN, NFPROTO_UNSPEC, NLM_F_ACK, ++c->seq);

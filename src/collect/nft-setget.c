@@ -528,17 +528,7 @@ static int chain_elem_cb(struct nftnl_set_elem *ne, void *data)
 
 static int chain_elems_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nftnl_set *ns = nftnl_set_alloc();
-	int r = MNL_CB_OK;
-
-	if (!ns)
-		return nlconn_cb_fail(-ENOMEM);
-	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0)
-		r = nlconn_cb_fail(-EBADMSG);
-	else
-		nftnl_set_elem_foreach(ns, chain_elem_cb, data);
-	nftnl_set_free(ns);
-	return r;
+	return nft_elems_msg_foreach(nlh, chain_elem_cb, data);
 }
 
 /* The unread sets the rules look up, in `sets` (at most max). */

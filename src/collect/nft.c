@@ -687,16 +687,8 @@ static int elem_cb(struct nftnl_set_elem *ne, void *data)
 static int elems_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct collect *c = data;
-	struct nftnl_set *ns = nftnl_set_alloc();
-	int r = MNL_CB_OK;
+	int r = nft_elems_msg_foreach(nlh, elem_cb, data);
 
-	if (!ns)
-		return nlconn_cb_fail(-ENOMEM);
-	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0)
-		r = nlconn_cb_fail(-EBADMSG);
-	else
-		nftnl_set_elem_foreach(ns, elem_cb, data);
-	nftnl_set_free(ns);
 	if (r == MNL_CB_OK && c->may_stop && c->elems.n > c->dump_max) {
 		c->stopped = true;
 		return MNL_CB_STOP;
