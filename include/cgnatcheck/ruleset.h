@@ -356,7 +356,8 @@ struct cg_set {
 	/* The keys set_lookup() was asked (key_len bytes each; malloc'd,
 	 * ruleset_free() frees them), for telling which later changes of
 	 * its elements can matter to the audit (--keep); n_lookups
-	 * CG_SET_LOOKUPS_MANY: more than CG_SET_LOOKUPS_MAX, not kept. */
+	 * CG_SET_LOOKUPS_MANY: more than CG_SET_LOOKUPS_MAX, or a set of no
+	 * table (no ruleset frees them): not kept. */
 	uint8_t *lookups;
 	uint32_t n_lookups;
 };

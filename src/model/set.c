@@ -375,7 +375,8 @@ static void note_lookup(const struct cg_set *cs, const uint8_t *key, uint32_t le
 
 	if (s->n_lookups == CG_SET_LOOKUPS_MANY)
 		return;
-	if (!len || len != s->key_len) {
+	/* a set outside a table is outside a ruleset, which frees them */
+	if (!s->table || !len || len != s->key_len) {
 		free(s->lookups);
 		s->lookups = NULL;
 		s->n_lookups = CG_SET_LOOKUPS_MANY;
