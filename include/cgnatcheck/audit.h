@@ -190,6 +190,10 @@ int audit_collect_targets(struct audit *a);
 void audit_services_read(struct audit *a, const struct discover_scope *scope);
 
 /* Reads the routing state and every netfilter backend. */
+/* The chains the policies' overlays name (Chains=, e.g. ts-input), which the
+ * audit reads in any table however large (malloc'd array of n, pointing
+ * into the policies). */
+const char **audit_overlay_chains(const struct audit *a, size_t *n);
 int audit_collect_state(struct audit *a);
 
 /* Route lookup, flow simulation and verdict per target, then the findings. */

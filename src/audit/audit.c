@@ -351,6 +351,20 @@ static void *route_job_run(void *p)
 	return NULL;
 }
 
+const char **audit_overlay_chains(const struct audit *a, size_t *n)
+{
+	const char **names = NULL;
+
+	*n = 0;
+	for (size_t p = 0; p < a->n_policies; p++)
+		for (size_t o = 0; o < a->policies[p].n_overlays; o++)
+			for (size_t c = 0; c < a->policies[p].overlays[o].n_chains; c++) {
+				names = xreallocarray(names, *n + 1, sizeof(*names));
+				names[(*n)++] = a->policies[p].overlays[o].chains[c];
+			}
+	return names;
+}
+
 int audit_collect_state(struct audit *a)
 {
 	struct route_job job = { .st = &a->routes };
@@ -367,14 +381,8 @@ int audit_collect_state(struct audit *a)
 	/* nf_tables as far as packets reach in very large tables (a
 	 * kube-proxy table), and the overlays' chains, which the latent
 	 * passes run on their own */
-	const char **names = NULL;
-	size_t n_names = 0;
-	for (size_t p = 0; p < a->n_policies; p++)
-		for (size_t o = 0; o < a->policies[p].n_overlays; o++)
-			for (size_t c = 0; c < a->policies[p].overlays[o].n_chains; c++) {
-				names = xreallocarray(names, n_names + 1, sizeof(*names));
-				names[n_names++] = a->policies[p].overlays[o].chains[c];
-			}
+	size_t n_names;
+	const char **names = audit_overlay_chains(a, &n_names);
 	struct nft_collect_opts nft = { .lazy = true, .lazy_min_chains = NFT_LAZY_MIN_CHAINS,
 					.chains = names, .n_chains = n_names };
 	r = netfilter_collect_opts(&a->ruleset, &nft);

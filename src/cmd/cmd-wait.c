@@ -160,14 +160,8 @@ int overlay_wait(const struct cg_options *opts)
 	}
 	/* read as the audit reads: a very large table (kube-proxy's) as far as
 	 * its base chains and the overlays' chains */
-	const char **names = NULL;
-	size_t n_names = 0;
-	for (size_t p = 0; p < a.n_policies; p++)
-		for (size_t o = 0; o < a.policies[p].n_overlays; o++)
-			for (size_t c = 0; c < a.policies[p].overlays[o].n_chains; c++) {
-				names = xreallocarray(names, n_names + 1, sizeof(*names));
-				names[n_names++] = a.policies[p].overlays[o].chains[c];
-			}
+	size_t n_names;
+	const char **names = audit_overlay_chains(&a, &n_names);
 	struct nft_collect_opts nft = { .lazy = true, .lazy_min_chains = NFT_LAZY_MIN_CHAINS,
 					.chains = names, .n_chains = n_names };
 	nl = nft_events_open();

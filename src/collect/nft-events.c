@@ -478,12 +478,7 @@ static bool elems_matter(const struct set_interest *si, const struct nlmsghdr *n
 	return p.hit;
 }
 
-bool nft_interest_matches(const struct nft_interest *in, const struct nft_change *ch)
-{
-	return nft_interest_matches_msg(in, ch, NULL);
-}
-
-bool nft_interest_matches_msg(const struct nft_interest *in, const struct nft_change *ch, const struct nlmsghdr *nlh)
+bool nft_interest_matches(const struct nft_interest *in, const struct nft_change *ch, const struct nlmsghdr *nlh)
 {
 	if (!in || ch->type == NFT_MSG_NEWTABLE || ch->type == NFT_MSG_DELTABLE)
 		return true;
@@ -556,7 +551,7 @@ bool nft_events_drain_after(struct mnl_socket *nl, const struct nft_interest *in
 				if (!nft_gen_ge(g, *after_gen + 1) || (own_gen && g == *own_gen))
 					continue; /* in the audit already, or ours */
 			}
-			if (r < 0 || (r == 1 && nft_interest_matches_msg(in, &ch, nlh))) {
+			if (r < 0 || (r == 1 && nft_interest_matches(in, &ch, nlh))) {
 				if (!any)
 					log_debug("nf_tables: a change that can matter: %s%s%s (%s)",
 						  r < 0 ? "a notification not understood" : ch.table, r < 0 || !ch.name ? "" : " ",

@@ -49,13 +49,11 @@ struct nft_change {
 };
 typedef void (*nft_change_cb)(const struct nft_change *ch, void *data);
 /* Whether a change can matter to an audit that read what `in` describes
- * (nft-events.h: nft_interest_new()). */
+ * (nft-events.h: nft_interest_new()); nlh is the notification itself
+ * (NULL: unknown), whose elements tell which keys a set's change is about. */
 struct nft_interest;
-bool nft_interest_matches(const struct nft_interest *in, const struct nft_change *ch);
-/* The same with the notification itself (NULL: unknown), whose elements
- * tell which keys a set's change is about. */
 struct nlmsghdr;
-bool nft_interest_matches_msg(const struct nft_interest *in, const struct nft_change *ch, const struct nlmsghdr *nlh);
+bool nft_interest_matches(const struct nft_interest *in, const struct nft_change *ch, const struct nlmsghdr *nlh);
 
 /* Subscribes (CAP_NET_ADMIN). Returns 0 or a negative errno; w zeroed then. */
 int nft_watch_open(struct nft_watch *w);

@@ -177,18 +177,26 @@ static const char *ipset_name(const struct ipt_cs *cs, uint16_t index)
 	return NULL;
 }
 
-/* print_target(): the option, the set's name and a direction per dimension */
-static void set_target_set(FILE *f, const struct ipt_cs *cs, const char *opt, const struct xt_set_info *s)
+/* The option and the set's name; false for no set (IPSET_INVALID_ID). */
+static bool set_target_name(FILE *f, const struct ipt_cs *cs, const char *opt, ip_set_id_t index)
 {
 	const char *name;
 
-	if (s->index == IPSET_INVALID_ID)
-		return;
-	name = ipset_name(cs, s->index);
+	if (index == IPSET_INVALID_ID)
+		return false;
+	name = ipset_name(cs, index);
 	if (name)
 		fprintf(f, " %s %s", opt, name);
 	else
-		fprintf(f, " %s /* ipset index %u */", opt, s->index);
+		fprintf(f, " %s /* ipset index %u */", opt, index);
+	return true;
+}
+
+/* print_target(): the option, the set's name and a direction per dimension */
+static void set_target_set(FILE *f, const struct ipt_cs *cs, const char *opt, const struct xt_set_info *s)
+{
+	if (!set_target_name(f, cs, opt, s->index))
+		return;
 	for (unsigned i = 1; i <= s->dim && i <= IPSET_DIM_MAX; i++)
 		fprintf(f, "%s%s", i == 1 ? " " : ",", s->flags & (1u << i) ? "src" : "dst");
 }
@@ -196,15 +204,8 @@ static void set_target_set(FILE *f, const struct ipt_cs *cs, const char *opt, co
 /* revision 0: a zero-ended list of directions per set */
 static void set_target_set_v0(FILE *f, const struct ipt_cs *cs, const char *opt, const struct xt_set_info_v0 *s)
 {
-	const char *name;
-
-	if (s->index == IPSET_INVALID_ID)
+	if (!set_target_name(f, cs, opt, s->index))
 		return;
-	name = ipset_name(cs, s->index);
-	if (name)
-		fprintf(f, " %s %s", opt, name);
-	else
-		fprintf(f, " %s /* ipset index %u */", opt, s->index);
 	for (unsigned i = 0; i < IPSET_DIM_MAX && s->u.flags[i]; i++)
 		fprintf(f, "%s%s", i == 0 ? " " : ",", s->u.flags[i] & IPSET_SRC ? "src" : "dst");
 }
