@@ -88,9 +88,21 @@ keeper=$!
 TB_PIDS+=("$keeper")
 ms=$(reachable_within "$limit") && t_ok "kube-proxy: the first round made the resolver reachable ($ms ms)" ||
 	t_fail "kube-proxy: not reachable $ms ms after --keep started: $(cat "$WORK/keep.log")"
-sleep 1
 # each audit's read of nf_tables logs one line (-vv)
 reads() { grep -c 'nftables: [0-9]* tables, ' "$WORK/keep.log" || true; }
+# until the first round's audits are over (its verification audit may still
+# run after the resolver answers): no new read for 2 s
+quiet() {
+	local a b i
+	a=$(reads)
+	for i in $(seq 1 30); do
+		sleep 2
+		b=$(reads)
+		[ "$a" = "$b" ] && return 0
+		a=$b
+	done
+}
+quiet
 reads0=$(reads)
 for i in $(seq 1 20); do
 	tb_exec "$TB_HOST" nft -f - <<EOF
