@@ -31,11 +31,16 @@ int nft_collect(struct cg_ruleset *rs);
  * kube-proxy table (110k chains, 10k anonymous maps) thus costs its chain
  * list, not its 220k rules. Without opts (nft_collect()) everything is
  * read: what lists or changes the whole ruleset needs it. */
+struct nft_chain_cache;
 struct nft_collect_opts {
 	bool lazy;
 	uint32_t lazy_min_chains;
 	const char *const *chains;
 	size_t n_chains;
+	/* --keep: the chain list kept between rounds (nft-events.h), read
+	 * from there when it is the kernel's at the read's generation, else
+	 * dumped and recorded there; NULL: always dumped */
+	struct nft_chain_cache *chain_cache;
 };
 int nft_collect_opts(struct cg_ruleset *rs, const struct nft_collect_opts *opts);
 /* The default lazy_min_chains. */

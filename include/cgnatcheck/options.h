@@ -45,6 +45,9 @@ struct cg_options {
 	bool probe;              /* --probe: confirm verdicts with real traffic */
 	bool only_named;         /* --only-named: no resolvers, detected policy or discovery */
 	bool keep;               /* --keep: --fix, and again whenever the ruleset changes */
+	/* not an option: --keep's nf_tables chain list, kept between its
+	 * rounds (nft-events.h; NULL: each audit dumps it) */
+	struct nft_chain_cache *nft_chains;
 	int verbosity;
 
 	/* operations (first-boot hook, scheduled audit) */

@@ -384,7 +384,8 @@ int audit_collect_state(struct audit *a)
 	size_t n_names;
 	const char **names = audit_overlay_chains(a, &n_names);
 	struct nft_collect_opts nft = { .lazy = true, .lazy_min_chains = NFT_LAZY_MIN_CHAINS,
-					.chains = names, .n_chains = n_names };
+					.chains = names, .n_chains = n_names,
+					.chain_cache = a->opts->nft_chains };
 	r = netfilter_collect_opts(&a->ruleset, &nft);
 	free(names);
 	if (threaded)

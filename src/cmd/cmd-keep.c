@@ -54,7 +54,8 @@ static uint64_t ignored;
 /* Waits until the ruleset changed in a way that can matter to the last
  * round's audit (true; `in` says what it read of nf_tables, NULL: any
  * change) or a stop was asked (false). */
-static bool wait_for_change(struct mnl_socket *nl, uint64_t *legacy, const struct nft_interest *in)
+static bool wait_for_change(struct mnl_socket *nl, struct nft_chain_cache *chains, uint64_t *legacy,
+			    const struct nft_interest *in)
 {
 	while (!stop) {
 		struct pollfd p = { .fd = nl ? mnl_socket_get_fd(nl) : -1, .events = POLLIN };
@@ -62,7 +63,7 @@ static bool wait_for_change(struct mnl_socket *nl, uint64_t *legacy, const struc
 
 		if (r < 0 && errno != EINTR)
 			return false;
-		bool changed = r > 0 && nft_events_drain_interest(nl, in, &ignored);
+		bool changed = r > 0 && nft_events_drain_interest(nl, chains, in, &ignored);
 		uint64_t fp = legacy_fingerprint();
 		if (fp != *legacy) {
 			*legacy = fp;
@@ -75,7 +76,7 @@ static bool wait_for_change(struct mnl_socket *nl, uint64_t *legacy, const struc
 		while (!stop && now_ms() < until) {
 			struct pollfd q = p;
 			if (poll(&q, nl ? 1 : 0, SETTLE_MS) > 0 && nl)
-				nft_events_drain(nl);
+				nft_events_drain(nl, chains);
 		}
 		*legacy = legacy_fingerprint();
 		return !stop;
@@ -106,8 +107,10 @@ static bool changed_behind_us(const struct fix_sync *sync, uint64_t *legacy, int
 	return nft_others;
 }
 
-int cmd_keep(const struct cg_options *opts)
+int cmd_keep(const struct cg_options *keep_opts)
 {
+	struct cg_options round_opts = *keep_opts, *opts = &round_opts;
+	struct nft_chain_cache *chains = NULL;
 	struct mnl_socket *nl;
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t legacy;
@@ -121,6 +124,8 @@ int cmd_keep(const struct cg_options *opts)
 	if (!nl)
 		log_warning("cannot subscribe to nf_tables notifications (%s): polling every %d ms instead",
 			    strerror(errno), LEGACY_POLL_MS);
+	else
+		chains = opts->nft_chains = nft_chain_cache_new(nl);
 	legacy = legacy_fingerprint();
 	fprintf(stderr, "cgnatcheck: keeping exceptions in place (nf_tables events%s, legacy tables polled "
 		"every %d ms)\n", nl ? "" : " unavailable", LEGACY_POLL_MS);
@@ -135,10 +140,10 @@ int cmd_keep(const struct cg_options *opts)
 		 * the ruleset the audit read, other than ours) */
 		int others = -1;
 		if (nl && sync.have_nft)
-			others = nft_events_drain_after(nl, sync.interest, &sync.nft_gen,
+			others = nft_events_drain_after(nl, chains, sync.interest, &sync.nft_gen,
 							sync.nft_committed ? &sync.nft_gen_after : NULL, &ignored);
 		else if (nl)
-			nft_events_drain(nl);
+			nft_events_drain(nl, chains);
 		if (stop) {
 			nft_interest_free(sync.interest);
 			break;
@@ -155,10 +160,19 @@ int cmd_keep(const struct cg_options *opts)
 		if (status == CG_EXIT_FAILURE)
 			legacy = legacy_fingerprint();
 		again = 0;
-		bool go_on = wait_for_change(nl, &legacy, sync.interest);
+		bool go_on = wait_for_change(nl, chains, &legacy, sync.interest);
 		nft_interest_free(sync.interest);
 		if (!go_on)
 			break;
+	}
+	if (chains) {
+		struct nft_chain_cache_stats st;
+
+		nft_chain_cache_get_stats(chains, &st);
+		log_debug("nftables: the chain list was dumped in %llu rounds and kept from the notifications "
+			  "in %llu (%llu commits followed)", (unsigned long long)st.dumps,
+			  (unsigned long long)st.uses, (unsigned long long)st.commits);
+		nft_chain_cache_free(chains);
 	}
 	if (nl)
 		mnl_socket_close(nl);

@@ -47,12 +47,12 @@ static void wait_events(struct mnl_socket *nl, int ms)
 	if (ms <= 0)
 		return;
 	if (poll(&p, nl ? 1 : 0, ms) > 0 && nl) {
-		nft_events_drain(nl);
+		nft_events_drain(nl, NULL);
 		double until = now_ms() + SETTLE_MS;
 		for (double left; (left = until - now_ms()) > 0;) {
 			struct pollfd q = p;
 			if (poll(&q, 1, (int)left + 1) > 0)
-				nft_events_drain(nl);
+				nft_events_drain(nl, NULL);
 		}
 	}
 }

@@ -48,19 +48,26 @@ struct mnl_socket *nft_events_open(void)
 	return nl;
 }
 
-bool nft_events_drain(struct mnl_socket *nl)
+bool nft_events_drain(struct mnl_socket *nl, struct nft_chain_cache *cc)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	static char buf[64u * 1024u];
 	bool any = false;
 
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		const struct nlmsghdr *nlh = (const void *)buf;
+		int left = (int)n;
 
-		if (n > 0 || (n < 0 && errno == ENOBUFS)) {
+		if (n < 0 && (errno == ENOBUFS || errno == ENOSPC)) {
+			nft_chain_cache_lost(cc);
 			any = true;
 			continue;
 		}
-		return any;
+		if (n <= 0)
+			return any;
+		any = true;
+		for (; cc && mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+			nft_chain_cache_feed(cc, nlh);
 	}
 }
 
@@ -179,7 +186,7 @@ enum {
 	MSG_GETSETELEM_RESET,
 };
 
-static uint16_t change_type(uint16_t type)
+uint16_t nft_change_type(uint16_t type)
 {
 	switch (type) {
 	case MSG_DESTROYTABLE: return NFT_MSG_DELTABLE;
@@ -190,6 +197,33 @@ static uint16_t change_type(uint16_t type)
 	case MSG_DESTROYOBJ: return NFT_MSG_DELOBJ;
 	case MSG_DESTROYFLOWTABLE: return NFT_MSG_DELFLOWTABLE;
 	default: return type;
+	}
+}
+
+bool nft_change_type_known(uint16_t type)
+{
+	switch (nft_change_type(type)) {
+	case NFT_MSG_NEWGEN:
+	case NFT_MSG_NEWTABLE:
+	case NFT_MSG_DELTABLE:
+	case NFT_MSG_NEWCHAIN:
+	case NFT_MSG_DELCHAIN:
+	case NFT_MSG_NEWRULE:
+	case NFT_MSG_DELRULE:
+	case NFT_MSG_NEWSET:
+	case NFT_MSG_DELSET:
+	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DELSETELEM:
+	case NFT_MSG_NEWOBJ:
+	case NFT_MSG_DELOBJ:
+	case NFT_MSG_NEWFLOWTABLE:
+	case NFT_MSG_DELFLOWTABLE:
+	case NFT_MSG_GETOBJ_RESET:
+	case MSG_GETRULE_RESET:
+	case MSG_GETSETELEM_RESET:
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -210,7 +244,7 @@ static int change_parse(const struct nlmsghdr *nlh, struct nft_change *ch, uint1
 	nfg = mnl_nlmsg_get_payload(nlh);
 	if (mnl_attr_parse(nlh, sizeof(*nfg), change_attr_cb, &a) < 0)
 		return -1;
-	ch->type = change_type(NFNL_MSG_TYPE(nlh->nlmsg_type));
+	ch->type = nft_change_type(NFNL_MSG_TYPE(nlh->nlmsg_type));
 	ch->family = nfg->nfgen_family;
 	switch (ch->type) {
 	case NFT_MSG_NEWGEN:
@@ -512,13 +546,14 @@ bool nft_interest_matches(const struct nft_interest *in, const struct nft_change
 	}
 }
 
-bool nft_events_drain_interest(struct mnl_socket *nl, const struct nft_interest *in, uint64_t *ignored)
+bool nft_events_drain_interest(struct mnl_socket *nl, struct nft_chain_cache *cc, const struct nft_interest *in,
+			       uint64_t *ignored)
 {
-	return nft_events_drain_after(nl, in, NULL, NULL, ignored);
+	return nft_events_drain_after(nl, cc, in, NULL, NULL, ignored);
 }
 
-bool nft_events_drain_after(struct mnl_socket *nl, const struct nft_interest *in, const uint32_t *after_gen,
-			    const uint32_t *own_gen, uint64_t *ignored)
+bool nft_events_drain_after(struct mnl_socket *nl, struct nft_chain_cache *cc, const struct nft_interest *in,
+			    const uint32_t *after_gen, const uint32_t *own_gen, uint64_t *ignored)
 {
 	static char buf[WATCH_BUFSIZ];
 	bool any = false;
@@ -531,6 +566,7 @@ bool nft_events_drain_after(struct mnl_socket *nl, const struct nft_interest *in
 		if (n < 0 && (errno == ENOBUFS || errno == ENOSPC)) {
 			log_debug("nf_tables: notifications overran the socket, or one did not fit: what changed is "
 				  "unknown");
+			nft_chain_cache_lost(cc);
 			any = true; /* overrun: what changed is unknown */
 			continue;
 		}
@@ -543,6 +579,7 @@ bool nft_events_drain_after(struct mnl_socket *nl, const struct nft_interest *in
 			uint32_t gen;
 			int r = change_parse(nlh, &ch, &res_id, &gen);
 
+			nft_chain_cache_feed(cc, nlh);
 			if (r == 1 && after_gen) {
 				/* the commit's generation, from its low 16 bits: close
 				 * to the one the audit read */

@@ -87,3 +87,32 @@ void nft_set_source_changed(struct cg_set_source *source, const struct cg_set *s
  * rs->nft_generation: sets and chains it touched are unknown to lookups and
  * chain_read(). */
 void nft_source_note(struct cg_set_source *source, const struct nft_change *ch);
+
+/* A notification's message type, DESTROY requests as the DEL they are
+ * (nft-events.c), and whether it is one of the kinds the notifications
+ * carry (anything else: a kernel newer than this reader). */
+uint16_t nft_change_type(uint16_t type);
+bool nft_change_type_known(uint16_t type);
+
+/* The chain list kept between --keep's rounds (nft-chain-cache.c; the
+ * public half is in nft-events.h). */
+struct nft_chain_cache;
+/* One notification read from its socket (anyone's drain calls it), or an
+ * overrun: the list follows commit by commit, or is dropped. */
+void nft_chain_cache_feed(struct nft_chain_cache *cc, const struct nlmsghdr *nlh);
+void nft_chain_cache_lost(struct nft_chain_cache *cc);
+/* Reads the notifications until the list is the kernel's at generation
+ * gen (its NEWGEN read). 0, -ESTALE (the list is not kept, or is past
+ * gen), -ETIMEDOUT, or a negative errno. */
+int nft_chain_cache_catch_up(struct nft_chain_cache *cc, uint32_t gen, int timeout_ms);
+/* Runs cb on each chain's NEWCHAIN message, in the kernel's order. */
+int nft_chain_cache_foreach(struct nft_chain_cache *cc, int (*cb)(const struct nlmsghdr *nlh, void *data),
+			    void *data);
+/* Recording a chain dump: start, each message, stop (complete or not);
+ * commit makes a complete recording the list at generation gen (the read's
+ * structure held from the dump to gen); discard forgets it. */
+void nft_chain_cache_record_start(struct nft_chain_cache *cc);
+void nft_chain_cache_record(struct nft_chain_cache *cc, const struct nlmsghdr *nlh);
+void nft_chain_cache_record_stop(struct nft_chain_cache *cc, bool complete);
+void nft_chain_cache_record_discard(struct nft_chain_cache *cc);
+void nft_chain_cache_record_commit(struct nft_chain_cache *cc, uint32_t gen);

@@ -197,6 +197,7 @@ struct collect {
 	 * of more than lazy_min chains are read in part (see wanted_mark()). */
 	const struct nft_collect_opts *opts;
 	uint32_t lazy_min;
+	bool cache_recording;           /* the chain dump is recorded in opts->chain_cache */
 	/* every change seen, for the source of what is read later: those of
 	 * commits after the generation we end up with are its business */
 	VEC(struct nft_change) seen;
@@ -415,6 +416,8 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_chain_free(nc);
 		return nlconn_cb_fail(-EAGAIN);
 	}
+	if (c->cache_recording)
+		nft_chain_cache_record(c->opts->chain_cache, nlh);
 	tc = VEC_PUSH(c->chains);
 	tc->table = (uint32_t)(t - c->rs->tables);
 	nft_chain_convert(nc, &tc->chain, c->a);
@@ -423,13 +426,44 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* The chain list as of c->gen from --keep's cache (chain_cache), if it
+ * has it: 1 read from there, 0 not (dump it), or a negative errno. */
+static int chains_from_cache(struct collect *c)
+{
+	struct nft_chain_cache *cc = c->opts ? c->opts->chain_cache : NULL;
+	int r;
+
+	if (!cc)
+		return 0;
+	r = nft_chain_cache_catch_up(cc, c->gen, NFT_CATCHUP_MS);
+	if (r < 0) {
+		log_debug("nftables: the chain list kept between rounds is not the kernel's at generation %u "
+			  "(%s): dumping it", c->gen, strerror(-r));
+		nft_chain_cache_record_start(cc);
+		c->cache_recording = true;
+		return 0;
+	}
+	nft_chain_cache_record_discard(cc);
+	r = nft_chain_cache_foreach(cc, chain_cb, c);
+	if (r < 0)
+		return errno ? -errno : -EIO;
+	log_debug("nftables: the chain list of generation %u from the notifications since the last round", c->gen);
+	return 1;
+}
+
 static int chains_dump(struct collect *c)
 {
 	struct cg_ruleset *rs = c->rs;
 	int r;
 
 	c->chains.n = 0;
-	r = dump_talk(c, nft_request(&c->conn, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP), chain_cb);
+	r = chains_from_cache(c);
+	if (r == 0)
+		r = dump_talk(c, nft_request(&c->conn, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP), chain_cb);
+	if (c->cache_recording) {
+		nft_chain_cache_record_stop(c->opts->chain_cache, r >= 0);
+		c->cache_recording = false;
+	}
 	if (r < 0)
 		return is_retryable(r) ? r : nft_error(r, "dump nftables chains");
 
@@ -1487,6 +1521,10 @@ static int collect(struct collect *c)
 	r = model_finish(c, gen);
 	if (r >= 0)
 		log_collected(c, now_ms() - t_start);
+	/* the structure read last is the ruleset's at gen: its chain list,
+	 * if dumped, is --keep's from now on */
+	if (r >= 0 && c->opts && c->opts->chain_cache)
+		nft_chain_cache_record_commit(c->opts->chain_cache, gen);
 	return r;
 }
 

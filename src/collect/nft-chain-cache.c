@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The chain list of every nf_tables table, kept between --keep's rounds.
+ *
+ * An audit needs the list of chains (names, handles, the base chains'
+ * hooks): only then does it know where packets enter. The kernel has one
+ * way to give it, a dump of every chain, and resumes each dump message
+ * (at most 32 KiB, ~300 chains) by walking its list from the first chain
+ * (nf_tables_dump_chains()): on a kube-proxy node of 110k chains that is
+ * 0.5 s of kernel time, 86% of the whole audit. --keep audits again after
+ * every change that can matter, and a tailscaled restart is to be undone
+ * within a second, so it keeps the list instead: the first round records
+ * the chain messages of its dump, and every notification after it
+ * (NEWCHAIN, DELCHAIN, DELTABLE, which carry the same attributes as the
+ * dump) is applied, commit by commit, once the commit's NEWGEN arrives.
+ *
+ * The list is exactly the kernel's as of one generation (cc->gen), or not
+ * used at all: a commit whose notifications were not all read (an overrun,
+ * a generation skipped, a message we cannot read) makes the next round
+ * dump it again. A round asks for the list at the generation it starts
+ * from, reading the notifications up to that generation's NEWGEN first.
+ *
+ * Netdev chains whose devices change (the kernel notifies only the devices
+ * added or removed) are not followed: such a change makes the next round
+ * dump the list again. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cgnatcheck/collect-nft.h"
+#include "cgnatcheck/common.h"
+#include "cgnatcheck/hashmap.h"
+#include "cgnatcheck/nft-events.h"
+#include "nft-internal.h"
+
+struct cc_table {
+	uint8_t family;
+	bool dead;                  /* deleted: a new table of that name is another entry */
+	char *name;
+};
+
+struct cc_entry {
+	uint64_t handle;
+	uint32_t table;             /* in cc->tables */
+	bool dead;
+	struct nlmsghdr *msg;       /* the chain's last NEWCHAIN (dump or notification) */
+};
+
+struct cc_key {
+	uint64_t handle;
+	uint32_t table;
+	uint32_t pad;
+};
+
+#define VEC(type) struct { type *v; size_t n, cap; }
+
+struct nft_chain_cache {
+	struct mnl_socket *nl;      /* the --keep socket the notifications come from */
+	bool valid;
+	uint32_t gen;               /* the list is the kernel's at this generation */
+	const char *why;            /* why it is not valid, for the debug log */
+	VEC(struct cc_table) tables;
+	VEC(struct cc_entry) entries;
+	size_t n_dead;
+	/* (table, handle) -> entry index + 1 */
+	struct arena map_arena;
+	struct cg_hashmap map;
+	uint32_t map_room;
+	/* the commit being read: its table and chain messages, applied at its NEWGEN */
+	VEC(struct nlmsghdr *) pending;
+	/* a dump being recorded (nft_chain_cache_record()) */
+	VEC(struct nlmsghdr *) rec;
+	bool recording, rec_complete;
+	/* for the tests and --debug */
+	struct nft_chain_cache_stats stats;
+};
+
+static struct nlmsghdr *msg_copy(const struct nlmsghdr *nlh)
+{
+	struct nlmsghdr *m = xmalloc(nlh->nlmsg_len);
+
+	memcpy(m, nlh, nlh->nlmsg_len);
+	return m;
+}
+
+static void msgs_free(struct nlmsghdr **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+}
+
+static void entries_clear(struct nft_chain_cache *cc)
+{
+	for (size_t i = 0; i < cc->entries.n; i++)
+		free(cc->entries.v[i].msg);
+	for (size_t i = 0; i < cc->tables.n; i++)
+		free(cc->tables.v[i].name);
+	cc->entries.n = cc->tables.n = cc->n_dead = 0;
+	arena_free(&cc->map_arena);
+	cc->map = (struct cg_hashmap){ 0 };
+	cc->map_room = 0;
+}
+
+static void invalidate(struct nft_chain_cache *cc, const char *why)
+{
+	if (cc->valid)
+		log_debug("nftables: the chain list kept between rounds is dropped (%s): the next round dumps it",
+			  why);
+	cc->valid = false;
+	cc->why = why;
+	msgs_free(cc->pending.v, cc->pending.n);
+	cc->pending.n = 0;
+	entries_clear(cc);
+}
+
+struct nft_chain_cache *nft_chain_cache_new(struct mnl_socket *nl)
+{
+	struct nft_chain_cache *cc = xcalloc(1, sizeof(*cc));
+
+	cc->nl = nl;
+	cc->why = "not read yet";
+	return cc;
+}
+
+void nft_chain_cache_free(struct nft_chain_cache *cc)
+{
+	if (!cc)
+		return;
+	entries_clear(cc);
+	msgs_free(cc->pending.v, cc->pending.n);
+	msgs_free(cc->rec.v, cc->rec.n);
+	free(cc->pending.v);
+	free(cc->rec.v);
+	free(cc->tables.v);
+	free(cc->entries.v);
+	free(cc);
+}
+
+void nft_chain_cache_get_stats(const struct nft_chain_cache *cc, struct nft_chain_cache_stats *st)
+{
+	*st = cc->stats;
+	st->valid = cc->valid;
+	st->gen = cc->gen;
+	st->chains = (uint64_t)(cc->entries.n - cc->n_dead);
+}
+
+/* --- the index ------------------------------------------------------------ */
+
+static void map_rebuild(struct nft_chain_cache *cc)
+{
+	size_t live = 0;
+
+	/* compact: the dead go, the order stays (it is the kernel's) */
+	for (size_t i = 0; i < cc->entries.n; i++) {
+		if (cc->entries.v[i].dead) {
+			free(cc->entries.v[i].msg);
+			continue;
+		}
+		cc->entries.v[live++] = cc->entries.v[i];
+	}
+	cc->entries.n = live;
+	cc->n_dead = 0;
+	arena_free(&cc->map_arena);
+	cc->map_room = (uint32_t)(2 * live + 1024);
+	hashmap_init(&cc->map, &cc->map_arena, cc->map_room);
+	for (size_t i = 0; i < live; i++) {
+		struct cc_key k = { .handle = cc->entries.v[i].handle, .table = cc->entries.v[i].table };
+
+		hashmap_put(&cc->map, arena_memdup(&cc->map_arena, &k, sizeof(k)), sizeof(k),
+			    (void *)(uintptr_t)(i + 1));
+	}
+}
+
+static struct cc_entry *entry_find(struct nft_chain_cache *cc, uint32_t table, uint64_t handle)
+{
+	struct cc_key k = { .handle = handle, .table = table };
+	uintptr_t i = cc->map.slots ? (uintptr_t)hashmap_get(&cc->map, &k, sizeof(k)) : 0;
+
+	if (!i || cc->entries.v[i - 1].dead)
+		return NULL;
+	return &cc->entries.v[i - 1];
+}
+
+static void entry_add(struct nft_chain_cache *cc, uint32_t table, uint64_t handle, struct nlmsghdr *msg)
+{
+	struct cc_key k = { .handle = handle, .table = table };
+	struct cc_entry *e;
+
+	if (!cc->map.slots || cc->map.n + 1 > cc->map_room)
+		map_rebuild(cc);
+	/* a dead entry of that key (a handle is never reused in a table's
+	 * life, but a deleted table's entry goes first) */
+	if (hashmap_get(&cc->map, &k, sizeof(k))) {
+		map_rebuild(cc);
+		if (hashmap_get(&cc->map, &k, sizeof(k))) {
+			free(msg);
+			invalidate(cc, "a chain handle seen twice");
+			return;
+		}
+	}
+	grow_array((void **)&cc->entries.v, &cc->entries.cap, cc->entries.n + 1, sizeof(*cc->entries.v));
+	e = &cc->entries.v[cc->entries.n++];
+	*e = (struct cc_entry){ .handle = handle, .table = table, .msg = msg };
+	hashmap_put(&cc->map, arena_memdup(&cc->map_arena, &k, sizeof(k)), sizeof(k),
+		    (void *)(uintptr_t)cc->entries.n);
+}
+
+static void entry_kill(struct nft_chain_cache *cc, struct cc_entry *e)
+{
+	e->dead = true;
+	free(e->msg);
+	e->msg = NULL;
+	if (++cc->n_dead > 1024 && cc->n_dead > (cc->entries.n - cc->n_dead) / 2)
+		map_rebuild(cc);
+}
+
+static int table_index(struct nft_chain_cache *cc, uint8_t family, const char *name, bool create)
+{
+	for (size_t i = 0; i < cc->tables.n; i++)
+		if (!cc->tables.v[i].dead && cc->tables.v[i].family == family &&
+		    strcmp(cc->tables.v[i].name, name) == 0)
+			return (int)i;
+	if (!create)
+		return -1;
+	grow_array((void **)&cc->tables.v, &cc->tables.cap, cc->tables.n + 1, sizeof(*cc->tables.v));
+	cc->tables.v[cc->tables.n] = (struct cc_table){ .family = family, .name = xstrdup(name) };
+	return (int)cc->tables.n++;
+}
+
+/* --- one chain message ---------------------------------------------------- */
+
+struct chain_msg {
+	uint8_t family;
+	const char *table;
+	uint64_t handle;
+	bool devices;               /* its hook names devices (netdev, inet ingress) */
+};
+
+static int hook_attr_cb(const struct nlattr *attr, void *data)
+{
+	bool *devices = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type == NFTA_HOOK_DEV || type == NFTA_HOOK_DEVS)
+		*devices = true;
+	return MNL_CB_OK;
+}
+
+static int chain_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type <= NFTA_CHAIN_MAX)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+/* The table, handle and whether it names devices; false when the message
+ * lacks them. */
+static bool chain_msg_parse(const struct nlmsghdr *nlh, struct chain_msg *m)
+{
+	const struct nlattr *tb[NFTA_CHAIN_MAX + 1] = { 0 };
+	const struct nfgenmsg *nfg;
+
+	*m = (struct chain_msg){ 0 };
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*nfg) ||
+	    mnl_attr_parse(nlh, sizeof(*nfg), chain_attr_cb, tb) < 0)
+		return false;
+	nfg = mnl_nlmsg_get_payload(nlh);
+	m->family = nfg->nfgen_family;
+	if (!tb[NFTA_CHAIN_TABLE] || mnl_attr_validate(tb[NFTA_CHAIN_TABLE], MNL_TYPE_NUL_STRING) < 0 ||
+	    !tb[NFTA_CHAIN_HANDLE] || mnl_attr_validate(tb[NFTA_CHAIN_HANDLE], MNL_TYPE_U64) < 0 ||
+	    !tb[NFTA_CHAIN_NAME] || mnl_attr_validate(tb[NFTA_CHAIN_NAME], MNL_TYPE_NUL_STRING) < 0)
+		return false;
+	m->table = mnl_attr_get_str(tb[NFTA_CHAIN_TABLE]);
+	m->handle = be64toh(mnl_attr_get_u64(tb[NFTA_CHAIN_HANDLE]));
+	if (tb[NFTA_CHAIN_HOOK] && mnl_attr_parse_nested(tb[NFTA_CHAIN_HOOK], hook_attr_cb, &m->devices) < 0)
+		return false;
+	return true;
+}
+
+static uint16_t msg_type(const struct nlmsghdr *nlh)
+{
+	return nft_change_type(NFNL_MSG_TYPE(nlh->nlmsg_type));
+}
+
+static void table_delete(struct nft_chain_cache *cc, const struct nlmsghdr *nlh)
+{
+	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	int t = -1;
+
+	mnl_attr_for_each(attr, nlh, sizeof(*nfg))
+		if (mnl_attr_get_type(attr) == NFTA_TABLE_NAME &&
+		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+			t = table_index(cc, nfg->nfgen_family, mnl_attr_get_str(attr), false);
+	if (t < 0)
+		return; /* a table without chains */
+	for (size_t i = 0; i < cc->entries.n; i++)
+		if (!cc->entries.v[i].dead && cc->entries.v[i].table == (uint32_t)t) {
+			cc->entries.v[i].dead = true;
+			free(cc->entries.v[i].msg);
+			cc->entries.v[i].msg = NULL;
+			cc->n_dead++;
+		}
+	cc->tables.v[t].dead = true;
+	map_rebuild(cc);
+}
+
+/* Applies one message of a commit (or of the dump); takes msg. */
+static void apply(struct nft_chain_cache *cc, struct nlmsghdr *msg)
+{
+	uint16_t type = msg_type(msg);
+	struct chain_msg m;
+	struct cc_entry *e;
+	int t;
+
+	if (type == NFT_MSG_NEWTABLE) {
+		free(msg); /* its chains come one by one */
+		return;
+	}
+	if (type == NFT_MSG_DELTABLE) {
+		table_delete(cc, msg);
+		free(msg);
+		return;
+	}
+	if (!chain_msg_parse(msg, &m)) {
+		free(msg);
+		invalidate(cc, "a chain notification without its table, name or handle");
+		return;
+	}
+	t = table_index(cc, m.family, m.table, type == NFT_MSG_NEWCHAIN);
+	e = t >= 0 ? entry_find(cc, (uint32_t)t, m.handle) : NULL;
+	if (type == NFT_MSG_DELCHAIN) {
+		free(msg);
+		/* devices removed from a netdev chain, or the chain: the
+		 * notification does not tell them apart */
+		if (m.devices)
+			invalidate(cc, "a netdev chain's devices changed");
+		else if (e)
+			entry_kill(cc, e);
+		return;
+	}
+	if (!e) {
+		entry_add(cc, (uint32_t)t, m.handle, msg);
+		return;
+	}
+	/* an update (policy, rename): the notification carries the chain's
+	 * attributes, but of a netdev chain only the devices added */
+	if (m.devices) {
+		free(msg);
+		invalidate(cc, "a netdev chain's devices changed");
+		return;
+	}
+	free(e->msg);
+	e->msg = msg;
+}
+
+static void pending_drop(struct nft_chain_cache *cc)
+{
+	msgs_free(cc->pending.v, cc->pending.n);
+	cc->pending.n = 0;
+}
+
+/* The commit a message belongs to, from its res_id (the generation's low
+ * 16 bits): close to the one after cc->gen. */
+static uint32_t commit_of(const struct nft_chain_cache *cc, const struct nlmsghdr *nlh)
+{
+	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+	uint32_t next = cc->gen + 1;
+
+	return next + (uint32_t)(int32_t)(int16_t)(uint16_t)(ntohs(nfg->res_id) - (uint16_t)next);
+}
+
+void nft_chain_cache_feed(struct nft_chain_cache *cc, const struct nlmsghdr *nlh)
+{
+	uint16_t type;
+
+	if (!cc || !cc->valid || NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+		return;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg)) {
+		invalidate(cc, "a notification too short to read");
+		return;
+	}
+	type = msg_type(nlh);
+	switch (type) {
+	case NFT_MSG_NEWGEN: {
+		const struct nlattr *attr;
+		uint32_t gen = 0;
+		bool have = false;
+
+		mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg))
+			if (mnl_attr_get_type(attr) == NFTA_GEN_ID && mnl_attr_validate(attr, MNL_TYPE_U32) >= 0) {
+				gen = ntohl(mnl_attr_get_u32(attr));
+				have = true;
+			}
+		if (!have) {
+			invalidate(cc, "a generation notification without its generation");
+			return;
+		}
+		if (nft_gen_ge(cc->gen, gen)) {
+			pending_drop(cc); /* a commit the list holds already */
+			return;
+		}
+		if (gen != cc->gen + 1) {
+			invalidate(cc, "a commit's notifications were missed");
+			return;
+		}
+		for (size_t i = 0; i < cc->pending.n && cc->valid; i++) {
+			apply(cc, cc->pending.v[i]);
+			cc->pending.v[i] = NULL;
+		}
+		pending_drop(cc);
+		if (cc->valid) {
+			cc->gen = gen;
+			cc->stats.commits++;
+		}
+		return;
+	}
+	case NFT_MSG_NEWTABLE:
+	case NFT_MSG_DELTABLE:
+	case NFT_MSG_NEWCHAIN:
+	case NFT_MSG_DELCHAIN:
+		if (!nft_gen_ge(cc->gen, commit_of(cc, nlh))) {
+			grow_array((void **)&cc->pending.v, &cc->pending.cap, cc->pending.n + 1,
+				   sizeof(*cc->pending.v));
+			cc->pending.v[cc->pending.n++] = msg_copy(nlh);
+		}
+		return;
+	case NFT_MSG_NEWRULE:
+	case NFT_MSG_DELRULE:
+	case NFT_MSG_NEWSET:
+	case NFT_MSG_DELSET:
+	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DELSETELEM:
+	case NFT_MSG_NEWOBJ:
+	case NFT_MSG_DELOBJ:
+	case NFT_MSG_NEWFLOWTABLE:
+	case NFT_MSG_DELFLOWTABLE:
+	case NFT_MSG_GETOBJ_RESET:
+		return; /* the chain list stays */
+	default:
+		if (nft_change_type_known(type))
+			return;
+		invalidate(cc, "a notification of a kind not understood");
+		return;
+	}
+}
+
+void nft_chain_cache_lost(struct nft_chain_cache *cc)
+{
+	if (cc)
+		invalidate(cc, "notifications were lost (the socket overran)");
+}
+
+/* --- the collector's side -------------------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int nft_chain_cache_catch_up(struct nft_chain_cache *cc, uint32_t gen, int timeout_ms)
+{
+	static char buf[64u * 1024u];
+	int64_t deadline = mono_ms() + timeout_ms;
+
+	while (cc->valid && !nft_gen_ge(cc->gen, gen)) {
+		/* one datagram at a time: a commit's NEWGEN comes alone, so
+		 * nothing of a later commit is read here (--keep reads those) */
+		ssize_t n = mnl_socket_recvfrom(cc->nl, buf, sizeof(buf));
+		const struct nlmsghdr *nlh = (const void *)buf;
+		int left;
+
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd p = { .fd = mnl_socket_get_fd(cc->nl), .events = POLLIN };
+			int64_t wait = deadline - mono_ms();
+
+			if (wait <= 0)
+				return -ETIMEDOUT;
+			if (poll(&p, 1, (int)wait) < 0 && errno != EINTR)
+				return -errno;
+			continue;
+		}
+		if (n < 0) {
+			if (errno == EINTR || errno == ESRCH)
+				continue;
+			if (errno == ENOBUFS || errno == ENOSPC) {
+				nft_chain_cache_lost(cc);
+				break;
+			}
+			return -errno;
+		}
+		left = (int)n;
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+			nft_chain_cache_feed(cc, nlh);
+	}
+	if (!cc->valid)
+		return -ESTALE;
+	if (cc->gen != gen)
+		return -ESTALE; /* the caller's generation is older than the list */
+	return 0;
+}
+
+int nft_chain_cache_foreach(struct nft_chain_cache *cc, int (*cb)(const struct nlmsghdr *nlh, void *data),
+			    void *data)
+{
+	cc->stats.uses++;
+	for (size_t i = 0; i < cc->entries.n; i++) {
+		int r;
+
+		if (cc->entries.v[i].dead)
+			continue;
+		r = cb(cc->entries.v[i].msg, data);
+		if (r <= MNL_CB_STOP)
+			return r;
+	}
+	return MNL_CB_OK;
+}
+
+void nft_chain_cache_record_start(struct nft_chain_cache *cc)
+{
+	msgs_free(cc->rec.v, cc->rec.n);
+	cc->rec.n = 0;
+	cc->recording = true;
+	cc->rec_complete = false;
+}
+
+void nft_chain_cache_record(struct nft_chain_cache *cc, const struct nlmsghdr *nlh)
+{
+	if (!cc->recording)
+		return;
+	grow_array((void **)&cc->rec.v, &cc->rec.cap, cc->rec.n + 1, sizeof(*cc->rec.v));
+	cc->rec.v[cc->rec.n++] = msg_copy(nlh);
+}
+
+void nft_chain_cache_record_stop(struct nft_chain_cache *cc, bool complete)
+{
+	cc->recording = false;
+	cc->rec_complete = complete;
+	if (!complete) {
+		msgs_free(cc->rec.v, cc->rec.n);
+		cc->rec.n = 0;
+	}
+}
+
+void nft_chain_cache_record_discard(struct nft_chain_cache *cc)
+{
+	nft_chain_cache_record_stop(cc, false);
+}
+
+void nft_chain_cache_record_commit(struct nft_chain_cache *cc, uint32_t gen)
+{
+	if (!cc->rec_complete)
+		return; /* nothing recorded: the list came from the cache */
+	cc->recording = cc->rec_complete = false;
+	pending_drop(cc);
+	entries_clear(cc);
+	cc->valid = true;
+	cc->gen = gen;
+	cc->why = NULL;
+	for (size_t i = 0; i < cc->rec.n && cc->valid; i++) {
+		apply(cc, cc->rec.v[i]);
+		cc->rec.v[i] = NULL;
+	}
+	msgs_free(cc->rec.v, cc->rec.n);
+	cc->rec.n = 0;
+	if (cc->valid)
+		cc->stats.dumps++;
+}
