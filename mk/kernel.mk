@@ -55,6 +55,7 @@ KERNEL_TEST_PROGS = \
 	tests/kernel/nft-collect-dump \
 	tests/kernel/nft-text-dump \
 	tests/kernel/nft-lazy-lookup \
+	tests/kernel/nft-chain-cache-run \
 	tests/kernel/nf-simulate \
 	tests/kernel/fix-apply-run \
 	tests/kernel/fix-race-run \
@@ -75,6 +76,7 @@ tests_kernel_nft_lazy_lookup_SOURCES = tests/kernel/nft-lazy-lookup.c tests/lib/
 	tests/lib/nft-dump-util.h
 tests_kernel_nft_lazy_lookup_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_nf_simulate_LDADD = libcgnatcheck.a $(CG_LIBS)
+tests_kernel_nft_chain_cache_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 tests_kernel_fix_apply_run_LDADD = libcgnatcheck.a $(CG_LIBS)
 # the program's own commands, with a hook between plan and change
 tests_kernel_fix_race_run_SOURCES = tests/kernel/fix-race-run.c src/cmd/cmd-audit.c src/cmd/cmd-keep.c \
@@ -119,6 +121,7 @@ KERNEL_TESTS = \
 	tests/kernel/xt-eval.sh \
 	tests/kernel/kube-nft.sh \
 	tests/kernel/nft-ondemand.sh \
+	tests/kernel/nft-chain-cache.sh \
 	tests/kernel/nf-trace.sh \
 	tests/kernel/scheduled-mail.sh \
 	tests/kernel/nft-collect.sh \

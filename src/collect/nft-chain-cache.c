@@ -316,6 +316,28 @@ static void table_delete(struct nft_chain_cache *cc, const struct nlmsghdr *nlh)
 	map_rebuild(cc);
 }
 
+/* Whether the commit being applied deletes that table. */
+static bool table_deleted_in_commit(const struct nft_chain_cache *cc, uint8_t family, const char *table)
+{
+	for (size_t i = 0; i < cc->pending.n; i++) {
+		const struct nlmsghdr *nlh = cc->pending.v[i];
+		const struct nfgenmsg *nfg;
+		const struct nlattr *attr;
+
+		if (!nlh || msg_type(nlh) != NFT_MSG_DELTABLE)
+			continue;
+		nfg = mnl_nlmsg_get_payload(nlh);
+		if (nfg->nfgen_family != family)
+			continue;
+		mnl_attr_for_each(attr, nlh, sizeof(*nfg))
+			if (mnl_attr_get_type(attr) == NFTA_TABLE_NAME &&
+			    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0 &&
+			    strcmp(mnl_attr_get_str(attr), table) == 0)
+				return true;
+	}
+	return false;
+}
+
 /* Applies one message of a commit (or of the dump); takes msg. */
 static void apply(struct nft_chain_cache *cc, struct nlmsghdr *msg)
 {
@@ -341,13 +363,14 @@ static void apply(struct nft_chain_cache *cc, struct nlmsghdr *msg)
 	t = table_index(cc, m.family, m.table, type == NFT_MSG_NEWCHAIN);
 	e = t >= 0 ? entry_find(cc, (uint32_t)t, m.handle) : NULL;
 	if (type == NFT_MSG_DELCHAIN) {
-		free(msg);
-		/* devices removed from a netdev chain, or the chain: the
-		 * notification does not tell them apart */
-		if (m.devices)
+		/* Devices removed from a netdev chain, or the chain: the
+		 * notification does not tell them apart, unless its table
+		 * goes in the same commit (nft flush ruleset). */
+		if (m.devices && !table_deleted_in_commit(cc, m.family, m.table))
 			invalidate(cc, "a netdev chain's devices changed");
 		else if (e)
 			entry_kill(cc, e);
+		free(msg);
 		return;
 	}
 	if (!e) {
@@ -416,8 +439,10 @@ void nft_chain_cache_feed(struct nft_chain_cache *cc, const struct nlmsghdr *nlh
 			return;
 		}
 		for (size_t i = 0; i < cc->pending.n && cc->valid; i++) {
-			apply(cc, cc->pending.v[i]);
-			cc->pending.v[i] = NULL;
+			struct nlmsghdr *msg = cc->pending.v[i];
+
+			cc->pending.v[i] = NULL; /* apply() takes it */
+			apply(cc, msg);
 		}
 		pending_drop(cc);
 		if (cc->valid) {
@@ -572,8 +597,10 @@ void nft_chain_cache_record_commit(struct nft_chain_cache *cc, uint32_t gen)
 	cc->gen = gen;
 	cc->why = NULL;
 	for (size_t i = 0; i < cc->rec.n && cc->valid; i++) {
-		apply(cc, cc->rec.v[i]);
+		struct nlmsghdr *msg = cc->rec.v[i];
+
 		cc->rec.v[i] = NULL;
+		apply(cc, msg);
 	}
 	msgs_free(cc->rec.v, cc->rec.n);
 	cc->rec.n = 0;
