@@ -170,7 +170,7 @@ int cmd_keep(const struct cg_options *keep_opts)
 
 		nft_chain_cache_get_stats(chains, &st);
 		log_debug("nftables: the chain list was dumped in %llu rounds and kept from the notifications "
-			  "in %llu (%llu commits followed)", (unsigned long long)st.dumps,
+			  "in %llu reads (%llu commits followed)", (unsigned long long)st.dumps,
 			  (unsigned long long)st.uses, (unsigned long long)st.commits);
 		nft_chain_cache_free(chains);
 	}

@@ -126,7 +126,7 @@ struct nft_chain_cache *nft_chain_cache_new(struct mnl_socket *nl)
 	struct nft_chain_cache *cc = xcalloc(1, sizeof(*cc));
 
 	cc->nl = nl;
-	cc->why = "not read yet";
+	cc->why = "none kept yet: the first round";
 	return cc;
 }
 
@@ -142,6 +142,11 @@ void nft_chain_cache_free(struct nft_chain_cache *cc)
 	free(cc->tables.v);
 	free(cc->entries.v);
 	free(cc);
+}
+
+const char *nft_chain_cache_why(const struct nft_chain_cache *cc)
+{
+	return cc->valid ? NULL : cc->why;
 }
 
 void nft_chain_cache_get_stats(const struct nft_chain_cache *cc, struct nft_chain_cache_stats *st)

@@ -101,6 +101,8 @@ struct nft_chain_cache;
  * overrun: the list follows commit by commit, or is dropped. */
 void nft_chain_cache_feed(struct nft_chain_cache *cc, const struct nlmsghdr *nlh);
 void nft_chain_cache_lost(struct nft_chain_cache *cc);
+/* Why there is no list kept (NULL: there is). */
+const char *nft_chain_cache_why(const struct nft_chain_cache *cc);
 /* Reads the notifications until the list is the kernel's at generation
  * gen (its NEWGEN read). 0, -ESTALE (the list is not kept, or is past
  * gen), -ETIMEDOUT, or a negative errno. */

@@ -437,8 +437,10 @@ static int chains_from_cache(struct collect *c)
 		return 0;
 	r = nft_chain_cache_catch_up(cc, c->gen, NFT_CATCHUP_MS);
 	if (r < 0) {
+		const char *why = nft_chain_cache_why(cc);
+
 		log_debug("nftables: the chain list kept between rounds is not the kernel's at generation %u "
-			  "(%s): dumping it", c->gen, strerror(-r));
+			  "(%s): dumping it", c->gen, why ? why : strerror(-r));
 		nft_chain_cache_record_start(cc);
 		c->cache_recording = true;
 		return 0;

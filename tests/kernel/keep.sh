@@ -141,6 +141,15 @@ if [ -n "$passed" ] && [ "$passed" -ge 40 ]; then
 else
 	t_fail "kube-proxy: changes let pass: $line"
 fi
+# the rounds after the first read the chain list from the notifications
+# (the 20 rewrites created chains; the restart's rounds read the list with them)
+kept=$(sed -n 's/.*the chain list was dumped in \([0-9]*\) rounds and kept from the notifications in \([0-9]*\) reads.*/\1 \2/p' \
+	"$WORK/keep.log")
+if [ -n "$kept" ] && [ "${kept% *}" -eq 1 ] && [ "${kept#* }" -ge $((rounds - 1)) ] && [ "$rounds" -ge 2 ]; then
+	t_ok "kube-proxy: the chain list dumped once in $rounds rounds, read ${kept#* } times from the notifications"
+else
+	t_fail "kube-proxy: the chain list (dumped, kept): '$kept' in $rounds rounds: $(grep 'chain list' "$WORK/keep.log" | head -5)"
+fi
 tb_exec "$TB_HOST" nft delete table ip kube-proxy
 
 t_done
