@@ -172,7 +172,10 @@ static struct nlmsghdr *request(char *buf, unsigned type, unsigned char family, 
 	return nlh;
 }
 
-static int floor_nft(void)
+/* chains_only: the chain list and nothing else (what any audit of
+ * nf_tables pays before it knows a single base chain, on kernels without
+ * nfnetlink_hook) */
+static int floor_nft(int chains_only)
 {
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -191,7 +194,7 @@ static int floor_nft(void)
 		fprintf(stderr, "floor: chain dump: %s\n", strerror(errno));
 		ret = 1;
 	}
-	for (size_t i = 0; ret == 0 && i < st.n; i++) {
+	for (size_t i = 0; ret == 0 && !chains_only && i < st.n; i++) {
 		struct nlmsghdr *nlh = request(buf, NFT_MSG_GETRULE, st.chains[i].family, ++seq);
 		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, st.chains[i].table);
 		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, st.chains[i].name);
@@ -204,7 +207,9 @@ static int floor_nft(void)
 			ret = 1;
 		}
 	}
-	if (ret == 0)
+	if (ret == 0 && chains_only)
+		printf("nft-chains: %zu chains\n", st.n);
+	else if (ret == 0)
 		printf("nft: %zu chains, %zu rules, %zu bytes\n", st.n, st.rules, st.bytes);
 	for (size_t i = 0; i < st.n; i++) {
 		free(st.chains[i].table);
@@ -227,7 +232,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "nft") == 0)
-		return floor_nft();
-	fprintf(stderr, "usage: floor legacy|nft\n");
+		return floor_nft(0);
+	if (argc == 2 && strcmp(argv[1], "nft-chains") == 0)
+		return floor_nft(1);
+	fprintf(stderr, "usage: floor legacy|nft|nft-chains\n");
 	return 2;
 }

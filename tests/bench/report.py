@@ -28,6 +28,7 @@ LABELS = {
     "nft-json": "nft -j --terse list ruleset",
     "nft-full": "nft list ruleset",
     "ip-route": "ip route show table all",
+    "chain-list": "tests/bench/floor nft-chains (the kernel's chain list alone)",
     "policy-load": "cgnatcheck --dns 100.100.2.136 --format json (the file present)",
     "policy-audit": "cgnatcheck --dns 100.100.2.136 --policy bench-large --format json",
     "policy-blocked": "cgnatcheck --dns 100.100.2.136 --policy bench-large --format json (beside Tailscale's rules)",
@@ -216,6 +217,10 @@ def main():
                 (met if cw is not None and w and cw <= most * w else failures).append(text)
             if kind == "kubenft":
                 text = "%s: the audit takes %s s, target <= %g s" % (sc, wall_s(cw, cto, cerr), KUBENFT_MAX_S)
+                lw, _, _, lto, lerr = med(sc, "chain-list")
+                if lw is not None or lto:
+                    text += "; the kernel's chain list alone (tests/bench/floor nft-chains) takes %s s" % \
+                        wall_s(lw, lto, lerr)
                 (met if cw is not None and cw <= KUBENFT_MAX_S else failures).append(text)
         if "floor_out" in m:
             print("  the floor read: " + m["floor_out"])

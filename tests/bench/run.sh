@@ -72,6 +72,10 @@
 #                                                     nf_tables: the chain list
 #                                                     and one rule dump per
 #                                                     chain, thrown away)
+#   tests/bench/floor nft-chains                      kubenft: the chain list
+#                                                     alone, what an audit
+#                                                     pays before it knows a
+#                                                     base chain
 # Each scenario's table has a row per tool with the audit's ratio to it;
 # a last table has a row per scenario and stock tool: audit, stock tool,
 # floor, audit/stock, audit/floor.
@@ -290,6 +294,7 @@ tool_argv() {
 			"$CGNATCHECK" --dns 100.100.2.136 --format json) ;;
 	iptables-save) argv=("iptables-$1-save") ;;
 	floor) if [ "$1" = legacy ]; then argv=("$FLOOR" legacy); else argv=("$FLOOR" nft); fi ;;
+	chain-list) argv=("$FLOOR" nft-chains) ;;
 	nft-terse) argv=(nft --terse list ruleset) ;;
 	nft-json) argv=(nft -j --terse list ruleset) ;;
 	nft-full) argv=(nft list ruleset) ;;
@@ -310,7 +315,7 @@ tools_of() { # KIND
 	case $1 in
 	legacy | nft) echo cgnatcheck floor iptables-save nft-terse nft-json ip-route ;;
 	nftables) echo cgnatcheck floor nft-terse nft-json nft-full ip-route ;;
-	kubenft) echo cgnatcheck floor nft-full nft-terse ip-route ;;
+	kubenft) echo cgnatcheck floor chain-list nft-full nft-terse ip-route ;;
 	policy) echo policy-load policy-audit policy-blocked ;;
 	policy-none) echo policy-load ;;
 	esac
