@@ -89,7 +89,7 @@ void nft_set_source_changed(struct cg_set_source *source, const struct cg_set *s
 void nft_source_note(struct cg_set_source *source, const struct nft_change *ch);
 
 /* A notification's message type, DESTROY requests as the DEL they are
- * (nft-events.c), and whether it is one of the kinds the notifications
+ * (nft-msg.c), and whether it is one of the kinds the notifications
  * carry (anything else: a kernel newer than this reader). */
 uint16_t nft_change_type(uint16_t type);
 bool nft_change_type_known(uint16_t type);

@@ -187,3 +187,66 @@ int nft_gen_cb(const struct nlmsghdr *nlh, void *data)
 	nftnl_gen_free(g);
 	return r;
 }
+
+bool nft_gen_ge(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) >= 0;
+}
+
+/* Linux 6.3 added DESTROY requests (a DEL that does not fail on a missing
+ * object), and newer kernels notify them under their own type; so are the
+ * newer resets of rules' and elements' counters. Older headers do not have
+ * them: the kernel's enum nf_tables_msg_types from NFT_MSG_GETRULE_RESET
+ * (25) on. */
+enum {
+	MSG_GETRULE_RESET = 25,
+	MSG_DESTROYTABLE,
+	MSG_DESTROYCHAIN,
+	MSG_DESTROYRULE,
+	MSG_DESTROYSET,
+	MSG_DESTROYSETELEM,
+	MSG_DESTROYOBJ,
+	MSG_DESTROYFLOWTABLE,
+	MSG_GETSETELEM_RESET,
+};
+
+uint16_t nft_change_type(uint16_t type)
+{
+	switch (type) {
+	case MSG_DESTROYTABLE: return NFT_MSG_DELTABLE;
+	case MSG_DESTROYCHAIN: return NFT_MSG_DELCHAIN;
+	case MSG_DESTROYRULE: return NFT_MSG_DELRULE;
+	case MSG_DESTROYSET: return NFT_MSG_DELSET;
+	case MSG_DESTROYSETELEM: return NFT_MSG_DELSETELEM;
+	case MSG_DESTROYOBJ: return NFT_MSG_DELOBJ;
+	case MSG_DESTROYFLOWTABLE: return NFT_MSG_DELFLOWTABLE;
+	default: return type;
+	}
+}
+
+bool nft_change_type_known(uint16_t type)
+{
+	switch (nft_change_type(type)) {
+	case NFT_MSG_NEWGEN:
+	case NFT_MSG_NEWTABLE:
+	case NFT_MSG_DELTABLE:
+	case NFT_MSG_NEWCHAIN:
+	case NFT_MSG_DELCHAIN:
+	case NFT_MSG_NEWRULE:
+	case NFT_MSG_DELRULE:
+	case NFT_MSG_NEWSET:
+	case NFT_MSG_DELSET:
+	case NFT_MSG_NEWSETELEM:
+	case NFT_MSG_DELSETELEM:
+	case NFT_MSG_NEWOBJ:
+	case NFT_MSG_DELOBJ:
+	case NFT_MSG_NEWFLOWTABLE:
+	case NFT_MSG_DELFLOWTABLE:
+	case NFT_MSG_GETOBJ_RESET:
+	case MSG_GETRULE_RESET:
+	case MSG_GETSETELEM_RESET:
+		return true;
+	default:
+		return false;
+	}
+}
