@@ -174,7 +174,7 @@ static void map_rebuild(struct nft_chain_cache *cc)
 	cc->entries.n = live;
 	cc->n_dead = 0;
 	arena_free(&cc->map_arena);
-	cc->map_room = (uint32_t)(2 * live + 1024);
+	cc->map_room = (uint32_t)(live + live / 4 + 1024);
 	hashmap_init(&cc->map, &cc->map_arena, cc->map_room);
 	for (size_t i = 0; i < live; i++) {
 		struct cc_key k = { .handle = cc->entries.v[i].handle, .table = cc->entries.v[i].table };
@@ -466,22 +466,10 @@ void nft_chain_cache_feed(struct nft_chain_cache *cc, const struct nlmsghdr *nlh
 			cc->pending.v[cc->pending.n++] = msg_copy(nlh);
 		}
 		return;
-	case NFT_MSG_NEWRULE:
-	case NFT_MSG_DELRULE:
-	case NFT_MSG_NEWSET:
-	case NFT_MSG_DELSET:
-	case NFT_MSG_NEWSETELEM:
-	case NFT_MSG_DELSETELEM:
-	case NFT_MSG_NEWOBJ:
-	case NFT_MSG_DELOBJ:
-	case NFT_MSG_NEWFLOWTABLE:
-	case NFT_MSG_DELFLOWTABLE:
-	case NFT_MSG_GETOBJ_RESET:
-		return; /* the chain list stays */
 	default:
-		if (nft_change_type_known(type))
-			return;
-		invalidate(cc, "a notification of a kind not understood");
+		/* rules, sets, elements, objects: the chain list stays */
+		if (!nft_change_type_known(type))
+			invalidate(cc, "a notification of a kind not understood");
 		return;
 	}
 }
