@@ -37,7 +37,6 @@
 
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
-#include "cgnatcheck/hashmap.h"
 #include "cgnatcheck/nft-events.h"
 #include "nft-internal.h"
 
@@ -54,12 +53,6 @@ struct cc_entry {
 	struct nlmsghdr *msg;       /* the chain's last NEWCHAIN (dump or notification) */
 };
 
-struct cc_key {
-	uint64_t handle;
-	uint32_t table;
-	uint32_t pad;
-};
-
 #define VEC(type) struct { type *v; size_t n, cap; }
 
 struct nft_chain_cache {
@@ -70,10 +63,8 @@ struct nft_chain_cache {
 	VEC(struct cc_table) tables;
 	VEC(struct cc_entry) entries;
 	size_t n_dead;
-	/* (table, handle) -> entry index + 1 */
-	struct arena map_arena;
-	struct cg_hashmap map;
-	uint32_t map_room;
+	uint32_t *slots;            /* the index (see below) */
+	uint32_t mask, used;
 	/* the commit being read: its table and chain messages, applied at its NEWGEN */
 	VEC(struct nlmsghdr *) pending;
 	/* a dump being recorded (nft_chain_cache_record()) */
@@ -104,9 +95,9 @@ static void entries_clear(struct nft_chain_cache *cc)
 	for (size_t i = 0; i < cc->tables.n; i++)
 		free(cc->tables.v[i].name);
 	cc->entries.n = cc->tables.n = cc->n_dead = 0;
-	arena_free(&cc->map_arena);
-	cc->map = (struct cg_hashmap){ 0 };
-	cc->map_room = 0;
+	free(cc->slots);
+	cc->slots = NULL;
+	cc->mask = cc->used = 0;
 }
 
 static void invalidate(struct nft_chain_cache *cc, const char *why)
@@ -158,10 +149,31 @@ void nft_chain_cache_get_stats(const struct nft_chain_cache *cc, struct nft_chai
 }
 
 /* --- the index ------------------------------------------------------------ */
+/* (table, handle) -> entry index + 1 in cc->slots, open addressing with
+ * linear probing, at most half full; 4 bytes a slot (110k chains: 1 MiB).
+ * A dead entry keeps its slot until the next rebuild. */
+
+static uint32_t key_hash(uint32_t table, uint64_t handle)
+{
+	uint64_t h = (handle ^ ((uint64_t)table << 40)) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(h >> 32);
+}
+
+/* The slot holding that key, or the empty one where it would go. */
+static uint32_t *slot_of(const struct nft_chain_cache *cc, uint32_t table, uint64_t handle)
+{
+	for (uint32_t i = key_hash(table, handle) & cc->mask;; i = (i + 1) & cc->mask) {
+		uint32_t v = cc->slots[i];
+
+		if (!v || (cc->entries.v[v - 1].table == table && cc->entries.v[v - 1].handle == handle))
+			return &cc->slots[i];
+	}
+}
 
 static void map_rebuild(struct nft_chain_cache *cc)
 {
-	size_t live = 0;
+	size_t live = 0, cap = 2048;
 
 	/* compact: the dead go, the order stays (it is the kernel's) */
 	for (size_t i = 0; i < cc->entries.n; i++) {
@@ -173,49 +185,47 @@ static void map_rebuild(struct nft_chain_cache *cc)
 	}
 	cc->entries.n = live;
 	cc->n_dead = 0;
-	arena_free(&cc->map_arena);
-	cc->map_room = (uint32_t)(live + live / 4 + 1024);
-	hashmap_init(&cc->map, &cc->map_arena, cc->map_room);
-	for (size_t i = 0; i < live; i++) {
-		struct cc_key k = { .handle = cc->entries.v[i].handle, .table = cc->entries.v[i].table };
-
-		hashmap_put(&cc->map, arena_memdup(&cc->map_arena, &k, sizeof(k)), sizeof(k),
-			    (void *)(uintptr_t)(i + 1));
-	}
+	while (cap < 2 * (live + live / 4 + 1024))
+		cap *= 2;
+	free(cc->slots);
+	cc->slots = xcalloc(cap, sizeof(*cc->slots));
+	cc->mask = (uint32_t)(cap - 1);
+	cc->used = (uint32_t)live;
+	for (size_t i = 0; i < live; i++)
+		*slot_of(cc, cc->entries.v[i].table, cc->entries.v[i].handle) = (uint32_t)(i + 1);
 }
 
 static struct cc_entry *entry_find(struct nft_chain_cache *cc, uint32_t table, uint64_t handle)
 {
-	struct cc_key k = { .handle = handle, .table = table };
-	uintptr_t i = cc->map.slots ? (uintptr_t)hashmap_get(&cc->map, &k, sizeof(k)) : 0;
+	uint32_t v = cc->slots ? *slot_of(cc, table, handle) : 0;
 
-	if (!i || cc->entries.v[i - 1].dead)
+	if (!v || cc->entries.v[v - 1].dead)
 		return NULL;
-	return &cc->entries.v[i - 1];
+	return &cc->entries.v[v - 1];
 }
 
 static void entry_add(struct nft_chain_cache *cc, uint32_t table, uint64_t handle, struct nlmsghdr *msg)
 {
-	struct cc_key k = { .handle = handle, .table = table };
-	struct cc_entry *e;
+	uint32_t *slot;
 
-	if (!cc->map.slots || cc->map.n + 1 > cc->map_room)
+	if (!cc->slots || 2 * (cc->used + 1) > cc->mask + 1)
 		map_rebuild(cc);
 	/* a dead entry of that key (a handle is never reused in a table's
 	 * life, but a deleted table's entry goes first) */
-	if (hashmap_get(&cc->map, &k, sizeof(k))) {
+	slot = slot_of(cc, table, handle);
+	if (*slot) {
 		map_rebuild(cc);
-		if (hashmap_get(&cc->map, &k, sizeof(k))) {
+		slot = slot_of(cc, table, handle);
+		if (*slot) {
 			free(msg);
 			invalidate(cc, "a chain handle seen twice");
 			return;
 		}
 	}
 	grow_array((void **)&cc->entries.v, &cc->entries.cap, cc->entries.n + 1, sizeof(*cc->entries.v));
-	e = &cc->entries.v[cc->entries.n++];
-	*e = (struct cc_entry){ .handle = handle, .table = table, .msg = msg };
-	hashmap_put(&cc->map, arena_memdup(&cc->map_arena, &k, sizeof(k)), sizeof(k),
-		    (void *)(uintptr_t)cc->entries.n);
+	cc->entries.v[cc->entries.n++] = (struct cc_entry){ .handle = handle, .table = table, .msg = msg };
+	*slot = (uint32_t)cc->entries.n;
+	cc->used++;
 }
 
 static void entry_kill(struct nft_chain_cache *cc, struct cc_entry *e)
