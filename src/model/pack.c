@@ -194,7 +194,8 @@ static void w_expr(struct writer *w, const struct cg_expr *e)
 	case CG_EXPR_XT_MATCH:
 	case CG_EXPR_XT_TARGET:
 		/* decoded, the value names the extension and revision */
-		if (e->xt.decoded && !e->xt.info && e->xt.name && !strcmp(e->xt.name, e->xt.decoded->name) &&
+		if (e->xt.decoded && !e->xt.info && e->xt.name &&
+		    (e->xt.name == e->xt.decoded->name || !strcmp(e->xt.name, e->xt.decoded->name)) &&
 		    e->xt.revision == e->xt.decoded->revision) {
 			w_u8(w, XT_DECODED);
 			w_uv(w, e->xt.info_len);
