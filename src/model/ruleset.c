@@ -126,6 +126,9 @@ void table_index_build(struct cg_table *t, struct arena *a)
 		cap *= 2;
 	ix->chains.mask = cap - 1;
 	ix->chains.slots = arena_alloc(a, cap * sizeof(*ix->chains.slots));
+	/* written once now: fresh arena pages read first (an empty slot)
+	 * would map the zero page and fault again on the write */
+	memset(ix->chains.slots, 0, cap * sizeof(*ix->chains.slots));
 	/* the hashes run CHAIN_AHEAD chains ahead of the inserts, their
 	 * slots asked for meanwhile: at 100k chains the slots (2 MiB) are
 	 * not in the cache, and each insert would wait for one */
@@ -140,6 +143,9 @@ void table_index_build(struct cg_table *t, struct arena *a)
 		uint32_t h = ahead[i % CHAIN_AHEAD];
 		struct chain_slot *sl;
 
+		/* and the names further on (each in memory of its own) */
+		if (i + 2 * CHAIN_AHEAD < t->n_chains)
+			__builtin_prefetch(t->chains[i + 2 * CHAIN_AHEAD].name);
 		if (i + CHAIN_AHEAD < t->n_chains) {
 			uint32_t hn = chain_name_hash(t->chains[i + CHAIN_AHEAD].name);
 
