@@ -193,9 +193,9 @@ static int stream_resolve(struct xt_stream *st, size_t to)
 			}
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
-			/* anything else: the pool is freed and zeros are
-			 * copied from now on (a page there already, below,
-			 * is left as it is) */
+			/* anything else (a page shared since a fork: EBUSY):
+			 * no more moves, the pool is freed and zeros are
+			 * copied from now on */
 			st->move = false;
 			if (madvise(st->map + st->pool, st->released - st->pool, MADV_DONTNEED) == 0)
 				st->pool = st->released;
