@@ -1527,6 +1527,15 @@ static void event_table(struct overlay_event *e, const struct cg_chain *ch, bool
 	event_add_view(e, b, v, k);
 }
 
+/* Whether tb may hold a chain named `name`: its index says (a kube-proxy
+ * table's 100k names are not read one by one for each overlay); without
+ * one, it may. The callers still look at every chain of a table that has
+ * it. */
+static bool table_may_have_chain(const struct cg_table *tb, const char *name)
+{
+	return !tb->index || chain_find(tb, name);
+}
+
 /* The events that apply to this host: for each overlay whose input chain
  * exists, its daemon's next start, and in nodivert mode the change to on. */
 static size_t overlay_events(const struct audit *a, struct overlay_event **out)
@@ -1545,6 +1554,8 @@ static size_t overlay_events(const struct audit *a, struct overlay_event **out)
 				continue;
 			for (uint32_t t = 0; t < a->ruleset.n_tables; t++) {
 				const struct cg_table *tb = &a->ruleset.tables[t];
+				if (!table_may_have_chain(tb, name))
+					continue;
 				for (uint32_t c = 0; c < tb->n_chains; c++)
 					if (!tb->chains[c].base && strcmp(tb->chains[c].name, name) == 0) {
 						first = first ? first : &tb->chains[c];
@@ -1562,6 +1573,8 @@ static size_t overlay_events(const struct audit *a, struct overlay_event **out)
 				*e = (struct overlay_event){ .kind = kind, .overlay = ov, .input = first };
 				for (uint32_t t = 0; t < a->ruleset.n_tables; t++) {
 					const struct cg_table *tb = &a->ruleset.tables[t];
+					if (!table_may_have_chain(tb, name))
+						continue;
 					for (uint32_t c = 0; c < tb->n_chains; c++)
 						if (!tb->chains[c].base && strcmp(tb->chains[c].name, name) == 0)
 							event_table(e, &tb->chains[c], divert || kind == EVENT_DIVERT_ON);

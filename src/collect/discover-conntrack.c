@@ -315,6 +315,51 @@ static int ct_dump(struct ct_ctx *c, int family)
 	return r;
 }
 
+static int ct_count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	uint64_t *n = data;
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_type != ((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET_STATS) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == CTA_STATS_GLOBAL_ENTRIES && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			*n = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
+/* How many connections this namespace's table tracks (both families),
+ * asked in one message (IPCTNL_MSG_CT_GET_STATS): a dump walks every
+ * bucket of the kernel's table, which all namespaces share (262,144 on a
+ * small machine: some 10 ms per family), however few are this
+ * namespace's. Returns 0 and *n (UINT64_MAX: the answer did not say), or
+ * -errno; the dumps then say what is wrong. */
+static int ct_count(uint64_t *n)
+{
+	struct nlconn conn;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	int r;
+
+	*n = UINT64_MAX;
+	r = nlconn_open(&conn, NETLINK_NETFILTER, MNL_SOCKET_BUFFER_SIZE);
+	if (r < 0)
+		return r;
+	nlh = mnl_nlmsg_put_header(conn.buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET_STATS;
+	/* the ACK ends the answer */
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++conn.seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	r = nlconn_talk(&conn, nlh, ct_count_cb, n);
+	nlconn_close(&conn);
+	return r;
+}
+
 /* ---- the route to each peer ------------------------------------------------ */
 
 struct route_answer {
@@ -478,6 +523,11 @@ int discover_conntrack(const struct discover_scope *s, struct discovered_list *l
 			hindex_add(&c.locals, h, i);
 	}
 
+	/* none tracked: the dumps would find none (and the walks are what
+	 * they cost); anything else, or no answer, and they run */
+	uint64_t tracked;
+	if (ct_count(&tracked) == 0 && tracked == 0)
+		goto emit;
 	static const int families[] = { AF_INET, AF_INET6 };
 	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
 		r = ct_dump(&c, families[i]);
@@ -507,6 +557,7 @@ int discover_conntrack(const struct discover_scope *s, struct discovered_list *l
 		discovered_note(l, "conntrack: more than %d distinct peers, ports and directions in range; %zu "
 				"further connections were not checked (name them with --service)",
 				CT_MAX_FOUND, c.left_out);
+emit:
 	ct_emit(&c, rt, l);
 out:
 	if (rt)

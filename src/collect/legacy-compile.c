@@ -228,9 +228,19 @@ static void emit_verdict(struct cg_expr *e, enum cg_verdict_code code, const cha
 static struct cg_expr *compile_standard(const struct entry_view *v, struct cg_expr *e,
 					struct compile_ctx *ctx)
 {
-	const char *l = v->target_label ? v->target_label : "";
+	const char *l;
 	struct cg_chain *c;
 
+	if (ctx->target) {
+		/* the stream found the chain, and its label is the chain's
+		 * name (the very pointer; never a verdict's): neither the
+		 * chain nor its name is read, a cache miss each per jump at
+		 * 100k chains */
+		emit_verdict(e, v->go_to ? CG_VERDICT_GOTO : CG_VERDICT_JUMP, v->target_label);
+		e->immediate.verdict.chain = ctx->target;
+		return e + 1;
+	}
+	l = v->target_label ? v->target_label : "";
 	if (!*l)
 		return e;
 	/* chains are never named like verdicts: iptables refuses it */
@@ -245,7 +255,7 @@ static struct cg_expr *compile_standard(const struct entry_view *v, struct cg_ex
 	else {
 		/* keyed on libiptc's label pointer (see legacy-walk.c); a miss
 		 * leaves the jump to ruleset_resolve() */
-		c = ctx->target ? ctx->target : ctx->chains ? hashmap_get(ctx->chains, &l, sizeof(l)) : NULL;
+		c = ctx->chains ? hashmap_get(ctx->chains, &l, sizeof(l)) : NULL;
 		/* without an index (the stream) the label is the caller's
 		 * placeholder, which outlives the rule until it is pointed at
 		 * its chain */

@@ -38,7 +38,8 @@ struct compile_ctx {
 	/* libiptc's label pointer (const char *) -> struct cg_chain */
 	const struct cg_hashmap *chains;
 	/* or, when the caller knows it (the stream), the next rule's jump
-	 * target itself */
+	 * target itself; the rule's target_label is then that chain's name
+	 * (the same pointer) */
 	struct cg_chain *target;
 	struct cg_expr *tmp;            /* scratch, grown as needed */
 	size_t tmp_cap;

@@ -239,9 +239,18 @@ static int swalk_chain(void *arg, uint32_t i)
 			if (tc)
 				w->last_target = (uint32_t)(tc - s->chains);
 
-			/* a chain already made: the compiler is handed it */
+			/* a chain already made: the compiler is handed it,
+			 * and its name as the label (the pointer
+			 * swalk_chain() gave the chain: compile_standard()
+			 * names the jump with it, reading neither) */
 			label = tc ? tc->name : NULL;
 			w->ctx.target = tc ? &w->t->chains[tc - s->chains] : NULL;
+			/* rule_pack() reads the chain's name (does it name
+			 * itself?) once the rule is compiled: a chain made
+			 * long ago is in memory, not in the cache, by then
+			 * unless asked for now */
+			if (w->ctx.target)
+				__builtin_prefetch(&w->ctx.target->name);
 		}
 		r = swalk_rule(w, i, n, e, label);
 		w->ctx.target = NULL;

@@ -23,6 +23,14 @@
  * instead of faulting the rest of the table in) and closing the
  * userfaultfd wakes the sleeping fault; the thread is joined.
  *
+ * Where the kernel has UFFDIO_MOVE (6.8), the pages handed back are not
+ * freed but moved to where the copy goes on (at most STREAM_POOL of them
+ * wait there): a move re-points page table entries, where a copy of zeros
+ * allocates, charges and clears each page and the release frees it again
+ * (at 300k rules some 30,000 pages each way, tens of milliseconds of the
+ * reading thread). Their old bytes do not matter: the kernel writes every
+ * byte of every entry, and nothing is read past what it has written.
+ *
  * The kernel holds x_tables' per-family mutex during the copy: while the
  * caller reads, other iptables-legacy commands of that family (in every
  * namespace) wait, as they do for any snapshot being copied. */
@@ -55,11 +63,31 @@
 #define STREAM_AHEAD (4u << 20)        /* resolved ahead of what is released */
 #define STREAM_RELEASE_STEP (512u << 10) /* handed back at least this much at once */
 #define STREAM_TIMEOUT_MS 10000        /* no progress at all for this long: give up */
+#define STREAM_POOL (2u * STREAM_CHUNK)  /* handed back pages kept for moving */
+
+/* UFFDIO_MOVE (Linux 6.8), which older headers do not name */
+#ifndef _UFFDIO_MOVE
+#define _UFFDIO_MOVE (0x05)
+struct uffdio_move {
+	__u64 dst;
+	__u64 src;
+	__u64 len;
+#define UFFDIO_MOVE_MODE_DONTWAKE ((__u64)1 << 0)
+#define UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES ((__u64)1 << 1)
+	__u64 mode;
+	__s64 move;
+};
+#define UFFDIO_MOVE _IOWR(UFFDIO, _UFFDIO_MOVE, struct uffdio_move)
+#endif
+#ifndef UFFD_FEATURE_MOVE
+#define UFFD_FEATURE_MOVE (1 << 16)
+#endif
 
 struct xt_stream {
 	int uffd, efd, sock, level, opt;
 	pthread_t thread;
 	bool started, done;
+	bool move;                  /* UFFDIO_MOVE works: handed back pages are moved */
 	int result;                 /* getsockopt(): 0 or -errno */
 	uint8_t *map;               /* struct ipt_get_entries + the entries */
 	size_t map_len, page;
@@ -67,6 +95,8 @@ struct xt_stream {
 	uint32_t size;              /* the entries' bytes */
 	size_t resolved;            /* map offset: the pages below are there */
 	size_t released;            /* map offset: the pages below are handed back */
+	size_t pool;                /* map offset: [pool, released) is still there,
+				     * for moving (pool == released without moves) */
 	bool pending;               /* a fault (at pending_at) waits for us */
 	size_t pending_at;          /* map offset of the faulting page */
 	uint32_t complete;          /* entry offset: the entries ending below are final */
@@ -146,6 +176,30 @@ static int stream_resolve(struct xt_stream *st, size_t to)
 			.len = n < STREAM_CHUNK ? n : STREAM_CHUNK,
 		};
 
+		if (st->move && st->pool < st->released) {
+			struct uffdio_move m = {
+				.dst = (uintptr_t)(st->map + st->resolved),
+				.src = (uintptr_t)(st->map + st->pool),
+				.len = c.len < st->released - st->pool ? c.len : st->released - st->pool,
+				.mode = UFFDIO_MOVE_MODE_DONTWAKE,
+			};
+
+			if (ioctl(st->uffd, UFFDIO_MOVE, &m) == 0 || m.move > 0) {
+				size_t moved = m.move > 0 ? (size_t)m.move : m.len;
+
+				st->resolved += moved;
+				st->pool += moved;
+				continue;
+			}
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			/* anything else (a page shared since a fork: EBUSY):
+			 * no more moves, the pool is freed and zeros are
+			 * copied from now on */
+			st->move = false;
+			if (madvise(st->map + st->pool, st->released - st->pool, MADV_DONTNEED) == 0)
+				st->pool = st->released;
+		}
 		if (ioctl(st->uffd, UFFDIO_COPY, &c) == 0 || c.copy > 0) {
 			st->resolved += c.copy > 0 ? (size_t)c.copy : c.len;
 			continue;
@@ -232,7 +286,25 @@ int xt_stream_open(int sock, int level, int opt, const char *table, uint32_t siz
 		*why = unavailable;
 		goto fail;
 	}
-	if (ioctl(st->uffd, UFFDIO_API, &api) < 0) {
+	/* moves asked for; a kernel without them refuses the feature, and
+	 * a userfaultfd takes one handshake: a new one without */
+	api.features = UFFD_FEATURE_MOVE;
+	if (ioctl(st->uffd, UFFDIO_API, &api) == 0) {
+		st->move = true;
+	} else if (errno == EINVAL) {
+		close(st->uffd);
+		st->uffd = r = uffd_open();
+		if (r < 0) {
+			*why = unavailable;
+			goto fail;
+		}
+		api = (struct uffdio_api){ .api = UFFD_API };
+		if (ioctl(st->uffd, UFFDIO_API, &api) < 0) {
+			r = -errno;
+			*why = unavailable = "the userfaultfd API handshake (UFFDIO_API) failed";
+			goto fail;
+		}
+	} else {
 		r = -errno;
 		*why = unavailable = "the userfaultfd API handshake (UFFDIO_API) failed";
 		goto fail;
@@ -253,7 +325,7 @@ int xt_stream_open(int sock, int level, int opt, const char *table, uint32_t siz
 	snprintf(ge->name, sizeof(ge->name), "%s", table);
 	ge->size = size;
 	st->entries = (const uint8_t *)ge->entrytable;
-	st->resolved = st->released = st->page;
+	st->resolved = st->released = st->pool = st->page;
 	reg.range.start = (uintptr_t)st->map;
 	reg.range.len = st->map_len;
 	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
@@ -262,6 +334,7 @@ int xt_stream_open(int sock, int level, int opt, const char *table, uint32_t siz
 		*why = "the buffer cannot be registered with the userfaultfd (UFFDIO_REGISTER)";
 		goto fail;
 	}
+	st->move = st->move && (reg.ioctls & (1ull << _UFFDIO_MOVE));
 	st->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (st->efd < 0) {
 		r = -errno;
@@ -366,8 +439,18 @@ void xt_stream_release(struct xt_stream *st, uint32_t upto)
 		to = st->resolved;
 	/* in steps: a call per chain would cost more than it saves */
 	if (to > st->released && (to - st->released >= STREAM_RELEASE_STEP || upto >= st->size)) {
-		if (madvise(st->map + st->released, to - st->released, MADV_DONTNEED) == 0)
+		if (st->move && !st->done) {
+			/* kept for the next moves, up to STREAM_POOL */
 			st->released = to;
+			if (st->released - st->pool > STREAM_POOL) {
+				size_t keep = st->released - STREAM_POOL;
+
+				if (madvise(st->map + st->pool, keep - st->pool, MADV_DONTNEED) == 0)
+					st->pool = keep;
+			}
+		} else if (madvise(st->map + st->pool, to - st->pool, MADV_DONTNEED) == 0) {
+			st->released = st->pool = to;
+		}
 	}
 	if (st->resolved - st->released > st->stats.window)
 		st->stats.window = st->resolved - st->released;

@@ -25,16 +25,17 @@
 #include "cgnatcheck/ruleset.h"
 #include "cgnatcheck/xt.h"
 
-/* --- writing (w->p NULL: only count) ------------------------------------- */
+/* --- writing (bytes past cap are only counted; cap 0: only count) -------- */
 
 struct writer {
 	uint8_t *p;
 	size_t n;
+	size_t cap;
 };
 
 static void w_u8(struct writer *w, uint8_t v)
 {
-	if (w->p)
+	if (w->n < w->cap)
 		w->p[w->n] = v;
 	w->n++;
 }
@@ -51,7 +52,7 @@ static void w_uv(struct writer *w, uint64_t v)
 
 static void w_ptr(struct writer *w, const void *ptr)
 {
-	if (w->p)
+	if (w->n + sizeof(ptr) <= w->cap)
 		memcpy(w->p + w->n, &ptr, sizeof(ptr));
 	w->n += sizeof(ptr);
 }
@@ -59,7 +60,7 @@ static void w_ptr(struct writer *w, const void *ptr)
 static void w_data(struct writer *w, const struct cg_data *d)
 {
 	w_u8(w, d->len);
-	if (w->p && d->len)
+	if (d->len && w->n + d->len <= w->cap)
 		memcpy(w->p + w->n, d->bytes, d->len);
 	w->n += d->len;
 }
@@ -193,7 +194,8 @@ static void w_expr(struct writer *w, const struct cg_expr *e)
 	case CG_EXPR_XT_MATCH:
 	case CG_EXPR_XT_TARGET:
 		/* decoded, the value names the extension and revision */
-		if (e->xt.decoded && !e->xt.info && e->xt.name && !strcmp(e->xt.name, e->xt.decoded->name) &&
+		if (e->xt.decoded && !e->xt.info && e->xt.name &&
+		    (e->xt.name == e->xt.decoded->name || !strcmp(e->xt.name, e->xt.decoded->name)) &&
 		    e->xt.revision == e->xt.decoded->revision) {
 			w_u8(w, XT_DECODED);
 			w_uv(w, e->xt.info_len);
@@ -430,7 +432,9 @@ static size_t packed_len(const struct cg_expr *v, uint32_t n)
 
 void rule_pack(struct cg_rule *r, struct arena *a, const struct cg_expr *v, uint32_t n)
 {
-	struct writer w;
+	uint8_t buf[1024];
+	struct writer w = { .p = buf, .cap = sizeof(buf) };
+	size_t len;
 
 	if (n > UINT16_MAX)
 		abort(); /* no kernel rule has that many (NFT_RULE_MAXEXPRS: 128) */
@@ -439,8 +443,16 @@ void rule_pack(struct cg_rule *r, struct arena *a, const struct cg_expr *v, uint
 	r->code = NULL;
 	if (!n)
 		return;
-	w.p = arena_alloc(a, packed_len(v, n));
-	w.n = 0;
+	/* one pass into buf (a rule is some sixty bytes), copied out; one
+	 * that does not fit is counted by it and written again */
+	for (uint32_t i = 0; i < n; i++)
+		w_expr(&w, &v[i]);
+	len = w.n;
+	if (len <= sizeof(buf)) {
+		r->code = arena_memdup(a, buf, len);
+		return;
+	}
+	w = (struct writer){ .p = arena_alloc(a, len), .cap = len };
 	for (uint32_t i = 0; i < n; i++)
 		w_expr(&w, &v[i]);
 	r->code = w.p;
@@ -464,6 +476,7 @@ int rule_repack(struct cg_rule *r, const struct cg_expr *v)
 	/* the packed string is the ruleset's own, from its arena */
 	w.p = (uint8_t *)(uintptr_t)r->code;
 	w.n = 0;
+	w.cap = (size_t)(rd.p - r->code);
 	for (uint32_t i = 0; i < r->n_exprs; i++)
 		w_expr(&w, &v[i]);
 	return 0;

@@ -82,6 +82,27 @@ struct cg_table *ruleset_add_tables(struct cg_ruleset *rs, uint32_t n)
 	return first;
 }
 
+/* A chain name's hash, a word at a time (kube-proxy's 100k names are some
+ * 26 bytes each, hashed once more per lookup): the index's own, nothing
+ * outside it sees it. */
+static uint32_t chain_name_hash(const char *name)
+{
+	size_t n = strlen(name);
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+
+	for (; n >= 8; n -= 8, name += 8) {
+		memcpy(&w, name, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, name, n);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+	}
+	return (uint32_t)hash_mix64(h);
+}
+
 /* The slot that holds `name`, or the empty one where it would go. */
 static struct chain_slot *chain_slot_find(const struct cg_table *t, const struct chain_index *ci,
 					  const char *name, uint32_t h)
@@ -105,10 +126,33 @@ void table_index_build(struct cg_table *t, struct arena *a)
 		cap *= 2;
 	ix->chains.mask = cap - 1;
 	ix->chains.slots = arena_alloc(a, cap * sizeof(*ix->chains.slots));
+	/* written once now: fresh arena pages read first (an empty slot)
+	 * would map the zero page and fault again on the write */
+	memset(ix->chains.slots, 0, cap * sizeof(*ix->chains.slots));
+	/* the hashes run CHAIN_AHEAD chains ahead of the inserts, their
+	 * slots asked for meanwhile: at 100k chains the slots (2 MiB) are
+	 * not in the cache, and each insert would wait for one */
+	enum { CHAIN_AHEAD = 16 };
+	uint32_t ahead[CHAIN_AHEAD];
+	for (uint32_t i = 0; i < t->n_chains && i < CHAIN_AHEAD; i++) {
+		ahead[i] = chain_name_hash(t->chains[i].name);
+		__builtin_prefetch(&ix->chains.slots[ahead[i] & ix->chains.mask], 1);
+	}
 	for (uint32_t i = 0; i < t->n_chains; i++) {
 		const struct cg_chain *c = &t->chains[i];
-		uint32_t h = (uint32_t)hash_bytes(c->name, (uint32_t)strlen(c->name));
-		struct chain_slot *sl = chain_slot_find(t, &ix->chains, c->name, h);
+		uint32_t h = ahead[i % CHAIN_AHEAD];
+		struct chain_slot *sl;
+
+		/* and the names further on (each in memory of its own) */
+		if (i + 2 * CHAIN_AHEAD < t->n_chains)
+			__builtin_prefetch(t->chains[i + 2 * CHAIN_AHEAD].name);
+		if (i + CHAIN_AHEAD < t->n_chains) {
+			uint32_t hn = chain_name_hash(t->chains[i + CHAIN_AHEAD].name);
+
+			ahead[i % CHAIN_AHEAD] = hn;
+			__builtin_prefetch(&ix->chains.slots[hn & ix->chains.mask], 1);
+		}
+		sl = chain_slot_find(t, &ix->chains, c->name, h);
 
 		/* The kernel keeps chain names unique per table; a duplicate
 		 * (hand-built model) keeps the first, as a lookup would. */
@@ -141,7 +185,7 @@ struct cg_chain *chain_find(const struct cg_table *t, const char *name)
 
 	if (!ix || !name)
 		return NULL;
-	sl = chain_slot_find(t, &ix->chains, name, (uint32_t)hash_bytes(name, (uint32_t)strlen(name)));
+	sl = chain_slot_find(t, &ix->chains, name, chain_name_hash(name));
 	return sl->pos1 ? &t->chains[sl->pos1 - 1] : NULL;
 }
 
