@@ -30,10 +30,8 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
@@ -492,18 +490,10 @@ void nft_chain_cache_lost(struct nft_chain_cache *cc)
 
 /* --- the collector's side -------------------------------------------------- */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int nft_chain_cache_catch_up(struct nft_chain_cache *cc, uint32_t gen, int timeout_ms)
 {
 	static char buf[64u * 1024u];
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = nft_mono_ms() + timeout_ms;
 
 	while (cc->valid && !nft_gen_ge(cc->gen, gen)) {
 		/* one datagram at a time: a commit's NEWGEN comes alone, so
@@ -513,13 +503,10 @@ int nft_chain_cache_catch_up(struct nft_chain_cache *cc, uint32_t gen, int timeo
 		int left;
 
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd p = { .fd = mnl_socket_get_fd(cc->nl), .events = POLLIN };
-			int64_t wait = deadline - mono_ms();
+			int r = nft_wait_readable(cc->nl, deadline);
 
-			if (wait <= 0)
-				return -ETIMEDOUT;
-			if (poll(&p, 1, (int)wait) < 0 && errno != EINTR)
-				return -errno;
+			if (r < 0)
+				return r;
 			continue;
 		}
 		if (n < 0) {

@@ -7,11 +7,9 @@
 #include <libnftnl/set.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
@@ -539,17 +537,9 @@ bool nft_events_drain_after(struct mnl_socket *nl, struct nft_chain_cache *cc, c
 	}
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int nft_watch_poll(struct nft_watch *w, uint32_t until, int timeout_ms, nft_change_cb cb, void *data)
 {
-	int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = nft_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
 	for (;;) {
 		/* non-blocking (nft_events_open()); only the kernel's messages
@@ -559,17 +549,13 @@ int nft_watch_poll(struct nft_watch *w, uint32_t until, int timeout_ms, nft_chan
 		int left;
 
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd p = { .fd = mnl_socket_get_fd(w->nl), .events = POLLIN };
-			int64_t wait;
+			int r;
 
 			/* lost: the caller reads everything again anyway */
 			if (nft_gen_ge(w->gen, until) || w->lost)
 				return 0;
-			wait = deadline - mono_ms();
-			if (wait <= 0)
-				return -ETIMEDOUT;
-			if (poll(&p, 1, (int)wait) < 0 && errno != EINTR)
-				return -errno;
+			if ((r = nft_wait_readable(w->nl, deadline)) < 0)
+				return r;
 			continue;
 		}
 		if (n < 0) {

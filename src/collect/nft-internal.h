@@ -118,3 +118,9 @@ void nft_chain_cache_record(struct nft_chain_cache *cc, const struct nlmsghdr *n
 void nft_chain_cache_record_stop(struct nft_chain_cache *cc, bool complete);
 void nft_chain_cache_record_discard(struct nft_chain_cache *cc);
 void nft_chain_cache_record_commit(struct nft_chain_cache *cc, uint32_t gen);
+
+/* The monotonic clock in ms, and a wait until the (non-blocking) socket
+ * has something to read: 0 (or a signal), -ETIMEDOUT at deadline_ms, or a
+ * negative errno (nft-msg.c). */
+int64_t nft_mono_ms(void);
+int nft_wait_readable(struct mnl_socket *nl, int64_t deadline_ms);

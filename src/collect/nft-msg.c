@@ -11,7 +11,11 @@
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <poll.h>
 #include <string.h>
+#include <time.h>
 
 #include "cgnatcheck/collect-nft.h"
 #include "cgnatcheck/common.h"
@@ -249,4 +253,24 @@ bool nft_change_type_known(uint16_t type)
 	default:
 		return false;
 	}
+}
+
+int64_t nft_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int nft_wait_readable(struct mnl_socket *nl, int64_t deadline_ms)
+{
+	struct pollfd p = { .fd = mnl_socket_get_fd(nl), .events = POLLIN };
+	int64_t wait = deadline_ms - nft_mono_ms();
+
+	if (wait <= 0)
+		return -ETIMEDOUT;
+	if (poll(&p, 1, (int)wait) < 0 && errno != EINTR)
+		return -errno;
+	return 0;
 }
