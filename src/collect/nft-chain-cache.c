@@ -306,16 +306,28 @@ static uint16_t msg_type(const struct nlmsghdr *nlh)
 	return nft_change_type(NFNL_MSG_TYPE(nlh->nlmsg_type));
 }
 
-static void table_delete(struct nft_chain_cache *cc, const struct nlmsghdr *nlh)
+/* A table message's name (NULL: none). */
+static const char *table_msg_name(const struct nlmsghdr *nlh)
 {
-	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr;
-	int t = -1;
 
-	mnl_attr_for_each(attr, nlh, sizeof(*nfg))
+	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg))
 		if (mnl_attr_get_type(attr) == NFTA_TABLE_NAME &&
 		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-			t = table_index(cc, nfg->nfgen_family, mnl_attr_get_str(attr), false);
+			return mnl_attr_get_str(attr);
+	return NULL;
+}
+
+static uint8_t msg_family(const struct nlmsghdr *nlh)
+{
+	return ((const struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family;
+}
+
+static void table_delete(struct nft_chain_cache *cc, const struct nlmsghdr *nlh)
+{
+	const char *name = table_msg_name(nlh);
+	int t = name ? table_index(cc, msg_family(nlh), name, false) : -1;
+
 	if (t < 0)
 		return; /* a table without chains */
 	for (size_t i = 0; i < cc->entries.n; i++)
@@ -334,19 +346,11 @@ static bool table_deleted_in_commit(const struct nft_chain_cache *cc, uint8_t fa
 {
 	for (size_t i = 0; i < cc->pending.n; i++) {
 		const struct nlmsghdr *nlh = cc->pending.v[i];
-		const struct nfgenmsg *nfg;
-		const struct nlattr *attr;
+		const char *name;
 
-		if (!nlh || msg_type(nlh) != NFT_MSG_DELTABLE)
-			continue;
-		nfg = mnl_nlmsg_get_payload(nlh);
-		if (nfg->nfgen_family != family)
-			continue;
-		mnl_attr_for_each(attr, nlh, sizeof(*nfg))
-			if (mnl_attr_get_type(attr) == NFTA_TABLE_NAME &&
-			    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0 &&
-			    strcmp(mnl_attr_get_str(attr), table) == 0)
-				return true;
+		if (nlh && msg_type(nlh) == NFT_MSG_DELTABLE && msg_family(nlh) == family &&
+		    (name = table_msg_name(nlh)) && strcmp(name, table) == 0)
+			return true;
 	}
 	return false;
 }
@@ -412,9 +416,8 @@ static void pending_drop(struct nft_chain_cache *cc)
 static uint32_t commit_of(const struct nft_chain_cache *cc, const struct nlmsghdr *nlh)
 {
 	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
-	uint32_t next = cc->gen + 1;
 
-	return next + (uint32_t)(int32_t)(int16_t)(uint16_t)(ntohs(nfg->res_id) - (uint16_t)next);
+	return nft_gen_near(cc->gen + 1, ntohs(nfg->res_id));
 }
 
 void nft_chain_cache_feed(struct nft_chain_cache *cc, const struct nlmsghdr *nlh)
@@ -569,11 +572,6 @@ void nft_chain_cache_record_stop(struct nft_chain_cache *cc, bool complete)
 		msgs_free(cc->rec.v, cc->rec.n);
 		cc->rec.n = 0;
 	}
-}
-
-void nft_chain_cache_record_discard(struct nft_chain_cache *cc)
-{
-	nft_chain_cache_record_stop(cc, false);
 }
 
 void nft_chain_cache_record_commit(struct nft_chain_cache *cc, uint32_t gen)

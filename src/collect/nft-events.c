@@ -126,18 +126,11 @@ void nft_watch_close(struct nft_watch *w)
 	memset(w, 0, sizeof(*w));
 }
 
-
-/* The commit a notification belongs to: the kernel puts the generation's low
- * 16 bits in every nf_tables message's res_id (nfnl_msg_put(..,
- * nft_base_seq())); the commit under way is at most a few generations past
- * the last one seen. (32768 commits left unread would overrun the socket
- * long before the 16 bits are ambiguous: every commit queues an skb or two
- * of a page or more.) */
+/* The commit a notification belongs to: at most a few generations past
+ * the last one seen. */
 static uint32_t commit_gen(const struct nft_watch *w, uint16_t res_id)
 {
-	uint32_t next = w->gen + 1;
-
-	return next + (uint32_t)(int32_t)(int16_t)(uint16_t)(res_id - (uint16_t)next);
+	return nft_gen_near(w->gen + 1, res_id);
 }
 
 struct change_attrs {
@@ -519,7 +512,7 @@ bool nft_events_drain_after(struct mnl_socket *nl, struct nft_chain_cache *cc, c
 			if (r == 1 && after_gen) {
 				/* the commit's generation, from its low 16 bits: close
 				 * to the one the audit read */
-				uint32_t g = *after_gen + (uint32_t)(int32_t)(int16_t)(uint16_t)(res_id - (uint16_t)*after_gen);
+				uint32_t g = nft_gen_near(*after_gen, res_id);
 
 				if (!nft_gen_ge(g, *after_gen + 1) || (own_gen && g == *own_gen))
 					continue; /* in the audit already, or ours */

@@ -70,6 +70,9 @@ void nft_watch_close(struct nft_watch *w);
 int nft_watch_poll(struct nft_watch *w, uint32_t until, int timeout_ms, nft_change_cb cb, void *data);
 /* a >= b for generations (they wrap) */
 bool nft_gen_ge(uint32_t a, uint32_t b);
+/* The generation whose low 16 bits are low16 (a message's res_id) closest
+ * to near (nft-msg.c). */
+uint32_t nft_gen_near(uint32_t near, uint16_t low16);
 
 /* The source of every lazy set of rs (nft-setget.c): answers lookups with
  * NFT_MSG_GETSETELEM requests per key. An answer is good while the set is
@@ -110,13 +113,13 @@ int nft_chain_cache_catch_up(struct nft_chain_cache *cc, uint32_t gen, int timeo
 /* Runs cb on each chain's NEWCHAIN message, in the kernel's order. */
 int nft_chain_cache_foreach(struct nft_chain_cache *cc, int (*cb)(const struct nlmsghdr *nlh, void *data),
 			    void *data);
-/* Recording a chain dump: start, each message, stop (complete or not);
- * commit makes a complete recording the list at generation gen (the read's
- * structure held from the dump to gen); discard forgets it. */
+/* Recording a chain dump: start, each message, stop (complete or not: an
+ * incomplete recording is forgotten); commit makes a complete recording
+ * the list at generation gen (the read's structure held from the dump to
+ * gen). */
 void nft_chain_cache_record_start(struct nft_chain_cache *cc);
 void nft_chain_cache_record(struct nft_chain_cache *cc, const struct nlmsghdr *nlh);
 void nft_chain_cache_record_stop(struct nft_chain_cache *cc, bool complete);
-void nft_chain_cache_record_discard(struct nft_chain_cache *cc);
 void nft_chain_cache_record_commit(struct nft_chain_cache *cc, uint32_t gen);
 
 /* The monotonic clock in ms, and a wait until the (non-blocking) socket

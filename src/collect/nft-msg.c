@@ -5,14 +5,14 @@
  * ruleset generation (those two and the fix stage). Below them. */
 #include "config.h"
 
+#include <errno.h>
+#include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/gen.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
-#include <errno.h>
-#include <libmnl/libmnl.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
@@ -195,6 +195,16 @@ int nft_gen_cb(const struct nlmsghdr *nlh, void *data)
 bool nft_gen_ge(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b) >= 0;
+}
+
+/* The kernel puts the generation's low 16 bits in every nf_tables
+ * message's res_id (nfnl_msg_put(.., nft_base_seq())); the commit under way
+ * is at most a few generations from the last one seen. (32768 commits left
+ * unread would overrun a notification socket long before the 16 bits are
+ * ambiguous: every commit queues an skb or two of a page or more.) */
+uint32_t nft_gen_near(uint32_t near, uint16_t low16)
+{
+	return near + (uint32_t)(int32_t)(int16_t)(uint16_t)(low16 - (uint16_t)near);
 }
 
 /* Linux 6.3 added DESTROY requests (a DEL that does not fail on a missing

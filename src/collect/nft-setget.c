@@ -285,22 +285,12 @@ static int elem_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct elem_answer *ea = data;
 	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
-	struct nftnl_set *ns;
-	int r = MNL_CB_OK;
 
 	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWSETELEM ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*nfg))
 		return nlconn_cb_fail(-EBADMSG);
 	ea->res_id = ntohs(nfg->res_id);
-	ns = nftnl_set_alloc();
-	if (!ns)
-		return nlconn_cb_fail(-ENOMEM);
-	if (nftnl_set_elems_nlmsg_parse(nlh, ns) < 0)
-		r = nlconn_cb_fail(-EBADMSG);
-	else
-		nftnl_set_elem_foreach(ns, elem_one_cb, ea);
-	nftnl_set_free(ns);
-	return r;
+	return nft_elems_msg_foreach(nlh, elem_one_cb, ea);
 }
 
 /* GETSETELEM for key (NULL: the catch-all element). */

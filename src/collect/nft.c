@@ -445,7 +445,7 @@ static int chains_from_cache(struct collect *c)
 		c->cache_recording = true;
 		return 0;
 	}
-	nft_chain_cache_record_discard(cc);
+	nft_chain_cache_record_stop(cc, false); /* an earlier dump's, if any */
 	r = nft_chain_cache_foreach(cc, chain_cb, c);
 	if (r < 0)
 		return errno ? -errno : -EIO;

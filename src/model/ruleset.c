@@ -88,19 +88,8 @@ struct cg_table *ruleset_add_tables(struct cg_ruleset *rs, uint32_t n)
 static uint32_t chain_name_hash(const char *name)
 {
 	size_t n = strlen(name);
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
 
-	for (; n >= 8; n -= 8, name += 8) {
-		memcpy(&w, name, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	if (n) {
-		w = 0;
-		memcpy(&w, name, n);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-	}
-	return (uint32_t)hash_mix64(h);
+	return (uint32_t)hash_mix64(hash_words(0x9e3779b97f4a7c15ULL ^ n, name, n));
 }
 
 /* The slot that holds `name`, or the empty one where it would go. */

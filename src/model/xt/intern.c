@@ -58,22 +58,11 @@ static uint32_t nonzero_len(const uint8_t *p, uint32_t len)
  * slot and a quick refusal depend on it: the comparisons decide. */
 static uint64_t intern_hash(const char *name, const uint8_t *p, uint32_t len)
 {
-	uint32_t n = len < 64 ? len : 64;
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
 
 	for (; *name; name++)
 		h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
-	for (; n >= 8; n -= 8, p += 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	if (n) {
-		w = 0;
-		memcpy(&w, p, n);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-	}
-	return hash_mix64(h);
+	return hash_mix64(hash_words(h, p, len < 64 ? len : 64));
 }
 
 struct xt_intern {
