@@ -287,6 +287,22 @@ static int ct_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /* One dump of one family. 0, or the kernel's negative errno. */
+/* A ctnetlink request of msg (IPCTNL_MSG_CT_*) for family in conn's buffer. */
+static struct nlmsghdr *ct_request(struct nlconn *conn, uint16_t msg, uint16_t flags, uint8_t family)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(conn->buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | msg;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++conn->seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	return nlh;
+}
+
 static int ct_dump(struct ct_ctx *c, int family)
 {
 	int r = -EINTR;
@@ -295,21 +311,11 @@ static int ct_dump(struct ct_ctx *c, int family)
 		/* a fresh socket: an interrupted dump's rest must not be read
 		 * as the next one's (what was found stays: the set dedupes) */
 		struct nlconn conn;
-		struct nlmsghdr *nlh;
-		struct nfgenmsg *nfg;
 
 		r = nlconn_open(&conn, NETLINK_NETFILTER, CT_RECV_BUFFER);
 		if (r < 0)
 			return r;
-		nlh = mnl_nlmsg_put_header(conn.buf);
-		nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-		nlh->nlmsg_seq = ++conn.seq;
-		nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-		nfg->nfgen_family = (uint8_t)family;
-		nfg->version = NFNETLINK_V0;
-		nfg->res_id = 0;
-		r = nlconn_talk(&conn, nlh, ct_cb, c);
+		r = nlconn_talk(&conn, ct_request(&conn, IPCTNL_MSG_CT_GET, NLM_F_DUMP, (uint8_t)family), ct_cb, c);
 		nlconn_close(&conn);
 	}
 	return r;
@@ -338,24 +344,14 @@ static int ct_count_cb(const struct nlmsghdr *nlh, void *data)
 static int ct_count(uint64_t *n)
 {
 	struct nlconn conn;
-	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
 	int r;
 
 	*n = UINT64_MAX;
 	r = nlconn_open(&conn, NETLINK_NETFILTER, MNL_SOCKET_BUFFER_SIZE);
 	if (r < 0)
 		return r;
-	nlh = mnl_nlmsg_put_header(conn.buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET_STATS;
 	/* the ACK ends the answer */
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = ++conn.seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
-	r = nlconn_talk(&conn, nlh, ct_count_cb, n);
+	r = nlconn_talk(&conn, ct_request(&conn, IPCTNL_MSG_CT_GET_STATS, NLM_F_ACK, AF_UNSPEC), ct_count_cb, n);
 	nlconn_close(&conn);
 	return r;
 }
